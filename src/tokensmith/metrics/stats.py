@@ -1,0 +1,439 @@
+"""Per-cell token accounting: what every corpus metric is computed from.
+
+A *cell* is one tokenizer measured on one corpus (one language). The measuring loop encodes text in
+batches and hands each batch, with its ids, to the cell's :class:`TokenStats`; the metrics later read
+nothing but these sums. Bookkeeping must stay far cheaper than encoding, so the per-token work is one
+vectorised ``np.bincount`` over a buffer of ~1M ids, never a Python loop over tokens.
+
+Typical use (the ``measure`` orchestration)::
+
+    vocab = VocabularyFacts.of(tokenizer)
+    stats = TokenStats(vocab, tokenizer=tokenizer.name, corpus="mono/de", lang="de")
+    splitter = WordSplitter(tokenizer.encode_batch)             # spaced scripts
+    for texts in batches:
+        started = time.perf_counter()
+        ids = tokenizer.encode_batch(texts)
+        seconds = time.perf_counter() - started
+        words = splitter.split(segment_words(texts))             # a Counter of word types
+        stats.add_batch(texts, ids, words=words, encode_seconds=seconds)
+    # or, when the language has no word segmenter:
+    stats.mark_words_not_applicable("no word segmenter for 'xx'")
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+#: Ids buffered before one ``np.bincount`` folds them into the type counts. Large enough that the
+#: per-call cost (a vocabulary-sized array) vanishes, small enough to keep memory flat (~8 MB).
+FLUSH_TOKENS = 1 << 20
+
+#: Word types encoded per ``encode_batch`` call by :class:`WordSplitter`.
+WORD_BATCH = 4096
+
+#: Plain sums of a cell: added by :meth:`TokenStats.merge`, restored by :meth:`TokenStats.from_dict`.
+SUMMED_COUNTS = ("documents", "bytes", "chars", "tokens", "words", "multi_token_words", "documents_with_words")
+SUMMED_SECONDS = ("encode_seconds", "bookkeeping_seconds")
+
+#: Frequent words used to probe whether a tokenizer folds a leading space into the word's token.
+SPACE_PROBE_WORDS = ("the", "of", "and", "to", "in")
+
+
+@dataclass(frozen=True)
+class VocabularyFacts:
+    """What the accounting needs to know about a tokenizer's vocabulary.
+
+    Attributes:
+        vocab_size: number of ids (the ``Tokenizer.vocab_size``); type counts have this length.
+        special_ids: control tokens; ``encode`` never produces them from text.
+        unk_ids: ids that stand for unknown text (role ``unk``).
+        byte_fallback_ids: SentencePiece-style ``<0xNN>`` tokens; empty for byte-level BPE, whose
+            single-byte tokens are ordinary vocabulary.
+        token_byte_lengths: UTF-8 length of every token (``len(token_bytes(id))``), or None when not
+            computed; only the mean used-type length needs it.
+    """
+
+    vocab_size: int
+    special_ids: frozenset[int] = frozenset()
+    unk_ids: frozenset[int] = frozenset()
+    byte_fallback_ids: frozenset[int] = frozenset()
+    token_byte_lengths: np.ndarray | None = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.vocab_size <= 0:
+            raise ValueError(f"vocab_size must be positive, got {self.vocab_size}")
+        if self.token_byte_lengths is not None and len(self.token_byte_lengths) != self.vocab_size:
+            raise ValueError(
+                f"token_byte_lengths has {len(self.token_byte_lengths)} entries for a vocabulary of {self.vocab_size}"
+            )
+
+    @classmethod
+    def of(cls, tokenizer: Any, *, with_token_lengths: bool = True) -> VocabularyFacts:
+        """Facts of a loaded :class:`tokensmith.tokenizers.base.Tokenizer`.
+
+        Args:
+            tokenizer: any object with ``vocab_size``, ``special_tokens``, ``byte_fallback_ids`` and
+                (when ``with_token_lengths``) ``all_token_bytes``.
+            with_token_lengths: also record every token's byte length (one pass over the vocabulary,
+                cached on the tokenizer and shared with the vocabulary metrics).
+        """
+        specials = tuple(getattr(tokenizer, "special_tokens", ()))
+        lengths = None
+        if with_token_lengths:
+            lengths = np.fromiter(map(len, tokenizer.all_token_bytes), dtype=np.int64, count=tokenizer.vocab_size)
+        return cls(
+            vocab_size=int(tokenizer.vocab_size),
+            special_ids=frozenset(s.id for s in specials),
+            unk_ids=frozenset(s.id for s in specials if s.role == "unk"),
+            byte_fallback_ids=frozenset(getattr(tokenizer, "byte_fallback_ids", ())),
+            token_byte_lengths=lengths,
+        )
+
+    @property
+    def ordinary_vocab_size(self) -> int:
+        """Ids text can produce: the vocabulary minus special tokens (the "full |V|" of the metrics).
+
+        UNK counts as ordinary here: ``encode`` does emit it, so it belongs to the channel's alphabet.
+        """
+        specials = sum(1 for i in self.special_ids - self.unk_ids if 0 <= i < self.vocab_size)
+        return self.vocab_size - specials
+
+
+@dataclass(frozen=True)
+class WordSplit:
+    """Word counts of one batch: all words, and those a tokenizer splits into 2+ tokens."""
+
+    words: int
+    multi_token_words: int
+
+    def __add__(self, other: WordSplit) -> WordSplit:
+        return WordSplit(self.words + other.words, self.multi_token_words + other.multi_token_words)
+
+
+class WordSplitter:
+    """Counts words a tokenizer splits into two or more tokens, each word *type* encoded once.
+
+    Following Rust et al. (2021, arXiv:2012.15613) each word is tokenized in isolation; in spaced
+    scripts a mid-sentence word is preceded by a space, so it is encoded as ``" " + word`` when the
+    tokenizer folds that space into the word's token (GPT-2 ``Ġword``, SentencePiece ``▁word``).
+    Token counts per type are cached, so a corpus costs one encode per distinct word, not per word.
+
+    Args:
+        encode_batch: a tokenizer's ``encode_batch`` (texts -> id lists, no special tokens).
+        leading_space: prefix each word with a space. ``None`` probes the tokenizer
+            (:func:`folds_leading_space`); pass ``False`` for scripts written without spaces
+            (zh, ja, th), whose words do not follow a space.
+    """
+
+    def __init__(
+        self,
+        encode_batch: Callable[[Sequence[str]], Sequence[Sequence[int]]],
+        *,
+        leading_space: bool | None = None,
+    ) -> None:
+        self._encode_batch = encode_batch
+        self.leading_space = folds_leading_space(encode_batch) if leading_space is None else leading_space
+        self._tokens_per_type: dict[str, int] = {}
+        self.seconds = 0.0
+
+    @property
+    def cached_types(self) -> int:
+        return len(self._tokens_per_type)
+
+    def tokens_per_word(self, words: Iterable[str]) -> dict[str, int]:
+        """Token count of each word in isolation (cached)."""
+        wanted = list(dict.fromkeys(words))
+        self._encode_missing(wanted)
+        return {w: self._tokens_per_type[w] for w in wanted}
+
+    def split(self, word_counts: Mapping[str, int]) -> WordSplit:
+        """Total words and words of 2+ tokens, from a word-type -> occurrences mapping (a Counter)."""
+        self._encode_missing(word_counts)
+        lengths = self._tokens_per_type
+        words = sum(word_counts.values())
+        multi = sum(count for word, count in word_counts.items() if lengths[word] >= 2)
+        return WordSplit(words, multi)
+
+    def _encode_missing(self, words: Iterable[str]) -> None:
+        started = time.perf_counter()
+        missing = [w for w in words if w not in self._tokens_per_type]
+        prefix = " " if self.leading_space else ""
+        for start in range(0, len(missing), WORD_BATCH):
+            chunk = missing[start : start + WORD_BATCH]
+            encoded = self._encode_batch([prefix + w for w in chunk])
+            self._tokens_per_type.update(zip(chunk, map(len, encoded), strict=True))
+        self.seconds += time.perf_counter() - started
+
+
+def folds_leading_space(encode_batch: Callable[[Sequence[str]], Sequence[Sequence[int]]]) -> bool:
+    """Whether ``" word"`` is as short as ``"word"`` for frequent words, i.e. the space joins the word.
+
+    True for GPT-2-style byte-level BPE, tiktoken, SentencePiece (which normalises the space into
+    ``▁``) and WordPiece (which drops it). False for tokenizers that emit a separate token for a
+    leading space, such as a Metaspace pre-tokenizer that also prepends its own ``▁``: encoding
+    ``" " + word`` there would count every word as split.
+    """
+    bare = encode_batch(list(SPACE_PROBE_WORDS))
+    spaced = encode_batch([" " + w for w in SPACE_PROBE_WORDS])
+    return sum(map(len, spaced)) <= sum(map(len, bare))
+
+
+class TokenStats:
+    """Sums for one (tokenizer, corpus) cell, fed batch by batch with already-encoded ids.
+
+    Counts are exact integers; merging shards (:meth:`merge`) gives the same sums as one pass.
+
+    Args:
+        vocab: facts about the tokenizer's vocabulary (size, UNK and byte-fallback ids).
+        tokenizer: tokenizer name as reported in results.
+        corpus: corpus name as reported in results (unique per cell for one tokenizer).
+        lang: language tag of the corpus, or None.
+        parallel_group: name of the parallel corpus this cell belongs to (all languages of one
+            line-aligned folder share it), or None for a monolingual corpus.
+
+    Attributes:
+        documents, bytes, chars, tokens: totals over every added document (bytes are UTF-8).
+        words, multi_token_words: totals from the word segmenter and :class:`WordSplitter`.
+        documents_with_words: documents whose batch carried word counts; fertility needs them all.
+        words_not_applicable: why words cannot be counted for this corpus, if they cannot.
+        encode_seconds: encoding time the caller measured and passed in.
+        bookkeeping_seconds: time spent inside :meth:`add_batch` and buffer flushes.
+    """
+
+    def __init__(
+        self,
+        vocab: VocabularyFacts,
+        *,
+        tokenizer: str,
+        corpus: str,
+        lang: str | None = None,
+        parallel_group: str | None = None,
+    ) -> None:
+        self.vocab = vocab
+        self.tokenizer = tokenizer
+        self.corpus = corpus
+        self.lang = lang
+        self.parallel_group = parallel_group
+        self.documents = 0
+        self.bytes = 0
+        self.chars = 0
+        self.tokens = 0
+        self.words = 0
+        self.multi_token_words = 0
+        self.documents_with_words = 0
+        self.words_not_applicable: str | None = None
+        self.encode_seconds = 0.0
+        self.bookkeeping_seconds = 0.0
+        self._type_counts = np.zeros(vocab.vocab_size, dtype=np.int64)
+        self._pending: list[Sequence[int] | np.ndarray] = []
+        self._pending_tokens = 0
+        self._pending_arrays = False  # some pending sequence is a numpy array (not a list of ints)
+
+    def __repr__(self) -> str:
+        return (
+            f"<TokenStats {self.tokenizer!r} on {self.corpus!r} lang={self.lang} docs={self.documents} "
+            f"bytes={self.bytes} tokens={self.tokens}>"
+        )
+
+    # -- feeding ------------------------------------------------------------------------------
+    def add_batch(
+        self,
+        texts: Sequence[str],
+        ids: Sequence[Sequence[int]],
+        *,
+        words: WordSplit | None = None,
+        encode_seconds: float = 0.0,
+    ) -> None:
+        """Account one batch of documents and their token ids.
+
+        Args:
+            texts: the documents exactly as encoded.
+            ids: the token ids of each document (lists or 1-D numpy arrays), no special tokens added.
+            words: word totals of this batch (from :meth:`WordSplitter.split`), or None.
+            encode_seconds: wall time the caller spent encoding this batch.
+
+        Raises:
+            ValueError: ``texts`` and ``ids`` differ in length (a caller bug, not a user error).
+        """
+        started = time.perf_counter()
+        if len(texts) != len(ids):
+            raise ValueError(f"{len(texts)} texts but {len(ids)} id sequences")
+        self.documents += len(texts)
+        self.chars += sum(map(len, texts))
+        self.bytes += sum(len(t.encode("utf-8", "surrogatepass")) for t in texts)
+        batch_tokens = sum(map(len, ids))
+        self.tokens += batch_tokens
+        if words is not None:
+            self.words += words.words
+            self.multi_token_words += words.multi_token_words
+            self.documents_with_words += len(texts)
+        self.encode_seconds += encode_seconds
+        self._pending.extend(ids)
+        self._pending_tokens += batch_tokens
+        if len(ids) and isinstance(ids[0], np.ndarray):
+            self._pending_arrays = True
+        if self._pending_tokens >= FLUSH_TOKENS:
+            self._flush()
+        self.bookkeeping_seconds += time.perf_counter() - started
+
+    def add_words(self, words: WordSplit, documents: int) -> None:
+        """Add word totals counted separately from :meth:`add_batch` (e.g. by another process)."""
+        self.words += words.words
+        self.multi_token_words += words.multi_token_words
+        self.documents_with_words += documents
+
+    def mark_words_not_applicable(self, reason: str) -> None:
+        """Record why this corpus has no word counts; fertility and split share report the reason."""
+        self.words_not_applicable = reason
+
+    def _flush(self) -> None:
+        """Fold the buffered ids into the type counts (untimed: callers account the time)."""
+        if not self._pending:
+            return
+        pending, self._pending, self._pending_tokens = self._pending, [], 0
+        if self._pending_arrays:
+            flat = np.concatenate([np.asarray(seq).ravel() for seq in pending]).astype(np.int64, copy=False)
+        else:  # lists of Python ints: fromiter over the chain is the cheapest conversion (~25 ns/id)
+            total = sum(map(len, pending))
+            flat = np.fromiter(itertools.chain.from_iterable(pending), dtype=np.int64, count=total)
+        self._pending_arrays = False
+        if flat.size:
+            if flat.min() < 0:
+                raise ValueError(f"negative token id {int(flat.min())} from tokenizer {self.tokenizer!r}")
+            counts = np.bincount(flat, minlength=self.vocab.vocab_size)
+            if counts.size > self.vocab.vocab_size:
+                raise ValueError(
+                    f"token id {int(flat.max())} from tokenizer {self.tokenizer!r} is outside its vocabulary "
+                    f"of size {self.vocab.vocab_size}"
+                )
+            self._type_counts += counts
+
+    # -- derived sums -------------------------------------------------------------------------
+    @property
+    def type_counts(self) -> np.ndarray:
+        """Occurrences of every token id (int64, length ``vocab.vocab_size``)."""
+        if self._pending:
+            started = time.perf_counter()
+            self._flush()
+            self.bookkeeping_seconds += time.perf_counter() - started
+        return self._type_counts
+
+    @property
+    def unk_tokens(self) -> int:
+        counts = self.type_counts
+        return int(sum(counts[i] for i in self.vocab.unk_ids if 0 <= i < counts.size))
+
+    @property
+    def byte_fallback_tokens(self) -> int:
+        if not self.vocab.byte_fallback_ids:
+            return 0
+        return int(self.type_counts[np.fromiter(self.vocab.byte_fallback_ids, dtype=np.int64)].sum())
+
+    @property
+    def observed_types(self) -> int:
+        """Distinct token ids that occurred at least once."""
+        return int(np.count_nonzero(self.type_counts))
+
+    @property
+    def singleton_types(self) -> int:
+        """Token ids that occurred exactly once."""
+        return int(np.count_nonzero(self.type_counts == 1))
+
+    # -- combining and serialising ------------------------------------------------------------
+    def merge(self, other: TokenStats) -> TokenStats:
+        """Add the sums of ``other`` (a shard of the same cell) into this one; returns self.
+
+        Raises:
+            ValueError: the two shards belong to different cells or vocabularies.
+        """
+        mine = (self.tokenizer, self.corpus, self.lang, self.parallel_group, self.vocab)
+        theirs = (other.tokenizer, other.corpus, other.lang, other.parallel_group, other.vocab)
+        if mine != theirs:
+            raise ValueError(f"cannot merge {other!r} into {self!r}: different cells")
+        self._type_counts += other.type_counts
+        self._flush()
+        for name in (*SUMMED_COUNTS, *SUMMED_SECONDS):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        # A shard without words makes any total word count partial, so "not applicable" wins.
+        self.words_not_applicable = self.words_not_applicable or other.words_not_applicable
+        return self
+
+    def to_dict(self, *, include_type_counts: bool = False) -> dict[str, Any]:
+        """Plain-JSON sums for results.json.
+
+        Args:
+            include_type_counts: also dump the nonzero token-type counts (sparse ``ids``/``counts``
+                lists) and the vocabulary ids, enough for :meth:`from_dict`. Off by default: a
+                vocabulary-sized table per cell would dwarf the results.
+        """
+        data: dict[str, Any] = {
+            "tokenizer": self.tokenizer,
+            "corpus": self.corpus,
+            "lang": self.lang,
+            "parallel_group": self.parallel_group,
+            "vocab_size": self.vocab.vocab_size,
+            "ordinary_vocab_size": self.vocab.ordinary_vocab_size,
+            "documents": self.documents,
+            "bytes": self.bytes,
+            "chars": self.chars,
+            "tokens": self.tokens,
+            "unk_tokens": self.unk_tokens,
+            "byte_fallback_tokens": self.byte_fallback_tokens,
+            "observed_types": self.observed_types,
+            "singleton_types": self.singleton_types,
+            "words": self.words,
+            "multi_token_words": self.multi_token_words,
+            "documents_with_words": self.documents_with_words,
+            "words_not_applicable": self.words_not_applicable,
+            "encode_seconds": self.encode_seconds,
+            "bookkeeping_seconds": self.bookkeeping_seconds,
+        }
+        if include_type_counts:
+            nonzero = np.flatnonzero(self.type_counts)
+            data["type_counts"] = {"ids": nonzero.tolist(), "counts": self.type_counts[nonzero].tolist()}
+            data["vocabulary"] = {
+                "special_ids": sorted(self.vocab.special_ids),
+                "unk_ids": sorted(self.vocab.unk_ids),
+                "byte_fallback_ids": sorted(self.vocab.byte_fallback_ids),
+                "token_byte_lengths": (
+                    None if self.vocab.token_byte_lengths is None else self.vocab.token_byte_lengths.tolist()
+                ),
+            }
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> TokenStats:
+        """Rebuild a cell from ``to_dict(include_type_counts=True)``.
+
+        Raises:
+            ValueError: the dict was dumped without type counts.
+        """
+        if "type_counts" not in data or "vocabulary" not in data:
+            raise ValueError("TokenStats.from_dict needs a dump made with include_type_counts=True")
+        vocabulary = data["vocabulary"]
+        lengths = vocabulary["token_byte_lengths"]
+        vocab = VocabularyFacts(
+            vocab_size=data["vocab_size"],
+            special_ids=frozenset(vocabulary["special_ids"]),
+            unk_ids=frozenset(vocabulary["unk_ids"]),
+            byte_fallback_ids=frozenset(vocabulary["byte_fallback_ids"]),
+            token_byte_lengths=None if lengths is None else np.asarray(lengths, dtype=np.int64),
+        )
+        stats = cls(
+            vocab,
+            tokenizer=data["tokenizer"],
+            corpus=data["corpus"],
+            lang=data["lang"],
+            parallel_group=data["parallel_group"],
+        )
+        for name in (*SUMMED_COUNTS, *SUMMED_SECONDS, "words_not_applicable"):
+            setattr(stats, name, data[name])
+        ids = np.asarray(data["type_counts"]["ids"], dtype=np.int64)
+        stats._type_counts[ids] = np.asarray(data["type_counts"]["counts"], dtype=np.int64)
+        return stats

@@ -1,0 +1,138 @@
+"""The one Tokenizer protocol every format loader implements.
+
+A loader wraps the format's reference library (HF ``tokenizers``, ``tiktoken``, ``sentencepiece``...)
+and adds what tokensmith needs on top of it: the exact bytes each token stands for, the special tokens
+with their roles, the merges where the model has them, and provenance (name, sha256 of the sources).
+
+Encoding conventions, the same for every format:
+
+* ``encode`` adds no special tokens (no BOS/EOS) - it measures text, not prompts;
+* ``token_bytes(id)`` gives the UTF-8 bytes the token contributes to decoded text, with byte-level
+  markers resolved (``Ġ`` -> space, ``▁`` -> space, ``<0x0A>`` -> newline, ``##`` dropped).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+#: Roles a special token can play; ``chat`` covers turn markers such as ``<|im_start|>``.
+SPECIAL_ROLES = ("bos", "eos", "pad", "unk", "mask", "sep", "cls", "chat", "other")
+
+
+@dataclass(frozen=True)
+class SpecialToken:
+    """A control token: never produced from ordinary text, so metrics exclude it."""
+
+    id: int
+    text: str
+    role: str = "other"
+
+
+@dataclass(frozen=True)
+class TokenizerInfo:
+    """Static facts about a loaded tokenizer, recorded in results.json provenance."""
+
+    name: str
+    format: str  # "hf-json", "transformers-dir", "tiktoken", "sentencepiece", "gguf", "tekken"
+    model: str  # "bpe", "unigram", "wordpiece", "wordlevel"
+    byte_level: bool  # every UTF-8 string is encodable without UNK (byte-level BPE or byte fallback)
+    lossless: bool  # decode(encode(x)) == x for every string x
+    sources: tuple[str, ...] = ()
+    sha256: str = ""
+    backend: str = ""  # library that actually encodes ("tiktoken", "tokenizers", "fastokens"...)
+    extra: dict = field(default_factory=dict)
+
+
+class Tokenizer(ABC):
+    """Protocol + shared behaviour of every loaded tokenizer.
+
+    Subclasses implement :meth:`encode_batch`, :meth:`decode`, :meth:`_raw_token_bytes` and fill
+    :attr:`info`, :attr:`vocab_size` and :attr:`special_tokens` in ``__init__``.
+    """
+
+    info: TokenizerInfo
+    vocab_size: int
+    special_tokens: tuple[SpecialToken, ...] = ()
+
+    @property
+    def name(self) -> str:
+        return self.info.name
+
+    @property
+    def sha256(self) -> str:
+        return self.info.sha256
+
+    # -- encoding -----------------------------------------------------------------------------
+    def encode(self, text: str) -> list[int]:
+        """Token ids of ``text``, without special tokens added."""
+        return self.encode_batch([text])[0]
+
+    @abstractmethod
+    def encode_batch(self, texts: Sequence[str]) -> list[list[int]]:
+        """Token ids of each text; implementations use the backend's parallel batch call."""
+
+    @abstractmethod
+    def decode(self, ids: Iterable[int]) -> str:
+        """Text of ``ids`` as the reference library decodes it."""
+
+    # -- vocabulary ---------------------------------------------------------------------------
+    @abstractmethod
+    def _raw_token_bytes(self, token_id: int) -> bytes:
+        """Bytes of one ordinary (non-special) token."""
+
+    def token_bytes(self, token_id: int) -> bytes:
+        """The exact UTF-8 bytes token ``token_id`` stands for in decoded text.
+
+        Special tokens give the UTF-8 of their text. Raises ``IndexError`` outside the vocabulary.
+        """
+        if not 0 <= token_id < self.vocab_size:
+            raise IndexError(f"token id {token_id} outside vocabulary of size {self.vocab_size}")
+        special = self.special_by_id.get(token_id)
+        if special is not None:
+            return special.text.encode("utf-8")
+        return self._raw_token_bytes(token_id)
+
+    @cached_property
+    def all_token_bytes(self) -> list[bytes]:
+        """``token_bytes`` of every id, computed once (used by vocabulary metrics)."""
+        return [self.token_bytes(i) for i in range(self.vocab_size)]
+
+    @cached_property
+    def special_by_id(self) -> dict[int, SpecialToken]:
+        return {s.id: s for s in self.special_tokens}
+
+    def special_id(self, role: str) -> int | None:
+        """Id of the first special token with ``role``, or None."""
+        return next((s.id for s in self.special_tokens if s.role == role), None)
+
+    @property
+    def unk_id(self) -> int | None:
+        return self.special_id("unk")
+
+    @cached_property
+    def byte_fallback_ids(self) -> frozenset[int]:
+        """Ids of ``<0xNN>`` byte-fallback tokens (SentencePiece/Llama style); empty otherwise."""
+        return frozenset()
+
+    @property
+    def merges(self) -> list[tuple[bytes, bytes]] | None:
+        """BPE merges in rank order as byte pairs, or None for models without merges."""
+        return None
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r} vocab={self.vocab_size} backend={self.info.backend}>"
+
+
+def sha256_of_files(paths: Iterable[str | Path]) -> str:
+    """One sha256 over the bytes of every file, in the order given (streamed, 1 MiB at a time)."""
+    digest = hashlib.sha256()
+    for path in paths:
+        with open(path, "rb") as handle:
+            while chunk := handle.read(1 << 20):
+                digest.update(chunk)
+    return digest.hexdigest()

@@ -1,0 +1,299 @@
+"""Byte-level BPE: the ``bpe`` trainer (GPT-2 / GPT-4 style tokenizers).
+
+Text is cut by a pre-tokenization regex (:mod:`~tokensmith.train.pretokenize`), the distinct pre-tokens
+are counted (:mod:`~tokensmith.train.counting`), each pre-token becomes a sequence of its UTF-8 bytes,
+and the shared merge loop (:mod:`~tokensmith.train.merge_core`) learns merges until the vocabulary
+holds ``vocab_size`` tokens. All 256 bytes are in the vocabulary, so any text encodes without an
+unknown token.
+
+Ids are laid out as HF ``tokenizers`` lays them out, so that training on the same text with HF's
+``BpeTrainer`` (same regex, ``initial_alphabet=ByteLevel.alphabet()``) gives the same ids and merges:
+special tokens first, then the 256 bytes in code-point order of their GPT-2 characters (``!`` ... ``ÿ``,
+then ``Ā`` = byte 0 ...), then merged tokens in the order they were learned.
+
+>>> trained = BpeTrainer(vocab_size=260, special_tokens=(), min_frequency=1, engine="serial").train(
+...     ["low lower lowest"] * 10)
+>>> [trained.vocab[new] for _, _, new in trained.merge_ids]
+[b'lo', b'low', b' low', b' lowe']
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+from tokensmith.errors import CorpusError, InputError
+from tokensmith.tokenizers.bytemaps import byte_to_unicode, unicode_to_byte
+from tokensmith.train.counting import COUNTING_ENGINES, PretokenCounts, count_pretokens
+from tokensmith.train.pretokenize import DEFAULT_PRETOKENIZER, Pretokenizer
+
+#: Called as ``progress(stage, done, total)``; stages are ``"count"`` (documents, total 0 = unknown)
+#: and ``"merge"`` (merges, total = the most merges possible).
+ProgressCallback = Callable[[str, int, int], None]
+
+#: Merges per call into the compiled loop between two progress reports.
+_MERGES_PER_REPORT = 2000
+
+
+@dataclass(frozen=True)
+class TrainingStats:
+    """What a training run saw and how long each stage took (seconds)."""
+
+    documents: int
+    corpus_bytes: int
+    pretokens: int
+    distinct_pretokens: int
+    merges: int
+    stop_reason: str
+    count_seconds: float
+    compile_seconds: float
+    merge_seconds: float
+
+    @property
+    def total_seconds(self) -> float:
+        return self.count_seconds + self.compile_seconds + self.merge_seconds
+
+
+@dataclass(frozen=True)
+class TrainedBPE:
+    """A trained byte-level BPE tokenizer.
+
+    Args:
+        vocab: ``vocab[id]`` is the bytes of token ``id`` (a special token: its UTF-8 text).
+        merge_ids: ``(left id, right id, new id)`` in the order learned (= merge priority).
+        special_tokens: ``(text, id)`` of each special token.
+        pretokenizer: how text is cut before merges apply.
+        stats: counts and timings of the run (not part of any exported file).
+    """
+
+    vocab: tuple[bytes, ...]
+    merge_ids: tuple[tuple[int, int, int], ...]
+    special_tokens: tuple[tuple[str, int], ...]
+    pretokenizer: Pretokenizer
+    stats: TrainingStats | None = field(default=None, compare=False)
+
+    @property
+    def vocab_size(self) -> int:
+        return len(self.vocab)
+
+    @cached_property
+    def merges(self) -> tuple[tuple[bytes, bytes], ...]:
+        """The merges as byte pairs, in priority order."""
+        return tuple((self.vocab[left], self.vocab[right]) for left, right, _ in self.merge_ids)
+
+    @cached_property
+    def special_ids(self) -> frozenset[int]:
+        return frozenset(token_id for _, token_id in self.special_tokens)
+
+    def to_tokenizer_json(self) -> str:
+        """The HF tokenizer.json text (deterministic)."""
+        from tokensmith.train.export import tokenizer_json
+
+        return tokenizer_json(self)
+
+    def save(self, directory: str | Path, *, force: bool = False) -> dict[str, Path]:
+        """Write ``tokenizer.json``, ``tokenizer.tiktoken`` and ``tiktoken.json`` into ``directory``.
+
+        Raises:
+            OutputExistsError: a target file exists and ``force`` is false (nothing is written).
+        """
+        from tokensmith.train.export import save_trained
+
+        return save_trained(self, directory, force=force)
+
+
+@dataclass(frozen=True)
+class BpeTrainer:
+    """Configuration of a byte-level BPE training run; :meth:`train` runs it.
+
+    Args:
+        vocab_size: tokens in the final vocabulary, special tokens and the 256 bytes included.
+        min_frequency: a pair seen fewer times is never merged (training stops there).
+        special_tokens: control tokens, given the first ids in this order; they are never learned from
+            text (a literal ``<|endoftext|>`` in the corpus is ordinary text).
+        pretokenizer: a preset from ``PRETOKENIZER_PRESETS`` (gpt2, cl100k, o200k, llama3); ignored
+            when ``regex`` is given.
+        regex: a custom pre-tokenization regex (Python ``regex`` syntax, HF ``Split`` semantics).
+        split_digits: every digit becomes its own pre-token (so numbers are spelled digit by digit).
+        max_token_length: longest token in bytes (``None``: unlimited). HF's ``max_token_length=N+1``.
+        engine: pre-token counting engine from ``COUNTING_ENGINES`` (``local``, ``serial``...).
+        workers: parallel counting workers (``None``: one per CPU core).
+    """
+
+    vocab_size: int = 32000
+    min_frequency: int = 2
+    special_tokens: tuple[str, ...] = ("<|endoftext|>",)
+    pretokenizer: str = DEFAULT_PRETOKENIZER
+    regex: str | None = None
+    split_digits: bool = False
+    max_token_length: int | None = None
+    engine: str = "local"
+    workers: int | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.special_tokens, str):
+            raise InputError(
+                f"special_tokens must be a list of strings, not the string {self.special_tokens!r}",
+                f"pass special_tokens=({self.special_tokens!r},)",
+            )
+        object.__setattr__(self, "special_tokens", tuple(self.special_tokens))
+        _check_int("vocab_size", self.vocab_size, minimum=1)
+        _check_int("min_frequency", self.min_frequency, minimum=0)
+        if self.max_token_length is not None:
+            _check_int("max_token_length", self.max_token_length, minimum=1)
+        for token in self.special_tokens:
+            if not isinstance(token, str) or not token:
+                raise InputError(f"special token {token!r} is not a non-empty string",
+                                 "give each special token as text, e.g. '<|endoftext|>'")
+        if len(set(self.special_tokens)) != len(self.special_tokens):
+            raise InputError(f"special tokens repeat: {list(self.special_tokens)}", "list each special token once")
+        minimum = len(self.initial_vocabulary().contents)
+        if self.vocab_size < minimum:
+            raise InputError(
+                f"vocab_size {self.vocab_size} is below the initial vocabulary: 256 bytes + "
+                f"{len(self.special_tokens)} special tokens = {minimum}",
+                f"pass vocab_size {minimum} or more (a few thousand at least for useful merges)",
+            )
+        COUNTING_ENGINES.get(self.engine)
+        self.pretokenizer_object()  # a bad preset or regex fails here, before any text is read
+
+    def pretokenizer_object(self) -> Pretokenizer:
+        """The :class:`Pretokenizer` this configuration describes."""
+        if self.regex is not None:
+            return Pretokenizer.create(regex_pattern=self.regex, split_digits=self.split_digits)
+        return Pretokenizer.create(self.pretokenizer, split_digits=self.split_digits)
+
+    def initial_vocabulary(self) -> InitialVocabulary:
+        return InitialVocabulary.byte_level(self.special_tokens)
+
+    def count(self, documents: Iterable[str]) -> PretokenCounts:
+        """Count the pre-tokens of ``documents`` (the first half of :meth:`train`)."""
+        return count_pretokens(documents, self.pretokenizer_object(), engine=self.engine, workers=self.workers)
+
+    def train(self, documents: Iterable[str], *, progress: ProgressCallback | None = None) -> TrainedBPE:
+        """Learn a vocabulary from ``documents`` (an iterable of str, read once).
+
+        Raises:
+            CorpusError: the corpus is empty or holds only whitespace.
+        """
+        started = time.perf_counter()
+        counts = self.count(_reporting(documents, progress))
+        return self.train_from_counts(counts, progress=progress, count_seconds=time.perf_counter() - started)
+
+    def train_from_counts(self, counts: PretokenCounts, *, progress: ProgressCallback | None = None,
+                          count_seconds: float = 0.0) -> TrainedBPE:
+        """Learn a vocabulary from pre-token counts (e.g. from :meth:`count` or another engine)."""
+        from tokensmith.train import merge_core  # numba loads only when training runs
+
+        if len(counts) == 0 or not counts.has_text():
+            raise CorpusError(
+                "the corpus is empty or holds only whitespace, so there is nothing to learn merges from",
+                "check the corpus path and format (one document per line for .txt files)",
+            )
+        compile_seconds = merge_core.compile_kernels()
+        initial = self.initial_vocabulary()
+        symbols, offsets = initial.encode_words(counts.pretokens)
+        started = time.perf_counter()
+        state = merge_core.build_state(
+            symbols, offsets, counts.counts, initial.contents, initial.units, dedup=initial.dedup,
+            max_units=self.max_token_length,
+        )
+        most = max(self.vocab_size - len(initial.contents), 0)
+        while True:
+            run = merge_core.run_merges(state, vocab_size=self.vocab_size, min_frequency=self.min_frequency,
+                                        max_merges=_MERGES_PER_REPORT)
+            if progress is not None:
+                progress("merge", state.n_merges, most)
+            if run.stop_reason != "running":
+                break
+        merge_seconds = time.perf_counter() - started
+        return initial.result(
+            state, self.pretokenizer_object(),
+            TrainingStats(
+                documents=counts.documents, corpus_bytes=counts.total_bytes, pretokens=counts.total,
+                distinct_pretokens=len(counts), merges=state.n_merges, stop_reason=state.stop_reason,
+                count_seconds=count_seconds, compile_seconds=compile_seconds, merge_seconds=merge_seconds,
+            ),
+        )
+
+
+@dataclass(frozen=True)
+class InitialVocabulary:
+    """The ids before any merge: special tokens, then the byte alphabet, laid out as HF does.
+
+    Args:
+        contents: content bytes of each initial id, as the merge loop sees it (byte-level bytes).
+        units: length of each id in bytes.
+        dedup: whether a merge producing the same content reuses the id (HF looks tokens up by their
+            byte-level string, so a special token such as ``<s>`` is reused if text merges into it).
+        byte_ids: ``int32 (256,)``, the id of each byte.
+        special_tokens: ``(text, id)``.
+    """
+
+    contents: list[bytes]
+    units: list[int]
+    dedup: list[bool]
+    byte_ids: np.ndarray
+    special_tokens: tuple[tuple[str, int], ...]
+
+    @classmethod
+    def byte_level(cls, special_tokens: tuple[str, ...]) -> InitialVocabulary:
+        to_byte = unicode_to_byte()
+        strings: dict[str, int] = {}
+        contents: list[bytes] = []
+        dedup: list[bool] = []
+        specials = []
+        for text in special_tokens:
+            in_alphabet = all(char in to_byte for char in text)
+            specials.append((text, strings.setdefault(text, len(contents))))
+            contents.append(bytes(to_byte[c] for c in text) if in_alphabet else text.encode("utf-8"))
+            dedup.append(in_alphabet)
+        byte_ids = np.zeros(256, dtype=np.int32)
+        as_char = byte_to_unicode()
+        for byte in sorted(range(256), key=lambda b: ord(as_char[b])):
+            char = as_char[byte]
+            if char not in strings:
+                strings[char] = len(contents)
+                contents.append(bytes([byte]))
+                dedup.append(True)
+            byte_ids[byte] = strings[char]
+        return cls(contents, [len(c) for c in contents], dedup, byte_ids, tuple(specials))
+
+    def encode_words(self, pretokens: tuple[bytes, ...]) -> tuple[np.ndarray, np.ndarray]:
+        """``(symbols int32, offsets int64)``: every pre-token as its byte ids, back to back."""
+        lengths = np.fromiter((len(p) for p in pretokens), dtype=np.int64, count=len(pretokens))
+        offsets = np.zeros(len(pretokens) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        flat = np.frombuffer(b"".join(pretokens), dtype=np.uint8)
+        return self.byte_ids[flat], offsets
+
+    def result(self, state, pretokenizer: Pretokenizer, stats: TrainingStats) -> TrainedBPE:
+        """The :class:`TrainedBPE` of a finished merge state."""
+        vocab = [state.token(i) for i in range(state.n_tokens)]
+        for text, token_id in self.special_tokens:
+            vocab[token_id] = text.encode("utf-8")
+        merge_ids = tuple(tuple(row) for row in state.learned_merges().tolist())
+        return TrainedBPE(tuple(vocab), merge_ids, self.special_tokens, pretokenizer, stats)
+
+
+def _check_int(name: str, value: object, *, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise InputError(f"{name} must be an integer >= {minimum}, got {value!r}", f"pass {name} >= {minimum}")
+
+
+def _reporting(documents: Iterable[str], progress: ProgressCallback | None) -> Iterable[str]:
+    if progress is None:
+        return documents
+
+    def counted() -> Iterable[str]:
+        for n, document in enumerate(documents, 1):
+            if n % 10000 == 0:
+                progress("count", n, 0)
+            yield document
+
+    return counted()

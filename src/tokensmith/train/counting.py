@@ -1,0 +1,253 @@
+"""Pre-token counting: stream documents once, cut each into pre-tokens, count the distinct ones.
+
+This is the only pass over the raw text; the merge loop then works on the (much smaller) table of
+distinct pre-tokens. Engines are registered by name so a distributed one (Ray) slots in beside the
+local ones; every engine must give identical counts for identical input.
+
+* ``serial``: one process, for small inputs and tests.
+* ``local`` (default): worker processes over batches of whole documents (a document is never cut, so
+  the result does not depend on the batching or on the number of workers); inputs smaller than one
+  batch per worker are counted serially, since starting processes would cost more than it saves.
+
+>>> counts = count_pretokens(["the cat", "the dog"], Pretokenizer.create("gpt2"), engine="serial")
+>>> counts.as_dict()
+{b' cat': 1, b' dog': 1, b'the': 2}
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import queue
+from abc import ABC, abstractmethod
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from tokensmith.errors import CorpusError, InputError
+from tokensmith.registry import Registry
+from tokensmith.train.pretokenize import Pretokenizer
+
+#: Characters of text per batch sent to a worker: large enough to amortise pickling, small enough to
+#: keep every worker busy and memory flat.
+BATCH_CHARS = 1 << 20
+
+
+@dataclass(frozen=True)
+class PretokenCounts:
+    """Distinct pre-tokens with their counts, in a canonical order (sorted by bytes).
+
+    Args:
+        pretokens: UTF-8 bytes of each distinct pre-token, sorted.
+        counts: ``int64`` occurrences of each, aligned with ``pretokens``.
+        documents: number of documents read.
+    """
+
+    pretokens: tuple[bytes, ...]
+    counts: np.ndarray
+    documents: int = 0
+
+    @classmethod
+    def from_counter(cls, counter: Counter, documents: int = 0) -> PretokenCounts:
+        """Canonical form of a ``Counter[str]``: UTF-8 keys, sorted."""
+        encoded = sorted((text.encode("utf-8"), count) for text, count in counter.items() if text)
+        pretokens = tuple(piece for piece, _ in encoded)
+        counts = np.fromiter((count for _, count in encoded), dtype=np.int64, count=len(encoded))
+        return cls(pretokens, counts, documents)
+
+    def __len__(self) -> int:
+        return len(self.pretokens)
+
+    @property
+    def total(self) -> int:
+        """Number of pre-token occurrences in the corpus."""
+        return int(self.counts.sum())
+
+    @property
+    def total_bytes(self) -> int:
+        """UTF-8 bytes covered by the pre-tokens (the corpus size, when the regex covers all text)."""
+        lengths = np.fromiter((len(piece) for piece in self.pretokens), dtype=np.int64, count=len(self))
+        return int(lengths @ self.counts)
+
+    def as_dict(self) -> dict[bytes, int]:
+        return dict(zip(self.pretokens, self.counts.tolist()))
+
+    def has_text(self) -> bool:
+        """Whether any pre-token holds a non-whitespace character."""
+        return any(not piece.decode("utf-8").isspace() for piece in self.pretokens)
+
+
+class CountingEngine(ABC):
+    """Counts the pre-tokens of a stream of documents.
+
+    Args:
+        workers: parallel workers; ``None`` means one per CPU core.
+    """
+
+    def __init__(self, workers: int | None = None) -> None:
+        if workers is not None and workers < 1:
+            raise InputError(f"workers must be at least 1, got {workers}", "pass --workers 1 or more")
+        self.workers = workers or os.cpu_count() or 1
+
+    @abstractmethod
+    def count(self, documents: Iterable[str], pretokenizer: Pretokenizer) -> PretokenCounts:
+        """Distinct pre-tokens of ``documents`` and their counts."""
+
+
+COUNTING_ENGINES: Registry[type[CountingEngine]] = Registry("pre-token counting engine")
+
+
+@COUNTING_ENGINES.register("serial")
+class SerialEngine(CountingEngine):
+    """Counts in the calling process."""
+
+    def count(self, documents: Iterable[str], pretokenizer: Pretokenizer) -> PretokenCounts:
+        counter: Counter = Counter()
+        n_documents = 0
+        for batch in _batches(documents):
+            _count_batch(counter, batch, pretokenizer)
+            n_documents += len(batch)
+        return PretokenCounts.from_counter(counter, n_documents)
+
+
+@COUNTING_ENGINES.register("local")
+class LocalEngine(CountingEngine):
+    """Counts in worker processes fed with batches of whole documents; serial for small inputs."""
+
+    def count(self, documents: Iterable[str], pretokenizer: Pretokenizer) -> PretokenCounts:
+        batches = _batches(documents)
+        head = []
+        for batch in batches:
+            head.append(batch)
+            if len(head) >= self.workers:
+                break
+        if len(head) < self.workers or self.workers == 1:
+            return SerialEngine(1).count((doc for batch in [*head, *batches] for doc in batch), pretokenizer)
+        return self._count_parallel([*head], batches, pretokenizer)
+
+    def _count_parallel(self, head: list[list[str]], rest: Iterator[list[str]],
+                        pretokenizer: Pretokenizer) -> PretokenCounts:
+        context = _process_context()
+        tasks = context.Queue(maxsize=2 * self.workers)
+        results = context.Queue()
+        workers = [
+            context.Process(target=_worker_main, args=(tasks, results, pretokenizer), daemon=True)
+            for _ in range(self.workers)
+        ]
+        for worker in workers:
+            worker.start()
+        try:
+            n_documents = 0
+            for batch in _chain(head, rest):
+                n_documents += len(batch)
+                _put(tasks, batch, workers)
+            for _ in workers:
+                _put(tasks, None, workers)
+            partials = [_get(results, workers) for _ in workers]
+        except BaseException:
+            for worker in workers:
+                worker.terminate()
+            raise
+        for worker in workers:
+            worker.join()
+        total = max(partials, key=len)
+        for partial in partials:
+            if partial is not total:
+                total.update(partial)
+        return PretokenCounts.from_counter(total, n_documents)
+
+
+def count_pretokens(documents: Iterable[str], pretokenizer: Pretokenizer, *, engine: str = "local",
+                    workers: int | None = None) -> PretokenCounts:
+    """Count the pre-tokens of ``documents`` with a registered engine.
+
+    Args:
+        documents: the corpus, one string per document; documents are pre-tokenized independently.
+        pretokenizer: how to cut each document.
+        engine: a name from :data:`COUNTING_ENGINES`.
+        workers: parallel workers (``None``: one per CPU core).
+
+    Raises:
+        InputError: a document is not a string, or an unknown engine.
+    """
+    return COUNTING_ENGINES.get(engine)(workers).count(documents, pretokenizer)
+
+
+def _count_batch(counter: Counter, batch: list[str], pretokenizer: Pretokenizer) -> None:
+    split = pretokenizer.split
+    for document in batch:
+        counter.update(split(document))
+
+
+def _batches(documents: Iterable[str]) -> Iterator[list[str]]:
+    """Whole documents grouped into batches of about :data:`BATCH_CHARS` characters."""
+    batch: list[str] = []
+    size = 0
+    for document in documents:
+        if not isinstance(document, str):
+            raise InputError(
+                f"a document is a {type(document).__name__}, not text",
+                "pass an iterable of str (decode bytes first, or read the corpus with tokensmith.corpus)",
+            )
+        batch.append(document)
+        size += len(document)
+        if size >= BATCH_CHARS:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
+
+
+def _chain(head: list[list[str]], rest: Iterator[list[str]]) -> Iterator[list[str]]:
+    yield from head
+    yield from rest
+
+
+def _process_context() -> multiprocessing.context.BaseContext:
+    # fork starts workers in milliseconds and needs no `if __name__ == "__main__"` guard in user scripts.
+    if "fork" in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context()
+
+
+def _worker_main(tasks: multiprocessing.Queue, results: multiprocessing.Queue, pretokenizer: Pretokenizer) -> None:
+    counter: Counter = Counter()
+    try:
+        while (batch := tasks.get()) is not None:
+            _count_batch(counter, batch, pretokenizer)
+    except Exception as exc:  # reported to the parent, which raises it as a CorpusError
+        results.put(f"{type(exc).__name__}: {exc}")
+        return
+    results.put(counter)
+
+
+def _put(tasks: multiprocessing.Queue, item: object, workers: list[multiprocessing.Process]) -> None:
+    while True:
+        try:
+            tasks.put(item, timeout=1.0)
+            return
+        except queue.Full:
+            _check_alive(workers)
+
+
+def _get(results: multiprocessing.Queue, workers: list[multiprocessing.Process]) -> Counter:
+    while True:
+        try:
+            partial = results.get(timeout=1.0)
+        except queue.Empty:
+            _check_alive(workers)
+            continue
+        if isinstance(partial, str):
+            raise CorpusError(f"pre-token counting failed in a worker: {partial}")
+        return partial
+
+
+def _check_alive(workers: list[multiprocessing.Process]) -> None:
+    for worker in workers:
+        if worker.exitcode not in (None, 0):
+            raise CorpusError(
+                f"a pre-token counting worker died (exit code {worker.exitcode})",
+                "the machine may be out of memory; retry with fewer workers (--workers 1)",
+            )

@@ -1,0 +1,142 @@
+"""Writing a trained BPE: HF tokenizer.json and tiktoken ranks.
+
+* ``tokenizer.json`` loads unchanged in ``tokenizers.Tokenizer.from_file`` and
+  ``transformers.PreTrainedTokenizerFast(tokenizer_file=...)``: a ``BPE`` model over GPT-2's byte-level
+  alphabet (``Ġ`` = space), the pre-tokenizer that cuts text as training did (``Split(regex)`` then
+  ``ByteLevel(use_regex=False)``, or ``ByteLevel`` alone for the GPT-2 regex) and a ``ByteLevel``
+  decoder, so ``decode(encode(text)) == text`` for any text. Special tokens are ``added_tokens``.
+* ``tokenizer.tiktoken``: one ``base64(token bytes) rank`` line per token, rank = id (tiktoken's
+  format), with ``tiktoken.json`` beside it holding the ``pat_str`` and special tokens that
+  ``tiktoken.Encoding`` needs.
+
+The output is a pure function of the trained tokenizer: same input, byte-identical files.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tokensmith.io import check_writable, write_bytes_atomic, write_text_atomic
+from tokensmith.tokenizers.bytemaps import byte_level_to_bytes, bytes_to_byte_level, unicode_to_byte
+
+if TYPE_CHECKING:
+    import tiktoken
+
+    from tokensmith.train.bpe import TrainedBPE
+
+TOKENIZER_JSON = "tokenizer.json"
+TIKTOKEN_RANKS = "tokenizer.tiktoken"
+TIKTOKEN_CONFIG = "tiktoken.json"
+
+
+def tokenizer_json(trained: TrainedBPE) -> str:
+    """The HF tokenizer.json of ``trained`` as text (vocab in id order, merges in priority order)."""
+    strings = _vocab_strings(trained)
+    return json.dumps(
+        {
+            "version": "1.0",
+            "truncation": None,
+            "padding": None,
+            "added_tokens": [
+                {"id": token_id, "content": text, "single_word": False, "lstrip": False, "rstrip": False,
+                 "normalized": False, "special": True}
+                for text, token_id in trained.special_tokens
+            ],
+            "normalizer": None,
+            "pre_tokenizer": trained.pretokenizer.hf_pre_tokenizer(),
+            "post_processor": None,
+            "decoder": {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": True},
+            "model": {
+                "type": "BPE",
+                "dropout": None,
+                "unk_token": None,
+                "continuing_subword_prefix": None,
+                "end_of_word_suffix": None,
+                "fuse_unk": False,
+                "byte_fallback": False,
+                "ignore_merges": False,
+                "vocab": {string: token_id for token_id, string in enumerate(strings)},
+                "merges": [[strings[left], strings[right]] for left, right in _merge_pairs(trained)],
+            },
+        },
+        ensure_ascii=False,
+        indent=2,
+    ) + "\n"
+
+
+def tiktoken_ranks(trained: TrainedBPE) -> bytes:
+    """The ``.tiktoken`` file: ``base64(bytes) rank`` per line, by rank."""
+    lines = [base64.b64encode(token) + b" " + str(rank).encode() for token, rank in mergeable_ranks(trained).items()]
+    return b"".join(line + b"\n" for line in lines)
+
+
+def mergeable_ranks(trained: TrainedBPE) -> dict[bytes, int]:
+    """Token bytes -> rank (= id) for every token that text can produce, in id order.
+
+    Special tokens are left out unless text can also reach them (a special token that is a byte of
+    the alphabet or the result of a merge, as HF allows).
+    """
+    reachable = set(range(len(trained.vocab))) - trained.special_ids
+    reachable.update(new for _, _, new in trained.merge_ids)
+    reachable.update(token_id for text, token_id in trained.special_tokens if len(text) == 1 and text in unicode_to_byte())
+    ranks: dict[bytes, int] = {}
+    for token_id in sorted(reachable):
+        ranks.setdefault(_content(trained, token_id), token_id)
+    return ranks
+
+
+def tiktoken_encoding(trained: TrainedBPE, name: str = "tokensmith") -> tiktoken.Encoding:
+    """A ``tiktoken.Encoding`` that encodes as the tokenizer.json does (ids are the same)."""
+    import tiktoken
+
+    return tiktoken.Encoding(
+        name=name,
+        pat_str=trained.pretokenizer.tiktoken_pattern,
+        mergeable_ranks=mergeable_ranks(trained),
+        special_tokens=dict(trained.special_tokens),
+    )
+
+
+def save_trained(trained: TrainedBPE, directory: str | Path, *, force: bool = False) -> dict[str, Path]:
+    """Write tokenizer.json, tokenizer.tiktoken and tiktoken.json into ``directory`` (atomically).
+
+    Every target is checked before anything is written, so a refusal leaves nothing behind.
+    """
+    directory = Path(directory)
+    targets = {name: directory / name for name in (TOKENIZER_JSON, TIKTOKEN_RANKS, TIKTOKEN_CONFIG)}
+    for path in targets.values():
+        check_writable(path, force=force)
+    config = {
+        "pat_str": trained.pretokenizer.tiktoken_pattern if not trained.pretokenizer.isolate_digits else None,
+        "special_tokens": dict(trained.special_tokens),
+        "ranks_file": TIKTOKEN_RANKS,
+    }
+    write_text_atomic(targets[TOKENIZER_JSON], tokenizer_json(trained), force=force)
+    write_bytes_atomic(targets[TIKTOKEN_RANKS], tiktoken_ranks(trained), force=force)
+    write_text_atomic(targets[TIKTOKEN_CONFIG], json.dumps(config, ensure_ascii=False, indent=2) + "\n", force=force)
+    return targets
+
+
+def _content(trained: TrainedBPE, token_id: int) -> bytes:
+    """The bytes text must contain to produce ``token_id`` (a special token in the byte alphabet
+    stands for the bytes its characters map to)."""
+    if token_id in trained.special_ids:
+        return byte_level_to_bytes(trained.vocab[token_id].decode("utf-8"))
+    return trained.vocab[token_id]
+
+
+def _vocab_strings(trained: TrainedBPE) -> list[str]:
+    """The tokenizer.json string of every id: the text of special tokens, GPT-2 byte characters else."""
+    strings = [bytes_to_byte_level(token) for token in trained.vocab]
+    for text, token_id in trained.special_tokens:
+        strings[token_id] = text
+    return strings
+
+
+def _merge_pairs(trained: TrainedBPE) -> list[tuple[int, int]]:
+    """Merge pairs in priority order; a pair learned twice keeps its last rank, as HF saves it."""
+    last = {(left, right): rank for rank, (left, right, _) in enumerate(trained.merge_ids)}
+    return [(left, right) for rank, (left, right, _) in enumerate(trained.merge_ids) if last[(left, right)] == rank]

@@ -1,0 +1,690 @@
+"""The BPE merge loop, compiled with numba; every trainer shares it.
+
+Input: a table of distinct words (pre-tokens) as sequences of symbol ids with ``int64`` counts, and an
+initial vocabulary (id -> content bytes, length). Output: merges ``(left, right, new)`` in the order
+they were learned. The loop follows HF ``tokenizers``' BpeTrainer step by step, so that the same words
+give the same merges (``merge_reference.py`` is the same algorithm in plain Python, for tests):
+
+* **Pair counts are incremental.** Merging a pair in a word only changes the pairs around each
+  occurrence: ``(prev, a)`` and ``(b, next)`` lose the word's count, ``(prev, new)`` and ``(new, next)``
+  gain it. Counts are ``int64`` (HF's ``i32`` overflows on large corpora).
+* **Lazy max-heap.** Entries ``(count, pair, position set)`` are pushed when a pair first appears; a
+  popped entry whose count is out of date is pushed back with the current count.
+* **Tie-break (deterministic, HF's):** the higher count first; on equal counts the smaller pair
+  ``(left id, right id)``; on an equal pair (only possible when a merge re-creates an existing token
+  string, below) the older heap entry. Ids are HF's: special tokens first, then the initial alphabet
+  in code-point order of GPT-2's byte-to-character map, then merged tokens in the order they appear.
+* **Position sets:** each heap entry carries the words where its pair appeared when it was pushed
+  (HF's ``pos``); a merge rewrites only those words.
+* **Duplicate strings:** when a merge produces content that already has an id (``"ab"+"c"`` after
+  ``"a"+"bc"``), the existing id is reused and the vocabulary does not grow - as in HF.
+* **Stopping:** the vocabulary reaches ``vocab_size``, no pair is left, or the best count is below
+  ``min_frequency`` (or below 1).
+* **max_token_length** (in units: bytes for byte-level BPE, characters for character-level BPE): a
+  pair is counted only if its merged token would be at most that long. (HF's parameter of the same
+  name admits one unit less; ``max_token_length=N`` here equals HF's ``N + 1``.)
+
+Memory is a handful of flat numpy arrays: open-addressing hash tables (pair -> slot, content ->
+id), a binary heap, and a pool of word-id lists. Every array lives in :class:`MergeState`, so a run
+can be paused (progress, checkpoints) and resumed. When an array is too small, the compiled loop
+stops *before* the merge that needs more room and says how much; Python grows it and calls again.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, fields
+
+import numba
+import numpy as np
+from numba import njit
+
+EMPTY = -1
+
+# Indices into MergeState.scalars (one int64 array, so compiled code can update them in place).
+N_TOKENS, N_MERGES, N_SLOTS, N_SEGMENTS, POOL_USED, HEAP_SIZE, CONTENT_USED, ITERATION, STOP = range(9)
+N_SCALARS = 9
+
+# Why the loop stopped (scalars[STOP]).
+RUNNING, VOCAB_FULL, NO_PAIRS, BELOW_MIN_FREQUENCY = 0, 1, 2, 3
+STOP_REASONS = {
+    RUNNING: "running",
+    VOCAB_FULL: "vocabulary reached vocab_size",
+    NO_PAIRS: "no pair left to merge",
+    BELOW_MIN_FREQUENCY: "the most frequent pair is below min_frequency",
+}
+
+# Return codes of the compiled loop.
+_DONE, _PAUSED, _NEEDS_ROOM = 0, 1, 2
+# Indices of the "room needed" array the compiled loop fills before returning _NEEDS_ROOM.
+_NEED_SLOTS, _NEED_POOL, _NEED_SEGMENTS, _NEED_HEAP, _NEED_NODES, _NEED_MERGES, _NEED_CONTENT, _NEED_TOKENS = range(8)
+
+_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing
+_FNV_OFFSET = np.uint64(0xCBF29CE484222325)
+_FNV_PRIME = np.uint64(0x100000001B3)
+
+
+@dataclass
+class MergeState:
+    """Everything the merge loop reads and writes, as numpy arrays (see the module docstring).
+
+    Build it with :func:`build_state`; advance it with :func:`run_merges`.
+    """
+
+    # words
+    symbols: np.ndarray  # int32 (total symbols,): every word's symbol ids, words back to back
+    word_start: np.ndarray  # int64 (words,)
+    word_len: np.ndarray  # int32 (words,): current length, shrinks as merges apply
+    word_count: np.ndarray  # int64 (words,)
+    # tokens
+    token_units: np.ndarray  # int32 (token capacity,): length in units (bytes or characters)
+    token_offset: np.ndarray  # int64 (token capacity + 1,): content of id i = content[offset[i]:offset[i+1]]
+    token_content: np.ndarray  # uint8 (content capacity,)
+    vocab_table_hash: np.ndarray  # int64 (power of two,): content hash, or EMPTY
+    vocab_table_id: np.ndarray  # int32: token id for that hash slot
+    merges: np.ndarray  # int32 (merge capacity, 3): left, right, new id
+    # pairs
+    pair_table_key: np.ndarray  # int64 (power of two,): left << 32 | right, or EMPTY
+    pair_table_slot: np.ndarray  # int32
+    slot_key: np.ndarray  # int64 (slot capacity,)
+    slot_count: np.ndarray  # int64
+    slot_mark: np.ndarray  # int64: iteration that last gave the pair a new position
+    slot_head: np.ndarray  # int32: first node of this iteration's new positions
+    slot_tail: np.ndarray  # int32
+    # position sets and heap
+    segment_start: np.ndarray  # int64 (segment capacity,)
+    segment_len: np.ndarray  # int64
+    pool: np.ndarray  # int32 (pool capacity,): word ids of all segments
+    heap_count: np.ndarray  # int64 (heap capacity,)
+    heap_pair: np.ndarray  # int64
+    heap_segment: np.ndarray  # int64
+    # per-iteration scratch
+    node_word: np.ndarray  # int32
+    node_next: np.ndarray  # int32
+    touched: np.ndarray  # int32: slots that got new positions in this iteration
+    # counters and settings
+    scalars: np.ndarray  # int64 (N_SCALARS,)
+    max_units: int
+
+    @property
+    def n_tokens(self) -> int:
+        return int(self.scalars[N_TOKENS])
+
+    @property
+    def n_merges(self) -> int:
+        return int(self.scalars[N_MERGES])
+
+    @property
+    def stop_reason(self) -> str:
+        return STOP_REASONS[int(self.scalars[STOP])]
+
+    def token(self, token_id: int) -> bytes:
+        """Content of a token id."""
+        return self.token_content[self.token_offset[token_id]:self.token_offset[token_id + 1]].tobytes()
+
+    def learned_merges(self) -> np.ndarray:
+        """``int32 (merges, 3)``: left id, right id, new id, in the order learned."""
+        return self.merges[: self.n_merges].copy()
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """All arrays by field name (for checkpoints)."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if isinstance(getattr(self, f.name), np.ndarray)}
+
+
+@dataclass(frozen=True)
+class MergeRunStats:
+    """What a call to :func:`run_merges` did."""
+
+    merges: int
+    seconds: float
+    stop_reason: str
+
+
+def build_state(symbols: np.ndarray, word_offsets: np.ndarray, word_counts: np.ndarray,
+                token_contents: list[bytes], token_units: list[int], *, dedup: list[bool] | None = None,
+                max_units: int | None = None) -> MergeState:
+    """Set up the merge loop: count every adjacent pair, build position sets and the heap.
+
+    Args:
+        symbols: ``int32``, the symbol ids of all words back to back.
+        word_offsets: ``int64 (words + 1,)``, word ``w`` is ``symbols[word_offsets[w]:word_offsets[w+1]]``.
+        word_counts: ``int64 (words,)``, occurrences of each word (at least 1).
+        token_contents: content of each initial id (specials, alphabet, or an existing vocabulary).
+        token_units: length of each initial id in units (bytes or characters).
+        dedup: per initial id, whether a merge producing the same content reuses this id (default:
+            all). Special tokens whose text cannot occur in the byte alphabet pass ``False``.
+        max_units: longest token a merge may create, in units (``None``: unlimited).
+    """
+    n_words = len(word_counts)
+    n_initial = len(token_contents)
+    total = int(word_offsets[-1]) if n_words else 0
+    max_units = int(max_units) if max_units is not None else np.iinfo(np.int32).max
+    content = b"".join(token_contents)
+    token_offset = np.zeros(max(64, 2 * n_initial) + 1, dtype=np.int64)
+    token_offset[1: n_initial + 1] = np.cumsum([len(c) for c in token_contents], dtype=np.int64)
+    units = np.zeros(len(token_offset) - 1, dtype=np.int32)
+    units[:n_initial] = token_units
+    token_content = np.zeros(max(1024, 2 * len(content)), dtype=np.uint8)
+    token_content[: len(content)] = np.frombuffer(content, dtype=np.uint8)
+    vocab_bits = max(10, int(2 * n_initial).bit_length() + 1)
+    pair_capacity = max(1024, min(total, n_initial * n_initial) + 16)
+    pair_bits = max(11, int(2 * pair_capacity).bit_length())
+    state = MergeState(
+        symbols=np.ascontiguousarray(symbols, dtype=np.int32),
+        word_start=np.ascontiguousarray(word_offsets[:-1], dtype=np.int64),
+        word_len=np.diff(word_offsets).astype(np.int32),
+        word_count=np.ascontiguousarray(word_counts, dtype=np.int64),
+        token_units=units,
+        token_offset=token_offset,
+        token_content=token_content,
+        vocab_table_hash=np.full(1 << vocab_bits, EMPTY, dtype=np.int64),
+        vocab_table_id=np.full(1 << vocab_bits, EMPTY, dtype=np.int32),
+        merges=np.zeros((1024, 3), dtype=np.int32),
+        pair_table_key=np.full(1 << pair_bits, EMPTY, dtype=np.int64),
+        pair_table_slot=np.full(1 << pair_bits, EMPTY, dtype=np.int32),
+        slot_key=np.zeros(pair_capacity, dtype=np.int64),
+        slot_count=np.zeros(pair_capacity, dtype=np.int64),
+        slot_mark=np.full(pair_capacity, EMPTY, dtype=np.int64),
+        slot_head=np.full(pair_capacity, EMPTY, dtype=np.int32),
+        slot_tail=np.full(pair_capacity, EMPTY, dtype=np.int32),
+        segment_start=np.zeros(pair_capacity, dtype=np.int64),
+        segment_len=np.zeros(pair_capacity, dtype=np.int64),
+        pool=np.zeros(max(1024, total), dtype=np.int32),
+        heap_count=np.zeros(pair_capacity, dtype=np.int64),
+        heap_pair=np.zeros(pair_capacity, dtype=np.int64),
+        heap_segment=np.zeros(pair_capacity, dtype=np.int64),
+        node_word=np.zeros(1024, dtype=np.int32),
+        node_next=np.zeros(1024, dtype=np.int32),
+        touched=np.zeros(1024, dtype=np.int32),
+        scalars=np.zeros(N_SCALARS, dtype=np.int64),
+        max_units=max_units,
+    )
+    state.scalars[N_TOKENS] = n_initial
+    state.scalars[CONTENT_USED] = len(content)
+    dedup_flags = np.ones(n_initial, dtype=np.bool_) if dedup is None else np.asarray(dedup, dtype=np.bool_)
+    _register_initial_tokens(state.token_offset, state.token_content, state.vocab_table_hash,
+                             state.vocab_table_id, dedup_flags)
+    _count_initial_pairs(
+        state.symbols, state.word_start, state.word_len, state.word_count, state.token_units, max_units,
+        state.pair_table_key, state.pair_table_slot, state.slot_key, state.slot_count, state.slot_mark,
+        state.slot_head, state.segment_start, state.segment_len, state.pool, state.heap_count,
+        state.heap_pair, state.heap_segment, state.scalars,
+    )
+    return state
+
+
+def run_merges(state: MergeState, *, vocab_size: int, min_frequency: int = 0,
+               max_merges: int | None = None) -> MergeRunStats:
+    """Learn merges until a stop condition (or ``max_merges`` more merges, to report progress).
+
+    Args:
+        state: from :func:`build_state` (or an earlier call); updated in place.
+        vocab_size: stop when this many distinct tokens exist (initial ids included).
+        min_frequency: stop when the best pair occurs fewer times.
+        max_merges: pause after this many merges (``None``: run to the end).
+    """
+    started = time.perf_counter()
+    before = state.n_merges
+    budget = np.iinfo(np.int64).max if max_merges is None else int(max_merges)
+    need = np.zeros(8, dtype=np.int64)
+    while True:
+        done = state.n_merges - before
+        status = _advance(
+            state.symbols, state.word_start, state.word_len, state.word_count,
+            state.token_units, state.token_offset, state.token_content, state.vocab_table_hash,
+            state.vocab_table_id, state.merges,
+            state.pair_table_key, state.pair_table_slot, state.slot_key, state.slot_count, state.slot_mark,
+            state.slot_head, state.slot_tail,
+            state.segment_start, state.segment_len, state.pool, state.heap_count, state.heap_pair,
+            state.heap_segment, state.node_word, state.node_next, state.touched, state.scalars,
+            state.max_units, int(vocab_size), int(min_frequency), budget - done, need,
+        )
+        if status != _NEEDS_ROOM:
+            break
+        _grow(state, need)
+    return MergeRunStats(state.n_merges - before, time.perf_counter() - started, state.stop_reason)
+
+
+def compile_kernels() -> float:
+    """Compile (or load from numba's on-disk cache) the kernels on a tiny input; returns seconds."""
+    started = time.perf_counter()
+    symbols = np.array([0, 1, 0, 1, 1], dtype=np.int32)
+    state = build_state(symbols, np.array([0, 2, 5], dtype=np.int64), np.array([2, 1], dtype=np.int64),
+                        [b"a", b"b"], [1, 1])
+    run_merges(state, vocab_size=4)
+    return time.perf_counter() - started
+
+
+# --------------------------------------------------------------------------------------------------
+# growing arrays (Python side; rare, amortised by doubling)
+
+
+def _grown(array: np.ndarray, size: int, fill: int = 0) -> np.ndarray:
+    if size <= len(array):
+        return array
+    size = max(size, 2 * len(array))
+    bigger = np.full((size, *array.shape[1:]), fill, dtype=array.dtype)
+    bigger[: len(array)] = array
+    return bigger
+
+
+def _grow(state: MergeState, need: np.ndarray) -> None:
+    scalars = state.scalars
+    slots = int(scalars[N_SLOTS] + need[_NEED_SLOTS])
+    if slots > len(state.slot_key):
+        for name, fill in (("slot_key", 0), ("slot_count", 0), ("slot_mark", EMPTY), ("slot_head", EMPTY),
+                           ("slot_tail", EMPTY)):
+            setattr(state, name, _grown(getattr(state, name), slots, fill))
+    if 2 * slots > len(state.pair_table_key):
+        bits = int(4 * slots).bit_length()
+        keys = np.full(1 << bits, EMPTY, dtype=np.int64)
+        table_slots = np.full(1 << bits, EMPTY, dtype=np.int32)
+        _rehash_pairs(state.slot_key, int(scalars[N_SLOTS]), keys, table_slots)
+        state.pair_table_key, state.pair_table_slot = keys, table_slots
+    state.pool = _grown(state.pool, int(scalars[POOL_USED] + need[_NEED_POOL]))
+    segments = int(scalars[N_SEGMENTS] + need[_NEED_SEGMENTS])
+    state.segment_start = _grown(state.segment_start, segments)
+    state.segment_len = _grown(state.segment_len, segments)
+    heap = int(scalars[HEAP_SIZE] + need[_NEED_HEAP])
+    state.heap_count = _grown(state.heap_count, heap)
+    state.heap_pair = _grown(state.heap_pair, heap)
+    state.heap_segment = _grown(state.heap_segment, heap)
+    state.node_word = _grown(state.node_word, int(need[_NEED_NODES]))
+    state.node_next = _grown(state.node_next, int(need[_NEED_NODES]))
+    state.touched = _grown(state.touched, int(need[_NEED_NODES]))
+    state.merges = _grown(state.merges, int(scalars[N_MERGES] + need[_NEED_MERGES]))
+    state.token_content = _grown(state.token_content, int(scalars[CONTENT_USED] + need[_NEED_CONTENT]))
+    tokens = int(scalars[N_TOKENS] + need[_NEED_TOKENS])
+    if tokens + 1 > len(state.token_offset):
+        state.token_offset = _grown(state.token_offset, tokens + 1)
+        state.token_units = _grown(state.token_units, len(state.token_offset) - 1)
+    if 2 * tokens > len(state.vocab_table_hash):
+        bits = int(4 * tokens).bit_length()
+        hashes = np.full(1 << bits, EMPTY, dtype=np.int64)
+        ids = np.full(1 << bits, EMPTY, dtype=np.int32)
+        _rehash_vocab(state.vocab_table_hash, state.vocab_table_id, hashes, ids)
+        state.vocab_table_hash, state.vocab_table_id = hashes, ids
+
+
+# --------------------------------------------------------------------------------------------------
+# compiled kernels
+
+
+@njit(cache=True, inline="always")
+def _mix(key: np.int64) -> np.uint64:
+    h = np.uint64(key) * _MULTIPLIER
+    return h ^ (h >> np.uint64(29))
+
+
+@njit(cache=True, inline="always")
+def _content_hash(content: np.ndarray, start: np.int64, stop: np.int64) -> np.int64:
+    h = _FNV_OFFSET
+    for i in range(start, stop):
+        h = (h ^ np.uint64(content[i])) * _FNV_PRIME
+    # Non-negative, so EMPTY (-1) never collides with a real hash.
+    return np.int64(h >> np.uint64(1))
+
+
+@njit(cache=True)
+def _find_pair(key, table_key, table_slot):
+    """(slot or EMPTY, table index where the key is or would go)."""
+    mask = np.uint64(len(table_key) - 1)
+    i = np.int64(_mix(key) & mask)
+    while True:
+        stored = table_key[i]
+        if stored == key:
+            return table_slot[i], i
+        if stored == EMPTY:
+            return EMPTY, i
+        i = (i + 1) & np.int64(mask)
+
+
+@njit(cache=True)
+def _rehash_pairs(slot_key, n_slots, table_key, table_slot):
+    for slot in range(n_slots):
+        _, index = _find_pair(slot_key[slot], table_key, table_slot)
+        table_key[index] = slot_key[slot]
+        table_slot[index] = slot
+
+
+@njit(cache=True)
+def _rehash_vocab(old_hash, old_id, table_hash, table_id):
+    mask = len(table_hash) - 1
+    for j in range(len(old_hash)):
+        if old_hash[j] == EMPTY:
+            continue
+        i = np.int64(_mix(old_hash[j]) & np.uint64(mask))
+        while table_hash[i] != EMPTY:
+            i = (i + 1) & mask
+        table_hash[i] = old_hash[j]
+        table_id[i] = old_id[j]
+
+
+@njit(cache=True)
+def _find_token(content, start, stop, token_offset, token_content, table_hash, table_id):
+    """(id of a token with exactly content[start:stop] or EMPTY, table index to insert at, hash)."""
+    h = _content_hash(content, start, stop)
+    mask = len(table_hash) - 1
+    i = np.int64(_mix(h) & np.uint64(mask))
+    length = stop - start
+    while table_hash[i] != EMPTY:
+        if table_hash[i] == h:
+            candidate = table_id[i]
+            c_start = token_offset[candidate]
+            if token_offset[candidate + 1] - c_start == length:
+                same = True
+                for k in range(length):
+                    if token_content[c_start + k] != content[start + k]:
+                        same = False
+                        break
+                if same:
+                    return candidate, i, h
+        i = (i + 1) & mask
+    return EMPTY, i, h
+
+
+@njit(cache=True)
+def _register_initial_tokens(token_offset, token_content, table_hash, table_id, dedup):
+    for token in range(len(dedup)):
+        if not dedup[token]:
+            continue
+        found, index, h = _find_token(token_content, token_offset[token], token_offset[token + 1],
+                                      token_offset, token_content, table_hash, table_id)
+        if found == EMPTY:
+            table_hash[index] = h
+            table_id[index] = token
+
+
+@njit(cache=True, inline="always")
+def _before(count_a, pair_a, segment_a, count_b, pair_b, segment_b):
+    """Heap order: higher count, then smaller pair, then older entry."""
+    if count_a != count_b:
+        return count_a > count_b
+    if pair_a != pair_b:
+        return pair_a < pair_b
+    return segment_a < segment_b
+
+
+@njit(cache=True)
+def _sift_down(heap_count, heap_pair, heap_segment, size, i):
+    count, pair, segment = heap_count[i], heap_pair[i], heap_segment[i]
+    while True:
+        child = 2 * i + 1
+        if child >= size:
+            break
+        right = child + 1
+        if right < size and _before(heap_count[right], heap_pair[right], heap_segment[right],
+                                    heap_count[child], heap_pair[child], heap_segment[child]):
+            child = right
+        if not _before(heap_count[child], heap_pair[child], heap_segment[child], count, pair, segment):
+            break
+        heap_count[i], heap_pair[i], heap_segment[i] = heap_count[child], heap_pair[child], heap_segment[child]
+        i = child
+    heap_count[i], heap_pair[i], heap_segment[i] = count, pair, segment
+
+
+@njit(cache=True)
+def _push(heap_count, heap_pair, heap_segment, size, count, pair, segment):
+    """Insert at index ``size`` (the caller bumps the size)."""
+    i = size
+    while i > 0:
+        parent = (i - 1) >> 1
+        if not _before(count, pair, segment, heap_count[parent], heap_pair[parent], heap_segment[parent]):
+            break
+        heap_count[i], heap_pair[i], heap_segment[i] = heap_count[parent], heap_pair[parent], heap_segment[parent]
+        i = parent
+    heap_count[i], heap_pair[i], heap_segment[i] = count, pair, segment
+
+
+@njit(cache=True)
+def _count_initial_pairs(symbols, word_start, word_len, word_count, token_units, max_units,
+                         table_key, table_slot, slot_key, slot_count, slot_last_word, slot_fill,
+                         segment_start, segment_len, pool, heap_count, heap_pair, heap_segment, scalars):
+    # Pass 1: pair counts, and how many distinct words hold each pair.
+    n_slots = 0
+    for w in range(len(word_start)):
+        start = word_start[w]
+        for i in range(start, start + word_len[w] - 1):
+            left, right = symbols[i], symbols[i + 1]
+            if token_units[left] + token_units[right] > max_units:
+                continue
+            key = (np.int64(left) << 32) | np.int64(right)
+            slot, index = _find_pair(key, table_key, table_slot)
+            if slot == EMPTY:
+                slot = n_slots
+                n_slots += 1
+                table_key[index] = key
+                table_slot[index] = slot
+                slot_key[slot] = key
+            slot_count[slot] += word_count[w]
+            if slot_last_word[slot] != w:
+                slot_last_word[slot] = w
+                segment_len[slot] += 1
+    # Pass 2: one position set (segment) per pair, in slot order.
+    used = 0
+    for slot in range(n_slots):
+        segment_start[slot] = used
+        used += segment_len[slot]
+        slot_last_word[slot] = EMPTY
+        slot_fill[slot] = 0
+    for w in range(len(word_start)):
+        start = word_start[w]
+        for i in range(start, start + word_len[w] - 1):
+            left, right = symbols[i], symbols[i + 1]
+            if token_units[left] + token_units[right] > max_units:
+                continue
+            slot, _ = _find_pair((np.int64(left) << 32) | np.int64(right), table_key, table_slot)
+            if slot_last_word[slot] != w:
+                slot_last_word[slot] = w
+                pool[segment_start[slot] + slot_fill[slot]] = w
+                slot_fill[slot] += 1
+    for slot in range(n_slots):
+        slot_last_word[slot] = EMPTY
+        slot_fill[slot] = EMPTY
+        heap_count[slot] = slot_count[slot]
+        heap_pair[slot] = slot_key[slot]
+        heap_segment[slot] = slot
+    for i in range(n_slots // 2 - 1, -1, -1):
+        _sift_down(heap_count, heap_pair, heap_segment, n_slots, i)
+    scalars[N_SLOTS] = n_slots
+    scalars[N_SEGMENTS] = n_slots
+    scalars[POOL_USED] = used
+    scalars[HEAP_SIZE] = n_slots
+
+
+@njit(cache=True, inline="always")
+def _change(key, delta, word, iteration, table_key, table_slot, slot_key, slot_count, slot_mark,
+            slot_head, slot_tail, node_word, node_next, touched, scalars, counters):
+    """Apply one pair-count change; a gain also records the word as a new position of the pair.
+
+    counters: [nodes used, touched used] for this iteration.
+    """
+    slot, index = _find_pair(key, table_key, table_slot)
+    if slot == EMPTY:
+        slot = scalars[N_SLOTS]
+        scalars[N_SLOTS] = slot + 1
+        table_key[index] = key
+        table_slot[index] = slot
+        slot_key[slot] = key
+        slot_count[slot] = 0
+        slot_mark[slot] = EMPTY
+    slot_count[slot] += delta
+    if delta > 0:
+        if slot_mark[slot] != iteration:
+            slot_mark[slot] = iteration
+            touched[counters[1]] = slot
+            counters[1] += 1
+            node = counters[0]
+            counters[0] += 1
+            node_word[node] = word
+            node_next[node] = EMPTY
+            slot_head[slot] = node
+            slot_tail[slot] = node
+        elif node_word[slot_tail[slot]] != word:
+            node = counters[0]
+            counters[0] += 1
+            node_word[node] = word
+            node_next[node] = EMPTY
+            node_next[slot_tail[slot]] = node
+            slot_tail[slot] = node
+
+
+@njit(cache=True)
+def _advance(symbols, word_start, word_len, word_count,
+             token_units, token_offset, token_content, vocab_table_hash, vocab_table_id, merges,
+             table_key, table_slot, slot_key, slot_count, slot_mark, slot_head, slot_tail,
+             segment_start, segment_len, pool, heap_count, heap_pair, heap_segment,
+             node_word, node_next, touched, scalars, max_units, vocab_size, min_frequency, budget, need):
+    counters = np.zeros(2, dtype=np.int64)
+    done = 0
+    while True:
+        if scalars[N_TOKENS] >= vocab_size:
+            scalars[STOP] = VOCAB_FULL
+            return _DONE
+        size = scalars[HEAP_SIZE]
+        if size == 0:
+            scalars[STOP] = NO_PAIRS
+            return _DONE
+        if done >= budget:
+            return _PAUSED
+        count, pair, segment = heap_count[0], heap_pair[0], heap_segment[0]
+        slot, _ = _find_pair(pair, table_key, table_slot)
+        current = slot_count[slot]
+        if current != count:
+            # Out of date: put it back with today's count (HF re-pushes even a count of 0).
+            heap_count[0] = current
+            _sift_down(heap_count, heap_pair, heap_segment, size, 0)
+            continue
+        if count < 1 or count < min_frequency:
+            scalars[STOP] = BELOW_MIN_FREQUENCY
+            return _DONE
+        # Room check before anything changes: a merge in a word of length n adds at most n
+        # positions, n new pairs with a gain and n with a loss.
+        seg_from = segment_start[segment]
+        seg_to = seg_from + segment_len[segment]
+        bound = 0
+        for k in range(seg_from, seg_to):
+            bound += word_len[pool[k]]
+        left = np.int32(pair >> 32)
+        right = np.int32(pair & 0xFFFFFFFF)
+        content_len = (token_offset[left + 1] - token_offset[left]) + (token_offset[right + 1] - token_offset[right])
+        n_tokens = scalars[N_TOKENS]
+        short = (
+            scalars[N_SLOTS] + 2 * bound > len(slot_key)
+            or 2 * (scalars[N_SLOTS] + 2 * bound) > len(table_key)
+            or scalars[POOL_USED] + bound > len(pool)
+            or scalars[N_SEGMENTS] + bound > len(segment_start)
+            or size + bound > len(heap_count)
+            or bound > len(node_word)
+            or scalars[N_MERGES] + 1 > len(merges)
+            or scalars[CONTENT_USED] + content_len > len(token_content)
+            or n_tokens + 2 > len(token_offset)
+            or 2 * (n_tokens + 1) > len(vocab_table_hash)
+        )
+        if short:
+            need[_NEED_SLOTS] = 2 * bound
+            need[_NEED_POOL] = bound
+            need[_NEED_SEGMENTS] = bound
+            need[_NEED_HEAP] = bound
+            need[_NEED_NODES] = bound
+            need[_NEED_MERGES] = 1
+            need[_NEED_CONTENT] = content_len
+            need[_NEED_TOKENS] = 1
+            return _NEEDS_ROOM
+        # Pop the top entry.
+        size -= 1
+        heap_count[0], heap_pair[0], heap_segment[0] = heap_count[size], heap_pair[size], heap_segment[size]
+        scalars[HEAP_SIZE] = size
+        if size > 0:
+            _sift_down(heap_count, heap_pair, heap_segment, size, 0)
+        # The new token: reuse the id of identical content, else append one.
+        used = scalars[CONTENT_USED]
+        a_from, a_to = token_offset[left], token_offset[left + 1]
+        for k in range(a_from, a_to):
+            token_content[used] = token_content[k]
+            used += 1
+        b_from, b_to = token_offset[right], token_offset[right + 1]
+        for k in range(b_from, b_to):
+            token_content[used] = token_content[k]
+            used += 1
+        new, index, h = _find_token(token_content, scalars[CONTENT_USED], used, token_offset, token_content,
+                                    vocab_table_hash, vocab_table_id)
+        if new == EMPTY:
+            new = n_tokens
+            token_offset[new + 1] = used
+            token_units[new] = token_units[left] + token_units[right]
+            vocab_table_hash[index] = h
+            vocab_table_id[index] = new
+            scalars[CONTENT_USED] = used
+            scalars[N_TOKENS] = n_tokens + 1
+        m = scalars[N_MERGES]
+        merges[m, 0], merges[m, 1], merges[m, 2] = left, right, new
+        scalars[N_MERGES] = m + 1
+        iteration = scalars[ITERATION] + 1
+        scalars[ITERATION] = iteration
+        new_units = token_units[new]
+        # Rewrite every word of the position set, left to right, like HF's Word::merge.
+        counters[0] = 0
+        counters[1] = 0
+        for k in range(seg_from, seg_to):
+            w = pool[k]
+            start = word_start[w]
+            n = word_len[w]
+            read = 0
+            write = 0
+            freq = word_count[w]
+            while read < n:
+                symbol = symbols[start + read]
+                if symbol == left and read + 1 < n and symbols[start + read + 1] == right:
+                    if write > 0:
+                        before = symbols[start + write - 1]
+                        if token_units[before] + token_units[left] <= max_units:
+                            _change((np.int64(before) << 32) | np.int64(left), -freq, w, iteration,
+                                    table_key, table_slot, slot_key, slot_count, slot_mark, slot_head,
+                                    slot_tail, node_word, node_next, touched, scalars, counters)
+                        if token_units[before] + new_units <= max_units:
+                            _change((np.int64(before) << 32) | np.int64(new), freq, w, iteration,
+                                    table_key, table_slot, slot_key, slot_count, slot_mark, slot_head,
+                                    slot_tail, node_word, node_next, touched, scalars, counters)
+                    if read + 2 < n:
+                        after = symbols[start + read + 2]
+                        if token_units[right] + token_units[after] <= max_units:
+                            _change((np.int64(right) << 32) | np.int64(after), -freq, w, iteration,
+                                    table_key, table_slot, slot_key, slot_count, slot_mark, slot_head,
+                                    slot_tail, node_word, node_next, touched, scalars, counters)
+                        if new_units + token_units[after] <= max_units:
+                            _change((np.int64(new) << 32) | np.int64(after), freq, w, iteration,
+                                    table_key, table_slot, slot_key, slot_count, slot_mark, slot_head,
+                                    slot_tail, node_word, node_next, touched, scalars, counters)
+                    symbols[start + write] = new
+                    read += 2
+                else:
+                    symbols[start + write] = symbol
+                    read += 1
+                write += 1
+            word_len[w] = write
+        # Push the pairs that gained positions, each with its new position set (HF's where_to_update).
+        pool_used = scalars[POOL_USED]
+        n_segments = scalars[N_SEGMENTS]
+        for t in range(counters[1]):
+            slot = touched[t]
+            if slot_count[slot] <= 0:
+                continue
+            first = pool_used
+            node = slot_head[slot]
+            while node != EMPTY:
+                pool[pool_used] = node_word[node]
+                pool_used += 1
+                node = node_next[node]
+            segment_start[n_segments] = first
+            segment_len[n_segments] = pool_used - first
+            _push(heap_count, heap_pair, heap_segment, size, slot_count[slot], slot_key[slot], n_segments)
+            size += 1
+            n_segments += 1
+        scalars[POOL_USED] = pool_used
+        scalars[N_SEGMENTS] = n_segments
+        scalars[HEAP_SIZE] = size
+        done += 1
+
+
+NUMBA_VERSION = numba.__version__

@@ -1,0 +1,317 @@
+"""Corpus metrics: hand-computed toy cells, tokenization-scorer equality, compute_all records."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import tokenization_scorer
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from tokenization_scorer.metrics import get_metric
+
+from tokensmith.errors import InputError, UnknownNameError
+from tokensmith.io import dumps_json
+from tokensmith.metrics import (
+    METRICS,
+    RECORD_FIELDS,
+    MetricContext,
+    MetricValue,
+    TokenStats,
+    VocabularyFacts,
+    WordSplit,
+    compute_all,
+    describe_metrics,
+    gini,
+)
+from tokensmith.metrics.base import REQUIREMENTS
+
+VOCAB = VocabularyFacts(
+    vocab_size=10,
+    special_ids=frozenset({0, 9}),
+    unk_ids=frozenset({0}),
+    byte_fallback_ids=frozenset({1, 2}),
+    token_byte_lengths=np.array([5, 1, 1, 2, 3, 4, 4, 4, 4, 13]),
+)
+
+
+def toy_cell() -> TokenStats:
+    """8 bytes, 7 chars, 5 tokens (1 UNK, 1 byte fallback), types {0:1, 1:1, 3:2, 4:1}, 4 words (1 split)."""
+    cell = TokenStats(VOCAB, tokenizer="toy", corpus="c", lang="fr")
+    cell.add_batch(["héllo", "ab"], [[3, 4, 0], [1, 3]], words=WordSplit(4, 1), encode_seconds=0.5)
+    return cell
+
+
+def value(name: str, cell: TokenStats, *, context: MetricContext | None = None, **params) -> MetricValue:
+    m = METRICS.get(name)
+    return m.compute(cell, context or MetricContext((cell,)), m.resolve_params(params))
+
+
+H_TOY = -(3 * 0.2 * math.log2(0.2) + 0.4 * math.log2(0.4))  # p = .2, .2, .4, .2
+
+HAND_COMPUTED = {
+    "bytes_per_token": 8 / 5,
+    "chars_per_token": 7 / 5,
+    "fertility": 5 / 4,
+    "split_word_share": 1 / 4,
+    "unk_rate": 1 / 5,
+    "byte_fallback_rate": 1 / 5,
+    "unigram_entropy_bits": H_TOY,
+    "shannon_efficiency": H_TOY / 2,  # log2(4 observed types)
+    "shannon_efficiency_full_vocab": H_TOY / math.log2(9),  # 10 ids minus special id 9 (UNK stays)
+    "vocab_utilisation": 4 / 9,
+    "mean_type_length_bytes": (5 + 1 + 2 + 3) / 4,
+    "encode_throughput_mb_s": 8 / 1e6 / 0.5,
+}
+
+
+@pytest.mark.parametrize("name", sorted(HAND_COMPUTED))
+def test_single_cell_metrics_by_hand(name):
+    result = value(name, toy_cell())
+    assert result.reason is None
+    assert result.value == pytest.approx(HAND_COMPUTED[name], rel=1e-12)
+
+
+def test_renyi_by_hand():
+    renyi_2 = -math.log2(3 * 0.2**2 + 0.4**2)  # order 2: -log2 Σ p²
+    assert value("renyi_efficiency", toy_cell(), alpha=2).value == pytest.approx(renyi_2 / 2, rel=1e-12)
+    assert value("renyi_efficiency_full_vocab", toy_cell(), alpha=2).value == pytest.approx(
+        renyi_2 / math.log2(9), rel=1e-12
+    )
+    # α = 1 is the Shannon limit; the default α is 2.5.
+    assert value("renyi_efficiency", toy_cell(), alpha=1.0).value == pytest.approx(H_TOY / 2, rel=1e-12)
+    assert METRICS.get("renyi_efficiency").params["alpha"] == 2.5
+
+
+def parallel_cells(tokenizer: str, tokens: dict[str, int], *, byte_counts=None, lines: int = 2) -> list[TokenStats]:
+    """One cell per language of group "par"; each has ``lines`` documents of ASCII text."""
+    cells = []
+    for lang, n_tokens in tokens.items():
+        n_bytes = (byte_counts or {}).get(lang, 10)
+        cell = TokenStats(VOCAB, tokenizer=tokenizer, corpus=f"par/{lang}", lang=lang, parallel_group="par")
+        texts = ["x" * (n_bytes // lines)] * (lines - 1) + ["x" * (n_bytes - (n_bytes // lines) * (lines - 1))]
+        ids = [[3] * (n_tokens // lines)] * (lines - 1) + [[4] * (n_tokens - (n_tokens // lines) * (lines - 1))]
+        cell.add_batch(texts, ids)
+        cells.append(cell)
+    return cells
+
+
+def by_key(records) -> dict[tuple[str, str, str], dict]:
+    return {(r["tokenizer"], r["corpus"], r["metric"]): r for r in records}
+
+
+def test_premium_gini_and_nsl_on_a_three_language_toy():
+    t1 = parallel_cells("t1", {"en": 10, "de": 15, "fr": 20}, byte_counts={"en": 10, "de": 10, "fr": 20})
+    t2 = parallel_cells("t2", {"en": 20, "de": 30, "fr": 40})
+    records = by_key(compute_all([*t1, *t2], baseline="t1", ref_lang="en"))
+    assert records[("t1", "par/en", "token_premium")]["value"] == 1.0
+    assert records[("t1", "par/de", "token_premium")]["value"] == 1.5
+    assert records[("t1", "par/fr", "token_premium")]["value"] == 2.0
+    assert records[("t1", "par/fr", "token_premium")]["params"] == {"ref_lang": "en", "max_unk_rate": 0.1}
+    # tokens per line 5, 7.5, 10: Σ|c_i - c_j| = 2·(2.5 + 5 + 2.5) = 20, 2·n²·μ = 2·9·7.5 = 135
+    assert records[("t1", "par", "parity_gini")]["value"] == pytest.approx(20 / 135, rel=1e-12)
+    assert records[("t1", "par", "parity_gini")]["lang"] is None
+    # tokens per byte 1, 1.5, 1: Σ|c_i - c_j| = 4·0.5 = 2, 2·n²·μ = 2·9·(3.5/3) = 21
+    assert records[("t1", "par", "tokens_per_byte_gini")]["value"] == pytest.approx(2 / 21, rel=1e-12)
+    # t2 doubles every count: same parity, twice the baseline's sequence length.
+    assert records[("t2", "par", "parity_gini")]["value"] == pytest.approx(20 / 135, rel=1e-12)
+    assert records[("t2", "par/de", "nsl")]["value"] == 2.0
+    assert records[("t1", "par/de", "nsl")]["value"] == 1.0
+    assert records[("t2", "par/de", "nsl")]["params"] == {"baseline": "t1"}
+
+
+def test_gini_by_hand():
+    assert gini([1, 2, 3]) == pytest.approx(8 / 36)
+    assert gini([4, 4, 4, 4]) == 0.0
+    assert gini([0, 0, 0, 1]) == pytest.approx(3 / 4)  # one language pays everything: (n - 1) / n
+
+
+def test_premium_not_applicable_paths():
+    cells = parallel_cells("t", {"en": 10, "de": 15})
+    context = MetricContext(tuple(cells))
+    missing_ref = value("token_premium", cells[1], context=context, ref_lang="sw")
+    assert missing_ref.value is None and "no 'sw' text" in missing_ref.reason
+
+    misaligned = parallel_cells("t", {"en": 10}) + parallel_cells("t", {"de": 15}, lines=3)
+    result = value("token_premium", misaligned[1], context=MetricContext(tuple(misaligned)))
+    assert result.value is None and "3 lines but 'en' has 2" in result.reason
+
+    unk_heavy = parallel_cells("t", {"en": 10})
+    de = TokenStats(VOCAB, tokenizer="t", corpus="par/de", lang="de", parallel_group="par")
+    de.add_batch(["a", "b"], [[0, 3, 3, 3, 3], [3, 3, 3, 3, 3]])  # UNK id 0: 10% is allowed
+    assert value("token_premium", de, context=MetricContext((*unk_heavy, de))).value == 1.0
+    de.add_batch(["c"], [[0]])
+    both = MetricContext((*parallel_cells("t", {"en": 11}, lines=3), de))
+    blanked = value("token_premium", de, context=both)
+    assert blanked.value is None and "UNK rate 18.2% on 'de' exceeds 10%" in blanked.reason
+
+
+def test_nsl_not_applicable_paths():
+    base = parallel_cells("base", {"en": 10})
+    other_text = parallel_cells("t", {"en": 10}, byte_counts={"en": 12})
+    context = MetricContext((*base, *other_text), baseline="base")
+    different = value("nsl", other_text[0], context=context)
+    assert different.value is None and "saw different text" in different.reason
+    unmeasured = TokenStats(VOCAB, tokenizer="t", corpus="elsewhere")
+    unmeasured.add_batch(["a"], [[3]])
+    missing = value("nsl", unmeasured, context=MetricContext((*base, unmeasured), baseline="base"))
+    assert missing.value is None and "not measured on corpus 'elsewhere'" in missing.reason
+
+
+def test_gini_not_applicable_paths():
+    single = parallel_cells("t", {"en": 10})
+    result = METRICS.get("parity_gini").compute(single, MetricContext(tuple(single)), {})
+    assert result.value is None and "2+ languages" in result.reason
+    misaligned = parallel_cells("t", {"en": 10}) + parallel_cells("t", {"de": 15}, lines=3)
+    result = METRICS.get("parity_gini").compute(misaligned, MetricContext(tuple(misaligned)), {})
+    assert result.value is None and "not aligned" in result.reason
+
+
+def test_words_not_applicable_paths():
+    unsegmented = TokenStats(VOCAB, tokenizer="toy", corpus="zh", lang="zh")
+    unsegmented.add_batch(["你好"], [[3, 4]])
+    unsegmented.mark_words_not_applicable("no word segmenter for 'zh': pip install rjieba")
+    for name in ("fertility", "split_word_share"):
+        result = value(name, unsegmented)
+        assert result.value is None and result.reason == "no word segmenter for 'zh': pip install rjieba"
+
+    partial = toy_cell()
+    partial.add_batch(["more"], [[3]])  # a batch without word counts
+    assert "cover 2 of 3 documents" in value("fertility", partial).reason
+
+    never_counted = TokenStats(VOCAB, tokenizer="toy", corpus="c")
+    never_counted.add_batch(["x"], [[3]])
+    assert "cover 0 of 1 documents" in value("fertility", never_counted).reason
+
+    wordless = TokenStats(VOCAB, tokenizer="toy", corpus="c")
+    wordless.add_batch(["   "], [[3]], words=WordSplit(0, 0))
+    assert value("split_word_share", wordless).reason == "no words were counted in this corpus"
+
+
+def test_vocabulary_and_timing_not_applicable_paths():
+    bare = VocabularyFacts(vocab_size=10)
+    cell = TokenStats(bare, tokenizer="byte-level", corpus="c")
+    cell.add_batch(["ab"], [[3, 4]])
+    assert "no <0xNN> byte-fallback tokens" in value("byte_fallback_rate", cell).reason
+    assert value("unk_rate", cell).value == 0.0  # no UNK token: nothing is ever lost
+    assert "byte lengths were not computed" in value("mean_type_length_bytes", cell).reason
+    assert value("encode_throughput_mb_s", cell).reason == "encode time was not recorded"
+
+
+def test_empty_and_single_type_cells():
+    empty = TokenStats(VOCAB, tokenizer="toy", corpus="empty")
+    for name in ("bytes_per_token", "unk_rate", "unigram_entropy_bits", "shannon_efficiency", "renyi_efficiency"):
+        result = value(name, empty)
+        assert result.value is None and result.reason, name
+    one_type = TokenStats(VOCAB, tokenizer="toy", corpus="c")
+    one_type.add_batch(["aaa"], [[3, 3, 3]])
+    assert "|V| >= 2, got 1" in value("shannon_efficiency", one_type).reason
+    assert value("unigram_entropy_bits", one_type).value == 0.0
+    assert value("shannon_efficiency_full_vocab", one_type).value == 0.0
+
+
+# -- equality with tokenization-scorer 1.1.8 ------------------------------------------------------
+def scorer_lines(streams: list[list[int]]) -> list[list[str]]:
+    return [[str(i) for i in ids] for ids in streams if ids]
+
+
+def cell_of(streams: list[list[int]], vocab_size: int) -> TokenStats:
+    cell = TokenStats(VocabularyFacts(vocab_size=vocab_size), tokenizer="t", corpus="c")
+    cell.add_batch(["."] * len(streams), streams)
+    return cell
+
+
+def assert_matches_scorer(streams: list[list[int]], vocab_size: int) -> None:
+    cell, lines = cell_of(streams, vocab_size), scorer_lines(streams)
+    assert value("shannon_efficiency", cell).value == pytest.approx(
+        tokenization_scorer.score(lines, metric="shannon_efficiency"), abs=1e-9
+    )
+    assert value("shannon_efficiency_full_vocab", cell).value == pytest.approx(
+        tokenization_scorer.score(lines, metric="shannon_efficiency", vocab=vocab_size), abs=1e-9
+    )
+    assert value("unigram_entropy_bits", cell).value == pytest.approx(
+        tokenization_scorer.score(lines, metric="shannon_entropy"), abs=1e-9
+    )
+    for alpha in (2.5, 3.0):
+        ours = value("renyi_efficiency", cell, alpha=alpha).value
+        assert ours == pytest.approx(tokenization_scorer.score(lines, metric="renyi", power=alpha), abs=1e-9)
+        ours_full = value("renyi_efficiency_full_vocab", cell, alpha=alpha).value
+        theirs_full = tokenization_scorer.score(lines, metric="renyi", power=alpha, vocab=vocab_size)
+        assert ours_full == pytest.approx(theirs_full, abs=1e-9)
+    # α = 1: `score()` hands the metric a one-shot generator, so its Shannon fallback sees an empty
+    # stream and returns 0.0 in 1.1.8 (the α = 1 path of its PR #1); call the metric on a list instead.
+    renyi = get_metric("renyi")
+    assert value("renyi_efficiency", cell, alpha=1.0).value == pytest.approx(renyi(lines, power=1.0), abs=1e-9)
+    assert value("renyi_efficiency_full_vocab", cell, alpha=1.0).value == pytest.approx(
+        renyi(lines, power=1.0, vocab=vocab_size), abs=1e-9
+    )
+
+
+token_streams = st.lists(st.lists(st.integers(0, 40), min_size=1, max_size=30), min_size=1, max_size=20).filter(
+    lambda streams: len({i for ids in streams for i in ids}) >= 2
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(streams=token_streams)
+def test_efficiencies_equal_tokenization_scorer(streams):
+    assert_matches_scorer(streams, vocab_size=41)
+
+
+def test_efficiencies_equal_tokenization_scorer_on_zipfian_stream():
+    rng = np.random.default_rng(7)
+    streams = [(rng.zipf(1.3, size=200) % 5000).tolist() for _ in range(100)]
+    assert_matches_scorer(streams, vocab_size=5000)
+
+
+# -- compute_all ----------------------------------------------------------------------------------
+def test_compute_all_records_are_flat_and_json_clean():
+    cell = toy_cell()
+    records = compute_all([cell])
+    assert all(tuple(r) == RECORD_FIELDS for r in records)
+    names = [r["metric"] for r in records]
+    # no baseline and no parallel corpus: NSL, premiums and Gini are left out, not filled with N/A
+    assert not {"nsl", "token_premium", "parity_gini", "tokens_per_byte_gini"} & set(names)
+    assert set(HAND_COMPUTED) <= set(names)
+    renyi = next(r for r in records if r["metric"] == "renyi_efficiency")
+    assert renyi["params"] == {"alpha": 2.5} and renyi["unit"] == "fraction" and renyi["higher_is_better"] is True
+    dumps_json(records)  # no NaN or infinity, plain types only
+
+
+def test_compute_all_selects_and_overrides():
+    records = compute_all([toy_cell()], metrics=["renyi_efficiency"], params={"renyi_efficiency": {"alpha": 2}})
+    assert [(r["metric"], r["params"]) for r in records] == [("renyi_efficiency", {"alpha": 2})]
+    assert records[0]["value"] == pytest.approx(-math.log2(0.28) / 2)
+
+
+def test_compute_all_bad_arguments():
+    with pytest.raises(UnknownNameError, match="did you mean 'bytes_per_token'"):
+        compute_all([toy_cell()], metrics=["bytes_per_tokens"])
+    with pytest.raises(UnknownNameError):
+        compute_all([toy_cell()], params={"renyi": {"alpha": 2}})
+    with pytest.raises(InputError, match="no parameter beta"):
+        compute_all([toy_cell()], params={"renyi_efficiency": {"beta": 2}})
+    with pytest.raises(InputError, match="baseline 'gpt2' is not among"):
+        compute_all([toy_cell()], baseline="gpt2")
+    with pytest.raises(ValueError, match="merge them first"):
+        compute_all([toy_cell(), toy_cell()])
+
+
+def test_registry_entries_are_complete():
+    described = describe_metrics()
+    assert [d["name"] for d in described] == METRICS.names()
+    for entry in described:
+        assert entry["pretty_name"] and entry["unit"] and entry["reference"] and entry["description"]
+        assert set(entry["requires"]) <= REQUIREMENTS and "corpus" in entry["requires"]
+    with pytest.raises(ValueError, match="registered twice"):
+        from tokensmith.metrics.base import metric
+
+        metric("bytes_per_token", pretty_name="x", unit="x", higher_is_better=True, reference="x")(lambda *a: None)
+
+
+def test_metric_value_is_value_xor_reason():
+    with pytest.raises(ValueError):
+        MetricValue(None)
+    with pytest.raises(ValueError):
+        MetricValue(1.0, "why")
