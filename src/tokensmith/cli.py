@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -27,8 +26,8 @@ app.add_typer(ls_app, name="ls")
 @ls_app.command("tokenizers")
 def ls_tokenizers() -> None:
     """Named offline reference tokenizers, their vocabulary size and whether each is installed."""
-    from tokensmith.tokenizers import list_references
     from tokensmith.tables import print_references
+    from tokensmith.tokenizers import list_references
 
     print_references(list_references())
 
@@ -45,19 +44,19 @@ def ls_metrics() -> None:
 @app.command()
 def measure(
     tokenizer: list[str] = typer.Option(..., "--tokenizer", "-t", help="Reference name, tokenizer file or directory; repeat for more."),
-    corpus: Optional[list[str]] = typer.Option(None, "--corpus", "-c", help="PATH or LANG=PATH (file, directory or glob); repeat for more."),
-    parallel: Optional[Path] = typer.Option(None, "--parallel", help="Folder of line-aligned <lang>.txt files."),
+    corpus: list[str] | None = typer.Option(None, "--corpus", "-c", help="PATH or LANG=PATH (file, directory or glob); repeat for more."),
+    parallel: Path | None = typer.Option(None, "--parallel", help="Folder of line-aligned <lang>.txt files."),
     ref_lang: str = typer.Option("en", "--ref-lang", help="Reference language for token premiums."),
-    baseline: Optional[str] = typer.Option(None, "--baseline", help="Tokenizer for NSL (default: the first -t)."),
-    pattern: Optional[str] = typer.Option(None, "--pattern", help="Pre-tokenizer regex or preset for .tiktoken files."),
+    baseline: str | None = typer.Option(None, "--baseline", help="Tokenizer for NSL (default: the first -t)."),
+    pattern: str | None = typer.Option(None, "--pattern", help="Pre-tokenizer regex or preset for .tiktoken files."),
     doc_per: str = typer.Option("line", "--doc-per", help="For .txt: one document per 'line' or per 'file'."),
     field: str = typer.Option("text", "--field", help="JSONL field holding the text."),
     column: str = typer.Option("text", "--column", help="Parquet column holding the text."),
     errors: str = typer.Option("strict", "--errors", help="Non-UTF-8 input: 'strict' stops, 'replace' goes on with U+FFFD."),
-    sample_bytes: Optional[int] = typer.Option(None, "--sample-bytes", help="Measure a seeded sample of about this many bytes per corpus."),
+    sample_bytes: int | None = typer.Option(None, "--sample-bytes", help="Measure a seeded sample of about this many bytes per corpus."),
     seed: int = typer.Option(0, "--seed", help="Seed for --sample-bytes."),
     alpha: float = typer.Option(2.5, "--alpha", help="Renyi efficiency order (the paper's 2.5; tokenization-scorer defaults to 3)."),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write results.json here."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="Write results.json here."),
     force: bool = typer.Option(False, "--force", help="Overwrite --out if it exists."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:

