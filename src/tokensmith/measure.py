@@ -7,6 +7,7 @@ as the corpus grows). Metrics are computed from the sums at the end, as ratios o
 
 from __future__ import annotations
 
+import itertools
 import os
 import sys
 import time
@@ -171,7 +172,7 @@ def _open_sources(config: MeasureConfig) -> list[_Source]:
         parallel = open_parallel(config.parallel, langs=config.langs, errors=config.errors)
         samples = sample_parallel(parallel, config.sample_bytes, config.seed) if config.sample_bytes else None
         for corpus in parallel.corpora:
-            batches = _batched_list(samples[corpus.lang]) if samples is not None else _corpus_batches(corpus)
+            batches = _batched_list(samples.texts[corpus.lang]) if samples is not None else _corpus_batches(corpus)
             sources.append(_Source(corpus, corpus.name, corpus.lang, parallel.name, batches))
     names = [s.name for s in sources]
     duplicates = sorted({n for n in names if names.count(n) > 1})
@@ -183,23 +184,13 @@ def _open_sources(config: MeasureConfig) -> list[_Source]:
 
 
 def _corpus_batches(corpus):
-    return lambda: corpus.iter_batches(BATCH_BYTES)
+    return lambda: iter(corpus.iter_batches(BATCH_BYTES))
 
 
 def _batched_list(documents: Sequence[str]):
-    def batches() -> Iterator[list[str]]:
-        batch: list[str] = []
-        size = 0
-        for document in documents:
-            batch.append(document)
-            size += len(document)
-            if size >= BATCH_BYTES:
-                yield batch
-                batch, size = [], 0
-        if batch:
-            yield batch
+    from tokensmith.corpus import batch_documents
 
-    return batches
+    return lambda: iter(batch_documents(documents, BATCH_BYTES))
 
 
 def _load_tokenizers(config: MeasureConfig) -> list:
@@ -286,7 +277,11 @@ def _measure_sources(sources, tokenizers, vocabularies, pool, progress):
                        parallel_group=source.parallel_group)
             for t, vocab in zip(tokenizers, vocabularies)
         ]
-        segmenter = word_segmenter(source.lang)
+        batches = source.documents()
+        first = next(batches, None)
+        # The first batch doubles as the script sample: an untagged corpus in Han or Thai script
+        # must not be word-split on spaces.
+        segmenter = word_segmenter(source.lang, sample=first[: 2000] if first else None)
         if isinstance(segmenter, NotApplicable):
             for stats in source_cells:
                 stats.mark_words_not_applicable(segmenter.reason)
@@ -296,7 +291,7 @@ def _measure_sources(sources, tokenizers, vocabularies, pool, progress):
         viewer_sentences: list[str] = []
         if progress is not None:
             progress.update(task, description=f"measuring {source.name}")
-        for batch in source.documents():
+        for batch in itertools.chain([first] if first else [], batches):
             if len(viewer_sentences) < VIEWER_SAMPLES:
                 viewer_sentences.extend(_viewer_candidates(batch, VIEWER_SAMPLES - len(viewer_sentences)))
             _measure_batch(pool, batch, tokenizers, source_cells, segmenter, splitters)
@@ -373,7 +368,7 @@ def _describe_corpus(source: _Source, stats) -> dict[str, Any]:
         "sha256": corpus.sha256(),
         "documents": stats.documents,
         "bytes": stats.bytes,
-        "replaced_characters": getattr(corpus, "replaced", 0),
+        "replaced_byte_sequences": corpus.read_stats.replacements if hasattr(corpus, "read_stats") else 0,
     }
 
 

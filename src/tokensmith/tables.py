@@ -128,6 +128,10 @@ def print_measure(result) -> None:
         out.print(table)
     reasons = sorted({(r["metric"], r["reason"]) for r in result.records
                       if r["value"] is None and r["reason"] and r["metric"] in HEADLINE_METRICS})
+    for corpus in result.corpora:
+        if corpus.get("replaced_byte_sequences"):
+            out.print(f"[yellow]{corpus['name']}: {corpus['replaced_byte_sequences']} invalid UTF-8 byte sequences "
+                      "were replaced by U+FFFD (--errors replace)[/yellow]")
     for metric, reason in reasons[:8]:
         out.print(f"[dim]n/a {metric}: {reason}[/dim]")
     out.print(f"[dim]{len(result.records)} figures from {len(result.corpora)} corpora x {len(names)} tokenizers "

@@ -1,0 +1,215 @@
+"""Parallel corpora: a folder of ``<lang>.txt`` files whose line *i* is the same segment in every language.
+
+Alignment is checked when the folder is opened: every file must have the same number of lines
+(counted as newlines, streaming), otherwise a :class:`CorpusError` lists each file's count.
+
+Blank lines: a blank (empty or whitespace-only) line means the segment is missing in that language.
+Token premiums and parity compare the *same* segments across languages, so a line index that is blank
+in any language is skipped in all of them; :attr:`ParallelCorpus.skipped_lines` records which. Each
+language's :class:`AlignedCorpus` therefore yields exactly ``kept_lines`` documents, document *k*
+being original line ``line_ids()[k]`` in every language.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
+from pathlib import Path
+
+from tokensmith.corpus.readers import (
+    READ_BLOCK,
+    Corpus,
+    DocumentBlocks,
+    ReadStats,
+    file_sha256,
+    iter_line_blocks,
+    open_binary,
+    split_suffixes,
+)
+from tokensmith.errors import CorpusError
+
+
+def count_lines(path: Path) -> int:
+    """Lines of a (possibly compressed) text file: newlines, plus one for a last line without one."""
+    lines, last = 0, b"\n"
+    with open_binary(path) as stream:
+        for block in iter(lambda: stream.read(READ_BLOCK), b""):
+            lines += block.count(b"\n")
+            last = block[-1:]
+    return lines + (last != b"\n")
+
+
+@dataclass(frozen=True)
+class AlignedCorpus(Corpus):
+    """One language of a parallel corpus: every line is a document, except the skipped line indices.
+
+    Attributes:
+        skipped: 0-based line indices left out (blank in at least one language).
+    """
+
+    skipped: frozenset[int] = dataclass_field(default=frozenset(), repr=False)
+
+    def _source_blocks(self, source: Path) -> DocumentBlocks:
+        skipped = self.skipped
+        for lines, sizes, first_line in iter_line_blocks(source, errors=self.errors, stats=self.read_stats):
+            if not skipped:
+                yield lines, sizes
+                continue
+            start = first_line - 1
+            kept = [i for i in range(len(lines)) if start + i not in skipped]
+            yield [lines[i] for i in kept], [sizes[i] for i in kept]
+
+
+@dataclass(frozen=True)
+class ParallelCorpus:
+    """A checked, line-aligned parallel corpus.
+
+    Attributes:
+        name: the folder name (shared as ``parallel_group`` by the metrics).
+        directory: the folder.
+        corpora: one :class:`AlignedCorpus` per language, sorted by language tag.
+        total_lines: lines per file (equal in every file).
+        skipped_lines: 0-based indices skipped in every language (blank in at least one).
+        blank_counts: per language, how many of its lines are blank.
+    """
+
+    name: str
+    directory: Path
+    corpora: tuple[AlignedCorpus, ...]
+    total_lines: int
+    skipped_lines: tuple[int, ...]
+    blank_counts: dict[str, int] = dataclass_field(default_factory=dict, compare=False)
+
+    @property
+    def langs(self) -> list[str]:
+        return [c.lang for c in self.corpora]
+
+    @property
+    def kept_lines(self) -> int:
+        """Segments each language yields."""
+        return self.total_lines - len(self.skipped_lines)
+
+    def corpus(self, lang: str) -> AlignedCorpus:
+        """The corpus of one language.
+
+        Raises:
+            CorpusError: the folder has no file for ``lang``.
+        """
+        for corpus in self.corpora:
+            if corpus.lang == lang:
+                return corpus
+        raise CorpusError(
+            f"parallel corpus {self.directory} has no {lang!r} file", f"languages: {' '.join(self.langs)}"
+        )
+
+    def line_ids(self) -> Iterator[int]:
+        """Original 0-based line index of each yielded segment (the segment's group id across languages)."""
+        skipped = set(self.skipped_lines)
+        return (i for i in range(self.total_lines) if i not in skipped)
+
+    def iter_segments(self) -> Iterator[tuple[str, ...]]:
+        """Aligned tuples: the same segment in every language, in :attr:`langs` order."""
+        return zip(*(c.iter_documents() for c in self.corpora), strict=True)
+
+    def sha256(self) -> str:
+        """sha256 of a ``sha256sum``-style manifest of the language files."""
+        manifest = "".join(f"{file_sha256(c.sources[0])}  {c.sources[0].name}\n" for c in self.corpora)
+        return hashlib.sha256(manifest.encode()).hexdigest()
+
+
+def _language_files(directory: Path) -> dict[str, Path]:
+    files: dict[str, Path] = {}
+    for path in sorted(directory.iterdir()):
+        if not path.is_file() or path.name.startswith("."):
+            continue
+        stem, _, fmt = split_suffixes(path)
+        if fmt != "txt" or not path.name.lower().removesuffix(".gz").removesuffix(".zst").endswith(".txt"):
+            continue  # index.tsv, README.md... are not languages
+        if stem in files:
+            raise CorpusError(f"two files for language {stem!r} in {directory}: {files[stem].name} and {path.name}")
+        files[stem] = path
+    return files
+
+
+def _blank_lines(files: Sequence[Path], errors: str) -> list[set[int]]:
+    """0-based indices of the blank lines of each file (streaming; decodes, so bad bytes surface here)."""
+    blanks = []
+    for path in files:
+        found: set[int] = set()
+        stats = ReadStats()
+        for lines, _, first_line in iter_line_blocks(path, errors=errors, stats=stats):
+            found.update(first_line - 1 + i for i, line in enumerate(lines) if not line.strip())
+        blanks.append(found)
+    return blanks
+
+
+def _describe_counts(counts: dict[str, int], files: dict[str, Path], shown: int = 4) -> str:
+    """``"fr.txt: 2 lines; de.txt, en.txt: 3 lines"``, the rarest counts first (the likely culprits)."""
+    by_count: dict[int, list[str]] = {}
+    for lang, n in counts.items():
+        by_count.setdefault(n, []).append(files[lang].name)
+    parts = []
+    for n, names in sorted(by_count.items(), key=lambda item: (len(item[1]), item[0])):
+        listed = ", ".join(names[:shown]) + (f" and {len(names) - shown} more" if len(names) > shown else "")
+        parts.append(f"{listed}: {n} lines")
+    return "; ".join(parts)
+
+
+def open_parallel(
+    directory: str | Path, *, langs: Sequence[str] | None = None, errors: str = "strict"
+) -> ParallelCorpus:
+    """Open and check a folder of line-aligned ``<lang>.txt`` files (``.txt.gz``/``.txt.zst`` too).
+
+    Args:
+        directory: the folder; other files (``index.tsv``...) and subfolders are ignored.
+        langs: keep only these languages (all by default).
+        errors: ``"strict"`` or ``"replace"``, as for :class:`Corpus`.
+
+    Raises:
+        CorpusError: the folder is missing or has no ``.txt`` file, a requested language is absent,
+            the files differ in line count (misaligned), or no line is non-blank in every language.
+    """
+    folder = Path(directory)
+    if not folder.is_dir():
+        raise CorpusError(
+            f"no such directory: {folder}" if not folder.exists() else f"{folder} is not a directory",
+            "--parallel takes a folder of <lang>.txt files, one segment per line",
+        )
+    files = _language_files(folder)
+    if not files:
+        raise CorpusError(f"empty parallel corpus: no <lang>.txt files in {folder}")
+    if langs is not None:
+        missing = [lang for lang in langs if lang not in files]
+        if missing:
+            raise CorpusError(
+                f"parallel corpus {folder} has no file for {', '.join(missing)}", f"languages: {' '.join(files)}"
+            )
+        files = {lang: files[lang] for lang in sorted(set(langs))}
+    counts = {lang: count_lines(path) for lang, path in files.items()}
+    if len(set(counts.values())) > 1:
+        raise CorpusError(
+            f"misaligned parallel corpus {folder}: the files differ in line count: {_describe_counts(counts, files)}",
+            "each <lang>.txt must have one line per segment, the same segments in the same order",
+        )
+    total = next(iter(counts.values()))
+    blanks = _blank_lines(list(files.values()), errors)
+    skipped = frozenset().union(*blanks)
+    if total - len(skipped) <= 0:
+        raise CorpusError(f"empty parallel corpus {folder}: no line is non-blank in every language")
+    corpora = tuple(
+        AlignedCorpus(name=lang, lang=lang, sources=(path,), errors=errors, skipped=skipped)
+        for lang, path in files.items()
+    )
+    return ParallelCorpus(
+        name=folder.resolve().name,
+        directory=folder,
+        corpora=corpora,
+        total_lines=total,
+        skipped_lines=tuple(sorted(skipped)),
+        blank_counts={lang: len(b) for lang, b in zip(files, blanks, strict=True)},
+    )
+
+
+__all__ = ["AlignedCorpus", "ParallelCorpus", "count_lines", "open_parallel"]

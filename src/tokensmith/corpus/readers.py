@@ -1,0 +1,591 @@
+"""Streaming corpus readers: ``.txt``, ``.jsonl`` and ``.parquet``, optionally ``.gz``/``.zst``, files,
+directories and globs, each behind one :class:`Corpus` that yields documents (str).
+
+Memory stays flat: text files are read in blocks of :data:`READ_BLOCK` bytes cut at a newline and
+decoded one block at a time; parquet files are read batch by batch. Only ``doc_per="file"`` holds a
+whole file (it *is* the document).
+
+Decoding is strict UTF-8 by default: the first bad byte raises a :class:`CorpusError` naming the file,
+the line and the byte offset. With ``errors="replace"`` bad bytes become U+FFFD and reading goes on;
+:attr:`Corpus.read_stats` counts the replacements so the caller can report them.
+"""
+
+from __future__ import annotations
+
+import glob
+import gzip
+import hashlib
+import json
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
+from pathlib import Path
+from typing import IO
+
+from tokensmith.errors import CorpusError, InputError, MissingDependencyError
+from tokensmith.registry import Registry
+
+#: Bytes read (and decoded) at a time; lines longer than this are joined across reads.
+READ_BLOCK = 1 << 20
+
+#: Default batch size of :meth:`Corpus.iter_batches`, in UTF-8 bytes.
+BATCH_BYTES = 4_000_000
+
+DOC_PER = ("line", "file")
+ERRORS = ("strict", "replace")
+REPLACE_HINT = "fix the file, or pass --errors replace to decode bad bytes as U+FFFD and go on"
+
+_BOM = b"\xef\xbb\xbf"
+_REPLACEMENT_UTF8 = "\ufffd".encode()
+_GLOB_CHARS = re.compile(r"[*?\[]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+# -- language tags ------------------------------------------------------------------------------
+#: ISO 639-1 codes: a file stem that is one of these (optionally with script/region subtags, as in
+#: ``pt-BR`` or ``sr-Latn``) names the corpus language. Three-letter stems are too often ordinary
+#: words (``log``, ``out``, ``all``) to be guessed; tag those corpora explicitly with ``LANG=PATH``.
+ISO_639_1 = frozenset(
+    {
+        "aa", "ab", "ae", "af", "ak", "am", "an", "ar", "as", "av", "ay", "az", "ba", "be", "bg", "bh", "bi", "bm",
+        "bn", "bo", "br", "bs", "ca", "ce", "ch", "co", "cr", "cs", "cu", "cv", "cy", "da", "de", "dv", "dz", "ee",
+        "el", "en", "eo", "es", "et", "eu", "fa", "ff", "fi", "fj", "fo", "fr", "fy", "ga", "gd", "gl", "gn", "gu",
+        "gv", "ha", "he", "hi", "ho", "hr", "ht", "hu", "hy", "hz", "ia", "id", "ie", "ig", "ii", "ik", "io", "is",
+        "it", "iu", "ja", "jv", "ka", "kg", "ki", "kj", "kk", "kl", "km", "kn", "ko", "kr", "ks", "ku", "kv", "kw",
+        "ky", "la", "lb", "lg", "li", "ln", "lo", "lt", "lu", "lv", "mg", "mh", "mi", "mk", "ml", "mn", "mr", "ms",
+        "mt", "my", "na", "nb", "nd", "ne", "ng", "nl", "nn", "no", "nr", "nv", "ny", "oc", "oj", "om", "or", "os",
+        "pa", "pi", "pl", "ps", "pt", "qu", "rm", "rn", "ro", "ru", "rw", "sa", "sc", "sd", "se", "sg", "si", "sk",
+        "sl", "sm", "sn", "so", "sq", "sr", "ss", "st", "su", "sv", "sw", "ta", "te", "tg", "th", "ti", "tk", "tl",
+        "tn", "to", "tr", "ts", "tt", "tw", "ty", "ug", "uk", "ur", "uz", "ve", "vi", "vo", "wa", "wo", "xh", "yi",
+        "yo", "za", "zh", "zu",
+    }
+)  # fmt: skip
+_TAG = re.compile(r"[A-Za-z]{2,3}(?:[-_](?:[A-Za-z]{4}|[A-Za-z]{2}|[0-9]{3}|[A-Za-z0-9]{5,8}))*")
+UNDETERMINED = "und"
+
+
+def is_language_tag(text: str) -> bool:
+    """Whether ``text`` has the shape of a BCP 47 tag (``de``, ``zh-CN``, ``sr-Latn``, ``ast``)."""
+    return _TAG.fullmatch(text) is not None
+
+
+def guess_language(stem: str) -> str | None:
+    """The language a file or folder name states (``de``, ``pt-BR``, ``zh_TW``), or None.
+
+    Only ISO 639-1 primary subtags are trusted (see :data:`ISO_639_1`).
+    """
+    if not is_language_tag(stem):
+        return None
+    primary, *rest = re.split(r"[-_]", stem)
+    if primary.lower() not in ISO_639_1:
+        return None
+    return "-".join([primary.lower(), *rest])
+
+
+# -- compression and formats --------------------------------------------------------------------
+def _open_zstd(path: Path) -> IO[bytes]:
+    import zstandard  # light, but only text-file users of .zst need it
+
+    raw = open(path, "rb")  # noqa: SIM115 - closed by the reader's close
+    return zstandard.ZstdDecompressor().stream_reader(raw, closefd=True)
+
+
+#: Suffix -> opener returning a decompressed binary stream.
+COMPRESSIONS: Registry[Callable[[Path], IO[bytes]]] = Registry("compression")
+COMPRESSIONS.add(".gz", lambda path: gzip.open(path, "rb"))  # noqa: SIM115 - the reader closes it
+COMPRESSIONS.add(".zst", _open_zstd)
+
+#: Suffix (after any compression suffix) -> format name.
+FORMAT_SUFFIXES = {".txt": "txt", ".jsonl": "jsonl", ".parquet": "parquet"}
+
+
+def split_suffixes(path: Path) -> tuple[str, str | None, str]:
+    """``(stem, compression suffix or None, format)`` of a file name: ``de.jsonl.zst`` -> ``("de", ".zst", "jsonl")``.
+
+    A name without a known format suffix is a text file (stem = the name without its compression).
+    """
+    name = path.name
+    compression = None
+    lowered = name.lower()
+    for suffix in COMPRESSIONS:
+        if lowered.endswith(suffix):
+            compression, name, lowered = suffix, name[: -len(suffix)], lowered[: -len(suffix)]
+            break
+    for suffix, fmt in FORMAT_SUFFIXES.items():
+        if lowered.endswith(suffix):
+            return name[: -len(suffix)], compression, fmt
+    return name, compression, "txt"
+
+
+def has_known_format(path: Path) -> bool:
+    """Whether a file in a directory is a corpus file (known format suffix, optionally compressed)."""
+    lowered = path.name.lower()
+    for suffix in COMPRESSIONS:
+        lowered = lowered.removesuffix(suffix)
+    return any(lowered.endswith(s) for s in FORMAT_SUFFIXES)
+
+
+def open_binary(path: Path) -> IO[bytes]:
+    """The decompressed bytes of ``path`` as a stream (compression chosen by suffix)."""
+    _, compression, _ = split_suffixes(path)
+    try:
+        if compression is None:
+            return open(path, "rb")
+        return COMPRESSIONS.get(compression)(path)
+    except FileNotFoundError:
+        raise CorpusError(f"no such file: {path}") from None
+
+
+# -- reading statistics -------------------------------------------------------------------------
+@dataclass
+class ReadStats:
+    """What one pass over a corpus met; reset at the start of every :meth:`Corpus.iter_documents`.
+
+    Attributes:
+        documents: documents yielded so far.
+        replacements: byte sequences decoded as U+FFFD (``errors="replace"`` only).
+        first_replacement: ``"file:line"`` of the first replacement, for the report.
+    """
+
+    documents: int = 0
+    replacements: int = 0
+    first_replacement: str | None = None
+
+    def reset(self) -> None:
+        self.documents, self.replacements, self.first_replacement = 0, 0, None
+
+
+def _decode(block: bytes, *, source: Path, first_line: int, offset: int, errors: str, stats: ReadStats) -> str:
+    """UTF-8 text of ``block`` (whole lines of ``source`` starting at ``first_line``/byte ``offset``)."""
+    try:
+        text = block.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        bad = exc.start
+        line = first_line + block.count(b"\n", 0, bad)
+        column = bad - (block.rfind(b"\n", 0, bad) + 1)
+        where = f"{source}:{line}"
+        if errors == "strict":
+            compressed = split_suffixes(source)[1] is not None
+            raise CorpusError(
+                f"{where}: byte offset {offset + bad}{' (of the decompressed stream)' if compressed else ''} "
+                f"(byte {column} of line {line}) is not UTF-8: 0x{block[bad]:02x}",
+                REPLACE_HINT,
+            ) from None
+        text = block.decode("utf-8", "replace")
+        # Genuine U+FFFD characters in the file are valid UTF-8; only the new ones are replacements.
+        stats.replacements += text.count("\ufffd") - block.count(_REPLACEMENT_UTF8)
+        stats.first_replacement = stats.first_replacement or where
+    if errors == "strict" and "\x00" in text:
+        bad = block.index(b"\x00")
+        line = first_line + block.count(b"\n", 0, bad)
+        raise CorpusError(
+            f"{source}:{line}: byte offset {offset + bad} is a NUL byte: this looks like a binary file, not text",
+            "pass text files (UTF-8), or --errors replace to read it anyway",
+        )
+    return text
+
+
+def iter_line_blocks(source: Path, *, errors: str, stats: ReadStats) -> Iterator[tuple[list[str], list[int], int]]:
+    """Decoded lines of a text file, a block at a time: ``(lines, utf8_sizes, number of the first line)``.
+
+    Line terminators (``\\n``, ``\\r\\n``) are stripped; empty lines are kept (callers filter); a UTF-8
+    byte-order mark at the start of the file is dropped. Sizes are the raw byte lengths of the lines.
+    """
+    first_line, offset, pending = 1, 0, []
+    with open_binary(source) as stream:
+        at_start = True
+        while True:
+            chunk = stream.read(READ_BLOCK)
+            if chunk:
+                cut = chunk.rfind(b"\n") + 1
+                if cut == 0:  # no line end yet: a long line continues in the next read
+                    pending.append(chunk)
+                    continue
+                block = b"".join([*pending, chunk[:cut]])
+                pending = [chunk[cut:]] if cut < len(chunk) else []
+            else:
+                block = b"".join(pending)
+                pending = []
+                if not block:
+                    return
+            if at_start:
+                at_start = False
+                if block.startswith(_BOM):
+                    block, offset = block[len(_BOM) :], len(_BOM)
+            text = _decode(block, source=source, first_line=first_line, offset=offset, errors=errors, stats=stats)
+            lines = text.split("\n")
+            sizes = list(map(len, block.split(b"\n")))
+            if text.endswith("\n"):
+                lines.pop()
+                sizes.pop()
+            if "\r" in text:
+                lines = [line.removesuffix("\r") for line in lines]
+            yield lines, sizes, first_line
+            first_line += block.count(b"\n")
+            offset += len(block)
+            if not chunk:
+                return
+
+
+def _read_whole_file(source: Path, *, errors: str, stats: ReadStats) -> tuple[str, int]:
+    with open_binary(source) as stream:
+        data = stream.read()
+    skipped = len(_BOM) if data.startswith(_BOM) else 0
+    return _decode(data[skipped:], source=source, first_line=1, offset=skipped, errors=errors, stats=stats), len(data)
+
+
+# A reader turns one source file into blocks of (documents, their UTF-8 sizes).
+DocumentBlocks = Iterator[tuple[list[str], list[int]]]
+
+
+def _txt_blocks(corpus: Corpus, source: Path) -> DocumentBlocks:
+    if corpus.doc_per == "file":
+        text, size = _read_whole_file(source, errors=corpus.errors, stats=corpus.read_stats)
+        if text:
+            yield [text], [size]
+        return
+    for lines, sizes, _ in iter_line_blocks(source, errors=corpus.errors, stats=corpus.read_stats):
+        if all(lines):
+            yield lines, sizes
+        else:  # empty lines are not documents
+            kept = [(line, size) for line, size in zip(lines, sizes, strict=True) if line]
+            yield [line for line, _ in kept], [size for _, size in kept]
+
+
+def _jsonl_blocks(corpus: Corpus, source: Path) -> DocumentBlocks:
+    key = corpus.field
+    for lines, sizes, first_line in iter_line_blocks(source, errors=corpus.errors, stats=corpus.read_stats):
+        docs: list[str] = []
+        doc_sizes: list[int] = []
+        for number, (line, size) in enumerate(zip(lines, sizes, strict=True), start=first_line):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise CorpusError(
+                    f"{source}:{number}: not valid JSON ({exc.msg} at column {exc.colno})",
+                    "a .jsonl file holds one JSON object per line",
+                ) from None
+            if not isinstance(record, dict):
+                raise CorpusError(f"{source}:{number}: expected a JSON object, got {type(record).__name__}")
+            if key not in record:
+                known = ", ".join(sorted(map(str, record))) or "none"
+                raise CorpusError(
+                    f"{source}:{number}: no field {key!r} (fields: {known})", "choose the text field with --field NAME"
+                )
+            text = record[key]
+            if text is None or text == "":
+                continue
+            if not isinstance(text, str):
+                raise CorpusError(f"{source}:{number}: field {key!r} is a {type(text).__name__}, not a string")
+            if "\\u" in line and _SURROGATE.search(text):  # "\ud800" escapes decode to lone surrogates
+                if corpus.errors == "strict":
+                    raise CorpusError(f"{source}:{number}: field {key!r} holds a lone surrogate escape", REPLACE_HINT)
+                text, replaced = _SURROGATE.subn("\ufffd", text)
+                corpus.read_stats.replacements += replaced
+                corpus.read_stats.first_replacement = corpus.read_stats.first_replacement or f"{source}:{number}"
+            docs.append(text)
+            doc_sizes.append(size)  # JSON escapes make this approximate, which batching tolerates
+        if docs:
+            yield docs, doc_sizes
+
+
+def _parquet_blocks(corpus: Corpus, source: Path) -> DocumentBlocks:
+    try:
+        import pyarrow.compute as pc
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise MissingDependencyError("reading .parquet corpora", ["pyarrow"]) from None
+    with tempfile.TemporaryDirectory(prefix="tokensmith-parquet-") as scratch:
+        path = source
+        if split_suffixes(source)[1] is not None:  # parquet needs random access: decompress to disk first
+            path = Path(scratch) / "corpus.parquet"
+            with open_binary(source) as stream, open(path, "wb") as out:
+                shutil.copyfileobj(stream, out, READ_BLOCK)
+        try:
+            parquet = pq.ParquetFile(path)
+        except FileNotFoundError:
+            raise CorpusError(f"no such file: {source}") from None
+        except Exception as exc:  # pyarrow raises ArrowInvalid & co. for a file that is not parquet
+            raise CorpusError(f"{source}: not a readable parquet file ({exc})") from None
+        with parquet:
+            names = parquet.schema_arrow.names
+            if corpus.column not in names:
+                raise CorpusError(
+                    f"{source}: no column {corpus.column!r} (columns: {', '.join(names)})",
+                    "choose the text column with --column NAME",
+                )
+            kind = parquet.schema_arrow.field(corpus.column).type
+            if str(kind) not in ("string", "large_string", "string_view"):
+                raise CorpusError(f"{source}: column {corpus.column!r} holds {kind}, not strings")
+            for batch in parquet.iter_batches(batch_size=8192, columns=[corpus.column]):
+                column = batch.column(0)
+                texts = column.to_pylist()
+                sizes = pc.binary_length(column).to_pylist()
+                kept = [(t, s) for t, s in zip(texts, sizes, strict=True) if t]
+                if kept:
+                    yield [t for t, _ in kept], [s for _, s in kept]
+
+
+#: Format name -> reader of one source file.
+FORMATS: Registry[Callable[[Corpus, Path], DocumentBlocks]] = Registry("corpus format")
+FORMATS.add("txt", _txt_blocks)
+FORMATS.add("jsonl", _jsonl_blocks)
+FORMATS.add("parquet", _parquet_blocks)
+
+
+# -- the corpus ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Corpus:
+    """A named, language-tagged, re-iterable stream of documents read from one or more files.
+
+    Attributes:
+        name: label for results (the file stem, folder name or glob).
+        lang: BCP 47 language tag, ``"und"`` when unknown.
+        sources: the files read, in order.
+        doc_per: ``"line"`` (every non-empty line of a ``.txt`` is a document) or ``"file"`` (each
+            ``.txt`` file is one document). JSONL records and parquet rows are always one document.
+        field: JSONL field holding the text.
+        column: parquet column holding the text.
+        errors: ``"strict"`` (non-UTF-8 bytes raise) or ``"replace"`` (decoded as U+FFFD, counted).
+        read_stats: counts of the current/last pass (mutable; one pass at a time per corpus).
+
+    An empty corpus is detected when it is read: :meth:`iter_documents` raises ``CorpusError("empty
+    corpus ...")`` at the end of a pass that yielded nothing; :meth:`check_not_empty` does the same
+    check up front, reading only up to the first document.
+    """
+
+    name: str
+    lang: str
+    sources: tuple[Path, ...]
+    doc_per: str = "line"
+    field: str = "text"
+    column: str = "text"
+    errors: str = "strict"
+    read_stats: ReadStats = dataclass_field(default_factory=ReadStats, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.doc_per not in DOC_PER:
+            raise InputError(f"doc_per must be one of {', '.join(DOC_PER)}, not {self.doc_per!r}")
+        if self.errors not in ERRORS:
+            raise InputError(f"errors must be one of {', '.join(ERRORS)}, not {self.errors!r}")
+        if not self.sources:
+            raise CorpusError(f"empty corpus {self.name!r}: no files")
+
+    # -- reading --------------------------------------------------------------------------------
+    def _source_blocks(self, source: Path) -> DocumentBlocks:
+        return FORMATS.get(split_suffixes(source)[2])(self, source)
+
+    def iter_blocks(self) -> DocumentBlocks:
+        """Documents with their (approximate) UTF-8 sizes, one read block at a time.
+
+        Raises:
+            CorpusError: a file is missing or malformed, a byte is not UTF-8 (strict), or the whole
+                pass yielded no document (empty corpus).
+        """
+        self.read_stats.reset()
+        for source in self.sources:
+            for docs, sizes in self._source_blocks(source):
+                if docs:
+                    self.read_stats.documents += len(docs)
+                    yield docs, sizes
+        if self.read_stats.documents == 0:
+            raise CorpusError(
+                f"empty corpus {self.name!r}: no documents in {self._describe_sources()}",
+                "check the path, the --field/--column, and that the files hold text",
+            )
+
+    def iter_documents(self) -> Iterator[str]:
+        """Every document, streamed in source order."""
+        for docs, _ in self.iter_blocks():
+            yield from docs
+
+    def __iter__(self) -> Iterator[str]:
+        return self.iter_documents()
+
+    def iter_batches(self, max_bytes: int = BATCH_BYTES) -> Iterator[list[str]]:
+        """Lists of consecutive documents of about ``max_bytes`` UTF-8 bytes each (at least one document)."""
+        return batch_documents(self.iter_blocks(), max_bytes)
+
+    def check_not_empty(self) -> None:
+        """Raise ``CorpusError("empty corpus ...")`` now if the corpus has no document (reads up to the first one)."""
+        for _ in self.iter_blocks():
+            return
+
+    # -- facts ----------------------------------------------------------------------------------
+    @property
+    def size_bytes(self) -> int:
+        """Total size of the source files on disk (compressed size for ``.gz``/``.zst``)."""
+        try:
+            return sum(os.path.getsize(s) for s in self.sources)
+        except FileNotFoundError as exc:
+            raise CorpusError(f"no such file: {exc.filename}") from None
+
+    def source_sha256s(self) -> list[tuple[Path, str]]:
+        """``(path, sha256 hex)`` of every source file, hashed streaming."""
+        return [(source, file_sha256(source)) for source in self.sources]
+
+    def sha256(self) -> str:
+        """Digest of the corpus files: the file's own sha256 for one file; for several, the sha256 of a
+        ``sha256sum``-style manifest (``"<hex>  <name relative to their common folder>\\n"`` per file)."""
+        digests = self.source_sha256s()
+        if len(digests) == 1:
+            return digests[0][1]
+        root = Path(os.path.commonpath([str(s.parent) for s in self.sources]))
+        manifest = "".join(f"{digest}  {path.relative_to(root).as_posix()}\n" for path, digest in digests)
+        return hashlib.sha256(manifest.encode()).hexdigest()
+
+    def _describe_sources(self) -> str:
+        if len(self.sources) == 1:
+            return str(self.sources[0])
+        return f"{len(self.sources)} files ({self.sources[0]} ... {self.sources[-1]})"
+
+
+def file_sha256(path: Path) -> str:
+    """sha256 hex digest of a file's bytes, read in blocks."""
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as stream:
+            for block in iter(lambda: stream.read(READ_BLOCK), b""):
+                digest.update(block)
+    except FileNotFoundError:
+        raise CorpusError(f"no such file: {path}") from None
+    return digest.hexdigest()
+
+
+def batch_documents(
+    blocks: Iterable[tuple[list[str], list[int]]] | Iterable[str], max_bytes: int = BATCH_BYTES
+) -> Iterator[list[str]]:
+    """Group documents into consecutive lists of about ``max_bytes`` UTF-8 bytes.
+
+    Args:
+        blocks: ``(documents, sizes)`` blocks (:meth:`Corpus.iter_blocks`) or plain documents (their
+            sizes are then computed).
+        max_bytes: a batch is closed once it reaches this size; a document larger than it forms a
+            batch of its own.
+    """
+    if max_bytes <= 0:
+        raise ValueError(f"max_bytes must be positive, got {max_bytes}")
+    batch: list[str] = []
+    filled = 0
+    for item in blocks:
+        if isinstance(item, str):
+            docs, sizes = [item], [len(item.encode("utf-8", "surrogatepass"))]
+        else:
+            docs, sizes = item
+        for doc, size in zip(docs, sizes, strict=True):
+            batch.append(doc)
+            filled += size
+            if filled >= max_bytes:
+                yield batch
+                batch, filled = [], 0
+    if batch:
+        yield batch
+
+
+# -- opening ------------------------------------------------------------------------------------
+def _expand_directory(directory: Path) -> list[Path]:
+    """Corpus files under ``directory``: recursive, known formats only, hidden entries skipped, sorted."""
+    found = []
+    for root, dirs, files in os.walk(directory):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        found.extend(Path(root) / f for f in files if not f.startswith(".") and has_known_format(Path(f)))
+    return sorted(found, key=lambda p: p.relative_to(directory).as_posix())
+
+
+def resolve_sources(path_spec: str) -> list[Path]:
+    """Files named by a path, a directory (searched recursively) or a glob (``**`` allowed), sorted.
+
+    Raises:
+        CorpusError: nothing exists at the path, the glob matches nothing, or a directory holds no
+            corpus file.
+    """
+    path = Path(path_spec).expanduser()
+    if path.is_dir():
+        files = _expand_directory(path)
+        if not files:
+            known = ", ".join(f"{s}[{'|'.join(COMPRESSIONS)}]" for s in FORMAT_SUFFIXES)
+            raise CorpusError(f"empty corpus: no corpus files in directory {path}", f"known file types: {known}")
+        return files
+    if path.is_file():
+        return [path]
+    if _GLOB_CHARS.search(path_spec):
+        files = []
+        for match in sorted(glob.glob(str(path), recursive=True)):
+            hit = Path(match)
+            files.extend(_expand_directory(hit) if hit.is_dir() else [hit] if hit.is_file() else [])
+        if not files:
+            raise CorpusError(f"no such file: the pattern {path_spec!r} matches no file")
+        return files
+    raise CorpusError(f"no such file or directory: {path_spec}", "check the path given to --corpus")
+
+
+def parse_corpus_spec(spec: str) -> tuple[str | None, str]:
+    """Split ``"LANG=PATH"`` into ``(lang, path)``; a plain ``"PATH"`` gives ``(None, path)``.
+
+    An existing path containing ``=`` is taken as a path.
+    """
+    lang, sep, rest = spec.partition("=")
+    if sep and is_language_tag(lang) and not Path(spec).exists():
+        return lang, rest
+    return None, spec
+
+
+def open_corpus(
+    spec: str,
+    *,
+    lang: str | None = None,
+    name: str | None = None,
+    doc_per: str = "line",
+    field: str = "text",
+    column: str = "text",
+    errors: str = "strict",
+) -> Corpus:
+    """Open a corpus from ``"PATH"`` or ``"LANG=PATH"`` (a file, a directory or a glob).
+
+    The language is, in order: ``lang``, the ``LANG=`` prefix, the file or folder name when it is a
+    language code (``de.txt``, ``pt-BR.jsonl.gz``, ``zh-CN/``), else ``"und"``.
+
+    Raises:
+        CorpusError: the path does not exist or holds no corpus file.
+        InputError: ``doc_per`` or ``errors`` is not a known value.
+    """
+    spec_lang, path_spec = parse_corpus_spec(spec)
+    sources = resolve_sources(path_spec)
+    label_path = Path(path_spec.rstrip("/\\"))
+    if _GLOB_CHARS.search(label_path.name) or label_path.is_dir():
+        stem = label_path.name
+    else:
+        stem = split_suffixes(label_path)[0]
+    if lang is None:
+        lang = spec_lang or guess_language(stem) or UNDETERMINED
+    return Corpus(
+        name=name or stem or str(label_path),
+        lang=lang,
+        sources=tuple(sources),
+        doc_per=doc_per,
+        field=field,
+        column=column,
+        errors=errors,
+    )
+
+
+__all__ = [
+    "BATCH_BYTES",
+    "COMPRESSIONS",
+    "FORMATS",
+    "Corpus",
+    "ReadStats",
+    "batch_documents",
+    "file_sha256",
+    "guess_language",
+    "iter_line_blocks",
+    "open_binary",
+    "open_corpus",
+    "resolve_sources",
+    "split_suffixes",
+]

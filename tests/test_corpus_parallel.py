@@ -1,0 +1,116 @@
+"""Parallel corpora: alignment check, blank-segment skipping, and same-index sampling."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from tokensmith.corpus import count_lines, open_parallel, sample_parallel
+from tokensmith.errors import CorpusError
+
+
+def make_folder(root, files: dict[str, str]):
+    root.mkdir(exist_ok=True)
+    for name, text in files.items():
+        (root / name).write_text(text, encoding="utf-8")
+    return root
+
+
+def test_aligned_folder_yields_the_same_segments(tmp_path):
+    folder = make_folder(
+        tmp_path / "par",
+        {"en.txt": "one\ntwo\nthree\n", "de.txt": "eins\nzwei\ndrei", "index.tsv": "ignored\n"},
+    )
+    parallel = open_parallel(folder)
+    assert parallel.langs == ["de", "en"] and parallel.total_lines == 3 and parallel.skipped_lines == ()
+    assert list(parallel.iter_segments()) == [("eins", "one"), ("zwei", "two"), ("drei", "three")]
+    assert list(parallel.corpus("en")) == ["one", "two", "three"]
+    with pytest.raises(CorpusError, match="no 'fr' file"):
+        parallel.corpus("fr")
+
+
+def test_blank_line_in_any_language_skips_that_segment_everywhere(tmp_path):
+    folder = make_folder(
+        tmp_path / "par",
+        {"en.txt": "one\ntwo\nthree\nfour\n", "de.txt": "eins\n \ndrei\nvier\n", "fr.txt": "un\ndeux\ntrois\n\n"},
+    )
+    parallel = open_parallel(folder)
+    assert parallel.skipped_lines == (1, 3) and parallel.kept_lines == 2
+    assert parallel.blank_counts == {"de": 1, "en": 0, "fr": 1}
+    assert list(parallel.line_ids()) == [0, 2]
+    assert [list(c) for c in parallel.corpora] == [["eins", "drei"], ["one", "three"], ["un", "trois"]]
+
+
+def test_misaligned_folder_is_refused_naming_files_and_counts(tmp_path):
+    folder = make_folder(tmp_path / "par", {"en.txt": "a\nb\nc\n", "de.txt": "a\nb\nc\n", "fr.txt": "a\nb\n"})
+    expected = r"misaligned parallel corpus .*: fr\.txt: 2 lines; de\.txt, en\.txt: 3 lines"
+    with pytest.raises(CorpusError, match=expected):
+        open_parallel(folder)
+
+
+def test_language_selection_and_bad_folders(tmp_path):
+    folder = make_folder(tmp_path / "par", {"en.txt": "a\n", "de.txt": "b\n", "fr.txt": "c\n"})
+    assert open_parallel(folder, langs=["fr", "en"]).langs == ["en", "fr"]
+    with pytest.raises(CorpusError, match="no file for xx"):
+        open_parallel(folder, langs=["en", "xx"])
+    with pytest.raises(CorpusError, match="no such directory"):
+        open_parallel(tmp_path / "missing")
+    with pytest.raises(CorpusError, match="no <lang>.txt files"):
+        open_parallel(make_folder(tmp_path / "empty", {"notes.md": "x"}))
+    with pytest.raises(CorpusError, match="no line is non-blank"):
+        open_parallel(make_folder(tmp_path / "blank", {"en.txt": "a\n\n", "de.txt": "\nb\n"}))
+
+
+def test_count_lines_counts_a_last_line_without_newline(tmp_path):
+    path = tmp_path / "x.txt"
+    for text, expected in [("", 0), ("a", 1), ("a\n", 1), ("a\nb", 2), ("\n\n", 2)]:
+        path.write_text(text)
+        assert count_lines(path) == expected
+
+
+def test_parallel_sample_keeps_the_same_indices_in_every_language(tmp_path):
+    english = [f"sentence number {i}" for i in range(400)]
+    german = [f"Satz Nummer {i} " + "x" * (i % 9) for i in range(400)]
+    folder = make_folder(tmp_path / "par", {"en.txt": "\n".join(english), "de.txt": "\n".join(german)})
+    parallel = open_parallel(folder)
+    sample = sample_parallel(parallel, 2_000, seed=5)
+    assert sample == sample_parallel(parallel, 2_000, seed=5)
+    assert sample.texts["en"] == [english[i] for i in sample.line_ids]
+    assert sample.texts["de"] == [german[i] for i in sample.line_ids]
+    assert max(len("".join(t).encode()) for t in sample.texts.values()) <= 2_000
+    assert list(sample.line_ids) == sorted(sample.line_ids) and len(sample.line_ids) > 50
+
+
+@pytest.mark.shared
+def test_real_parallel_folder_is_aligned(shared_data):
+    parallel = open_parallel(shared_data / "parallel")
+    assert len(parallel.langs) == 31 and "zh-CN" in parallel.langs
+    assert parallel.total_lines == count_lines(shared_data / "parallel" / "en.txt")
+    counts = {lang: sum(1 for _ in parallel.corpus(lang)) for lang in ("en", "ja", "ar")}
+    assert set(counts.values()) == {parallel.kept_lines}
+    first = next(parallel.iter_segments())
+    assert len(first) == 31 and all(first)
+
+
+@pytest.mark.shared
+def test_real_files_with_a_dropped_line_are_refused(shared_data, tmp_path):
+    folder = tmp_path / "par"
+    folder.mkdir()
+    shutil.copy(shared_data / "parallel" / "en.txt", folder / "en.txt")
+    lines = (shared_data / "parallel" / "th.txt").read_text(encoding="utf-8").splitlines(keepends=True)
+    (folder / "th.txt").write_text("".join(lines[:100] + lines[101:]), encoding="utf-8")
+    with pytest.raises(CorpusError) as caught:
+        open_parallel(folder)
+    message = str(caught.value)
+    assert f"th.txt: {len(lines) - 1} lines" in message and f"en.txt: {len(lines)} lines" in message
+
+
+@pytest.mark.shared
+def test_real_parallel_sample_is_aligned(shared_data):
+    parallel = open_parallel(shared_data / "parallel", langs=["en", "de", "ja"])
+    sample = sample_parallel(parallel, 30_000, seed=0)
+    folder = shared_data / "parallel"
+    files = {lang: (folder / f"{lang}.txt").read_text(encoding="utf-8").split("\n") for lang in parallel.langs}
+    for lang, texts in sample.texts.items():
+        assert texts == [files[lang][i] for i in sample.line_ids]

@@ -1,0 +1,285 @@
+"""Corpus readers: every format, compression, directories and globs, bad input, batching and sampling."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+import zstandard
+
+from tokensmith.corpus import batch_documents, open_corpus, sample_documents
+from tokensmith.corpus.readers import READ_BLOCK, guess_language, split_suffixes
+from tokensmith.corpus.sampling import sample_size
+from tokensmith.errors import CorpusError, InputError
+
+LINES = ["Hello, world.", "Grüße aus Köln – ça va?", "東京タワーへ行く。", "ภาษาไทย", "Привет"]
+
+
+def write(path: Path, data: bytes) -> Path:
+    if path.name.endswith(".gz"):
+        data = gzip.compress(data, mtime=0)
+    elif path.name.endswith(".zst"):
+        data = zstandard.ZstdCompressor().compress(data)
+    path.write_bytes(data)
+    return path
+
+
+def text_bytes(lines: list[str]) -> bytes:
+    return ("\n".join(lines) + "\n").encode()
+
+
+def jsonl_bytes(lines: list[str], field: str = "text") -> bytes:
+    records = (json.dumps({field: line, "id": i}, ensure_ascii=False) for i, line in enumerate(lines))
+    return "".join(record + "\n" for record in records).encode()
+
+
+def write_parquet(path: Path, lines: list[str], column: str = "text", row_group_size: int = 2) -> Path:
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    table = pa.table({column: lines, "n": list(range(len(lines)))})
+    if path.name.endswith((".gz", ".zst")):
+        plain = path.with_name("plain.parquet")
+        pq.write_table(table, plain, row_group_size=row_group_size)
+        write(path, plain.read_bytes())
+        plain.unlink()
+    else:
+        pq.write_table(table, path, row_group_size=row_group_size)
+    return path
+
+
+# -- formats (inline text, no shared data needed) ----------------------------------------------
+@pytest.mark.parametrize("compression", ["", ".gz", ".zst"])
+@pytest.mark.parametrize("fmt", ["txt", "jsonl", "parquet"])
+def test_every_format_and_compression_reads_the_same_documents(tmp_path, fmt, compression):
+    path = tmp_path / f"de.{fmt}{compression}"
+    if fmt == "txt":
+        write(path, text_bytes(LINES))
+    elif fmt == "jsonl":
+        write(path, jsonl_bytes(LINES))
+    else:
+        write_parquet(path, LINES)
+    corpus = open_corpus(str(path))
+    assert list(corpus.iter_documents()) == LINES
+    assert corpus.lang == "de" and corpus.name == "de"
+    assert corpus.read_stats.documents == len(LINES)
+    assert corpus.size_bytes == path.stat().st_size
+
+
+def test_txt_strips_line_terminators_skips_empty_lines_and_bom(tmp_path):
+    path = write(tmp_path / "a.txt", b"\xef\xbb\xbffirst\r\n\n  \nsecond\nlast without newline")
+    assert list(open_corpus(str(path)).iter_documents()) == ["first", "  ", "second", "last without newline"]
+
+
+def test_doc_per_file_yields_each_file_whole(tmp_path):
+    write(tmp_path / "one.txt", b"a\nb\n")
+    write(tmp_path / "two.txt.gz", b"c\n\nd")
+    write(tmp_path / "empty.txt", b"")
+    corpus = open_corpus(str(tmp_path), doc_per="file")
+    assert list(corpus.iter_documents()) == ["a\nb\n", "c\n\nd"]
+
+
+def test_lines_longer_than_a_read_block_stay_whole(tmp_path):
+    long_line = "ä" * (READ_BLOCK // 2 + 7)  # 2 bytes each: the line spans two reads, split inside a character
+    path = write(tmp_path / "long.txt", text_bytes(["x", long_line, "y"]))
+    assert list(open_corpus(str(path)).iter_documents()) == ["x", long_line, "y"]
+
+
+def test_directory_is_recursive_sorted_and_known_extensions_only(tmp_path):
+    write(tmp_path / "b.txt", b"b\n")
+    (tmp_path / "sub").mkdir()
+    write(tmp_path / "sub" / "a.jsonl.zst", jsonl_bytes(["sub-a"]))
+    write(tmp_path / "a.txt.gz", b"a\n")
+    write(tmp_path / "notes.md", b"not a corpus file\n")
+    write(tmp_path / ".hidden.txt", b"hidden\n")
+    corpus = open_corpus(str(tmp_path))
+    assert [p.name for p in corpus.sources] == ["a.txt.gz", "b.txt", "a.jsonl.zst"]
+    assert list(corpus) == ["a", "b", "sub-a"]
+
+
+def test_glob_is_sorted(tmp_path):
+    for name in ["c.txt", "a.txt", "b.txt", "b.jsonl"]:
+        write(tmp_path / name, text_bytes([name]))
+    corpus = open_corpus(str(tmp_path / "*.txt"))
+    assert list(corpus) == ["a.txt", "b.txt", "c.txt"]
+    assert corpus.lang == "und"
+
+
+def test_language_from_spec_flag_stem_or_und(tmp_path):
+    write(tmp_path / "pt-BR.jsonl.gz", jsonl_bytes(["olá"]))
+    write(tmp_path / "log.txt", b"x\n")
+    assert open_corpus(str(tmp_path / "pt-BR.jsonl.gz")).lang == "pt-BR"
+    assert open_corpus(str(tmp_path / "log.txt")).lang == "und"  # 3-letter stems are not guessed
+    assert open_corpus(f"ast={tmp_path / 'log.txt'}").lang == "ast"
+    assert open_corpus(str(tmp_path / "log.txt"), lang="fr").lang == "fr"
+    assert guess_language("zh_TW") == "zh-TW" and guess_language("README") is None
+    assert split_suffixes(Path("x.y.parquet.zst")) == ("x.y", ".zst", "parquet")
+
+
+def test_jsonl_field_and_parquet_column_choice(tmp_path):
+    jsonl = write(tmp_path / "c.jsonl", jsonl_bytes(["x", "y"], field="content"))
+    assert list(open_corpus(str(jsonl), field="content")) == ["x", "y"]
+    with pytest.raises(CorpusError, match=r"c\.jsonl:1: no field 'text' \(fields: content, id\)"):
+        list(open_corpus(str(jsonl)))
+    parquet = write_parquet(tmp_path / "p.parquet", ["x", "y", "z"], column="body")
+    assert list(open_corpus(str(parquet), column="body")) == ["x", "y", "z"]
+    with pytest.raises(CorpusError, match=r"no column 'text' \(columns: body, n\)"):
+        list(open_corpus(str(parquet)))
+
+
+def test_bad_json_line_names_file_and_line(tmp_path):
+    path = write(tmp_path / "bad.jsonl", b'{"text": "ok"}\n\n{"text": oops}\n')
+    with pytest.raises(CorpusError, match=r"bad\.jsonl:3: not valid JSON"):
+        list(open_corpus(str(path)))
+
+
+# -- bad input -----------------------------------------------------------------------------------
+@pytest.mark.parametrize("suffix", ["txt", "txt.gz"])
+def test_non_utf8_names_file_line_and_byte_offset(tmp_path, suffix):
+    data = "ok line\nzweite Zeile ü\n".encode() + b"abc\xffdef\nlast\n"
+    path = write(tmp_path / f"bad.{suffix}", data)
+    offset = data.index(b"\xff")  # 28: 8 + 17 + 3
+    with pytest.raises(CorpusError) as caught:
+        list(open_corpus(str(path)))
+    message = str(caught.value)
+    assert f"bad.{suffix}:3: byte offset {offset}" in message
+    assert "(byte 3 of line 3)" in message and "0xff" in message
+    assert "--errors replace" in caught.value.hint
+
+
+def test_non_utf8_offset_in_a_later_read_block(tmp_path):
+    first = ("x" * 99 + "\n").encode() * (READ_BLOCK // 100 + 5)  # pushes the bad line into the second block
+    path = write(tmp_path / "big.txt", first + b"\xc3(\n")
+    with pytest.raises(CorpusError, match=rf"big\.txt:{READ_BLOCK // 100 + 6}: byte offset {len(first)} "):
+        list(open_corpus(str(path)))
+
+
+def test_replace_mode_goes_on_and_counts_replacements(tmp_path):
+    # \xff and a truncated 3-byte sequence are two replacements; the genuine U+FFFD is not one.
+    path = write(tmp_path / "bad.txt", "a\ufffdb\n".encode() + b"c\xffd\ne\xe2\x82\n")
+    corpus = open_corpus(str(path), errors="replace")
+    assert list(corpus) == ["a\ufffdb", "c\ufffdd", "e\ufffd"]
+    assert corpus.read_stats.replacements == 2
+    assert corpus.read_stats.first_replacement == f"{path}:2"  # line 1 holds only the genuine U+FFFD
+
+
+def test_binary_file_is_refused(tmp_path):
+    path = write(tmp_path / "blob.txt", b"\x00\x01\x02abc\n")
+    with pytest.raises(CorpusError, match="NUL byte"):
+        list(open_corpus(str(path)))
+
+
+def test_missing_paths(tmp_path):
+    with pytest.raises(CorpusError, match="no such file or directory"):
+        open_corpus(str(tmp_path / "nope.txt"))
+    with pytest.raises(CorpusError, match="matches no file"):
+        open_corpus(str(tmp_path / "*.txt"))
+
+
+@pytest.mark.parametrize(
+    ("name", "data"), [("blank.txt", b"\n\n\r\n"), ("empty.jsonl", b'{"text": ""}\n'), ("zero.txt.zst", b"")]
+)
+def test_empty_corpus_is_detected_on_iteration_and_by_check(tmp_path, name, data):
+    corpus = open_corpus(str(write(tmp_path / name, data)))
+    with pytest.raises(CorpusError, match="empty corpus"):
+        corpus.check_not_empty()
+    with pytest.raises(CorpusError, match="empty corpus"):
+        list(corpus.iter_documents())
+
+
+def test_directory_without_corpus_files_is_empty(tmp_path):
+    write(tmp_path / "readme.md", b"x")
+    with pytest.raises(CorpusError, match="empty corpus: no corpus files"):
+        open_corpus(str(tmp_path))
+
+
+def test_bad_options_are_refused(tmp_path):
+    path = write(tmp_path / "a.txt", b"a\n")
+    with pytest.raises(InputError, match="errors must be"):
+        open_corpus(str(path), errors="ignore")
+    with pytest.raises(InputError, match="doc_per must be"):
+        open_corpus(str(path), doc_per="paragraph")
+
+
+# -- batching, hashing, sampling ------------------------------------------------------------------
+def test_batches_are_consecutive_and_about_max_bytes(tmp_path):
+    lines = [f"line {i} " + "é" * (i % 7) for i in range(500)]
+    corpus = open_corpus(str(write(tmp_path / "a.txt", text_bytes(lines))))
+    batches = list(corpus.iter_batches(max_bytes=300))
+    assert [doc for batch in batches for doc in batch] == lines
+    longest = max(len(line.encode()) for line in lines)
+    for batch in batches[:-1]:
+        assert 300 <= sample_size(batch) < 300 + longest
+    assert list(batch_documents(iter(lines), 300)) == batches  # plain strings batch the same way
+
+
+def test_sha256_is_of_the_file_bytes(tmp_path):
+    import hashlib
+
+    path = write(tmp_path / "a.txt.gz", b"a\nb\n")
+    assert open_corpus(str(path)).sha256() == hashlib.sha256(path.read_bytes()).hexdigest()
+    write(tmp_path / "b.txt", b"c\n")
+    both = open_corpus(str(tmp_path)).sha256()
+    assert len(both) == 64 and both != open_corpus(str(path)).sha256()
+
+
+def test_sampling_is_deterministic_bounded_and_a_subset(tmp_path):
+    lines = [f"{i}: " + "word " * (i % 13) for i in range(2000)]
+    corpus = open_corpus(str(write(tmp_path / "a.txt", text_bytes(lines))))
+    first = sample_documents(corpus, 5_000, seed=7)
+    assert first == sample_documents(corpus, 5_000, seed=7)
+    assert first != sample_documents(corpus, 5_000, seed=8)
+    assert 5_000 - 80 < sample_size(first) <= 5_000  # the prefix stops only when the next document won't fit
+    positions = [lines.index(doc) for doc in first]
+    assert positions == sorted(positions)  # corpus order
+    assert sample_documents(corpus, 10**9, seed=1) == lines  # everything fits: the whole corpus
+    with pytest.raises(CorpusError, match="smaller than every document"):
+        sample_documents(corpus, 2, seed=1)
+
+
+def test_sampling_does_not_depend_on_how_it_streams(tmp_path):
+    lines = [f"document {i}" for i in range(300)]
+    corpus = open_corpus(str(write(tmp_path / "a.txt", text_bytes(lines))))
+    assert sample_documents(corpus, 1_000, seed=3) == sample_documents(iter(lines), 1_000, seed=3)
+
+
+# -- real data -------------------------------------------------------------------------------------
+@pytest.mark.shared
+@pytest.mark.parametrize("compression", ["", ".gz", ".zst"])
+@pytest.mark.parametrize("fmt", ["txt", "jsonl", "parquet"])
+def test_real_text_round_trips_through_every_format(shared_data, tmp_path, fmt, compression):
+    source = shared_data / "mono" / "ja.txt"
+    expected = [line for line in source.read_text(encoding="utf-8").split("\n") if line]
+    path = tmp_path / f"ja.{fmt}{compression}"
+    if fmt == "txt":
+        write(path, source.read_bytes())
+    elif fmt == "jsonl":
+        write(path, jsonl_bytes(expected))
+    else:
+        write_parquet(path, expected, row_group_size=1000)
+    corpus = open_corpus(str(path))
+    assert list(corpus) == expected
+    assert corpus.lang == "ja"
+    assert sum(map(len, corpus.iter_batches(100_000))) == len(expected)
+
+
+@pytest.mark.shared
+def test_real_directory_and_glob(shared_data):
+    folder = shared_data / "mono"
+    corpus = open_corpus(f"mul={folder}")
+    names = [p.name for p in corpus.sources]
+    assert names == sorted(p.name for p in folder.glob("*.txt")) and corpus.lang == "mul"
+    globbed = open_corpus(str(folder / "z*.txt"))
+    assert [p.name for p in globbed.sources] == ["zh-CN.txt", "zh-TW.txt"]
+    expected = sum(1 for p in globbed.sources for line in p.read_text().split("\n") if line)
+    assert sum(1 for _ in globbed) == expected
+
+
+@pytest.mark.shared
+def test_real_sample_matches_budget(shared_data):
+    corpus = open_corpus(str(shared_data / "mono" / "de.txt"))
+    sample = sample_documents(corpus, 100_000, seed=0)
+    assert sample == sample_documents(corpus, 100_000, seed=0)
+    assert 99_000 < sample_size(sample) <= 100_000
+    assert set(sample) <= set(corpus)

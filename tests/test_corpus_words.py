@@ -1,0 +1,140 @@
+"""Word segmentation for fertility: UAX #29 for spaced scripts, real segmenters for zh/ja/th, refusals."""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+
+import pytest
+import regex
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tokensmith.corpus import NotApplicable, UnicodeWordSegmenter, word_segmenter
+from tokensmith.corpus.words import primary_subtag, unspaced_share
+from tokensmith.metrics.stats import WordSplitter
+
+LETTERS_AND_DIGITS = regex.compile(r"[\p{L}\p{Nd}]")
+
+
+def letters(text: str) -> list[str]:
+    return LETTERS_AND_DIGITS.findall(text)
+
+
+def test_english_words_by_hand():
+    text = "Don't panic: it's 3.14 o'clock, e.g. U.S.A.-based co-op! The cat and the hat."
+    expected = ["Don't", "panic", "it's", "3.14", "o'clock", "e.g", "U.S.A", "based", "co", "op"]
+    expected += ["The", "cat", "and", "the", "hat"]
+    segmenter = word_segmenter("en")
+    assert isinstance(segmenter, UnicodeWordSegmenter) and segmenter.spaced
+    assert segmenter.segment(text) == expected
+    assert segmenter.count_words([text, "the hat"]) == Counter(expected) + Counter(["the", "hat"])
+
+
+def test_punctuation_and_symbols_are_not_words():
+    segmenter = word_segmenter("de")
+    assert segmenter.count_words(["— … 42 %, ___ →  «Straße»"]) == Counter({"42": 1, "Straße": 1})
+
+
+def test_marks_and_format_characters_before_a_word():
+    segmenter = word_segmenter("ar")
+    # An RLM or a stray mark after a space belongs to the space (UAX #29 rule WB4), not to the word.
+    assert segmenter.count_words(["x \u200fRAID \u064bأو"]) == Counter({"x": 1, "RAID": 1, "أو": 1})
+
+
+def test_registered_segmenters_on_tiny_hand_checked_examples():
+    pytest.importorskip("rjieba")
+    zh = word_segmenter("zh-Hans")
+    assert not zh.spaced and zh.name == "rjieba"
+    assert zh.segment("我们在北京大学学习。") == ["我们", "在", "北京大学", "学习"]
+    pytest.importorskip("fugashi")
+    ja = word_segmenter("ja")
+    assert ja.count_words(["東京タワーへ行く。", "東京"]) == Counter({"東京": 2, "タワー": 1, "へ": 1, "行く": 1})
+    pytest.importorskip("pythainlp")
+    th = word_segmenter("th-TH")
+    assert th.segment("ภาษาไทยเป็นภาษาที่สวยงาม") == ["ภาษาไทย", "เป็น", "ภาษา", "ที่", "สวยงาม"]
+
+
+@pytest.mark.parametrize(("lang", "module"), [("zh-TW", "rjieba"), ("ja", "fugashi"), ("th", "pythainlp.tokenize")])
+def test_missing_package_is_not_applicable_with_the_extra(monkeypatch, lang, module):
+    import tokensmith.corpus.words as words
+
+    monkeypatch.setitem(sys.modules, module, None)  # makes `import module` raise ImportError
+    words._mecab_tagger.cache_clear()
+    result = word_segmenter(lang)
+    words._mecab_tagger.cache_clear()
+    assert isinstance(result, NotApplicable) and not result
+    assert "install tokensmith[words]" in result.reason and module.split(".")[0] in result.reason
+
+
+def test_khmer_and_lao_are_not_applicable_by_tag_and_by_script():
+    khmer, lao = "សួស្តីពិភពលោក", "ສະບາຍດີໂລກ"
+    for lang in ("km", "lo", "my-MM"):
+        result = word_segmenter(lang)
+        assert isinstance(result, NotApplicable) and "written without spaces" in result.reason
+    for text in (khmer, lao, "中文文本没有空格"):
+        result = word_segmenter("und", sample=[text])
+        assert isinstance(result, NotApplicable) and "without spaces" in result.reason
+    assert isinstance(word_segmenter("und", sample=["mostly English text with one 字"]), UnicodeWordSegmenter)
+
+
+def test_language_tag_normalisation():
+    assert [primary_subtag(t) for t in ("zh-Hant-TW", "ZH_cn", "cmn", "jpn", "pt-BR")] == ["zh", "zh", "zh", "ja", "pt"]
+    assert unspaced_share(["abc"]) == 0.0 and unspaced_share(["ab中文"]) == 0.5
+
+
+def test_counts_feed_the_metrics_word_splitter():
+    segmenter = word_segmenter("en")
+    counts = segmenter.count_words(["tokenization is fun", "fun fun"])
+
+    def encode_batch(texts):  # one token per 4 characters, a stand-in with a known answer
+        return [[0] * (len(t) // 4 + 1) for t in texts]
+
+    split = WordSplitter(encode_batch, leading_space=False).split(counts)
+    assert (split.words, split.multi_token_words) == (5, 1)  # only "tokenization" (12 chars) has 2+ tokens
+
+
+# -- properties ------------------------------------------------------------------------------------
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(min_size=0, max_size=30), max_size=8))
+def test_words_cover_every_letter_and_batch_counting_equals_segmenting(texts):
+    segmenter = UnicodeWordSegmenter()
+    for text in texts:
+        assert letters("".join(segmenter.segment(text))) == letters(text)
+    direct = Counter(w for text in texts for w in segmenter.segment(" ".join(text.split())))
+    assert segmenter.count_words(texts) == direct
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize("lang", ["en", "de", "ru", "ar", "hi", "ko", "vi", "el", "he", "ta"])
+def test_real_text_batch_counting_equals_direct_segmentation(shared_data, lang):
+    lines = (shared_data / "mono" / f"{lang}.txt").read_text(encoding="utf-8").split("\n")[:3000]
+    segmenter = word_segmenter(lang, sample=lines)
+    assert isinstance(segmenter, UnicodeWordSegmenter)
+    direct = Counter(w for line in lines for w in segmenter.segment(" ".join(line.split())))
+    assert segmenter.count_words(lines) == direct
+    assert sum(direct.values()) > 1000
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize("lang", ["zh-CN", "zh-TW", "ja", "th"])
+def test_real_unspaced_text_words_cover_the_letters(shared_data, lang):
+    segmenter = word_segmenter(lang)
+    if isinstance(segmenter, NotApplicable):
+        pytest.skip(segmenter.reason)
+    lines = (shared_data / "parallel" / f"{lang}.txt").read_text(encoding="utf-8").split("\n")[:400]
+    for line in lines:
+        assert letters("".join(segmenter.segment(line))) == letters(line)
+    counts = segmenter.count_words(lines)
+    # Real segmentation: multi-character words exist, and words are fewer than letters.
+    assert any(len(w) > 1 and unspaced_share([w]) == 1 for w in counts)
+    assert sum(counts.values()) < sum(len(letters(line)) for line in lines)
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize("lang", ["km", "lo", "my", "bo"])
+def test_real_udhr_unspaced_scripts_are_refused_even_untagged(shared_data, lang):
+    text = (shared_data / "parallel" / "udhr" / f"{lang}.txt").read_text(encoding="utf-8").split("\n")[:32]
+    assert isinstance(word_segmenter(lang), NotApplicable)
+    refused = word_segmenter("und", sample=text)
+    assert isinstance(refused, NotApplicable), f"{lang}: {unspaced_share(text):.2f} unspaced"
