@@ -1,15 +1,27 @@
 """Training tokenizers: pre-tokenization, pre-token counting, one compiled merge loop, trainers, export.
 
 Importing this package is light: numba loads only when a merge loop runs.
+
+* Trainers (registry :data:`TRAINERS`): ``bpe`` (:class:`BpeTrainer`), ``char`` (:class:`CharTrainer`),
+  ``extend`` (:class:`ExtendTrainer`), ``superword`` (:class:`SuperwordTrainer`); each a frozen dataclass
+  with ``train(documents) -> result`` and ``result.save(directory)``.
+* :func:`train_from_files` is the one call a command line wraps.
+* Checkpoints of the merge state: ``merge_core.save_checkpoint`` / ``load_checkpoint`` (.npz, no pickle).
 """
 
+from tokensmith.train.api import TRAINERS as TRAINERS
+from tokensmith.train.api import make_trainer as make_trainer
+from tokensmith.train.api import train_from_files as train_from_files
 from tokensmith.train.bpe import BpeTrainer as BpeTrainer
+from tokensmith.train.bpe import CharTrainer as CharTrainer
 from tokensmith.train.bpe import TrainedBPE as TrainedBPE
 from tokensmith.train.bpe import TrainingStats as TrainingStats
 from tokensmith.train.counting import COUNTING_ENGINES as COUNTING_ENGINES
 from tokensmith.train.counting import CountingEngine as CountingEngine
 from tokensmith.train.counting import PretokenCounts as PretokenCounts
 from tokensmith.train.counting import count_pretokens as count_pretokens
+from tokensmith.train.extend import ExtendTrainer as ExtendTrainer
 from tokensmith.train.pretokenize import PRETOKENIZER_PRESETS as PRETOKENIZER_PRESETS
 from tokensmith.train.pretokenize import Pretokenizer as Pretokenizer
 from tokensmith.train.pretokenize import PretokenizerPreset as PretokenizerPreset
+from tokensmith.train.superword import SuperwordTrainer as SuperwordTrainer

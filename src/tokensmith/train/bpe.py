@@ -169,7 +169,12 @@ class BpeTrainer:
         return Pretokenizer.create(self.pretokenizer, split_digits=self.split_digits)
 
     def initial_vocabulary(self) -> InitialVocabulary:
+        """Special tokens, then the 256 bytes (ids as HF lays them out)."""
         return InitialVocabulary.byte_level(self.special_tokens)
+
+    def max_units(self) -> int | None:
+        """Longest token a merge may build, in the units of :meth:`initial_vocabulary` (here bytes)."""
+        return self.max_token_length
 
     def count(self, documents: Iterable[str]) -> PretokenCounts:
         """Count the pre-tokens of ``documents`` (the first half of :meth:`train`)."""
@@ -201,7 +206,7 @@ class BpeTrainer:
         started = time.perf_counter()
         state = merge_core.build_state(
             symbols, offsets, counts.counts, initial.contents, initial.units, dedup=initial.dedup,
-            max_units=self.max_token_length,
+            max_units=self.max_units(),
         )
         most = max(self.vocab_size - len(initial.contents), 0)
         while True:
@@ -242,7 +247,9 @@ class InitialVocabulary:
     special_tokens: tuple[tuple[str, int], ...]
 
     @classmethod
-    def byte_level(cls, special_tokens: tuple[str, ...]) -> InitialVocabulary:
+    def byte_level(cls, special_tokens: tuple[str, ...], *, count_characters: bool = False) -> InitialVocabulary:
+        """Special tokens then the 256 bytes. ``count_characters``: a token's length is its number of
+        UTF-8 characters (lead bytes count 1, continuation bytes 0x80-0xBF count 0) instead of bytes."""
         to_byte = unicode_to_byte()
         strings: dict[str, int] = {}
         contents: list[bytes] = []
@@ -262,7 +269,11 @@ class InitialVocabulary:
                 contents.append(bytes([byte]))
                 dedup.append(True)
             byte_ids[byte] = strings[char]
-        return cls(contents, [len(c) for c in contents], dedup, byte_ids, tuple(specials))
+        if count_characters:
+            units = [0 if len(c) == 1 and 0x80 <= c[0] <= 0xBF else len(c) for c in contents]
+        else:
+            units = [len(c) for c in contents]
+        return cls(contents, units, dedup, byte_ids, tuple(specials))
 
     def encode_words(self, pretokens: tuple[bytes, ...]) -> tuple[np.ndarray, np.ndarray]:
         """``(symbols int32, offsets int64)``: every pre-token as its byte ids, back to back."""
@@ -297,3 +308,46 @@ def _reporting(documents: Iterable[str], progress: ProgressCallback | None) -> I
             yield document
 
     return counted()
+
+
+#: KL3M's character-level vocabulary sizes (kl3m-004-char-{4k,8k,16k}).
+CHAR_PRESETS = {"4k": 4096, "8k": 8192, "16k": 16384}
+
+
+@dataclass(frozen=True)
+class CharTrainer(BpeTrainer):
+    """Character-level BPE in the KL3M style: byte-level BPE whose tokens hold at most ``max_chars``
+    characters, so the vocabulary is spent on short, reusable pieces (e.g. for OCR-noisy or legal text).
+
+    Lengths are counted in characters, not bytes: a merge is allowed only if the merged token has at most
+    ``max_chars`` UTF-8 lead bytes, so Cyrillic or CJK pieces get the same budget as ASCII ones. All 256
+    bytes stay in the vocabulary (no unknown token); the export is the same as :class:`BpeTrainer`'s.
+
+    Args:
+        max_chars: most characters per token (KL3M uses 3).
+        preset: ``"4k"``, ``"8k"`` or ``"16k"`` sets ``vocab_size`` to 4096, 8192 or 16384.
+        (other arguments: see :class:`BpeTrainer`; ``max_token_length`` additionally caps bytes.)
+    """
+
+    vocab_size: int = 4096
+    max_chars: int = 3
+    preset: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.preset is not None:
+            if self.preset not in CHAR_PRESETS:
+                from tokensmith.errors import UnknownNameError
+
+                raise UnknownNameError("char-level preset", self.preset, sorted(CHAR_PRESETS))
+            object.__setattr__(self, "vocab_size", CHAR_PRESETS[self.preset])
+        _check_int("max_chars", self.max_chars, minimum=1)
+        if self.max_token_length is not None:
+            raise InputError("the char trainer limits tokens in characters (max_chars), not bytes",
+                             "pass max_chars=N instead of max_token_length")
+        super().__post_init__()
+
+    def initial_vocabulary(self) -> InitialVocabulary:
+        return InitialVocabulary.byte_level(self.special_tokens, count_characters=True)
+
+    def max_units(self) -> int | None:
+        return self.max_chars

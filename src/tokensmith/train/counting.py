@@ -72,7 +72,7 @@ class PretokenCounts:
         return int(lengths @ self.counts)
 
     def as_dict(self) -> dict[bytes, int]:
-        return dict(zip(self.pretokens, self.counts.tolist()))
+        return dict(zip(self.pretokens, self.counts.tolist(), strict=True))
 
     def has_text(self) -> bool:
         """Whether any pre-token holds a non-whitespace character."""

@@ -81,7 +81,8 @@ def mergeable_ranks(trained: TrainedBPE) -> dict[bytes, int]:
     """
     reachable = set(range(len(trained.vocab))) - trained.special_ids
     reachable.update(new for _, _, new in trained.merge_ids)
-    reachable.update(token_id for text, token_id in trained.special_tokens if len(text) == 1 and text in unicode_to_byte())
+    alphabet = unicode_to_byte()
+    reachable.update(token_id for text, token_id in trained.special_tokens if len(text) == 1 and text in alphabet)
     ranks: dict[bytes, int] = {}
     for token_id in sorted(reachable):
         ranks.setdefault(_content(trained, token_id), token_id)

@@ -245,6 +245,46 @@ def run_merges(state: MergeState, *, vocab_size: int, min_frequency: int = 0,
     return MergeRunStats(state.n_merges - before, time.perf_counter() - started, state.stop_reason)
 
 
+#: Format tag stored in every checkpoint; bump when MergeState's fields change meaning.
+CHECKPOINT_FORMAT = 1
+
+
+def save_checkpoint(state: MergeState, path) -> None:
+    """Write the whole merge state to an ``.npz`` file (numpy arrays only, no pickle), atomically.
+
+    A run resumed from it with :func:`load_checkpoint` and :func:`run_merges` learns exactly the merges
+    the uninterrupted run would have learned (to the same or a larger ``vocab_size``).
+    """
+    import io
+
+    from tokensmith.io import write_bytes_atomic
+
+    buffer = io.BytesIO()
+    np.savez(buffer, format=np.array([CHECKPOINT_FORMAT], dtype=np.int64),
+             max_units=np.array([state.max_units], dtype=np.int64), **state.arrays())
+    write_bytes_atomic(path, buffer.getvalue(), force=True)
+
+
+def load_checkpoint(path) -> MergeState:
+    """The :class:`MergeState` saved by :func:`save_checkpoint`.
+
+    Raises:
+        InputError: the file is not a tokensmith merge checkpoint of this format.
+    """
+    from tokensmith.errors import InputError
+
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {name: data[name] for name in data.files}
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{path} is not a merge checkpoint: {exc}", "pass a .npz written by save_checkpoint") from None
+    names = {f.name for f in fields(MergeState)} - {"max_units"}
+    if arrays.get("format", np.array([0]))[0] != CHECKPOINT_FORMAT or not names <= arrays.keys():
+        raise InputError(f"{path} is not a merge checkpoint of format {CHECKPOINT_FORMAT}",
+                         "resume only from a checkpoint written by this tokensmith version")
+    return MergeState(max_units=int(arrays["max_units"][0]), **{name: arrays[name] for name in names})
+
+
 def compile_kernels() -> float:
     """Compile (or load from numba's on-disk cache) the kernels on a tiny input; returns seconds."""
     started = time.perf_counter()

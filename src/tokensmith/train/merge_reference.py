@@ -51,7 +51,7 @@ def reference_merges(words: list[list[int]], counts: list[int], token_contents: 
     pair_counts: dict[tuple[int, int], int] = defaultdict(int)
     positions: dict[tuple[int, int], set[int]] = defaultdict(set)
     for w, word in enumerate(words):
-        for pair in zip(word, word[1:]):
+        for pair in zip(word, word[1:], strict=False):
             if fits(*pair):
                 pair_counts[pair] += counts[w]
                 positions[pair].add(w)
@@ -80,7 +80,7 @@ def reference_merges(words: list[list[int]], counts: list[int], token_contents: 
         merges.append((left, right, new))
         gained: dict[tuple[int, int], set[int]] = defaultdict(set)
 
-        def change(pair: tuple[int, int], delta: int, w: int) -> None:
+        def change(pair: tuple[int, int], delta: int, w: int, gained: dict = gained) -> None:
             if not fits(*pair):
                 return
             pair_counts[pair] += delta * counts[w]

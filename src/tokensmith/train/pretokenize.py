@@ -15,6 +15,7 @@ corpora. One :class:`Pretokenizer` is the single source of truth for counting, t
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
 import regex
 
 from tokensmith.errors import InputError

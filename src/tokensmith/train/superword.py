@@ -1,0 +1,119 @@
+"""The ``superword`` trainer: SuperBPE's two stages (Liu et al., COLM 2025).
+
+Stage 1 is ordinary byte-level BPE (:class:`~tokensmith.train.bpe.BpeTrainer`) up to the transition
+vocabulary size ``t``. Stage 2 keeps all stage-1 ids and merges, re-cuts the text with a pre-tokenizer
+that only isolates digit groups, runs of two or more punctuation characters and runs of spaces before a
+space - so words joined by single spaces stay in one pre-token - and continues the same merge loop from
+each stage-2 pre-token as the stage-1 tokenizer encodes it. New merges can then span whitespace
+(" of the", ", and").
+
+The exported tokenizer uses the stage-2 pre-tokenizer and all merges in order, as SuperBPE's own release
+does; encoding can therefore differ from training segmentation in rare places where a stage-1 merge
+would now apply across a former stage-1 boundary (lossless either way: round trips stay exact).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from tokensmith.errors import InputError
+from tokensmith.train.bpe import (
+    _MERGES_PER_REPORT,
+    BpeTrainer,
+    ProgressCallback,
+    TrainedBPE,
+    TrainingStats,
+    _check_int,
+)
+from tokensmith.train.counting import count_pretokens
+from tokensmith.train.pretokenize import Pretokenizer
+
+#: SuperBPE's stage-2 regex (digit groups, punctuation runs, space runs); text between matches is a pre-token.
+SUPERBPE_STAGE2_REGEX = r"\p{N}{1,3}| ?[^\s\p{L}\p{N}]{2,}[\r\n/]*| +(?!\S)"
+
+
+@dataclass(frozen=True)
+class SuperwordTrainer(BpeTrainer):
+    """SuperBPE: byte-level BPE to ``transition`` tokens, then merges that may cross whitespace.
+
+    Args:
+        transition: vocabulary size at which stage 2 starts (``None``: 90% of ``vocab_size``, SuperBPE's
+            recommended t/V ratio).
+        stage2_regex: the stage-2 pre-tokenization regex (HF ``Split`` isolated semantics).
+        max_superword_bytes: longest stage-2 token in bytes (``None``: unlimited).
+        (other arguments: see :class:`BpeTrainer`; they configure stage 1 and the shared settings.)
+    """
+
+    transition: int | None = None
+    stage2_regex: str = SUPERBPE_STAGE2_REGEX
+    max_superword_bytes: int | None = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        minimum = len(self.initial_vocabulary().contents)
+        if self.transition is not None:
+            _check_int("transition", self.transition, minimum=minimum)
+            if self.transition >= self.vocab_size:
+                raise InputError(f"transition {self.transition} must be below vocab_size {self.vocab_size}",
+                                 "pass a transition point t < vocab_size (SuperBPE uses t = 0.9 V)")
+        if self.max_superword_bytes is not None:
+            _check_int("max_superword_bytes", self.max_superword_bytes, minimum=2)
+        Pretokenizer.create(regex_pattern=self.stage2_regex)  # fails early on a bad regex
+
+    def transition_size(self) -> int:
+        minimum = len(self.initial_vocabulary().contents)
+        return self.transition if self.transition is not None else max(minimum, int(0.9 * self.vocab_size))
+
+    def train(self, documents: Iterable[str], *, progress: ProgressCallback | None = None) -> TrainedBPE:
+        """Both stages on ``documents`` (kept in memory: stage 2 reads them again)."""
+        from tokenizers import Tokenizer
+
+        from tokensmith.train import merge_core
+        from tokensmith.train.bpe import InitialVocabulary
+
+        documents = list(documents)
+        stage1_config = BpeTrainer(
+            vocab_size=self.transition_size(), min_frequency=self.min_frequency, special_tokens=self.special_tokens,
+            pretokenizer=self.pretokenizer, regex=self.regex, split_digits=self.split_digits,
+            max_token_length=self.max_token_length, engine=self.engine, workers=self.workers,
+        )
+        stage1 = stage1_config.train(documents, progress=progress)
+        started = time.perf_counter()
+        stage2_pretokenizer = Pretokenizer.create(regex_pattern=self.stage2_regex)
+        counts = count_pretokens(documents, stage2_pretokenizer, engine=self.engine, workers=self.workers)
+        # Each stage-2 pre-token as stage 1 encodes it (its own pre-tokenizer, then its merges).
+        encoder = Tokenizer.from_str(stage1.to_tokenizer_json())
+        pieces = [piece.decode("utf-8") for piece in counts.pretokens]
+        encoded = [encoding.ids for encoding in encoder.encode_batch(pieces, add_special_tokens=False)]
+        offsets = np.zeros(len(pieces) + 1, dtype=np.int64)
+        np.cumsum([len(ids) for ids in encoded], out=offsets[1:])
+        symbols = np.fromiter((i for ids in encoded for i in ids), dtype=np.int32, count=int(offsets[-1]))
+        count_seconds = stage1.stats.count_seconds + time.perf_counter() - started
+        initial = InitialVocabulary.byte_level(self.special_tokens)
+        contents = [stage1.vocab[i] if i not in stage1.special_ids else initial.contents[i]
+                    for i in range(stage1.vocab_size)]
+        dedup = [True] * len(contents)
+        dedup[: len(initial.dedup)] = initial.dedup
+        started = time.perf_counter()
+        state = merge_core.build_state(symbols, offsets, counts.counts, contents, [len(c) for c in contents],
+                                       dedup=dedup, max_units=self.max_superword_bytes)
+        while True:
+            run = merge_core.run_merges(state, vocab_size=self.vocab_size, min_frequency=self.min_frequency,
+                                        max_merges=_MERGES_PER_REPORT)
+            if progress is not None:
+                progress("merge", stage1.stats.merges + state.n_merges, self.vocab_size - len(initial.contents))
+            if run.stop_reason != "running":
+                break
+        merge_seconds = stage1.stats.merge_seconds + time.perf_counter() - started
+        vocab = list(stage1.vocab) + [state.token(i) for i in range(stage1.vocab_size, state.n_tokens)]
+        merge_ids = stage1.merge_ids + tuple(tuple(row) for row in state.learned_merges().tolist())
+        stats = TrainingStats(
+            documents=counts.documents, corpus_bytes=counts.total_bytes, pretokens=counts.total,
+            distinct_pretokens=len(counts), merges=len(merge_ids), stop_reason=state.stop_reason,
+            count_seconds=count_seconds, compile_seconds=stage1.stats.compile_seconds, merge_seconds=merge_seconds,
+        )
+        return TrainedBPE(tuple(vocab), merge_ids, stage1.special_tokens, stage2_pretokenizer, stats)

@@ -1,0 +1,122 @@
+"""Export of a trained BPE: tokenizer.json for HF tokenizers / transformers, tiktoken ranks; exact round trips."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+from tokensmith.errors import OutputExistsError
+from tokensmith.train import BpeTrainer
+from tokensmith.train.export import TIKTOKEN_CONFIG, TIKTOKEN_RANKS, TOKENIZER_JSON
+
+tokenizers = pytest.importorskip("tokenizers")
+tiktoken = pytest.importorskip("tiktoken")
+
+TRAIN_FILES = ["mono/en.txt", "mono/de.txt", "domain/code_python.txt"]
+
+
+def parallel_files(shared_data: Path) -> list[Path]:
+    files = sorted((shared_data / "parallel").glob("*.txt"))
+    assert len(files) >= 30, "expected the 31 line-aligned languages of shared/data/parallel"
+    return files
+
+
+@pytest.fixture(scope="module")
+def train_lines(shared_data: Path) -> list[str]:
+    lines: list[str] = []
+    for name in TRAIN_FILES:
+        lines += (shared_data / name).read_text(encoding="utf-8").splitlines()
+    return lines
+
+
+@pytest.fixture(scope="module", params=["cl100k", "gpt2", "o200k+digits", "custom"])
+def saved(request, train_lines, tmp_path_factory) -> tuple[BpeTrainer, Path]:
+    options = {
+        "cl100k": {"pretokenizer": "cl100k"},
+        "gpt2": {"pretokenizer": "gpt2", "special_tokens": ("<|endoftext|>", "<pad>")},
+        "o200k+digits": {"pretokenizer": "o200k", "split_digits": True},
+        "custom": {"regex": r"\p{L}+|\p{N}", "special_tokens": ()},
+    }[request.param]
+    config = BpeTrainer(vocab_size=3000, **options)
+    out = tmp_path_factory.mktemp(request.param)
+    config.train(train_lines).save(out)
+    return config, out
+
+
+def load_tiktoken(directory: Path) -> tiktoken.Encoding:
+    """Build a tiktoken Encoding from the two exported files only."""
+    from tiktoken.load import load_tiktoken_bpe
+
+    config = json.loads((directory / TIKTOKEN_CONFIG).read_text(encoding="utf-8"))
+    return tiktoken.Encoding(name="trained", pat_str=config["pat_str"],
+                             mergeable_ranks=load_tiktoken_bpe(str(directory / config["ranks_file"])),
+                             special_tokens=config["special_tokens"])
+
+
+@pytest.mark.slow
+def test_round_trip_and_pretokenization_on_every_parallel_language(saved, shared_data):
+    config, directory = saved
+    hf = tokenizers.Tokenizer.from_file(str(directory / TOKENIZER_JSON))
+    ours = config.pretokenizer_object()
+    tik = load_tiktoken(directory) if not ours.isolate_digits else None
+    for path in parallel_files(shared_data):
+        text = path.read_text(encoding="utf-8")
+        # HF's pre-tokenizer (from the exported JSON) cuts exactly as training did.
+        for line in text.splitlines()[::7]:
+            hf_pieces = [line[start:end] for _, (start, end) in hf.pre_tokenizer.pre_tokenize_str(line)]
+            assert hf_pieces == ours.split(line), f"{path.name}: pre-tokenization differs on {line[:60]!r}"
+        ids = hf.encode(text).ids
+        assert hf.decode(ids) == text, f"{path.name}: HF round trip is not exact"
+        if tik is not None:
+            assert tik.encode_ordinary(text) == ids, f"{path.name}: tiktoken and HF ids differ"
+            assert tik.decode(ids) == text
+
+
+def test_special_tokens_are_added_tokens(saved):
+    config, directory = saved
+    hf = tokenizers.Tokenizer.from_file(str(directory / TOKENIZER_JSON))
+    for token_id, text in enumerate(config.special_tokens):
+        assert hf.token_to_id(text) == token_id
+        assert hf.encode(f"a{text}b").ids[1] == token_id
+    if config.special_tokens and not config.pretokenizer_object().isolate_digits:
+        tik = load_tiktoken(directory)
+        text = config.special_tokens[0]
+        assert tik.encode(text, allowed_special="all") == [0]
+
+
+def test_identical_inputs_give_byte_identical_files(train_lines, tmp_path):
+    lines = train_lines[:20000]
+    first = BpeTrainer(vocab_size=2000, engine="serial").train(lines)
+    second = BpeTrainer(vocab_size=2000, engine="local", workers=2).train(lines)
+    first.save(tmp_path / "a")
+    second.save(tmp_path / "b")
+    for name in (TOKENIZER_JSON, TIKTOKEN_RANKS, TIKTOKEN_CONFIG):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+
+
+def test_existing_output_is_refused_and_nothing_written(tmp_path):
+    trained = BpeTrainer(vocab_size=300, min_frequency=1, engine="serial").train(["hello world"] * 5)
+    (tmp_path / TIKTOKEN_RANKS).write_text("keep me")
+    with pytest.raises(OutputExistsError):
+        trained.save(tmp_path)
+    assert not (tmp_path / TOKENIZER_JSON).exists()
+    assert (tmp_path / TIKTOKEN_RANKS).read_text() == "keep me"
+    trained.save(tmp_path, force=True)
+    assert tokenizers.Tokenizer.from_file(str(tmp_path / TOKENIZER_JSON)).decode(
+        tokenizers.Tokenizer.from_file(str(tmp_path / TOKENIZER_JSON)).encode("hello world").ids) == "hello world"
+
+
+@pytest.mark.skipif(importlib.util.find_spec("transformers") is None,
+                    reason="transformers is not installed (it needs torch, which this environment does not "
+                           "install); the tokenizer.json is checked with `tokenizers` directly")
+def test_loads_in_transformers_fast_tokenizer(saved, shared_data):
+    from transformers import PreTrainedTokenizerFast
+
+    _, directory = saved
+    fast = PreTrainedTokenizerFast(tokenizer_file=str(directory / TOKENIZER_JSON))
+    for path in parallel_files(shared_data)[:5]:
+        text = path.read_text(encoding="utf-8")[:5000]
+        assert fast.decode(fast.encode(text, add_special_tokens=False)) == text

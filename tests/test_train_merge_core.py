@@ -1,0 +1,155 @@
+"""The compiled merge loop against its plain-Python specification, plus hand-checked tiny cases."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tokensmith.train import merge_core
+from tokensmith.train.merge_reference import reference_merges
+
+LETTERS = [b"a", b"b", b"c", b"d"]
+
+
+def compiled_merges(words, counts, contents, units, *, vocab_size, min_frequency=0, max_units=None, dedup=None,
+                    pause_every=None):
+    """Run the numba loop on list-of-lists words (optionally pausing every few merges, as progress does)."""
+    lengths = np.array([len(w) for w in words], dtype=np.int64)
+    offsets = np.zeros(len(words) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    symbols = np.array([s for w in words for s in w], dtype=np.int32)
+    state = merge_core.build_state(symbols, offsets, np.array(counts, dtype=np.int64), list(contents), list(units),
+                                   dedup=dedup, max_units=max_units)
+    while True:
+        run = merge_core.run_merges(state, vocab_size=vocab_size, min_frequency=min_frequency,
+                                    max_merges=pause_every)
+        if run.stop_reason != "running":
+            break
+    merges = [tuple(row) for row in state.learned_merges().tolist()]
+    return merges, [state.token(i) for i in range(state.n_tokens)], state.stop_reason
+
+
+def test_hand_checked_repeated_pair():
+    # "abab" x3 and "ab" x1: (a,b) occurs 3*2+1 = 7 times -> "ab"; then (ab,ab) occurs 3 times -> "abab".
+    merges, tokens = reference_merges([[0, 1, 0, 1], [0, 1]], [3, 1], LETTERS[:2], [1, 1], vocab_size=10)
+    assert merges == [(0, 1, 2), (2, 2, 3)]
+    assert tokens[2:] == [b"ab", b"abab"]
+    assert compiled_merges([[0, 1, 0, 1], [0, 1]], [3, 1], LETTERS[:2], [1, 1], vocab_size=10)[:2] == (merges, tokens)
+
+
+def test_tie_break_prefers_the_smaller_pair():
+    # (c,d) and (a,b) both occur twice: (a,b) = ids (0,1) < (2,3) is merged first, whatever the word order.
+    words, counts = [[2, 3], [0, 1]], [2, 2]
+    expected = [(0, 1, 4), (2, 3, 5)]
+    assert reference_merges(words, counts, LETTERS, [1] * 4, vocab_size=10)[0] == expected
+    assert compiled_merges(words, counts, LETTERS, [1] * 4, vocab_size=10)[0] == expected
+
+
+def test_overlapping_pair_merges_left_to_right():
+    # "aaa" x1: (a,a) counts 2 (overlapping occurrences); merging left to right gives [aa, a], then (aa,a).
+    merges, tokens, _ = compiled_merges([[0, 0, 0]], [1], LETTERS[:1], [1], vocab_size=10)
+    assert merges == [(0, 0, 1), (1, 0, 2)]
+    assert tokens == [b"a", b"aa", b"aaa"]
+
+
+def test_min_frequency_and_max_units_stop_merging():
+    words, counts = [[0, 1, 2], [0, 1]], [3, 1]
+    # (a,b)=4, (b,c)=3; min_frequency 4 allows only the first merge.
+    merges, _, reason = compiled_merges(words, counts, LETTERS, [1] * 4, vocab_size=100, min_frequency=4)
+    assert merges == [(0, 1, 4)] and reason == "the most frequent pair is below min_frequency"
+    # max_units=2: "abc" (3 units) is never built.
+    merges, tokens, reason = compiled_merges(words, counts, LETTERS, [1] * 4, vocab_size=100, max_units=2)
+    # (b,c) lost all its occurrences to "ab"; a stale heap entry with count 0 ends the loop, as in HF.
+    assert merges == [(0, 1, 4)] and all(len(t) <= 2 for t in tokens)
+    assert merges == reference_merges(words, counts, LETTERS, [1] * 4, vocab_size=100, max_units=2)[0]
+
+
+def test_merge_into_existing_content_reuses_its_id():
+    # id 2 already holds "ab" (e.g. a special token in the byte alphabet): merging a+b reuses it, the vocab
+    # does not grow.
+    contents = [b"a", b"b", b"ab"]
+    merges, tokens, _ = compiled_merges([[0, 1, 0]], [5], contents, [1, 1, 2], vocab_size=10)
+    assert merges[0] == (0, 1, 2)
+    assert tokens.count(b"ab") == 1
+    # With dedup off for id 2, a new id is made.
+    merges, tokens, _ = compiled_merges([[0, 1, 0]], [5], contents, [1, 1, 2], vocab_size=10,
+                                        dedup=[True, True, False])
+    assert merges[0] == (0, 1, 3)
+
+
+def test_counts_beyond_int32_do_not_overflow():
+    # HF's i32 pair counts wrap here (issue #2058); ours are int64.
+    big = 3_000_000_000
+    merges, _, _ = compiled_merges([[0, 1], [2, 3]], [big, big - 1], LETTERS, [1] * 4, vocab_size=5)
+    assert merges == [(0, 1, 4)]
+
+
+word_lists = st.lists(st.lists(st.integers(0, 3), min_size=1, max_size=9), min_size=1, max_size=25)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    words=word_lists,
+    data=st.data(),
+    vocab_extra=st.integers(0, 40),
+    min_frequency=st.integers(0, 3),
+    max_units=st.one_of(st.none(), st.integers(2, 6)),
+    pause_every=st.one_of(st.none(), st.integers(1, 3)),
+)
+def test_compiled_loop_equals_reference(words, data, vocab_extra, min_frequency, max_units, pause_every):
+    counts = data.draw(st.lists(st.integers(1, 6), min_size=len(words), max_size=len(words)))
+    expected = reference_merges(words, counts, LETTERS, [1] * 4, vocab_size=4 + vocab_extra,
+                                min_frequency=min_frequency, max_units=max_units)
+    merges, tokens, _ = compiled_merges(words, counts, LETTERS, [1] * 4, vocab_size=4 + vocab_extra,
+                                        min_frequency=min_frequency, max_units=max_units, pause_every=pause_every)
+    assert (merges, tokens) == expected
+
+
+@settings(max_examples=60, deadline=None)
+@given(words=st.lists(st.lists(st.integers(0, 2), min_size=2, max_size=30), min_size=1, max_size=60))
+def test_compiled_loop_grows_its_arrays(words):
+    # Long repetitive words over 3 letters force many new pairs and position lists: the Python-side
+    # growth path (_NEEDS_ROOM) must leave results unchanged.
+    counts = [1 + (i % 4) for i in range(len(words))]
+    expected = reference_merges(words, counts, LETTERS[:3], [1] * 3, vocab_size=200)
+    assert compiled_merges(words, counts, LETTERS[:3], [1] * 3, vocab_size=200)[:2] == expected
+
+
+@pytest.mark.parametrize("pause_every", [None, 1, 7])
+def test_pausing_does_not_change_the_result(pause_every):
+    rng = np.random.default_rng(0)
+    words = [list(rng.integers(0, 4, size=rng.integers(2, 12))) for _ in range(300)]
+    counts = list(rng.integers(1, 50, size=300))
+    expected = reference_merges(words, counts, LETTERS, [1] * 4, vocab_size=150)
+    assert compiled_merges(words, counts, LETTERS, [1] * 4, vocab_size=150, pause_every=pause_every)[:2] == expected
+
+
+def test_checkpoint_resume_equals_an_uninterrupted_run(tmp_path):
+    rng = np.random.default_rng(1)
+    words = [list(rng.integers(0, 4, size=rng.integers(2, 15))) for _ in range(400)]
+    counts = list(rng.integers(1, 30, size=400))
+    expected = reference_merges(words, counts, LETTERS, [1] * 4, vocab_size=120, max_units=8)
+    lengths = np.array([len(w) for w in words], dtype=np.int64)
+    offsets = np.concatenate([[0], np.cumsum(lengths)])
+    state = merge_core.build_state(np.array([s for w in words for s in w], dtype=np.int32), offsets,
+                                   np.array(counts, dtype=np.int64), LETTERS, [1] * 4, max_units=8)
+    # Stop at a smaller vocabulary (a finished run), save, then resume to a larger one.
+    merge_core.run_merges(state, vocab_size=60)
+    merge_core.save_checkpoint(state, tmp_path / "state.npz")
+    resumed = merge_core.load_checkpoint(tmp_path / "state.npz")
+    del state
+    merge_core.run_merges(resumed, vocab_size=120)
+    merges = [tuple(row) for row in resumed.learned_merges().tolist()]
+    assert (merges, [resumed.token(i) for i in range(resumed.n_tokens)]) == expected
+
+
+def test_load_checkpoint_refuses_other_files(tmp_path):
+    from tokensmith.errors import InputError
+
+    np.savez(tmp_path / "other.npz", x=np.zeros(3))
+    (tmp_path / "text.npz").write_text("not numpy")
+    for name in ("other.npz", "text.npz"):
+        with pytest.raises(InputError):
+            merge_core.load_checkpoint(tmp_path / name)

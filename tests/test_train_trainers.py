@@ -1,0 +1,170 @@
+"""Trainer registry, train_from_files, and the char and extend trainers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tokensmith.errors import CorpusError, InputError, OutputExistsError, TokenizerFormatError, UnknownNameError
+from tokensmith.train import TRAINERS, BpeTrainer, CharTrainer, ExtendTrainer, SuperwordTrainer, train_from_files
+
+tokenizers = pytest.importorskip("tokenizers")
+
+
+def characters(token: bytes) -> int:
+    """UTF-8 lead bytes: the characters a (possibly partial) token starts."""
+    return sum(1 for byte in token if not 0x80 <= byte <= 0xBF)
+
+
+@pytest.fixture(scope="module")
+def en_code_lines(shared_data: Path) -> list[str]:
+    return ((shared_data / "mono/en.txt").read_text(encoding="utf-8").splitlines()
+            + (shared_data / "domain/code_python.txt").read_text(encoding="utf-8").splitlines())
+
+
+def test_registry_names():
+    assert {"bpe", "char", "extend", "superword"} <= set(TRAINERS.names())
+    with pytest.raises(UnknownNameError):
+        TRAINERS.get("unigram-ish")
+
+
+# ---- char
+
+
+def test_char_tokens_hold_at_most_max_chars(shared_data, tmp_path):
+    lines = (shared_data / "mono/ru.txt").read_text(encoding="utf-8").splitlines()
+    lines += (shared_data / "mono/ja.txt").read_text(encoding="utf-8").splitlines()
+    trained = CharTrainer(preset="4k", max_chars=3).train(lines)
+    learned = [trained.vocab[new] for _, _, new in trained.merge_ids]
+    assert trained.vocab_size == 4096
+    assert max(characters(token) for token in learned) == 3
+    # Whole Cyrillic/Japanese 3-character tokens exist (6-9 bytes), which a 3-byte limit would forbid.
+    assert any(len(token) >= 6 and characters(token) == 3 for token in learned)
+    trained.save(tmp_path)
+    hf = tokenizers.Tokenizer.from_file(str(tmp_path / "tokenizer.json"))
+    text = "\n".join(lines[:200])
+    assert hf.decode(hf.encode(text).ids) == text
+
+
+def test_char_presets_and_bad_options():
+    assert CharTrainer(preset="16k").vocab_size == 16384
+    with pytest.raises(UnknownNameError):
+        CharTrainer(preset="32k")
+    with pytest.raises(InputError):
+        CharTrainer(max_chars=0)
+    with pytest.raises(InputError, match="max_chars"):
+        CharTrainer(max_token_length=4)
+
+
+# ---- extend
+
+
+@pytest.fixture(scope="module")
+def base_dir(en_code_lines, tmp_path_factory) -> Path:
+    directory = tmp_path_factory.mktemp("base")
+    BpeTrainer(vocab_size=3000).train(en_code_lines).save(directory)
+    return directory
+
+
+@pytest.mark.slow
+def test_extend_on_the_same_text_equals_training_further(base_dir, en_code_lines):
+    # Continuing from a 3k tokenizer on its own corpus must give exactly the 6k tokenizer trained directly.
+    extended = ExtendTrainer(base=str(base_dir / "tokenizer.json"), vocab_size=6000).train(en_code_lines)
+    direct = json.loads(BpeTrainer(vocab_size=6000).train(en_code_lines).to_tokenizer_json())
+    assert extended.tokenizer["model"]["vocab"] == direct["model"]["vocab"]
+    assert [list(m) for m in extended.tokenizer["model"]["merges"]] == direct["model"]["merges"]
+
+
+def test_extend_keeps_every_id_and_helps_the_new_domain(base_dir, shared_data, tmp_path):
+    base_json = json.loads((base_dir / "tokenizer.json").read_text(encoding="utf-8"))
+    rust = (shared_data / "domain/code_rust.txt").read_text(encoding="utf-8").splitlines()
+    train, held_out = rust[: len(rust) // 2][:40000], "\n".join(rust[len(rust) // 2:][:5000])
+    extended = ExtendTrainer(base=str(base_dir / "tokenizer.json"), vocab_size=4000).train(train)
+    extended.save(tmp_path)
+    new_json = json.loads((tmp_path / "tokenizer.json").read_text(encoding="utf-8"))
+    old_vocab, new_vocab = base_json["model"]["vocab"], new_json["model"]["vocab"]
+    assert all(new_vocab[token] == token_id for token, token_id in old_vocab.items())  # 100% of ids kept
+    assert len(new_vocab) == 4000 and sorted(new_vocab.values()) == list(range(4000))
+    assert new_json["model"]["merges"][: len(base_json["model"]["merges"])] == base_json["model"]["merges"]
+    assert new_json["pre_tokenizer"] == base_json["pre_tokenizer"]
+    old = tokenizers.Tokenizer.from_file(str(base_dir / "tokenizer.json"))
+    new = tokenizers.Tokenizer.from_file(str(tmp_path / "tokenizer.json"))
+    old_ids, new_ids = old.encode(held_out).ids, new.encode(held_out).ids
+    assert new.decode(new_ids) == held_out
+    assert len(new_ids) < 0.95 * len(old_ids)  # fewer tokens on held-out Rust
+
+
+def test_extend_bad_inputs(base_dir, tmp_path):
+    with pytest.raises(InputError, match="does not exceed"):
+        ExtendTrainer(base=str(base_dir / "tokenizer.json"), vocab_size=3000)
+    with pytest.raises(InputError, match="not a file"):
+        ExtendTrainer(base=str(tmp_path / "missing.json"), vocab_size=5000)
+    wordpiece = tmp_path / "wp.json"
+    wordpiece.write_text(json.dumps({"model": {"type": "WordPiece", "vocab": {"a": 0}}}))
+    with pytest.raises(TokenizerFormatError, match="needs a BPE tokenizer"):
+        ExtendTrainer(base=str(wordpiece), vocab_size=5000)
+    with pytest.raises(CorpusError):
+        ExtendTrainer(base=str(base_dir / "tokenizer.json"), vocab_size=5000).train(["  ", ""])
+
+
+# ---- train_from_files
+
+
+def test_train_from_files_summary_and_refusals(shared_data, tmp_path):
+    corpus = [str(shared_data / "mono/fr.txt")]
+    summary = train_from_files("bpe", corpus, 2000, str(tmp_path / "out"), pretokenizer="gpt2")
+    assert summary["vocab_size"] == 2000 and summary["merges"] == 2000 - 257
+    assert json.loads(json.dumps(summary)) == summary
+    assert tokenizers.Tokenizer.from_file(summary["files"]["tokenizer.json"]).get_vocab_size() == 2000
+    with pytest.raises(OutputExistsError):
+        train_from_files("bpe", corpus, 2000, str(tmp_path / "out"))
+    bad = [
+        ({"algorithm": "bpe", "vocab_size": 100}, InputError),
+        ({"algorithm": "bpe", "vocab_size": 2000, "regex": "([a-"}, InputError),
+        ({"algorithm": "bpe", "vocab_size": 2000, "colour": "red"}, InputError),
+        ({"algorithm": "wordpiece", "vocab_size": 2000}, UnknownNameError),
+    ]
+    for kwargs, error in bad:
+        target = tmp_path / f"bad-{kwargs['algorithm']}-{len(kwargs)}-{kwargs['vocab_size']}"
+        algorithm, vocab_size = kwargs.pop("algorithm"), kwargs.pop("vocab_size")
+        with pytest.raises(error):
+            train_from_files(algorithm, corpus, vocab_size, str(target), **kwargs)
+        assert not target.exists()
+    empty = tmp_path / "empty.txt"
+    empty.write_text("\n  \n\t\n", encoding="utf-8")
+    with pytest.raises(CorpusError):
+        train_from_files("bpe", [str(empty)], 2000, str(tmp_path / "never"))
+    assert not (tmp_path / "never").exists()
+    with pytest.raises(InputError, match="not found"):
+        train_from_files("bpe", [str(tmp_path / "nope.txt")], 2000, str(tmp_path / "never"))
+
+
+# ---- superword
+
+
+@pytest.mark.slow
+def test_superword_keeps_stage1_and_compresses_held_out_text_better(shared_data):
+    lines: list[str] = []
+    for name in ["mono/en.txt", "domain/legal.txt"]:
+        lines += (shared_data / name).read_text(encoding="utf-8").splitlines()
+    train, held_out = lines[::2], "\n".join(lines[1::2][:20000])
+    superword = SuperwordTrainer(vocab_size=12000, transition=10000).train(train)
+    stage1 = BpeTrainer(vocab_size=10000).train(train)
+    plain = BpeTrainer(vocab_size=12000).train(train)
+    assert superword.vocab[:10000] == stage1.vocab and superword.merge_ids[: len(stage1.merge_ids)] == stage1.merge_ids
+    assert superword.vocab_size == 12000
+    new_tokens = superword.vocab[10000:]
+    assert sum(b" " in token.strip(b" ") for token in new_tokens) > 0.3 * len(new_tokens)  # merges across spaces
+    encoders = [tokenizers.Tokenizer.from_str(t.to_tokenizer_json()) for t in (superword, plain)]
+    super_ids, plain_ids = (encoder.encode(held_out).ids for encoder in encoders)
+    assert encoders[0].decode(super_ids) == held_out
+    assert len(super_ids) < 0.92 * len(plain_ids)  # 8%+ more bytes per token than plain BPE
+
+
+def test_superword_bad_options():
+    with pytest.raises(InputError, match="transition"):
+        SuperwordTrainer(vocab_size=5000, transition=6000)
+    with pytest.raises(InputError):
+        SuperwordTrainer(vocab_size=5000, stage2_regex="[unclosed")
