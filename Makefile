@@ -21,6 +21,7 @@ demo: install
 	$(VENV)/bin/tokensmith demo
 
 test: install
+	sh scripts/ensure_chromium.sh --no-fonts
 	$(PY) -m pytest -q
 
 bench: install

