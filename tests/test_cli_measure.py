@@ -247,3 +247,21 @@ def test_outputs_get_ordinary_file_permissions(tmp_path):
     mask = os.umask(0)
     os.umask(mask)
     assert path.stat().st_mode & 0o777 == 0o666 & ~mask
+
+
+def test_lexicon_and_morphology_figures_in_measure(shared_data, tmp_path, capsys):
+    folder = tmp_path / "parallel"
+    folder.mkdir()
+    for lang in ("en", "tr"):
+        lines = (shared_data / "parallel" / f"{lang}.txt").read_text(encoding="utf-8").split("\n")[:400]
+        (folder / f"{lang}.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "r.json"
+    code, _, err = run(["measure", "-t", "o200k", "--parallel", str(folder), "--lexicon",
+                        str(shared_data / "lexicon"), "--morph", str(shared_data / "morph" / "tr.tsv"),
+                        "--out", str(out), "-q"], capsys)
+    assert code == 0, err
+    records = json.loads(out.read_text(encoding="utf-8"))["sections"]["measure"]["records"]
+    by_metric = {(r["metric"], r["lang"]): r["value"] for r in records}
+    for key in (("valid_share_unique", "tr"), ("valid_share_occurrences", "tr"), ("valid_share_unique", "en"),
+                ("pure_share_unique", "tr"), ("morph_score", "tr"), ("boundary_f1", "tr")):
+        assert 0.0 < by_metric[key] < 1.0, key

@@ -56,6 +56,8 @@ def measure(
     sample_bytes: int | None = typer.Option(None, "--sample-bytes", help="Measure a seeded sample of about this many bytes per corpus."),
     seed: int = typer.Option(0, "--seed", help="Seed for --sample-bytes."),
     alpha: float = typer.Option(2.5, "--alpha", help="Renyi efficiency order (the paper's 2.5; tokenization-scorer defaults to 3)."),
+    lexicon: Path | None = typer.Option(None, "--lexicon", help="Folder of <lang>.txt/.dic word lists: %valid."),
+    morph: Path | None = typer.Option(None, "--morph", help="Gold segmentations (word<TAB>morphs): MorphScore, %pure."),
     out: Path | None = typer.Option(None, "--out", "-o", help="Write results.json here."),
     force: bool = typer.Option(False, "--force", help="Overwrite --out if it exists."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
@@ -67,6 +69,7 @@ def measure(
         tokenizers=tuple(tokenizer), corpora=tuple(corpus or ()), parallel=str(parallel) if parallel else None,
         ref_lang=ref_lang, baseline=baseline, pattern=pattern, doc_per=doc_per, field=field, column=column,
         errors=errors, sample_bytes=sample_bytes, seed=seed, renyi_alpha=alpha,
+        lexicon=str(lexicon) if lexicon else None, morph=str(morph) if morph else None,
     )
     run_measure(config, out=out, force=force, quiet=quiet)
 
@@ -82,6 +85,50 @@ def report(
     from tokensmith.report import write_report
 
     typer.echo(f"wrote {write_report(results, out, force=force, title=title)}")
+
+
+@app.command()
+def train(
+    corpus: list[str] = typer.Option(..., "--corpus", "-c", help="Training text: PATH or LANG=PATH; repeat for more."),
+    out: Path = typer.Option(..., "--out", "-o", help="Folder for tokenizer.json and tiktoken ranks."),
+    algorithm: str = typer.Option("bpe", "--algorithm", "-a", help="bpe, char, superword, parity or extend."),
+    vocab_size: int = typer.Option(32000, "--vocab-size", "-v", help="Final vocabulary size."),
+    pretokenizer: str | None = typer.Option(None, "--pretokenizer", help="Preset: gpt2, cl100k, o200k, llama3."),
+    regex: str | None = typer.Option(None, "--regex", help="Custom pre-tokenizer regex (instead of a preset)."),
+    split_digits: bool = typer.Option(False, "--split-digits", help="One token per digit."),
+    min_frequency: int | None = typer.Option(None, "--min-frequency", help="Minimum pair count to merge."),
+    special: list[str] | None = typer.Option(None, "--special", help="Special token; repeat for more."),
+    base: str | None = typer.Option(None, "--base", help="extend: the tokenizer to extend (every id kept)."),
+    option: list[str] | None = typer.Option(None, "--option", help="Other trainer setting KEY=VALUE (JSON value)."),
+    compare: list[str] | None = typer.Option(None, "--compare", help="Tokenizer to compare on held-out text."),
+    results: Path | None = typer.Option(None, "--results", help="Also write results.json (train section)."),
+    force: bool = typer.Option(False, "--force", help="Overwrite --out / --results."),
+    quiet: bool = typer.Option(False, "--quiet", "-q"),
+) -> None:
+    """Train a tokenizer (byte-level BPE and variants) and save a tokenizer.json transformers loads."""
+    from tokensmith.train_command import parse_options, run_train
+
+    options = parse_options(option or [])
+    given = {"pretokenizer": pretokenizer, "regex": regex, "min_frequency": min_frequency, "base": base,
+             "special_tokens": tuple(special) if special else None, "split_digits": split_digits or None}
+    options.update({key: value for key, value in given.items() if value is not None})
+    run_train(algorithm, list(corpus), vocab_size, out, options=options, compare=list(compare or ()),
+              results=results, force=force, quiet=quiet)
+
+
+@app.command()
+def vocab(
+    tokenizer: list[str] = typer.Option(..., "--tokenizer", "-t", help="Reference name or tokenizer path; repeat."),
+    lexicon: Path | None = typer.Option(None, "--lexicon", help="Folder of <lang>.txt/.dic word lists."),
+    morph: Path | None = typer.Option(None, "--morph", help="Gold segmentations (word<TAB>morphs) for MorphScore."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="Write results.json here."),
+    force: bool = typer.Option(False, "--force"),
+    quiet: bool = typer.Option(False, "--quiet", "-q"),
+) -> None:
+    """What vocabularies are made of: scripts, kinds, languages, overlap, under-trained tokens."""
+    from tokensmith.vocab_command import run_vocab
+
+    run_vocab(list(tokenizer), str(lexicon) if lexicon else None, str(morph) if morph else None, out, force, quiet)
 
 
 @app.command()

@@ -51,12 +51,17 @@ class MeasureConfig:
     renyi_alpha: float = 2.5
     langs: tuple[str, ...] | None = None
     threads: int | None = None  # encoder threads; None = one per CPU core
+    lexicon: str | None = None  # folder of <lang>.txt / .dic word lists -> %valid per language
+    morph: str | None = None  # gold segmentations word<TAB>morphs -> MorphScore, %pure
 
     def validate(self) -> None:
         if not self.tokenizers:
             raise InputError("no tokenizer given", "pass at least one -t NAME|PATH (see `tokensmith ls tokenizers`)")
         if not self.corpora and not self.parallel:
             raise InputError("no text to measure on", "pass --corpus PATH and/or --parallel DIR")
+        for flag, path in (("--lexicon", self.lexicon), ("--morph", self.morph)):
+            if path is not None and not Path(path).exists():
+                raise InputError(f"{flag} {path}: no such file or folder")
         if self.errors not in ("strict", "replace"):
             raise InputError(f"--errors must be 'strict' or 'replace', not {self.errors!r}")
         if self.doc_per not in ("line", "file"):
@@ -239,6 +244,10 @@ def measure(config: MeasureConfig, *, progress: Any = None) -> MeasureResult:
         params={"renyi_efficiency": {"alpha": config.renyi_alpha},
                 "renyi_efficiency_full_vocab": {"alpha": config.renyi_alpha}},
     )
+    if config.lexicon is not None or config.morph is not None:
+        from tokensmith.metrics.linguistic_records import lexicon_records
+
+        records += lexicon_records(cells, tokenizers, config.lexicon, config.morph)
     return MeasureResult(
         records=records,
         cells=[c.to_dict() for c in cells],

@@ -1,0 +1,171 @@
+"""`tokensmith train`: train a tokenizer on corpora, save it, and say how well it compresses held-out text.
+
+Every :data:`HOLDOUT_EVERY`-th document (up to :data:`HOLDOUT_BYTES`) is kept out of training and
+used for the summary's bytes/token, next to the same figure for any ``--compare`` tokenizer.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+HOLDOUT_EVERY = 100
+HOLDOUT_BYTES = 2_000_000
+
+
+class _HoldoutSplit:
+    """Streams training documents and keeps every ``every``-th one aside (bounded by ``max_bytes``)."""
+
+    def __init__(self, corpora: list, every: int, max_bytes: int) -> None:
+        self.corpora = corpora
+        self.every = every
+        self.max_bytes = max_bytes
+        self.held_out: list[str] = []
+        self.held_out_bytes = 0
+
+    def __iter__(self) -> Iterator[str]:
+        index = 0
+        for corpus in self.corpora:
+            for document in corpus.iter_documents():
+                index += 1
+                if index % self.every == 0 and self.held_out_bytes < self.max_bytes:
+                    self.held_out.append(document)
+                    self.held_out_bytes += len(document.encode("utf-8"))
+                    continue
+                yield document
+
+
+def bytes_per_token(tokenizer, documents: list[str]) -> float | None:
+    if not documents:
+        return None
+    tokens = sum(map(len, tokenizer.encode_batch(documents)))
+    return sum(len(d.encode("utf-8")) for d in documents) / tokens if tokens else None
+
+
+def run_train(
+    algorithm: str,
+    corpora: list[str],
+    vocab_size: int,
+    out: str | Path,
+    *,
+    options: dict[str, Any] | None = None,
+    compare: list[str] | None = None,
+    results: str | Path | None = None,
+    force: bool = False,
+    quiet: bool = False,
+) -> dict[str, Any]:
+    """Train, save ``out/tokenizer.json`` (+ tiktoken ranks), print and return the summary.
+
+    Args:
+        algorithm: a trainer name (``tokensmith.train.TRAINERS``).
+        corpora: corpus specs (``PATH`` or ``LANG=PATH``; any format the corpus readers take).
+        vocab_size: the final vocabulary size.
+        out: output folder (refused if it exists, unless ``force``).
+        options: trainer configuration fields (``pretokenizer``, ``min_frequency``...).
+        compare: tokenizers whose held-out bytes/token is shown next to the new one's.
+        results: also write a results.json with a ``train`` section here.
+    """
+    from tokensmith.corpus import open_corpus
+    from tokensmith.errors import CorpusError, InputError, OutputExistsError
+    from tokensmith.io import check_writable
+    from tokensmith.results import new_results, write_results
+    from tokensmith.tables import console, progress_bar
+    from tokensmith.tokenizers import load_tokenizer
+    from tokensmith.train import make_trainer
+
+    options = dict(options or {})
+    out = Path(out)
+    if out.exists() and not force:
+        raise OutputExistsError(out)
+    if results is not None:
+        check_writable(results, force=force)
+    if not corpora:
+        raise InputError("no training text given", "pass --corpus PATH (repeat for more)")
+    trainer = make_trainer(algorithm, vocab_size, **options)
+    opened = [open_corpus(spec) for spec in corpora]
+    baselines = [load_tokenizer(spec) for spec in compare or ()]
+    split = _HoldoutSplit(opened, HOLDOUT_EVERY, HOLDOUT_BYTES)
+    started = time.perf_counter()
+    with progress_bar(quiet) as progress:
+        tasks: dict[str, Any] = {}
+
+        def report(stage: str, done: int, total: int | None) -> None:
+            if progress is None:
+                return
+            if stage not in tasks:
+                tasks[stage] = progress.add_task(stage, total=total)
+            progress.update(tasks[stage], completed=done, total=total)
+
+        trained = trainer.train(split, progress=report)
+    if trained.stats.documents == 0:
+        raise CorpusError("the training corpus is empty", "check the --corpus paths")
+    files = trained.save(out, force=force)
+    seconds = time.perf_counter() - started
+    new_tokenizer = load_tokenizer(str(files.get("tokenizer.json", out / "tokenizer.json")))
+    held_out = {"documents": len(split.held_out), "bytes": split.held_out_bytes,
+                "bytes_per_token": {"trained": bytes_per_token(new_tokenizer, split.held_out)}}
+    for baseline in baselines:
+        held_out["bytes_per_token"][baseline.name] = bytes_per_token(baseline, split.held_out)
+    stats = trained.stats
+    summary = {
+        "algorithm": algorithm,
+        "name": out.name,
+        "vocab_size": trained.vocab_size,
+        "requested_vocab_size": vocab_size,
+        "merges": stats.merges,
+        "stop_reason": stats.stop_reason,
+        "documents": stats.documents,
+        "corpus_bytes": stats.corpus_bytes,
+        "seconds": round(seconds, 3),
+        "merges_per_second": round(stats.merges / stats.merge_seconds) if stats.merge_seconds > 0 else None,
+        "held_out": held_out,
+        "files": {name: str(path) for name, path in sorted(files.items())},
+        "options": {k: (list(v) if isinstance(v, tuple) else v) for k, v in sorted(options.items())},
+        "corpora": [{"name": c.name, "lang": c.lang, "sha256": c.sha256()} for c in opened],
+    }
+    if not quiet:
+        _print_summary(console(), summary)
+    if results is not None:
+        parameters = {"algorithm": algorithm, "corpora": list(corpora), "vocab_size": vocab_size,
+                      "options": summary["options"], "compare": list(compare or ())}
+        write_results(results, new_results("train", parameters, {"train": {"summary": [summary]}}), force=force)
+    return summary
+
+
+def _print_summary(out, summary: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"Trained {summary['algorithm']} tokenizer -> {summary['files'].get('tokenizer.json', '')}",
+                  title_justify="left")
+    table.add_column("")
+    table.add_column("value", justify="right")
+    table.add_row("vocabulary", f"{summary['vocab_size']:,} (asked {summary['requested_vocab_size']:,})")
+    table.add_row("merges", f"{summary['merges']:,} ({summary['stop_reason']})")
+    table.add_row("training text", f"{summary['corpus_bytes'] / 1e6:.1f} MB, {summary['documents']:,} documents")
+    table.add_row("time", f"{summary['seconds']:.1f} s")
+    held = summary["held_out"]
+    for name, value in held["bytes_per_token"].items():
+        shown = f"{value:.3f}" if value is not None else "n/a"
+        table.add_row(f"held-out bytes/token: {name}", shown)
+    table.add_row("held-out sample", f"{held['bytes'] / 1e3:.0f} kB, {held['documents']:,} documents")
+    out.print(table)
+
+
+def parse_options(pairs: list[str]) -> dict[str, Any]:
+    """``--option KEY=VALUE`` flags as trainer settings; VALUE is JSON when it parses, else a string."""
+    import json
+
+    from tokensmith.errors import InputError
+
+    options: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key:
+            raise InputError(f"--option {pair!r} is not KEY=VALUE", "e.g. --option max_token_length=16")
+        try:
+            options[key.replace("-", "_")] = json.loads(raw)
+        except json.JSONDecodeError:
+            options[key.replace("-", "_")] = raw
+    return options
