@@ -3,8 +3,12 @@
 Importing this package is light: numba loads only when a merge loop runs.
 
 * Trainers (registry :data:`TRAINERS`): ``bpe`` (:class:`BpeTrainer`), ``char`` (:class:`CharTrainer`),
-  ``extend`` (:class:`ExtendTrainer`), ``superword`` (:class:`SuperwordTrainer`); each a frozen dataclass
+  ``extend`` (:class:`ExtendTrainer`), ``superword`` (:class:`SuperwordTrainer`), ``parity``
+  (:class:`ParityTrainer`, training text per language + a parallel dev set); each a frozen dataclass
   with ``train(documents) -> result`` and ``result.save(directory)``.
+* Resume: ``BpeTrainer.train(..., checkpoint=path)`` writes the merge state; ``BpeTrainer.resume(path)``
+  continues it (after an interruption or to a larger vocab_size); ``train_from_files(..., checkpoint=,
+  resume=True)`` wraps both.
 * :func:`train_from_files` is the one call a command line wraps.
 * Checkpoints of the merge state: ``merge_core.save_checkpoint`` / ``load_checkpoint`` (.npz, no pickle).
 """
@@ -21,6 +25,8 @@ from tokensmith.train.counting import CountingEngine as CountingEngine
 from tokensmith.train.counting import PretokenCounts as PretokenCounts
 from tokensmith.train.counting import count_pretokens as count_pretokens
 from tokensmith.train.extend import ExtendTrainer as ExtendTrainer
+from tokensmith.train.parity import ParityTrainer as ParityTrainer
+from tokensmith.train.parity import ParityTrainingStats as ParityTrainingStats
 from tokensmith.train.pretokenize import PRETOKENIZER_PRESETS as PRETOKENIZER_PRESETS
 from tokensmith.train.pretokenize import Pretokenizer as Pretokenizer
 from tokensmith.train.pretokenize import PretokenizerPreset as PretokenizerPreset

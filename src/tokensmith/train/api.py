@@ -7,6 +7,8 @@ a trained result that has ``save(directory)``, ``vocab_size`` and ``stats``.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +17,7 @@ from tokensmith.errors import InputError, OutputExistsError
 from tokensmith.registry import Registry
 from tokensmith.train.bpe import BpeTrainer, CharTrainer, ProgressCallback
 from tokensmith.train.extend import ExtendTrainer
+from tokensmith.train.parity import ParityTrainer
 from tokensmith.train.superword import SuperwordTrainer
 
 TRAINERS: Registry[type] = Registry("training algorithm")
@@ -22,6 +25,13 @@ TRAINERS.add("bpe", BpeTrainer)
 TRAINERS.add("char", CharTrainer)
 TRAINERS.add("extend", ExtendTrainer)
 TRAINERS.add("superword", SuperwordTrainer)
+TRAINERS.add("parity", ParityTrainer)
+
+#: Trainers whose runs can write a checkpoint and resume from it.
+RESUMABLE = ("bpe", "char")
+
+#: A language tag before ``=`` in a ``LANG=PATH`` corpus argument (BCP-47-like: en, pt-BR, zh-Hant, sr_Latn).
+_LANG_TAG = re.compile(r"[A-Za-z]{2,8}(?:[-_][A-Za-z0-9]{1,8})*")
 
 
 def make_trainer(algorithm: str, vocab_size: int, **options) -> object:
@@ -50,41 +60,127 @@ def read_lines(paths: list[str | Path]) -> Iterator[str]:
                     yield line
 
 
+def language_paths(paths: list[str]) -> dict[str, list[Path]]:
+    """Training files per language for the parity trainer.
+
+    Each item is ``LANG=PATH`` (a file), or a folder whose ``<lang>.txt`` files each give one language
+    (e.g. ``/data/mono``; restrict it with the trainer's ``langs``).
+
+    Raises:
+        InputError: an item is neither, or a file is missing.
+    """
+    found: dict[str, list[Path]] = {}
+    for item in paths:
+        tag, sep, rest = str(item).partition("=")
+        if sep and _LANG_TAG.fullmatch(tag):
+            path = Path(rest)
+            if not path.is_file():
+                raise InputError(f"corpus file not found: {rest} (for language {tag})",
+                                 "give each language as LANG=PATH to an existing UTF-8 text file")
+            found.setdefault(tag, []).append(path)
+        elif Path(item).is_dir():
+            files = sorted(p for p in Path(item).iterdir() if p.is_file() and p.suffix == ".txt")
+            if not files:
+                raise InputError(f"no <lang>.txt files in {item}", "give a folder of <lang>.txt files or LANG=PATH")
+            for path in files:
+                found.setdefault(path.stem, []).append(path)
+        else:
+            raise InputError(
+                f"the parity trainer needs the language of every corpus file, got {item!r}",
+                "give each file as LANG=PATH (e.g. de=/data/mono/de.txt) or a folder of <lang>.txt files",
+            )
+    return found
+
+
+def corpus_fingerprint(paths: list[Path]) -> str:
+    """sha256 over the files' contents in order (what a checkpoint remembers of its corpus)."""
+    from tokensmith.corpus.readers import file_sha256
+
+    return hashlib.sha256("\n".join(file_sha256(Path(p)) for p in paths).encode()).hexdigest()
+
+
 def train_from_files(algorithm: str, paths: list[str], vocab_size: int, out_dir: str, *,
-                     force: bool = False, progress: ProgressCallback | None = None, **options) -> dict:
+                     force: bool = False, progress: ProgressCallback | None = None,
+                     checkpoint: str | None = None, resume: bool = False, checkpoint_seconds: float = 60.0,
+                     **options) -> dict:
     """Train ``algorithm`` on text files and save the result into ``out_dir``.
 
     Args:
-        algorithm: a name from :data:`TRAINERS` (``bpe``, ``char``, ``extend``, ``superword``).
-        paths: UTF-8 text files, one document per line.
+        algorithm: a name from :data:`TRAINERS` (``bpe``, ``char``, ``extend``, ``superword``, ``parity``).
+        paths: UTF-8 text files, one document per line. For ``parity``: ``LANG=PATH`` items or folders of
+            ``<lang>.txt`` files (see :func:`language_paths`).
         vocab_size: size of the final vocabulary.
         out_dir: output directory; must not exist yet unless ``force``.
-        force: overwrite the files in an existing ``out_dir``.
+        force: overwrite the files in an existing ``out_dir`` (and an existing ``checkpoint`` when not
+            resuming).
         progress: ``progress(stage, done, total)`` callback (stages ``count`` and ``merge``).
+        checkpoint: ``bpe``/``char`` only: a ``.npz`` file for the merge state, written after counting,
+            every ``checkpoint_seconds`` and at the end.
+        resume: continue from ``checkpoint`` if it exists (same corpus and settings; ``vocab_size`` may be
+            larger than the checkpoint's); without one, train from the start and write it.
+        checkpoint_seconds: least time between two checkpoint writes.
         **options: fields of the trainer's configuration (e.g. ``pretokenizer="gpt2"``, ``min_frequency=5``,
-            ``special_tokens=[...]``, ``base="old/tokenizer.json"`` for extend).
+            ``special_tokens=[...]``, ``base="old/tokenizer.json"`` for extend, ``dev="parallel/"``,
+            ``langs="en,de"`` and ``global_merges=2000`` for parity).
 
     Returns:
         A JSON-ready summary: algorithm, vocab size reached, merges, stop reason, corpus size, seconds per
-        stage and the files written.
+        stage and the files written (for parity also merges chosen per language and dev-set lengths).
 
     Raises:
         InputError: unknown algorithm or option, a bad setting, a missing input file, an existing output
-            directory, or an empty corpus - all before anything is written.
+            directory or checkpoint, a checkpoint of other settings or another corpus, or an empty corpus
+            - all before anything is written.
     """
     out = Path(out_dir)
     if out.exists() and not force:
         raise OutputExistsError(out)
-    missing = [str(p) for p in paths if not Path(p).is_file()]
-    if not paths or missing:
-        raise InputError(f"corpus file(s) not found: {', '.join(missing) or '(none given)'}",
-                         "pass one or more existing UTF-8 text files")
     trainer = make_trainer(algorithm, vocab_size, **options)
+    if algorithm == "parity":
+        by_language = language_paths(paths)
+        documents: object = {lang: read_lines(files) for lang, files in by_language.items()}
+        all_paths = [p for files in by_language.values() for p in files]
+    else:
+        missing = [str(p) for p in paths if not Path(p).is_file()]
+        if not paths or missing:
+            raise InputError(f"corpus file(s) not found: {', '.join(missing) or '(none given)'}",
+                             "pass one or more existing UTF-8 text files")
+        documents = read_lines(paths)
+        all_paths = [Path(p) for p in paths]
+    if resume and checkpoint is None:
+        raise InputError("resume needs the checkpoint to continue from", "pass checkpoint=PATH as well")
     started = time.perf_counter()
-    trained = trainer.train(read_lines(paths), progress=progress)
+    resumed_from = None
+    if checkpoint is not None:
+        if algorithm not in RESUMABLE:
+            raise InputError(f"the {algorithm} trainer cannot write checkpoints or resume",
+                             f"checkpoints work with: {', '.join(RESUMABLE)}")
+        fingerprint = corpus_fingerprint(all_paths)
+        if resume and Path(checkpoint).is_file():
+            from tokensmith.train.merge_core import load_checkpoint_metadata
+
+            resumed_from = load_checkpoint_metadata(checkpoint).get("merges")
+            trained = trainer.resume(checkpoint, progress=progress, checkpoint_seconds=checkpoint_seconds,
+                                     corpus_fingerprint=fingerprint)
+        else:
+            if Path(checkpoint).exists() and not force and not resume:
+                raise InputError(f"checkpoint {checkpoint} already exists",
+                                 "pass resume=True to continue from it, force=True to start afresh, "
+                                 "or choose another checkpoint path")
+            trained = trainer.train(documents, progress=progress, checkpoint=checkpoint,
+                                    checkpoint_seconds=checkpoint_seconds, corpus_fingerprint=fingerprint)
+    else:
+        trained = trainer.train(documents, progress=progress)
     files = trained.save(out, force=force)
     stats = trained.stats
-    return {
+    extra: dict = {}
+    if checkpoint is not None:
+        extra["checkpoint"] = {"path": str(checkpoint), "resumed": resumed_from is not None,
+                               "resumed_from_merges": resumed_from}
+    if getattr(stats, "languages", ()):
+        extra["parity"] = {"languages": list(stats.languages), "merges_by_language": stats.merges_by_language,
+                           "dev_tokens_before": stats.dev_tokens_before, "dev_tokens_after": stats.dev_tokens_after}
+    summary = {
         "algorithm": algorithm,
         "vocab_size": trained.vocab_size,
         "requested_vocab_size": vocab_size,
@@ -103,3 +199,4 @@ def train_from_files(algorithm: str, paths: list[str], vocab_size: int, out_dir:
         "files": {name: str(path) for name, path in files.items()},
         "options": {key: (list(value) if isinstance(value, tuple) else value) for key, value in options.items()},
     }
+    return {**summary, **extra}

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import cached_property
 from pathlib import Path
 
@@ -38,6 +38,9 @@ ProgressCallback = Callable[[str, int, int], None]
 
 #: Merges per call into the compiled loop between two progress reports.
 _MERGES_PER_REPORT = 2000
+
+#: ``kind`` in the metadata of a training checkpoint (see :meth:`BpeTrainer.resume`).
+CHECKPOINT_KIND = "tokensmith-bpe-checkpoint"
 
 
 @dataclass(frozen=True)
@@ -180,18 +183,32 @@ class BpeTrainer:
         """Count the pre-tokens of ``documents`` (the first half of :meth:`train`)."""
         return count_pretokens(documents, self.pretokenizer_object(), engine=self.engine, workers=self.workers)
 
-    def train(self, documents: Iterable[str], *, progress: ProgressCallback | None = None) -> TrainedBPE:
+    def train(self, documents: Iterable[str], *, progress: ProgressCallback | None = None,
+              checkpoint: str | Path | None = None, checkpoint_seconds: float = 60.0,
+              corpus_fingerprint: str | None = None) -> TrainedBPE:
         """Learn a vocabulary from ``documents`` (an iterable of str, read once).
+
+        Args:
+            progress: ``progress(stage, done, total)`` callback.
+            checkpoint: write the merge state to this ``.npz`` file once counting is done, then at most
+                every ``checkpoint_seconds`` during the merges and at the end; :meth:`resume` continues
+                from it (after an interruption, or to a larger ``vocab_size``).
+            checkpoint_seconds: least time between two checkpoint writes (0: after every progress step).
+            corpus_fingerprint: identifies the corpus (e.g. a hash of the files); stored in the
+                checkpoint so that :meth:`resume` can refuse a checkpoint of other text.
 
         Raises:
             CorpusError: the corpus is empty or holds only whitespace.
         """
         started = time.perf_counter()
         counts = self.count(_reporting(documents, progress))
-        return self.train_from_counts(counts, progress=progress, count_seconds=time.perf_counter() - started)
+        return self.train_from_counts(counts, progress=progress, count_seconds=time.perf_counter() - started,
+                                      checkpoint=checkpoint, checkpoint_seconds=checkpoint_seconds,
+                                      corpus_fingerprint=corpus_fingerprint)
 
     def train_from_counts(self, counts: PretokenCounts, *, progress: ProgressCallback | None = None,
-                          count_seconds: float = 0.0) -> TrainedBPE:
+                          count_seconds: float = 0.0, checkpoint: str | Path | None = None,
+                          checkpoint_seconds: float = 60.0, corpus_fingerprint: str | None = None) -> TrainedBPE:
         """Learn a vocabulary from pre-token counts (e.g. from :meth:`count` or another engine)."""
         from tokensmith.train import merge_core  # numba loads only when training runs
 
@@ -208,21 +225,89 @@ class BpeTrainer:
             symbols, offsets, counts.counts, initial.contents, initial.units, dedup=initial.dedup,
             max_units=self.max_units(),
         )
+        corpus = {"documents": counts.documents, "corpus_bytes": counts.total_bytes, "pretokens": counts.total,
+                  "distinct_pretokens": len(counts), "count_seconds": count_seconds,
+                  "fingerprint": corpus_fingerprint}
+        return self._merge(state, initial, corpus, started, compile_seconds, progress, checkpoint, checkpoint_seconds)
+
+    def resume(self, checkpoint: str | Path, *, progress: ProgressCallback | None = None,
+               checkpoint_seconds: float = 60.0, corpus_fingerprint: str | None = None) -> TrainedBPE:
+        """Continue a run from a checkpoint written by :meth:`train` (same settings; ``vocab_size`` may grow).
+
+        The result equals an uninterrupted run of this configuration on the same corpus, byte for byte.
+        The checkpoint is updated as the run goes on.
+
+        Raises:
+            InputError: the file is not a checkpoint, was written with other settings (pre-tokenizer,
+                special tokens, min_frequency...), or for another corpus (``corpus_fingerprint`` differs).
+        """
+        from tokensmith.train import merge_core
+
+        metadata = merge_core.load_checkpoint_metadata(checkpoint)
+        if metadata.get("kind") != CHECKPOINT_KIND:
+            raise InputError(f"{checkpoint} is not a tokensmith training checkpoint",
+                             "pass the checkpoint file a training run wrote (checkpoint=...)")
+        mine = self.checkpoint_settings()
+        if metadata.get("settings") != mine:
+            theirs = metadata.get("settings") or {}
+            differing = sorted(k for k in set(mine) | set(theirs) if mine.get(k) != theirs.get(k))
+            raise InputError(
+                f"checkpoint {checkpoint} was written with other settings: {', '.join(differing)} differ",
+                "resume with the settings of the interrupted run (only vocab_size may change), or start afresh",
+            )
+        corpus = metadata["corpus"]
+        if corpus_fingerprint is not None and corpus.get("fingerprint") not in (None, corpus_fingerprint):
+            raise InputError(f"checkpoint {checkpoint} was written for another corpus",
+                             "resume with the same corpus files, or start afresh without resume")
+        compile_seconds = merge_core.compile_kernels()
+        state = merge_core.load_checkpoint(checkpoint)
+        state.scalars[merge_core.STOP] = merge_core.RUNNING  # a finished run may go on to a larger vocab_size
+        started = time.perf_counter() - float(metadata.get("merge_seconds", 0.0))
+        return self._merge(state, self.initial_vocabulary(), corpus, started, compile_seconds, progress,
+                           checkpoint, checkpoint_seconds, save_first=False)
+
+    def checkpoint_settings(self) -> dict:
+        """The settings a checkpoint must share with a run that resumes it (JSON-ready)."""
+        ignored = {"vocab_size", "engine", "workers"}  # where to stop and how to count change nothing else
+        settings = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ignored}
+        settings = {k: list(v) if isinstance(v, tuple) else v for k, v in settings.items()}
+        return {"trainer": type(self).__name__, **settings}
+
+    def _merge(self, state, initial: InitialVocabulary, corpus: dict, started: float, compile_seconds: float,
+               progress: ProgressCallback | None, checkpoint: str | Path | None,
+               checkpoint_seconds: float, *, save_first: bool = True) -> TrainedBPE:
+        """Run the merge loop to the end (reporting progress, writing checkpoints) and build the result."""
+        from tokensmith.train import merge_core
+
+        def save() -> None:
+            metadata = {"kind": CHECKPOINT_KIND, "settings": self.checkpoint_settings(), "corpus": corpus,
+                        "merges": state.n_merges, "tokens": state.n_tokens,
+                        "merge_seconds": time.perf_counter() - started}
+            merge_core.save_checkpoint(state, checkpoint, metadata)
+
+        last_saved = time.perf_counter()
+        if checkpoint is not None and save_first:
+            save()  # counting is the expensive part to redo; keep it from the start
         most = max(self.vocab_size - len(initial.contents), 0)
         while True:
             run = merge_core.run_merges(state, vocab_size=self.vocab_size, min_frequency=self.min_frequency,
                                         max_merges=_MERGES_PER_REPORT)
+            finished = run.stop_reason != "running"
+            if checkpoint is not None and (finished or time.perf_counter() - last_saved >= checkpoint_seconds):
+                save()
+                last_saved = time.perf_counter()
             if progress is not None:
                 progress("merge", state.n_merges, most)
-            if run.stop_reason != "running":
+            if finished:
                 break
         merge_seconds = time.perf_counter() - started
         return initial.result(
             state, self.pretokenizer_object(),
             TrainingStats(
-                documents=counts.documents, corpus_bytes=counts.total_bytes, pretokens=counts.total,
-                distinct_pretokens=len(counts), merges=state.n_merges, stop_reason=state.stop_reason,
-                count_seconds=count_seconds, compile_seconds=compile_seconds, merge_seconds=merge_seconds,
+                documents=corpus["documents"], corpus_bytes=corpus["corpus_bytes"], pretokens=corpus["pretokens"],
+                distinct_pretokens=corpus["distinct_pretokens"], merges=state.n_merges,
+                stop_reason=state.stop_reason, count_seconds=corpus["count_seconds"],
+                compile_seconds=compile_seconds, merge_seconds=merge_seconds,
             ),
         )
 

@@ -33,6 +33,7 @@ stops *before* the merge that needs more room and says how much; Python grows it
 from __future__ import annotations
 
 import time
+import zipfile
 from dataclasses import dataclass, fields
 
 import numba
@@ -249,20 +250,48 @@ def run_merges(state: MergeState, *, vocab_size: int, min_frequency: int = 0,
 CHECKPOINT_FORMAT = 1
 
 
-def save_checkpoint(state: MergeState, path) -> None:
+def save_checkpoint(state: MergeState, path, metadata: dict | None = None) -> None:
     """Write the whole merge state to an ``.npz`` file (numpy arrays only, no pickle), atomically.
 
     A run resumed from it with :func:`load_checkpoint` and :func:`run_merges` learns exactly the merges
     the uninterrupted run would have learned (to the same or a larger ``vocab_size``).
+
+    Args:
+        metadata: JSON-ready data stored beside the arrays (as UTF-8 bytes); read it back with
+            :func:`load_checkpoint_metadata`.
     """
     import io
+    import json
 
     from tokensmith.io import write_bytes_atomic
 
+    extra = {}
+    if metadata is not None:
+        text = json.dumps(metadata, sort_keys=True, ensure_ascii=False)
+        extra["metadata_json"] = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
     buffer = io.BytesIO()
     np.savez(buffer, format=np.array([CHECKPOINT_FORMAT], dtype=np.int64),
-             max_units=np.array([state.max_units], dtype=np.int64), **state.arrays())
+             max_units=np.array([state.max_units], dtype=np.int64), **state.arrays(), **extra)
     write_bytes_atomic(path, buffer.getvalue(), force=True)
+
+
+def load_checkpoint_metadata(path) -> dict:
+    """The ``metadata`` given to :func:`save_checkpoint` (``{}`` if none), without loading the arrays.
+
+    Raises:
+        InputError: the file is not a readable ``.npz``.
+    """
+    import json
+
+    from tokensmith.errors import InputError
+
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            if "metadata_json" not in data.files:
+                return {}
+            return json.loads(data["metadata_json"].tobytes().decode("utf-8"))
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        raise InputError(f"{path} is not a merge checkpoint: {exc}", "pass a .npz written by save_checkpoint") from None
 
 
 def load_checkpoint(path) -> MergeState:
@@ -276,7 +305,7 @@ def load_checkpoint(path) -> MergeState:
     try:
         with np.load(path, allow_pickle=False) as data:
             arrays = {name: data[name] for name in data.files}
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
         raise InputError(f"{path} is not a merge checkpoint: {exc}", "pass a .npz written by save_checkpoint") from None
     names = {f.name for f in fields(MergeState)} - {"max_units"}
     if arrays.get("format", np.array([0]))[0] != CHECKPOINT_FORMAT or not names <= arrays.keys():

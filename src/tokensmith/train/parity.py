@@ -1,0 +1,219 @@
+"""The ``parity`` trainer: parity-aware byte-level BPE (Foroutan et al. 2025, arXiv 2508.04796).
+
+Classic BPE spends its merges where the *pooled* corpus is most frequent, so languages with much text,
+or a cheap script, end up compressed far better than the others. Parity-aware BPE keeps pair counts per
+language and, before each merge, asks which language is currently compressed worst - the one whose
+multi-parallel dev set is longest in tokens - and applies that language's most frequent pair (to every
+language). The hybrid variant learns ``global_merges`` classic merges first (on the pooled counts) and
+then switches to parity merges. The merge loop is :mod:`~tokensmith.train.parity_core`.
+
+Input: training text per language (``{"en": lines, "de": lines, ...}``) and a line-aligned parallel
+dev set with the same languages (a folder of ``<lang>.txt``, see :mod:`tokensmith.corpus.parallel`).
+Pre-tokenization, special tokens, ids and export are those of :class:`~tokensmith.train.bpe.BpeTrainer`,
+so the result is an ordinary byte-level BPE tokenizer.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from tokensmith.errors import CorpusError, InputError
+from tokensmith.train.bpe import (
+    _MERGES_PER_REPORT,
+    BpeTrainer,
+    ProgressCallback,
+    TrainedBPE,
+    TrainingStats,
+    _check_int,
+    _reporting,
+)
+from tokensmith.train.counting import PretokenCounts, count_pretokens
+
+
+@dataclass(frozen=True)
+class ParityTrainingStats(TrainingStats):
+    """:class:`TrainingStats` plus what the parity rule did.
+
+    Args:
+        languages: language tags, in index order.
+        merges_by_language: merges each language chose (``global`` for the hybrid's global merges).
+        dev_tokens_before: dev-set length of each language in bytes (= tokens before any merge).
+        dev_tokens_after: dev-set length of each language in tokens after training (as the merges
+            segment the dev pre-tokens during training).
+    """
+
+    languages: tuple[str, ...] = ()
+    merges_by_language: dict[str, int] | None = None
+    dev_tokens_before: dict[str, int] | None = None
+    dev_tokens_after: dict[str, int] | None = None
+
+
+@dataclass(frozen=True)
+class ParityTrainer(BpeTrainer):
+    """Parity-aware byte-level BPE over several languages.
+
+    Args:
+        dev: folder of line-aligned ``<lang>.txt`` files (the multi-parallel dev set); may be left out
+            when :meth:`train` gets ``dev_documents``.
+        langs: languages to train (default: every language with training text); each needs training
+            text and a dev file.
+        global_merges: classic merges on the pooled counts before the parity merges start (hybrid
+            variant; 0 = pure parity-aware BPE).
+        (other arguments: see :class:`BpeTrainer`.)
+    """
+
+    dev: str | None = None
+    langs: tuple[str, ...] | None = None
+    global_merges: int = 0
+
+    def __post_init__(self) -> None:
+        if isinstance(self.langs, str):
+            object.__setattr__(self, "langs", tuple(part for part in self.langs.replace(",", " ").split() if part))
+        if self.langs is not None:
+            object.__setattr__(self, "langs", tuple(self.langs))
+            if not self.langs:
+                raise InputError("langs is empty", "name at least one language, e.g. langs=('en', 'de')")
+            if len(set(self.langs)) != len(self.langs):
+                raise InputError(f"languages repeat in langs: {list(self.langs)}", "list each language once")
+        _check_int("global_merges", self.global_merges, minimum=0)
+        super().__post_init__()
+
+    def train(self, documents: Mapping[str, Iterable[str]], *, dev_documents: Mapping[str, Iterable[str]] | None = None,
+              progress: ProgressCallback | None = None) -> TrainedBPE:
+        """Learn one vocabulary for the languages of ``documents``.
+
+        Args:
+            documents: training text per language tag (each an iterable of str, read once).
+            dev_documents: the parallel dev set per language (aligned: document i is the same segment in
+                every language); default: read from the ``dev`` folder.
+            progress: ``progress(stage, done, total)`` (stages ``count`` and ``merge``).
+
+        Raises:
+            InputError: not a mapping of languages, or a language without training text or dev text.
+            CorpusError: a misaligned dev set, or a language whose training text is empty.
+        """
+        from tokensmith.train import merge_core, parity_core
+
+        if not isinstance(documents, Mapping):
+            raise InputError("the parity trainer needs training text per language, not one corpus",
+                             "pass {language: documents}, e.g. files as LANG=PATH")
+        langs = sorted(self.langs) if self.langs is not None else sorted(documents)
+        missing = [lang for lang in langs if lang not in documents]
+        if missing:
+            raise InputError(f"no training text for {', '.join(missing)}",
+                             f"give training text for every language in langs ({' '.join(langs)})")
+        if len(langs) < 2:
+            raise InputError(f"parity-aware training needs 2 or more languages, got {langs}",
+                             "give training text for several languages (LANG=PATH each)")
+        dev = self._dev_documents(langs, dev_documents)
+        started = time.perf_counter()
+        pretokenizer = self.pretokenizer_object()
+        train_counts: list[PretokenCounts] = []
+        dev_counts: list[PretokenCounts] = []
+        for lang in langs:
+            counts = count_pretokens(_reporting(documents[lang], progress), pretokenizer, engine=self.engine,
+                                     workers=self.workers)
+            if len(counts) == 0 or not counts.has_text():
+                raise CorpusError(f"the training text of {lang!r} is empty or holds only whitespace",
+                                  "check that language's corpus path and format (one document per line)")
+            train_counts.append(counts)
+            dev_counts.append(count_pretokens(dev[lang], pretokenizer, engine="serial"))
+        count_seconds = time.perf_counter() - started
+        compile_seconds = merge_core.compile_kernels() + _compile_parity_kernels()
+        started = time.perf_counter()
+        initial = self.initial_vocabulary()
+        words, entry_start, entry_lang, entry_train, entry_dev = _word_table(train_counts, dev_counts)
+        symbols, offsets = initial.encode_words(words)
+        state = parity_core.build_parity_state(
+            symbols, offsets, entry_start, entry_lang, entry_train, entry_dev, len(langs), initial.contents,
+            initial.units, dedup=initial.dedup, max_units=self.max_units(),
+        )
+        dev_before = state.dev_length.copy()
+        most = max(self.vocab_size - len(initial.contents), 0)
+        while True:
+            parity_core.run_parity_merges(state, vocab_size=self.vocab_size, min_frequency=self.min_frequency,
+                                          global_merges=self.global_merges, max_merges=_MERGES_PER_REPORT)
+            if progress is not None:
+                progress("merge", state.n_merges, most)
+            if state.stop_reason != "running":
+                break
+        merge_seconds = time.perf_counter() - started
+        chosen = np.bincount(state.chosen_by(), minlength=len(langs) + 1)
+        stats = ParityTrainingStats(
+            documents=sum(c.documents for c in train_counts),
+            corpus_bytes=sum(c.total_bytes for c in train_counts),
+            pretokens=sum(c.total for c in train_counts), distinct_pretokens=len(words), merges=state.n_merges,
+            stop_reason=state.stop_reason, count_seconds=count_seconds, compile_seconds=compile_seconds,
+            merge_seconds=merge_seconds, languages=tuple(langs),
+            merges_by_language={**{lang: int(chosen[i]) for i, lang in enumerate(langs)}, "global": int(chosen[-1])},
+            dev_tokens_before={lang: int(dev_before[i]) for i, lang in enumerate(langs)},
+            dev_tokens_after={lang: int(state.dev_length[i]) for i, lang in enumerate(langs)},
+        )
+        return initial.result(state, pretokenizer, stats)
+
+    def _dev_documents(self, langs: list[str], given: Mapping[str, Iterable[str]] | None) -> dict[str, list[str]]:
+        """The aligned dev set of ``langs`` (checked: same number of segments in every language)."""
+        if given is None:
+            if self.dev is None:
+                raise InputError("the parity trainer needs a parallel dev set",
+                                 "pass dev=DIR, a folder of line-aligned <lang>.txt files")
+            from tokensmith.corpus.parallel import open_parallel
+
+            parallel = open_parallel(self.dev, langs=langs, errors="replace")
+            return {lang: list(parallel.corpus(lang).iter_documents()) for lang in langs}
+        missing = [lang for lang in langs if lang not in given]
+        if missing:
+            raise InputError(f"the dev set has no text for {', '.join(missing)}",
+                             "the dev set must cover every trained language")
+        dev = {lang: list(given[lang]) for lang in langs}
+        sizes = {lang: len(lines) for lang, lines in dev.items()}
+        if len(set(sizes.values())) != 1:
+            raise CorpusError(f"misaligned dev set: the languages differ in segment count: {sizes}",
+                              "segment i must be the same text in every language")
+        if not next(iter(sizes.values())):
+            raise CorpusError("the dev set is empty", "give a few hundred aligned segments per language")
+        return dev
+
+
+def _word_table(train: list[PretokenCounts], dev: list[PretokenCounts]):
+    """Union of all pre-tokens (sorted) and the CSR entries (language, training count, dev count) per word."""
+    words = sorted(set().union(*(c.pretokens for c in train), *(c.pretokens for c in dev)))
+    index = {word: i for i, word in enumerate(words)}
+    n_langs = len(train)
+    keys, train_values, dev_values = [], [], []
+    for lang, (train_counts, dev_counts) in enumerate(zip(train, dev, strict=True)):
+        for counts, target, other in ((train_counts, train_values, dev_values),
+                                      (dev_counts, dev_values, train_values)):
+            ids = np.fromiter((index[p] for p in counts.pretokens), dtype=np.int64, count=len(counts))
+            keys.append(ids * n_langs + lang)
+            target.append(counts.counts.astype(np.int64))
+            other.append(np.zeros(len(counts), dtype=np.int64))
+    all_keys = np.concatenate(keys)
+    unique, inverse = np.unique(all_keys, return_inverse=True)
+    entry_train = np.zeros(len(unique), dtype=np.int64)
+    entry_dev = np.zeros(len(unique), dtype=np.int64)
+    np.add.at(entry_train, inverse, np.concatenate(train_values))
+    np.add.at(entry_dev, inverse, np.concatenate(dev_values))
+    entry_word = unique // n_langs
+    entry_lang = (unique % n_langs).astype(np.int32)
+    entry_start = np.zeros(len(words) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(entry_word, minlength=len(words)), out=entry_start[1:])
+    return tuple(words), entry_start, entry_lang, entry_train, entry_dev
+
+
+def _compile_parity_kernels() -> float:
+    """Compile (or load from cache) the parity kernels on a tiny input; returns seconds."""
+    from tokensmith.train import parity_core
+
+    started = time.perf_counter()
+    state = parity_core.build_parity_state(
+        np.array([0, 1, 0, 1, 1], dtype=np.int32), np.array([0, 2, 5], dtype=np.int64),
+        np.array([0, 1, 3], dtype=np.int64), np.array([0, 0, 1], dtype=np.int32),
+        np.array([2, 1, 1], dtype=np.int64), np.array([1, 0, 1], dtype=np.int64), 2, [b"a", b"b"], [1, 1],
+    )
+    parity_core.run_parity_merges(state, vocab_size=4, global_merges=1)
+    return time.perf_counter() - started

@@ -1,0 +1,253 @@
+"""The parity trainer: its merge loop against a plain-Python reference, and parity on real parallel text."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tokensmith.errors import CorpusError, InputError
+from tokensmith.metrics.corpus_metrics import gini
+from tokensmith.train import BpeTrainer, ParityTrainer, train_from_files
+
+tokenizers = pytest.importorskip("tokenizers")
+
+#: Eight languages in seven scripts.
+LANGS = ("ar", "de", "en", "hi", "ja", "ko", "ru", "th")
+VOCAB = 8000
+
+
+# ---- the merge loop against a recount-everything reference
+
+
+def reference_parity(words, train, dev, contents, vocab_size, *, min_frequency=0, global_merges=0, max_units=None):
+    """Parity-aware BPE the slow, obvious way: recount every pair and dev length before each merge.
+
+    words: symbol lists; train/dev: per word {language: count}; contents: bytes of each initial id.
+    """
+    words = [list(w) for w in words]
+    n_langs = 1 + max(lang for counts in train + dev for lang in counts)
+    contents = list(contents)
+    ids: dict[bytes, int] = {}
+    for i, content in enumerate(contents):
+        ids.setdefault(content, i)
+    units = [len(c) for c in contents]
+    merges, chosen, exhausted = [], [], set()
+    while len(contents) < vocab_size:
+        dev_length = [sum(len(w) * d.get(lang, 0) for w, d in zip(words, dev, strict=True)) for lang in range(n_langs)]
+        while True:
+            if len(merges) < global_merges:
+                chooser = n_langs
+            else:
+                open_langs = [lang for lang in range(n_langs) if lang not in exhausted]
+                if not open_langs:
+                    return merges, contents, chosen
+                chooser = max(open_langs, key=lambda lang: (dev_length[lang], -lang))
+            counts: dict[tuple[int, int], int] = {}
+            for w, t in zip(words, train, strict=True):
+                count = sum(t.values()) if chooser == n_langs else t.get(chooser, 0)
+                for pair in zip(w, w[1:], strict=False):
+                    if max_units is None or units[pair[0]] + units[pair[1]] <= max_units:
+                        counts[pair] = counts.get(pair, 0) + count
+            counts = {pair: count for pair, count in counts.items() if count > 0}
+            if counts and max(counts.values()) >= max(1, min_frequency):
+                best = min(counts, key=lambda pair: (-counts[pair], pair))
+                break
+            if chooser == n_langs:
+                return merges, contents, chosen
+            exhausted.add(chooser)
+        left, right = best
+        content = contents[left] + contents[right]
+        if content not in ids:
+            ids[content] = len(contents)
+            contents.append(content)
+            units.append(units[left] + units[right])
+        new = ids[content]
+        merges.append((left, right, new))
+        chosen.append(chooser)
+        for k, w in enumerate(words):
+            out, i = [], 0
+            while i < len(w):
+                if i + 1 < len(w) and w[i] == left and w[i + 1] == right:
+                    out.append(new)
+                    i += 2
+                else:
+                    out.append(w[i])
+                    i += 1
+            words[k] = out
+    return merges, contents, chosen
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_merge_loop_equals_the_reference(seed):
+    from tokensmith.train import parity_core
+
+    rng = np.random.default_rng(seed)
+    n_langs, n_words = 3 + seed % 3, 300
+    words = [list(rng.integers(0, 5, size=rng.integers(1, 11))) for _ in range(n_words)]
+    train, dev = [], []
+    for _ in range(n_words):
+        t = {lang: int(rng.integers(1, 30)) for lang in range(n_langs) if rng.random() < 0.4}
+        d = {lang: int(rng.integers(1, 5)) for lang in range(n_langs) if rng.random() < 0.3}
+        train.append(t if t or d else {0: 1})
+        dev.append(d)
+    contents = [b"a", b"b", b"c", b"d", b"e"]
+    options = {"min_frequency": 3 * (seed % 2), "global_merges": 6 * (seed % 3), "max_units": 6 if seed > 5 else None}
+    expected = reference_parity(words, train, dev, contents, 160, **options)
+    entry_start, entry_lang, entry_train, entry_dev = [0], [], [], []
+    for t, d in zip(train, dev, strict=True):
+        for lang in sorted(set(t) | set(d)):
+            entry_lang.append(lang)
+            entry_train.append(t.get(lang, 0))
+            entry_dev.append(d.get(lang, 0))
+        entry_start.append(len(entry_lang))
+    offsets = np.concatenate([[0], np.cumsum([len(w) for w in words])])
+    state = parity_core.build_parity_state(
+        np.array([s for w in words for s in w], dtype=np.int32), offsets, np.array(entry_start),
+        np.array(entry_lang), np.array(entry_train), np.array(entry_dev), n_langs, contents, [1] * 5,
+        max_units=options["max_units"],
+    )
+    while state.stop_reason == "running":  # small steps, so pausing and array growth are exercised too
+        parity_core.run_parity_merges(state, vocab_size=160, min_frequency=options["min_frequency"],
+                                      global_merges=options["global_merges"], max_merges=9)
+    merges = [tuple(row) for row in state.learned_merges().tolist()]
+    assert merges == expected[0]
+    assert [state.token(i) for i in range(state.n_tokens)] == expected[1]
+    assert state.chosen_by().tolist() == expected[2]
+
+
+# ---- real text: eight languages, mono training text, dev = even parallel lines, test = odd lines
+
+
+@pytest.fixture(scope="module")
+def corpora(shared_data: Path):
+    train = {lang: (shared_data / f"mono/{lang}.txt").read_text(encoding="utf-8")[:500_000].splitlines()
+             for lang in LANGS}
+    parallel = {lang: (shared_data / f"parallel/{lang}.txt").read_text(encoding="utf-8").split("\n")
+                for lang in LANGS}
+    n_lines = min(len(lines) for lines in parallel.values())
+    kept = [i for i in range(n_lines) if all(parallel[lang][i].strip() for lang in LANGS)]
+    dev = {lang: [parallel[lang][i] for i in kept if i % 2 == 0] for lang in LANGS}
+    held_out = {lang: [parallel[lang][i] for i in kept if i % 2 == 1] for lang in LANGS}
+    return train, dev, held_out
+
+
+@pytest.fixture(scope="module")
+def trained(corpora):
+    train, dev, _ = corpora
+    classic = BpeTrainer(vocab_size=VOCAB, engine="serial").train([line for lang in LANGS for line in train[lang]])
+    parity = ParityTrainer(vocab_size=VOCAB, engine="serial").train(train, dev_documents=dev)
+    return classic, parity
+
+
+def tokens_per_line(trained_bpe, lines_by_lang) -> dict[str, float]:
+    """Held-out tokens per line of each language; asserts the exact round trip on the way."""
+    tokenizer = tokenizers.Tokenizer.from_str(trained_bpe.to_tokenizer_json())
+    result = {}
+    for lang, lines in lines_by_lang.items():
+        encodings = tokenizer.encode_batch(lines, add_special_tokens=False)
+        assert tokenizer.decode_batch([e.ids for e in encodings]) == lines, lang
+        result[lang] = sum(len(e.ids) for e in encodings) / len(lines)
+    return result
+
+
+@pytest.mark.slow
+def test_parity_lowers_the_gini_of_held_out_tokens_per_line(corpora, trained):
+    _, _, held_out = corpora
+    classic, parity = trained
+    assert classic.vocab_size == parity.vocab_size == VOCAB
+    classic_costs, parity_costs = tokens_per_line(classic, held_out), tokens_per_line(parity, held_out)
+    classic_gini, parity_gini = gini(list(classic_costs.values())), gini(list(parity_costs.values()))
+    # Measured: 0.107 -> 0.032 (-70%); the issue asks for -30% at 32k on 100 MB.
+    assert parity_gini < 0.6 * classic_gini, (classic_gini, parity_gini)
+    # The languages classic BPE serves worst gain the most: the longest one gets shorter.
+    worst = max(classic_costs, key=classic_costs.get)
+    assert parity_costs[worst] < classic_costs[worst]
+
+
+@pytest.mark.slow
+def test_dev_lengths_tracked_in_training_equal_the_encoded_dev_set(corpora, trained):
+    _, dev, _ = corpora
+    _, parity = trained
+    stats = parity.stats
+    assert sum(stats.merges_by_language.values()) == stats.merges == len(parity.merge_ids)
+    assert stats.dev_tokens_before == {lang: sum(len(line.encode()) for line in dev[lang]) for lang in LANGS}
+    tokenizer = tokenizers.Tokenizer.from_str(parity.to_tokenizer_json())
+    encoded = {lang: sum(len(e.ids) for e in tokenizer.encode_batch(dev[lang], add_special_tokens=False))
+               for lang in LANGS}
+    assert stats.dev_tokens_after == encoded
+    # Parity: the dev lengths end far closer together than they started.
+    before, after = list(stats.dev_tokens_before.values()), list(stats.dev_tokens_after.values())
+    assert gini(after) < 0.5 * gini(before)
+
+
+@pytest.mark.slow
+def test_global_merges_only_is_classic_bpe(corpora, trained):
+    # The hybrid with every merge global must be exactly classic BPE on the pooled text.
+    train, dev, _ = corpora
+    classic, _ = trained
+    pooled = ParityTrainer(vocab_size=VOCAB, engine="serial", global_merges=VOCAB).train(train, dev_documents=dev)
+    assert pooled.merge_ids == classic.merge_ids
+    assert pooled.to_tokenizer_json() == classic.to_tokenizer_json()
+    assert pooled.stats.merges_by_language["global"] == len(pooled.merge_ids)
+
+
+def test_train_from_files_with_language_paths(shared_data, tmp_path):
+    langs = ("de", "el", "ko")
+    dev = tmp_path / "dev"
+    dev.mkdir()
+    for lang in langs:
+        lines = (shared_data / f"parallel/{lang}.txt").read_text(encoding="utf-8").split("\n")[:1500]
+        (dev / f"{lang}.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    paths = [f"{lang}={shared_data / f'mono/{lang}.txt'}" for lang in langs]
+    summary = train_from_files("parity", paths, 1500, str(tmp_path / "out"), dev=str(dev), langs="de,el,ko",
+                               global_merges=200, engine="serial")
+    assert summary["vocab_size"] == 1500
+    assert summary["parity"]["languages"] == list(langs)
+    assert summary["parity"]["merges_by_language"]["global"] == 200
+    data = json.loads((tmp_path / "out/tokenizer.json").read_text(encoding="utf-8"))
+    assert len(data["model"]["vocab"]) == 1500
+    hf = tokenizers.Tokenizer.from_file(str(tmp_path / "out/tokenizer.json"))
+    for lang in langs:
+        text = (dev / f"{lang}.txt").read_text(encoding="utf-8")
+        assert hf.decode(hf.encode(text).ids) == text
+    # The same run again gives byte-identical files.
+    train_from_files("parity", paths, 1500, str(tmp_path / "again"), dev=str(dev), langs=langs, global_merges=200,
+                     engine="serial")
+    assert (tmp_path / "again/tokenizer.json").read_bytes() == (tmp_path / "out/tokenizer.json").read_bytes()
+
+
+# ---- bad input
+
+
+def test_bad_input(shared_data, tmp_path):
+    dev = tmp_path / "dev"
+    dev.mkdir()
+    (dev / "de.txt").write_text("eins\nzwei\ndrei\n", encoding="utf-8")
+    (dev / "en.txt").write_text("one\ntwo\n", encoding="utf-8")
+    mono = {lang: f"{lang}={shared_data / f'mono/{lang}.txt'}" for lang in ("de", "en")}
+    out = tmp_path / "out"
+    with pytest.raises(CorpusError, match="misaligned"):
+        train_from_files("parity", list(mono.values()), 400, str(out), dev=str(dev), engine="serial")
+    with pytest.raises(CorpusError, match="misaligned"):
+        ParityTrainer(vocab_size=400).train({"de": ["a b"], "en": ["a b"]},
+                                            dev_documents={"de": ["x", "y"], "en": ["x"]})
+    with pytest.raises(InputError, match="LANG=PATH"):
+        train_from_files("parity", [str(shared_data / "mono/de.txt")], 400, str(out), dev=str(dev))
+    with pytest.raises(InputError, match="2 or more languages"):
+        ParityTrainer(vocab_size=400).train({"de": ["a b"]}, dev_documents={"de": ["x"]})
+    with pytest.raises(InputError, match="no training text for fr"):
+        ParityTrainer(vocab_size=400, langs="de,fr").train({"de": ["a"]}, dev_documents={"de": ["x"]})
+    with pytest.raises(InputError, match="dev set"):
+        ParityTrainer(vocab_size=400).train({"de": ["a"], "en": ["b"]})
+    with pytest.raises(InputError, match="per language"):
+        ParityTrainer(vocab_size=400).train(["one corpus"], dev_documents={"de": ["x"]})
+    with pytest.raises(CorpusError, match="'en'"):
+        ParityTrainer(vocab_size=400).train({"de": ["a b"], "en": ["  "]}, dev_documents={"de": ["x"], "en": ["y"]})
+    with pytest.raises(InputError, match="global_merges"):
+        ParityTrainer(global_merges=-1)
+    with pytest.raises(InputError, match="checkpoint"):
+        train_from_files("parity", list(mono.values()), 400, str(out), checkpoint=str(tmp_path / "c.npz"))
+    assert not out.exists()
