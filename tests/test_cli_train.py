@@ -54,3 +54,14 @@ def test_vocab_command_writes_composition(tmp_path, capsys):
     assert code == 0, capsys.readouterr().err
     section = json.loads(out.read_text(encoding="utf-8"))["sections"]["vocab"]
     assert set(section["tokenizers"]) == {"gpt2", "minilm-wordpiece"}
+
+
+def test_resume_from_a_checkpoint_equals_a_direct_run(corpora, tmp_path, capsys):
+    text = ["--corpus", f"code={corpora['code']}"]
+    checkpoint = tmp_path / "state.npz"
+    assert main(["train", *text, "-v", "800", "--out", str(tmp_path / "a"), "--checkpoint", str(checkpoint),
+                 "-q"]) == 0
+    assert main(["train", *text, "-v", "1200", "--out", str(tmp_path / "b"), "--checkpoint", str(checkpoint),
+                 "--resume", "--force", "-q"]) == 0, capsys.readouterr().err
+    assert main(["train", *text, "-v", "1200", "--out", str(tmp_path / "c"), "-q"]) == 0
+    assert (tmp_path / "b" / "tokenizer.json").read_bytes() == (tmp_path / "c" / "tokenizer.json").read_bytes()

@@ -101,6 +101,10 @@ def train(
     base: str | None = typer.Option(None, "--base", help="extend: the tokenizer to extend (every id kept)."),
     option: list[str] | None = typer.Option(None, "--option", help="Other trainer setting KEY=VALUE (JSON value)."),
     compare: list[str] | None = typer.Option(None, "--compare", help="Tokenizer to compare on held-out text."),
+    dev: Path | None = typer.Option(None, "--dev", help="parity: folder of line-aligned <lang>.txt dev text."),
+    global_merges: int | None = typer.Option(None, "--global-merges", help="parity: classic merges first."),
+    checkpoint: Path | None = typer.Option(None, "--checkpoint", help="Merge-state checkpoint file (bpe, char)."),
+    resume: bool = typer.Option(False, "--resume", help="Continue from --checkpoint if it exists."),
     results: Path | None = typer.Option(None, "--results", help="Also write results.json (train section)."),
     force: bool = typer.Option(False, "--force", help="Overwrite --out / --results."),
     quiet: bool = typer.Option(False, "--quiet", "-q"),
@@ -110,10 +114,11 @@ def train(
 
     options = parse_options(option or [])
     given = {"pretokenizer": pretokenizer, "regex": regex, "min_frequency": min_frequency, "base": base,
-             "special_tokens": tuple(special) if special else None, "split_digits": split_digits or None}
+             "special_tokens": tuple(special) if special else None, "split_digits": split_digits or None,
+             "dev": str(dev) if dev else None, "global_merges": global_merges}
     options.update({key: value for key, value in given.items() if value is not None})
     run_train(algorithm, list(corpus), vocab_size, out, options=options, compare=list(compare or ()),
-              results=results, force=force, quiet=quiet)
+              results=results, checkpoint=checkpoint, resume=resume, force=force, quiet=quiet)
 
 
 @app.command()

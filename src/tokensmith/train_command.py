@@ -53,6 +53,8 @@ def run_train(
     options: dict[str, Any] | None = None,
     compare: list[str] | None = None,
     results: str | Path | None = None,
+    checkpoint: str | Path | None = None,
+    resume: bool = False,
     force: bool = False,
     quiet: bool = False,
 ) -> dict[str, Any]:
@@ -66,6 +68,8 @@ def run_train(
         options: trainer configuration fields (``pretokenizer``, ``min_frequency``...).
         compare: tokenizers whose held-out bytes/token is shown next to the new one's.
         results: also write a results.json with a ``train`` section here.
+        checkpoint: merge-state checkpoint file, written during training (bpe, char).
+        resume: continue from ``checkpoint`` when it exists (to the same or a larger vocabulary).
     """
     from tokensmith.corpus import open_corpus
     from tokensmith.errors import CorpusError, InputError, OutputExistsError
@@ -86,6 +90,11 @@ def run_train(
     trainer = make_trainer(algorithm, vocab_size, **options)
     opened = [open_corpus(spec) for spec in corpora]
     baselines = [load_tokenizer(spec) for spec in compare or ()]
+    per_language = algorithm == "parity"  # parity balances languages: it needs text per language
+    if per_language:
+        splits = {c.lang: _HoldoutSplit([c], HOLDOUT_EVERY, HOLDOUT_BYTES // max(1, len(opened))) for c in opened}
+        if len(splits) != len(opened):
+            raise InputError("parity training needs one corpus per language", "pass --corpus LANG=PATH once per language")
     split = _HoldoutSplit(opened, HOLDOUT_EVERY, HOLDOUT_BYTES)
     started = time.perf_counter()
     with progress_bar(quiet) as progress:
@@ -98,7 +107,18 @@ def run_train(
                 tasks[stage] = progress.add_task(stage, total=total)
             progress.update(tasks[stage], completed=done, total=total)
 
-        trained = trainer.train(split, progress=report)
+        if per_language:
+            trained = trainer.train(splits, progress=report)
+            split.held_out = [d for part in splits.values() for d in part.held_out]
+            split.held_out_bytes = sum(part.held_out_bytes for part in splits.values())
+        elif resume and checkpoint is not None and Path(checkpoint).is_file():
+            trained = trainer.resume(checkpoint, progress=report)
+            for _ in split:  # the merge state is in the checkpoint; only the held-out sample is read
+                pass
+        elif checkpoint is not None:
+            trained = trainer.train(split, progress=report, checkpoint=checkpoint)
+        else:
+            trained = trainer.train(split, progress=report)
     if trained.stats.documents == 0:
         raise CorpusError("the training corpus is empty", "check the --corpus paths")
     files = trained.save(out, force=force)
