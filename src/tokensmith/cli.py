@@ -43,8 +43,10 @@ def ls_metrics() -> None:
 
 @app.command()
 def measure(
-    tokenizer: list[str] = typer.Option(..., "--tokenizer", "-t", help="Reference name, tokenizer file or directory; repeat for more."),
-    corpus: list[str] | None = typer.Option(None, "--corpus", "-c", help="PATH or LANG=PATH (file, directory or glob); repeat for more."),
+    tokenizer: list[str] = typer.Option(..., "--tokenizer", "-t",
+        help="Reference name, tokenizer file or directory; repeat for more."),
+    corpus: list[str] | None = typer.Option(None, "--corpus", "-c",
+        help="PATH or LANG=PATH (file, directory or glob); repeat for more."),
     parallel: Path | None = typer.Option(None, "--parallel", help="Folder of line-aligned <lang>.txt files."),
     ref_lang: str = typer.Option("en", "--ref-lang", help="Reference language for token premiums."),
     baseline: str | None = typer.Option(None, "--baseline", help="Tokenizer for NSL (default: the first -t)."),
@@ -52,10 +54,13 @@ def measure(
     doc_per: str = typer.Option("line", "--doc-per", help="For .txt: one document per 'line' or per 'file'."),
     field: str = typer.Option("text", "--field", help="JSONL field holding the text."),
     column: str = typer.Option("text", "--column", help="Parquet column holding the text."),
-    errors: str = typer.Option("strict", "--errors", help="Non-UTF-8 input: 'strict' stops, 'replace' goes on with U+FFFD."),
-    sample_bytes: int | None = typer.Option(None, "--sample-bytes", help="Measure a seeded sample of about this many bytes per corpus."),
+    errors: str = typer.Option("strict", "--errors",
+        help="Non-UTF-8 input: 'strict' stops, 'replace' goes on with U+FFFD."),
+    sample_bytes: int | None = typer.Option(None, "--sample-bytes",
+        help="Measure a seeded sample of about this many bytes per corpus."),
     seed: int = typer.Option(0, "--seed", help="Seed for --sample-bytes."),
-    alpha: float = typer.Option(2.5, "--alpha", help="Renyi efficiency order (the paper's 2.5; tokenization-scorer defaults to 3)."),
+    alpha: float = typer.Option(2.5, "--alpha",
+        help="Renyi efficiency order (the paper's 2.5; tokenization-scorer defaults to 3)."),
     lexicon: Path | None = typer.Option(None, "--lexicon", help="Folder of <lang>.txt/.dic word lists: %valid."),
     morph: Path | None = typer.Option(None, "--morph", help="Gold segmentations (word<TAB>morphs): MorphScore, %pure."),
     out: Path | None = typer.Option(None, "--out", "-o", help="Write results.json here."),
@@ -138,7 +143,8 @@ def vocab(
 
 @app.command()
 def demo(
-    out: Path = typer.Option(Path("out/demo"), "--out", "-o", help="Folder for results.json (the demo's own, rewritten)."),
+    out: Path = typer.Option(Path("out/demo"), "--out", "-o",
+        help="Folder for results.json (the demo's own, rewritten)."),
     quiet: bool = typer.Option(False, "--quiet", "-q"),
 ) -> None:
     """Embedded default: measure the installed references on Django's catalogues and Python's stdlib."""

@@ -41,7 +41,8 @@ def run_demo(out: str | Path = "out/demo", *, quiet: bool = False) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     if not quiet:
         console().print(
-            f"[bold]tokensmith demo[/bold]: {len(references)} reference tokenizers on Django {manifest['django_version']}"
+            f"[bold]tokensmith demo[/bold]: {len(references)} reference tokenizers on Django "
+            f"{manifest['django_version']}"
             f"'s catalogues ({len(manifest['parallel']['languages'])} languages x "
             f"{manifest['parallel']['messages']} messages, parallel) and {manifest['code']['files']} Python "
             f"{manifest['code']['python']} stdlib modules ({manifest['code']['bytes'] / 1e6:.1f} MB)"

@@ -11,7 +11,7 @@ import itertools
 import os
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -203,7 +203,7 @@ def _load_tokenizers(config: MeasureConfig) -> list:
 
     loaded = [load_tokenizer(spec, pattern=config.pattern) for spec in config.tokenizers]
     names = [t.name for t in loaded]
-    for tokenizer, spec in zip(loaded, config.tokenizers):
+    for tokenizer, spec in zip(loaded, config.tokenizers, strict=True):
         if names.count(tokenizer.name) > 1:
             raise InputError(
                 f"two tokenizers are both called {tokenizer.name!r} (from {spec!r})",
@@ -284,7 +284,7 @@ def _measure_sources(sources, tokenizers, vocabularies, pool, progress):
         source_cells = [
             TokenStats(vocab, tokenizer=t.name, corpus=source.name, lang=source.lang,
                        parallel_group=source.parallel_group)
-            for t, vocab in zip(tokenizers, vocabularies)
+            for t, vocab in zip(tokenizers, vocabularies, strict=True)
         ]
         batches = source.documents()
         first = next(batches, None)
@@ -328,7 +328,7 @@ def _measure_batch(pool, batch, tokenizers, cells, segmenter, splitters) -> None
     splits = (
         [pool.submit(splitter.split, word_counts) for splitter in splitters] if word_counts is not None else None
     )
-    for index, (stats, future) in enumerate(zip(cells, encoded)):
+    for index, (stats, future) in enumerate(zip(cells, encoded, strict=True)):
         ids, seconds = future.result()
         words = splits[index].result() if splits is not None else None
         stats.add_batch(batch, ids, words=words, encode_seconds=seconds)

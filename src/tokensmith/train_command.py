@@ -94,7 +94,8 @@ def run_train(
     if per_language:
         splits = {c.lang: _HoldoutSplit([c], HOLDOUT_EVERY, HOLDOUT_BYTES // max(1, len(opened))) for c in opened}
         if len(splits) != len(opened):
-            raise InputError("parity training needs one corpus per language", "pass --corpus LANG=PATH once per language")
+            raise InputError("parity training needs one corpus per language",
+                             "pass --corpus LANG=PATH once per language")
     split = _HoldoutSplit(opened, HOLDOUT_EVERY, HOLDOUT_BYTES)
     started = time.perf_counter()
     with progress_bar(quiet) as progress:

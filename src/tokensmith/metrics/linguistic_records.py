@@ -12,7 +12,10 @@ from pathlib import Path
 from typing import Any
 
 BAYRAM_2025 = "Bayram et al. 2025, Tokenization Standards for Linguistic Integrity (arXiv:2502.07057)"
-ARNETT_2024 = "Arnett & Bergen 2025, Why do language models perform worse for morphologically complex languages? (MorphScore)"
+ARNETT_2024 = (
+    "Arnett & Bergen 2025, Why do language models perform worse for morphologically complex languages? "
+    "(MorphScore)"
+)
 
 
 def _record(tokenizer: str, corpus: str, lang: str | None, metric: str, value: float | None, unit: str,
@@ -25,7 +28,7 @@ def lexicon_records(cells: Sequence[Any], tokenizers: Sequence[Any], lexicon_dir
                     morph_file: str | None) -> list[dict[str, Any]]:
     """%valid (and %pure, from the morphs of ``morph_file``) per cell whose language has a lexicon,
     over unique tokens and over occurrences; MorphScore and boundary P/R/F1 per tokenizer."""
-    from tokensmith.metrics.lexicon import lexicon_metric_values, lexicon_files, read_lexicon
+    from tokensmith.metrics.lexicon import lexicon_files, lexicon_metric_values, read_lexicon
 
     by_name = {t.name: t for t in tokenizers}
     records: list[dict[str, Any]] = []
