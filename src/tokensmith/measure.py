@@ -178,7 +178,8 @@ def _open_sources(config: MeasureConfig) -> list[_Source]:
         samples = sample_parallel(parallel, config.sample_bytes, config.seed) if config.sample_bytes else None
         for corpus in parallel.corpora:
             batches = _batched_list(samples.texts[corpus.lang]) if samples is not None else _corpus_batches(corpus)
-            sources.append(_Source(corpus, corpus.name, corpus.lang, parallel.name, batches))
+            # group/lang keeps a parallel file apart from a monolingual corpus of the same language
+            sources.append(_Source(corpus, f"{parallel.name}/{corpus.lang}", corpus.lang, parallel.name, batches))
     names = [s.name for s in sources]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
