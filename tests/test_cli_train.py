@@ -27,7 +27,7 @@ def test_train_saves_a_tokenizer_that_the_reference_library_loads(corpora, tmp_p
     assert reference.get_vocab_size() == 2000
     text = "def déjà_vu(x):\n    return x  # Grüße\n"
     assert reference.decode(reference.encode(text).ids) == text
-    section = json.loads(results.read_text(encoding="utf-8"))["sections"]["train"]["summary"][0]
+    section = json.loads(results.read_text(encoding="utf-8"))["sections"]["train"]["summary"]
     held_out = section["held_out"]["bytes_per_token"]
     assert held_out["trained"] > 0 and held_out["gpt2"] > 0
     assert section["vocab_size"] == 2000

@@ -142,6 +142,30 @@ def vocab(
 
 
 @app.command()
+def adapt(
+    model: str = typer.Option(..., "--model", "-m", help="Model folder, .gguf file or reference (smollm2-135m)."),
+    corpus: str = typer.Option(..., "--corpus", "-c", help="Text of the target language or domain: PATH or LANG=PATH."),
+    out: Path = typer.Option(..., "--out", "-o", help="Folder for the model, tokenizer, results.json, report.html."),
+    lang: str | None = typer.Option(None, "--lang", help="Language tag of the text."),
+    algorithm: str = typer.Option("bpe", "--algorithm", "-a", help="Trainer for the new tokenizer."),
+    vocab_size: int | None = typer.Option(None, "--vocab-size", "-v", help="Default: the model's vocabulary size."),
+    method: str | None = typer.Option(None, "--method", help="Init method (default: best available)."),
+    eval_bytes: int = typer.Option(20_000, "--eval-bytes", help="Held-out text scored in bits per byte."),
+    option: list[str] | None = typer.Option(None, "--option", help="Trainer setting KEY=VALUE; repeat."),
+    force: bool = typer.Option(False, "--force", help="Overwrite --out."),
+    quiet: bool = typer.Option(False, "--quiet", "-q"),
+) -> None:
+    """Measure, train a new tokenizer, transplant the model onto it, score it and write a report."""
+    from tokensmith.adapt import AdaptConfig, run_adapt
+    from tokensmith.train_command import parse_options
+
+    config = AdaptConfig(model=model, corpus=corpus, out=str(out), lang=lang, algorithm=algorithm,
+                         vocab_size=vocab_size, method=method, eval_bytes=eval_bytes,
+                         train_options=parse_options(option or []))
+    run_adapt(config, force=force, quiet=quiet)
+
+
+@app.command()
 def demo(
     out: Path = typer.Option(Path("out/demo"), "--out", "-o",
         help="Folder for results.json (the demo's own, rewritten)."),

