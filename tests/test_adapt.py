@@ -25,8 +25,8 @@ def test_adapt_writes_model_results_and_report(tmp_path, capsys):
     assert code == 0, capsys.readouterr().err
     results = json.loads((out / "results.json").read_text(encoding="utf-8"))
     sections = results["sections"]
-    assert {"measure", "train", "transplant", "adapt"} <= set(sections)
-    verdict = sections["adapt"]
+    assert {"measure", "train", "transplant"} <= set(sections)
+    verdict = sections["transplant"]["verdict"]
     assert verdict["bpb_before"] > 0 and verdict["bpb_after"] > 0
     assert verdict["bpb_ratio"] == pytest.approx(verdict["bpb_after"] / verdict["bpb_before"])
     assert (out / "model" / "model.safetensors").is_file()

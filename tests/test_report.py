@@ -91,7 +91,8 @@ def test_real_measure_renders_every_figure_it_holds(real_doc):
     titles = set(page.titles)
     for record in section["records"]:
         if record["metric"] in ("bytes_per_token", "token_premium") and record["value"] is not None:
-            label = record["lang"]
+            corpus, lang = record["corpus"], record["lang"]
+            label = corpus if lang == corpus or corpus.endswith(f"/{lang}") else f"{lang} · {corpus}"
             assert f"{record['tokenizer']} · {label}: {format_number(record['value'])} {record['unit']}" in titles
     # The viewer carries the measured samples unchanged, every tokenizer included.
     viewer = page.viewer_data()

@@ -118,8 +118,11 @@ def run_adapt(config: AdaptConfig, *, force: bool = False, quiet: bool = False) 
 
     say("[bold]3/4[/bold] measuring both tokenizers on the held-out text")
     new_spec = str(files.get("tokenizer.json", tokenizer_dir / "tokenizer.json"))
-    measured = measure(MeasureConfig(tokenizers=(old_tokenizer, new_spec), corpora=(f"{corpus.lang}={eval_file}",),
-                                     threads=None))
+    from tokensmith.tokenizers import load_tokenizer
+
+    new_tokenizer = load_tokenizer(new_spec, name=f"new-{config.algorithm}-{corpus.name}")
+    measured = measure(MeasureConfig(tokenizers=(old_tokenizer, new_tokenizer),
+                                     corpora=(f"{corpus.lang}={eval_file}",)))
     if not quiet:
         print_measure(measured)
 
@@ -158,8 +161,7 @@ def run_adapt(config: AdaptConfig, *, force: bool = False, quiet: bool = False) 
     results = new_results("adapt", parameters, {
         "measure": measured.section(),
         "train": {"summary": train_summary},
-        "transplant": transplant_section,
-        "adapt": verdict,
+        "transplant": {**transplant_section, "verdict": verdict},
     })
     # Render first: a results file that cannot be rendered must not be left behind half-done.
     page = render_report([results], title=f"adapt {model.name}", sources=[str(out / "results.json")])

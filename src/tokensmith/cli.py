@@ -142,6 +142,71 @@ def vocab(
 
 
 @app.command()
+def bpb(
+    model: str = typer.Option(..., "--model", "-m", help="Model folder, .gguf file or reference (smollm2-135m)."),
+    corpus: Path = typer.Option(..., "--corpus", "-c", help="Raw documents to score (one per line)."),
+    tokenizer: str | None = typer.Option(None, "--tokenizer", "-t", help="Tokenizer (default: the model's own)."),
+    max_bytes: int = typer.Option(20_000, "--max-bytes", help="Score the first N bytes of the corpus."),
+    window: int | None = typer.Option(None, "--window", help="Context window in tokens (default: the model's)."),
+    stride: int | None = typer.Option(None, "--stride", help="Window stride in tokens."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="Write results.json here."),
+    force: bool = typer.Option(False, "--force"),
+    quiet: bool = typer.Option(False, "--quiet", "-q"),
+) -> None:
+    """Bits per byte (and tokens per byte) of a model on raw text, lm-eval's definition."""
+    from tokensmith.transplant.commands import run_bpb
+
+    run_bpb(model, tokenizer, corpus, out, force, quiet, max_bytes, window=window, stride=stride)
+
+
+@app.command()
+def transplant(
+    model: str = typer.Option(..., "--model", "-m", help="Model folder, .gguf file or reference (smollm2-135m)."),
+    tokenizer: str = typer.Option(..., "--tokenizer", "-t", help="The new tokenizer."),
+    method: str = typer.Option("fvt", "--method", help="Init method: mean, random, multivariate, fvt, tokenadapt, "
+                               "omp, omp-aux, focus."),
+    out: Path = typer.Option(..., "--out", "-o", help="Model folder to write."),
+    eval_path: Path | None = typer.Option(None, "--eval", help="Held-out text: bits per byte before and after."),
+    max_bytes: int = typer.Option(20_000, "--max-bytes", help="Bytes of --eval text to score."),
+    donor: str | None = typer.Option(None, "--donor", help="omp: a model that uses the new tokenizer."),
+    target_text: Path | None = typer.Option(None, "--target-text", help="focus: text to train fastText on."),
+    seed: int = typer.Option(0, "--seed"),
+    results: Path | None = typer.Option(None, "--results", help="results.json path (default: OUT/results.json)."),
+    force: bool = typer.Option(False, "--force"),
+    quiet: bool = typer.Option(False, "--quiet", "-q"),
+) -> None:
+    """Move a model onto a new tokenizer without training and prove what it kept, in bits per byte."""
+    from tokensmith.transplant.commands import run_transplant
+
+    run_transplant(model, tokenizer, method, out, eval_path, force, quiet, max_bytes=max_bytes, donor=donor,
+                   target_text=target_text, seed=seed, results_out=results)
+
+
+@app.command()
+def mixture(
+    tokenizer: str = typer.Option(..., "--tokenizer", "-t", help="A BPE tokenizer (reference or path)."),
+    category: list[str] = typer.Option(..., "--category", help="NAME=PATH sample text of one category; repeat."),
+    merges: int | None = typer.Option(None, "--merges", help="Replay the first N merges (default: the solver's)."),
+    sample_bytes: int | None = typer.Option(None, "--sample-bytes", help="Bytes sampled per category."),
+    seed: int = typer.Option(0, "--seed"),
+    out: Path | None = typer.Option(None, "--out", "-o", help="Write results.json here."),
+    force: bool = typer.Option(False, "--force"),
+    quiet: bool = typer.Option(False, "--quiet", "-q"),
+) -> None:
+    """Infer the proportions of languages / domains in a tokenizer's training data from its merges."""
+    from tokensmith.errors import InputError
+    from tokensmith.mixture.command import DEFAULT_SAMPLE_BYTES, run_mixture
+
+    categories = {}
+    for item in category:
+        name, sep, path = item.partition("=")
+        if not sep or not name or not path:
+            raise InputError(f"--category {item!r} is not NAME=PATH", "e.g. --category en=english.txt")
+        categories[name] = path
+    run_mixture(tokenizer, categories, merges, sample_bytes or DEFAULT_SAMPLE_BYTES, out, force, quiet, seed=seed)
+
+
+@app.command()
 def adapt(
     model: str = typer.Option(..., "--model", "-m", help="Model folder, .gguf file or reference (smollm2-135m)."),
     corpus: str = typer.Option(..., "--corpus", "-c", help="Text of the target language or domain: PATH or LANG=PATH."),
@@ -171,7 +236,7 @@ def demo(
         help="Folder for results.json (the demo's own, rewritten)."),
     quiet: bool = typer.Option(False, "--quiet", "-q"),
 ) -> None:
-    """Embedded default: measure the installed references on Django's catalogues and Python's stdlib."""
+    """Embedded default: measure the references on Django catalogues + Python stdlib, adapt SmolLM2, report."""
     from tokensmith.demo import run_demo
 
     run_demo(out, quiet=quiet)
