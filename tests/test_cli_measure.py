@@ -130,7 +130,7 @@ def test_empty_corpus(tmp_path, capsys):
 
 def test_non_utf8_names_file_line_and_offset_and_replace_goes_on(tmp_path, capsys):
     broken = tmp_path / "latin1.txt"
-    broken.write_bytes("first line\nzweite Zeile\n".encode() + "dritte Zeile mit Umlaut: \xe4\n".encode("latin-1"))
+    broken.write_bytes(b"first line\nzweite Zeile\n" + "dritte Zeile mit Umlaut: \xe4\n".encode("latin-1"))
     err = bad(["measure", "-t", "o200k", "--corpus", str(broken)], capsys, tmp_path / "r.json")
     assert "latin1.txt" in err and "line 3" in err and "--errors replace" in err
     offset = broken.read_bytes().index(b"\xe4")

@@ -1,0 +1,193 @@
+"""Lazy constraint generation: find the pairs that beat the chosen merge under the current mixture.
+
+The LP has one potential constraint per step ``t`` and per pair ``p`` other than the merge ``m_t``:
+
+    sum_i alpha_i (c_i(m_t) - c_i(p)) + v_t + v_p >= 0
+
+Far too many to write down, and almost all hold for any plausible mixture. Given the current solution
+(``alpha``, ``v``), :func:`find_violations` replays the steps once: it keeps every pair's mixed count
+``sum_i w_i c_i(p)`` (``w_i = alpha_i * scale_i``) in an array updated from the count changes of each
+merge, and a lazy max-heap over ``mixed count - v_p``; at each step it pops the pairs above
+``mixed count of m_t + v_t`` (at most ``per_step`` of them). With ``take_top`` (the first round) it takes
+the ``per_step`` highest pairs of each step whether they violate or not.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tokensmith.mixture.history import PairCountHistory
+
+EMPTY = -1
+
+
+def find_violations(history: PairCountHistory, weights: np.ndarray, step_slack: np.ndarray, pair_slack: np.ndarray,
+                    active: np.ndarray, existing: np.ndarray, *, per_step: int, max_new: int, tolerance: float,
+                    take_top: bool = False) -> tuple[np.ndarray, np.ndarray, int]:
+    """``(steps, pairs, violated)``: new constraints to add, and how many of them are violated now.
+
+    At each step the pairs above the merge under the current mixture (``mixed count - v_p`` above the
+    merge's mixed count) are taken, highest first, at most ``per_step`` of them, skipping constraints
+    already in the LP (``existing``: sorted ``step * n_pairs + pair``). Taking the pairs that beat the
+    merge, not only those beyond the slack ``v_t``, anticipates the next solution lowering ``v_t`` and
+    saves many rounds when the categories do not explain every merge. ``violated`` counts the taken
+    pairs that also exceed ``v_t``; the LP is solved when it is 0.
+
+    Args:
+        weights: ``float64 (categories,)`` mixture weight of each category's counts.
+        step_slack: ``v_t`` per step; pair_slack: ``v_p`` per pair (0 where the pair has no variable).
+        active: steps that get constraints (the merge occurs in some sample).
+        tolerance: a pair violates when its value exceeds the merge's by more than
+            ``tolerance * (1 + |merge value|)`` (values are in counts, see ``solve_mixture``): it keeps
+            satisfied constraints (within the solver's tolerance) from being found again, and stops the
+            rounds from chasing violations far below one occurrence.
+    """
+    _compile()
+    capacity = max_new + per_step + 1
+    out_steps = np.zeros(capacity, dtype=np.int64)
+    out_pairs = np.zeros(capacity, dtype=np.int64)
+    heap_capacity = 2 * history.n_pairs + (1 << 16)
+    counters = np.zeros(2, dtype=np.int64)
+    _scan(
+        history.n_pairs, np.ascontiguousarray(weights, dtype=np.float64), history.initial_pair,
+        history.initial_category, history.initial_count, history.change_offsets, history.change_pair,
+        history.change_category, history.change_delta, history.merge_pair, active.astype(np.bool_),
+        np.ascontiguousarray(step_slack, dtype=np.float64), np.ascontiguousarray(pair_slack, dtype=np.float64),
+        np.ascontiguousarray(existing, dtype=np.int64), int(per_step), int(max_new), float(tolerance), bool(take_top),
+        out_steps, out_pairs, np.zeros(heap_capacity, dtype=np.float64), np.zeros(heap_capacity, dtype=np.int64),
+        counters,
+    )
+    found = int(counters[0])
+    return out_steps[:found], out_pairs[:found], int(counters[1])
+
+
+def _sift_down_py(values, pairs, size, i):
+    value, pair = values[i], pairs[i]
+    while True:
+        child = 2 * i + 1
+        if child >= size:
+            break
+        if child + 1 < size and values[child + 1] > values[child]:
+            child += 1
+        if values[child] <= value:
+            break
+        values[i], pairs[i] = values[child], pairs[child]
+        i = child
+    values[i], pairs[i] = value, pair
+
+
+def _push_py(values, pairs, size, value, pair):
+    i = size
+    while i > 0:
+        parent = (i - 1) >> 1
+        if values[parent] >= value:
+            break
+        values[i], pairs[i] = values[parent], pairs[parent]
+        i = parent
+    values[i], pairs[i] = value, pair
+
+
+def _rebuild_py(raw, penalty, values, pairs):
+    size = 0
+    for p in range(len(raw)):
+        if raw[p] > 0:
+            values[size] = raw[p] - penalty[p]
+            pairs[size] = p
+            size += 1
+    for i in range(size // 2 - 1, -1, -1):
+        _sift_down(values, pairs, size, i)
+    return size
+
+
+def _scan_py(n_pairs, weights, initial_pair, initial_category, initial_count, offsets, change_pair, change_category,
+             change_delta, merge_pair, active, step_slack, penalty, existing, per_step, max_new, tolerance, take_top,
+             out_steps, out_pairs, values, pairs, counters):
+    raw = np.zeros(n_pairs, dtype=np.float64)
+    for i in range(len(initial_pair)):
+        raw[initial_pair[i]] += weights[initial_category[i]] * initial_count[i]
+    size = _rebuild(raw, penalty, values, pairs)
+    seen = np.full(n_pairs, EMPTY, dtype=np.int64)
+    stash_values = np.zeros(per_step + 2, dtype=np.float64)
+    stash_pairs = np.zeros(per_step + 2, dtype=np.int64)
+    found = 0
+    violated = 0
+    stash_capacity = len(stash_values)
+    for t in range(len(merge_pair)):
+        if active[t] and merge_pair[t] >= 0:
+            merge = merge_pair[t]
+            merge_value = raw[merge]
+            margin = tolerance * (1.0 + abs(merge_value))
+            beats = merge_value + margin
+            cutoff = merge_value + step_slack[t] + margin
+            # constraints of this step already in the LP
+            lo = np.searchsorted(existing, t * n_pairs)
+            hi = np.searchsorted(existing, (t + 1) * n_pairs)
+            taken = 0
+            stashed = 0
+            while size > 0 and taken < per_step:
+                value, pair = values[0], pairs[0]
+                size -= 1
+                values[0], pairs[0] = values[size], pairs[size]
+                if size > 0:
+                    _sift_down(values, pairs, size, 0)
+                if seen[pair] == t or value != raw[pair] - penalty[pair]:
+                    continue  # an out-of-date entry (the pair has a newer one) or a duplicate
+                seen[pair] = t
+                if stashed == stash_capacity:
+                    stash_capacity *= 2
+                    grown_values = np.zeros(stash_capacity, dtype=np.float64)
+                    grown_pairs = np.zeros(stash_capacity, dtype=np.int64)
+                    grown_values[:stashed] = stash_values[:stashed]
+                    grown_pairs[:stashed] = stash_pairs[:stashed]
+                    stash_values, stash_pairs = grown_values, grown_pairs
+                stash_values[stashed], stash_pairs[stashed] = value, pair
+                stashed += 1
+                if pair == merge:
+                    continue
+                if not (take_top or value > beats):
+                    break
+                if hi > lo:
+                    at = lo + np.searchsorted(existing[lo:hi], t * n_pairs + pair)
+                    if at < hi and existing[at] == t * n_pairs + pair:
+                        continue
+                out_steps[found], out_pairs[found] = t, pair
+                found += 1
+                taken += 1
+                if value > cutoff:
+                    violated += 1
+            for k in range(stashed):
+                _push(values, pairs, size, stash_values[k], stash_pairs[k])
+                size += 1
+            if found >= max_new:
+                break
+        for e in range(offsets[t], offsets[t + 1]):
+            pair = change_pair[e]
+            raw[pair] += weights[change_category[e]] * change_delta[e]
+            if raw[pair] > 0:
+                if size >= len(values):
+                    size = _rebuild(raw, penalty, values, pairs)
+                else:
+                    _push(values, pairs, size, raw[pair] - penalty[pair], pair)
+                    size += 1
+    counters[0] = found
+    counters[1] = violated
+
+
+_sift_down = _sift_down_py
+_push = _push_py
+_rebuild = _rebuild_py
+_scan = _scan_py
+
+
+def _compile() -> None:
+    """Swap the Python kernels for numba-compiled ones (once per process)."""
+    global _sift_down, _push, _rebuild, _scan
+    if getattr(_compile, "done", False):
+        return
+    from numba import njit
+
+    _sift_down = njit(cache=True)(_sift_down_py)
+    _push = njit(cache=True)(_push_py)
+    _rebuild = njit(cache=True)(_rebuild_py)
+    _scan = njit(cache=True)(_scan_py)
+    _compile.done = True

