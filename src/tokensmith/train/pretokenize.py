@@ -20,6 +20,7 @@ import regex
 
 from tokensmith.errors import InputError
 from tokensmith.registry import Registry
+from tokensmith.tokenizers.presets import O200K_PATTERN
 
 #: Isolates every numeric character (Unicode category N, as HF's ``Digits`` and Rust's ``is_numeric``).
 _DIGIT_RUNS = regex.compile(r"\p{N}|[^\p{N}]+")
@@ -60,17 +61,8 @@ _CL100K = (
     r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}| ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++$"""
     r"""|\s*[\r\n]|\s+(?!\S)|\s"""
 )
-_O200K = "|".join(
-    [
-        r"""[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?""",
-        r"""[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?""",
-        r"""\p{N}{1,3}""",
-        r""" ?[^\s\p{L}\p{N}]+[\r\n/]*""",
-        r"""\s*[\r\n]+""",
-        r"""\s+(?!\S)""",
-        r"""\s+""",
-    ]
-)
+# o200k needs no rewrite: every engine reads tiktoken's pattern the same way.
+_O200K = O200K_PATTERN
 
 PRETOKENIZER_PRESETS.add(
     "gpt2",
