@@ -225,3 +225,18 @@ def test_vocabulary_facts_of_a_tokenizer():
     assert facts.token_byte_lengths.tolist() == [5, 3, 1, 1, 3, 1]
     assert VocabularyFacts.of(ByteFallbackToy(), with_token_lengths=False).token_byte_lengths is None
     assert WordSplit(3, 1) + WordSplit(2, 2) == WordSplit(5, 3)
+
+
+def test_compacted_cells_keep_their_counts_and_accept_more_batches():
+    docs = [("x" * (i % 7), [(i * j) % 10 for j in range(i % 13)], False) for i in range(200)]
+    (reference,) = _fed(docs, [])
+    (compacted,) = _fed(docs[:120], [])
+    compacted.compact()
+    assert compacted._type_counts is None  # only the used types are held
+    partial = _comparable(compacted)
+    (first_part,) = _fed(docs[:120], [])
+    assert partial == _comparable(first_part)
+    for text, ids, _ in docs[120:]:
+        compacted.add_batch([text], [ids])
+    assert np.array_equal(compacted.type_counts, reference.type_counts)
+    assert compacted.tokens == reference.tokens and compacted.observed_types == reference.observed_types

@@ -275,8 +275,6 @@ def _measure_sources(sources, tokenizers, vocabularies, pool, progress):
     from tokensmith.errors import CorpusError
     from tokensmith.metrics import TokenStats, WordSplitter
 
-    spaced_splitters = [WordSplitter(t.encode_batch) for t in tokenizers]
-    unspaced_splitters = [WordSplitter(t.encode_batch, leading_space=False) for t in tokenizers]
     task = progress.add_task("measuring", total=None) if progress is not None else None
     cells: list = []
     corpora: list[dict[str, Any]] = []
@@ -297,7 +295,9 @@ def _measure_sources(sources, tokenizers, vocabularies, pool, progress):
                 stats.mark_words_not_applicable(segmenter.reason)
             segmenter, splitters = None, None
         else:
-            splitters = spaced_splitters if segmenter.spaced else unspaced_splitters
+            # Fresh per corpus: a cache of every word type of every corpus would grow without bound.
+            splitters = [WordSplitter(t.encode_batch, leading_space=None if segmenter.spaced else False)
+                         for t in tokenizers]
         viewer_sentences: list[str] = []
         if progress is not None:
             progress.update(task, description=f"measuring {source.name}")
@@ -309,6 +309,8 @@ def _measure_sources(sources, tokenizers, vocabularies, pool, progress):
                 progress.update(task, advance=sum(map(len, batch)))
         if source_cells[0].documents == 0:
             raise CorpusError(f"corpus {source.name!r} has no documents", "check the path, --field or --column")
+        for stats in source_cells:
+            stats.compact()
         cells.extend(source_cells)
         corpora.append(_describe_corpus(source, source_cells[0]))
         samples.append(_viewer_sample(source, viewer_sentences, tokenizers))
