@@ -165,8 +165,9 @@ def transplant(
     tokenizer: str = typer.Option(..., "--tokenizer", "-t", help="The new tokenizer."),
     method: str = typer.Option("fvt", "--method", help="Init method: mean, random, multivariate, fvt, tokenadapt, "
                                "omp, omp-aux, focus."),
-    out: Path = typer.Option(..., "--out", "-o", help="Model folder to write."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="Model folder to write (not with --compare)."),
     eval_path: Path | None = typer.Option(None, "--eval", help="Held-out text: bits per byte before and after."),
+    compare: bool = typer.Option(False, "--compare", help="Run every method on --eval and print one table."),
     max_bytes: int = typer.Option(20_000, "--max-bytes", help="Bytes of --eval text to score."),
     donor: str | None = typer.Option(None, "--donor", help="omp: a model that uses the new tokenizer."),
     target_text: Path | None = typer.Option(None, "--target-text", help="focus: text to train fastText on."),
@@ -176,8 +177,17 @@ def transplant(
     quiet: bool = typer.Option(False, "--quiet", "-q"),
 ) -> None:
     """Move a model onto a new tokenizer without training and prove what it kept, in bits per byte."""
-    from tokensmith.transplant.commands import run_transplant
+    from tokensmith.errors import InputError
+    from tokensmith.transplant.commands import run_compare, run_transplant
 
+    if compare:
+        if eval_path is None:
+            raise InputError("--compare needs held-out text", "pass --eval PATH")
+        run_compare(model, tokenizer, eval_path, None, results, force, quiet, max_bytes=max_bytes, donor=donor,
+                    target_text=target_text, seed=seed)
+        return
+    if out is None:
+        raise InputError("no output folder", "pass --out DIR (or --compare to only score the methods)")
     run_transplant(model, tokenizer, method, out, eval_path, force, quiet, max_bytes=max_bytes, donor=donor,
                    target_text=target_text, seed=seed, results_out=results)
 
