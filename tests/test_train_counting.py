@@ -53,6 +53,6 @@ def test_bad_inputs():
     with pytest.raises(InputError, match="not text"):
         count_pretokens([b"bytes"], pretokenizer, engine="serial")
     with pytest.raises(UnknownNameError):
-        count_pretokens(["x"], pretokenizer, engine="ray")
+        count_pretokens(["x"], pretokenizer, engine="spark")
     with pytest.raises(InputError):
         count_pretokens(["x"], pretokenizer, workers=0)

@@ -10,6 +10,9 @@ Importing this package is light: numba loads only when a merge loop runs.
   continues it (after an interruption or to a larger vocab_size); ``train_from_files(..., checkpoint=,
   resume=True)`` wraps both.
 * :func:`train_from_files` is the one call a command line wraps.
+* Pre-token counting engines (registry :data:`COUNTING_ENGINES`, trainer option ``engine``): ``local``
+  (processes, the default), ``serial`` and ``ray`` (:class:`RayEngine`: a Ray cluster at
+  ``engine_address`` / ``RAY_ADDRESS``, else a local Ray); all give identical counts.
 * Checkpoints of the merge state: ``merge_core.save_checkpoint`` / ``load_checkpoint`` (.npz, no pickle).
 """
 
@@ -24,10 +27,12 @@ from tokensmith.train.counting import COUNTING_ENGINES as COUNTING_ENGINES
 from tokensmith.train.counting import CountingEngine as CountingEngine
 from tokensmith.train.counting import PretokenCounts as PretokenCounts
 from tokensmith.train.counting import count_pretokens as count_pretokens
+from tokensmith.train.counting import make_engine as make_engine
 from tokensmith.train.extend import ExtendTrainer as ExtendTrainer
 from tokensmith.train.parity import ParityTrainer as ParityTrainer
 from tokensmith.train.parity import ParityTrainingStats as ParityTrainingStats
 from tokensmith.train.pretokenize import PRETOKENIZER_PRESETS as PRETOKENIZER_PRESETS
 from tokensmith.train.pretokenize import Pretokenizer as Pretokenizer
 from tokensmith.train.pretokenize import PretokenizerPreset as PretokenizerPreset
+from tokensmith.train.ray_counting import RayEngine as RayEngine
 from tokensmith.train.superword import SuperwordTrainer as SuperwordTrainer

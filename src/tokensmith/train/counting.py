@@ -8,6 +8,8 @@ local ones; every engine must give identical counts for identical input.
 * ``local`` (default): worker processes over batches of whole documents (a document is never cut, so
   the result does not depend on the batching or on the number of workers); inputs smaller than one
   batch per worker are counted serially, since starting processes would cost more than it saves.
+* ``ray``: the same batches counted in Ray tasks, on a Ray cluster or a local Ray
+  (:mod:`~tokensmith.train.ray_counting`; needs ``pip install 'tokensmith[ray]'``).
 
 >>> counts = count_pretokens(["the cat", "the dog"], Pretokenizer.create("gpt2"), engine="serial")
 >>> counts.as_dict()
@@ -22,7 +24,9 @@ import queue
 from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
@@ -86,6 +90,9 @@ class CountingEngine(ABC):
         workers: parallel workers; ``None`` means one per CPU core.
     """
 
+    #: Whether the engine can run on a cluster, and so takes a cluster ``address`` (see :func:`make_engine`).
+    distributed: ClassVar[bool] = False
+
     def __init__(self, workers: int | None = None) -> None:
         if workers is not None and workers < 1:
             raise InputError(f"workers must be at least 1, got {workers}", "pass --workers 1 or more")
@@ -94,6 +101,13 @@ class CountingEngine(ABC):
     @abstractmethod
     def count(self, documents: Iterable[str], pretokenizer: Pretokenizer) -> PretokenCounts:
         """Distinct pre-tokens of ``documents`` and their counts."""
+
+    def session(self) -> AbstractContextManager:
+        """Keeps what the engine needs (e.g. a local Ray) up across several counts made inside it.
+
+        Without one each count sets up and tears down on its own, which for local engines costs nothing.
+        """
+        return nullcontext()
 
 
 COUNTING_ENGINES: Registry[type[CountingEngine]] = Registry("pre-token counting engine")
@@ -159,8 +173,31 @@ class LocalEngine(CountingEngine):
         return PretokenCounts.from_counter(total, n_documents)
 
 
+def make_engine(engine: str, workers: int | None = None, address: str | None = None) -> CountingEngine:
+    """The registered engine ``engine``, configured (cheap: nothing starts until it counts).
+
+    Args:
+        engine: a name from :data:`COUNTING_ENGINES`.
+        workers: parallel workers (``None``: one per CPU core, or the whole cluster for ``ray``).
+        address: the cluster a distributed engine runs on (``None``: its default, e.g. ``RAY_ADDRESS``).
+
+    Raises:
+        InputError: an unknown engine (the error lists the known ones), workers below 1, or an address
+            for an engine that only runs on this machine.
+    """
+    engine_class = COUNTING_ENGINES.get(engine)
+    if not engine_class.distributed:
+        if address is not None:
+            distributed = [name for name, entry in COUNTING_ENGINES.items() if entry.distributed]
+            raise InputError(f"the {engine} counting engine runs on this machine and takes no cluster address",
+                             f"count with a distributed engine ({', '.join(distributed)}) to use the address, "
+                             "or drop the address")
+        return engine_class(workers)
+    return engine_class(workers, address=address)
+
+
 def count_pretokens(documents: Iterable[str], pretokenizer: Pretokenizer, *, engine: str = "local",
-                    workers: int | None = None) -> PretokenCounts:
+                    workers: int | None = None, address: str | None = None) -> PretokenCounts:
     """Count the pre-tokens of ``documents`` with a registered engine.
 
     Args:
@@ -168,11 +205,13 @@ def count_pretokens(documents: Iterable[str], pretokenizer: Pretokenizer, *, eng
         pretokenizer: how to cut each document.
         engine: a name from :data:`COUNTING_ENGINES`.
         workers: parallel workers (``None``: one per CPU core).
+        address: the cluster of a distributed engine (``ray``: ``host:port`` or ``ray://host:10001``;
+            ``None``: ``RAY_ADDRESS``, else a local Ray).
 
     Raises:
-        InputError: a document is not a string, or an unknown engine.
+        InputError: a document is not a string, an unknown engine, or an address for a local engine.
     """
-    return COUNTING_ENGINES.get(engine)(workers).count(documents, pretokenizer)
+    return make_engine(engine, workers, address).count(documents, pretokenizer)
 
 
 def _count_batch(counter: Counter, batch: list[str], pretokenizer: Pretokenizer) -> None:
@@ -251,3 +290,8 @@ def _check_alive(workers: list[multiprocessing.Process]) -> None:
                 f"a pre-token counting worker died (exit code {worker.exitcode})",
                 "the machine may be out of memory; retry with fewer workers (--workers 1)",
             )
+
+
+# Registers the "ray" engine beside the local ones, so that every user of COUNTING_ENGINES sees it;
+# the module itself imports ray only when a count runs.
+from tokensmith.train import ray_counting as _ray_counting  # noqa: E402, F401
