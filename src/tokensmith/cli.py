@@ -108,6 +108,11 @@ def train(
     compare: list[str] | None = typer.Option(None, "--compare", help="Tokenizer to compare on held-out text."),
     dev: Path | None = typer.Option(None, "--dev", help="parity: folder of line-aligned <lang>.txt dev text."),
     global_merges: int | None = typer.Option(None, "--global-merges", help="parity: classic merges first."),
+    engine: str | None = typer.Option(None, "--engine",
+        help="Pre-token counting engine: local (processes, the default), serial or ray."),
+    workers: int | None = typer.Option(None, "--workers", help="Counting workers (default: one per core)."),
+    engine_address: str | None = typer.Option(None, "--engine-address",
+        help="Ray cluster for --engine ray: host:port or ray://host:10001 (default: $RAY_ADDRESS, else a local Ray)."),
     checkpoint: Path | None = typer.Option(None, "--checkpoint", help="Merge-state checkpoint file (bpe, char)."),
     resume: bool = typer.Option(False, "--resume", help="Continue from --checkpoint if it exists."),
     results: Path | None = typer.Option(None, "--results", help="Also write results.json (train section)."),
@@ -120,7 +125,8 @@ def train(
     options = parse_options(option or [])
     given = {"pretokenizer": pretokenizer, "regex": regex, "min_frequency": min_frequency, "base": base,
              "special_tokens": tuple(special) if special else None, "split_digits": split_digits or None,
-             "dev": str(dev) if dev else None, "global_merges": global_merges}
+             "dev": str(dev) if dev else None, "global_merges": global_merges,
+             "engine": engine, "workers": workers, "engine_address": engine_address}
     options.update({key: value for key, value in given.items() if value is not None})
     run_train(algorithm, list(corpus), vocab_size, out, options=options, compare=list(compare or ()),
               results=results, checkpoint=checkpoint, resume=resume, force=force, quiet=quiet)

@@ -29,7 +29,7 @@ import numpy as np
 
 from tokensmith.errors import CorpusError, InputError
 from tokensmith.tokenizers.bytemaps import byte_to_unicode, unicode_to_byte
-from tokensmith.train.counting import COUNTING_ENGINES, PretokenCounts, count_pretokens
+from tokensmith.train.counting import PretokenCounts, count_pretokens, make_engine
 from tokensmith.train.pretokenize import DEFAULT_PRETOKENIZER, Pretokenizer
 
 #: Called as ``progress(stage, done, total)``; stages are ``"count"`` (documents, total 0 = unknown)
@@ -124,8 +124,10 @@ class BpeTrainer:
         regex: a custom pre-tokenization regex (Python ``regex`` syntax, HF ``Split`` semantics).
         split_digits: every digit becomes its own pre-token (so numbers are spelled digit by digit).
         max_token_length: longest token in bytes (``None``: unlimited). HF's ``max_token_length=N+1``.
-        engine: pre-token counting engine from ``COUNTING_ENGINES`` (``local``, ``serial``...).
-        workers: parallel counting workers (``None``: one per CPU core).
+        engine: pre-token counting engine from ``COUNTING_ENGINES`` (``local``, ``serial``, ``ray``).
+        workers: parallel counting workers (``None``: one per CPU core; for ``ray`` on a cluster, all its CPUs).
+        engine_address: the cluster a distributed engine counts on (``ray``: ``host:port`` or
+            ``ray://host:10001``; ``None``: the ``RAY_ADDRESS`` environment variable, else a local Ray).
     """
 
     vocab_size: int = 32000
@@ -137,6 +139,7 @@ class BpeTrainer:
     max_token_length: int | None = None
     engine: str = "local"
     workers: int | None = None
+    engine_address: str | None = None
 
     def __post_init__(self) -> None:
         if isinstance(self.special_tokens, str):
@@ -162,7 +165,7 @@ class BpeTrainer:
                 f"{len(self.special_tokens)} special tokens = {minimum}",
                 f"pass vocab_size {minimum} or more (a few thousand at least for useful merges)",
             )
-        COUNTING_ENGINES.get(self.engine)
+        make_engine(self.engine, self.workers, self.engine_address)  # a bad engine setting fails here too
         self.pretokenizer_object()  # a bad preset or regex fails here, before any text is read
 
     def pretokenizer_object(self) -> Pretokenizer:
@@ -181,7 +184,8 @@ class BpeTrainer:
 
     def count(self, documents: Iterable[str]) -> PretokenCounts:
         """Count the pre-tokens of ``documents`` (the first half of :meth:`train`)."""
-        return count_pretokens(documents, self.pretokenizer_object(), engine=self.engine, workers=self.workers)
+        return count_pretokens(documents, self.pretokenizer_object(), engine=self.engine, workers=self.workers,
+                               address=self.engine_address)
 
     def train(self, documents: Iterable[str], *, progress: ProgressCallback | None = None,
               checkpoint: str | Path | None = None, checkpoint_seconds: float = 60.0,
@@ -268,7 +272,8 @@ class BpeTrainer:
 
     def checkpoint_settings(self) -> dict:
         """The settings a checkpoint must share with a run that resumes it (JSON-ready)."""
-        ignored = {"vocab_size", "engine", "workers"}  # where to stop and how to count change nothing else
+        # Where to stop and how to count change nothing else.
+        ignored = {"vocab_size", "engine", "workers", "engine_address"}
         settings = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ignored}
         settings = {k: list(v) if isinstance(v, tuple) else v for k, v in settings.items()}
         return {"trainer": type(self).__name__, **settings}

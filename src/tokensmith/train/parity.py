@@ -31,7 +31,7 @@ from tokensmith.train.bpe import (
     _check_int,
     _reporting,
 )
-from tokensmith.train.counting import PretokenCounts, count_pretokens
+from tokensmith.train.counting import PretokenCounts, count_pretokens, make_engine
 
 
 @dataclass(frozen=True)
@@ -114,14 +114,15 @@ class ParityTrainer(BpeTrainer):
         pretokenizer = self.pretokenizer_object()
         train_counts: list[PretokenCounts] = []
         dev_counts: list[PretokenCounts] = []
-        for lang in langs:
-            counts = count_pretokens(_reporting(documents[lang], progress), pretokenizer, engine=self.engine,
-                                     workers=self.workers)
-            if len(counts) == 0 or not counts.has_text():
-                raise CorpusError(f"the training text of {lang!r} is empty or holds only whitespace",
-                                  "check that language's corpus path and format (one document per line)")
-            train_counts.append(counts)
-            dev_counts.append(count_pretokens(dev[lang], pretokenizer, engine="serial"))
+        engine = make_engine(self.engine, self.workers, self.engine_address)
+        with engine.session():  # one setup for all languages (a local Ray takes seconds to start)
+            for lang in langs:
+                counts = engine.count(_reporting(documents[lang], progress), pretokenizer)
+                if len(counts) == 0 or not counts.has_text():
+                    raise CorpusError(f"the training text of {lang!r} is empty or holds only whitespace",
+                                      "check that language's corpus path and format (one document per line)")
+                train_counts.append(counts)
+                dev_counts.append(count_pretokens(dev[lang], pretokenizer, engine="serial"))
         count_seconds = time.perf_counter() - started
         compile_seconds = merge_core.compile_kernels() + _compile_parity_kernels()
         started = time.perf_counter()

@@ -80,11 +80,13 @@ class SuperwordTrainer(BpeTrainer):
             vocab_size=self.transition_size(), min_frequency=self.min_frequency, special_tokens=self.special_tokens,
             pretokenizer=self.pretokenizer, regex=self.regex, split_digits=self.split_digits,
             max_token_length=self.max_token_length, engine=self.engine, workers=self.workers,
+            engine_address=self.engine_address,
         )
         stage1 = stage1_config.train(documents, progress=progress)
         started = time.perf_counter()
         stage2_pretokenizer = Pretokenizer.create(regex_pattern=self.stage2_regex)
-        counts = count_pretokens(documents, stage2_pretokenizer, engine=self.engine, workers=self.workers)
+        counts = count_pretokens(documents, stage2_pretokenizer, engine=self.engine, workers=self.workers,
+                                 address=self.engine_address)
         # Each stage-2 pre-token as stage 1 encodes it (its own pre-tokenizer, then its merges).
         encoder = Tokenizer.from_str(stage1.to_tokenizer_json())
         pieces = [piece.decode("utf-8") for piece in counts.pretokens]
