@@ -12,6 +12,8 @@ import typer
 
 from tokensmith.errors import TokensmithError
 
+DEFAULT_MAX_BYTES = 20_000  # bytes scored by `bpb` (token-level; the byte-level default is smaller)
+
 app = typer.Typer(
     name="tokensmith",
     help="Measure, train and transplant the tokenizers of language models - offline.",
@@ -152,17 +154,87 @@ def bpb(
     model: str = typer.Option(..., "--model", "-m", help="Model folder, .gguf file or reference (smollm2-135m)."),
     corpus: Path = typer.Option(..., "--corpus", "-c", help="Raw documents to score (one per line)."),
     tokenizer: str | None = typer.Option(None, "--tokenizer", "-t", help="Tokenizer (default: the model's own)."),
-    max_bytes: int = typer.Option(20_000, "--max-bytes", help="Score the first N bytes of the corpus."),
+    max_bytes: int = typer.Option(DEFAULT_MAX_BYTES, "--max-bytes", help="Score the first N bytes of the corpus."),
     window: int | None = typer.Option(None, "--window", help="Context window in tokens (default: the model's)."),
     stride: int | None = typer.Option(None, "--stride", help="Window stride in tokens."),
+    byte_level: bool = typer.Option(False, "--byte-level",
+        help="Score by next-byte probabilities (tokenizer-independent); --max-bytes defaults to 2000."),
+    beam: int = typer.Option(5, "--beam", "-k", help="--byte-level: beam size K."),
+    prune: float = typer.Option(0.05, "--prune", help="--byte-level: drop states under this share of the mass."),
     out: Path | None = typer.Option(None, "--out", "-o", help="Write results.json here."),
     force: bool = typer.Option(False, "--force"),
     quiet: bool = typer.Option(False, "--quiet", "-q"),
 ) -> None:
     """Bits per byte (and tokens per byte) of a model on raw text, lm-eval's definition."""
+    if byte_level:
+        from tokensmith.bytelm import BeamParams
+        from tokensmith.bytelm.commands import DEFAULT_BYTE_LEVEL_MAX_BYTES, run_byte_bpb
+
+        budget = DEFAULT_BYTE_LEVEL_MAX_BYTES if max_bytes == DEFAULT_MAX_BYTES else max_bytes
+        run_byte_bpb(model, corpus, BeamParams(beam, prune), max_bytes=budget, out=out, force=force, quiet=quiet)
+        return
     from tokensmith.transplant.commands import run_bpb
 
     run_bpb(model, tokenizer, corpus, out, force, quiet, max_bytes, window=window, stride=stride)
+
+
+@app.command()
+def complete(
+    model: str = typer.Option(..., "--model", "-m", help="Model folder, .gguf file or reference (smollm2-135m)."),
+    prompt: str = typer.Option(..., "--prompt", "-p", help="Text to continue; may end mid-token or in a space."),
+    max_bytes: int = typer.Option(64, "--max-bytes", "-n", help="Bytes to generate at most."),
+    method: str = typer.Option("bytes", "--method", help="bytes (no tokenization bias), greedy or heal."),
+    compare: bool = typer.Option(False, "--compare", help="Run all three methods and print each."),
+    sample: bool = typer.Option(False, "--sample", help="Sample bytes (seeded) instead of greedy."),
+    temperature: float = typer.Option(1.0, "--temperature"),
+    seed: int = typer.Option(0, "--seed"),
+    beam: int = typer.Option(5, "--beam", "-k", help="Beam size K."),
+    prune: float = typer.Option(0.05, "--prune", help="Drop beam states under this share of the mass."),
+    exact_prompt: bool = typer.Option(False, "--exact-prompt", help="Read the whole prompt byte by byte."),
+) -> None:
+    """Continue a prompt byte by byte from exact next-byte probabilities (or a token-level baseline)."""
+    from tokensmith.bytelm import BeamParams
+    from tokensmith.bytelm.commands import run_complete
+
+    run_complete(model, prompt, max_bytes, BeamParams(beam, prune), method=method, sample=sample,
+                 temperature=temperature, seed=seed, exact_prompt=exact_prompt, compare=compare)
+
+
+@app.command("bytes")
+def next_bytes(
+    model: str = typer.Option(..., "--model", "-m", help="Model folder, .gguf file or reference (smollm2-135m)."),
+    prompt: str = typer.Option(..., "--prompt", "-p", help="Text before the byte to predict (may be empty)."),
+    top: int = typer.Option(10, "--top", help="Bytes to list."),
+    beam: int = typer.Option(5, "--beam", "-k", help="Beam size K."),
+    prune: float = typer.Option(0.05, "--prune", help="Drop beam states under this share of the mass."),
+    exact_prompt: bool = typer.Option(False, "--exact-prompt", help="Read the whole prompt byte by byte."),
+) -> None:
+    """The next-byte distribution after a prompt, beside what the token-level model naively says."""
+    from tokensmith.bytelm import BeamParams
+    from tokensmith.bytelm.commands import run_bytes
+
+    run_bytes(model, prompt, top, BeamParams(beam, prune), exact_prompt=exact_prompt)
+
+
+@app.command()
+def ensemble(
+    model: list[str] = typer.Option(..., "--model", "-m", help="A model; repeat (tokenizers may differ)."),
+    corpus: Path = typer.Option(..., "--corpus", "-c", help="Raw documents to score (one per line)."),
+    weight: list[float] | None = typer.Option(None, "--weight", "-w", help="Mixture weight per --model."),
+    max_bytes: int = typer.Option(2_000, "--max-bytes", help="Score the first N bytes of the corpus."),
+    top: int = typer.Option(10, "--top", help="Disagreements to list."),
+    beam: int = typer.Option(5, "--beam", "-k", help="Beam size K."),
+    prune: float = typer.Option(0.05, "--prune", help="Drop beam states under this share of the mass."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="Write results.json here."),
+    force: bool = typer.Option(False, "--force"),
+    quiet: bool = typer.Option(False, "--quiet", "-q"),
+) -> None:
+    """Average models' next-byte distributions; bits per byte of each and of the mix, and where they disagree."""
+    from tokensmith.bytelm import BeamParams
+    from tokensmith.bytelm.commands import run_ensemble
+
+    run_ensemble(list(model), corpus, BeamParams(beam, prune), weights=weight or None, max_bytes=max_bytes, top=top,
+                 out=out, force=force, quiet=quiet)
 
 
 @app.command()

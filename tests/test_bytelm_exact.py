@@ -1,0 +1,195 @@
+"""Exactness of the byte-level view against brute-force enumeration of token sequences, on a toy LM.
+
+The toy model: a fixed random table of next-token distributions (indexed by the last token and the
+sequence length modulo 3) over a 6-token toy BPE vocabulary {a, b, ab, ba, aba, bb} plus a start and an
+end token. The cover set of a byte string is enumerated directly, so P(x) and every next-byte
+probability are known exactly.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+
+from tokensmith.bytelm import END_OF_TEXT, BeamParams, ByteLM, ByteVocabulary
+from tokensmith.errors import InputError
+
+START, END = 0, 1
+PIECES = [None, None, b"a", b"b", b"ab", b"ba", b"aba", b"bb"]
+TEXT_IDS = [i for i, piece in enumerate(PIECES) if piece]
+MERGES = [(b"a", b"b"), (b"b", b"a"), (b"ab", b"a"), (b"b", b"b")]
+
+
+class TableLM:
+    vocab_size = len(PIECES)
+
+    def __init__(self, seed: int = 7) -> None:
+        rng = np.random.default_rng(seed)
+        logits = rng.normal(0.0, 1.5, size=(len(PIECES), 3, len(PIECES)))
+        logits[:, :, START] = -np.inf  # the start token is never generated
+        self.table = logits - np.logaddexp.reduce(logits, axis=-1, keepdims=True)
+        self.calls = 0
+
+    def next_token_logprobs(self, tokens):
+        self.calls += 1
+        return self.table[tokens[-1], len(tokens) % 3]
+
+    def prob(self, tokens, token) -> float:
+        return math.exp(self.table[tokens[-1], len(tokens) % 3][token])
+
+
+def toy_bpe_encode(data: bytes) -> list[int]:
+    parts = [bytes((b,)) for b in data]
+    for left, right in MERGES:  # rank order: apply each merge left to right, as BPE does per rank
+        merged: list[bytes] = []
+        i = 0
+        while i < len(parts):
+            if i + 1 < len(parts) and parts[i] == left and parts[i + 1] == right:
+                merged.append(left + right)
+                i += 2
+            else:
+                merged.append(parts[i])
+                i += 1
+        parts = merged
+    return [PIECES.index(p) for p in parts]
+
+
+def toy_vocabulary() -> ByteVocabulary:
+    return ByteVocabulary(PIECES, start_id=START, end_ids=[END], encode=toy_bpe_encode, name="toy")
+
+
+def prefix_probability(lm: TableLM, x: bytes) -> float:
+    """P(text starts with x): the sum over the cover set, enumerated by brute force."""
+    if not x:
+        return 1.0
+    total = 0.0
+
+    def walk(position: int, tokens: tuple[int, ...], probability: float) -> None:
+        nonlocal total
+        rest = x[position:]
+        for token in TEXT_IDS:
+            piece = PIECES[token]
+            p = probability * lm.prob(tokens, token)
+            if piece.startswith(rest):
+                total += p  # the last token reaches the end of x (or beyond it)
+            elif rest.startswith(piece):
+                walk(position + len(piece), (*tokens, token), p)
+
+    walk(0, (START,), 1.0)
+    return total
+
+
+def end_probability(lm: TableLM, x: bytes) -> float:
+    """P(text is exactly x, then ends): sequences that spell x exactly, times their end-token probability."""
+    total = 0.0
+
+    def walk(position: int, tokens: tuple[int, ...], probability: float) -> None:
+        nonlocal total
+        if position == len(x):
+            total += probability * lm.prob(tokens, END)
+            return
+        for token in TEXT_IDS:
+            piece = PIECES[token]
+            if x.startswith(piece, position):
+                walk(position + len(piece), (*tokens, token), probability * lm.prob(tokens, token))
+
+    walk(0, (START,), 1.0)
+    return total
+
+
+EXACT = BeamParams(beam_size=10**6, prune=0.0)
+STRINGS = [bytes(s) for n in range(0, 6) for s in itertools.product(b"ab", repeat=n)]
+
+
+@pytest.fixture()
+def toy():
+    lm = TableLM()
+    return lm, ByteLM(lm, toy_vocabulary(), EXACT)
+
+
+@pytest.mark.parametrize("x", STRINGS, ids=lambda s: s.decode() or "empty")
+def test_next_byte_probabilities_equal_brute_force(toy, x):
+    lm, byte_lm = toy
+    probs = byte_lm.next_byte_probs(byte_lm.beam_after(x))
+    denominator = prefix_probability(lm, x)
+    expected = np.zeros(257)
+    for byte in b"ab":
+        expected[byte] = prefix_probability(lm, x + bytes((byte,))) / denominator
+    expected[END_OF_TEXT] = end_probability(lm, x) / denominator
+    assert expected.sum() == pytest.approx(1.0, abs=1e-12)  # the brute force itself is consistent
+    np.testing.assert_allclose(probs, expected, rtol=0, atol=1e-9)
+
+
+@pytest.mark.parametrize("x", [s for s in STRINGS if s], ids=lambda s: s.decode())
+def test_chain_rule_gives_the_cover_sum(toy, x):
+    lm, byte_lm = toy
+    logprob = sum(byte_lm.byte_logprobs(x))
+    assert logprob == pytest.approx(math.log(prefix_probability(lm, x)), abs=1e-9)
+
+
+def test_pruned_distributions_sum_to_one_and_keep_k_states():
+    lm = TableLM(seed=3)
+    for params in (BeamParams(1, 0.0), BeamParams(2, 0.05), BeamParams(3, 0.2)):
+        byte_lm = ByteLM(lm, toy_vocabulary(), params)
+        beam = byte_lm.start()
+        for byte in b"abbabaabab":
+            probs = byte_lm.next_byte_probs(beam)
+            assert probs.sum() == pytest.approx(1.0, abs=1e-12) and (probs >= 0).all()
+            beam = byte_lm.advance(beam, byte)
+            assert 1 <= len(beam.states) <= params.beam_size
+
+
+def test_a_beam_as_wide_as_the_cover_set_is_exact_and_k1_is_not():
+    lm = TableLM(seed=5)
+    x = b"abababbaab"
+    exact_lm = ByteLM(lm, toy_vocabulary(), EXACT)
+    beam, widest = exact_lm.start(), 1
+    for byte in x:
+        beam = exact_lm.advance(beam, byte)
+        widest = max(widest, len(beam.states))
+    exact = sum(ByteLM(lm, toy_vocabulary(), EXACT).byte_logprobs(x))
+    just_wide = sum(ByteLM(lm, toy_vocabulary(), BeamParams(widest, 0.0)).byte_logprobs(x))
+    greedy = ByteLM(lm, toy_vocabulary(), BeamParams(1, 0.0))
+    single_path = sum(greedy.byte_logprobs(x))
+    assert widest > 5 and just_wide == pytest.approx(exact, abs=1e-9)
+    assert math.isfinite(single_path) and single_path != pytest.approx(exact, abs=1e-6)
+
+
+def test_unproducible_byte_has_probability_zero_and_cannot_be_scored(toy):
+    _, byte_lm = toy
+    probs = byte_lm.next_byte_probs(byte_lm.beam_after(b"ab"))
+    assert probs[ord("c")] == 0.0 and probs[ord("a")] > 0
+    with pytest.raises(InputError, match="0x63"):
+        byte_lm.byte_logprobs(b"abc")
+
+
+def test_canonical_beam_keeps_only_canonical_sequences():
+    lm = TableLM()
+    byte_lm = ByteLM(lm, toy_vocabulary(), BeamParams(10**6, 0.0, canonical=True))
+    for x in (b"abab", b"babba", b"aabba"):
+        beam = byte_lm.beam_after(x)
+        for state in beam.states:
+            tokens = list(state.tokens[1:])
+            text = b"".join(PIECES[t] for t in tokens)
+            assert toy_bpe_encode(text) == tokens
+        probs = byte_lm.next_byte_probs(beam)
+        assert probs.sum() == pytest.approx(1.0, abs=1e-12)
+
+
+def test_beam_reuse_across_calls_equals_fresh_computation():
+    lm = TableLM()
+    reused = ByteLM(lm, toy_vocabulary(), BeamParams(3, 0.01))
+    for n in range(1, 9):
+        x = b"abbaabab"[:n]
+        fresh = ByteLM(TableLM(), toy_vocabulary(), BeamParams(3, 0.01))
+        np.testing.assert_array_equal(reused.next_byte_logprobs(x), fresh.next_byte_logprobs(x))
+
+
+def test_bad_parameters_are_refused():
+    with pytest.raises(InputError, match="at least 1"):
+        BeamParams(beam_size=0)
+    with pytest.raises(InputError, match="pruning"):
+        BeamParams(prune=1.5)
