@@ -158,6 +158,18 @@ def test_a_beam_as_wide_as_the_cover_set_is_exact_and_k1_is_not():
     assert math.isfinite(single_path) and single_path != pytest.approx(exact, abs=1e-6)
 
 
+@pytest.mark.parametrize("params", [BeamParams(1, 0.0), BeamParams(2, 0.0), BeamParams(3, 0.1), BeamParams(5, 0.3)])
+def test_a_pruned_beam_scores_a_lower_bound_of_the_exact_probability(params):
+    lm = TableLM(seed=2)
+    x = b"abbabaabbaab"
+    exact = math.log(prefix_probability(lm, x))
+    pruned = ByteLM(lm, toy_vocabulary(), params)
+    logprob = sum(pruned.byte_logprobs(x))
+    if pruned.heals == 0:  # a heal re-conditions on a canonical prefix, which the bound does not cover
+        assert logprob <= exact + 1e-12
+    assert logprob > exact - 10.0
+
+
 def test_unproducible_byte_has_probability_zero_and_cannot_be_scored(toy):
     _, byte_lm = toy
     probs = byte_lm.next_byte_probs(byte_lm.beam_after(b"ab"))
@@ -193,3 +205,54 @@ def test_bad_parameters_are_refused():
         BeamParams(beam_size=0)
     with pytest.raises(InputError, match="pruning"):
         BeamParams(prune=1.5)
+
+
+# -- ensembles across vocabularies ---------------------------------------------------------------------------
+
+OTHER_PIECES = [None, None, b"a", b"b", b"aa", b"bab"]
+
+
+class OtherTableLM(TableLM):
+    vocab_size = len(OTHER_PIECES)
+
+    def __init__(self) -> None:
+        rng = np.random.default_rng(11)
+        logits = rng.normal(0.0, 1.0, size=(len(OTHER_PIECES), 3, len(OTHER_PIECES)))
+        logits[:, :, START] = -np.inf
+        self.table = logits - np.logaddexp.reduce(logits, axis=-1, keepdims=True)
+        self.calls = 0
+
+
+def test_ensemble_mixes_members_with_different_vocabularies():
+    from tokensmith.bytelm.ensemble import ensemble_score
+
+    first = ByteLM(TableLM(), toy_vocabulary(), EXACT)
+    second = ByteLM(OtherTableLM(), ByteVocabulary(OTHER_PIECES, start_id=START, end_ids=[END], name="other"), EXACT)
+    documents = ["abba", "babab"]
+    result = ensemble_score([("first", first), ("second", second)], documents, weights=[0.25, 0.75], top=3)
+    expected_mix = 0.0
+    expected_members = [0.0, 0.0]
+    for document in documents:
+        data = document.encode()
+        for position in range(len(data)):
+            p = [m.next_byte_probs(m.beam_after(data[:position]))[data[position]] for m in (first, second)]
+            expected_mix -= math.log2(0.25 * p[0] + 0.75 * p[1])
+            expected_members = [e - math.log2(q) for e, q in zip(expected_members, p, strict=True)]
+    assert result.ensemble_bits == pytest.approx(expected_mix, abs=1e-9)
+    assert result.member_bits == pytest.approx(expected_members, abs=1e-9)
+    assert result.bytes == 9 and len(result.divergences) == 3
+    assert all(row["js_bits"] >= 0 for row in result.divergences)
+    assert result.divergences[0]["js_bits"] >= result.divergences[-1]["js_bits"]
+
+
+def test_ensemble_of_identical_members_does_not_disagree():
+    from tokensmith.bytelm.ensemble import ensemble_score
+
+    members = [(name, ByteLM(TableLM(), toy_vocabulary(), EXACT)) for name in ("x", "y")]
+    result = ensemble_score(members, ["abab"])
+    assert result.mean_divergence_bits == pytest.approx(0.0, abs=1e-12)
+    assert result.ensemble_bits == pytest.approx(result.member_bits[0], abs=1e-9)
+    with pytest.raises(InputError, match="at least two"):
+        ensemble_score(members[:1], ["abab"])
+    with pytest.raises(InputError, match="summing to 1"):
+        ensemble_score(members, ["abab"], weights=[0.5, 0.6])

@@ -87,6 +87,7 @@ class Beam:
 
     states: tuple[BeamState, ...]
     prefix: bytes
+    retained: float = 0.0  # log of the share of the weight the last pruning kept (0: nothing dropped)
 
 
 class ByteLM:
@@ -183,7 +184,8 @@ class ByteLM:
                 f"{beam.prefix[-40:]!r}: the model gives this text probability 0",
                 "the tokenizer cannot produce this byte here; remove it from the text or use another model",
             )
-        return Beam(self._prune(grown, self.params.beam_size, self.params.prune), beam.prefix + bytes((byte,)))
+        states, retained = self._prune(grown, self.params.beam_size, self.params.prune)
+        return Beam(states, beam.prefix + bytes((byte,)), retained)
 
     def heal(self, beam: Beam) -> Beam:
         """Rebuild a beam whose paths were pruned away (genlm-bytes' healing, by re-tokenizing): the
@@ -220,7 +222,7 @@ class ByteLM:
             grown = self._grow(beam, byte, params.canonical)
             if not grown:
                 return beam  # even the re-read fails here; the caller reports the byte
-            beam = Beam(self._prune(grown, params.beam_size, params.prune), beam.prefix + bytes((byte,)))
+            beam = Beam(self._prune(grown, params.beam_size, params.prune)[0], beam.prefix + bytes((byte,)))
         return beam
 
     def _grow(self, beam: Beam, byte: int, canonical: bool) -> list[BeamState]:
@@ -248,14 +250,18 @@ class ByteLM:
                     grown.append(BeamState(state.tokens, node.prefix, state.log_prefix, log_weight, node))
         return grown
 
-    def _prune(self, states: list[BeamState], beam_size: int, prune: float) -> tuple[BeamState, ...]:
+    def _prune(self, states: list[BeamState], beam_size: int, prune: float) -> tuple[tuple[BeamState, ...], float]:
+        """The kept states, renormalised, and the log of the share of the weight they hold."""
         total = _log_sum_exp(state.log_weight for state in states)
         floor = math.log(prune) if prune > 0 else -math.inf
         ranked = sorted(states, key=lambda state: -state.log_weight)  # stable: ties keep their order
         # The heaviest state always stays, even when many equal states each fall under the threshold.
         kept = ranked[:1] + [state for state in ranked[1:beam_size] if state.log_weight - total >= floor]
         shift = _log_sum_exp(state.log_weight for state in kept)  # renormalise so weights stay near 1
-        return tuple(BeamState(s.tokens, s.partial, s.log_prefix - shift, s.log_weight - shift, s.node) for s in kept)
+        renormalised = tuple(
+            BeamState(s.tokens, s.partial, s.log_prefix - shift, s.log_weight - shift, s.node) for s in kept
+        )
+        return renormalised, min(shift - total, 0.0)
 
     # -- convenience over byte strings ----------------------------------------------------------------
     def beam_after(self, prefix: bytes) -> Beam:
@@ -282,7 +288,13 @@ class ByteLM:
             return np.log(self.next_byte_probs(self.beam_after(prefix)))
 
     def byte_logprobs(self, data: bytes, beam: Beam | None = None) -> list[float]:
-        """Natural-log probability of each byte of ``data`` given the ones before it (chain rule)."""
+        """Natural-log probability of each byte of ``data`` given the ones before it (chain rule).
+
+        Each byte's probability is its share of the next-byte distribution times the share of the weight
+        the last pruning kept, so the product over the text is the probability of the token sequences the
+        beam kept: exact without pruning, a lower bound with it (pruned mass is not handed to the
+        survivors, which would make a pruned beam look better than the model is).
+        """
         beam = beam or self.start()
         logprobs: list[float] = []
         for byte in data:
@@ -298,6 +310,6 @@ class ByteLM:
                     if lost
                     else f"no token of {self.vocabulary.name!r} contains this byte",
                 )
-            logprobs.append(math.log(probability))
+            logprobs.append(math.log(probability) + beam.retained)
             beam = self.advance(beam, byte)
         return logprobs

@@ -94,6 +94,8 @@ def ensemble_score(
         beams = [byte_lm.start() for _, byte_lm in members]
         for position, byte in enumerate(data):
             dists = np.stack([byte_lm.next_byte_probs(beam) for (_, byte_lm), beam in zip(members, beams, strict=True)])
+            # Scores count only the mass each pruned beam kept (as ByteLM.byte_logprobs does).
+            scored = dists[:, byte] * np.exp([beam.retained for beam in beams])
             for m, (name, _) in enumerate(members):
                 if dists[m, byte] <= 0.0:
                     raise InputError(
@@ -101,9 +103,9 @@ def ensemble_score(
                         "probability 0",
                         "its tokenizer cannot produce that byte; leave it out of the ensemble text",
                     )
-                member_bits[m] -= math.log2(dists[m, byte])
+                member_bits[m] -= math.log2(scored[m])
             mixture = (mix_weights * dists).sum(axis=0)
-            ensemble_bits -= math.log2(mixture[byte])
+            ensemble_bits -= math.log2(float(np.dot(weights, scored)))
             divergence = _entropy_bits(mixture) - sum(w * _entropy_bits(d) for w, d in zip(weights, dists, strict=True))
             divergence_sum += divergence
             found.append((divergence, doc_index, position, list(dists)))
