@@ -81,7 +81,8 @@ def main() -> None:
     tokens_per_byte = (len(tokens) - 1) / size
     vocabulary = vocabulary_from_tokenizer(tokenizer)
     print(
-        f"SmolLM2-135M, {size} bytes of held-out English, {len(tokens) - 1} tokens, torch threads {torch.get_num_threads()}"
+        f"SmolLM2-135M, {size} bytes of held-out English, {len(tokens) - 1} tokens, "
+        f"torch threads {torch.get_num_threads()}"
     )
     print(f"{'scoring':<28}{'bpb':>8}{'vs canonical':>14}{'calls/byte':>12}{'ms/byte':>10}{'heals':>7}")
     token_ms_per_byte = step_ms * tokens_per_byte

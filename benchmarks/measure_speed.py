@@ -70,6 +70,7 @@ def fastest_raw_encode(name: str, documents: list[str]) -> tuple[float, str]:
     timings = {}
     for label, (kind, encode) in raw_encoders(name).items():
         if kind == "one":
+
             def loop(part: list[str], encode=encode) -> None:
                 for document in part:
                     encode(document)
@@ -85,7 +86,7 @@ def fastest_raw_encode(name: str, documents: list[str]) -> tuple[float, str]:
         else:
             started = time.perf_counter()
             for start in range(0, len(documents), 20_000):
-                encode(documents[start:start + 20_000])
+                encode(documents[start : start + 20_000])
             timings[label] = time.perf_counter() - started
     best = min(timings, key=timings.get)
     return timings[best], f"{best} (" + ", ".join(f"{k} {v:.1f}s" for k, v in timings.items()) + ")"
@@ -128,14 +129,20 @@ def main() -> None:
         with open(path, encoding="utf-8") as handle:
             documents.extend(line.rstrip("\n") for line in handle if line.strip())
     total_bytes = sum(len(d.encode("utf-8")) for d in documents)
-    print(f"corpus: {len(files)} files + parallel {parallel.name} ({len(parallel_files)} languages), "
-          f"{len(documents):,} documents, {total_bytes / 1e6:.1f} MB; {THREADS} cores; tokenizers {tokenizers}", flush=True)
+    print(
+        f"corpus: {len(files)} files + parallel {parallel.name} ({len(parallel_files)} languages), "
+        f"{len(documents):,} documents, {total_bytes / 1e6:.1f} MB; {THREADS} cores; tokenizers {tokenizers}",
+        flush=True,
+    )
 
     raw_total = 0.0
     for name in tokenizers:
         seconds, detail = fastest_raw_encode(name, documents)
         raw_total += seconds
-        print(f"  raw encode {name:12s} {seconds:7.1f} s  ({total_bytes / 1e6 / seconds:5.1f} MB/s)  best of {detail}", flush=True)
+        print(
+            f"  raw encode {name:12s} {seconds:7.1f} s  ({total_bytes / 1e6 / seconds:5.1f} MB/s)  best of {detail}",
+            flush=True,
+        )
     del documents
 
     workdir = Path(tempfile.mkdtemp(prefix="tokensmith-bench-"))
@@ -147,14 +154,15 @@ def main() -> None:
         shutil.rmtree(workdir, ignore_errors=True)
     quarter_mb = sum(p.stat().st_size for p in quarter) / 1e6
     print(f"  tokensmith measure, {quarter_mb:.0f} MB subset: {small_seconds:7.1f} s, peak RSS {small_rss:.0f} MB")
-    print(f"  tokensmith measure, full {total_bytes / 1e6:.0f} MB:   {full_seconds:7.1f} s, "
-          f"peak RSS {full_rss:.0f} MB")
+    print(f"  tokensmith measure, full {total_bytes / 1e6:.0f} MB:   {full_seconds:7.1f} s, peak RSS {full_rss:.0f} MB")
     print()
     print("| text | tokenizers | fastest raw encode (sum) | tokensmith measure | ratio | peak RSS (subset / full) |")
     print("|---|---|---|---|---|---|")
-    print(f"| {total_bytes / 1e6:.0f} MB, {len(files)} files + {len(parallel_files)}-language parallel | "
-          f"{', '.join(tokenizers)} | {raw_total:.1f} s | {full_seconds:.1f} s | **{full_seconds / raw_total:.2f}** | "
-          f"{small_rss:.0f} MB / {full_rss:.0f} MB |")
+    print(
+        f"| {total_bytes / 1e6:.0f} MB, {len(files)} files + {len(parallel_files)}-language parallel | "
+        f"{', '.join(tokenizers)} | {raw_total:.1f} s | {full_seconds:.1f} s | **{full_seconds / raw_total:.2f}** | "
+        f"{small_rss:.0f} MB / {full_rss:.0f} MB |"
+    )
 
 
 if __name__ == "__main__":

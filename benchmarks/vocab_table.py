@@ -18,8 +18,19 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-REFERENCES = ("gpt2", "cl100k", "o200k", "qwen2.5", "qwen3.5", "deepseek-v4", "mistral-tekken", "mistral-v3-sp",
-              "smollm2", "minilm-wordpiece", "j2-sp")
+REFERENCES = (
+    "gpt2",
+    "cl100k",
+    "o200k",
+    "qwen2.5",
+    "qwen3.5",
+    "deepseek-v4",
+    "mistral-tekken",
+    "mistral-v3-sp",
+    "smollm2",
+    "minilm-wordpiece",
+    "j2-sp",
+)
 
 
 def main() -> None:
@@ -33,12 +44,19 @@ def main() -> None:
     from tokensmith.tokenizers import load_tokenizer
 
     started = time.perf_counter()
-    texts = {lang: [line for line in (args.data / "parallel" / f"{lang}.txt").read_text(encoding="utf-8").split("\n")
-                    if line.strip()] for lang in args.langs}
+    texts = {
+        lang: [
+            line
+            for line in (args.data / "parallel" / f"{lang}.txt").read_text(encoding="utf-8").split("\n")
+            if line.strip()
+        ]
+        for lang in args.langs
+    }
     lexicons = {lang: read_lexicon(args.data / "lexicon" / f"{lang}.txt") for lang in args.langs}
     golds = {lang: read_segmentations(args.data / "morph" / f"{lang}.tsv") for lang in ("tr", "ru")}
-    header = ["tokenizer"] + [f"%valid {lang} (occ. / unique)" for lang in args.langs] + ["MorphScore tr",
-                                                                                           "MorphScore ru"]
+    header = (
+        ["tokenizer"] + [f"%valid {lang} (occ. / unique)" for lang in args.langs] + ["MorphScore tr", "MorphScore ru"]
+    )
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
     for name in REFERENCES:
@@ -59,7 +77,8 @@ def main() -> None:
     gguf_path = REGISTRY.get("smollm2").locate()
     found = undertrained_tokens(smollm2, gguf_token_embeddings(str(gguf_path), smollm2), top=20)
     print()
-    print(f"smollm2 under-trained candidates: {len(found['candidates_all']) if 'candidates_all' in found else found['counts']}")
+    count = len(found["candidates_all"]) if "candidates_all" in found else found["counts"]
+    print(f"smollm2 under-trained candidates: {count}")
     for candidate in found["candidates"][:20]:
         print(f"- {candidate['text']!r} (id {candidate['id']}): {'; '.join(candidate['reasons'])}")
     print(f"\n({time.perf_counter() - started:.0f} s)")
