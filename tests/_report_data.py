@@ -178,5 +178,16 @@ def mixture_section(tokenizers: list[str]) -> dict[str, Any]:
         for i, name in enumerate(tokenizers)]}
 
 
+def ensemble_section() -> dict[str, Any]:
+    """An ``ensemble`` section shaped like ``EnsembleResult.as_dict``."""
+    member = {"p_actual": 0.2, "top": {"byte": "e", "p": 0.6}}
+    return {"members": ["smollm2-135m", "smollm2-tr"], "weights": [0.5, 0.5], "bytes": 400, "documents": 2,
+            "bpb": {"smollm2-135m": 1.31, "smollm2-tr": 1.52, "ensemble": 1.29}, "seconds": 30.0,
+            "mean_js_divergence_bits": 0.04,
+            "top_disagreements": [{"byte_offset": 17, "js_bits": 0.61, "before": "the vill", "actual": "a",
+                                   "after": "ge green", "document": 1,
+                                   "members": {"smollm2-135m": member, "smollm2-tr": member}}]}
+
+
 def results_doc(sections: dict[str, Any], command: str = "test") -> dict[str, Any]:
     return new_results(command, {"generated": True}, sections)

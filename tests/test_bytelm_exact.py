@@ -9,6 +9,7 @@ probability are known exactly.
 from __future__ import annotations
 
 import itertools
+import json
 import math
 
 import numpy as np
@@ -256,3 +257,54 @@ def test_ensemble_of_identical_members_does_not_disagree():
         ensemble_score(members[:1], ["abab"])
     with pytest.raises(InputError, match="summing to 1"):
         ensemble_score(members, ["abab"], weights=[0.5, 0.6])
+
+
+# -- a SentencePiece vocabulary with byte fallback (dummy-prefix space) --------------------------------------
+
+
+class RandomLM:
+    """Seeded random next-token scores over a real vocabulary (no model needed)."""
+
+    def __init__(self, vocab_size: int) -> None:
+        self.vocab_size = vocab_size
+        self.calls = 0
+
+    def next_token_logprobs(self, tokens):
+        self.calls += 1
+        return np.random.default_rng(len(tokens) * 7919 + tokens[-1]).normal(0.0, 2.0, self.vocab_size)
+
+
+def test_sentencepiece_byte_fallback_vocabulary():
+    from tokensmith.bytelm import vocabulary_from_tokenizer
+    from tokensmith.tokenizers import load_tokenizer
+
+    try:
+        tokenizer = load_tokenizer("mistral-v3-sp")
+    except Exception as error:  # the refs extra is part of `make install`; say why if it is missing
+        pytest.fail(f"mistral-v3-sp reference tokenizer not loadable: {error}")
+    vocabulary = vocabulary_from_tokenizer(tokenizer)
+    assert vocabulary.text_prefix == b" "  # SentencePiece's dummy prefix, conditioned on and never scored
+    assert vocabulary.producible == frozenset(range(256))  # byte fallback: every byte has a token
+    byte_lm = ByteLM(RandomLM(tokenizer.vocab_size), vocabulary, BeamParams(5, 0.05))
+    data = "Grüße, 東京!".encode()
+    logprobs = byte_lm.byte_logprobs(data)
+    assert len(logprobs) == len(data) and all(math.isfinite(lp) and lp <= 0 for lp in logprobs)
+    probs = byte_lm.next_byte_probs(byte_lm.beam_after(data))
+    assert probs.sum() == pytest.approx(1.0, abs=1e-12) and (probs[:256] > 0).all()
+    # The canonical tokens of the text, as a beam of one state, spell the text after the dummy prefix.
+    encoded = tokenizer.encode("Grüße")
+    assert b"".join(vocabulary.token_bytes[t] for t in encoded) == " Grüße".encode()
+
+
+def test_ensemble_results_render_in_the_report():
+    from tokensmith.bytelm.ensemble import ensemble_score
+    from tokensmith.report.render import render_report
+    from tokensmith.results import new_results
+
+    first = ByteLM(TableLM(), toy_vocabulary(), EXACT)
+    second = ByteLM(OtherTableLM(), ByteVocabulary(OTHER_PIECES, start_id=START, end_ids=[END], name="other"), EXACT)
+    result = ensemble_score([("first", first), ("second", second)], ["abba"], top=2)
+    doc = new_results("ensemble", {}, {"ensemble": result.as_dict()})
+    html = render_report([json.loads(json.dumps(doc))], sources=["ensemble.json"])
+    assert "Byte-level ensemble" in html and "JS (bits)" in html
+    assert f"{result.bits_per_byte()['ensemble']:.3f}"[:4] in html

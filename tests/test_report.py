@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from _report_data import (
+    ensemble_section,
     generated_measure_section,
     mixture_section,
     real_measure_results,
@@ -132,14 +133,16 @@ def _all_sections_doc():
     measure = generated_measure_section(4, 3, seed=1)
     names = [t["name"] for t in measure["tokenizers"]]
     return results_doc({"measure": measure, "train": train_section(), "transplant": transplant_section(),
-                        "vocab": vocab_section(names), "mixture": mixture_section(names)})
+                        "vocab": vocab_section(names), "mixture": mixture_section(names),
+                        "ensemble": ensemble_section()})
 
 
 def test_all_sections_render_and_nothing_is_reported_missing():
     html = render_report([_all_sections_doc()])
     page = _Page(html)
-    for wanted in ("vocab", "train", "transplant", "mixture", "viewer"):
+    for wanted in ("vocab", "train", "transplant", "mixture", "ensemble", "viewer"):
         assert wanted in page.section_ids
+    assert "the vill⟦a⟧ge green" in html and ">1.29<" in html
     assert "missing" not in page.section_ids
     # Transplant ratios come from the 'original' row: 2.6 / 2.0 and 2.2 / 2.0.
     assert ">1.30<" in html and ">1.10<" in html
@@ -178,9 +181,9 @@ def test_missing_sections_are_listed_and_present_ones_shown():
 
 
 def test_unknown_section_is_named_on_the_page():
-    doc = results_doc({"train": train_section(), "ensemble": {"x": 1}})
+    doc = results_doc({"train": train_section(), "heal": {"x": 1}})
     html = render_report([doc])
-    assert "section &#x27;ensemble&#x27; is not understood" in html
+    assert "section &#x27;heal&#x27; is not understood" in html
 
 
 def test_rendering_is_deterministic():

@@ -108,6 +108,7 @@ class ReportData:
     vocab: list[dict[str, Any]] = field(default_factory=list)  # {tokenizer, vocab_size, scripts, kinds, positions}
     vocab_overlap: list[dict[str, Any]] = field(default_factory=list)
     mixture: list[dict[str, Any]] = field(default_factory=list)
+    ensemble: list[dict[str, Any]] = field(default_factory=list)  # byte-level ensembles, one per file
     unknown_sections: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # merge decisions the reader should know about
 
@@ -312,6 +313,14 @@ def _merge_mixture(data: ReportData, section: Mapping[str, Any], where: str, ind
         data.mixture.append({"source": data.sources[index], **estimate})
 
 
+def _merge_ensemble(data: ReportData, section: Mapping[str, Any], where: str, index: int) -> None:
+    scores = section.get("bpb")
+    _require(isinstance(scores, dict) and all(_number_or_none(v) for v in scores.values()), where,
+             "'bpb' must map models (and 'ensemble') to bits per byte")
+    _list_of_dicts(section.get("top_disagreements", []), f"{where}, 'top_disagreements'")
+    data.ensemble.append({"source": data.sources[index], **section})
+
+
 #: Every results section the report renders, in page order.
 SECTION_KINDS: Registry[SectionKind] = Registry("results section")
 for _kind in (
@@ -322,5 +331,7 @@ for _kind in (
     SectionKind("transplant", "no transplant results in these files (run `tokensmith transplant ... --out FILE`)",
                 _merge_transplant),
     SectionKind("mixture", "no data-mixture estimates in these files", _merge_mixture),
+    SectionKind("ensemble", "no byte-level ensemble in these files (run `tokensmith ensemble ... --out FILE`)",
+                _merge_ensemble),
 ):
     SECTION_KINDS.add(_kind.name, _kind)

@@ -392,6 +392,30 @@ def _mixture(data: ReportData) -> str | None:
             + _legend(categories, colours) + f'<div class="chart-wrap" data-chart="mixture">{chart}</div>')
 
 
+@page_section("ensemble", "Byte-level ensemble")
+def _ensemble(data: ReportData) -> str | None:
+    if not data.ensemble:
+        return None
+    html = ('<p class="explain">Models with different tokenizers mixed byte by byte (next-byte distributions '
+            "averaged); bits per byte of each and of the mixture, and the bytes where they disagree most "
+            "(Jensen-Shannon divergence, bits).</p>")
+    for entry in data.ensemble:
+        scores = entry["bpb"]
+        best = min(v for v in scores.values() if v is not None)
+        html += f"<h3>{_e(Path(entry['source']).name)} - {_e(format_number(entry.get('bytes')))} bytes</h3>"
+        html += _table(["model", "bits per byte"], [[_td(name), _td(value, number=True, best=value == best)]
+                                                     for name, value in scores.items()], [False, True])
+        rows = []
+        for row in entry.get("top_disagreements", []):
+            members = row.get("members") or {}
+            guesses = "; ".join(f"{name}: {m['top']['byte']!s} {m['top']['p']:.2f}" for name, m in members.items())
+            context = f'{row.get("before", "")[-20:]}⟦{row.get("actual", "")}⟧{row.get("after", "")[:10]}'
+            rows.append([_td(row.get("js_bits"), number=True), f'<td class="mono">{_e(context)}</td>', _td(guesses)])
+        if rows:
+            html += _table(["JS (bits)", "context ⟦byte⟧", "each model's top next byte"], rows, [True, False, False])
+    return html
+
+
 # -- viewer and provenance ------------------------------------------------------------------------
 @page_section("viewer", "Token viewer")
 def _viewer(data: ReportData) -> str | None:
