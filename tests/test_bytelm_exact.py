@@ -308,3 +308,12 @@ def test_ensemble_results_render_in_the_report():
     html = render_report([json.loads(json.dumps(doc))], sources=["ensemble.json"])
     assert "Byte-level ensemble" in html and "JS (bits)" in html
     assert f"{result.bits_per_byte()['ensemble']:.3f}"[:4] in html
+
+
+def test_ensemble_heals_a_member_whose_pruned_beam_lost_the_text():
+    from tokensmith.bytelm.ensemble import ensemble_score
+
+    narrow = ByteLM(TableLM(seed=1), toy_vocabulary(), BeamParams(1, 0.0))
+    other = ByteLM(OtherTableLM(), ByteVocabulary(OTHER_PIECES, start_id=START, end_ids=[END], name="other"), EXACT)
+    result = ensemble_score([("narrow", narrow), ("other", other)], ["aaaaaaaa"])
+    assert narrow.heals >= 1 and all(math.isfinite(b) for b in result.member_bits)

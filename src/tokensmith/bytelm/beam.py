@@ -298,18 +298,28 @@ class ByteLM:
         beam = beam or self.start()
         logprobs: list[float] = []
         for byte in data:
-            probability = self.next_byte_probs(beam)[byte]
-            if probability <= 0.0 and byte in self.vocabulary.producible:
-                beam = self.heal(beam)
-                probability = self.next_byte_probs(beam)[byte]
-            if probability <= 0.0:
-                lost = byte in self.vocabulary.producible
-                raise InputError(
-                    f"the model gives byte 0x{byte:02X} after {beam.prefix[-40:]!r} probability 0",
-                    "the beam lost every path that covers it: raise K or lower the pruning threshold"
-                    if lost
-                    else f"no token of {self.vocabulary.name!r} contains this byte",
-                )
-            logprobs.append(math.log(probability) + beam.retained)
+            beam, probs = self.predict(beam, byte)
+            logprobs.append(math.log(probs[byte]) + beam.retained)
             beam = self.advance(beam, byte)
         return logprobs
+
+    def predict(self, beam: Beam, byte: int) -> tuple[Beam, np.ndarray]:
+        """The next-byte distribution after ``beam`` for scoring the observed ``byte``: when pruning lost
+        every path to it, the beam is healed first. Returns the beam used and its distribution.
+
+        Raises:
+            InputError: the byte has probability 0 even after healing.
+        """
+        probs = self.next_byte_probs(beam)
+        if probs[byte] <= 0.0 and byte in self.vocabulary.producible:
+            beam = self.heal(beam)
+            probs = self.next_byte_probs(beam)
+        if probs[byte] <= 0.0:
+            lost = byte in self.vocabulary.producible
+            raise InputError(
+                f"the model gives byte 0x{byte:02X} after {beam.prefix[-40:]!r} probability 0",
+                "the beam lost every path that covers it: raise K or lower the pruning threshold"
+                if lost
+                else f"no token of {self.vocabulary.name!r} contains this byte",
+            )
+        return beam, probs

@@ -93,16 +93,20 @@ def ensemble_score(
     for doc_index, data in enumerate(encoded):
         beams = [byte_lm.start() for _, byte_lm in members]
         for position, byte in enumerate(data):
-            dists = np.stack([byte_lm.next_byte_probs(beam) for (_, byte_lm), beam in zip(members, beams, strict=True)])
+            rows = []
+            for m, (name, byte_lm) in enumerate(members):
+                try:
+                    beams[m], probs = byte_lm.predict(beams[m], byte)  # heals a beam that lost every path
+                except InputError as error:
+                    raise InputError(
+                        f"model {name!r} at byte {position} of document {doc_index + 1}: {error.message}",
+                        error.hint,
+                    ) from None
+                rows.append(probs)
+            dists = np.stack(rows)
             # Scores count only the mass each pruned beam kept (as ByteLM.byte_logprobs does).
             scored = dists[:, byte] * np.exp([beam.retained for beam in beams])
-            for m, (name, _) in enumerate(members):
-                if dists[m, byte] <= 0.0:
-                    raise InputError(
-                        f"model {name!r} gives byte 0x{byte:02X} at byte {position} of document {doc_index + 1} "
-                        "probability 0",
-                        "its tokenizer cannot produce that byte; leave it out of the ensemble text",
-                    )
+            for m in range(len(members)):
                 member_bits[m] -= math.log2(scored[m])
             mixture = (mix_weights * dists).sum(axis=0)
             ensemble_bits -= math.log2(float(np.dot(weights, scored)))
