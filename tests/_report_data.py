@@ -173,9 +173,10 @@ def real_vocab_section(names: tuple[str, ...] = ("gpt2", "mistral-v3-sp")) -> di
 
 
 def mixture_section(tokenizers: list[str]) -> dict[str, Any]:
-    return {"estimates": [
-        {"tokenizer": name, "proportions": {"en": 0.5 - 0.1 * i, "code": 0.2, "zh": 0.1 + 0.1 * i, "ru": 0.2}}
-        for i, name in enumerate(tokenizers)]}
+    """A ``mixture`` section shaped like the one ``tokensmith mixture --out`` writes (the first tokenizer)."""
+    shares = {"en": 0.5, "code": 0.2, "zh": 0.1, "ru": 0.2}
+    return {"tokenizer": tokenizers[0], "merges_used": 1000,
+            "categories": [{"name": c, "proportion": p, "alpha": p, "sample_bytes": 1000} for c, p in shares.items()]}
 
 
 def ensemble_section() -> dict[str, Any]:

@@ -81,6 +81,11 @@ def test_gpt2_smoke_shares_sum_to_one(tmp_path, shared_data):
     assert [c["name"] for c in section["categories"]] == list(categories)
     assert section["merges_used"] == 2000 and section["solver"]["status"] == "Optimal"
     assert sum(c["proportion"] for c in section["categories"]) == pytest.approx(1.0)
+    # The report reads what the command wrote (one stacked bar of the inferred shares).
+    from tokensmith.report import write_report
+
+    html = write_report([out], tmp_path / "report.html").read_text(encoding="utf-8")
+    assert 'data-chart="mixture"' in html and "gpt2" in html
 
 
 def test_splitter_matches_the_tokenizers_own_pretokenization():

@@ -305,12 +305,16 @@ def _merge_vocab(data: ReportData, section: Mapping[str, Any], where: str, index
 
 
 def _merge_mixture(data: ReportData, section: Mapping[str, Any], where: str, index: int) -> None:
-    estimates = _list_of_dicts(section.get("estimates"), f"{where}, 'estimates'")
-    for estimate in estimates:
-        proportions = estimate.get("proportions")
-        _require(isinstance(proportions, dict) and all(_number_or_none(v) for v in proportions.values()), where,
-                 "'proportions' must map categories to shares")
-        data.mixture.append({"source": data.sources[index], **estimate})
+    """One ``tokensmith mixture`` section: the tokenizer and its categories with inferred proportions."""
+    categories = _list_of_dicts(section.get("categories"), f"{where}, 'categories'")
+    proportions = {}
+    for category in categories:
+        _require(isinstance(category.get("name"), str) and _number_or_none(category.get("proportion")), where,
+                 "each category needs a 'name' and a numeric 'proportion'")
+        proportions[category["name"]] = category["proportion"]
+    tokenizer = section.get("tokenizer")
+    data.mixture.append({"source": data.sources[index], "tokenizer": tokenizer, "proportions": proportions,
+                         "merges_used": section.get("merges_used")})
 
 
 def _merge_ensemble(data: ReportData, section: Mapping[str, Any], where: str, index: int) -> None:
