@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from tokensmith.bytelm.beam import BeamParams, ByteLM
-from tokensmith.bytelm.decoding import complete_bytes, greedy_tokens, heal_tokens, prompt_tokens
+from tokensmith.bytelm.decoding import check_budget, complete_bytes, greedy_tokens, heal_tokens, prompt_tokens
 from tokensmith.bytelm.lm import CausalTokenLM
 from tokensmith.bytelm.vocab import END_OF_TEXT, vocabulary_from_tokenizer
 from tokensmith.errors import InputError
@@ -48,8 +48,7 @@ def naive_next_byte_probs(byte_lm: ByteLM, prompt: bytes) -> np.ndarray:
     """What a token-level model says about the next byte after the prompt's canonical tokens: the mass of
     the tokens that start with each byte (tokenization bias included)."""
     vocabulary = byte_lm.vocabulary
-    tokens = (vocabulary.start_id, *prompt_tokens(vocabulary, prompt))
-    beam = byte_lm.from_tokens(tokens[1:], vocabulary.text_prefix + prompt)
+    beam = byte_lm.from_tokens(prompt_tokens(vocabulary, prompt), vocabulary.text_prefix + prompt)
     return byte_lm.next_byte_probs(beam)
 
 
@@ -101,8 +100,7 @@ def run_complete(
     if method not in COMPLETERS:
         raise InputError(f"unknown completion method {method!r}", f"choose one of: {', '.join(COMPLETERS)}")
     data = prompt_bytes(prompt)
-    if max_bytes < 1:
-        raise InputError(f"--max-bytes must be at least 1, got {max_bytes}")
+    check_budget(max_bytes)  # before the model loads
     _, byte_lm = open_byte_lm(model, params)
     chosen = COMPLETERS if compare else (method,)
     outputs: dict[str, str] = {}

@@ -34,7 +34,8 @@ class Completion:
         return self.continuation.decode("utf-8", errors="replace")
 
 
-def _check_budget(max_bytes: int) -> None:
+def check_budget(max_bytes: int) -> None:
+    """Refuse a generation budget below one byte."""
     if max_bytes < 1:
         raise InputError(f"--max-bytes must be at least 1, got {max_bytes}")
 
@@ -57,7 +58,7 @@ def complete_bytes(
         exact_prompt: read the whole prompt byte by byte; by default only its last bytes are (see
             :meth:`ByteLM.rebase`), which costs one prefill instead of a beam step per byte.
     """
-    _check_budget(max_bytes)
+    check_budget(max_bytes)
     if sample and temperature <= 0:
         raise InputError(f"temperature must be positive, got {temperature}")
     calls = byte_lm.lm.calls
@@ -111,7 +112,7 @@ def _decode_greedily(
 
 def greedy_tokens(lm: TokenLM, vocabulary: ByteVocabulary, prompt: bytes, max_bytes: int) -> Completion:
     """Naive continuation: canonical tokens of the prompt, then greedy tokens (text or end tokens only)."""
-    _check_budget(max_bytes)
+    check_budget(max_bytes)
     calls = lm.calls
     tokens = [vocabulary.start_id, *prompt_tokens(vocabulary, prompt)]
     out = bytearray()
@@ -121,7 +122,7 @@ def greedy_tokens(lm: TokenLM, vocabulary: ByteVocabulary, prompt: bytes, max_by
 
 def heal_tokens(lm: TokenLM, vocabulary: ByteVocabulary, prompt: bytes, max_bytes: int) -> Completion:
     """Token healing: back up one token and force the next one to start with the bytes it covered."""
-    _check_budget(max_bytes)
+    check_budget(max_bytes)
     calls = lm.calls
     encoded = prompt_tokens(vocabulary, prompt)
     allowed = vocabulary.ordinary_mask()

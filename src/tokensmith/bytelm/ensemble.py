@@ -122,10 +122,9 @@ def ensemble_score(
     found.sort(key=lambda item: -item[0])
     names = [name for name, _ in members]
     rows = [
-        _disagreement(encoded[d], position, divergence, dists, names) for divergence, d, position, dists in found[:top]
+        _disagreement(encoded[d], d, position, divergence, dists, names)
+        for divergence, d, position, dists in found[:top]
     ]
-    for row, (_, doc_index, _, _) in zip(rows, found[:top], strict=False):
-        row["document"] = doc_index + 1
     return EnsembleResult(
         names,
         weights,
@@ -145,9 +144,12 @@ def _top_byte(probs: np.ndarray) -> dict:
     return {"byte": label, "p": float(probs[best])}
 
 
-def _disagreement(data: bytes, position: int, divergence: float, dists: list[np.ndarray], names: list[str]) -> dict:
+def _disagreement(
+    data: bytes, doc_index: int, position: int, divergence: float, dists: list[np.ndarray], names: list[str]
+) -> dict:
     actual = data[position]
     return {
+        "document": doc_index + 1,
         "byte_offset": position,
         "js_bits": divergence,
         "before": _shown(data[max(0, position - CONTEXT_BYTES) : position]),

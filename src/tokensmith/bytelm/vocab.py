@@ -177,7 +177,7 @@ def vocabulary_from_tokenizer(tokenizer) -> ByteVocabulary:
         )
     start_id = document_start_id(tokenizer)
     specials = tokenizer.special_by_id
-    token_bytes = [None if i in specials else tokenizer.token_bytes(i) for i in range(tokenizer.vocab_size)]
+    token_bytes = [None if i in specials else data for i, data in enumerate(tokenizer.all_token_bytes)]
     end_ids = [s.id for s in tokenizer.special_tokens if s.role == "eos"]
     # SentencePiece-style tokenizers put a space before every text; find it by encoding one letter.
     probe = b"".join(tokenizer.token_bytes(i) for i in tokenizer.encode("a"))
