@@ -201,6 +201,17 @@ def test_beam_reuse_across_calls_equals_fresh_computation():
         np.testing.assert_array_equal(reused.next_byte_logprobs(x), fresh.next_byte_logprobs(x))
 
 
+@pytest.mark.parametrize("params", [EXACT, BeamParams(beam_size=2, prune=0.1), BeamParams(beam_size=1, prune=0.0)])
+def test_fetching_ahead_on_the_known_text_changes_no_probability(params):
+    """Scoring fetches the distributions the beam will probably want (the canonical tokens ahead and likely
+    detours) before it asks; that may only save model calls, never change a number."""
+    data = b"abbabaabbbab"
+    lazy = ByteLM(TableLM(), toy_vocabulary(), params, lookahead=0, prefetch=0)
+    eager = ByteLM(TableLM(), toy_vocabulary(), params, lookahead=4, prefetch=6)
+    assert eager.byte_logprobs(data) == pytest.approx(lazy.byte_logprobs(data), abs=1e-12)
+    assert eager.lm.calls > lazy.lm.calls  # the toy model answers one sequence per call: the extra ones show
+
+
 def test_bad_parameters_are_refused():
     with pytest.raises(InputError, match="at least 1"):
         BeamParams(beam_size=0)

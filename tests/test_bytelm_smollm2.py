@@ -67,6 +67,22 @@ def test_byte_level_bpb_is_close_to_canonical(smollm2, byte_lm):
     assert score.bytes == len(HELD_OUT.encode()) and 0 < score.model_calls <= score.bytes
 
 
+def test_one_tree_forward_equals_one_forward_per_sequence(smollm2):
+    """Sequences sharing a prefix, answered in one pass through a tree attention mask, get the same
+    log-probabilities as separate passes; the cache left behind still serves the next request."""
+    ids = smollm2.tokenizer.encode("The quick brown fox jumps over the lazy dog near the river bank")
+    start = [1, *ids[:6]]
+    sequences = [start + ids[6:9], start + ids[6:7], start + [ids[8], ids[7]], start + ids[6:8] + [ids[3]]]
+    batched = CausalTokenLM(smollm2)
+    together = batched.next_token_logprobs_many(sequences)
+    assert batched.calls == 1
+    for sequence, row in zip(sequences, together, strict=True):
+        alone = CausalTokenLM(smollm2).next_token_logprobs(sequence)
+        assert np.abs(row - alone).max() < 1e-4
+    after = [1, *ids[:10]]
+    assert np.abs(batched.next_token_logprobs(after) - CausalTokenLM(smollm2).next_token_logprobs(after)).max() < 1e-4
+
+
 def test_a_wide_beam_reaches_the_exact_sum_on_a_short_word(smollm2):
     vocabulary = vocabulary_from_tokenizer(smollm2.tokenizer)
     lm = CausalTokenLM(smollm2)

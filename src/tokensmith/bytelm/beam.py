@@ -23,18 +23,21 @@ Next-token distributions are renormalised over the tokens that stand for text pl
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from tokensmith.bytelm.lm import TokenLM
+from tokensmith.bytelm.lm import TokenLM, next_token_logprobs_many
 from tokensmith.bytelm.vocab import END_OF_TEXT, OUTCOMES, ByteVocabulary, TrieNode
 from tokensmith.errors import InputError
 
 HEAL_BACKOFF = 16  # bytes re-read from a token boundary when a pruned beam has lost every path
 HEAL_MIN_BEAM = 8  # states kept (no threshold) while re-reading them: at least this, or twice K
+LOOKAHEAD = 16  # canonical tokens ahead fetched with a state on the known text's canonical path
+PREFETCH = 24  # sequences fetched ahead of need per model call (each costs a few % of a forward step)
 
 
 @dataclass(frozen=True)
@@ -97,10 +100,15 @@ class ByteLM:
         lm: next-token log-probabilities of token sequences (:class:`~tokensmith.bytelm.lm.TokenLM`).
         vocabulary: the byte trie of the model's tokenizer.
         params: beam size, pruning, canonical-only.
-        memo: next-token distributions remembered (states revisit their token prefixes byte after byte).
+        memo_megabytes: memory for remembered next-token distributions (states revisit their token
+            prefixes byte after byte, and scoring fetches the likely next states ahead of time).
+        lookahead: when the text is known (scoring), the distributions after up to this many further
+            canonical tokens are fetched in the same model call as a state that ends on a canonical boundary.
+        prefetch: most sequences fetched ahead of need in one model call.
     """
 
-    def __init__(self, lm: TokenLM, vocabulary: ByteVocabulary, params: BeamParams | None = None, *, memo: int = 64):
+    def __init__(self, lm: TokenLM, vocabulary: ByteVocabulary, params: BeamParams | None = None, *,
+                 memo_megabytes: float = 96.0, lookahead: int = LOOKAHEAD, prefetch: int = PREFETCH):
         if lm.vocab_size < vocabulary.size:
             raise InputError(
                 f"tokenizer {vocabulary.name!r} has {vocabulary.size} ids but the model only {lm.vocab_size} rows",
@@ -111,7 +119,13 @@ class ByteLM:
         self.params = params or BeamParams()
         self._mask = vocabulary.ordinary_mask()
         self._memo: OrderedDict[tuple[int, ...], TokenDistribution] = OrderedDict()
-        self._memo_size = memo
+        per_entry = 8 * max(vocabulary.size, 1)
+        self._memo_size = max(int(memo_megabytes * 2**20 // per_entry), 4 * (lookahead + self.params.beam_size))
+        self._lookahead = lookahead
+        self._prefetch = prefetch
+        self._plan: tuple[int, ...] = ()  # canonical tokens of the text being scored, start token first
+        self._plan_offsets: list[int] = [0]  # stream offset where each plan prefix ends
+        self._plan_stream = b""  # the stream bytes the plan spells
         self._last: Beam | None = None
         self.heals = 0  # beams rebuilt after pruning lost every covering path
 
@@ -119,20 +133,82 @@ class ByteLM:
     def distribution(self, tokens: tuple[int, ...]) -> TokenDistribution:
         """P(next token | tokens) over text tokens and end tokens, in sorted-vocabulary order."""
         hit = self._memo.get(tokens)
-        if hit is not None:
-            self._memo.move_to_end(tokens)
-            return hit
-        scores = np.asarray(self.lm.next_token_logprobs(tokens), dtype=np.float64)[: self.vocabulary.size]
-        scores = np.where(self._mask, scores, -np.inf)
-        top = scores.max()
-        probs = np.exp(scores - top)
-        probs /= probs.sum()
+        if hit is None:
+            self.fetch([tokens])
+            hit = self._memo[tokens]
+        self._memo.move_to_end(tokens)
+        return hit
+
+    def fetch(self, wanted: Iterable[tuple[int, ...]]) -> None:
+        """Make sure the distributions after ``wanted`` are remembered, asking the model for all missing
+        ones in one call - with, when the text is known, up to ``prefetch`` sequences the beam will probably
+        want next (:meth:`_planned_continuations`)."""
+        memo = self._memo
+        wanted = list(dict.fromkeys(wanted))
+        missing = [tokens for tokens in wanted if tokens not in memo]
+        if not missing:
+            return
+        for tokens in wanted:  # in use: the last to be forgotten
+            if tokens in memo:
+                memo.move_to_end(tokens)
+        if self._plan:  # every token fed costs a little: prefetch a bounded number
+            needed = set(missing)
+            ahead = [tokens for tokens in self._planned_continuations(wanted) if tokens not in needed]
+            missing.extend(ahead[: self._prefetch])
+        missing = missing[: self._memo_size // 3]  # never evict what is in use or about to be
+        rows = next_token_logprobs_many(self.lm, missing)
         vocabulary = self.vocabulary
-        result = TokenDistribution(probs[vocabulary.sorted_ids], float(probs[list(vocabulary.end_ids)].sum()))
-        self._memo[tokens] = result
-        if len(self._memo) > self._memo_size:
-            self._memo.popitem(last=False)
-        return result
+        for tokens, row in zip(missing, rows, strict=True):
+            scores = np.where(self._mask, np.asarray(row, dtype=np.float64)[: vocabulary.size], -np.inf)
+            probs = np.exp(scores - scores.max())
+            probs /= probs.sum()
+            memo[tokens] = TokenDistribution(probs[vocabulary.sorted_ids], float(probs[list(vocabulary.end_ids)].sum()))
+            memo.move_to_end(tokens)
+        while len(memo) > self._memo_size:
+            memo.popitem(last=False)
+
+    def _planned_continuations(self, states: list[tuple[int, ...]]) -> list[tuple[int, ...]]:
+        """What the beam will probably ask for next, not yet remembered, nearest first.
+
+        For each state: its detours - the state followed by a token that spells the coming bytes and is not
+        much less likely than the likeliest such token (once its distribution is known). For a state that
+        ends where a planned token ends, also the state followed by each prefix of the next ``lookahead``
+        planned tokens (a beam that took another path through a word is back on the plan at the next shared
+        boundary), with their detours where known.
+        """
+        plan, offsets, memo = self._plan, self._plan_offsets, self._memo
+        token_bytes = self.vocabulary.token_bytes
+        ranked: list[tuple[int, int, tuple[int, ...]]] = []  # (tokens ahead, state rank, sequence)
+        for rank, tokens in enumerate(states):
+            end = sum(len(token_bytes[t]) for t in tokens[1:])
+            ranked.extend((1, rank, detour) for detour in self._detours(tokens, end))
+            j = bisect_left(offsets, end)
+            if j == len(offsets) or offsets[j] != end:
+                continue
+            for stop in range(j + 2, min(j + 1 + self._lookahead, len(plan)) + 1):
+                here = tokens + plan[j + 1 : stop]
+                ranked.append((stop - j - 1, rank, here))
+                ranked.extend((stop - j, rank, detour) for detour in self._detours(here, offsets[stop - 1]))
+        ranked.sort(key=lambda entry: entry[:2])
+        return [tokens for tokens in dict.fromkeys(entry[2] for entry in ranked) if tokens not in memo]
+
+    def _detours(self, tokens: tuple[int, ...], end: int) -> list[tuple[int, ...]]:
+        """``tokens`` followed by each token that spells the planned stream from byte ``end`` on and is at
+        least ``max(prune / 4, 1e-3)`` times as likely as the likeliest one (empty: distribution unknown)."""
+        known = self._memo.get(tokens)
+        if known is None:
+            return []
+        vocabulary, stream, probs = self.vocabulary, self._plan_stream, known.sorted_probs
+        positions: list[int] = []
+        for length in range(1, len(stream) - end + 1):
+            node = vocabulary.node(stream[end : end + length])
+            if node is None:
+                break
+            positions.extend(range(node.start, node.exact_stop))
+        if not positions:
+            return []
+        bar = max(self.params.prune / 4, 1e-3) * max(probs[p] for p in positions)
+        return [(*tokens, int(vocabulary.sorted_ids[p])) for p in positions if probs[p] >= bar]
 
     # -- beams ----------------------------------------------------------------------------------------
     def start(self) -> Beam:
@@ -151,6 +227,7 @@ class ByteLM:
     def outcome_weights(self, beam: Beam) -> np.ndarray:
         """Unnormalised weights of the 257 outcomes (256 bytes, then end of text) after ``beam``."""
         totals = np.zeros(OUTCOMES, dtype=np.float64)
+        self.fetch(state.tokens for state in beam.states)
         reference = max(state.log_prefix for state in beam.states)
         for state in beam.states:
             distribution = self.distribution(state.tokens)
@@ -229,6 +306,7 @@ class ByteLM:
         vocabulary = self.vocabulary
         window = self.params.canonical_window
         grown: list[BeamState] = []
+        self.fetch(state.tokens for state in beam.states)
         for state in beam.states:
             node = vocabulary.node(state.partial + bytes((byte,)))
             if node is None:
@@ -297,11 +375,35 @@ class ByteLM:
         """
         beam = beam or self.start()
         logprobs: list[float] = []
-        for byte in data:
-            beam, probs = self.predict(beam, byte)
-            logprobs.append(math.log(probs[byte]) + beam.retained)
-            beam = self.advance(beam, byte)
+        self._set_plan(beam.prefix + bytes(data))
+        try:
+            for byte in data:
+                beam, probs = self.predict(beam, byte)
+                logprobs.append(math.log(probs[byte]) + beam.retained)
+                beam = self.advance(beam, byte)
+        finally:
+            self._set_plan(b"")
         return logprobs
+
+    def _set_plan(self, stream: bytes) -> None:
+        plan = self.canonical_plan(stream) if stream else ()
+        lengths = [len(self.vocabulary.token_bytes[t] or b"") for t in plan[1:]]
+        offsets = np.cumsum([0, *lengths]).tolist()
+        if offsets[-1] != len(stream):
+            plan, offsets = (), [0]  # the encoder does not spell the stream byte for byte: no plan
+        self._plan, self._plan_offsets, self._plan_stream = plan, offsets, stream
+
+    def canonical_plan(self, stream: bytes) -> tuple[int, ...]:
+        """The start token and the canonical tokens of the stream bytes ``stream`` (empty when the
+        tokenizer cannot encode it: the plan only speeds things up)."""
+        encode = self.vocabulary.encode
+        if encode is None:
+            return ()
+        try:
+            tokens = encode(stream)
+        except (UnicodeDecodeError, ValueError):
+            return ()
+        return (self.vocabulary.start_id, *tokens)
 
     def predict(self, beam: Beam, byte: int) -> tuple[Beam, np.ndarray]:
         """The next-byte distribution after ``beam`` for scoring the observed ``byte``: when pruning lost

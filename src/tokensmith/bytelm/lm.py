@@ -1,8 +1,13 @@
-"""Next-token log-probabilities of a token sequence: the one thing the byte-level view asks of a model.
+"""Next-token log-probabilities of token sequences: the one thing the byte-level view asks of a model.
 
 ``TokenLM`` is the protocol; ``CausalTokenLM`` serves a transformers causal LM with one key/value cache
-that is cropped back to the longest prefix it shares with each request, so beam states that share all
-but their last token or two cost one short forward each, and memory stays at one cache.
+that is cropped back to the longest prefix it shares with each request, and memory stays at one cache.
+
+Several sequences are answered by one forward pass: their tokens past the shared prefix form a tree
+(a trie, so shared tokens are fed once), fed as one flat sequence with a tree attention mask (each
+token sees the cached prefix and its own ancestors). On a CPU a small model's forward step is bound by
+reading the weights, not by the number of tokens, so the K states of a beam plus a lookahead along the
+canonical tokens cost about one step instead of one each.
 """
 
 from __future__ import annotations
@@ -23,6 +28,14 @@ class TokenLM(Protocol):
 
     def next_token_logprobs(self, tokens: Sequence[int]) -> np.ndarray:
         """Log-probabilities (or logits) of the token after ``tokens``, one float per id."""
+
+
+def next_token_logprobs_many(lm: TokenLM, sequences: Sequence[Sequence[int]]) -> list[np.ndarray]:
+    """``lm.next_token_logprobs`` of each sequence, in one batched call when the model offers one."""
+    batched = getattr(lm, "next_token_logprobs_many", None)
+    if batched is not None:
+        return batched(sequences)
+    return [lm.next_token_logprobs(tokens) for tokens in sequences]
 
 
 def _common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
@@ -65,38 +78,92 @@ class CausalTokenLM:
         return -(-(length - self.window) // half) * half  # ceil to a multiple of half a window
 
     def next_token_logprobs(self, tokens: Sequence[int]) -> np.ndarray:
-        key = tuple(tokens)
-        if not key:
-            raise InputError("a model needs at least one token (the start token) to predict the next one")
-        if max(key) >= self.vocab_size:
-            raise InputError(f"token id {max(key)} is beyond the model's {self.vocab_size} embedding rows")
-        return self._forward(key)
+        return self.next_token_logprobs_many([tokens])[0]
 
-    def _forward(self, tokens: tuple[int, ...]) -> np.ndarray:
+    def next_token_logprobs_many(self, sequences: Sequence[Sequence[int]]) -> list[np.ndarray]:
+        """Log-probabilities of the token after each sequence; sequences in one context window share one
+        forward pass (see the module docstring)."""
+        keys = [tuple(tokens) for tokens in sequences]
+        for key in keys:
+            if not key:
+                raise InputError("a model needs at least one token (the start token) to predict the next one")
+            if max(key) >= self.vocab_size:
+                raise InputError(f"token id {max(key)} is beyond the model's {self.vocab_size} embedding rows")
+        results: dict[tuple[int, ...], np.ndarray] = {}
+        by_window: dict[int, list[tuple[int, ...]]] = {}
+        for key in dict.fromkeys(keys):
+            by_window.setdefault(self._context_start_for(len(key)), []).append(key)
+        for start, group in by_window.items():
+            results.update(self._forward_tree(start, group))
+        return [results[key] for key in keys]
+
+    def _forward_tree(self, start: int, sequences: list[tuple[int, ...]]) -> dict[tuple[int, ...], np.ndarray]:
         import torch
         from transformers import DynamicCache
 
-        start = self._context_start_for(len(tokens))
-        context = tokens[start:]
+        contexts = [tokens[start:] for tokens in sequences]
         if start != self._context_start or self._cache is None:
             self._cache = DynamicCache()
             self._cached_tokens = []
             self._context_start = start
-        # Keep what the cache shares with this context, but always feed at least the last token: the
+        # Keep what the cache shares with every context, but feed at least each context's last token: the
         # cache holds keys and values, not the logits of its last position.
-        keep = min(_common_prefix(self._cached_tokens, context), len(context) - 1)
+        keep = min(min(_common_prefix(self._cached_tokens, context), len(context) - 1) for context in contexts)
         if keep < len(self._cached_tokens):
             self._cache.crop(-(len(self._cached_tokens) - keep))  # negative: tokens to remove (every version)
             del self._cached_tokens[keep:]
-        feed = list(context[keep:])
+        feed, parents, ends = _suffix_trie([context[keep:] for context in contexts])
+        n = len(feed)
+        allowed = torch.zeros((n, keep + n), dtype=torch.bool)
+        allowed[:, :keep] = True
+        depth = [0] * n
+        for node, parent in enumerate(parents):
+            if parent >= 0:
+                allowed[node, keep:] = allowed[parent, keep:]
+                depth[node] = depth[parent] + 1
+            allowed[node, keep + node] = True
+        chain = all(parent == node - 1 for node, parent in enumerate(parents))
+        mask = None
+        if not chain:  # a plain chain is ordinary causal attention: leave the mask to the model
+            mask = torch.zeros((1, 1, n, keep + n), dtype=torch.float32)
+            mask.masked_fill_(~allowed, torch.finfo(torch.float32).min)
         with torch.inference_mode():
             output = self.model(
                 input_ids=torch.tensor([feed], dtype=torch.long),
                 past_key_values=self._cache,
                 use_cache=True,
-                position_ids=torch.arange(keep, keep + len(feed), dtype=torch.long)[None],
+                position_ids=torch.tensor([[keep + d for d in depth]], dtype=torch.long),
+                attention_mask=mask,
             )
-        self._cache = output.past_key_values
-        self._cached_tokens.extend(feed)
+            rows = torch.log_softmax(output.logits[0, ends].double(), dim=-1).numpy()
         self.calls += 1
-        return torch.log_softmax(output.logits[0, -1].double(), dim=-1).numpy()
+        # The first path of the trie is fed first and in order, so it can stay in the cache as a prefix.
+        path = 1
+        while path < n and parents[path] == path - 1:
+            path += 1
+        self._cache = output.past_key_values
+        if path < n:
+            self._cache.crop(-(n - path))
+        self._cached_tokens.extend(feed[:path])
+        return {tokens: rows[i] for i, tokens in enumerate(sequences)}
+
+
+def _suffix_trie(suffixes: list[tuple[int, ...]]) -> tuple[list[int], list[int], list[int]]:
+    """The suffixes as a trie, parents before children: each node's token and parent (-1: the cached
+    prefix), and the node where each suffix ends. The longest suffix goes first, so its path is nodes
+    0, 1, 2, ... and can stay in the cache."""
+    feed: list[int] = []
+    parents: list[int] = []
+    children: dict[tuple[int, int], int] = {}
+    ends = [0] * len(suffixes)
+    for index in sorted(range(len(suffixes)), key=lambda i: -len(suffixes[i])):
+        node = -1
+        for token in suffixes[index]:
+            child = children.get((node, token))
+            if child is None:
+                child = children[(node, token)] = len(feed)
+                feed.append(token)
+                parents.append(node)
+            node = child
+        ends[index] = node
+    return feed, parents, ends
