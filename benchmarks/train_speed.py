@@ -87,8 +87,12 @@ def build_corpus(target: Path, megabytes: float) -> tuple[int, list[tuple[str, i
         for path, lang in corpus_files():
             if written >= budget:
                 break
-            data = path.read_bytes()[: budget - written]
-            data = data[: data.rfind(b"\n") + 1] or data  # whole lines only
+            whole = path.read_bytes()
+            data = whole[: budget - written]
+            if len(data) < len(whole):  # whole lines only
+                data = data[: data.rfind(b"\n") + 1]
+                if not data:
+                    break
             if not data.endswith(b"\n"):
                 data += b"\n"
             out.write(data)
@@ -255,15 +259,16 @@ def main() -> None:
 def print_table(results: dict, args, lines: int) -> None:
     hf, bpe = results.get("hf"), results.get("tokensmith")
     print(f"\n{'trainer':<22}{'wall s':>8}{'CPU s':>8}{'peak RSS MB':>13}{'vocab':>7}"
-          f"{'wall/HF':>9}{'RSS/HF':>8}{'wall/bpe':>10}{'RSS/bpe':>9}{'load':>6}")
+          f"{'wall/HF':>9}{'CPU/HF':>8}{'RSS/HF':>8}{'wall/bpe':>10}{'CPU/bpe':>9}{'RSS/bpe':>9}{'load':>6}")
     for kind, result in results.items():
         def ratio(base, key, result=result):
             return f"{result[key] / base[key]:.2f}x" if base else "-"
 
         print(f"{LABELS[kind]:<22}{result['wall']:>8.1f}{result['cpu']:>8.1f}{result['peak_rss_mb']:>13.0f}"
-              f"{result['vocab']:>7}{ratio(hf, 'wall'):>9}{ratio(hf, 'peak_rss_mb'):>8}{ratio(bpe, 'wall'):>10}"
-              f"{ratio(bpe, 'peak_rss_mb'):>9}{result['load']:>6.2f}")
-    print("load = 1-minute load average when the trainer finished (the 2 cores are shared with other jobs)")
+              f"{result['vocab']:>7}{ratio(hf, 'wall'):>9}{ratio(hf, 'cpu'):>8}{ratio(hf, 'peak_rss_mb'):>8}"
+              f"{ratio(bpe, 'wall'):>10}{ratio(bpe, 'cpu'):>9}{ratio(bpe, 'peak_rss_mb'):>9}{result['load']:>6.2f}")
+    print("load = 1-minute load average when the trainer finished; on shared cores wall time follows it, "
+          "CPU time (user+sys) much less")
     for kind in ("tokensmith", "superword", "parity"):
         if kind in results:
             r = results[kind]
