@@ -27,6 +27,9 @@ test: install
 	$(PY) -m pytest -q
 
 bench: install
+	# rustbpe: a peer of benchmarks/train_speed.py only, not a tokensmith dependency (like mergekit, which
+	# benchmarks/transplant_speed.py installs into its own venv).
+	$(PY) -m pip install -q 'rustbpe==0.1.0'
 	$(PY) benchmarks/measure_speed.py
 
 lint: install
