@@ -16,7 +16,7 @@
 Split, tokenizer and results are cached under ``--work`` (default ``benchmarks/out/transplant_quality``,
 gitignored), so a rerun with the same settings only repeats the transplants (``--retrain`` redoes all).
 
-    python benchmarks/transplant_quality.py                          # ~15 min on 2 cores
+    python benchmarks/transplant_quality.py                          # ~25 min on 2 cores
     python benchmarks/transplant_quality.py --domain domain/legal.txt --vocab-size 8000
 
 Prints a Markdown table (methods from worst to best bpb) for the README.
