@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -238,6 +240,29 @@ def test_focus_rows_are_convex_combinations_of_shared_rows(shared_data):
         weights = combination.weights[start:end]
         assert weights.min() > 0 and abs(weights.sum() - 1) < 1e-9  # sparsemax: a convex combination
         assert set(combination.indices[start:end].tolist()) <= shared_old_ids
+
+
+def test_focus_trains_fasttext_with_the_reference_settings(tiny, monkeypatch):
+    """FOCUS (deepfocus ``train_fasttext``) trains CBOW with fastText's default learning rate 0.05 and neg=10.
+    At lr 0.025 the vectors of a few MB of text barely leave their common direction (median top cosine 0.998
+    on an 8k code BPE), so sparsemax spreads each new row over ~130 shared tokens and FOCUS degrades to a
+    near-mean row (SmolLM2-135M onto an 8k BPE of domain/code.txt: bpb 2.254 at lr 0.025, 2.027 at 0.05)."""
+    pytest.importorskip("fasttext")
+    import subprocess
+
+    defaults = INIT_METHODS.get("focus").defaults
+    assert defaults["learning_rate"] == 0.05 and defaults["negatives"] == 10
+    assert (defaults["dim"], defaults["epochs"], defaults["min_count"]) == (100, 3, 10)
+    seen = []
+
+    def fake_run(command, **kwargs):  # the fastText child: record its settings, then fail without training
+        seen.append(json.loads(command[-1]))
+        return subprocess.CompletedProcess(command, 1, "", "stopped by the test")
+
+    monkeypatch.setattr(subprocess, "run", fake_run)
+    with pytest.raises(TokensmithError, match="stopped by the test"):
+        _run("focus", tiny, target_texts=["abc bc abc"])
+    assert seen == [{"dim": 100, "epoch": 3, "minCount": 10, "lr": 0.05, "neg": 10}]
 
 
 def test_focus_without_target_text_says_what_to_pass(tiny):

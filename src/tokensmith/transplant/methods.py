@@ -418,7 +418,7 @@ def omp_aux_init(source: np.ndarray, mapping: TokenMapping, context: MethodConte
 
 # -- FOCUS -----------------------------------------------------------------------------------------
 def _train_fasttext(
-    context: MethodContext, dim: int, epochs: int, min_count: int, learning_rate: float
+    context: MethodContext, dim: int, epochs: int, min_count: int, learning_rate: float, negatives: int
 ) -> dict[int, np.ndarray]:
     """fastText CBOW vectors of the new tokenizer's ordinary tokens seen in ``context.target_texts``."""
     import importlib.util
@@ -446,7 +446,7 @@ def _train_fasttext(
         corpus = Path(folder) / "tokens.txt"
         lines = (" ".join(words[i] for i in ids if i in words) for ids in encoded)
         corpus.write_text("\n".join(line for line in lines if line) + "\n", encoding="utf-8")
-        settings = {"dim": dim, "epoch": epochs, "minCount": min_count, "lr": learning_rate}
+        settings = {"dim": dim, "epoch": epochs, "minCount": min_count, "lr": learning_rate, "neg": negatives}
         # fastText runs in a fresh interpreter: in processes where torch's and HF tokenizers' native thread pools
         # have run it fails more often with a spurious "Encountered NaN.". A plain subprocess, not
         # multiprocessing: spawn would re-import the user's __main__ script.
@@ -507,7 +507,8 @@ def _fasttext_worker(corpus: str, settings: dict) -> None:
     dim=100,
     epochs=3,
     min_count=10,
-    learning_rate=0.025,
+    learning_rate=0.05,
+    negatives=10,
     unseen="fvt",
 )
 def focus_init(
@@ -519,6 +520,7 @@ def focus_init(
     epochs: int,
     min_count: int,
     learning_rate: float,
+    negatives: int,
     unseen: str,
 ) -> InitRows:
     """FOCUS: ``w = sparsemax(cos(v_new, v_shared))`` over shared tokens with fastText vectors,
@@ -532,9 +534,9 @@ def focus_init(
     """
     if unseen not in ("fvt", "random"):
         raise InputError(f"focus: unseen must be 'fvt' or 'random', not {unseen!r}")
-    key = ("focus", dim, epochs, min_count, learning_rate, unseen)
+    key = ("focus", dim, epochs, min_count, learning_rate, negatives, unseen)
     if key not in context.memo:
-        vectors = _train_fasttext(context, dim, epochs, min_count, learning_rate)
+        vectors = _train_fasttext(context, dim, epochs, min_count, learning_rate, negatives)
         anchors = [int(i) for i in _anchor_new_ids(mapping) if int(i) in vectors]
         entries: list[tuple[list[int], list[float]] | None] = []
         if anchors:
