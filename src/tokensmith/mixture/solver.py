@@ -53,6 +53,7 @@ class SolverSettings:
     max_rounds: int = 200
     tolerance: float = 1e-4
     pair_slack: bool = True
+    drop_slack_rows: bool = True
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,7 @@ def solve_mixture(history: PairCountHistory, scale: np.ndarray, settings: Solver
     step_column: dict[int, int] = {}
     pair_column: dict[int, int] = {}
     existing = np.zeros(0, dtype=np.int64)  # sorted step * n_pairs + pair of the LP's constraints
+    row_keys = np.zeros(0, dtype=np.int64)  # the same keys in row order (row r + 1 of the model)
     alpha = np.full(n_categories, 1.0 / n_categories)
     step_slack = np.zeros(history.n_steps)
     pair_slack = np.zeros(history.n_pairs)
@@ -129,6 +131,7 @@ def solve_mixture(history: PairCountHistory, scale: np.ndarray, settings: Solver
         if len(steps):
             _add_constraints(model, history, scale, steps, pairs, step_column,
                              pair_column if settings.pair_slack else None, infinity)
+            row_keys = np.concatenate([row_keys, steps * history.n_pairs + pairs])
             existing = np.union1d(existing, steps * history.n_pairs + pairs)
         started = time.perf_counter()
         model.run()
@@ -141,7 +144,17 @@ def solve_mixture(history: PairCountHistory, scale: np.ndarray, settings: Solver
                 "no proportions are reported",
                 "check that the categories' samples hold text the tokenizer was trained on, or lower --merges",
             )
-        values = np.asarray(model.getSolution().col_value)
+        solution = model.getSolution()
+        values = np.asarray(solution.col_value)
+        objective = float(model.getInfo().objective_function_value)  # before rows go: that resets the info
+        if settings.drop_slack_rows and len(row_keys):
+            activity = np.asarray(solution.row_value)[1:]  # row 0 is the simplex
+            dual = np.asarray(solution.row_dual)[1:]
+            loose = np.flatnonzero((activity > 1e-7 * (1.0 + np.abs(activity))) & (np.abs(dual) <= 1e-12))
+            if len(loose):
+                model.deleteRows(len(loose), (loose + 1).astype(np.int32))
+                row_keys = np.delete(row_keys, loose)
+                existing = np.sort(row_keys)
         alpha = np.clip(values[:n_categories], 0.0, None)
         alpha = alpha / alpha.sum() if alpha.sum() > 0 else np.full(n_categories, 1.0 / n_categories)
         step_slack[:] = 0.0
@@ -150,7 +163,6 @@ def solve_mixture(history: PairCountHistory, scale: np.ndarray, settings: Solver
         pair_slack[:] = 0.0
         for p, column in pair_column.items():
             pair_slack[p] = values[column]
-        objective = float(model.getInfo().objective_function_value)
         round_log.append({"round": rounds, "added": len(steps), "violated": violated, "constraints": len(existing),
                           "objective": objective, "solver_seconds": solver_seconds, "scan_seconds": scan_seconds,
                           "alpha": alpha.tolist()})
