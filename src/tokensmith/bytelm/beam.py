@@ -26,6 +26,7 @@ import math
 from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -375,23 +376,27 @@ class ByteLM:
         """
         beam = beam or self.start()
         logprobs: list[float] = []
-        self._set_plan(beam.prefix + bytes(data))
-        try:
+        with self.reading(beam.prefix + bytes(data)):
             for byte in data:
                 beam, probs = self.predict(beam, byte)
                 logprobs.append(math.log(probs[byte]) + beam.retained)
                 beam = self.advance(beam, byte)
-        finally:
-            self._set_plan(b"")
         return logprobs
 
-    def _set_plan(self, stream: bytes) -> None:
-        plan = self.canonical_plan(stream) if stream else ()
-        lengths = [len(self.vocabulary.token_bytes[t] or b"") for t in plan[1:]]
+    @contextmanager
+    def reading(self, stream: bytes):
+        """While the beam reads the known stream bytes ``stream`` (text prefix included), fetch the
+        distributions it will probably want ahead of need (see :meth:`fetch`); numbers do not change."""
+        plan = self.canonical_plan(stream)
+        lengths = [len(self.vocabulary.token_bytes[t]) for t in plan[1:]]
         offsets = np.cumsum([0, *lengths]).tolist()
         if offsets[-1] != len(stream):
             plan, offsets = (), [0]  # the encoder does not spell the stream byte for byte: no plan
         self._plan, self._plan_offsets, self._plan_stream = plan, offsets, stream
+        try:
+            yield self
+        finally:
+            self._plan, self._plan_offsets, self._plan_stream = (), [0], b""
 
     def canonical_plan(self, stream: bytes) -> tuple[int, ...]:
         """The start token and the canonical tokens of the stream bytes ``stream`` (empty when the

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -92,31 +93,35 @@ def ensemble_score(
     found: list[tuple[float, int, int, list[np.ndarray]]] = []
     for doc_index, data in enumerate(encoded):
         beams = [byte_lm.start() for _, byte_lm in members]
-        for position, byte in enumerate(data):
-            rows = []
-            for m, (name, byte_lm) in enumerate(members):
-                try:
-                    beams[m], probs = byte_lm.predict(beams[m], byte)  # heals a beam that lost every path
-                except InputError as error:
-                    raise InputError(
-                        f"model {name!r} at byte {position} of document {doc_index + 1}: {error.message}",
-                        error.hint,
-                    ) from None
-                rows.append(probs)
-            dists = np.stack(rows)
-            # Scores count only the mass each pruned beam kept (as ByteLM.byte_logprobs does).
-            scored = dists[:, byte] * np.exp([beam.retained for beam in beams])
-            for m in range(len(members)):
-                member_bits[m] -= math.log2(scored[m])
-            mixture = (mix_weights * dists).sum(axis=0)
-            ensemble_bits -= math.log2(float(np.dot(weights, scored)))
-            divergence = _entropy_bits(mixture) - sum(w * _entropy_bits(d) for w, d in zip(weights, dists, strict=True))
-            divergence_sum += divergence
-            found.append((divergence, doc_index, position, list(dists)))
-            if len(found) > 4 * top:  # keep memory bounded: only the strongest candidates
-                found.sort(key=lambda item: -item[0])
-                del found[top:]
-            beams = [byte_lm.advance(beam, byte) for (_, byte_lm), beam in zip(members, beams, strict=True)]
+        with ExitStack() as reading:
+            for (_, byte_lm), beam in zip(members, beams, strict=True):
+                reading.enter_context(byte_lm.reading(beam.prefix + data))
+            for position, byte in enumerate(data):
+                rows = []
+                for m, (name, byte_lm) in enumerate(members):
+                    try:
+                        beams[m], probs = byte_lm.predict(beams[m], byte)  # heals a beam that lost every path
+                    except InputError as error:
+                        raise InputError(
+                            f"model {name!r} at byte {position} of document {doc_index + 1}: {error.message}",
+                            error.hint,
+                        ) from None
+                    rows.append(probs)
+                dists = np.stack(rows)
+                # Scores count only the mass each pruned beam kept (as ByteLM.byte_logprobs does).
+                scored = dists[:, byte] * np.exp([beam.retained for beam in beams])
+                for m in range(len(members)):
+                    member_bits[m] -= math.log2(scored[m])
+                mixture = (mix_weights * dists).sum(axis=0)
+                ensemble_bits -= math.log2(float(np.dot(weights, scored)))
+                members_entropy = sum(w * _entropy_bits(d) for w, d in zip(weights, dists, strict=True))
+                divergence = _entropy_bits(mixture) - members_entropy
+                divergence_sum += divergence
+                found.append((divergence, doc_index, position, list(dists)))
+                if len(found) > 4 * top:  # keep memory bounded: only the strongest candidates
+                    found.sort(key=lambda item: -item[0])
+                    del found[top:]
+                beams = [byte_lm.advance(beam, byte) for (_, byte_lm), beam in zip(members, beams, strict=True)]
         if progress is not None:
             progress(doc_index + 1, len(encoded))
     found.sort(key=lambda item: -item[0])
