@@ -171,7 +171,8 @@ TRICKY = [
 
 
 @pytest.mark.parametrize("preset", ["cl100k", "gpt2", "o200k", "llama3", "cl100k+digits"])
-def test_superword_stage1_encodings_equal_hf_encoding_of_whole_chunks(preset):
+def test_superword_stage1_encodings_equal_hf_encoding_of_whole_chunks(preset, monkeypatch):
+    from tokensmith.train import superword
     from tokensmith.train.counting import count_pretokens
     from tokensmith.train.pretokenize import Pretokenizer
     from tokensmith.train.superword import (
@@ -186,10 +187,13 @@ def test_superword_stage1_encodings_equal_hf_encoding_of_whole_chunks(preset):
     chunks = count_pretokens(TRICKY, Pretokenizer.create(regex_pattern=SUPERBPE_STAGE2_REGEX),
                              engine="serial").pretokens
     assert any(b"<s>" in chunk for chunk in chunks)  # a chunk HF must encode whole (special ids inside)
-    symbols, offsets = stage1_encodings(chunks, stage1)
     expected_symbols, expected_offsets = stage1_encodings_reference(chunks, stage1)
-    assert offsets.tolist() == expected_offsets.tolist()
-    assert symbols.tolist() == expected_symbols.tolist()
+    monkeypatch.setattr(superword, "_CHUNKS_PER_WORKER", 1)  # let several processes share even a few chunks
+    monkeypatch.setattr(superword, "_WORDS_PER_BATCH", 7)  # and many words go to HF in several batches
+    for workers in (1, 3):
+        symbols, offsets = stage1_encodings(chunks, stage1, workers=workers)
+        assert offsets.tolist() == expected_offsets.tolist()
+        assert symbols.tolist() == expected_symbols.tolist()
     assert stage1_encodings((), stage1)[1].tolist() == [0]
 
 

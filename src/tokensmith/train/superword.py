@@ -15,6 +15,7 @@ would now apply across a former stage-1 boundary (lossless either way: round tri
 from __future__ import annotations
 
 import json
+import os
 import time
 from array import array
 from collections.abc import Iterable
@@ -71,6 +72,12 @@ class SuperwordTrainer(BpeTrainer):
         minimum = len(self.initial_vocabulary().contents)
         return self.transition if self.transition is not None else max(minimum, int(0.9 * self.vocab_size))
 
+    def _local_workers(self) -> int:
+        """Processes for the work of stage 2 done on this machine (1 with the serial engine)."""
+        if self.engine == "serial":
+            return 1
+        return self.workers or os.cpu_count() or 1
+
     def train(self, documents: Iterable[str], *, progress: ProgressCallback | None = None) -> TrainedBPE:
         """Both stages on ``documents`` (kept in memory: stage 2 reads them again)."""
         from tokensmith.train import merge_core
@@ -88,7 +95,7 @@ class SuperwordTrainer(BpeTrainer):
         stage2_pretokenizer = Pretokenizer.create(regex_pattern=self.stage2_regex)
         counts = count_pretokens(documents, stage2_pretokenizer, engine=self.engine, workers=self.workers,
                                  address=self.engine_address)
-        symbols, offsets = stage1_encodings(counts.pretokens, stage1)
+        symbols, offsets = stage1_encodings(counts.pretokens, stage1, workers=self._local_workers())
         count_seconds = stage1.stats.count_seconds + time.perf_counter() - started
         initial = InitialVocabulary.byte_level(self.special_tokens)
         contents = [stage1.vocab[i] if i not in stage1.special_ids else initial.contents[i]
@@ -116,11 +123,13 @@ class SuperwordTrainer(BpeTrainer):
         return TrainedBPE(tuple(vocab), merge_ids, stage1.special_tokens, stage2_pretokenizer, stats)
 
 
-#: Distinct stage-1 words encoded per ``encode_batch`` call (bounds the memory of HF's Encoding objects).
-_WORDS_PER_BATCH = 1 << 16
+#: Distinct stage-1 words per HF encoding, and encodings per ``encode_batch`` call (bounds HF's memory).
+_WORDS_PER_BATCH = 1 << 13
+_BATCHES_PER_CALL = 8
 
 
-def stage1_encodings(chunks: tuple[bytes, ...], stage1: TrainedBPE) -> tuple[np.ndarray, np.ndarray]:
+def stage1_encodings(chunks: tuple[bytes, ...], stage1: TrainedBPE,
+                     workers: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """``(symbols int32, offsets int64)``: each stage-2 pre-token as the stage-1 tokenizer encodes it.
 
     Equal to HF ``encode`` of every chunk with the stage-1 tokenizer.json (:func:`stage1_encodings_reference`),
@@ -134,46 +143,45 @@ def stage1_encodings(chunks: tuple[bytes, ...], stage1: TrainedBPE) -> tuple[np.
 
     Note that the chunk is cut on its own, not as part of its document: ``"word\\n 12"`` is cut by
     cl100k into ``"word", "\\n", " ", "12"``, but its chunk ``"word\\n "`` into ``"word", "\\n "``.
+
+    ``workers`` processes (forked, where the platform can) cut the chunks, each a contiguous share.
     """
     from tokenizers import Tokenizer
 
+    keys, occurrence, chunk_words = _cut_chunks(chunks, stage1, workers)
     spec_text = stage1.to_tokenizer_json()
     encoder = Tokenizer.from_str(spec_text)
     spec = json.loads(spec_text)
     # the BPE model alone on each piece: bytes to GPT-2 characters, no cut, no added tokens
     spec["pre_tokenizer"], spec["added_tokens"] = _hf_byte_level(use_regex=False), []
     word_encoder = Tokenizer.from_str(json.dumps(spec))
-    split = stage1.pretokenizer.split
-    specials = [text for text, _ in stage1.special_tokens]
 
-    words = _Index()  # piece (str), or (chunk text,) for a chunk HF must encode whole -> index
-    occurrences = array("i")  # the word index of every piece of every chunk, chunks back to back
-    chunk_words = np.empty(len(chunks) + 1, dtype=np.int64)
-    chunk_words[0] = 0
-    for n, chunk in enumerate(chunks, 1):
-        text = chunk.decode("utf-8")
-        if any(special in text for special in specials):
-            occurrences.append(words[(text,)])
-        else:
-            occurrences.extend(map(words.__getitem__, split(text)))
-        chunk_words[n] = len(occurrences)
-
-    keys = list(words)
-    word_lengths = np.empty(len(keys), dtype=np.int64)
+    # Distinct words, many to an HF call: one pre-tokenized sequence per batch, whose word_ids say where
+    # each word's ids end (HF runs the model on every word alone, as when it encodes the word by itself).
+    word_lengths = np.zeros(len(keys), dtype=np.int64)
     word_ids = []
-    for start in range(0, len(keys), _WORDS_PER_BATCH):
-        batch = keys[start:start + _WORDS_PER_BATCH]
-        plain = [key for key in batch if isinstance(key, str)]
-        encoded = iter(encoding.ids for encoding in word_encoder.encode_batch(plain, add_special_tokens=False))
-        ids = [next(encoded) if isinstance(key, str) else encoder.encode(key[0], add_special_tokens=False).ids
-               for key in batch]
-        word_lengths[start:start + len(batch)] = [len(row) for row in ids]
-        word_ids.append(np.fromiter(chain.from_iterable(ids), dtype=np.int32))
+    for start in range(0, len(keys), _WORDS_PER_BATCH * _BATCHES_PER_CALL):
+        stop = min(start + _WORDS_PER_BATCH * _BATCHES_PER_CALL, len(keys))
+        batches = [keys[at:min(at + _WORDS_PER_BATCH, stop)] for at in range(start, stop, _WORDS_PER_BATCH)]
+        encoded = word_encoder.encode_batch([[key for key in batch if isinstance(key, str)] for batch in batches],
+                                            is_pretokenized=True, add_special_tokens=False)
+        at = start
+        for batch, encoding in zip(batches, encoded, strict=True):
+            if all(isinstance(key, str) for key in batch):
+                word_ids.append(np.array(encoding.ids, dtype=np.int32))
+                word_lengths[at:at + len(batch)] = np.bincount(np.array(encoding.word_ids, dtype=np.int64),
+                                                               minlength=len(batch))
+            else:  # a chunk HF encodes whole is among them: encode this batch word by word
+                rows = [encoder.encode(key[0], add_special_tokens=False).ids if isinstance(key, tuple)
+                        else word_encoder.encode([key], is_pretokenized=True, add_special_tokens=False).ids
+                        for key in batch]
+                word_ids.append(np.fromiter(chain.from_iterable(rows), dtype=np.int32))
+                word_lengths[at:at + len(batch)] = [len(row) for row in rows]
+            at += len(batch)
     word_symbols = np.concatenate(word_ids) if word_ids else np.zeros(0, dtype=np.int32)
     word_starts = np.zeros(len(keys), dtype=np.int64)
     np.cumsum(word_lengths[:-1], out=word_starts[1:])
 
-    occurrence = np.frombuffer(occurrences, dtype=np.int32)
     lengths = word_lengths[occurrence]
     ends = np.cumsum(lengths)
     offsets = np.zeros(len(chunks) + 1, dtype=np.int64)
@@ -196,6 +204,77 @@ def stage1_encodings_reference(chunks: tuple[bytes, ...], stage1: TrainedBPE) ->
     np.cumsum([len(ids) for ids in encoded], out=offsets[1:])
     symbols = np.fromiter((i for ids in encoded for i in ids), dtype=np.int32, count=int(offsets[-1]))
     return symbols, offsets
+
+
+#: Fewest chunks per worker process worth starting one for.
+_CHUNKS_PER_WORKER = 50_000
+
+#: What forked cutting processes read: (chunks, stage-1 tokenizer); set only while they run.
+_CUT_INPUT: tuple | None = None
+
+
+def _cut_chunks(chunks: tuple[bytes, ...], stage1: TrainedBPE,
+                workers: int) -> tuple[list, np.ndarray, np.ndarray]:
+    """Cut every chunk into its stage-1 pieces: ``(words, occurrence, chunk_words)``.
+
+    ``words`` are the distinct pieces (str), plus ``(text,)`` for each chunk that holds a special token's
+    text (it stays whole); ``occurrence`` (int32) the index into ``words`` of every piece of every chunk,
+    chunks back to back; chunk ``i``'s pieces are ``occurrence[chunk_words[i]:chunk_words[i + 1]]``.
+    """
+    global _CUT_INPUT
+    from tokensmith.train.counting import _process_context
+
+    workers = max(1, min(workers, len(chunks) // _CHUNKS_PER_WORKER))
+    bounds = [len(chunks) * i // workers for i in range(workers + 1)]
+    spans = list(zip(bounds[:-1], bounds[1:], strict=True))
+    context = _process_context()
+    if workers == 1 or context.get_start_method() != "fork":
+        parts = [_cut_span(chunks, stage1, start, stop) for start, stop in spans]
+    else:
+        _CUT_INPUT = (chunks, stage1)
+        try:
+            with context.Pool(workers) as pool:
+                parts = pool.map(_cut_forked, spans)
+        finally:
+            _CUT_INPUT = None
+    if len(parts) == 1:
+        keys, occurrence, counts = parts[0]
+        occurrence = np.frombuffer(occurrence, dtype=np.int32)
+    else:
+        words = _Index()
+        occurrence = np.concatenate([
+            np.fromiter(map(words.__getitem__, keys), dtype=np.int32, count=len(keys))[
+                np.frombuffer(part, dtype=np.int32)]
+            for keys, part, _ in parts])
+        keys = list(words)
+        counts = np.concatenate([part_counts for _, _, part_counts in parts])
+    chunk_words = np.zeros(len(chunks) + 1, dtype=np.int64)
+    np.cumsum(counts, out=chunk_words[1:])
+    return keys, occurrence, chunk_words
+
+
+def _cut_forked(span: tuple[int, int]) -> tuple[list, bytes, np.ndarray]:
+    chunks, stage1 = _CUT_INPUT
+    return _cut_span(chunks, stage1, *span)
+
+
+def _cut_span(chunks: tuple[bytes, ...], stage1: TrainedBPE, start: int,
+              stop: int) -> tuple[list, bytes, np.ndarray]:
+    """``_cut_chunks`` of ``chunks[start:stop]``, with the pieces per chunk instead of their offsets."""
+    split = stage1.pretokenizer.split
+    specials = [text for text, _ in stage1.special_tokens]
+    words = _Index()  # piece (str), or (chunk text,) for a chunk HF must encode whole -> index
+    occurrences = array("i")
+    counts = np.empty(stop - start, dtype=np.int64)
+    for n in range(start, stop):
+        text = chunks[n].decode("utf-8")
+        before = len(occurrences)
+        if any(special in text for special in specials):
+            occurrences.append(words[(text,)])
+        else:
+            occurrences.extend(map(words.__getitem__, split(text)))
+        counts[n - start] = len(occurrences) - before
+    return list(words), occurrences.tobytes(), counts
 
 
 class _Index(dict):
