@@ -95,7 +95,12 @@ class SuperwordTrainer(BpeTrainer):
         stage2_pretokenizer = Pretokenizer.create(regex_pattern=self.stage2_regex)
         counts = count_pretokens(documents, stage2_pretokenizer, engine=self.engine, workers=self.workers,
                                  address=self.engine_address)
+        del documents  # read for the last time
         symbols, offsets = stage1_encodings(counts.pretokens, stage1, workers=self._local_workers())
+        corpus = {"documents": counts.documents, "corpus_bytes": counts.total_bytes, "pretokens": counts.total,
+                  "distinct_pretokens": len(counts)}
+        word_counts = counts.counts
+        del counts  # the stage-2 pre-tokens' text is no longer needed
         count_seconds = stage1.stats.count_seconds + time.perf_counter() - started
         initial = InitialVocabulary.byte_level(self.special_tokens)
         contents = [stage1.vocab[i] if i not in stage1.special_ids else initial.contents[i]
@@ -103,8 +108,9 @@ class SuperwordTrainer(BpeTrainer):
         dedup = [True] * len(contents)
         dedup[: len(initial.dedup)] = initial.dedup
         started = time.perf_counter()
-        state = merge_core.build_state(symbols, offsets, counts.counts, contents, [len(c) for c in contents],
-                                       dedup=dedup, max_units=self.max_superword_bytes)
+        state = merge_core.build_state(symbols, offsets, word_counts, contents, [len(c) for c in contents],
+                                       dedup=dedup, max_units=self.max_superword_bytes,
+                                       pair_capacity=distinct_pairs(symbols, offsets))
         while True:
             run = merge_core.run_merges(state, vocab_size=self.vocab_size, min_frequency=self.min_frequency,
                                         max_merges=_MERGES_PER_REPORT)
@@ -116,8 +122,7 @@ class SuperwordTrainer(BpeTrainer):
         vocab = list(stage1.vocab) + [state.token(i) for i in range(stage1.vocab_size, state.n_tokens)]
         merge_ids = stage1.merge_ids + tuple(tuple(row) for row in state.learned_merges().tolist())
         stats = TrainingStats(
-            documents=counts.documents, corpus_bytes=counts.total_bytes, pretokens=counts.total,
-            distinct_pretokens=len(counts), merges=len(merge_ids), stop_reason=state.stop_reason,
+            **corpus, merges=len(merge_ids), stop_reason=state.stop_reason,
             count_seconds=count_seconds, compile_seconds=stage1.stats.compile_seconds, merge_seconds=merge_seconds,
         )
         return TrainedBPE(tuple(vocab), merge_ids, stage1.special_tokens, stage2_pretokenizer, stats)
@@ -126,6 +131,9 @@ class SuperwordTrainer(BpeTrainer):
 #: Distinct stage-1 words per HF encoding, and encodings per ``encode_batch`` call (bounds HF's memory).
 _WORDS_PER_BATCH = 1 << 13
 _BATCHES_PER_CALL = 8
+
+#: Pieces per numpy gather of their symbols (bounds the temporary index arrays).
+_PIECES_PER_GATHER = 1 << 18
 
 
 def stage1_encodings(chunks: tuple[bytes, ...], stage1: TrainedBPE,
@@ -182,17 +190,38 @@ def stage1_encodings(chunks: tuple[bytes, ...], stage1: TrainedBPE,
     word_starts = np.zeros(len(keys), dtype=np.int64)
     np.cumsum(word_lengths[:-1], out=word_starts[1:])
 
-    lengths = word_lengths[occurrence]
-    ends = np.cumsum(lengths)
     offsets = np.zeros(len(chunks) + 1, dtype=np.int64)
-    offsets[1:] = ends[chunk_words[1:] - 1] if len(occurrence) else 0
-    # symbol k of occurrence j is word_symbols[word_starts[word] + k]: one gather for all chunks
-    shift = np.repeat(word_starts[occurrence] - (ends - lengths), lengths)
-    shift += np.arange(len(shift), dtype=np.int64)
-    return word_symbols[shift], offsets
+    ends = np.cumsum(word_lengths[occurrence])  # the end of every piece in the symbols
+    if len(occurrence):
+        offsets[1:] = ends[chunk_words[1:] - 1]
+    symbols = np.empty(int(ends[-1]) if len(ends) else 0, dtype=np.int32)
+    # symbol k of a piece is word_symbols[word_starts[word] + k]: gathered a block of pieces at a time
+    for start in range(0, len(occurrence), _PIECES_PER_GATHER):
+        words = occurrence[start:start + _PIECES_PER_GATHER]
+        lengths = word_lengths[words]
+        first = int(ends[start] - lengths[0])
+        last = int(ends[start + len(words) - 1])
+        shift = np.repeat(word_starts[words] - (ends[start:start + len(words)] - lengths - first), lengths)
+        shift += np.arange(len(shift), dtype=np.int64)
+        symbols[first:last] = word_symbols[shift]
+    return symbols, offsets
 
 
-def stage1_encodings_reference(chunks: tuple[bytes, ...], stage1: TrainedBPE) -> tuple[np.ndarray, np.ndarray]:
+def distinct_pairs(symbols: np.ndarray, offsets: np.ndarray) -> int:
+    """How many distinct adjacent pairs the words hold (the merge loop's starting room: stage-2 words are
+    few distinct pairs over a large vocabulary, and the default bound, one per symbol, costs GBs)."""
+    if len(symbols) < 2:
+        return 0
+    keys = symbols[:-1].astype(np.int64)
+    keys <<= 32
+    keys |= symbols[1:]
+    keys[offsets[1:-1] - 1] = -1  # a word's last symbol and the next word's first are no pair
+    keys.sort()
+    return int(np.count_nonzero(keys[1:] != keys[:-1])) + 1 - int(keys[0] == -1)
+
+
+def stage1_encodings_reference(chunks: tuple[bytes, ...], stage1: TrainedBPE,
+                               workers: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """:func:`stage1_encodings` the direct way, HF ``encode_batch`` of every chunk (slow, memory-hungry;
     for tests)."""
     from tokenizers import Tokenizer
