@@ -7,6 +7,10 @@ space - so words joined by single spaces stay in one pre-token - and continues t
 each stage-2 pre-token as the stage-1 tokenizer encodes it. New merges can then span whitespace
 (" of the", ", and").
 
+That starting point is built cheaply (:func:`stage1_encodings`): a stage-2 pre-token is cut into its
+stage-1 pieces, and each distinct piece is encoded once, instead of encoding every (long, mostly unique)
+stage-2 pre-token with HF, which on 130 MB took ~200 s and 6 GB; the ids are the same.
+
 The exported tokenizer uses the stage-2 pre-tokenizer and all merges in order, as SuperBPE's own release
 does; encoding can therefore differ from training segmentation in rare places where a stage-1 merge
 would now apply across a former stage-1 boundary (lossless either way: round trips stay exact).
