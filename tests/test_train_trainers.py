@@ -163,6 +163,76 @@ def test_superword_keeps_stage1_and_compresses_held_out_text_better(shared_data)
     assert len(super_ids) < 0.92 * len(plain_ids)  # 8%+ more bytes per token than plain BPE
 
 
+TRICKY = [
+    "Hello world, it's 2024-01-15: 12345 items cost $3.50!!", "  two  spaces\n\n\tand tabs \r\n",
+    "don't SHOUT'LL we'VE x<s>y <s> <|endoftext|> </s>", "naïve café ½ ٣٤٥ 東京タワー 🙂🙂 e\u0301",
+    "def f(x):\n    return x ** 2  # comment\n", "...!?--//\n\n  ", " ", "\n", "a  b   c    ",
+]
+
+
+@pytest.mark.parametrize("preset", ["cl100k", "gpt2", "o200k", "llama3", "cl100k+digits"])
+def test_superword_stage1_encodings_equal_hf_encoding_of_whole_chunks(preset, monkeypatch):
+    from tokensmith.train import superword
+    from tokensmith.train.counting import count_pretokens
+    from tokensmith.train.pretokenize import Pretokenizer
+    from tokensmith.train.superword import (
+        SUPERBPE_STAGE2_REGEX,
+        stage1_encodings,
+        stage1_encodings_reference,
+    )
+
+    name, _, digits = preset.partition("+")
+    stage1 = BpeTrainer(vocab_size=400, min_frequency=1, special_tokens=("<|endoftext|>", "<s>", "!"),
+                        pretokenizer=name, split_digits=bool(digits), engine="serial").train(TRICKY * 3)
+    chunks = count_pretokens(TRICKY, Pretokenizer.create(regex_pattern=SUPERBPE_STAGE2_REGEX),
+                             engine="serial").pretokens
+    assert any(b"<s>" in chunk for chunk in chunks)  # a chunk HF must encode whole (special ids inside)
+    expected_symbols, expected_offsets = stage1_encodings_reference(chunks, stage1)
+    monkeypatch.setattr(superword, "_CHUNKS_PER_WORKER", 1)  # let several processes share even a few chunks
+    monkeypatch.setattr(superword, "_WORDS_PER_BATCH", 7)  # many words go to HF in several batches
+    monkeypatch.setattr(superword, "_PIECES_PER_GATHER", 5)
+    for workers in (1, 3):
+        symbols, offsets = stage1_encodings(chunks, stage1, workers=workers)
+        assert offsets.tolist() == expected_offsets.tolist()
+        assert symbols.tolist() == expected_symbols.tolist()
+    assert stage1_encodings((), stage1)[1].tolist() == [0]
+
+
+def test_superword_distinct_pairs_counts_pairs_inside_words_only():
+    import numpy as np
+
+    from tokensmith.train.superword import distinct_pairs
+
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        lengths = rng.integers(1, 6, size=rng.integers(1, 30))
+        offsets = np.concatenate([[0], np.cumsum(lengths)])
+        symbols = rng.integers(0, 4, size=offsets[-1]).astype(np.int32)
+        words = [symbols[a:b].tolist() for a, b in zip(offsets[:-1], offsets[1:], strict=True)]
+        expected = {(w[i], w[i + 1]) for w in words for i in range(len(w) - 1)}
+        assert distinct_pairs(symbols, offsets) == len(expected)
+
+
+@pytest.mark.slow
+def test_superword_output_equals_encoding_every_chunk_with_hf(shared_data, monkeypatch):
+    # The stage-2 words built from cached word encodings, with the merge loop's starting room fitted to
+    # them, give byte for byte the tokenizer that encoding each whole stage-2 pre-token with HF and the
+    # default room give (the implementation before issue 3), on real text.
+    from tokensmith.train import superword
+
+    lines: list[str] = []
+    for name in ["mono/en.txt", "mono/de.txt", "mono/ru.txt", "mono/zh-CN.txt", "mono/ar.txt", "domain/legal.txt",
+                 "domain/code_python.txt", "domain/biomedical.txt"]:
+        lines += (shared_data / name).read_text(encoding="utf-8").splitlines()[:6000]
+    assert sum(len(line.encode("utf-8")) for line in lines) > 2_000_000
+    trainer = SuperwordTrainer(vocab_size=6000, transition=5000, special_tokens=("<|endoftext|>", "<s>"))
+    fast = trainer.train(lines).to_tokenizer_json()
+    monkeypatch.setattr(superword, "stage1_encodings", superword.stage1_encodings_reference)
+    monkeypatch.setattr(superword, "distinct_pairs", lambda symbols, offsets: None)  # merge_core's default room
+    reference = trainer.train(lines).to_tokenizer_json()
+    assert fast == reference
+
+
 def test_superword_bad_options():
     with pytest.raises(InputError, match="transition"):
         SuperwordTrainer(vocab_size=5000, transition=6000)

@@ -143,7 +143,7 @@ class MergeRunStats:
 
 def build_state(symbols: np.ndarray, word_offsets: np.ndarray, word_counts: np.ndarray,
                 token_contents: list[bytes], token_units: list[int], *, dedup: list[bool] | None = None,
-                max_units: int | None = None) -> MergeState:
+                max_units: int | None = None, pair_capacity: int | None = None) -> MergeState:
     """Set up the merge loop: count every adjacent pair, build position sets and the heap.
 
     Args:
@@ -155,6 +155,9 @@ def build_state(symbols: np.ndarray, word_offsets: np.ndarray, word_counts: np.n
         dedup: per initial id, whether a merge producing the same content reuses this id (default:
             all). Special tokens whose text cannot occur in the byte alphabet pass ``False``.
         max_units: longest token a merge may create, in units (``None``: unlimited).
+        pair_capacity: room for this many distinct pairs at the start, at least the distinct adjacent pairs
+            of the words (``None``: a bound from the symbol count and the vocabulary, never too small but
+            large for long words over a large vocabulary; the loop grows the room as merges need it).
     """
     n_words = len(word_counts)
     n_initial = len(token_contents)
@@ -168,7 +171,9 @@ def build_state(symbols: np.ndarray, word_offsets: np.ndarray, word_counts: np.n
     token_content = np.zeros(max(1024, 2 * len(content)), dtype=np.uint8)
     token_content[: len(content)] = np.frombuffer(content, dtype=np.uint8)
     vocab_bits = max(10, int(2 * n_initial).bit_length() + 1)
-    pair_capacity = max(1024, min(total, n_initial * n_initial) + 16)
+    if pair_capacity is None:
+        pair_capacity = min(total, n_initial * n_initial)
+    pair_capacity = max(1024, int(pair_capacity) + 16)
     pair_bits = max(11, int(2 * pair_capacity).bit_length())
     state = MergeState(
         symbols=np.ascontiguousarray(symbols, dtype=np.int32),
