@@ -122,9 +122,12 @@ class CausalTokenLM:
                 allowed[node, keep:] = allowed[parent, keep:]
                 depth[node] = depth[parent] + 1
             allowed[node, keep + node] = True
-        chain = all(parent == node - 1 for node, parent in enumerate(parents))
+        # The first path of the trie is fed first and in order, so it can stay in the cache as a prefix.
+        path = 1
+        while path < n and parents[path] == path - 1:
+            path += 1
         mask = None
-        if not chain:  # a plain chain is ordinary causal attention: leave the mask to the model
+        if path < n:  # a plain chain is ordinary causal attention: leave the mask to the model
             mask = torch.zeros((1, 1, n, keep + n), dtype=torch.float32)
             mask.masked_fill_(~allowed, torch.finfo(torch.float32).min)
         with torch.inference_mode():
@@ -137,10 +140,6 @@ class CausalTokenLM:
             )
             rows = torch.log_softmax(output.logits[0, ends].double(), dim=-1).numpy()
         self.calls += 1
-        # The first path of the trie is fed first and in order, so it can stay in the cache as a prefix.
-        path = 1
-        while path < n and parents[path] == path - 1:
-            path += 1
         self._cache = output.past_key_values
         if path < n:
             self._cache.crop(-(n - path))

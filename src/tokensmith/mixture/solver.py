@@ -106,8 +106,7 @@ def solve_mixture(history: PairCountHistory, scale: np.ndarray, settings: Solver
 
     step_column: dict[int, int] = {}
     pair_column: dict[int, int] = {}
-    existing = np.zeros(0, dtype=np.int64)  # sorted step * n_pairs + pair of the LP's constraints
-    row_keys = np.zeros(0, dtype=np.int64)  # the same keys in row order (row r + 1 of the model)
+    row_keys = np.zeros(0, dtype=np.int64)  # step * n_pairs + pair of each constraint, in row order (row r + 1)
     alpha = np.full(n_categories, 1.0 / n_categories)
     step_slack = np.zeros(history.n_steps)
     pair_slack = np.zeros(history.n_pairs)
@@ -120,7 +119,7 @@ def solve_mixture(history: PairCountHistory, scale: np.ndarray, settings: Solver
     for rounds in range(1, settings.max_rounds + 1):
         started = time.perf_counter()
         steps, pairs, violated = find_violations(
-            history, alpha * scale, step_slack, pair_slack, active, existing,
+            history, alpha * scale, step_slack, pair_slack, active, np.sort(row_keys),
             per_step=settings.first_per_step if rounds == 1 else settings.per_step,
             max_new=settings.max_new, tolerance=settings.tolerance, take_top=rounds == 1,
         )
@@ -132,7 +131,6 @@ def solve_mixture(history: PairCountHistory, scale: np.ndarray, settings: Solver
             _add_constraints(model, history, scale, steps, pairs, step_column,
                              pair_column if settings.pair_slack else None, infinity)
             row_keys = np.concatenate([row_keys, steps * history.n_pairs + pairs])
-            existing = np.union1d(existing, steps * history.n_pairs + pairs)
         started = time.perf_counter()
         model.run()
         solver_seconds += time.perf_counter() - started
@@ -140,7 +138,7 @@ def solve_mixture(history: PairCountHistory, scale: np.ndarray, settings: Solver
         status = model.modelStatusToString(model_status)
         if model_status != highspy.HighsModelStatus.kOptimal:
             raise TokensmithError(
-                f"the mixture LP ended with status {status!r} (round {rounds}, {len(existing)} constraints); "
+                f"the mixture LP ended with status {status!r} (round {rounds}, {len(row_keys)} constraints); "
                 "no proportions are reported",
                 "check that the categories' samples hold text the tokenizer was trained on, or lower --merges",
             )
@@ -154,7 +152,6 @@ def solve_mixture(history: PairCountHistory, scale: np.ndarray, settings: Solver
             if len(loose):
                 model.deleteRows(len(loose), (loose + 1).astype(np.int32))
                 row_keys = np.delete(row_keys, loose)
-                existing = np.sort(row_keys)
         alpha = np.clip(values[:n_categories], 0.0, None)
         alpha = alpha / alpha.sum() if alpha.sum() > 0 else np.full(n_categories, 1.0 / n_categories)
         step_slack[:] = 0.0
@@ -163,16 +160,16 @@ def solve_mixture(history: PairCountHistory, scale: np.ndarray, settings: Solver
         pair_slack[:] = 0.0
         for p, column in pair_column.items():
             pair_slack[p] = values[column]
-        round_log.append({"round": rounds, "added": len(steps), "violated": violated, "constraints": len(existing),
+        round_log.append({"round": rounds, "added": len(steps), "violated": violated, "constraints": len(row_keys),
                           "objective": objective, "solver_seconds": solver_seconds, "scan_seconds": scan_seconds,
                           "alpha": alpha.tolist()})
         if progress is not None:
-            progress(rounds, len(existing), objective)
+            progress(rounds, len(row_keys), objective)
     return LpSolution(
         alpha=alpha,
         status=status,
         objective=objective,
-        constraints=len(existing),
+        constraints=len(row_keys),
         pair_variables=len(pair_column),
         rounds=rounds,
         converged=converged,
