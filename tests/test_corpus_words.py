@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from tokensmith.corpus import NotApplicable, UnicodeWordSegmenter, word_segmenter
 from tokensmith.corpus.words import primary_subtag, unspaced_share
-from tokensmith.metrics.stats import WordSplitter
+from tokensmith.metrics.word_split import WordSplitter
 
 LETTERS_AND_DIGITS = regex.compile(r"[\p{L}\p{Nd}]")
 

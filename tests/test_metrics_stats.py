@@ -12,7 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tokensmith.metrics import stats as stats_module
-from tokensmith.metrics.stats import TokenStats, VocabularyFacts, WordSplit, WordSplitter, folds_leading_space
+from tokensmith.metrics import word_split as word_split_module
+from tokensmith.metrics.stats import TokenStats, VocabularyFacts
+from tokensmith.metrics.word_split import WordSplit, WordSplitter, folds_leading_space
 
 VOCAB = VocabularyFacts(
     vocab_size=10,
@@ -171,7 +173,7 @@ def test_word_splitter_by_hand_and_cached():
 
 
 def test_word_splitter_batches_large_vocabularies(monkeypatch):
-    monkeypatch.setattr(stats_module, "WORD_BATCH", 7)
+    monkeypatch.setattr(word_split_module, "WORD_BATCH", 7)
     encoder = CountingEncoder()
     words = Counter({f"w{i:04d}": 1 for i in range(50)})  # " w0000" = 2 tokens each
     assert WordSplitter(encoder.encode_batch, leading_space=True).split(words) == WordSplit(50, 50)

@@ -8,7 +8,6 @@ as the corpus grows). Metrics are computed from the sums at the end, as ratios o
 from __future__ import annotations
 
 import itertools
-import os
 import sys
 import time
 from collections.abc import Sequence
@@ -50,7 +49,7 @@ class MeasureConfig:
     seed: int = 0
     renyi_alpha: float = 2.5
     langs: tuple[str, ...] | None = None
-    threads: int | None = None  # encoder threads; None = one per CPU core
+    threads: int | None = None  # worker threads; None = one per tokenizer plus one for word counting
     lexicon: str | None = None  # folder of <lang>.txt / .dic word lists -> %valid per language
     morph: str | None = None  # gold segmentations word<TAB>morphs -> MorphScore, %pure
 
@@ -231,13 +230,16 @@ def measure(config: MeasureConfig, *, progress: Any = None) -> MeasureResult:
     sources = _open_sources(config)
     baseline = _baseline_name(config, [t.name for t in tokenizers])
     vocabularies = [VocabularyFacts.of(t) for t in tokenizers]
-    # Encoders release the GIL, so one thread per core keeps every core busy: the tokenizers of a
-    # batch encode side by side while the word segmenter runs.
-    pool = ThreadPoolExecutor(max_workers=config.threads or os.cpu_count() or 1, thread_name_prefix="measure")
+    # Encoders release the GIL, so the tokenizers of a batch encode side by side while the word
+    # counter (Python) runs; a finished corpus' words are split on another thread while the next one
+    # is read.
+    pool = ThreadPoolExecutor(max_workers=config.threads or len(tokenizers) + 1, thread_name_prefix="measure")
+    finisher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="measure-words")
     try:
-        cells, corpora, samples = _measure_sources(sources, tokenizers, vocabularies, pool, progress)
+        cells, corpora, samples = _measure_sources(sources, tokenizers, vocabularies, pool, finisher, progress)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+        finisher.shutdown(wait=True, cancel_futures=True)
     records = compute_all(
         cells,
         baseline=baseline,
@@ -270,15 +272,14 @@ def _baseline_name(config: MeasureConfig, names: list[str]) -> str | None:
     raise InputError(f"--baseline {config.baseline!r} is not one of the -t tokenizers", "pass one of them")
 
 
-def _measure_sources(sources, tokenizers, vocabularies, pool, progress):
+def _measure_sources(sources, tokenizers, vocabularies, pool, finisher, progress):
     from tokensmith.corpus import NotApplicable, word_segmenter
     from tokensmith.errors import CorpusError
-    from tokensmith.metrics import TokenStats, WordSplitter
+    from tokensmith.metrics import TokenStats, WordTally
 
     task = progress.add_task("measuring", total=None) if progress is not None else None
-    cells: list = []
-    corpora: list[dict[str, Any]] = []
-    samples: list[dict[str, Any]] = []
+    splitters = _SplitterCache()
+    finished = []
     for source in sources:
         source_cells = [
             TokenStats(vocab, tokenizer=t.name, corpus=source.name, lang=source.lang,
@@ -290,51 +291,84 @@ def _measure_sources(sources, tokenizers, vocabularies, pool, progress):
         # The first batch doubles as the script sample: an untagged corpus in Han or Thai script
         # must not be word-split on spaces.
         segmenter = word_segmenter(source.lang, sample=first[: 2000] if first else None)
+        tally = None
         if isinstance(segmenter, NotApplicable):
             for stats in source_cells:
                 stats.mark_words_not_applicable(segmenter.reason)
-            segmenter, splitters = None, None
         else:
-            # Fresh per corpus: a cache of every word type of every corpus would grow without bound.
-            splitters = [WordSplitter(t.encode_batch, leading_space=None if segmenter.spaced else False)
-                         for t in tokenizers]
+            tally = WordTally(segmenter, [splitters.get(t, spaced=segmenter.spaced) for t in tokenizers])
         viewer_sentences: list[str] = []
         if progress is not None:
             progress.update(task, description=f"measuring {source.name}")
         for batch in itertools.chain([first] if first else [], batches):
             if len(viewer_sentences) < VIEWER_SAMPLES:
                 viewer_sentences.extend(_viewer_candidates(batch, VIEWER_SAMPLES - len(viewer_sentences)))
-            _measure_batch(pool, batch, tokenizers, source_cells, segmenter, splitters)
+            _measure_batch(pool, batch, tokenizers, source_cells, tally)
             if progress is not None:
                 progress.update(task, advance=sum(map(len, batch)))
         if source_cells[0].documents == 0:
             raise CorpusError(f"corpus {source.name!r} has no documents", "check the path, --field or --column")
-        for stats in source_cells:
-            stats.compact()
+        finished.append(finisher.submit(_finish_source, source, source_cells, tally, viewer_sentences, tokenizers))
+    cells: list = []
+    corpora: list[dict[str, Any]] = []
+    samples: list[dict[str, Any]] = []
+    for future in finished:
+        source_cells, corpus, sample = future.result()
         cells.extend(source_cells)
-        corpora.append(_describe_corpus(source, source_cells[0]))
-        samples.append(_viewer_sample(source, viewer_sentences, tokenizers))
+        corpora.append(corpus)
+        samples.append(sample)
     return cells, corpora, samples
 
 
-def _measure_batch(pool, batch, tokenizers, cells, segmenter, splitters) -> None:
-    """Encode one batch with every tokenizer (in parallel) and account it, words included."""
+def _finish_source(source, cells, tally, viewer_sentences, tokenizers):
+    """A read corpus' last steps: its word totals, compact cells, description and viewer sample."""
+    if tally is not None:
+        for stats, words in zip(cells, tally.totals(), strict=True):
+            stats.add_words(words, tally.documents)
+    for stats in cells:
+        stats.compact()
+    return cells, _describe_corpus(source, cells[0]), _viewer_sample(source, viewer_sentences, tokenizers)
+
+
+class _SplitterCache:
+    """One :class:`WordSplitter` per tokenizer and kind of script, kept across corpora when bounded.
+
+    A splitter caches the token count of every word type it encodes. With exact spans it only encodes
+    types that are some token's text, so its cache is bounded by the vocabulary and is worth sharing;
+    otherwise it would hold every type of every corpus, so each corpus gets a fresh one.
+    """
+
+    def __init__(self) -> None:
+        self._shared: dict[tuple[int, bool], Any] = {}
+
+    def get(self, tokenizer, *, spaced: bool):
+        from tokensmith.metrics import WordSplitter
+
+        if not tokenizer.exact_spans:
+            return WordSplitter.for_tokenizer(tokenizer, spaced=spaced)
+        key = (id(tokenizer), spaced)
+        if key not in self._shared:
+            self._shared[key] = WordSplitter.for_tokenizer(tokenizer, spaced=spaced)
+        return self._shared[key]
+
+
+def _measure_batch(pool, batch, tokenizers, cells, tally) -> None:
+    """Encode one batch with every tokenizer (in parallel) and account it; count its words meanwhile."""
+    from tokensmith.metrics.stats import BatchSize
 
     def encode(tokenizer):
         started = time.perf_counter()
-        ids = tokenizer.encode_batch(batch)
+        ids = tokenizer.encode_flat(batch)
         return ids, time.perf_counter() - started
 
-    words_future = pool.submit(segmenter.count_words, batch) if segmenter is not None else None
+    words = pool.submit(tally.add, batch) if tally is not None else None
     encoded = [pool.submit(encode, tokenizer) for tokenizer in tokenizers]
-    word_counts = words_future.result() if words_future is not None else None
-    splits = (
-        [pool.submit(splitter.split, word_counts) for splitter in splitters] if word_counts is not None else None
-    )
-    for index, (stats, future) in enumerate(zip(cells, encoded, strict=True)):
+    size = BatchSize.of(batch)
+    for stats, future in zip(cells, encoded, strict=True):
         ids, seconds = future.result()
-        words = splits[index].result() if splits is not None else None
-        stats.add_batch(batch, ids, words=words, encode_seconds=seconds)
+        stats.add_flat(size, ids, encode_seconds=seconds)
+    if words is not None:
+        words.result()
 
 
 def _viewer_candidates(batch: Sequence[str], wanted: int) -> list[str]:

@@ -12,7 +12,7 @@ a wrong word count is never returned silently:
 
 A *word* is a segment that contains at least one letter or decimal digit; punctuation, spaces and
 symbols are not words. Segmenters return ``Counter[str]`` of word types so that
-:class:`tokensmith.metrics.stats.WordSplitter` encodes each type once.
+:class:`tokensmith.metrics.word_split.WordSplitter` encodes each type once.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from __future__ import annotations
 import functools
 import itertools
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -42,8 +42,8 @@ _HAS_LETTER_OR_DIGIT = regex.compile(r"[\p{L}\p{Nd}]")
 
 #: Scripts whose text has no spaces between words: UAX #29 alone would make each character a "word".
 UNSPACED_SCRIPTS = ("Han", "Hiragana", "Katakana", "Thai", "Lao", "Khmer", "Myanmar", "Tibetan")
-_UNSPACED_CHAR = regex.compile("[" + "".join(rf"\p{{{s}}}" for s in UNSPACED_SCRIPTS) + "]")
-_LETTER = regex.compile(r"\p{L}")
+_NOT_UNSPACED = regex.compile("[^" + "".join(rf"\p{{{s}}}" for s in UNSPACED_SCRIPTS) + "]+")
+_NOT_LETTER = regex.compile(r"\P{L}+")
 
 #: Share of letters in unspaced scripts above which the Unicode segmenter refuses a text.
 UNSPACED_SHARE_LIMIT = 0.5
@@ -58,8 +58,18 @@ UNSPACED_LANGUAGES = {
     "yue": "Cantonese", "wuu": "Wu Chinese", "lzh": "Literary Chinese", "nan": "Min Nan", "hak": "Hakka",
 }  # fmt: skip
 
-#: Cache of chunk -> words per segmenter; cleared when it grows past this many entries (memory bound).
-CHUNK_CACHE_LIMIT = 1 << 20
+#: A chunk that is one word with at most some punctuation around it: a letter or decimal digit, then
+#: letters, digits, marks and format characters in which UAX #29 has no boundary (ALetter and Numeric
+#: runs stay whole, rules WB5 and WB8-WB10; WB4 attaches marks and format characters to what precedes
+#: them), behind opening and before closing punctuation that joins nothing at a chunk's edge. Hebrew
+#: letters are left out (WB7a keeps a quote after them). A differential test holds it to the full
+#: rules on the text of every language in ../shared/data.
+_PLAIN_CHUNK = regex.compile(
+    r"""(?V1)[("'\[{¿¡«“‘„]*"""
+    r"([[\p{WB=ALetter}\p{WB=Numeric}]&&[\p{L}\p{Nd}]]"
+    r"[\p{WB=ALetter}\p{WB=Numeric}\p{WB=Extend}\p{WB=Format}\p{WB=ZWJ}]*)"
+    r"""[.,;:!?)"'\]}»”’…،؛؟।]*"""
+)
 
 
 @dataclass(frozen=True)
@@ -96,6 +106,18 @@ class WordSegmenter(Protocol):
         """Occurrences of every word type in a batch of documents."""
         ...
 
+    def count_units(self, texts: Iterable[str], into: Counter[str]) -> None:
+        """Add the segmenter's units of ``texts`` (chunks or segments, not yet words) to ``into``.
+
+        Counting units first and converting each distinct one with :meth:`words_of_units` is how a
+        whole corpus is counted: the per-unit work is done once per distinct unit.
+        """
+        ...
+
+    def words_of_units(self, units: Mapping[str, int]) -> Counter[str]:
+        """Word counts of unit counts made by :meth:`count_units`."""
+        ...
+
 
 def _is_word(segment: str) -> bool:
     return _HAS_LETTER_OR_DIGIT.search(segment) is not None
@@ -104,9 +126,11 @@ def _is_word(segment: str) -> bool:
 class UnicodeWordSegmenter:
     """UAX #29 default word boundaries, for languages written with spaces.
 
-    ``count_words`` splits the batch on whitespace with ``str.split`` (C speed; UAX #29 never joins
-    across whitespace), counts the chunks, and runs the boundary regex once per *distinct* chunk
-    (cached), so the cost grows with the vocabulary, not with the text.
+    Counting works on whitespace-delimited *chunks*: ``count_units`` splits documents with ``str.split``
+    and counts the chunks (C speed; UAX #29 never joins across whitespace), and ``words_of_units``
+    segments each *distinct* chunk once, so the cost grows with the vocabulary, not with the text.
+    Most chunks are a plain word, maybe behind an opening quote or before closing punctuation; those
+    skip the boundary regex (see :data:`_PLAIN_CHUNK`).
     """
 
     name = "uax29"
@@ -114,36 +138,43 @@ class UnicodeWordSegmenter:
 
     def __init__(self, lang: str = "und") -> None:
         self.lang = lang
-        self._chunk_words: dict[str, str | tuple[str, ...]] = {}
 
     def segment(self, text: str) -> list[str]:
         return [w for w in _UAX29_WORD.findall(text) if _is_word(w)]
 
-    def _words_of_chunk(self, chunk: str) -> str | tuple[str, ...]:
+    def words_of_chunk(self, chunk: str) -> tuple[str, ...]:
+        """The words of one whitespace-free chunk, by the full UAX #29 rules."""
         body = _LEADING_EXTEND.sub("", chunk, count=1)
-        words = tuple(w for w in _UAX29_WORD.findall(body) if _is_word(w))
-        return chunk if words == (chunk,) else words  # most chunks are one word: store no tuple
+        return tuple(w for w in _UAX29_WORD.findall(body) if _is_word(w))
+
+    def count_units(self, texts: Iterable[str], into: Counter[str]) -> None:
+        into.update(itertools.chain.from_iterable(map(str.split, texts)))
+
+    def words_of_units(self, chunks: Mapping[str, int]) -> Counter[str]:
+        counts: dict[str, int] = {}
+        get = counts.get
+        plain = _PLAIN_CHUNK.fullmatch
+        for chunk, n in chunks.items():
+            if chunk.isalnum() and chunk.isascii():
+                word = chunk
+            else:
+                match = plain(chunk)
+                if match is None:
+                    for word in self.words_of_chunk(chunk):
+                        counts[word] = get(word, 0) + n
+                    continue
+                word = match[1]
+            counts[word] = get(word, 0) + n
+        return Counter(counts)
 
     def count_words(self, texts: Iterable[str]) -> Counter[str]:
-        if len(self._chunk_words) > CHUNK_CACHE_LIMIT:
-            self._chunk_words.clear()
-        cache = self._chunk_words
-        chunks = Counter(itertools.chain.from_iterable(map(str.split, texts)))
-        counts: Counter[str] = Counter()
-        for chunk, n in chunks.items():
-            words = cache.get(chunk)
-            if words is None:
-                words = cache[chunk] = self._words_of_chunk(chunk)
-            if words.__class__ is str:
-                counts[words] += n
-            else:
-                for word in words:
-                    counts[word] += n
-        return counts
+        chunks: Counter[str] = Counter()
+        self.count_units(texts, chunks)
+        return self.words_of_units(chunks)
 
 
 class _ToolSegmenter:
-    """Shared ``count_words`` of segmenters for unspaced scripts: segment each text, keep words."""
+    """Shared counting of segmenters for unspaced scripts: segment each text, keep words."""
 
     spaced = False
 
@@ -155,11 +186,16 @@ class _ToolSegmenter:
     def segment(self, text: str) -> list[str]:
         return [w for w in self._split(text) if _is_word(w)]
 
+    def count_units(self, texts: Iterable[str], into: Counter[str]) -> None:
+        into.update(itertools.chain.from_iterable(map(self._split, texts)))
+
+    def words_of_units(self, segments: Mapping[str, int]) -> Counter[str]:
+        return Counter({s: n for s, n in segments.items() if _is_word(s)})
+
     def count_words(self, texts: Iterable[str]) -> Counter[str]:
-        counts = Counter(itertools.chain.from_iterable(map(self._split, texts)))
-        for segment in [s for s in counts if not _is_word(s)]:
-            del counts[segment]
-        return counts
+        segments: Counter[str] = Counter()
+        self.count_units(texts, segments)
+        return self.words_of_units(segments)
 
 
 # -- registered segmenters ----------------------------------------------------------------------
@@ -231,9 +267,17 @@ def primary_subtag(lang: str) -> str:
 
 def unspaced_share(texts: Iterable[str], max_chars: int = GUARD_SAMPLE_CHARS) -> float:
     """Share of the letters of ``texts`` (first ``max_chars`` characters) in scripts written without spaces."""
-    sample = "".join(itertools.islice(itertools.chain.from_iterable(texts), max_chars))
-    letters = len(_LETTER.findall(sample))
-    return len(_UNSPACED_CHAR.findall(sample)) / letters if letters else 0.0
+    parts, size = [], 0
+    for text in texts:
+        if size >= max_chars:
+            break
+        parts.append(text)
+        size += len(text)
+    sample = "".join(parts)[:max_chars]
+    if _NOT_UNSPACED.fullmatch(sample):  # most text: not one character of those scripts, no counting
+        return 0.0
+    letters = len(_NOT_LETTER.sub("", sample))
+    return len(_NOT_UNSPACED.sub("", sample)) / letters if letters else 0.0
 
 
 def script_guard(lang: str, texts: Iterable[str]) -> NotApplicable | None:

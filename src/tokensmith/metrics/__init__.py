@@ -21,7 +21,8 @@ from tokensmith.metrics.corpus_metrics import (
     renyi_entropy_bits,
     shannon_entropy_bits,
 )
-from tokensmith.metrics.stats import TokenStats, VocabularyFacts, WordSplit, WordSplitter, folds_leading_space
+from tokensmith.metrics.stats import TokenStats, VocabularyFacts
+from tokensmith.metrics.word_split import WordSplit, WordSplitter, WordTally, folds_leading_space
 
 __all__ = [
     "METRICS",
@@ -33,6 +34,7 @@ __all__ = [
     "VocabularyFacts",
     "WordSplit",
     "WordSplitter",
+    "WordTally",
     "compute_all",
     "describe_metrics",
     "folds_leading_space",

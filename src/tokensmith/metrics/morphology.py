@@ -209,9 +209,9 @@ def tokenize_words(
     Args:
         leading_space: encode ``" " + word`` (the form a mid-sentence word has in spaced scripts).
             None probes whether the tokenizer folds a leading space into the word
-            (:func:`tokensmith.metrics.stats.folds_leading_space`), as the split-word share does.
+            (:func:`tokensmith.metrics.word_split.folds_leading_space`), as the split-word share does.
     """
-    from tokensmith.metrics.stats import folds_leading_space
+    from tokensmith.metrics.word_split import folds_leading_space
 
     if leading_space is None:
         leading_space = folds_leading_space(tokenizer.encode_batch)

@@ -9,13 +9,13 @@ Typical use (the ``measure`` orchestration)::
 
     vocab = VocabularyFacts.of(tokenizer)
     stats = TokenStats(vocab, tokenizer=tokenizer.name, corpus="mono/de", lang="de")
-    splitter = WordSplitter(tokenizer.encode_batch)             # spaced scripts
+    tally = WordTally(segmenter, [WordSplitter.for_tokenizer(tokenizer, spaced=True)])
     for texts in batches:
         started = time.perf_counter()
-        ids = tokenizer.encode_batch(texts)
-        seconds = time.perf_counter() - started
-        words = splitter.split(segment_words(texts))             # a Counter of word types
-        stats.add_batch(texts, ids, words=words, encode_seconds=seconds)
+        ids = tokenizer.encode_flat(texts)
+        stats.add_flat(BatchSize.of(texts), ids, encode_seconds=time.perf_counter() - started)
+        tally.add(texts)                                           # word units, counted not split
+    stats.add_words(tally.totals()[0], tally.documents)
     # or, when the language has no word segmenter:
     stats.mark_words_not_applicable("no word segmenter for 'xx'")
 """
@@ -24,25 +24,21 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from tokensmith.metrics.word_split import WordSplit
+
 #: Ids buffered before one ``np.bincount`` folds them into the type counts. Large enough that the
 #: per-call cost (a vocabulary-sized array) vanishes, small enough to keep memory flat (~8 MB).
 FLUSH_TOKENS = 1 << 20
 
-#: Word types encoded per ``encode_batch`` call by :class:`WordSplitter`.
-WORD_BATCH = 4096
-
 #: Plain sums of a cell: added by :meth:`TokenStats.merge`, restored by :meth:`TokenStats.from_dict`.
 SUMMED_COUNTS = ("documents", "bytes", "chars", "tokens", "words", "multi_token_words", "documents_with_words")
 SUMMED_SECONDS = ("encode_seconds", "bookkeeping_seconds")
-
-#: Frequent words used to probe whether a tokenizer folds a leading space into the word's token.
-SPACE_PROBE_WORDS = ("the", "of", "and", "to", "in")
 
 
 @dataclass(frozen=True)
@@ -106,82 +102,21 @@ class VocabularyFacts:
 
 
 @dataclass(frozen=True)
-class WordSplit:
-    """Word counts of one batch: all words, and those a tokenizer splits into 2+ tokens."""
+class BatchSize:
+    """Documents, characters and UTF-8 bytes of a batch of texts."""
 
-    words: int
-    multi_token_words: int
+    documents: int
+    chars: int
+    bytes: int
 
-    def __add__(self, other: WordSplit) -> WordSplit:
-        return WordSplit(self.words + other.words, self.multi_token_words + other.multi_token_words)
-
-
-class WordSplitter:
-    """Counts words a tokenizer splits into two or more tokens, each word *type* encoded once.
-
-    Following Rust et al. (2021, arXiv:2012.15613) each word is tokenized in isolation; in spaced
-    scripts a mid-sentence word is preceded by a space, so it is encoded as ``" " + word`` when the
-    tokenizer folds that space into the word's token (GPT-2 ``Ġword``, SentencePiece ``▁word``).
-    Token counts per type are cached, so a corpus costs one encode per distinct word, not per word.
-
-    Args:
-        encode_batch: a tokenizer's ``encode_batch`` (texts -> id lists, no special tokens).
-        leading_space: prefix each word with a space. ``None`` probes the tokenizer
-            (:func:`folds_leading_space`); pass ``False`` for scripts written without spaces
-            (zh, ja, th), whose words do not follow a space.
-    """
-
-    def __init__(
-        self,
-        encode_batch: Callable[[Sequence[str]], Sequence[Sequence[int]]],
-        *,
-        leading_space: bool | None = None,
-    ) -> None:
-        self._encode_batch = encode_batch
-        self.leading_space = folds_leading_space(encode_batch) if leading_space is None else leading_space
-        self._tokens_per_type: dict[str, int] = {}
-        self.seconds = 0.0
-
-    @property
-    def cached_types(self) -> int:
-        return len(self._tokens_per_type)
-
-    def tokens_per_word(self, words: Iterable[str]) -> dict[str, int]:
-        """Token count of each word in isolation (cached)."""
-        wanted = list(dict.fromkeys(words))
-        self._encode_missing(wanted)
-        return {w: self._tokens_per_type[w] for w in wanted}
-
-    def split(self, word_counts: Mapping[str, int]) -> WordSplit:
-        """Total words and words of 2+ tokens, from a word-type -> occurrences mapping (a Counter)."""
-        self._encode_missing(word_counts)
-        lengths = self._tokens_per_type
-        words = sum(word_counts.values())
-        multi = sum(count for word, count in word_counts.items() if lengths[word] >= 2)
-        return WordSplit(words, multi)
-
-    def _encode_missing(self, words: Iterable[str]) -> None:
-        started = time.perf_counter()
-        missing = [w for w in words if w not in self._tokens_per_type]
-        prefix = " " if self.leading_space else ""
-        for start in range(0, len(missing), WORD_BATCH):
-            chunk = missing[start : start + WORD_BATCH]
-            encoded = self._encode_batch([prefix + w for w in chunk])
-            self._tokens_per_type.update(zip(chunk, map(len, encoded), strict=True))
-        self.seconds += time.perf_counter() - started
-
-
-def folds_leading_space(encode_batch: Callable[[Sequence[str]], Sequence[Sequence[int]]]) -> bool:
-    """Whether ``" word"`` is as short as ``"word"`` for frequent words, i.e. the space joins the word.
-
-    True for GPT-2-style byte-level BPE, tiktoken, SentencePiece (which normalises the space into
-    ``▁``) and WordPiece (which drops it). False for tokenizers that emit a separate token for a
-    leading space, such as a Metaspace pre-tokenizer that also prepends its own ``▁``: encoding
-    ``" " + word`` there would count every word as split.
-    """
-    bare = encode_batch(list(SPACE_PROBE_WORDS))
-    spaced = encode_batch([" " + w for w in SPACE_PROBE_WORDS])
-    return sum(map(len, spaced)) <= sum(map(len, bare))
+    @classmethod
+    def of(cls, texts: Sequence[str]) -> BatchSize:
+        if not texts:
+            return cls(0, 0, 0)
+        # One join and one encode in C; the n-1 one-byte separators are taken off again.
+        joined = "\n".join(texts)
+        separators = len(texts) - 1
+        return cls(len(texts), len(joined) - separators, len(joined.encode("utf-8", "surrogatepass")) - separators)
 
 
 class TokenStats:
@@ -264,9 +199,7 @@ class TokenStats:
         started = time.perf_counter()
         if len(texts) != len(ids):
             raise ValueError(f"{len(texts)} texts but {len(ids)} id sequences")
-        self.documents += len(texts)
-        self.chars += sum(map(len, texts))
-        self.bytes += sum(len(t.encode("utf-8", "surrogatepass")) for t in texts)
+        self._add_size(BatchSize.of(texts))
         batch_tokens = sum(map(len, ids))
         self.tokens += batch_tokens
         if words is not None:
@@ -281,6 +214,28 @@ class TokenStats:
         if self._pending_tokens >= FLUSH_TOKENS:
             self._flush()
         self.bookkeeping_seconds += time.perf_counter() - started
+
+    def add_flat(self, size: BatchSize, ids: np.ndarray, *, encode_seconds: float = 0.0) -> None:
+        """Account a batch encoded into one flat id array (``Tokenizer.encode_flat``).
+
+        ``size`` is the batch's :meth:`BatchSize.of`, computed once for every tokenizer; words come via
+        :meth:`add_words`.
+        """
+        started = time.perf_counter()
+        self._add_size(size)
+        self.tokens += len(ids)
+        self.encode_seconds += encode_seconds
+        self._pending.append(ids)
+        self._pending_tokens += len(ids)
+        self._pending_arrays = True
+        if self._pending_tokens >= FLUSH_TOKENS:
+            self._flush()
+        self.bookkeeping_seconds += time.perf_counter() - started
+
+    def _add_size(self, size: BatchSize) -> None:
+        self.documents += size.documents
+        self.chars += size.chars
+        self.bytes += size.bytes
 
     def add_words(self, words: WordSplit, documents: int) -> None:
         """Add word totals counted separately from :meth:`add_batch` (e.g. by another process)."""

@@ -14,11 +14,14 @@ Encoding conventions, the same for every format:
 from __future__ import annotations
 
 import hashlib
+import itertools
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+
+import numpy as np
 
 #: Roles a special token can play; ``chat`` covers turn markers such as ``<|im_start|>``.
 SPECIAL_ROLES = ("bos", "eos", "pad", "unk", "mask", "sep", "cls", "chat", "other")
@@ -76,6 +79,14 @@ class Tokenizer(ABC):
     def encode_batch(self, texts: Sequence[str]) -> list[list[int]]:
         """Token ids of each text; implementations use the backend's parallel batch call."""
 
+    def encode_flat(self, texts: Sequence[str]) -> np.ndarray:
+        """The ids of all ``texts``, concatenated in one integer array (for counting, not for decoding).
+
+        Backends with a flat batch call override this to skip per-token Python objects.
+        """
+        ids = self.encode_batch(texts)
+        return np.fromiter(itertools.chain.from_iterable(ids), dtype=np.int64, count=sum(map(len, ids)))
+
     @abstractmethod
     def decode(self, ids: Iterable[int]) -> str:
         """Text of ``ids`` as the reference library decodes it."""
@@ -101,6 +112,16 @@ class Tokenizer(ABC):
     def all_token_bytes(self) -> list[bytes]:
         """``token_bytes`` of every id, computed once (used by vocabulary metrics)."""
         return [self.token_bytes(i) for i in range(self.vocab_size)]
+
+    @property
+    def exact_spans(self) -> bool:
+        """Whether the ``token_bytes`` of ``encode(x)`` always concatenate to exactly ``x``'s UTF-8.
+
+        True only where the format guarantees it (no normalizer, no added prefix space, no added token
+        that swallows whitespace); metrics then know, for instance, that a text which is no token's
+        text cannot be encoded as one token.
+        """
+        return False
 
     @cached_property
     def special_by_id(self) -> dict[int, SpecialToken]:

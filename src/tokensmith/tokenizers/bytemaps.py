@@ -35,10 +35,21 @@ def unicode_to_byte() -> dict[str, int]:
     return {char: byte for byte, char in byte_to_unicode().items()}
 
 
+@lru_cache(maxsize=1)
+def _byte_level_translation() -> dict[int, int]:
+    """``str.translate`` table: alphabet character -> its byte; other code points below 256 -> one that
+    Latin-1 cannot encode, so every character outside the alphabet makes the encode step fail."""
+    table = dict.fromkeys(range(256), 0x10FFFF)
+    table.update({ord(char): byte for byte, char in byte_to_unicode().items()})
+    return table
+
+
 def byte_level_to_bytes(token: str) -> bytes:
     """``'Ġhello'`` -> ``b' hello'``. Raises KeyError on a character outside the byte alphabet."""
-    table = unicode_to_byte()
-    return bytes(table[char] for char in token)
+    try:  # translate + Latin-1 runs in C: a vocabulary of 200k tokens in milliseconds
+        return token.translate(_byte_level_translation()).encode("latin-1")
+    except UnicodeEncodeError as err:
+        raise KeyError(token[err.start]) from None
 
 
 def bytes_to_byte_level(data: bytes) -> str:

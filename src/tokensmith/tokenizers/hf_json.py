@@ -18,6 +18,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from tokensmith.errors import InputError, TokenizerFormatError
 from tokensmith.tokenizers.base import Tokenizer, TokenizerInfo, sha256_of_files
 from tokensmith.tokenizers.bytemaps import (
@@ -51,17 +53,21 @@ _BACKEND_PROBE = (
 MODEL_KINDS = {"BPE": "bpe", "WordPiece": "wordpiece", "Unigram": "unigram", "WordLevel": "wordlevel"}
 
 
-def _component_types(node: Any) -> Iterator[str]:
-    """Every ``"type"`` inside a pre-tokenizer / decoder / normalizer tree (Sequences included)."""
+def _components(node: Any) -> Iterator[Mapping[str, Any]]:
+    """Every component (a mapping with a ``"type"``) inside a pre-tokenizer / decoder / normalizer tree."""
     if isinstance(node, Mapping):
-        kind = node.get("type")
-        if isinstance(kind, str):
-            yield kind
+        if isinstance(node.get("type"), str):
+            yield node
         for value in node.values():
-            yield from _component_types(value)
+            yield from _components(value)
     elif isinstance(node, list):
         for item in node:
-            yield from _component_types(item)
+            yield from _components(item)
+
+
+def _component_types(node: Any) -> Iterator[str]:
+    """Every ``"type"`` inside a pre-tokenizer / decoder / normalizer tree (Sequences included)."""
+    return (component["type"] for component in _components(node))
 
 
 def _surface_convention(config: Mapping[str, Any]) -> str:
@@ -192,6 +198,16 @@ class HFTokenizer(LoadedTokenizer):
             extra={"surface": self._convention},
         )
 
+    @property
+    def exact_spans(self) -> bool:
+        if not self.info.lossless:
+            return False
+        for node in _components(self._config.get("pre_tokenizer")):
+            if node.get("type") == "ByteLevel" and node.get("add_prefix_space"):
+                return False  # "word" encodes as "Ġword": one token that spells more than the text
+        # An added token with lstrip/rstrip also takes the whitespace next to it.
+        return not any(entry.get("lstrip") or entry.get("rstrip") for entry in self._config.get("added_tokens") or [])
+
     # -- fast backend -------------------------------------------------------------------------
     def _fast_backend_eligible(self, model: Mapping[str, Any]) -> bool:
         """fastokens is proven identical (tests) on byte-level BPE without dropout or byte fallback."""
@@ -225,6 +241,12 @@ class HFTokenizer(LoadedTokenizer):
         if self._fast is not None:
             return _flat_encode(self._fast, texts)
         return [encoding.ids for encoding in self._tokenizer.encode_batch(texts, add_special_tokens=False)]
+
+    def encode_flat(self, texts: Sequence[str]) -> Any:
+        if self._fast is None or not texts:
+            return super().encode_flat(texts)
+        ids_buffer, _ = self._fast.encode_batch_flat(list(texts), add_special_tokens=False)
+        return np.frombuffer(ids_buffer, dtype="<u4")
 
     def decode(self, ids: Iterable[int]) -> str:
         return self._tokenizer.decode(list(ids), skip_special_tokens=False)
@@ -280,8 +302,6 @@ class HFTokenizer(LoadedTokenizer):
 
 def _flat_encode(fast: Any, texts: list[str]) -> list[list[int]]:
     """fastokens' flat batch call: one uint32 buffer + offsets, no per-token Python objects."""
-    import numpy as np
-
     if not texts:
         return []
     ids_buffer, offsets_buffer = fast.encode_batch_flat(texts, add_special_tokens=False)

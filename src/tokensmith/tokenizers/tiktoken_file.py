@@ -10,7 +10,6 @@ Merges are not stored in a ranks file; :func:`merges_from_ranks` derives them (s
 
 from __future__ import annotations
 
-import base64
 import binascii
 import gzip
 import unicodedata
@@ -60,7 +59,7 @@ def read_tiktoken_ranks(path: str | Path) -> dict[bytes, int]:
         try:
             if len(fields) != 2:
                 raise ValueError("not two fields")
-            token = base64.b64decode(fields[0], validate=True)
+            token = binascii.a2b_base64(fields[0], strict_mode=True)
             rank = int(fields[1])
         except (ValueError, binascii.Error):
             shown = line[:60].decode("utf-8", errors="replace")
@@ -180,6 +179,10 @@ class TiktokenTokenizer(LoadedTokenizer):
             extra={"pattern": pattern, "normalization": normalization, **(extra or {})},
         )
 
+    @property
+    def exact_spans(self) -> bool:
+        return self._normalization is None  # the ranks' bytes are the text's bytes, piece by piece
+
     def _normalize(self, text: str) -> str:
         form = self._normalization
         if form is None or unicodedata.is_normalized(form, text):
@@ -193,7 +196,8 @@ class TiktokenTokenizer(LoadedTokenizer):
         # A plain loop beats encode_ordinary_batch ~5x on many short texts (thread-pool overhead per
         # item); long documents go to threads since tiktoken releases the GIL inside encode.
         encode = self._encoding.encode_ordinary
-        texts = [self._normalize(text) for text in texts]
+        if self._normalization is not None:
+            texts = [self._normalize(text) for text in texts]
         long_chars = sum(len(text) for text in texts if len(text) >= LONG_TEXT_CHARS)
         if long_chars < 2 * LONG_TEXT_CHARS:
             return [encode(text) for text in texts]
@@ -205,6 +209,13 @@ class TiktokenTokenizer(LoadedTokenizer):
 
     def _raw_token_bytes(self, token_id: int) -> bytes:
         return self._bytes_by_id[token_id]
+
+    @cached_property
+    def all_token_bytes(self) -> list[bytes]:
+        every = list(self._bytes_by_id)  # the table already holds them, bar the special tokens
+        for special in self.special_tokens:
+            every[special.id] = special.text.encode("utf-8")
+        return every
 
     @cached_property
     def _merges(self) -> list[tuple[bytes, bytes]]:
