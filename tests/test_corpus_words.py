@@ -138,3 +138,34 @@ def test_real_udhr_unspaced_scripts_are_refused_even_untagged(shared_data, lang)
     assert isinstance(word_segmenter(lang), NotApplicable)
     refused = word_segmenter("und", sample=text)
     assert isinstance(refused, NotApplicable), f"{lang}: {unspaced_share(text):.2f} unspaced"
+
+
+@pytest.mark.shared
+def test_thai_rust_newmm_agrees_with_pythainlp_on_real_thai_runs(shared_data):
+    pytest.importorskip("nlpo3")
+    pytest.importorskip("pythainlp")
+    import nlpo3
+    from pythainlp.tokenize import word_tokenize
+
+    from tokensmith.corpus.words import _THAI_RUN, _nlpo3_dictionary
+
+    assert word_segmenter("th").name == "nlpo3-newmm"
+    text = (shared_data / "mono" / "th.txt").read_text(encoding="utf-8")
+    runs = sorted({run for run in _THAI_RUN.findall(text) if len(run) > 1})[:3000]
+    assert len(runs) == 3000
+    dictionary = _nlpo3_dictionary()
+    same = sum(nlpo3.segment(run, dictionary) == word_tokenize(run, engine="newmm") for run in runs)
+    assert same >= 0.999 * len(runs)
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize("lang", ["zh-CN", "ja", "th"])
+def test_unspaced_words_do_not_depend_on_how_lines_are_grouped(shared_data, lang):
+    segmenter = word_segmenter(lang)
+    if isinstance(segmenter, NotApplicable):
+        pytest.skip(segmenter.reason)
+    lines = (shared_data / "parallel" / f"{lang}.txt").read_text(encoding="utf-8").split("\n")[:600]
+    per_line = segmenter.count_words(lines)
+    documents = ["\n".join(lines[i : i + 50]) for i in range(0, len(lines), 50)]
+    assert segmenter.count_words(documents) == per_line
+    assert per_line == Counter(w for document in documents for w in segmenter.segment(document))

@@ -14,7 +14,7 @@ import tokensmith
 #: Distributions whose versions change figures; recorded when installed.
 TRACKED_DISTRIBUTIONS = (
     "tokenizers", "tiktoken", "sentencepiece", "fastokens", "gguf", "numpy", "regex", "numba",
-    "rjieba", "fugashi", "unidic-lite", "pythainlp", "torch", "transformers", "mistral-common",
+    "rjieba", "fugashi", "unidic-lite", "pythainlp", "nlpo3", "torch", "transformers", "mistral-common",
 )
 
 RESULTS_SCHEMA_VERSION = 1
