@@ -121,7 +121,7 @@ def test_word_tally_folds_are_additive():
 # -- the chunk fast path of UAX #29 counting -------------------------------------------------------
 #: Characters that exercise the fast path's edges: letters of several scripts, digits, marks, format
 #: characters, Hebrew (WB7a/b/c), apostrophes and the punctuation around words.
-EDGE_ALPHABET = "aZé5٣ßжשあア漢" + "\u0301\u0903\u200d\u200c\u00ad" + "'’\".,;:!?()[]{}«»“”‘…،؛।-_/¿¡@#²Ⅻ"
+EDGE_ALPHABET = "aZé5٣ßжשあア漢" + "\u0301\u0903\u200d\u200c\u00ad" + "'’\".,;:!?()[]{}«»“”‘…،؛।-_/¿¡@#²Ⅻ=+*<>|&%$~^`\\"
 
 
 @settings(max_examples=500, deadline=None)

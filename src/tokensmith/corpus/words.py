@@ -58,18 +58,28 @@ UNSPACED_LANGUAGES = {
     "yue": "Cantonese", "wuu": "Wu Chinese", "lzh": "Literary Chinese", "nan": "Min Nan", "hak": "Hakka",
 }  # fmt: skip
 
-#: A chunk that is one word with at most some punctuation around it: a letter or decimal digit, then
-#: letters, digits, marks and format characters in which UAX #29 has no boundary (ALetter and Numeric
-#: runs stay whole, rules WB5 and WB8-WB10; WB4 attaches marks and format characters to what precedes
-#: them), behind opening and before closing punctuation that joins nothing at a chunk's edge. Hebrew
-#: letters are left out (WB7a keeps a quote after them). A differential test holds it to the full
-#: rules on the text of every language in ../shared/data.
-_PLAIN_CHUNK = regex.compile(
-    r"""(?V1)[("'\[{¿¡«“‘„]*"""
-    r"([[\p{WB=ALetter}\p{WB=Numeric}]&&[\p{L}\p{Nd}]]"
-    r"[\p{WB=ALetter}\p{WB=Numeric}\p{WB=Extend}\p{WB=Format}\p{WB=ZWJ}]*)"
-    r"""[.,;:!?)"'\]}»”’…،؛؟।]*"""
+#: A word by the definition above that UAX #29 never breaks: a letter or decimal digit, then letters,
+#: digits, marks and format characters (ALetter and Numeric runs stay whole, rules WB5 and WB8-WB10;
+#: WB4 attaches marks and format characters to what precedes them). Hebrew letters are left out (WB7a
+#: keeps a quote after them).
+_CORE = (
+    r"[[\p{WB=ALetter}\p{WB=Numeric}]&&[\p{L}\p{Nd}]]"
+    r"[\p{WB=ALetter}\p{WB=Numeric}\p{WB=Extend}\p{WB=Format}\p{WB=ZWJ}]*"
 )
+#: ASCII punctuation whose word-break class is Other: no rule joins it to anything, so it always
+#: separates words (unlike ``.,;:'"_``, which can join letters or digits).
+_SEPARATOR = r"()\[\]{}<>=+\-*/\\|&%$#@!?~^`"
+#: Punctuation that joins nothing at a chunk's edge (opening before the first word, closing after the
+#: last one).
+_LEAD = _SEPARATOR + r"""'"¿¡«“‘„"""
+_TAIL = _SEPARATOR + r""".,;:'"»”’…،؛؟।"""
+#: A chunk that is one word with punctuation around it: the common case, one regex call.
+_PLAIN_CHUNK = regex.compile(rf"(?V1)[{_LEAD}]*({_CORE})[{_TAIL}]*")
+#: A chunk of several words joined by separators (``foo(bar,``, ``x->y``, ``co-op``).
+_SEPARATED_CHUNK = regex.compile(rf"(?V1)[{_LEAD}]*{_CORE}(?:[{_SEPARATOR}]+{_CORE})+[{_TAIL}]*")
+_CORE_WORD = regex.compile(rf"(?V1){_CORE}")
+# A differential test holds both patterns to the full rules on the text of every language in
+# ../shared/data and on generated chunks.
 
 
 @dataclass(frozen=True)
@@ -160,7 +170,8 @@ class UnicodeWordSegmenter:
             else:
                 match = plain(chunk)
                 if match is None:
-                    for word in self.words_of_chunk(chunk):
+                    separated = _SEPARATED_CHUNK.fullmatch(chunk) is not None
+                    for word in _CORE_WORD.findall(chunk) if separated else self.words_of_chunk(chunk):
                         counts[word] = get(word, 0) + n
                     continue
                 word = match[1]
