@@ -1,17 +1,19 @@
 """`tokensmith measure`: every tokenizer on every corpus, in one streaming pass per corpus.
 
-Each corpus is read once; every batch of documents is word-segmented once and encoded by each
-tokenizer through its fastest exact backend; per-cell accumulators keep sums only (memory stays flat
-as the corpus grows). Metrics are computed from the sums at the end, as ratios of sums.
+Each corpus is read once; every batch of documents is counted into word units once and encoded by
+each tokenizer through its fastest exact backend, each tokenizer on its own thread; per-cell
+accumulators keep sums only (memory stays flat as the corpus grows). A corpus' words are split per
+tokenizer once, after its last batch. Metrics are computed from the sums at the end, as ratios of sums.
 """
 
 from __future__ import annotations
 
+import collections
 import itertools
 import sys
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,7 +51,6 @@ class MeasureConfig:
     seed: int = 0
     renyi_alpha: float = 2.5
     langs: tuple[str, ...] | None = None
-    threads: int | None = None  # worker threads; None = one per tokenizer plus one for word counting
     lexicon: str | None = None  # folder of <lang>.txt / .dic word lists -> %valid per language
     morph: str | None = None  # gold segmentations word<TAB>morphs -> MorphScore, %pure
 
@@ -230,16 +231,7 @@ def measure(config: MeasureConfig, *, progress: Any = None) -> MeasureResult:
     sources = _open_sources(config)
     baseline = _baseline_name(config, [t.name for t in tokenizers])
     vocabularies = [VocabularyFacts.of(t) for t in tokenizers]
-    # Encoders release the GIL, so the tokenizers of a batch encode side by side while the word
-    # counter (Python) runs; a finished corpus' words are split on another thread while the next one
-    # is read.
-    pool = ThreadPoolExecutor(max_workers=config.threads or len(tokenizers) + 1, thread_name_prefix="measure")
-    finisher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="measure-words")
-    try:
-        cells, corpora, samples = _measure_sources(sources, tokenizers, vocabularies, pool, finisher, progress)
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-        finisher.shutdown(wait=True, cancel_futures=True)
+    cells, corpora, samples = _measure_sources(sources, tokenizers, vocabularies, progress)
     records = compute_all(
         cells,
         baseline=baseline,
@@ -272,62 +264,131 @@ def _baseline_name(config: MeasureConfig, names: list[str]) -> str | None:
     raise InputError(f"--baseline {config.baseline!r} is not one of the -t tokenizers", "pass one of them")
 
 
-def _measure_sources(sources, tokenizers, vocabularies, pool, finisher, progress):
+#: Batches read ahead of the slowest lane: enough that no lane waits for another, few enough that
+#: memory stays flat (each batch is ~BATCH_BYTES of text plus its ids).
+BATCHES_IN_FLIGHT = 4
+
+
+class _Lanes:
+    """One worker thread per tokenizer plus one for words, each working through batches in order.
+
+    Encoders release the GIL, so the tokenizers encode side by side while the word counter (Python)
+    runs; no lane waits for the others at the end of a batch, only when it is BATCHES_IN_FLIGHT ahead.
+    """
+
+    def __init__(self, tokenizers: Sequence[Any]) -> None:
+        self.tokenizers = list(tokenizers)
+        self._encoders = [ThreadPoolExecutor(1, thread_name_prefix=f"encode-{i}") for i in range(len(tokenizers))]
+        self._words = ThreadPoolExecutor(1, thread_name_prefix="words")
+
+    def encode(self, batch: list[str]) -> list[Future]:
+        return [lane.submit(_timed_encode, t, batch) for lane, t in zip(self._encoders, self.tokenizers, strict=True)]
+
+    def words(self, task, *args) -> Future:
+        """Run a word-counting step; steps run one at a time, in the order given."""
+        return self._words.submit(task, *args)
+
+    def close(self) -> None:
+        for lane in [*self._encoders, self._words]:
+            lane.shutdown(wait=True, cancel_futures=True)
+
+
+def _timed_encode(tokenizer, batch):
+    started = time.perf_counter()
+    ids = tokenizer.encode_flat(batch)
+    return ids, time.perf_counter() - started
+
+
+@dataclass
+class _SourceInProgress:
+    """A corpus whose batches are still being encoded: its cells, its word tally, what is left."""
+
+    source: _Source
+    cells: list
+    words: Future | None = None  # the tally's totals, queued after its last batch
+    viewer_sentences: list[str] = field(default_factory=list)
+    batches_left: int = 0
+    read: bool = False
+
+
+def _measure_sources(sources, tokenizers, vocabularies, progress):
     from tokensmith.corpus import NotApplicable, word_segmenter
     from tokensmith.errors import CorpusError
     from tokensmith.metrics import TokenStats, WordTally
+    from tokensmith.metrics.stats import BatchSize
 
     task = progress.add_task("measuring", total=None) if progress is not None else None
     splitters = _SplitterCache()
-    finished = []
-    for source in sources:
-        source_cells = [
-            TokenStats(vocab, tokenizer=t.name, corpus=source.name, lang=source.lang,
-                       parallel_group=source.parallel_group)
-            for t, vocab in zip(tokenizers, vocabularies, strict=True)
-        ]
-        batches = source.documents()
-        first = next(batches, None)
-        # The first batch doubles as the script sample: an untagged corpus in Han or Thai script
-        # must not be word-split on spaces.
-        segmenter = word_segmenter(source.lang, sample=first[: 2000] if first else None)
-        tally = None
-        if isinstance(segmenter, NotApplicable):
-            for stats in source_cells:
-                stats.mark_words_not_applicable(segmenter.reason)
-        else:
-            tally = WordTally(segmenter, [splitters.get(t, spaced=segmenter.spaced) for t in tokenizers])
-        viewer_sentences: list[str] = []
-        if progress is not None:
-            progress.update(task, description=f"measuring {source.name}")
-        for batch in itertools.chain([first] if first else [], batches):
-            if len(viewer_sentences) < VIEWER_SAMPLES:
-                viewer_sentences.extend(_viewer_candidates(batch, VIEWER_SAMPLES - len(viewer_sentences)))
-            _measure_batch(pool, batch, tokenizers, source_cells, tally)
+    lanes = _Lanes(tokenizers)
+    in_flight: collections.deque = collections.deque()  # (source, size, encode futures, words future)
+    open_sources: collections.deque[_SourceInProgress] = collections.deque()
+    done: list[tuple[list, dict[str, Any], dict[str, Any]]] = []
+
+    def consume_one() -> None:
+        current, size, encoded, counted = in_flight.popleft()
+        for stats, future in zip(current.cells, encoded, strict=True):
+            ids, seconds = future.result()
+            stats.add_flat(size, ids, encode_seconds=seconds)
+        if counted is not None:
+            counted.result()  # a word-counting error surfaces here
+        current.batches_left -= 1
+        while open_sources and open_sources[0].read and open_sources[0].batches_left == 0:
+            done.append(_finish_source(open_sources.popleft(), tokenizers))
+
+    try:
+        for source in sources:
+            current = _SourceInProgress(source, [
+                TokenStats(vocab, tokenizer=t.name, corpus=source.name, lang=source.lang,
+                           parallel_group=source.parallel_group)
+                for t, vocab in zip(tokenizers, vocabularies, strict=True)
+            ])
+            open_sources.append(current)
+            batches = source.documents()
+            first = next(batches, None)
+            # The first batch doubles as the script sample: an untagged corpus in Han or Thai script
+            # must not be word-split on spaces.
+            segmenter = word_segmenter(source.lang, sample=first[: 2000] if first else None)
+            tally = None
+            if isinstance(segmenter, NotApplicable):
+                for stats in current.cells:
+                    stats.mark_words_not_applicable(segmenter.reason)
+            else:
+                tally = WordTally(segmenter, [splitters.get(t, spaced=segmenter.spaced) for t in tokenizers])
             if progress is not None:
-                progress.update(task, advance=sum(map(len, batch)))
-        if source_cells[0].documents == 0:
-            raise CorpusError(f"corpus {source.name!r} has no documents", "check the path, --field or --column")
-        finished.append(finisher.submit(_finish_source, source, source_cells, tally, viewer_sentences, tokenizers))
-    cells: list = []
-    corpora: list[dict[str, Any]] = []
-    samples: list[dict[str, Any]] = []
-    for future in finished:
-        source_cells, corpus, sample = future.result()
-        cells.extend(source_cells)
-        corpora.append(corpus)
-        samples.append(sample)
-    return cells, corpora, samples
+                progress.update(task, description=f"measuring {source.name}")
+            for batch in itertools.chain([first] if first else [], batches):
+                if len(current.viewer_sentences) < VIEWER_SAMPLES:
+                    wanted = VIEWER_SAMPLES - len(current.viewer_sentences)
+                    current.viewer_sentences.extend(_viewer_candidates(batch, wanted))
+                counted = lanes.words(tally.add, batch) if tally is not None else None
+                in_flight.append((current, BatchSize.of(batch), lanes.encode(batch), counted))
+                current.batches_left += 1
+                while len(in_flight) > BATCHES_IN_FLIGHT:
+                    consume_one()
+                if progress is not None:
+                    progress.update(task, advance=sum(map(len, batch)))
+            if current.batches_left == 0 and not current.cells[0].documents:
+                raise CorpusError(f"corpus {source.name!r} has no documents", "check the path, --field or --column")
+            if tally is not None:
+                current.words = lanes.words(tally.totals)  # after the corpus' last count, in lane order
+            current.read = True
+        while in_flight:
+            consume_one()
+    finally:
+        lanes.close()
+    cells = [stats for source_cells, _, _ in done for stats in source_cells]
+    return cells, [corpus for _, corpus, _ in done], [sample for _, _, sample in done]
 
 
-def _finish_source(source, cells, tally, viewer_sentences, tokenizers):
-    """A read corpus' last steps: its word totals, compact cells, description and viewer sample."""
-    if tally is not None:
-        for stats, words in zip(cells, tally.totals(), strict=True):
-            stats.add_words(words, tally.documents)
-    for stats in cells:
+def _finish_source(current: _SourceInProgress, tokenizers):
+    """A corpus whose batches are all accounted: its word totals, compact cells, description, viewer sample."""
+    if current.words is not None:
+        for stats, words in zip(current.cells, current.words.result(), strict=True):
+            stats.add_words(words, stats.documents)
+    for stats in current.cells:
         stats.compact()
-    return cells, _describe_corpus(source, cells[0]), _viewer_sample(source, viewer_sentences, tokenizers)
+    return (current.cells, _describe_corpus(current.source, current.cells[0]),
+            _viewer_sample(current.source, current.viewer_sentences, tokenizers))
 
 
 class _SplitterCache:
@@ -350,25 +411,6 @@ class _SplitterCache:
         if key not in self._shared:
             self._shared[key] = WordSplitter.for_tokenizer(tokenizer, spaced=spaced)
         return self._shared[key]
-
-
-def _measure_batch(pool, batch, tokenizers, cells, tally) -> None:
-    """Encode one batch with every tokenizer (in parallel) and account it; count its words meanwhile."""
-    from tokensmith.metrics.stats import BatchSize
-
-    def encode(tokenizer):
-        started = time.perf_counter()
-        ids = tokenizer.encode_flat(batch)
-        return ids, time.perf_counter() - started
-
-    words = pool.submit(tally.add, batch) if tally is not None else None
-    encoded = [pool.submit(encode, tokenizer) for tokenizer in tokenizers]
-    size = BatchSize.of(batch)
-    for stats, future in zip(cells, encoded, strict=True):
-        ids, seconds = future.result()
-        stats.add_flat(size, ids, encode_seconds=seconds)
-    if words is not None:
-        words.result()
 
 
 def _viewer_candidates(batch: Sequence[str], wanted: int) -> list[str]:
