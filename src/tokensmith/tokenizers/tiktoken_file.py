@@ -19,6 +19,8 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
 from pathlib import Path
 
+import numpy as np
+
 from tokensmith.errors import InputError, TokenizerFormatError
 from tokensmith.tokenizers.base import TokenizerInfo, sha256_of_files
 from tokensmith.tokenizers.loaded import LoadedTokenizer, check_backend
@@ -31,6 +33,12 @@ LONG_TEXT_CHARS = 1_000_000
 _THREADS = 2
 #: Largest gap between a preset's last rank and its first special id (o200k: 2).
 _PRESET_SPECIAL_GAP = 16
+#: A private control token that joins a batch of documents into one text for :meth:`encode_flat`.
+#: tiktoken encodes the text between control tokens as separate strings (the regex never crosses one),
+#: so one call gives exactly the ids of encoding each document alone, and releases the GIL once per
+#: batch instead of once per document (per-document calls stall behind any Python thread: measured 8x
+#: slower next to one busy thread).
+_DOCUMENT_BREAK = "<|tokensmith:document-break|>"
 
 
 def read_tiktoken_ranks(path: str | Path) -> dict[bytes, int]:
@@ -150,16 +158,21 @@ class TiktokenTokenizer(LoadedTokenizer):
                 f"{name}: special token ids collide with ordinary ids (first: {clashes[0]})",
                 "give special tokens ids outside the ranks",
             )
+        self.vocab_size = max([*ids, *special_tokens.values()]) + 1
+        # The document break gets the first id past the vocabulary; it never leaves encode_flat.
+        self._document_break_id = self.vocab_size if _DOCUMENT_BREAK not in special_tokens else None
+        controls = dict(special_tokens)
+        if self._document_break_id is not None:
+            controls[_DOCUMENT_BREAK] = self._document_break_id
         try:
             self._encoding = tiktoken.Encoding(
                 name,
                 pat_str=pattern,
                 mergeable_ranks={token: rank + id_offset for token, rank in ranks.items()} if id_offset else ranks,
-                special_tokens=dict(special_tokens),
+                special_tokens=controls,
             )
         except ValueError as err:  # a regex the Rust engine rejects
             raise InputError(f"{name}: cannot compile the pre-tokenization pattern: {err}", "check pattern=") from None
-        self.vocab_size = max([*ids, *special_tokens.values()]) + 1
         self._bytes_by_id: list[bytes] = [b""] * self.vocab_size  # holes in the id space stay empty
         for token, rank in ranks.items():
             self._bytes_by_id[rank + id_offset] = token
@@ -203,6 +216,18 @@ class TiktokenTokenizer(LoadedTokenizer):
             return [encode(text) for text in texts]
         with ThreadPoolExecutor(_THREADS) as pool:
             return list(pool.map(encode, texts))
+
+    def encode_flat(self, texts: Sequence[str]) -> np.ndarray:
+        """All ``texts``' ids in one array, from one tiktoken call over the texts joined by a private
+        control token (identical ids to encoding each text alone; see ``_DOCUMENT_BREAK``)."""
+        if self._normalization is not None:
+            texts = [self._normalize(text) for text in texts]
+        joined = _DOCUMENT_BREAK.join(texts)
+        if self._document_break_id is None or joined.count(_DOCUMENT_BREAK) != len(texts) - 1:
+            return super().encode_flat(texts)  # a document spells the break itself: encode one by one
+        ids = self._encoding.encode(joined, allowed_special={_DOCUMENT_BREAK}, disallowed_special=())
+        flat = np.fromiter(ids, dtype=np.int64, count=len(ids))
+        return flat[flat != self._document_break_id]
 
     def decode(self, ids: Iterable[int]) -> str:
         return self._encoding.decode_bytes(list(ids)).decode("utf-8", errors="replace")
