@@ -34,8 +34,9 @@ Figures, per trainer:
   count/merge stages.
 
 Held-out text is encoded with the trained tokenizers' tiktoken export (same ids as their tokenizer.json).
-Runtime on 2 shared cores at 32k: about 4-6 minutes (three trainings of ~1-2 min each; pre-token
-counting runs in every training, the merge loops dominate for the parity trainers).
+Runtime on 2 shared cores at 32k: about 1-2 minutes for the default three trainers (measured 67 s wall,
+57 s CPU, 1.1 GB peak RSS; each training 15-25 s, its pre-token counting included), about 3 minutes
+with ``--domain`` and all four trainers.
 
     .venv/bin/python benchmarks/parity_quality.py                     # 32k, 31 languages, ~37 MB
     .venv/bin/python benchmarks/parity_quality.py --vocab-size 8000 --variants bpe,parity
