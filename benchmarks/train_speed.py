@@ -23,8 +23,9 @@ trainer then learns a ``--vocab-size`` vocabulary in its own child process; wall
   trains it on a random sample of N lines instead (``input_sentence_size``, ``shuffle_input_sentence``);
   ``train_extremely_large_corpus`` is deprecated and ignored by 0.2.3, so it is not set.
 * ``superword``: tokensmith ``superword`` (SuperBPE: ``bpe`` to t = 0.9 V, then merges across spaces).
-* ``parity``: tokensmith ``parity`` (parity-aware BPE) on the same bytes, split by language: each corpus
-  piece is trained as its file's language (domain files as ``en``, legal_ko as ``ko``; 81 languages).
+* ``parity``: tokensmith ``parity`` (parity-aware BPE) with its defaults - the hybrid: half the merges
+  global, then the moving-window rule (window 100, alpha 2) - on the same bytes, split by language: each
+  corpus piece is trained as its file's language (domain files as ``en``, legal_ko as ``ko``; 81 languages).
   The dev set is the 32 aligned UDHR segments of parallel/udhr (the only aligned text covering them
   all); the few without a UDHR file use a close one as dev proxy (``DEV_PROXY``).
 

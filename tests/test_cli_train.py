@@ -65,3 +65,43 @@ def test_resume_from_a_checkpoint_equals_a_direct_run(corpora, tmp_path, capsys)
                  "--resume", "--force", "-q"]) == 0, capsys.readouterr().err
     assert main(["train", *text, "-v", "1200", "--out", str(tmp_path / "c"), "-q"]) == 0
     assert (tmp_path / "b" / "tokenizer.json").read_bytes() == (tmp_path / "c" / "tokenizer.json").read_bytes()
+
+
+def test_train_parity_with_window_options(corpora, tmp_path, capsys):
+    parallel = corpora["parallel"]
+    languages = ["--corpus", f"de={parallel / 'de.txt'}", "--corpus", f"ja={parallel / 'ja.txt'}",
+                 "--dev", str(parallel)]
+    out, results = tmp_path / "tok", tmp_path / "train.json"
+    code = main(["train", "-a", "parity", *languages, "-v", "700", "--out", str(out), "--results", str(results),
+                 "--variant", "window", "--window-size", "10", "--alpha", "1", "--global-share", "0.2", "-q"])
+    assert code == 0, capsys.readouterr().err
+    summary = json.loads(results.read_text(encoding="utf-8"))["sections"]["train"]["summary"]
+    assert summary["vocab_size"] == 700
+    assert summary["options"] == {"alpha": 1.0, "dev": str(parallel), "global_share": 0.2, "variant": "window",
+                                  "window_size": 10}
+    # Bad values: one clear message each, exit code 2, nothing written.
+    for flags, message in ((["--global-share", "0.2", "--global-merges", "50"], "both global_merges"),
+                           (["--global-share", "1.5"], "global_share must be a number from 0 to 1"),
+                           (["--variant", "windows"], "unknown parity variant 'windows'"),
+                           (["--window-size", "0"], "window_size must be an integer >= 1"),
+                           (["--alpha", "0.5"], "alpha must be a number >= 1")):
+        code = main(["train", "-a", "parity", *languages, "-v", "700", "--out", str(tmp_path / "bad"), *flags, "-q"])
+        assert code == 2, flags
+        assert message in capsys.readouterr().err, flags
+        assert not (tmp_path / "bad").exists()
+
+
+def test_parity_flags_state_the_trainer_defaults():
+    # The flags default to None (the trainer decides); their help must say the trainer's defaults.
+    import dataclasses
+    import inspect
+
+    from tokensmith.cli import train
+    from tokensmith.train.parity import DEFAULT_GLOBAL_SHARE, ParityTrainer
+
+    options = inspect.signature(train).parameters
+    defaults = {field.name: field.default for field in dataclasses.fields(ParityTrainer)}
+    assert f"default {DEFAULT_GLOBAL_SHARE}" in options["global_share"].default.help
+    assert f"{defaults['variant']} (the default)" in options["variant"].default.help
+    assert f"({defaults['window_size']})" in options["window_size"].default.help
+    assert f"({defaults['alpha']})" in options["alpha"].default.help

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections import deque
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from tokensmith.errors import CorpusError, InputError
+from tokensmith.errors import CorpusError, InputError, UnknownNameError
 from tokensmith.metrics.corpus_metrics import gini
 from tokensmith.train import BpeTrainer, ParityTrainer, train_from_files
 
@@ -22,10 +24,14 @@ VOCAB = 8000
 # ---- the merge loop against a recount-everything reference
 
 
-def reference_parity(words, train, dev, contents, vocab_size, *, min_frequency=0, global_merges=0, max_units=None):
+def reference_parity(words, train, dev, contents, vocab_size, *, min_frequency=0, global_merges=0, max_units=None,
+                     window_size=0, alpha=2):
     """Parity-aware BPE the slow, obvious way: recount every pair and dev length before each merge.
 
     words: symbol lists; train/dev: per word {language: count}; contents: bytes of each initial id.
+    window_size > 0: the moving-window rule as the paper's code states it: a language is admitted while
+    (its choices among the last window_size parity merges) / window_size <= alpha / L (exact fractions);
+    if no open language is admitted, the longest open one chooses.
     """
     words = [list(w) for w in words]
     n_langs = 1 + max(lang for counts in train + dev for lang in counts)
@@ -35,6 +41,7 @@ def reference_parity(words, train, dev, contents, vocab_size, *, min_frequency=0
         ids.setdefault(content, i)
     units = [len(c) for c in contents]
     merges, chosen, exhausted = [], [], set()
+    recent: deque[int] = deque(maxlen=window_size or None)
     while len(contents) < vocab_size:
         dev_length = [sum(len(w) * d.get(lang, 0) for w, d in zip(words, dev, strict=True)) for lang in range(n_langs)]
         while True:
@@ -44,7 +51,10 @@ def reference_parity(words, train, dev, contents, vocab_size, *, min_frequency=0
                 open_langs = [lang for lang in range(n_langs) if lang not in exhausted]
                 if not open_langs:
                     return merges, contents, chosen
-                chooser = max(open_langs, key=lambda lang: (dev_length[lang], -lang))
+                admitted = [lang for lang in open_langs
+                            if Fraction(recent.count(lang), window_size) <= Fraction(alpha) / n_langs] \
+                    if window_size else []
+                chooser = max(admitted or open_langs, key=lambda lang: (dev_length[lang], -lang))
             counts: dict[tuple[int, int], int] = {}
             for w, t in zip(words, train, strict=True):
                 count = sum(t.values()) if chooser == n_langs else t.get(chooser, 0)
@@ -67,6 +77,8 @@ def reference_parity(words, train, dev, contents, vocab_size, *, min_frequency=0
         new = ids[content]
         merges.append((left, right, new))
         chosen.append(chooser)
+        if chooser < n_langs:
+            recent.append(chooser)
         for k, w in enumerate(words):
             out, i = [], 0
             while i < len(w):
@@ -95,7 +107,8 @@ def test_merge_loop_equals_the_reference(seed):
         dev.append(d)
     contents = [b"a", b"b", b"c", b"d", b"e"]
     options = {"min_frequency": 3 * (seed % 2), "global_merges": 6 * (seed % 3), "max_units": 6 if seed > 5 else None}
-    expected = reference_parity(words, train, dev, contents, 160, **options)
+    window = {"window_size": (0, 5, 12, 4)[seed % 4], "alpha": (2, 1, 1.5, 2)[seed % 4]}
+    expected = reference_parity(words, train, dev, contents, 160, **options, **window)
     entry_start, entry_lang, entry_train, entry_dev = [0], [], [], []
     for t, d in zip(train, dev, strict=True):
         for lang in sorted(set(t) | set(d)):
@@ -111,32 +124,89 @@ def test_merge_loop_equals_the_reference(seed):
     )
     while state.stop_reason == "running":  # small steps, so pausing and array growth are exercised too
         parity_core.run_parity_merges(state, vocab_size=160, min_frequency=options["min_frequency"],
-                                      global_merges=options["global_merges"], max_merges=9)
+                                      global_merges=options["global_merges"], max_merges=9, **window)
     merges = [tuple(row) for row in state.learned_merges().tolist()]
     assert merges == expected[0]
     assert [state.token(i) for i in range(state.n_tokens)] == expected[1]
     assert state.chosen_by().tolist() == expected[2]
 
 
+def _three_words_state(parity_core):
+    """Three languages, one 8-letter word each (a..h, i..p, q..x), trained 5 times, in the dev set 100,
+    50 and 10 times: dev lengths 800, 400, 80; every merge shortens one language's dev set by its count."""
+    words = [list(range(0, 8)), list(range(8, 16)), list(range(16, 24))]
+    return parity_core.build_parity_state(
+        np.array([s for w in words for s in w], dtype=np.int32), np.array([0, 8, 16, 24]), np.array([0, 1, 2, 3]),
+        np.array([0, 1, 2]), np.array([5, 5, 5]), np.array([100, 50, 10]), 3,
+        [bytes([ord("a") + i]) for i in range(24)], [1] * 24,
+    )
+
+
+def test_window_rule_on_a_hand_computed_case():
+    from tokensmith.train import parity_core
+
+    # Base rule: the longest dev set chooses (ties: lower index). 800/400/80 -> language 0 until its
+    # length meets language 1's at 400 (5th merge: tie, 0 wins), then 1, 1 (400 -> 300), tie again -> 0.
+    state = _three_words_state(parity_core)
+    parity_core.run_parity_merges(state, vocab_size=24 + 8)
+    assert state.chosen_by().tolist() == [0, 0, 0, 0, 0, 1, 1, 0]
+    assert state.dev_length.tolist() == [200, 300, 80]
+    # Window 3, alpha 1, L 3: quota floor(1 * 3 / 3) = 1, so a language holding 2 of the last 3 parity
+    # merges must wait: 0 0 | 0 has 2 -> 1 | 1 | window [0 1 1]: 0 again | 0 | window [1 0 0] -> 1 | 1.
+    state = _three_words_state(parity_core)
+    parity_core.run_parity_merges(state, vocab_size=24 + 8, window_size=3, alpha=1)
+    assert state.chosen_by().tolist() == [0, 0, 1, 1, 0, 0, 1, 1]
+    assert state.dev_length.tolist() == [400, 200, 80]
+    # The merges themselves are each language's best pair: (a, b) first (all pairs tie at 5: smallest).
+    assert state.token(24) == b"ab"
+    # Paused and continued in steps of 3, the window carries over.
+    state = _three_words_state(parity_core)
+    while state.stop_reason == "running" and state.n_merges < 8:
+        parity_core.run_parity_merges(state, vocab_size=24 + 8, window_size=3, alpha=1, max_merges=3)
+    assert state.chosen_by().tolist() == [0, 0, 1, 1, 0, 0, 1, 1]
+    # Global merges do not enter the window: 2 global merges (both on word 0: the smallest pairs), then
+    # the window rule starts from an empty window.
+    state = _three_words_state(parity_core)
+    parity_core.run_parity_merges(state, vocab_size=24 + 8, global_merges=2, window_size=2, alpha=1)
+    # Quota floor(1 * 2 / 3) = 0: a language that chose either of the last 2 parity merges waits.
+    # Dev 600/400/80 -> 0 | 0 waits: 1 | 0 and 1 wait: 2 | window [1 2]: 0 | [2 0]: 1 | [0 1]: 2.
+    assert state.chosen_by().tolist()[:2] == [3, 3]
+    assert state.chosen_by().tolist()[2:] == [0, 1, 2, 0, 1, 2]
+
+
+def test_window_quota():
+    from tokensmith.train.parity_core import window_quota
+
+    assert window_quota(2, 100, 31) == 6  # 6/100 <= 2/31 = 0.0645 < 7/100
+    assert window_quota(2, 100, 8) == 25
+    assert window_quota(1, 3, 3) == 1
+    assert window_quota(1.5, 100, 31) == 4  # 150/31 = 4.84
+    assert window_quota(2, 6, 3) == 4  # exactly on the bound: admitted, as count/W <= alpha/L is
+
+
 # ---- real text: eight languages, mono training text, dev = even parallel lines, test = odd lines
+#      (+ the next 100 kB of each mono file, for global bytes/token)
 
 
 @pytest.fixture(scope="module")
 def corpora(shared_data: Path):
-    train = {lang: (shared_data / f"mono/{lang}.txt").read_text(encoding="utf-8")[:500_000].splitlines()
-             for lang in LANGS}
+    mono = {lang: (shared_data / f"mono/{lang}.txt").read_text(encoding="utf-8") for lang in LANGS}
+    train = {lang: text[:500_000].splitlines() for lang, text in mono.items()}
     parallel = {lang: (shared_data / f"parallel/{lang}.txt").read_text(encoding="utf-8").split("\n")
                 for lang in LANGS}
     n_lines = min(len(lines) for lines in parallel.values())
     kept = [i for i in range(n_lines) if all(parallel[lang][i].strip() for lang in LANGS)]
     dev = {lang: [parallel[lang][i] for i in kept if i % 2 == 0] for lang in LANGS}
     held_out = {lang: [parallel[lang][i] for i in kept if i % 2 == 1] for lang in LANGS}
-    return train, dev, held_out
+    held_out_mono = {lang: [line for line in text[500_000:600_000].splitlines()[1:] if line.strip()]
+                     for lang, text in mono.items()}  # [1:]: the line cut at 500,000 was trained on
+    return train, dev, held_out, held_out_mono
 
 
 @pytest.fixture(scope="module")
 def trained(corpora):
-    train, dev, _ = corpora
+    """Classic BPE and parity with its defaults (the hybrid: half global merges, then the window rule)."""
+    train, dev, _, _ = corpora
     classic = BpeTrainer(vocab_size=VOCAB, engine="serial").train([line for lang in LANGS for line in train[lang]])
     parity = ParityTrainer(vocab_size=VOCAB, engine="serial").train(train, dev_documents=dev)
     return classic, parity
@@ -153,23 +223,56 @@ def tokens_per_line(trained_bpe, lines_by_lang) -> dict[str, float]:
     return result
 
 
+def global_bytes_per_token(trained_bpe, *parts) -> float:
+    """Σ bytes / Σ tokens over every line of the {language: lines} parts."""
+    tokenizer = tokenizers.Tokenizer.from_str(trained_bpe.to_tokenizer_json())
+    lines = [line for part in parts for lang_lines in part.values() for line in lang_lines]
+    tokens = sum(len(e.ids) for e in tokenizer.encode_batch(lines, add_special_tokens=False))
+    return sum(len(line.encode("utf-8")) for line in lines) / tokens
+
+
 @pytest.mark.slow
-def test_parity_lowers_the_gini_of_held_out_tokens_per_line(corpora, trained):
-    _, _, held_out = corpora
+def test_parity_meets_the_issue_goals_on_held_out_text(corpora, trained):
+    # Issue 3: the Gini of the languages' premiums (tokens per held-out parallel line; the Gini does not
+    # change when all are divided by English's) 30% lower, global bytes/token at most 3% lower.
+    _, _, held_out, held_out_mono = corpora
     classic, parity = trained
     assert classic.vocab_size == parity.vocab_size == VOCAB
     classic_costs, parity_costs = tokens_per_line(classic, held_out), tokens_per_line(parity, held_out)
     classic_gini, parity_gini = gini(list(classic_costs.values())), gini(list(parity_costs.values()))
-    # Measured: 0.107 -> 0.032 (-70%); the issue asks for -30% at 32k on 100 MB.
-    assert parity_gini < 0.6 * classic_gini, (classic_gini, parity_gini)
+    assert parity_gini <= 0.7 * classic_gini, (classic_gini, parity_gini)
+    classic_bpt = global_bytes_per_token(classic, held_out, held_out_mono)
+    parity_bpt = global_bytes_per_token(parity, held_out, held_out_mono)
+    assert parity_bpt >= 0.97 * classic_bpt, (classic_bpt, parity_bpt)
     # The languages classic BPE serves worst gain the most: the longest one gets shorter.
     worst = max(classic_costs, key=classic_costs.get)
     assert parity_costs[worst] < classic_costs[worst]
+    # Half the merges were global, as the default says.
+    merges = VOCAB - len(ParityTrainer().initial_vocabulary().contents)
+    assert parity.stats.merges_by_language["global"] == round(0.5 * merges)
+
+
+def test_global_share_equals_the_same_number_of_global_merges(corpora):
+    train, dev, _, _ = corpora
+    langs = ("de", "ja", "th")
+    train, dev = {lang: train[lang][:2000] for lang in langs}, {lang: dev[lang] for lang in langs}
+    vocab = 1500
+    merges = vocab - len(ParityTrainer(vocab_size=vocab).initial_vocabulary().contents)
+    by_share = ParityTrainer(vocab_size=vocab, engine="serial", global_share=0.3).train(train, dev_documents=dev)
+    by_count = ParityTrainer(vocab_size=vocab, engine="serial", global_merges=round(0.3 * merges)).train(
+        train, dev_documents=dev)
+    assert by_share.stats.merges_by_language["global"] == round(0.3 * merges) == 373
+    assert by_share.merge_ids == by_count.merge_ids
+    assert by_share.to_tokenizer_json() == by_count.to_tokenizer_json()
+    # ... and the share matters: pure parity learns other merges.
+    pure = ParityTrainer(vocab_size=vocab, engine="serial", global_share=0).train(train, dev_documents=dev)
+    assert pure.stats.merges_by_language["global"] == 0
+    assert pure.merge_ids != by_share.merge_ids
 
 
 @pytest.mark.slow
 def test_dev_lengths_tracked_in_training_equal_the_encoded_dev_set(corpora, trained):
-    _, dev, _ = corpora
+    _, dev, _, _ = corpora
     _, parity = trained
     stats = parity.stats
     assert sum(stats.merges_by_language.values()) == stats.merges == len(parity.merge_ids)
@@ -186,7 +289,7 @@ def test_dev_lengths_tracked_in_training_equal_the_encoded_dev_set(corpora, trai
 @pytest.mark.slow
 def test_global_merges_only_is_classic_bpe(corpora, trained):
     # The hybrid with every merge global must be exactly classic BPE on the pooled text.
-    train, dev, _ = corpora
+    train, dev, _, _ = corpora
     classic, _ = trained
     pooled = ParityTrainer(vocab_size=VOCAB, engine="serial", global_merges=VOCAB).train(train, dev_documents=dev)
     assert pooled.merge_ids == classic.merge_ids
@@ -248,6 +351,18 @@ def test_bad_input(shared_data, tmp_path):
         ParityTrainer(vocab_size=400).train({"de": ["a b"], "en": ["  "]}, dev_documents={"de": ["x"], "en": ["y"]})
     with pytest.raises(InputError, match="global_merges"):
         ParityTrainer(global_merges=-1)
+    with pytest.raises(InputError, match="both global_merges"):
+        ParityTrainer(global_merges=100, global_share=0.5)
+    for share in (-0.1, 1.5, float("nan"), "half", True):
+        with pytest.raises(InputError, match="global_share"):
+            ParityTrainer(global_share=share)
+    with pytest.raises(UnknownNameError, match="parity variant 'windows'"):
+        ParityTrainer(variant="windows")
+    with pytest.raises(InputError, match="window_size"):
+        ParityTrainer(window_size=0)
+    for alpha in (0.5, float("inf"), "2"):
+        with pytest.raises(InputError, match="alpha"):
+            ParityTrainer(alpha=alpha)
     with pytest.raises(InputError, match="checkpoint"):
         train_from_files("parity", list(mono.values()), 400, str(out), checkpoint=str(tmp_path / "c.npz"))
     assert not out.exists()

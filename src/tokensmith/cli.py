@@ -110,6 +110,11 @@ def train(
     compare: list[str] | None = typer.Option(None, "--compare", help="Tokenizer to compare on held-out text."),
     dev: Path | None = typer.Option(None, "--dev", help="parity: folder of line-aligned <lang>.txt dev text."),
     global_merges: int | None = typer.Option(None, "--global-merges", help="parity: classic merges first."),
+    global_share: float | None = typer.Option(None, "--global-share",
+        help="parity: fraction of the merges learnt as classic merges first (default 0.5; not with --global-merges)."),
+    variant: str | None = typer.Option(None, "--variant", help="parity: base or window (the default)."),
+    window_size: int | None = typer.Option(None, "--window-size", help="parity window: merges in the window (100)."),
+    alpha: float | None = typer.Option(None, "--alpha", help="parity window: share of the window per language (2)."),
     engine: str | None = typer.Option(None, "--engine",
         help="Pre-token counting engine: local (processes, the default), serial or ray."),
     workers: int | None = typer.Option(None, "--workers", help="Counting workers (default: one per core)."),
@@ -127,7 +132,8 @@ def train(
     options = parse_options(option or [])
     given = {"pretokenizer": pretokenizer, "regex": regex, "min_frequency": min_frequency, "base": base,
              "special_tokens": tuple(special) if special else None, "split_digits": split_digits or None,
-             "dev": str(dev) if dev else None, "global_merges": global_merges,
+             "dev": str(dev) if dev else None, "global_merges": global_merges, "global_share": global_share,
+             "variant": variant, "window_size": window_size, "alpha": alpha,
              "engine": engine, "workers": workers, "engine_address": engine_address}
     options.update({key: value for key, value in given.items() if value is not None})
     run_train(algorithm, list(corpus), vocab_size, out, options=options, compare=list(compare or ()),

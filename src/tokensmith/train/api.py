@@ -121,7 +121,8 @@ def train_from_files(algorithm: str, paths: list[str], vocab_size: int, out_dir:
         checkpoint_seconds: least time between two checkpoint writes.
         **options: fields of the trainer's configuration (e.g. ``pretokenizer="gpt2"``, ``min_frequency=5``,
             ``special_tokens=[...]``, ``base="old/tokenizer.json"`` for extend, ``dev="parallel/"``,
-            ``langs="en,de"`` and ``global_merges=2000`` for parity).
+            ``langs="en,de"``, ``global_share=0.5`` (or ``global_merges=2000``), ``variant="window"``,
+            ``window_size=100`` and ``alpha=2`` for parity).
 
     Returns:
         A JSON-ready summary: algorithm, vocab size reached, merges, stop reason, corpus size, seconds per

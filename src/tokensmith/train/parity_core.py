@@ -31,6 +31,13 @@ token-content helpers this module reuses):
   whose best pair falls below ``min_frequency`` is exhausted for good (a new pair never occurs more
   often than the pair it replaced) and the next-longest language chooses. (The reference code stops the
   whole run there instead; continuing lets the other languages use the remaining budget.)
+* **Moving window** (the paper's ``window`` variant, ``window_size`` W > 0): a language may choose only
+  while it chose at most ``quota`` of the last W parity merges, ``quota = floor(alpha * W / L)`` (the
+  reference's ``count / W <= alpha / L``; global merges do not enter the window). The longest language
+  within its quota chooses, so one language that stays far behind cannot take every merge while the
+  others stall. If every open language is over its quota (only possible once languages are exhausted),
+  the longest open language chooses anyway. The last W choices are a ring buffer in the state, so a
+  run may pause and continue.
 """
 
 from __future__ import annotations
@@ -55,8 +62,8 @@ LANG_BITS = 10
 MAX_LANGUAGES = (1 << LANG_BITS) - 1
 
 # Indices into ParityState.scalars.
-(N_TOKENS, N_MERGES, N_SLOTS, N_CELLS, N_NODES, CONTENT_USED, ITERATION, STOP) = range(8)
-N_SCALARS = 8
+(N_TOKENS, N_MERGES, N_SLOTS, N_CELLS, N_NODES, CONTENT_USED, ITERATION, STOP, N_PARITY) = range(9)
+N_SCALARS = 9
 
 RUNNING, VOCAB_FULL, NO_PAIRS, BELOW_MIN_FREQUENCY = 0, 1, 2, 3
 STOP_REASONS = {
@@ -119,6 +126,8 @@ class ParityState:
     # per-language state
     dev_length: np.ndarray  # int64 (L,): dev-set tokens of each language under the merges so far
     exhausted: np.ndarray  # bool (L,)
+    window_recent: np.ndarray  # int32 (W,): ring buffer of the last W parity choices (window variant)
+    window_count: np.ndarray  # int64 (L,): how often each language occurs in window_recent
     # per-iteration scratch
     touched_slots: np.ndarray  # int32
     touched_cells: np.ndarray  # int32
@@ -221,6 +230,8 @@ def build_parity_state(symbols: np.ndarray, word_offsets: np.ndarray, entry_star
         heap_size=np.zeros(n_languages + 1, dtype=np.int64),
         dev_length=np.zeros(n_languages, dtype=np.int64),
         exhausted=np.zeros(n_languages, dtype=np.bool_),
+        window_recent=np.zeros(0, dtype=np.int32),
+        window_count=np.zeros(n_languages, dtype=np.int64),
         touched_slots=np.zeros(1024, dtype=np.int32),
         touched_cells=np.zeros(1024, dtype=np.int32),
         scalars=np.zeros(N_SCALARS, dtype=np.int64),
@@ -250,15 +261,39 @@ def build_parity_state(symbols: np.ndarray, word_offsets: np.ndarray, entry_star
     return state
 
 
+def window_quota(alpha: float, window_size: int, n_languages: int) -> int:
+    """Most choices a language may hold among the last ``window_size`` parity merges (window variant).
+
+    The reference admits a language while ``count / window_size <= alpha / L``; as an integer bound that
+    is ``count <= floor(alpha * window_size / L)`` (computed exactly for integer ``alpha``).
+    """
+    if float(alpha).is_integer():
+        return int(alpha) * int(window_size) // int(n_languages)
+    return int(np.floor(float(alpha) * window_size / n_languages + 1e-9))
+
+
 def run_parity_merges(state: ParityState, *, vocab_size: int, min_frequency: int = 0, global_merges: int = 0,
-                      max_merges: int | None = None) -> float:
+                      window_size: int = 0, alpha: float = 2, max_merges: int | None = None) -> float:
     """Learn merges until a stop condition or ``max_merges`` more merges; returns the seconds spent.
 
     Args:
         global_merges: the first this-many merges of the run (counted from the start, not from this
             call) use the summed counts of all languages (hybrid parity-aware BPE).
+        window_size: 0 for the base rule (the longest language chooses); W > 0 for the moving-window
+            rule with quota :func:`window_quota` ``(alpha, W, L)``. Keep it the same for every call of
+            one run.
+        alpha: the window rule's share: a language may hold ``alpha`` times its fair share ``W / L`` of
+            the window.
     """
     started = time.perf_counter()
+    window_size = int(window_size)
+    if window_size < 0:
+        raise ValueError(f"window_size must be >= 0, got {window_size}")
+    if len(state.window_recent) != window_size:
+        if state.scalars[N_PARITY] > 0:
+            raise ValueError("window_size changed in the middle of a run")
+        state.window_recent = np.zeros(window_size, dtype=np.int32)
+    quota = window_quota(alpha, window_size, state.n_languages) if window_size else 0
     before = state.n_merges
     budget = np.iinfo(np.int64).max if max_merges is None else int(max_merges)
     need = np.zeros(_N_NEEDS + state.n_languages + 1, dtype=np.int64)
@@ -274,9 +309,9 @@ def run_parity_merges(state: ParityState, *, vocab_size: int, min_frequency: int
             state.cell_table_key, state.cell_table_index, state.cell_key, state.cell_count, state.cell_mark,
             state.node_word, state.node_next,
             state.heap_count, state.heap_pair, state.heap_base, state.heap_cap, state.heap_size,
-            state.dev_length, state.exhausted, state.touched_slots, state.touched_cells, state.scalars,
-            state.n_languages, state.max_units, int(vocab_size), int(min_frequency), int(global_merges),
-            budget - (state.n_merges - before), need,
+            state.dev_length, state.exhausted, state.window_recent, state.window_count, state.touched_slots,
+            state.touched_cells, state.scalars, state.n_languages, state.max_units, int(vocab_size),
+            int(min_frequency), int(global_merges), window_size, quota, budget - (state.n_merges - before), need,
         )
         if status != _NEEDS_ROOM:
             break
@@ -540,8 +575,8 @@ def _parity_advance(symbols, word_start, word_len, word_total, entry_start, entr
                     table_key, table_slot, slot_key, slot_total, slot_head, slot_tail, slot_mark,
                     cell_table_key, cell_table_index, cell_key, cell_count, cell_mark, node_word, node_next,
                     heap_count, heap_pair, heap_base, heap_cap, heap_size, dev_length, exhausted,
-                    touched_slots, touched_cells, scalars, n_languages, max_units, vocab_size, min_frequency,
-                    global_merges, budget, need):
+                    window_recent, window_count, touched_slots, touched_cells, scalars, n_languages, max_units,
+                    vocab_size, min_frequency, global_merges, window_size, quota, budget, need):
     counters = np.zeros(2, dtype=np.int64)
     threshold = max(1, min_frequency)
     done = 0
@@ -552,14 +587,20 @@ def _parity_advance(symbols, word_start, word_len, word_total, entry_start, entr
         if done >= budget:
             return _PAUSED
         # Who chooses: the global counts during the first global_merges merges, then the language with
-        # the longest dev set among those not yet exhausted.
+        # the longest dev set among those not yet exhausted (window rule: and within its quota).
         if scalars[N_MERGES] < global_merges:
             h = n_languages
         else:
             h = -1
-            for lang in range(n_languages):
-                if not exhausted[lang] and (h == -1 or dev_length[lang] > dev_length[h]):
-                    h = lang
+            if window_size > 0:
+                for lang in range(n_languages):
+                    if (not exhausted[lang] and window_count[lang] <= quota
+                            and (h == -1 or dev_length[lang] > dev_length[h])):
+                        h = lang
+            if h == -1:
+                for lang in range(n_languages):
+                    if not exhausted[lang] and (h == -1 or dev_length[lang] > dev_length[h]):
+                        h = lang
             if h == -1:
                 scalars[STOP] = BELOW_MIN_FREQUENCY
                 return _DONE
@@ -667,6 +708,14 @@ def _parity_advance(symbols, word_start, word_len, word_total, entry_start, entr
         merges[m, 0], merges[m, 1], merges[m, 2] = left, right, new
         merge_lang[m] = h
         scalars[N_MERGES] = m + 1
+        if h < n_languages:  # a parity merge: it enters the moving window (if any)
+            if window_size > 0:
+                position = scalars[N_PARITY] % window_size
+                if scalars[N_PARITY] >= window_size:
+                    window_count[window_recent[position]] -= 1
+                window_recent[position] = h
+                window_count[h] += 1
+            scalars[N_PARITY] += 1
         iteration = scalars[ITERATION] + 1
         scalars[ITERATION] = iteration
         new_units = token_units[new]
