@@ -22,6 +22,12 @@ EDGE_DOCUMENTS = [
 ]
 
 
+def test_lone_surrogates_get_tiktokens_repair():
+    tokenizer = loaded("o200k")
+    documents = ["ok", "bad \ud800 half", "\udfff"]
+    np.testing.assert_array_equal(tokenizer.encode_flat(documents), one_by_one(tokenizer, documents))
+
+
 def one_by_one(tokenizer, texts: list[str]) -> np.ndarray:
     return np.array([i for text in texts for i in tokenizer.encode(text)], dtype=np.int64)
 

@@ -224,14 +224,19 @@ def measure(config: MeasureConfig, *, progress: Any = None) -> MeasureResult:
         TokensmithError: any input problem, before any output is written.
     """
     from tokensmith.metrics import VocabularyFacts, compute_all
+    from tokensmith.metrics.word_process import WordCountingProcess
 
     config.validate()
     started = time.perf_counter()
-    tokenizers = _load_tokenizers(config)
-    sources = _open_sources(config)
-    baseline = _baseline_name(config, [t.name for t in tokenizers])
-    vocabularies = [VocabularyFacts.of(t) for t in tokenizers]
-    cells, corpora, samples = _measure_sources(sources, tokenizers, vocabularies, progress)
+    word_counting = WordCountingProcess()  # forks now, before loading starts any thread
+    try:
+        tokenizers = _load_tokenizers(config)
+        sources = _open_sources(config)
+        baseline = _baseline_name(config, [t.name for t in tokenizers])
+        vocabularies = [VocabularyFacts.of(t) for t in tokenizers]
+        cells, corpora, samples = _measure_sources(sources, tokenizers, vocabularies, word_counting, progress)
+    finally:
+        word_counting.close()
     records = compute_all(
         cells,
         baseline=baseline,
@@ -270,10 +275,10 @@ BATCHES_IN_FLIGHT = 4
 
 
 class _Lanes:
-    """One worker thread per tokenizer plus one for words, each working through batches in order.
+    """One worker thread per tokenizer plus one that splits words per tokenizer, each in order.
 
-    Encoders release the GIL, so the tokenizers encode side by side while the word counter (Python)
-    runs; no lane waits for the others at the end of a batch, only when it is BATCHES_IN_FLIGHT ahead.
+    Encoders release the GIL, so the tokenizers encode side by side (and beside the word-counting
+    process); no lane waits for the others at the end of a batch, only when it is BATCHES_IN_FLIGHT ahead.
     """
 
     def __init__(self, tokenizers: Sequence[Any]) -> None:
@@ -285,7 +290,7 @@ class _Lanes:
         return [lane.submit(_timed_encode, t, batch) for lane, t in zip(self._encoders, self.tokenizers, strict=True)]
 
     def words(self, task, *args) -> Future:
-        """Run a word-counting step; steps run one at a time, in the order given."""
+        """Run a word-splitting step; steps run one at a time, in the order given."""
         return self._words.submit(task, *args)
 
     def close(self) -> None:
@@ -301,28 +306,33 @@ def _timed_encode(tokenizer, batch):
 
 @dataclass
 class _SourceInProgress:
-    """A corpus whose batches are still being encoded: its cells, its word tally, what is left."""
+    """A corpus whose batches are still being encoded: its cells, its word totals, what is left."""
 
     source: _Source
     cells: list
-    words: Future | None = None  # the tally's totals, queued after its last batch
+    totals: Any = None  # WordTotals, None when words are not applicable
+    finished: Future | None = None  # the worker's last word counts of this corpus
+    words: Future | None = None  # the word totals per tokenizer, after every split
     viewer_sentences: list[str] = field(default_factory=list)
     batches_left: int = 0
     read: bool = False
 
 
-def _measure_sources(sources, tokenizers, vocabularies, progress):
-    from tokensmith.corpus import NotApplicable, word_segmenter
+def _measure_sources(sources, tokenizers, vocabularies, word_counting, progress):
+    from tokensmith.corpus import NotApplicable
     from tokensmith.errors import CorpusError
-    from tokensmith.metrics import TokenStats, WordTally
+    from tokensmith.metrics import TokenStats
     from tokensmith.metrics.stats import BatchSize
+    from tokensmith.metrics.word_process import segmenter_for
+    from tokensmith.metrics.word_split import WordTotals
 
     task = progress.add_task("measuring", total=None) if progress is not None else None
     splitters = _SplitterCache()
     lanes = _Lanes(tokenizers)
     in_flight: collections.deque = collections.deque()  # (source, size, encode futures, words future)
     open_sources: collections.deque[_SourceInProgress] = collections.deque()
-    done: list[tuple[list, dict[str, Any], dict[str, Any]]] = []
+    finished: list[_SourceInProgress] = []
+    done: list[tuple[dict[str, Any], dict[str, Any]]] = []
 
     def consume_one() -> None:
         current, size, encoded, counted = in_flight.popleft()
@@ -330,13 +340,19 @@ def _measure_sources(sources, tokenizers, vocabularies, progress):
             ids, seconds = future.result()
             stats.add_flat(size, ids, encode_seconds=seconds)
         if counted is not None:
-            counted.result()  # a word-counting error surfaces here
+            words = counted.result()  # a word-counting error surfaces here
+            if words:  # the worker's unit table was full: split these words now
+                lanes.words(current.totals.add, words)
         current.batches_left -= 1
         while open_sources and open_sources[0].read and open_sources[0].batches_left == 0:
-            done.append(_finish_source(open_sources.popleft(), tokenizers))
+            ready = open_sources.popleft()
+            if ready.totals is not None:  # after every split of this corpus, in lane order
+                ready.words = lanes.words(lambda totals, last: totals.add(last.result()), ready.totals, ready.finished)
+            finished.append(ready)
+            done.append(_finish_source(ready, tokenizers))
 
     try:
-        for source in sources:
+        for key, source in enumerate(sources):
             current = _SourceInProgress(source, [
                 TokenStats(vocab, tokenizer=t.name, corpus=source.name, lang=source.lang,
                            parallel_group=source.parallel_group)
@@ -347,20 +363,19 @@ def _measure_sources(sources, tokenizers, vocabularies, progress):
             first = next(batches, None)
             # The first batch doubles as the script sample: an untagged corpus in Han or Thai script
             # must not be word-split on spaces.
-            segmenter = word_segmenter(source.lang, sample=first[: 2000] if first else None)
-            tally = None
+            segmenter = segmenter_for(source.lang, first)
             if isinstance(segmenter, NotApplicable):
                 for stats in current.cells:
                     stats.mark_words_not_applicable(segmenter.reason)
             else:
-                tally = WordTally(segmenter, [splitters.get(t, spaced=segmenter.spaced) for t in tokenizers])
+                current.totals = WordTotals([splitters.get(t, spaced=segmenter.spaced) for t in tokenizers])
             if progress is not None:
                 progress.update(task, description=f"measuring {source.name}")
             for batch in itertools.chain([first] if first else [], batches):
                 if len(current.viewer_sentences) < VIEWER_SAMPLES:
                     wanted = VIEWER_SAMPLES - len(current.viewer_sentences)
                     current.viewer_sentences.extend(_viewer_candidates(batch, wanted))
-                counted = lanes.words(tally.add, batch) if tally is not None else None
+                counted = word_counting.count(key, source.lang, batch) if current.totals is not None else None
                 in_flight.append((current, BatchSize.of(batch), lanes.encode(batch), counted))
                 current.batches_left += 1
                 while len(in_flight) > BATCHES_IN_FLIGHT:
@@ -369,25 +384,26 @@ def _measure_sources(sources, tokenizers, vocabularies, progress):
                     progress.update(task, advance=sum(map(len, batch)))
             if current.batches_left == 0 and not current.cells[0].documents:
                 raise CorpusError(f"corpus {source.name!r} has no documents", "check the path, --field or --column")
-            if tally is not None:
-                current.words = lanes.words(tally.totals)  # after the corpus' last count, in lane order
+            if current.totals is not None:
+                current.finished = word_counting.finish(key)
             current.read = True
         while in_flight:
             consume_one()
+        for current in finished:
+            if current.words is not None:
+                for stats, words in zip(current.cells, current.words.result(), strict=True):
+                    stats.add_words(words, stats.documents)
     finally:
         lanes.close()
-    cells = [stats for source_cells, _, _ in done for stats in source_cells]
-    return cells, [corpus for _, corpus, _ in done], [sample for _, _, sample in done]
+    cells = [stats for current in finished for stats in current.cells]
+    return cells, [corpus for corpus, _ in done], [sample for _, sample in done]
 
 
 def _finish_source(current: _SourceInProgress, tokenizers):
-    """A corpus whose batches are all accounted: its word totals, compact cells, description, viewer sample."""
-    if current.words is not None:
-        for stats, words in zip(current.cells, current.words.result(), strict=True):
-            stats.add_words(words, stats.documents)
+    """A corpus whose batches are all encoded: compact cells, description, viewer sample."""
     for stats in current.cells:
         stats.compact()
-    return (current.cells, _describe_corpus(current.source, current.cells[0]),
+    return (_describe_corpus(current.source, current.cells[0]),
             _viewer_sample(current.source, current.viewer_sentences, tokenizers))
 
 

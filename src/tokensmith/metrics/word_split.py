@@ -162,6 +162,47 @@ def folds_leading_space(encode_batch: Callable[[Sequence[str]], Sequence[Sequenc
     return sum(map(len, spaced)) <= sum(map(len, bare))
 
 
+class UnitCounter:
+    """The segmenter's half of a :class:`WordTally`: counts units, turns them into word counts.
+
+    Args:
+        segmenter: the corpus' :class:`tokensmith.corpus.words.WordSegmenter`.
+        fold_units: distinct units held before :meth:`add` hands back their words (memory bound).
+    """
+
+    def __init__(self, segmenter: Any, *, fold_units: int = FOLD_UNITS) -> None:
+        self._segmenter = segmenter
+        self._fold_units = fold_units
+        self._units: Counter[str] = Counter()
+
+    def add(self, texts: Sequence[str]) -> Counter[str] | None:
+        """Count the units of a batch; when the table is full, return its words and start afresh."""
+        self._segmenter.count_units(texts, self._units)
+        return self.flush() if len(self._units) >= self._fold_units else None
+
+    def flush(self) -> Counter[str]:
+        """Word counts of the units counted since the last flush."""
+        if not self._units:
+            return Counter()
+        units, self._units = self._units, Counter()
+        return self._segmenter.words_of_units(units)
+
+
+class WordTotals:
+    """The tokenizers' half of a :class:`WordTally`: word totals per tokenizer from word counts."""
+
+    def __init__(self, splitters: Sequence[WordSplitter]) -> None:
+        self._splitters = list(splitters)
+        self._totals = [WordSplit(0, 0)] * len(self._splitters)
+
+    def add(self, words: Mapping[str, int] | None) -> list[WordSplit]:
+        """Split ``words`` per tokenizer and add them; returns the totals so far (``splitters`` order)."""
+        if words:
+            self._totals = [total + splitter.split(words)
+                            for total, splitter in zip(self._totals, self._splitters, strict=True)]
+        return list(self._totals)
+
+
 class WordTally:
     """Word totals of one corpus for several tokenizers: segmented once, split per tokenizer.
 
@@ -172,30 +213,19 @@ class WordTally:
     """
 
     def __init__(self, segmenter: Any, splitters: Sequence[WordSplitter], *, fold_units: int = FOLD_UNITS) -> None:
-        self._segmenter = segmenter
-        self._splitters = list(splitters)
-        self._fold_units = fold_units
-        self._units: Counter[str] = Counter()
-        self._totals = [WordSplit(0, 0)] * len(self._splitters)
+        self._units = UnitCounter(segmenter, fold_units=fold_units)
+        self._totals = WordTotals(splitters)
         self.documents = 0
 
     def add(self, texts: Sequence[str]) -> None:
         """Count the units of a batch of documents (folding when the table is full)."""
-        self._segmenter.count_units(texts, self._units)
+        self._totals.add(self._units.add(texts))
         self.documents += len(texts)
-        if len(self._units) >= self._fold_units:
-            self.fold()
 
     def fold(self) -> None:
         """Turn the units counted so far into words, split them per tokenizer, and forget them."""
-        if not self._units:
-            return
-        words = self._segmenter.words_of_units(self._units)
-        self._units = Counter()
-        self._totals = [total + splitter.split(words) for total, splitter in zip(self._totals, self._splitters,
-                                                                                  strict=True)]
+        self._totals.add(self._units.flush())
 
     def totals(self) -> list[WordSplit]:
         """Word totals per tokenizer (in ``splitters`` order) over everything added."""
-        self.fold()
-        return list(self._totals)
+        return self._totals.add(self._units.flush())

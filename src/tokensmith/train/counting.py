@@ -31,6 +31,7 @@ from typing import ClassVar
 import numpy as np
 
 from tokensmith.errors import CorpusError, InputError
+from tokensmith.processes import process_context
 from tokensmith.registry import Registry
 from tokensmith.train.pretokenize import Pretokenizer
 
@@ -143,7 +144,7 @@ class LocalEngine(CountingEngine):
 
     def _count_parallel(self, head: list[list[str]], rest: Iterator[list[str]],
                         pretokenizer: Pretokenizer) -> PretokenCounts:
-        context = _process_context()
+        context = process_context()
         tasks = context.Queue(maxsize=2 * self.workers)
         results = context.Queue()
         workers = [
@@ -242,13 +243,6 @@ def _batches(documents: Iterable[str]) -> Iterator[list[str]]:
 def _chain(head: list[list[str]], rest: Iterator[list[str]]) -> Iterator[list[str]]:
     yield from head
     yield from rest
-
-
-def _process_context() -> multiprocessing.context.BaseContext:
-    # fork starts workers in milliseconds and needs no `if __name__ == "__main__"` guard in user scripts.
-    if "fork" in multiprocessing.get_all_start_methods():
-        return multiprocessing.get_context("fork")
-    return multiprocessing.get_context()
 
 
 def _worker_main(tasks: multiprocessing.Queue, results: multiprocessing.Queue, pretokenizer: Pretokenizer) -> None:

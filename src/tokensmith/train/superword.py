@@ -255,12 +255,12 @@ def _cut_chunks(chunks: tuple[bytes, ...], stage1: TrainedBPE,
     chunks back to back; chunk ``i``'s pieces are ``occurrence[chunk_words[i]:chunk_words[i + 1]]``.
     """
     global _CUT_INPUT
-    from tokensmith.train.counting import _process_context
+    from tokensmith.processes import process_context
 
     workers = max(1, min(workers, len(chunks) // _CHUNKS_PER_WORKER))
     bounds = [len(chunks) * i // workers for i in range(workers + 1)]
     spans = list(zip(bounds[:-1], bounds[1:], strict=True))
-    context = _process_context()
+    context = process_context()
     if workers == 1 or context.get_start_method() != "fork":
         parts = [_cut_span(chunks, stage1, start, stop) for start, stop in spans]
     else:
