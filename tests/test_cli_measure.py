@@ -265,3 +265,32 @@ def test_lexicon_and_morphology_figures_in_measure(shared_data, tmp_path, capsys
     for key in (("valid_share_unique", "tr"), ("valid_share_occurrences", "tr"), ("valid_share_unique", "en"),
                 ("pure_share_unique", "tr"), ("morph_score", "tr"), ("boundary_f1", "tr")):
         assert 0.0 < by_metric[key] < 1.0, key
+
+
+@pytest.mark.parametrize("fold_units", [None, 50])
+def test_word_totals_from_the_worker_process_equal_counting_in_process(django, monkeypatch, fold_units):
+    """measure counts words in a forked worker and splits them in the parent; the totals must equal a
+    single-process WordTally over the same lines (also when the worker hands words back in many folds)."""
+    from tokensmith.corpus import word_segmenter
+    from tokensmith.measure import MeasureConfig, measure
+    from tokensmith.metrics import WordSplitter, WordTally, word_split
+    from tokensmith.tokenizers import load_tokenizer
+
+    if fold_units is not None:
+        monkeypatch.setattr(word_split, "FOLD_UNITS", fold_units)  # the worker is forked after this
+    langs = ("en", "de", "ja", "zh-Hans", "ar")
+    result = measure(MeasureConfig(tokenizers=("o200k", "gpt2"), parallel=str(django["parallel"]), langs=langs))
+    tokenizers = {name: load_tokenizer(name) for name in ("o200k", "gpt2")}
+    checked = 0
+    for cell in result.cells:
+        lines = [line for line in (django["parallel"] / f"{cell['lang']}.txt").read_text(encoding="utf-8").split("\n")
+                 if line]
+        segmenter = word_segmenter(cell["lang"], sample=lines[:2000])
+        splitter = WordSplitter.for_tokenizer(tokenizers[cell["tokenizer"]], spaced=segmenter.spaced)
+        tally = WordTally(segmenter, [splitter])
+        tally.add(lines)
+        (expected,) = tally.totals()
+        assert (cell["words"], cell["multi_token_words"]) == (expected.words, expected.multi_token_words), cell["lang"]
+        assert expected.words > 0
+        checked += 1
+    assert checked == 2 * len(langs)

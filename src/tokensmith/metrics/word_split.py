@@ -167,12 +167,13 @@ class UnitCounter:
 
     Args:
         segmenter: the corpus' :class:`tokensmith.corpus.words.WordSegmenter`.
-        fold_units: distinct units held before :meth:`add` hands back their words (memory bound).
+        fold_units: distinct units held before :meth:`add` hands back their words (memory bound;
+            default :data:`FOLD_UNITS`).
     """
 
-    def __init__(self, segmenter: Any, *, fold_units: int = FOLD_UNITS) -> None:
+    def __init__(self, segmenter: Any, *, fold_units: int | None = None) -> None:
         self._segmenter = segmenter
-        self._fold_units = fold_units
+        self._fold_units = FOLD_UNITS if fold_units is None else fold_units
         self._units: Counter[str] = Counter()
 
     def add(self, texts: Sequence[str]) -> Counter[str] | None:
@@ -212,7 +213,7 @@ class WordTally:
         fold_units: distinct units held before they are folded into totals (memory bound).
     """
 
-    def __init__(self, segmenter: Any, splitters: Sequence[WordSplitter], *, fold_units: int = FOLD_UNITS) -> None:
+    def __init__(self, segmenter: Any, splitters: Sequence[WordSplitter], *, fold_units: int | None = None) -> None:
         self._units = UnitCounter(segmenter, fold_units=fold_units)
         self._totals = WordTotals(splitters)
         self.documents = 0
