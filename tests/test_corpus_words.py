@@ -83,6 +83,13 @@ def test_language_tag_normalisation():
     assert unspaced_share(["abc"]) == 0.0 and unspaced_share(["ab中文"]) == 0.5
 
 
+def test_unspaced_share_counts_letters_only():
+    # ที่นี่: 2 Thai letters, each with a vowel sign and a tone mark (marks, not letters): at most 1
+    assert unspaced_share(["ที่นี่"]) == 1.0
+    assert unspaced_share(["ที่นี่ ab"]) == 0.5
+    assert unspaced_share(["ab", "12 !", "中文"]) == 0.5  # across documents; digits and punctuation ignored
+
+
 def test_counts_feed_the_metrics_word_splitter():
     segmenter = word_segmenter("en")
     counts = segmenter.count_words(["tokenization is fun", "fun fun"])

@@ -43,6 +43,7 @@ _HAS_LETTER_OR_DIGIT = regex.compile(r"[\p{L}\p{Nd}]")
 #: Scripts whose text has no spaces between words: UAX #29 alone would make each character a "word".
 UNSPACED_SCRIPTS = ("Han", "Hiragana", "Katakana", "Thai", "Lao", "Khmer", "Myanmar", "Tibetan")
 _NOT_UNSPACED = regex.compile("[^" + "".join(rf"\p{{{s}}}" for s in UNSPACED_SCRIPTS) + "]+")
+_UNSPACED_CHARACTER = regex.compile("[" + "".join(rf"\p{{{s}}}" for s in UNSPACED_SCRIPTS) + "]")
 _NOT_LETTER = regex.compile(r"\P{L}+")
 
 #: Share of letters in unspaced scripts above which the Unicode segmenter refuses a text.
@@ -331,10 +332,12 @@ def unspaced_share(texts: Iterable[str], max_chars: int = GUARD_SAMPLE_CHARS) ->
         parts.append(text)
         size += len(text)
     sample = "".join(parts)[:max_chars]
-    if _NOT_UNSPACED.fullmatch(sample):  # most text: not one character of those scripts, no counting
+    # Most text has not one character of those scripts: checking its few hundred distinct characters
+    # is ~20x cheaper than running the script classes over every character.
+    if not any(map(_UNSPACED_CHARACTER.match, set(sample))):
         return 0.0
-    letters = len(_NOT_LETTER.sub("", sample))
-    return len(_NOT_UNSPACED.sub("", sample)) / letters if letters else 0.0
+    letters = _NOT_LETTER.sub("", sample)  # combining vowel signs (Thai, Khmer) are marks, not letters
+    return len(_NOT_UNSPACED.sub("", letters)) / len(letters) if letters else 0.0
 
 
 def script_guard(lang: str, texts: Iterable[str]) -> NotApplicable | None:
