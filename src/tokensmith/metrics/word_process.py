@@ -25,7 +25,7 @@ _COUNTERS: dict[int, UnitCounter] = {}  # the worker's state: one counter per op
 
 
 def segmenter_for(lang: str | None, first_batch: Sequence[str] | None):
-    """The word segmenter (or NotApplicable) of a corpus, decided the same way in parent and worker."""
+    """The word segmenter of a corpus, or NotApplicable (the script guard runs on its first batch)."""
     from tokensmith.corpus import word_segmenter
 
     return word_segmenter(lang, sample=first_batch[:SEGMENTER_SAMPLE_DOCUMENTS] if first_batch else None)
@@ -38,7 +38,11 @@ def _ready() -> None:
 def _count(key: int, lang: str | None, texts: list[str]) -> Counter[str] | None:
     counter = _COUNTERS.get(key)
     if counter is None:  # the corpus' first batch
-        counter = _COUNTERS[key] = UnitCounter(segmenter_for(lang, texts))
+        from tokensmith.corpus import word_segmenter
+
+        # The parent sends only corpora whose segmenter_for() gave a segmenter, so the script guard
+        # has passed; without a sample, word_segmenter gives that same segmenter.
+        counter = _COUNTERS[key] = UnitCounter(word_segmenter(lang))
     return counter.add(texts)
 
 
@@ -61,7 +65,8 @@ class WordCountingProcess:
         self._pool.submit(_ready)
 
     def count(self, key: int, lang: str | None, texts: list[str]) -> Future:
-        """Count a batch of corpus ``key`` (in ``lang``); its first batch also picks the segmenter."""
+        """Count a batch of corpus ``key`` (in ``lang``); call only for corpora whose
+        :func:`segmenter_for` is a segmenter."""
         return self._pool.submit(_count, key, lang, texts)
 
     def finish(self, key: int) -> Future:
