@@ -294,3 +294,22 @@ def test_word_totals_from_the_worker_process_equal_counting_in_process(django, m
         assert expected.words > 0
         checked += 1
     assert checked == 2 * len(langs)
+
+
+def _die_like_an_oom_kill(*args):
+    import os
+
+    os._exit(3)  # what the kernel's OOM killer does to the worker, as far as the parent can tell
+
+
+def test_a_word_worker_that_dies_is_one_clear_error(tmp_path, monkeypatch, capsys):
+    from tokensmith.metrics import word_process
+
+    monkeypatch.setattr(word_process, "_count", _die_like_an_oom_kill)  # the worker is forked after this
+    corpus = tmp_path / "de.txt"
+    corpus.write_text(GERMAN, encoding="utf-8")
+    out = tmp_path / "r.json"
+    code, _, err = run(["measure", "-t", "gpt2", "--corpus", f"de={corpus}", "--out", str(out)], capsys)
+    assert code == 2
+    assert "word-counting worker process died" in err and "Traceback" not in err
+    assert not out.exists()

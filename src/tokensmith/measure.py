@@ -1,9 +1,11 @@
 """`tokensmith measure`: every tokenizer on every corpus, in one streaming pass per corpus.
 
-Each corpus is read once; every batch of documents is counted into word units once and encoded by
-each tokenizer through its fastest exact backend, each tokenizer on its own thread; per-cell
-accumulators keep sums only (memory stays flat as the corpus grows). A corpus' words are split per
-tokenizer once, after its last batch. Metrics are computed from the sums at the end, as ratios of sums.
+Each corpus is read once, in batches. Every batch is encoded by each tokenizer through its fastest exact
+backend, each tokenizer on its own thread (the Rust encoders release the GIL for the whole batch), and
+counted into word units by a forked worker process (Python work that would otherwise hold the GIL the
+encoders need). The worker sends back word counts, which the parent splits per tokenizer. Per-cell
+accumulators keep sums only, so memory stays flat as the corpus grows; metrics are computed from the
+sums at the end, as ratios of sums.
 """
 
 from __future__ import annotations
@@ -340,14 +342,15 @@ def _measure_sources(sources, tokenizers, vocabularies, word_counting, progress)
             ids, seconds = future.result()
             stats.add_flat(size, ids, encode_seconds=seconds)
         if counted is not None:
-            words = counted.result()  # a word-counting error surfaces here
+            words = word_counting.result(counted)  # a word-counting error surfaces here
             if words:  # the worker's unit table was full: split these words now
                 lanes.words(current.totals.add, words)
         current.batches_left -= 1
         while open_sources and open_sources[0].read and open_sources[0].batches_left == 0:
             ready = open_sources.popleft()
             if ready.totals is not None:  # after every split of this corpus, in lane order
-                ready.words = lanes.words(lambda totals, last: totals.add(last.result()), ready.totals, ready.finished)
+                ready.words = lanes.words(lambda totals, last: totals.add(word_counting.result(last)),
+                                          ready.totals, ready.finished)
             finished.append(ready)
             done.append(_finish_source(ready, tokenizers))
 

@@ -15,7 +15,9 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 
+from tokensmith.errors import CorpusError
 from tokensmith.metrics.word_split import UnitCounter
 
 #: Documents of a corpus' first batch that decide its segmenter (the script guard's sample).
@@ -72,6 +74,17 @@ class WordCountingProcess:
     def finish(self, key: int) -> Future:
         """The words of corpus ``key`` not yet handed back; call after its last :meth:`count`."""
         return self._pool.submit(_finish, key)
+
+    @staticmethod
+    def result(future: Future) -> Counter[str] | None:
+        """A future's word counts; a worker that died becomes one clear error."""
+        try:
+            return future.result()
+        except BrokenProcessPool:
+            raise CorpusError(
+                "the word-counting worker process died",
+                "the machine may be out of memory: measure fewer or smaller corpora at a time (--sample-bytes)",
+            ) from None
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
