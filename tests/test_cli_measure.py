@@ -267,10 +267,14 @@ def test_lexicon_and_morphology_figures_in_measure(shared_data, tmp_path, capsys
         assert 0.0 < by_metric[key] < 1.0, key
 
 
-@pytest.mark.parametrize("fold_units", [None, 50])
-def test_word_totals_from_the_worker_process_equal_counting_in_process(django, monkeypatch, fold_units):
-    """measure counts words in a forked worker and splits them in the parent; the totals must equal a
-    single-process WordTally over the same lines (also when the worker hands words back in many folds)."""
+@pytest.mark.parametrize(("fold_units", "worker"), [(None, "fork"), (50, "fork"), (50, "thread")])
+def test_word_totals_from_the_worker_process_equal_counting_in_process(django, monkeypatch, fold_units, worker):
+    """measure counts words in a forked worker (a thread where fork is missing) and splits them in the
+    parent; the totals must equal a single-process WordTally over the same lines (also when the worker
+    hands words back in many folds)."""
+    import multiprocessing
+
+    from tokensmith import processes
     from tokensmith.corpus import word_segmenter
     from tokensmith.measure import MeasureConfig, measure
     from tokensmith.metrics import WordSplitter, WordTally, word_split
@@ -278,6 +282,8 @@ def test_word_totals_from_the_worker_process_equal_counting_in_process(django, m
 
     if fold_units is not None:
         monkeypatch.setattr(word_split, "FOLD_UNITS", fold_units)  # the worker is forked after this
+    if worker == "thread":
+        monkeypatch.setattr(processes, "process_context", lambda: multiprocessing.get_context("spawn"))
     langs = ("en", "de", "ja", "zh-Hans", "ar")
     result = measure(MeasureConfig(tokenizers=("o200k", "gpt2"), parallel=str(django["parallel"]), langs=langs))
     tokenizers = {name: load_tokenizer(name) for name in ("o200k", "gpt2")}
@@ -305,7 +311,7 @@ def _die_like_an_oom_kill(*args):
 def test_a_word_worker_that_dies_is_one_clear_error(tmp_path, monkeypatch, capsys):
     from tokensmith.metrics import word_process
 
-    monkeypatch.setattr(word_process, "_count", _die_like_an_oom_kill)  # the worker is forked after this
+    monkeypatch.setattr(word_process, "_count_sources", _die_like_an_oom_kill)  # the worker is forked after this
     corpus = tmp_path / "de.txt"
     corpus.write_text(GERMAN, encoding="utf-8")
     out = tmp_path / "r.json"

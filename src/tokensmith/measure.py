@@ -11,7 +11,6 @@ sums at the end, as ratios of sums.
 from __future__ import annotations
 
 import collections
-import itertools
 import sys
 import time
 from collections.abc import Sequence
@@ -230,10 +229,10 @@ def measure(config: MeasureConfig, *, progress: Any = None) -> MeasureResult:
 
     config.validate()
     started = time.perf_counter()
-    word_counting = WordCountingProcess()  # forks now, before loading starts any thread
+    sources = _open_sources(config)
+    word_counting = WordCountingProcess(sources)  # forks now (before any thread) and starts counting
     try:
         tokenizers = _load_tokenizers(config)
-        sources = _open_sources(config)
         baseline = _baseline_name(config, [t.name for t in tokenizers])
         vocabularies = [VocabularyFacts.of(t) for t in tokenizers]
         cells, corpora, samples = _measure_sources(sources, tokenizers, vocabularies, word_counting, progress)
@@ -277,7 +276,7 @@ BATCHES_IN_FLIGHT = 4
 
 
 class _Lanes:
-    """One worker thread per tokenizer plus one that splits words per tokenizer, each in order.
+    """One worker thread per tokenizer, each encoding the batches in order.
 
     Encoders release the GIL, so the tokenizers encode side by side (and beside the word-counting
     process); no lane waits for the others at the end of a batch, only when it is BATCHES_IN_FLIGHT ahead.
@@ -286,17 +285,12 @@ class _Lanes:
     def __init__(self, tokenizers: Sequence[Any]) -> None:
         self.tokenizers = list(tokenizers)
         self._encoders = [ThreadPoolExecutor(1, thread_name_prefix=f"encode-{i}") for i in range(len(tokenizers))]
-        self._words = ThreadPoolExecutor(1, thread_name_prefix="words")
 
     def encode(self, batch: list[str]) -> list[Future]:
         return [lane.submit(_timed_encode, t, batch) for lane, t in zip(self._encoders, self.tokenizers, strict=True)]
 
-    def words(self, task, *args) -> Future:
-        """Run a word-splitting step; steps run one at a time, in the order given."""
-        return self._words.submit(task, *args)
-
     def close(self) -> None:
-        for lane in [*self._encoders, self._words]:
+        for lane in self._encoders:
             lane.shutdown(wait=True, cancel_futures=True)
 
 
@@ -308,78 +302,56 @@ def _timed_encode(tokenizer, batch):
 
 @dataclass
 class _SourceInProgress:
-    """A corpus whose batches are still being encoded: its cells, its word totals, what is left."""
+    """A corpus whose batches are still being encoded: its cells, what is left."""
 
     source: _Source
     cells: list
-    totals: Any = None  # WordTotals, None when words are not applicable
-    finished: Future | None = None  # the worker's last word counts of this corpus
-    words: Future | None = None  # the word totals per tokenizer, after every split
     viewer_sentences: list[str] = field(default_factory=list)
     batches_left: int = 0
     read: bool = False
 
 
 def _measure_sources(sources, tokenizers, vocabularies, word_counting, progress):
-    from tokensmith.corpus import NotApplicable
     from tokensmith.errors import CorpusError
     from tokensmith.metrics import TokenStats
     from tokensmith.metrics.stats import BatchSize
-    from tokensmith.metrics.word_process import segmenter_for
-    from tokensmith.metrics.word_split import WordTotals
+    from tokensmith.metrics.word_process import WordsNotApplicable
 
     task = progress.add_task("measuring", total=None) if progress is not None else None
     splitters = _SplitterCache()
+    word_counting.start_splitting(lambda spaced: [splitters.get(t, spaced=spaced) for t in tokenizers])
     lanes = _Lanes(tokenizers)
-    in_flight: collections.deque = collections.deque()  # (source, size, encode futures, words future)
+    in_flight: collections.deque = collections.deque()  # (source, size, encode futures)
     open_sources: collections.deque[_SourceInProgress] = collections.deque()
     finished: list[_SourceInProgress] = []
     done: list[tuple[dict[str, Any], dict[str, Any]]] = []
 
     def consume_one() -> None:
-        current, size, encoded, counted = in_flight.popleft()
+        current, size, encoded = in_flight.popleft()
         for stats, future in zip(current.cells, encoded, strict=True):
             ids, seconds = future.result()
             stats.add_flat(size, ids, encode_seconds=seconds)
-        if counted is not None:
-            words = word_counting.result(counted)  # a word-counting error surfaces here
-            if words:  # the worker's unit table was full: split these words now
-                lanes.words(current.totals.add, words)
         current.batches_left -= 1
         while open_sources and open_sources[0].read and open_sources[0].batches_left == 0:
             ready = open_sources.popleft()
-            if ready.totals is not None:  # after every split of this corpus, in lane order
-                ready.words = lanes.words(lambda totals, last: totals.add(word_counting.result(last)),
-                                          ready.totals, ready.finished)
             finished.append(ready)
             done.append(_finish_source(ready, tokenizers))
 
     try:
-        for key, source in enumerate(sources):
+        for source in sources:
             current = _SourceInProgress(source, [
                 TokenStats(vocab, tokenizer=t.name, corpus=source.name, lang=source.lang,
                            parallel_group=source.parallel_group)
                 for t, vocab in zip(tokenizers, vocabularies, strict=True)
             ])
             open_sources.append(current)
-            batches = source.documents()
-            first = next(batches, None)
-            # The first batch doubles as the script sample: an untagged corpus in Han or Thai script
-            # must not be word-split on spaces.
-            segmenter = segmenter_for(source.lang, first)
-            if isinstance(segmenter, NotApplicable):
-                for stats in current.cells:
-                    stats.mark_words_not_applicable(segmenter.reason)
-            else:
-                current.totals = WordTotals([splitters.get(t, spaced=segmenter.spaced) for t in tokenizers])
             if progress is not None:
                 progress.update(task, description=f"measuring {source.name}")
-            for batch in itertools.chain([first] if first else [], batches):
+            for batch in source.documents():
                 if len(current.viewer_sentences) < VIEWER_SAMPLES:
                     wanted = VIEWER_SAMPLES - len(current.viewer_sentences)
                     current.viewer_sentences.extend(_viewer_candidates(batch, wanted))
-                counted = word_counting.count(key, source.lang, batch) if current.totals is not None else None
-                in_flight.append((current, BatchSize.of(batch), lanes.encode(batch), counted))
+                in_flight.append((current, BatchSize.of(batch), lanes.encode(batch)))
                 current.batches_left += 1
                 while len(in_flight) > BATCHES_IN_FLIGHT:
                     consume_one()
@@ -387,15 +359,16 @@ def _measure_sources(sources, tokenizers, vocabularies, word_counting, progress)
                     progress.update(task, advance=sum(map(len, batch)))
             if current.batches_left == 0 and not current.cells[0].documents:
                 raise CorpusError(f"corpus {source.name!r} has no documents", "check the path, --field or --column")
-            if current.totals is not None:
-                current.finished = word_counting.finish(key)
             current.read = True
         while in_flight:
             consume_one()
-        for current in finished:
-            if current.words is not None:
-                for stats, words in zip(current.cells, current.words.result(), strict=True):
-                    stats.add_words(words, stats.documents)
+        for key, current in enumerate(finished):
+            words = word_counting.words(key)  # the worker counts the corpora in this same order
+            for index, stats in enumerate(current.cells):
+                if isinstance(words, WordsNotApplicable):
+                    stats.mark_words_not_applicable(words.reason)
+                else:
+                    stats.add_words(words[index], stats.documents)
     finally:
         lanes.close()
     cells = [stats for current in finished for stats in current.cells]

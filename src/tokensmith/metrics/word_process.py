@@ -1,29 +1,48 @@
-"""Word counting for ``measure`` in a worker process.
+"""Word counting for ``measure`` in a worker process that reads the corpora itself.
 
-Segmenting text into words is Python work that holds the GIL. Run on a thread beside the encoders,
-it kept them waiting for the GIL after every call into Rust (measured: the words thread held the GIL
-for half the run); in its own process it runs on the other core instead. The worker keeps one
-:class:`~tokensmith.metrics.word_split.UnitCounter` per open corpus and sends back word counts, never
-text; the parent splits them per tokenizer (it holds the tokenizers).
+Segmenting text into words is Python work that holds the GIL. Run on a thread beside the encoders, it
+kept them waiting for the GIL after every call into Rust (measured: the words thread held the GIL for
+half the run). In a forked process it runs on the other core instead; it reads the corpora itself (a
+second read costs less than shipping the text through a pipe) and starts while the parent is still
+loading tokenizers. It sends back word counts, never text: per corpus, in corpus order,
 
-The single worker runs its tasks in the order they are submitted, so a corpus' batches are counted in
-order and its ``finish`` comes after its last batch.
+* ``("skip", key, reason)``: no word segmenter applies (NotApplicable's reason), or
+* ``("start", key, spaced)``, then ``("words", key, counts)`` whenever its unit table fills, then
+  ``("done", key, counts)``;
+* ``("error", key, message)`` ends the stream.
+
+The parent's receiving thread splits the counts per tokenizer (it holds the tokenizers). Where fork is
+not available the same counting runs on a thread of the parent (correct, not faster).
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+import itertools
+import queue
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Any
 
 from tokensmith.errors import CorpusError
-from tokensmith.metrics.word_split import UnitCounter
+from tokensmith.metrics.word_split import UnitCounter, WordSplit, WordSplitter, WordTotals
 
 #: Documents of a corpus' first batch that decide its segmenter (the script guard's sample).
 SEGMENTER_SAMPLE_DOCUMENTS = 2000
 
-_COUNTERS: dict[int, UnitCounter] = {}  # the worker's state: one counter per open corpus
+#: Messages the worker may run ahead of the parent's splitting (each at most a unit table's words).
+QUEUED_MESSAGES = 16
+
+#: Seconds between checks that the worker is still alive while waiting for its next message.
+LIVENESS_POLL_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class WordsNotApplicable:
+    """A corpus whose words cannot be counted, and why."""
+
+    reason: str
 
 
 def segmenter_for(lang: str | None, first_batch: Sequence[str] | None):
@@ -33,58 +52,111 @@ def segmenter_for(lang: str | None, first_batch: Sequence[str] | None):
     return word_segmenter(lang, sample=first_batch[:SEGMENTER_SAMPLE_DOCUMENTS] if first_batch else None)
 
 
-def _ready() -> None:
-    """The first task: it makes the pool fork its worker while the parent has no threads yet."""
+def _count_sources(sources: Sequence[Any], out) -> None:
+    """The worker: every source's words, in order, as messages on ``out``."""
+    from tokensmith.corpus import NotApplicable
 
-
-def _count(key: int, lang: str | None, texts: list[str]) -> Counter[str] | None:
-    counter = _COUNTERS.get(key)
-    if counter is None:  # the corpus' first batch
-        from tokensmith.corpus import word_segmenter
-
-        # The parent sends only corpora whose segmenter_for() gave a segmenter, so the script guard
-        # has passed; without a sample, word_segmenter gives that same segmenter.
-        counter = _COUNTERS[key] = UnitCounter(word_segmenter(lang))
-    return counter.add(texts)
-
-
-def _finish(key: int) -> Counter[str]:
-    counter = _COUNTERS.pop(key, None)
-    return counter.flush() if counter is not None else Counter()
+    key = -1
+    try:
+        for key, source in enumerate(sources):
+            batches = source.documents()
+            first = next(batches, None)
+            segmenter = segmenter_for(source.lang, first)
+            if isinstance(segmenter, NotApplicable):
+                out.put(("skip", key, segmenter.reason))
+                continue
+            out.put(("start", key, segmenter.spaced))
+            counter = UnitCounter(segmenter)
+            for batch in itertools.chain([first] if first else [], batches):
+                words = counter.add(batch)
+                if words:
+                    out.put(("words", key, words))
+            out.put(("done", key, counter.flush()))
+    except Exception as exc:  # noqa: BLE001 - reported to the parent, which raises it as a CorpusError
+        out.put(("error", key, f"{type(exc).__name__}: {exc}"))
 
 
 class WordCountingProcess:
-    """A worker process that counts the words of corpora, batch by batch.
+    """Counts the words of ``sources`` (measure's ``_Source`` list) in a worker, from the moment it is made.
 
-    Create it before starting threads (it forks at once). Futures resolve to word counts: ``count``
-    to None, or to the words of a full unit table; ``finish`` to the rest of a corpus' words.
+    Make it before starting threads (it forks at once); call :meth:`start_splitting` once the tokenizers
+    are loaded, then :meth:`words` per corpus.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, sources: Sequence[Any]) -> None:
         from tokensmith.processes import process_context
 
-        self._pool = ProcessPoolExecutor(1, mp_context=process_context())
-        self._pool.submit(_ready)
+        context = process_context()
+        self._results: list[Future] = [Future() for _ in sources]
+        if context.get_start_method() == "fork":  # the worker inherits `sources` (their readers are closures)
+            self._queue = context.Queue(maxsize=QUEUED_MESSAGES)
+            self._worker: Any = context.Process(target=_count_sources, args=(sources, self._queue), daemon=True,
+                                                name="tokensmith-words")
+        else:
+            self._queue = queue.Queue(maxsize=QUEUED_MESSAGES)
+            self._worker = threading.Thread(target=_count_sources, args=(sources, self._queue), daemon=True,
+                                            name="tokensmith-words")
+        self._worker.start()
+        self._receiver: threading.Thread | None = None
+        self._closed = threading.Event()
 
-    def count(self, key: int, lang: str | None, texts: list[str]) -> Future:
-        """Count a batch of corpus ``key`` (in ``lang``); call only for corpora whose
-        :func:`segmenter_for` is a segmenter."""
-        return self._pool.submit(_count, key, lang, texts)
+    def start_splitting(self, splitters_for: Callable[[bool], list[WordSplitter]]) -> None:
+        """Split the worker's counts per tokenizer as they arrive; ``splitters_for(spaced)`` gives one
+        :class:`WordSplitter` per tokenizer for a corpus (``spaced``: written with spaces)."""
+        self._receiver = threading.Thread(target=self._receive, args=(splitters_for,), daemon=True, name="words")
+        self._receiver.start()
 
-    def finish(self, key: int) -> Future:
-        """The words of corpus ``key`` not yet handed back; call after its last :meth:`count`."""
-        return self._pool.submit(_finish, key)
-
-    @staticmethod
-    def result(future: Future) -> Counter[str] | None:
-        """A future's word counts; a worker that died becomes one clear error."""
-        try:
-            return future.result()
-        except BrokenProcessPool:
-            raise CorpusError(
-                "the word-counting worker process died",
-                "the machine may be out of memory: measure fewer or smaller corpora at a time (--sample-bytes)",
-            ) from None
+    def words(self, key: int) -> list[WordSplit] | WordsNotApplicable:
+        """Corpus ``key``'s word totals per tokenizer (waits for them), or why there are none."""
+        return self._results[key].result()
 
     def close(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        """Stop the worker (if still counting) and the receiver; safe to call more than once."""
+        self._closed.set()
+        if hasattr(self._worker, "terminate"):  # a process; a thread is a daemon and ends with the program
+            if self._worker.is_alive():
+                self._worker.terminate()
+            self._worker.join()
+        if self._receiver is not None:
+            self._receiver.join()
+
+    def _receive(self, splitters_for: Callable[[bool], list[WordSplitter]]) -> None:
+        totals: dict[int, WordTotals] = {}
+        try:
+            while not all(result.done() for result in self._results):
+                message = self._next_message()
+                if message is None:
+                    return
+                kind, key, payload = message
+                if kind == "skip":
+                    self._results[key].set_result(WordsNotApplicable(payload))
+                elif kind == "start":
+                    totals[key] = WordTotals(splitters_for(payload))
+                elif kind == "words":
+                    totals[key].add(payload)
+                elif kind == "done":
+                    self._results[key].set_result(totals.pop(key).add(payload))
+                else:
+                    self._fail(CorpusError(f"word counting failed: {payload}"))
+                    return
+        except BaseException as exc:  # noqa: BLE001 - whoever waits for words gets it
+            self._fail(exc)
+
+    def _next_message(self):
+        while not self._closed.is_set():
+            try:
+                return self._queue.get(timeout=LIVENESS_POLL_SECONDS)
+            except queue.Empty:
+                if not self._worker.is_alive():
+                    self._fail(CorpusError(
+                        "the word-counting worker process died",
+                        "the machine may be out of memory: measure fewer or smaller corpora at a time "
+                        "(--sample-bytes)",
+                    ))
+                    return None
+        return None
+
+    def _fail(self, error: BaseException) -> None:
+        for result in self._results:
+            if not result.done():
+                result.set_exception(error)
