@@ -24,7 +24,7 @@ EMPTY = -1
 def find_violations(history: PairCountHistory, weights: np.ndarray, step_slack: np.ndarray, pair_slack: np.ndarray,
                     active: np.ndarray, existing: np.ndarray, *, per_step: int, max_new: int, tolerance: float,
                     take_top: bool = False, only_violated: bool = False,
-                    tree_levels: int = 0) -> tuple[np.ndarray, np.ndarray, int]:
+                    tree_levels: int = 0, step_limit: int | None = None) -> tuple[np.ndarray, np.ndarray, int]:
     """``(steps, pairs, violated)``: new constraints to add, and how many of them are violated now.
 
     At each step the pairs above the merge under the current mixture (``mixed count - v_p`` above the
@@ -37,7 +37,7 @@ def find_violations(history: PairCountHistory, weights: np.ndarray, step_slack: 
     pair taken at step ``t`` is not taken again within the largest node of a segment tree over the
     steps (``tree_levels`` levels above the leaves) that holds ``t`` and lies inside the pair's
     interval of constant counts: the caller adds one row for that whole node (the interval
-    formulation, :mod:`tokensmith.mixture.intervals`).
+    formulation, :mod:`tokensmith.mixture.intervals`); ``step_limit`` cuts the intervals there.
 
     Args:
         weights: ``float64 (categories,)`` mixture weight of each category's counts.
@@ -50,6 +50,9 @@ def find_violations(history: PairCountHistory, weights: np.ndarray, step_slack: 
     """
     _compile()
     interval_start, interval_end, change_next = _interval_bounds(history)
+    if step_limit is not None:  # intervals end there (a prefix of the steps is solved)
+        np.minimum(interval_end, step_limit, out=interval_end)
+        np.minimum(change_next, step_limit, out=change_next)
     capacity = max_new + per_step + 1
     out_steps = np.zeros(capacity, dtype=np.int64)
     out_pairs = np.zeros(capacity, dtype=np.int64)

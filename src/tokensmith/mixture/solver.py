@@ -50,6 +50,14 @@ class SolverSettings:
             counts are constant, through a segment tree over the steps
             (:mod:`tokensmith.mixture.intervals`); ``pairs``: one row per ``(step, pair)``. The same LP
             over ``(alpha, v)``, so the same optimum; ``intervals`` needs far fewer rows and rounds.
+        ipm_rows: (intervals) a round that adds more rows than this is re-solved by the interior point
+            method (with crossover): on a large change it is several times faster than dual simplex
+            from the previous basis, which the smaller rounds keep using.
+        prefix_factor, first_prefix: (intervals) solve for the first ``T / f^k`` steps first
+            (``k`` down to 0, prefixes of at least ``first_prefix`` steps), each from the previous
+            one's solution and rows: the early steps, with the largest counts, settle ``alpha``, so
+            the later rounds add few rows that do not bind at the optimum. The last phase is the
+            whole LP, solved to the same convergence test.
     """
 
     first_per_step: int = 5
@@ -60,6 +68,9 @@ class SolverSettings:
     pair_slack: bool = True
     drop_slack_rows: bool = True
     formulation: str = "intervals"
+    ipm_rows: int = 5000
+    prefix_factor: int = 4
+    first_prefix: int = 500
 
 
 @dataclass(frozen=True)
@@ -103,12 +114,14 @@ def _new_model(highspy, n_categories: int):
     return model
 
 
-def _run(model, highspy, rounds: int, constraints: int) -> float:
-    """Re-solve; the seconds it took.
+def _run(model, highspy, rounds: int, constraints: int, method: str = "simplex") -> float:
+    """Re-solve with ``method`` (``simplex``: from the previous basis; ``ipm``: interior point, then
+    crossover to a basis); the seconds it took.
 
     Raises:
         TokensmithError: the status is not optimal.
     """
+    model.setOptionValue("solver", method)
     started = time.perf_counter()
     model.run()
     seconds = time.perf_counter() - started
@@ -279,22 +292,30 @@ def _solve_intervals(model, highspy, history: PairCountHistory, scale: np.ndarra
     status = "not solved"
     round_log: list[dict] = []
     rounds = 0
+    limits = _prefixes(n_steps, settings.prefix_factor, settings.first_prefix)
+    phase = 0
     for rounds in range(1, settings.max_rounds + 1):
         started = time.perf_counter()
-        steps, pairs, violated = find_violations(
-            history, alpha * scale, step_slack, pair_slack, active, no_rows,
-            per_step=settings.first_per_step if rounds == 1 else settings.per_step,
-            max_new=settings.max_new, tolerance=settings.tolerance, only_violated=True, tree_levels=tree.levels,
-        )
+        while True:  # the first phase with a violation (the last phase ends the solve)
+            limit = limits[phase]
+            steps, pairs, violated = find_violations(
+                history, alpha * scale, step_slack, pair_slack, active & (np.arange(n_steps) < limit), no_rows,
+                per_step=settings.first_per_step if rounds == 1 else settings.per_step, max_new=settings.max_new,
+                tolerance=settings.tolerance, only_violated=True, tree_levels=tree.levels, step_limit=limit,
+            )
+            if violated or phase == len(limits) - 1:
+                break
+            phase += 1
         added = 0
         if len(steps):
             first, end = constant_interval(change_keys, n_steps, steps, pairs)
-            added = lp.add_interval_rows(steps, pairs, tree.largest_node(steps, first, end))
+            added = lp.add_interval_rows(steps, pairs, tree.largest_node(steps, first, np.minimum(end, limit)))
         scan_seconds += time.perf_counter() - started
         if rounds > 1 and violated == 0:
             converged = True
             break
-        solver_seconds += _run(model, highspy, rounds, lp.n_interval_rows)
+        method = "ipm" if added > settings.ipm_rows else "simplex"
+        solver_seconds += _run(model, highspy, rounds, lp.n_interval_rows, method)
         status = "Optimal"
         solution = model.getSolution()
         values = np.asarray(solution.col_value)
@@ -304,7 +325,7 @@ def _solve_intervals(model, highspy, history: PairCountHistory, scale: np.ndarra
         alpha = _normalised(values[:n_categories])
         step_slack = lp.step_values(values)
         pair_slack = lp.pair_values(values)
-        round_log.append({"round": rounds, "added": added, "violated": violated,
+        round_log.append({"round": rounds, "steps": limit, "added": added, "violated": violated, "method": method,
                           "constraints": lp.n_interval_rows, "tree_rows": lp.n_tree_rows, "objective": objective,
                           "solver_seconds": solver_seconds, "scan_seconds": scan_seconds, "alpha": alpha.tolist()})
         if progress is not None:
@@ -322,6 +343,14 @@ def _solve_intervals(model, highspy, history: PairCountHistory, scale: np.ndarra
         active_steps=int(active.sum()),
         round_log=round_log,
     )
+
+
+def _prefixes(n_steps: int, factor: int, smallest: int) -> list[int]:
+    """Step counts of the solve's phases, increasing, the last ``n_steps``."""
+    limits = [n_steps]
+    while factor > 1 and limits[-1] // factor >= max(smallest, 1):
+        limits.append(limits[-1] // factor)
+    return limits[::-1]
 
 
 class _IntervalLp:
