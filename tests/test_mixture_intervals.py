@@ -18,16 +18,21 @@ from tokensmith.mixture.solver import SolverSettings, _prefixes, solve_mixture
 def test_largest_node_is_the_biggest_aligned_block_inside_the_interval():
     tree = SegmentTree(11, np.ones(11, dtype=bool))
     assert (tree.levels, tree.size) == (4, 16)
-    steps, first, end = np.array([5, 5, 0, 8, 10]), np.array([4, 0, 0, 8, 3]), np.array([8, 11, 16, 16, 11])
+    steps, first, end = np.array([5, 5, 0, 8, 10]), np.array([4, 0, 0, 8, 3]), np.array([8, 11, 11, 11, 11])
     nodes = tree.largest_node(steps, first, end)
-    # [4, 8) is node 5; [0, 8) (node 2) fits in [0, 11); [0, 16) is the root; [8, 16) is node 3;
-    # around step 10 in [3, 11), [10, 12) already sticks out: leaf 16 + 10
-    assert nodes.tolist() == [5, 2, 1, 3, 26]
+    # [4, 8) is node 5; [0, 8) (node 2) fits in [0, 11), also around step 0; around step 8, [8, 10) is node
+    # 12; around step 10 in [3, 11), [10, 12) already sticks out: leaf 16 + 10
+    assert nodes.tolist() == [5, 2, 2, 12, 26]
     first_step, end_step = tree.node_range(nodes)
-    assert first_step.tolist() == [4, 0, 0, 8, 10] and end_step.tolist() == [8, 8, 16, 16, 11]
-    sparse = SegmentTree(8, np.array([0, 0, 0, 0, 0, 1, 0, 0], dtype=bool))
-    assert sparse.has_active(np.array([1, 2, 3, 6, 7, 13, 12])).tolist() == [True, False, True, True, False, True,
-                                                                              False]
+    assert first_step.tolist() == [4, 0, 0, 8, 10] and end_step.tolist() == [8, 8, 8, 10, 11]
+    # inactive steps take no leaf: steps 1, 2, 4, 7, 8 are positions 0-4 of a tree of 8 leaves
+    sparse = SegmentTree(9, np.array([0, 1, 1, 0, 1, 0, 0, 1, 1], dtype=bool))
+    assert (sparse.levels, sparse.size, sparse.steps.tolist()) == (3, 8, [1, 2, 4, 7, 8])
+    # steps [3, 8) are positions [2, 4): one node (5) although step 5 and 6 lie between
+    assert sparse.largest_node(np.array([4, 7]), np.array([3, 3]), np.array([8, 8])).tolist() == [5, 5]
+    assert sparse.largest_node(np.array([4]), np.array([3]), np.array([5])).tolist() == [8 + 2]
+    assert sparse.leaf_step(np.array([8, 12])).tolist() == [1, 8]
+    assert sparse.has_active(np.array([1, 3, 6, 7, 12, 13])).tolist() == [True, True, True, False, True, False]
 
 
 def test_prefix_phases():

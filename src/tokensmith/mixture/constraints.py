@@ -35,9 +35,10 @@ def find_violations(history: PairCountHistory, weights: np.ndarray, step_slack: 
     pairs that also exceed ``v_t``; the LP is solved when it is 0. With ``only_violated`` only those
     are taken (a constraint in the LP is then never taken again, so ``existing`` can be empty), and a
     pair taken at step ``t`` is not taken again within the largest node of a segment tree over the
-    steps (``tree_levels`` levels above the leaves) that holds ``t`` and lies inside the pair's
+    active steps (``tree_levels`` levels above the leaves) that holds ``t`` and lies inside the pair's
     interval of constant counts: the caller adds one row for that whole node (the interval
-    formulation, :mod:`tokensmith.mixture.intervals`); ``step_limit`` cuts the intervals there.
+    formulation, :mod:`tokensmith.mixture.intervals`); ``step_limit`` ends the scan and the intervals
+    there (no step from it on may be active).
 
     Args:
         weights: ``float64 (categories,)`` mixture weight of each category's counts.
@@ -64,7 +65,9 @@ def find_violations(history: PairCountHistory, weights: np.ndarray, step_slack: 
         history.change_category, history.change_delta, history.merge_pair, active.astype(np.bool_),
         np.ascontiguousarray(step_slack, dtype=np.float64), np.ascontiguousarray(pair_slack, dtype=np.float64),
         np.ascontiguousarray(existing, dtype=np.int64), int(per_step), int(max_new), float(tolerance), bool(take_top),
-        bool(only_violated), int(tree_levels), interval_start, interval_end, change_next,
+        bool(only_violated), int(tree_levels), history.n_steps if step_limit is None else int(step_limit),
+        np.concatenate([[0], np.cumsum(active, dtype=np.int64)]),
+        interval_start, interval_end, change_next,
         out_steps, out_pairs, np.zeros(heap_capacity, dtype=np.float64), np.zeros(heap_capacity, dtype=np.int64),
         counters,
     )
@@ -132,8 +135,8 @@ def _rebuild_py(raw, penalty, values, pairs):
 
 def _scan_py(n_pairs, weights, initial_pair, initial_category, initial_count, offsets, change_pair, change_category,
              change_delta, merge_pair, active, step_slack, penalty, existing, per_step, max_new, tolerance, take_top,
-             only_violated, tree_levels, interval_start, interval_end, change_next, out_steps, out_pairs, values, pairs,
-             counters):
+             only_violated, tree_levels, scan_steps, position, interval_start, interval_end, change_next, out_steps,
+             out_pairs, values, pairs, counters):
     raw = np.zeros(n_pairs, dtype=np.float64)
     for i in range(len(initial_pair)):
         raw[initial_pair[i]] += weights[initial_category[i]] * initial_count[i]
@@ -145,7 +148,7 @@ def _scan_py(n_pairs, weights, initial_pair, initial_category, initial_count, of
     found = 0
     violated = 0
     stash_capacity = len(stash_values)
-    for t in range(len(merge_pair)):
+    for t in range(scan_steps):
         if active[t] and merge_pair[t] >= 0:
             merge = merge_pair[t]
             merge_value = raw[merge]
@@ -181,7 +184,7 @@ def _scan_py(n_pairs, weights, initial_pair, initial_category, initial_count, of
                     continue
                 if not (take_top or value > beats):
                     break
-                if covered_until[pair] > t:
+                if covered_until[pair] > position[t]:
                     continue
                 if hi > lo:
                     at = lo + np.searchsorted(existing[lo:hi], t * n_pairs + pair)
@@ -193,13 +196,15 @@ def _scan_py(n_pairs, weights, initial_pair, initial_category, initial_count, of
                 if value > cutoff:
                     violated += 1
                 if only_violated:  # the largest tree node inside the pair's interval holding t
+                    at = position[t]
+                    lowest, highest = position[interval_start[pair]], position[interval_end[pair]]
                     level = 0
                     while level < tree_levels:
-                        start = (t >> (level + 1)) << (level + 1)
-                        if start < interval_start[pair] or start + (1 << (level + 1)) > interval_end[pair]:
+                        start = (at >> (level + 1)) << (level + 1)
+                        if start < lowest or start + (1 << (level + 1)) > highest:
                             break
                         level += 1
-                    covered_until[pair] = ((t >> level) << level) + (1 << level)
+                    covered_until[pair] = ((at >> level) << level) + (1 << level)
             for k in range(stashed):
                 _push(values, pairs, size, stash_values[k], stash_pairs[k])
                 size += 1

@@ -68,7 +68,7 @@ class SolverSettings:
     pair_slack: bool = True
     drop_slack_rows: bool = True
     formulation: str = "intervals"
-    ipm_rows: int = 5000
+    ipm_rows: int = 10_000
     prefix_factor: int = 4
     first_prefix: int = 500
 
@@ -123,6 +123,8 @@ def _run(model, highspy, rounds: int, constraints: int, method: str = "simplex")
     """
     model.setOptionValue("solver", method)
     started = time.perf_counter()
+    if method == "ipm":
+        model.clearSolver()  # with a basis HiGHS skips presolve, which makes IPM several times faster
     model.run()
     seconds = time.perf_counter() - started
     model_status = model.getModelStatus()
@@ -399,51 +401,53 @@ class _IntervalLp:
                            np.concatenate(value_parts))
         self.row_keys = np.concatenate([self.row_keys, keys])
 
+    def _step_terms(self, steps: np.ndarray, pairs: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Columns and coefficients of ``u_t = v_t + sum_i w_i c_i(m_t)`` (minus ``sum_i w_i c_i(p)``)."""
+        missing = np.unique(steps[self.step_column[steps] < 0])
+        if len(missing):
+            self.step_column[missing] = self._new_columns(len(missing), 0.0)
+        n_categories = self.history.n_categories
+        counts = self.history.counts_at(steps, self.history.merge_pair[steps])
+        if pairs is not None:
+            counts = counts - self.history.counts_at(steps, pairs)
+        index = np.empty((len(steps), n_categories + 1), dtype=np.int64)
+        index[:, :n_categories] = np.arange(n_categories)
+        index[:, n_categories] = self.step_column[steps]
+        value = np.empty_like(index, dtype=np.float64)
+        value[:, :n_categories] = counts * self.scale[None, :]
+        value[:, n_categories] = 1.0
+        return index, value
+
     def _ensure_nodes(self, nodes: np.ndarray) -> None:
-        """Give ``nodes`` (and their subtrees' nodes with active steps) a column and their tree rows."""
+        """Give the inner nodes among ``nodes`` (and the inner nodes under them) a column and their tree
+        rows ``y_child - y_n >= 0`` (``u_t - y_n >= 0`` for a leaf child)."""
         tree = self.tree
-        frontier = np.unique(nodes[self.node_column[nodes] < 0])
+        frontier = np.unique(nodes[(nodes < tree.size) & (self.node_column[nodes] < 0)])
         created = []
         while len(frontier):
             created.append(frontier)
-            children = np.concatenate([2 * frontier[frontier < tree.size], 2 * frontier[frontier < tree.size] + 1])
-            children = children[tree.has_active(children)] if len(children) else children
+            children = np.concatenate([2 * frontier, 2 * frontier + 1])
+            children = children[(children < tree.size) & tree.has_active(children)]
             frontier = np.unique(children[self.node_column[children] < 0])
         if not created:
             return
         new = np.unique(np.concatenate(created))  # a requested node may lie under another one
         self.node_column[new] = self._new_columns(len(new), -self.infinity)
-        n_categories = self.history.n_categories
-        blocks_i, blocks_v, keys = [], [], []
-        internal = new[new < self.tree.size]
-        for offset in (0, 1):  # y_child - y_n >= 0
-            parents = internal[tree.has_active(2 * internal + offset)] if len(internal) else internal
-            if len(parents):
-                blocks_i.append(np.stack([self.node_column[2 * parents + offset], self.node_column[parents]], axis=1))
-                blocks_v.append(np.tile([1.0, -1.0], (len(parents), 1)))
-                keys.append(np.full(len(parents), -1, dtype=np.int64))
-        leaves = new[new >= tree.size]
-        if len(leaves):  # v_t + sum_i w_i c_i(m_t) - y_leaf >= 0
-            steps = leaves - tree.size
-            missing = steps[self.step_column[steps] < 0]
-            if len(missing):
-                self.step_column[missing] = self._new_columns(len(missing), 0.0)
-            merge_counts = self.history.counts_at(steps, self.history.merge_pair[steps]) * self.scale[None, :]
-            index = np.empty((len(steps), n_categories + 2), dtype=np.int64)
-            index[:, :n_categories] = np.arange(n_categories)
-            index[:, n_categories] = self.step_column[steps]
-            index[:, n_categories + 1] = self.node_column[leaves]
-            value = np.empty_like(index, dtype=np.float64)
-            value[:, :n_categories] = merge_counts
-            value[:, n_categories] = 1.0
-            value[:, n_categories + 1] = -1.0
-            blocks_i.append(index)
-            blocks_v.append(value)
-            keys.append(np.full(len(steps), -1, dtype=np.int64))
-        self._add_rows(blocks_i, blocks_v, np.concatenate(keys) if keys else np.zeros(0, dtype=np.int64))
+        parents = np.concatenate([new, new])
+        children = np.concatenate([2 * new, 2 * new + 1])
+        keep = tree.has_active(children)
+        parents, children = parents[keep], children[keep]
+        inner = children < tree.size
+        blocks_i = [np.stack([self.node_column[children[inner]], self.node_column[parents[inner]]], axis=1)]
+        blocks_v = [np.tile([1.0, -1.0], (int(inner.sum()), 1))]
+        index, value = self._step_terms(tree.leaf_step(children[~inner]))
+        blocks_i.append(np.concatenate([index, self.node_column[parents[~inner]][:, None]], axis=1))
+        blocks_v.append(np.concatenate([value, np.full((len(index), 1), -1.0)], axis=1))
+        self._add_rows(blocks_i, blocks_v, np.full(len(parents), -1, dtype=np.int64))
 
     def add_interval_rows(self, steps: np.ndarray, pairs: np.ndarray, nodes: np.ndarray) -> int:
-        """Rows ``y_n + v_p - sum_i w_i c_i(p, t) >= 0`` for new ``(pair, node)``; how many were added."""
+        """Rows ``y_n + v_p - sum_i w_i c_i(p, t) >= 0`` for new ``(pair, node)`` (on a leaf, ``y_n`` is
+        ``u_t``); how many were added."""
         keys = pairs * (2 * self.tree.size) + nodes
         keys, first = np.unique(keys, return_index=True)
         fresh = np.array([key not in self.present for key in keys.tolist()], dtype=bool)
@@ -452,20 +456,28 @@ class _IntervalLp:
             return 0
         self._ensure_nodes(nodes)
         n_categories = self.history.n_categories
-        width = n_categories + (2 if self.pair_slack else 1)
         if self.pair_slack:
             missing = np.unique(pairs[self.pair_column[pairs] < 0])
             if len(missing):
                 self.pair_column[missing] = self._new_columns(len(missing), 0.0)
-        index = np.empty((len(keys), width), dtype=np.int64)
-        index[:, :n_categories] = np.arange(n_categories)
-        index[:, n_categories] = self.node_column[nodes]
-        value = np.empty_like(index, dtype=np.float64)
-        value[:, :n_categories] = -self.history.counts_at(steps, pairs) * self.scale[None, :]
-        value[:, n_categories:] = 1.0
-        if self.pair_slack:
-            index[:, n_categories + 1] = self.pair_column[pairs]
-        self._add_rows([index], [value], keys)
+        leaf = nodes >= self.tree.size
+        blocks_i, blocks_v = [], []
+        for rows in (np.flatnonzero(~leaf), np.flatnonzero(leaf)):
+            if rows is not None and leaf[rows].all() and len(rows):
+                index, value = self._step_terms(steps[rows], pairs[rows])
+            else:
+                index = np.empty((len(rows), n_categories + 1), dtype=np.int64)
+                index[:, :n_categories] = np.arange(n_categories)
+                index[:, n_categories] = self.node_column[nodes[rows]]
+                value = np.empty_like(index, dtype=np.float64)
+                value[:, :n_categories] = -self.history.counts_at(steps[rows], pairs[rows]) * self.scale[None, :]
+                value[:, n_categories] = 1.0
+            if self.pair_slack:
+                index = np.concatenate([index, self.pair_column[pairs[rows]][:, None]], axis=1)
+                value = np.concatenate([value, np.ones((len(rows), 1))], axis=1)
+            blocks_i.append(index)
+            blocks_v.append(value)
+        self._add_rows(blocks_i, blocks_v, np.concatenate([keys[~leaf], keys[leaf]]))
         self.present.update(keys.tolist())
         return len(keys)
 
