@@ -24,7 +24,9 @@ EMPTY = -1
 def find_violations(history: PairCountHistory, weights: np.ndarray, step_slack: np.ndarray, pair_slack: np.ndarray,
                     active: np.ndarray, existing: np.ndarray, *, per_step: int, max_new: int, tolerance: float,
                     take_top: bool = False, only_violated: bool = False,
-                    tree_levels: int = 0, step_limit: int | None = None) -> tuple[np.ndarray, np.ndarray, int]:
+                    tree_levels: int = 0, step_limit: int | None = None,
+                    bounds: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+                    ) -> tuple[np.ndarray, np.ndarray, int]:
     """``(steps, pairs, violated)``: new constraints to add, and how many of them are violated now.
 
     At each step the pairs above the merge under the current mixture (``mixed count - v_p`` above the
@@ -38,7 +40,8 @@ def find_violations(history: PairCountHistory, weights: np.ndarray, step_slack: 
     active steps (``tree_levels`` levels above the leaves) that holds ``t`` and lies inside the pair's
     interval of constant counts: the caller adds one row for that whole node (the interval
     formulation, :mod:`tokensmith.mixture.intervals`); ``step_limit`` ends the scan and the intervals
-    there (no step from it on may be active).
+    there (no step from it on may be active); ``bounds``: :func:`interval_bounds` of ``history``, if
+    the caller keeps them between calls.
 
     Args:
         weights: ``float64 (categories,)`` mixture weight of each category's counts.
@@ -50,10 +53,11 @@ def find_violations(history: PairCountHistory, weights: np.ndarray, step_slack: 
             rounds from chasing violations far below one occurrence.
     """
     _compile()
-    interval_start, interval_end, change_next = _interval_bounds(history)
-    if step_limit is not None:  # intervals end there (a prefix of the steps is solved)
-        np.minimum(interval_end, step_limit, out=interval_end)
-        np.minimum(change_next, step_limit, out=change_next)
+    interval_start, interval_end, change_next = bounds if bounds is not None else interval_bounds(history)
+    limit = history.n_steps if step_limit is None else int(step_limit)  # intervals end there
+    interval_start = interval_start.copy()  # the scan moves both along
+    interval_end = np.minimum(interval_end, limit)
+    change_next = np.minimum(change_next, limit)
     capacity = max_new + per_step + 1
     out_steps = np.zeros(capacity, dtype=np.int64)
     out_pairs = np.zeros(capacity, dtype=np.int64)
@@ -65,7 +69,7 @@ def find_violations(history: PairCountHistory, weights: np.ndarray, step_slack: 
         history.change_category, history.change_delta, history.merge_pair, active.astype(np.bool_),
         np.ascontiguousarray(step_slack, dtype=np.float64), np.ascontiguousarray(pair_slack, dtype=np.float64),
         np.ascontiguousarray(existing, dtype=np.int64), int(per_step), int(max_new), float(tolerance), bool(take_top),
-        bool(only_violated), int(tree_levels), history.n_steps if step_limit is None else int(step_limit),
+        bool(only_violated), int(tree_levels), limit,
         np.concatenate([[0], np.cumsum(active, dtype=np.int64)]),
         interval_start, interval_end, change_next,
         out_steps, out_pairs, np.zeros(heap_capacity, dtype=np.float64), np.zeros(heap_capacity, dtype=np.int64),
@@ -75,7 +79,7 @@ def find_violations(history: PairCountHistory, weights: np.ndarray, step_slack: 
     return out_steps[:found], out_pairs[:found], int(counters[1])
 
 
-def _interval_bounds(history: PairCountHistory) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def interval_bounds(history: PairCountHistory) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each pair's first interval of constant counts ``[0, end)``, and for each count change (merge
     ``t``, in effect from step ``t + 1``) the step of the pair's next change (``n_steps`` if none)."""
     span = history.n_steps + 1

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from tokensmith.errors import MissingDependencyError, TokensmithError
-from tokensmith.mixture.constraints import find_violations
+from tokensmith.mixture.constraints import find_violations, interval_bounds
 from tokensmith.mixture.history import PairCountHistory
 
 
@@ -284,6 +284,7 @@ def _solve_intervals(model, highspy, history: PairCountHistory, scale: np.ndarra
     n_categories, n_steps = history.n_categories, history.n_steps
     tree = SegmentTree(n_steps, active)
     change_keys = pair_change_steps(history)
+    bounds = interval_bounds(history)
     lp = _IntervalLp(model, highspy.kHighsInf, history, scale, tree, settings.pair_slack)
     alpha = np.full(n_categories, 1.0 / n_categories)
     step_slack = np.zeros(n_steps)
@@ -304,6 +305,7 @@ def _solve_intervals(model, highspy, history: PairCountHistory, scale: np.ndarra
                 history, alpha * scale, step_slack, pair_slack, active & (np.arange(n_steps) < limit), no_rows,
                 per_step=settings.first_per_step if rounds == 1 else settings.per_step, max_new=settings.max_new,
                 tolerance=settings.tolerance, only_violated=True, tree_levels=tree.levels, step_limit=limit,
+                bounds=bounds,
             )
             if violated or phase == len(limits) - 1:
                 break
