@@ -23,7 +23,10 @@ EMPTY = -1
 
 def find_violations(history: PairCountHistory, weights: np.ndarray, step_slack: np.ndarray, pair_slack: np.ndarray,
                     active: np.ndarray, existing: np.ndarray, *, per_step: int, max_new: int, tolerance: float,
-                    take_top: bool = False) -> tuple[np.ndarray, np.ndarray, int]:
+                    take_top: bool = False, only_violated: bool = False,
+                    tree_levels: int = 0, step_limit: int | None = None,
+                    bounds: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+                    ) -> tuple[np.ndarray, np.ndarray, int]:
     """``(steps, pairs, violated)``: new constraints to add, and how many of them are violated now.
 
     At each step the pairs above the merge under the current mixture (``mixed count - v_p`` above the
@@ -31,7 +34,14 @@ def find_violations(history: PairCountHistory, weights: np.ndarray, step_slack: 
     already in the LP (``existing``: sorted ``step * n_pairs + pair``). Taking the pairs that beat the
     merge, not only those beyond the slack ``v_t``, anticipates the next solution lowering ``v_t`` and
     saves many rounds when the categories do not explain every merge. ``violated`` counts the taken
-    pairs that also exceed ``v_t``; the LP is solved when it is 0.
+    pairs that also exceed ``v_t``; the LP is solved when it is 0. With ``only_violated`` only those
+    are taken (a constraint in the LP is then never taken again, so ``existing`` can be empty), and a
+    pair taken at step ``t`` is not taken again within the largest node of a segment tree over the
+    active steps (``tree_levels`` levels above the leaves) that holds ``t`` and lies inside the pair's
+    interval of constant counts: the caller adds one row for that whole node (the interval
+    formulation, :mod:`tokensmith.mixture.intervals`); ``step_limit`` ends the scan and the intervals
+    there (no step from it on may be active); ``bounds``: :func:`interval_bounds` of ``history``, if
+    the caller keeps them between calls.
 
     Args:
         weights: ``float64 (categories,)`` mixture weight of each category's counts.
@@ -43,6 +53,11 @@ def find_violations(history: PairCountHistory, weights: np.ndarray, step_slack: 
             rounds from chasing violations far below one occurrence.
     """
     _compile()
+    interval_start, interval_end, change_next = bounds if bounds is not None else interval_bounds(history)
+    limit = history.n_steps if step_limit is None else int(step_limit)  # intervals end there
+    interval_start = interval_start.copy()  # the scan moves both along
+    interval_end = np.minimum(interval_end, limit)
+    change_next = np.minimum(change_next, limit)
     capacity = max_new + per_step + 1
     out_steps = np.zeros(capacity, dtype=np.int64)
     out_pairs = np.zeros(capacity, dtype=np.int64)
@@ -54,11 +69,34 @@ def find_violations(history: PairCountHistory, weights: np.ndarray, step_slack: 
         history.change_category, history.change_delta, history.merge_pair, active.astype(np.bool_),
         np.ascontiguousarray(step_slack, dtype=np.float64), np.ascontiguousarray(pair_slack, dtype=np.float64),
         np.ascontiguousarray(existing, dtype=np.int64), int(per_step), int(max_new), float(tolerance), bool(take_top),
+        bool(only_violated), int(tree_levels), limit,
+        np.concatenate([[0], np.cumsum(active, dtype=np.int64)]),
+        interval_start, interval_end, change_next,
         out_steps, out_pairs, np.zeros(heap_capacity, dtype=np.float64), np.zeros(heap_capacity, dtype=np.int64),
         counters,
     )
     found = int(counters[0])
     return out_steps[:found], out_pairs[:found], int(counters[1])
+
+
+def interval_bounds(history: PairCountHistory) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each pair's first interval of constant counts ``[0, end)``, and for each count change (merge
+    ``t``, in effect from step ``t + 1``) the step of the pair's next change (``n_steps`` if none)."""
+    span = history.n_steps + 1
+    group = history.lookup_key // span
+    keys = np.unique((group // history.n_categories) * span + (history.lookup_key - group * span))
+
+    def next_change(pairs: np.ndarray, steps: np.ndarray) -> np.ndarray:
+        at = np.minimum(np.searchsorted(keys, pairs * span + steps, side="right"), max(len(keys) - 1, 0))
+        found = keys[at] if len(keys) else np.zeros(len(pairs), dtype=np.int64)
+        same = (found // span == pairs) & (found > pairs * span + steps)
+        return np.where(same, found - pairs * span, history.n_steps).astype(np.int64)
+
+    pairs = np.arange(history.n_pairs, dtype=np.int64)
+    interval_end = next_change(pairs, np.zeros(history.n_pairs, dtype=np.int64))
+    steps = np.repeat(np.arange(1, history.n_steps + 1, dtype=np.int64), np.diff(history.change_offsets))
+    change_next = next_change(history.change_pair.astype(np.int64), steps)
+    return np.zeros(history.n_pairs, dtype=np.int64), interval_end, change_next
 
 
 def _sift_down_py(values, pairs, size, i):
@@ -101,24 +139,28 @@ def _rebuild_py(raw, penalty, values, pairs):
 
 def _scan_py(n_pairs, weights, initial_pair, initial_category, initial_count, offsets, change_pair, change_category,
              change_delta, merge_pair, active, step_slack, penalty, existing, per_step, max_new, tolerance, take_top,
-             out_steps, out_pairs, values, pairs, counters):
+             only_violated, tree_levels, scan_steps, position, interval_start, interval_end, change_next, out_steps,
+             out_pairs, values, pairs, counters):
     raw = np.zeros(n_pairs, dtype=np.float64)
     for i in range(len(initial_pair)):
         raw[initial_pair[i]] += weights[initial_category[i]] * initial_count[i]
     size = _rebuild(raw, penalty, values, pairs)
     seen = np.full(n_pairs, EMPTY, dtype=np.int64)
+    covered_until = np.zeros(n_pairs, dtype=np.int64)
     stash_values = np.zeros(per_step + 2, dtype=np.float64)
     stash_pairs = np.zeros(per_step + 2, dtype=np.int64)
     found = 0
     violated = 0
     stash_capacity = len(stash_values)
-    for t in range(len(merge_pair)):
+    for t in range(scan_steps):
         if active[t] and merge_pair[t] >= 0:
             merge = merge_pair[t]
             merge_value = raw[merge]
             margin = tolerance * (1.0 + abs(merge_value))
             beats = merge_value + margin
             cutoff = merge_value + step_slack[t] + margin
+            if only_violated:
+                beats = cutoff
             # constraints of this step already in the LP
             lo = np.searchsorted(existing, t * n_pairs)
             hi = np.searchsorted(existing, (t + 1) * n_pairs)
@@ -146,6 +188,8 @@ def _scan_py(n_pairs, weights, initial_pair, initial_category, initial_count, of
                     continue
                 if not (take_top or value > beats):
                     break
+                if covered_until[pair] > position[t]:
+                    continue
                 if hi > lo:
                     at = lo + np.searchsorted(existing[lo:hi], t * n_pairs + pair)
                     if at < hi and existing[at] == t * n_pairs + pair:
@@ -155,6 +199,16 @@ def _scan_py(n_pairs, weights, initial_pair, initial_category, initial_count, of
                 taken += 1
                 if value > cutoff:
                     violated += 1
+                if only_violated:  # the largest tree node inside the pair's interval holding t
+                    at = position[t]
+                    lowest, highest = position[interval_start[pair]], position[interval_end[pair]]
+                    level = 0
+                    while level < tree_levels:
+                        start = (at >> (level + 1)) << (level + 1)
+                        if start < lowest or start + (1 << (level + 1)) > highest:
+                            break
+                        level += 1
+                    covered_until[pair] = ((at >> level) << level) + (1 << level)
             for k in range(stashed):
                 _push(values, pairs, size, stash_values[k], stash_pairs[k])
                 size += 1
@@ -163,6 +217,8 @@ def _scan_py(n_pairs, weights, initial_pair, initial_category, initial_count, of
         for e in range(offsets[t], offsets[t + 1]):
             pair = change_pair[e]
             raw[pair] += weights[change_category[e]] * change_delta[e]
+            interval_start[pair] = t + 1
+            interval_end[pair] = change_next[e]
             if raw[pair] > 0:
                 if size >= len(values):
                     size = _rebuild(raw, penalty, values, pairs)
