@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 import zstandard
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tokensmith.corpus import batch_documents, open_corpus, sample_documents
 from tokensmith.corpus.readers import READ_BLOCK, guess_language, split_suffixes
@@ -283,3 +285,33 @@ def test_real_sample_matches_budget(shared_data):
     assert sample == sample_documents(corpus, 100_000, seed=0)
     assert 99_000 < sample_size(sample) <= 100_000
     assert set(sample) <= set(corpus)
+
+
+def _batches_one_document_at_a_time(blocks, max_bytes):
+    """The plain definition: add documents one by one, close the batch once it reaches max_bytes."""
+    batch, filled = [], 0
+    for docs, sizes in blocks:
+        for doc, size in zip(docs, sizes, strict=True):
+            batch.append(doc)
+            filled += size
+            if filled >= max_bytes:
+                yield batch
+                batch, filled = [], 0
+    if batch:
+        yield batch
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    block_sizes=st.lists(st.lists(st.integers(min_value=0, max_value=50), max_size=12), max_size=8),
+    max_bytes=st.integers(min_value=1, max_value=80),
+)
+def test_batches_cut_by_bisection_equal_adding_one_document_at_a_time(block_sizes, max_bytes):
+    counter = iter(range(10**6))
+    blocks = [([f"d{next(counter)}" for _ in sizes], sizes) for sizes in block_sizes]
+    assert list(batch_documents(iter(blocks), max_bytes)) == list(_batches_one_document_at_a_time(blocks, max_bytes))
+
+
+def test_a_block_whose_sizes_do_not_match_its_documents_is_refused():
+    with pytest.raises(ValueError, match="2 documents came with 1 sizes"):
+        list(batch_documents(iter([(["a", "b"], [1])]), 10))

@@ -12,9 +12,11 @@ the line and the byte offset. With ``errors="replace"`` bad bytes become U+FFFD 
 
 from __future__ import annotations
 
+import bisect
 import glob
 import gzip
 import hashlib
+import itertools
 import json
 import os
 import re
@@ -251,9 +253,9 @@ def _txt_blocks(corpus: Corpus, source: Path) -> DocumentBlocks:
     for lines, sizes, _ in iter_line_blocks(source, errors=corpus.errors, stats=corpus.read_stats):
         if all(lines):
             yield lines, sizes
-        else:  # empty lines are not documents
-            kept = [(line, size) for line, size in zip(lines, sizes, strict=True) if line]
-            yield [line for line, _ in kept], [size for _, size in kept]
+        else:  # empty lines are not documents (compress keeps the filtering in C)
+            non_empty = list(map(bool, lines))
+            yield list(itertools.compress(lines, non_empty)), list(itertools.compress(sizes, non_empty))
 
 
 def _jsonl_blocks(corpus: Corpus, source: Path) -> DocumentBlocks:
@@ -478,12 +480,21 @@ def batch_documents(
             docs, sizes = [item], [len(item.encode("utf-8", "surrogatepass"))]
         else:
             docs, sizes = item
-        for doc, size in zip(docs, sizes, strict=True):
-            batch.append(doc)
-            filled += size
-            if filled >= max_bytes:
-                yield batch
-                batch, filled = [], 0
+        if len(docs) != len(sizes):
+            raise ValueError(f"a block of {len(docs)} documents came with {len(sizes)} sizes")
+        # Cut points by bisection over running sums, not a Python step per document: the batch that
+        # holds document j closes at the first j whose running size reaches max_bytes.
+        before = list(itertools.accumulate(sizes, initial=0))  # before[j]: bytes of docs[:j]
+        start = 0
+        while start < len(docs):
+            end = bisect.bisect_left(before, before[start] + max_bytes - filled, lo=start + 1)
+            if end > len(docs):  # the block ends before the batch is full
+                batch.extend(docs[start:])
+                filled += before[-1] - before[start]
+                break
+            batch.extend(docs[start:end])
+            yield batch
+            batch, filled, start = [], 0, end
     if batch:
         yield batch
 
