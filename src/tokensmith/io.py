@@ -50,9 +50,43 @@ def write_text_atomic(path: str | os.PathLike, text: str, *, force: bool = False
     return write_bytes_atomic(path, text.encode("utf-8"), force=force)
 
 
+#: Nesting depth up to which JSON is indented; anything deeper (a record, a cell, a sample) is one line.
+JSON_INDENTED_DEPTH = 4
+
+
 def dumps_json(data: Any) -> str:
-    """Deterministic JSON: sorted keys, fixed indentation, UTF-8 kept readable, trailing newline."""
-    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
+    """Deterministic JSON: sorted keys, UTF-8 kept readable, trailing newline; indented two spaces per
+    level down to :data:`JSON_INDENTED_DEPTH`, then one line per value.
+
+    One line per record keeps a results file readable and greppable, and lets the C encoder write
+    the bulk (``json.dumps`` with ``indent`` runs the pure-Python encoder: ~1 s for a 6 MB file).
+    """
+    parts: list[str] = []
+    _dump_json_value(data, 0, parts)
+    parts.append("\n")
+    return "".join(parts)
+
+
+def _dump_json_value(value: Any, depth: int, parts: list[str]) -> None:
+    if depth >= JSON_INDENTED_DEPTH or not isinstance(value, dict | list) or not value:
+        parts.append(json.dumps(value, sort_keys=True, ensure_ascii=False, allow_nan=False))
+        return
+    inner, outer = "  " * (depth + 1), "  " * depth
+    if isinstance(value, dict):
+        parts.append("{\n")
+        items = sorted(value.items())  # as json.dumps(sort_keys=True)
+        for index, (key, item) in enumerate(items):
+            parts.append(f"{inner}{json.dumps(key if isinstance(key, str) else str(key), ensure_ascii=False)}: ")
+            _dump_json_value(item, depth + 1, parts)
+            parts.append(",\n" if index < len(items) - 1 else "\n")
+        parts.append(outer + "}")
+    else:
+        parts.append("[\n")
+        for index, item in enumerate(value):
+            parts.append(inner)
+            _dump_json_value(item, depth + 1, parts)
+            parts.append(",\n" if index < len(value) - 1 else "\n")
+        parts.append(outer + "]")
 
 
 def write_json_atomic(path: str | os.PathLike, data: Any, *, force: bool = False) -> Path:

@@ -275,7 +275,7 @@ def unigram_entropy_bits(stats: TokenStats, context: MetricContext, params: Mapp
     """Shannon entropy -Σ p log2 p of the token unigram distribution, p = count / Σ tokens."""
     if stats.tokens == 0:
         return not_applicable("no tokens")
-    return MetricValue(shannon_entropy_bits(stats.type_counts))
+    return MetricValue(shannon_entropy_bits(stats.used_counts))
 
 
 @metric(
@@ -287,7 +287,7 @@ def unigram_entropy_bits(stats: TokenStats, context: MetricContext, params: Mapp
 )
 def shannon_efficiency(stats: TokenStats, context: MetricContext, params: Mapping[str, ParamValue]) -> MetricValue:
     """Unigram entropy / log2(observed token types)."""
-    return _efficiency(stats, shannon_entropy_bits(stats.type_counts) if stats.tokens else 0.0, full_vocab=False)
+    return _efficiency(stats, shannon_entropy_bits(stats.used_counts) if stats.tokens else 0.0, full_vocab=False)
 
 
 @metric(
@@ -301,7 +301,7 @@ def shannon_efficiency_full_vocab(
     stats: TokenStats, context: MetricContext, params: Mapping[str, ParamValue]
 ) -> MetricValue:
     """Unigram entropy / log2(ordinary vocabulary size)."""
-    return _efficiency(stats, shannon_entropy_bits(stats.type_counts) if stats.tokens else 0.0, full_vocab=True)
+    return _efficiency(stats, shannon_entropy_bits(stats.used_counts) if stats.tokens else 0.0, full_vocab=True)
 
 
 @metric(
@@ -314,7 +314,7 @@ def shannon_efficiency_full_vocab(
 )
 def renyi_efficiency(stats: TokenStats, context: MetricContext, params: Mapping[str, ParamValue]) -> MetricValue:
     """Rényi entropy of order alpha / log2(observed token types)."""
-    entropy = renyi_entropy_bits(stats.type_counts, float(params["alpha"])) if stats.tokens else 0.0
+    entropy = renyi_entropy_bits(stats.used_counts, float(params["alpha"])) if stats.tokens else 0.0
     return _efficiency(stats, entropy, full_vocab=False)
 
 
@@ -330,16 +330,15 @@ def renyi_efficiency_full_vocab(
     stats: TokenStats, context: MetricContext, params: Mapping[str, ParamValue]
 ) -> MetricValue:
     """Rényi entropy of order alpha / log2(ordinary vocabulary size)."""
-    entropy = renyi_entropy_bits(stats.type_counts, float(params["alpha"])) if stats.tokens else 0.0
+    entropy = renyi_entropy_bits(stats.used_counts, float(params["alpha"])) if stats.tokens else 0.0
     return _efficiency(stats, entropy, full_vocab=True)
 
 
 @metric("vocab_utilisation", pretty_name="Vocab used", unit="fraction", higher_is_better=None, reference=TOKEVAL)
 def vocab_utilisation(stats: TokenStats, context: MetricContext, params: Mapping[str, ParamValue]) -> MetricValue:
     """Distinct ordinary token types used / ordinary vocabulary size (special tokens excluded)."""
-    ordinary = np.ones(stats.vocab.vocab_size, dtype=bool)
-    ordinary[[i for i in stats.vocab.special_ids - stats.vocab.unk_ids if 0 <= i < stats.vocab.vocab_size]] = False
-    used = int(np.count_nonzero(stats.type_counts[ordinary]))
+    not_ordinary = np.fromiter(stats.vocab.special_ids - stats.vocab.unk_ids, dtype=np.int64)
+    used = int(np.count_nonzero(~np.isin(stats.used_ids, not_ordinary)))
     return ratio(used, stats.vocab.ordinary_vocab_size, what="ordinary vocabulary")
 
 
@@ -356,8 +355,8 @@ def mean_type_length_bytes(stats: TokenStats, context: MetricContext, params: Ma
     lengths = stats.vocab.token_byte_lengths
     if lengths is None:
         return not_applicable("token byte lengths were not computed for this tokenizer")
-    used = stats.type_counts > 0
-    return ratio(int(lengths[used].sum()), int(used.sum()), what="token types")
+    used = stats.used_ids
+    return ratio(int(lengths[used].sum()), int(used.size), what="token types")
 
 
 # -- speed ----------------------------------------------------------------------------------------

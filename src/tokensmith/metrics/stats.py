@@ -311,14 +311,29 @@ class TokenStats:
         return int(self.type_counts[np.fromiter(self.vocab.byte_fallback_ids, dtype=np.int64)].sum())
 
     @property
+    def used_ids(self) -> np.ndarray:
+        """The token ids that occurred, ascending (read from the compact form, without densifying)."""
+        if self._type_counts is None and not self._pending:
+            return self._sparse_ids
+        return np.flatnonzero(self.type_counts)
+
+    @property
+    def used_counts(self) -> np.ndarray:
+        """Occurrences of each of :attr:`used_ids` (all positive, int64)."""
+        if self._type_counts is None and not self._pending:
+            return self._sparse_counts
+        counts = self.type_counts
+        return counts[counts > 0]
+
+    @property
     def observed_types(self) -> int:
         """Distinct token ids that occurred at least once."""
-        return int(np.count_nonzero(self.type_counts))
+        return int(self.used_ids.size)
 
     @property
     def singleton_types(self) -> int:
         """Token ids that occurred exactly once."""
-        return int(np.count_nonzero(self.type_counts == 1))
+        return int(np.count_nonzero(self.used_counts == 1))
 
     # -- combining and serialising ------------------------------------------------------------
     def merge(self, other: TokenStats) -> TokenStats:
