@@ -8,6 +8,7 @@ from collections import Counter
 
 import numpy as np
 import pytest
+from _bpe_brute_force import apply_merge
 
 from tokensmith.mixture.history import build_history
 from tokensmith.mixture.intervals import SegmentTree, constant_interval, pair_change_steps
@@ -62,15 +63,7 @@ def _random_history(seed: int, n_categories: int = 3, merges: int = 30):
         table_merges.append((left, right))
         for pieces_of in split:
             for word, pieces in pieces_of.items():
-                out, i = [], 0
-                while i < len(pieces):
-                    if i + 1 < len(pieces) and (pieces[i], pieces[i + 1]) == (left, right):
-                        out.append(left + right)
-                        i += 2
-                    else:
-                        out.append(pieces[i])
-                        i += 1
-                pieces_of[word] = out
+                pieces_of[word] = apply_merge(pieces, left, right)
     table = merge_table(table_merges, "byte")
     logs = []
     for words in categories:

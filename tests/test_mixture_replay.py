@@ -7,6 +7,7 @@ from collections import Counter
 
 import numpy as np
 import pytest
+from _bpe_brute_force import apply_merge
 
 from tokensmith.mixture.history import build_history
 from tokensmith.mixture.replay import merge_table, replay_merges, word_table
@@ -26,15 +27,7 @@ def _brute_force_counts(words: dict[bytes, int], merges: list[tuple[bytes, bytes
             break
         left, right = merges[step]
         for word, pieces in split.items():
-            merged, i = [], 0
-            while i < len(pieces):
-                if i + 1 < len(pieces) and pieces[i] == left and pieces[i + 1] == right:
-                    merged.append(left + right)
-                    i += 2
-                else:
-                    merged.append(pieces[i])
-                    i += 1
-            split[word] = merged
+            split[word] = apply_merge(pieces, left, right)
     return snapshots
 
 
