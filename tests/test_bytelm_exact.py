@@ -14,6 +14,7 @@ import math
 
 import numpy as np
 import pytest
+from _bpe_brute_force import apply_merge
 
 from tokensmith.bytelm import END_OF_TEXT, BeamParams, ByteLM, ByteVocabulary
 from tokensmith.errors import InputError
@@ -45,16 +46,7 @@ class TableLM:
 def toy_bpe_encode(data: bytes) -> list[int]:
     parts = [bytes((b,)) for b in data]
     for left, right in MERGES:  # rank order: apply each merge left to right, as BPE does per rank
-        merged: list[bytes] = []
-        i = 0
-        while i < len(parts):
-            if i + 1 < len(parts) and parts[i] == left and parts[i + 1] == right:
-                merged.append(left + right)
-                i += 2
-            else:
-                merged.append(parts[i])
-                i += 1
-        parts = merged
+        parts = apply_merge(parts, left, right)
     return [PIECES.index(p) for p in parts]
 
 
