@@ -324,8 +324,7 @@ def _measure_sources(sources, tokenizers, vocabularies, word_counting, progress)
     lanes = _Lanes(tokenizers)
     in_flight: collections.deque = collections.deque()  # (source, size, encode futures)
     open_sources: collections.deque[_SourceInProgress] = collections.deque()
-    finished: list[_SourceInProgress] = []
-    done: list[tuple[dict[str, Any], dict[str, Any]]] = []
+    done: list[tuple[_SourceInProgress, dict[str, Any], dict[str, Any]]] = []  # in corpus order
 
     def consume_one() -> None:
         current, size, encoded = in_flight.popleft()
@@ -335,8 +334,7 @@ def _measure_sources(sources, tokenizers, vocabularies, word_counting, progress)
         current.batches_left -= 1
         while open_sources and open_sources[0].read and open_sources[0].batches_left == 0:
             ready = open_sources.popleft()
-            finished.append(ready)
-            done.append(_finish_source(ready, tokenizers))
+            done.append((ready, *_finish_source(ready, tokenizers)))
 
     try:
         for source in sources:
@@ -363,17 +361,18 @@ def _measure_sources(sources, tokenizers, vocabularies, word_counting, progress)
             current.read = True
         while in_flight:
             consume_one()
-        for key, current in enumerate(finished):
+        for key, (current, _, _) in enumerate(done):
             words = word_counting.words(key)  # the worker counts the corpora in this same order
-            for index, stats in enumerate(current.cells):
-                if isinstance(words, WordsNotApplicable):
+            if isinstance(words, WordsNotApplicable):
+                for stats in current.cells:
                     stats.mark_words_not_applicable(words.reason)
-                else:
-                    stats.add_words(words[index], stats.documents)
+            else:
+                for stats, split in zip(current.cells, words, strict=True):
+                    stats.add_words(split, stats.documents)
     finally:
         lanes.close()
-    cells = [stats for current in finished for stats in current.cells]
-    return cells, [corpus for corpus, _ in done], [sample for _, sample in done]
+    cells = [stats for current, _, _ in done for stats in current.cells]
+    return cells, [corpus for _, corpus, _ in done], [sample for _, _, sample in done]
 
 
 def _finish_source(current: _SourceInProgress, tokenizers):
