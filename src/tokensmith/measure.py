@@ -313,10 +313,10 @@ class _SourceInProgress:
 
 
 def _measure_sources(sources, tokenizers, vocabularies, word_counting, progress):
+    from tokensmith.corpus import NotApplicable
     from tokensmith.errors import CorpusError
     from tokensmith.metrics import TokenStats
     from tokensmith.metrics.stats import BatchSize
-    from tokensmith.metrics.word_process import WordsNotApplicable
 
     task = progress.add_task("measuring", total=None) if progress is not None else None
     splitters = _SplitterCache()
@@ -363,7 +363,7 @@ def _measure_sources(sources, tokenizers, vocabularies, word_counting, progress)
             consume_one()
         for key, (current, _, _) in enumerate(done):
             words = word_counting.words(key)  # the worker counts the corpora in this same order
-            if isinstance(words, WordsNotApplicable):
+            if isinstance(words, NotApplicable):
                 for stats in current.cells:
                     stats.mark_words_not_applicable(words.reason)
             else:

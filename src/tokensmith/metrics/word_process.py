@@ -6,7 +6,7 @@ half the run). In a forked process it runs on the other core instead; it reads t
 second read costs less than shipping the text through a pipe) and starts while the parent is still
 loading tokenizers. It sends back word counts, never text: per corpus, in corpus order,
 
-* ``("skip", key, reason)``: no word segmenter applies (NotApplicable's reason), or
+* ``("skip", key, not_applicable)``: no word segmenter applies (the ``NotApplicable``), or
 * ``("start", key, spaced)``, then ``("words", key, counts)`` whenever its unit table fills, then
   ``("done", key, counts)``;
 * ``("error", key, message)`` ends the stream.
@@ -22,9 +22,9 @@ import queue
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass
 from typing import Any
 
+from tokensmith.corpus.words import NotApplicable
 from tokensmith.errors import CorpusError
 from tokensmith.metrics.word_split import UnitCounter, WordSplit, WordSplitter, WordTotals
 
@@ -38,13 +38,6 @@ QUEUED_MESSAGES = 16
 LIVENESS_POLL_SECONDS = 1.0
 
 
-@dataclass(frozen=True)
-class WordsNotApplicable:
-    """A corpus whose words cannot be counted, and why."""
-
-    reason: str
-
-
 def segmenter_for(lang: str | None, first_batch: Sequence[str] | None):
     """The word segmenter of a corpus, or NotApplicable (the script guard runs on its first batch)."""
     from tokensmith.corpus import word_segmenter
@@ -54,8 +47,6 @@ def segmenter_for(lang: str | None, first_batch: Sequence[str] | None):
 
 def _count_sources(sources: Sequence[Any], out) -> None:
     """The worker: every source's words, in order, as messages on ``out``."""
-    from tokensmith.corpus import NotApplicable
-
     key = -1
     try:
         for key, source in enumerate(sources):
@@ -63,7 +54,7 @@ def _count_sources(sources: Sequence[Any], out) -> None:
             first = next(batches, None)
             segmenter = segmenter_for(source.lang, first)
             if isinstance(segmenter, NotApplicable):
-                out.put(("skip", key, segmenter.reason))
+                out.put(("skip", key, segmenter))
                 continue
             out.put(("start", key, segmenter.spaced))
             counter = UnitCounter(segmenter)
@@ -106,7 +97,7 @@ class WordCountingProcess:
         self._receiver = threading.Thread(target=self._receive, args=(splitters_for,), daemon=True, name="words")
         self._receiver.start()
 
-    def words(self, key: int) -> list[WordSplit] | WordsNotApplicable:
+    def words(self, key: int) -> list[WordSplit] | NotApplicable:
         """Corpus ``key``'s word totals per tokenizer (waits for them), or why there are none."""
         return self._results[key].result()
 
@@ -129,7 +120,7 @@ class WordCountingProcess:
                     return
                 kind, key, payload = message
                 if kind == "skip":
-                    self._results[key].set_result(WordsNotApplicable(payload))
+                    self._results[key].set_result(payload)
                 elif kind == "start":
                     totals[key] = WordTotals(splitters_for(payload))
                 elif kind == "words":
