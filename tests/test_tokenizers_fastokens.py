@@ -67,7 +67,7 @@ def test_a_file_fastokens_reads_differently_stays_on_tokenizers(monkeypatch):
     """The load-time probe: when fastokens disagrees, the reference library encodes."""
     import tokensmith.tokenizers.hf_json as hf_json
 
-    monkeypatch.setattr(hf_json, "_flat_encode", lambda fast, texts: [[0] for _ in texts])
+    monkeypatch.setattr(hf_json, "fastokens_id_lists", lambda fast, texts: [[0] for _ in texts])
     from tokenizers import Tokenizer as HF
 
     text = _backend_json("gpt2")

@@ -192,6 +192,12 @@ def _open_sources(config: MeasureConfig) -> list[_Source]:
     return sources
 
 
+def _expected_bytes(sources: Sequence[_Source], sample_bytes: int | None) -> int:
+    """About how much text measure will encode (files' sizes on disk; compressed files count less)."""
+    sizes = [source.corpus.size_bytes for source in sources]
+    return sum(min(size, sample_bytes) for size in sizes) if sample_bytes else sum(sizes)
+
+
 def _corpus_batches(corpus):
     return lambda: iter(corpus.iter_batches(BATCH_BYTES))
 
@@ -235,6 +241,9 @@ def measure(config: MeasureConfig, *, progress: Any = None) -> MeasureResult:
     word_counting = WordCountingProcess(sources)  # forks now (before any thread) and starts counting
     try:
         tokenizers = _load_tokenizers(config)
+        expected_bytes = _expected_bytes(sources, config.sample_bytes)
+        for tokenizer in tokenizers:
+            tokenizer.expect_text(expected_bytes)
         baseline = _baseline_name(config, [t.name for t in tokenizers])
         vocabularies = [VocabularyFacts.of(t) for t in tokenizers]
         cells, corpora, samples = _measure_sources(sources, tokenizers, vocabularies, word_counting, progress)

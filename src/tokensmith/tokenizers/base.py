@@ -87,6 +87,11 @@ class Tokenizer(ABC):
         ids = self.encode_batch(texts)
         return np.fromiter(itertools.chain.from_iterable(ids), dtype=np.int64, count=sum(map(len, ids)))
 
+    def expect_text(self, total_bytes: int) -> None:
+        """A hint that about ``total_bytes`` of text will go through :meth:`encode_flat`: a backend may
+        start building a faster encoder that pays for its start-up cost only on that much text."""
+        return  # most backends have nothing to prepare
+
     @abstractmethod
     def decode(self, ids: Iterable[int]) -> str:
         """Text of ``ids`` as the reference library decodes it."""

@@ -22,6 +22,7 @@ import numpy as np
 
 from tokensmith.errors import InputError, TokenizerFormatError
 from tokensmith.tokenizers.base import Tokenizer, TokenizerInfo, sha256_of_files
+from tokensmith.tokenizers.bulk_ranks import fastokens_id_lists
 from tokensmith.tokenizers.bytemaps import (
     BYTE_FALLBACK,
     byte_level_to_bytes,
@@ -231,7 +232,7 @@ class HFTokenizer(LoadedTokenizer):
             return None
         probe = list(_BACKEND_PROBE)
         reference = [e.ids for e in self._tokenizer.encode_batch(probe, add_special_tokens=False)]
-        if _flat_encode(fast, probe) != reference:
+        if fastokens_id_lists(fast, probe) != reference:
             return None
         return fast
 
@@ -239,7 +240,7 @@ class HFTokenizer(LoadedTokenizer):
     def encode_batch(self, texts: Sequence[str]) -> list[list[int]]:
         texts = list(texts)
         if self._fast is not None:
-            return _flat_encode(self._fast, texts)
+            return fastokens_id_lists(self._fast, texts)
         return [encoding.ids for encoding in self._tokenizer.encode_batch(texts, add_special_tokens=False)]
 
     def encode_flat(self, texts: Sequence[str]) -> Any:
@@ -298,16 +299,6 @@ class HFTokenizer(LoadedTokenizer):
     def backend_tokenizer(self) -> Any:
         """The underlying ``tokenizers.Tokenizer`` (reference library)."""
         return self._tokenizer
-
-
-def _flat_encode(fast: Any, texts: list[str]) -> list[list[int]]:
-    """fastokens' flat batch call: one uint32 buffer + offsets, no per-token Python objects."""
-    if not texts:
-        return []
-    ids_buffer, offsets_buffer = fast.encode_batch_flat(texts, add_special_tokens=False)
-    ids = np.frombuffer(ids_buffer, dtype="<u4")
-    offsets = np.frombuffer(offsets_buffer, dtype="<u8")
-    return [ids[offsets[i] : offsets[i + 1]].tolist() for i in range(len(texts))]
 
 
 def _read_json(path: Path) -> dict[str, Any]:

@@ -99,4 +99,5 @@ def load_tekken(path: str | Path, *, name: str | None = None, backend: str = "au
         sources=[path],
         id_offset=num_special,
         extra={"version": config.get("version"), "num_special_tokens": num_special},
+        backend=backend,
     )

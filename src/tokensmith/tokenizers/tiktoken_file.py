@@ -3,7 +3,8 @@
 A ranks file has one ``<base64 token bytes> <rank>`` per line; the rank is both the token id and its
 merge priority. The regex is not in the file: pass ``pattern=`` (a preset name from
 :mod:`tokensmith.tokenizers.presets` or a regex), or name the file after its preset
-(``cl100k_base.tiktoken``). Encoding goes through ``tiktoken.Encoding.encode_ordinary``.
+(``cl100k_base.tiktoken``). Encoding goes through ``tiktoken``; bulk encoding of much text through
+fastokens once built and checked (:mod:`tokensmith.tokenizers.bulk_ranks`).
 
 Merges are not stored in a ranks file; :func:`merges_from_ranks` derives them (see there).
 """
@@ -16,6 +17,7 @@ import unicodedata
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
 
@@ -23,6 +25,7 @@ import numpy as np
 
 from tokensmith.errors import InputError, TokenizerFormatError
 from tokensmith.tokenizers.base import TokenizerInfo, sha256_of_files
+from tokensmith.tokenizers.bulk_ranks import MIN_BULK_BYTES, BackgroundBulkEncoder
 from tokensmith.tokenizers.loaded import LoadedTokenizer, check_backend
 from tokensmith.tokenizers.roles import assign_roles
 
@@ -33,6 +36,8 @@ LONG_TEXT_CHARS = 1_000_000
 _THREADS = 2
 #: Largest gap between a preset's last rank and its first special id (o200k: 2).
 _PRESET_SPECIAL_GAP = 16
+#: ``info.backend`` once fastokens has encoded in bulk (tiktoken still encodes single texts).
+BULK_BACKEND_NAME = "tiktoken+fastokens"
 #: A private control token that joins a batch of documents into one text for :meth:`encode_flat`.
 #: tiktoken encodes the text between control tokens as separate strings (the regex never crosses one),
 #: so one call gives exactly the ids of encoding each document alone, and releases the GIL once per
@@ -145,9 +150,12 @@ class TiktokenTokenizer(LoadedTokenizer):
         normalization: str | None = None,
         declared_roles: Mapping[str, int] | None = None,
         extra: Mapping | None = None,
+        backend: str = "auto",
     ) -> None:
         import tiktoken
 
+        self._bulk_backend_allowed = check_backend(backend) == "auto"
+        self._bulk: BackgroundBulkEncoder | None = None
         self._ranks = ranks
         self._id_offset = id_offset
         self._normalization = normalization
@@ -217,11 +225,24 @@ class TiktokenTokenizer(LoadedTokenizer):
         with ThreadPoolExecutor(_THREADS) as pool:
             return list(pool.map(encode, texts))
 
+    def expect_text(self, total_bytes: int) -> None:
+        """Start building the fastokens bulk encoder (:mod:`~tokensmith.tokenizers.bulk_ranks`) when
+        ``total_bytes`` of text make it worth its start-up cost and ``backend="auto"``."""
+        if self._bulk is None and self._bulk_backend_allowed and total_bytes >= MIN_BULK_BYTES and _has_fastokens():
+            self._bulk = BackgroundBulkEncoder(self._ranks, self.info.extra["pattern"], self._id_offset,
+                                               self._encoding.encode_ordinary)
+
     def encode_flat(self, texts: Sequence[str]) -> np.ndarray:
-        """All ``texts``' ids in one array, from one tiktoken call over the texts joined by a private
-        control token (identical ids to encoding each text alone; see ``_DOCUMENT_BREAK``)."""
+        """All ``texts``' ids in one array: from fastokens once its bulk encoder is ready (see
+        :meth:`expect_text`), else from one tiktoken call over the texts joined by a private control token
+        (identical ids to encoding each text alone; see ``_DOCUMENT_BREAK``)."""
         if self._normalization is not None:
             texts = [self._normalize(text) for text in texts]
+        ids = self._bulk.encode_flat(texts) if self._bulk is not None and texts else None
+        if ids is not None:
+            if self.info.backend != BULK_BACKEND_NAME:
+                self.info = replace(self.info, backend=BULK_BACKEND_NAME)
+            return ids
         joined = _DOCUMENT_BREAK.join(texts)
         if self._document_break_id is None or joined.count(_DOCUMENT_BREAK) != len(texts) - 1:
             return super().encode_flat(texts)  # a document spells the break itself: encode one by one
@@ -304,7 +325,8 @@ def load_tiktoken(
         special_tokens: ``text -> id``; default: the preset's (none for a raw regex).
         normalization: unicodedata form applied before encoding; default: the preset's (NFC for Qwen).
         name: display name (default: the file stem).
-        backend: only ``tiktoken`` encodes this format; accepted for a uniform signature.
+        backend: ``auto`` lets fastokens encode in bulk when told much text is coming (``expect_text``);
+            ``reference`` keeps tiktoken for everything.
     """
     check_backend(backend)
     path = Path(path)
@@ -325,4 +347,11 @@ def load_tiktoken(
         sources=[path],
         normalization=normalization if normalization is not None else preset.normalization,
         extra={"preset": preset.name},
+        backend=backend,
     )
+
+
+def _has_fastokens() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("fastokens") is not None
