@@ -5,9 +5,10 @@ Times, in one run on the same text:
 * the **fastest raw encode** of each tokenizer through its own library, built here independently of
   tokensmith (tiktoken ``Encoding`` / HF ``tokenizers.Tokenizer``), on text already in memory: the
   best of (a) a plain loop of single encodes, (b) the library's batch call with every core (HF),
-  (c) the plain loop split over one thread per core, and for tiktoken (d) one call per batch of
-  documents joined by a control token (what tokensmith does; identical ids). The sum over
-  tokenizers is the baseline;
+  (c) the plain loop split over one thread per core, for tiktoken (d) one call per batch of
+  documents joined by a control token, and (e) fastokens' flat batch call (for tiktoken tables
+  through ``from_tiktoken``; what tokensmith uses for much text; identical ids), each batch way also
+  on one thread per core. The sum over tokenizers is the baseline;
 * the **`tokensmith measure` command** (a subprocess: startup, loading, reading the files, word
   segmentation, every metric, results.json) on the same files, at the full size and at a quarter of
   it, with the child's peak RSS, to show memory stays flat as the corpus grows.
@@ -54,11 +55,15 @@ def raw_encoders(name: str) -> dict[str, tuple[str, object]]:
         joiner = "<|benchmark-document-break|>"
         joined = tiktoken.Encoding(name + "-joined", pat_str=spec["pat_str"], mergeable_ranks=spec["mergeable_ranks"],
                                    special_tokens={**spec["special_tokens"], joiner: encoding.n_vocab + 1})
-        return {
+        encoders = {
             "tiktoken loop": ("one", encoding.encode_ordinary),
             "tiktoken joined batch": ("batch", lambda texts: joined.encode_to_numpy(
                 joiner.join(texts), allowed_special={joiner}, disallowed_special=())),
         }
+        fast = fastokens_from_ranks(spec["mergeable_ranks"], spec["pat_str"])
+        if fast is not None:  # the same ids as tiktoken (tests/test_tokenizers_tiktoken_bulk.py)
+            encoders["fastokens batch_flat"] = ("batch", lambda texts: fast.encode_batch_flat(texts))
+        return encoders
     if name == "deepseek-v4":
         import importlib.util
 
@@ -74,6 +79,20 @@ def raw_encoders(name: str) -> dict[str, tuple[str, object]]:
             "fastokens batch_flat": ("batch", lambda texts: fast.encode_batch_flat(texts, add_special_tokens=False)),
         }
     raise SystemExit(f"no independent reference encoder for {name!r} in this benchmark")
+
+
+def fastokens_from_ranks(ranks: dict[bytes, int], pattern: str):
+    """fastokens reading a ranks table written out as a ``.tiktoken`` file (None if not installed)."""
+    import base64
+
+    try:
+        import fastokens
+    except ImportError:
+        return None
+    with tempfile.NamedTemporaryFile(suffix=".tiktoken") as file:
+        file.write(b"".join(base64.b64encode(token) + b" %d\n" % rank for token, rank in ranks.items()))
+        file.flush()
+        return fastokens.Tokenizer.from_tiktoken(file.name, pattern=pattern)
 
 
 def cpu_seconds(who: int = resource.RUSAGE_SELF) -> float:
@@ -102,10 +121,21 @@ def fastest_raw_encode(name: str, documents: list[str]) -> tuple[float, float, s
                 list(pool.map(loop, shards))
             timings[threaded], cpu[threaded] = time.perf_counter() - started, cpu_seconds() - started_cpu
         else:
+
+            def batches(part: list[str], encode=encode) -> None:
+                for start in range(0, len(part), 20_000):
+                    encode(part[start : start + 20_000])
+
             started, started_cpu = time.perf_counter(), cpu_seconds()
-            for start in range(0, len(documents), 20_000):
-                encode(documents[start : start + 20_000])
+            batches(documents)
             timings[label], cpu[label] = time.perf_counter() - started, cpu_seconds() - started_cpu
+            if "tokenizers batch" in label:
+                continue  # the library's batch call already uses every core
+            threaded = f"{label} x{THREADS} threads"
+            started, started_cpu = time.perf_counter(), cpu_seconds()
+            with ThreadPoolExecutor(THREADS) as pool:
+                list(pool.map(batches, [documents[i::THREADS] for i in range(THREADS)]))
+            timings[threaded], cpu[threaded] = time.perf_counter() - started, cpu_seconds() - started_cpu
     best = min(timings, key=timings.get)
     detail = ", ".join(f"{k} {v:.1f}s" for k, v in timings.items())
     return timings[best], cpu[best], f"{best}, {cpu[best]:.1f} s CPU ({detail})"
