@@ -9,7 +9,10 @@ each stage-2 pre-token as the stage-1 tokenizer encodes it. New merges can then 
 
 That starting point is built cheaply (:func:`stage1_encodings`): a stage-2 pre-token is cut into its
 stage-1 pieces, and each distinct piece is encoded once, instead of encoding every (long, mostly unique)
-stage-2 pre-token with HF, which on 130 MB took ~200 s and 6 GB; the ids are the same.
+stage-2 pre-token with HF, which on 130 MB took ~200 s and 6 GB; the ids are the same. The text is read
+once (:class:`StageTally`): each counting worker counts stage 1's pre-tokens and stage 2's chunks from
+the same documents and then cuts its own distinct chunks, and the distinct pieces are encoded by a
+compiled copy of HF's BPE loop (:func:`~tokensmith.train.merge_core.apply_merges`).
 
 The exported tokenizer uses the stage-2 pre-tokenizer and all merges in order, as SuperBPE's own release
 does; encoding can therefore differ from training segmentation in rare places where a stage-1 merge
@@ -102,7 +105,7 @@ class SuperwordTrainer(BpeTrainer):
         stage1 = stage1_config.train_from_counts(stage1_counts, progress=progress, count_seconds=count_seconds)
         del stage1_counts
         started = time.perf_counter()
-        symbols, offsets = _encode_cut(chunks.pieces, chunks.occurrence, chunks.chunk_pieces, stage1)
+        symbols, offsets = _stage2_words(chunks, stage1)
         corpus = {"documents": n_documents, "corpus_bytes": chunks.total_bytes, "pretokens": int(chunks.counts.sum()),
                   "distinct_pretokens": len(chunks.counts)}
         word_counts = chunks.counts
@@ -164,6 +167,21 @@ def stage1_encodings(chunks: tuple[bytes, ...], stage1: TrainedBPE,
     """
     pieces, occurrence, chunk_pieces = _cut_chunks(chunks, stage1, workers)
     return _encode_cut(pieces, occurrence, chunk_pieces, stage1)
+
+
+def _stage2_words(chunks: StageChunks, stage1: TrainedBPE) -> tuple[np.ndarray, np.ndarray]:
+    """``(symbols int32, offsets int64)``: each chunk as the stage-1 tokenizer encodes it (its stage-2 word)."""
+    return _encode_cut(chunks.pieces, chunks.occurrence, chunks.chunk_pieces, stage1)
+
+
+def _stage2_words_reference(chunks: StageChunks, stage1: TrainedBPE) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_stage2_words` the direct way: every chunk's text (its pieces joined) encoded whole with HF
+    (:func:`stage1_encodings_reference`; slow, for tests)."""
+    texts = [piece if isinstance(piece, str) else piece[0] for piece in chunks.pieces]
+    ends = np.cumsum(chunks.chunk_pieces)
+    chunk_texts = tuple("".join(texts[i] for i in chunks.occurrence[end - n:end]).encode("utf-8")
+                        for n, end in zip(chunks.chunk_pieces.tolist(), ends.tolist(), strict=True))
+    return stage1_encodings_reference(chunk_texts, stage1)
 
 
 def _encode_cut(pieces: list, occurrence: np.ndarray, chunk_pieces: np.ndarray,
