@@ -217,7 +217,8 @@ def test_superword_distinct_pairs_counts_pairs_inside_words_only():
 def test_superword_output_equals_encoding_every_chunk_with_hf(shared_data, monkeypatch):
     # The stage-2 words built from cached word encodings, with the merge loop's starting room fitted to
     # them, give byte for byte the tokenizer that encoding each whole stage-2 pre-token with HF and the
-    # default room give (the implementation before issue 3), on real text.
+    # default room give (the implementation before issue 3), on real text. (That the one-pass counts equal
+    # separate counts of both stages is checked in test_train_superword.py.)
     from tokensmith.train import superword
 
     lines: list[str] = []
@@ -227,9 +228,20 @@ def test_superword_output_equals_encoding_every_chunk_with_hf(shared_data, monke
     assert sum(len(line.encode("utf-8")) for line in lines) > 2_000_000
     trainer = SuperwordTrainer(vocab_size=6000, transition=5000, special_tokens=("<|endoftext|>", "<s>"))
     fast = trainer.train(lines).to_tokenizer_json()
-    monkeypatch.setattr(superword, "stage1_encodings", superword.stage1_encodings_reference)
+    encoded_whole = []
+
+    def every_chunk_with_hf(chunks, stage1):
+        encoded_whole.append(len(chunks.counts))
+        return superword._stage2_words_reference(chunks, stage1)
+
+    monkeypatch.setattr(superword, "_stage2_words", every_chunk_with_hf)
     monkeypatch.setattr(superword, "distinct_pairs", lambda symbols, offsets: None)  # merge_core's default room
     reference = trainer.train(lines).to_tokenizer_json()
+    from tokensmith.train.counting import count_pretokens
+    from tokensmith.train.pretokenize import Pretokenizer
+
+    chunks = count_pretokens(lines, Pretokenizer.create(regex_pattern=trainer.stage2_regex), engine="serial")
+    assert encoded_whole == [len(chunks)]  # the reference path ran, on every distinct stage-2 pre-token
     assert fast == reference
 
 

@@ -4,6 +4,10 @@ This is the only pass over the raw text; the merge loop then works on the (much 
 distinct pre-tokens. Engines are registered by name so a distributed one (Ray) slots in beside the
 local ones; every engine must give identical counts for identical input.
 
+What a pass collects is a :class:`Tally`: :class:`PretokenTally` counts one pre-tokenizer's pieces; a
+trainer that needs more from the same read of the text (the ``superword`` trainer counts two
+pre-tokenizations at once) brings its own, and every engine fills it the same way.
+
 * ``serial``: one process, for small inputs and tests.
 * ``local`` (default): worker processes over batches of whole documents (a document is never cut, so
   the result does not depend on the batching or on the number of workers); inputs smaller than one
@@ -23,9 +27,10 @@ import os
 import queue
 from abc import ABC, abstractmethod
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
+from functools import partial
 from typing import ClassVar
 
 import numpy as np
@@ -84,6 +89,50 @@ class PretokenCounts:
         return any(not piece.decode("utf-8").isspace() for piece in self.pretokens)
 
 
+class Tally(ABC):
+    """What a counting pass collects: filled batch by batch (in a worker), then combined with the others.
+
+    Engines fill one tally per worker (or per batch), call :meth:`finish` where it was filled, and
+    :meth:`combine` the partial tallies; the result must not depend on how documents were batched or
+    spread over workers. Tallies travel between processes, so they must pickle.
+    """
+
+    @abstractmethod
+    def add(self, batch: list[str]) -> None:
+        """Take in a batch of whole documents."""
+
+    def finish(self) -> None:  # noqa: B027 - most tallies have nothing left to do
+        """Last work on a filled tally, run in the process that filled it (so in parallel with the others)."""
+
+    @classmethod
+    @abstractmethod
+    def combine(cls, partials: list) -> Tally:
+        """One tally holding everything the finished ``partials`` hold (they may be consumed)."""
+
+
+class PretokenTally(Tally):
+    """The pre-tokens of one :class:`Pretokenizer`, counted (what :func:`count_pretokens` collects)."""
+
+    def __init__(self, pretokenizer: Pretokenizer) -> None:
+        self.pretokenizer = pretokenizer
+        self.counter: Counter = Counter()
+
+    def add(self, batch: list[str]) -> None:
+        _count_batch(self.counter, batch, self.pretokenizer)
+
+    @classmethod
+    def combine(cls, partials: list[PretokenTally]) -> PretokenTally:
+        total = max(partials, key=lambda tally: len(tally.counter))  # add the smaller ones to the largest
+        for other in partials:
+            if other is not total:
+                total.counter.update(other.counter)
+        return total
+
+
+#: Makes an empty tally (the engines call it once per worker or batch; picklable, e.g. a class or a partial).
+TallyFactory = Callable[[], Tally]
+
+
 class CountingEngine(ABC):
     """Counts the pre-tokens of a stream of documents.
 
@@ -99,9 +148,14 @@ class CountingEngine(ABC):
             raise InputError(f"workers must be at least 1, got {workers}", "pass --workers 1 or more")
         self.workers = workers or os.cpu_count() or 1
 
-    @abstractmethod
     def count(self, documents: Iterable[str], pretokenizer: Pretokenizer) -> PretokenCounts:
         """Distinct pre-tokens of ``documents`` and their counts."""
+        tally, n_documents = self.tally(documents, partial(PretokenTally, pretokenizer))
+        return PretokenCounts.from_counter(tally.counter, n_documents)
+
+    @abstractmethod
+    def tally(self, documents: Iterable[str], new_tally: TallyFactory) -> tuple[Tally, int]:
+        """``(tally, documents read)``: ``documents`` read once into tallies from ``new_tally``, combined."""
 
     def session(self) -> AbstractContextManager:
         """Keeps what the engine needs (e.g. a local Ray) up across several counts made inside it.
@@ -118,20 +172,21 @@ COUNTING_ENGINES: Registry[type[CountingEngine]] = Registry("pre-token counting 
 class SerialEngine(CountingEngine):
     """Counts in the calling process."""
 
-    def count(self, documents: Iterable[str], pretokenizer: Pretokenizer) -> PretokenCounts:
-        counter: Counter = Counter()
+    def tally(self, documents: Iterable[str], new_tally: TallyFactory) -> tuple[Tally, int]:
+        tally = new_tally()
         n_documents = 0
         for batch in _batches(documents):
-            _count_batch(counter, batch, pretokenizer)
+            tally.add(batch)
             n_documents += len(batch)
-        return PretokenCounts.from_counter(counter, n_documents)
+        tally.finish()
+        return tally, n_documents
 
 
 @COUNTING_ENGINES.register("local")
 class LocalEngine(CountingEngine):
     """Counts in worker processes fed with batches of whole documents; serial for small inputs."""
 
-    def count(self, documents: Iterable[str], pretokenizer: Pretokenizer) -> PretokenCounts:
+    def tally(self, documents: Iterable[str], new_tally: TallyFactory) -> tuple[Tally, int]:
         batches = _batches(documents)
         head = []
         for batch in batches:
@@ -139,16 +194,16 @@ class LocalEngine(CountingEngine):
             if len(head) >= self.workers:
                 break
         if len(head) < self.workers or self.workers == 1:
-            return SerialEngine(1).count((doc for batch in [*head, *batches] for doc in batch), pretokenizer)
-        return self._count_parallel([*head], batches, pretokenizer)
+            return SerialEngine(1).tally((doc for batch in [*head, *batches] for doc in batch), new_tally)
+        return self._tally_parallel([*head], batches, new_tally)
 
-    def _count_parallel(self, head: list[list[str]], rest: Iterator[list[str]],
-                        pretokenizer: Pretokenizer) -> PretokenCounts:
+    def _tally_parallel(self, head: list[list[str]], rest: Iterator[list[str]],
+                        new_tally: TallyFactory) -> tuple[Tally, int]:
         context = process_context()
         tasks = context.Queue(maxsize=2 * self.workers)
         results = context.Queue()
         workers = [
-            context.Process(target=_worker_main, args=(tasks, results, pretokenizer), daemon=True)
+            context.Process(target=_worker_main, args=(tasks, results, new_tally), daemon=True)
             for _ in range(self.workers)
         ]
         for worker in workers:
@@ -167,11 +222,7 @@ class LocalEngine(CountingEngine):
             raise
         for worker in workers:
             worker.join()
-        total = max(partials, key=len)
-        for partial in partials:
-            if partial is not total:
-                total.update(partial)
-        return PretokenCounts.from_counter(total, n_documents)
+        return type(partials[0]).combine(partials), n_documents
 
 
 def make_engine(engine: str, workers: int | None = None, address: str | None = None) -> CountingEngine:
@@ -245,15 +296,16 @@ def _chain(head: list[list[str]], rest: Iterator[list[str]]) -> Iterator[list[st
     yield from rest
 
 
-def _worker_main(tasks: multiprocessing.Queue, results: multiprocessing.Queue, pretokenizer: Pretokenizer) -> None:
-    counter: Counter = Counter()
+def _worker_main(tasks: multiprocessing.Queue, results: multiprocessing.Queue, new_tally: TallyFactory) -> None:
     try:
+        tally = new_tally()
         while (batch := tasks.get()) is not None:
-            _count_batch(counter, batch, pretokenizer)
+            tally.add(batch)
+        tally.finish()
     except Exception as exc:  # reported to the parent, which raises it as a CorpusError
         results.put(f"{type(exc).__name__}: {exc}")
         return
-    results.put(counter)
+    results.put(tally)
 
 
 def _put(tasks: multiprocessing.Queue, item: object, workers: list[multiprocessing.Process]) -> None:
@@ -265,7 +317,7 @@ def _put(tasks: multiprocessing.Queue, item: object, workers: list[multiprocessi
             _check_alive(workers)
 
 
-def _get(results: multiprocessing.Queue, workers: list[multiprocessing.Process]) -> Counter:
+def _get(results: multiprocessing.Queue, workers: list[multiprocessing.Process]) -> Tally:
     while True:
         try:
             partial = results.get(timeout=1.0)

@@ -326,7 +326,36 @@ def compile_kernels() -> float:
     state = build_state(symbols, np.array([0, 2, 5], dtype=np.int64), np.array([2, 1], dtype=np.int64),
                         [b"a", b"b"], [1, 1])
     run_merges(state, vocab_size=4)
+    apply_merges(symbols, np.array([0, 2, 5], dtype=np.int64), state.learned_merges())
     return time.perf_counter() - started
+
+
+def apply_merges(symbols: np.ndarray, word_offsets: np.ndarray,
+                 merges: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Encode words with learned merges as HF's BPE model does: ``(symbols int32, offsets int64)``.
+
+    HF's ``Word::merge_all`` repeatedly merges the adjacent pair of lowest rank (merge index), the
+    leftmost of equal ones, through a heap with lazily dropped stale entries; this is the same loop.
+    HF tells a stale entry by the pair's new id, which equals telling it by rank only while every pair
+    and every new id occurs once in ``merges``; otherwise (a merge re-creating an existing string)
+    this returns ``None`` and the caller encodes with HF itself.
+
+    Args:
+        symbols: ``int32``, the initial ids of all words back to back.
+        word_offsets: ``int64 (words + 1,)``, word ``w`` is ``symbols[word_offsets[w]:word_offsets[w + 1]]``.
+        merges: ``int (merges, 3)``, ``(left, right, new)`` in rank order (e.g. ``MergeState.learned_merges``).
+    """
+    merges = np.asarray(merges, dtype=np.int64).reshape(-1, 3)
+    keys = (merges[:, 0] << 32) | merges[:, 1]
+    order = np.argsort(keys, kind="stable")
+    sorted_keys = keys[order]
+    if len(np.unique(merges[:, 2])) < len(merges) or np.any(sorted_keys[1:] == sorted_keys[:-1]):
+        return None
+    out = np.empty(len(symbols), dtype=np.int32)
+    out_offsets = np.zeros(len(word_offsets), dtype=np.int64)
+    _apply_merges(symbols, word_offsets, sorted_keys, order.astype(np.int64), merges[:, 2].astype(np.int32),
+                  out, out_offsets)
+    return out[: out_offsets[-1]].copy(), out_offsets
 
 
 # --------------------------------------------------------------------------------------------------
@@ -762,3 +791,106 @@ def _advance(symbols, word_start, word_len, word_count,
 
 
 NUMBA_VERSION = numba.__version__
+
+
+# --------------------------------------------------------------------------------------------------
+# encoding words with learned merges (apply_merges)
+
+
+@njit(cache=True)
+def _merge_rank(left, right, sorted_keys, sorted_rank):
+    """Rank of the merge of ``(left, right)``, or EMPTY (binary search in the sorted pair keys)."""
+    key = (np.int64(left) << 32) | np.int64(right)
+    i = np.searchsorted(sorted_keys, key)
+    if i < len(sorted_keys) and sorted_keys[i] == key:
+        return sorted_rank[i]
+    return EMPTY
+
+
+@njit(cache=True)
+def _heap_push(heap, size, entry):
+    i = size
+    heap[i] = entry
+    while i > 0:
+        parent = (i - 1) >> 1
+        if heap[parent] <= heap[i]:
+            break
+        heap[parent], heap[i] = heap[i], heap[parent]
+        i = parent
+    return size + 1
+
+
+@njit(cache=True)
+def _heap_pop(heap, size):
+    top = heap[0]
+    size -= 1
+    heap[0] = heap[size]
+    i = 0
+    while True:
+        smallest = i
+        for child in (2 * i + 1, 2 * i + 2):
+            if child < size and heap[child] < heap[smallest]:
+                smallest = child
+        if smallest == i:
+            break
+        heap[smallest], heap[i] = heap[i], heap[smallest]
+        i = smallest
+    return top, size
+
+
+@njit(cache=True)
+def _apply_merges(symbols, word_offsets, sorted_keys, sorted_rank, new_ids, out, out_offsets):
+    longest = 0
+    for w in range(len(word_offsets) - 1):
+        longest = max(longest, word_offsets[w + 1] - word_offsets[w])
+    current = np.empty(longest, dtype=np.int32)
+    following = np.empty(longest, dtype=np.int64)
+    preceding = np.empty(longest, dtype=np.int64)
+    alive = np.empty(longest, dtype=np.bool_)
+    # Each merge pushes at most two entries: 3 per symbol is room enough. An entry is rank << 32 | position,
+    # so the smallest is the lowest rank, then the leftmost position (HF's order).
+    heap = np.empty(3 * longest + 1, dtype=np.int64)
+    written = 0
+    for w in range(len(word_offsets) - 1):
+        start = word_offsets[w]
+        n = word_offsets[w + 1] - start
+        size = 0
+        for i in range(n):
+            current[i] = symbols[start + i]
+            following[i] = i + 1 if i + 1 < n else EMPTY
+            preceding[i] = i - 1
+            alive[i] = True
+        for i in range(n - 1):
+            rank = _merge_rank(current[i], current[i + 1], sorted_keys, sorted_rank)
+            if rank != EMPTY:
+                size = _heap_push(heap, size, (rank << 32) | i)
+        while size > 0:
+            entry, size = _heap_pop(heap, size)
+            rank = entry >> 32
+            position = entry & 0xFFFFFFFF
+            nxt = following[position]
+            if not alive[position] or nxt == EMPTY:
+                continue
+            if _merge_rank(current[position], current[nxt], sorted_keys, sorted_rank) != rank:
+                continue  # stale: the pair here changed since the entry was pushed
+            current[position] = new_ids[rank]
+            alive[nxt] = False
+            following[position] = following[nxt]
+            if following[nxt] != EMPTY:
+                preceding[following[nxt]] = position
+            before = preceding[position]
+            if before >= 0:
+                pair_rank = _merge_rank(current[before], current[position], sorted_keys, sorted_rank)
+                if pair_rank != EMPTY:
+                    size = _heap_push(heap, size, (pair_rank << 32) | before)
+            after = following[position]
+            if after != EMPTY:
+                pair_rank = _merge_rank(current[position], current[after], sorted_keys, sorted_rank)
+                if pair_rank != EMPTY:
+                    size = _heap_push(heap, size, (pair_rank << 32) | position)
+        i = 0 if n > 0 else EMPTY
+        while i != EMPTY:
+            out[written] = current[i]
+            written += 1
+            i = following[i]
+        out_offsets[w + 1] = written

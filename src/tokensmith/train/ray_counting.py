@@ -30,7 +30,6 @@ import itertools
 import logging
 import os
 import socket
-from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from types import ModuleType
@@ -39,11 +38,10 @@ from tokensmith.errors import CorpusError, InputError, MissingDependencyError
 from tokensmith.train.counting import (
     COUNTING_ENGINES,
     CountingEngine,
-    PretokenCounts,
+    Tally,
+    TallyFactory,
     _batches,
-    _count_batch,
 )
-from tokensmith.train.pretokenize import Pretokenizer
 
 #: How long to wait for a cluster's head node to accept a connection before giving up.
 CONNECT_TIMEOUT_SECONDS = 5.0
@@ -72,25 +70,27 @@ class RayEngine(CountingEngine):
         self.requested_workers = workers
         self.address = address
 
-    def count(self, documents: Iterable[str], pretokenizer: Pretokenizer) -> PretokenCounts:
+    def tally(self, documents: Iterable[str], new_tally: TallyFactory) -> tuple[Tally, int]:
         batches = _batches(documents)
         first = next(batches, None)
         if first is None:  # an empty corpus: no reason to start or reach a cluster
-            return PretokenCounts.from_counter(Counter(), 0)
+            empty = new_tally()
+            empty.finish()
+            return empty, 0
         with self.session() as ray:
-            return self._count_in_tasks(ray, itertools.chain([first], batches), pretokenizer)
+            return self._tally_in_tasks(ray, itertools.chain([first], batches), new_tally)
 
     def session(self) -> AbstractContextManager[ModuleType]:
         """Ray connected (or started) for every count made inside; a local Ray starts once, not per count."""
         return ray_session(self.address, self.requested_workers)
 
-    def _count_in_tasks(self, ray: ModuleType, batches: Iterator[list[str]],
-                        pretokenizer: Pretokenizer) -> PretokenCounts:
+    def _tally_in_tasks(self, ray: ModuleType, batches: Iterator[list[str]],
+                        new_tally: TallyFactory) -> tuple[Tally, int]:
         cpus = self.requested_workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
         in_flight_limit = TASKS_PER_CPU * cpus
-        count_task = ray.remote(num_cpus=1)(count_batch)
-        pretokenizer_ref = ray.put(pretokenizer)  # shipped once, not with every batch
-        total: Counter = Counter()
+        batch_task = ray.remote(num_cpus=1)(tally_batch)
+        factory_ref = ray.put(new_tally)  # shipped once, not with every batch
+        total: list[Tally] = []  # the running sum: at most one tally
         n_documents = 0
         pending: list = []
         try:
@@ -98,25 +98,27 @@ class RayEngine(CountingEngine):
                 n_documents += len(batch)
                 if len(pending) >= in_flight_limit:
                     pending = _add_finished(ray, pending, total)
-                pending.append(count_task.remote(pretokenizer_ref, batch))
+                pending.append(batch_task.remote(factory_ref, batch))
             while pending:
                 pending = _add_finished(ray, pending, total)
         except BaseException:
             for task in pending:  # on a shared cluster, do not leave our work running after a failure
                 ray.cancel(task)
             raise
-        return PretokenCounts.from_counter(total, n_documents)
+        return total[0], n_documents
 
 
-def count_batch(pretokenizer: Pretokenizer, batch: list[str]) -> Counter:
-    """The pre-token counts of one batch of documents (the body of a Ray task)."""
-    counter: Counter = Counter()
-    _count_batch(counter, batch, pretokenizer)
-    return counter
+def tally_batch(new_tally: TallyFactory, batch: list[str]) -> Tally:
+    """One batch of documents in a fresh, finished tally (the body of a Ray task)."""
+    tally = new_tally()
+    tally.add(batch)
+    tally.finish()
+    return tally
 
 
-def _add_finished(ray: ModuleType, pending: list, total: Counter) -> list:
-    """Wait for at least one pending task, add its counts to ``total`` and return those still pending."""
+def _add_finished(ray: ModuleType, pending: list, total: list[Tally]) -> list:
+    """Wait for at least one pending task, combine its tally into ``total`` (a list holding the running
+    sum, empty at first) and return the tasks still pending."""
     finished, still_pending = ray.wait(pending, num_returns=1)
     for task in finished:
         try:
@@ -126,7 +128,7 @@ def _add_finished(ray: ModuleType, pending: list, total: Counter) -> list:
             raise CorpusError(f"pre-token counting failed in a Ray task: {type(cause).__name__}: {cause}",
                               "a worker may be out of memory; retry with fewer workers or --engine local"
                               ) from None
-        total.update(partial)
+        total[:] = [type(partial).combine([*total, partial])]
     return still_pending
 
 

@@ -9,7 +9,10 @@ each stage-2 pre-token as the stage-1 tokenizer encodes it. New merges can then 
 
 That starting point is built cheaply (:func:`stage1_encodings`): a stage-2 pre-token is cut into its
 stage-1 pieces, and each distinct piece is encoded once, instead of encoding every (long, mostly unique)
-stage-2 pre-token with HF, which on 130 MB took ~200 s and 6 GB; the ids are the same.
+stage-2 pre-token with HF, which on 130 MB took ~200 s and 6 GB; the ids are the same. The text is read
+once (:class:`StageTally`): each counting worker counts stage 1's pre-tokens and stage 2's chunks from
+the same documents and then cuts its own distinct chunks, and the distinct pieces are encoded by a
+compiled copy of HF's BPE loop (:func:`~tokensmith.train.merge_core.apply_merges`).
 
 The exported tokenizer uses the stage-2 pre-tokenizer and all merges in order, as SuperBPE's own release
 does; encoding can therefore differ from training segmentation in rare places where a stage-1 merge
@@ -19,12 +22,12 @@ would now apply across a former stage-1 boundary (lossless either way: round tri
 from __future__ import annotations
 
 import json
-import os
 import time
 from array import array
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from itertools import chain
+from functools import partial
 
 import numpy as np
 
@@ -37,7 +40,7 @@ from tokensmith.train.bpe import (
     TrainingStats,
     _check_int,
 )
-from tokensmith.train.counting import count_pretokens
+from tokensmith.train.counting import PretokenCounts, PretokenTally, Tally, make_engine
 from tokensmith.train.pretokenize import Pretokenizer, _hf_byte_level
 
 #: SuperBPE's stage-2 regex (digit groups, punctuation runs, space runs); text between matches is a pre-token.
@@ -76,35 +79,37 @@ class SuperwordTrainer(BpeTrainer):
         minimum = len(self.initial_vocabulary().contents)
         return self.transition if self.transition is not None else max(minimum, int(0.9 * self.vocab_size))
 
-    def _local_workers(self) -> int:
-        """Processes for the work of stage 2 done on this machine (1 with the serial engine)."""
-        if self.engine == "serial":
-            return 1
-        return self.workers or os.cpu_count() or 1
-
     def train(self, documents: Iterable[str], *, progress: ProgressCallback | None = None) -> TrainedBPE:
-        """Both stages on ``documents`` (kept in memory: stage 2 reads them again)."""
+        """Both stages on ``documents`` (an iterable of str, read once)."""
         from tokensmith.train import merge_core
-        from tokensmith.train.bpe import InitialVocabulary
+        from tokensmith.train.bpe import InitialVocabulary, _reporting
 
-        documents = list(documents)
         stage1_config = BpeTrainer(
             vocab_size=self.transition_size(), min_frequency=self.min_frequency, special_tokens=self.special_tokens,
             pretokenizer=self.pretokenizer, regex=self.regex, split_digits=self.split_digits,
             max_token_length=self.max_token_length, engine=self.engine, workers=self.workers,
             engine_address=self.engine_address,
         )
-        stage1 = stage1_config.train(documents, progress=progress)
-        started = time.perf_counter()
         stage2_pretokenizer = Pretokenizer.create(regex_pattern=self.stage2_regex)
-        counts = count_pretokens(documents, stage2_pretokenizer, engine=self.engine, workers=self.workers,
-                                 address=self.engine_address)
-        del documents  # read for the last time
-        symbols, offsets = stage1_encodings(counts.pretokens, stage1, workers=self._local_workers())
-        corpus = {"documents": counts.documents, "corpus_bytes": counts.total_bytes, "pretokens": counts.total,
-                  "distinct_pretokens": len(counts)}
-        word_counts = counts.counts
-        del counts  # the stage-2 pre-tokens' text is no longer needed
+        started = time.perf_counter()
+        # One read of the text: each worker counts stage 1's pre-tokens (exactly what BpeTrainer counts)
+        # and stage 2's chunks, then cuts its distinct chunks into their stage-1 pieces.
+        new_tally = partial(StageTally, stage1_config.pretokenizer_object(), stage2_pretokenizer, self.special_tokens)
+        tally, n_documents = make_engine(self.engine, self.workers, self.engine_address).tally(
+            _reporting(documents, progress), new_tally)
+        stage1_counts = PretokenCounts.from_counter(tally.stage1.counter, n_documents)
+        tally.stage1 = None  # the stage-1 text is no longer needed once counted
+        chunks = tally.sorted_chunks()
+        del tally
+        count_seconds = time.perf_counter() - started
+        stage1 = stage1_config.train_from_counts(stage1_counts, progress=progress, count_seconds=count_seconds)
+        del stage1_counts
+        started = time.perf_counter()
+        symbols, offsets = _stage2_words(chunks, stage1)
+        corpus = {"documents": n_documents, "corpus_bytes": chunks.total_bytes, "pretokens": int(chunks.counts.sum()),
+                  "distinct_pretokens": len(chunks.counts)}
+        word_counts = chunks.counts
+        del chunks
         count_seconds = stage1.stats.count_seconds + time.perf_counter() - started
         initial = InitialVocabulary.byte_level(self.special_tokens)
         contents = [stage1.vocab[i] if i not in stage1.special_ids else initial.contents[i]
@@ -157,58 +162,117 @@ def stage1_encodings(chunks: tuple[bytes, ...], stage1: TrainedBPE,
     cl100k into ``"word", "\\n", " ", "12"``, but its chunk ``"word\\n "`` into ``"word", "\\n "``.
 
     ``workers`` processes (forked, where the platform can) cut the chunks, each a contiguous share.
+    (Training cuts in the counting workers instead, see :class:`StageTally`; this is the same cut and
+    encoding for a given list of chunks.)
     """
+    pieces, occurrence, chunk_pieces = _cut_chunks(chunks, stage1, workers)
+    return _encode_cut(pieces, occurrence, chunk_pieces, stage1)
+
+
+def _stage2_words(chunks: StageChunks, stage1: TrainedBPE) -> tuple[np.ndarray, np.ndarray]:
+    """``(symbols int32, offsets int64)``: each chunk as the stage-1 tokenizer encodes it (its stage-2 word)."""
+    return _encode_cut(chunks.pieces, chunks.occurrence, chunks.chunk_pieces, stage1)
+
+
+def _stage2_words_reference(chunks: StageChunks, stage1: TrainedBPE) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_stage2_words` the direct way: every chunk's text (its pieces joined) encoded whole with HF
+    (:func:`stage1_encodings_reference`; slow, for tests)."""
+    texts = [piece if isinstance(piece, str) else piece[0] for piece in chunks.pieces]
+    ends = np.cumsum(chunks.chunk_pieces)
+    chunk_texts = tuple("".join(texts[i] for i in chunks.occurrence[end - n:end]).encode("utf-8")
+                        for n, end in zip(chunks.chunk_pieces.tolist(), ends.tolist(), strict=True))
+    return stage1_encodings_reference(chunk_texts, stage1)
+
+
+def _encode_cut(pieces: list, occurrence: np.ndarray, chunk_pieces: np.ndarray,
+                stage1: TrainedBPE) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`stage1_encodings` of chunks already cut (see :func:`_cut_chunks` for the arguments)."""
+    piece_symbols, piece_lengths = _encode_pieces(pieces, stage1)
+    piece_starts = np.zeros(len(pieces), dtype=np.int64)
+    np.cumsum(piece_lengths[:-1], out=piece_starts[1:])
+
+    offsets = np.zeros(len(chunk_pieces) + 1, dtype=np.int64)
+    ends = np.cumsum(piece_lengths[occurrence])  # the end of every piece occurrence in the symbols
+    chunk_ends = np.cumsum(chunk_pieces)
+    filled = chunk_ends > 0  # chunk_ends[i] - 1 is chunk i's last piece (chunks hold at least one)
+    offsets[1:][filled] = ends[chunk_ends[filled] - 1]
+    symbols = np.empty(int(ends[-1]) if len(ends) else 0, dtype=np.int32)
+    # symbol k of a piece is piece_symbols[piece_starts[piece] + k]: gathered a block of pieces at a time
+    for start in range(0, len(occurrence), _PIECES_PER_GATHER):
+        block = occurrence[start:start + _PIECES_PER_GATHER]
+        lengths = piece_lengths[block]
+        first = int(ends[start] - lengths[0])
+        last = int(ends[start + len(block) - 1])
+        shift = np.repeat(piece_starts[block] - (ends[start:start + len(block)] - lengths - first), lengths)
+        shift += np.arange(len(shift), dtype=np.int64)
+        symbols[first:last] = piece_symbols[shift]
+    return symbols, offsets
+
+
+def _encode_pieces(pieces: list, stage1: TrainedBPE) -> tuple[np.ndarray, np.ndarray]:
+    """``(symbols int32, lengths int64)``: each piece (str) as stage 1's BPE model encodes it alone, and each
+    ``(chunk text,)`` as the whole stage-1 tokenizer encodes it (special tokens matched first), back to back.
+
+    The pieces go through :func:`merge_core.apply_merges` (HF's BPE loop, compiled), unless stage 1's merges
+    re-create a string (then it defers to HF); chunks holding a special token's text go to HF.
+    """
+    from tokensmith.train import merge_core
+    from tokensmith.train.bpe import InitialVocabulary
+
+    words = [piece for piece in pieces if isinstance(piece, str)]
+    encoded = [word.encode("utf-8") for word in words]
+    word_offsets = np.zeros(len(words) + 1, dtype=np.int64)
+    np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded)), out=word_offsets[1:])
+    byte_ids = InitialVocabulary.byte_level(tuple(text for text, _ in stage1.special_tokens)).byte_ids
+    initial = byte_ids[np.frombuffer(b"".join(encoded), dtype=np.uint8)]
+    result = merge_core.apply_merges(initial, word_offsets, np.array(stage1.merge_ids, dtype=np.int64))
+    if result is None:
+        word_symbols, word_lengths = _hf_encode_words(words, stage1)
+    else:
+        word_symbols, word_offsets = result
+        word_lengths = np.diff(word_offsets)
+    if len(words) == len(pieces):
+        return word_symbols, word_lengths
+
     from tokenizers import Tokenizer
 
-    keys, occurrence, chunk_words = _cut_chunks(chunks, stage1, workers)
-    spec_text = stage1.to_tokenizer_json()
-    encoder = Tokenizer.from_str(spec_text)
-    spec = json.loads(spec_text)
+    encoder = Tokenizer.from_str(stage1.to_tokenizer_json())
+    word_starts = np.concatenate([[0], np.cumsum(word_lengths)])
+    rows = []
+    n_word = 0
+    for piece in pieces:
+        if isinstance(piece, str):
+            rows.append(word_symbols[word_starts[n_word]:word_starts[n_word + 1]])
+            n_word += 1
+        else:
+            rows.append(np.array(encoder.encode(piece[0], add_special_tokens=False).ids, dtype=np.int32))
+    lengths = np.fromiter(map(len, rows), dtype=np.int64, count=len(rows))
+    return np.concatenate(rows).astype(np.int32), lengths
+
+
+def _hf_encode_words(words: list[str], stage1: TrainedBPE) -> tuple[np.ndarray, np.ndarray]:
+    """``(symbols int32, lengths int64)``: each word as stage 1's BPE model (HF) encodes it alone."""
+    from tokenizers import Tokenizer
+
+    spec = json.loads(stage1.to_tokenizer_json())
     # the BPE model alone on each piece: bytes to GPT-2 characters, no cut, no added tokens
     spec["pre_tokenizer"], spec["added_tokens"] = _hf_byte_level(use_regex=False), []
     word_encoder = Tokenizer.from_str(json.dumps(spec))
-
-    # Distinct words, many to an HF call: one pre-tokenized sequence per batch, whose word_ids say where
-    # each word's ids end (HF runs the model on every word alone, as when it encodes the word by itself).
-    word_lengths = np.zeros(len(keys), dtype=np.int64)
+    # Many words to an HF call: one pre-tokenized sequence per batch, whose word_ids say where each word's
+    # ids end (HF runs the model on every word alone, as when it encodes the word by itself).
+    word_lengths = np.zeros(len(words), dtype=np.int64)
     word_ids = []
-    for start in range(0, len(keys), _WORDS_PER_BATCH * _BATCHES_PER_CALL):
-        stop = min(start + _WORDS_PER_BATCH * _BATCHES_PER_CALL, len(keys))
-        batches = [keys[at:min(at + _WORDS_PER_BATCH, stop)] for at in range(start, stop, _WORDS_PER_BATCH)]
-        encoded = word_encoder.encode_batch([[key for key in batch if isinstance(key, str)] for batch in batches],
-                                            is_pretokenized=True, add_special_tokens=False)
+    for start in range(0, len(words), _WORDS_PER_BATCH * _BATCHES_PER_CALL):
+        stop = min(start + _WORDS_PER_BATCH * _BATCHES_PER_CALL, len(words))
+        batches = [words[at:min(at + _WORDS_PER_BATCH, stop)] for at in range(start, stop, _WORDS_PER_BATCH)]
+        encoded = word_encoder.encode_batch(batches, is_pretokenized=True, add_special_tokens=False)
         at = start
         for batch, encoding in zip(batches, encoded, strict=True):
-            if all(isinstance(key, str) for key in batch):
-                word_ids.append(np.array(encoding.ids, dtype=np.int32))
-                word_lengths[at:at + len(batch)] = np.bincount(np.array(encoding.word_ids, dtype=np.int64),
-                                                               minlength=len(batch))
-            else:  # a chunk HF encodes whole is among them: encode this batch word by word
-                rows = [encoder.encode(key[0], add_special_tokens=False).ids if isinstance(key, tuple)
-                        else word_encoder.encode([key], is_pretokenized=True, add_special_tokens=False).ids
-                        for key in batch]
-                word_ids.append(np.fromiter(chain.from_iterable(rows), dtype=np.int32))
-                word_lengths[at:at + len(batch)] = [len(row) for row in rows]
+            word_ids.append(np.array(encoding.ids, dtype=np.int32))
+            word_lengths[at:at + len(batch)] = np.bincount(np.array(encoding.word_ids, dtype=np.int64),
+                                                           minlength=len(batch))
             at += len(batch)
-    word_symbols = np.concatenate(word_ids) if word_ids else np.zeros(0, dtype=np.int32)
-    word_starts = np.zeros(len(keys), dtype=np.int64)
-    np.cumsum(word_lengths[:-1], out=word_starts[1:])
-
-    offsets = np.zeros(len(chunks) + 1, dtype=np.int64)
-    ends = np.cumsum(word_lengths[occurrence])  # the end of every piece in the symbols
-    if len(occurrence):
-        offsets[1:] = ends[chunk_words[1:] - 1]
-    symbols = np.empty(int(ends[-1]) if len(ends) else 0, dtype=np.int32)
-    # symbol k of a piece is word_symbols[word_starts[word] + k]: gathered a block of pieces at a time
-    for start in range(0, len(occurrence), _PIECES_PER_GATHER):
-        words = occurrence[start:start + _PIECES_PER_GATHER]
-        lengths = word_lengths[words]
-        first = int(ends[start] - lengths[0])
-        last = int(ends[start + len(words) - 1])
-        shift = np.repeat(word_starts[words] - (ends[start:start + len(words)] - lengths - first), lengths)
-        shift += np.arange(len(shift), dtype=np.int64)
-        symbols[first:last] = word_symbols[shift]
-    return symbols, offsets
+    return (np.concatenate(word_ids) if word_ids else np.zeros(0, dtype=np.int32)), word_lengths
 
 
 def distinct_pairs(symbols: np.ndarray, offsets: np.ndarray) -> int:
@@ -239,6 +303,105 @@ def stage1_encodings_reference(chunks: tuple[bytes, ...], stage1: TrainedBPE,
     return symbols, offsets
 
 
+class StageTally(Tally):
+    """Both stages' counts from one read of each document (what :meth:`SuperwordTrainer.train` collects).
+
+    ``stage1`` counts stage 1's pre-tokens exactly as :class:`BpeTrainer` counts them; ``chunks`` counts the
+    stage-2 pre-tokens; :meth:`finish` cuts the distinct chunks into their stage-1 pieces (``cut``), in the
+    worker that counted them, so cutting runs in parallel without sending the chunks anywhere. A chunk
+    counted by two workers is cut by both; :meth:`combine` keeps one cut, and the cut of a chunk does not
+    depend on where it was made.
+    """
+
+    def __init__(self, stage1: Pretokenizer, stage2: Pretokenizer, special_tokens: tuple[str, ...]) -> None:
+        self.stage1 = PretokenTally(stage1)
+        self.stage2 = stage2
+        self.special_tokens = special_tokens
+        self.chunks: dict[str, int] = Counter()
+        self.cut: _Cut | None = None
+
+    def add(self, batch: list[str]) -> None:
+        self.stage1.add(batch)
+        split, update = self.stage2.split, self.chunks.update
+        for document in batch:
+            update(split(document))
+
+    def finish(self) -> None:
+        self.chunks.pop("", None)  # as PretokenCounts drops it (no pre-tokenizer yields it)
+        self.cut = _cut_texts(self.chunks, len(self.chunks), self.stage1.pretokenizer.split, self.special_tokens)
+
+    @classmethod
+    def combine(cls, partials: list[StageTally]) -> StageTally:
+        total = max(partials, key=lambda tally: len(tally.chunks))
+        others = [tally for tally in partials if tally is not total]
+        total.stage1 = PretokenTally.combine([tally.stage1 for tally in partials])
+        chunks = dict(total.chunks)  # chunk -> count, in the order of the joined cut
+        cuts = [total.cut]
+        for other in others:
+            new = np.zeros(len(other.chunks), dtype=bool)
+            for n, (chunk, count) in enumerate(other.chunks.items()):
+                if chunk in chunks:
+                    chunks[chunk] += count
+                else:
+                    chunks[chunk] = count
+                    new[n] = True
+            cuts.append(other.cut.select(new))
+        total.chunks = chunks
+        total.cut = _join_cuts(cuts)
+        return total
+
+    def sorted_chunks(self) -> StageChunks:
+        """The distinct chunks in the canonical order (by UTF-8 bytes, as :class:`PretokenCounts`), with
+        their counts and cuts."""
+        encoded = [chunk.encode("utf-8") for chunk in self.chunks]
+        order = np.array(sorted(range(len(encoded)), key=encoded.__getitem__), dtype=np.int64)
+        counts = np.fromiter(self.chunks.values(), dtype=np.int64, count=len(encoded))
+        sizes = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
+        return StageChunks(self.cut.pieces, *self.cut.reordered(order), counts[order], int(sizes @ counts))
+
+
+@dataclass(frozen=True)
+class StageChunks:
+    """Stage 2's distinct chunks, sorted, cut into stage-1 pieces (see :func:`_cut_chunks` for the first three).
+
+    Args:
+        counts: ``int64``, occurrences of each chunk.
+        total_bytes: UTF-8 bytes of all chunk occurrences (the corpus size).
+    """
+
+    pieces: list
+    occurrence: np.ndarray
+    chunk_pieces: np.ndarray
+    counts: np.ndarray
+    total_bytes: int
+
+
+@dataclass(frozen=True)
+class _Cut:
+    """Chunks cut into stage-1 pieces: ``pieces`` the distinct pieces (str) and ``(text,)`` for a chunk that
+    holds a special token's text (kept whole); ``occurrence`` (int32) the index into ``pieces`` of every
+    piece of every chunk, chunks back to back; ``chunk_pieces`` (int64) how many pieces each chunk has."""
+
+    pieces: list
+    occurrence: np.ndarray
+    chunk_pieces: np.ndarray
+
+    def select(self, chosen: np.ndarray) -> _Cut:
+        """The chunks where ``chosen`` (bool per chunk) is true, with the same ``pieces``."""
+        return _Cut(self.pieces, self.occurrence[np.repeat(chosen, self.chunk_pieces)], self.chunk_pieces[chosen])
+
+    def reordered(self, order: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(occurrence, chunk_pieces)`` with chunk ``order[i]`` as chunk ``i``."""
+        starts = np.zeros(len(self.chunk_pieces), dtype=np.int64)
+        np.cumsum(self.chunk_pieces[:-1], out=starts[1:])
+        chunk_pieces = self.chunk_pieces[order]
+        new_starts = np.zeros(len(order), dtype=np.int64)
+        np.cumsum(chunk_pieces[:-1], out=new_starts[1:])
+        gather = np.repeat(starts[order] - new_starts, chunk_pieces)
+        gather += np.arange(len(gather), dtype=np.int64)
+        return self.occurrence[gather], chunk_pieces
+
+
 #: Fewest chunks per worker process worth starting one for.
 _CHUNKS_PER_WORKER = 50_000
 
@@ -248,11 +411,9 @@ _CUT_INPUT: tuple | None = None
 
 def _cut_chunks(chunks: tuple[bytes, ...], stage1: TrainedBPE,
                 workers: int) -> tuple[list, np.ndarray, np.ndarray]:
-    """Cut every chunk into its stage-1 pieces: ``(words, occurrence, chunk_words)``.
+    """Cut every chunk into its stage-1 pieces: ``(pieces, occurrence, chunk_pieces)`` (see :class:`_Cut`).
 
-    ``words`` are the distinct pieces (str), plus ``(text,)`` for each chunk that holds a special token's
-    text (it stays whole); ``occurrence`` (int32) the index into ``words`` of every piece of every chunk,
-    chunks back to back; chunk ``i``'s pieces are ``occurrence[chunk_words[i]:chunk_words[i + 1]]``.
+    ``workers`` processes (forked, where the platform can) cut a contiguous share each.
     """
     global _CUT_INPUT
     from tokensmith.processes import process_context
@@ -270,44 +431,46 @@ def _cut_chunks(chunks: tuple[bytes, ...], stage1: TrainedBPE,
                 parts = pool.map(_cut_forked, spans)
         finally:
             _CUT_INPUT = None
-    if len(parts) == 1:
-        keys, occurrence, counts = parts[0]
-        occurrence = np.frombuffer(occurrence, dtype=np.int32)
-    else:
-        words = _Index()
-        occurrence = np.concatenate([
-            np.fromiter(map(words.__getitem__, keys), dtype=np.int32, count=len(keys))[
-                np.frombuffer(part, dtype=np.int32)]
-            for keys, part, _ in parts])
-        keys = list(words)
-        counts = np.concatenate([part_counts for _, _, part_counts in parts])
-    chunk_words = np.zeros(len(chunks) + 1, dtype=np.int64)
-    np.cumsum(counts, out=chunk_words[1:])
-    return keys, occurrence, chunk_words
+    cut = _join_cuts(parts)
+    return cut.pieces, cut.occurrence, cut.chunk_pieces
 
 
-def _cut_forked(span: tuple[int, int]) -> tuple[list, bytes, np.ndarray]:
+def _cut_forked(span: tuple[int, int]) -> _Cut:
     chunks, stage1 = _CUT_INPUT
     return _cut_span(chunks, stage1, *span)
 
 
-def _cut_span(chunks: tuple[bytes, ...], stage1: TrainedBPE, start: int,
-              stop: int) -> tuple[list, bytes, np.ndarray]:
-    """``_cut_chunks`` of ``chunks[start:stop]``, with the pieces per chunk instead of their offsets."""
-    split = stage1.pretokenizer.split
-    specials = [text for text, _ in stage1.special_tokens]
-    words = _Index()  # piece (str), or (chunk text,) for a chunk HF must encode whole -> index
+def _cut_span(chunks: tuple[bytes, ...], stage1: TrainedBPE, start: int, stop: int) -> _Cut:
+    """The cut of ``chunks[start:stop]``."""
+    texts = (chunks[n].decode("utf-8") for n in range(start, stop))
+    return _cut_texts(texts, stop - start, stage1.pretokenizer.split,
+                      tuple(text for text, _ in stage1.special_tokens))
+
+
+def _cut_texts(texts: Iterable[str], n_texts: int, split, special_tokens: tuple[str, ...]) -> _Cut:
+    """The cut of ``n_texts`` chunks, cut by ``split`` (stage 1's :meth:`Pretokenizer.split`)."""
+    pieces = _Index()  # piece (str), or (chunk text,) for a chunk HF must encode whole -> index
     occurrences = array("i")
-    counts = np.empty(stop - start, dtype=np.int64)
-    for n in range(start, stop):
-        text = chunks[n].decode("utf-8")
+    counts = np.empty(n_texts, dtype=np.int64)
+    for n, text in enumerate(texts):
         before = len(occurrences)
-        if any(special in text for special in specials):
-            occurrences.append(words[(text,)])
+        if any(special in text for special in special_tokens):
+            occurrences.append(pieces[(text,)])
         else:
-            occurrences.extend(map(words.__getitem__, split(text)))
-        counts[n - start] = len(occurrences) - before
-    return list(words), occurrences.tobytes(), counts
+            occurrences.extend(map(pieces.__getitem__, split(text)))
+        counts[n] = len(occurrences) - before
+    return _Cut(list(pieces), np.frombuffer(occurrences, dtype=np.int32), counts)
+
+
+def _join_cuts(cuts: list[_Cut]) -> _Cut:
+    """The chunks of all ``cuts`` back to back, over one list of distinct pieces."""
+    if len(cuts) == 1:
+        return cuts[0]
+    pieces = _Index()
+    occurrence = np.concatenate([
+        np.fromiter(map(pieces.__getitem__, cut.pieces), dtype=np.int32, count=len(cut.pieces))[cut.occurrence]
+        for cut in cuts])
+    return _Cut(list(pieces), occurrence, np.concatenate([cut.chunk_pieces for cut in cuts]))
 
 
 class _Index(dict):

@@ -1,0 +1,154 @@
+"""superword's one-pass counting (StageTally) and its compiled piece encoder (merge_core.apply_merges).
+
+Each new path is checked against the path it replaced: separate counts with count_pretokens and a cut of
+the sorted chunks for the tally; HF's BPE model for the encoder.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tokensmith.train import BpeTrainer, counting, merge_core
+from tokensmith.train.counting import count_pretokens, make_engine
+from tokensmith.train.pretokenize import Pretokenizer
+from tokensmith.train.superword import (
+    SUPERBPE_STAGE2_REGEX,
+    StageTally,
+    _cut_chunks,
+    _hf_encode_words,
+)
+
+pytest.importorskip("tokenizers")
+
+SPECIALS = ("<|endoftext|>", "<s>")
+
+
+@pytest.fixture(scope="module")
+def mixed_lines(shared_data: Path) -> list[str]:
+    lines: list[str] = []
+    for name in ["mono/en.txt", "mono/ja.txt", "mono/ru.txt", "mono/ar.txt", "domain/code_python.txt"]:
+        lines += (shared_data / name).read_text(encoding="utf-8").splitlines()[:4000]
+    return lines + ["a <s> b", "x<|endoftext|>y  12345 !!"]  # chunks holding a special token's text
+
+
+@pytest.fixture(scope="module")
+def stage1(mixed_lines) -> BpeTrainer:
+    return BpeTrainer(vocab_size=3000, special_tokens=SPECIALS, engine="serial").train(mixed_lines)
+
+
+def tally_of(lines: list[str], preset: str, engine: str, workers: int | None = None):
+    stage2 = Pretokenizer.create(regex_pattern=SUPERBPE_STAGE2_REGEX)
+    new_tally = partial(StageTally, Pretokenizer.create(preset), stage2, SPECIALS)
+    return make_engine(engine, workers).tally(iter(lines), new_tally)
+
+
+def chunk_pieces_as_text(chunks) -> list[list]:
+    """Each chunk's pieces (str, or the whole chunk for one holding a special token's text)."""
+    starts = np.concatenate([[0], np.cumsum(chunks.chunk_pieces)])
+    return [[chunks.pieces[i] for i in chunks.occurrence[a:b]] for a, b in zip(starts[:-1], starts[1:], strict=True)]
+
+
+def check_against_separate_counting(lines: list[str], preset: str, engine: str, workers: int | None = None) -> None:
+    tally, n_documents = tally_of(lines, preset, engine, workers)
+    stage1_counts = count_pretokens(lines, Pretokenizer.create(preset), engine="serial")
+    stage2_counts = count_pretokens(lines, Pretokenizer.create(regex_pattern=SUPERBPE_STAGE2_REGEX), engine="serial")
+    assert n_documents == len(lines)
+    # stage 1 must stay exactly BpeTrainer's count (bpe equals HF's BpeTrainer)
+    assert counting.PretokenCounts.from_counter(tally.stage1.counter).as_dict() == stage1_counts.as_dict()
+    chunks = tally.sorted_chunks()
+    assert np.array_equal(chunks.counts, stage2_counts.counts)
+    assert chunks.total_bytes == stage2_counts.total_bytes
+    cut = chunk_pieces_as_text(chunks)
+    assert ["".join(piece if isinstance(piece, str) else piece[0] for piece in pieces) for pieces in cut] == [
+        chunk.decode("utf-8") for chunk in stage2_counts.pretokens]
+    # the cut made in the workers equals the cut of the sorted chunks made afterwards (the cut depends on
+    # the stage-1 pre-tokenizer and special tokens only, not on the merges)
+    stage1 = BpeTrainer(vocab_size=300, min_frequency=1, special_tokens=SPECIALS, pretokenizer=preset,
+                        engine="serial").train(["hello world"])
+    pieces, occurrence, chunk_pieces = _cut_chunks(stage2_counts.pretokens, stage1, workers=1)
+    starts = np.concatenate([[0], np.cumsum(chunk_pieces)])
+    assert cut == [[pieces[i] for i in occurrence[a:b]] for a, b in zip(starts[:-1], starts[1:], strict=True)]
+
+
+@pytest.mark.parametrize(("engine", "workers"), [("serial", None), ("local", 2), ("local", 3)])
+def test_one_pass_counting_equals_separate_counting_on_real_text(mixed_lines, engine, workers, monkeypatch):
+    monkeypatch.setattr(counting, "BATCH_CHARS", 50_000)  # many batches, so workers share chunks
+    check_against_separate_counting(mixed_lines, "cl100k", engine, workers)
+
+
+@pytest.mark.parametrize("preset", ["gpt2", "o200k", "llama3"])
+def test_one_pass_counting_equals_separate_counting_for_every_preset(mixed_lines, preset, monkeypatch):
+    monkeypatch.setattr(counting, "BATCH_CHARS", 50_000)
+    check_against_separate_counting(mixed_lines[::7], preset, "local", 2)
+
+
+#: Lines made of characters and short strings that decide where both regexes cut (digits, punctuation
+#: runs, space runs, contractions, combining marks, special tokens' text).
+LINE_TEXT = st.lists(st.sampled_from(list("ab cD1 2\n\t.,!?-'é日\u0301") + ["<s>", "  ", "123", "'ll", "!!"]),
+                     max_size=40).map("".join)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(LINE_TEXT, max_size=30))
+def test_one_pass_counting_equals_separate_counting_on_generated_text(lines):
+    check_against_separate_counting(lines, "cl100k", "serial")
+
+
+def test_apply_merges_tiny_cases():
+    # ids: a=0, b=1, c=2; merges in rank order: (b, c) -> 3, (a, b) -> 4, (a, a) -> 5, (4, 2) -> 6
+    merges = np.array([[1, 2, 3], [0, 1, 4], [0, 0, 5], [4, 2, 6]])
+    words = [[0, 1, 2], [0, 0, 0], [0, 0, 0, 0], [0, 1, 0, 1, 2], [2], []]
+    symbols = np.array([s for word in words for s in word], dtype=np.int32)
+    offsets = np.concatenate([[0], np.cumsum([len(word) for word in words])]).astype(np.int64)
+    encoded, encoded_offsets = merge_core.apply_merges(symbols, offsets, merges)
+    got = [encoded[a:b].tolist() for a, b in zip(encoded_offsets[:-1], encoded_offsets[1:], strict=True)]
+    # "abc": (b, c) has the lower rank, so (a, b) never forms; "aaa": leftmost first
+    assert got == [[0, 3], [5, 0], [5, 5], [4, 0, 3], [2], []]
+
+
+def test_apply_merges_defers_when_a_string_is_created_twice():
+    duplicate_new_id = np.array([[0, 1, 3], [3, 2, 4], [0, 5, 4]])
+    duplicate_pair = np.array([[0, 1, 3], [0, 1, 4]])
+    for merges in (duplicate_new_id, duplicate_pair):
+        assert merge_core.apply_merges(np.array([0, 1], dtype=np.int32), np.array([0, 2]), merges) is None
+
+
+def encode_with_both(words: list[str], stage1) -> tuple[list, list]:
+    from tokensmith.train.bpe import InitialVocabulary
+
+    encoded = [word.encode("utf-8") for word in words]
+    offsets = np.concatenate([[0], np.cumsum([len(word) for word in encoded])]).astype(np.int64)
+    byte_ids = InitialVocabulary.byte_level(SPECIALS).byte_ids
+    compiled, compiled_offsets = merge_core.apply_merges(
+        byte_ids[np.frombuffer(b"".join(encoded), dtype=np.uint8)], offsets, np.array(stage1.merge_ids))
+    hf_symbols, hf_lengths = _hf_encode_words(words, stage1)
+    hf_offsets = np.concatenate([[0], np.cumsum(hf_lengths)])
+    split = [compiled[a:b].tolist() for a, b in zip(compiled_offsets[:-1], compiled_offsets[1:], strict=True)]
+    hf = [hf_symbols[a:b].tolist() for a, b in zip(hf_offsets[:-1], hf_offsets[1:], strict=True)]
+    return split, hf
+
+
+def test_apply_merges_equals_hf_bpe_model_on_real_words(mixed_lines, stage1, monkeypatch):
+    from tokensmith.train import superword
+
+    monkeypatch.setattr(superword, "_WORDS_PER_BATCH", 97)  # HF's side in many batches and calls
+    pretokenizer = Pretokenizer.create("cl100k")
+    words = sorted({piece for line in mixed_lines[::3] for piece in pretokenizer.split(line)})
+    words += ["".join(words[i:i + 40]) for i in range(0, 4000, 40)]  # long words: many merges, stale entries
+    compiled, hf = encode_with_both(words, stage1)
+    assert compiled == hf
+    assert sum(len(ids) for ids in hf) < sum(len(word.encode("utf-8")) for word in words) / 2  # merges applied
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(list("the andé日本 ") + ["\u0301", "ing", "tion"]), min_size=1,
+                         max_size=30).map("".join), min_size=1, max_size=20))
+def test_apply_merges_equals_hf_bpe_model_on_generated_words(stage1, words):
+    compiled, hf = encode_with_both(words, stage1)
+    assert compiled == hf
