@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tokensmith.corpus import UnicodeWordSegmenter, word_segmenter
-from tokensmith.metrics.word_split import WordSplit, WordSplitter, WordTally, single_token_texts
+from tokensmith.metrics.word_split import WordSplit, WordSplitter, WordTally, WordTotals, single_token_texts
 from tokensmith.tokenizers import load_tokenizer
 from tokensmith.tokenizers.references import REFERENCES
 
@@ -149,3 +149,23 @@ def test_chunk_fast_path_equals_full_rules_on_every_language(shared_data):
             for word in segmenter.words_of_chunk(chunk):
                 full[word] += n
         assert segmenter.words_of_units(units) == full, path.name
+
+
+@pytest.mark.parametrize("names", [("gpt2", "o200k", "deepseek-v4"), ("o200k", "minilm-wordpiece")])
+def test_word_totals_split_only_candidates_yet_equal_splitting_every_word(names):
+    """WordTotals splits only the union of the tokenizers' one-token texts; totals must equal splitting
+    every word with every tokenizer (with a tokenizer without exact spans, every word is split)."""
+    lines = english_documentation()[:3000] + [MIXED] * 3
+    words = UnicodeWordSegmenter("en").count_words(lines)
+    tokenizers = [loaded(name) for name in names]
+    expected = [WordSplitter.for_tokenizer(t, spaced=True).split(words) for t in tokenizers]
+    totals = WordTotals([WordSplitter.for_tokenizer(t, spaced=True) for t in tokenizers])
+    half = dict(list(words.items())[: len(words) // 2])
+    totals.add(half)
+    got = totals.add({w: n for w, n in words.items() if w not in half})
+    assert got == expected
+    assert all(0 < split.multi_token_words < split.words for split in got)
+    if all(t.exact_spans for t in tokenizers):
+        assert totals._candidates is not None
+    else:
+        assert totals._candidates is None

@@ -330,7 +330,7 @@ def _measure_sources(sources, tokenizers, vocabularies, word_counting, progress)
 
     task = progress.add_task("measuring", total=None) if progress is not None else None
     splitters = _SplitterCache()
-    word_counting.start_splitting(lambda spaced: [splitters.get(t, spaced=spaced) for t in tokenizers])
+    word_counting.start_splitting(lambda spaced: splitters.totals(tokenizers, spaced=spaced))
     lanes = _Lanes(tokenizers)
     in_flight: collections.deque = collections.deque()  # (source, size, encode futures)
     open_sources: collections.deque[_SourceInProgress] = collections.deque()
@@ -403,6 +403,16 @@ class _SplitterCache:
 
     def __init__(self) -> None:
         self._shared: dict[tuple[int, bool], Any] = {}
+        self._candidates: dict[bool, frozenset[str] | None] = {}
+
+    def totals(self, tokenizers, *, spaced: bool):
+        """Empty word totals for one corpus, with the candidates of one-token words computed once."""
+        from tokensmith.metrics.word_split import WordTotals, one_token_candidates
+
+        splitters = [self.get(t, spaced=spaced) for t in tokenizers]
+        if spaced not in self._candidates:
+            self._candidates[spaced] = one_token_candidates(splitters)
+        return WordTotals(splitters, candidates=self._candidates[spaced])
 
     def get(self, tokenizer, *, spaced: bool):
         from tokensmith.metrics import WordSplitter

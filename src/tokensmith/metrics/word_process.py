@@ -26,7 +26,7 @@ from typing import Any
 
 from tokensmith.corpus.words import NotApplicable
 from tokensmith.errors import CorpusError
-from tokensmith.metrics.word_split import UnitCounter, WordSplit, WordSplitter, WordTotals
+from tokensmith.metrics.word_split import UnitCounter, WordSplit, WordTotals
 
 #: Documents of a corpus' first batch that decide its segmenter (the script guard's sample).
 SEGMENTER_SAMPLE_DOCUMENTS = 2000
@@ -91,10 +91,10 @@ class WordCountingProcess:
         self._receiver: threading.Thread | None = None
         self._closed = threading.Event()
 
-    def start_splitting(self, splitters_for: Callable[[bool], list[WordSplitter]]) -> None:
-        """Split the worker's counts per tokenizer as they arrive; ``splitters_for(spaced)`` gives one
-        :class:`WordSplitter` per tokenizer for a corpus (``spaced``: written with spaces)."""
-        self._receiver = threading.Thread(target=self._receive, args=(splitters_for,), daemon=True, name="words")
+    def start_splitting(self, totals_for: Callable[[bool], WordTotals]) -> None:
+        """Split the worker's counts per tokenizer as they arrive; ``totals_for(spaced)`` gives a corpus'
+        empty :class:`WordTotals` (``spaced``: written with spaces)."""
+        self._receiver = threading.Thread(target=self._receive, args=(totals_for,), daemon=True, name="words")
         self._receiver.start()
 
     def words(self, key: int) -> list[WordSplit] | NotApplicable:
@@ -111,7 +111,7 @@ class WordCountingProcess:
         if self._receiver is not None:
             self._receiver.join()
 
-    def _receive(self, splitters_for: Callable[[bool], list[WordSplitter]]) -> None:
+    def _receive(self, totals_for: Callable[[bool], WordTotals]) -> None:
         totals: dict[int, WordTotals] = {}
         try:
             while not all(result.done() for result in self._results):
@@ -122,7 +122,7 @@ class WordCountingProcess:
                 if kind == "skip":
                     self._results[key].set_result(payload)
                 elif kind == "start":
-                    totals[key] = WordTotals(splitters_for(payload))
+                    totals[key] = totals_for(payload)
                 elif kind == "words":
                     totals[key].add(payload)
                 elif kind == "done":

@@ -107,6 +107,11 @@ class WordSplitter:
         return cls(tokenizer.encode_batch, leading_space=leading_space, single_token_texts=texts)
 
     @property
+    def single_token_texts(self) -> frozenset[str] | None:
+        """The texts that are one token (prefix included), known for exact-span tokenizers only."""
+        return self._single_token_texts
+
+    @property
     def cached_types(self) -> int:
         return len(self._tokens_per_type)
 
@@ -189,18 +194,44 @@ class UnitCounter:
         return self._segmenter.words_of_units(units)
 
 
-class WordTotals:
-    """The tokenizers' half of a :class:`WordTally`: word totals per tokenizer from word counts."""
+def one_token_candidates(splitters: Sequence[WordSplitter]) -> frozenset[str] | None:
+    """Every word that may be one token for some of ``splitters`` (the union of their single-token
+    texts), or None unless all of them know theirs (exact spans); any other word is split by all."""
+    texts = [splitter.single_token_texts for splitter in splitters]
+    if not texts or any(t is None for t in texts):
+        return None
+    return frozenset().union(*texts)
 
-    def __init__(self, splitters: Sequence[WordSplitter]) -> None:
+
+class WordTotals:
+    """The tokenizers' half of a :class:`WordTally`: word totals per tokenizer from word counts.
+
+    Args:
+        splitters: one :class:`WordSplitter` per tokenizer.
+        candidates: :func:`one_token_candidates` of ``splitters`` (computed here if not given; pass it when
+            many totals share the splitters). Only the words among them are split per tokenizer, so the
+            word table is walked once instead of twice per tokenizer.
+    """
+
+    def __init__(self, splitters: Sequence[WordSplitter], *, candidates: frozenset[str] | None = None) -> None:
         self._splitters = list(splitters)
+        self._candidates = one_token_candidates(self._splitters) if candidates is None else candidates
         self._totals = [WordSplit(0, 0)] * len(self._splitters)
 
     def add(self, words: Mapping[str, int] | None) -> list[WordSplit]:
         """Split ``words`` per tokenizer and add them; returns the totals so far (``splitters`` order)."""
-        if words:
+        if not words:
+            return list(self._totals)
+        if self._candidates is None:
             self._totals = [total + splitter.split(words)
                             for total, splitter in zip(self._totals, self._splitters, strict=True)]
+            return list(self._totals)
+        count = sum(words.values())
+        maybe_whole = {word: words[word] for word in self._candidates.intersection(words.keys())}
+        for index, splitter in enumerate(self._splitters):
+            part = splitter.split(maybe_whole)  # every word outside maybe_whole takes 2+ tokens
+            whole = part.words - part.multi_token_words
+            self._totals[index] = self._totals[index] + WordSplit(count, count - whole)
         return list(self._totals)
 
 

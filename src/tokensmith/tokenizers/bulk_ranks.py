@@ -1,8 +1,8 @@
 """A faster bulk encoder for tiktoken ranks tables: fastokens, built on a background thread.
 
 fastokens reads a tiktoken ranks file (``Tokenizer.from_tiktoken``) and encodes the same ids as tiktoken
-2-3x faster (measured on the 122 MB of ../shared/data: o200k 2.9 s against 8.4 s of CPU, cl100k 4.0 s
-against 9.6 s; identical ids on every document). Building it costs 0.6-2 s of CPU, more than it saves on
+3-4x faster (measured on the 122 MB of ../shared/data: o200k 3.1 s against 11.3 s, cl100k 5.2 s against
+15.6 s, each tiktoken's best way; identical ids on every document). Building it costs 0.6-2 s of CPU, more than it saves on
 a few megabytes of text, so a tokenizer builds it only when told that much text is coming
 (:data:`MIN_BULK_BYTES`), on a daemon thread (fastokens releases the GIL while it builds), and keeps
 encoding with tiktoken until it is ready. It is used only if it gives tiktoken's ids on a probe of
@@ -21,8 +21,8 @@ from typing import Any
 import numpy as np
 
 #: Text (bytes) a tokenizer must expect to encode before a fastokens build is worth its start-up cost
-#: (o200k: ~2 s of CPU to build, ~0.045 s saved per MB encoded).
-MIN_BULK_BYTES = 48_000_000
+#: (measured on 122 MB: o200k ~1.8 s of CPU to build, ~0.07 s saved per MB; cl100k 0.6 s, ~0.085 s/MB).
+MIN_BULK_BYTES = 24_000_000
 
 #: Texts the built encoder must encode exactly as tiktoken does before it is used.
 PROBE_TEXTS = (
