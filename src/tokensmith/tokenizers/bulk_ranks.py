@@ -2,8 +2,8 @@
 
 fastokens reads a tiktoken ranks file (``Tokenizer.from_tiktoken``) and encodes the same ids as tiktoken
 3-4x faster (measured on the 122 MB of ../shared/data: o200k 3.1 s against 11.3 s, cl100k 5.2 s against
-15.6 s, each tiktoken's best way; identical ids on every document). Building it costs 0.6-2 s of CPU, more than it saves on
-a few megabytes of text, so a tokenizer builds it only when told that much text is coming
+15.6 s, each tiktoken's best way; identical ids on every document). Building it costs 0.6-2 s of CPU, more
+than it saves on a few megabytes of text, so a tokenizer builds it only when told that much text is coming
 (:data:`MIN_BULK_BYTES`), on a daemon thread (fastokens releases the GIL while it builds), and keeps
 encoding with tiktoken until it is ready. It is used only if it gives tiktoken's ids on a probe of
 several scripts; otherwise, or if fastokens is missing, tiktoken encodes everything.
