@@ -174,13 +174,16 @@ class ParityTrainer(BpeTrainer):
         dev_counts: list[PretokenCounts] = []
         engine = make_engine(self.engine, self.workers, self.engine_address)
         with engine.session():  # one setup for all languages (a local Ray takes seconds to start)
-            for lang in langs:
-                counts = engine.count(_reporting(documents[lang], progress), pretokenizer)
-                if len(counts) == 0 or not counts.has_text():
-                    raise CorpusError(f"the training text of {lang!r} is empty or holds only whitespace",
-                                      "check that language's corpus path and format (one document per line)")
-                train_counts.append(counts)
-                dev_counts.append(count_pretokens(dev[lang], pretokenizer, engine="serial"))
+            # All languages in one pass: counted one by one, the many small ones each ran serially.
+            counted = engine.count_languages({lang: _reporting(documents[lang], progress) for lang in langs},
+                                             pretokenizer)
+        for lang in langs:
+            counts = counted[lang]
+            if len(counts) == 0 or not counts.has_text():
+                raise CorpusError(f"the training text of {lang!r} is empty or holds only whitespace",
+                                  "check that language's corpus path and format (one document per line)")
+            train_counts.append(counts)
+            dev_counts.append(count_pretokens(dev[lang], pretokenizer, engine="serial"))
         count_seconds = time.perf_counter() - started
         compile_seconds = merge_core.compile_kernels() + _compile_parity_kernels()
         started = time.perf_counter()
