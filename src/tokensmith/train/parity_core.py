@@ -541,7 +541,17 @@ def _append_word(slot, word, slot_head, slot_tail, node_word, node_next, scalars
 def _count_pairs(symbols, word_start, word_len, word_total, entry_start, entry_lang, entry_dev, token_units,
                  max_units, table_key, table_slot, slot_key, slot_total, slot_head, slot_tail, node_word, node_next,
                  dev_length, scalars):
-    for w in range(len(word_start)):
+    """Count every pair, the dev lengths, and build each pair's word list (in word order).
+
+    Each list is laid out as one run of consecutive nodes, not appended node by node as the words are
+    read: interleaved lists spread every pair's nodes over the whole pool, and the first merges, which
+    walk the longest lists twice each, then missed the cache at every node.
+    """
+    n_words = len(word_start)
+    list_len = np.zeros(len(slot_key), dtype=np.int64)
+    last_word = np.full(len(slot_key), EMPTY, dtype=np.int64)
+    # Pass 1: counts, and how many distinct words hold each pair.
+    for w in range(n_words):
         start = word_start[w]
         n = word_len[w]
         for e in range(entry_start[w], entry_start[w + 1]):
@@ -553,7 +563,36 @@ def _count_pairs(symbols, word_start, word_len, word_total, entry_start, entry_l
             slot = _slot_of((np.int64(left) << 32) | np.int64(right), table_key, table_slot, slot_key,
                             slot_total, slot_head, slot_tail, scalars)
             slot_total[slot] += word_total[w]
-            _append_word(slot, w, slot_head, slot_tail, node_word, node_next, scalars)
+            if last_word[slot] != w:
+                last_word[slot] = w
+                list_len[slot] += 1
+    # Pass 2: each list gets its run of nodes; the words fill them in word order.
+    n_slots = scalars[N_SLOTS]
+    used = scalars[N_NODES]
+    for slot in range(n_slots):
+        if list_len[slot] > 0:
+            slot_head[slot] = used
+            slot_tail[slot] = used  # the next node to fill, until pass 2 is done
+            used += list_len[slot]
+        last_word[slot] = EMPTY
+    for w in range(n_words):
+        start = word_start[w]
+        for i in range(start, start + word_len[w] - 1):
+            left, right = symbols[i], symbols[i + 1]
+            if token_units[left] + token_units[right] > max_units:
+                continue
+            slot, _ = _find_pair((np.int64(left) << 32) | np.int64(right), table_key, table_slot)
+            if last_word[slot] != w:
+                last_word[slot] = w
+                node = slot_tail[slot]
+                node_word[node] = w
+                node_next[node] = node + 1
+                slot_tail[slot] = node + 1
+    for slot in range(n_slots):
+        if list_len[slot] > 0:
+            slot_tail[slot] -= 1
+            node_next[slot_tail[slot]] = EMPTY
+    scalars[N_NODES] = used
 
 
 @njit(cache=True)
