@@ -56,3 +56,37 @@ def test_bad_inputs():
         count_pretokens(["x"], pretokenizer, engine="spark")
     with pytest.raises(InputError):
         count_pretokens(["x"], pretokenizer, workers=0)
+
+
+@pytest.mark.parametrize(("engine", "workers"), [("serial", 1), ("local", 2), ("local", 3)])
+def test_count_languages_equals_counting_each_language_alone(shared_data, engine, workers, monkeypatch):
+    # One pass over all languages must give each language exactly its own counts: small batches so
+    # that the workers get batches of several languages each, and a language without documents.
+    monkeypatch.setattr(counting, "BATCH_CHARS", 40_000)
+    pretokenizer = Pretokenizer.create("cl100k")
+    texts = {name: (shared_data / "mono" / f"{name}.txt").read_text(encoding="utf-8").splitlines()[:4000]
+             for name in ("de", "en", "ja", "ru")}
+    texts["none"] = []
+    by_language = counting.make_engine(engine, workers).count_languages(
+        {name: iter(lines) for name, lines in texts.items()}, pretokenizer)
+    assert list(by_language) == list(texts)
+    for name, lines in texts.items():
+        alone = count_pretokens(lines, pretokenizer, engine="serial")
+        assert by_language[name].pretokens == alone.pretokens
+        assert np.array_equal(by_language[name].counts, alone.counts)
+        assert by_language[name].documents == alone.documents == len(lines)
+    # The languages share pieces (digits, punctuation, Latin words), counted apart, not pooled.
+    assert set(by_language["de"].pretokens) & set(by_language["en"].pretokens)
+
+
+def test_language_tally_combines_partial_counts_per_language():
+    pretokenizer = Pretokenizer.create("gpt2")
+    first, second = counting.LanguageTally(pretokenizer), counting.LanguageTally(pretokenizer)
+    first.add(counting.LanguageBatch("en", ["the cat", "the dog"]))
+    second.add(counting.LanguageBatch("en", ["the end"]))
+    second.add(counting.LanguageBatch("de", ["der Hund", "the"]))
+    counts = counting.LanguageTally.combine([first, second]).counts(["de", "en", "fr"])
+    assert counts["en"].as_dict() == {b"the": 3, b" cat": 1, b" dog": 1, b" end": 1}
+    assert counts["de"].as_dict() == {b"der": 1, b" Hund": 1, b"the": 1}
+    assert (counts["en"].documents, counts["de"].documents, counts["fr"].documents) == (3, 2, 0)
+    assert len(counts["fr"]) == 0

@@ -131,6 +131,88 @@ def test_merge_loop_equals_the_reference(seed):
     assert state.chosen_by().tolist() == expected[2]
 
 
+@pytest.mark.parametrize("global_merges", [0, 1, 7, 25])
+def test_cells_counted_at_the_first_parity_merge_equal_the_pair_counts_of_each_language(global_merges):
+    # Global merges leave the per-language cells alone; the first parity merge counts them from the
+    # words as they are then. They must hold each language's pair counts, and the language heaps
+    # every pair with a positive count.
+    from tokensmith.train import parity_core
+
+    rng = np.random.default_rng(global_merges)
+    n_langs, n_words = 4, 200
+    words = [list(rng.integers(0, 6, size=rng.integers(1, 9))) for _ in range(n_words)]
+    entry_start, entry_lang, entry_train, entry_dev = [0], [], [], []
+    for _ in range(n_words):
+        langs = sorted(rng.choice(n_langs, size=rng.integers(1, 3), replace=False).tolist())
+        for lang in langs:
+            entry_lang.append(lang)
+            entry_train.append(int(rng.integers(0, 20)))  # 0: the word is in that language's dev set only
+            entry_dev.append(int(rng.integers(0, 3)))
+        entry_start.append(len(entry_lang))
+    state = parity_core.build_parity_state(
+        np.array([s for w in words for s in w], dtype=np.int32),
+        np.concatenate([[0], np.cumsum([len(w) for w in words])]),
+        np.array(entry_start), np.array(entry_lang), np.array(entry_train), np.array(entry_dev), n_langs,
+        [bytes([ord("a") + i]) for i in range(6)], [1] * 6, max_units=3,
+    )
+    # Up to the merge before the first parity merge, then the first parity merge (which counts the cells).
+    parity_core.run_parity_merges(state, vocab_size=100, global_merges=global_merges, max_merges=global_merges)
+    assert state.scalars[parity_core.CELLS_CURRENT] == 0
+    parity_core.run_parity_merges(state, vocab_size=100, global_merges=global_merges, max_merges=1)
+    assert state.scalars[parity_core.CELLS_CURRENT] == 1
+    # The counts the cells must hold now, from the words after the merges (the one parity merge included).
+    expected: dict[tuple[int, int, int], int] = {}
+    for w in range(n_words):
+        start, length = state.word_start[w], state.word_len[w]
+        symbols = state.symbols[start: start + length].tolist()
+        for left, right in zip(symbols, symbols[1:], strict=False):
+            if state.token_units[left] + state.token_units[right] > 3:
+                continue
+            for e in range(entry_start[w], entry_start[w + 1]):
+                if entry_train[e]:
+                    key = (left, right, entry_lang[e])
+                    expected[key] = expected.get(key, 0) + entry_train[e]
+    cells = {}
+    for cell in range(state.scalars[parity_core.N_CELLS]):
+        if state.cell_count[cell]:
+            pair = state.slot_key[state.cell_key[cell] >> parity_core.LANG_BITS]
+            cells[(int(pair >> 32), int(pair & 0xFFFFFFFF), int(state.cell_key[cell] & parity_core.MAX_LANGUAGES))] = \
+                int(state.cell_count[cell])
+    assert cells == expected
+    for lang in range(n_langs):
+        base, size = state.heap_base[lang], state.heap_size[lang]
+        in_heap = {int(pair) for pair in state.heap_pair[base: base + size]}
+        assert {(left << 32) | right for left, right, cell_lang in expected if cell_lang == lang} <= in_heap
+
+
+def test_word_table_equals_a_dict_of_every_pretoken():
+    from tokensmith.train.counting import PretokenCounts
+    from tokensmith.train.parity import _word_table
+
+    rng = np.random.default_rng(0)
+    alphabet = [b"a", b"b", b" c", b"\xc3\xa9", b"1"]
+
+    def table(n):
+        pieces = {b"".join(rng.choice(alphabet, size=rng.integers(1, 4)).tolist()): int(rng.integers(1, 9))
+                  for _ in range(n)}
+        return PretokenCounts(tuple(sorted(pieces)), np.array([pieces[p] for p in sorted(pieces)], dtype=np.int64))
+
+    train = [table(40), table(5), table(60)]
+    dev = [table(10), table(0), table(30)]
+    words, entry_start, entry_lang, entry_train, entry_dev = _word_table(train, dev)
+    assert list(words) == sorted({p for t in train + dev for p in t.pretokens})
+    found = {}
+    for w, word in enumerate(words):
+        for e in range(entry_start[w], entry_start[w + 1]):
+            found[(word, int(entry_lang[e]))] = (int(entry_train[e]), int(entry_dev[e]))
+    expected = {}
+    for lang in range(3):
+        for word in set(train[lang].pretokens) | set(dev[lang].pretokens):
+            expected[(word, lang)] = (train[lang].as_dict().get(word, 0), dev[lang].as_dict().get(word, 0))
+    assert found == expected
+    assert all(np.diff(entry_lang[entry_start[w]: entry_start[w + 1]]).min(initial=1) > 0 for w in range(len(words)))
+
+
 def _three_words_state(parity_core):
     """Three languages, one 8-letter word each (a..h, i..p, q..x), trained 5 times, in the dev set 100,
     50 and 10 times: dev lengths 800, 400, 80; every merge shortens one language's dev set by its count."""

@@ -27,7 +27,7 @@ import os
 import queue
 from abc import ABC, abstractmethod
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from functools import partial
@@ -129,6 +129,53 @@ class PretokenTally(Tally):
         return total
 
 
+@dataclass(frozen=True)
+class LanguageBatch:
+    """A batch of whole documents of one language (what :class:`LanguageTally` takes in)."""
+
+    language: str
+    documents: list[str]
+
+    def __len__(self) -> int:  # the engines count documents by the length of each batch
+        return len(self.documents)
+
+
+class LanguageTally(Tally):
+    """The pre-tokens of several languages, each counted on its own, from batches of
+    :class:`LanguageBatch` (what :meth:`CountingEngine.count_languages` collects)."""
+
+    def __init__(self, pretokenizer: Pretokenizer) -> None:
+        self.pretokenizer = pretokenizer
+        self.counters: dict[str, Counter] = {}
+        self.documents: dict[str, int] = {}
+
+    def add(self, batch: LanguageBatch) -> None:
+        _count_batch(self.counters.setdefault(batch.language, Counter()), batch.documents, self.pretokenizer)
+        self.documents[batch.language] = self.documents.get(batch.language, 0) + len(batch.documents)
+
+    @classmethod
+    def combine(cls, partials: list[LanguageTally]) -> LanguageTally:
+        total = partials[0]
+        for other in partials[1:]:
+            for language, counter in other.counters.items():
+                mine = total.counters.get(language)
+                if mine is None:
+                    total.counters[language] = counter
+                else:  # add the smaller counter to the larger one
+                    if len(mine) < len(counter):
+                        mine, counter = counter, mine
+                        total.counters[language] = mine
+                    mine.update(counter)
+                total.documents[language] = total.documents.get(language, 0) + other.documents[language]
+        return total
+
+    def counts(self, languages: Iterable[str]) -> dict[str, PretokenCounts]:
+        """Counts of each of ``languages`` (empty for a language without documents)."""
+        return {language: PretokenCounts.from_counter(self.counters.get(language, Counter()),
+                                                      self.documents.get(language, 0))
+                for language in languages}
+
+
 #: Makes an empty tally (the engines call it once per worker or batch; picklable, e.g. a class or a partial).
 TallyFactory = Callable[[], Tally]
 
@@ -153,6 +200,16 @@ class CountingEngine(ABC):
         tally, n_documents = self.tally(documents, partial(PretokenTally, pretokenizer))
         return PretokenCounts.from_counter(tally.counter, n_documents)
 
+    def count_languages(self, documents: Mapping[str, Iterable[str]],
+                        pretokenizer: Pretokenizer) -> dict[str, PretokenCounts]:
+        """Distinct pre-tokens and their counts of each language's ``documents``, counted separately.
+
+        Equal to :meth:`count` per language; this default does exactly that. The local engines
+        override it with one pass over all languages, so that many small languages keep every worker
+        busy instead of each being counted serially (or paying for its own workers).
+        """
+        return {language: self.count(texts, pretokenizer) for language, texts in documents.items()}
+
     @abstractmethod
     def tally(self, documents: Iterable[str], new_tally: TallyFactory) -> tuple[Tally, int]:
         """``(tally, documents read)``: ``documents`` read once into tallies from ``new_tally``, combined."""
@@ -168,14 +225,33 @@ class CountingEngine(ABC):
 COUNTING_ENGINES: Registry[type[CountingEngine]] = Registry("pre-token counting engine")
 
 
-@COUNTING_ENGINES.register("serial")
-class SerialEngine(CountingEngine):
-    """Counts in the calling process."""
+class BatchEngine(CountingEngine):
+    """An engine that counts any stream of batches (:meth:`tally_batches`), so that it can count
+    several languages in one pass: batches of :class:`LanguageBatch` into a :class:`LanguageTally`."""
 
     def tally(self, documents: Iterable[str], new_tally: TallyFactory) -> tuple[Tally, int]:
+        return self.tally_batches(_batches(documents), new_tally)
+
+    def count_languages(self, documents: Mapping[str, Iterable[str]],
+                        pretokenizer: Pretokenizer) -> dict[str, PretokenCounts]:
+        tally, _ = self.tally_batches(_language_batches(documents), partial(LanguageTally, pretokenizer))
+        return tally.counts(documents)
+
+    @abstractmethod
+    def tally_batches(self, batches: Iterable[list[str] | LanguageBatch],
+                      new_tally: TallyFactory) -> tuple[Tally, int]:
+        """:meth:`tally` of documents already grouped into batches."""
+
+
+@COUNTING_ENGINES.register("serial")
+class SerialEngine(BatchEngine):
+    """Counts in the calling process."""
+
+    def tally_batches(self, batches: Iterable[list[str] | LanguageBatch],
+                      new_tally: TallyFactory) -> tuple[Tally, int]:
         tally = new_tally()
         n_documents = 0
-        for batch in _batches(documents):
+        for batch in batches:
             tally.add(batch)
             n_documents += len(batch)
         tally.finish()
@@ -183,18 +259,19 @@ class SerialEngine(CountingEngine):
 
 
 @COUNTING_ENGINES.register("local")
-class LocalEngine(CountingEngine):
+class LocalEngine(BatchEngine):
     """Counts in worker processes fed with batches of whole documents; serial for small inputs."""
 
-    def tally(self, documents: Iterable[str], new_tally: TallyFactory) -> tuple[Tally, int]:
-        batches = _batches(documents)
+    def tally_batches(self, batches: Iterable[list[str] | LanguageBatch],
+                      new_tally: TallyFactory) -> tuple[Tally, int]:
+        batches = iter(batches)
         head = []
         for batch in batches:
             head.append(batch)
             if len(head) >= self.workers:
                 break
         if len(head) < self.workers or self.workers == 1:
-            return SerialEngine(1).tally((doc for batch in [*head, *batches] for doc in batch), new_tally)
+            return SerialEngine(1).tally_batches(_chain(head, batches), new_tally)
         return self._tally_parallel([*head], batches, new_tally)
 
     def _tally_parallel(self, head: list[list[str]], rest: Iterator[list[str]],
@@ -289,6 +366,13 @@ def _batches(documents: Iterable[str]) -> Iterator[list[str]]:
             batch, size = [], 0
     if batch:
         yield batch
+
+
+def _language_batches(documents: Mapping[str, Iterable[str]]) -> Iterator[LanguageBatch]:
+    """Each language's documents in batches of about :data:`BATCH_CHARS` characters, language by language."""
+    for language, texts in documents.items():
+        for batch in _batches(texts):
+            yield LanguageBatch(language, batch)
 
 
 def _chain(head: list[list[str]], rest: Iterator[list[str]]) -> Iterator[list[str]]:

@@ -16,6 +16,7 @@ so the result is an ordinary byte-level BPE tokenizer.
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -174,13 +175,16 @@ class ParityTrainer(BpeTrainer):
         dev_counts: list[PretokenCounts] = []
         engine = make_engine(self.engine, self.workers, self.engine_address)
         with engine.session():  # one setup for all languages (a local Ray takes seconds to start)
-            for lang in langs:
-                counts = engine.count(_reporting(documents[lang], progress), pretokenizer)
-                if len(counts) == 0 or not counts.has_text():
-                    raise CorpusError(f"the training text of {lang!r} is empty or holds only whitespace",
-                                      "check that language's corpus path and format (one document per line)")
-                train_counts.append(counts)
-                dev_counts.append(count_pretokens(dev[lang], pretokenizer, engine="serial"))
+            # All languages in one pass: counted one by one, the many small ones each ran serially.
+            counted = engine.count_languages({lang: _reporting(documents[lang], progress) for lang in langs},
+                                             pretokenizer)
+        for lang in langs:
+            counts = counted[lang]
+            if len(counts) == 0 or not counts.has_text():
+                raise CorpusError(f"the training text of {lang!r} is empty or holds only whitespace",
+                                  "check that language's corpus path and format (one document per line)")
+            train_counts.append(counts)
+            dev_counts.append(count_pretokens(dev[lang], pretokenizer, engine="serial"))
         count_seconds = time.perf_counter() - started
         compile_seconds = merge_core.compile_kernels() + _compile_parity_kernels()
         started = time.perf_counter()
@@ -243,23 +247,29 @@ class ParityTrainer(BpeTrainer):
 
 def _word_table(train: list[PretokenCounts], dev: list[PretokenCounts]):
     """Union of all pre-tokens (sorted) and the CSR entries (language, training count, dev count) per word."""
-    words = sorted(set().union(*(c.pretokens for c in train), *(c.pretokens for c in dev)))
-    index = {word: i for i, word in enumerate(words)}
     n_langs = len(train)
-    keys, train_values, dev_values = [], [], []
-    for lang, (train_counts, dev_counts) in enumerate(zip(train, dev, strict=True)):
-        for counts, target, other in ((train_counts, train_values, dev_values),
-                                      (dev_counts, dev_values, train_values)):
-            ids = np.fromiter((index[p] for p in counts.pretokens), dtype=np.int64, count=len(counts))
-            keys.append(ids * n_langs + lang)
-            target.append(counts.counts.astype(np.int64))
-            other.append(np.zeros(len(counts), dtype=np.int64))
-    all_keys = np.concatenate(keys)
-    unique, inverse = np.unique(all_keys, return_inverse=True)
+    tables = [table for pair in zip(train, dev, strict=True) for table in pair]  # lang 0 train, lang 0 dev, ...
+    pretokens = list(itertools.chain.from_iterable(table.pretokens for table in tables))
+    # Every table is sorted, so sorting the concatenation only merges sorted runs (timsort), which is
+    # much faster than sorting the set of distinct pre-tokens; the order also gives each pre-token's
+    # word id without a dict look-up per entry.
+    order = sorted(range(len(pretokens)), key=pretokens.__getitem__)
+    in_order = [pretokens[i] for i in order]
+    starts_word = np.fromiter((a != b for a, b in itertools.pairwise(in_order)), dtype=np.bool_,
+                              count=max(len(in_order) - 1, 0))
+    word_in_order = np.concatenate([[0], np.cumsum(starts_word)]).astype(np.int64)
+    word_ids = np.empty(len(pretokens), dtype=np.int64)
+    word_ids[np.asarray(order, dtype=np.int64)] = word_in_order
+    words = [in_order[0], *(in_order[i] for i in (np.flatnonzero(starts_word) + 1).tolist())] if in_order else []
+    sizes = [len(table) for table in tables]
+    table_lang = np.repeat(np.arange(len(tables)) // 2, sizes)
+    from_train = np.repeat(np.arange(len(tables)) % 2 == 0, sizes)
+    counts = np.concatenate([table.counts.astype(np.int64) for table in tables]) if tables else np.zeros(0, np.int64)
+    unique, inverse = np.unique(word_ids * n_langs + table_lang, return_inverse=True)
     entry_train = np.zeros(len(unique), dtype=np.int64)
     entry_dev = np.zeros(len(unique), dtype=np.int64)
-    np.add.at(entry_train, inverse, np.concatenate(train_values))
-    np.add.at(entry_dev, inverse, np.concatenate(dev_values))
+    np.add.at(entry_train, inverse[from_train], counts[from_train])
+    np.add.at(entry_dev, inverse[~from_train], counts[~from_train])
     entry_word = unique // n_langs
     entry_lang = (unique % n_langs).astype(np.int32)
     entry_start = np.zeros(len(words) + 1, dtype=np.int64)

@@ -16,6 +16,14 @@ token-content helpers this module reuses):
 * **Pair counts** are kept per pair (``slot_total``: all languages, for global merges) and per
   *(pair, language) cell* in a second open-addressing table (keyed ``slot << 10 | language``): only
   the combinations that occur take memory, unlike a dense pairs x languages matrix.
+* **Cells only for parity merges.** Global merges choose from ``slot_total`` alone, and keeping the
+  cells current costs a hash look-up per language of every rewritten word (frequent pairs live in
+  words most languages share): on 130 MB in 81 languages the global half took 15 s, about 3x the same
+  merges in :mod:`~tokensmith.train.merge_core`.
+  So the cells are *stale* until the first parity merge: global merges leave them alone, and the first
+  parity merge counts them afresh from the words as they are then (:func:`_recount_cells`) and builds
+  the language heaps from them. A cell's count is the sum over the pair's current occurrences, so the
+  fresh count equals what the incremental updates would have reached, and the merges are the same.
 * **Positions**: every pair keeps a linked list of the words it occurs in (entries may be stale after
   other merges; rewriting checks). Merging a pair rewrites *all* its words, so a merge is final: the
   pair disappears from every language at once. Dev-only words (training count 0) are in the lists too,
@@ -62,8 +70,9 @@ LANG_BITS = 10
 MAX_LANGUAGES = (1 << LANG_BITS) - 1
 
 # Indices into ParityState.scalars.
-(N_TOKENS, N_MERGES, N_SLOTS, N_CELLS, N_NODES, CONTENT_USED, ITERATION, STOP, N_PARITY) = range(9)
-N_SCALARS = 9
+# CELLS_CURRENT: 1 while the (pair, language) cells match the words (see "Cells only for parity merges").
+(N_TOKENS, N_MERGES, N_SLOTS, N_CELLS, N_NODES, CONTENT_USED, ITERATION, STOP, N_PARITY, CELLS_CURRENT) = range(10)
+N_SCALARS = 10
 
 RUNNING, VOCAB_FULL, NO_PAIRS, BELOW_MIN_FREQUENCY = 0, 1, 2, 3
 STOP_REASONS = {
@@ -73,7 +82,8 @@ STOP_REASONS = {
     BELOW_MIN_FREQUENCY: "the most frequent pair of every language is below min_frequency",
 }
 
-_DONE, _PAUSED, _NEEDS_ROOM = 0, 1, 2
+# _NEEDS_CELLS: a parity merge is next and the cells are stale; Python recounts them and calls again.
+_DONE, _PAUSED, _NEEDS_ROOM, _NEEDS_CELLS = 0, 1, 2, 3
 # Indices of the "room needed" array (besides one entry per heap after these).
 _NEED_SLOTS, _NEED_CELLS, _NEED_NODES, _NEED_TOUCHED, _NEED_MERGES, _NEED_CONTENT, _NEED_TOKENS = range(7)
 _N_NEEDS = 7
@@ -162,7 +172,9 @@ def build_parity_state(symbols: np.ndarray, word_offsets: np.ndarray, entry_star
                        entry_lang: np.ndarray, entry_train: np.ndarray, entry_dev: np.ndarray,
                        n_languages: int, token_contents: list[bytes], token_units: list[int], *,
                        dedup: list[bool] | None = None, max_units: int | None = None) -> ParityState:
-    """Count every pair per language, build the word lists, the heaps and the dev lengths.
+    """Count every pair, build the word lists, the global heap and the dev lengths.
+
+    The per-language cells and heaps are built by the first parity merge (:func:`_recount_cells`).
 
     Args:
         symbols, word_offsets: the words as symbol ids back to back (as in ``merge_core.build_state``).
@@ -193,10 +205,9 @@ def build_parity_state(symbols: np.ndarray, word_offsets: np.ndarray, entry_star
     units[:n_initial] = token_units
     token_content = np.zeros(max(1024, 2 * len(content)), dtype=np.uint8)
     token_content[: len(content)] = np.frombuffer(content, dtype=np.uint8)
-    # Upper bounds for the first pass: pairs <= positions, cells <= positions x languages of the word.
+    # Upper bound for the first pass: pairs <= positions.
     pair_capacity = max(1024, min(total, n_initial * n_initial) + 16)
-    cell_bound = int((np.maximum(word_len.astype(np.int64) - 1, 0) * entries_per_word).sum())
-    cell_capacity = max(1024, min(cell_bound, pair_capacity * n_languages) + 16)
+    cell_capacity = 1024  # sized when the cells are counted (_recount_cells)
     node_capacity = max(1024, total)
     state = ParityState(
         symbols=np.ascontiguousarray(symbols, dtype=np.int32),
@@ -244,21 +255,67 @@ def build_parity_state(symbols: np.ndarray, word_offsets: np.ndarray, entry_star
     _register_initial_tokens(state.token_offset, state.token_content, state.vocab_table_hash,
                              state.vocab_table_id, dedup_flags)
     _count_pairs(state.symbols, state.word_start, state.word_len, state.word_total, state.entry_start,
-                 state.entry_lang, state.entry_train, state.entry_dev, state.token_units, max_units,
-                 state.pair_table_key, state.pair_table_slot, state.slot_key, state.slot_total, state.slot_head,
-                 state.slot_tail, state.cell_table_key, state.cell_table_index, state.cell_key, state.cell_count,
+                 state.entry_lang, state.entry_dev, state.token_units, max_units, state.pair_table_key,
+                 state.pair_table_slot, state.slot_key, state.slot_total, state.slot_head, state.slot_tail,
                  state.node_word, state.node_next, state.dev_length, state.scalars)
-    # Heaps: each region twice its initial size, so early pushes need no growth.
-    n_slots, n_cells = int(state.scalars[N_SLOTS]), int(state.scalars[N_CELLS])
-    cell_langs = (state.cell_key[:n_cells] & MAX_LANGUAGES).astype(np.int64)
-    sizes = np.append(np.bincount(cell_langs, minlength=n_languages), n_slots).astype(np.int64)
-    state.heap_cap[:] = 2 * sizes + 64
+    # Heaps: the global region twice its initial size, so early pushes need no growth; the language
+    # regions get their size when the cells are counted.
+    n_slots = int(state.scalars[N_SLOTS])
+    state.heap_cap[:] = 64
+    state.heap_cap[n_languages] = 2 * n_slots + 64
     state.heap_base[:] = np.concatenate([[0], np.cumsum(state.heap_cap)[:-1]])
     state.heap_count = np.zeros(int(state.heap_cap.sum()), dtype=np.int64)
     state.heap_pair = np.zeros(int(state.heap_cap.sum()), dtype=np.int64)
-    _fill_heaps(state.slot_key, state.slot_total, n_slots, state.cell_key, state.cell_count, n_cells,
-                state.heap_count, state.heap_pair, state.heap_base, state.heap_size, n_languages)
+    _fill_global_heap(state.slot_key, state.slot_total, n_slots, state.heap_count, state.heap_pair,
+                      state.heap_base, state.heap_size, n_languages)
     return state
+
+
+def _recount_cells(state: ParityState) -> None:
+    """Count the (pair, language) cells afresh from the words and rebuild the language heaps.
+
+    Run once, before the first parity merge (the cells are not kept during global merges). The cell
+    table is sized from the words as they are now, which global merges have shortened.
+    """
+    n_languages = state.n_languages
+    n_words = len(state.word_start)
+    entry_word = np.repeat(np.arange(n_words), np.diff(state.entry_start))
+    trained_languages = np.bincount(entry_word, weights=state.entry_train > 0, minlength=n_words).astype(np.int64)
+    cell_bound = int((np.maximum(state.word_len.astype(np.int64) - 1, 0) * trained_languages).sum())
+    capacity = max(1024, min(cell_bound, int(state.scalars[N_SLOTS]) * n_languages) + 16)
+    bits = max(11, int(2 * capacity).bit_length())
+    state.cell_table_key = np.full(1 << bits, EMPTY, dtype=np.int64)
+    state.cell_table_index = np.full(1 << bits, EMPTY, dtype=np.int32)
+    state.cell_key = np.zeros(capacity, dtype=np.int64)
+    state.cell_count = np.zeros(capacity, dtype=np.int64)
+    state.cell_mark = np.full(capacity, EMPTY, dtype=np.int64)
+    state.scalars[N_CELLS] = 0
+    missing = _count_cells(state.symbols, state.word_start, state.word_len, state.entry_start, state.entry_lang,
+                           state.entry_train, state.token_units, state.max_units, state.pair_table_key,
+                           state.pair_table_slot, state.cell_table_key, state.cell_table_index, state.cell_key,
+                           state.cell_count, state.scalars)
+    if missing:
+        raise AssertionError(f"{missing} pair occurrences have no pair slot: the pair counts are corrupt")
+    # Language heaps: each region twice its size, so pushes need no growth soon; the global region
+    # keeps its entries (global merges may follow in a run whose caller raised global_merges).
+    n_cells = int(state.scalars[N_CELLS])
+    counted = state.cell_count[:n_cells] > 0
+    sizes = np.bincount((state.cell_key[:n_cells][counted] & MAX_LANGUAGES).astype(np.int64),
+                        minlength=n_languages).astype(np.int64)
+    global_base, global_size = int(state.heap_base[n_languages]), int(state.heap_size[n_languages])
+    global_count = state.heap_count[global_base: global_base + global_size].copy()
+    global_pair = state.heap_pair[global_base: global_base + global_size].copy()
+    state.heap_cap[:n_languages] = 2 * sizes + 64
+    state.heap_base[:] = np.concatenate([[0], np.cumsum(state.heap_cap)[:-1]])
+    state.heap_count = np.zeros(int(state.heap_cap.sum()), dtype=np.int64)
+    state.heap_pair = np.zeros(int(state.heap_cap.sum()), dtype=np.int64)
+    base = int(state.heap_base[n_languages])
+    state.heap_count[base: base + global_size] = global_count
+    state.heap_pair[base: base + global_size] = global_pair
+    state.heap_size[:n_languages] = 0
+    _fill_language_heaps(state.slot_key, state.cell_key, state.cell_count, n_cells, state.heap_count,
+                         state.heap_pair, state.heap_base, state.heap_size, n_languages)
+    state.scalars[CELLS_CURRENT] = 1
 
 
 def window_quota(alpha: float, window_size: int, n_languages: int) -> int:
@@ -313,9 +370,12 @@ def run_parity_merges(state: ParityState, *, vocab_size: int, min_frequency: int
             state.touched_cells, state.scalars, state.n_languages, state.max_units, int(vocab_size),
             int(min_frequency), int(global_merges), window_size, quota, budget - (state.n_merges - before), need,
         )
-        if status != _NEEDS_ROOM:
+        if status == _NEEDS_CELLS:
+            _recount_cells(state)
+        elif status == _NEEDS_ROOM:
+            _grow(state, need)
+        else:
             break
-        _grow(state, need)
     return time.perf_counter() - started
 
 
@@ -479,11 +539,20 @@ def _append_word(slot, word, slot_head, slot_tail, node_word, node_next, scalars
 
 
 @njit(cache=True)
-def _count_pairs(symbols, word_start, word_len, word_total, entry_start, entry_lang, entry_train, entry_dev,
-                 token_units, max_units, table_key, table_slot, slot_key, slot_total, slot_head, slot_tail,
-                 cell_table_key, cell_table_index, cell_key, cell_count, node_word, node_next, dev_length,
-                 scalars):
-    for w in range(len(word_start)):
+def _count_pairs(symbols, word_start, word_len, word_total, entry_start, entry_lang, entry_dev, token_units,
+                 max_units, table_key, table_slot, slot_key, slot_total, slot_head, slot_tail, node_word, node_next,
+                 dev_length, scalars):
+    """Count every pair, the dev lengths, and build each pair's word list (in word order).
+
+    Each list is laid out as one run of consecutive nodes, not appended node by node as the words are
+    read: interleaved lists spread every pair's nodes over the whole pool, and the first merges, which
+    walk the longest lists twice each, then missed the cache at every node.
+    """
+    n_words = len(word_start)
+    list_len = np.zeros(len(slot_key), dtype=np.int64)
+    last_word = np.full(len(slot_key), EMPTY, dtype=np.int64)
+    # Pass 1: counts, and how many distinct words hold each pair.
+    for w in range(n_words):
         start = word_start[w]
         n = word_len[w]
         for e in range(entry_start[w], entry_start[w + 1]):
@@ -495,23 +564,82 @@ def _count_pairs(symbols, word_start, word_len, word_total, entry_start, entry_l
             slot = _slot_of((np.int64(left) << 32) | np.int64(right), table_key, table_slot, slot_key,
                             slot_total, slot_head, slot_tail, scalars)
             slot_total[slot] += word_total[w]
-            _append_word(slot, w, slot_head, slot_tail, node_word, node_next, scalars)
+            if last_word[slot] != w:
+                last_word[slot] = w
+                list_len[slot] += 1
+    # Pass 2: each list gets its run of nodes; the words fill them in word order.
+    n_slots = scalars[N_SLOTS]
+    used = scalars[N_NODES]
+    for slot in range(n_slots):
+        if list_len[slot] > 0:
+            slot_head[slot] = used
+            slot_tail[slot] = used  # the next node to fill, until pass 2 is done
+            used += list_len[slot]
+        last_word[slot] = EMPTY
+    for w in range(n_words):
+        start = word_start[w]
+        for i in range(start, start + word_len[w] - 1):
+            left, right = symbols[i], symbols[i + 1]
+            if token_units[left] + token_units[right] > max_units:
+                continue
+            slot, _ = _find_pair((np.int64(left) << 32) | np.int64(right), table_key, table_slot)
+            if last_word[slot] != w:
+                last_word[slot] = w
+                node = slot_tail[slot]
+                node_word[node] = w
+                node_next[node] = node + 1
+                slot_tail[slot] = node + 1
+    for slot in range(n_slots):
+        if list_len[slot] > 0:
+            slot_tail[slot] -= 1
+            node_next[slot_tail[slot]] = EMPTY
+    scalars[N_NODES] = used
+
+
+@njit(cache=True)
+def _count_cells(symbols, word_start, word_len, entry_start, entry_lang, entry_train, token_units, max_units,
+                 table_key, table_slot, cell_table_key, cell_table_index, cell_key, cell_count, scalars):
+    """Add every pair occurrence to its (pair, language) cells; returns occurrences without a pair slot
+    (always 0 when the pair table is intact: every occurrence got its slot when it appeared)."""
+    missing = 0
+    for w in range(len(word_start)):
+        trained = False
+        for e in range(entry_start[w], entry_start[w + 1]):
+            trained = trained or entry_train[e] > 0
+        if not trained:  # dev-only words count for no language's choice
+            continue
+        start = word_start[w]
+        for i in range(start, start + word_len[w] - 1):
+            left, right = symbols[i], symbols[i + 1]
+            if token_units[left] + token_units[right] > max_units:
+                continue
+            slot, _ = _find_pair((np.int64(left) << 32) | np.int64(right), table_key, table_slot)
+            if slot == EMPTY:
+                missing += 1
+                continue
             for e in range(entry_start[w], entry_start[w + 1]):
                 if entry_train[e] > 0:
                     cell = _cell_of(slot, entry_lang[e], cell_table_key, cell_table_index, cell_key, cell_count,
                                     scalars)
                     cell_count[cell] += entry_train[e]
+    return missing
 
 
 @njit(cache=True)
-def _fill_heaps(slot_key, slot_total, n_slots, cell_key, cell_count, n_cells, heap_count, heap_pair, heap_base,
-                heap_size, n_languages):
+def _fill_global_heap(slot_key, slot_total, n_slots, heap_count, heap_pair, heap_base, heap_size, n_languages):
+    base = heap_base[n_languages]
     for slot in range(n_slots):
         if slot_total[slot] > 0:
-            base = heap_base[n_languages]
             heap_count[base + heap_size[n_languages]] = slot_total[slot]
             heap_pair[base + heap_size[n_languages]] = slot_key[slot]
             heap_size[n_languages] += 1
+    for i in range(heap_size[n_languages] // 2 - 1, -1, -1):
+        _heap_sift_down(heap_count, heap_pair, base, heap_size[n_languages], i)
+
+
+@njit(cache=True)
+def _fill_language_heaps(slot_key, cell_key, cell_count, n_cells, heap_count, heap_pair, heap_base, heap_size,
+                         n_languages):
     for cell in range(n_cells):
         if cell_count[cell] > 0:
             lang = cell_key[cell] & MAX_LANGUAGES
@@ -520,7 +648,7 @@ def _fill_heaps(slot_key, slot_total, n_slots, cell_key, cell_count, n_cells, he
             heap_count[base + heap_size[lang]] = cell_count[cell]
             heap_pair[base + heap_size[lang]] = slot_key[slot]
             heap_size[lang] += 1
-    for h in range(n_languages + 1):
+    for h in range(n_languages):
         for i in range(heap_size[h] // 2 - 1, -1, -1):
             _heap_sift_down(heap_count, heap_pair, heap_base[h], heap_size[h], i)
 
@@ -529,10 +657,12 @@ def _fill_heaps(slot_key, slot_total, n_slots, cell_key, cell_count, n_cells, he
 def _change(key, sign, w, iteration, word_total, entry_start, entry_lang, entry_train,
             table_key, table_slot, slot_key, slot_total, slot_head, slot_tail, slot_mark,
             cell_table_key, cell_table_index, cell_key, cell_count, cell_mark, node_word, node_next,
-            touched_slots, touched_cells, scalars, counters):
+            touched_slots, touched_cells, scalars, counters, track_cells):
     """One occurrence of pair ``key`` in word ``w`` appears (sign +1) or disappears (-1).
 
     counters: [touched slots, touched cells] in this iteration.
+    track_cells: whether the (pair, language) cells are current and so must follow (not during global
+    merges, see the module docstring).
     """
     slot = _slot_of(key, table_key, table_slot, slot_key, slot_total, slot_head, slot_tail, scalars)
     slot_total[slot] += sign * word_total[w]
@@ -542,6 +672,8 @@ def _change(key, sign, w, iteration, word_total, entry_start, entry_lang, entry_
             slot_mark[slot] = iteration
             touched_slots[counters[0]] = slot
             counters[0] += 1
+    if not track_cells:
+        return
     for e in range(entry_start[w], entry_start[w + 1]):
         count = entry_train[e]
         if count == 0:
@@ -604,6 +736,9 @@ def _parity_advance(symbols, word_start, word_len, word_total, entry_start, entr
             if h == -1:
                 scalars[STOP] = BELOW_MIN_FREQUENCY
                 return _DONE
+            if scalars[CELLS_CURRENT] == 0:  # the first parity merge: count the cells first
+                return _NEEDS_CELLS
+        track_cells = scalars[CELLS_CURRENT] != 0
         base = heap_base[h]
         size = heap_size[h]
         if size == 0:
@@ -643,10 +778,11 @@ def _parity_advance(symbols, word_start, word_len, word_total, entry_start, entr
             w = node_word[node]
             n = np.int64(word_len[w])
             bound += n
-            for e in range(entry_start[w], entry_start[w + 1]):
-                if entry_train[e] > 0:
-                    cell_bound += n
-                    need[7 + entry_lang[e]] += n
+            if track_cells:
+                for e in range(entry_start[w], entry_start[w + 1]):
+                    if entry_train[e] > 0:
+                        cell_bound += n
+                        need[7 + entry_lang[e]] += n
             node = node_next[node]
         need[7 + n_languages] = bound
         left = np.int32(pair >> 32)
@@ -742,13 +878,13 @@ def _parity_advance(symbols, word_start, word_len, word_total, entry_start, entr
                                     entry_start, entry_lang, entry_train, table_key, table_slot, slot_key,
                                     slot_total, slot_head, slot_tail, slot_mark, cell_table_key, cell_table_index,
                                     cell_key, cell_count, cell_mark, node_word, node_next, touched_slots,
-                                    touched_cells, scalars, counters)
+                                    touched_cells, scalars, counters, track_cells)
                         if token_units[before] + new_units <= max_units:
                             _change((np.int64(before) << 32) | np.int64(new), 1, w, iteration, word_total,
                                     entry_start, entry_lang, entry_train, table_key, table_slot, slot_key,
                                     slot_total, slot_head, slot_tail, slot_mark, cell_table_key, cell_table_index,
                                     cell_key, cell_count, cell_mark, node_word, node_next, touched_slots,
-                                    touched_cells, scalars, counters)
+                                    touched_cells, scalars, counters, track_cells)
                     if read + 2 < n:
                         after = symbols[start + read + 2]
                         if token_units[right] + token_units[after] <= max_units:
@@ -756,13 +892,13 @@ def _parity_advance(symbols, word_start, word_len, word_total, entry_start, entr
                                     entry_start, entry_lang, entry_train, table_key, table_slot, slot_key,
                                     slot_total, slot_head, slot_tail, slot_mark, cell_table_key, cell_table_index,
                                     cell_key, cell_count, cell_mark, node_word, node_next, touched_slots,
-                                    touched_cells, scalars, counters)
+                                    touched_cells, scalars, counters, track_cells)
                         if new_units + token_units[after] <= max_units:
                             _change((np.int64(new) << 32) | np.int64(after), 1, w, iteration, word_total,
                                     entry_start, entry_lang, entry_train, table_key, table_slot, slot_key,
                                     slot_total, slot_head, slot_tail, slot_mark, cell_table_key, cell_table_index,
                                     cell_key, cell_count, cell_mark, node_word, node_next, touched_slots,
-                                    touched_cells, scalars, counters)
+                                    touched_cells, scalars, counters, track_cells)
                     symbols[start + write] = new
                     read += 2
                 else:
@@ -776,7 +912,7 @@ def _parity_advance(symbols, word_start, word_len, word_total, entry_start, entr
         # The merged pair itself is gone from every word and every language (it can come back only
         # through a later merge whose content repeats an existing token; its counts then restart at 0).
         slot_total[slot] = 0
-        for lang in range(n_languages):
+        for lang in range(n_languages if track_cells else 0):
             cell, _ = _find_pair((np.int64(slot) << LANG_BITS) | np.int64(lang), cell_table_key, cell_table_index)
             if cell != EMPTY:
                 cell_count[cell] = 0
