@@ -19,7 +19,12 @@ and the training text's own noise, which the merges carry and no held-out sample
 second is set by the training size (``--train-bytes``, capped by the training pools: the category
 with the largest share must fit in its pool).
 
-    .venv/bin/python benchmarks/mixture_accuracy.py --trials 10 --merges 1000 --sample-bytes 100000,300000,1000000
+mono files are capped at 1 MB, so a held-out pool of 1 MB leaves about 0.5 MB per language to train on
+and training mixes of about 1 MB; ``--lo-help`` adds the LibreOffice Help text of the 31 languages that
+have it (about 0.75 MB each) and roughly doubles both.
+
+    .venv/bin/python benchmarks/mixture_accuracy.py --trials 10 --merges 1000 --ns 5,10 --trainers tokensmith \
+        --lo-help --train-bytes 30000000 --sample-bytes 100000,300000,1000000
 """
 
 from __future__ import annotations
