@@ -115,6 +115,10 @@ def _new_model(highspy, n_categories: int):
     model.setOptionValue("output_flag", False)
     model.setOptionValue("random_seed", 0)
     model.setOptionValue("threads", 1)
+    # Devex pricing for the dual simplex: the warm re-solves after a round adds rows take more iterations
+    # than with HiGHS' default (dual steepest edge) but each is about half the cost on these long LPs;
+    # o200k, 30,000 merges x 10 categories of 1 MB: 20-30% less CPU in those re-solves.
+    model.setOptionValue("simplex_dual_edge_weight_strategy", 1)
     for _ in range(n_categories):
         model.addCol(0.0, 0.0, 1.0, 0, np.zeros(0, dtype=np.int32), np.zeros(0))
     model.addRow(1.0, 1.0, n_categories, np.arange(n_categories, dtype=np.int32), np.ones(n_categories))
