@@ -104,6 +104,30 @@ def test_monolingual_corpora_and_formats(tmp_path, capsys):
     assert len(values) == 2 and values[0] == pytest.approx(values[1])
 
 
+def test_reference_backend_gives_the_same_figures_through_the_formats_own_libraries(tmp_path, capsys):
+    """--backend reference encodes gpt2 with `tokenizers` instead of fastokens: every figure but the
+    encode speed must be the same, and the results must say which library encoded."""
+    text_file = tmp_path / "notes.txt"
+    text_file.write_text(GERMAN, encoding="utf-8")
+    sections = {}
+    for backend in ("auto", "reference"):
+        out = tmp_path / f"{backend}.json"
+        code, _, err = run(["measure", "-t", "gpt2", "-t", "o200k", "--corpus", f"de={text_file}",
+                            "--backend", backend, "--out", str(out), "-q"], capsys)
+        assert code == 0, err
+        sections[backend] = json.loads(out.read_text(encoding="utf-8"))["sections"]["measure"]
+    backends = {b: {t["name"]: t["backend"] for t in sections[b]["tokenizers"]} for b in sections}
+    assert backends["auto"]["gpt2"] == "fastokens" and backends["reference"]["gpt2"] == "tokenizers"
+    assert backends["reference"]["o200k"] == "tiktoken"
+
+    def figures(section):
+        return {(r["metric"], r["tokenizer"]): r["value"] for r in section["records"]
+                if r["metric"] != "encode_throughput_mb_s"}
+
+    assert figures(sections["auto"]) == figures(sections["reference"])
+    assert len(figures(sections["auto"])) > 20
+
+
 # -- bad input: one message, exit code 2, no results file ---------------------------------------------------
 
 def bad(argv: list[str], capsys, out: Path) -> str:
@@ -114,6 +138,14 @@ def bad(argv: list[str], capsys, out: Path) -> str:
     assert not out.exists()
     assert not list(out.parent.glob(".*tmp*")), "a temporary file was left behind"
     return err
+
+
+def test_unknown_backend(tmp_path, capsys):
+    text_file = tmp_path / "notes.txt"
+    text_file.write_text(GERMAN, encoding="utf-8")
+    argv = ["measure", "-t", "gpt2", "--corpus", str(text_file), "--backend", "fastest"]
+    err = bad(argv, capsys, tmp_path / "r.json")
+    assert "--backend" in err and "reference" in err
 
 
 def test_missing_corpus_file(tmp_path, capsys):

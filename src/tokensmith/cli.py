@@ -53,6 +53,9 @@ def measure(
     ref_lang: str = typer.Option("en", "--ref-lang", help="Reference language for token premiums."),
     baseline: str | None = typer.Option(None, "--baseline", help="Tokenizer for NSL (default: the first -t)."),
     pattern: str | None = typer.Option(None, "--pattern", help="Pre-tokenizer regex or preset for .tiktoken files."),
+    backend: str = typer.Option("auto", "--backend",
+                                help="'auto': the fastest encoder proven to give the same ids (fastokens where it "
+                                     "can); 'reference': each format's own library only (tokenizers, tiktoken...)."),
     doc_per: str = typer.Option("line", "--doc-per", help="For .txt: one document per 'line' or per 'file'."),
     field: str = typer.Option("text", "--field", help="JSONL field holding the text."),
     column: str = typer.Option("text", "--column", help="Parquet column holding the text."),
@@ -74,8 +77,8 @@ def measure(
 
     config = MeasureConfig(
         tokenizers=tuple(tokenizer), corpora=tuple(corpus or ()), parallel=str(parallel) if parallel else None,
-        ref_lang=ref_lang, baseline=baseline, pattern=pattern, doc_per=doc_per, field=field, column=column,
-        errors=errors, sample_bytes=sample_bytes, seed=seed, renyi_alpha=alpha,
+        ref_lang=ref_lang, baseline=baseline, pattern=pattern, backend=backend, doc_per=doc_per, field=field,
+        column=column, errors=errors, sample_bytes=sample_bytes, seed=seed, renyi_alpha=alpha,
         lexicon=str(lexicon) if lexicon else None, morph=str(morph) if morph else None,
     )
     run_measure(config, out=out, force=force, quiet=quiet)

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from tokensmith.errors import InputError
+from tokensmith.tokenizers.loaded import BACKEND_CHOICES
 
 #: Documents are handed to the encoders in batches of about this many UTF-8 bytes: large enough for
 #: the backends' thread pools to pay off, small enough to keep memory flat.
@@ -45,6 +46,7 @@ class MeasureConfig:
     ref_lang: str = "en"
     baseline: str | None = None
     pattern: str | None = None
+    backend: str = "auto"  # "reference": encode with each format's own library only
     doc_per: str = "line"
     field: str = "text"
     column: str = "text"
@@ -66,6 +68,8 @@ class MeasureConfig:
                 raise InputError(f"{flag} {path}: no such file or folder")
         if self.errors not in ("strict", "replace"):
             raise InputError(f"--errors must be 'strict' or 'replace', not {self.errors!r}")
+        if self.backend not in BACKEND_CHOICES:
+            raise InputError(f"--backend must be one of {', '.join(BACKEND_CHOICES)}, not {self.backend!r}")
         if self.doc_per not in ("line", "file"):
             raise InputError(f"--doc-per must be 'line' or 'file', not {self.doc_per!r}")
         if self.sample_bytes is not None and self.sample_bytes <= 0:
@@ -211,7 +215,7 @@ def _batched_list(documents: Sequence[str]):
 def _load_tokenizers(config: MeasureConfig) -> list:
     from tokensmith.tokenizers import load_tokenizer
 
-    loaded = [load_tokenizer(spec, pattern=config.pattern) for spec in config.tokenizers]
+    loaded = [load_tokenizer(spec, pattern=config.pattern, backend=config.backend) for spec in config.tokenizers]
     names = [t.name for t in loaded]
     for tokenizer, spec in zip(loaded, config.tokenizers, strict=True):
         if names.count(tokenizer.name) > 1:
