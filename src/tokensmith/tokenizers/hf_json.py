@@ -22,7 +22,7 @@ import numpy as np
 
 from tokensmith.errors import InputError, TokenizerFormatError
 from tokensmith.tokenizers.base import Tokenizer, TokenizerInfo, sha256_of_files
-from tokensmith.tokenizers.bulk_ranks import fastokens_id_lists
+from tokensmith.tokenizers.bulk_ranks import BACKEND_PROBE_TEXTS, fastokens_id_lists
 from tokensmith.tokenizers.bytemaps import (
     BYTE_FALLBACK,
     byte_level_to_bytes,
@@ -42,14 +42,6 @@ CONFIG_ROLE_KEYS = {
     "cls_token": "cls",
     "mask_token": "mask",
 }
-
-#: Text on which a fast backend must give the reference ids before it is used (scripts, digits, spaces).
-_BACKEND_PROBE = (
-    "Hello, world! It's 2024-06-01: 12345 tokens\n\n\tindented  spaces   ",
-    "Привет, мир! Ελληνικά. العربية עברית हिन्दी বাংলা தமிழ் ไทย",
-    "日本語のテキスト、中文文本，한국어 텍스트. Tiếng Việt, Türkçe İı, ß ﬁ 😀👍🏽",
-    "def f(x):\r\n    return x**2  # comment\u00a0\u200b",
-)
 
 MODEL_KINDS = {"BPE": "bpe", "WordPiece": "wordpiece", "Unigram": "unigram", "WordLevel": "wordlevel"}
 
@@ -230,7 +222,7 @@ class HFTokenizer(LoadedTokenizer):
             fast.no_truncation()
         except Exception:  # noqa: BLE001 - a file fastokens cannot read stays on the reference library
             return None
-        probe = list(_BACKEND_PROBE)
+        probe = list(BACKEND_PROBE_TEXTS)
         reference = [e.ids for e in self._tokenizer.encode_batch(probe, add_special_tokens=False)]
         if fastokens_id_lists(fast, probe) != reference:
             return None
