@@ -71,7 +71,7 @@ class ParityTrainer(BpeTrainer):
 
     The defaults are the hybrid that keeps global compression: half of the merges classic (global)
     first, then parity merges under the moving-window rule (window 100, alpha 2). Measured against
-    classic BPE on the 31 languages of ../shared/data at 32k (``benchmarks/parity_quality.py``, o200k
+    classic BPE on the 31 languages of ../shared/data at 32k (``benchmarks/train_quality.py``, o200k
     pre-tokenizer, held-out text): pure parity-aware BPE (``global_share=0, variant="base"``) lowers the
     Gini of the languages' token premiums most (-93%) but costs 4.6% of global bytes/token, more than
     the 3% issue 3 allows; the default keeps most of the parity gain (-76%) for 1.8%. The global merges
