@@ -13,19 +13,22 @@ Data (../shared/data), split deterministically:
 * ``mono/<lang>.txt``: all 81 languages (``--mono parallel``: only the 31 parallel ones), each capped at
   1 MB by the data set; every ``--mono-holdout-every``-th non-empty line is held out.
 * ``domain/*.txt`` (legal, legal_ko, biomedical, code_*; off with ``--no-domain``): held out the same way.
-* Exact-line decontamination: a training line equal to any held-out line (short UI strings, ``}`` in
-  code, boilerplate) is dropped from the training text - for an aligned parallel line, in every language,
-  so the dev set stays aligned. Held-out text is therefore never training text.
+* Exact-line decontamination: a training line equal to any held-out line of any file (short UI strings
+  such as ``OK`` or ``PDF`` in another language, ``}`` in code, man-page boilerplate) is dropped from the
+  training text, so no held-out line is ever training text. The dev set, which must stay aligned, keeps
+  only the aligned training lines that are clean in every language.
 
 About 93 MB of training text by default (printed), 33 MB with ``--mono parallel --no-domain``.
 
 Trainers (``--variants``; the same pre-tokenizer and min_frequency; bpe is the baseline, always run):
 
 * ``bpe``: classic byte-level BPE on all the training text pooled.
-* ``superword``: ``SuperwordTrainer`` with its defaults (``bpe`` to t = 0.9 V, then merges across spaces).
+* ``superword``: ``SuperwordTrainer`` with its defaults (``bpe`` to t = 0.9 V, then merges across spaces);
+  ``superword-t0.8`` (t = 0.8 V, twice the cross-space merges) is not run by default.
 * ``parity``: ``ParityTrainer`` with its defaults (half the merges global, then the moving-window rule,
   window 100, alpha 2). Its languages are the 31 parallel ones, each with its training parallel lines, its
-  mono file and (Korean) legal_ko; the dev set is their training parallel lines. The trainer needs dev text
+  mono file and (Korean) legal_ko; the dev set is their training parallel lines (those clean in every
+  language). The trainer needs dev text
   for every language it trains, so the text of the other 50 mono languages and the domain files goes in
   as one pseudo-language whose dev segments are empty: a dev set of length 0 is never the longest, so it
   never chooses a parity merge, while its text counts in the global merges and every merge applies to it -
@@ -64,7 +67,7 @@ import resource
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -99,6 +102,8 @@ class Source:
     parity_lang: str
     train: list[str]
     held: list[str]
+    dropped_lines: int = 0  # training lines dropped as copies of held-out lines
+    dropped_bytes: int = 0
 
     @property
     def family(self) -> str:
@@ -110,9 +115,6 @@ class Source:
 class Split:
     sources: list[Source]
     dev: dict[str, list[str]]
-    dropped_lines: int = 0
-    dropped_bytes: int = 0
-    parity_langs: list[str] = field(default_factory=list)
 
     def of_kind(self, *kinds: str) -> list[Source]:
         return [source for source in self.sources if source.kind in kinds]
@@ -156,19 +158,17 @@ def build_split(langs: list[str] | None, holdout_every: int, mono_holdout_every:
     held_text = {lines[i] for i in held_index for lines in parallel.values()}
     held_text.update(line for source in unaligned for line in source.held)
     train_index = [i for i in aligned if i not in held_index]
-    clean_index = [i for i in train_index if not any(lines[i] in held_text for lines in parallel.values())]
-    dropped_lines = (len(train_index) - len(clean_index)) * len(parallel)
-    dropped_bytes = sum(utf8_size([lines[i] for i in set(train_index) - set(clean_index)])
-                        for lines in parallel.values())
-    sources = [Source("parallel", lang, lang, [lines[i] for i in clean_index],
+    # The dev set must stay aligned, so it keeps only the lines that are clean in every language.
+    dev_index = [i for i in train_index if not any(lines[i] in held_text for lines in parallel.values())]
+    dev = {lang: [lines[i] for i in dev_index] for lang, lines in parallel.items()}
+    sources = [Source("parallel", lang, lang, [lines[i] for i in train_index],
                       [lines[i] for i in aligned if i in held_index]) for lang, lines in parallel.items()]
-    for source in unaligned:
+    for source in sources + unaligned:
         clean = [line for line in source.train if line not in held_text]
-        dropped_lines += len(source.train) - len(clean)
-        dropped_bytes += utf8_size(source.train) - utf8_size(clean)
+        source.dropped_lines = len(source.train) - len(clean)
+        source.dropped_bytes = utf8_size(source.train) - utf8_size(clean)
         source.train = clean
-    dev = {source.name: source.train for source in sources}
-    return Split(sources + unaligned, dev, dropped_lines, dropped_bytes, sorted(parallel))
+    return Split(sources + unaligned, dev)
 
 
 def _bpe(split: Split, settings: dict, trained: dict):
@@ -183,10 +183,14 @@ def _bpe_without_domain(split: Split, settings: dict, trained: dict):
     return BpeTrainer(**settings).train(split.training_lines("parallel", "mono"))
 
 
-def _superword(split: Split, settings: dict, trained: dict):
-    from tokensmith.train import SuperwordTrainer
+def _superword(transition_share: float | None = None) -> Callable:
+    def train(split: Split, settings: dict, trained: dict):
+        from tokensmith.train import SuperwordTrainer
 
-    return SuperwordTrainer(**settings).train(split.training_lines())
+        transition = None if transition_share is None else int(transition_share * settings["vocab_size"])
+        return SuperwordTrainer(**settings, transition=transition).train(split.training_lines())
+
+    return train
 
 
 def _parity(**options) -> Callable:
@@ -220,7 +224,8 @@ def _extend(split: Split, settings: dict, trained: dict):
 #: results so far (``extend`` extends ``bpe-no-domain``'s).
 VARIANTS: dict[str, Callable] = {
     "bpe": _bpe,
-    "superword": _superword,
+    "superword": _superword(),
+    "superword-t0.8": _superword(0.8),
     "parity": _parity(),
     "parity-pure": _parity(global_share=0.0, variant="base"),
     "parity-hybrid-base": _parity(variant="base"),
@@ -349,12 +354,13 @@ def describe(split: Split, args) -> None:
         if sources:
             train_mb = sum(utf8_size(s.train) + len(s.train) for s in sources) / 1e6
             held_mb = sum(utf8_size(s.held) for s in sources) / 1e6
-            parts.append(f"{kind} {len(sources)} files: train {train_mb:.1f} MB, held out "
-                         f"{sum(len(s.held) for s in sources):,} lines / {held_mb:.2f} MB")
+            dropped_mb = sum(s.dropped_bytes + s.dropped_lines for s in sources) / 1e6
+            parts.append(f"{kind} {len(sources)} files: train {train_mb:.1f} MB ({dropped_mb:.2f} MB dropped as "
+                         f"copies of held-out lines), held out {sum(len(s.held) for s in sources):,} lines / "
+                         f"{held_mb:.2f} MB")
     total_mb = sum(utf8_size(s.train) + len(s.train) for s in split.sources) / 1e6
     log(f"training text {total_mb:.1f} MB (lines + newlines); " + "; ".join(parts))
-    log(f"dropped from training as copies of held-out lines: {split.dropped_lines:,} lines, "
-        f"{split.dropped_bytes / 1e6:.2f} MB; parity dev set {len(next(iter(split.dev.values())))} aligned lines "
+    log(f"parity dev set {len(next(iter(split.dev.values())))} aligned lines "
         f"x {len(split.dev)} languages; vocab {args.vocab_size}, pre-tokenizer {args.pretokenizer}, "
         f"{os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}")
 
