@@ -18,7 +18,8 @@ Data (../shared/data), split deterministically:
   training text, so no held-out line is ever training text. The dev set, which must stay aligned, keeps
   only the aligned training lines that are clean in every language.
 
-About 93 MB of training text by default (printed), 33 MB with ``--mono parallel --no-domain``.
+About 91 MB of training text by default (of 99.6 MB in those files; printed), 32 MB with
+``--mono parallel --no-domain``.
 
 Trainers (``--variants``; the same pre-tokenizer and min_frequency; bpe is the baseline, always run):
 
@@ -51,7 +52,8 @@ by each result's tokenizer.json through HF ``tokenizers`` (superword's stage-2 p
 tiktoken form). All trainings run before any encoding, because HF's thread pool must not exist when the
 counting engine forks.
 
-Runtime on 2 shared cores at 32k, default variants: see the README (``train_quality.py``).
+Runtime on 2 shared cores (load 2-3) at 32k with the default variants: about 4-5 minutes (each training
+12-70 s, superword the longest; encoding the held-out text 3-9 s per tokenizer).
 
     .venv/bin/python benchmarks/train_quality.py                    # ~93 MB, bpe superword parity extend
     .venv/bin/python benchmarks/train_quality.py --mono parallel --no-domain --variants bpe,parity,parity-pure
@@ -315,6 +317,7 @@ def main() -> None:
     if "extend" in names and not args.domain:
         raise SystemExit("extend learns the domain files as its new domain: drop --no-domain or the variant")
 
+    started = time.perf_counter()
     split = build_split([x for x in args.langs.split(",") if x] or None, args.holdout_every,
                         args.mono_holdout_every, args.mono == "all", args.domain)
     describe(split, args)
@@ -344,6 +347,9 @@ def main() -> None:
         results["extend"]["ids"] = ids_kept(trained["bpe-no-domain"].to_tokenizer_json(),
                                             trained["extend"].to_tokenizer_json())
     print_tables(results, split, args)
+    own, child = (resource.getrusage(who).ru_maxrss / 1024 for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    print(f"\ntotal {time.perf_counter() - started:.0f} s wall (reading and splitting, trainings, encoding); peak RSS "
+          f"{own:,.0f} MB (this process), {child:,.0f} MB (largest counting worker)")
 
 
 def describe(split: Split, args) -> None:
