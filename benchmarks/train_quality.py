@@ -317,7 +317,7 @@ def main() -> None:
     if "extend" in names and not args.domain:
         raise SystemExit("extend learns the domain files as its new domain: drop --no-domain or the variant")
 
-    started = time.perf_counter()
+    run_started = time.perf_counter()
     split = build_split([x for x in args.langs.split(",") if x] or None, args.holdout_every,
                         args.mono_holdout_every, args.mono == "all", args.domain)
     describe(split, args)
@@ -348,8 +348,8 @@ def main() -> None:
                                             trained["extend"].to_tokenizer_json())
     print_tables(results, split, args)
     own, child = (resource.getrusage(who).ru_maxrss / 1024 for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
-    print(f"\ntotal {time.perf_counter() - started:.0f} s wall (reading and splitting, trainings, encoding); peak RSS "
-          f"{own:,.0f} MB (this process), {child:,.0f} MB (largest counting worker)")
+    print(f"\ntotal {time.perf_counter() - run_started:.0f} s wall (reading and splitting, trainings, encoding); "
+          f"peak RSS {own:,.0f} MB (this process), {child:,.0f} MB (largest counting worker)")
 
 
 def describe(split: Split, args) -> None:

@@ -71,14 +71,16 @@ class ParityTrainer(BpeTrainer):
 
     The defaults are the hybrid that keeps global compression: half of the merges classic (global)
     first, then parity merges under the moving-window rule (window 100, alpha 2). Measured against
-    classic BPE on the 31 languages of ../shared/data at 32k (``benchmarks/train_quality.py``, o200k
-    pre-tokenizer, held-out text): pure parity-aware BPE (``global_share=0, variant="base"``) lowers the
-    Gini of the languages' token premiums most (-93%) but costs 4.6% of global bytes/token, more than
-    the 3% issue 3 allows; the default keeps most of the parity gain (-76%) for 1.8%. The global merges
+    classic BPE on the 31 languages of ../shared/data at 32k (``benchmarks/train_quality.py --mono
+    parallel --no-domain``, o200k pre-tokenizer, held-out text): pure parity-aware BPE
+    (``global_share=0, variant="base"``) lowers the Gini of the languages' token premiums most (-85%) but
+    costs 4.7% of global bytes/token, more than the 3% issue 3 allows; the default keeps most of the
+    parity gain (-69%) for 1.7% (-79% for 2.9% on 91 MB with the text of 50 more languages and the
+    domain files, ``benchmarks/train_quality.py``). The global merges
     learn what all languages share (frequent ASCII, digits, punctuation, common words of the large
     languages), which pure parity learns late or never. The window stops one worst-compressed language
     from taking every merge: on 8 languages trained on non-parallel text at 8k, the base rule after the
-    same global half loses 7.4% of bytes/token, the window rule 2.2% (README, "Parity-aware BPE").
+    same global half loses 7.4% of bytes/token, the window rule 2.2% (README, "Training quality").
 
     Args:
         dev: folder of line-aligned ``<lang>.txt`` files (the multi-parallel dev set); may be left out
