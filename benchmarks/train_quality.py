@@ -52,8 +52,8 @@ by each result's tokenizer.json through HF ``tokenizers`` (superword's stage-2 p
 tiktoken form). All trainings run before any encoding, because HF's thread pool must not exist when the
 counting engine forks.
 
-Runtime on 2 shared cores (load 2-3) at 32k with the default variants: about 4-5 minutes (each training
-12-70 s, superword the longest; encoding the held-out text 3-9 s per tokenizer).
+Runtime on 2 shared cores (load 2-4) at 32k with the default variants: about 4-6 minutes (each training
+12-110 s, superword the longest; encoding the held-out text 3-9 s per tokenizer).
 
     .venv/bin/python benchmarks/train_quality.py                    # ~93 MB, bpe superword parity extend
     .venv/bin/python benchmarks/train_quality.py --mono parallel --no-domain --variants bpe,parity,parity-pure
