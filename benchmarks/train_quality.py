@@ -25,7 +25,8 @@ Trainers (``--variants``; the same pre-tokenizer and min_frequency; bpe is the b
 
 * ``bpe``: classic byte-level BPE on all the training text pooled.
 * ``superword``: ``SuperwordTrainer`` with its defaults (``bpe`` to t = 0.9 V, then merges across spaces);
-  ``superword-t0.8`` (t = 0.8 V, twice the cross-space merges) is not run by default.
+  ``superword-t0.8`` and ``superword-t0.5`` (t = 0.8 V, 0.5 V: two and five times the cross-space merges)
+  are not run by default.
 * ``parity``: ``ParityTrainer`` with its defaults (half the merges global, then the moving-window rule,
   window 100, alpha 2). Its languages are the 31 parallel ones, each with its training parallel lines, its
   mono file and (Korean) legal_ko; the dev set is their training parallel lines (those clean in every
@@ -228,6 +229,7 @@ VARIANTS: dict[str, Callable] = {
     "bpe": _bpe,
     "superword": _superword(),
     "superword-t0.8": _superword(0.8),
+    "superword-t0.5": _superword(0.5),
     "parity": _parity(),
     "parity-pure": _parity(global_share=0.0, variant="base"),
     "parity-hybrid-base": _parity(variant="base"),
