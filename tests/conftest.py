@@ -17,3 +17,17 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(SHARED_REASON)
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def parallel_texts(shared_data: Path) -> dict[str, str]:
+    """Each language of ../shared/data/parallel (31, line-aligned) -> its whole text."""
+    files = sorted((shared_data / "parallel").glob("*.txt"))
+    assert len(files) == 31, [f.name for f in files]
+    return {f.stem: f.read_text(encoding="utf-8") for f in files}
+
+
+@pytest.fixture(scope="session")
+def parallel_lines(parallel_texts: dict[str, str]) -> dict[str, list[str]]:
+    """Each parallel language -> its lines."""
+    return {lang: text.splitlines() for lang, text in parallel_texts.items()}

@@ -9,7 +9,6 @@ from __future__ import annotations
 import itertools
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -56,10 +55,8 @@ def cl100k() -> Cl100k:
 
 
 @pytest.fixture(scope="module")
-def parallel(shared_data: Path) -> dict[str, list[str]]:
-    files = sorted((shared_data / "parallel").glob("*.txt"))
-    assert len(files) == 31
-    return {f.stem: f.read_text(encoding="utf-8").split("\n")[:-1] for f in files}
+def parallel(parallel_texts: dict[str, str]) -> dict[str, list[str]]:
+    return {lang: text.split("\n")[:-1] for lang, text in parallel_texts.items()}
 
 
 @pytest.fixture(scope="module")

@@ -69,13 +69,6 @@ def smollm2_fields(smollm2_path) -> dict:
     return {key: reader.fields[f"tokenizer.ggml.{key}"].contents() for key in wanted}
 
 
-@pytest.fixture(scope="module")
-def parallel_lines(shared_data) -> dict[str, list[str]]:
-    files = sorted((shared_data / "parallel").glob("*.txt"))
-    assert len(files) == 31
-    return {f.stem: f.read_text(encoding="utf-8").splitlines() for f in files}
-
-
 # -- an independent byte-level BPE (digits alone, then GPT-2's regex, then rank-ordered merges) ---------
 
 GPT2_REGEX = regex.compile(r"""'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+""")

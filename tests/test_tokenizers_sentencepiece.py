@@ -68,13 +68,6 @@ def j2_sp(j2_path):
     return spm.SentencePieceProcessor(model_file=str(j2_path))
 
 
-@pytest.fixture(scope="module")
-def parallel_lines(shared_data) -> dict[str, list[str]]:
-    files = sorted((shared_data / "parallel").glob("*.txt"))
-    assert len(files) == 31, [f.name for f in files]
-    return {f.stem: f.read_text(encoding="utf-8").splitlines() for f in files}
-
-
 def _concat_bytes(tokenizer, ids) -> bytes:
     return b"".join(tokenizer.token_bytes(i) for i in ids)
 
