@@ -144,3 +144,22 @@ def test_bad_input_fails_before_any_output(tmp_path, two_categories):
     out.write_text("{}", encoding="utf-8")
     with pytest.raises(OutputExistsError):
         run_mixture("gpt2", two_categories, out=out, quiet=True)
+
+
+def test_cli_output_holds_no_solver_banner(tmp_path, two_categories):
+    """HiGHS prints a banner from C when its first model is made; the CLI's stdout must hold only the table."""
+    import subprocess
+    import sys
+
+    from tokensmith.train import BpeTrainer
+
+    documents = [path.read_text(encoding="utf-8") for path in two_categories.values()]
+    BpeTrainer(vocab_size=300, special_tokens=(), engine="serial").train(documents).save(tmp_path / "tok")
+    completed = subprocess.run(
+        [sys.executable, "-m", "tokensmith", "mixture", "-t", str(tmp_path / "tok" / "tokenizer.json"),
+         *[f"--category={name}={path}" for name, path in two_categories.items()], "--merges", "20"],
+        capture_output=True, text=True, timeout=300, check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert "share of bytes" in completed.stdout
+    assert "HiGHS 1" not in completed.stdout + completed.stderr

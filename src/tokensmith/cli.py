@@ -14,6 +14,11 @@ from tokensmith.errors import TokensmithError
 
 DEFAULT_MAX_BYTES = 20_000  # bytes scored by `bpb` (token-level; the byte-level default is smaller)
 
+
+#: --quiet of the commands that print a table or summary: nothing on stdout when it works (errors still
+#: reach stderr); the results are in the files written.
+QUIET_HELP = "Print no progress and no table (errors still go to stderr)."
+
 app = typer.Typer(
     name="tokensmith",
     help="Measure, train and transplant the tokenizers of language models - offline.",
@@ -127,7 +132,7 @@ def train(
     resume: bool = typer.Option(False, "--resume", help="Continue from --checkpoint if it exists."),
     results: Path | None = typer.Option(None, "--results", help="Also write results.json (train section)."),
     force: bool = typer.Option(False, "--force", help="Overwrite --out / --results."),
-    quiet: bool = typer.Option(False, "--quiet", "-q"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help=QUIET_HELP),
 ) -> None:
     """Train a tokenizer (byte-level BPE and variants) and save a tokenizer.json transformers loads."""
     from tokensmith.train_command import parse_options, run_train
@@ -150,7 +155,7 @@ def vocab(
     morph: Path | None = typer.Option(None, "--morph", help="Gold segmentations (word<TAB>morphs) for MorphScore."),
     out: Path | None = typer.Option(None, "--out", "-o", help="Write results.json here."),
     force: bool = typer.Option(False, "--force"),
-    quiet: bool = typer.Option(False, "--quiet", "-q"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help=QUIET_HELP),
 ) -> None:
     """What vocabularies are made of: scripts, kinds, languages, overlap, under-trained tokens."""
     from tokensmith.vocab_command import run_vocab
@@ -172,7 +177,7 @@ def bpb(
     prune: float = typer.Option(0.05, "--prune", help="--byte-level: drop states under this share of the mass."),
     out: Path | None = typer.Option(None, "--out", "-o", help="Write results.json here."),
     force: bool = typer.Option(False, "--force"),
-    quiet: bool = typer.Option(False, "--quiet", "-q"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help=QUIET_HELP),
 ) -> None:
     """Bits per byte (and tokens per byte) of a model on raw text, lm-eval's definition."""
     if byte_level:
@@ -236,7 +241,7 @@ def ensemble(
     prune: float = typer.Option(0.05, "--prune", help="Drop beam states under this share of the mass."),
     out: Path | None = typer.Option(None, "--out", "-o", help="Write results.json here."),
     force: bool = typer.Option(False, "--force"),
-    quiet: bool = typer.Option(False, "--quiet", "-q"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help=QUIET_HELP),
 ) -> None:
     """Average models' next-byte distributions; bits per byte of each and of the mix, and where they disagree."""
     from tokensmith.bytelm import BeamParams
@@ -261,7 +266,7 @@ def transplant(
     seed: int = typer.Option(0, "--seed"),
     results: Path | None = typer.Option(None, "--results", help="results.json path (default: OUT/results.json)."),
     force: bool = typer.Option(False, "--force"),
-    quiet: bool = typer.Option(False, "--quiet", "-q"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help=QUIET_HELP),
 ) -> None:
     """Move a model onto a new tokenizer without training and prove what it kept, in bits per byte."""
     from tokensmith.errors import InputError
@@ -288,7 +293,7 @@ def mixture(
     seed: int = typer.Option(0, "--seed"),
     out: Path | None = typer.Option(None, "--out", "-o", help="Write results.json here."),
     force: bool = typer.Option(False, "--force"),
-    quiet: bool = typer.Option(False, "--quiet", "-q"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help=QUIET_HELP),
 ) -> None:
     """Infer the proportions of languages / domains in a tokenizer's training data from its merges."""
     from tokensmith.errors import InputError
@@ -315,7 +320,7 @@ def adapt(
     eval_bytes: int = typer.Option(20_000, "--eval-bytes", help="Held-out text scored in bits per byte."),
     option: list[str] | None = typer.Option(None, "--option", help="Trainer setting KEY=VALUE; repeat."),
     force: bool = typer.Option(False, "--force", help="Overwrite --out."),
-    quiet: bool = typer.Option(False, "--quiet", "-q"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help=QUIET_HELP),
 ) -> None:
     """Measure, train a new tokenizer, transplant the model onto it, score it and write a report."""
     from tokensmith.adapt import AdaptConfig, run_adapt
@@ -331,7 +336,7 @@ def adapt(
 def demo(
     out: Path = typer.Option(Path("out/demo"), "--out", "-o",
         help="Folder for results.json (the demo's own, rewritten)."),
-    quiet: bool = typer.Option(False, "--quiet", "-q"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help=QUIET_HELP),
 ) -> None:
     """Embedded default: measure the references on Django catalogues + Python stdlib, adapt SmolLM2, report."""
     from tokensmith.demo import run_demo

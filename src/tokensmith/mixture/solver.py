@@ -109,9 +109,33 @@ def _require_highspy():
     return highspy
 
 
+def _quiet_highs(highspy):
+    """A new ``Highs`` object. HiGHS prints its banner to the process's stdout (file descriptor 1, from
+    C) when the first one is made, before ``output_flag`` can be turned off; that would land in the
+    CLI's table or in a user's piped output, so descriptor 1 points at the null device meanwhile."""
+    import contextlib
+    import ctypes
+    import os
+    import sys
+
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 1)
+            model = highspy.Highs()
+            # C stdio may still hold the banner in its buffer; without a C library handle (Windows) skip it
+            with contextlib.suppress(OSError, AttributeError, TypeError):
+                ctypes.CDLL(None).fflush(None)
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+    return model
+
+
 def _new_model(highspy, n_categories: int):
     """A HiGHS model holding ``alpha`` (columns ``0..n-1``, in ``[0, 1]``) and the simplex row (row 0)."""
-    model = highspy.Highs()
+    model = _quiet_highs(highspy)
     model.setOptionValue("output_flag", False)
     model.setOptionValue("random_seed", 0)
     model.setOptionValue("threads", 1)
