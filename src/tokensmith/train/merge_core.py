@@ -65,8 +65,36 @@ _FNV_OFFSET = np.uint64(0xCBF29CE484222325)
 _FNV_PRIME = np.uint64(0x100000001B3)
 
 
+class MergeLoopReadout:
+    """What Python reads from a merge loop's state (this module's and the parity loop's): the state class
+    names its ``scalars`` positions (``TOKENS_AT``, ``MERGES_AT``, ``STOP_AT``) and ``STOP_TEXTS``."""
+
+    TOKENS_AT, MERGES_AT, STOP_AT = N_TOKENS, N_MERGES, STOP
+    STOP_TEXTS = STOP_REASONS
+
+    @property
+    def n_tokens(self) -> int:
+        return int(self.scalars[self.TOKENS_AT])
+
+    @property
+    def n_merges(self) -> int:
+        return int(self.scalars[self.MERGES_AT])
+
+    @property
+    def stop_reason(self) -> str:
+        return self.STOP_TEXTS[int(self.scalars[self.STOP_AT])]
+
+    def token(self, token_id: int) -> bytes:
+        """Content of a token id."""
+        return self.token_content[self.token_offset[token_id]:self.token_offset[token_id + 1]].tobytes()
+
+    def learned_merges(self) -> np.ndarray:
+        """``int32 (merges, 3)``: left id, right id, new id, in the order learned."""
+        return self.merges[: self.n_merges].copy()
+
+
 @dataclass
-class MergeState:
+class MergeState(MergeLoopReadout):
     """Everything the merge loop reads and writes, as numpy arrays (see the module docstring).
 
     Build it with :func:`build_state`; advance it with :func:`run_merges`.
@@ -106,26 +134,6 @@ class MergeState:
     # counters and settings
     scalars: np.ndarray  # int64 (N_SCALARS,)
     max_units: int
-
-    @property
-    def n_tokens(self) -> int:
-        return int(self.scalars[N_TOKENS])
-
-    @property
-    def n_merges(self) -> int:
-        return int(self.scalars[N_MERGES])
-
-    @property
-    def stop_reason(self) -> str:
-        return STOP_REASONS[int(self.scalars[STOP])]
-
-    def token(self, token_id: int) -> bytes:
-        """Content of a token id."""
-        return self.token_content[self.token_offset[token_id]:self.token_offset[token_id + 1]].tobytes()
-
-    def learned_merges(self) -> np.ndarray:
-        """``int32 (merges, 3)``: left id, right id, new id, in the order learned."""
-        return self.merges[: self.n_merges].copy()
 
     def arrays(self) -> dict[str, np.ndarray]:
         """All arrays by field name (for checkpoints)."""

@@ -58,6 +58,7 @@ from numba import njit
 
 from tokensmith.train.merge_core import (
     EMPTY,
+    MergeLoopReadout,
     _find_pair,
     _find_token,
     _register_initial_tokens,
@@ -90,8 +91,11 @@ _N_NEEDS = 7
 
 
 @dataclass
-class ParityState:
+class ParityState(MergeLoopReadout):
     """All arrays of a parity-aware run (see the module docstring). Build with :func:`build_parity_state`."""
+
+    TOKENS_AT, MERGES_AT, STOP_AT = N_TOKENS, N_MERGES, STOP
+    STOP_TEXTS = STOP_REASONS
 
     # words
     symbols: np.ndarray  # int32
@@ -144,24 +148,6 @@ class ParityState:
     scalars: np.ndarray  # int64 (N_SCALARS,)
     n_languages: int
     max_units: int
-
-    @property
-    def n_tokens(self) -> int:
-        return int(self.scalars[N_TOKENS])
-
-    @property
-    def n_merges(self) -> int:
-        return int(self.scalars[N_MERGES])
-
-    @property
-    def stop_reason(self) -> str:
-        return STOP_REASONS[int(self.scalars[STOP])]
-
-    def token(self, token_id: int) -> bytes:
-        return self.token_content[self.token_offset[token_id]:self.token_offset[token_id + 1]].tobytes()
-
-    def learned_merges(self) -> np.ndarray:
-        return self.merges[: self.n_merges].copy()
 
     def chosen_by(self) -> np.ndarray:
         """Per merge, the index of the language that chose it (``n_languages`` = a global merge)."""
