@@ -41,10 +41,8 @@ from tokensmith.train.bpe import (
     _check_int,
 )
 from tokensmith.train.counting import PretokenCounts, PretokenTally, Tally, make_engine
+from tokensmith.train.pretokenize import SUPERBPE_STAGE2_REGEX as SUPERBPE_STAGE2_REGEX
 from tokensmith.train.pretokenize import Pretokenizer, _hf_byte_level
-
-#: SuperBPE's stage-2 regex (digit groups, punctuation runs, space runs); text between matches is a pre-token.
-SUPERBPE_STAGE2_REGEX = r"\p{N}{1,3}| ?[^\s\p{L}\p{N}]{2,}[\r\n/]*| +(?!\S)"
 
 
 @dataclass(frozen=True)
