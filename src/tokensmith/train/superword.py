@@ -334,17 +334,22 @@ class StageTally(Tally):
         self._precut_chunk_pieces = array("q")
 
     def add(self, batch: list[str]) -> None:
-        stage1_cuts = list(map(self.stage1.pretokenizer.split, batch))
-        stage2_cuts = list(map(self.stage2.split, batch))
-        # one Counter.update per batch: a call per document costs more than counting a short document's pieces
-        self.stage1.counter.update(chain.from_iterable(stage1_cuts))
-        self.chunks.update(chain.from_iterable(stage2_cuts))
-        precut_chunks, piece_index = self._precut_chunks, self._pieces.__getitem__
-        for document, pieces, parts in zip(batch, stage1_cuts, stage2_cuts, strict=True):
-            if len(parts) == 1 and document not in precut_chunks and not _holds_special(document, self.special_tokens):
+        split1, split2 = self.stage1.pretokenizer.split, self.stage2.split
+        counter, chunks, precut_chunks = self.stage1.counter, self.chunks, self._precut_chunks
+        piece_index, occurrences, chunk_pieces = (self._pieces.__getitem__, self._precut_occurrence,
+                                                  self._precut_chunk_pieces)
+        for document in batch:
+            pieces = split1(document)
+            counter.update(pieces)
+            parts = split2(document)
+            if len(parts) != 1:
+                chunks.update(parts)
+                continue
+            chunks[document] += 1
+            if document not in precut_chunks and not _holds_special(document, self.special_tokens):
                 precut_chunks[document] = None
-                self._precut_occurrence.extend(map(piece_index, pieces))
-                self._precut_chunk_pieces.append(len(pieces))
+                occurrences.extend(map(piece_index, pieces))
+                chunk_pieces.append(len(pieces))
 
     def finish(self) -> None:
         self.chunks.pop("", None)  # as PretokenCounts drops it (no pre-tokenizer yields it)
