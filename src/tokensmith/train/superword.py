@@ -28,7 +28,6 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import partial
-from itertools import chain
 
 import numpy as np
 
@@ -315,10 +314,6 @@ class StageTally(Tally):
     worker that counted them, so cutting runs in parallel without sending the chunks anywhere. A chunk
     counted by two workers is cut by both; :meth:`combine` keeps one cut, and the cut of a chunk does not
     depend on where it was made.
-
-    A document without a stage-2 match is one chunk (69% of the text on 30 MB of the benchmark corpus), and
-    that chunk's cut is the document's stage-1 cut, which counting has just made; it is kept then
-    (``_precut_*``) instead of cutting the chunk again in :meth:`finish`.
     """
 
     def __init__(self, stage1: Pretokenizer, stage2: Pretokenizer, special_tokens: tuple[str, ...]) -> None:
@@ -327,42 +322,16 @@ class StageTally(Tally):
         self.special_tokens = special_tokens
         self.chunks: dict[str, int] = Counter()
         self.cut: _Cut | None = None
-        self._pieces = _Index()  # stage-1 piece -> index, shared by every chunk's cut
-        # the chunks cut while counting, in order, and their cuts (see _Cut): pieces of each, back to back
-        self._precut_chunks: dict[str, None] = {}
-        self._precut_occurrence = array("i")
-        self._precut_chunk_pieces = array("q")
 
     def add(self, batch: list[str]) -> None:
-        split1, split2 = self.stage1.pretokenizer.split, self.stage2.split
-        counter, chunks, precut_chunks = self.stage1.counter, self.chunks, self._precut_chunks
-        piece_index, occurrences, chunk_pieces = (self._pieces.__getitem__, self._precut_occurrence,
-                                                  self._precut_chunk_pieces)
+        self.stage1.add(batch)
+        split, update = self.stage2.split, self.chunks.update
         for document in batch:
-            pieces = split1(document)
-            counter.update(pieces)
-            parts = split2(document)
-            if len(parts) != 1:
-                chunks.update(parts)
-                continue
-            chunks[document] += 1
-            if document not in precut_chunks and not _holds_special(document, self.special_tokens):
-                precut_chunks[document] = None
-                occurrences.extend(map(piece_index, pieces))
-                chunk_pieces.append(len(pieces))
+            update(split(document))
 
     def finish(self) -> None:
         self.chunks.pop("", None)  # as PretokenCounts drops it (no pre-tokenizer yields it)
-        precut_chunks = self._precut_chunks
-        rest = [chunk for chunk in self.chunks if chunk not in precut_chunks]
-        rest_cut = _cut_texts(rest, len(rest), self.stage1.pretokenizer.split, self.special_tokens, self._pieces)
-        self.cut = _Cut(rest_cut.pieces,
-                        np.concatenate([np.frombuffer(self._precut_occurrence, dtype=np.int32), rest_cut.occurrence]),
-                        np.concatenate([np.frombuffer(self._precut_chunk_pieces, dtype=np.int64),
-                                        rest_cut.chunk_pieces]))
-        chunks = self.chunks
-        self.chunks = {chunk: chunks[chunk] for chunk in chain(precut_chunks, rest)}  # in the order of the cut
-        self._pieces = self._precut_chunks = self._precut_occurrence = self._precut_chunk_pieces = None
+        self.cut = _cut_texts(self.chunks, len(self.chunks), self.stage1.pretokenizer.split, self.special_tokens)
 
     @classmethod
     def combine(cls, partials: list[StageTally]) -> StageTally:
@@ -481,27 +450,19 @@ def _cut_span(chunks: tuple[bytes, ...], stage1: TrainedBPE, start: int, stop: i
                       tuple(text for text, _ in stage1.special_tokens))
 
 
-def _cut_texts(texts: Iterable[str], n_texts: int, split, special_tokens: tuple[str, ...],
-               pieces: _Index | None = None) -> _Cut:
-    """The cut of ``n_texts`` chunks, cut by ``split`` (stage 1's :meth:`Pretokenizer.split`), numbering
-    pieces in ``pieces`` (piece (str), or (chunk text,) for a chunk HF must encode whole -> index; it
-    may already hold some) or a new index."""
-    pieces = _Index() if pieces is None else pieces
+def _cut_texts(texts: Iterable[str], n_texts: int, split, special_tokens: tuple[str, ...]) -> _Cut:
+    """The cut of ``n_texts`` chunks, cut by ``split`` (stage 1's :meth:`Pretokenizer.split`)."""
+    pieces = _Index()  # piece (str), or (chunk text,) for a chunk HF must encode whole -> index
     occurrences = array("i")
     counts = np.empty(n_texts, dtype=np.int64)
     for n, text in enumerate(texts):
         before = len(occurrences)
-        if _holds_special(text, special_tokens):
+        if any(special in text for special in special_tokens):
             occurrences.append(pieces[(text,)])
         else:
             occurrences.extend(map(pieces.__getitem__, split(text)))
         counts[n] = len(occurrences) - before
     return _Cut(list(pieces), np.frombuffer(occurrences, dtype=np.int32), counts)
-
-
-def _holds_special(text: str, special_tokens: tuple[str, ...]) -> bool:
-    """Whether ``text`` holds a special token's text (then HF encodes its chunk whole, see :class:`_Cut`)."""
-    return any(special in text for special in special_tokens)
 
 
 def _join_cuts(cuts: list[_Cut]) -> _Cut:
