@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from tokensmith.train import BpeTrainer, counting, merge_core
 from tokensmith.train.counting import count_pretokens, make_engine
-from tokensmith.train.pretokenize import Pretokenizer
+from tokensmith.train.pretokenize import Pretokenizer, _split_isolated
 from tokensmith.train.superword import (
     SUPERBPE_STAGE2_REGEX,
     StageTally,
@@ -152,3 +152,31 @@ def test_apply_merges_equals_hf_bpe_model_on_real_words(mixed_lines, stage1, mon
 def test_apply_merges_equals_hf_bpe_model_on_generated_words(stage1, words):
     compiled, hf = encode_with_both(words, stage1)
     assert compiled == hf
+
+
+def check_isolating_split(pretokenizer: Pretokenizer, text: str) -> None:
+    assert pretokenizer.split(text) == _split_isolated(pretokenizer._compiled, text)
+
+
+def test_stage2_split_in_one_call_equals_the_match_by_match_split_on_real_text(shared_data):
+    stage2 = Pretokenizer.create(regex_pattern=SUPERBPE_STAGE2_REGEX)
+    assert stage2._isolating is not None  # the one-call split is the one under test
+    files = sorted((shared_data / "mono").glob("*.txt")) + sorted((shared_data / "domain").glob("*.txt"))
+    files += sorted((shared_data / "parallel").glob("*.txt"))
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        for line in text.splitlines():
+            check_isolating_split(stage2, line)
+        check_isolating_split(stage2, text[:100_000])  # line breaks, and lines run together
+
+
+#: Text with the characters that decide stage 2's matches: digits of several scripts, punctuation runs and
+#: what may end them (line breaks, "/"), spaces before spaces, other whitespace.
+STAGE2_TEXT = st.lists(st.sampled_from(list("ab 1\u0661\u00bd.,!-/\r\n\t\u00a0\u3000") + ["  ", "1234", "!!", " /"]),
+                       max_size=60).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(STAGE2_TEXT)
+def test_stage2_split_in_one_call_equals_the_match_by_match_split_on_generated_text(text):
+    check_isolating_split(Pretokenizer.create(regex_pattern=SUPERBPE_STAGE2_REGEX), text)

@@ -198,7 +198,9 @@ def test_superword_stage1_encodings_equal_hf_encoding_of_whole_chunks(preset, mo
     assert stage1_encodings((), stage1)[1].tolist() == [0]
 
 
-def test_superword_distinct_pairs_counts_pairs_inside_words_only():
+@pytest.mark.parametrize("ids", [[0, 1, 2, 3], [0, 65533, 65534], [0, 65534, 65535, 70000, 2**31 - 1]])
+def test_superword_distinct_pairs_counts_pairs_inside_words_only(ids):
+    # ids up to 65534 take 32-bit pair keys, larger ones 64-bit keys; the largest ids sit next to the marker
     import numpy as np
 
     from tokensmith.train.superword import distinct_pairs
@@ -207,7 +209,7 @@ def test_superword_distinct_pairs_counts_pairs_inside_words_only():
     for _ in range(50):
         lengths = rng.integers(1, 6, size=rng.integers(1, 30))
         offsets = np.concatenate([[0], np.cumsum(lengths)])
-        symbols = rng.integers(0, 4, size=offsets[-1]).astype(np.int32)
+        symbols = rng.choice(np.array(ids, dtype=np.int32), size=offsets[-1])
         words = [symbols[a:b].tolist() for a, b in zip(offsets[:-1], offsets[1:], strict=True)]
         expected = {(w[i], w[i + 1]) for w in words for i in range(len(w) - 1)}
         assert distinct_pairs(symbols, offsets) == len(expected)

@@ -103,6 +103,16 @@ PRETOKENIZER_PRESETS.add(
     ),
 )
 
+#: SuperBPE's stage-2 regex (digit groups, punctuation runs, space runs); text between matches is a pre-token.
+SUPERBPE_STAGE2_REGEX = r"\p{N}{1,3}| ?[^\s\p{L}\p{N}]{2,}[\r\n/]*| +(?!\S)"
+
+#: Custom regexes known to have no capturing group and no empty match (every alternative takes a character),
+#: so that ``regex.split`` around them cuts as :func:`_split_isolated` does, in one C call; each with the
+#: form that split uses: the regex as one group, here behind a lookahead for a non-letter (no match of the
+#: stage-2 regex holds a letter), so that at a letter, most of any text, the engine makes one test instead
+#: of trying every alternative (a quarter fewer instructions).
+_ISOLATING_FORMS = {SUPERBPE_STAGE2_REGEX: rf"(?=\P{{L}})({SUPERBPE_STAGE2_REGEX})"}
+
 #: The preset used when neither a preset nor a regex is given (GPT-4's regex compresses ~8% better
 #: than GPT-2's on the team corpus, see docs/training.md).
 DEFAULT_PRETOKENIZER = "cl100k"
@@ -143,9 +153,13 @@ class Pretokenizer:
     isolate_digits: bool = False
     hf_builtin_byte_level: bool = False
     _compiled: regex.Pattern = field(init=False, repr=False, compare=False)
+    _isolating: regex.Pattern | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_compiled", compile_pattern(self.pattern))
+        # the pattern as one group: its split returns the text between matches and the matches, in order
+        isolating = _ISOLATING_FORMS.get(self.pattern)
+        object.__setattr__(self, "_isolating", None if isolating is None else regex.compile(isolating))
 
     @classmethod
     def create(cls, preset: str | None = None, *, regex_pattern: str | None = None,
@@ -181,7 +195,9 @@ class Pretokenizer:
         Text between two matches of a custom regex is a pre-token of its own, as in HF's
         ``Split(behavior="Isolated")``; the presets match every character, so for them this is ``findall``.
         """
-        if self.name == CUSTOM:
+        if self._isolating is not None:  # the empty strings are the gaps of touching matches
+            pieces = list(filter(None, self._isolating.split(text)))
+        elif self.name == CUSTOM:
             pieces = _split_isolated(self._compiled, text)
         else:
             pieces = self._compiled.findall(text)
