@@ -436,6 +436,16 @@ def _content_hash(content: np.ndarray, start: np.int64, stop: np.int64) -> np.in
     return np.int64(h >> np.uint64(1))
 
 
+@njit(cache=True, inline="always")
+def _pair_key_at(symbols, i, token_units, max_units):
+    """Key (``left << 32 | right``) of the pair at positions ``i, i + 1``, or EMPTY when its merged token
+    would be longer than ``max_units`` (such pairs are never counted)."""
+    left, right = symbols[i], symbols[i + 1]
+    if token_units[left] + token_units[right] > max_units:
+        return EMPTY
+    return (np.int64(left) << 32) | np.int64(right)
+
+
 @njit(cache=True)
 def _find_pair(key, table_key, table_slot):
     """(slot or EMPTY, table index where the key is or would go)."""
@@ -556,10 +566,9 @@ def _count_initial_pairs(symbols, word_start, word_len, word_count, token_units,
     for w in range(len(word_start)):
         start = word_start[w]
         for i in range(start, start + word_len[w] - 1):
-            left, right = symbols[i], symbols[i + 1]
-            if token_units[left] + token_units[right] > max_units:
+            key = _pair_key_at(symbols, i, token_units, max_units)
+            if key == EMPTY:
                 continue
-            key = (np.int64(left) << 32) | np.int64(right)
             slot, index = _find_pair(key, table_key, table_slot)
             if slot == EMPTY:
                 slot = n_slots
@@ -581,10 +590,10 @@ def _count_initial_pairs(symbols, word_start, word_len, word_count, token_units,
     for w in range(len(word_start)):
         start = word_start[w]
         for i in range(start, start + word_len[w] - 1):
-            left, right = symbols[i], symbols[i + 1]
-            if token_units[left] + token_units[right] > max_units:
+            key = _pair_key_at(symbols, i, token_units, max_units)
+            if key == EMPTY:
                 continue
-            slot, _ = _find_pair((np.int64(left) << 32) | np.int64(right), table_key, table_slot)
+            slot, _ = _find_pair(key, table_key, table_slot)
             if slot_last_word[slot] != w:
                 slot_last_word[slot] = w
                 pool[segment_start[slot] + slot_fill[slot]] = w

@@ -61,6 +61,7 @@ from tokensmith.train.merge_core import (
     MergeLoopReadout,
     _find_pair,
     _find_token,
+    _pair_key_at,
     _register_initial_tokens,
     _rehash_pairs,
     _rehash_vocab,
@@ -544,11 +545,10 @@ def _count_pairs(symbols, word_start, word_len, word_total, entry_start, entry_l
         for e in range(entry_start[w], entry_start[w + 1]):
             dev_length[entry_lang[e]] += n * entry_dev[e]
         for i in range(start, start + n - 1):
-            left, right = symbols[i], symbols[i + 1]
-            if token_units[left] + token_units[right] > max_units:
+            key = _pair_key_at(symbols, i, token_units, max_units)
+            if key == EMPTY:
                 continue
-            slot = _slot_of((np.int64(left) << 32) | np.int64(right), table_key, table_slot, slot_key,
-                            slot_total, slot_head, slot_tail, scalars)
+            slot = _slot_of(key, table_key, table_slot, slot_key, slot_total, slot_head, slot_tail, scalars)
             slot_total[slot] += word_total[w]
             if last_word[slot] != w:
                 last_word[slot] = w
@@ -565,10 +565,10 @@ def _count_pairs(symbols, word_start, word_len, word_total, entry_start, entry_l
     for w in range(n_words):
         start = word_start[w]
         for i in range(start, start + word_len[w] - 1):
-            left, right = symbols[i], symbols[i + 1]
-            if token_units[left] + token_units[right] > max_units:
+            key = _pair_key_at(symbols, i, token_units, max_units)
+            if key == EMPTY:
                 continue
-            slot, _ = _find_pair((np.int64(left) << 32) | np.int64(right), table_key, table_slot)
+            slot, _ = _find_pair(key, table_key, table_slot)
             if last_word[slot] != w:
                 last_word[slot] = w
                 node = slot_tail[slot]
@@ -596,10 +596,10 @@ def _count_cells(symbols, word_start, word_len, entry_start, entry_lang, entry_t
             continue
         start = word_start[w]
         for i in range(start, start + word_len[w] - 1):
-            left, right = symbols[i], symbols[i + 1]
-            if token_units[left] + token_units[right] > max_units:
+            key = _pair_key_at(symbols, i, token_units, max_units)
+            if key == EMPTY:
                 continue
-            slot, _ = _find_pair((np.int64(left) << 32) | np.int64(right), table_key, table_slot)
+            slot, _ = _find_pair(key, table_key, table_slot)
             if slot == EMPTY:
                 missing += 1
                 continue
