@@ -425,6 +425,22 @@ def test_tiktoken_file_without_a_known_name_needs_a_pattern(tmp_path):
     assert load_tokenizer(copy, pattern="qwen2.5").vocab_size == REFERENCES.get("qwen2.5").vocab_size
 
 
+@pytest.mark.parametrize("pattern", ["nosuch", r"\p{L}+", r"\S+", r"[a-z]+|\s+"])
+def test_tiktoken_pattern_that_leaves_text_out_is_refused(pattern):
+    """tiktoken encodes only the regex's matches: a pattern that skips text would drop it silently."""
+    with pytest.raises(InputError, match="does not match all text"):
+        load_tokenizer(REFERENCES.get("cl100k").locate(), pattern=pattern)
+
+
+@pytest.mark.parametrize("preset", ["gpt2", "cl100k", "o200k", "qwen2.5"])
+def test_preset_patterns_cover_the_probe_text(preset):
+    """The check above passes the published patterns given as raw regexes (no false refusals)."""
+    from tokensmith.tokenizers.presets import PRESETS
+
+    loaded = load_tokenizer(REFERENCES.get("cl100k").locate(), pattern=PRESETS.get(preset).pattern)
+    assert loaded.info.extra["preset"] == "custom"
+
+
 def test_tiny_tiktoken_file_hand_computed(tmp_path):
     import base64
 

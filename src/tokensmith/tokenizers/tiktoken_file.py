@@ -298,13 +298,38 @@ def resolve_pattern(pattern: str | None, path: Path | None = None):
     import regex
 
     try:
-        regex.compile(pattern)
+        compiled = regex.compile(pattern)
     except regex.error as err:
         raise InputError(
             f"pattern {pattern!r} is neither a preset nor a valid regex ({err})",
             f"presets: {', '.join(PRESETS.names())}",
         ) from None
+    _check_covers_text(pattern, compiled, PRESETS.names())
     return Preset("custom", pattern)
+
+
+#: Letters of several scripts with combining marks, digits, punctuation, symbols, emoji, tabs, newlines
+#: and runs of spaces: a pre-tokenization regex must match all of it (see ``_check_covers_text``).
+_COVERAGE_PROBE = (
+    "Hello, World! don't 123 4567 ...\n\tnaïve café Привет мир 你好 こんにちは مرحبا नमस्ते "
+    "😀👍🏽 x=y+1; \r\n   end  "
+)
+
+
+def _check_covers_text(pattern: str, compiled, presets) -> None:
+    """Refuse a regex whose matches leave text of the probe out: tiktoken encodes only the regex's
+    matches, so such a pattern would silently drop that text (every metric would count less)."""
+    position = 0
+    for match in compiled.finditer(_COVERAGE_PROBE):
+        if match.start() > position:
+            break
+        position = max(position, match.end())
+    if position < len(_COVERAGE_PROBE):
+        raise InputError(
+            f"pattern {pattern!r} does not match all text: tiktoken drops what its regex leaves out, "
+            f"here {_COVERAGE_PROBE[position:position + 12]!r}",
+            f"pass a pre-tokenization regex that matches every character, or a preset: {', '.join(presets)}",
+        )
 
 
 def load_tiktoken(
