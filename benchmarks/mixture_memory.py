@@ -14,9 +14,11 @@ Each sample size runs in a fresh subprocess, once per way of feeding the counts:
   ``infer_mixture``, as the command did before it streamed; the text of every category stays in memory.
 
 It prints the peak RSS of the subprocess (``os.wait4``'s ``ru_maxrss``), the peak of its largest
-counting worker (the ``local`` engine forks one per core for inputs over one batch per worker), the
-sum over categories of distinct pre-tokens, and the seconds. Streamed memory should follow the distinct
-pre-tokens; the lists' grows with the text as well.
+counting worker (the ``local`` engine forks one per core for inputs over one batch per worker; a forked
+worker's RSS counts the pages it shares with the parent), the distinct pre-tokens summed over the
+categories and of the category with the most, and the seconds. Categories are counted and replayed one
+after the other, so the streamed peak follows the largest category's distinct pre-tokens (the merge
+replay's arrays are sized by them); the lists' grows with the text as well.
 
     .venv/bin/python benchmarks/mixture_memory.py                      # 0.3, 1, 3, 10 MB per category
     .venv/bin/python benchmarks/mixture_memory.py --sizes 0.3 1 --merges 200
@@ -73,6 +75,7 @@ def child(mode: str, folders: dict[str, str], sample_bytes: int, tokenizer: str,
         "seconds": time.perf_counter() - started,
         "sample_bytes": sum(c.sample_bytes for c in result.categories),
         "distinct": sum(c.distinct_pretokens for c in result.categories),
+        "most_distinct": max(c.distinct_pretokens for c in result.categories),
         "pretokens": sum(c.pretokens for c in result.categories),
         "workers_kb": workers_kb,
         "proportions": result.proportions,
@@ -112,7 +115,7 @@ def main() -> None:
     print(f"{args.tokenizer}, {args.merges} merges, {len(CATEGORY_FILES)} categories "
           f"({', '.join(CATEGORY_FILES)}); peak RSS per run in a fresh process")
     header = (f"{'MB/cat':>6} {'mode':>9} {'sample MB':>9} {'pre-tokens':>11} {'distinct':>9} "
-              f"{'peak RSS MB':>11} {'worker MB':>9} {'seconds':>7}")
+              f"{'max/cat':>8} {'peak RSS MB':>11} {'worker MB':>9} {'seconds':>7}")
     print(header)
     print("-" * len(header))
     with tempfile.TemporaryDirectory() as temporary:
@@ -125,8 +128,8 @@ def main() -> None:
                                              root / "report.json")
                 shares[mode] = figures["proportions"]
                 print(f"{size:>6g} {mode:>9} {figures['sample_bytes'] / 1e6:>9.2f} {figures['pretokens']:>11,} "
-                      f"{figures['distinct']:>9,} {peak_kb / 1024:>11.0f} {figures['workers_kb'] / 1024:>9.0f} "
-                      f"{figures['seconds']:>7.1f}", flush=True)
+                      f"{figures['distinct']:>9,} {figures['most_distinct']:>8,} {peak_kb / 1024:>11.0f} "
+                      f"{figures['workers_kb'] / 1024:>9.0f} {figures['seconds']:>7.1f}", flush=True)
             if len(shares) == 2 and shares["streamed"] != shares["lists"]:
                 print(f"  the two modes disagree: {shares}")
 

@@ -49,7 +49,7 @@ def run_mixture(
         normalization: ``pairs`` (the paper) or ``bytes`` (see ``NORMALIZATIONS``).
 
     Raises:
-        InputError: fewer than two categories, an empty or non-UTF-8 category, ``merges`` beyond the
+        InputError: fewer than two categories, an empty, binary or non-UTF-8 category, ``merges`` beyond the
             merge list, a tokenizer without merges, or ``out`` exists without ``force``.
         TokensmithError: the LP solver does not reach an optimal solution.
     """
