@@ -304,8 +304,13 @@ def mixture(
         name, sep, path = item.partition("=")
         if not sep or not name or not path:
             raise InputError(f"--category {item!r} is not NAME=PATH", "e.g. --category en=english.txt")
+        if name in categories:
+            raise InputError(f"--category {name!r} is given twice ({categories[name]} and {path})",
+                             "give each category its own NAME (one path may be a directory or a glob)")
         categories[name] = path
-    run_mixture(tokenizer, categories, merges, sample_bytes or DEFAULT_SAMPLE_BYTES, out, force, quiet, seed=seed)
+    # None, not 0, means "not given": 0 must reach run_mixture's check and be refused.
+    run_mixture(tokenizer, categories, merges, DEFAULT_SAMPLE_BYTES if sample_bytes is None else sample_bytes,
+                out, force, quiet, seed=seed)
 
 
 @app.command()

@@ -181,14 +181,29 @@ def _decode(block: bytes, *, source: Path, first_line: int, offset: int, errors:
         # Genuine U+FFFD characters in the file are valid UTF-8; only the new ones are replacements.
         stats.replacements += text.count("\ufffd") - block.count(_REPLACEMENT_UTF8)
         stats.first_replacement = stats.first_replacement or where
-    if errors == "strict" and "\x00" in text:
+    if errors == "strict":
+        refuse_binary(text, block, source=source, first_line=first_line, offset=offset,
+                      hint="pass text files (UTF-8), or --errors replace to read it anyway")
+    return text
+
+
+def refuse_binary(text: str, block: bytes, *, source: Path, first_line: int, offset: int, hint: str) -> None:
+    """Refuse decoded text holding a NUL byte: valid UTF-8, but no text file has one, and a binary file
+    read as text would otherwise go on to be counted.
+
+    ``block`` is the bytes ``text`` was decoded from (whole lines of ``source`` from ``first_line``, at
+    byte ``offset``); ``hint`` names what the calling command can do about it.
+
+    Raises:
+        CorpusError: ``text`` holds a NUL byte.
+    """
+    if "\x00" in text:
         bad = block.index(b"\x00")
         line = first_line + block.count(b"\n", 0, bad)
         raise CorpusError(
             f"{source}:{line}: byte offset {offset + bad} is a NUL byte: this looks like a binary file, not text",
-            "pass text files (UTF-8), or --errors replace to read it anyway",
+            hint,
         )
-    return text
 
 
 def iter_line_blocks(source: Path, *, errors: str, stats: ReadStats) -> Iterator[tuple[list[str], list[int], int]]:
@@ -509,8 +524,10 @@ def _expand_directory(directory: Path) -> list[Path]:
     return sorted(found, key=lambda p: p.relative_to(directory).as_posix())
 
 
-def resolve_sources(path_spec: str) -> list[Path]:
+def resolve_sources(path_spec: str, *, flag: str = "--corpus") -> list[Path]:
     """Files named by a path, a directory (searched recursively) or a glob (``**`` allowed), sorted.
+
+    ``flag`` is the command-line option the path came from, named in the hint of a missing path.
 
     Raises:
         CorpusError: nothing exists at the path, the glob matches nothing, or a directory holds no
@@ -533,7 +550,7 @@ def resolve_sources(path_spec: str) -> list[Path]:
         if not files:
             raise CorpusError(f"no such file: the pattern {path_spec!r} matches no file")
         return files
-    raise CorpusError(f"no such file or directory: {path_spec}", "check the path given to --corpus")
+    raise CorpusError(f"no such file or directory: {path_spec}", f"check the path given to {flag}")
 
 
 def parse_corpus_spec(spec: str) -> tuple[str | None, str]:
@@ -599,6 +616,7 @@ __all__ = [
     "iter_line_blocks",
     "open_binary",
     "open_corpus",
+    "refuse_binary",
     "resolve_sources",
     "split_suffixes",
 ]

@@ -19,12 +19,13 @@ from tokensmith.corpus.readers import Corpus
 from tokensmith.errors import CorpusError
 
 
-def _prefix_by_key(items: Iterable[tuple[int, object]], max_bytes: int, seed: int) -> list[tuple[int, int, object]]:
+def prefix_by_key(items: Iterable[tuple[int, object]], max_bytes: int, seed: int) -> list[tuple[int, int, object]]:
     """``(index, size, payload)`` of the sampled items: the longest prefix, in seeded-key order, that fits.
 
     ``items`` yields ``(size, payload)``. A max-heap on the key holds the current prefix; a new item with a
     key above the smallest key ever evicted can never join the prefix, which keeps the result equal to the
-    sort-then-cut definition whatever the corpus order.
+    sort-then-cut definition whatever the corpus order. A caller that keeps only sizes (``payload``
+    ``None`` or a flag) learns which documents are sampled without holding their text.
     """
     if max_bytes <= 0:
         raise CorpusError(f"the sample size must be positive, not {max_bytes} bytes")
@@ -64,7 +65,7 @@ def sample_documents(corpus: Corpus | Iterable[str], max_bytes: int, seed: int =
         if isinstance(corpus, Corpus)
         else ((len(d.encode("utf-8", "surrogatepass")), d) for d in corpus)
     )
-    sample = [doc for _, _, doc in _prefix_by_key(sized, max_bytes, seed)]
+    sample = [doc for _, _, doc in prefix_by_key(sized, max_bytes, seed)]
     if not sample:
         raise CorpusError(
             f"the sample budget of {max_bytes} bytes is smaller than every document", "raise --sample-bytes"
@@ -98,7 +99,7 @@ def sample_parallel(parallel: ParallelCorpus, max_bytes: int, seed: int = 0) -> 
         for segment in parallel.iter_segments():
             yield max(len(text.encode("utf-8", "surrogatepass")) for text in segment), None
 
-    chosen = [index for index, _, _ in _prefix_by_key(sizes(), max_bytes, seed)]
+    chosen = [index for index, _, _ in prefix_by_key(sizes(), max_bytes, seed)]
     if not chosen:
         raise CorpusError(
             f"the sample budget of {max_bytes} bytes is smaller than every segment of {parallel.directory}",
@@ -118,4 +119,4 @@ def sample_size(documents: Sequence[str]) -> int:
     return sum(len(d.encode("utf-8", "surrogatepass")) for d in documents)
 
 
-__all__ = ["ParallelSample", "sample_documents", "sample_parallel", "sample_size"]
+__all__ = ["ParallelSample", "prefix_by_key", "sample_documents", "sample_parallel", "sample_size"]

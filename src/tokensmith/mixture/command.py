@@ -1,8 +1,9 @@
 """``run_mixture``: what the ``tokensmith mixture`` command calls (samples, inference, table, results.json).
 
 Everything that can fail on bad input fails before any output is written: the output path is checked
-first, then every category is read, then the tokenizer's merges are checked; results.json is written
-atomically only once the LP has an optimal solution.
+first, then the tokenizer's merges, then every category is read once to choose its sample (keeping only
+sizes); the samples are read again only to be counted. results.json is written atomically only once
+the LP has an optimal solution.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 
 from tokensmith.errors import InputError
 from tokensmith.mixture.infer import DEFAULT_MERGES, MixtureResult, infer_mixture, tokenizer_merges
-from tokensmith.mixture.samples import read_category_sample
+from tokensmith.mixture.samples import sample_categories
 from tokensmith.mixture.solver import SolverSettings
 from tokensmith.tokenizers.base import Tokenizer
 
@@ -48,7 +49,7 @@ def run_mixture(
         normalization: ``pairs`` (the paper) or ``bytes`` (see ``NORMALIZATIONS``).
 
     Raises:
-        InputError: fewer than two categories, an empty or non-UTF-8 category, ``merges`` beyond the
+        InputError: fewer than two categories, an empty, binary or non-UTF-8 category, ``merges`` beyond the
             merge list, a tokenizer without merges, or ``out`` exists without ``force``.
         TokensmithError: the LP solver does not reach an optimal solution.
     """
@@ -68,7 +69,7 @@ def run_mixture(
     if merges is not None and (isinstance(merges, bool) or not isinstance(merges, int) or not 1 <= merges <= available):
         raise InputError(f"--merges {merges} is outside 1..{available} (the merges {loaded.name} has)",
                          f"pass --merges {min(DEFAULT_MERGES, available)} or fewer")
-    samples = {name: read_category_sample(path, sample_bytes, seed, name=name) for name, path in categories.items()}
+    samples = sample_categories(categories, sample_bytes, seed)
     result = infer_mixture(loaded, samples, merges=merges, normalization=normalization, settings=settings)
     if not quiet:
         print_mixture(result)

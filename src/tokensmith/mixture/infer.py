@@ -1,5 +1,9 @@
 """Data-mixture inference end to end: samples -> pre-token counts -> merge replay -> LP -> byte shares.
 
+A category's documents are consumed once, batch by batch, into pre-token counts; only the counts are
+kept, so with a streaming sample (:func:`tokensmith.mixture.sample_category`) memory follows the
+number of distinct pre-tokens, not the size of the sample.
+
 >>> result = infer_mixture(load_tokenizer("gpt2"), {"en": en_docs, "code": code_docs})   # doctest: +SKIP
 >>> result.proportions                                                                    # doctest: +SKIP
 {'en': 0.71, 'code': 0.29}
@@ -8,7 +12,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -112,7 +116,22 @@ def tokenizer_merges(tokenizer: Tokenizer) -> list[tuple[bytes, bytes]]:
     return list(merges)
 
 
-def infer_mixture(tokenizer: Tokenizer, samples: Mapping[str, Sequence[str]], *, merges: int | None = None,
+class _MeasuredDocuments:
+    """Passes documents on to the counting engine, adding up their UTF-8 bytes as they go by (so the
+    sample's size is known without keeping the documents)."""
+
+    def __init__(self, documents: Iterable[str]) -> None:
+        self.documents = documents
+        self.utf8_bytes = 0
+
+    def __iter__(self) -> Iterator[str]:
+        for document in self.documents:
+            if isinstance(document, str):  # anything else is refused by the counting engine
+                self.utf8_bytes += len(document.encode("utf-8"))
+            yield document
+
+
+def infer_mixture(tokenizer: Tokenizer, samples: Mapping[str, Iterable[str]], *, merges: int | None = None,
                   normalization: str = "pairs", settings: SolverSettings | None = None,
                   splitter: TokenizerSplitter | None = None, engine: str = "local",
                   workers: int | None = None, progress=None) -> MixtureResult:
@@ -120,7 +139,8 @@ def infer_mixture(tokenizer: Tokenizer, samples: Mapping[str, Sequence[str]], *,
 
     Args:
         tokenizer: a loaded BPE tokenizer (any format with merges).
-        samples: category name -> its sample documents (at least two categories).
+        samples: category name -> its sample documents (at least two categories): a list, or any iterable
+            read once, such as a :class:`~tokensmith.mixture.CategorySample` that streams from the files.
         merges: replay the first ``merges`` merges (default: up to :data:`DEFAULT_MERGES`).
         normalization: a name from :data:`NORMALIZATIONS`.
         settings: LP knobs (:class:`SolverSettings`).
@@ -151,7 +171,8 @@ def infer_mixture(tokenizer: Tokenizer, samples: Mapping[str, Sequence[str]], *,
     stats, logs = [], []
     for position, (name, documents) in enumerate(samples.items()):
         t0 = time.perf_counter()
-        counts = count_pretokens(documents, splitter, engine=engine, workers=workers)
+        measured = _MeasuredDocuments(documents)
+        counts = count_pretokens(measured, splitter, engine=engine, workers=workers)
         seconds["count"] = seconds.get("count", 0.0) + time.perf_counter() - t0
         if counts.total == 0:
             raise InputError(f"category {name!r} has no text", "point the category at a non-empty text file")
@@ -160,7 +181,7 @@ def infer_mixture(tokenizer: Tokenizer, samples: Mapping[str, Sequence[str]], *,
         log = replay_merges(words, table, n_merges)
         seconds["replay"] = seconds.get("replay", 0.0) + time.perf_counter() - t0
         logs.append(log)
-        stats.append(CategoryStats(name, sum(len(d.encode("utf-8")) for d in documents), counts.documents,
+        stats.append(CategoryStats(name, measured.utf8_bytes, counts.documents,
                                    counts.total, len(counts), log.pair_occurrences))
         if progress is not None:
             progress("replay", position + 1, len(samples))

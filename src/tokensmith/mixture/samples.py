@@ -2,14 +2,19 @@
 
 A ``.txt`` file is cut into documents of consecutive whole lines (about :data:`CHUNK_BYTES` each) with
 their newlines, because the pre-tokenization of code depends on newlines and indentation; JSONL and
-parquet records are documents as they are. The sample is :func:`tokensmith.corpus.sample_documents`
-over those documents: seeded, at most ``sample_bytes`` UTF-8 bytes, the whole category when it fits,
-memory bounded by the budget.
+parquet records are documents as they are. The sample is the one :func:`tokensmith.corpus.sample_documents`
+takes over those documents: seeded, at most ``sample_bytes`` UTF-8 bytes, the whole category when it fits.
+
+:func:`sample_category` finds which documents are in the sample from their sizes alone, and the
+:class:`CategorySample` it returns reads them again from the files each time it is iterated, so a
+category's text is never held in memory: the counting engine consumes it batch by batch and only
+pre-token counts are kept (memory grows with distinct pre-tokens, not with the sample).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from tokensmith.errors import CorpusError
@@ -19,29 +24,34 @@ CHUNK_BYTES = 4096
 
 
 def _text_chunks(path: Path) -> Iterator[str]:
-    """Runs of whole lines (newlines kept) of about CHUNK_BYTES, decoded strictly as UTF-8."""
-    from tokensmith.corpus.readers import open_binary
+    """Runs of whole lines (newlines kept) of about CHUNK_BYTES, decoded strictly as UTF-8, NUL refused."""
+    from tokensmith.corpus.readers import open_binary, refuse_binary
 
     pending: list[bytes] = []
     size = 0
-    offset = 0
+    offset = 0  # bytes read so far
+    first_line = 1  # line number of pending[0]
 
     def flush() -> str:
         block = b"".join(pending)
         try:
-            return block.decode("utf-8")
+            text = block.decode("utf-8")
         except UnicodeDecodeError as error:
             raise CorpusError(
                 f"{path} is not UTF-8 text (byte offset {offset - len(block) + error.start})",
                 "convert the file to UTF-8 (e.g. iconv -t UTF-8)",
             ) from None
+        refuse_binary(text, block, source=path, first_line=first_line, offset=offset - len(block),
+                      hint="point the category at a text file (UTF-8)")
+        return text
 
     with open_binary(path) as handle:
         for line in handle:
-            offset += len(line)
             if pending and size + len(line) > CHUNK_BYTES:
                 yield flush()
+                first_line += len(pending)
                 pending, size = [], 0
+            offset += len(line)
             pending.append(line)
             size += len(line)
         if pending:
@@ -52,36 +62,87 @@ def iter_category_documents(spec: str | Path) -> Iterator[str]:
     """Documents of a category path (a file, a directory or a glob; txt, jsonl, parquet, gz/zst)."""
     from tokensmith.corpus.readers import open_corpus, resolve_sources, split_suffixes
 
-    for source in resolve_sources(str(spec)):
+    for source in resolve_sources(str(spec), flag="--category"):
         if split_suffixes(source)[2] == "txt":
             yield from _text_chunks(source)
         else:
             yield from open_corpus(str(source))
 
 
-def read_category_sample(spec: str | Path, sample_bytes: int, seed: int = 0, *, name: str | None = None) -> list[str]:
-    """A seeded sample of at most ``sample_bytes`` UTF-8 bytes of a category's documents, in file order.
+def _non_empty_documents(spec: str | Path) -> Iterator[str]:
+    """The documents the sample is drawn from (an empty one is no document), in file order."""
+    return (doc for doc in iter_category_documents(spec) if doc)
+
+
+@dataclass(frozen=True)
+class CategorySample:
+    """Which documents of a category are in its sample; iterating reads them from the files again.
+
+    Attributes:
+        name: the category.
+        spec: its path (a file, a directory or a glob).
+        chosen: positions of the sampled documents among the category's non-empty documents.
+        sample_bytes: UTF-8 bytes of the sampled documents.
+    """
+
+    name: str
+    spec: str
+    chosen: frozenset[int]
+    sample_bytes: int
+
+    def __iter__(self) -> Iterator[str]:
+        """The sampled documents in file order, read one at a time (the files must not have changed)."""
+        last = max(self.chosen)
+        for position, doc in enumerate(_non_empty_documents(self.spec)):
+            if position in self.chosen:
+                yield doc
+            if position >= last:  # the rest of the category is not sampled: stop reading
+                return
+
+    def __len__(self) -> int:
+        return len(self.chosen)
+
+
+def sample_category(spec: str | Path, sample_bytes: int, seed: int = 0, *, name: str | None = None) -> CategorySample:
+    """The seeded sample of at most ``sample_bytes`` UTF-8 bytes of a category, found in one pass that
+    reads every document but keeps only sizes (the documents :func:`tokensmith.corpus.sample_documents`
+    would return).
 
     Raises:
-        CorpusError: the path is missing, not UTF-8, or holds no text.
+        CorpusError: the path is missing, not UTF-8, binary, holds no text, or every document is larger
+            than ``sample_bytes``.
     """
-    from tokensmith.corpus.sampling import sample_documents
+    from tokensmith.corpus.sampling import prefix_by_key
 
     label = name or str(spec)
-    seen = {"bytes": 0}
-
-    def documents() -> Iterator[str]:
-        for doc in iter_category_documents(spec):
-            if doc:
-                seen["bytes"] += len(doc)
-                yield doc
-
-    try:
-        sample = sample_documents(documents(), sample_bytes, seed)
-    except CorpusError as error:
-        if seen["bytes"] == 0 and "smaller than every document" in error.message:  # it blames the budget
-            raise CorpusError(f"category {label!r} ({spec}) is empty", "point the category at a text file") from None
-        raise
-    if not any(doc.strip() for doc in sample):
+    # The payload says whether a document holds more than whitespace, so an all-blank sample is refused here.
+    sized = ((len(doc.encode("utf-8", "surrogatepass")), not doc.isspace()) for doc in _non_empty_documents(spec))
+    picked = prefix_by_key(sized, sample_bytes, seed)
+    if not picked:
+        if not _has_documents(spec):
+            raise CorpusError(f"category {label!r} ({spec}) is empty", "point the category at a text file")
+        raise CorpusError(f"the sample budget of {sample_bytes} bytes is smaller than every document of "
+                          f"category {label!r} ({spec})", "raise --sample-bytes")
+    if not any(has_text for _, _, has_text in picked):
         raise CorpusError(f"category {label!r} ({spec}) holds no text", "point the category at a non-empty text file")
-    return sample
+    return CategorySample(label, str(spec), frozenset(index for index, _, _ in picked),
+                          sum(size for _, size, _ in picked))
+
+
+def _has_documents(spec: str | Path) -> bool:
+    return next(_non_empty_documents(spec), None) is not None
+
+
+def sample_categories(categories: Mapping[str, str | Path], sample_bytes: int,
+                      seed: int = 0) -> dict[str, CategorySample]:
+    """:func:`sample_category` of every category, all checked before any is counted."""
+    return {name: sample_category(path, sample_bytes, seed, name=name) for name, path in categories.items()}
+
+
+def read_category_sample(spec: str | Path, sample_bytes: int, seed: int = 0, *, name: str | None = None) -> list[str]:
+    """The documents of :func:`sample_category`, in file order, as a list (the text held in memory).
+
+    Raises:
+        CorpusError: as :func:`sample_category`.
+    """
+    return list(sample_category(spec, sample_bytes, seed, name=name))

@@ -26,11 +26,12 @@ so any other status is a solver failure and is reported, never turned into numbe
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from tokensmith.errors import MissingDependencyError, TokensmithError
+from tokensmith.errors import InputError, MissingDependencyError, TokensmithError
 from tokensmith.mixture.constraints import find_violations, interval_bounds
 from tokensmith.mixture.history import PairCountHistory
 
@@ -65,6 +66,9 @@ class SolverSettings:
             one's solution and rows: the early steps, with the largest counts, settle ``alpha``, so
             the later rounds add few rows that do not bind at the optimum. The last phase is the
             whole LP, solved to the same convergence test.
+        highs_options: HiGHS options set on the model after tokensmith's own, e.g. ``{"time_limit": 600}``
+            to give up on a long solve; a solve stopped by a limit is reported as an error, never as
+            proportions.
     """
 
     first_per_step: int = 5
@@ -78,6 +82,7 @@ class SolverSettings:
     ipm_rows: int = 10_000
     prefix_factor: int = 4
     first_prefix: int = 500
+    highs_options: Mapping[str, bool | int | float | str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -133,8 +138,13 @@ def _quiet_highs(highspy):
     return model
 
 
-def _new_model(highspy, n_categories: int):
-    """A HiGHS model holding ``alpha`` (columns ``0..n-1``, in ``[0, 1]``) and the simplex row (row 0)."""
+def _new_model(highspy, n_categories: int, options: Mapping[str, bool | int | float | str]):
+    """A HiGHS model holding ``alpha`` (columns ``0..n-1``, in ``[0, 1]``) and the simplex row (row 0),
+    with the caller's ``options`` (:attr:`SolverSettings.highs_options`) set last.
+
+    Raises:
+        InputError: HiGHS refuses an option (unknown name, or a value of the wrong type or range).
+    """
     model = _quiet_highs(highspy)
     model.setOptionValue("output_flag", False)
     model.setOptionValue("random_seed", 0)
@@ -143,6 +153,10 @@ def _new_model(highspy, n_categories: int):
     # than with HiGHS' default (dual steepest edge) but each is about half the cost on these long LPs;
     # o200k, 30,000 merges x 10 categories of 1 MB: 20-30% less CPU in those re-solves.
     model.setOptionValue("simplex_dual_edge_weight_strategy", 1)
+    for option, value in options.items():
+        if model.setOptionValue(option, value) != highspy.HighsStatus.kOk:
+            raise InputError(f"HiGHS refuses the option {option}={value!r}",
+                             "see the HiGHS options reference (https://ergo-code.github.io/HiGHS/stable/options/definitions/)")
     for _ in range(n_categories):
         model.addCol(0.0, 0.0, 1.0, 0, np.zeros(0, dtype=np.int32), np.zeros(0))
     model.addRow(1.0, 1.0, n_categories, np.arange(n_categories, dtype=np.int32), np.ones(n_categories))
@@ -165,10 +179,13 @@ def _run(model, highspy, rounds: int, constraints: int, method: str = "simplex")
     model_status = model.getModelStatus()
     if model_status != highspy.HighsModelStatus.kOptimal:
         status = model.modelStatusToString(model_status)
+        # A time or iteration limit only comes from SolverSettings.highs_options, so say which knob it is.
+        hint = ("raise the limit in SolverSettings.highs_options, or lower --merges" if "limit" in status.lower()
+                else "check that the categories' samples hold text the tokenizer was trained on, or lower --merges")
         raise TokensmithError(
             f"the mixture LP ended with status {status!r} (round {rounds}, {constraints} constraints); "
             "no proportions are reported",
-            "check that the categories' samples hold text the tokenizer was trained on, or lower --merges",
+            hint,
         )
     return seconds
 
@@ -201,7 +218,7 @@ def solve_mixture(history: PairCountHistory, scale: np.ndarray, settings: Solver
     scale = np.asarray(scale, dtype=np.float64)
     merge_counts = history.counts_at(np.arange(history.n_steps), history.merge_pair)
     active = (history.merge_pair >= 0) & (merge_counts.sum(axis=1) > 0)
-    model = _new_model(highspy, n_categories)
+    model = _new_model(highspy, n_categories, settings.highs_options)
     if settings.formulation == "intervals":
         return _solve_intervals(model, highspy, history, scale, settings, active, progress)
     infinity = highspy.kHighsInf
