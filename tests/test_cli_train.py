@@ -105,3 +105,37 @@ def test_parity_flags_state_the_trainer_defaults():
     assert f"{defaults['variant']} (the default)" in options["variant"].default.help
     assert f"({defaults['window_size']})" in options["window_size"].default.help
     assert f"({defaults['alpha']})" in options["alpha"].default.help
+
+
+def test_checkpoint_requests_go_through_the_api_guards(corpora, tmp_path, capsys):
+    # The command shares the API's guards: every refusal is one message, exit code 2, nothing written.
+    parallel = corpora["parallel"]
+    german = ["--corpus", str(parallel / "de.txt")]
+    checkpoint = tmp_path / "state.npz"
+    refusals = (
+        (["-a", "superword", *german, "--checkpoint", str(checkpoint)], "superword trainer cannot write checkpoints"),
+        (["-a", "extend", "--base", "gpt2", *german, "--checkpoint", str(checkpoint), "-v", "50400"],
+         "extend trainer cannot write checkpoints"),
+        (["-a", "parity", "--corpus", f"de={parallel / 'de.txt'}", "--corpus", f"fr={parallel / 'fr.txt'}",
+          "--dev", str(parallel), "--checkpoint", str(checkpoint)], "parity trainer cannot write checkpoints"),
+        ([*german, "--resume"], "resume needs the checkpoint"),
+    )
+    for flags, message in refusals:
+        code = main(["train", "-v", "600", *flags, "--out", str(tmp_path / "bad"), "-q"])
+        captured = capsys.readouterr()
+        assert code == 2, (flags, captured.err)
+        assert message in captured.err and "Traceback" not in captured.err, flags
+        assert not (tmp_path / "bad").exists() and not checkpoint.exists(), flags
+
+    # A checkpoint of German text does not continue on French text.
+    assert main(["train", *german, "-v", "600", "--out", str(tmp_path / "de"), "--checkpoint", str(checkpoint),
+                 "-q"]) == 0, capsys.readouterr().err
+    written = checkpoint.read_bytes()
+    code = main(["train", "--corpus", str(parallel / "fr.txt"), "-v", "700", "--out", str(tmp_path / "bad"),
+                 "--checkpoint", str(checkpoint), "--resume", "-q"])
+    assert code == 2 and "another corpus" in capsys.readouterr().err
+    assert not (tmp_path / "bad").exists() and checkpoint.read_bytes() == written
+    # Without --resume an existing checkpoint is not overwritten.
+    code = main(["train", *german, "-v", "700", "--out", str(tmp_path / "bad"), "--checkpoint", str(checkpoint), "-q"])
+    assert code == 2 and "already exists" in capsys.readouterr().err
+    assert checkpoint.read_bytes() == written

@@ -68,8 +68,9 @@ def run_train(
         options: trainer configuration fields (``pretokenizer``, ``min_frequency``...).
         compare: tokenizers whose held-out bytes/token is shown next to the new one's.
         results: also write a results.json with a ``train`` section here.
-        checkpoint: merge-state checkpoint file, written during training (bpe, char).
-        resume: continue from ``checkpoint`` when it exists (to the same or a larger vocabulary).
+        checkpoint: merge-state checkpoint file, written during training (bpe, char; other trainers refuse it).
+        resume: continue from ``checkpoint`` when it exists (to the same or a larger vocabulary, on the
+            same corpus); refused without ``checkpoint``.
     """
     from tokensmith.corpus import open_corpus
     from tokensmith.errors import CorpusError, InputError, OutputExistsError
@@ -78,6 +79,7 @@ def run_train(
     from tokensmith.tables import console, progress_bar
     from tokensmith.tokenizers import load_tokenizer
     from tokensmith.train import make_trainer
+    from tokensmith.train.api import corpus_fingerprint, run_trainer
 
     options = dict(options or {})
     out = Path(out)
@@ -108,18 +110,15 @@ def run_train(
                 tasks[stage] = progress.add_task(stage, total=total)
             progress.update(tasks[stage], completed=done, total=total)
 
+        trained, resumed_from = run_trainer(
+            trainer, algorithm, splits if per_language else split, progress=report, checkpoint=checkpoint,
+            resume=resume, force=force, fingerprint=lambda: corpus_fingerprint([p for c in opened for p in c.sources]))
         if per_language:
-            trained = trainer.train(splits, progress=report)
             split.held_out = [d for part in splits.values() for d in part.held_out]
             split.held_out_bytes = sum(part.held_out_bytes for part in splits.values())
-        elif resume and checkpoint is not None and Path(checkpoint).is_file():
-            trained = trainer.resume(checkpoint, progress=report)
-            for _ in split:  # the merge state is in the checkpoint; only the held-out sample is read
+        elif resumed_from is not None:
+            for _ in split:  # the merge state came from the checkpoint; only the held-out sample is read
                 pass
-        elif checkpoint is not None:
-            trained = trainer.train(split, progress=report, checkpoint=checkpoint)
-        else:
-            trained = trainer.train(split, progress=report)
     if trained.stats.documents == 0:
         raise CorpusError("the training corpus is empty", "check the --corpus paths")
     files = trained.save(out, force=force)
