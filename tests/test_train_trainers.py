@@ -173,6 +173,22 @@ def test_extend_gpt2_by_name_writes_tiktoken_ranks_too(shared_data, tmp_path):
     assert any(token_id >= 50257 for token_id in ids)  # the new merges are used on legal text
 
 
+def test_extend_tekken_keeps_its_leading_control_ids(shared_data, parallel_lines, tmp_path):
+    # Tekken's 1,000 control tokens come before its ranks: they must keep ids 0-999 in the tokenizer.json.
+    from tokensmith.tokenizers import load_tokenizer
+
+    base = load_tokenizer("mistral-tekken")
+    legal = (shared_data / "domain/legal.txt").read_text(encoding="utf-8").splitlines()[:2000]
+    ExtendTrainer(base="mistral-tekken", vocab_size=base.vocab_size + 100).train(legal).save(tmp_path)
+    new = load_tokenizer(str(tmp_path / "tokenizer.json"))
+    ranks = load_tokenizer(str(tmp_path / "tokenizer.tiktoken"))
+    assert new.all_token_bytes[: base.vocab_size] == base.all_token_bytes
+    for lang in ("en", "ko", "ar", "hi"):
+        text = "\n".join(parallel_lines[lang][:300])
+        ids = new.encode(text)
+        assert new.decode(ids) == text and ranks.encode(text) == ids, lang
+
+
 # ---- train_from_files
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tokensmith.io import check_writable, write_bytes_atomic, write_text_atomic
+from tokensmith.tokenizers import tiktoken_file
 from tokensmith.tokenizers.bytemaps import byte_level_to_bytes, bytes_to_byte_level, unicode_to_byte
 
 if TYPE_CHECKING:
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
 
 TOKENIZER_JSON = "tokenizer.json"
 TIKTOKEN_RANKS = "tokenizer.tiktoken"
-TIKTOKEN_CONFIG = "tiktoken.json"
+TIKTOKEN_CONFIG = tiktoken_file.TIKTOKEN_CONFIG  # the loader reads it back from beside the ranks
 #: The decoder of every byte-level tokenizer.json written here (Ġ-style characters back to bytes).
 BYTE_LEVEL_DECODER = {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": True}
 

@@ -86,7 +86,9 @@ class ExtendedBPE:
             return None
         from tokensmith.tokenizers.bytemaps import byte_level_to_bytes
 
-        by_id = sorted((token_id, text) for text, token_id in self.tokenizer["model"]["vocab"].items())
+        special_ids = set(self.special_tokens().values())  # text never reaches them (HF cuts them out first)
+        by_id = sorted((token_id, text) for text, token_id in self.tokenizer["model"]["vocab"].items()
+                       if token_id not in special_ids)
         return {byte_level_to_bytes(text): token_id for token_id, text in by_id}
 
     def special_tokens(self) -> dict[str, int]:
@@ -291,7 +293,9 @@ def _converted_spec(loaded: Tokenizer) -> dict:
     from tokensmith.train.pretokenize import Pretokenizer
 
     specials = {special.id: special.text for special in loaded.special_tokens}
-    vocab: dict[str, int] = {}
+    # Special tokens go into the model's vocabulary too: HF gives an added token that is not there the
+    # next free id instead of its own (Tekken's come first, at ids 0-999).
+    vocab: dict[str, int] = {text: token_id for token_id, text in specials.items()}
     for token_id, token in enumerate(loaded.all_token_bytes):
         if token_id not in specials and token:
             vocab.setdefault(bytes_to_byte_level(token), token_id)
@@ -360,10 +364,12 @@ def _ranks_follow_merges(spec: dict) -> bool:
     (tiktoken applies the merge whose result has the lowest rank first)."""
     from tokensmith.tokenizers.bytemaps import byte_level_to_bytes
 
+    special_ids = {token["id"] for token in spec.get("added_tokens") or [] if token.get("special")}
     vocab = spec["model"]["vocab"]
     try:
-        for text in vocab:
-            byte_level_to_bytes(text)
+        for text, token_id in vocab.items():
+            if token_id not in special_ids:
+                byte_level_to_bytes(text)
     except KeyError:
         return False
     made = [vocab.get("".join(_as_pair(merge))) for merge in spec["model"]["merges"]]
@@ -396,6 +402,9 @@ def _initial_tokens(spec: dict) -> tuple[list[bytes], list[int], list[bool], lis
         if not strings[token["id"]]:
             strings[token["id"]] = token["content"]
             contents[token["id"]] = token["content"].encode("utf-8")
+        if token.get("special"):  # text never reaches a special token, so no merge may build one either
+            units[token["id"]] = _UNMERGEABLE
+            dedup[token["id"]] = False
     return contents, units, dedup, strings
 
 
