@@ -123,7 +123,8 @@ def run_trainer(trainer, algorithm: str, documents, *, progress: ProgressCallbac
             another corpus - all before any training.
     """
     if resume and checkpoint is None:
-        raise InputError("resume needs the checkpoint to continue from", "pass checkpoint=PATH as well")
+        raise InputError("resume needs the checkpoint to continue from",
+                         "pass checkpoint=PATH (--checkpoint PATH) as well")
     if checkpoint is None:
         return trainer.train(documents, progress=progress), None
     if algorithm not in RESUMABLE:
@@ -139,8 +140,8 @@ def run_trainer(trainer, algorithm: str, documents, *, progress: ProgressCallbac
         return trained, resumed_from
     if Path(checkpoint).exists() and not force and not resume:
         raise InputError(f"checkpoint {checkpoint} already exists",
-                         "pass resume=True to continue from it, force=True to start afresh, "
-                         "or choose another checkpoint path")
+                         "pass resume=True (--resume) to continue from it, force=True (--force) to start "
+                         "afresh, or choose another checkpoint path")
     trained = trainer.train(documents, progress=progress, checkpoint=checkpoint,
                             checkpoint_seconds=checkpoint_seconds, corpus_fingerprint=corpus_id)
     return trained, None
