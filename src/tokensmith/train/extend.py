@@ -254,7 +254,7 @@ class ExtendTrainer:
             count_seconds=count_seconds, compile_seconds=compile_seconds, merge_seconds=merge_seconds,
         )
         extended = ExtendedBPE(out, base_size, new_tokens, new_merges, stats)
-        pattern = loaded.info.extra["pattern"] if loaded is not None else _tiktoken_pattern(spec)
+        pattern = _tiktoken_pattern(spec)  # from the tokenizer.json as written: a normalizer rules it out
         if pattern is not None and _ranks_follow_merges(out):
             extended = replace(extended, tiktoken_pattern=pattern)
         return extended
