@@ -191,3 +191,21 @@ def test_merge_progress_counts_merges_not_bytes():
         assert str(amount().render(merge_task)) == "1,450/2,700 merges"
         assert str(rate().render(merge_task)) == "1,350 merges/s"
         assert "kB" in str(amount().render(read_task)) and "kB/s" in str(rate().render(read_task))  # still bytes
+
+
+def test_extend_a_tiktoken_ranks_file_from_the_command_line(corpora, tmp_path, capsys):
+    base = tmp_path / "base"
+    assert main(["train", "--corpus", str(corpora["parallel"] / "de.txt"), "-v", "700", "--out", str(base),
+                 "--special", "<|end|>", "-q"]) == 0, capsys.readouterr().err
+    out = tmp_path / "extended"
+    assert main(["train", "-a", "extend", "--base", str(base / "tokenizer.tiktoken"), "--corpus",
+                 f"code={corpora['code']}", "-v", "900", "--out", str(out), "-q"]) == 0, capsys.readouterr().err
+    from tokensmith.tokenizers import load_tokenizer
+
+    old, new = load_tokenizer(str(base / "tokenizer.json")), load_tokenizer(str(out / "tokenizer.json"))
+    assert new.vocab_size == 900 and new.all_token_bytes[:700] == old.all_token_bytes
+    assert new.merges[: len(old.merges)] == old.merges
+    ranks = load_tokenizer(str(out / "tokenizer.tiktoken"))
+    german = (corpora["parallel"] / "de.txt").read_text(encoding="utf-8")[:100_000]
+    assert new.decode(new.encode(german)) == german and ranks.encode(german) == new.encode(german)
+    assert {(s.id, s.text) for s in old.special_tokens} == {(s.id, s.text) for s in new.special_tokens}
