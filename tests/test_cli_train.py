@@ -105,3 +105,107 @@ def test_parity_flags_state_the_trainer_defaults():
     assert f"{defaults['variant']} (the default)" in options["variant"].default.help
     assert f"({defaults['window_size']})" in options["window_size"].default.help
     assert f"({defaults['alpha']})" in options["alpha"].default.help
+
+
+def test_checkpoint_requests_go_through_the_api_guards(corpora, tmp_path, capsys):
+    # The command shares the API's guards: every refusal is one message, exit code 2, nothing written.
+    parallel = corpora["parallel"]
+    german = ["--corpus", str(parallel / "de.txt")]
+    checkpoint = tmp_path / "state.npz"
+    refusals = (
+        (["-a", "superword", *german, "--checkpoint", str(checkpoint)], "superword trainer cannot write checkpoints"),
+        (["-a", "extend", "--base", "gpt2", *german, "--checkpoint", str(checkpoint), "-v", "50400"],
+         "extend trainer cannot write checkpoints"),
+        (["-a", "parity", "--corpus", f"de={parallel / 'de.txt'}", "--corpus", f"fr={parallel / 'fr.txt'}",
+          "--dev", str(parallel), "--checkpoint", str(checkpoint)], "parity trainer cannot write checkpoints"),
+        ([*german, "--resume"], "resume needs the checkpoint"),
+    )
+    for flags, message in refusals:
+        code = main(["train", "-v", "600", *flags, "--out", str(tmp_path / "bad"), "-q"])
+        captured = capsys.readouterr()
+        assert code == 2, (flags, captured.err)
+        assert message in captured.err and "Traceback" not in captured.err, flags
+        assert not (tmp_path / "bad").exists() and not checkpoint.exists(), flags
+
+    # A checkpoint of German text does not continue on French text.
+    assert main(["train", *german, "-v", "600", "--out", str(tmp_path / "de"), "--checkpoint", str(checkpoint),
+                 "-q"]) == 0, capsys.readouterr().err
+    written = checkpoint.read_bytes()
+    code = main(["train", "--corpus", str(parallel / "fr.txt"), "-v", "700", "--out", str(tmp_path / "bad"),
+                 "--checkpoint", str(checkpoint), "--resume", "-q"])
+    assert code == 2 and "another corpus" in capsys.readouterr().err
+    assert not (tmp_path / "bad").exists() and checkpoint.read_bytes() == written
+    # Without --resume an existing checkpoint is not overwritten.
+    code = main(["train", *german, "-v", "700", "--out", str(tmp_path / "bad"), "--checkpoint", str(checkpoint), "-q"])
+    assert code == 2 and "already exists" in capsys.readouterr().err
+    assert checkpoint.read_bytes() == written
+
+
+def test_exported_tiktoken_ranks_load_back_with_their_regex(corpora, tmp_path, capsys):
+    # A custom regex is no preset: without the tiktoken.json beside it the ranks file has no regex.
+    out = tmp_path / "tok"
+    assert main(["train", "--corpus", f"code={corpora['code']}", "-v", "900", "--out", str(out),
+                 "--regex", r"\s+|\w+|[^\s\w]+", "-q"]) == 0, capsys.readouterr().err
+    from tokensmith.tokenizers import load_tokenizer
+
+    ranks = load_tokenizer(str(out / "tokenizer.tiktoken"))
+    reference = load_tokenizer(str(out / "tokenizer.json"))
+    text = (corpora["parallel"] / "de.txt").read_text(encoding="utf-8")[:200_000]
+    assert ranks.encode(text) == reference.encode(text) and ranks.decode(ranks.encode(text)) == text
+    assert main(["measure", "-t", str(out / "tokenizer.tiktoken"), "--corpus", str(corpora["parallel"] / "de.txt"),
+                 "-q"]) == 0, capsys.readouterr().err
+    # Without its config the file is refused with the usual message.
+    (out / "tiktoken.json").unlink()
+    code = main(["measure", "-t", str(out / "tokenizer.tiktoken"), "--corpus", str(corpora["parallel"] / "de.txt"),
+                 "-q"])
+    assert code == 2 and "holds no pre-tokenization regex" in capsys.readouterr().err
+
+
+def test_train_reads_bad_bytes_with_errors_replace_and_prints_merge_speed(corpora, tmp_path, capsys):
+    corpus = tmp_path / "latin1.txt"
+    corpus.write_bytes((corpora["parallel"] / "fr.txt").read_text(encoding="utf-8").encode("latin-1", "replace"))
+    out = tmp_path / "tok"
+    code = main(["train", "--corpus", str(corpus), "-v", "600", "--out", str(out)])
+    assert code == 2 and "--errors replace" in capsys.readouterr().err and not out.exists()
+    code = main(["train", "--corpus", str(corpus), "-v", "600", "--out", str(out), "--errors", "replace"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert "merges/s" in captured.out
+
+
+def test_merge_progress_counts_merges_not_bytes():
+    from rich.progress import Progress
+
+    from tokensmith.tables import _unit_columns
+
+    amount, rate = _unit_columns()
+    clock = [0.0]  # a fake clock: the speed is 1,350 per second by construction
+    with Progress(disable=True, get_time=lambda: clock[0]) as progress:
+        merges = progress.add_task("merge", total=2700, unit="merges")
+        read = progress.add_task("read", total=2700)
+        for second, done in ((1.0, 100), (2.0, 1450)):
+            clock[0] = second
+            progress.update(merges, completed=done)
+            progress.update(read, completed=done)
+        merge_task, read_task = progress.tasks
+        assert str(amount().render(merge_task)) == "1,450/2,700 merges"
+        assert str(rate().render(merge_task)) == "1,350 merges/s"
+        assert "kB" in str(amount().render(read_task)) and "kB/s" in str(rate().render(read_task))  # still bytes
+
+
+def test_extend_a_tiktoken_ranks_file_from_the_command_line(corpora, tmp_path, capsys):
+    base = tmp_path / "base"
+    assert main(["train", "--corpus", str(corpora["parallel"] / "de.txt"), "-v", "700", "--out", str(base),
+                 "--special", "<|end|>", "-q"]) == 0, capsys.readouterr().err
+    out = tmp_path / "extended"
+    assert main(["train", "-a", "extend", "--base", str(base / "tokenizer.tiktoken"), "--corpus",
+                 f"code={corpora['code']}", "-v", "900", "--out", str(out), "-q"]) == 0, capsys.readouterr().err
+    from tokensmith.tokenizers import load_tokenizer
+
+    old, new = load_tokenizer(str(base / "tokenizer.json")), load_tokenizer(str(out / "tokenizer.json"))
+    assert new.vocab_size == 900 and new.all_token_bytes[:700] == old.all_token_bytes
+    assert new.merges[: len(old.merges)] == old.merges
+    ranks = load_tokenizer(str(out / "tokenizer.tiktoken"))
+    german = (corpora["parallel"] / "de.txt").read_text(encoding="utf-8")[:100_000]
+    assert new.decode(new.encode(german)) == german and ranks.encode(german) == new.encode(german)
+    assert {(s.id, s.text) for s in old.special_tokens} == {(s.id, s.text) for s in new.special_tokens}

@@ -99,14 +99,94 @@ def test_extend_keeps_every_id_and_helps_the_new_domain(base_dir, shared_data, t
 def test_extend_bad_inputs(base_dir, tmp_path):
     with pytest.raises(InputError, match="does not exceed"):
         ExtendTrainer(base=str(base_dir / "tokenizer.json"), vocab_size=3000)
-    with pytest.raises(InputError, match="not a file"):
+    with pytest.raises(InputError, match="does not exist"):
         ExtendTrainer(base=str(tmp_path / "missing.json"), vocab_size=5000)
     wordpiece = tmp_path / "wp.json"
     wordpiece.write_text(json.dumps({"model": {"type": "WordPiece", "vocab": {"a": 0}}}))
-    with pytest.raises(TokenizerFormatError, match="needs a BPE tokenizer"):
+    with pytest.raises(TokenizerFormatError, match="not a BPE tokenizer"):
         ExtendTrainer(base=str(wordpiece), vocab_size=5000)
+    for not_bpe in ("minilm-wordpiece", "j2-sp"):  # WordPiece folder, Unigram .model: no decode error
+        with pytest.raises(TokenizerFormatError, match="not a BPE tokenizer"):
+            ExtendTrainer(base=not_bpe, vocab_size=300000)
+    # A SentencePiece BPE has no exact tokenizer.json form here: refused rather than written differently.
+    with pytest.raises(TokenizerFormatError, match="cannot be written as a tokenizer.json exactly"):
+        ExtendTrainer(base="mistral-v3-sp", vocab_size=40000)
     with pytest.raises(CorpusError):
         ExtendTrainer(base=str(base_dir / "tokenizer.json"), vocab_size=5000).train(["  ", ""])
+
+
+@pytest.fixture(scope="module")
+def extended_o200k(shared_data):
+    legal = (shared_data / "domain/legal.txt").read_text(encoding="utf-8").splitlines()[:3000]
+    from tokensmith.tokenizers import load_tokenizer
+
+    base = load_tokenizer("o200k")
+    return base, ExtendTrainer(base="o200k", vocab_size=base.vocab_size + 200).train(legal)
+
+
+def test_extend_a_tiktoken_reference_keeps_it_and_loads_in_transformers(extended_o200k, parallel_lines, tmp_path):
+    from transformers import PreTrainedTokenizerFast
+
+    from tokensmith.tokenizers import load_tokenizer
+
+    base, extended = extended_o200k
+    files = extended.save(tmp_path)
+    assert set(files) == {"tokenizer.json", "tokenizer.tiktoken", "tiktoken.json"}
+    new = load_tokenizer(str(tmp_path / "tokenizer.json"))
+    assert new.vocab_size == base.vocab_size + 200 and len(extended.new_merges) > 0
+    # every old id keeps its bytes, special tokens included
+    assert new.all_token_bytes[: base.vocab_size] == base.all_token_bytes
+    assert {(s.id, s.text) for s in base.special_tokens} <= {(s.id, s.text) for s in new.special_tokens}
+    merges = extended.tokenizer["model"]["merges"]
+    base_merges = base.merges
+    assert new.merges[: len(base_merges)] == base_merges and len(merges) == len(base_merges) + len(
+        extended.new_merges)
+    fast = PreTrainedTokenizerFast(tokenizer_file=str(tmp_path / "tokenizer.json"))
+    encoding = extended.tiktoken_encoding()
+    new_tokens = {token_id for token_id in range(base.vocab_size, new.vocab_size)}
+    untouched = 0
+    for lang, lines in parallel_lines.items():
+        text = "\n".join(lines[:200])
+        ids = fast.encode(text, add_special_tokens=False)
+        assert fast.decode(ids) == text, lang
+        assert encoding.encode_ordinary(text) == ids, lang  # the tiktoken ranks encode identically
+        if not new_tokens & set(ids):  # text the new merges do not touch encodes as the base does
+            assert ids == base.encode(text), lang
+            untouched += 1
+    assert untouched >= 10
+
+
+def test_extend_gpt2_by_name_writes_tiktoken_ranks_too(shared_data, tmp_path):
+
+    from tokensmith.tokenizers import load_tokenizer
+
+    legal = (shared_data / "domain/legal.txt").read_text(encoding="utf-8").splitlines()
+    extended = ExtendTrainer(base="gpt2", vocab_size=50257 + 300).train(legal[:3000])
+    extended.save(tmp_path)
+    config = json.loads((tmp_path / "tiktoken.json").read_text(encoding="utf-8"))
+    ranks = load_tokenizer(str(tmp_path / "tokenizer.tiktoken"), pattern=config["pat_str"])  # through tiktoken
+    hf = tokenizers.Tokenizer.from_file(str(tmp_path / "tokenizer.json"))
+    held_out = "\n".join(legal[3000:4000])
+    ids = hf.encode(held_out, add_special_tokens=False).ids
+    assert ranks.encode(held_out) == ids
+    assert ranks.all_token_bytes[:50256] == load_tokenizer("gpt2").all_token_bytes[:50256]
+    assert any(token_id >= 50257 for token_id in ids)  # the new merges are used on legal text
+
+
+def test_extend_tekken_keeps_its_leading_control_ids(shared_data, parallel_lines, tmp_path):
+    # Tekken's 1,000 control tokens come before its ranks: they must keep ids 0-999 in the tokenizer.json.
+    from tokensmith.tokenizers import load_tokenizer
+
+    base = load_tokenizer("mistral-tekken")
+    legal = (shared_data / "domain/legal.txt").read_text(encoding="utf-8").splitlines()[:2000]
+    ExtendTrainer(base="mistral-tekken", vocab_size=base.vocab_size + 100).train(legal).save(tmp_path)
+    new = load_tokenizer(str(tmp_path / "tokenizer.json"))
+    ranks = load_tokenizer(str(tmp_path / "tokenizer.tiktoken"))
+    assert new.all_token_bytes[: base.vocab_size] == base.all_token_bytes
+    for lang in ("en", "ko", "ar", "hi"):
+        text = "\n".join(parallel_lines[lang][:300])
+        ids = new.encode(text)
+        assert new.decode(ids) == text and ranks.encode(text) == ids, lang
 
 
 # ---- train_from_files

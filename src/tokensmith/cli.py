@@ -18,6 +18,8 @@ DEFAULT_MAX_BYTES = 20_000  # bytes scored by `bpb` (token-level; the byte-level
 #: --quiet of the commands that print a table or summary: nothing on stdout when it works (errors still
 #: reach stderr); the results are in the files written.
 QUIET_HELP = "Print no progress and no table (errors still go to stderr)."
+#: --errors of the commands that read corpora.
+ERRORS_HELP = "Non-UTF-8 input: 'strict' stops, 'replace' goes on with U+FFFD."
 
 app = typer.Typer(
     name="tokensmith",
@@ -64,8 +66,7 @@ def measure(
     doc_per: str = typer.Option("line", "--doc-per", help="For .txt: one document per 'line' or per 'file'."),
     field: str = typer.Option("text", "--field", help="JSONL field holding the text."),
     column: str = typer.Option("text", "--column", help="Parquet column holding the text."),
-    errors: str = typer.Option("strict", "--errors",
-        help="Non-UTF-8 input: 'strict' stops, 'replace' goes on with U+FFFD."),
+    errors: str = typer.Option("strict", "--errors", help=ERRORS_HELP),
     sample_bytes: int | None = typer.Option(None, "--sample-bytes",
         help="Measure a seeded sample of about this many bytes per corpus."),
     seed: int = typer.Option(0, "--seed", help="Seed for --sample-bytes."),
@@ -113,7 +114,8 @@ def train(
     split_digits: bool = typer.Option(False, "--split-digits", help="One token per digit."),
     min_frequency: int | None = typer.Option(None, "--min-frequency", help="Minimum pair count to merge."),
     special: list[str] | None = typer.Option(None, "--special", help="Special token; repeat for more."),
-    base: str | None = typer.Option(None, "--base", help="extend: the tokenizer to extend (every id kept)."),
+    base: str | None = typer.Option(None, "--base",
+        help="extend: the BPE tokenizer to extend, a reference name or path (every id kept)."),
     option: list[str] | None = typer.Option(None, "--option", help="Other trainer setting KEY=VALUE (JSON value)."),
     compare: list[str] | None = typer.Option(None, "--compare", help="Tokenizer to compare on held-out text."),
     dev: Path | None = typer.Option(None, "--dev", help="parity: folder of line-aligned <lang>.txt dev text."),
@@ -130,6 +132,7 @@ def train(
         help="Ray cluster for --engine ray: host:port or ray://host:10001 (default: $RAY_ADDRESS, else a local Ray)."),
     checkpoint: Path | None = typer.Option(None, "--checkpoint", help="Merge-state checkpoint file (bpe, char)."),
     resume: bool = typer.Option(False, "--resume", help="Continue from --checkpoint if it exists."),
+    errors: str = typer.Option("strict", "--errors", help=ERRORS_HELP),
     results: Path | None = typer.Option(None, "--results", help="Also write results.json (train section)."),
     force: bool = typer.Option(False, "--force", help="Overwrite --out / --results."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help=QUIET_HELP),
@@ -145,7 +148,7 @@ def train(
              "engine": engine, "workers": workers, "engine_address": engine_address}
     options.update({key: value for key, value in given.items() if value is not None})
     run_train(algorithm, list(corpus), vocab_size, out, options=options, compare=list(compare or ()),
-              results=results, checkpoint=checkpoint, resume=resume, force=force, quiet=quiet)
+              results=results, checkpoint=checkpoint, resume=resume, errors=errors, force=force, quiet=quiet)
 
 
 @app.command()

@@ -30,17 +30,57 @@ def error_console():
 
 @contextlib.contextmanager
 def progress_bar(quiet: bool = False) -> Iterator[Any]:
-    """A rich progress display on stderr, or None when quiet or stderr is not a terminal."""
+    """A rich progress display on stderr, or None when quiet or stderr is not a terminal.
+
+    A task counts bytes (shown as kB/MB and kB/s) unless it is added with a ``unit`` field, e.g.
+    ``progress.add_task("merge", total=n, unit="merges")``: then it shows ``done/total merges`` and
+    ``merges/s``.
+    """
     if quiet or not sys.stderr.isatty():
         yield None
         return
-    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn, TransferSpeedColumn
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+    amount, rate = _unit_columns()
     with Progress(
-        TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(), TimeElapsedColumn(),
+        TextColumn("{task.description}"), BarColumn(), amount(), rate(), TimeElapsedColumn(),
         console=error_console(), transient=True,
     ) as progress:
         yield progress
+
+
+@lru_cache(maxsize=1)
+def _unit_columns() -> tuple[type, type]:
+    """Progress columns for the amount done and its speed, in bytes or in a task's own ``unit``."""
+    from rich.progress import DownloadColumn, ProgressColumn, TransferSpeedColumn
+    from rich.text import Text
+
+    class AmountColumn(ProgressColumn):
+        def __init__(self) -> None:
+            super().__init__()
+            self.in_bytes = DownloadColumn()
+
+        def render(self, task) -> Text:
+            unit = task.fields.get("unit")
+            if unit is None:
+                return self.in_bytes.render(task)
+            done = f"{int(task.completed):,}"
+            return Text(f"{done}/{int(task.total):,} {unit}" if task.total else f"{done} {unit}",
+                        style="progress.download")
+
+    class RateColumn(ProgressColumn):
+        def __init__(self) -> None:
+            super().__init__()
+            self.in_bytes = TransferSpeedColumn()
+
+        def render(self, task) -> Text:
+            unit = task.fields.get("unit")
+            if unit is None:
+                return self.in_bytes.render(task)
+            speed = task.finished_speed or task.speed
+            return Text(f"{speed:,.0f} {unit}/s" if speed else "?", style="progress.data.speed")
+
+    return AmountColumn, RateColumn
 
 
 def format_value(value: float | None, unit: str = "") -> str:

@@ -13,6 +13,8 @@ from typing import Any
 
 HOLDOUT_EVERY = 100
 HOLDOUT_BYTES = 2_000_000
+#: What the trainers' progress stages count (``progress(stage, done, total)``): none of them counts bytes.
+STAGE_UNITS = {"count": "documents", "merge": "merges"}
 
 
 class _HoldoutSplit:
@@ -55,6 +57,7 @@ def run_train(
     results: str | Path | None = None,
     checkpoint: str | Path | None = None,
     resume: bool = False,
+    errors: str = "strict",
     force: bool = False,
     quiet: bool = False,
 ) -> dict[str, Any]:
@@ -68,8 +71,11 @@ def run_train(
         options: trainer configuration fields (``pretokenizer``, ``min_frequency``...).
         compare: tokenizers whose held-out bytes/token is shown next to the new one's.
         results: also write a results.json with a ``train`` section here.
-        checkpoint: merge-state checkpoint file, written during training (bpe, char).
-        resume: continue from ``checkpoint`` when it exists (to the same or a larger vocabulary).
+        checkpoint: merge-state checkpoint file, written during training (bpe, char; other trainers refuse it).
+        resume: continue from ``checkpoint`` when it exists (to the same or a larger vocabulary, on the
+            same corpus); refused without ``checkpoint``.
+        errors: undecodable bytes in the corpora: ``strict`` stops with an error, ``replace`` reads them as
+            U+FFFD.
     """
     from tokensmith.corpus import open_corpus
     from tokensmith.errors import CorpusError, InputError, OutputExistsError
@@ -78,6 +84,7 @@ def run_train(
     from tokensmith.tables import console, progress_bar
     from tokensmith.tokenizers import load_tokenizer
     from tokensmith.train import make_trainer
+    from tokensmith.train.api import corpus_fingerprint, run_trainer
 
     options = dict(options or {})
     out = Path(out)
@@ -88,7 +95,7 @@ def run_train(
     if not corpora:
         raise InputError("no training text given", "pass --corpus PATH (repeat for more)")
     trainer = make_trainer(algorithm, vocab_size, **options)
-    opened = [open_corpus(spec) for spec in corpora]
+    opened = [open_corpus(spec, errors=errors) for spec in corpora]
     baselines = [load_tokenizer(spec) for spec in compare or ()]
     per_language = algorithm == "parity"  # parity balances languages: it needs text per language
     if per_language:
@@ -105,21 +112,18 @@ def run_train(
             if progress is None:
                 return
             if stage not in tasks:
-                tasks[stage] = progress.add_task(stage, total=total)
-            progress.update(tasks[stage], completed=done, total=total)
+                tasks[stage] = progress.add_task(stage, total=total or None, unit=STAGE_UNITS.get(stage, stage))
+            progress.update(tasks[stage], completed=done, total=total or None)
 
+        trained, resumed_from = run_trainer(
+            trainer, algorithm, splits if per_language else split, progress=report, checkpoint=checkpoint,
+            resume=resume, force=force, fingerprint=lambda: corpus_fingerprint([p for c in opened for p in c.sources]))
         if per_language:
-            trained = trainer.train(splits, progress=report)
             split.held_out = [d for part in splits.values() for d in part.held_out]
             split.held_out_bytes = sum(part.held_out_bytes for part in splits.values())
-        elif resume and checkpoint is not None and Path(checkpoint).is_file():
-            trained = trainer.resume(checkpoint, progress=report)
-            for _ in split:  # the merge state is in the checkpoint; only the held-out sample is read
+        elif resumed_from is not None:
+            for _ in split:  # the merge state came from the checkpoint; only the held-out sample is read
                 pass
-        elif checkpoint is not None:
-            trained = trainer.train(split, progress=report, checkpoint=checkpoint)
-        else:
-            trained = trainer.train(split, progress=report)
     if trained.stats.documents == 0:
         raise CorpusError("the training corpus is empty", "check the --corpus paths")
     files = trained.save(out, force=force)
@@ -166,6 +170,8 @@ def _print_summary(out, summary: dict[str, Any]) -> None:
     table.add_row("merges", f"{summary['merges']:,} ({summary['stop_reason']})")
     table.add_row("training text", f"{summary['corpus_bytes'] / 1e6:.1f} MB, {summary['documents']:,} documents")
     table.add_row("time", f"{summary['seconds']:.1f} s")
+    if summary["merges_per_second"] is not None:
+        table.add_row("merge speed", f"{summary['merges_per_second']:,} merges/s")
     held = summary["held_out"]
     for name, value in held["bytes_per_token"].items():
         shown = f"{value:.3f}" if value is not None else "n/a"

@@ -371,6 +371,11 @@ class GGUFTokenizer(LoadedTokenizer):
         self._merge_pairs = merges
         return backend
 
+    @property
+    def backend_tokenizer(self) -> object:
+        """The ``tokenizers.Tokenizer`` this vocabulary was rebuilt into (it does all the encoding)."""
+        return self._backend
+
     # -- encoding ---------------------------------------------------------------------------------
     def encode_batch(self, texts: Sequence[str]) -> list[list[int]]:
         encodings = self._backend.encode_batch(list(texts), add_special_tokens=False)

@@ -346,8 +346,11 @@ def load_tiktoken(
     Args:
         path: the ranks file.
         pattern: preset name (``gpt2``, ``cl100k``, ``o200k``, ``qwen2.5``, ``qwen3.5``...) or a regex;
-            default: the preset the file name names.
-        special_tokens: ``text -> id``; default: the preset's (none for a raw regex).
+            default: the ``pat_str`` of a ``tiktoken.json`` beside the file that names it (as
+            ``tokensmith train`` writes them, see :func:`sibling_config`), else the preset the file name
+            names.
+        special_tokens: ``text -> id``; default: that ``tiktoken.json``'s, else the preset's (none for a
+            raw regex).
         normalization: unicodedata form applied before encoding; default: the preset's (NFC for Qwen).
         name: display name (default: the file stem).
         backend: ``auto`` lets fastokens encode in bulk when told much text is coming (``expect_text``);
@@ -356,6 +359,11 @@ def load_tiktoken(
     check_backend(backend)
     path = Path(path)
     ranks = read_tiktoken_ranks(path)
+    config = sibling_config(path) if pattern is None else None
+    if config is not None:
+        pattern = config["pat_str"]
+        if special_tokens is None:
+            special_tokens = config.get("special_tokens") or {}
     preset = resolve_pattern(pattern, path)
     specials = dict(preset.special_tokens if special_tokens is None else special_tokens)
     if special_tokens is None and specials:
@@ -374,6 +382,42 @@ def load_tiktoken(
         extra={"preset": preset.name},
         backend=backend,
     )
+
+
+#: The file beside a ranks file that holds what the ranks lack (written by ``tokensmith train``).
+TIKTOKEN_CONFIG = "tiktoken.json"
+
+
+def sibling_config(path: Path) -> dict | None:
+    """The ``tiktoken.json`` beside ``path`` when it describes that ranks file and holds its regex, else None.
+
+    Its ``ranks_file`` (if given) must be ``path``'s name, so a config next to other ranks files is not
+    borrowed; a ``pat_str`` of null (a pre-tokenization no single regex expresses) gives None too.
+
+    Raises:
+        TokenizerFormatError: the file is there and names this ranks file, but is not a JSON object with a
+            string ``pat_str`` and a ``special_tokens`` object of ids.
+    """
+    import json
+
+    config_path = path.parent / TIKTOKEN_CONFIG
+    if not config_path.is_file():
+        return None
+    hint = 'expected {"pat_str": REGEX, "special_tokens": {TEXT: ID}, "ranks_file": NAME}'
+    try:
+        config = json.loads(config_path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise TokenizerFormatError(f"{config_path} is not valid JSON ({err})", hint) from None
+    if not isinstance(config, dict) or config.get("ranks_file", path.name) != path.name:
+        return None
+    specials = config.get("special_tokens") or {}
+    if not isinstance(specials, dict) or not all(isinstance(i, int) for i in specials.values()):
+        raise TokenizerFormatError(f"{config_path}: special_tokens is not an object of token ids", hint)
+    if config.get("pat_str") is None:
+        return None
+    if not isinstance(config["pat_str"], str):
+        raise TokenizerFormatError(f"{config_path}: pat_str is not a string", hint)
+    return config
 
 
 def _has_fastokens() -> bool:

@@ -10,7 +10,7 @@ import dataclasses
 import hashlib
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from tokensmith.errors import InputError, OutputExistsError
@@ -99,6 +99,54 @@ def corpus_fingerprint(paths: list[Path]) -> str:
     return hashlib.sha256("\n".join(file_sha256(Path(p)) for p in paths).encode()).hexdigest()
 
 
+def run_trainer(trainer, algorithm: str, documents, *, progress: ProgressCallback | None = None,
+                checkpoint: str | Path | None = None, resume: bool = False, force: bool = False,
+                checkpoint_seconds: float = 60.0, fingerprint: Callable[[], str] | None = None) -> tuple:
+    """Run ``trainer`` on ``documents``, writing or resuming ``checkpoint``: the one place that guards them.
+
+    Both :func:`train_from_files` and ``tokensmith train`` come through here, so a checkpoint request is
+    refused the same way wherever it is made.
+
+    Args:
+        trainer: the configuration object of ``algorithm`` (:func:`make_trainer`).
+        documents: what ``trainer.train`` reads; not read at all when resuming from an existing checkpoint.
+        fingerprint: computes the corpus fingerprint stored in (and checked against) the checkpoint;
+            called only when a checkpoint is used.
+
+    Returns:
+        ``(trained, resumed_from)``: the trained result, and the merges the checkpoint held when the run
+        resumed from one (else None).
+
+    Raises:
+        InputError: ``resume`` without ``checkpoint``; a checkpoint for a trainer not in :data:`RESUMABLE`;
+            an existing checkpoint when neither resuming nor forcing; a checkpoint of other settings or
+            another corpus - all before any training.
+    """
+    if resume and checkpoint is None:
+        raise InputError("resume needs the checkpoint to continue from",
+                         "pass checkpoint=PATH (--checkpoint PATH) as well")
+    if checkpoint is None:
+        return trainer.train(documents, progress=progress), None
+    if algorithm not in RESUMABLE:
+        raise InputError(f"the {algorithm} trainer cannot write checkpoints or resume",
+                         f"checkpoints work with: {', '.join(RESUMABLE)}")
+    corpus_id = fingerprint() if fingerprint is not None else None
+    if resume and Path(checkpoint).is_file():
+        from tokensmith.train.merge_core import load_checkpoint_metadata
+
+        resumed_from = load_checkpoint_metadata(checkpoint).get("merges")
+        trained = trainer.resume(checkpoint, progress=progress, checkpoint_seconds=checkpoint_seconds,
+                                 corpus_fingerprint=corpus_id)
+        return trained, resumed_from
+    if Path(checkpoint).exists() and not force and not resume:
+        raise InputError(f"checkpoint {checkpoint} already exists",
+                         "pass resume=True (--resume) to continue from it, force=True (--force) to start "
+                         "afresh, or choose another checkpoint path")
+    trained = trainer.train(documents, progress=progress, checkpoint=checkpoint,
+                            checkpoint_seconds=checkpoint_seconds, corpus_fingerprint=corpus_id)
+    return trained, None
+
+
 def train_from_files(algorithm: str, paths: list[str], vocab_size: int, out_dir: str, *,
                      force: bool = False, progress: ProgressCallback | None = None,
                      checkpoint: str | None = None, resume: bool = False, checkpoint_seconds: float = 60.0,
@@ -148,30 +196,10 @@ def train_from_files(algorithm: str, paths: list[str], vocab_size: int, out_dir:
                              "pass one or more existing UTF-8 text files")
         documents = read_lines(paths)
         all_paths = [Path(p) for p in paths]
-    if resume and checkpoint is None:
-        raise InputError("resume needs the checkpoint to continue from", "pass checkpoint=PATH as well")
     started = time.perf_counter()
-    resumed_from = None
-    if checkpoint is not None:
-        if algorithm not in RESUMABLE:
-            raise InputError(f"the {algorithm} trainer cannot write checkpoints or resume",
-                             f"checkpoints work with: {', '.join(RESUMABLE)}")
-        fingerprint = corpus_fingerprint(all_paths)
-        if resume and Path(checkpoint).is_file():
-            from tokensmith.train.merge_core import load_checkpoint_metadata
-
-            resumed_from = load_checkpoint_metadata(checkpoint).get("merges")
-            trained = trainer.resume(checkpoint, progress=progress, checkpoint_seconds=checkpoint_seconds,
-                                     corpus_fingerprint=fingerprint)
-        else:
-            if Path(checkpoint).exists() and not force and not resume:
-                raise InputError(f"checkpoint {checkpoint} already exists",
-                                 "pass resume=True to continue from it, force=True to start afresh, "
-                                 "or choose another checkpoint path")
-            trained = trainer.train(documents, progress=progress, checkpoint=checkpoint,
-                                    checkpoint_seconds=checkpoint_seconds, corpus_fingerprint=fingerprint)
-    else:
-        trained = trainer.train(documents, progress=progress)
+    trained, resumed_from = run_trainer(
+        trainer, algorithm, documents, progress=progress, checkpoint=checkpoint, resume=resume, force=force,
+        checkpoint_seconds=checkpoint_seconds, fingerprint=lambda: corpus_fingerprint(all_paths))
     files = trained.save(out, force=force)
     stats = trained.stats
     extra: dict = {}

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tokensmith.io import check_writable, write_bytes_atomic, write_text_atomic
+from tokensmith.tokenizers import tiktoken_file
 from tokensmith.tokenizers.bytemaps import byte_level_to_bytes, bytes_to_byte_level, unicode_to_byte
 
 if TYPE_CHECKING:
@@ -29,7 +30,9 @@ if TYPE_CHECKING:
 
 TOKENIZER_JSON = "tokenizer.json"
 TIKTOKEN_RANKS = "tokenizer.tiktoken"
-TIKTOKEN_CONFIG = "tiktoken.json"
+TIKTOKEN_CONFIG = tiktoken_file.TIKTOKEN_CONFIG  # the loader reads it back from beside the ranks
+#: The decoder of every byte-level tokenizer.json written here (Ġ-style characters back to bytes).
+BYTE_LEVEL_DECODER = {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": True}
 
 
 def tokenizer_json(trained: TrainedBPE) -> str:
@@ -48,7 +51,7 @@ def tokenizer_json(trained: TrainedBPE) -> str:
             "normalizer": None,
             "pre_tokenizer": trained.pretokenizer.hf_pre_tokenizer(),
             "post_processor": None,
-            "decoder": {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": True},
+            "decoder": BYTE_LEVEL_DECODER,
             "model": {
                 "type": "BPE",
                 "dropout": None,
@@ -69,8 +72,35 @@ def tokenizer_json(trained: TrainedBPE) -> str:
 
 def tiktoken_ranks(trained: TrainedBPE) -> bytes:
     """The ``.tiktoken`` file: ``base64(bytes) rank`` per line, by rank."""
-    lines = [base64.b64encode(token) + b" " + str(rank).encode() for token, rank in mergeable_ranks(trained).items()]
+    return ranks_file(mergeable_ranks(trained))
+
+
+def ranks_file(ranks: dict[bytes, int]) -> bytes:
+    """``base64(bytes) rank`` per line, in the order of ``ranks`` (tiktoken's ranks file format)."""
+    lines = [base64.b64encode(token) + b" " + str(rank).encode() for token, rank in ranks.items()]
     return b"".join(line + b"\n" for line in lines)
+
+
+def tiktoken_config(pat_str: str | None, special_tokens: dict[str, int]) -> str:
+    """The ``tiktoken.json`` beside a ranks file: what ``tiktoken.Encoding`` needs besides the ranks."""
+    config = {"pat_str": pat_str, "special_tokens": special_tokens, "ranks_file": TIKTOKEN_RANKS}
+    return json.dumps(config, ensure_ascii=False, indent=2) + "\n"
+
+
+def write_files(directory: str | Path, contents: dict[str, str | bytes], *, force: bool = False) -> dict[str, Path]:
+    """Write each ``name -> text or bytes`` into ``directory`` atomically.
+
+    Every target is checked before anything is written, so a refusal leaves nothing behind.
+    """
+    targets = {name: Path(directory) / name for name in contents}
+    for path in targets.values():
+        check_writable(path, force=force)
+    for name, content in contents.items():
+        if isinstance(content, bytes):
+            write_bytes_atomic(targets[name], content, force=force)
+        else:
+            write_text_atomic(targets[name], content, force=force)
+    return targets
 
 
 def mergeable_ranks(trained: TrainedBPE) -> dict[bytes, int]:
@@ -106,19 +136,12 @@ def save_trained(trained: TrainedBPE, directory: str | Path, *, force: bool = Fa
 
     Every target is checked before anything is written, so a refusal leaves nothing behind.
     """
-    directory = Path(directory)
-    targets = {name: directory / name for name in (TOKENIZER_JSON, TIKTOKEN_RANKS, TIKTOKEN_CONFIG)}
-    for path in targets.values():
-        check_writable(path, force=force)
-    config = {
-        "pat_str": trained.pretokenizer.tiktoken_pattern if not trained.pretokenizer.isolate_digits else None,
-        "special_tokens": dict(trained.special_tokens),
-        "ranks_file": TIKTOKEN_RANKS,
-    }
-    write_text_atomic(targets[TOKENIZER_JSON], tokenizer_json(trained), force=force)
-    write_bytes_atomic(targets[TIKTOKEN_RANKS], tiktoken_ranks(trained), force=force)
-    write_text_atomic(targets[TIKTOKEN_CONFIG], json.dumps(config, ensure_ascii=False, indent=2) + "\n", force=force)
-    return targets
+    pat_str = trained.pretokenizer.tiktoken_pattern if not trained.pretokenizer.isolate_digits else None
+    return write_files(directory, {
+        TOKENIZER_JSON: tokenizer_json(trained),
+        TIKTOKEN_RANKS: tiktoken_ranks(trained),
+        TIKTOKEN_CONFIG: tiktoken_config(pat_str, dict(trained.special_tokens)),
+    }, force=force)
 
 
 def _content(trained: TrainedBPE, token_id: int) -> bytes:

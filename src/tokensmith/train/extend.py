@@ -3,6 +3,14 @@
 Every existing id, token and merge is kept (new tokens get ids after the largest existing id, new merges
 rank after the existing ones), so a model trained with the old tokenizer still reads its old ids.
 
+The base is any BPE tokenizer :func:`tokensmith.tokenizers.load_tokenizer` loads: an HF tokenizer.json
+(taken as it is), a transformers folder, a GGUF ``gpt2`` vocabulary, or tiktoken ranks (a ``.tiktoken`` file,
+Tekken, ``o200k``...). A ranks table becomes a byte-level tokenizer.json first: its ids, the merges derived
+from the ranks (``Tokenizer.merges``), its regex as the pre-tokenizer (written as the bpe exporter writes
+it) and ``ignore_merges`` (tiktoken takes a pre-token that is a whole token as it is). That conversion is
+checked to encode like the base before training; a base whose pre-tokenization has no exact
+tokenizer.json form (SentencePiece ``.model``, GGUF ``llama``) is refused.
+
 How: the base tokenizer.json's own normalizer and pre-tokenizer (run by HF ``tokenizers``) cut the new
 text; each distinct pre-token is encoded with the base model, which leaves no pair that an existing
 merge could join; the shared merge loop then continues from those segmentations. Token contents are
@@ -10,28 +18,39 @@ the vocabulary strings (for byte-level tokenizers, GPT-2's byte characters), so 
 concatenation exactly as HF's BPE model reads its merges.
 
 Not merged: the unknown token and ``<0xXX>`` byte-fallback tokens (their strings do not concatenate into
-text). Limit: the base must be an HF ``BPE`` model without ``continuing_subword_prefix`` or
-``end_of_word_suffix``.
+text). A byte-level result is also saved as tiktoken ranks (``tokenizer.tiktoken`` + ``tiktoken.json``)
+when its pre-tokenizer has a tiktoken regex and its ids rank the merges in order. Limit: the base must
+be a BPE model without ``continuing_subword_prefix`` or ``end_of_word_suffix``.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import time
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from tokensmith.errors import CorpusError, InputError, TokenizerFormatError
 from tokensmith.train.bpe import _MERGES_PER_REPORT, ProgressCallback, TrainingStats, _check_int
 
+if TYPE_CHECKING:
+    from tokensmith.tokenizers import Tokenizer
+
 #: Length given to tokens that must never merge (unknown, byte fallback); above any allowed length.
 _UNMERGEABLE = 1 << 20
 _BYTE_FALLBACK = re.compile(r"<0x[0-9A-Fa-f]{2}>")
+#: Training text also used to check that a converted base encodes like the base (first documents).
+_SAMPLE_BYTES = 1 << 20
+#: Checked along with that sample: spaces, digits, contractions, case, punctuation, several scripts.
+_PROBE_TEXT = ("Hello, World! It's 2024-06-01; we'll pay $1,234.56 (or 3 x 7).\n\n\tDéjà vu — naïve café   "
+               "ЖИЗНЬ и смерть; 東京は日本の首都です。 مرحبا بالعالم 안녕하세요 𝔘𝔫𝔦𝔠𝔬𝔡𝔢 🙂👍🏽  \r\n  end ")
 
 
 @dataclass(frozen=True)
@@ -43,6 +62,8 @@ class ExtendedBPE:
         base_vocab_size: ids in the base (largest id + 1).
         new_tokens: strings of the appended tokens, in id order from ``base_vocab_size``.
         new_merges: appended merges as string pairs, in rank order.
+        tiktoken_pattern: the regex of a ``tiktoken.Encoding`` that encodes as ``tokenizer`` does, or None
+            when it has no tiktoken form (then only tokenizer.json is saved).
     """
 
     tokenizer: dict
@@ -50,6 +71,7 @@ class ExtendedBPE:
     new_tokens: tuple[str, ...]
     new_merges: tuple[tuple[str, str], ...]
     stats: TrainingStats | None = field(default=None, compare=False)
+    tiktoken_pattern: str | None = None
 
     @property
     def vocab_size(self) -> int:
@@ -58,22 +80,59 @@ class ExtendedBPE:
     def to_tokenizer_json(self) -> str:
         return json.dumps(self.tokenizer, ensure_ascii=False, indent=2) + "\n"
 
-    def save(self, directory: str | Path, *, force: bool = False) -> dict[str, Path]:
-        """Write ``tokenizer.json`` into ``directory`` (atomically; refuses an existing file)."""
-        from tokensmith.io import write_text_atomic
-        from tokensmith.train.export import TOKENIZER_JSON
+    def mergeable_ranks(self) -> dict[bytes, int] | None:
+        """Token bytes -> rank (= id) of every ordinary token, or None without a tiktoken form."""
+        if self.tiktoken_pattern is None:
+            return None
+        from tokensmith.tokenizers.bytemaps import byte_level_to_bytes
 
-        target = Path(directory) / TOKENIZER_JSON
-        write_text_atomic(target, self.to_tokenizer_json(), force=force)
-        return {TOKENIZER_JSON: target}
+        special_ids = set(self.special_tokens().values())  # text never reaches them (HF cuts them out first)
+        by_id = sorted((token_id, text) for text, token_id in self.tokenizer["model"]["vocab"].items()
+                       if token_id not in special_ids)
+        return {byte_level_to_bytes(text): token_id for token_id, text in by_id}
+
+    def special_tokens(self) -> dict[str, int]:
+        """Text -> id of the special added tokens."""
+        return {t["content"]: t["id"] for t in self.tokenizer.get("added_tokens") or [] if t.get("special")}
+
+    def tiktoken_encoding(self, name: str = "tokensmith"):
+        """A ``tiktoken.Encoding`` with the ids of the tokenizer.json (None without a tiktoken form)."""
+        import tiktoken
+
+        ranks = self.mergeable_ranks()
+        if ranks is None:
+            return None
+        return tiktoken.Encoding(name=name, pat_str=self.tiktoken_pattern, mergeable_ranks=ranks,
+                                 special_tokens=self.special_tokens())
+
+    def save(self, directory: str | Path, *, force: bool = False) -> dict[str, Path]:
+        """Write ``tokenizer.json`` (and, with a tiktoken form, ``tokenizer.tiktoken`` + ``tiktoken.json``)
+        into ``directory``, atomically; an existing file is refused unless ``force`` (nothing is written)."""
+        from tokensmith.train.export import (
+            TIKTOKEN_CONFIG,
+            TIKTOKEN_RANKS,
+            TOKENIZER_JSON,
+            ranks_file,
+            tiktoken_config,
+            write_files,
+        )
+
+        contents: dict[str, str | bytes] = {TOKENIZER_JSON: self.to_tokenizer_json()}
+        ranks = self.mergeable_ranks()
+        if ranks is not None:
+            contents[TIKTOKEN_RANKS] = ranks_file(ranks)
+            contents[TIKTOKEN_CONFIG] = tiktoken_config(self.tiktoken_pattern, self.special_tokens())
+        return write_files(directory, contents, force=force)
 
 
 @dataclass(frozen=True)
 class ExtendTrainer:
-    """Append merges learned on new text to an existing HF BPE tokenizer.json, keeping every id.
+    """Append merges learned on new text to an existing BPE tokenizer, keeping every id.
 
     Args:
-        base: path of the base tokenizer.json (an HF ``BPE`` model).
+        base: the base tokenizer: a reference name (``o200k``, ``gpt2``...) or a path of any BPE format
+            :func:`tokensmith.tokenizers.load_tokenizer` reads (tokenizer.json, transformers folder,
+            ``.tiktoken``, Tekken json, GGUF).
         vocab_size: size of the extended vocabulary (base ids included); must exceed the base.
         min_frequency: a pair seen fewer times is never merged.
         max_token_length: longest new token in characters of its vocabulary string (``None``: unlimited).
@@ -89,8 +148,8 @@ class ExtendTrainer:
         _check_int("min_frequency", self.min_frequency, minimum=0)
         if self.max_token_length is not None:
             _check_int("max_token_length", self.max_token_length, minimum=2)
-        spec = self.base_spec()
-        base_size = _base_size(spec)
+        spec, loaded = self._open_base()
+        base_size = _base_size(spec) if spec is not None else loaded.vocab_size
         if self.vocab_size <= base_size:
             raise InputError(
                 f"vocab_size {self.vocab_size} does not exceed the base tokenizer's {base_size} ids",
@@ -98,28 +157,44 @@ class ExtendTrainer:
             )
 
     def base_spec(self) -> dict:
-        """The base tokenizer.json, checked to be an extendable BPE."""
+        """The base as a tokenizer.json dict, checked to be an extendable BPE."""
+        spec, loaded = self._open_base()
+        return spec if spec is not None else _converted_spec(loaded)
+
+    def _open_base(self) -> tuple[dict | None, Tokenizer | None]:
+        """``(tokenizer.json dict, None)`` for a tokenizer.json file (taken as it is), else ``(None, the
+        loaded tokenizer)``, checked to be a BPE whose tokenizer.json form is exact.
+
+        Raises:
+            InputError: no such file or reference.
+            TokenizerFormatError: not a BPE tokenizer, or one extend cannot write exactly.
+        """
+        from tokensmith.tokenizers import detect_format, load_tokenizer
+
         path = Path(self.base)
-        if not path.is_file():
-            raise InputError(f"base tokenizer {str(path)!r} is not a file", "pass the path of a tokenizer.json")
-        try:
-            spec = json.loads(path.read_text(encoding="utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise TokenizerFormatError(f"{path} is not a tokenizer.json: {exc}",
-                                       "extend needs an HF tokenizer.json with a BPE model") from None
-        model = spec.get("model") if isinstance(spec, dict) else None
-        if not isinstance(model, dict) or model.get("type") != "BPE":
-            kind = model.get("type") if isinstance(model, dict) else "none"
+        if not self.base:
+            raise InputError("extend needs the tokenizer to extend", "pass --base NAME_OR_PATH (base=...)")
+        if path.is_file() and detect_format(path).name == "hf-json":
+            return _read_tokenizer_json(path), None
+        loaded = load_tokenizer(self.base)
+        if loaded.info.model != "bpe":
             raise TokenizerFormatError(
-                f"extend needs a BPE tokenizer, but {path} holds a {kind} model",
-                "train a new vocabulary with --algorithm bpe instead, or pass a BPE tokenizer.json",
+                f"extend needs a BPE tokenizer, but {self.base} is not a BPE tokenizer "
+                f"(it is a {loaded.info.model} model)",
+                "train a new vocabulary with --algorithm bpe instead, or pass a BPE tokenizer",
             )
-        if model.get("continuing_subword_prefix") or model.get("end_of_word_suffix"):
+        backend = getattr(loaded, "backend_tokenizer", None)
+        exact = "pattern" in loaded.info.extra or (
+            backend is not None and loaded.info.extra.get("ggml_model") in (None, "gpt2"))
+        if not exact:
             raise TokenizerFormatError(
-                f"{path} uses continuing_subword_prefix/end_of_word_suffix, which extend does not support",
-                "extend byte-level or SentencePiece-style BPE tokenizers",
+                f"the pre-tokenization of {self.base} ({loaded.info.format}) cannot be written as a "
+                "tokenizer.json exactly, so extend would write a tokenizer that encodes differently",
+                "convert the base to an HF tokenizer.json first (e.g. with transformers) and extend that",
             )
-        return spec
+        if backend is not None:
+            return _checked_bpe(json.loads(backend.to_str()), self.base), None
+        return None, loaded
 
     def train(self, documents: Iterable[str], *, progress: ProgressCallback | None = None) -> ExtendedBPE:
         """Learn merges on ``documents`` and append them to the base."""
@@ -127,15 +202,20 @@ class ExtendTrainer:
 
         from tokensmith.train import merge_core
 
-        spec = self.base_spec()
+        spec, loaded = self._open_base()
+        if spec is None:
+            spec = _converted_spec(loaded)
         tokenizer = Tokenizer.from_str(json.dumps(spec))
         started = time.perf_counter()
-        counts, n_documents, corpus_bytes, has_text = _count_pieces(tokenizer, documents)
+        sample: list[str] = []
+        counts, n_documents, corpus_bytes, has_text = _count_pieces(tokenizer, documents, sample)
         if not counts or not has_text:
             raise CorpusError(
                 "the corpus is empty or holds only whitespace, so there is nothing to learn merges from",
                 "check the corpus path and format (one document per line for .txt files)",
             )
+        if loaded is not None:
+            _check_conversion(loaded, tokenizer, [_PROBE_TEXT, *sample])
         count_seconds = time.perf_counter() - started
         contents, units, dedup, strings = _initial_tokens(spec)
         pieces = sorted(counts)
@@ -173,7 +253,127 @@ class ExtendTrainer:
             distinct_pretokens=len(pieces), merges=len(learned), stop_reason=state.stop_reason,
             count_seconds=count_seconds, compile_seconds=compile_seconds, merge_seconds=merge_seconds,
         )
-        return ExtendedBPE(out, base_size, new_tokens, new_merges, stats)
+        extended = ExtendedBPE(out, base_size, new_tokens, new_merges, stats)
+        pattern = _tiktoken_pattern(spec)  # from the tokenizer.json as written: a normalizer rules it out
+        if pattern is not None and _ranks_follow_merges(out):
+            extended = replace(extended, tiktoken_pattern=pattern)
+        return extended
+
+
+def _read_tokenizer_json(path: Path) -> dict:
+    try:
+        spec = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise TokenizerFormatError(f"{path} is not a tokenizer.json: {exc}",
+                                   "extend needs a BPE tokenizer (tokenizer.json, .tiktoken, GGUF...)") from None
+    return _checked_bpe(spec, str(path))
+
+
+def _checked_bpe(spec: dict, name: str) -> dict:
+    """``spec`` when it is an HF BPE model extend supports."""
+    model = spec.get("model") if isinstance(spec, dict) else None
+    if not isinstance(model, dict) or model.get("type") != "BPE":
+        kind = model.get("type") if isinstance(model, dict) else "none"
+        raise TokenizerFormatError(
+            f"extend needs a BPE tokenizer, but {name} is not a BPE tokenizer (it holds a {kind} model)",
+            "train a new vocabulary with --algorithm bpe instead, or pass a BPE tokenizer",
+        )
+    if model.get("continuing_subword_prefix") or model.get("end_of_word_suffix"):
+        raise TokenizerFormatError(
+            f"{name} uses continuing_subword_prefix/end_of_word_suffix, which extend does not support",
+            "extend byte-level or SentencePiece-style BPE tokenizers",
+        )
+    return spec
+
+
+def _converted_spec(loaded: Tokenizer) -> dict:
+    """The tokenizer.json of a tiktoken-style base (ranks + regex): every id, merge and special token kept."""
+    from tokensmith.tokenizers.bytemaps import bytes_to_byte_level
+    from tokensmith.train.export import BYTE_LEVEL_DECODER
+    from tokensmith.train.pretokenize import Pretokenizer
+
+    specials = {special.id: special.text for special in loaded.special_tokens}
+    # Special tokens go into the model's vocabulary too: HF gives an added token that is not there the
+    # next free id instead of its own (Tekken's come first, at ids 0-999).
+    vocab: dict[str, int] = {text: token_id for token_id, text in specials.items()}
+    for token_id, token in enumerate(loaded.all_token_bytes):
+        if token_id not in specials and token:
+            vocab.setdefault(bytes_to_byte_level(token), token_id)
+    normalization = loaded.info.extra.get("normalization")
+    return {
+        "version": "1.0",
+        "truncation": None,
+        "padding": None,
+        "added_tokens": [
+            {"id": token_id, "content": text, "single_word": False, "lstrip": False, "rstrip": False,
+             "normalized": False, "special": True}
+            for token_id, text in sorted(specials.items())
+        ],
+        "normalizer": {"type": normalization} if normalization else None,
+        "pre_tokenizer": Pretokenizer.for_pattern(loaded.info.extra["pattern"]).hf_pre_tokenizer(),
+        "post_processor": None,
+        "decoder": BYTE_LEVEL_DECODER,
+        "model": {
+            "type": "BPE", "dropout": None, "unk_token": None, "continuing_subword_prefix": None,
+            "end_of_word_suffix": None, "fuse_unk": False, "byte_fallback": False,
+            # tiktoken takes a pre-token that is a whole token as it is, whatever the merges would do
+            "ignore_merges": True,
+            "vocab": vocab,
+            "merges": [[bytes_to_byte_level(left), bytes_to_byte_level(right)] for left, right in loaded.merges],
+        },
+    }
+
+
+def _check_conversion(loaded: Tokenizer, converted, texts: list[str]) -> None:
+    """Refuse a converted base that encodes any of ``texts`` differently from the base itself."""
+    specials = [special.text for special in loaded.special_tokens]
+    # a tokenizer.json always cuts out special-token text, tiktoken's encode_ordinary never does
+    texts = [text for text in texts if not any(special in text for special in specials)]
+    theirs = loaded.encode_batch(texts)
+    ours = [encoding.ids for encoding in converted.encode_batch(texts, add_special_tokens=False)]
+    for text, expected, got in zip(texts, theirs, ours, strict=True):
+        if expected != got:
+            raise TokenizerFormatError(
+                f"{loaded.name} cannot be written as a tokenizer.json that encodes exactly as it does "
+                f"(e.g. {text[:60]!r}), so extend refuses it",
+                "extend an HF tokenizer.json of this vocabulary instead",
+            )
+
+
+def _tiktoken_pattern(spec: dict) -> str | None:
+    """The tiktoken regex that cuts text as a byte-level ``spec`` does, or None when it has none."""
+    from tokensmith.train.pretokenize import Pretokenizer
+
+    model, pre = spec["model"], spec.get("pre_tokenizer") or {}
+    if spec.get("normalizer") is not None or model.get("byte_fallback") or model.get("unk_token"):
+        return None
+    if (spec.get("decoder") or {}).get("type") != "ByteLevel":
+        return None
+    steps = pre.get("pretokenizers") if pre.get("type") == "Sequence" else [pre]
+    if steps == [{**steps[0], "type": "ByteLevel", "add_prefix_space": False, "use_regex": True}]:
+        return Pretokenizer.create("gpt2").tiktoken_pattern
+    if (len(steps) == 2 and steps[0].get("type") == "Split" and steps[0].get("behavior") == "Isolated"
+            and not steps[0].get("invert") and "Regex" in (steps[0].get("pattern") or {})
+            and steps[1] == {**steps[1], "type": "ByteLevel", "add_prefix_space": False, "use_regex": False}):
+        return Pretokenizer.for_pattern(steps[0]["pattern"]["Regex"]).tiktoken_pattern
+    return None
+
+
+def _ranks_follow_merges(spec: dict) -> bool:
+    """Whether ids can serve as tiktoken ranks: every token is bytes, and the merges make ever larger ids
+    (tiktoken applies the merge whose result has the lowest rank first)."""
+    from tokensmith.tokenizers.bytemaps import byte_level_to_bytes
+
+    special_ids = {token["id"] for token in spec.get("added_tokens") or [] if token.get("special")}
+    vocab = spec["model"]["vocab"]
+    try:
+        for text, token_id in vocab.items():
+            if token_id not in special_ids:
+                byte_level_to_bytes(text)
+    except KeyError:
+        return False
+    made = [vocab.get("".join(_as_pair(merge))) for merge in spec["model"]["merges"]]
+    return None not in made and all(a < b for a, b in itertools.pairwise(made))
 
 
 def _base_size(spec: dict) -> int:
@@ -202,12 +402,17 @@ def _initial_tokens(spec: dict) -> tuple[list[bytes], list[int], list[bool], lis
         if not strings[token["id"]]:
             strings[token["id"]] = token["content"]
             contents[token["id"]] = token["content"].encode("utf-8")
+        if token.get("special"):  # text never reaches a special token, so no merge may build one either
+            units[token["id"]] = _UNMERGEABLE
+            dedup[token["id"]] = False
     return contents, units, dedup, strings
 
 
-def _count_pieces(tokenizer, documents: Iterable[str]) -> tuple[Counter, int, int, bool]:
+def _count_pieces(tokenizer, documents: Iterable[str], sample: list[str]) -> tuple[Counter, int, int, bool]:
     """Distinct pre-tokens (as the base's pre-tokenizer outputs them) with counts, documents, UTF-8 bytes,
-    and whether any document holds a non-whitespace character."""
+    and whether any document holds a non-whitespace character. The first documents (up to
+    :data:`_SAMPLE_BYTES`) are also appended to ``sample``."""
+    sample_bytes = 0
     normalizer, pre_tokenizer = tokenizer.normalizer, tokenizer.pre_tokenizer
     counter: Counter = Counter()
     n_documents = corpus_bytes = 0
@@ -216,7 +421,11 @@ def _count_pieces(tokenizer, documents: Iterable[str]) -> tuple[Counter, int, in
         if not isinstance(document, str):
             raise InputError(f"a document is a {type(document).__name__}, not text", "pass an iterable of str")
         n_documents += 1
-        corpus_bytes += len(document.encode("utf-8"))
+        size = len(document.encode("utf-8"))
+        corpus_bytes += size
+        if sample_bytes < _SAMPLE_BYTES:
+            sample.append(document)
+            sample_bytes += size
         has_text = has_text or not document.isspace() and document != ""
         text = normalizer.normalize_str(document) if normalizer is not None else document
         if pre_tokenizer is None:

@@ -189,6 +189,14 @@ class Pretokenizer:
             hf_builtin_byte_level=chosen.hf_builtin_byte_level and not split_digits,
         )
 
+    @classmethod
+    def for_pattern(cls, pattern: str) -> Pretokenizer:
+        """The preset whose regex is ``pattern`` (exported in the preset's own form), else a custom regex."""
+        for name, preset in PRETOKENIZER_PRESETS.items():
+            if preset.pattern == pattern:
+                return cls.create(name)
+        return cls.create(regex_pattern=pattern)
+
     def split(self, text: str) -> list[str]:
         """The pre-tokens of ``text``, in order; their concatenation is always ``text``.
 
