@@ -40,10 +40,13 @@ def o200k_encoding():
 def test_figures_equal_direct_computation_with_the_reference_library(django, tmp_path, capsys):
     out = tmp_path / "results.json"
     code, stdout, _ = run(
-        ["measure", "-t", "o200k", "-t", "gpt2", "--parallel", str(django["parallel"]), "--out", str(out),
-         "--quiet"], capsys)
+        ["measure", "-t", "o200k", "-t", "gpt2", "--parallel", str(django["parallel"]), "--out", str(out)], capsys)
     assert code == 0
     assert "Bytes/token" in stdout and "o200k" in stdout
+    quiet_out = tmp_path / "quiet.json"
+    code, stdout, stderr = run(["measure", "-t", "gpt2", "--parallel", str(django["parallel"]), "--out",
+                                str(quiet_out), "--quiet"], capsys)
+    assert code == 0 and stdout == "" and stderr == "" and quiet_out.is_file()  # --quiet: the results file only
     results = json.loads(out.read_text(encoding="utf-8"))
     assert results["schema"] == "tokensmith-results"
     assert results["provenance"]["command"] == "measure"

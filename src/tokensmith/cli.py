@@ -76,7 +76,7 @@ def measure(
     morph: Path | None = typer.Option(None, "--morph", help="Gold segmentations (word<TAB>morphs): MorphScore, %pure."),
     out: Path | None = typer.Option(None, "--out", "-o", help="Write results.json here."),
     force: bool = typer.Option(False, "--force", help="Overwrite --out if it exists."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help=QUIET_HELP),
 ) -> None:
     """Measure tokenizers on text: compression, fertility, premiums, parity, efficiency per language."""
     from tokensmith.measure import MeasureConfig, run_measure

@@ -481,7 +481,7 @@ def _describe_corpus(source: _Source, stats) -> dict[str, Any]:
 def run_measure(
     config: MeasureConfig, *, out: str | Path | None = None, force: bool = False, quiet: bool = False
 ) -> MeasureResult:
-    """The `tokensmith measure` command: measure, print the tables, write results.json."""
+    """The `tokensmith measure` command: measure, print the tables (not when ``quiet``), write results.json."""
     from tokensmith.io import check_writable
     from tokensmith.results import new_results, write_results
     from tokensmith.tables import console, print_measure, progress_bar
@@ -491,7 +491,8 @@ def run_measure(
         check_writable(out, force=force)  # refuse before an hour of work, not after
     with progress_bar(quiet) as progress:
         result = measure(config, progress=progress)
-    print_measure(result)
+    if not quiet:
+        print_measure(result)
     if out is not None:
         results = new_results("measure", config.parameters(), {"measure": result.section()})
         path = write_results(out, results, force=force)
