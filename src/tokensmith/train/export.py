@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -35,6 +36,12 @@ TIKTOKEN_CONFIG = tiktoken_file.TIKTOKEN_CONFIG  # the loader reads it back from
 BYTE_LEVEL_DECODER = {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": True}
 
 
+def special_added_tokens(specials: Iterable[tuple[int, str]]) -> list[dict]:
+    """tokenizer.json ``added_tokens`` entries of special tokens ``(id, text)``, in the order given."""
+    return [{"id": token_id, "content": text, "single_word": False, "lstrip": False, "rstrip": False,
+             "normalized": False, "special": True} for token_id, text in specials]
+
+
 def tokenizer_json(trained: TrainedBPE) -> str:
     """The HF tokenizer.json of ``trained`` as text (vocab in id order, merges in priority order)."""
     strings = _vocab_strings(trained)
@@ -43,11 +50,7 @@ def tokenizer_json(trained: TrainedBPE) -> str:
             "version": "1.0",
             "truncation": None,
             "padding": None,
-            "added_tokens": [
-                {"id": token_id, "content": text, "single_word": False, "lstrip": False, "rstrip": False,
-                 "normalized": False, "special": True}
-                for text, token_id in trained.special_tokens
-            ],
+            "added_tokens": special_added_tokens((token_id, text) for text, token_id in trained.special_tokens),
             "normalizer": None,
             "pre_tokenizer": trained.pretokenizer.hf_pre_tokenizer(),
             "post_processor": None,

@@ -289,7 +289,7 @@ def _checked_bpe(spec: dict, name: str) -> dict:
 def _converted_spec(loaded: Tokenizer) -> dict:
     """The tokenizer.json of a tiktoken-style base (ranks + regex): every id, merge and special token kept."""
     from tokensmith.tokenizers.bytemaps import bytes_to_byte_level
-    from tokensmith.train.export import BYTE_LEVEL_DECODER
+    from tokensmith.train.export import BYTE_LEVEL_DECODER, special_added_tokens
     from tokensmith.train.pretokenize import Pretokenizer
 
     specials = {special.id: special.text for special in loaded.special_tokens}
@@ -304,11 +304,7 @@ def _converted_spec(loaded: Tokenizer) -> dict:
         "version": "1.0",
         "truncation": None,
         "padding": None,
-        "added_tokens": [
-            {"id": token_id, "content": text, "single_word": False, "lstrip": False, "rstrip": False,
-             "normalized": False, "special": True}
-            for token_id, text in sorted(specials.items())
-        ],
+        "added_tokens": special_added_tokens(sorted(specials.items())),
         "normalizer": {"type": normalization} if normalization else None,
         "pre_tokenizer": Pretokenizer.for_pattern(loaded.info.extra["pattern"]).hf_pre_tokenizer(),
         "post_processor": None,
