@@ -159,3 +159,48 @@ def test_same_shares_as_the_per_step_formulation_on_real_text(shared_data, token
     assert intervals.solution.objective == pytest.approx(pairs.solution.objective, rel=1e-9)
     for name in samples:
         assert intervals.proportions[name] == pytest.approx(pairs.proportions[name], abs=1e-6)
+
+
+def _violations_by_brute_force(history, weights, step_slack, pair_slack, active, tree, tolerance):
+    """Every violated ``(step, pair)`` in step order, skipping a pair inside the node of its last row:
+    the scan of ``find_violations(only_violated=True)`` written out over all pairs at every step."""
+    every_pair = np.arange(history.n_pairs)
+    change_keys = pair_change_steps(history)
+    covered_until = np.zeros(history.n_pairs, dtype=np.int64)  # a tree position
+    found = []
+    for t in np.flatnonzero(active):
+        mixed = history.counts_at(np.full(history.n_pairs, t), every_pair) @ weights
+        merge_value = mixed[history.merge_pair[t]]
+        cutoff = merge_value + step_slack[t] + tolerance * (1.0 + abs(merge_value))
+        for p in np.flatnonzero((mixed > 0) & (mixed - pair_slack > cutoff)):
+            if p == history.merge_pair[t] or covered_until[p] > tree.position[t]:
+                continue
+            found.append((int(t), int(p)))
+            first, end = constant_interval(change_keys, history.n_steps, np.array([t]), np.array([p]))
+            node = int(tree.largest_node(np.array([t]), first, end)[0])
+            covered_until[p] = tree.node_range(np.array([node]))[1][0]
+    return found
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_scan_skips_pairs_inside_the_node_of_their_row(seed):
+    """The scan parks a covered pair until its node ends instead of popping it at every step; the rows
+    it finds must be those of the plain rule, on a mixture far from the optimum (many violations)."""
+    pytest.importorskip("numba")
+    from tokensmith.mixture.constraints import find_violations
+
+    history = _random_history(seed, merges=40)
+    rng = np.random.default_rng(seed)
+    weights = np.array([1.0, 0.05, 0.05])  # far from the mixture that chose the merges
+    step_slack = rng.uniform(0.0, 2.0, history.n_steps)
+    pair_slack = np.where(rng.random(history.n_pairs) < 0.3, rng.uniform(0.0, 3.0, history.n_pairs), 0.0)
+    merge_counts = history.counts_at(np.arange(history.n_steps), history.merge_pair)
+    active = (history.merge_pair >= 0) & (merge_counts.sum(axis=1) > 0)
+    tree = SegmentTree(history.n_steps, active)
+    steps, pairs, violated = find_violations(
+        history, weights, step_slack, pair_slack, active, np.zeros(0, dtype=np.int64), per_step=10**6,
+        max_new=10**6, tolerance=1e-4, only_violated=True, tree_levels=tree.levels)
+    expected = _violations_by_brute_force(history, weights, step_slack, pair_slack, active, tree, 1e-4)
+    assert len(expected) > 50
+    assert sorted(zip(steps.tolist(), pairs.tolist(), strict=True)) == sorted(expected)
+    assert violated == len(expected)

@@ -152,7 +152,26 @@ def _scan_py(n_pairs, weights, initial_pair, initial_category, initial_count, of
     found = 0
     violated = 0
     stash_capacity = len(stash_values)
+    # A pair inside the tree node of a row just added is skipped until the node ends (covered_until, a
+    # position). Popping it again at every step costs most of a scan after a large jump in steps, so it
+    # is parked in the bucket of the position where its cover ends and pushed back there.
+    bucket_head = np.full(position[scan_steps] + 2, EMPTY, dtype=np.int64)
+    parked_pair = np.zeros(1024, dtype=np.int64)
+    parked_next = np.zeros(1024, dtype=np.int64)
+    n_parked = 0
     for t in range(scan_steps):
+        if active[t]:
+            entry = bucket_head[position[t]]
+            bucket_head[position[t]] = EMPTY
+            while entry != EMPTY:
+                pair = parked_pair[entry]
+                entry = parked_next[entry]
+                if raw[pair] > 0 and covered_until[pair] <= position[t]:
+                    if size >= len(values):
+                        size = _rebuild(raw, penalty, values, pairs)
+                    else:
+                        _push(values, pairs, size, raw[pair] - penalty[pair], pair)
+                        size += 1
         if active[t] and merge_pair[t] >= 0:
             merge = merge_pair[t]
             merge_value = raw[merge]
@@ -189,6 +208,17 @@ def _scan_py(n_pairs, weights, initial_pair, initial_category, initial_count, of
                 if not (take_top or value > beats):
                     break
                 if covered_until[pair] > position[t]:
+                    stashed -= 1  # parked instead
+                    if n_parked == len(parked_pair):
+                        grown_parked = np.zeros(2 * n_parked, dtype=np.int64)
+                        grown_next = np.zeros(2 * n_parked, dtype=np.int64)
+                        grown_parked[:n_parked] = parked_pair[:n_parked]
+                        grown_next[:n_parked] = parked_next[:n_parked]
+                        parked_pair, parked_next = grown_parked, grown_next
+                    parked_pair[n_parked] = pair
+                    parked_next[n_parked] = bucket_head[covered_until[pair]]
+                    bucket_head[covered_until[pair]] = n_parked
+                    n_parked += 1
                     continue
                 if hi > lo:
                     at = lo + np.searchsorted(existing[lo:hi], t * n_pairs + pair)
