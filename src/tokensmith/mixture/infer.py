@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +22,7 @@ import numpy as np
 from tokensmith.errors import InputError, TokenizerFormatError
 from tokensmith.mixture.history import build_history
 from tokensmith.mixture.pretokenize import TokenizerSplitter, tokenizer_splitter
-from tokensmith.mixture.replay import merge_table, replay_merges, word_table
+from tokensmith.mixture.replay import compile_kernels, merge_table, replay_merges, word_table
 from tokensmith.mixture.solver import LpSolution, SolverSettings, solve_mixture
 from tokensmith.registry import Registry
 from tokensmith.tokenizers.base import Tokenizer
@@ -116,6 +117,15 @@ def tokenizer_merges(tokenizer: Tokenizer) -> list[tuple[bytes, bytes]]:
     return list(merges)
 
 
+#: Categories replayed at once (threads; each holds one category's pair table).
+REPLAY_THREADS = 2
+
+
+def _replay_category(counts, table, n_merges: int):
+    """One category's :class:`~tokensmith.mixture.replay.ReplayLog` (run on a replay thread)."""
+    return replay_merges(word_table(counts.pretokens, counts.counts, table), table, n_merges)
+
+
 class _MeasuredDocuments:
     """Passes documents on to the counting engine, adding up their UTF-8 bytes as they go by (so the
     sample's size is known without keeping the documents)."""
@@ -169,22 +179,32 @@ def infer_mixture(tokenizer: Tokenizer, samples: Mapping[str, Iterable[str]], *,
     started = time.perf_counter()
     table = merge_table(all_merges[:n_merges], splitter.units)
     stats, logs = [], []
-    for position, (name, documents) in enumerate(samples.items()):
+    compile_kernels()  # before the threads use them
+    # Replays run on threads (their kernels release the GIL) while the next category is counted; only
+    # counts wait in the queue, never text.
+    pool = ThreadPoolExecutor(max_workers=REPLAY_THREADS)
+    try:
+        pending = []
+        for name, documents in samples.items():
+            t0 = time.perf_counter()
+            measured = _MeasuredDocuments(documents)
+            counts = count_pretokens(measured, splitter, engine=engine, workers=workers)
+            seconds["count"] = seconds.get("count", 0.0) + time.perf_counter() - t0
+            if counts.total == 0:
+                raise InputError(f"category {name!r} has no text", "point the category at a non-empty text file")
+            pending.append((name, measured.utf8_bytes, counts.documents, counts.total, len(counts),
+                            pool.submit(_replay_category, counts, table, n_merges)))
+            del counts
         t0 = time.perf_counter()
-        measured = _MeasuredDocuments(documents)
-        counts = count_pretokens(measured, splitter, engine=engine, workers=workers)
-        seconds["count"] = seconds.get("count", 0.0) + time.perf_counter() - t0
-        if counts.total == 0:
-            raise InputError(f"category {name!r} has no text", "point the category at a non-empty text file")
-        t0 = time.perf_counter()
-        words = word_table(counts.pretokens, counts.counts, table)
-        log = replay_merges(words, table, n_merges)
-        seconds["replay"] = seconds.get("replay", 0.0) + time.perf_counter() - t0
-        logs.append(log)
-        stats.append(CategoryStats(name, measured.utf8_bytes, counts.documents,
-                                   counts.total, len(counts), log.pair_occurrences))
-        if progress is not None:
-            progress("replay", position + 1, len(samples))
+        for position, (name, utf8_bytes, documents, total, distinct, replay) in enumerate(pending):
+            log = replay.result()
+            logs.append(log)
+            stats.append(CategoryStats(name, utf8_bytes, documents, total, distinct, log.pair_occurrences))
+            if progress is not None:
+                progress("replay", position + 1, len(samples))
+        seconds["replay"] = time.perf_counter() - t0  # the replays still running after the last count
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
     t0 = time.perf_counter()
     history = build_history(logs, table.merges[:n_merges])
     del logs

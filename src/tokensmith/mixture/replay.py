@@ -120,7 +120,7 @@ class ReplayLog:
 
 def replay_merges(words: WordTable, table: MergeTable, n_merges: int | None = None) -> ReplayLog:
     """Apply the first ``n_merges`` merges of ``table`` to ``words`` (not modified), logging pair counts."""
-    _compile_kernels()
+    compile_kernels()
     merges = np.ascontiguousarray(table.merges[: table.merges.shape[0] if n_merges is None else n_merges])
     n_steps = merges.shape[0]
     n_tokens = max(table.n_tokens, int(words.symbols.max(initial=-1)) + 1)
@@ -369,17 +369,19 @@ _touch = _touch_py
 _replay = _replay_py
 
 
-def _compile_kernels() -> None:
-    """Swap the Python kernels for numba-compiled ones (once per process)."""
+def compile_kernels() -> None:
+    """Swap the Python kernels for numba-compiled ones (once per process; call it before starting threads
+    that replay)."""
     global _find, _rehash, _add_pair, _initialise, _touch, _replay
-    if getattr(_compile_kernels, "done", False):
+    if getattr(compile_kernels, "done", False):
         return
     from numba import njit
 
     _find = njit(cache=True, inline="always")(_find_py)
-    _rehash = njit(cache=True)(_rehash_py)
+    # nogil: categories are replayed on threads (see infer_mixture)
+    _rehash = njit(cache=True, nogil=True)(_rehash_py)
     _add_pair = njit(cache=True, inline="always")(_add_pair_py)
     _touch = njit(cache=True, inline="always")(_touch_py)
-    _initialise = njit(cache=True)(_initialise_py)
-    _replay = njit(cache=True)(_replay_py)
-    _compile_kernels.done = True
+    _initialise = njit(cache=True, nogil=True)(_initialise_py)
+    _replay = njit(cache=True, nogil=True)(_replay_py)
+    compile_kernels.done = True
