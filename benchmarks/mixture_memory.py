@@ -16,9 +16,9 @@ Each sample size runs in a fresh subprocess, once per way of feeding the counts:
 It prints the peak RSS of the subprocess (``os.wait4``'s ``ru_maxrss``), the peak of its largest
 counting worker (the ``local`` engine forks one per core for inputs over one batch per worker; a forked
 worker's RSS counts the pages it shares with the parent), the distinct pre-tokens summed over the
-categories and of the category with the most, and the seconds. Categories are counted and replayed one
-after the other, so the streamed peak follows the largest category's distinct pre-tokens (the merge
-replay's arrays are sized by them); the lists' grows with the text as well.
+categories and of the category with the most, and the seconds. Categories are counted one after the
+other and replayed two at a time on threads, so the streamed peak follows the distinct pre-tokens of the
+largest categories (the merge replay's arrays are sized by them); the lists' grows with the text as well.
 
     .venv/bin/python benchmarks/mixture_memory.py                      # 0.3, 1, 3, 10 MB per category
     .venv/bin/python benchmarks/mixture_memory.py --sizes 0.3 1 --merges 200

@@ -16,8 +16,8 @@ That is the ``pairs`` formulation (one row per ``(step, pair)``). The default ``
 (:mod:`tokensmith.mixture.intervals`) writes the same LP with one row per pair and tree node of steps
 over which the pair's counts are constant, solves the first ``T/16`` and ``T/4`` steps before all of
 them, and re-solves the rounds that add many rows with the interior point method (o200k, 30,000 merges
-x 10 categories of 300 kB: about a minute, where the per-step rows had not finished in 13), at the same
-optimum.
+x 10 categories of 1 MB: about 55 s, where the per-step rows had not finished in 13 min at 300 kB), at
+the same optimum.
 
 HiGHS comes from ``highspy`` (extra ``mixture``); with ``v`` free the LP is always feasible and bounded,
 so any other status is a solver failure and is reported, never turned into numbers.
