@@ -163,3 +163,48 @@ def test_cli_output_holds_no_solver_banner(tmp_path, two_categories):
     assert completed.returncode == 0, completed.stderr
     assert "share of bytes" in completed.stdout
     assert "HiGHS 1" not in completed.stdout + completed.stderr
+
+
+#: One reference per format that mixture inference reads merges from (a SentencePiece BPE's split is an
+#: approximation, reported as such in results.json, so it is not among them).
+MERGE_FORMATS = {"gpt2": "HF tokenizer.json", "cl100k": "tiktoken ranks (merges derived)",
+                 "mistral-tekken": "Tekken json (merges derived)", "smollm2": "GGUF", "qwen2.5": "HF, NFC",
+                 "deepseek-v4": "HF, Split pre-tokenizer sequence"}
+MULTILINGUAL = ("The year 2024: 12,345 tokens! Straße, Привет мир, Ελληνικά, مرحبا بالعالم, नमस्ते दुनिया, "
+                "日本語のテキストです。中文文本，简体字。한국어 텍스트 ภาษาไทย Türkçe İıŞş 😀👍🏽\n"
+                "def f(x):\r\n    return x ** 2  # it's   spaced\t\tout\n\n")
+
+
+def _merge_by_rank(piece: bytes, rank: dict[tuple[bytes, bytes], int]) -> list[bytes]:
+    """Plain BPE: join the adjacent pair that comes first in the merge list until none is in it."""
+    from _bpe_brute_force import apply_merge
+
+    parts = [bytes([b]) for b in piece]
+    while True:
+        candidates = [rank[pair] for pair in zip(parts, parts[1:], strict=False) if pair in rank]
+        if not candidates:
+            return parts
+        best = min(candidates)
+        left, right = next(pair for pair in zip(parts, parts[1:], strict=False) if rank.get(pair) == best)
+        parts = apply_merge(parts, left, right)
+
+
+@pytest.mark.parametrize("name", sorted(MERGE_FORMATS))
+def test_merges_and_split_rebuild_the_tokenizers_own_tokens(name):
+    """What the LP reads from each format: the merge list (derived from ranks where the file has none) and
+    the rebuilt pre-tokenization. Applied from scratch to every pre-token, they give the tokens the
+    tokenizer itself produces, so the replayed pair counts are those of its training."""
+    import unicodedata
+
+    from tokensmith.mixture.infer import tokenizer_merges
+
+    tokenizer = load_tokenizer(name)
+    merges = tokenizer_merges(tokenizer)
+    rank = {pair: n for n, pair in enumerate(merges)}
+    splitter = tokenizer_splitter(tokenizer)
+    text = unicodedata.normalize("NFC", MULTILINGUAL)
+    pieces = splitter.split(text)
+    assert "".join(pieces) == text
+    for piece in pieces:
+        own = [tokenizer.token_bytes(i) for i in tokenizer.encode(piece)]
+        assert _merge_by_rank(piece.encode("utf-8"), rank) == own, piece
