@@ -176,6 +176,17 @@ def test_non_utf8_names_file_line_and_offset_and_replace_goes_on(tmp_path, capsy
     assert code == 0 and out.exists()
 
 
+def test_a_truncated_gz_corpus_is_one_error_naming_it(tmp_path, capsys):
+    # gzip's EOFError became click's Abort: exit code 1 and not a word on stderr.
+    import gzip
+
+    whole = gzip.compress((GERMAN * 2000).encode())
+    cut = tmp_path / "de.txt.gz"
+    cut.write_bytes(whole[: len(whole) // 2])
+    err = bad(["measure", "-t", "o200k", "--corpus", str(cut)], capsys, tmp_path / "r.json")
+    assert "de.txt.gz" in err and "cut short" in err
+
+
 def test_malformed_tokenizer_files(tmp_path, capsys):
     corpus = tmp_path / "de.txt"
     corpus.write_text(GERMAN, encoding="utf-8")
