@@ -284,6 +284,31 @@ def test_usage_errors_exit_2_without_traceback(capsys):
     assert code == 2 and "no-such-flag" in err
 
 
+def test_ctrl_c_mid_run_exits_130_with_one_line_and_writes_nothing(django, tmp_path, capsys, monkeypatch):
+    # Typer turns KeyboardInterrupt into an exit code that main() dropped: Ctrl-C exited 0, silently.
+    import signal
+
+    import tokensmith.measure as measure_module
+
+    real_batches = measure_module._corpus_batches
+
+    def interrupted_after_one_batch(corpus):
+        def batches():
+            yield next(real_batches(corpus)())
+            signal.raise_signal(signal.SIGINT)  # what Ctrl-C sends
+            yield from real_batches(corpus)()
+
+        return batches
+
+    monkeypatch.setattr(measure_module, "_corpus_batches", interrupted_after_one_batch)
+    out = tmp_path / "results.json"
+    code, _, err = run(["measure", "-t", "o200k", "--corpus", str(django["parallel"] / "de.txt"), "--out", str(out),
+                        "-q"], capsys)
+    assert code == 130
+    assert err.strip() == "interrupted; nothing was written"
+    assert not out.exists() and not list(tmp_path.glob(".*tmp*"))
+
+
 def test_outputs_get_ordinary_file_permissions(tmp_path):
     import os
 
