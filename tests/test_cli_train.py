@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -209,3 +215,50 @@ def test_extend_a_tiktoken_ranks_file_from_the_command_line(corpora, tmp_path, c
     german = (corpora["parallel"] / "de.txt").read_text(encoding="utf-8")[:100_000]
     assert new.decode(new.encode(german)) == german and ranks.encode(german) == new.encode(german)
     assert {(s.id, s.text) for s in old.special_tokens} == {(s.id, s.text) for s in new.special_tokens}
+
+
+def tokensmith_process(args: list[str]) -> subprocess.Popen:
+    """`python -m tokensmith ARGS` from this checkout, in its own process group (as a shell runs it)."""
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1] / "src"))
+    return subprocess.Popen([sys.executable, "-m", "tokensmith", *args], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # not ignored
+
+
+def test_a_bad_byte_after_the_workers_started_is_one_error_and_the_command_ends(corpora, tmp_path):
+    # The error was printed, then the command hung for ever: at exit Python waited for the batches
+    # still queued for the counting workers, which had been stopped.
+    bad = tmp_path / "late.txt"
+    bad.write_bytes(b"fine line\nnot UTF-8: \xff\n")
+    out = tmp_path / "tok"
+    process = tokensmith_process(["train", "--corpus", f"code={corpora['code']}", "--corpus", str(bad),
+                                  "--workers", "2", "-v", "600", "--out", str(out), "-q"])
+    try:
+        _, err = process.communicate(timeout=60)
+    finally:
+        os.killpg(process.pid, signal.SIGKILL) if process.poll() is None else None
+    assert process.returncode == 2, err
+    assert err.startswith("error: ") and "late.txt:2" in err and "Traceback" not in err
+    assert not out.exists()
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="finds the workers through Linux's /proc")
+def test_ctrl_c_while_counting_ends_with_one_line_and_no_output(corpora, tmp_path):
+    # Ctrl-C reaches the whole process group: every counting worker printed its own traceback.
+    out = tmp_path / "tok"
+    process = tokensmith_process(["train", "--corpus", f"code={corpora['code']}", "--corpus", f"more={corpora['code']}",
+                                  "--workers", "2", "-v", "600", "--out", str(out), "-q"])
+    children = Path(f"/proc/{process.pid}/task/{process.pid}/children")
+    try:
+        deadline = time.monotonic() + 60
+        while len(children.read_text().split()) < 2:  # until the two counting workers run
+            assert process.poll() is None and time.monotonic() < deadline, "the counting workers never started"
+            time.sleep(0.005)
+        time.sleep(0.3)  # into their counting (8 MB take them about 2 s)
+        os.killpg(process.pid, signal.SIGINT)
+        _, err = process.communicate(timeout=60)
+    finally:
+        os.killpg(process.pid, signal.SIGKILL) if process.poll() is None else None
+    assert process.returncode == 130, err
+    assert err.strip() == "interrupted; nothing was written"
+    assert not out.exists()
