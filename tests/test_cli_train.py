@@ -167,6 +167,23 @@ def test_exported_tiktoken_ranks_load_back_with_their_regex(corpora, tmp_path, c
     assert code == 2 and "holds no pre-tokenization regex" in capsys.readouterr().err
 
 
+def test_a_regex_that_matches_the_empty_string_is_refused(corpora, tmp_path, capsys):
+    # Such a regex trained, but counting skipped its empty matches while the exported Split cuts at each
+    # one: with '' the merges learnt on whole lines never applied (one token per character), and the
+    # tokenizer.tiktoken written beside it did not load back.
+    from tokenizers import Regex, pre_tokenizers
+
+    assert [piece for piece, _ in pre_tokenizers.Split(Regex(r"\w*"), "isolated").pre_tokenize_str("ab, c")] == [
+        "ab", ",", " ", "c"]  # HF cuts at the empty matches around ", "
+    for pattern in ("", r"\w*", r" ?\p{L}*|\s+"):
+        out = tmp_path / "tok"
+        code = main(["train", "--corpus", str(corpora["parallel"] / "de.txt"), "-v", "600", "--regex", pattern,
+                     "--out", str(out), "-q"])
+        err = capsys.readouterr().err
+        assert code == 2 and "matches the empty string" in err, (pattern, err)
+        assert not out.exists()
+
+
 def test_train_reads_bad_bytes_with_errors_replace_and_prints_merge_speed(corpora, tmp_path, capsys):
     corpus = tmp_path / "latin1.txt"
     corpus.write_bytes((corpora["parallel"] / "fr.txt").read_text(encoding="utf-8").encode("latin-1", "replace"))
