@@ -246,6 +246,23 @@ def test_existing_output_is_refused_without_force(tmp_path, capsys):
     assert code == 0 and json.loads(out.read_text(encoding="utf-8"))["schema"] == "tokensmith-results"
 
 
+def test_an_output_that_cannot_be_written_is_refused_before_the_work(tmp_path, capsys):
+    # Each was a traceback (IsADirectoryError, FileExistsError) once the figures had been computed.
+    corpus = tmp_path / "de.txt"
+    corpus.write_text(GERMAN, encoding="utf-8")
+    folder = tmp_path / "results"
+    folder.mkdir()
+    (folder / "kept.txt").write_text("precious", encoding="utf-8")
+    plain_file = tmp_path / "notes"
+    plain_file.write_text("precious", encoding="utf-8")
+    for out, said in ((folder, "it is a folder"), (plain_file / "r.json", "notes is a file, not a folder")):
+        code, _, err = run(["measure", "-t", "o200k", "--corpus", str(corpus), "--out", str(out), "--force", "-q"],
+                           capsys)
+        assert code == 2 and err.startswith("error: ") and said in err and "Traceback" not in err, err
+    assert [p.name for p in folder.iterdir()] == ["kept.txt"] and plain_file.read_text(encoding="utf-8") == "precious"
+    assert not list(tmp_path.glob(".*tmp*"))
+
+
 def test_the_installed_command_exits_2_without_traceback(tmp_path):
     completed = subprocess.run(
         [sys.executable, "-m", "tokensmith", "measure", "-t", "o200k", "--corpus", str(tmp_path / "missing.txt")],

@@ -184,6 +184,17 @@ def test_a_regex_that_matches_the_empty_string_is_refused(corpora, tmp_path, cap
         assert not out.exists()
 
 
+def test_an_out_that_is_a_file_is_refused_even_with_force(corpora, tmp_path, capsys):
+    # FileExistsError from mkdir, as a traceback, after the training.
+    out = tmp_path / "tok"
+    out.write_text("precious", encoding="utf-8")
+    code = main(["train", "--corpus", str(corpora["parallel"] / "de.txt"), "-v", "600", "--out", str(out), "--force",
+                 "-q"])
+    err = capsys.readouterr().err
+    assert code == 2 and "is a file, not a folder" in err, err
+    assert out.read_text(encoding="utf-8") == "precious"
+
+
 def test_train_reads_bad_bytes_with_errors_replace_and_prints_merge_speed(corpora, tmp_path, capsys):
     corpus = tmp_path / "latin1.txt"
     corpus.write_bytes((corpora["parallel"] / "fr.txt").read_text(encoding="utf-8").encode("latin-1", "replace"))
