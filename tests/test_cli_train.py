@@ -147,6 +147,21 @@ def test_checkpoint_requests_go_through_the_api_guards(corpora, tmp_path, capsys
     assert checkpoint.read_bytes() == written
 
 
+def test_resuming_to_a_smaller_vocabulary_is_refused(corpora, tmp_path, capsys):
+    # It exited 0 with the checkpoint's 700 tokens for -v 600 (the summary said "700 (asked 600)"),
+    # and rewrote the checkpoint.
+    german = ["--corpus", str(corpora["parallel"] / "de.txt")]
+    checkpoint = tmp_path / "state.npz"
+    assert main(["train", *german, "-v", "700", "--out", str(tmp_path / "first"), "--checkpoint", str(checkpoint),
+                 "-q"]) == 0, capsys.readouterr().err
+    written = checkpoint.read_bytes()
+    out = tmp_path / "smaller"
+    code = main(["train", *german, "-v", "600", "--out", str(out), "--checkpoint", str(checkpoint), "--resume", "-q"])
+    err = capsys.readouterr().err
+    assert code == 2 and "holds 700 tokens" in err and "600" in err, err
+    assert not out.exists() and checkpoint.read_bytes() == written
+
+
 def test_exported_tiktoken_ranks_load_back_with_their_regex(corpora, tmp_path, capsys):
     # A custom regex is no preset: without the tiktoken.json beside it the ranks file has no regex.
     out = tmp_path / "tok"
