@@ -176,6 +176,17 @@ def test_non_utf8_names_file_line_and_offset_and_replace_goes_on(tmp_path, capsy
     assert code == 0 and out.exists()
 
 
+def test_a_truncated_gz_corpus_is_one_error_naming_it(tmp_path, capsys):
+    # gzip's EOFError became click's Abort: exit code 1 and not a word on stderr.
+    import gzip
+
+    whole = gzip.compress((GERMAN * 2000).encode())
+    cut = tmp_path / "de.txt.gz"
+    cut.write_bytes(whole[: len(whole) // 2])
+    err = bad(["measure", "-t", "o200k", "--corpus", str(cut)], capsys, tmp_path / "r.json")
+    assert "de.txt.gz" in err and "cut short" in err
+
+
 def test_malformed_tokenizer_files(tmp_path, capsys):
     corpus = tmp_path / "de.txt"
     corpus.write_text(GERMAN, encoding="utf-8")
@@ -235,6 +246,23 @@ def test_existing_output_is_refused_without_force(tmp_path, capsys):
     assert code == 0 and json.loads(out.read_text(encoding="utf-8"))["schema"] == "tokensmith-results"
 
 
+def test_an_output_that_cannot_be_written_is_refused_before_the_work(tmp_path, capsys):
+    # Each was a traceback (IsADirectoryError, FileExistsError) once the figures had been computed.
+    corpus = tmp_path / "de.txt"
+    corpus.write_text(GERMAN, encoding="utf-8")
+    folder = tmp_path / "results"
+    folder.mkdir()
+    (folder / "kept.txt").write_text("precious", encoding="utf-8")
+    plain_file = tmp_path / "notes"
+    plain_file.write_text("precious", encoding="utf-8")
+    for out, said in ((folder, "it is a folder"), (plain_file / "r.json", "notes is a file, not a folder")):
+        code, _, err = run(["measure", "-t", "o200k", "--corpus", str(corpus), "--out", str(out), "--force", "-q"],
+                           capsys)
+        assert code == 2 and err.startswith("error: ") and said in err and "Traceback" not in err, err
+    assert [p.name for p in folder.iterdir()] == ["kept.txt"] and plain_file.read_text(encoding="utf-8") == "precious"
+    assert not list(tmp_path.glob(".*tmp*"))
+
+
 def test_the_installed_command_exits_2_without_traceback(tmp_path):
     completed = subprocess.run(
         [sys.executable, "-m", "tokensmith", "measure", "-t", "o200k", "--corpus", str(tmp_path / "missing.txt")],
@@ -271,6 +299,31 @@ def test_usage_errors_exit_2_without_traceback(capsys):
     assert code == 2 and "Missing option" in err and "Traceback" not in err
     code, _, err = run(["measure", "-t", "o200k", "--no-such-flag"], capsys)
     assert code == 2 and "no-such-flag" in err
+
+
+def test_ctrl_c_mid_run_exits_130_with_one_line_and_writes_nothing(django, tmp_path, capsys, monkeypatch):
+    # Typer turns KeyboardInterrupt into an exit code that main() dropped: Ctrl-C exited 0, silently.
+    import signal
+
+    import tokensmith.measure as measure_module
+
+    real_batches = measure_module._corpus_batches
+
+    def interrupted_after_one_batch(corpus):
+        def batches():
+            yield next(real_batches(corpus)())
+            signal.raise_signal(signal.SIGINT)  # what Ctrl-C sends
+            yield from real_batches(corpus)()
+
+        return batches
+
+    monkeypatch.setattr(measure_module, "_corpus_batches", interrupted_after_one_batch)
+    out = tmp_path / "results.json"
+    code, _, err = run(["measure", "-t", "o200k", "--corpus", str(django["parallel"] / "de.txt"), "--out", str(out),
+                        "-q"], capsys)
+    assert code == 130
+    assert err.strip() == "interrupted; nothing was written"
+    assert not out.exists() and not list(tmp_path.glob(".*tmp*"))
 
 
 def test_outputs_get_ordinary_file_permissions(tmp_path):

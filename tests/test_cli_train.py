@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -141,6 +147,21 @@ def test_checkpoint_requests_go_through_the_api_guards(corpora, tmp_path, capsys
     assert checkpoint.read_bytes() == written
 
 
+def test_resuming_to_a_smaller_vocabulary_is_refused(corpora, tmp_path, capsys):
+    # It exited 0 with the checkpoint's 700 tokens for -v 600 (the summary said "700 (asked 600)"),
+    # and rewrote the checkpoint.
+    german = ["--corpus", str(corpora["parallel"] / "de.txt")]
+    checkpoint = tmp_path / "state.npz"
+    assert main(["train", *german, "-v", "700", "--out", str(tmp_path / "first"), "--checkpoint", str(checkpoint),
+                 "-q"]) == 0, capsys.readouterr().err
+    written = checkpoint.read_bytes()
+    out = tmp_path / "smaller"
+    code = main(["train", *german, "-v", "600", "--out", str(out), "--checkpoint", str(checkpoint), "--resume", "-q"])
+    err = capsys.readouterr().err
+    assert code == 2 and "holds 700 tokens" in err and "600" in err, err
+    assert not out.exists() and checkpoint.read_bytes() == written
+
+
 def test_exported_tiktoken_ranks_load_back_with_their_regex(corpora, tmp_path, capsys):
     # A custom regex is no preset: without the tiktoken.json beside it the ranks file has no regex.
     out = tmp_path / "tok"
@@ -159,6 +180,34 @@ def test_exported_tiktoken_ranks_load_back_with_their_regex(corpora, tmp_path, c
     code = main(["measure", "-t", str(out / "tokenizer.tiktoken"), "--corpus", str(corpora["parallel"] / "de.txt"),
                  "-q"])
     assert code == 2 and "holds no pre-tokenization regex" in capsys.readouterr().err
+
+
+def test_a_regex_that_matches_the_empty_string_is_refused(corpora, tmp_path, capsys):
+    # Such a regex trained, but counting skipped its empty matches while the exported Split cuts at each
+    # one: with '' the merges learnt on whole lines never applied (one token per character), and the
+    # tokenizer.tiktoken written beside it did not load back.
+    from tokenizers import Regex, pre_tokenizers
+
+    assert [piece for piece, _ in pre_tokenizers.Split(Regex(r"\w*"), "isolated").pre_tokenize_str("ab, c")] == [
+        "ab", ",", " ", "c"]  # HF cuts at the empty matches around ", "
+    for pattern in ("", r"\w*", r" ?\p{L}*|\s+"):
+        out = tmp_path / "tok"
+        code = main(["train", "--corpus", str(corpora["parallel"] / "de.txt"), "-v", "600", "--regex", pattern,
+                     "--out", str(out), "-q"])
+        err = capsys.readouterr().err
+        assert code == 2 and "matches the empty string" in err, (pattern, err)
+        assert not out.exists()
+
+
+def test_an_out_that_is_a_file_is_refused_even_with_force(corpora, tmp_path, capsys):
+    # FileExistsError from mkdir, as a traceback, after the training.
+    out = tmp_path / "tok"
+    out.write_text("precious", encoding="utf-8")
+    code = main(["train", "--corpus", str(corpora["parallel"] / "de.txt"), "-v", "600", "--out", str(out), "--force",
+                 "-q"])
+    err = capsys.readouterr().err
+    assert code == 2 and "is a file, not a folder" in err, err
+    assert out.read_text(encoding="utf-8") == "precious"
 
 
 def test_train_reads_bad_bytes_with_errors_replace_and_prints_merge_speed(corpora, tmp_path, capsys):
@@ -209,3 +258,50 @@ def test_extend_a_tiktoken_ranks_file_from_the_command_line(corpora, tmp_path, c
     german = (corpora["parallel"] / "de.txt").read_text(encoding="utf-8")[:100_000]
     assert new.decode(new.encode(german)) == german and ranks.encode(german) == new.encode(german)
     assert {(s.id, s.text) for s in old.special_tokens} == {(s.id, s.text) for s in new.special_tokens}
+
+
+def tokensmith_process(args: list[str]) -> subprocess.Popen:
+    """`python -m tokensmith ARGS` from this checkout, in its own process group (as a shell runs it)."""
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1] / "src"))
+    return subprocess.Popen([sys.executable, "-m", "tokensmith", *args], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # not ignored
+
+
+def test_a_bad_byte_after_the_workers_started_is_one_error_and_the_command_ends(corpora, tmp_path):
+    # The error was printed, then the command hung for ever: at exit Python waited for the batches
+    # still queued for the counting workers, which had been stopped.
+    bad = tmp_path / "late.txt"
+    bad.write_bytes(b"fine line\nnot UTF-8: \xff\n")
+    out = tmp_path / "tok"
+    process = tokensmith_process(["train", "--corpus", f"code={corpora['code']}", "--corpus", str(bad),
+                                  "--workers", "2", "-v", "600", "--out", str(out), "-q"])
+    try:
+        _, err = process.communicate(timeout=60)
+    finally:
+        os.killpg(process.pid, signal.SIGKILL) if process.poll() is None else None
+    assert process.returncode == 2, err
+    assert err.startswith("error: ") and "late.txt:2" in err and "Traceback" not in err
+    assert not out.exists()
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="finds the workers through Linux's /proc")
+def test_ctrl_c_while_counting_ends_with_one_line_and_no_output(corpora, tmp_path):
+    # Ctrl-C reaches the whole process group: every counting worker printed its own traceback.
+    out = tmp_path / "tok"
+    process = tokensmith_process(["train", "--corpus", f"code={corpora['code']}", "--corpus", f"more={corpora['code']}",
+                                  "--workers", "2", "-v", "600", "--out", str(out), "-q"])
+    children = Path(f"/proc/{process.pid}/task/{process.pid}/children")
+    try:
+        deadline = time.monotonic() + 60
+        while len(children.read_text().split()) < 2:  # until the two counting workers run
+            assert process.poll() is None and time.monotonic() < deadline, "the counting workers never started"
+            time.sleep(0.005)
+        time.sleep(0.3)  # into their counting (8 MB take them about 2 s)
+        os.killpg(process.pid, signal.SIGINT)
+        _, err = process.communicate(timeout=60)
+    finally:
+        os.killpg(process.pid, signal.SIGKILL) if process.poll() is None else None
+    assert process.returncode == 130, err
+    assert err.strip() == "interrupted; nothing was written"
+    assert not out.exists()

@@ -172,6 +172,51 @@ def test_binary_file_is_refused(tmp_path):
         list(open_corpus(str(path)))
 
 
+def numbered_lines(count: int) -> list[str]:
+    """Distinct lines (so the compressed stream is long enough to cut), from the multilingual LINES."""
+    return [f"{i}: {LINES[i % len(LINES)]}" for i in range(count)]
+
+
+def damaged(kind: str, data: bytes) -> bytes:
+    if kind == "cut short":
+        return data[: len(data) // 2]
+    if kind == "flipped byte":
+        flipped = bytearray(data)
+        flipped[len(data) // 2] ^= 0xFF
+        return bytes(flipped)
+    return b"plain text, not compressed\n" * 10
+
+
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [(name, kind) for name in ("de.txt.gz", "de.txt.zst", "de.jsonl.gz", "de.parquet.zst")
+     for kind in ("cut short", "not compressed")]
+    + [("de.txt.gz", "flipped byte"), ("de.jsonl.gz", "flipped byte")],  # gzip has a CRC; zstd frames need not
+)
+def test_a_damaged_compressed_file_is_one_corpus_error_naming_it(tmp_path, name, kind):
+    # gzip raised EOFError/BadGzipFile and zstd ZstdError past the CLI; a .zst cut short was read up to
+    # the cut without a word (or seen as an empty corpus).
+    lines = numbered_lines(20_000)
+    if name.endswith(".parquet.zst"):
+        write_parquet(tmp_path / name, lines, row_group_size=5_000)
+    else:
+        write(tmp_path / name, jsonl_bytes(lines) if ".jsonl" in name else text_bytes(lines))
+    path = tmp_path / name
+    path.write_bytes(damaged(kind, path.read_bytes()))
+    with pytest.raises(CorpusError) as caught:
+        list(open_corpus(str(path), errors="replace"))
+    message = str(caught.value)
+    assert str(path) in message and "damaged or cut short" in message
+    assert "empty corpus" not in message
+
+
+def test_zst_frames_one_after_another_are_all_read(tmp_path):
+    frames = [zstandard.ZstdCompressor().compress(text_bytes(part)) for part in (LINES[:2], LINES[2:])]
+    path = tmp_path / "de.txt.zst"
+    path.write_bytes(b"".join(frames))
+    assert list(open_corpus(str(path))) == LINES
+
+
 def test_missing_paths(tmp_path):
     with pytest.raises(CorpusError, match="no such file or directory"):
         open_corpus(str(tmp_path / "nope.txt"))

@@ -94,6 +94,37 @@ def test_nul_after_text_is_located(toy, tmp_path, capsys):
     assert not out.exists()
 
 
+def test_a_byte_order_mark_is_not_category_text(toy, tmp_path, capsys):
+    # measure drops a UTF-8 BOM; mixture counted it as text (a BOM-only file was a category of its own).
+    import json
+
+    with_bom = tmp_path / "prose.txt"
+    with_bom.write_bytes(b"\xef\xbb\xbf" + toy["prose"].read_bytes())
+    shares = []
+    for prose in (toy["prose"], with_bom):
+        out = tmp_path / f"{len(shares)}.json"
+        code, _, stderr = run(mixture_argv(toy, out, f"prose={prose}", f"code={toy['code']}") + ["-q"], capsys)
+        assert code == 0, stderr
+        categories = json.loads(out.read_text(encoding="utf-8"))["sections"]["mixture"]["categories"]
+        shares.append([(c["name"], c["alpha"], c["pretokens"], c["pair_occurrences"]) for c in categories])
+    assert shares[0] == shares[1]
+    bom_only = tmp_path / "bom.txt"
+    bom_only.write_bytes(b"\xef\xbb\xbf")
+    out = tmp_path / "results.json"
+    code, stdout, stderr = run(mixture_argv(toy, out, f"prose={toy['prose']}", f"bom={bom_only}"), capsys)
+    assert_one_error(code, stdout, stderr, "is empty")
+    assert not out.exists()
+
+
+def test_non_utf8_category_names_file_line_and_offset(toy, tmp_path, capsys):
+    out = tmp_path / "results.json"
+    latin1 = tmp_path / "latin1.txt"
+    latin1.write_bytes(b"first line\nzweite Zeile\nGr\xfc\xdfe\n")
+    code, stdout, stderr = run(mixture_argv(toy, out, f"prose={toy['prose']}", f"latin1={latin1}"), capsys)
+    assert_one_error(code, stdout, stderr, f"{latin1}:3", "byte offset 26")
+    assert not out.exists()
+
+
 def test_missing_category_path_names_the_category_flag(toy, tmp_path, capsys):
     out = tmp_path / "results.json"
     missing = tmp_path / "nowhere.txt"

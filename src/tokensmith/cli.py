@@ -12,6 +12,7 @@ import typer
 
 from tokensmith.errors import TokensmithError
 
+INTERRUPTED = 130  # exit code after Ctrl-C (128 + SIGINT), as shells report it
 DEFAULT_MAX_BYTES = 20_000  # bytes scored by `bpb` (token-level; the byte-level default is smaller)
 
 
@@ -355,13 +356,12 @@ def demo(
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app, turning user errors into one message and exit code 2."""
     try:
-        app(args=argv, standalone_mode=False)
+        code = app(args=argv, standalone_mode=False)
     except TokensmithError as error:
         typer.echo(f"error: {error}", err=True)
         return 2
     except KeyboardInterrupt:
-        typer.echo("interrupted; nothing was written", err=True)
-        return 130
+        code = INTERRUPTED
     except SystemExit as exit_:
         return int(exit_.code or 0)
     except Exception as error:
@@ -373,6 +373,9 @@ def main(argv: list[str] | None = None) -> int:
         if type(error).__name__ == "Abort":
             return 1
         raise
+    if code == INTERRUPTED:  # Typer turns Ctrl-C into this exit code, returned (not raised) here
+        typer.echo("interrupted; nothing was written", err=True)
+        return INTERRUPTED
     return 0
 
 

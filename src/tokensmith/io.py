@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from tokensmith.errors import OutputExistsError
+from tokensmith.errors import InputError, OutputExistsError
 
 
 def _current_umask() -> int:
@@ -24,17 +24,30 @@ _UMASK = _current_umask()
 
 
 def check_writable(path: str | os.PathLike, *, force: bool = False) -> Path:
-    """Refuse an existing output unless ``force``; call before any work so nothing is wasted."""
+    """Refuse an existing output unless ``force``, and one that cannot be made (under a file, or in a
+    folder this user cannot write); call before any work so nothing is wasted."""
     target = Path(path)
     if target.exists() and not force:
         raise OutputExistsError(target)
+    existing = target.parent
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise InputError(f"cannot write {target}: {existing} is a file, not a folder", "choose another output path")
+    if not os.access(existing, os.W_OK):
+        raise InputError(f"cannot write {target}: no permission to write in {existing}", "choose another output path")
     return target
 
 
 def write_bytes_atomic(path: str | os.PathLike, data: bytes, *, force: bool = False) -> Path:
     target = check_writable(path, force=force)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    if target.is_dir():
+        raise InputError(f"cannot write {target}: it is a folder", "give the path of a file, or choose another")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as exc:
+        raise InputError(f"cannot write {target}: {exc.strerror or exc}", "choose another output path") from None
     try:
         with os.fdopen(handle, "wb") as out:
             out.write(data)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import multiprocessing.context
+import signal
 
 
 def process_context() -> multiprocessing.context.BaseContext:
@@ -15,3 +16,9 @@ def process_context() -> multiprocessing.context.BaseContext:
     if "fork" in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("fork")
     return multiprocessing.get_context()
+
+
+def leave_interrupts_to_the_parent() -> None:
+    """Run first in a worker process: Ctrl-C (sent to the whole process group) is for the parent, which
+    stops its workers and says so once; a worker's own KeyboardInterrupt printed a traceback per worker."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)

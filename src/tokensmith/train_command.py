@@ -90,6 +90,7 @@ def run_train(
     out = Path(out)
     if out.exists() and not force:
         raise OutputExistsError(out)
+    check_writable(out / "tokenizer.json", force=force)  # refuses an --out that is a file
     if results is not None:
         check_writable(results, force=force)
     if not corpora:

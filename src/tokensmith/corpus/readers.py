@@ -16,6 +16,7 @@ import bisect
 import glob
 import gzip
 import hashlib
+import io
 import itertools
 import json
 import os
@@ -89,17 +90,77 @@ def guess_language(stem: str) -> str | None:
 
 
 # -- compression and formats --------------------------------------------------------------------
-def _open_zstd(path: Path) -> IO[bytes]:
-    import zstandard  # light, but only text-file users of .zst need it
+class _ZstdFrames:
+    """The decompressed bytes of a ``.zst`` file, frame after frame.
 
-    raw = open(path, "rb")  # noqa: SIM115 - closed by the reader's close
-    return zstandard.ZstdDecompressor().stream_reader(raw, closefd=True)
+    zstandard's ``stream_reader`` stops without a word where a file is cut short; here a file that ends
+    inside a frame raises ``EOFError``, as ``gzip`` does.
+    """
+
+    def __init__(self, path: Path) -> None:
+        import zstandard  # light, but only text-file users of .zst need it
+
+        self._raw = open(path, "rb")  # noqa: SIM115 - closed by close()
+        self._new_frame = zstandard.ZstdDecompressor().decompressobj
+        self._frame = None  # the decoder of the frame being read, None between frames
+        self._pending = memoryview(b"")
+
+    def read(self, size: int) -> bytes:
+        while not self._pending:
+            data = self._raw.read(READ_BLOCK)
+            if not data:
+                if self._frame is not None:
+                    raise EOFError("the file ends inside a zstd frame")
+                return b""
+            self._pending = memoryview(self._decompress(data))
+        chunk, self._pending = self._pending[:size], self._pending[size:]
+        return bytes(chunk)
+
+    def _decompress(self, data: bytes) -> bytes:
+        out = []
+        while data:
+            if self._frame is None:
+                self._frame = self._new_frame()
+            out.append(self._frame.decompress(data))
+            if not self._frame.eof:
+                break
+            data, self._frame = self._frame.unused_data, None
+        return b"".join(out)
+
+    def close(self) -> None:
+        self._raw.close()
+
+
+class _Decompressed(io.RawIOBase):
+    """A decoder's stream (gzip, zstd) where a damaged or cut-short file is one :class:`CorpusError`
+    naming it, instead of the decoder's own exception."""
+
+    def __init__(self, path: Path, decoder) -> None:
+        self._path = path
+        self._decoder = decoder
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        try:
+            data = self._decoder.read(len(buffer))
+        except Exception as exc:  # EOFError, gzip.BadGzipFile, zlib.error, zstandard.ZstdError...
+            raise CorpusError(f"{self._path}: the compressed data is damaged or cut short ({exc})",
+                              "compress the file again from its source, or pass the uncompressed file") from None
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        if not self.closed:
+            self._decoder.close()
+        super().close()
 
 
 #: Suffix -> opener returning a decompressed binary stream.
 COMPRESSIONS: Registry[Callable[[Path], IO[bytes]]] = Registry("compression")
 COMPRESSIONS.add(".gz", lambda path: gzip.open(path, "rb"))  # noqa: SIM115 - the reader closes it
-COMPRESSIONS.add(".zst", _open_zstd)
+COMPRESSIONS.add(".zst", _ZstdFrames)
 
 #: Suffix (after any compression suffix) -> format name.
 FORMAT_SUFFIXES = {".txt": "txt", ".jsonl": "jsonl", ".parquet": "parquet"}
@@ -137,7 +198,7 @@ def open_binary(path: Path) -> IO[bytes]:
     try:
         if compression is None:
             return open(path, "rb")
-        return COMPRESSIONS.get(compression)(path)
+        return io.BufferedReader(_Decompressed(path, COMPRESSIONS.get(compression)(path)), READ_BLOCK)
     except FileNotFoundError:
         raise CorpusError(f"no such file: {path}") from None
 

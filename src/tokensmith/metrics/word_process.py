@@ -67,6 +67,13 @@ def _count_sources(sources: Sequence[Any], out) -> None:
         out.put(("error", key, f"{type(exc).__name__}: {exc}"))
 
 
+def _count_sources_in_worker(sources: Sequence[Any], out) -> None:
+    from tokensmith.processes import leave_interrupts_to_the_parent
+
+    leave_interrupts_to_the_parent()
+    _count_sources(sources, out)
+
+
 class WordCountingProcess:
     """Counts the words of ``sources`` (measure's ``_Source`` list) in a worker, from the moment it is made.
 
@@ -81,8 +88,8 @@ class WordCountingProcess:
         self._results: list[Future] = [Future() for _ in sources]
         if context.get_start_method() == "fork":  # the worker inherits `sources` (their readers are closures)
             self._queue = context.Queue(maxsize=QUEUED_MESSAGES)
-            self._worker: Any = context.Process(target=_count_sources, args=(sources, self._queue), daemon=True,
-                                                name="tokensmith-words")
+            self._worker: Any = context.Process(target=_count_sources_in_worker, args=(sources, self._queue),
+                                                daemon=True, name="tokensmith-words")
         else:
             self._queue = queue.Queue(maxsize=QUEUED_MESSAGES)
             self._worker = threading.Thread(target=_count_sources, args=(sources, self._queue), daemon=True,

@@ -13,6 +13,7 @@ pre-token counts are kept (memory grows with distinct pre-tokens, not with the s
 
 from __future__ import annotations
 
+import codecs
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,8 +38,9 @@ def _text_chunks(path: Path) -> Iterator[str]:
         try:
             text = block.decode("utf-8")
         except UnicodeDecodeError as error:
+            line = first_line + block.count(b"\n", 0, error.start)
             raise CorpusError(
-                f"{path} is not UTF-8 text (byte offset {offset - len(block) + error.start})",
+                f"{path}:{line} is not UTF-8 text (byte offset {offset - len(block) + error.start})",
                 "convert the file to UTF-8 (e.g. iconv -t UTF-8)",
             ) from None
         refuse_binary(text, block, source=path, first_line=first_line, offset=offset - len(block),
@@ -47,6 +49,8 @@ def _text_chunks(path: Path) -> Iterator[str]:
 
     with open_binary(path) as handle:
         for line in handle:
+            if offset == 0 and line.startswith(codecs.BOM_UTF8):  # a byte-order mark is no text (as in measure)
+                offset, line = len(codecs.BOM_UTF8), line[len(codecs.BOM_UTF8):]
             if pending and size + len(line) > CHUNK_BYTES:
                 yield flush()
                 first_line += len(pending)

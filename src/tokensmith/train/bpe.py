@@ -243,7 +243,8 @@ class BpeTrainer:
 
         Raises:
             InputError: the file is not a checkpoint, was written with other settings (pre-tokenizer,
-                special tokens, min_frequency...), or for another corpus (``corpus_fingerprint`` differs).
+                special tokens, min_frequency...), for another corpus (``corpus_fingerprint`` differs), or
+                holds more tokens than ``vocab_size``.
         """
         from tokensmith.train import merge_core
 
@@ -263,6 +264,12 @@ class BpeTrainer:
         if corpus_fingerprint is not None and corpus.get("fingerprint") not in (None, corpus_fingerprint):
             raise InputError(f"checkpoint {checkpoint} was written for another corpus",
                              "resume with the same corpus files, or start afresh without resume")
+        if metadata.get("tokens", 0) > self.vocab_size:
+            raise InputError(
+                f"checkpoint {checkpoint} already holds {metadata['tokens']} tokens, more than vocab_size "
+                f"{self.vocab_size}",
+                f"resume to vocab_size {metadata['tokens']} or more, or train afresh without resume",
+            )
         compile_seconds = merge_core.compile_kernels()
         state = merge_core.load_checkpoint(checkpoint)
         state.scalars[merge_core.STOP] = merge_core.RUNNING  # a finished run may go on to a larger vocab_size

@@ -36,7 +36,7 @@ from typing import ClassVar
 import numpy as np
 
 from tokensmith.errors import CorpusError, InputError
-from tokensmith.processes import process_context
+from tokensmith.processes import leave_interrupts_to_the_parent, process_context
 from tokensmith.registry import Registry
 from tokensmith.train.pretokenize import Pretokenizer
 
@@ -294,6 +294,7 @@ class LocalEngine(BatchEngine):
                 _put(tasks, None, workers)
             partials = [_get(results, workers) for _ in workers]
         except BaseException:
+            tasks.cancel_join_thread()  # batches still queued for the stopped workers would block the exit
             for worker in workers:
                 worker.terminate()
             raise
@@ -381,6 +382,7 @@ def _chain(head: list[list[str]], rest: Iterator[list[str]]) -> Iterator[list[st
 
 
 def _worker_main(tasks: multiprocessing.Queue, results: multiprocessing.Queue, new_tally: TallyFactory) -> None:
+    leave_interrupts_to_the_parent()
     try:
         tally = new_tally()
         while (batch := tasks.get()) is not None:

@@ -173,7 +173,8 @@ class Pretokenizer:
             split_digits: every digit becomes its own pre-token.
 
         Raises:
-            InputError: both or an unknown preset, or a regex that does not compile.
+            InputError: both or an unknown preset, or a regex that does not compile or matches the
+                empty string.
         """
         if preset is not None and regex_pattern is not None:
             raise InputError(
@@ -181,6 +182,13 @@ class Pretokenizer:
                 "pass either a preset name or a regex, not both",
             )
         if regex_pattern is not None:
+            if compile_pattern(regex_pattern).fullmatch("") is not None:
+                # HF's Split cuts at every empty match, counting here does not: the merges would not fit
+                raise InputError(
+                    f"the pre-tokenization regex {regex_pattern!r} matches the empty string",
+                    "make every alternative take at least one character (e.g. \\w+ rather than \\w*), "
+                    "or pick a preset: " + ", ".join(PRETOKENIZER_PRESETS.names()),
+                )
             return cls(name=CUSTOM, pattern=regex_pattern, isolate_digits=split_digits)
         chosen = PRETOKENIZER_PRESETS.get(preset or DEFAULT_PRETOKENIZER)
         return cls(

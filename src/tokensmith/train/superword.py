@@ -419,7 +419,7 @@ def _cut_chunks(chunks: tuple[bytes, ...], stage1: TrainedBPE,
     ``workers`` processes (forked, where the platform can) cut a contiguous share each.
     """
     global _CUT_INPUT
-    from tokensmith.processes import process_context
+    from tokensmith.processes import leave_interrupts_to_the_parent, process_context
 
     workers = max(1, min(workers, len(chunks) // _CHUNKS_PER_WORKER))
     bounds = [len(chunks) * i // workers for i in range(workers + 1)]
@@ -430,7 +430,7 @@ def _cut_chunks(chunks: tuple[bytes, ...], stage1: TrainedBPE,
     else:
         _CUT_INPUT = (chunks, stage1)
         try:
-            with context.Pool(workers) as pool:
+            with context.Pool(workers, initializer=leave_interrupts_to_the_parent) as pool:
                 parts = pool.map(_cut_forked, spans)
         finally:
             _CUT_INPUT = None
