@@ -173,7 +173,8 @@ def infer_mixture(tokenizer: Tokenizer, samples: Mapping[str, Iterable[str]], *,
     n_merges = min(DEFAULT_MERGES, len(all_merges)) if merges is None else merges
     if isinstance(n_merges, bool) or not isinstance(n_merges, int) or not 1 <= n_merges <= len(all_merges):
         raise InputError(f"--merges {merges} is outside 1..{len(all_merges)} (the merges {tokenizer.name} has)",
-                         f"pass --merges {min(DEFAULT_MERGES, len(all_merges))} or fewer")
+                         f"pass --merges from 1 to {len(all_merges)} (without it: "
+                         f"{min(DEFAULT_MERGES, len(all_merges))})")
     splitter = splitter or tokenizer_splitter(tokenizer)
     seconds: dict[str, float] = {}
     started = time.perf_counter()
