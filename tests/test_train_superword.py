@@ -1,7 +1,8 @@
 """superword's one-pass counting (StageTally) and its compiled piece encoder (merge_core.apply_merges).
 
 Each new path is checked against the path it replaced: separate counts with count_pretokens and a cut of
-the sorted chunks for the tally; HF's BPE model for the encoder.
+the sorted chunks for the tally; HF's BPE model for the encoder; the stage-1 counts counted directly for
+the counts derived from the chunks' cuts, and the tokenizer.json trained without them.
 """
 
 from __future__ import annotations
