@@ -332,8 +332,8 @@ def stage1_encodings_reference(chunks: tuple[bytes, ...], stage1: TrainedBPE,
 #: (``\s+(?!\S)`` at the end of the text) where the document cuts it in two (``"a\t\t12"``), runs mixing
 #: spaces with other whitespace are cut elsewhere by stage 2 (``"\t  x"``), and a line break joins the
 #: spaces before it (cl100k ``"  \n"``) or lets stage 2's run take a ``/`` after it; hence such documents
-#: are counted directly. o200k is not listed: its letters take combining marks (``\p{M}``), which stage 2
-#: isolates in runs of two (every Indic or Tibetan word), and a mark or symbol before a letter.
+#: are counted directly. o200k is not listed: its words take combining marks (``\p{M}``), which stage 2 cuts
+#: out where two meet (a vowel sign next to a virama, common in Indic and Tibetan words), whatever the whitespace.
 _DERIVABLE_STAGE1 = frozenset(
     [PRETOKENIZER_PRESETS.get(name).pattern for name in ("cl100k", "llama3")]
     + [PRETOKENIZER_PRESETS.get(name).digit_pattern for name in ("cl100k", "llama3", "gpt2")])
