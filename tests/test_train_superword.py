@@ -269,9 +269,13 @@ def shared_files(shared_data: Path) -> list[Path]:
 @pytest.mark.slow
 @pytest.mark.parametrize(("preset", "digits"), DERIVED_PRESETS)
 def test_derived_stage1_counts_equal_direct_counts_on_every_shared_file(shared_data, preset, digits):
+    """The default pre-tokenizer (cl100k) on every file, then all of them at once; the other allowlisted
+    ones on every 8th file (each ~75 s of CI for all 709; all were checked once, 0 differences)."""
     pretokenizer = Pretokenizer.create(preset, split_digits=digits)
     files = shared_files(shared_data)
     assert len(files) > 600
+    default = (preset, digits) == ("cl100k", False)
+    files = files if default else files[::8]
     all_direct: dict = {}
     for path in files:
         lines = list(read_lines([path]))  # the lines as documents, as the CLI reads a file
@@ -279,9 +283,9 @@ def test_derived_stage1_counts_equal_direct_counts_on_every_shared_file(shared_d
         assert derived == direct, path
         for piece, count in direct.items():
             all_direct[piece] = all_direct.get(piece, 0) + count
-    # all files at once, in two workers (chunks counted by both, combined)
-    derived, _ = stage1_counts_both_ways(read_lines(files), pretokenizer, engine="local", workers=2)
-    assert derived == all_direct
+    if default:  # all files at once, in two workers (chunks counted by both, combined)
+        derived, _ = stage1_counts_both_ways(read_lines(files), pretokenizer, engine="local", workers=2)
+        assert derived == all_direct
 
 
 @pytest.mark.shared
