@@ -1,11 +1,13 @@
 """superword's one-pass counting (StageTally) and its compiled piece encoder (merge_core.apply_merges).
 
 Each new path is checked against the path it replaced: separate counts with count_pretokens and a cut of
-the sorted chunks for the tally; HF's BPE model for the encoder.
+the sorted chunks for the tally; HF's BPE model for the encoder; the stage-1 counts counted directly for
+the counts derived from the chunks' cuts, and the tokenizer.json trained without them.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from functools import partial
 from pathlib import Path
 
@@ -14,7 +16,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tokensmith.train import BpeTrainer, counting, merge_core
+from tokensmith.train import BpeTrainer, SuperwordTrainer, counting, merge_core, superword
+from tokensmith.train.api import read_lines
 from tokensmith.train.counting import count_pretokens, make_engine
 from tokensmith.train.pretokenize import Pretokenizer, _split_isolated
 from tokensmith.train.superword import (
@@ -22,6 +25,7 @@ from tokensmith.train.superword import (
     StageTally,
     _cut_chunks,
     _hf_encode_words,
+    derivable_stage1,
 )
 
 pytest.importorskip("tokenizers")
@@ -180,3 +184,115 @@ STAGE2_TEXT = st.lists(st.sampled_from(list("ab 1\u0661\u00bd.,!-/\r\n\t\u00a0\u
 @given(STAGE2_TEXT)
 def test_stage2_split_in_one_call_equals_the_match_by_match_split_on_generated_text(text):
     check_isolating_split(Pretokenizer.create(regex_pattern=SUPERBPE_STAGE2_REGEX), text)
+
+
+#: The stage-1 pre-tokenizers whose counts superword derives from the stage-2 cuts (``(preset, split_digits)``).
+DERIVED_PRESETS = [("cl100k", False), ("cl100k", True), ("llama3", False), ("llama3", True), ("gpt2", True)]
+
+
+def test_derived_stage1_presets_are_the_allowlisted_ones():
+    stage2 = Pretokenizer.create(regex_pattern=SUPERBPE_STAGE2_REGEX)
+    derived = [(preset, digits) for preset in ("cl100k", "llama3", "gpt2", "o200k") for digits in (False, True)
+               if derivable_stage1(Pretokenizer.create(preset, split_digits=digits), stage2)]
+    assert derived == DERIVED_PRESETS
+    cl100k = Pretokenizer.create("cl100k")
+    assert not derivable_stage1(cl100k, Pretokenizer.create(regex_pattern=r"\p{N}+"))  # another stage-2 regex
+    assert not derivable_stage1(Pretokenizer.create(regex_pattern=r"\w+|\s+"), stage2)  # a custom stage 1
+    assert not derivable_stage1(Pretokenizer.create(regex_pattern=cl100k.pattern, split_digits=True), stage2)
+
+
+def stage1_counts_both_ways(lines: list[str], pretokenizer: Pretokenizer, *, derive: bool = True,
+                            engine: str = "serial", workers: int | None = None) -> tuple[dict, dict]:
+    """Stage 1's counts from :class:`StageTally` (derived from the cuts where it can) and counted directly."""
+    stage2 = Pretokenizer.create(regex_pattern=SUPERBPE_STAGE2_REGEX)
+    new_tally = partial(StageTally, pretokenizer, stage2, SPECIALS, derive_stage1=derive)
+    tally, _ = make_engine(engine, workers).tally(iter(lines), new_tally)
+    derived = counting.PretokenCounts.from_counter(tally.stage1.counter).as_dict()
+    return derived, count_pretokens(lines, pretokenizer, engine="serial").as_dict()
+
+
+def counts_from_chunk_cuts(lines: list[str], pretokenizer: Pretokenizer) -> dict:
+    """Stage 1's counts derived from every document's stage-2 chunks, each chunk cut on its own."""
+    stage2 = Pretokenizer.create(regex_pattern=SUPERBPE_STAGE2_REGEX)
+    chunks = Counter(chunk for line in lines for chunk in stage2.split(line))
+    counts = Counter()
+    for chunk, count in chunks.items():
+        for piece in pretokenizer.split(chunk):
+            counts[piece] += count
+    return counting.PretokenCounts.from_counter(counts).as_dict()
+
+
+@pytest.mark.parametrize("preset", ["gpt2", "o200k"])
+def test_stage1_counts_from_chunk_cuts_are_wrong_for_the_other_presets(preset):
+    # gpt2 puts the space before a number into it (" 1234"), where stage 2 cuts "a " | "123" | "4"; o200k keeps
+    # combining marks in words, where stage 2 isolates two of them ("\u0915\u093f\u094d" -> "\u0915" | marks)
+    lines = ["a 1234 b", "\u0915\u093f\u094d\u0937"]
+    pretokenizer = Pretokenizer.create(preset)
+    assert counts_from_chunk_cuts(lines, pretokenizer) != stage1_counts_both_ways(lines, pretokenizer)[1]
+
+
+@pytest.mark.parametrize(("preset", "digits"), DERIVED_PRESETS)
+def test_derived_stage1_counts_equal_direct_counts_where_whitespace_depends_on_context(preset, digits):
+    # lines whose whitespace stage 1 cuts by what follows it, so that their chunks' cuts alone would be wrong:
+    # they are counted directly
+    pretokenizer = Pretokenizer.create(preset, split_digits=digits)
+    lines = ["a\t\t12", "x \t!!", "\t  word", "end  \nnext", "a!!\n/b", "tab\u3000\u3000.,", "x  \r\n",
+             "a 12", "b  34", "c  !!", "d\t56", "<s>  7", "it's  ''s"]
+    derived, direct = stage1_counts_both_ways(lines, pretokenizer)
+    assert derived == direct
+    assert counts_from_chunk_cuts(lines, pretokenizer) != direct
+
+
+#: Any Unicode text, weighted towards what decides either stage's cut: digits of several scripts, combining
+#: marks, punctuation and symbol runs with "/" and "'", every kind of whitespace, and special tokens' text.
+DECIDING_TEXT = st.lists(
+    st.one_of(st.characters(codec="utf-8"), st.text(max_size=4),
+              st.sampled_from(list("a b1\u0661\u00bd\u0301\u093f.,!/'-\t\r\n\x0b\x0c\x85\u00a0\u2028\u3000")
+                              + ["  ", "\t\t", "\r\n", "1234", "!!", "'s", "'ll", "<s>", "<|endoftext|>"])),
+    max_size=40).map("".join)
+
+
+@pytest.mark.parametrize(("preset", "digits"), DERIVED_PRESETS)
+@settings(max_examples=150, deadline=None)
+@given(lines=st.lists(DECIDING_TEXT, max_size=20))
+def test_derived_stage1_counts_equal_direct_counts_on_generated_text(preset, digits, lines):
+    derived, direct = stage1_counts_both_ways(lines, Pretokenizer.create(preset, split_digits=digits))
+    assert derived == direct
+
+
+def shared_files(shared_data: Path) -> list[Path]:
+    return [path for folder in ("mono", "domain", "parallel")
+            for path in sorted((shared_data / folder).rglob("*.txt"))]
+
+
+@pytest.mark.shared
+@pytest.mark.slow
+@pytest.mark.parametrize(("preset", "digits"), DERIVED_PRESETS)
+def test_derived_stage1_counts_equal_direct_counts_on_every_shared_file(shared_data, preset, digits):
+    """The default pre-tokenizer (cl100k) on every file, then all of them at once; the other allowlisted
+    ones on every 8th file (each ~75 s of CI for all 709; all were checked once, 0 differences)."""
+    pretokenizer = Pretokenizer.create(preset, split_digits=digits)
+    files = shared_files(shared_data)
+    assert len(files) > 600
+    default = (preset, digits) == ("cl100k", False)
+    files = files if default else files[::8]
+    all_direct: dict = {}
+    for path in files:
+        lines = list(read_lines([path]))  # the lines as documents, as the CLI reads a file
+        derived, direct = stage1_counts_both_ways(lines, pretokenizer)
+        assert derived == direct, path
+        for piece, count in direct.items():
+            all_direct[piece] = all_direct.get(piece, 0) + count
+    if default:  # all files at once, in two workers (chunks counted by both, combined)
+        derived, _ = stage1_counts_both_ways(read_lines(files), pretokenizer, engine="local", workers=2)
+        assert derived == all_direct
+
+
+@pytest.mark.shared
+def test_superword_tokenizer_json_is_the_same_with_derived_stage1_counts(shared_data, monkeypatch):
+    lines = list(read_lines(shared_files(shared_data)[::25]))[:60_000]  # several MB of mixed languages and code
+    assert sum(map(len, lines)) > 3_000_000
+    trainer = SuperwordTrainer(vocab_size=6000, special_tokens=SPECIALS, engine="serial")
+    derived = trainer.train(lines).to_tokenizer_json()
+    monkeypatch.setattr(superword, "StageTally", partial(StageTally, derive_stage1=False))
+    assert trainer.train(lines).to_tokenizer_json() == derived

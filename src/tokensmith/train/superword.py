@@ -12,7 +12,9 @@ stage-1 pieces, and each distinct piece is encoded once, instead of encoding eve
 stage-2 pre-token with HF, which on 130 MB took ~200 s and 6 GB; the ids are the same. The text is read
 once (:class:`StageTally`): each counting worker counts stage 1's pre-tokens and stage 2's chunks from
 the same documents and then cuts its own distinct chunks, and the distinct pieces are encoded by a
-compiled copy of HF's BPE loop (:func:`~tokensmith.train.merge_core.apply_merges`).
+compiled copy of HF's BPE loop (:func:`~tokensmith.train.merge_core.apply_merges`). For the stage-1
+pre-tokenizers where it is exact (:data:`_DERIVABLE_STAGE1`) most documents are not even cut by stage 1:
+their stage-1 counts are summed from the cuts of their chunks (:meth:`StageTally.finish`).
 
 The exported tokenizer uses the stage-2 pre-tokenizer and all merges in order, as SuperBPE's own release
 does; encoding can therefore differ from training segmentation in rare places where a stage-1 merge
@@ -30,6 +32,7 @@ from dataclasses import dataclass
 from functools import partial
 
 import numpy as np
+import regex
 
 from tokensmith.errors import InputError
 from tokensmith.train.bpe import (
@@ -41,8 +44,8 @@ from tokensmith.train.bpe import (
     _check_int,
 )
 from tokensmith.train.counting import PretokenCounts, PretokenTally, Tally, make_engine
+from tokensmith.train.pretokenize import PRETOKENIZER_PRESETS, Pretokenizer, _hf_byte_level
 from tokensmith.train.pretokenize import SUPERBPE_STAGE2_REGEX as SUPERBPE_STAGE2_REGEX
-from tokensmith.train.pretokenize import Pretokenizer, _hf_byte_level
 
 
 @dataclass(frozen=True)
@@ -306,6 +309,46 @@ def stage1_encodings_reference(chunks: tuple[bytes, ...], stage1: TrainedBPE,
     return symbols, offsets
 
 
+#: Stage-1 regexes whose pre-tokens of a document are its stage-2 chunks' pre-tokens, each chunk cut on its
+#: own, when the stage-2 regex is :data:`SUPERBPE_STAGE2_REGEX` and the document has no
+#: :data:`_CONTEXT_DEPENDENT_WHITESPACE`. Why, for each (the tests check it on the team corpora and on
+#: generated text): stage 2 matches digit groups, runs of 2+ characters outside ``\s\p{L}\p{N}`` and runs
+#: of spaces, so every chunk boundary is next to a digit, such a run or a space.
+#:
+#: * Digits: these regexes cut every digit run into ``\p{N}{1,3}`` groups from its start (or single digits),
+#:   as stage 2 does, and no other alternative takes a digit (gpt2 does, `` ?\p{N}+``: not listed).
+#: * Runs of 2+ such characters, with the space before: each is one pre-token (`` ?[^\s\p{L}\p{N}]+``, tried
+#:   before the whitespace alternatives; the letter alternative takes one such character only, and its
+#:   trailing ``[\r\n]*`` or stage 2's ``[\r\n/]*`` needs a line break).
+#: * Spaces: a run of spaces before a non-space is cut by ``\s+(?!\S)`` into all but its last space, as by
+#:   stage 2's `` +(?!\S)``, and that run alone is still one pre-token (``\s+(?!\S)`` or cl100k's
+#:   ``\s++$``). The last space, or a single whitespace character, is a pre-token of its own or starts
+#:   the next one, in the document and at the end of a chunk alone.
+#: * The rest of a chunk is cut alike in the document and alone: a pre-token's match only looks past the
+#:   chunk's end at the character that starts the next chunk, a digit, a space or such a character, which
+#:   ends a letter run as the chunk's end does.
+#:
+#: What breaks it is whitespace: at a chunk's end a run of 2+ whitespace characters is one pre-token
+#: (``\s+(?!\S)`` at the end of the text) where the document cuts it in two (``"a\t\t12"``), runs mixing
+#: spaces with other whitespace are cut elsewhere by stage 2 (``"\t  x"``), and a line break joins the
+#: spaces before it (cl100k ``"  \n"``) or lets stage 2's run take a ``/`` after it; hence such documents
+#: are counted directly. o200k is not listed: its words take combining marks (``\p{M}``), which stage 2 cuts
+#: out where two meet (a vowel sign next to a virama, common in Indic and Tibetan words), whatever the whitespace.
+_DERIVABLE_STAGE1 = frozenset(
+    [PRETOKENIZER_PRESETS.get(name).pattern for name in ("cl100k", "llama3")]
+    + [PRETOKENIZER_PRESETS.get(name).digit_pattern for name in ("cl100k", "llama3", "gpt2")])
+
+#: A line break, or whitespace other than a space next to whitespace: a document holding one is cut by
+#: stage 1 directly (see :data:`_DERIVABLE_STAGE1`; about 1.5% of the text of the team corpora, as lines).
+_CONTEXT_DEPENDENT_WHITESPACE = regex.compile(r"[^\S ](?:(?<=[\r\n])|(?<=\s[^\S ])|(?=\s))")
+
+
+def derivable_stage1(stage1: Pretokenizer, stage2: Pretokenizer) -> bool:
+    """Whether stage 1's pre-tokens can be derived from stage 2's chunks (see :data:`_DERIVABLE_STAGE1`)."""
+    return (stage2.pattern == SUPERBPE_STAGE2_REGEX and not stage2.isolate_digits
+            and stage1.pattern in _DERIVABLE_STAGE1 and not stage1.isolate_digits)
+
+
 class StageTally(Tally):
     """Both stages' counts from one read of each document (what :meth:`SuperwordTrainer.train` collects).
 
@@ -314,24 +357,71 @@ class StageTally(Tally):
     worker that counted them, so cutting runs in parallel without sending the chunks anywhere. A chunk
     counted by two workers is cut by both; :meth:`combine` keeps one cut, and the cut of a chunk does not
     depend on where it was made.
+
+    With ``derive_stage1`` (default: where :func:`derivable_stage1` allows it) the stage-1 regex runs only
+    on documents holding :data:`_CONTEXT_DEPENDENT_WHITESPACE`; the others' stage-1 counts are the pieces of
+    their chunks' cuts times the chunks' counts, added in :meth:`finish` (the same counts, see
+    :data:`_DERIVABLE_STAGE1`, at a fraction of a regex pass over the text).
     """
 
-    def __init__(self, stage1: Pretokenizer, stage2: Pretokenizer, special_tokens: tuple[str, ...]) -> None:
+    def __init__(self, stage1: Pretokenizer, stage2: Pretokenizer, special_tokens: tuple[str, ...],
+                 derive_stage1: bool | None = None) -> None:
         self.stage1 = PretokenTally(stage1)
         self.stage2 = stage2
         self.special_tokens = special_tokens
         self.chunks: dict[str, int] = Counter()
         self.cut: _Cut | None = None
+        if derive_stage1 is None:
+            derive_stage1 = derivable_stage1(stage1, stage2)
+        # chunks of the documents stage 1 cuts directly (all of them, unless derived)
+        self.direct_chunks: Counter | None = Counter() if derive_stage1 else None
 
     def add(self, batch: list[str]) -> None:
-        self.stage1.add(batch)
         split, update = self.stage2.split, self.chunks.update
+        if self.direct_chunks is None:
+            self.stage1.add(batch)
+            for document in batch:
+                update(split(document))
+            return
+        context_dependent = _CONTEXT_DEPENDENT_WHITESPACE.search
+        direct = []
         for document in batch:
-            update(split(document))
+            if context_dependent(document):
+                direct.append(document)
+            else:
+                update(split(document))
+        self.stage1.add(direct)
+        for document in direct:
+            self.direct_chunks.update(split(document))
 
     def finish(self) -> None:
         self.chunks.pop("", None)  # as PretokenCounts drops it (no pre-tokenizer yields it)
-        self.cut = _cut_texts(self.chunks, len(self.chunks), self.stage1.pretokenizer.split, self.special_tokens)
+        if self.direct_chunks is None:
+            self.cut = self._cut_chunks()
+            return
+        # the derived documents' chunk counts weigh the cut; the direct ones' chunks join them for stage 2
+        weights = np.fromiter(self.chunks.values(), dtype=np.int64, count=len(self.chunks))
+        self.direct_chunks.pop("", None)
+        self.chunks.update(self.direct_chunks)  # new chunks go last, with weight 0
+        self.direct_chunks = None
+        self.cut = self._cut_chunks()
+        self._add_derived_stage1(np.concatenate([weights, np.zeros(len(self.chunks) - len(weights), np.int64)]))
+
+    def _cut_chunks(self) -> _Cut:
+        return _cut_texts(self.chunks, len(self.chunks), self.stage1.pretokenizer.split, self.special_tokens)
+
+    def _add_derived_stage1(self, chunk_weights: np.ndarray) -> None:
+        """Add ``chunk_weights[i]`` times the pieces of chunk ``i``'s cut to the stage-1 counts."""
+        piece_counts = np.zeros(len(self.cut.pieces), dtype=np.int64)
+        np.add.at(piece_counts, self.cut.occurrence, np.repeat(chunk_weights, self.cut.chunk_pieces))
+        counted = np.flatnonzero(piece_counts)
+        counter = self.stage1.counter
+        split = self.stage1.pretokenizer.split
+        for index, count in zip(counted.tolist(), piece_counts[counted].tolist(), strict=True):
+            piece = self.cut.pieces[index]
+            # a chunk kept whole for a special token's text: stage 1 counts it as text, cut by the regex
+            for text in [piece] if isinstance(piece, str) else split(piece[0]):
+                counter[text] += count
 
     @classmethod
     def combine(cls, partials: list[StageTally]) -> StageTally:
