@@ -224,28 +224,47 @@ class ReadStats:
 
 def _decode(block: bytes, *, source: Path, first_line: int, offset: int, errors: str, stats: ReadStats) -> str:
     """UTF-8 text of ``block`` (whole lines of ``source`` starting at ``first_line``/byte ``offset``)."""
+    if errors == "strict":
+        return decode_text(block, source=source, first_line=first_line, offset=offset, not_utf8_hint=REPLACE_HINT,
+                           binary_hint="pass text files (UTF-8), or --errors replace to read it anyway")
+    try:
+        return block.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        text = block.decode("utf-8", "replace")
+        # Genuine U+FFFD characters in the file are valid UTF-8; only the new ones are replacements.
+        stats.replacements += text.count("\ufffd") - block.count(_REPLACEMENT_UTF8)
+        line = first_line + block.count(b"\n", 0, exc.start)
+        stats.first_replacement = stats.first_replacement or f"{source}:{line}"
+        return text
+
+
+def decode_text(block: bytes, *, source: Path, first_line: int, offset: int, not_utf8_hint: str,
+                binary_hint: str) -> str:
+    """The UTF-8 text of ``block`` (whole lines of ``source`` from ``first_line``, at byte ``offset``).
+
+    Raises:
+        CorpusError: a byte that is not UTF-8, or a NUL byte (:func:`refuse_binary`), located by file, line
+            and byte offset; the hints name what the calling command can do about each.
+    """
     try:
         text = block.decode("utf-8")
     except UnicodeDecodeError as exc:
         bad = exc.start
         line = first_line + block.count(b"\n", 0, bad)
         column = bad - (block.rfind(b"\n", 0, bad) + 1)
-        where = f"{source}:{line}"
-        if errors == "strict":
-            compressed = split_suffixes(source)[1] is not None
-            raise CorpusError(
-                f"{where}: byte offset {offset + bad}{' (of the decompressed stream)' if compressed else ''} "
-                f"(byte {column} of line {line}) is not UTF-8: 0x{block[bad]:02x}",
-                REPLACE_HINT,
-            ) from None
-        text = block.decode("utf-8", "replace")
-        # Genuine U+FFFD characters in the file are valid UTF-8; only the new ones are replacements.
-        stats.replacements += text.count("\ufffd") - block.count(_REPLACEMENT_UTF8)
-        stats.first_replacement = stats.first_replacement or where
-    if errors == "strict":
-        refuse_binary(text, block, source=source, first_line=first_line, offset=offset,
-                      hint="pass text files (UTF-8), or --errors replace to read it anyway")
+        compressed = split_suffixes(source)[1] is not None
+        raise CorpusError(
+            f"{source}:{line}: byte offset {offset + bad}{' (of the decompressed stream)' if compressed else ''} "
+            f"(byte {column} of line {line}) is not UTF-8: 0x{block[bad]:02x}",
+            not_utf8_hint,
+        ) from None
+    refuse_binary(text, block, source=source, first_line=first_line, offset=offset, hint=binary_hint)
     return text
+
+
+def strip_bom(data: bytes) -> tuple[bytes, int]:
+    """``data`` without a leading UTF-8 byte-order mark (not text), and the number of bytes dropped."""
+    return (data[len(_BOM):], len(_BOM)) if data.startswith(_BOM) else (data, 0)
 
 
 def refuse_binary(text: str, block: bytes, *, source: Path, first_line: int, offset: int, hint: str) -> None:
@@ -292,8 +311,7 @@ def iter_line_blocks(source: Path, *, errors: str, stats: ReadStats) -> Iterator
                     return
             if at_start:
                 at_start = False
-                if block.startswith(_BOM):
-                    block, offset = block[len(_BOM) :], len(_BOM)
+                block, offset = strip_bom(block)
             text = _decode(block, source=source, first_line=first_line, offset=offset, errors=errors, stats=stats)
             lines = text.split("\n")
             sizes = list(map(len, block.split(b"\n")))
@@ -312,8 +330,8 @@ def iter_line_blocks(source: Path, *, errors: str, stats: ReadStats) -> Iterator
 def _read_whole_file(source: Path, *, errors: str, stats: ReadStats) -> tuple[str, int]:
     with open_binary(source) as stream:
         data = stream.read()
-    skipped = len(_BOM) if data.startswith(_BOM) else 0
-    return _decode(data[skipped:], source=source, first_line=1, offset=skipped, errors=errors, stats=stats), len(data)
+    text, skipped = strip_bom(data)
+    return _decode(text, source=source, first_line=1, offset=skipped, errors=errors, stats=stats), len(data)
 
 
 # A reader turns one source file into blocks of (documents, their UTF-8 sizes).

@@ -13,7 +13,6 @@ pre-token counts are kept (memory grows with distinct pre-tokens, not with the s
 
 from __future__ import annotations
 
-import codecs
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +25,7 @@ CHUNK_BYTES = 4096
 
 def _text_chunks(path: Path) -> Iterator[str]:
     """Runs of whole lines (newlines kept) of about CHUNK_BYTES, decoded strictly as UTF-8, NUL refused."""
-    from tokensmith.corpus.readers import open_binary, refuse_binary
+    from tokensmith.corpus.readers import decode_text, open_binary, strip_bom
 
     pending: list[bytes] = []
     size = 0
@@ -35,22 +34,14 @@ def _text_chunks(path: Path) -> Iterator[str]:
 
     def flush() -> str:
         block = b"".join(pending)
-        try:
-            text = block.decode("utf-8")
-        except UnicodeDecodeError as error:
-            line = first_line + block.count(b"\n", 0, error.start)
-            raise CorpusError(
-                f"{path}:{line} is not UTF-8 text (byte offset {offset - len(block) + error.start})",
-                "convert the file to UTF-8 (e.g. iconv -t UTF-8)",
-            ) from None
-        refuse_binary(text, block, source=path, first_line=first_line, offset=offset - len(block),
-                      hint="point the category at a text file (UTF-8)")
-        return text
+        return decode_text(block, source=path, first_line=first_line, offset=offset - len(block),
+                           not_utf8_hint="convert the file to UTF-8 (e.g. iconv -t UTF-8)",
+                           binary_hint="point the category at a text file (UTF-8)")
 
     with open_binary(path) as handle:
         for line in handle:
-            if offset == 0 and line.startswith(codecs.BOM_UTF8):  # a byte-order mark is no text (as in measure)
-                offset, line = len(codecs.BOM_UTF8), line[len(codecs.BOM_UTF8):]
+            if offset == 0:  # a byte-order mark is no text (as in measure)
+                line, offset = strip_bom(line)
             if pending and size + len(line) > CHUNK_BYTES:
                 yield flush()
                 first_line += len(pending)
