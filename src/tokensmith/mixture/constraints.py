@@ -125,6 +125,13 @@ def _push_py(values, pairs, size, value, pair):
     values[i], pairs[i] = value, pair
 
 
+def _doubled_py(array, used):
+    """A copy of ``array`` twice as long, its first ``used`` entries kept."""
+    grown = np.zeros(2 * len(array), dtype=array.dtype)
+    grown[:used] = array[:used]
+    return grown
+
+
 def _rebuild_py(raw, penalty, values, pairs):
     size = 0
     for p in range(len(raw)):
@@ -151,7 +158,6 @@ def _scan_py(n_pairs, weights, initial_pair, initial_category, initial_count, of
     stash_pairs = np.zeros(per_step + 2, dtype=np.int64)
     found = 0
     violated = 0
-    stash_capacity = len(stash_values)
     # A pair inside the tree node of a row just added is skipped until the node ends (covered_until, a
     # position). Popping it again at every step costs most of a scan after a large jump in steps, so it
     # is parked in the bucket of the position where its cover ends and pushed back there.
@@ -194,13 +200,8 @@ def _scan_py(n_pairs, weights, initial_pair, initial_category, initial_count, of
                 if seen[pair] == t or value != raw[pair] - penalty[pair]:
                     continue  # an out-of-date entry (the pair has a newer one) or a duplicate
                 seen[pair] = t
-                if stashed == stash_capacity:
-                    stash_capacity *= 2
-                    grown_values = np.zeros(stash_capacity, dtype=np.float64)
-                    grown_pairs = np.zeros(stash_capacity, dtype=np.int64)
-                    grown_values[:stashed] = stash_values[:stashed]
-                    grown_pairs[:stashed] = stash_pairs[:stashed]
-                    stash_values, stash_pairs = grown_values, grown_pairs
+                if stashed == len(stash_values):
+                    stash_values, stash_pairs = _doubled(stash_values, stashed), _doubled(stash_pairs, stashed)
                 stash_values[stashed], stash_pairs[stashed] = value, pair
                 stashed += 1
                 if pair == merge:
@@ -210,11 +211,7 @@ def _scan_py(n_pairs, weights, initial_pair, initial_category, initial_count, of
                 if covered_until[pair] > position[t]:
                     stashed -= 1  # parked instead
                     if n_parked == len(parked_pair):
-                        grown_parked = np.zeros(2 * n_parked, dtype=np.int64)
-                        grown_next = np.zeros(2 * n_parked, dtype=np.int64)
-                        grown_parked[:n_parked] = parked_pair[:n_parked]
-                        grown_next[:n_parked] = parked_next[:n_parked]
-                        parked_pair, parked_next = grown_parked, grown_next
+                        parked_pair, parked_next = _doubled(parked_pair, n_parked), _doubled(parked_next, n_parked)
                     parked_pair[n_parked] = pair
                     parked_next[n_parked] = bucket_head[covered_until[pair]]
                     bucket_head[covered_until[pair]] = n_parked
@@ -261,19 +258,21 @@ def _scan_py(n_pairs, weights, initial_pair, initial_category, initial_count, of
 
 _sift_down = _sift_down_py
 _push = _push_py
+_doubled = _doubled_py
 _rebuild = _rebuild_py
 _scan = _scan_py
 
 
 def _compile() -> None:
     """Swap the Python kernels for numba-compiled ones (once per process)."""
-    global _sift_down, _push, _rebuild, _scan
+    global _sift_down, _push, _doubled, _rebuild, _scan
     if getattr(_compile, "done", False):
         return
     from numba import njit
 
     _sift_down = njit(cache=True)(_sift_down_py)
     _push = njit(cache=True)(_push_py)
+    _doubled = njit(cache=True)(_doubled_py)
     _rebuild = njit(cache=True)(_rebuild_py)
     _scan = njit(cache=True)(_scan_py)
     _compile.done = True
