@@ -123,14 +123,14 @@ def test_apply_merges_defers_when_a_string_is_created_twice():
         assert merge_core.apply_merges(np.array([0, 1], dtype=np.int32), np.array([0, 2]), merges) is None
 
 
-def encode_with_both(words: list[str], stage1) -> tuple[list, list]:
+def encode_with_both(words: list[str], stage1, threads: int = 1) -> tuple[list, list]:
     from tokensmith.train.bpe import InitialVocabulary
 
     encoded = [word.encode("utf-8") for word in words]
     offsets = np.concatenate([[0], np.cumsum([len(word) for word in encoded])]).astype(np.int64)
     byte_ids = InitialVocabulary.byte_level(SPECIALS).byte_ids
     compiled, compiled_offsets = merge_core.apply_merges(
-        byte_ids[np.frombuffer(b"".join(encoded), dtype=np.uint8)], offsets, np.array(stage1.merge_ids))
+        byte_ids[np.frombuffer(b"".join(encoded), dtype=np.uint8)], offsets, np.array(stage1.merge_ids), threads)
     hf_symbols, hf_lengths = _hf_encode_words(words, stage1)
     hf_offsets = np.concatenate([[0], np.cumsum(hf_lengths)])
     split = [compiled[a:b].tolist() for a, b in zip(compiled_offsets[:-1], compiled_offsets[1:], strict=True)]
@@ -148,6 +148,9 @@ def test_apply_merges_equals_hf_bpe_model_on_real_words(mixed_lines, stage1, mon
     compiled, hf = encode_with_both(words, stage1)
     assert compiled == hf
     assert sum(len(ids) for ids in hf) < sum(len(word.encode("utf-8")) for word in words) / 2  # merges applied
+    monkeypatch.setattr(merge_core, "_WORDS_PER_THREAD", 7)  # blocks of words on threads, joined back to back
+    for threads in (2, 3):
+        assert encode_with_both(words, stage1, threads=threads)[0] == hf
 
 
 @settings(max_examples=40, deadline=None)

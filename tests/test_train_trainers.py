@@ -316,7 +316,8 @@ def test_superword_distinct_pairs_counts_pairs_inside_words_only(ids):
         symbols = rng.choice(np.array(ids, dtype=np.int32), size=offsets[-1])
         words = [symbols[a:b].tolist() for a, b in zip(offsets[:-1], offsets[1:], strict=True)]
         expected = {(w[i], w[i + 1]) for w in words for i in range(len(w) - 1)}
-        assert distinct_pairs(symbols, offsets) == len(expected)
+        for threads in (1, 2):  # one sort, or two halves sorted apart
+            assert distinct_pairs(symbols, offsets, threads) == len(expected)
 
 
 @pytest.mark.slow
@@ -336,12 +337,13 @@ def test_superword_output_equals_encoding_every_chunk_with_hf(shared_data, monke
     fast = trainer.train(lines).to_tokenizer_json()
     encoded_whole = []
 
-    def every_chunk_with_hf(chunks, stage1):
+    def every_chunk_with_hf(chunks, stage1, threads=1):
         encoded_whole.append(len(chunks.counts))
         return superword._stage2_words_reference(chunks, stage1)
 
     monkeypatch.setattr(superword, "_stage2_words", every_chunk_with_hf)
-    monkeypatch.setattr(superword, "distinct_pairs", lambda symbols, offsets: None)  # merge_core's default room
+    # merge_core's default room
+    monkeypatch.setattr(superword, "distinct_pairs", lambda symbols, offsets, threads: None)
     reference = trainer.train(lines).to_tokenizer_json()
     from tokensmith.train.counting import count_pretokens
     from tokensmith.train.pretokenize import Pretokenizer

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import time
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields
 
 import numba
@@ -327,6 +328,10 @@ def load_checkpoint(path) -> MergeState:
     return MergeState(max_units=int(arrays["max_units"][0]), **{name: arrays[name] for name in names})
 
 
+#: Fewest words per thread of :func:`apply_merges` worth a thread.
+_WORDS_PER_THREAD = 10_000
+
+
 def compile_kernels() -> float:
     """Compile (or load from numba's on-disk cache) the kernels on a tiny input; returns seconds."""
     started = time.perf_counter()
@@ -338,8 +343,8 @@ def compile_kernels() -> float:
     return time.perf_counter() - started
 
 
-def apply_merges(symbols: np.ndarray, word_offsets: np.ndarray,
-                 merges: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+def apply_merges(symbols: np.ndarray, word_offsets: np.ndarray, merges: np.ndarray,
+                 threads: int = 1) -> tuple[np.ndarray, np.ndarray] | None:
     """Encode words with learned merges as HF's BPE model does: ``(symbols int32, offsets int64)``.
 
     HF's ``Word::merge_all`` repeatedly merges the adjacent pair of lowest rank (merge index), the
@@ -352,6 +357,7 @@ def apply_merges(symbols: np.ndarray, word_offsets: np.ndarray,
         symbols: ``int32``, the initial ids of all words back to back.
         word_offsets: ``int64 (words + 1,)``, word ``w`` is ``symbols[word_offsets[w]:word_offsets[w + 1]]``.
         merges: ``int (merges, 3)``, ``(left, right, new)`` in rank order (e.g. ``MergeState.learned_merges``).
+        threads: encode blocks of words on this many threads (fewer for few words).
     """
     merges = np.asarray(merges, dtype=np.int64).reshape(-1, 3)
     keys = (merges[:, 0] << 32) | merges[:, 1]
@@ -359,11 +365,35 @@ def apply_merges(symbols: np.ndarray, word_offsets: np.ndarray,
     sorted_keys = keys[order]
     if len(np.unique(merges[:, 2])) < len(merges) or np.any(sorted_keys[1:] == sorted_keys[:-1]):
         return None
-    out = np.empty(len(symbols), dtype=np.int32)
+    rank, new_ids = order.astype(np.int64), merges[:, 2].astype(np.int32)
+    word_offsets = np.asarray(word_offsets, dtype=np.int64)
+    n_words = len(word_offsets) - 1
+    threads = max(1, min(threads, n_words // _WORDS_PER_THREAD))
+    # contiguous blocks of words with about the same number of symbols, one per thread (the kernel
+    # releases the GIL); each block's words are encoded exactly as alone, so the blocks join back to back
+    bounds = np.searchsorted(word_offsets, np.linspace(0, word_offsets[-1], threads + 1)[1:-1]).tolist()
+    blocks = list(zip([0, *bounds], [*bounds, n_words], strict=True))
+
+    def encode_block(block: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+        first, last = block
+        start = word_offsets[first]
+        offsets = word_offsets[first:last + 1] - start
+        out = np.empty(int(offsets[-1]), dtype=np.int32)
+        out_offsets = np.zeros(len(offsets), dtype=np.int64)
+        _apply_merges(symbols[start:word_offsets[last]], offsets, sorted_keys, rank, new_ids, out, out_offsets)
+        return out[: out_offsets[-1]], out_offsets
+
+    if len(blocks) == 1:
+        parts = [encode_block(blocks[0])]
+    else:
+        with ThreadPoolExecutor(max_workers=len(blocks), thread_name_prefix="tokensmith-apply-merges") as pool:
+            parts = list(pool.map(encode_block, blocks))
     out_offsets = np.zeros(len(word_offsets), dtype=np.int64)
-    _apply_merges(symbols, word_offsets, sorted_keys, order.astype(np.int64), merges[:, 2].astype(np.int32),
-                  out, out_offsets)
-    return out[: out_offsets[-1]].copy(), out_offsets
+    written = 0
+    for (first, last), (_, offsets) in zip(blocks, parts, strict=True):
+        out_offsets[first + 1:last + 1] = offsets[1:] + written
+        written += int(offsets[-1])
+    return np.concatenate([out for out, _ in parts]), out_offsets
 
 
 # --------------------------------------------------------------------------------------------------
@@ -374,8 +404,12 @@ def _grown(array: np.ndarray, size: int, fill: int = 0) -> np.ndarray:
     if size <= len(array):
         return array
     size = max(size, 2 * len(array))
-    bigger = np.full((size, *array.shape[1:]), fill, dtype=array.dtype)
+    # zeros come from calloc (pages mapped on first write), so only the copied part and a non-zero fill
+    # are written here: growing the large pool and slot arrays cost ~1 s per superword run with np.full
+    bigger = np.zeros((size, *array.shape[1:]), dtype=array.dtype)
     bigger[: len(array)] = array
+    if fill:
+        bigger[len(array):] = fill
     return bigger
 
 
@@ -460,7 +494,7 @@ def _find_pair(key, table_key, table_slot):
         i = (i + 1) & np.int64(mask)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _rehash_pairs(slot_key, n_slots, table_key, table_slot):
     for slot in range(n_slots):
         _, index = _find_pair(slot_key[slot], table_key, table_slot)
@@ -468,7 +502,7 @@ def _rehash_pairs(slot_key, n_slots, table_key, table_slot):
         table_slot[index] = slot
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _rehash_vocab(old_hash, old_id, table_hash, table_id):
     mask = len(table_hash) - 1
     for j in range(len(old_hash)):
@@ -504,7 +538,7 @@ def _find_token(content, start, stop, token_offset, token_content, table_hash, t
     return EMPTY, i, h
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _register_initial_tokens(token_offset, token_content, table_hash, table_id, dedup):
     for token in range(len(dedup)):
         if not dedup[token]:
@@ -557,7 +591,7 @@ def _push(heap_count, heap_pair, heap_segment, size, count, pair, segment):
     heap_count[i], heap_pair[i], heap_segment[i] = count, pair, segment
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _count_initial_pairs(symbols, word_start, word_len, word_count, token_units, max_units,
                          table_key, table_slot, slot_key, slot_count, slot_last_word, slot_fill,
                          segment_start, segment_len, pool, heap_count, heap_pair, heap_segment, scalars):
@@ -649,7 +683,7 @@ def _change(key, delta, word, iteration, table_key, table_slot, slot_key, slot_c
             slot_tail[slot] = node
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _advance(symbols, word_start, word_len, word_count,
              token_units, token_offset, token_content, vocab_table_hash, vocab_table_id, merges,
              table_key, table_slot, slot_key, slot_count, slot_mark, slot_head, slot_tail,
@@ -855,7 +889,7 @@ def _heap_pop(heap, size):
     return top, size
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _apply_merges(symbols, word_offsets, sorted_keys, sorted_rank, new_ids, out, out_offsets):
     longest = 0
     for w in range(len(word_offsets) - 1):

@@ -24,10 +24,12 @@ would now apply across a former stage-1 boundary (lossless either way: round tri
 from __future__ import annotations
 
 import json
+import os
 import time
 from array import array
 from collections import Counter
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 
@@ -98,15 +100,26 @@ class SuperwordTrainer(BpeTrainer):
         new_tally = partial(StageTally, stage1_config.pretokenizer_object(), stage2_pretokenizer, self.special_tokens)
         tally, n_documents = make_engine(self.engine, self.workers, self.engine_address).tally(
             _reporting(documents, progress), new_tally)
-        stage1_counts = PretokenCounts.from_counter(tally.stage1.counter, n_documents)
+        stage1_counter = tally.stage1.counter
         tally.stage1 = None  # the stage-1 text is no longer needed once counted
-        chunks = tally.sorted_chunks()
-        del tally
         count_seconds = time.perf_counter() - started
-        stage1 = stage1_config.train_from_counts(stage1_counts, progress=progress, count_seconds=count_seconds)
-        del stage1_counts
+
+        def train_stage1(counter: Counter) -> TrainedBPE:
+            counts = PretokenCounts.from_counter(counter, n_documents)
+            counter.clear()  # its only other holder let go of it at submit
+            return stage1_config.train_from_counts(counts, progress=progress, count_seconds=count_seconds)
+
+        # Stage 1's merge loop (compiled, without the GIL) runs on a thread while this one joins and sorts
+        # the chunks (Python): stage 2 needs both, and neither needs the other.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="tokensmith-stage1") as pool:
+            stage1_run = pool.submit(train_stage1, stage1_counter)
+            del stage1_counter
+            chunks = tally.sorted_chunks()
+            stage1 = stage1_run.result()
+        del tally
         started = time.perf_counter()
-        symbols, offsets = _stage2_words(chunks, stage1)
+        threads = self.workers or os.cpu_count() or 1
+        symbols, offsets = _stage2_words(chunks, stage1, threads)
         corpus = {"documents": n_documents, "corpus_bytes": chunks.total_bytes, "pretokens": int(chunks.counts.sum()),
                   "distinct_pretokens": len(chunks.counts)}
         word_counts = chunks.counts
@@ -120,7 +133,7 @@ class SuperwordTrainer(BpeTrainer):
         started = time.perf_counter()
         state = merge_core.build_state(symbols, offsets, word_counts, contents, [len(c) for c in contents],
                                        dedup=dedup, max_units=self.max_superword_bytes,
-                                       pair_capacity=distinct_pairs(symbols, offsets))
+                                       pair_capacity=distinct_pairs(symbols, offsets, threads))
         while True:
             run = merge_core.run_merges(state, vocab_size=self.vocab_size, min_frequency=self.min_frequency,
                                         max_merges=_MERGES_PER_REPORT)
@@ -170,9 +183,10 @@ def stage1_encodings(chunks: tuple[bytes, ...], stage1: TrainedBPE,
     return _encode_cut(pieces, occurrence, chunk_pieces, stage1)
 
 
-def _stage2_words(chunks: StageChunks, stage1: TrainedBPE) -> tuple[np.ndarray, np.ndarray]:
-    """``(symbols int32, offsets int64)``: each chunk as the stage-1 tokenizer encodes it (its stage-2 word)."""
-    return _encode_cut(chunks.pieces, chunks.occurrence, chunks.chunk_pieces, stage1)
+def _stage2_words(chunks: StageChunks, stage1: TrainedBPE, threads: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """``(symbols int32, offsets int64)``: each chunk as the stage-1 tokenizer encodes it (its stage-2 word);
+    the pieces are encoded on ``threads`` threads."""
+    return _encode_cut(chunks.pieces, chunks.occurrence, chunks.chunk_pieces, stage1, threads)
 
 
 def _stage2_words_reference(chunks: StageChunks, stage1: TrainedBPE) -> tuple[np.ndarray, np.ndarray]:
@@ -186,9 +200,9 @@ def _stage2_words_reference(chunks: StageChunks, stage1: TrainedBPE) -> tuple[np
 
 
 def _encode_cut(pieces: list, occurrence: np.ndarray, chunk_pieces: np.ndarray,
-                stage1: TrainedBPE) -> tuple[np.ndarray, np.ndarray]:
+                stage1: TrainedBPE, threads: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """:func:`stage1_encodings` of chunks already cut (see :func:`_cut_chunks` for the arguments)."""
-    piece_symbols, piece_lengths = _encode_pieces(pieces, stage1)
+    piece_symbols, piece_lengths = _encode_pieces(pieces, stage1, threads)
     piece_starts = np.zeros(len(pieces), dtype=np.int64)
     np.cumsum(piece_lengths[:-1], out=piece_starts[1:])
 
@@ -210,7 +224,7 @@ def _encode_cut(pieces: list, occurrence: np.ndarray, chunk_pieces: np.ndarray,
     return symbols, offsets
 
 
-def _encode_pieces(pieces: list, stage1: TrainedBPE) -> tuple[np.ndarray, np.ndarray]:
+def _encode_pieces(pieces: list, stage1: TrainedBPE, threads: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """``(symbols int32, lengths int64)``: each piece (str) as stage 1's BPE model encodes it alone, and each
     ``(chunk text,)`` as the whole stage-1 tokenizer encodes it (special tokens matched first), back to back.
 
@@ -226,7 +240,7 @@ def _encode_pieces(pieces: list, stage1: TrainedBPE) -> tuple[np.ndarray, np.nda
     np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded)), out=word_offsets[1:])
     byte_ids = InitialVocabulary.byte_level(tuple(text for text, _ in stage1.special_tokens)).byte_ids
     initial = byte_ids[np.frombuffer(b"".join(encoded), dtype=np.uint8)]
-    result = merge_core.apply_merges(initial, word_offsets, np.array(stage1.merge_ids, dtype=np.int64))
+    result = merge_core.apply_merges(initial, word_offsets, np.array(stage1.merge_ids, dtype=np.int64), threads)
     if result is None:
         word_symbols, word_lengths = _hf_encode_words(words, stage1)
     else:
@@ -276,7 +290,7 @@ def _hf_encode_words(words: list[str], stage1: TrainedBPE) -> tuple[np.ndarray, 
     return (np.concatenate(word_ids) if word_ids else np.zeros(0, dtype=np.int32)), word_lengths
 
 
-def distinct_pairs(symbols: np.ndarray, offsets: np.ndarray) -> int:
+def distinct_pairs(symbols: np.ndarray, offsets: np.ndarray, threads: int = 1) -> int:
     """How many distinct adjacent pairs the words hold (the merge loop's starting room: stage-2 words are
     few distinct pairs over a large vocabulary, and the default bound, one per symbol, costs GBs)."""
     if len(symbols) < 2:
@@ -290,8 +304,12 @@ def distinct_pairs(symbols: np.ndarray, offsets: np.ndarray) -> int:
     keys |= symbols[1:].astype(key_type)
     no_pair = np.iinfo(key_type).max
     keys[offsets[1:-1] - 1] = no_pair  # a word's last symbol and the next word's first are no pair
-    keys.sort()
-    return int(np.count_nonzero(keys[1:] != keys[:-1])) + 1 - int(keys[-1] == no_pair)
+    # the distinct keys of each half, on a thread each (numpy sorts without the GIL), then those of both
+    halves = [keys[: len(keys) // 2], keys[len(keys) // 2:]]
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        first, second = pool.map(np.unique, halves)
+    distinct = len(first) + len(second) - int(np.isin(second, first, assume_unique=True).sum())
+    return distinct - int(any(len(unique) and unique[-1] == no_pair for unique in (first, second)))
 
 
 def stage1_encodings_reference(chunks: tuple[bytes, ...], stage1: TrainedBPE,
