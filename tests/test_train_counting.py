@@ -90,3 +90,36 @@ def test_language_tally_combines_partial_counts_per_language():
     assert counts["de"].as_dict() == {b"der": 1, b" Hund": 1, b"the": 1}
     assert (counts["en"].documents, counts["de"].documents, counts["fr"].documents) == (3, 2, 0)
     assert len(counts["fr"]) == 0
+
+
+def test_pretoken_tally_runs_combine_to_the_canonical_counts_however_they_are_grouped(mixed_lines):
+    # Partials finish as sorted runs; combining them all at once (local workers), one at a time into a
+    # running total (Ray, where small runs wait until they add up to a quarter of the largest), or with
+    # empty partials must give exactly the canonical counts of one Counter over all the text.
+    pretokenizer = Pretokenizer.create("cl100k")
+    lines = mixed_lines[::7]
+    expected = counting.PretokenCounts.from_counter(
+        Counter(piece for line in lines for piece in pretokenizer.split(line)), 5)
+
+    def finished(part: list[str]) -> counting.PretokenTally:
+        tally = counting.PretokenTally(pretokenizer)
+        tally.add(part)
+        tally.finish()
+        return tally
+
+    rng = np.random.default_rng(0)
+    cuts = sorted(rng.choice(len(lines), size=40, replace=False).tolist())
+    parts = [lines[a:b] for a, b in zip([0, *cuts], [*cuts, len(lines)], strict=True)] + [[]]
+    all_at_once = counting.PretokenTally.combine([finished(part) for part in parts])
+    running = finished(parts[0])
+    kept_runs = []
+    for part in parts[1:]:
+        running = counting.PretokenTally.combine([running, finished(part)])
+        kept_runs.append(len(running.runs))
+    assert max(kept_runs) > 1  # some small runs were kept as runs, not merged at once
+    for total in (all_at_once, running):
+        got = total.counts(5)
+        assert got.pretokens == expected.pretokens
+        assert np.array_equal(got.counts, expected.counts)
+        assert got.documents == 5
+    assert counting.PretokenTally.combine([finished([])]).counts(0).pretokens == ()

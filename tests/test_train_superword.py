@@ -64,7 +64,7 @@ def check_against_separate_counting(lines: list[str], preset: str, engine: str, 
     stage2_counts = count_pretokens(lines, Pretokenizer.create(regex_pattern=SUPERBPE_STAGE2_REGEX), engine="serial")
     assert n_documents == len(lines)
     # stage 1 must stay exactly BpeTrainer's count (bpe equals HF's BpeTrainer)
-    assert counting.PretokenCounts.from_counter(tally.stage1.counter).as_dict() == stage1_counts.as_dict()
+    assert tally.stage1.counts(0).as_dict() == stage1_counts.as_dict()
     chunks = tally.sorted_chunks()
     assert np.array_equal(chunks.counts, stage2_counts.counts)
     assert chunks.total_bytes == stage2_counts.total_bytes
@@ -210,7 +210,7 @@ def stage1_counts_both_ways(lines: list[str], pretokenizer: Pretokenizer, *, der
     stage2 = Pretokenizer.create(regex_pattern=SUPERBPE_STAGE2_REGEX)
     new_tally = partial(StageTally, pretokenizer, stage2, SPECIALS, derive_stage1=derive)
     tally, _ = make_engine(engine, workers).tally(iter(lines), new_tally)
-    derived = counting.PretokenCounts.from_counter(tally.stage1.counter).as_dict()
+    derived = tally.stage1.counts(0).as_dict()
     return derived, count_pretokens(lines, pretokenizer, engine="serial").as_dict()
 
 

@@ -67,6 +67,23 @@ class PretokenCounts:
         counts = np.fromiter((count for _, count in encoded), dtype=np.int64, count=len(encoded))
         return cls(pretokens, counts, documents)
 
+    @classmethod
+    def merged(cls, runs: list[PretokenCounts]) -> PretokenCounts:
+        """The counts of all ``runs`` together (each canonical), in canonical order."""
+        if len(runs) == 1:
+            return runs[0]
+        keys = [key for run in runs for key in run.pretokens]
+        counts = np.concatenate([run.counts for run in runs])
+        # the keys are sorted runs back to back, which Python's sort (timsort) merges in about linear time
+        order = sorted(range(len(keys)), key=keys.__getitem__)
+        keys = [keys[i] for i in order]
+        counts = counts[np.array(order, dtype=np.int64)]
+        first = np.ones(len(keys), dtype=bool)  # where a new key starts (equal keys are now neighbours)
+        first[1:] = np.fromiter(map(bytes.__ne__, keys[1:], keys[:-1]), dtype=bool, count=len(keys) - 1)
+        starts = np.flatnonzero(first)
+        return cls(tuple(keys[i] for i in starts.tolist()),
+                   np.add.reduceat(counts, starts) if len(keys) else counts)
+
     def __len__(self) -> int:
         return len(self.pretokens)
 
@@ -111,22 +128,40 @@ class Tally(ABC):
 
 
 class PretokenTally(Tally):
-    """The pre-tokens of one :class:`Pretokenizer`, counted (what :func:`count_pretokens` collects)."""
+    """The pre-tokens of one :class:`Pretokenizer`, counted (what :func:`count_pretokens` collects).
+
+    :meth:`finish` puts the counts in canonical order where they were counted (sorting is the costly part of
+    that, and the workers do it in parallel); :meth:`combine` then merges sorted runs, which Python's sort
+    does in about linear time. Many small partials (one per batch, as the Ray engine sends them) are kept
+    as runs until they add up to a quarter of the largest, so each key is merged a few times, not once per
+    batch.
+    """
 
     def __init__(self, pretokenizer: Pretokenizer) -> None:
         self.pretokenizer = pretokenizer
         self.counter: Counter = Counter()
+        self.runs: list[PretokenCounts] = []  # finished: canonical runs, the largest first
 
     def add(self, batch: list[str]) -> None:
         _count_batch(self.counter, batch, self.pretokenizer)
 
+    def finish(self) -> None:
+        self.runs.append(PretokenCounts.from_counter(self.counter))
+        self.counter = Counter()
+
     @classmethod
     def combine(cls, partials: list[PretokenTally]) -> PretokenTally:
-        total = max(partials, key=lambda tally: len(tally.counter))  # add the smaller ones to the largest
-        for other in partials:
-            if other is not total:
-                total.counter.update(other.counter)
+        total = partials[0]
+        runs = sorted((run for tally in partials for run in tally.runs), key=len, reverse=True)
+        if sum(map(len, runs[1:])) >= len(runs[0]) // 4:
+            runs = [PretokenCounts.merged(runs)]
+        total.runs = runs
         return total
+
+    def counts(self, documents: int) -> PretokenCounts:
+        """All the counts of this finished tally, in canonical order."""
+        merged = PretokenCounts.merged(self.runs) if self.runs else PretokenCounts((), np.zeros(0, np.int64))
+        return PretokenCounts(merged.pretokens, merged.counts, documents)
 
 
 @dataclass(frozen=True)
@@ -198,7 +233,7 @@ class CountingEngine(ABC):
     def count(self, documents: Iterable[str], pretokenizer: Pretokenizer) -> PretokenCounts:
         """Distinct pre-tokens of ``documents`` and their counts."""
         tally, n_documents = self.tally(documents, partial(PretokenTally, pretokenizer))
-        return PretokenCounts.from_counter(tally.counter, n_documents)
+        return tally.counts(n_documents)
 
     def count_languages(self, documents: Mapping[str, Iterable[str]],
                         pretokenizer: Pretokenizer) -> dict[str, PretokenCounts]:

@@ -45,7 +45,7 @@ from tokensmith.train.bpe import (
     TrainingStats,
     _check_int,
 )
-from tokensmith.train.counting import PretokenCounts, PretokenTally, Tally, make_engine
+from tokensmith.train.counting import PretokenTally, Tally, make_engine
 from tokensmith.train.pretokenize import PRETOKENIZER_PRESETS, Pretokenizer, _hf_byte_level
 from tokensmith.train.pretokenize import SUPERBPE_STAGE2_REGEX as SUPERBPE_STAGE2_REGEX
 
@@ -100,20 +100,20 @@ class SuperwordTrainer(BpeTrainer):
         new_tally = partial(StageTally, stage1_config.pretokenizer_object(), stage2_pretokenizer, self.special_tokens)
         tally, n_documents = make_engine(self.engine, self.workers, self.engine_address).tally(
             _reporting(documents, progress), new_tally)
-        stage1_counter = tally.stage1.counter
+        stage1_tally = tally.stage1
         tally.stage1 = None  # the stage-1 text is no longer needed once counted
         count_seconds = time.perf_counter() - started
 
-        def train_stage1(counter: Counter) -> TrainedBPE:
-            counts = PretokenCounts.from_counter(counter, n_documents)
-            counter.clear()  # its only other holder let go of it at submit
+        def train_stage1(counted: PretokenTally) -> TrainedBPE:
+            counts = counted.counts(n_documents)
+            counted.runs = []  # its only other holder let go of it at submit
             return stage1_config.train_from_counts(counts, progress=progress, count_seconds=count_seconds)
 
         # Stage 1's merge loop (compiled, without the GIL) runs on a thread while this one joins and sorts
         # the chunks (Python): stage 2 needs both, and neither needs the other.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="tokensmith-stage1") as pool:
-            stage1_run = pool.submit(train_stage1, stage1_counter)
-            del stage1_counter
+            stage1_run = pool.submit(train_stage1, stage1_tally)
+            del stage1_tally
             chunks = tally.sorted_chunks()
             stage1 = stage1_run.result()
         del tally
@@ -416,6 +416,7 @@ class StageTally(Tally):
         self.chunks.pop("", None)  # as PretokenCounts drops it (no pre-tokenizer yields it)
         if self.direct_chunks is None:
             self.cut = self._cut_chunks()
+            self.stage1.finish()
             return
         # the derived documents' chunk counts weigh the cut; the direct ones' chunks join them for stage 2
         weights = np.fromiter(self.chunks.values(), dtype=np.int64, count=len(self.chunks))
@@ -424,6 +425,7 @@ class StageTally(Tally):
         self.direct_chunks = None
         self.cut = self._cut_chunks()
         self._add_derived_stage1(np.concatenate([weights, np.zeros(len(self.chunks) - len(weights), np.int64)]))
+        self.stage1.finish()
 
     def _cut_chunks(self) -> _Cut:
         return _cut_texts(self.chunks, len(self.chunks), self.stage1.pretokenizer.split, self.special_tokens)
