@@ -1,13 +1,17 @@
-"""Atomic output files: written to a temp file beside the target, then renamed into place.
+"""Atomic outputs: a file written to a temp file beside the target, a folder built in a temp folder
+beside the target, then renamed into place.
 
-A crash or a refused input never leaves a partial results.json behind.
+A crash, an interrupt or a refused input never leaves a partial results.json or tokenizer folder behind.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import shutil
 import tempfile
+from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +61,90 @@ def write_bytes_atomic(path: str | os.PathLike, data: bytes, *, force: bool = Fa
         Path(tmp).unlink(missing_ok=True)
         raise
     return target
+
+
+def path_inside(path: str | os.PathLike, folder: str | os.PathLike) -> Path | None:
+    """``path`` relative to ``folder`` when it lies inside it (symbolic links resolved), else None."""
+    try:
+        relative = Path(path).resolve().relative_to(Path(folder).resolve())
+    except ValueError:
+        return None
+    return relative if relative.parts else None
+
+
+def check_folder_writable(path: str | os.PathLike, *, force: bool = False,
+                          replaceable: Collection[str] | None = None) -> Path:
+    """Refuse an output folder that :func:`atomic_folder` could not put in place; call before any work.
+
+    Refused: a file at ``path``; an existing folder that is not empty, unless ``force``; with ``force``,
+    a folder holding an entry not in ``replaceable`` (``None``: any entry may go), or the current folder;
+    a parent that cannot be made or written.
+    """
+    target = Path(path)
+    if target.is_dir():
+        entries = sorted(entry.name for entry in target.iterdir())
+        if entries and not force:
+            raise OutputExistsError(target)
+        others = [name for name in entries if name not in replaceable] if replaceable is not None else []
+        if others:
+            shown = ", ".join(others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
+            raise InputError(f"cannot replace {target}: it holds {shown}, which this output does not write",
+                             "the folder is replaced as a whole: move those elsewhere, or choose another output")
+        here = Path.cwd().resolve()
+        if target.resolve() in (here, *here.parents):
+            raise InputError(f"cannot replace {target} as a whole: it is (or holds) the current folder",
+                             "run from another folder, or choose another output")
+    elif target.exists() or target.is_symlink():
+        raise InputError(f"cannot write {target}: it is a file, not a folder", "choose another output path")
+    return check_writable(target, force=True)  # a parent that cannot be made or written
+
+
+@contextlib.contextmanager
+def atomic_folder(path: str | os.PathLike, *, force: bool = False,
+                  replaceable: Collection[str] | None = ()) -> Iterator[Path]:
+    """Build an output folder as a whole: yields a fresh temporary folder beside ``path``
+    (``.NAME.tmp-XXXX``, same file system) to write into, and renames it to ``path`` once the block ends.
+
+    An exception or an interrupt in the block removes the temporary folder: ``path`` is left as it was.
+    ``path`` may exist as an empty folder; any other folder is refused unless ``force``, which replaces
+    it if it holds nothing but entries of the new folder and ``replaceable`` (older outputs the new one
+    lacks; ``None``: whatever it holds), checked when the block ends (:func:`check_folder_writable`).
+    """
+    target = Path(path)
+    check_folder_writable(target, force=force)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    except OSError as exc:
+        raise InputError(f"cannot write {target}: {exc.strerror or exc}", "choose another output path") from None
+    aside: Path | None = None
+    try:
+        yield staging
+        allowed = None if replaceable is None else {*replaceable, *(entry.name for entry in staging.iterdir())}
+        check_folder_writable(target, force=force, replaceable=allowed)
+        os.chmod(staging, 0o777 & ~_UMASK)  # mkdtemp makes 0700; outputs get the usual permissions
+        if target.exists():
+            # The old folder is moved aside, and deleted only once the new one is in place: a process
+            # killed in between leaves it whole, as .NAME.old-XXXX/NAME beside the output.
+            aside = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+            os.replace(target, aside / target.name)
+        os.replace(staging, target)
+    except BaseException:
+        if aside is not None:
+            _put_back(aside, target)
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    if aside is not None:
+        shutil.rmtree(aside, ignore_errors=True)
+
+
+def _put_back(aside: Path, target: Path) -> None:
+    """Move the old folder :func:`atomic_folder` set aside back to ``target`` if the new one did not take its place."""
+    old = aside / target.name
+    if old.exists() and not target.exists():
+        os.replace(old, target)
+    with contextlib.suppress(OSError):
+        aside.rmdir()  # only once empty: an old folder that could not go back stays there
 
 
 def write_text_atomic(path: str | os.PathLike, text: str, *, force: bool = False) -> Path:

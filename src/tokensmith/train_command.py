@@ -63,11 +63,16 @@ def run_train(
 ) -> dict[str, Any]:
     """Train, save ``out/tokenizer.json`` (+ tiktoken ranks), print and return the summary.
 
+    The folder ``out`` appears complete or not at all: it is built in a temporary folder beside it (with
+    ``results`` when that lies inside it) and renamed into place at the end; with ``force`` an existing
+    ``out`` is replaced as a whole, never mixed with the new files.
+
     Args:
         algorithm: a trainer name (``tokensmith.train.TRAINERS``).
         corpora: corpus specs (``PATH`` or ``LANG=PATH``; any format the corpus readers take).
         vocab_size: the final vocabulary size.
-        out: output folder (refused if it exists, unless ``force``).
+        out: output folder (refused if it exists, unless ``force``; with ``force`` refused if it holds
+            anything but tokenizer files and ``results``).
         options: trainer configuration fields (``pretokenizer``, ``min_frequency``...).
         compare: tokenizers whose held-out bytes/token is shown next to the new one's.
         results: also write a results.json with a ``train`` section here.
@@ -79,18 +84,21 @@ def run_train(
     """
     from tokensmith.corpus import open_corpus
     from tokensmith.errors import CorpusError, InputError, OutputExistsError
-    from tokensmith.io import check_writable
+    from tokensmith.io import atomic_folder, check_folder_writable, check_writable, path_inside
     from tokensmith.results import new_results, write_results
     from tokensmith.tables import console, progress_bar
     from tokensmith.tokenizers import load_tokenizer
     from tokensmith.train import make_trainer
-    from tokensmith.train.api import corpus_fingerprint, run_trainer
+    from tokensmith.train.api import corpus_fingerprint, run_trainer, summary_head
+    from tokensmith.train.export import TOKENIZER_FILES
 
     options = dict(options or {})
     out = Path(out)
     if out.exists() and not force:
         raise OutputExistsError(out)
-    check_writable(out / "tokenizer.json", force=force)  # refuses an --out that is a file
+    results_inside = path_inside(results, out) if results is not None else None  # written with the folder
+    replaceable = (*TOKENIZER_FILES, *(results_inside.parts[:1] if results_inside else ()))
+    check_folder_writable(out, force=force, replaceable=replaceable)  # refuses an --out that is a file
     if results is not None:
         check_writable(results, force=force)
     if not corpora:
@@ -118,7 +126,8 @@ def run_train(
 
         trained, resumed_from = run_trainer(
             trainer, algorithm, splits if per_language else split, progress=report, checkpoint=checkpoint,
-            resume=resume, force=force, fingerprint=lambda: corpus_fingerprint([p for c in opened for p in c.sources]))
+            resume=resume, force=force, fingerprint=lambda: corpus_fingerprint([p for c in opened for p in c.sources]),
+            out=out)
         if per_language:
             split.held_out = [d for part in splits.values() for d in part.held_out]
             split.held_out_bytes = sum(part.held_out_bytes for part in splits.values())
@@ -127,36 +136,35 @@ def run_train(
                 pass
     if trained.stats.documents == 0:
         raise CorpusError("the training corpus is empty", "check the --corpus paths")
-    files = trained.save(out, force=force)
-    seconds = time.perf_counter() - started
-    new_tokenizer = load_tokenizer(str(files.get("tokenizer.json", out / "tokenizer.json")))
-    held_out = {"documents": len(split.held_out), "bytes": split.held_out_bytes,
-                "bytes_per_token": {"trained": bytes_per_token(new_tokenizer, split.held_out)}}
-    for baseline in baselines:
-        held_out["bytes_per_token"][baseline.name] = bytes_per_token(baseline, split.held_out)
-    stats = trained.stats
-    summary = {
-        "algorithm": algorithm,
-        "name": out.name,
-        "vocab_size": trained.vocab_size,
-        "requested_vocab_size": vocab_size,
-        "merges": stats.merges,
-        "stop_reason": stats.stop_reason,
-        "documents": stats.documents,
-        "corpus_bytes": stats.corpus_bytes,
-        "seconds": round(seconds, 3),
-        "merges_per_second": round(stats.merges / stats.merge_seconds) if stats.merge_seconds > 0 else None,
-        "held_out": held_out,
-        "files": {name: str(path) for name, path in sorted(files.items())},
-        "options": {k: (list(v) if isinstance(v, tuple) else v) for k, v in sorted(options.items())},
-        "corpora": [{"name": c.name, "lang": c.lang, "sha256": c.sha256()} for c in opened],
-    }
+    with atomic_folder(out, force=force, replaceable=replaceable) as staging:
+        staged = trained.save(staging)  # (the empty staging folder is itself written as a whole)
+        seconds = time.perf_counter() - started
+        new_tokenizer = load_tokenizer(str(staged["tokenizer.json"]))
+        held_out = {"documents": len(split.held_out), "bytes": split.held_out_bytes,
+                    "bytes_per_token": {"trained": bytes_per_token(new_tokenizer, split.held_out)}}
+        for baseline in baselines:
+            held_out["bytes_per_token"][baseline.name] = bytes_per_token(baseline, split.held_out)
+        stats = trained.stats
+        summary = {
+            **summary_head(trained, algorithm, vocab_size),
+            "name": out.name,
+            "seconds": round(seconds, 3),
+            "merges_per_second": round(stats.merges / stats.merge_seconds) if stats.merge_seconds > 0 else None,
+            "held_out": held_out,
+            "files": {name: str(out / path.name) for name, path in sorted(staged.items())},
+            "options": {k: (list(v) if isinstance(v, tuple) else v) for k, v in sorted(options.items())},
+            "corpora": [{"name": c.name, "lang": c.lang, "sha256": c.sha256()} for c in opened],
+        }
+        if results is not None:
+            parameters = {"algorithm": algorithm, "corpora": list(corpora), "vocab_size": vocab_size,
+                          "options": summary["options"], "compare": list(compare or ())}
+            document = new_results("train", parameters, {"train": {"summary": summary}})
+            if results_inside is not None:
+                write_results(staging / results_inside, document)
+    if results is not None and results_inside is None:
+        write_results(results, document, force=force)
     if not quiet:
         _print_summary(console(), summary)
-    if results is not None:
-        parameters = {"algorithm": algorithm, "corpora": list(corpora), "vocab_size": vocab_size,
-                      "options": summary["options"], "compare": list(compare or ())}
-        write_results(results, new_results("train", parameters, {"train": {"summary": summary}}), force=force)
     return summary
 
 

@@ -14,8 +14,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from tokensmith.errors import InputError, OutputExistsError
+from tokensmith.io import check_folder_writable, path_inside
 from tokensmith.registry import Registry
 from tokensmith.train.bpe import BpeTrainer, CharTrainer, ProgressCallback
+from tokensmith.train.export import TOKENIZER_FILES
 from tokensmith.train.extend import ExtendTrainer
 from tokensmith.train.parity import ParityTrainer
 from tokensmith.train.superword import SuperwordTrainer
@@ -101,7 +103,8 @@ def corpus_fingerprint(paths: list[Path]) -> str:
 
 def run_trainer(trainer, algorithm: str, documents, *, progress: ProgressCallback | None = None,
                 checkpoint: str | Path | None = None, resume: bool = False, force: bool = False,
-                checkpoint_seconds: float = 60.0, fingerprint: Callable[[], str] | None = None) -> tuple:
+                checkpoint_seconds: float = 60.0, fingerprint: Callable[[], str] | None = None,
+                out: str | Path | None = None) -> tuple:
     """Run ``trainer`` on ``documents``, writing or resuming ``checkpoint``: the one place that guards them.
 
     Both :func:`train_from_files` and ``tokensmith train`` come through here, so a checkpoint request is
@@ -112,6 +115,8 @@ def run_trainer(trainer, algorithm: str, documents, *, progress: ProgressCallbac
         documents: what ``trainer.train`` reads; not read at all when resuming from an existing checkpoint.
         fingerprint: computes the corpus fingerprint stored in (and checked against) the checkpoint;
             called only when a checkpoint is used.
+        out: the output folder the result is saved to; a checkpoint inside it is refused (the folder is
+            written as a whole once training ends, and replaced as a whole with ``force``).
 
     Returns:
         ``(trained, resumed_from)``: the trained result, and the merges the checkpoint held when the run
@@ -119,8 +124,8 @@ def run_trainer(trainer, algorithm: str, documents, *, progress: ProgressCallbac
 
     Raises:
         InputError: ``resume`` without ``checkpoint``; a checkpoint for a trainer not in :data:`RESUMABLE`;
-            an existing checkpoint when neither resuming nor forcing; a checkpoint of other settings or
-            another corpus - all before any training.
+            a checkpoint inside ``out``; an existing checkpoint when neither resuming nor forcing; a checkpoint
+            of other settings or another corpus - all before any training.
     """
     if resume and checkpoint is None:
         raise InputError("resume needs the checkpoint to continue from",
@@ -130,6 +135,9 @@ def run_trainer(trainer, algorithm: str, documents, *, progress: ProgressCallbac
     if algorithm not in RESUMABLE:
         raise InputError(f"the {algorithm} trainer cannot write checkpoints or resume",
                          f"checkpoints work with: {', '.join(RESUMABLE)}")
+    if out is not None and path_inside(checkpoint, out) is not None:
+        raise InputError(f"checkpoint {checkpoint} is inside the output folder {out}, which is written as a whole",
+                         "put the checkpoint outside the output folder")
     corpus_id = fingerprint() if fingerprint is not None else None
     if resume and Path(checkpoint).is_file():
         from tokensmith.train.merge_core import load_checkpoint_metadata
@@ -147,6 +155,15 @@ def run_trainer(trainer, algorithm: str, documents, *, progress: ProgressCallbac
     return trained, None
 
 
+def summary_head(trained, algorithm: str, vocab_size: int) -> dict:
+    """What every training summary starts with: the trainer, the vocabulary reached and asked for, the
+    merges and why they stopped, and the training text."""
+    stats = trained.stats
+    return {"algorithm": algorithm, "vocab_size": trained.vocab_size, "requested_vocab_size": vocab_size,
+            "merges": stats.merges, "stop_reason": stats.stop_reason, "documents": stats.documents,
+            "corpus_bytes": stats.corpus_bytes}
+
+
 def train_from_files(algorithm: str, paths: list[str], vocab_size: int, out_dir: str, *,
                      force: bool = False, progress: ProgressCallback | None = None,
                      checkpoint: str | None = None, resume: bool = False, checkpoint_seconds: float = 60.0,
@@ -159,8 +176,8 @@ def train_from_files(algorithm: str, paths: list[str], vocab_size: int, out_dir:
             ``<lang>.txt`` files (see :func:`language_paths`).
         vocab_size: size of the final vocabulary.
         out_dir: output directory; must not exist yet unless ``force``.
-        force: overwrite the files in an existing ``out_dir`` (and an existing ``checkpoint`` when not
-            resuming).
+        force: replace an existing ``out_dir`` that holds only tokenizer files, as a whole (and overwrite an
+            existing ``checkpoint`` when not resuming).
         progress: ``progress(stage, done, total)`` callback (stages ``count`` and ``merge``).
         checkpoint: ``bpe``/``char`` only: a ``.npz`` file for the merge state, written after counting,
             every ``checkpoint_seconds`` and at the end.
@@ -184,6 +201,7 @@ def train_from_files(algorithm: str, paths: list[str], vocab_size: int, out_dir:
     out = Path(out_dir)
     if out.exists() and not force:
         raise OutputExistsError(out)
+    check_folder_writable(out, force=force, replaceable=TOKENIZER_FILES)
     trainer = make_trainer(algorithm, vocab_size, **options)
     if algorithm == "parity":
         by_language = language_paths(paths)
@@ -199,7 +217,7 @@ def train_from_files(algorithm: str, paths: list[str], vocab_size: int, out_dir:
     started = time.perf_counter()
     trained, resumed_from = run_trainer(
         trainer, algorithm, documents, progress=progress, checkpoint=checkpoint, resume=resume, force=force,
-        checkpoint_seconds=checkpoint_seconds, fingerprint=lambda: corpus_fingerprint(all_paths))
+        checkpoint_seconds=checkpoint_seconds, fingerprint=lambda: corpus_fingerprint(all_paths), out=out)
     files = trained.save(out, force=force)
     stats = trained.stats
     extra: dict = {}
@@ -210,13 +228,7 @@ def train_from_files(algorithm: str, paths: list[str], vocab_size: int, out_dir:
         extra["parity"] = {"languages": list(stats.languages), "merges_by_language": stats.merges_by_language,
                            "dev_tokens_before": stats.dev_tokens_before, "dev_tokens_after": stats.dev_tokens_after}
     summary = {
-        "algorithm": algorithm,
-        "vocab_size": trained.vocab_size,
-        "requested_vocab_size": vocab_size,
-        "merges": stats.merges,
-        "stop_reason": stats.stop_reason,
-        "documents": stats.documents,
-        "corpus_bytes": stats.corpus_bytes,
+        **summary_head(trained, algorithm, vocab_size),
         "distinct_pretokens": stats.distinct_pretokens,
         "seconds": {
             "count": round(stats.count_seconds, 3),

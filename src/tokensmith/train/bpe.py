@@ -100,10 +100,13 @@ class TrainedBPE:
         return tokenizer_json(self)
 
     def save(self, directory: str | Path, *, force: bool = False) -> dict[str, Path]:
-        """Write ``tokenizer.json``, ``tokenizer.tiktoken`` and ``tiktoken.json`` into ``directory``.
+        """Write the folder ``directory`` of ``tokenizer.json``, ``tokenizer.tiktoken`` and ``tiktoken.json``,
+        as a whole: it appears complete or not at all (an existing empty folder is fine).
 
         Raises:
-            OutputExistsError: a target file exists and ``force`` is false (nothing is written).
+            OutputExistsError: ``directory`` is a folder that is not empty and ``force`` is false.
+            InputError: with ``force``, ``directory`` holds other files than a tokenizer's (it would be
+                replaced as a whole). Nothing is written in either case.
         """
         from tokensmith.train.export import save_trained
 

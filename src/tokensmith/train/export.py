@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tokensmith.io import check_writable, write_bytes_atomic, write_text_atomic
+from tokensmith.io import atomic_folder
 from tokensmith.tokenizers import tiktoken_file
 from tokensmith.tokenizers.bytemaps import byte_level_to_bytes, bytes_to_byte_level, unicode_to_byte
 
@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 TOKENIZER_JSON = "tokenizer.json"
 TIKTOKEN_RANKS = "tokenizer.tiktoken"
 TIKTOKEN_CONFIG = tiktoken_file.TIKTOKEN_CONFIG  # the loader reads it back from beside the ranks
+#: Every file a saved tokenizer folder may hold (an extended tokenizer without a tiktoken form has only the first).
+TOKENIZER_FILES = (TOKENIZER_JSON, TIKTOKEN_RANKS, TIKTOKEN_CONFIG)
 #: The decoder of every byte-level tokenizer.json written here (Ġ-style characters back to bytes).
 BYTE_LEVEL_DECODER = {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": True}
 
@@ -91,19 +93,16 @@ def tiktoken_config(pat_str: str | None, special_tokens: dict[str, int]) -> str:
 
 
 def write_files(directory: str | Path, contents: dict[str, str | bytes], *, force: bool = False) -> dict[str, Path]:
-    """Write each ``name -> text or bytes`` into ``directory`` atomically.
+    """Write the tokenizer folder ``directory`` holding each ``name -> text or bytes``, as a whole.
 
-    Every target is checked before anything is written, so a refusal leaves nothing behind.
+    The folder appears complete or not at all (:func:`tokensmith.io.atomic_folder`): an error or an
+    interrupt leaves no partial folder, and ``force`` replaces an existing one (holding only
+    :data:`TOKENIZER_FILES`) rather than mixing old and new files. A refusal leaves nothing behind.
     """
-    targets = {name: Path(directory) / name for name in contents}
-    for path in targets.values():
-        check_writable(path, force=force)
-    for name, content in contents.items():
-        if isinstance(content, bytes):
-            write_bytes_atomic(targets[name], content, force=force)
-        else:
-            write_text_atomic(targets[name], content, force=force)
-    return targets
+    with atomic_folder(directory, force=force, replaceable=TOKENIZER_FILES) as staging:
+        for name, content in contents.items():
+            (staging / name).write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
+    return {name: Path(directory) / name for name in contents}
 
 
 def mergeable_ranks(trained: TrainedBPE) -> dict[bytes, int]:
@@ -135,10 +134,8 @@ def tiktoken_encoding(trained: TrainedBPE, name: str = "tokensmith") -> tiktoken
 
 
 def save_trained(trained: TrainedBPE, directory: str | Path, *, force: bool = False) -> dict[str, Path]:
-    """Write tokenizer.json, tokenizer.tiktoken and tiktoken.json into ``directory`` (atomically).
-
-    Every target is checked before anything is written, so a refusal leaves nothing behind.
-    """
+    """Write the folder ``directory`` of tokenizer.json, tokenizer.tiktoken and tiktoken.json, as a whole
+    (:func:`write_files`)."""
     pat_str = trained.pretokenizer.tiktoken_pattern if not trained.pretokenizer.isolate_digits else None
     return write_files(directory, {
         TOKENIZER_JSON: tokenizer_json(trained),

@@ -106,8 +106,8 @@ class ExtendedBPE:
                                  special_tokens=self.special_tokens())
 
     def save(self, directory: str | Path, *, force: bool = False) -> dict[str, Path]:
-        """Write ``tokenizer.json`` (and, with a tiktoken form, ``tokenizer.tiktoken`` + ``tiktoken.json``)
-        into ``directory``, atomically; an existing file is refused unless ``force`` (nothing is written)."""
+        """Write the folder ``directory`` of ``tokenizer.json`` (and, with a tiktoken form, ``tokenizer.tiktoken``
+        + ``tiktoken.json``) as a whole, as :meth:`TrainedBPE.save <tokensmith.train.bpe.TrainedBPE.save>` does."""
         from tokensmith.train.export import (
             TIKTOKEN_CONFIG,
             TIKTOKEN_RANKS,

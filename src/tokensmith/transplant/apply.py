@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import copy
 import os
-import shutil
-import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -22,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from tokensmith.errors import InputError, TokensmithError
-from tokensmith.io import check_writable
+from tokensmith.io import atomic_folder, check_writable
 from tokensmith.tokenizers.base import Tokenizer
 from tokensmith.transplant.methods import INIT_METHODS, MethodContext
 from tokensmith.transplant.models import LoadedModel
@@ -289,21 +287,11 @@ def save_model_dir(model: LoadedModel, out_dir: str | os.PathLike, *, force: boo
     target = check_writable(out_dir, force=force)
     tokenizer = model.tokenizer
     backend = _backend_of(tokenizer)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
-    try:
+    # replaceable=None: with force, an existing folder is replaced whatever it holds (a model folder's
+    # files depend on the model and transformers' version, and results.json may be written into it after).
+    with atomic_folder(target, force=force, replaceable=None) as staging:
         model.model.save_pretrained(str(staging))
         _save_tokenizer(backend, tokenizer, model.chat_template, model.model.config, staging)
-        if target.exists():
-            trash = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=target.parent))
-            os.replace(target, trash / target.name)
-            os.replace(staging, target)
-            shutil.rmtree(trash, ignore_errors=True)
-        else:
-            os.replace(staging, target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return target
 
 
