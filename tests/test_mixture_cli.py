@@ -71,6 +71,19 @@ def test_duplicate_category_is_named(toy, tmp_path, capsys):
     assert not out.exists()
 
 
+def test_categories_with_the_same_text_are_refused(toy, tmp_path, capsys):
+    # The same text under two names (a copy, or the same file twice): any split of their share fits the
+    # merges equally well, so the result would be arbitrary.
+    copy = tmp_path / "prose_copy.txt"
+    copy.write_bytes(toy["prose"].read_bytes())
+    out = tmp_path / "results.json"
+    for twin in (copy, toy["prose"]):
+        argv = mixture_argv(toy, out, f"prose={toy['prose']}", f"code={toy['code']}", f"more={twin}")
+        code, stdout, stderr = run(argv, capsys)
+        assert_one_error(code, stdout, stderr, "categories 'prose'", "'more'", "hold the same text", str(twin))
+        assert not out.exists()
+
+
 def test_binary_category_is_refused_like_measure_refuses_it(toy, tmp_path, capsys):
     out = tmp_path / "results.json"
     binary = tmp_path / "zeros.bin"

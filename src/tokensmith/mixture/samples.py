@@ -13,6 +13,7 @@ pre-token counts are kept (memory grows with distinct pre-tokens, not with the s
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,12 +79,14 @@ class CategorySample:
         spec: its path (a file, a directory or a glob).
         chosen: positions of the sampled documents among the category's non-empty documents.
         sample_bytes: UTF-8 bytes of the sampled documents.
+        text_digest: a hash of all the category's documents (categories with the same text are refused).
     """
 
     name: str
     spec: str
     chosen: frozenset[int]
     sample_bytes: int
+    text_digest: str = ""
 
     def __iter__(self) -> Iterator[str]:
         """The sampled documents in file order, read one at a time (the files must not have changed)."""
@@ -110,9 +113,17 @@ def sample_category(spec: str | Path, sample_bytes: int, seed: int = 0, *, name:
     from tokensmith.corpus.sampling import prefix_by_key
 
     label = name or str(spec)
-    # The payload says whether a document holds more than whitespace, so an all-blank sample is refused here.
-    sized = ((len(doc.encode("utf-8", "surrogatepass")), not doc.isspace()) for doc in _non_empty_documents(spec))
-    picked = prefix_by_key(sized, sample_bytes, seed)
+    digest = hashlib.blake2b(digest_size=16)
+
+    def sized_documents() -> Iterator[tuple[int, bool]]:
+        # The payload says whether a document holds more than whitespace, so an all-blank sample is refused here.
+        for doc in _non_empty_documents(spec):
+            encoded = doc.encode("utf-8", "surrogatepass")
+            digest.update(len(encoded).to_bytes(8, "little"))  # the documents' bounds are part of the text
+            digest.update(encoded)
+            yield len(encoded), not doc.isspace()
+
+    picked = prefix_by_key(sized_documents(), sample_bytes, seed)
     if not picked:
         if not _has_documents(spec):
             raise CorpusError(f"category {label!r} ({spec}) is empty", "point the category at a text file")
@@ -121,7 +132,7 @@ def sample_category(spec: str | Path, sample_bytes: int, seed: int = 0, *, name:
     if not any(has_text for _, _, has_text in picked):
         raise CorpusError(f"category {label!r} ({spec}) holds no text", "point the category at a non-empty text file")
     return CategorySample(label, str(spec), frozenset(index for index, _, _ in picked),
-                          sum(size for _, size, _ in picked))
+                          sum(size for _, size, _ in picked), digest.hexdigest())
 
 
 def _has_documents(spec: str | Path) -> bool:
@@ -130,8 +141,23 @@ def _has_documents(spec: str | Path) -> bool:
 
 def sample_categories(categories: Mapping[str, str | Path], sample_bytes: int,
                       seed: int = 0) -> dict[str, CategorySample]:
-    """:func:`sample_category` of every category, all checked before any is counted."""
-    return {name: sample_category(path, sample_bytes, seed, name=name) for name, path in categories.items()}
+    """:func:`sample_category` of every category, all checked before any is counted.
+
+    Raises:
+        CorpusError: as :func:`sample_category`, or two categories hold the same text (the mixture could
+            split their share between them in any way).
+    """
+    samples = {name: sample_category(path, sample_bytes, seed, name=name) for name, path in categories.items()}
+    first_with: dict[str, str] = {}
+    for name, sample in samples.items():
+        other = first_with.setdefault(sample.text_digest, name)
+        if other != name:
+            raise CorpusError(
+                f"categories {other!r} ({samples[other].spec}) and {name!r} ({sample.spec}) hold the same text, "
+                "so no mixture can tell their shares apart",
+                "drop one of them, or give each category its own text",
+            )
+    return samples
 
 
 def read_category_sample(spec: str | Path, sample_bytes: int, seed: int = 0, *, name: str | None = None) -> list[str]:
