@@ -123,3 +123,14 @@ def test_pretoken_tally_runs_combine_to_the_canonical_counts_however_they_are_gr
         assert np.array_equal(got.counts, expected.counts)
         assert got.documents == 5
     assert counting.PretokenTally.combine([finished([])]).counts(0).pretokens == ()
+
+
+@pytest.mark.parametrize("preset, pattern, digits", [
+    ("cl100k", None, False), ("cl100k", None, True), ("o200k", None, False), ("gpt2", None, True),
+    (None, r"\w+|\s+|[^\w\s]+", False), (None, r"\w+|\s+|[^\w\s]+", True), (None, r"\p{N}{1,3}| +(?!\S)", False),
+])
+def test_the_fast_splitter_cuts_as_split(mixed_lines, preset, pattern, digits):
+    # counting and superword's cuts call `splitter` (findall itself for presets); it must be `split`
+    pretokenizer = Pretokenizer.create(preset, regex_pattern=pattern, split_digits=digits)
+    for line in mixed_lines[::50] + ["", "a1234 b  \n\n c'll 12"]:
+        assert pretokenizer.splitter(line) == pretokenizer.split(line)

@@ -380,7 +380,7 @@ def count_pretokens(documents: Iterable[str], pretokenizer: Pretokenizer, *, eng
 
 
 def _count_batch(counter: Counter, batch: list[str], pretokenizer: Pretokenizer) -> None:
-    split = pretokenizer.split
+    split = pretokenizer.splitter
     for document in batch:
         counter.update(split(document))
 
