@@ -86,6 +86,31 @@ def test_one_pass_counting_equals_separate_counting_on_real_text(mixed_lines, en
     check_against_separate_counting(mixed_lines, "cl100k", engine, workers)
 
 
+def test_partials_combined_one_at_a_time_equal_separate_counting(mixed_lines, monkeypatch):
+    # As the Ray engine combines: one finished batch tally at a time into the running total; chunks of the
+    # partials wait unjoined up to a bound, then are joined (the rest by sorted_chunks).
+    stage1_pretokenizer = Pretokenizer.create("cl100k")
+    stage2 = Pretokenizer.create(regex_pattern=SUPERBPE_STAGE2_REGEX)
+    lines = mixed_lines[::3]
+    total, waiting = None, []
+    for part in range(11):
+        tally = StageTally(stage1_pretokenizer, stage2, SPECIALS)
+        tally.add(lines[part::11])
+        tally.finish()
+        total = tally if total is None else StageTally.combine([total, tally])
+        waiting.append(len(total.pending))
+    assert max(waiting) == superword._PENDING_PARTIALS and 0 in waiting[1:]  # both ways were taken
+    expected_stage1 = count_pretokens(lines, stage1_pretokenizer, engine="serial")
+    expected_chunks = count_pretokens(lines, stage2, engine="serial")
+    assert total.stage1.counts(0).as_dict() == expected_stage1.as_dict()
+    chunks = total.sorted_chunks()
+    assert not total.pending
+    assert np.array_equal(chunks.counts, expected_chunks.counts)
+    joined = ["".join(piece if isinstance(piece, str) else piece[0] for piece in pieces)
+              for pieces in chunk_pieces_as_text(chunks)]
+    assert joined == [chunk.decode("utf-8") for chunk in expected_chunks.pretokens]
+
+
 @pytest.mark.parametrize("preset", ["gpt2", "o200k", "llama3"])
 def test_one_pass_counting_equals_separate_counting_for_every_preset(mixed_lines, preset, monkeypatch):
     monkeypatch.setattr(counting, "BATCH_CHARS", 50_000)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import multiprocessing.context
 import signal
@@ -22,3 +23,12 @@ def leave_interrupts_to_the_parent() -> None:
     """Run first in a worker process: Ctrl-C (sent to the whole process group) is for the parent, which
     stops its workers and says so once; a worker's own KeyboardInterrupt printed a traceback per worker."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def start_worker() -> None:
+    """Run first in a forked worker process: :func:`leave_interrupts_to_the_parent`, and keep the garbage
+    collector away from the objects inherited from the parent (``gc.freeze``). Their finalizers may wait
+    for a lock that one of the parent's threads held at the fork (Ray's, in a process that runs Ray): a
+    counting worker that built many tuples started a full collection and hung there for ever."""
+    leave_interrupts_to_the_parent()
+    gc.freeze()

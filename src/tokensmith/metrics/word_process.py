@@ -68,9 +68,9 @@ def _count_sources(sources: Sequence[Any], out) -> None:
 
 
 def _count_sources_in_worker(sources: Sequence[Any], out) -> None:
-    from tokensmith.processes import leave_interrupts_to_the_parent
+    from tokensmith.processes import start_worker
 
-    leave_interrupts_to_the_parent()
+    start_worker()
     _count_sources(sources, out)
 
 

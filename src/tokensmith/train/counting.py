@@ -36,7 +36,7 @@ from typing import ClassVar
 import numpy as np
 
 from tokensmith.errors import CorpusError, InputError
-from tokensmith.processes import leave_interrupts_to_the_parent, process_context
+from tokensmith.processes import process_context, start_worker
 from tokensmith.registry import Registry
 from tokensmith.train.pretokenize import Pretokenizer
 
@@ -62,9 +62,11 @@ class PretokenCounts:
     @classmethod
     def from_counter(cls, counter: Counter, documents: int = 0) -> PretokenCounts:
         """Canonical form of a ``Counter[str]``: UTF-8 keys, sorted."""
-        encoded = sorted((text.encode("utf-8"), count) for text, count in counter.items() if text)
-        pretokens = tuple(piece for piece, _ in encoded)
-        counts = np.fromiter((count for _, count in encoded), dtype=np.int64, count=len(encoded))
+        # keys and counts apart, no tuple per key (bytes are not tracked by the garbage collector)
+        encoded = dict(zip(map(str.encode, counter), counter.values(), strict=True))
+        encoded.pop(b"", None)
+        pretokens = tuple(sorted(encoded))
+        counts = np.fromiter(map(encoded.__getitem__, pretokens), dtype=np.int64, count=len(pretokens))
         return cls(pretokens, counts, documents)
 
     @classmethod
@@ -417,7 +419,7 @@ def _chain(head: list[list[str]], rest: Iterator[list[str]]) -> Iterator[list[st
 
 
 def _worker_main(tasks: multiprocessing.Queue, results: multiprocessing.Queue, new_tally: TallyFactory) -> None:
-    leave_interrupts_to_the_parent()
+    start_worker()
     try:
         tally = new_tally()
         while (batch := tasks.get()) is not None:

@@ -383,6 +383,10 @@ def derivable_stage1(stage1: Pretokenizer, stage2: Pretokenizer) -> bool:
             and stage1.pattern in _DERIVABLE_STAGE1 and not stage1.isolate_digits)
 
 
+#: Partial tallies :meth:`StageTally.combine` may leave unjoined (2 counting workers leave 1).
+_PENDING_PARTIALS = 4
+
+
 class StageTally(Tally):
     """Both stages' counts from one read of each document (what :meth:`SuperwordTrainer.train` collects).
 
@@ -405,6 +409,7 @@ class StageTally(Tally):
         self.special_tokens = special_tokens
         self.chunks: dict[str, int] = Counter()
         self.cut: _Cut | None = None
+        self.pending: list[StageTally] = []  # partials whose chunks are not joined yet (see combine)
         if derive_stage1 is None:
             derive_stage1 = derivable_stage1(stage1, stage2)
         # chunks of the documents stage 1 cuts directly (all of them, unless derived)
@@ -461,12 +466,27 @@ class StageTally(Tally):
 
     @classmethod
     def combine(cls, partials: list[StageTally]) -> StageTally:
+        """Stage 1's counts combined; the other partials' chunks wait in ``pending`` (joined by
+        :meth:`sorted_chunks`, which :meth:`SuperwordTrainer.train` runs while stage 1 trains), unless more
+        than :data:`_PENDING_PARTIALS` wait (the Ray engine combines one batch's tally at a time)."""
         total = max(partials, key=lambda tally: len(tally.chunks))
-        others = [tally for tally in partials if tally is not total]
         total.stage1 = PretokenTally.combine([tally.stage1 for tally in partials])
-        chunks = dict(total.chunks)  # chunk -> count, in the order of the joined cut
-        cuts = [total.cut]
-        for other in others:
+        others = [tally for tally in partials if tally is not total]
+        pending = [waiting for tally in partials for waiting in tally.pending] + others
+        for tally in others:
+            tally.stage1, tally.pending = None, []
+        total.pending = pending
+        if len(pending) > _PENDING_PARTIALS:
+            total.join_pending()
+        return total
+
+    def join_pending(self) -> None:
+        """Add the chunks (counts and cuts) of the partials waiting in ``pending`` to this tally's."""
+        if not self.pending:
+            return
+        chunks = dict(self.chunks)  # chunk -> count, in the order of the joined cut
+        cuts = [self.cut]
+        for other in self.pending:
             new = np.zeros(len(other.chunks), dtype=bool)
             for n, (chunk, count) in enumerate(other.chunks.items()):
                 if chunk in chunks:
@@ -475,13 +495,12 @@ class StageTally(Tally):
                     chunks[chunk] = count
                     new[n] = True
             cuts.append(other.cut.select(new))
-        total.chunks = chunks
-        total.cut = _join_cuts(cuts)
-        return total
+        self.chunks, self.cut, self.pending = chunks, _join_cuts(cuts), []
 
     def sorted_chunks(self) -> StageChunks:
         """The distinct chunks in the canonical order (by UTF-8 bytes, as :class:`PretokenCounts`), with
         their counts and cuts."""
+        self.join_pending()
         encoded = [chunk.encode("utf-8") for chunk in self.chunks]
         order = np.array(sorted(range(len(encoded)), key=encoded.__getitem__), dtype=np.int64)
         counts = np.fromiter(self.chunks.values(), dtype=np.int64, count=len(encoded))
@@ -545,7 +564,7 @@ def _cut_chunks(chunks: tuple[bytes, ...], stage1: TrainedBPE,
     ``workers`` processes (forked, where the platform can) cut a contiguous share each.
     """
     global _CUT_INPUT
-    from tokensmith.processes import leave_interrupts_to_the_parent, process_context
+    from tokensmith.processes import process_context, start_worker
 
     workers = max(1, min(workers, len(chunks) // _CHUNKS_PER_WORKER))
     bounds = [len(chunks) * i // workers for i in range(workers + 1)]
@@ -556,7 +575,7 @@ def _cut_chunks(chunks: tuple[bytes, ...], stage1: TrainedBPE,
     else:
         _CUT_INPUT = (chunks, stage1)
         try:
-            with context.Pool(workers, initializer=leave_interrupts_to_the_parent) as pool:
+            with context.Pool(workers, initializer=start_worker) as pool:
                 parts = pool.map(_cut_forked, spans)
         finally:
             _CUT_INPUT = None
