@@ -59,6 +59,11 @@ class TokenizerSplitter:
         """The pre-tokens of ``text`` (same interface as :class:`tokensmith.train.Pretokenizer`)."""
         return self.split_function(text)
 
+    @property
+    def splitter(self) -> Callable[[str], list[str]]:
+        """The function :meth:`split` calls (the counting engine calls it directly, as with a Pretokenizer)."""
+        return self.split_function
+
 
 @dataclass(frozen=True)
 class SplitterRule:
