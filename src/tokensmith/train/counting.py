@@ -217,6 +217,11 @@ class LanguageTally(Tally):
 TallyFactory = Callable[[], Tally]
 
 
+def local_workers(workers: int | None) -> int:
+    """``workers``, or one per CPU core of this machine when ``None``."""
+    return workers or os.cpu_count() or 1
+
+
 class CountingEngine(ABC):
     """Counts the pre-tokens of a stream of documents.
 
@@ -230,7 +235,7 @@ class CountingEngine(ABC):
     def __init__(self, workers: int | None = None) -> None:
         if workers is not None and workers < 1:
             raise InputError(f"workers must be at least 1, got {workers}", "pass --workers 1 or more")
-        self.workers = workers or os.cpu_count() or 1
+        self.workers = local_workers(workers)
 
     def count(self, documents: Iterable[str], pretokenizer: Pretokenizer) -> PretokenCounts:
         """Distinct pre-tokens of ``documents`` and their counts."""

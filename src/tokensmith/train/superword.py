@@ -24,7 +24,6 @@ would now apply across a former stage-1 boundary (lossless either way: round tri
 from __future__ import annotations
 
 import json
-import os
 import time
 from array import array
 from collections import Counter
@@ -45,7 +44,7 @@ from tokensmith.train.bpe import (
     TrainingStats,
     _check_int,
 )
-from tokensmith.train.counting import PretokenTally, Tally, make_engine
+from tokensmith.train.counting import PretokenTally, Tally, local_workers, make_engine
 from tokensmith.train.pretokenize import PRETOKENIZER_PRESETS, Pretokenizer, _hf_byte_level
 from tokensmith.train.pretokenize import SUPERBPE_STAGE2_REGEX as SUPERBPE_STAGE2_REGEX
 
@@ -120,7 +119,7 @@ class SuperwordTrainer(BpeTrainer):
             stage1 = stage1_run.result()
         del tally
         started = time.perf_counter()
-        threads = self.workers or os.cpu_count() or 1
+        threads = local_workers(self.workers)
         symbols, offsets = _stage2_words(chunks, stage1, threads)
         corpus = {"documents": n_documents, "corpus_bytes": chunks.total_bytes, "pretokens": int(chunks.counts.sum()),
                   "distinct_pretokens": len(chunks.counts)}
