@@ -55,6 +55,9 @@ class TokenizerSplitter:
     exact: bool
     split_function: Callable[[str], list[str]]
 
+    #: No compiled matcher (see :attr:`tokensmith.train.Pretokenizer.compiled`): counting calls :attr:`splitter`.
+    compiled = None
+
     def split(self, text: str) -> list[str]:
         """The pre-tokens of ``text`` (same interface as :class:`tokensmith.train.Pretokenizer`)."""
         return self.split_function(text)

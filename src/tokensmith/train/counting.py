@@ -239,6 +239,7 @@ class CountingEngine(ABC):
 
     def count(self, documents: Iterable[str], pretokenizer: Pretokenizer) -> PretokenCounts:
         """Distinct pre-tokens of ``documents`` and their counts."""
+        _ = pretokenizer.compiled  # built here, once, rather than in every worker
         tally, n_documents = self.tally(documents, partial(PretokenTally, pretokenizer))
         return tally.counts(n_documents)
 
@@ -276,6 +277,7 @@ class BatchEngine(CountingEngine):
 
     def count_languages(self, documents: Mapping[str, Iterable[str]],
                         pretokenizer: Pretokenizer) -> dict[str, PretokenCounts]:
+        _ = pretokenizer.compiled  # built here, once, rather than in every worker
         tally, _ = self.tally_batches(_language_batches(documents), partial(LanguageTally, pretokenizer))
         return tally.counts(documents)
 
@@ -387,6 +389,10 @@ def count_pretokens(documents: Iterable[str], pretokenizer: Pretokenizer, *, eng
 
 
 def _count_batch(counter: Counter, batch: list[str], pretokenizer: Pretokenizer) -> None:
+    compiled = pretokenizer.compiled
+    if compiled is not None:
+        compiled.count_into(counter, batch)
+        return
     split = pretokenizer.splitter
     for document in batch:
         counter.update(split(document))

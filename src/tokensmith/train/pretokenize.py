@@ -16,12 +16,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import regex
 
 from tokensmith.errors import InputError
 from tokensmith.registry import Registry
 from tokensmith.tokenizers.presets import O200K_PATTERN
+
+if TYPE_CHECKING:
+    from tokensmith.train.compiled_pretokenize import CompiledPretokenizer
 
 #: Isolates every numeric character (Unicode category N, as HF's ``Digits`` and Rust's ``is_numeric``).
 _DIGIT_RUNS = regex.compile(r"\p{N}|[^\p{N}]+")
@@ -213,6 +217,14 @@ class Pretokenizer:
         if self._isolating is None and self.name != CUSTOM and not self.isolate_digits:
             return self._compiled.findall
         return self.split
+
+    @property
+    def compiled(self) -> CompiledPretokenizer | None:
+        """A compiled matcher that cuts as :meth:`split`, many times faster, where the regex has one (see
+        :mod:`tokensmith.train.compiled_pretokenize`), else None."""
+        from tokensmith.train.compiled_pretokenize import compiled_pretokenizer
+
+        return None if self.isolate_digits else compiled_pretokenizer(self.pattern)
 
     def split(self, text: str) -> list[str]:
         """The pre-tokens of ``text``, in order; their concatenation is always ``text``.

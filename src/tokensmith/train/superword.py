@@ -31,6 +31,7 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
+from typing import TYPE_CHECKING
 
 import numpy as np
 import regex
@@ -47,6 +48,9 @@ from tokensmith.train.bpe import (
 from tokensmith.train.counting import PretokenTally, Tally, local_workers, make_engine
 from tokensmith.train.pretokenize import PRETOKENIZER_PRESETS, Pretokenizer, _hf_byte_level
 from tokensmith.train.pretokenize import SUPERBPE_STAGE2_REGEX as SUPERBPE_STAGE2_REGEX
+
+if TYPE_CHECKING:
+    from tokensmith.train.compiled_pretokenize import CompiledPretokenizer
 
 
 @dataclass(frozen=True)
@@ -415,22 +419,26 @@ class StageTally(Tally):
         self.direct_chunks: Counter | None = Counter() if derive_stage1 else None
 
     def add(self, batch: list[str]) -> None:
-        split, update = self.stage2.split, self.chunks.update
         if self.direct_chunks is None:
             self.stage1.add(batch)
-            for document in batch:
-                update(split(document))
+            self._count_chunks(self.chunks, batch)
             return
         context_dependent = _CONTEXT_DEPENDENT_WHITESPACE.search
-        direct = []
+        direct, derived = [], []
         for document in batch:
-            if context_dependent(document):
-                direct.append(document)
-            else:
-                update(split(document))
+            (direct if context_dependent(document) else derived).append(document)
+        self._count_chunks(self.chunks, derived)
         self.stage1.add(direct)
-        for document in direct:
-            self.direct_chunks.update(split(document))
+        self._count_chunks(self.direct_chunks, direct)
+
+    def _count_chunks(self, counter: Counter, documents: list[str]) -> None:
+        compiled = self.stage2.compiled
+        if compiled is not None:
+            compiled.count_into(counter, documents)
+            return
+        split, update = self.stage2.split, counter.update
+        for document in documents:
+            update(split(document))
 
     def finish(self) -> None:
         self.chunks.pop("", None)  # as PretokenCounts drops it (no pre-tokenizer yields it)
@@ -448,7 +456,7 @@ class StageTally(Tally):
         self.stage1.finish()
 
     def _cut_chunks(self) -> _Cut:
-        return _cut_texts(self.chunks, len(self.chunks), self.stage1.pretokenizer.splitter, self.special_tokens)
+        return _cut_texts(self.chunks, len(self.chunks), self.stage1.pretokenizer, self.special_tokens)
 
     def _add_derived_stage1(self, chunk_weights: np.ndarray) -> None:
         """Add ``chunk_weights[i]`` times the pieces of chunk ``i``'s cut to the stage-1 counts."""
@@ -590,17 +598,20 @@ def _cut_forked(span: tuple[int, int]) -> _Cut:
 def _cut_span(chunks: tuple[bytes, ...], stage1: TrainedBPE, start: int, stop: int) -> _Cut:
     """The cut of ``chunks[start:stop]``."""
     texts = (chunks[n].decode("utf-8") for n in range(start, stop))
-    return _cut_texts(texts, stop - start, stage1.pretokenizer.splitter,
+    return _cut_texts(texts, stop - start, stage1.pretokenizer,
                       tuple(text for text, _ in stage1.special_tokens))
 
 
-def _cut_texts(texts: Iterable[str], n_texts: int, split, special_tokens: tuple[str, ...]) -> _Cut:
-    """The cut of ``n_texts`` chunks, cut by ``split`` (stage 1's :meth:`Pretokenizer.split`)."""
+def _cut_texts(texts: Iterable[str], n_texts: int, stage1: Pretokenizer, special_tokens: tuple[str, ...]) -> _Cut:
+    """The cut of ``n_texts`` chunks by stage 1's pre-tokenizer."""
+    # one C call per chunk (a generator over the special tokens cost 0.4 us per chunk)
+    holds_special = regex.compile("|".join(map(regex.escape, special_tokens))).search if special_tokens else None
+    if stage1.compiled is not None:
+        return _compiled_cut(texts, stage1.compiled, holds_special)
+    split = stage1.splitter
     pieces = _Index()  # piece (str), or (chunk text,) for a chunk HF must encode whole -> index
     occurrences = array("i")
     counts = np.empty(n_texts, dtype=np.int64)
-    # one C call per chunk (a generator over the special tokens cost 0.4 us per chunk)
-    holds_special = regex.compile("|".join(map(regex.escape, special_tokens))).search if special_tokens else None
     for n, text in enumerate(texts):
         before = len(occurrences)
         if holds_special is not None and holds_special(text):
@@ -609,6 +620,24 @@ def _cut_texts(texts: Iterable[str], n_texts: int, split, special_tokens: tuple[
             occurrences.extend(map(pieces.__getitem__, split(text)))
         counts[n] = len(occurrences) - before
     return _Cut(list(pieces), np.frombuffer(occurrences, dtype=np.int32), counts)
+
+
+def _compiled_cut(texts: Iterable[str], compiled: CompiledPretokenizer, holds_special) -> _Cut:
+    """:func:`_cut_texts` by a compiled pre-tokenizer: a chunk holding a special token's text is cut as an
+    empty text, then given its one piece ``(text,)``."""
+    texts = list(texts)
+    special = [n for n, text in enumerate(texts) if holds_special(text)] if holds_special is not None else []
+    whole = _Index()
+    kept = [whole[(texts[n],)] for n in special]
+    for n in special:
+        texts[n] = ""
+    pieces, occurrence, chunk_pieces = compiled.cut(texts)
+    if special:
+        starts = np.concatenate([[0], np.cumsum(chunk_pieces)])[special]
+        occurrence = np.insert(occurrence, starts, np.array(kept, dtype=np.int32) + len(pieces))
+        chunk_pieces[special] = 1
+        pieces = pieces + list(whole)
+    return _Cut(pieces, occurrence, chunk_pieces)
 
 
 def _join_cuts(cuts: list[_Cut]) -> _Cut:

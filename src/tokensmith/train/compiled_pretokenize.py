@@ -1,0 +1,396 @@
+"""Compiled pre-tokenizers: the GPT-2 and GPT-4 (cl100k / Llama 3) regexes as hand-written matchers.
+
+Counting pre-tokens with Python's ``regex`` costs a Python string per pre-token and a ``Counter`` update
+for each; on 130 MB that is most of a training run. These matchers cut a batch of documents in one
+compiled call over its code points and count the distinct pre-tokens in a hash table, so Python only
+touches each *distinct* pre-token of a batch once.
+
+Each matcher follows its regex alternative by alternative, in order (a regex takes the first alternative
+that matches, not the longest); the comments name the alternative each branch implements. Character
+classes come from ``regex`` itself (:func:`character_classes`), so ``\\p{L}``, ``\\p{N}`` and ``\\s`` mean
+exactly what they mean to the regex engine; the tests compare the pieces with ``regex.findall`` on every
+file of the team corpora and on generated Unicode.
+
+Only the regexes of :data:`COMPILED_FORMS` have a matcher (o200k's case-aware letter classes and custom
+regexes keep the ``regex`` path).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+import regex
+from numba import njit
+
+from tokensmith.train.pretokenize import PRETOKENIZER_PRESETS, SUPERBPE_STAGE2_REGEX
+
+# bits of the character-class table
+LETTER, NUMBER, SPACE, LINE_BREAK = 1, 2, 4, 8
+_APOSTROPHE, _SPACE_CHAR, _SLASH = 0x27, 0x20, 0x2F
+_ALL_CODE_POINTS = 0x110000
+
+#: Letters of the contractions; :func:`character_classes` maps every code point that ``(?i)`` matches to
+#: one of these to its index + 1 (the other code points to 0).
+_CONTRACTION_LETTERS = "sdmtlvre"
+_S, _D, _M, _T, _L, _V, _R, _E = range(1, 9)
+#: The lowercase ASCII code point of each contraction letter index (0: none), for the case-sensitive GPT-2.
+_LETTER_CODES = np.array([0] + [ord(letter) for letter in _CONTRACTION_LETTERS], dtype=np.uint32)
+
+# the matchers' families
+_GPT2, _GPT4, _SUPERBPE_STAGE2 = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class CompiledForm:
+    """How a regex is matched: the family and its variants.
+
+    Args:
+        family: ``_GPT2`` (``'s|... ?\\p{L}+| ?\\p{N}+|...``), ``_GPT4`` (cl100k / Llama 3) or
+            ``_SUPERBPE_STAGE2`` (:data:`SUPERBPE_STAGE2_REGEX`; the text between its matches is a piece too).
+        max_digits: digits per numeric pre-token (GPT-4, stage 2: 3, or 1 with split digits; GPT-2: 0 for
+            any run, 1 with split digits).
+        trailing_space_run: cl100k's ``\\s++$`` (a whitespace run reaching the end of the text is one
+            pre-token); Llama 3 lacks it.
+    """
+
+    family: int
+    max_digits: int
+    trailing_space_run: bool = False
+
+
+def _forms_by_pattern() -> dict[str, CompiledForm]:
+    by_preset = {
+        "gpt2": (CompiledForm(_GPT2, max_digits=0), CompiledForm(_GPT2, max_digits=1)),
+        "cl100k": (CompiledForm(_GPT4, max_digits=3, trailing_space_run=True),
+                   CompiledForm(_GPT4, max_digits=1, trailing_space_run=True)),
+        "llama3": (CompiledForm(_GPT4, max_digits=3), CompiledForm(_GPT4, max_digits=1)),
+    }
+    forms = {SUPERBPE_STAGE2_REGEX: CompiledForm(_SUPERBPE_STAGE2, max_digits=3)}
+    for name, (plain, digits) in by_preset.items():
+        preset = PRETOKENIZER_PRESETS.get(name)
+        forms[preset.pattern], forms[preset.digit_pattern] = plain, digits
+    return forms
+
+
+#: Regex -> its matcher: the presets gpt2, cl100k and llama3 (with and without split digits) and SuperBPE's
+#: stage-2 regex. A custom regex equal to one of them gets it too: the same regex cuts the same way.
+COMPILED_FORMS: dict[str, CompiledForm] = _forms_by_pattern()
+
+
+@cache
+def character_classes() -> tuple[np.ndarray, np.ndarray]:
+    """``(classes, contraction_letters)``, one ``uint8`` per code point: the class bits, and which
+    contraction letter the code point is under ``(?i)`` (0: none), both as the ``regex`` module sees them."""
+    every = "".join(map(chr, range(_ALL_CODE_POINTS)))
+    classes = np.zeros(_ALL_CODE_POINTS, dtype=np.uint8)
+    for bit, pattern in ((LETTER, r"\p{L}+"), (NUMBER, r"\p{N}+"), (SPACE, r"\s+"), (LINE_BREAK, r"[\r\n]+")):
+        for match in regex.finditer(pattern, every):
+            classes[match.start():match.end()] |= bit
+    letters = np.zeros(_ALL_CODE_POINTS, dtype=np.uint8)
+    for index, letter in enumerate(_CONTRACTION_LETTERS, start=1):
+        for match in regex.finditer("(?i:" + letter + ")", every):
+            letters[match.start()] = index
+    return classes, letters
+
+
+class CompiledPretokenizer:
+    """A preset's pre-tokenizer as a compiled matcher (build it with :func:`compiled_pretokenizer`)."""
+
+    def __init__(self, form: CompiledForm) -> None:
+        self.form = form
+        self.classes, self.letters = character_classes()
+        # load the kernels now: built in a parent process, workers forked from it inherit them
+        self.count_into(Counter(), ["it's 1 x!\n "])
+
+    def _cut(self, joined: str, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(code points, pre-token ends)`` of ``joined``, the documents of ``lengths`` back to back."""
+        text = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        ends = np.empty(len(text), dtype=np.int64)
+        document_ends = np.cumsum(lengths)
+        form = self.form
+        count = _cut_documents(text, document_ends, self.classes, self.letters, form.family, form.max_digits,
+                               form.trailing_space_run, ends)
+        return text, ends[:count]
+
+    def split(self, text: str) -> list[str]:
+        """The pre-tokens of ``text`` (what ``regex.findall`` of the preset gives)."""
+        _, ends = self._cut(text, np.array([len(text)], dtype=np.int64))
+        stops = ends.tolist()
+        starts = [0, *stops[:-1]] if stops else []
+        return [text[start:stop] for start, stop in zip(starts, stops, strict=True)]
+
+    def count_into(self, counter: Counter, documents: list[str]) -> None:
+        """Add the pre-tokens of every document to ``counter`` (as ``counter.update(findall(d))`` for each)."""
+        if not documents:
+            return
+        joined = "".join(documents)
+        lengths = np.fromiter(map(len, documents), dtype=np.int64, count=len(documents))
+        text, ends = self._cut(joined, lengths)
+        if not len(ends):
+            return
+        first, counts, _ = _distinct_pieces(text, ends)
+        stops = ends[first]
+        starts = np.where(first > 0, ends[first - 1], 0)
+        for start, stop, count in zip(starts.tolist(), stops.tolist(), counts.tolist(), strict=True):
+            counter[joined[start:stop]] += count
+
+
+    def cut(self, texts: Iterable[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """Every text cut into pieces: ``(pieces, occurrence, per_text)``, the distinct pieces in order of
+        first occurrence, the index into them of every piece of every text (``int32``, texts back to back)
+        and how many pieces each text has (``int64``). Cut in blocks, so memory follows a block, not all texts."""
+        from tokensmith.train.counting import _batches  # the counting batches: ~1M characters each
+
+        index: dict[str, int] = {}
+        occurrences, per_text = [], []
+        for block in _batches(texts):
+            joined = "".join(block)
+            lengths = np.fromiter(map(len, block), dtype=np.int64, count=len(block))
+            text, ends = self._cut(joined, lengths)
+            first, _, ids = _distinct_pieces(text, ends)
+            starts = np.where(first > 0, ends[first - 1], 0).tolist()
+            global_ids = np.fromiter((index.setdefault(joined[start:stop], len(index))
+                                      for start, stop in zip(starts, ends[first].tolist(), strict=True)),
+                                     dtype=np.int32, count=len(first))
+            occurrences.append(global_ids[ids])
+            per_text.append(np.diff(np.searchsorted(ends, np.cumsum(lengths), side="right"), prepend=0))
+        if not occurrences:
+            return [], np.zeros(0, np.int32), np.zeros(0, np.int64)
+        return list(index), np.concatenate(occurrences), np.concatenate(per_text).astype(np.int64, copy=False)
+
+
+def compiled_pretokenizer(pattern: str) -> CompiledPretokenizer | None:
+    """The compiled matcher of the regex ``pattern``, or None if it has none (see :data:`COMPILED_FORMS`)."""
+    form = COMPILED_FORMS.get(pattern)
+    return None if form is None else _compiled(form)
+
+
+@cache
+def _compiled(form: CompiledForm) -> CompiledPretokenizer:
+    return CompiledPretokenizer(form)
+
+
+@njit(cache=True, nogil=True)
+def _cut_documents(text, document_ends, classes, letters, family, max_digits, trailing_space_run, ends):
+    """Write the end of every pre-token of every document into ``ends``; returns how many there are."""
+    count = 0
+    start = 0
+    for d in range(len(document_ends)):
+        stop = document_ends[d]
+        position = start
+        while position < stop:
+            if family == _GPT2:
+                position = _match_gpt2(text, position, stop, classes, letters, max_digits)
+            elif family == _GPT4:
+                position = _match_gpt4(text, position, stop, classes, letters, max_digits, trailing_space_run)
+            else:
+                position = _piece_stage2(text, position, stop, classes, max_digits)
+            ends[count] = position
+            count += 1
+        start = stop
+    return count
+
+
+@njit(cache=True, inline="always")
+def _is_other(classes, code_point):
+    """``[^\\s\\p{L}\\p{N}]``"""
+    return (classes[code_point] & (LETTER | NUMBER | SPACE)) == 0
+
+
+@njit(cache=True, inline="always")
+def _run_end(text, position, stop, classes, bits):
+    """The end of the run of characters having one of ``bits`` that starts at ``position``."""
+    while position < stop and classes[text[position]] & bits:
+        position += 1
+    return position
+
+
+@njit(cache=True, inline="always")
+def _other_run_end(text, position, stop, classes):
+    while position < stop and _is_other(classes, text[position]):
+        position += 1
+    return position
+
+
+@njit(cache=True)
+def _contraction_end(text, position, stop, letters, case_sensitive):
+    """The end of ``'s|'t|'re|'ve|'m|'ll|'d`` at ``position`` (``(?i)`` unless ``case_sensitive``), or -1."""
+    if text[position] != _APOSTROPHE or position + 1 >= stop:
+        return -1
+    first = text[position + 1]
+    a = letters[first]
+    if case_sensitive and first != _LETTER_CODES[a]:
+        a = 0
+    if _S <= a <= _T:  # s, d, m or t (the first four letters)
+        return position + 2
+    if position + 2 >= stop or a == 0:
+        return -1
+    second = text[position + 2]
+    b = letters[second]
+    if case_sensitive and second != _LETTER_CODES[b]:
+        b = 0
+    if (a == _L and b == _L) or (a == _V and b == _E) or (a == _R and b == _E):
+        return position + 3
+    return -1
+
+
+@njit(cache=True)
+def _whitespace_end(text, position, stop, classes):
+    """``\\s+(?!\\S)|\\s+`` at a whitespace character: the run, less its last character when a
+    non-space follows the run and the run has two or more."""
+    run = _run_end(text, position + 1, stop, classes, SPACE)
+    if run == stop or run - position == 1:
+        return run
+    return run - 1
+
+
+@njit(cache=True)
+def _match_gpt2(text, position, stop, classes, letters, max_digits):
+    """``'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+``; with split
+    digits ``max_digits == 1`` and `` ?\\p{N}+`` is `` (?=\\p{N})|\\p{N}``."""
+    end = _contraction_end(text, position, stop, letters, True)
+    if end >= 0:
+        return end
+    code_point = text[position]
+    spaced = code_point == _SPACE_CHAR and position + 1 < stop
+    body = position + 1 if spaced else position
+    body_class = classes[text[body]]
+    if body_class & LETTER:  # ` ?\p{L}+`
+        return _run_end(text, body + 1, stop, classes, LETTER)
+    if body_class & NUMBER:  # ` ?\p{N}+`, or ` (?=\p{N})|\p{N}`
+        if max_digits == 1:
+            return position + 1
+        return _run_end(text, body + 1, stop, classes, NUMBER)
+    if _is_other(classes, text[body]):  # ` ?[^\s\p{L}\p{N}]+`
+        return _other_run_end(text, body + 1, stop, classes)
+    return _whitespace_end(text, position, stop, classes)
+
+
+@njit(cache=True)
+def _match_gpt4(text, position, stop, classes, letters, max_digits, trailing_space_run):
+    """cl100k: ``'(?i:[sdmt]|ll|ve|re)|[^\\r\\n\\p{L}\\p{N}]?+\\p{L}++|\\p{N}{1,3}|
+    ?[^\\s\\p{L}\\p{N}]++[\\r\\n]*+|\\s++$|\\s*[\\r\\n]|\\s+(?!\\S)|\\s``; Llama 3 the same without ``\\s++$``
+    (its ``\\s*[\\r\\n]+`` and ``\\s+`` end where cl100k's ``\\s*[\\r\\n]`` and ``\\s`` do)."""
+    end = _contraction_end(text, position, stop, letters, False)
+    if end >= 0:
+        return end
+    code_point_class = classes[text[position]]
+    if code_point_class & LETTER:  # `[^\r\n\p{L}\p{N}]?\p{L}+` without its prefix
+        return _run_end(text, position + 1, stop, classes, LETTER)
+    if (code_point_class & (NUMBER | LINE_BREAK)) == 0 and position + 1 < stop and classes[text[position + 1]] & LETTER:
+        return _run_end(text, position + 2, stop, classes, LETTER)  # ... with it
+    if code_point_class & NUMBER:  # `\p{N}{1,3}`
+        end = position + 1
+        while end < stop and end - position < max_digits and classes[text[end]] & NUMBER:
+            end += 1
+        return end
+    body = position
+    if text[position] == _SPACE_CHAR and position + 1 < stop and _is_other(classes, text[position + 1]):
+        body = position + 1
+    if _is_other(classes, text[body]):  # ` ?[^\s\p{L}\p{N}]+[\r\n]*`
+        end = _other_run_end(text, body + 1, stop, classes)
+        return _run_end(text, end, stop, classes, LINE_BREAK)
+    run = _run_end(text, position + 1, stop, classes, SPACE)  # whitespace from here on
+    if trailing_space_run and run == stop:  # `\s++$`
+        return stop
+    last = run - 1
+    while last >= position and (classes[text[last]] & LINE_BREAK) == 0:
+        last -= 1
+    if last >= position:  # `\s*[\r\n]`: to the run's last line break
+        return last + 1
+    return _whitespace_end(text, position, stop, classes)
+
+
+@njit(cache=True)
+def _match_stage2(text, position, stop, classes, max_digits):
+    """The end of a match of ``\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]{2,}[\\r\\n/]*| +(?!\\S)`` at ``position``, or -1."""
+    code_point = text[position]
+    if classes[code_point] & NUMBER:  # `\p{N}{1,3}`
+        end = position + 1
+        while end < stop and end - position < max_digits and classes[text[end]] & NUMBER:
+            end += 1
+        return end
+    body = position + 1 if code_point == _SPACE_CHAR else position
+    run = _other_run_end(text, body, stop, classes)
+    if run - body >= 2:  # ` ?[^\s\p{L}\p{N}]{2,}[\r\n/]*`
+        while run < stop and (classes[text[run]] & LINE_BREAK or text[run] == _SLASH):
+            run += 1
+        return run
+    if code_point == _SPACE_CHAR:  # ` +(?!\S)`
+        end = position + 1
+        while end < stop and text[end] == _SPACE_CHAR:
+            end += 1
+        if end == stop or classes[text[end]] & SPACE:
+            return end
+        if end - position >= 2:
+            return end - 1
+    return -1
+
+
+@njit(cache=True)
+def _piece_stage2(text, position, stop, classes, max_digits):
+    """The end of the piece at ``position``: a match, or the text up to the next match (or the end)."""
+    end = _match_stage2(text, position, stop, classes, max_digits)
+    if end >= 0:
+        return end
+    end = position + 1
+    while end < stop and _match_stage2(text, end, stop, classes, max_digits) < 0:
+        end += 1
+    return end
+
+
+@njit(cache=True, nogil=True)
+def _distinct_pieces(text, ends):
+    """``(first, counts, ids)``: the index of the first occurrence of every distinct piece (a piece ends at
+    ``ends[i]`` and starts at the previous end, or 0), how often it occurs, and the distinct index of every
+    piece, by an open-addressing table."""
+    pieces = len(ends)
+    size = 1
+    while size < 2 * pieces:
+        size *= 2
+    mask = size - 1
+    slots = np.full(size, -1, dtype=np.int64)
+    first = np.empty(pieces, dtype=np.int64)
+    hashes = np.empty(pieces, dtype=np.uint64)
+    counts = np.zeros(pieces, dtype=np.int64)
+    ids = np.empty(pieces, dtype=np.int32)
+    distinct = 0
+    start = 0
+    for piece in range(pieces):
+        stop = ends[piece]
+        digest = np.uint64(14695981039346656037)
+        for position in range(start, stop):
+            digest = (digest ^ np.uint64(text[position])) * np.uint64(1099511628211)
+        digest ^= digest >> np.uint64(29)
+        slot = np.int64(digest & np.uint64(mask))
+        while True:
+            known = slots[slot]
+            if known < 0:
+                ids[piece] = distinct
+                slots[slot] = distinct
+                first[distinct] = piece
+                hashes[distinct] = digest
+                counts[distinct] = 1
+                distinct += 1
+                break
+            if hashes[known] == digest:
+                other = first[known]
+                other_start = ends[other - 1] if other > 0 else 0
+                length = stop - start
+                if ends[other] - other_start == length:
+                    same = True
+                    for offset in range(length):
+                        if text[start + offset] != text[other_start + offset]:
+                            same = False
+                            break
+                    if same:
+                        ids[piece] = known
+                        counts[known] += 1
+                        break
+            slot = (slot + 1) & mask
+        start = stop
+    return first[:distinct], counts[:distinct], ids

@@ -1,0 +1,127 @@
+"""The compiled pre-tokenizers cut exactly as ``regex`` does with the preset's pattern.
+
+Differential throughout: every piece sequence and every count is compared with the ``regex`` path of the
+same :class:`Pretokenizer` (which a test in test_train_bpe.py checks against HF and tiktoken).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tokensmith.demo_corpora import demo_corpora
+from tokensmith.train.compiled_pretokenize import COMPILED_FORMS
+from tokensmith.train.counting import count_pretokens
+from tokensmith.train.pretokenize import SUPERBPE_STAGE2_REGEX, Pretokenizer
+
+STAGE2 = "superbpe-stage2"
+FORMS = ["gpt2", "gpt2+digits", "cl100k", "cl100k+digits", "llama3", "llama3+digits", STAGE2]
+
+
+def pretokenizer(name: str) -> Pretokenizer:
+    if name == STAGE2:
+        return Pretokenizer.create(regex_pattern=SUPERBPE_STAGE2_REGEX)
+    preset, _, digits = name.partition("+")
+    return Pretokenizer.create(preset, split_digits=bool(digits))
+
+
+def compiled_pretokenizer(name: str):
+    compiled = pretokenizer(name).compiled
+    assert compiled is not None, name
+    return compiled
+
+
+def regex_counts(pre: Pretokenizer, documents: list[str]) -> Counter:
+    counts = Counter()
+    for document in documents:
+        counts.update(pre.split(document))
+    return counts
+
+
+def test_which_regexes_are_compiled():
+    assert len(COMPILED_FORMS) == len(FORMS)
+    assert {pretokenizer(name).pattern for name in FORMS} == set(COMPILED_FORMS)
+    # a custom regex that is a preset's cuts as the preset does (the gaps are empty: presets match everything)
+    assert Pretokenizer.create(regex_pattern=pretokenizer("cl100k").pattern).compiled is compiled_pretokenizer("cl100k")
+    assert Pretokenizer.create("o200k").compiled is None
+    assert Pretokenizer.create(regex_pattern=r"\w+|\W").compiled is None
+    assert Pretokenizer.create(regex_pattern=r"\w+|\W", split_digits=True).compiled is None
+
+
+# Characters where the alternatives of the regexes part ways: contractions in every case (and `ſ`, which
+# `(?i)` folds to `s`), every kind of whitespace and line break, digits of other scripts, combining marks
+# (neither letters nor numbers), letters of several cases, punctuation, emoji, a lone surrogate.
+TRICKY = ("'sSdDmMtTlLvVrReEſKk \t\n\r\x0b\x0c\x1c\x85\u00a0\u2000\u2028\u3000\u200b\u0301\u093f\u094d"
+          "1٣Ⅻ½²aßǅİﬀ!.(\"-/😀\U0001f3fb\ud800")
+texts = st.text(alphabet=st.one_of(st.sampled_from(TRICKY), st.characters()), max_size=40)
+
+
+@pytest.mark.parametrize("name", FORMS)
+@settings(max_examples=400, deadline=None)
+@given(text=texts)
+def test_generated_text_is_cut_as_regex_cuts_it(name, text):
+    assert compiled_pretokenizer(name).split(text) == pretokenizer(name).split(text)
+
+
+@pytest.mark.parametrize("name", FORMS)
+def test_hand_made_edges(name):
+    compiled, pre = compiled_pretokenizer(name), pretokenizer(name)
+    for text in ["", " ", "\n", "a\n  ", "x  ", "  \n", "\r\n\r\n  z  ", "'ll", "can'T", "a'ſ", "it's 'S 'LL",
+                 "1234567 12", "  1", "\u00a0word \u3000x", " (hi) ... 'quoted'\n\n", "नमस्ते दुनिया", "a\t\tb",
+                 "x -- y", "x --\n/ /y", " -", "a  \tb", "a ,b", "a ,, b", "--", "  ", "a  "]:
+        assert compiled.split(text) == pre.split(text), text
+
+
+@pytest.mark.parametrize("name", FORMS)
+def test_counts_of_many_documents_equal_regex_counts_on_django_catalogues(name):
+    """The 68 languages of Django's catalogues (installed with the demo extra, no ../shared needed), line by
+    line as documents in one batch, and again with empty documents among them."""
+    documents = [line for path in sorted(Path(demo_corpora()["parallel"]).glob("*.txt"))
+                 for line in path.read_text(encoding="utf-8").split("\n")]
+    pre = pretokenizer(name)
+    counted = Counter()
+    compiled_pretokenizer(name).count_into(counted, documents)
+    assert counted == regex_counts(pre, documents)
+    with_empty = Counter()
+    compiled_pretokenizer(name).count_into(with_empty, ["", *documents[:500], "", ""])
+    assert with_empty == regex_counts(pre, documents[:500])
+
+
+def test_python_source_is_cut_as_regex_cuts_it():
+    """Code: indentation, line breaks, quotes and operators (the demo's Python standard library)."""
+    with open(demo_corpora()["code"], encoding="utf-8") as handle:
+        sources = [json.loads(line)["text"] for _, line in zip(range(300), handle, strict=False)]
+    for name in FORMS:
+        compiled, pre = compiled_pretokenizer(name), pretokenizer(name)
+        for source in sources:
+            assert compiled.split(source) == pre.split(source)
+
+
+def team_files(shared_data: Path) -> list[Path]:
+    return sorted(path for folder in ("mono", "domain", "parallel") for path in (shared_data / folder).rglob("*.txt"))
+
+
+def test_every_team_file_is_cut_as_regex_cuts_it(shared_data):
+    """Each whole file as one text (line breaks inside) with the default preset; every 4th file with the
+    others (the regex side costs ~10 s per pass over all of them)."""
+    files = team_files(shared_data)
+    assert len(files) >= 100
+    for index, path in enumerate(files):
+        text = path.read_text(encoding="utf-8", errors="replace")
+        for name in FORMS if index % 4 == 0 else ["cl100k"]:
+            assert compiled_pretokenizer(name).split(text) == pretokenizer(name).split(text), (name, path)
+
+
+def test_counting_engines_count_as_regex_does(shared_data):
+    """The local engine's counts (compiled) equal the regex path's on 31 languages' lines."""
+    documents = [line for path in sorted((shared_data / "parallel").glob("*.txt"))
+                 for line in path.read_text(encoding="utf-8").split("\n") if line]
+    pre = pretokenizer("cl100k")
+    counts = count_pretokens(documents, pre, engine="local", workers=2)
+    expected = regex_counts(pre, documents)
+    assert counts.as_dict() == {piece.encode("utf-8"): count for piece, count in expected.items()}
