@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tokensmith.demo_corpora import demo_corpora
-from tokensmith.train.compiled_pretokenize import COMPILED_FORMS
+from tokensmith.train.compiled_pretokenize import COMPILED_FORMS, whitespace_next_to_whitespace
 from tokensmith.train.counting import count_pretokens
 from tokensmith.train.pretokenize import SUPERBPE_STAGE2_REGEX, Pretokenizer
 
@@ -125,3 +125,23 @@ def test_counting_engines_count_as_regex_does(shared_data):
     counts = count_pretokens(documents, pre, engine="local", workers=2)
     expected = regex_counts(pre, documents)
     assert counts.as_dict() == {piece.encode("utf-8"): count for piece, count in expected.items()}
+
+
+def context_dependent_by_regex(documents: list[str]) -> list[bool]:
+    from tokensmith.train.superword import _CONTEXT_DEPENDENT_WHITESPACE
+
+    return [_CONTEXT_DEPENDENT_WHITESPACE.search(document) is not None for document in documents]
+
+
+@settings(max_examples=300, deadline=None)
+@given(documents=st.lists(texts, max_size=8))
+def test_whitespace_test_of_superword_equals_its_regex_on_generated_text(documents):
+    assert whitespace_next_to_whitespace(documents).tolist() == context_dependent_by_regex(documents)
+
+
+def test_whitespace_test_of_superword_equals_its_regex_on_team_lines(shared_data):
+    for path in team_files(shared_data)[::3]:
+        lines = path.read_text(encoding="utf-8", errors="replace").split("\n")[:5000]
+        documents = lines + ["\n".join(lines[:50]), "\r\n".join(lines[50:60])]
+        flags = whitespace_next_to_whitespace(documents).tolist()
+        assert flags == context_dependent_by_regex(documents), path

@@ -163,6 +163,35 @@ class CompiledPretokenizer:
         return list(index), np.concatenate(occurrences), np.concatenate(per_text).astype(np.int64, copy=False)
 
 
+def whitespace_next_to_whitespace(documents: list[str]) -> np.ndarray:
+    """Per document (bool): does it hold a line break, or whitespace other than a space next to whitespace
+    (``[^\\S ](?:(?<=[\\r\\n])|(?<=\\s[^\\S ])|(?=\\s))``, superword's test for documents whose
+    stage-1 pre-tokens it cannot derive), in one compiled pass over the documents."""
+    classes, _ = character_classes()
+    joined = "".join(documents)
+    text = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    lengths = np.fromiter(map(len, documents), dtype=np.int64, count=len(documents))
+    return _whitespace_next_to_whitespace(text, np.cumsum(lengths), classes)
+
+
+@njit(cache=True, nogil=True)
+def _whitespace_next_to_whitespace(text, document_ends, classes):
+    found = np.zeros(len(document_ends), dtype=np.bool_)
+    start = 0
+    for d in range(len(document_ends)):
+        stop = document_ends[d]
+        for position in range(start, stop):
+            code_point = text[position]
+            if code_point == _SPACE_CHAR or (classes[code_point] & SPACE) == 0:
+                continue
+            if (classes[code_point] & LINE_BREAK or (position > start and classes[text[position - 1]] & SPACE)
+                    or (position + 1 < stop and classes[text[position + 1]] & SPACE)):
+                found[d] = True
+                break
+        start = stop
+    return found
+
+
 def compiled_pretokenizer(pattern: str) -> CompiledPretokenizer | None:
     """The compiled matcher of the regex ``pattern``, or None if it has none (see :data:`COMPILED_FORMS`)."""
     form = COMPILED_FORMS.get(pattern)

@@ -423,10 +423,12 @@ class StageTally(Tally):
             self.stage1.add(batch)
             self._count_chunks(self.chunks, batch)
             return
-        context_dependent = _CONTEXT_DEPENDENT_WHITESPACE.search
+        from tokensmith.train.compiled_pretokenize import whitespace_next_to_whitespace
+
         direct, derived = [], []
-        for document in batch:
-            (direct if context_dependent(document) else derived).append(document)
+        # _CONTEXT_DEPENDENT_WHITESPACE.search of each document, in one compiled call
+        for document, context_dependent in zip(batch, whitespace_next_to_whitespace(batch).tolist(), strict=True):
+            (direct if context_dependent else derived).append(document)
         self._count_chunks(self.chunks, derived)
         self.stage1.add(direct)
         self._count_chunks(self.direct_chunks, direct)
