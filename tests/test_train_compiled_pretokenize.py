@@ -20,7 +20,7 @@ from tokensmith.train.counting import count_pretokens
 from tokensmith.train.pretokenize import SUPERBPE_STAGE2_REGEX, Pretokenizer
 
 STAGE2 = "superbpe-stage2"
-FORMS = ["gpt2", "gpt2+digits", "cl100k", "cl100k+digits", "llama3", "llama3+digits", STAGE2]
+FORMS = ["gpt2", "gpt2+digits", "cl100k", "cl100k+digits", "llama3", "llama3+digits", "o200k", "o200k+digits", STAGE2]
 
 
 def pretokenizer(name: str) -> Pretokenizer:
@@ -48,16 +48,16 @@ def test_which_regexes_are_compiled():
     assert {pretokenizer(name).pattern for name in FORMS} == set(COMPILED_FORMS)
     # a custom regex that is a preset's cuts as the preset does (the gaps are empty: presets match everything)
     assert Pretokenizer.create(regex_pattern=pretokenizer("cl100k").pattern).compiled is compiled_pretokenizer("cl100k")
-    assert Pretokenizer.create("o200k").compiled is None
     assert Pretokenizer.create(regex_pattern=r"\w+|\W").compiled is None
     assert Pretokenizer.create(regex_pattern=r"\w+|\W", split_digits=True).compiled is None
 
 
 # Characters where the alternatives of the regexes part ways: contractions in every case (and `ſ`, which
 # `(?i)` folds to `s`), every kind of whitespace and line break, digits of other scripts, combining marks
-# (neither letters nor numbers), letters of several cases, punctuation, emoji, a lone surrogate.
+# (neither letters nor numbers), letters of every case class (o200k: Lu, Ll, Lt, Lm, Lo), punctuation,
+# emoji, a lone surrogate.
 TRICKY = ("'sSdDmMtTlLvVrReEſKk \t\n\r\x0b\x0c\x1c\x85\u00a0\u2000\u2028\u3000\u200b\u0301\u093f\u094d"
-          "1٣Ⅻ½²aßǅİﬀ!.(\"-/😀\U0001f3fb\ud800")
+          "1٣Ⅻ½²aAZßǅİﬀΣςʰにー!.(\"-/😀\U0001f3fb\ud800")
 texts = st.text(alphabet=st.one_of(st.sampled_from(TRICKY), st.characters()), max_size=40)
 
 
@@ -73,7 +73,9 @@ def test_hand_made_edges(name):
     compiled, pre = compiled_pretokenizer(name), pretokenizer(name)
     for text in ["", " ", "\n", "a\n  ", "x  ", "  \n", "\r\n\r\n  z  ", "'ll", "can'T", "a'ſ", "it's 'S 'LL",
                  "1234567 12", "  1", "\u00a0word \u3000x", " (hi) ... 'quoted'\n\n", "नमस्ते दुनिया", "a\t\tb",
-                 "x -- y", "x --\n/ /y", " -", "a  \tb", "a ,b", "a ,, b", "--", "  ", "a  "]:
+                 "x -- y", "x --\n/ /y", " -", "a  \tb", "a ,b", "a ,, b", "--", "  ", "a  ",
+                 # o200k's two letter classes overlap (Lm, Lo, M): the second run starts at the last shared one
+                 "AにBに!", " AにBに's", "ABCdef", "ǅʰA", "\u0301Ab", "A\u0301\u0301B!", "x'S", "ΣΑΣ'LL"]:
         assert compiled.split(text) == pre.split(text), text
 
 

@@ -28,8 +28,8 @@ from numba import njit
 
 from tokensmith.train.pretokenize import PRETOKENIZER_PRESETS, SUPERBPE_STAGE2_REGEX
 
-# bits of the character-class table
-LETTER, NUMBER, SPACE, LINE_BREAK = 1, 2, 4, 8
+# bits of the character-class table (the last two: o200k's two letter classes, which overlap)
+LETTER, NUMBER, SPACE, LINE_BREAK, UPPER_OR_OTHER, LOWER_OR_OTHER = 1, 2, 4, 8, 16, 32
 _APOSTROPHE, _SPACE_CHAR, _SLASH = 0x27, 0x20, 0x2F
 _ALL_CODE_POINTS = 0x110000
 
@@ -41,7 +41,7 @@ _S, _D, _M, _T, _L, _V, _R, _E = range(1, 9)
 _LETTER_CODES = np.array([0] + [ord(letter) for letter in _CONTRACTION_LETTERS], dtype=np.uint32)
 
 # the matchers' families
-_GPT2, _GPT4, _SUPERBPE_STAGE2 = 0, 1, 2
+_GPT2, _GPT4, _SUPERBPE_STAGE2, _O200K = 0, 1, 2, 3
 
 
 @dataclass(frozen=True)
@@ -68,6 +68,7 @@ def _forms_by_pattern() -> dict[str, CompiledForm]:
         "cl100k": (CompiledForm(_GPT4, max_digits=3, trailing_space_run=True),
                    CompiledForm(_GPT4, max_digits=1, trailing_space_run=True)),
         "llama3": (CompiledForm(_GPT4, max_digits=3), CompiledForm(_GPT4, max_digits=1)),
+        "o200k": (CompiledForm(_O200K, max_digits=3), CompiledForm(_O200K, max_digits=1)),
     }
     forms = {SUPERBPE_STAGE2_REGEX: CompiledForm(_SUPERBPE_STAGE2, max_digits=3)}
     for name, (plain, digits) in by_preset.items():
@@ -87,7 +88,9 @@ def character_classes() -> tuple[np.ndarray, np.ndarray]:
     contraction letter the code point is under ``(?i)`` (0: none), both as the ``regex`` module sees them."""
     every = "".join(map(chr, range(_ALL_CODE_POINTS)))
     classes = np.zeros(_ALL_CODE_POINTS, dtype=np.uint8)
-    for bit, pattern in ((LETTER, r"\p{L}+"), (NUMBER, r"\p{N}+"), (SPACE, r"\s+"), (LINE_BREAK, r"[\r\n]+")):
+    for bit, pattern in ((LETTER, r"\p{L}+"), (NUMBER, r"\p{N}+"), (SPACE, r"\s+"), (LINE_BREAK, r"[\r\n]+"),
+                         (UPPER_OR_OTHER, r"[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+"),
+                         (LOWER_OR_OTHER, r"[\p{Ll}\p{Lm}\p{Lo}\p{M}]+")):
         for match in regex.finditer(pattern, every):
             classes[match.start():match.end()] |= bit
     letters = np.zeros(_ALL_CODE_POINTS, dtype=np.uint8)
@@ -216,6 +219,8 @@ def _cut_documents(text, document_ends, classes, letters, family, max_digits, tr
                 position = _match_gpt2(text, position, stop, classes, letters, max_digits)
             elif family == _GPT4:
                 position = _match_gpt4(text, position, stop, classes, letters, max_digits, trailing_space_run)
+            elif family == _O200K:
+                position = _match_o200k(text, position, stop, classes, letters, max_digits)
             else:
                 position = _piece_stage2(text, position, stop, classes, max_digits)
             ends[count] = position
@@ -330,6 +335,71 @@ def _match_gpt4(text, position, stop, classes, letters, max_digits, trailing_spa
     while last >= position and (classes[text[last]] & LINE_BREAK) == 0:
         last -= 1
     if last >= position:  # `\s*[\r\n]`: to the run's last line break
+        return last + 1
+    return _whitespace_end(text, position, stop, classes)
+
+
+@njit(cache=True)
+def _o200k_word_end(text, start, stop, classes, letters, lower_run_needed):
+    """The end of o200k's ``[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]*[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]+`` (with
+    ``lower_run_needed``; else ``...]+[...]*``) and its optional ``(?i:'s|'t|'re|'ve|'m|'ll|'d)`` from ``start``,
+    or -1. Backtracking made explicit: the first run is greedy, so the second starts at the first run's end
+    if it can, else at the last character of the first run that both classes hold."""
+    upper_end = _run_end(text, start, stop, classes, UPPER_OR_OTHER)
+    if lower_run_needed:
+        second = upper_end
+        if second >= stop or (classes[text[second]] & LOWER_OR_OTHER) == 0:
+            second = upper_end - 1
+            while second >= start and (classes[text[second]] & LOWER_OR_OTHER) == 0:
+                second -= 1
+            if second < start:
+                return -1
+        end = _run_end(text, second + 1, stop, classes, LOWER_OR_OTHER)
+    else:
+        if upper_end == start:
+            return -1
+        end = _run_end(text, upper_end, stop, classes, LOWER_OR_OTHER)
+    if end < stop:
+        contraction = _contraction_end(text, end, stop, letters, False)
+        if contraction >= 0:
+            return contraction
+    return end
+
+
+@njit(cache=True)
+def _match_o200k(text, position, stop, classes, letters, max_digits):
+    """o200k: ``[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]*[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]+(?i:'s|...)?|
+    [^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]+[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]*(?i:'s|...)?|\\p{N}{1,3}|
+    ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+``; each word alternative is tried with its optional
+    prefix character, then without it, before the next alternative."""
+    code_point_class = classes[text[position]]
+    prefixed = (code_point_class & (LETTER | NUMBER | LINE_BREAK)) == 0 and position + 1 < stop
+    for lower_run_needed in (True, False):
+        if prefixed:
+            end = _o200k_word_end(text, position + 1, stop, classes, letters, lower_run_needed)
+            if end >= 0:
+                return end
+        end = _o200k_word_end(text, position, stop, classes, letters, lower_run_needed)
+        if end >= 0:
+            return end
+    if code_point_class & NUMBER:  # `\p{N}{1,3}`
+        end = position + 1
+        while end < stop and end - position < max_digits and classes[text[end]] & NUMBER:
+            end += 1
+        return end
+    body = position
+    if text[position] == _SPACE_CHAR and position + 1 < stop and _is_other(classes, text[position + 1]):
+        body = position + 1
+    if _is_other(classes, text[body]):  # ` ?[^\s\p{L}\p{N}]+[\r\n/]*`
+        end = _other_run_end(text, body + 1, stop, classes)
+        while end < stop and (classes[text[end]] & LINE_BREAK or text[end] == _SLASH):
+            end += 1
+        return end
+    run = _run_end(text, position + 1, stop, classes, SPACE)  # whitespace from here on
+    last = run - 1
+    while last >= position and (classes[text[last]] & LINE_BREAK) == 0:
+        last -= 1
+    if last >= position:  # `\s*[\r\n]+`: to the run's last line break
         return last + 1
     return _whitespace_end(text, position, stop, classes)
 
