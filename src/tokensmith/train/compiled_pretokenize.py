@@ -272,6 +272,35 @@ def _contraction_end(text, position, stop, letters, case_sensitive):
     return -1
 
 
+@njit(cache=True, inline="always")
+def _digits_end(text, position, stop, classes, max_digits):
+    """``\\p{N}{1,max_digits}`` at a numeric character."""
+    end = position + 1
+    while end < stop and end - position < max_digits and classes[text[end]] & NUMBER:
+        end += 1
+    return end
+
+
+@njit(cache=True, inline="always")
+def _spaced_other_start(text, position, stop, classes):
+    """Where ``[^\\s\\p{L}\\p{N}]+`` starts in `` ?[^\\s\\p{L}\\p{N}]+`` at ``position``, or -1."""
+    if text[position] == _SPACE_CHAR and position + 1 < stop and _is_other(classes, text[position + 1]):
+        return position + 1
+    return position if _is_other(classes, text[position]) else -1
+
+
+@njit(cache=True)
+def _line_break_or_whitespace_end(text, position, stop, classes):
+    """``\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+`` at a whitespace character: to the last line break of the run if it
+    has one (cl100k's ``\\s*[\\r\\n]`` ends there too), else :func:`_whitespace_end`."""
+    last = _run_end(text, position + 1, stop, classes, SPACE) - 1
+    while last >= position and (classes[text[last]] & LINE_BREAK) == 0:
+        last -= 1
+    if last >= position:
+        return last + 1
+    return _whitespace_end(text, position, stop, classes)
+
+
 @njit(cache=True)
 def _whitespace_end(text, position, stop, classes):
     """``\\s+(?!\\S)|\\s+`` at a whitespace character: the run, less its last character when a
@@ -318,25 +347,14 @@ def _match_gpt4(text, position, stop, classes, letters, max_digits, trailing_spa
     if (code_point_class & (NUMBER | LINE_BREAK)) == 0 and position + 1 < stop and classes[text[position + 1]] & LETTER:
         return _run_end(text, position + 2, stop, classes, LETTER)  # ... with it
     if code_point_class & NUMBER:  # `\p{N}{1,3}`
-        end = position + 1
-        while end < stop and end - position < max_digits and classes[text[end]] & NUMBER:
-            end += 1
-        return end
-    body = position
-    if text[position] == _SPACE_CHAR and position + 1 < stop and _is_other(classes, text[position + 1]):
-        body = position + 1
-    if _is_other(classes, text[body]):  # ` ?[^\s\p{L}\p{N}]+[\r\n]*`
+        return _digits_end(text, position, stop, classes, max_digits)
+    body = _spaced_other_start(text, position, stop, classes)
+    if body >= 0:  # ` ?[^\s\p{L}\p{N}]+[\r\n]*`
         end = _other_run_end(text, body + 1, stop, classes)
         return _run_end(text, end, stop, classes, LINE_BREAK)
-    run = _run_end(text, position + 1, stop, classes, SPACE)  # whitespace from here on
-    if trailing_space_run and run == stop:  # `\s++$`
+    if trailing_space_run and _run_end(text, position + 1, stop, classes, SPACE) == stop:  # `\s++$`
         return stop
-    last = run - 1
-    while last >= position and (classes[text[last]] & LINE_BREAK) == 0:
-        last -= 1
-    if last >= position:  # `\s*[\r\n]`: to the run's last line break
-        return last + 1
-    return _whitespace_end(text, position, stop, classes)
+    return _line_break_or_whitespace_end(text, position, stop, classes)
 
 
 @njit(cache=True)
@@ -383,25 +401,14 @@ def _match_o200k(text, position, stop, classes, letters, max_digits):
         if end >= 0:
             return end
     if code_point_class & NUMBER:  # `\p{N}{1,3}`
-        end = position + 1
-        while end < stop and end - position < max_digits and classes[text[end]] & NUMBER:
-            end += 1
-        return end
-    body = position
-    if text[position] == _SPACE_CHAR and position + 1 < stop and _is_other(classes, text[position + 1]):
-        body = position + 1
-    if _is_other(classes, text[body]):  # ` ?[^\s\p{L}\p{N}]+[\r\n/]*`
+        return _digits_end(text, position, stop, classes, max_digits)
+    body = _spaced_other_start(text, position, stop, classes)
+    if body >= 0:  # ` ?[^\s\p{L}\p{N}]+[\r\n/]*`
         end = _other_run_end(text, body + 1, stop, classes)
         while end < stop and (classes[text[end]] & LINE_BREAK or text[end] == _SLASH):
             end += 1
         return end
-    run = _run_end(text, position + 1, stop, classes, SPACE)  # whitespace from here on
-    last = run - 1
-    while last >= position and (classes[text[last]] & LINE_BREAK) == 0:
-        last -= 1
-    if last >= position:  # `\s*[\r\n]+`: to the run's last line break
-        return last + 1
-    return _whitespace_end(text, position, stop, classes)
+    return _line_break_or_whitespace_end(text, position, stop, classes)
 
 
 @njit(cache=True)
@@ -409,10 +416,7 @@ def _match_stage2(text, position, stop, classes, max_digits):
     """The end of a match of ``\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]{2,}[\\r\\n/]*| +(?!\\S)`` at ``position``, or -1."""
     code_point = text[position]
     if classes[code_point] & NUMBER:  # `\p{N}{1,3}`
-        end = position + 1
-        while end < stop and end - position < max_digits and classes[text[end]] & NUMBER:
-            end += 1
-        return end
+        return _digits_end(text, position, stop, classes, max_digits)
     body = position + 1 if code_point == _SPACE_CHAR else position
     run = _other_run_end(text, body, stop, classes)
     if run - body >= 2:  # ` ?[^\s\p{L}\p{N}]{2,}[\r\n/]*`
