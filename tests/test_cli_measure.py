@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from _django_text import django_messages, django_translations
 
 from tokensmith.cli import main
 from tokensmith.demo_corpora import demo_corpora
@@ -407,3 +408,38 @@ def test_a_word_worker_that_dies_is_one_clear_error(tmp_path, monkeypatch, capsy
     assert code == 2
     assert "word-counting worker process died" in err and "Traceback" not in err
     assert not out.exists()
+
+
+@pytest.mark.parametrize("batch_bytes", [None, 64 << 10])
+def test_fertility_is_refused_when_the_text_after_the_first_batch_is_unspaced(tmp_path, monkeypatch, batch_bytes):
+    """A folder of an English file then a larger Burmese one (Django's catalogues), untagged: most letters
+    are Burmese, which has no segmenter, so fertility must be n/a whether the Burmese text is in the first
+    batch (behind 200,000 characters of English) or only in later ones; the token figures stay exact."""
+    from tokensmith import measure as measure_module
+    from tokensmith.measure import MeasureConfig, measure
+
+    if batch_bytes is not None:
+        monkeypatch.setattr(measure_module, "BATCH_BYTES", batch_bytes)  # the word worker is forked after this
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    english = [msgid for msgid, _ in django_messages("de")] * 10
+    burmese = django_translations("my") * 300
+    (folder / "a.txt").write_text("\n".join(english) + "\n", encoding="utf-8")
+    (folder / "b.txt").write_text("\n".join(burmese) + "\n", encoding="utf-8")
+    result = measure(MeasureConfig(tokenizers=("o200k",), corpora=(str(folder),)))
+    fertility = next(r for r in result.records if r["metric"] == "fertility")
+    assert fertility["value"] is None and "Myanmar" in fertility["reason"], fertility
+    encoding = o200k_encoding()
+    documents = [line for line in english + burmese if line]
+    assert result.cells[0]["tokens"] == sum(len(ids) for ids in encoding.encode_ordinary_batch(documents))
+
+
+def test_a_wrong_language_tag_gives_no_fertility_instead_of_a_wrong_one(tmp_path, capsys):
+    burmese = tmp_path / "burmese.txt"
+    burmese.write_text("\n".join(django_translations("my")) + "\n", encoding="utf-8")
+    out = tmp_path / "r.json"
+    code, _, err = run(["measure", "-t", "o200k", "--corpus", f"zh={burmese}", "--out", str(out), "-q"], capsys)
+    assert code == 0, err
+    records = json.loads(out.read_text(encoding="utf-8"))["sections"]["measure"]["records"]
+    fertility = next(r for r in records if r["metric"] == "fertility")
+    assert fertility["value"] is None and "'zh'" in fertility["reason"] and "Myanmar" in fertility["reason"]
