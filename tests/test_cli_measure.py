@@ -443,3 +443,26 @@ def test_a_wrong_language_tag_gives_no_fertility_instead_of_a_wrong_one(tmp_path
     records = json.loads(out.read_text(encoding="utf-8"))["sections"]["measure"]["records"]
     fertility = next(r for r in records if r["metric"] == "fertility")
     assert fertility["value"] is None and "'zh'" in fertility["reason"] and "Myanmar" in fertility["reason"]
+
+
+def test_two_files_of_the_same_name_in_different_folders_are_two_corpora(tmp_path, capsys):
+    """`-c my=my/django.txt -c km=km/django.txt` (one folder per language, as gettext lays them out) used to
+    stop with "two corpora share the name 'django'": such corpora are named by their paths instead."""
+    paths = {}
+    for locale in ("my", "km"):
+        (tmp_path / locale).mkdir()
+        paths[locale] = tmp_path / locale / "django.txt"
+        paths[locale].write_text("\n".join(django_translations(locale)) + "\n", encoding="utf-8")
+    out = tmp_path / "r.json"
+    code, _, err = run(["measure", "-t", "o200k", "-c", f"my={paths['my']}", "-c", f"km={paths['km']}",
+                        "--out", str(out), "-q"], capsys)
+    assert code == 0, err
+    section = json.loads(out.read_text(encoding="utf-8"))["sections"]["measure"]
+    assert [(c["name"], c["lang"]) for c in section["corpora"]] == [(str(paths["my"]), "my"), (str(paths["km"]), "km")]
+    encoding = o200k_encoding()
+    for cell in section["cells"]:
+        lines = [line for line in Path(cell["corpus"]).read_text(encoding="utf-8").split("\n") if line]
+        assert cell["tokens"] == sum(len(encoding.encode_ordinary(line)) for line in lines)
+    code, _, err = run(["measure", "-t", "o200k", "-c", f"my={paths['my']}", "-c", f"km={paths['my']}",
+                        "--out", str(tmp_path / "twice.json")], capsys)
+    assert code == 2 and "share the name" in err and not (tmp_path / "twice.json").exists()

@@ -166,13 +166,23 @@ class _Source:
     documents: Any  # callable -> iterator of document batches
 
 
+def _corpus_names(specs: Sequence[str]) -> list[str | None]:
+    """Each corpus' name: None (the file stem, folder name or glob) unless two corpora share it; those
+    are named by their path as given (``my=a/text.txt`` and ``km=b/text.txt``: ``a/text.txt``, ``b/text.txt``)."""
+    from tokensmith.corpus.readers import parse_corpus_spec, split_suffixes
+
+    paths = [parse_corpus_spec(spec)[1] for spec in specs]
+    stems = [split_suffixes(Path(path.rstrip("/\\")))[0] for path in paths]
+    return [path if stems.count(stem) > 1 else None for path, stem in zip(paths, stems, strict=True)]
+
+
 def _open_sources(config: MeasureConfig) -> list[_Source]:
     from tokensmith.corpus import open_corpus, open_parallel, sample_documents, sample_parallel
 
     sources: list[_Source] = []
-    for spec in config.corpora:
+    for spec, name in zip(config.corpora, _corpus_names(config.corpora), strict=True):
         corpus = open_corpus(
-            spec, doc_per=config.doc_per, field=config.field, column=config.column, errors=config.errors
+            spec, name=name, doc_per=config.doc_per, field=config.field, column=config.column, errors=config.errors
         )
         if config.sample_bytes:
             sample = sample_documents(corpus, config.sample_bytes, config.seed)
@@ -190,9 +200,7 @@ def _open_sources(config: MeasureConfig) -> list[_Source]:
     names = [s.name for s in sources]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
-        raise InputError(
-            f"two corpora share the name {duplicates[0]!r}", "give each a distinct file, or tag them LANG=PATH"
-        )
+        raise InputError(f"two corpora share the name {duplicates[0]!r}", "pass each corpus once")
     return sources
 
 
