@@ -360,3 +360,20 @@ def test_batches_cut_by_bisection_equal_adding_one_document_at_a_time(block_size
 def test_a_block_whose_sizes_do_not_match_its_documents_is_refused():
     with pytest.raises(ValueError, match="2 documents came with 1 sizes"):
         list(batch_documents(iter([(["a", "b"], [1])]), 10))
+
+
+def test_a_dictionary_encoded_parquet_text_column_is_read(tmp_path):
+    """pandas writes a categorical column dictionary-encoded; its texts (Kyrgyz UI strings from Django,
+    repeated as categories are) are the same documents as a plain string column's."""
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    from _django_text import django_translations
+
+    texts = django_translations("ky")[:300] * 3 + [None, ""]
+    path = tmp_path / "ky.parquet"
+    pq.write_table(pa.table({"text": pa.array(texts).dictionary_encode()}), path, row_group_size=256)
+    assert pa.types.is_dictionary(pq.ParquetFile(path).schema_arrow.field("text").type)
+    corpus = open_corpus(str(path))
+    assert list(corpus) == [t for t in texts if t]
+    assert sum(size for _, sizes in corpus.iter_blocks() for size in sizes) == sum(
+        len(t.encode("utf-8")) for t in texts if t)

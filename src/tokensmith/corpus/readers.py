@@ -393,6 +393,7 @@ def _jsonl_blocks(corpus: Corpus, source: Path) -> DocumentBlocks:
 
 def _parquet_blocks(corpus: Corpus, source: Path) -> DocumentBlocks:
     try:
+        import pyarrow as pa
         import pyarrow.compute as pc
         import pyarrow.parquet as pq
     except ImportError:
@@ -417,10 +418,12 @@ def _parquet_blocks(corpus: Corpus, source: Path) -> DocumentBlocks:
                     "choose the text column with --column NAME",
                 )
             kind = parquet.schema_arrow.field(corpus.column).type
-            if str(kind) not in ("string", "large_string", "string_view"):
+            # pandas writes a categorical column of strings dictionary-encoded: text all the same
+            dictionary = pa.types.is_dictionary(kind)
+            if str(kind.value_type if dictionary else kind) not in ("string", "large_string", "string_view"):
                 raise CorpusError(f"{source}: column {corpus.column!r} holds {kind}, not strings")
             for batch in parquet.iter_batches(batch_size=8192, columns=[corpus.column]):
-                column = batch.column(0)
+                column = batch.column(0).dictionary_decode() if dictionary else batch.column(0)
                 texts = column.to_pylist()
                 sizes = pc.binary_length(column).to_pylist()
                 kept = [(t, s) for t, s in zip(texts, sizes, strict=True) if t]
