@@ -466,3 +466,31 @@ def test_two_files_of_the_same_name_in_different_folders_are_two_corpora(tmp_pat
     code, _, err = run(["measure", "-t", "o200k", "-c", f"my={paths['my']}", "-c", f"km={paths['my']}",
                         "--out", str(tmp_path / "twice.json")], capsys)
     assert code == 2 and "share the name" in err and not (tmp_path / "twice.json").exists()
+
+
+def test_premiums_on_a_parallel_folder_named_like_gettext_locales(tmp_path, capsys):
+    """A parallel folder built from Django's catalogues (msgid = English), its files named as Django names
+    its locales (pt_BR.txt, sr_Latn.txt, zh_Hant.txt): the languages are BCP 47 tags (pt-BR...), so
+    `--ref-lang pt-BR` finds pt_BR.txt, and every premium equals tiktoken's counts on the same lines."""
+    locales = ("pt_BR", "sr_Latn", "zh_Hant", "ky", "ur")
+    translations = {locale: dict(django_messages(locale)) for locale in locales}
+    shared = sorted(set.intersection(*(set(t) for t in translations.values())) - {""})
+    shared = [msgid for msgid in shared if all(translations[locale][msgid].strip() for locale in locales)]
+    assert len(shared) > 300
+    folder = tmp_path / "django"
+    folder.mkdir()
+    lines = {"en": shared, **{locale: [translations[locale][msgid] for msgid in shared] for locale in locales}}
+    for locale, texts in lines.items():
+        (folder / f"{locale}.txt").write_text("\n".join(texts) + "\n", encoding="utf-8")
+    out = tmp_path / "r.json"
+    code, _, err = run(["measure", "-t", "o200k", "--parallel", str(folder), "--ref-lang", "pt-BR",
+                        "--out", str(out), "-q"], capsys)
+    assert code == 0, err
+    records = json.loads(out.read_text(encoding="utf-8"))["sections"]["measure"]["records"]
+    premiums = {r["lang"]: r["value"] for r in records if r["metric"] == "token_premium"}
+    assert set(premiums) == {"en", "pt-BR", "sr-Latn", "zh-Hant", "ky", "ur"}
+    encoding = o200k_encoding()
+    tokens = {locale.replace("_", "-"): sum(len(ids) for ids in encoding.encode_ordinary_batch(texts))
+              for locale, texts in lines.items()}
+    for lang, premium in premiums.items():
+        assert premium == pytest.approx(tokens[lang] / tokens["pt-BR"], rel=1e-12), lang

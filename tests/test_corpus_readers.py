@@ -377,3 +377,15 @@ def test_a_dictionary_encoded_parquet_text_column_is_read(tmp_path):
     assert list(corpus) == [t for t in texts if t]
     assert sum(size for _, sizes in corpus.iter_blocks() for size in sizes) == sum(
         len(t.encode("utf-8")) for t in texts if t)
+
+
+def test_language_tags_are_canonical_however_they_are_spelled(tmp_path):
+    from tokensmith.corpus.readers import canonical_language
+
+    path = write(tmp_path / "notes.txt", b"Ol\xc3\xa1 mundo\n")
+    spellings = {"PT_br": "pt-BR", "zh_hant": "zh-Hant", "sr-latn": "sr-Latn", "es_419": "es-419", "EN": "en"}
+    for spelling, tag in spellings.items():
+        assert open_corpus(f"{spelling}={path}").lang == tag
+        assert canonical_language(tag) == tag
+    for label in ("code", "legal", "x-008"):  # domain labels and private names are kept as given
+        assert open_corpus(f"{label}={path}").lang == label

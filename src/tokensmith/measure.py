@@ -244,6 +244,7 @@ def measure(config: MeasureConfig, *, progress: Any = None) -> MeasureResult:
     Raises:
         TokensmithError: any input problem, before any output is written.
     """
+    from tokensmith.corpus.readers import canonical_language
     from tokensmith.metrics import VocabularyFacts, compute_all
     from tokensmith.metrics.word_process import WordCountingProcess
 
@@ -264,7 +265,7 @@ def measure(config: MeasureConfig, *, progress: Any = None) -> MeasureResult:
     records = compute_all(
         cells,
         baseline=baseline,
-        ref_lang=config.ref_lang if config.parallel else None,
+        ref_lang=canonical_language(config.ref_lang) if config.parallel else None,
         params={"renyi_efficiency": {"alpha": config.renyi_alpha},
                 "renyi_efficiency_full_vocab": {"alpha": config.renyi_alpha}},
     )

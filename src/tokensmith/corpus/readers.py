@@ -76,17 +76,35 @@ def is_language_tag(text: str) -> bool:
     return _TAG.fullmatch(text) is not None
 
 
+def canonical_language(label: str) -> str:
+    """``label`` in BCP 47's canonical form when it is shaped like a language tag, else unchanged.
+
+    Files and flags spell tags many ways (``pt_BR``, ``PT-br``, ``zh_hant``, ``EN``); one spelling per
+    language lets a ``pt_BR.txt`` parallel file, a ``pt-BR=`` tag and ``--ref-lang pt-BR`` meet:
+    ``-`` between subtags, the language lower case, a script title case, a region upper case.
+    """
+    if not is_language_tag(label):
+        return label  # a domain label (code, legal) or a private name (x-008)
+    primary, *rest = re.split(r"[-_]", label)
+    subtags = [primary.lower()]
+    for subtag in rest:
+        if len(subtag) == 4 and subtag.isalpha():
+            subtags.append(subtag.title())
+        elif len(subtag) == 2 and subtag.isalpha():
+            subtags.append(subtag.upper())
+        else:
+            subtags.append(subtag.lower())
+    return "-".join(subtags)
+
+
 def guess_language(stem: str) -> str | None:
     """The language a file or folder name states (``de``, ``pt-BR``, ``zh_TW``), or None.
 
     Only ISO 639-1 primary subtags are trusted (see :data:`ISO_639_1`).
     """
-    if not is_language_tag(stem):
+    if not is_language_tag(stem) or re.split(r"[-_]", stem)[0].lower() not in ISO_639_1:
         return None
-    primary, *rest = re.split(r"[-_]", stem)
-    if primary.lower() not in ISO_639_1:
-        return None
-    return "-".join([primary.lower(), *rest])
+    return canonical_language(stem)
 
 
 # -- compression and formats --------------------------------------------------------------------
@@ -674,7 +692,7 @@ def open_corpus(
     else:
         stem = split_suffixes(label_path)[0]
     if lang is None:
-        lang = spec_lang or guess_language(stem) or UNDETERMINED
+        lang = canonical_language(spec_lang) if spec_lang else guess_language(stem) or UNDETERMINED
     return Corpus(
         name=name or stem or str(label_path),
         lang=lang,
@@ -693,6 +711,7 @@ __all__ = [
     "Corpus",
     "ReadStats",
     "batch_documents",
+    "canonical_language",
     "file_sha256",
     "guess_language",
     "iter_line_blocks",
