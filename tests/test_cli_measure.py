@@ -15,6 +15,7 @@ import pytest
 from _django_text import django_messages, django_translations
 
 from tokensmith.cli import main
+from tokensmith.corpus import NotApplicable
 from tokensmith.demo_corpora import demo_corpora
 
 GERMAN = "Alle Menschen sind frei und gleich an Würde und Rechten geboren.\nSie sind mit Vernunft begabt.\n"
@@ -406,7 +407,7 @@ def test_a_word_worker_that_dies_is_one_clear_error(tmp_path, monkeypatch, capsy
     out = tmp_path / "r.json"
     code, _, err = run(["measure", "-t", "gpt2", "--corpus", f"de={corpus}", "--out", str(out)], capsys)
     assert code == 2
-    assert "word-counting worker process died" in err and "Traceback" not in err
+    assert "word-counting worker process died (exit code 3)" in err and "Traceback" not in err
     assert not out.exists()
 
 
@@ -494,3 +495,26 @@ def test_premiums_on_a_parallel_folder_named_like_gettext_locales(tmp_path, caps
               for locale, texts in lines.items()}
     for lang, premium in premiums.items():
         assert premium == pytest.approx(tokens[lang] / tokens["pt-BR"], rel=1e-12), lang
+
+
+def test_a_japanese_document_of_a_million_characters_on_one_line(tmp_path):
+    """MeCab crashed the word worker (a segfault) on a line of ~1.1M characters, as a JSON record or a
+    document per file without line breaks can be: such lines are cut at sentence ends or spaces for it,
+    so its words are those of its repeated part, segmented whole (MeCab takes 15,000 characters)."""
+    from tokensmith.corpus import word_segmenter
+    from tokensmith.measure import MeasureConfig, measure
+
+    segmenter = word_segmenter("ja")
+    if isinstance(segmenter, NotApplicable):
+        pytest.skip(segmenter.reason)
+    messages = [m for m in django_translations("ja") if m.strip()]
+    copies = 1_200_000 // sum(len(m) + 1 for m in messages) + 1
+    part = " ".join(messages)
+    document = " ".join([part] * copies)
+    assert len(document) > 1_200_000 and "\n" not in document
+    corpus = tmp_path / "ja.jsonl"
+    corpus.write_text(json.dumps({"text": document}, ensure_ascii=False) + "\n", encoding="utf-8")
+    result = measure(MeasureConfig(tokenizers=("o200k",), corpora=(str(corpus),)))
+    (cell,) = result.cells
+    assert cell["tokens"] == len(o200k_encoding().encode_ordinary(document))
+    assert cell["words"] == sum(segmenter.count_words([part]).values()) * copies

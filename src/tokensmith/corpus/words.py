@@ -348,6 +348,27 @@ def _mecab_tagger():
     return fugashi.Tagger("-Owakati")
 
 
+#: Characters MeCab is given at a time. It crashes the process (a segfault in libc) on a line of about
+#: 1.1 million characters, which a document per file or a JSON record without line breaks can be.
+MECAB_MAX_CHARS = 100_000
+#: Where a long line is cut for MeCab: after a sentence end or at a space, both word boundaries already.
+_SENTENCE_ENDS = ("。", "！", "？", "!", "?", " ", "\u3000")
+
+
+def cut_long_line(line: str, max_chars: int = MECAB_MAX_CHARS) -> list[str]:
+    """``line`` in pieces of at most ``max_chars`` characters, each ending after its last sentence end or
+    space (a hard cut only where a piece has neither)."""
+    pieces, start = [], 0
+    while len(line) - start > max_chars:
+        end = start + max_chars
+        cut = max(line.rfind(mark, start, end) for mark in _SENTENCE_ENDS) + 1
+        cut = cut if cut > start else end
+        pieces.append(line[start:cut])
+        start = cut
+    pieces.append(line[start:])
+    return pieces
+
+
 def _japanese(lang: str) -> WordSegmenter:
     try:
         tagger = _mecab_tagger()
@@ -357,7 +378,9 @@ def _japanese(lang: str) -> WordSegmenter:
         raise MissingSegmenter("unidic-lite") from None
 
     def split(line: str) -> list[str]:
-        return tagger.parse(line).split(" ")
+        if len(line) <= MECAB_MAX_CHARS:
+            return tagger.parse(line).split(" ")
+        return [word for piece in cut_long_line(line) for word in tagger.parse(piece).split(" ")]
 
     return _ToolSegmenter(lang, split, name="fugashi-unidic-lite", segmented_scripts=("Han", "Hiragana", "Katakana"))
 

@@ -150,7 +150,7 @@ class WordCountingProcess:
             except queue.Empty:
                 if not self._worker.is_alive():
                     self._fail(CorpusError(
-                        "the word-counting worker process died",
+                        f"the word-counting worker process died{_how_it_ended(self._worker)}",
                         "the machine may be out of memory: measure fewer or smaller corpora at a time "
                         "(--sample-bytes)",
                     ))
@@ -161,3 +161,18 @@ class WordCountingProcess:
         for result in self._results:
             if not result.done():
                 result.set_exception(error)
+
+
+def _how_it_ended(worker: Any) -> str:
+    """`` (killed by SIGSEGV)`` or `` (exit code 3)`` for a process; nothing for a thread."""
+    import signal
+
+    code = getattr(worker, "exitcode", None)
+    if code is None:
+        return ""
+    if code < 0:
+        try:
+            return f" (killed by {signal.Signals(-code).name})"
+        except ValueError:
+            return f" (killed by signal {-code})"
+    return f" (exit code {code})"
