@@ -448,7 +448,7 @@ def test_a_wrong_language_tag_gives_no_fertility_instead_of_a_wrong_one(tmp_path
 
 def test_two_files_of_the_same_name_in_different_folders_are_two_corpora(tmp_path, capsys):
     """`-c my=my/django.txt -c km=km/django.txt` (one folder per language, as gettext lays them out) used to
-    stop with "two corpora share the name 'django'": such corpora are named by their paths instead."""
+    stop with "two corpora share the name 'django'": such corpora are named by their last path parts."""
     paths = {}
     for locale in ("my", "km"):
         (tmp_path / locale).mkdir()
@@ -459,10 +459,10 @@ def test_two_files_of_the_same_name_in_different_folders_are_two_corpora(tmp_pat
                         "--out", str(out), "-q"], capsys)
     assert code == 0, err
     section = json.loads(out.read_text(encoding="utf-8"))["sections"]["measure"]
-    assert [(c["name"], c["lang"]) for c in section["corpora"]] == [(str(paths["my"]), "my"), (str(paths["km"]), "km")]
+    assert [(c["name"], c["lang"]) for c in section["corpora"]] == [("my/django", "my"), ("km/django", "km")]
     encoding = o200k_encoding()
     for cell in section["cells"]:
-        lines = [line for line in Path(cell["corpus"]).read_text(encoding="utf-8").split("\n") if line]
+        lines = [line for line in paths[cell["lang"]].read_text(encoding="utf-8").split("\n") if line]
         assert cell["tokens"] == sum(len(encoding.encode_ordinary(line)) for line in lines)
     code, _, err = run(["measure", "-t", "o200k", "-c", f"my={paths['my']}", "-c", f"km={paths['my']}",
                         "--out", str(tmp_path / "twice.json")], capsys)
@@ -518,3 +518,19 @@ def test_a_japanese_document_of_a_million_characters_on_one_line(tmp_path):
     (cell,) = result.cells
     assert cell["tokens"] == len(o200k_encoding().encode_ordinary(document))
     assert cell["words"] == sum(segmenter.count_words([part]).values()) * copies
+
+
+def test_file_names_with_brackets_are_shown_as_they_are(tmp_path, capsys):
+    """The tables are rich markup: a corpus file named '[draft] notes.txt' lost '[draft]' (read as a style)
+    and one named 'notes[1].txt' was labelled as a glob ('notes[1].txt' instead of its stem)."""
+    names = ("[draft] notes", "[bold red]ur", "notes[1]")
+    specs = []
+    for name in names:
+        path = tmp_path / f"{name}.txt"
+        path.write_text("\n".join(django_translations("ur")[:50]) + "\n", encoding="utf-8")
+        specs += ["--corpus", str(path)]
+    code, stdout, err = run(["measure", "-t", "o200k", *specs], capsys)
+    assert code == 0, err
+    rows = [line for line in stdout.splitlines() if line.startswith("│")]
+    for name in names:
+        assert any(f"│ {name} " in row for row in rows), (name, rows)

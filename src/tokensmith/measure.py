@@ -167,13 +167,25 @@ class _Source:
 
 
 def _corpus_names(specs: Sequence[str]) -> list[str | None]:
-    """Each corpus' name: None (the file stem, folder name or glob) unless two corpora share it; those
-    are named by their path as given (``my=a/text.txt`` and ``km=b/text.txt``: ``a/text.txt``, ``b/text.txt``)."""
+    """Each corpus' name: None (the file stem, folder name or glob) unless two corpora share it; those are
+    named by as many of their last path parts as tell them apart (``my=my/django.txt`` and
+    ``km=km/django.txt``: ``my/django``, ``km/django``), short enough for a table column."""
     from tokensmith.corpus.readers import parse_corpus_spec, split_suffixes
 
-    paths = [parse_corpus_spec(spec)[1] for spec in specs]
-    stems = [split_suffixes(Path(path.rstrip("/\\")))[0] for path in paths]
-    return [path if stems.count(stem) > 1 else None for path, stem in zip(paths, stems, strict=True)]
+    parts = []
+    for spec in specs:
+        path = Path(parse_corpus_spec(spec)[1].rstrip("/\\"))
+        parts.append([*path.parent.parts, split_suffixes(path)[0]])
+    names: list[str | None] = [None] * len(specs)
+    for index, own in enumerate(parts):
+        clashing = [other for other in parts if other is not own and other[-1] == own[-1]]
+        if not clashing:
+            continue
+        depth = 2
+        while depth < len(own) and any(other[-depth:] == own[-depth:] for other in clashing):
+            depth += 1
+        names[index] = "/".join(own[-depth:])
+    return names
 
 
 def _open_sources(config: MeasureConfig) -> list[_Source]:

@@ -687,8 +687,8 @@ def open_corpus(
     spec_lang, path_spec = parse_corpus_spec(spec)
     sources = resolve_sources(path_spec)
     label_path = Path(path_spec.rstrip("/\\"))
-    if _GLOB_CHARS.search(label_path.name) or label_path.is_dir():
-        stem = label_path.name
+    if (_GLOB_CHARS.search(label_path.name) and not label_path.is_file()) or label_path.is_dir():
+        stem = label_path.name  # a glob or a folder (a file named notes[1].txt is a file: its stem)
     else:
         stem = split_suffixes(label_path)[0]
     if lang is None:
