@@ -389,3 +389,23 @@ def test_language_tags_are_canonical_however_they_are_spelled(tmp_path):
         assert canonical_language(tag) == tag
     for label in ("code", "legal", "x-008"):  # domain labels and private names are kept as given
         assert open_corpus(f"{label}={path}").lang == label
+
+
+def test_a_glob_takes_the_corpus_files_it_matches_as_a_folder_does(tmp_path):
+    """`-c 'ky/*'` over a folder holding Kyrgyz text, a .jsonl.gz, a README.md and a .csv measured the
+    README and the table as Kyrgyz text; like a folder, a glob now keeps corpus files, unless it matches
+    nothing else (`*.log`: those files are named on purpose and read as text)."""
+    from _django_text import django_translations
+
+    kyrgyz = django_translations("ky")
+    folder = tmp_path / "ky"
+    folder.mkdir()
+    write(folder / "a.txt", text_bytes(kyrgyz[:100]))
+    write(folder / "b.jsonl.gz", jsonl_bytes(kyrgyz[100:200]))
+    write(folder / "README.md", b"# Kyrgyz messages from Django\n")
+    write(folder / "counts.csv", b"file,lines\na.txt,100\n")
+    write(folder / "c.log", text_bytes(kyrgyz[200:210]))
+    globbed = open_corpus(str(folder / "*"))
+    assert [p.name for p in globbed.sources] == ["a.txt", "b.jsonl.gz"]
+    assert list(globbed) == list(open_corpus(str(folder))) == kyrgyz[:200]
+    assert list(open_corpus(str(folder / "*.log"))) == kyrgyz[200:210]

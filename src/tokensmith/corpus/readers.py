@@ -627,6 +627,9 @@ def _expand_directory(directory: Path) -> list[Path]:
 def resolve_sources(path_spec: str, *, flag: str = "--corpus") -> list[Path]:
     """Files named by a path, a directory (searched recursively) or a glob (``**`` allowed), sorted.
 
+    A directory gives its files of known formats (:func:`has_known_format`); so does a glob, unless it
+    matches no such file (then every file it matches is read as text).
+
     ``flag`` is the command-line option the path came from, named in the hint of a missing path.
 
     Raises:
@@ -649,7 +652,10 @@ def resolve_sources(path_spec: str, *, flag: str = "--corpus") -> list[Path]:
             files.extend(_expand_directory(hit) if hit.is_dir() else [hit] if hit.is_file() else [])
         if not files:
             raise CorpusError(f"no such file: the pattern {path_spec!r} matches no file")
-        return files
+        # As in a folder, a README.md or a .csv matched beside the corpus files is not text to measure;
+        # a pattern that matches only other files (logs/*.log) names them on purpose: they are read as text.
+        corpus_files = [f for f in files if has_known_format(f)]
+        return corpus_files or files
     raise CorpusError(f"no such file or directory: {path_spec}", f"check the path given to {flag}")
 
 
