@@ -149,6 +149,17 @@ def test_real_udhr_unspaced_scripts_are_refused_even_untagged(shared_data, lang)
 
 
 @pytest.mark.shared
+@pytest.mark.parametrize(("name", "script"), [("blt", "Tai Viet"), ("x-kkh_lana", "Tai Tham"), ("ii", "Yi"),
+                                              ("x-jav_java", "Javanese")])
+def test_more_scripts_without_spaces_are_refused(shared_data, name, script):
+    """UAX #29 made one "word" of each Tai Viet or Tai Tham letter (as many words as letters) and one of
+    each space-delimited phrase of Yi or Javanese script (14 and 27 letters a "word"): no fertility."""
+    text = (shared_data / "parallel" / "udhr" / f"{name}.txt").read_text(encoding="utf-8").split("\n")[:32]
+    refused = word_segmenter("und", sample=text)
+    assert isinstance(refused, NotApplicable) and script in refused.reason, refused
+
+
+@pytest.mark.shared
 def test_thai_rust_newmm_agrees_with_pythainlp_on_real_thai_runs(shared_data):
     pytest.importorskip("nlpo3")
     pytest.importorskip("pythainlp")

@@ -47,8 +47,13 @@ _LEADING_EXTEND = regex.compile(r"^[\p{WB=Extend}\p{WB=Format}\p{WB=ZWJ}]+")
 _LEADING_EXTEND_LINES = regex.compile(r"(?m)^[\p{WB=Extend}\p{WB=Format}\p{WB=ZWJ}]+")
 _HAS_LETTER_OR_DIGIT = regex.compile(r"[\p{L}\p{Nd}]")
 
-#: Scripts whose text has no spaces between words: UAX #29 alone would make each character a "word".
-UNSPACED_SCRIPTS = ("Han", "Hiragana", "Katakana", "Thai", "Lao", "Khmer", "Myanmar", "Tibetan")
+#: Scripts whose text has no spaces between words: UAX #29 alone would make each character a "word"
+#: (Han, kana and the Southeast Asian scripts of line-break class SA: Thai... Ahom), or a whole phrase
+#: between two spaces a "word" (Tibetan, Yi, and the scriptio continua of Javanese and Balinese).
+UNSPACED_SCRIPTS = (
+    "Han", "Hiragana", "Katakana", "Thai", "Lao", "Khmer", "Myanmar", "Tai_Le", "New_Tai_Lue", "Tai_Tham",
+    "Tai_Viet", "Ahom", "Tibetan", "Yi", "Javanese", "Balinese",
+)  # fmt: skip
 _NOT_LETTER = regex.compile(r"\P{L}+")
 
 #: Share of letters in unspaced scripts (that the segmenter does not segment) above which a text is refused.
@@ -63,6 +68,7 @@ GUARD_SAMPLE_WINDOWS = 64
 UNSPACED_LANGUAGES = {
     "km": "Khmer", "khm": "Khmer", "lo": "Lao", "lao": "Lao", "my": "Burmese", "mya": "Burmese",
     "bo": "Tibetan", "bod": "Tibetan", "dz": "Dzongkha", "dzo": "Dzongkha", "shn": "Shan",
+    "ii": "Nuosu (Yi)", "iii": "Nuosu (Yi)", "blt": "Tai Dam", "khb": "Tai Lue", "kkh": "Khun", "nod": "Northern Thai",
     "yue": "Cantonese", "wuu": "Wu Chinese", "lzh": "Literary Chinese", "nan": "Min Nan", "hak": "Hakka",
 }  # fmt: skip
 
@@ -162,15 +168,22 @@ def _spread_sample(texts: list[str], max_chars: int) -> tuple[str, int]:
     return "".join(joined[start:start + width] for start in range(0, len(joined), stride)), len(joined)
 
 
-def _letter_counts(sample: str, segmented: tuple[str, ...]) -> tuple[int, int]:
-    """``(letters, letters in unspaced scripts other than segmented)`` of ``sample``."""
-    _, unsegmented_character, other_characters = _unsegmented_patterns(segmented)
+@functools.cache
+def _script_pattern(script: str) -> regex.Pattern:
+    return regex.compile(rf"\p{{{script}}}")
+
+
+def _letter_counts(sample: str, segmented: tuple[str, ...]) -> tuple[int, int, set[str]]:
+    """``(letters, letters in unspaced scripts other than segmented, those scripts)`` of ``sample``."""
+    scripts, unsegmented_character, other_characters = _unsegmented_patterns(segmented)
     letters = _NOT_LETTER.sub("", sample)  # combining vowel signs (Thai, Khmer) are marks, not letters
     # Most text has not one character of those scripts: checking its few hundred distinct characters
     # is ~20x cheaper than running the script classes over every character.
-    if not any(map(unsegmented_character.match, set(letters))):
-        return len(letters), 0
-    return len(letters), len(other_characters.sub("", letters))
+    distinct = set(letters)
+    if not any(map(unsegmented_character.match, distinct)):
+        return len(letters), 0, set()
+    found = {script for script in scripts if any(map(_script_pattern(script).match, distinct))}
+    return len(letters), len(other_characters.sub("", letters)), found
 
 
 class ScriptTally:
@@ -185,10 +198,12 @@ class ScriptTally:
         self.segmented = tuple(segmented)
         self.letters = 0.0
         self.unsegmented = 0.0
+        self.scripts: set[str] = set()  # the unsegmented scripts met
 
     def add(self, texts: Iterable[str], max_chars: int = GUARD_SAMPLE_CHARS) -> ScriptTally:
         sample, represented = _spread_sample(list(texts), max_chars)
-        letters, unsegmented = _letter_counts(sample, self.segmented)
+        letters, unsegmented, scripts = _letter_counts(sample, self.segmented)
+        self.scripts |= scripts
         scale = represented / len(sample) if sample else 0.0
         self.letters += letters * scale
         self.unsegmented += unsegmented * scale
@@ -204,7 +219,7 @@ class ScriptTally:
         "word" per letter."""
         if self.share <= UNSPACED_SHARE_LIMIT:
             return None
-        scripts = ", ".join(_unsegmented_patterns(self.segmented)[0])
+        scripts = ", ".join(s.replace("_", " ") for s in UNSPACED_SCRIPTS if s in self.scripts)
         if not self.segmented:
             advice = "tag the corpus with its language (zh, ja or th have segmenters)"
         else:
@@ -212,7 +227,7 @@ class ScriptTally:
         return NotApplicable(
             lang,
             f"{self.share:.0%} of the letters of this {lang!r} text are in scripts written without spaces "
-            f"({scripts}) and no word segmenter for them is registered for {lang!r}; {advice}",
+            f"between words ({scripts}) and no word segmenter for them is registered for {lang!r}; {advice}",
         )
 
 
