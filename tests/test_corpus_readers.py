@@ -409,3 +409,32 @@ def test_a_glob_takes_the_corpus_files_it_matches_as_a_folder_does(tmp_path):
     assert [p.name for p in globbed.sources] == ["a.txt", "b.jsonl.gz"]
     assert list(globbed) == list(open_corpus(str(folder))) == kyrgyz[:200]
     assert list(open_corpus(str(folder / "*.log"))) == kyrgyz[200:210]
+
+
+def test_parquet_strings_that_are_not_utf8_or_damaged_pages_are_corpus_errors(tmp_path):
+    """A parquet writer need not check that a string column is UTF-8, and pyarrow checks only when it
+    converts: a bad value stopped measure with a UnicodeDecodeError traceback, a damaged page with an
+    ArrowException one. Now: the row and byte (strict), or U+FFFD and a count (replace)."""
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    from _django_text import django_translations
+
+    texts = [t.encode() for t in django_translations("uz")] * 20  # 10,600 rows: two batches of 8,192
+    texts[9000] = texts[9000][:3] + b"\xff" + texts[9000][3:]
+    binary = pa.array(texts, type=pa.binary())
+    unchecked = pa.Array.from_buffers(pa.string(), len(binary), binary.buffers())  # as a lax writer stores it
+    path = tmp_path / "uz.parquet"
+    pq.write_table(pa.table({"text": unchecked}), path)
+    with pytest.raises(CorpusError, match=r"uz\.parquet: row 9001 of column 'text': byte 3 is not UTF-8: 0xff"):
+        list(open_corpus(str(path)))
+    replaced = open_corpus(str(path), errors="replace")
+    assert list(replaced) == [t.decode("utf-8", "replace") for t in texts]
+    assert replaced.read_stats.replacements == 1
+
+    damaged = tmp_path / "damaged.parquet"
+    pq.write_table(pa.table({"text": [t.decode("utf-8", "replace") for t in texts]}), damaged, row_group_size=500)
+    data = bytearray(damaged.read_bytes())
+    data[len(data) // 2: len(data) // 2 + 64] = b"\xab" * 64
+    damaged.write_bytes(bytes(data))
+    with pytest.raises(CorpusError, match=r"damaged\.parquet: the parquet data is damaged"):
+        list(open_corpus(str(damaged)))

@@ -440,13 +440,53 @@ def _parquet_blocks(corpus: Corpus, source: Path) -> DocumentBlocks:
             dictionary = pa.types.is_dictionary(kind)
             if str(kind.value_type if dictionary else kind) not in ("string", "large_string", "string_view"):
                 raise CorpusError(f"{source}: column {corpus.column!r} holds {kind}, not strings")
-            for batch in parquet.iter_batches(batch_size=8192, columns=[corpus.column]):
+            batches = parquet.iter_batches(batch_size=8192, columns=[corpus.column])
+            first_row = 1
+            while True:
+                try:
+                    batch = next(batches, None)
+                except (pa.ArrowException, OSError) as exc:  # a damaged page inside a readable file
+                    raise CorpusError(f"{source}: the parquet data is damaged ({exc})") from None
+                if batch is None:
+                    return
                 column = batch.column(0).dictionary_decode() if dictionary else batch.column(0)
-                texts = column.to_pylist()
+                texts = _parquet_texts(column, corpus, source=source, first_row=first_row)
                 sizes = pc.binary_length(column).to_pylist()
+                first_row += len(texts)
                 kept = [(t, s) for t, s in zip(texts, sizes, strict=True) if t]
                 if kept:
                     yield [t for t, _ in kept], [s for _, s in kept]
+
+
+def _parquet_texts(column, corpus: Corpus, *, source: Path, first_row: int) -> list[str | None]:
+    """The strings of a parquet column batch. Parquet writers need not check that a string column is
+    UTF-8; pyarrow checks only when it converts, so bad bytes are found here, by row."""
+    try:
+        return column.to_pylist()
+    except UnicodeDecodeError:
+        pass
+    import pyarrow as pa
+
+    values = column.cast(pa.large_binary(), safe=False).to_pylist()
+    texts: list[str | None] = []
+    for row, value in enumerate(values, start=first_row):
+        if value is None:
+            texts.append(None)
+            continue
+        try:
+            texts.append(value.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            if corpus.errors == "strict":
+                raise CorpusError(
+                    f"{source}: row {row} of column {corpus.column!r}: byte {exc.start} is not UTF-8: "
+                    f"0x{value[exc.start]:02x}",
+                    REPLACE_HINT,
+                ) from None
+            text = value.decode("utf-8", "replace")
+            corpus.read_stats.replacements += text.count("\ufffd") - value.count(_REPLACEMENT_UTF8)
+            corpus.read_stats.first_replacement = corpus.read_stats.first_replacement or f"{source}:row {row}"
+            texts.append(text)
+    return texts
 
 
 #: Format name -> reader of one source file.
