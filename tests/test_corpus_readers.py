@@ -438,3 +438,18 @@ def test_parquet_strings_that_are_not_utf8_or_damaged_pages_are_corpus_errors(tm
     damaged.write_bytes(bytes(data))
     with pytest.raises(CorpusError, match=r"damaged\.parquet: the parquet data is damaged"):
         list(open_corpus(str(damaged)))
+
+
+def test_json_that_python_cannot_read_is_a_corpus_error(tmp_path):
+    """Valid JSON that json.loads still refuses (nesting deeper than the recursion limit, an integer of
+    over 4,300 digits) ended measure with a RecursionError or ValueError traceback."""
+    from _django_text import django_translations
+
+    text = json.dumps(django_translations("tt")[0], ensure_ascii=False)
+    nested = "[" * 100_000 + "]" * 100_000
+    deep = write(tmp_path / "deep.jsonl", f'{{"text": {text}}}\n{{"text": {text}, "meta": {nested}}}\n'.encode())
+    with pytest.raises(CorpusError, match=r"deep\.jsonl:2: JSON that Python cannot read \(arrays or objects nested"):
+        list(open_corpus(str(deep)))
+    huge = write(tmp_path / "huge.jsonl", f'{{"text": {text}, "n": {"9" * 5000}}}\n'.encode())
+    with pytest.raises(CorpusError, match=r"huge\.jsonl:1: JSON that Python cannot read \(Exceeds the limit"):
+        list(open_corpus(str(huge)))

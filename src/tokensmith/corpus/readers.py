@@ -385,6 +385,10 @@ def _jsonl_blocks(corpus: Corpus, source: Path) -> DocumentBlocks:
                     f"{source}:{number}: not valid JSON ({exc.msg} at column {exc.colno})",
                     "a .jsonl file holds one JSON object per line",
                 ) from None
+            except (RecursionError, ValueError) as exc:  # nested too deep; an integer of over 4,300 digits
+                what = "arrays or objects nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+                raise CorpusError(f"{source}:{number}: JSON that Python cannot read ({what})",
+                                  "a .jsonl file holds one JSON object per line") from None
             if not isinstance(record, dict):
                 raise CorpusError(f"{source}:{number}: expected a JSON object, got {type(record).__name__}")
             if key not in record:
