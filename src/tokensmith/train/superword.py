@@ -57,7 +57,8 @@ class SuperwordTrainer(BpeTrainer):
         transition: vocabulary size at which stage 2 starts (``None``: 90% of ``vocab_size``, SuperBPE's
             recommended t/V ratio).
         stage2_regex: the stage-2 pre-tokenization regex (HF ``Split`` isolated semantics).
-        max_superword_bytes: longest stage-2 token in bytes (``None``: unlimited).
+        max_superword_bytes: longest stage-2 token in bytes (``None``: unlimited; ``max_token_length``, when
+            given, bounds stage-2 tokens as well).
         (other arguments: see :class:`BpeTrainer`; they configure stage 1 and the shared settings.)
     """
 
@@ -76,6 +77,11 @@ class SuperwordTrainer(BpeTrainer):
         if self.max_superword_bytes is not None:
             _check_int("max_superword_bytes", self.max_superword_bytes, minimum=2)
         Pretokenizer.create(regex_pattern=self.stage2_regex)  # fails early on a bad regex
+
+    def stage2_max_bytes(self) -> int | None:
+        """Longest stage-2 token in bytes: ``max_token_length`` bounds every token, stage 2's too."""
+        limits = [limit for limit in (self.max_token_length, self.max_superword_bytes) if limit is not None]
+        return min(limits) if limits else None
 
     def transition_size(self) -> int:
         minimum = len(self.initial_vocabulary().contents)
@@ -133,7 +139,7 @@ class SuperwordTrainer(BpeTrainer):
         dedup[: len(initial.dedup)] = initial.dedup
         started = time.perf_counter()
         state = merge_core.build_state(symbols, offsets, word_counts, contents, [len(c) for c in contents],
-                                       dedup=dedup, max_units=self.max_superword_bytes,
+                                       dedup=dedup, max_units=self.stage2_max_bytes(),
                                        pair_capacity=distinct_pairs(symbols, offsets, threads))
         while True:
             run = merge_core.run_merges(state, vocab_size=self.vocab_size, min_frequency=self.min_frequency,

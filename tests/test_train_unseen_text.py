@@ -1,0 +1,185 @@
+"""Training on text and languages that are not in ../shared/data: Django's catalogues of Burmese, Urdu,
+Amharic, Armenian, Kyrgyz, Sorani... (installed with the pinned Django by `make test`), and edge texts.
+
+Each test compares what training did with what HF ``tokenizers`` (and tiktoken) do with the exported files.
+"""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from pathlib import Path
+
+import django
+import pytest
+import regex
+from tokenizers import Regex, Tokenizer, pre_tokenizers
+
+from tokensmith.cli import main
+from tokensmith.errors import InputError
+from tokensmith.tokenizers.bytemaps import byte_level_to_bytes
+from tokensmith.train import BpeTrainer, ExtendTrainer, SuperwordTrainer
+from tokensmith.train.export import TIKTOKEN_CONFIG, TIKTOKEN_RANKS, TOKENIZER_JSON, tiktoken_encoding
+from tokensmith.train.pretokenize import Pretokenizer
+
+#: Languages of Django's catalogues that ../shared/data does not hold, in scripts it does not hold either.
+UNSEEN = ("my", "ur", "am", "hy", "ky", "ckb", "ka", "sw", "tt")
+DJANGO = Path(django.__file__).parent
+
+
+def catalogue_lines(lang: str) -> list[str]:
+    from tokensmith.corpus.po import read_po
+
+    lines = []
+    for catalogue in sorted(DJANGO.glob(f"**/locale/{lang}/LC_MESSAGES/django.po")):
+        for entry in read_po(catalogue):
+            if entry.translated:
+                lines += [line for form in entry.msgstrs for line in form.splitlines() if line.strip()]
+    assert lines, lang
+    return lines
+
+
+@pytest.fixture(scope="module")
+def unseen() -> dict[str, list[str]]:
+    return {lang: catalogue_lines(lang) for lang in UNSEEN}
+
+
+@pytest.fixture(scope="module")
+def training_text(unseen) -> list[str]:
+    """Every 5th line held out; the rest plus NFD copies (combining marks) to train on."""
+    lines = [line for lang in UNSEEN for i, line in enumerate(unseen[lang]) if i % 5]
+    return lines + [unicodedata.normalize("NFD", line) for line in lines[::7]]
+
+
+@pytest.fixture(scope="module")
+def held_out(unseen) -> list[str]:
+    return [line for lang in UNSEEN for i, line in enumerate(unseen[lang]) if i % 5 == 0]
+
+
+def hf_pieces(pattern: str, text: str) -> list[str]:
+    return [piece for piece, _ in pre_tokenizers.Split(Regex(pattern), "isolated").pre_tokenize_str(text)]
+
+
+@pytest.mark.parametrize("pattern", [r"(?=\p{Lu})|\p{L}+|\s+|.", r"\b|\p{L}+|\p{N}+|\s+|.", r"(?<=\s)|\p{L}+|."])
+def test_a_regex_that_matches_empty_inside_text_is_refused(pattern, unseen):
+    # Such a regex passed the check on "" alone: counting skipped its empty matches while HF's Split
+    # cuts at each one, so training counted other pre-tokens than the tokenizer.json makes, and the
+    # tiktoken.json written beside it made tiktoken panic or lose text.
+    text = " ".join(unseen["hy"][:50])
+    counted = [m.group() for m in regex.finditer(pattern, text) if m.group()]
+    assert hf_pieces(pattern, text) != counted  # what went wrong before: the two cuts differ
+    with pytest.raises(InputError, match="matches the empty string"):
+        BpeTrainer(vocab_size=300, regex=pattern)
+
+
+@pytest.mark.parametrize("pattern, says", [
+    (r"\p{Script=Latin}+|\p{L}+|\s+|.", "does not compile in HF tokenizers"),  # Python regex only
+    (r"(?|(\p{L}+)|(\p{N}+))|\s+|.", "does not compile in HF tokenizers"),  # branch reset
+    (r"\X", "cuts text differently"),  # graphemes: another Unicode version in Oniguruma
+    (r"\m\p{L}+|\s+|.", "cuts text differently"),  # \m: word start in Python, a literal m in Oniguruma
+])
+def test_a_regex_the_tokenizer_json_engine_reads_otherwise_is_refused_before_training(pattern, says, tmp_path,
+                                                                                      capsys):
+    # The first two trained in full, then failed on saving with an error about a temporary folder; the
+    # last two gave a tokenizer.json that cut text other than training had (and \X a tiktoken.json that
+    # tiktoken could not load).
+    with pytest.raises(InputError, match=says):
+        BpeTrainer(vocab_size=300, regex=pattern)
+    corpus = tmp_path / "my.txt"
+    corpus.write_text("\n".join(catalogue_lines("my")) + "\n", encoding="utf-8")
+    out = tmp_path / "tok"
+    code = main(["train", "-c", str(corpus), "-v", "300", "--regex", pattern, "-o", str(out), "-q"])
+    err = capsys.readouterr().err
+    assert code == 2 and says in err and "Traceback" not in err, err
+    assert err.startswith("error: ") and "\nerror: " not in err, err  # one message
+    assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["my.txt"]
+
+
+@pytest.mark.parametrize("pattern", [r"\p{L}+|\p{N}+|[^\s\p{L}\p{N}]+|\s+", r"(\p{L}+)|\s+|.", r"[^\s\p{P}]+|\s+|."])
+def test_an_accepted_regex_cuts_unseen_languages_as_hf_does(pattern, unseen):
+    pretokenizer = Pretokenizer.create(regex_pattern=pattern)
+    for lang in UNSEEN:
+        for line in unseen[lang]:
+            assert pretokenizer.split(line) == hf_pieces(pattern, line), (lang, line)
+
+
+def tiktoken_from_files(directory: Path):
+    import tiktoken
+    from tiktoken.load import load_tiktoken_bpe
+
+    config = json.loads((directory / TIKTOKEN_CONFIG).read_text(encoding="utf-8"))
+    return tiktoken.Encoding(name="trained", pat_str=config["pat_str"],
+                             mergeable_ranks=load_tiktoken_bpe(str(directory / config["ranks_file"])),
+                             special_tokens=config["special_tokens"])
+
+
+def disagreements(encoding, reference: Tokenizer, texts: list[str]) -> list[str]:
+    ours = [encoding.encode(text, allowed_special="all") for text in texts]
+    theirs = [e.ids for e in reference.encode_batch(texts, add_special_tokens=False)]
+    return [text for text, a, b in zip(texts, ours, theirs, strict=True) if a != b]
+
+
+def check_saved(directory: Path, held_out: list[str]) -> bool:
+    """Round trips in HF; tiktoken files, when written, encode every held-out line as HF does.
+    Returns whether they were written."""
+    reference = Tokenizer.from_file(str(directory / TOKENIZER_JSON))
+    for text in held_out:
+        assert reference.decode(reference.encode(text, add_special_tokens=False).ids) == text
+    if not (directory / TIKTOKEN_RANKS).exists():
+        assert not (directory / TIKTOKEN_CONFIG).exists()
+        return False
+    encoding = tiktoken_from_files(directory)
+    assert disagreements(encoding, reference, held_out) == []
+    assert all(encoding.decode(encoding.encode(text, allowed_special="all")) == text for text in held_out)
+    return True
+
+
+def test_tiktoken_files_are_written_only_when_tiktoken_encodes_as_the_tokenizer_json(training_text, held_out,
+                                                                                    tmp_path):
+    # superword merges are learnt on stage-1 pieces: tiktoken, which merges any two tokens that make a
+    # token, joined " %" + "s" where the merges give " " + "%s". Its tiktoken files encoded unseen
+    # languages differently from its tokenizer.json (and so did `extend` of it).
+    superword = SuperwordTrainer(vocab_size=1400, min_frequency=2, engine="serial").train(training_text)
+    reference = Tokenizer.from_str(superword.to_tokenizer_json())
+    assert disagreements(tiktoken_encoding(superword), reference, held_out)  # ranks alone cannot say it
+    assert not check_saved(Path(superword.save(tmp_path / "superword")[TOKENIZER_JSON]).parent, held_out)
+
+    extended = ExtendTrainer(base=str(tmp_path / "superword" / TOKENIZER_JSON), vocab_size=1600).train(held_out)
+    assert not check_saved(Path(extended.save(tmp_path / "extended")[TOKENIZER_JSON]).parent, held_out)
+
+    # plain BPE keeps its tiktoken form, equal to HF on every unseen language
+    plain = BpeTrainer(vocab_size=1400, engine="serial").train(training_text)
+    assert check_saved(Path(plain.save(tmp_path / "bpe")[TOKENIZER_JSON]).parent, held_out)
+
+
+def test_a_regex_tiktoken_reads_otherwise_writes_no_tiktoken_files(training_text, held_out, tmp_path):
+    # [[:alpha:]] is Unicode in Python regex and Oniguruma, ASCII in tiktoken's fancy-regex: the
+    # tiktoken files cut Armenian "ե՞ք" as one piece and encoded it with other ids.
+    pattern = r"[[:alpha:]]+|\s+"
+    trained = BpeTrainer(vocab_size=1000, regex=pattern, engine="serial").train(training_text)
+    reference = Tokenizer.from_str(trained.to_tokenizer_json())
+    assert disagreements(tiktoken_encoding(trained), reference, held_out)
+    assert not check_saved(Path(trained.save(tmp_path / "tok")[TOKENIZER_JSON]).parent, held_out)
+
+
+@pytest.mark.parametrize("limit", [3, 6])
+def test_superword_max_token_length_bounds_stage_two_tokens_too(limit, training_text, tmp_path):
+    # stage 2 only knew max_superword_bytes: with max_token_length=3 it made Armenian tokens of 20 bytes.
+    trained = SuperwordTrainer(vocab_size=1200, max_token_length=limit, min_frequency=2,
+                               engine="serial").train(training_text)
+    spec = json.loads(trained.to_tokenizer_json())
+    specials = {token["content"] for token in spec["added_tokens"]}
+    lengths = [len(byte_level_to_bytes(text)) for text in spec["model"]["vocab"] if text not in specials]
+    assert max(lengths) == limit and len(spec["model"]["vocab"]) == 1200
+
+
+def test_an_empty_match_the_probe_text_does_not_reveal_stops_counting(unseen):
+    # (?=ဆ) matches empty only before a Burmese letter the up-front check never sees: counting meets it.
+    pattern = r"(?=ဆ)|[\p{L}\p{M}]+|\s+|."
+    burmese = [line for line in unseen["my"] if "ဆ" in line]
+    without = Pretokenizer.create(regex_pattern=r"[\p{L}\p{M}]+|\s+|.")
+    # HF cuts before every ဆ inside a word, which the old counting did not
+    assert burmese and any(hf_pieces(pattern, line) != without.split(line) for line in burmese)
+    trainer = BpeTrainer(vocab_size=300, regex=pattern, engine="serial")
+    with pytest.raises(InputError, match="matches the empty string"):
+        trainer.train(unseen["my"])
