@@ -183,3 +183,21 @@ def test_an_empty_match_the_probe_text_does_not_reveal_stops_counting(unseen):
     trainer = BpeTrainer(vocab_size=300, regex=pattern, engine="serial")
     with pytest.raises(InputError, match="matches the empty string"):
         trainer.train(unseen["my"])
+
+
+def test_a_word_class_regex_is_refused_with_the_class_both_engines_share(unseen, tmp_path, capsys):
+    # \w takes ZWNJ in Python regex but not in Oniguruma: Sorani words with a ZWNJ were one pre-token in
+    # training and three in the tokenizer.json.
+    pattern, shared_class = r"\w+|\s+|[^\w\s]+", r"[\p{L}\p{M}\p{Nd}\p{Pc}]+|\s+|[^\p{L}\p{M}\p{Nd}\p{Pc}\s]+"
+    sorani = [line for line in unseen["ckb"] if "\u200c" in line]
+    python_regex = Pretokenizer(name="custom", pattern=pattern)  # built past the checks, as before
+    assert sorani and any(python_regex.split(line) != hf_pieces(pattern, line) for line in sorani)
+    corpus = tmp_path / "ckb.txt"
+    corpus.write_text("\n".join(unseen["ckb"]) + "\n", encoding="utf-8")
+    code = main(["train", "-c", str(corpus), "-v", "300", "--regex", pattern, "-o", str(tmp_path / "tok"), "-q"])
+    err = capsys.readouterr().err
+    assert code == 2 and "cuts text differently" in err and shared_class.split("+")[0] in err, err
+    suggested = Pretokenizer.create(regex_pattern=shared_class)
+    for lang in UNSEEN:
+        for line in unseen[lang]:
+            assert suggested.split(line) == hf_pieces(shared_class, line), (lang, line)

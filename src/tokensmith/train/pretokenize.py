@@ -146,7 +146,13 @@ REGEX_PROBE = (
     "ÇA\u0301 e\u0301te\u0301 𝔘𝔫𝔦𝔠𝔬𝔡𝔢 👨\u200d👩\u200d👧 🏳️\u200d🌈 🇩🇪 x²½Ⅳ a\rb\u2028c\u0085d "
     "\ufeff\ue000\U000f0000\x00 <|endoftext|> foo_bar(x)==y /* c */ \n\n  end \u3000 "
     # letters of many scripts touching punctuation, digits and marks, where regex dialects part
-    "Համոզված ե՞ք,ЖИЗНЬ-2024г.Ελλάδα·αβγ;über/straße:東京。大阪1位ab12cd3€αβ'sდ«ქ»ש״ס٫٣أ؟x_y")
+    "Համոզված ե՞ք,ЖИЗНЬ-2024г.Ελλάδα·αβγ;über/straße:東京。大阪1位ab12cd3€αβ'sდ«ქ»ש״ס٫٣أ؟x_y می\u200cخواهم")
+
+
+#: \w is Alphabetic + marks + digits + Pc + Join_Control in Python ``regex``, Letter + marks + digits + Pc in
+#: Oniguruma: ZWJ/ZWNJ (emoji sequences, Persian, Urdu, Hindi), circled letters and Roman numerals fall apart.
+_WORD_CLASS_HINT = ("\\w is another class in each engine (Python's takes ZWJ/ZWNJ, Ⓐ, Ⅳ): write "
+                    "[\\p{L}\\p{M}\\p{Nd}\\p{Pc}] for \\w and [^\\p{L}\\p{M}\\p{Nd}\\p{Pc}] for \\W")
 
 
 def check_custom_regex(pattern: str) -> None:
@@ -184,6 +190,7 @@ def check_custom_regex(pattern: str) -> None:
         raise InputError(
             f"the pre-tokenization regex {pattern!r} cuts text differently in Python `regex` (training) and "
             f"in HF tokenizers' Oniguruma (the tokenizer.json): {ours[at:at + 3]!r} vs {theirs[at:at + 3]!r}",
+            _WORD_CLASS_HINT if regex.search(r"\\[wW]", pattern) else
             "use syntax both engines read alike (\\p{L}, \\p{N}, [...], lookaheads), or " + presets,
         )
 
