@@ -201,3 +201,23 @@ def test_a_word_class_regex_is_refused_with_the_class_both_engines_share(unseen,
     for lang in UNSEEN:
         for line in unseen[lang]:
             assert suggested.split(line) == hf_pieces(shared_class, line), (lang, line)
+
+
+@pytest.mark.parametrize("min_frequency", [0, 1])
+def test_a_tiny_corpus_stops_saying_no_pair_is_left(min_frequency, unseen):
+    # Once every pair was merged away, the loop met a stale pair of count 0 and said "the most frequent
+    # pair is below min_frequency", which cannot be with min_frequency 0 or 1.
+    line = next(line for line in unseen["hy"] if len(line.split()) >= 3)
+    trained = BpeTrainer(vocab_size=5000, min_frequency=min_frequency, engine="serial").train([line] * 3)
+    assert trained.stats.stop_reason == "no pair left to merge"
+    assert 257 < trained.vocab_size < 5000
+    # the same merges as HF's trainer, which also stops when it runs out of pairs
+    from tokenizers import trainers
+
+    reference = Tokenizer.from_str(trained.to_tokenizer_json())
+    hf_trainer = trainers.BpeTrainer(vocab_size=5000, min_frequency=min_frequency, show_progress=False,
+                                     special_tokens=["<|endoftext|>"],
+                                     initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    reference.train_from_iterator([line] * 3, hf_trainer)
+    assert json.loads(reference.to_str())["model"]["merges"] == json.loads(trained.to_tokenizer_json())["model"][
+        "merges"]
