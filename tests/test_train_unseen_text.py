@@ -221,3 +221,42 @@ def test_a_tiny_corpus_stops_saying_no_pair_is_left(min_frequency, unseen):
     reference.train_from_iterator([line] * 3, hf_trainer)
     assert json.loads(reference.to_str())["model"]["merges"] == json.loads(trained.to_tokenizer_json())["model"][
         "merges"]
+
+
+def test_extend_keeps_the_ids_hf_reads_for_added_tokens_beyond_the_model_vocabulary(held_out, tmp_path):
+    # DeepSeek-V4 keeps 1,280 added tokens after its 128,000 merged ones, outside the model's vocabulary.
+    # HF gives such a token the next id after the model's size, whatever the file says: after extend,
+    # every one moved up by the number of new tokens, onto the new tokens' ids, and Burmese text decoded
+    # to placeholders ('<|place_holder_mm_span_0228|>').
+    from tokensmith.tokenizers import load_tokenizer
+
+    base_file = tmp_path / "deepseek-v4.json"  # its tokenizer.json, which extend takes as it is
+    base_file.write_text(load_tokenizer("deepseek-v4").backend_tokenizer.to_str(), encoding="utf-8")
+    base = Tokenizer.from_file(str(base_file))
+    base_size = base.get_vocab_size(with_added_tokens=True)
+    extended = ExtendTrainer(base=str(base_file), vocab_size=base_size + 200).train(held_out)
+    extended.save(tmp_path / "tok")
+    loaded = Tokenizer.from_file(str(tmp_path / "tok" / TOKENIZER_JSON))
+    ours = loaded.get_vocab(with_added_tokens=True)
+    assert {text: ours.get(text) for text in base.get_vocab(with_added_tokens=True)} == base.get_vocab(
+        with_added_tokens=True)
+    assert loaded.get_vocab_size(with_added_tokens=True) == base_size + 200
+    for text in held_out:
+        assert loaded.decode(loaded.encode(text, add_special_tokens=False).ids) == text
+
+
+def test_extend_takes_cl100k_whose_regex_is_spelt_the_tiktoken_way(held_out, tmp_path):
+    # tiktoken's cl100k regex says \p{N}{1,3}+, which Oniguruma reads as runs of runs; the cl100k preset
+    # is its rewrite that every engine reads alike, but extend did not know it by tiktoken's spelling and
+    # refused cl100k as "cannot be written as a tokenizer.json that encodes exactly as it does".
+    from tokensmith.tokenizers import load_tokenizer
+    from tokensmith.tokenizers.bytemaps import bytes_to_byte_level
+
+    base = load_tokenizer("cl100k")
+    extended = ExtendTrainer(base="cl100k", vocab_size=base.vocab_size + 100).train(held_out)
+    assert check_saved(Path(extended.save(tmp_path / "tok")[TOKENIZER_JSON]).parent, held_out)
+    vocab = Tokenizer.from_file(str(tmp_path / "tok" / TOKENIZER_JSON)).get_vocab(with_added_tokens=True)
+    kept = {token_id: vocab.get(bytes_to_byte_level(token)) for token_id, token in enumerate(base.all_token_bytes)
+            if token}
+    assert kept == {token_id: token_id for token_id in kept} and len(kept) > 100_000
+    assert all(vocab[special.text] == special.id for special in base.special_tokens)

@@ -247,6 +247,7 @@ class ExtendTrainer:
                            if last[(left, right)] == rank)
         out = json.loads(json.dumps(spec))
         model = out["model"]
+        _pin_added_tokens(out, set(new_tokens))
         model["vocab"].update({text: base_size + i for i, text in enumerate(new_tokens)})
         model["merges"] = [_as_pair(merge) for merge in model["merges"]] + [list(pair) for pair in new_merges]
         stats = TrainingStats(
@@ -381,6 +382,22 @@ def _ranks_follow_merges(spec: dict) -> bool:
         return False
     made = [vocab.get("".join(_as_pair(merge))) for merge in spec["model"]["merges"]]
     return None not in made and all(a < b for a, b in itertools.pairwise(made))
+
+
+def _pin_added_tokens(spec: dict, new_tokens: set[str]) -> None:
+    """Put the added tokens that the model's vocabulary lacks into it, at their own ids.
+
+    HF reads an added token's id from the model's vocabulary, else gives it the next id after the model's
+    size, whatever the file says: DeepSeek-V4's 1,280 added tokens (ids from 128,000, after its 128,000
+    merged tokens) moved up by the number of new tokens, onto the new tokens' ids.
+    """
+    vocab = spec["model"]["vocab"]
+    used = set(vocab.values())
+    for token in spec.get("added_tokens") or []:
+        content, token_id = token["content"], token["id"]
+        if content not in vocab and token_id not in used and content not in new_tokens:
+            vocab[content] = token_id
+            used.add(token_id)
 
 
 def _base_size(spec: dict) -> int:

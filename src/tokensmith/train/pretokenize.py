@@ -40,6 +40,8 @@ class PretokenizerPreset:
         source: where the regex comes from.
         hf_builtin_byte_level: the pattern is the one HF's ``ByteLevel(use_regex=True)`` has built in,
             so the tokenizer.json can say just ``ByteLevel`` (the GPT-2 layout).
+        original: the source's own spelling when ``pattern`` rewrites it (same cuts in Python ``regex`` and
+            tiktoken): :meth:`Pretokenizer.for_pattern` knows the preset by it too.
     """
 
     name: str
@@ -47,6 +49,7 @@ class PretokenizerPreset:
     digit_pattern: str
     source: str
     hf_builtin_byte_level: bool = False
+    original: str | None = None
 
 
 PRETOKENIZER_PRESETS: Registry[PretokenizerPreset] = Registry("pre-tokenization preset")
@@ -84,6 +87,7 @@ PRETOKENIZER_PRESETS.add(
         pattern=_CL100K,
         digit_pattern=_CL100K.replace(r"\p{N}{1,3}", r"\p{N}"),
         source="tiktoken cl100k_base (GPT-4)",
+        original=_CL100K.replace(r"\p{N}{1,3}", r"\p{N}{1,3}+"),
     ),
 )
 PRETOKENIZER_PRESETS.add(
@@ -254,9 +258,10 @@ class Pretokenizer:
 
     @classmethod
     def for_pattern(cls, pattern: str) -> Pretokenizer:
-        """The preset whose regex is ``pattern`` (exported in the preset's own form), else a custom regex."""
+        """The preset whose regex (or its source's spelling) is ``pattern``, exported in the preset's own
+        form; else a custom regex."""
         for name, preset in PRETOKENIZER_PRESETS.items():
-            if preset.pattern == pattern:
+            if pattern in (preset.pattern, preset.original):
                 return cls.create(name)
         return cls.create(regex_pattern=pattern)
 
