@@ -18,7 +18,10 @@ their stage-1 counts are summed from the cuts of their chunks (:meth:`StageTally
 
 The exported tokenizer uses the stage-2 pre-tokenizer and all merges in order, as SuperBPE's own release
 does; encoding can therefore differ from training segmentation in rare places where a stage-1 merge
-would now apply across a former stage-1 boundary (lossless either way: round trips stay exact).
+would now apply across a former stage-1 boundary (lossless either way: round trips stay exact). For the
+same reason no tiktoken ranks are written as a rule: tiktoken joins any two tokens that make a token
+(" " + "%s" into " %s", learnt as " %" + "s"), where the merges do not
+(:func:`~tokensmith.train.export.tiktoken_encodes_alike`).
 """
 
 from __future__ import annotations
