@@ -260,3 +260,19 @@ def test_extend_takes_cl100k_whose_regex_is_spelt_the_tiktoken_way(held_out, tmp
             if token}
     assert kept == {token_id: token_id for token_id in kept} and len(kept) > 100_000
     assert all(vocab[special.text] == special.id for special in base.special_tokens)
+
+
+@pytest.mark.parametrize("min_frequency, reason", [
+    (1, "no pair left to merge"), (3, "the most frequent pair of every language is below min_frequency")])
+def test_a_tiny_parity_corpus_stops_with_its_own_reason(min_frequency, reason, unseen):
+    # Pure parity merges on one Armenian and one Kyrgyz line: once every language ran out of pairs the
+    # trainer said they were all below min_frequency, even with min_frequency 1.
+    from tokensmith.train import ParityTrainer
+
+    armenian, kyrgyz = unseen["hy"][5], unseen["ky"][5]
+    trained = ParityTrainer(vocab_size=5000, min_frequency=min_frequency, global_share=0.0, engine="serial").train(
+        {"hy": [armenian] * 2, "ky": [kyrgyz] * 2}, dev_documents={"hy": [armenian], "ky": [kyrgyz]})
+    assert trained.stats.stop_reason == reason and trained.vocab_size < 5000
+    reference = Tokenizer.from_str(trained.to_tokenizer_json())
+    assert trained.stats.dev_tokens_after == {lang: len(reference.encode(text, add_special_tokens=False).ids)
+                                              for lang, text in (("hy", armenian), ("ky", kyrgyz))}

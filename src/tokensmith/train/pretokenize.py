@@ -174,7 +174,7 @@ def check_custom_regex(pattern: str) -> None:
     empty = compiled.fullmatch("") is not None or any(m.start() == m.end() for m in compiled.finditer(REGEX_PROBE))
     if empty:
         raise InputError(f"the pre-tokenization regex {pattern!r} matches the empty string",
-                         "make every alternative take at least one character (e.g. \\w+ rather than \\w*; "
+                         "make every alternative take at least one character (e.g. \\p{L}+ rather than \\p{L}*; "
                          "no alternative that is only a lookaround or \\b), or " + presets)
     from tokenizers import Regex, pre_tokenizers
 
