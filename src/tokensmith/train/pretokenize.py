@@ -148,7 +148,7 @@ REGEX_PROBE = (
     "Hello, World! It's 2024-06-01; we'll pay $1,234.56 (or 3 x 7).\r\n\tDéjà vu — naïve café   ЖИЗНЬ и "
     "смерть; 東京は日本の首都です。 مرحبا بالعالم ۱۲۳ 안녕하세요 Ծրագիր မြန်မာ ၁၂၃ ግዕዝ ⵜⴰⵎⴰⵣⵉⵖⵜ हिन्दी १२३ "
     "ÇA\u0301 e\u0301te\u0301 𝔘𝔫𝔦𝔠𝔬𝔡𝔢 👨\u200d👩\u200d👧 🏳️\u200d🌈 🇩🇪 x²½Ⅳ a\rb\u2028c\u0085d "
-    "\ufeff\ue000\U000f0000\x00 <|endoftext|> foo_bar(x)==y /* c */ \n\n  end \u3000 "
+    "\ufeff\ue000\U000f0000\x00 <|endoftext|> foo_bar(x)==y /* c */ \n\n  End N°5 \u3000 "
     # letters of many scripts touching punctuation, digits and marks, where regex dialects part
     "Համոզված ե՞ք,ЖИЗНЬ-2024г.Ελλάδα·αβγ;über/straße:東京。大阪1位ab12cd3€αβ'sდ«ქ»ש״ס٫٣أ؟x_y می\u200cخواهم")
 
