@@ -7,7 +7,8 @@
   decoder, so ``decode(encode(text)) == text`` for any text. Special tokens are ``added_tokens``.
 * ``tokenizer.tiktoken``: one ``base64(token bytes) rank`` line per token, rank = id (tiktoken's
   format), with ``tiktoken.json`` beside it holding the ``pat_str`` and special tokens that
-  ``tiktoken.Encoding`` needs.
+  ``tiktoken.Encoding`` needs; written only when tiktoken encodes as the tokenizer.json does
+  (:func:`tiktoken_encodes_alike`).
 
 The output is a pure function of the trained tokenizer: same input, byte-identical files.
 """
