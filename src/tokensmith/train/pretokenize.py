@@ -143,7 +143,8 @@ def compile_pattern(pattern: str) -> regex.Pattern:
 #: Text a custom regex is tried on before any training: every script and character class the team's
 #: corpora and their reviewers meet (cased letters, marks, NFD, digits of several systems, CRLF and lone CR,
 #: U+2028/U+0085, emoji ZWJ sequences, private-use and astral code points, BOM, NUL), so that an empty match
-#: or a regex the tokenizer.json's engine (Oniguruma) reads differently shows up here, not in the output.
+#: or a regex the tokenizer.json's engine (Oniguruma) reads differently shows up here, not in the output;
+#: the export encodes it with tiktoken and HF to decide whether tiktoken files are written.
 REGEX_PROBE = (
     "Hello, World! It's 2024-06-01; we'll pay $1,234.56 (or 3 x 7).\r\n\tDéjà vu — naïve café   ЖИЗНЬ и "
     "смерть; 東京は日本の首都です。 مرحبا بالعالم ۱۲۳ 안녕하세요 Ծրագիր မြန်မာ ၁၂၃ ግዕዝ ⵜⴰⵎⴰⵣⵉⵖⵜ हिन्दी १२३ "
