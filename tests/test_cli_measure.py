@@ -12,8 +12,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from _django_text import django_messages, django_translations
 
 from tokensmith.cli import main
+from tokensmith.corpus import NotApplicable
 from tokensmith.demo_corpora import demo_corpora
 
 GERMAN = "Alle Menschen sind frei und gleich an Würde und Rechten geboren.\nSie sind mit Vernunft begabt.\n"
@@ -405,5 +407,130 @@ def test_a_word_worker_that_dies_is_one_clear_error(tmp_path, monkeypatch, capsy
     out = tmp_path / "r.json"
     code, _, err = run(["measure", "-t", "gpt2", "--corpus", f"de={corpus}", "--out", str(out)], capsys)
     assert code == 2
-    assert "word-counting worker process died" in err and "Traceback" not in err
+    assert "word-counting worker process died (exit code 3)" in err and "Traceback" not in err
     assert not out.exists()
+
+
+@pytest.mark.parametrize("batch_bytes", [None, 64 << 10])
+def test_fertility_is_refused_when_the_text_after_the_first_batch_is_unspaced(tmp_path, monkeypatch, batch_bytes):
+    """A folder of an English file then a larger Burmese one (Django's catalogues), untagged: most letters
+    are Burmese, which has no segmenter, so fertility must be n/a whether the Burmese text is in the first
+    batch (behind 200,000 characters of English) or only in later ones; the token figures stay exact."""
+    from tokensmith import measure as measure_module
+    from tokensmith.measure import MeasureConfig, measure
+
+    if batch_bytes is not None:
+        monkeypatch.setattr(measure_module, "BATCH_BYTES", batch_bytes)  # the word worker is forked after this
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    english = [msgid for msgid, _ in django_messages("de")] * 10
+    burmese = django_translations("my") * 300
+    (folder / "a.txt").write_text("\n".join(english) + "\n", encoding="utf-8")
+    (folder / "b.txt").write_text("\n".join(burmese) + "\n", encoding="utf-8")
+    result = measure(MeasureConfig(tokenizers=("o200k",), corpora=(str(folder),)))
+    fertility = next(r for r in result.records if r["metric"] == "fertility")
+    assert fertility["value"] is None and "Myanmar" in fertility["reason"], fertility
+    encoding = o200k_encoding()
+    documents = [line for line in english + burmese if line]
+    assert result.cells[0]["tokens"] == sum(len(ids) for ids in encoding.encode_ordinary_batch(documents))
+
+
+def test_a_wrong_language_tag_gives_no_fertility_instead_of_a_wrong_one(tmp_path, capsys):
+    burmese = tmp_path / "burmese.txt"
+    burmese.write_text("\n".join(django_translations("my")) + "\n", encoding="utf-8")
+    out = tmp_path / "r.json"
+    code, _, err = run(["measure", "-t", "o200k", "--corpus", f"zh={burmese}", "--out", str(out), "-q"], capsys)
+    assert code == 0, err
+    records = json.loads(out.read_text(encoding="utf-8"))["sections"]["measure"]["records"]
+    fertility = next(r for r in records if r["metric"] == "fertility")
+    assert fertility["value"] is None and "'zh'" in fertility["reason"] and "Myanmar" in fertility["reason"]
+
+
+def test_two_files_of_the_same_name_in_different_folders_are_two_corpora(tmp_path, capsys):
+    """`-c my=my/django.txt -c km=km/django.txt` (one folder per language, as gettext lays them out) used to
+    stop with "two corpora share the name 'django'": such corpora are named by their last path parts."""
+    paths = {}
+    for locale in ("my", "km"):
+        (tmp_path / locale).mkdir()
+        paths[locale] = tmp_path / locale / "django.txt"
+        paths[locale].write_text("\n".join(django_translations(locale)) + "\n", encoding="utf-8")
+    out = tmp_path / "r.json"
+    code, _, err = run(["measure", "-t", "o200k", "-c", f"my={paths['my']}", "-c", f"km={paths['km']}",
+                        "--out", str(out), "-q"], capsys)
+    assert code == 0, err
+    section = json.loads(out.read_text(encoding="utf-8"))["sections"]["measure"]
+    assert [(c["name"], c["lang"]) for c in section["corpora"]] == [("my/django", "my"), ("km/django", "km")]
+    encoding = o200k_encoding()
+    for cell in section["cells"]:
+        lines = [line for line in paths[cell["lang"]].read_text(encoding="utf-8").split("\n") if line]
+        assert cell["tokens"] == sum(len(encoding.encode_ordinary(line)) for line in lines)
+    code, _, err = run(["measure", "-t", "o200k", "-c", f"my={paths['my']}", "-c", f"km={paths['my']}",
+                        "--out", str(tmp_path / "twice.json")], capsys)
+    assert code == 2 and "share the name" in err and not (tmp_path / "twice.json").exists()
+
+
+def test_premiums_on_a_parallel_folder_named_like_gettext_locales(tmp_path, capsys):
+    """A parallel folder built from Django's catalogues (msgid = English), its files named as Django names
+    its locales (pt_BR.txt, sr_Latn.txt, zh_Hant.txt): the languages are BCP 47 tags (pt-BR...), so
+    `--ref-lang pt-BR` finds pt_BR.txt, and every premium equals tiktoken's counts on the same lines."""
+    locales = ("pt_BR", "sr_Latn", "zh_Hant", "ky", "ur")
+    translations = {locale: dict(django_messages(locale)) for locale in locales}
+    shared = sorted(set.intersection(*(set(t) for t in translations.values())) - {""})
+    shared = [msgid for msgid in shared if all(translations[locale][msgid].strip() for locale in locales)]
+    assert len(shared) > 300
+    folder = tmp_path / "django"
+    folder.mkdir()
+    lines = {"en": shared, **{locale: [translations[locale][msgid] for msgid in shared] for locale in locales}}
+    for locale, texts in lines.items():
+        (folder / f"{locale}.txt").write_text("\n".join(texts) + "\n", encoding="utf-8")
+    out = tmp_path / "r.json"
+    code, _, err = run(["measure", "-t", "o200k", "--parallel", str(folder), "--ref-lang", "pt-BR",
+                        "--out", str(out), "-q"], capsys)
+    assert code == 0, err
+    records = json.loads(out.read_text(encoding="utf-8"))["sections"]["measure"]["records"]
+    premiums = {r["lang"]: r["value"] for r in records if r["metric"] == "token_premium"}
+    assert set(premiums) == {"en", "pt-BR", "sr-Latn", "zh-Hant", "ky", "ur"}
+    encoding = o200k_encoding()
+    tokens = {locale.replace("_", "-"): sum(len(ids) for ids in encoding.encode_ordinary_batch(texts))
+              for locale, texts in lines.items()}
+    for lang, premium in premiums.items():
+        assert premium == pytest.approx(tokens[lang] / tokens["pt-BR"], rel=1e-12), lang
+
+
+def test_a_japanese_document_of_a_million_characters_on_one_line(tmp_path):
+    """MeCab crashed the word worker (a segfault) on a line of ~1.1M characters, as a JSON record or a
+    document per file without line breaks can be: such lines are cut at sentence ends or spaces for it,
+    so its words are those of its repeated part, segmented whole (MeCab takes 15,000 characters)."""
+    from tokensmith.corpus import word_segmenter
+    from tokensmith.measure import MeasureConfig, measure
+
+    segmenter = word_segmenter("ja")
+    if isinstance(segmenter, NotApplicable):
+        pytest.skip(segmenter.reason)
+    messages = [m for m in django_translations("ja") if m.strip()]
+    copies = 1_200_000 // sum(len(m) + 1 for m in messages) + 1
+    part = " ".join(messages)
+    document = " ".join([part] * copies)
+    assert len(document) > 1_200_000 and "\n" not in document
+    corpus = tmp_path / "ja.jsonl"
+    corpus.write_text(json.dumps({"text": document}, ensure_ascii=False) + "\n", encoding="utf-8")
+    result = measure(MeasureConfig(tokenizers=("o200k",), corpora=(str(corpus),)))
+    (cell,) = result.cells
+    assert cell["tokens"] == len(o200k_encoding().encode_ordinary(document))
+    assert cell["words"] == sum(segmenter.count_words([part]).values()) * copies
+
+
+def test_file_names_with_brackets_are_shown_as_they_are(tmp_path, capsys):
+    """The tables are rich markup: a corpus file named '[draft] notes.txt' lost '[draft]' (read as a style)
+    and one named 'notes[1].txt' was labelled as a glob ('notes[1].txt' instead of its stem)."""
+    names = ("[draft] notes", "[bold red]ur", "notes[1]")
+    specs = []
+    for name in names:
+        path = tmp_path / f"{name}.txt"
+        path.write_text("\n".join(django_translations("ur")[:50]) + "\n", encoding="utf-8")
+        specs += ["--corpus", str(path)]
+    code, stdout, err = run(["measure", "-t", "o200k", *specs], capsys)
+    assert code == 0, err
+    rows = [line for line in stdout.splitlines() if line.startswith("│")]
+    for name in names:
+        assert any(f"│ {name} " in row for row in rows), (name, rows)

@@ -360,3 +360,96 @@ def test_batches_cut_by_bisection_equal_adding_one_document_at_a_time(block_size
 def test_a_block_whose_sizes_do_not_match_its_documents_is_refused():
     with pytest.raises(ValueError, match="2 documents came with 1 sizes"):
         list(batch_documents(iter([(["a", "b"], [1])]), 10))
+
+
+def test_a_dictionary_encoded_parquet_text_column_is_read(tmp_path):
+    """pandas writes a categorical column dictionary-encoded; its texts (Kyrgyz UI strings from Django,
+    repeated as categories are) are the same documents as a plain string column's."""
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    from _django_text import django_translations
+
+    texts = django_translations("ky")[:300] * 3 + [None, ""]
+    path = tmp_path / "ky.parquet"
+    pq.write_table(pa.table({"text": pa.array(texts).dictionary_encode()}), path, row_group_size=256)
+    assert pa.types.is_dictionary(pq.ParquetFile(path).schema_arrow.field("text").type)
+    corpus = open_corpus(str(path))
+    assert list(corpus) == [t for t in texts if t]
+    assert sum(size for _, sizes in corpus.iter_blocks() for size in sizes) == sum(
+        len(t.encode("utf-8")) for t in texts if t)
+
+
+def test_language_tags_are_canonical_however_they_are_spelled(tmp_path):
+    from tokensmith.corpus.readers import canonical_language
+
+    path = write(tmp_path / "notes.txt", b"Ol\xc3\xa1 mundo\n")
+    spellings = {"PT_br": "pt-BR", "zh_hant": "zh-Hant", "sr-latn": "sr-Latn", "es_419": "es-419", "EN": "en"}
+    for spelling, tag in spellings.items():
+        assert open_corpus(f"{spelling}={path}").lang == tag
+        assert canonical_language(tag) == tag
+    for label in ("code", "legal", "x-008"):  # domain labels and private names are kept as given
+        assert open_corpus(f"{label}={path}").lang == label
+
+
+def test_a_glob_takes_the_corpus_files_it_matches_as_a_folder_does(tmp_path):
+    """`-c 'ky/*'` over a folder holding Kyrgyz text, a .jsonl.gz, a README.md and a .csv measured the
+    README and the table as Kyrgyz text; like a folder, a glob now keeps corpus files, unless it matches
+    nothing else (`*.log`: those files are named on purpose and read as text)."""
+    from _django_text import django_translations
+
+    kyrgyz = django_translations("ky")
+    folder = tmp_path / "ky"
+    folder.mkdir()
+    write(folder / "a.txt", text_bytes(kyrgyz[:100]))
+    write(folder / "b.jsonl.gz", jsonl_bytes(kyrgyz[100:200]))
+    write(folder / "README.md", b"# Kyrgyz messages from Django\n")
+    write(folder / "counts.csv", b"file,lines\na.txt,100\n")
+    write(folder / "c.log", text_bytes(kyrgyz[200:210]))
+    globbed = open_corpus(str(folder / "*"))
+    assert [p.name for p in globbed.sources] == ["a.txt", "b.jsonl.gz"]
+    assert list(globbed) == list(open_corpus(str(folder))) == kyrgyz[:200]
+    assert list(open_corpus(str(folder / "*.log"))) == kyrgyz[200:210]
+
+
+def test_parquet_strings_that_are_not_utf8_or_damaged_pages_are_corpus_errors(tmp_path):
+    """A parquet writer need not check that a string column is UTF-8, and pyarrow checks only when it
+    converts: a bad value stopped measure with a UnicodeDecodeError traceback, a damaged page with an
+    ArrowException one. Now: the row and byte (strict), or U+FFFD and a count (replace)."""
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    from _django_text import django_translations
+
+    texts = [t.encode() for t in django_translations("uz")] * 20  # 10,600 rows: two batches of 8,192
+    texts[9000] = texts[9000][:3] + b"\xff" + texts[9000][3:]
+    binary = pa.array(texts, type=pa.binary())
+    unchecked = pa.Array.from_buffers(pa.string(), len(binary), binary.buffers())  # as a lax writer stores it
+    path = tmp_path / "uz.parquet"
+    pq.write_table(pa.table({"text": unchecked}), path)
+    with pytest.raises(CorpusError, match=r"uz\.parquet: row 9001 of column 'text': byte 3 is not UTF-8: 0xff"):
+        list(open_corpus(str(path)))
+    replaced = open_corpus(str(path), errors="replace")
+    assert list(replaced) == [t.decode("utf-8", "replace") for t in texts]
+    assert replaced.read_stats.replacements == 1
+
+    damaged = tmp_path / "damaged.parquet"
+    pq.write_table(pa.table({"text": [t.decode("utf-8", "replace") for t in texts]}), damaged, row_group_size=500)
+    data = bytearray(damaged.read_bytes())
+    data[len(data) // 2: len(data) // 2 + 64] = b"\xab" * 64
+    damaged.write_bytes(bytes(data))
+    with pytest.raises(CorpusError, match=r"damaged\.parquet: the parquet data is damaged"):
+        list(open_corpus(str(damaged)))
+
+
+def test_json_that_python_cannot_read_is_a_corpus_error(tmp_path):
+    """Valid JSON that json.loads still refuses (nesting deeper than the recursion limit, an integer of
+    over 4,300 digits) ended measure with a RecursionError or ValueError traceback."""
+    from _django_text import django_translations
+
+    text = json.dumps(django_translations("tt")[0], ensure_ascii=False)
+    nested = "[" * 100_000 + "]" * 100_000
+    deep = write(tmp_path / "deep.jsonl", f'{{"text": {text}}}\n{{"text": {text}, "meta": {nested}}}\n'.encode())
+    with pytest.raises(CorpusError, match=r"deep\.jsonl:2: JSON that Python cannot read \(arrays or objects nested"):
+        list(open_corpus(str(deep)))
+    huge = write(tmp_path / "huge.jsonl", f'{{"text": {text}, "n": {"9" * 5000}}}\n'.encode())
+    with pytest.raises(CorpusError, match=r"huge\.jsonl:1: JSON that Python cannot read \(Exceeds the limit"):
+        list(open_corpus(str(huge)))

@@ -7,6 +7,7 @@ from collections import Counter
 
 import pytest
 import regex
+from _django_text import django_messages, django_translations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -148,6 +149,17 @@ def test_real_udhr_unspaced_scripts_are_refused_even_untagged(shared_data, lang)
 
 
 @pytest.mark.shared
+@pytest.mark.parametrize(("name", "script"), [("blt", "Tai Viet"), ("x-kkh_lana", "Tai Tham"), ("ii", "Yi"),
+                                              ("x-jav_java", "Javanese")])
+def test_more_scripts_without_spaces_are_refused(shared_data, name, script):
+    """UAX #29 made one "word" of each Tai Viet or Tai Tham letter (as many words as letters) and one of
+    each space-delimited phrase of Yi or Javanese script (14 and 27 letters a "word"): no fertility."""
+    text = (shared_data / "parallel" / "udhr" / f"{name}.txt").read_text(encoding="utf-8").split("\n")[:32]
+    refused = word_segmenter("und", sample=text)
+    assert isinstance(refused, NotApplicable) and script in refused.reason, refused
+
+
+@pytest.mark.shared
 def test_thai_rust_newmm_agrees_with_pythainlp_on_real_thai_runs(shared_data):
     pytest.importorskip("nlpo3")
     pytest.importorskip("pythainlp")
@@ -176,3 +188,33 @@ def test_unspaced_words_do_not_depend_on_how_lines_are_grouped(shared_data, lang
     documents = ["\n".join(lines[i : i + 50]) for i in range(0, len(lines), 50)]
     assert segmenter.count_words(documents) == per_line
     assert per_line == Counter(w for document in documents for w in segmenter.segment(document))
+
+
+# -- the script guard against wrong tags and mixed corpora (Django's catalogues: Burmese, Khmer) ----------
+@pytest.mark.parametrize("text_locale", ["my", "km"])
+@pytest.mark.parametrize("tag", ["zh", "zh-Hant", "ja", "th"])
+def test_a_wrong_tag_with_a_segmenter_for_another_script_is_refused(tag, text_locale):
+    """rjieba, MeCab and newmm leave Burmese or Khmer one "word" per letter: a text tagged zh/ja/th but
+    written in those scripts gets no fertility, not a wrong one."""
+    lines = django_translations(text_locale)
+    assert unspaced_share(lines) > 0.7
+    segmenter = word_segmenter(tag)
+    if isinstance(segmenter, NotApplicable):
+        pytest.skip(segmenter.reason)
+    refused = word_segmenter(tag, sample=lines)
+    words = sum(segmenter.count_words(lines).values())
+    assert isinstance(refused, NotApplicable), f"{segmenter.name} would count {words} words"
+    assert tag in refused.reason and "without spaces" in refused.reason
+
+
+def test_the_guard_samples_the_whole_first_batch_not_its_start():
+    """A folder of an English file, then a Burmese one with more letters: the guard's sample is spread over
+    all the text, not its first 200,000 characters (which are all English)."""
+    english = [msgid for msgid, _ in django_messages("de")] * 10
+    burmese = django_translations("my") * 300
+    text = english + burmese
+    assert sum(map(len, english)) > 200_000
+    assert unspaced_share(english) == 0 and unspaced_share(text, max_chars=10**9) > 0.5
+    refused = word_segmenter("und", sample=text)
+    assert isinstance(refused, NotApplicable) and "Myanmar" in refused.reason
+    assert isinstance(word_segmenter("und", sample=english), UnicodeWordSegmenter)

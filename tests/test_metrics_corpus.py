@@ -207,8 +207,10 @@ def test_empty_and_single_type_cells():
     one_type = TokenStats(VOCAB, tokenizer="toy", corpus="c")
     one_type.add_batch(["aaa"], [[3, 3, 3]])
     assert "|V| >= 2, got 1" in value("shannon_efficiency", one_type).reason
-    assert value("unigram_entropy_bits", one_type).value == 0.0
-    assert value("shannon_efficiency_full_vocab", one_type).value == 0.0
+    # one type: zero entropy and efficiency, written 0.0 in results.json (it was -0.0)
+    for name in ("unigram_entropy_bits", "shannon_efficiency_full_vocab", "renyi_efficiency_full_vocab"):
+        zero = value(name, one_type).value
+        assert zero == 0.0 and math.copysign(1.0, zero) == 1.0, (name, zero)
 
 
 # -- equality with tokenization-scorer 1.1.8 ------------------------------------------------------

@@ -110,3 +110,28 @@ def test_bulk_ids_equal_tiktoken_on_monolingual_and_code_text(shared_data):
             with open(path, encoding="utf-8") as handle:
                 lines = [line.rstrip("\n") for _, line in zip(range(400), handle, strict=False)]
             assert np.array_equal(bulk.encode_flat(lines), reference.encode_flat(lines)), f"{name}, {path.name}"
+
+
+def test_a_build_still_running_when_python_exits_is_waited_for(tmp_path):
+    """A daemon build thread still inside fastokens when the interpreter finalized aborted `measure` after
+    it had written its results (exit code 134, "FATAL: exception not rethrown"): it happened when 30 MB
+    were measured before a build slowed by a busy machine. Python must wait for the build instead."""
+    import subprocess
+    import sys
+
+    finished = tmp_path / "finished"
+    script = f"""
+import time
+from tokensmith.tokenizers import bulk_ranks, load_tokenizer
+build = bulk_ranks.BackgroundBulkEncoder._built_and_checked
+def slow_build(self):
+    time.sleep(1.5)  # a build on a busy machine, outlasting the run
+    encoder = build(self)
+    open({str(finished)!r}, "w").close()
+    return encoder
+bulk_ranks.BackgroundBulkEncoder._built_and_checked = slow_build
+load_tokenizer("o200k").expect_text(10**9)
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert finished.exists(), "the interpreter exited while the build thread was still running"

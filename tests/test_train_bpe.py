@@ -81,7 +81,8 @@ def compare_with_hf(config: BpeTrainer, lines: list[str]) -> int:
         BpeTrainer(vocab_size=12000, pretokenizer="o200k", min_frequency=5,
                    special_tokens=("<|endoftext|>", "<|pad|>")),
         BpeTrainer(vocab_size=12000, pretokenizer="llama3", max_token_length=6, special_tokens=("<s>", "</s>")),
-        BpeTrainer(vocab_size=12000, regex=r" ?\w+| ?[^\w\s]+", min_frequency=3),
+        BpeTrainer(vocab_size=12000, regex=r" ?[\p{L}\p{M}\p{Nd}\p{Pc}]+| ?[^\p{L}\p{M}\p{Nd}\p{Pc}\s]+",
+                   min_frequency=3),
     ],
     ids=["cl100k-32k", "gpt2-digits", "o200k-minfreq", "llama3-maxlen", "custom-regex-gaps"],
 )

@@ -225,7 +225,8 @@ def test_derived_stage1_presets_are_the_allowlisted_ones():
     assert derived == DERIVED_PRESETS
     cl100k = Pretokenizer.create("cl100k")
     assert not derivable_stage1(cl100k, Pretokenizer.create(regex_pattern=r"\p{N}+"))  # another stage-2 regex
-    assert not derivable_stage1(Pretokenizer.create(regex_pattern=r"\w+|\s+"), stage2)  # a custom stage 1
+    custom_stage1 = Pretokenizer.create(regex_pattern=r"[\p{L}\p{M}\p{Nd}\p{Pc}]+|\s+")
+    assert not derivable_stage1(custom_stage1, stage2)
     assert not derivable_stage1(Pretokenizer.create(regex_pattern=cl100k.pattern, split_digits=True), stage2)
 
 

@@ -166,13 +166,35 @@ class _Source:
     documents: Any  # callable -> iterator of document batches
 
 
+def _corpus_names(specs: Sequence[str]) -> list[str | None]:
+    """Each corpus' name: None (the file stem, folder name or glob) unless two corpora share it; those are
+    named by as many of their last path parts as tell them apart (``my=my/django.txt`` and
+    ``km=km/django.txt``: ``my/django``, ``km/django``), short enough for a table column."""
+    from tokensmith.corpus.readers import parse_corpus_spec, split_suffixes
+
+    parts = []
+    for spec in specs:
+        path = Path(parse_corpus_spec(spec)[1].rstrip("/\\"))
+        parts.append([*path.parent.parts, split_suffixes(path)[0]])
+    names: list[str | None] = [None] * len(specs)
+    for index, own in enumerate(parts):
+        clashing = [other for other in parts if other is not own and other[-1] == own[-1]]
+        if not clashing:
+            continue
+        depth = 2
+        while depth < len(own) and any(other[-depth:] == own[-depth:] for other in clashing):
+            depth += 1
+        names[index] = "/".join(own[-depth:])
+    return names
+
+
 def _open_sources(config: MeasureConfig) -> list[_Source]:
     from tokensmith.corpus import open_corpus, open_parallel, sample_documents, sample_parallel
 
     sources: list[_Source] = []
-    for spec in config.corpora:
+    for spec, name in zip(config.corpora, _corpus_names(config.corpora), strict=True):
         corpus = open_corpus(
-            spec, doc_per=config.doc_per, field=config.field, column=config.column, errors=config.errors
+            spec, name=name, doc_per=config.doc_per, field=config.field, column=config.column, errors=config.errors
         )
         if config.sample_bytes:
             sample = sample_documents(corpus, config.sample_bytes, config.seed)
@@ -190,9 +212,7 @@ def _open_sources(config: MeasureConfig) -> list[_Source]:
     names = [s.name for s in sources]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
-        raise InputError(
-            f"two corpora share the name {duplicates[0]!r}", "give each a distinct file, or tag them LANG=PATH"
-        )
+        raise InputError(f"two corpora share the name {duplicates[0]!r}", "pass each corpus once")
     return sources
 
 
@@ -236,6 +256,7 @@ def measure(config: MeasureConfig, *, progress: Any = None) -> MeasureResult:
     Raises:
         TokensmithError: any input problem, before any output is written.
     """
+    from tokensmith.corpus.readers import canonical_language
     from tokensmith.metrics import VocabularyFacts, compute_all
     from tokensmith.metrics.word_process import WordCountingProcess
 
@@ -256,7 +277,7 @@ def measure(config: MeasureConfig, *, progress: Any = None) -> MeasureResult:
     records = compute_all(
         cells,
         baseline=baseline,
-        ref_lang=config.ref_lang if config.parallel else None,
+        ref_lang=canonical_language(config.ref_lang) if config.parallel else None,
         params={"renyi_efficiency": {"alpha": config.renyi_alpha},
                 "renyi_efficiency_full_vocab": {"alpha": config.renyi_alpha}},
     )

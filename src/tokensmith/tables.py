@@ -110,6 +110,7 @@ def column_chunks(names: Sequence[str], width: int, *, row_header: int = 26, col
 
 def grid_table(records: Sequence[dict[str, Any]], metric: str, tokenizers: Sequence[str]):
     """A corpus x tokenizer table of one cell metric, or None when no record has it."""
+    from rich.markup import escape
     from rich.table import Table
 
     info = _metric_info(metric)
@@ -125,20 +126,21 @@ def grid_table(records: Sequence[dict[str, Any]], metric: str, tokenizers: Seque
     table = Table(title=f"{info.pretty_name} [{info.unit}]{arrow}", title_justify="left")
     table.add_column("corpus", no_wrap=True, max_width=16)
     table.add_column("lang", no_wrap=True, max_width=8)
-    for name in tokenizers:
-        table.add_column(name, justify="right", no_wrap=True, min_width=6, overflow="fold")
+    for name in tokenizers:  # names are file names and paths: text, never markup
+        table.add_column(escape(name), justify="right", no_wrap=True, min_width=6, overflow="fold")
     for corpus, by_tokenizer in rows.items():
         first = next(iter(by_tokenizer.values()))
         cells = []
         for name in tokenizers:
             record = by_tokenizer.get(name)
             cells.append(format_value(record["value"], info.unit) if record else "")
-        table.add_row(corpus, first["lang"] or "", *cells)
+        table.add_row(escape(corpus), escape(first["lang"] or ""), *cells)
     return table
 
 
 def summary_table(records: Sequence[dict[str, Any]], metrics: Iterable[str], tokenizers: Sequence[str]):
     """Metrics over whole parallel groups (parity Gini...), one row per tokenizer, or None."""
+    from rich.markup import escape
     from rich.table import Table
 
     wanted = [m for m in metrics if any(r["metric"] == m for r in records)]
@@ -157,12 +159,14 @@ def summary_table(records: Sequence[dict[str, Any]], metrics: Iterable[str], tok
                 record = next((r for r in records if r["metric"] == metric and r["tokenizer"] == name
                                and r["corpus"] == group), None)
                 values.append(format_value(record["value"], _metric_info(metric).unit) if record else "")
-            table.add_row(name, group, *values)
+            table.add_row(escape(name), escape(group), *values)
     return table
 
 
 def print_measure(result) -> None:
     """The terminal answer of `tokensmith measure`."""
+    from rich.markup import escape
+
     from tokensmith.measure import HEADLINE_METRICS, SUMMARY_METRICS
 
     names = [t["name"] for t in result.tokenizers]
@@ -181,10 +185,10 @@ def print_measure(result) -> None:
                       if r["value"] is None and r["reason"] and r["metric"] in HEADLINE_METRICS})
     for corpus in result.corpora:
         if corpus.get("replaced_byte_sequences"):
-            out.print(f"[yellow]{corpus['name']}: {corpus['replaced_byte_sequences']} invalid UTF-8 byte sequences "
-                      "were replaced by U+FFFD (--errors replace)[/yellow]")
+            out.print(f"[yellow]{escape(corpus['name'])}: {corpus['replaced_byte_sequences']} invalid UTF-8 byte "
+                      "sequences were replaced by U+FFFD (--errors replace)[/yellow]")
     for metric, reason in reasons[:8]:
-        out.print(f"[dim]n/a {metric}: {reason}[/dim]")
+        out.print(f"[dim]n/a {metric}: {escape(reason)}[/dim]")
     out.print(f"[dim]{len(result.records)} figures from {len(result.corpora)} corpora x {len(names)} tokenizers "
               f"in {result.seconds:.1f} s; all metrics in results.json (--out)[/dim]")
 

@@ -23,6 +23,7 @@ from tokensmith.corpus.readers import (
     Corpus,
     DocumentBlocks,
     ReadStats,
+    canonical_language,
     file_sha256,
     iter_line_blocks,
     open_binary,
@@ -97,6 +98,7 @@ class ParallelCorpus:
         Raises:
             CorpusError: the folder has no file for ``lang``.
         """
+        lang = canonical_language(lang)
         for corpus in self.corpora:
             if corpus.lang == lang:
                 return corpus
@@ -127,9 +129,10 @@ def _language_files(directory: Path) -> dict[str, Path]:
         stem, _, fmt = split_suffixes(path)
         if fmt != "txt" or not path.name.lower().removesuffix(".gz").removesuffix(".zst").endswith(".txt"):
             continue  # index.tsv, README.md... are not languages
-        if stem in files:
-            raise CorpusError(f"two files for language {stem!r} in {directory}: {files[stem].name} and {path.name}")
-        files[stem] = path
+        lang = canonical_language(stem)  # pt_BR.txt is pt-BR, as it is for --corpus and --ref-lang
+        if lang in files:
+            raise CorpusError(f"two files for language {lang!r} in {directory}: {files[lang].name} and {path.name}")
+        files[lang] = path
     return files
 
 
@@ -181,6 +184,7 @@ def open_parallel(
     if not files:
         raise CorpusError(f"empty parallel corpus: no <lang>.txt files in {folder}")
     if langs is not None:
+        langs = [canonical_language(lang) for lang in langs]
         missing = [lang for lang in langs if lang not in files]
         if missing:
             raise CorpusError(

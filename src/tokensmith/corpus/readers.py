@@ -76,17 +76,35 @@ def is_language_tag(text: str) -> bool:
     return _TAG.fullmatch(text) is not None
 
 
+def canonical_language(label: str) -> str:
+    """``label`` in BCP 47's canonical form when it is shaped like a language tag, else unchanged.
+
+    Files and flags spell tags many ways (``pt_BR``, ``PT-br``, ``zh_hant``, ``EN``); one spelling per
+    language lets a ``pt_BR.txt`` parallel file, a ``pt-BR=`` tag and ``--ref-lang pt-BR`` meet:
+    ``-`` between subtags, the language lower case, a script title case, a region upper case.
+    """
+    if not is_language_tag(label):
+        return label  # a domain label (code, legal) or a private name (x-008)
+    primary, *rest = re.split(r"[-_]", label)
+    subtags = [primary.lower()]
+    for subtag in rest:
+        if len(subtag) == 4 and subtag.isalpha():
+            subtags.append(subtag.title())
+        elif len(subtag) == 2 and subtag.isalpha():
+            subtags.append(subtag.upper())
+        else:
+            subtags.append(subtag.lower())
+    return "-".join(subtags)
+
+
 def guess_language(stem: str) -> str | None:
     """The language a file or folder name states (``de``, ``pt-BR``, ``zh_TW``), or None.
 
     Only ISO 639-1 primary subtags are trusted (see :data:`ISO_639_1`).
     """
-    if not is_language_tag(stem):
+    if not is_language_tag(stem) or re.split(r"[-_]", stem)[0].lower() not in ISO_639_1:
         return None
-    primary, *rest = re.split(r"[-_]", stem)
-    if primary.lower() not in ISO_639_1:
-        return None
-    return "-".join([primary.lower(), *rest])
+    return canonical_language(stem)
 
 
 # -- compression and formats --------------------------------------------------------------------
@@ -367,6 +385,10 @@ def _jsonl_blocks(corpus: Corpus, source: Path) -> DocumentBlocks:
                     f"{source}:{number}: not valid JSON ({exc.msg} at column {exc.colno})",
                     "a .jsonl file holds one JSON object per line",
                 ) from None
+            except (RecursionError, ValueError) as exc:  # nested too deep; an integer of over 4,300 digits
+                what = "arrays or objects nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+                raise CorpusError(f"{source}:{number}: JSON that Python cannot read ({what})",
+                                  "a .jsonl file holds one JSON object per line") from None
             if not isinstance(record, dict):
                 raise CorpusError(f"{source}:{number}: expected a JSON object, got {type(record).__name__}")
             if key not in record:
@@ -393,6 +415,7 @@ def _jsonl_blocks(corpus: Corpus, source: Path) -> DocumentBlocks:
 
 def _parquet_blocks(corpus: Corpus, source: Path) -> DocumentBlocks:
     try:
+        import pyarrow as pa
         import pyarrow.compute as pc
         import pyarrow.parquet as pq
     except ImportError:
@@ -417,15 +440,57 @@ def _parquet_blocks(corpus: Corpus, source: Path) -> DocumentBlocks:
                     "choose the text column with --column NAME",
                 )
             kind = parquet.schema_arrow.field(corpus.column).type
-            if str(kind) not in ("string", "large_string", "string_view"):
+            # pandas writes a categorical column of strings dictionary-encoded: text all the same
+            dictionary = pa.types.is_dictionary(kind)
+            if str(kind.value_type if dictionary else kind) not in ("string", "large_string", "string_view"):
                 raise CorpusError(f"{source}: column {corpus.column!r} holds {kind}, not strings")
-            for batch in parquet.iter_batches(batch_size=8192, columns=[corpus.column]):
-                column = batch.column(0)
-                texts = column.to_pylist()
+            batches = parquet.iter_batches(batch_size=8192, columns=[corpus.column])
+            first_row = 1
+            while True:
+                try:
+                    batch = next(batches, None)
+                except (pa.ArrowException, OSError) as exc:  # a damaged page inside a readable file
+                    raise CorpusError(f"{source}: the parquet data is damaged ({exc})") from None
+                if batch is None:
+                    return
+                column = batch.column(0).dictionary_decode() if dictionary else batch.column(0)
+                texts = _parquet_texts(column, corpus, source=source, first_row=first_row)
                 sizes = pc.binary_length(column).to_pylist()
+                first_row += len(texts)
                 kept = [(t, s) for t, s in zip(texts, sizes, strict=True) if t]
                 if kept:
                     yield [t for t, _ in kept], [s for _, s in kept]
+
+
+def _parquet_texts(column, corpus: Corpus, *, source: Path, first_row: int) -> list[str | None]:
+    """The strings of a parquet column batch. Parquet writers need not check that a string column is
+    UTF-8; pyarrow checks only when it converts, so bad bytes are found here, by row."""
+    try:
+        return column.to_pylist()
+    except UnicodeDecodeError:
+        pass
+    import pyarrow as pa
+
+    values = column.cast(pa.large_binary(), safe=False).to_pylist()
+    texts: list[str | None] = []
+    for row, value in enumerate(values, start=first_row):
+        if value is None:
+            texts.append(None)
+            continue
+        try:
+            texts.append(value.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            if corpus.errors == "strict":
+                raise CorpusError(
+                    f"{source}: row {row} of column {corpus.column!r}: byte {exc.start} is not UTF-8: "
+                    f"0x{value[exc.start]:02x}",
+                    REPLACE_HINT,
+                ) from None
+            text = value.decode("utf-8", "replace")
+            corpus.read_stats.replacements += text.count("\ufffd") - value.count(_REPLACEMENT_UTF8)
+            corpus.read_stats.first_replacement = corpus.read_stats.first_replacement or f"{source}:row {row}"
+            texts.append(text)
+    return texts
 
 
 #: Format name -> reader of one source file.
@@ -606,6 +671,9 @@ def _expand_directory(directory: Path) -> list[Path]:
 def resolve_sources(path_spec: str, *, flag: str = "--corpus") -> list[Path]:
     """Files named by a path, a directory (searched recursively) or a glob (``**`` allowed), sorted.
 
+    A directory gives its files of known formats (:func:`has_known_format`); so does a glob, unless it
+    matches no such file (then every file it matches is read as text).
+
     ``flag`` is the command-line option the path came from, named in the hint of a missing path.
 
     Raises:
@@ -628,7 +696,10 @@ def resolve_sources(path_spec: str, *, flag: str = "--corpus") -> list[Path]:
             files.extend(_expand_directory(hit) if hit.is_dir() else [hit] if hit.is_file() else [])
         if not files:
             raise CorpusError(f"no such file: the pattern {path_spec!r} matches no file")
-        return files
+        # As in a folder, a README.md or a .csv matched beside the corpus files is not text to measure;
+        # a pattern that matches only other files (logs/*.log) names them on purpose: they are read as text.
+        corpus_files = [f for f in files if has_known_format(f)]
+        return corpus_files or files
     raise CorpusError(f"no such file or directory: {path_spec}", f"check the path given to {flag}")
 
 
@@ -666,12 +737,12 @@ def open_corpus(
     spec_lang, path_spec = parse_corpus_spec(spec)
     sources = resolve_sources(path_spec)
     label_path = Path(path_spec.rstrip("/\\"))
-    if _GLOB_CHARS.search(label_path.name) or label_path.is_dir():
-        stem = label_path.name
+    if (_GLOB_CHARS.search(label_path.name) and not label_path.is_file()) or label_path.is_dir():
+        stem = label_path.name  # a glob or a folder (a file named notes[1].txt is a file: its stem)
     else:
         stem = split_suffixes(label_path)[0]
     if lang is None:
-        lang = spec_lang or guess_language(stem) or UNDETERMINED
+        lang = canonical_language(spec_lang) if spec_lang else guess_language(stem) or UNDETERMINED
     return Corpus(
         name=name or stem or str(label_path),
         lang=lang,
@@ -690,6 +761,7 @@ __all__ = [
     "Corpus",
     "ReadStats",
     "batch_documents",
+    "canonical_language",
     "file_sha256",
     "guess_language",
     "iter_line_blocks",

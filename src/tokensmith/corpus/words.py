@@ -10,6 +10,10 @@ a wrong word count is never returned silently:
 * every other language: Unicode default word boundaries (UAX #29, the ``regex`` module's WORD mode),
   unless a sample of the text is mostly in scripts written without spaces (the script guard).
 
+The script guard also holds a registered segmenter to the scripts it segments (a Burmese text tagged
+``zh`` is refused, not cut into one "word" per letter), and :class:`ScriptTally` applies it to a whole
+corpus, batch by batch, since a corpus may change script after its first batch (a folder of languages).
+
 A *word* is a segment that contains at least one letter or decimal digit; punctuation, spaces and
 symbols are not words. Segmenters return ``Counter[str]`` of word types so that
 :class:`tokensmith.metrics.word_split.WordSplitter` encodes each type once.
@@ -43,22 +47,28 @@ _LEADING_EXTEND = regex.compile(r"^[\p{WB=Extend}\p{WB=Format}\p{WB=ZWJ}]+")
 _LEADING_EXTEND_LINES = regex.compile(r"(?m)^[\p{WB=Extend}\p{WB=Format}\p{WB=ZWJ}]+")
 _HAS_LETTER_OR_DIGIT = regex.compile(r"[\p{L}\p{Nd}]")
 
-#: Scripts whose text has no spaces between words: UAX #29 alone would make each character a "word".
-UNSPACED_SCRIPTS = ("Han", "Hiragana", "Katakana", "Thai", "Lao", "Khmer", "Myanmar", "Tibetan")
-_NOT_UNSPACED = regex.compile("[^" + "".join(rf"\p{{{s}}}" for s in UNSPACED_SCRIPTS) + "]+")
-_UNSPACED_CHARACTER = regex.compile("[" + "".join(rf"\p{{{s}}}" for s in UNSPACED_SCRIPTS) + "]")
+#: Scripts whose text has no spaces between words: UAX #29 alone would make each character a "word"
+#: (Han, kana and the Southeast Asian scripts of line-break class SA: Thai... Ahom), or a whole phrase
+#: between two spaces a "word" (Tibetan, Yi, and the scriptio continua of Javanese and Balinese).
+UNSPACED_SCRIPTS = (
+    "Han", "Hiragana", "Katakana", "Thai", "Lao", "Khmer", "Myanmar", "Tai_Le", "New_Tai_Lue", "Tai_Tham",
+    "Tai_Viet", "Ahom", "Tibetan", "Yi", "Javanese", "Balinese",
+)  # fmt: skip
 _NOT_LETTER = regex.compile(r"\P{L}+")
 
-#: Share of letters in unspaced scripts above which the Unicode segmenter refuses a text.
+#: Share of letters in unspaced scripts (that the segmenter does not segment) above which a text is refused.
 UNSPACED_SHARE_LIMIT = 0.5
 
-#: Characters of sample text the script guard inspects.
+#: Characters of sample text the script guard inspects (per batch, for :class:`ScriptTally`).
 GUARD_SAMPLE_CHARS = 200_000
+#: The sample is this many windows spread evenly over the text, so text after its start is seen too.
+GUARD_SAMPLE_WINDOWS = 64
 
 #: Languages written without spaces for which no segmenter is registered (ISO 639-1/-3 primary subtags).
 UNSPACED_LANGUAGES = {
     "km": "Khmer", "khm": "Khmer", "lo": "Lao", "lao": "Lao", "my": "Burmese", "mya": "Burmese",
     "bo": "Tibetan", "bod": "Tibetan", "dz": "Dzongkha", "dzo": "Dzongkha", "shn": "Shan",
+    "ii": "Nuosu (Yi)", "iii": "Nuosu (Yi)", "blt": "Tai Dam", "khb": "Tai Lue", "kkh": "Khun", "nod": "Northern Thai",
     "yue": "Cantonese", "wuu": "Wu Chinese", "lzh": "Literary Chinese", "nan": "Min Nan", "hak": "Hakka",
 }  # fmt: skip
 
@@ -104,11 +114,14 @@ class WordSegmenter(Protocol):
         lang: the language tag it was made for.
         spaced: words are separated by spaces in running text, so a tokenizer sees them after a
             space (``WordSplitter(leading_space=None)`` probes); False for zh/ja/th.
+        segmented_scripts: the scripts of :data:`UNSPACED_SCRIPTS` it really segments into words (text
+            in the others would come out one "word" per letter: the script guard refuses it).
     """
 
     name: str
     lang: str
     spaced: bool
+    segmented_scripts: tuple[str, ...]
 
     def segment(self, text: str) -> list[str]:
         """The words of ``text`` in order."""
@@ -135,6 +148,89 @@ def _is_word(segment: str) -> bool:
     return _HAS_LETTER_OR_DIGIT.search(segment) is not None
 
 
+@functools.cache
+def _unsegmented_patterns(segmented: tuple[str, ...]) -> tuple[tuple[str, ...], regex.Pattern, regex.Pattern]:
+    """The unspaced scripts a segmenter of ``segmented`` scripts leaves unsegmented, with a pattern
+    matching one of their characters and one matching runs of any other character."""
+    scripts = tuple(s for s in UNSPACED_SCRIPTS if s not in segmented)
+    classes = "".join(rf"\p{{{s}}}" for s in scripts)
+    return scripts, regex.compile(f"[{classes}]"), regex.compile(f"[^{classes}]+")
+
+
+def _spread_sample(texts: list[str], max_chars: int) -> tuple[str, int]:
+    """About ``max_chars`` characters of ``texts`` in :data:`GUARD_SAMPLE_WINDOWS` windows spread evenly
+    over them, and the number of characters they stand for."""
+    joined = "\n".join(texts)
+    if len(joined) <= max_chars:
+        return joined, len(joined)
+    width = max(1, max_chars // GUARD_SAMPLE_WINDOWS)
+    stride = len(joined) // GUARD_SAMPLE_WINDOWS
+    return "".join(joined[start:start + width] for start in range(0, len(joined), stride)), len(joined)
+
+
+@functools.cache
+def _script_pattern(script: str) -> regex.Pattern:
+    return regex.compile(rf"\p{{{script}}}")
+
+
+def _letter_counts(sample: str, segmented: tuple[str, ...]) -> tuple[int, int, set[str]]:
+    """``(letters, letters in unspaced scripts other than segmented, those scripts)`` of ``sample``."""
+    scripts, unsegmented_character, other_characters = _unsegmented_patterns(segmented)
+    letters = _NOT_LETTER.sub("", sample)  # combining vowel signs (Thai, Khmer) are marks, not letters
+    # Most text has not one character of those scripts: checking its few hundred distinct characters
+    # is ~20x cheaper than running the script classes over every character.
+    distinct = set(letters)
+    if not any(map(unsegmented_character.match, distinct)):
+        return len(letters), 0, set()
+    found = {script for script in scripts if any(map(_script_pattern(script).match, distinct))}
+    return len(letters), len(other_characters.sub("", letters)), found
+
+
+class ScriptTally:
+    """The script guard over a whole corpus: its letters, and those in unspaced scripts its segmenter does
+    not segment, estimated from a spread sample of every batch (scaled to the batch's size).
+
+    Args:
+        segmented: the unspaced scripts the corpus' segmenter segments (``WordSegmenter.segmented_scripts``).
+    """
+
+    def __init__(self, segmented: tuple[str, ...] = ()) -> None:
+        self.segmented = tuple(segmented)
+        self.letters = 0.0
+        self.unsegmented = 0.0
+        self.scripts: set[str] = set()  # the unsegmented scripts met
+
+    def add(self, texts: Iterable[str], max_chars: int = GUARD_SAMPLE_CHARS) -> ScriptTally:
+        sample, represented = _spread_sample(list(texts), max_chars)
+        letters, unsegmented, scripts = _letter_counts(sample, self.segmented)
+        self.scripts |= scripts
+        scale = represented / len(sample) if sample else 0.0
+        self.letters += letters * scale
+        self.unsegmented += unsegmented * scale
+        return self
+
+    @property
+    def share(self) -> float:
+        """Share of the letters in unspaced scripts left unsegmented (0 for text without letters)."""
+        return self.unsegmented / self.letters if self.letters else 0.0
+
+    def refusal(self, lang: str, segmenter: str) -> NotApplicable | None:
+        """NotApplicable when most letters are in unspaced scripts that ``segmenter`` would cut into one
+        "word" per letter."""
+        if self.share <= UNSPACED_SHARE_LIMIT:
+            return None
+        scripts = ", ".join(s.replace("_", " ") for s in UNSPACED_SCRIPTS if s in self.scripts)
+        if not self.segmented:
+            advice = "tag the corpus with its language (zh, ja or th have segmenters)"
+        else:
+            advice = f"{segmenter} segments only {', '.join(self.segmented)}: check the corpus' language tag"
+        return NotApplicable(
+            lang,
+            f"{self.share:.0%} of the letters of this {lang!r} text are in scripts written without spaces "
+            f"between words ({scripts}) and no word segmenter for them is registered for {lang!r}; {advice}",
+        )
+
+
 class UnicodeWordSegmenter:
     """UAX #29 default word boundaries, for languages written with spaces.
 
@@ -147,6 +243,7 @@ class UnicodeWordSegmenter:
 
     name = "uax29"
     spaced = True
+    segmented_scripts: tuple[str, ...] = ()
 
     def __init__(self, lang: str = "und") -> None:
         self.lang = lang
@@ -215,9 +312,11 @@ class _ToolSegmenter:
 
     spaced = False
 
-    def __init__(self, lang: str, split: Callable[[str], Iterable[str]], *, name: str) -> None:
+    def __init__(self, lang: str, split: Callable[[str], Iterable[str]], *, name: str,
+                 segmented_scripts: tuple[str, ...]) -> None:
         self.lang = lang
         self.name = name
+        self.segmented_scripts = segmented_scripts
         self._split = split
 
     def segment(self, text: str) -> list[str]:
@@ -254,7 +353,7 @@ def _chinese(lang: str) -> WordSegmenter:
         import rjieba
     except ImportError:
         raise MissingSegmenter("rjieba") from None
-    return _ToolSegmenter(lang, rjieba.cut, name="rjieba")
+    return _ToolSegmenter(lang, rjieba.cut, name="rjieba", segmented_scripts=("Han",))
 
 
 @functools.lru_cache(maxsize=1)
@@ -262,6 +361,27 @@ def _mecab_tagger():
     import fugashi  # unidic-lite is found by fugashi when installed
 
     return fugashi.Tagger("-Owakati")
+
+
+#: Characters MeCab is given at a time. It crashes the process (a segfault in libc) on a line of about
+#: 1.1 million characters, which a document per file or a JSON record without line breaks can be.
+MECAB_MAX_CHARS = 100_000
+#: Where a long line is cut for MeCab: after a sentence end or at a space, both word boundaries already.
+_SENTENCE_ENDS = ("。", "！", "？", "!", "?", " ", "\u3000")
+
+
+def cut_long_line(line: str, max_chars: int = MECAB_MAX_CHARS) -> list[str]:
+    """``line`` in pieces of at most ``max_chars`` characters, each ending after its last sentence end or
+    space (a hard cut only where a piece has neither)."""
+    pieces, start = [], 0
+    while len(line) - start > max_chars:
+        end = start + max_chars
+        cut = max(line.rfind(mark, start, end) for mark in _SENTENCE_ENDS) + 1
+        cut = cut if cut > start else end
+        pieces.append(line[start:cut])
+        start = cut
+    pieces.append(line[start:])
+    return pieces
 
 
 def _japanese(lang: str) -> WordSegmenter:
@@ -273,9 +393,11 @@ def _japanese(lang: str) -> WordSegmenter:
         raise MissingSegmenter("unidic-lite") from None
 
     def split(line: str) -> list[str]:
-        return tagger.parse(line).split(" ")
+        if len(line) <= MECAB_MAX_CHARS:
+            return tagger.parse(line).split(" ")
+        return [word for piece in cut_long_line(line) for word in tagger.parse(piece).split(" ")]
 
-    return _ToolSegmenter(lang, split, name="fugashi-unidic-lite")
+    return _ToolSegmenter(lang, split, name="fugashi-unidic-lite", segmented_scripts=("Han", "Hiragana", "Katakana"))
 
 
 #: Thai script (U+0E00-U+0E7F): the runs newmm segments; anything else in Thai text gets UAX #29.
@@ -325,7 +447,7 @@ def _thai(lang: str) -> WordSegmenter:
         return [w for i, piece in enumerate(pieces) if piece
                 for w in (newmm(piece) if i % 2 else others.segment(piece))]
 
-    return _ToolSegmenter(lang, split, name=name)
+    return _ToolSegmenter(lang, split, name=name, segmented_scripts=("Thai",))
 
 
 #: Primary language subtag -> factory of its segmenter (may raise :class:`MissingSegmenter`).
@@ -345,33 +467,16 @@ def primary_subtag(lang: str) -> str:
 
 
 def unspaced_share(texts: Iterable[str], max_chars: int = GUARD_SAMPLE_CHARS) -> float:
-    """Share of the letters of ``texts`` (first ``max_chars`` characters) in scripts written without spaces."""
-    parts, size = [], 0
-    for text in texts:
-        if size >= max_chars:
-            break
-        parts.append(text)
-        size += len(text)
-    sample = "".join(parts)[:max_chars]
-    # Most text has not one character of those scripts: checking its few hundred distinct characters
-    # is ~20x cheaper than running the script classes over every character.
-    if not any(map(_UNSPACED_CHARACTER.match, set(sample))):
-        return 0.0
-    letters = _NOT_LETTER.sub("", sample)  # combining vowel signs (Thai, Khmer) are marks, not letters
-    return len(_NOT_UNSPACED.sub("", letters)) / len(letters) if letters else 0.0
+    """Share of the letters of ``texts`` (a sample of ``max_chars`` characters spread over them) in
+    scripts written without spaces."""
+    return ScriptTally().add(texts, max_chars).share
 
 
-def script_guard(lang: str, texts: Iterable[str]) -> NotApplicable | None:
-    """NotApplicable when ``texts`` are mostly in scripts without spaces (for a language with no segmenter)."""
-    share = unspaced_share(texts)
-    if share > UNSPACED_SHARE_LIMIT:
-        return NotApplicable(
-            lang,
-            f"{share:.0%} of the letters of this {lang!r} text are in scripts written without spaces "
-            f"({', '.join(UNSPACED_SCRIPTS)}) and no word segmenter is registered for {lang!r}; "
-            "tag the corpus with its language (zh, ja or th have segmenters)",
-        )
-    return None
+def script_guard(lang: str, texts: Iterable[str], segmenter: WordSegmenter | None = None) -> NotApplicable | None:
+    """NotApplicable when ``texts`` are mostly in scripts without spaces that ``segmenter`` (default: the
+    Unicode one) does not segment."""
+    segmenter = segmenter or UnicodeWordSegmenter(lang)
+    return ScriptTally(segmenter.segmented_scripts).add(texts).refusal(lang, segmenter.name)
 
 
 def word_segmenter(lang: str | None, sample: Iterable[str] | None = None) -> WordSegmenter | NotApplicable:
@@ -387,29 +492,33 @@ def word_segmenter(lang: str | None, sample: Iterable[str] | None = None) -> Wor
     """
     lang = lang or "und"
     primary = primary_subtag(lang)
+    segmenter: WordSegmenter
     if primary in SEGMENTERS:
         try:
-            return SEGMENTERS.get(primary)(lang)
+            segmenter = SEGMENTERS.get(primary)(lang)
         except MissingSegmenter as missing:
             return NotApplicable(
                 lang, f"word segmentation for {lang!r} needs {missing.package}, which is not installed: {INSTALL_HINT}"
             )
-    if primary in UNSPACED_LANGUAGES:
+    elif primary in UNSPACED_LANGUAGES:
         return NotApplicable(
             lang,
             f"{UNSPACED_LANGUAGES[primary]} ({lang!r}) is written without spaces between words and tokensmith "
             "has no word segmenter for it",
         )
-    if sample is not None:
-        refused = script_guard(lang, sample)
+    else:
+        segmenter = UnicodeWordSegmenter(lang)
+    if sample is not None:  # the tag may be wrong or "und": the text's scripts have the last word
+        refused = script_guard(lang, sample, segmenter)
         if refused is not None:
             return refused
-    return UnicodeWordSegmenter(lang)
+    return segmenter
 
 
 __all__ = [
     "SEGMENTERS",
     "NotApplicable",
+    "ScriptTally",
     "UnicodeWordSegmenter",
     "WordSegmenter",
     "primary_subtag",

@@ -55,7 +55,7 @@ def shannon_entropy_bits(type_counts: np.ndarray) -> float:
     """-Σ p log2 p over the nonzero counts."""
     counts = type_counts[type_counts > 0].astype(np.float64)
     probs = counts / counts.sum()
-    return float(-np.sum(probs * np.log2(probs)))
+    return float(-np.sum(probs * np.log2(probs))) + 0.0  # + 0.0: one type gives 0.0, not -0.0 in results.json
 
 
 def renyi_entropy_bits(type_counts: np.ndarray, alpha: float) -> float:
@@ -66,7 +66,7 @@ def renyi_entropy_bits(type_counts: np.ndarray, alpha: float) -> float:
         return shannon_entropy_bits(type_counts)
     counts = type_counts[type_counts > 0].astype(np.float64)
     probs = counts / counts.sum()
-    return float(np.log2(np.sum(probs**alpha)) / (1.0 - alpha))
+    return float(np.log2(np.sum(probs**alpha)) / (1.0 - alpha)) + 0.0  # log2(1) / (1 - alpha) is -0.0 for alpha > 1
 
 
 def _efficiency(stats: TokenStats, entropy: float, *, full_vocab: bool) -> MetricValue:

@@ -8,7 +8,8 @@ loading tokenizers. It sends back word counts, never text: per corpus, in corpus
 
 * ``("skip", key, not_applicable)``: no word segmenter applies (the ``NotApplicable``), or
 * ``("start", key, spaced)``, then ``("words", key, counts)`` whenever its unit table fills, then
-  ``("done", key, counts)``;
+  ``("done", key, counts)``, or ``("skip", key, not_applicable)`` when the script guard, run on every
+  batch, refuses the corpus after all (its first batch was in other scripts than the rest);
 * ``("error", key, message)`` ends the stream.
 
 The parent's receiving thread splits the counts per tokenizer (it holds the tokenizers). Where fork is
@@ -24,12 +25,10 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from typing import Any
 
-from tokensmith.corpus.words import NotApplicable
+from tokensmith.corpus.readers import UNDETERMINED
+from tokensmith.corpus.words import NotApplicable, ScriptTally
 from tokensmith.errors import CorpusError
 from tokensmith.metrics.word_split import UnitCounter, WordSplit, WordTotals
-
-#: Documents of a corpus' first batch that decide its segmenter (the script guard's sample).
-SEGMENTER_SAMPLE_DOCUMENTS = 2000
 
 #: Messages the worker may run ahead of the parent's splitting (each at most a unit table's words).
 QUEUED_MESSAGES = 16
@@ -42,7 +41,7 @@ def segmenter_for(lang: str | None, first_batch: Sequence[str] | None):
     """The word segmenter of a corpus, or NotApplicable (the script guard runs on its first batch)."""
     from tokensmith.corpus import word_segmenter
 
-    return word_segmenter(lang, sample=first_batch[:SEGMENTER_SAMPLE_DOCUMENTS] if first_batch else None)
+    return word_segmenter(lang, sample=first_batch or None)
 
 
 def _count_sources(sources: Sequence[Any], out) -> None:
@@ -58,11 +57,14 @@ def _count_sources(sources: Sequence[Any], out) -> None:
                 continue
             out.put(("start", key, segmenter.spaced))
             counter = UnitCounter(segmenter)
+            scripts = ScriptTally(segmenter.segmented_scripts)  # the guard on every batch, not the first only
             for batch in itertools.chain([first] if first else [], batches):
+                scripts.add(batch)
                 words = counter.add(batch)
                 if words:
                     out.put(("words", key, words))
-            out.put(("done", key, counter.flush()))
+            refused = scripts.refusal(source.lang or UNDETERMINED, segmenter.name)
+            out.put(("skip", key, refused) if refused is not None else ("done", key, counter.flush()))
     except Exception as exc:  # noqa: BLE001 - reported to the parent, which raises it as a CorpusError
         out.put(("error", key, f"{type(exc).__name__}: {exc}"))
 
@@ -127,6 +129,7 @@ class WordCountingProcess:
                     return
                 kind, key, payload = message
                 if kind == "skip":
+                    totals.pop(key, None)
                     self._results[key].set_result(payload)
                 elif kind == "start":
                     totals[key] = totals_for(payload)
@@ -147,7 +150,7 @@ class WordCountingProcess:
             except queue.Empty:
                 if not self._worker.is_alive():
                     self._fail(CorpusError(
-                        "the word-counting worker process died",
+                        f"the word-counting worker process died{_how_it_ended(self._worker)}",
                         "the machine may be out of memory: measure fewer or smaller corpora at a time "
                         "(--sample-bytes)",
                     ))
@@ -158,3 +161,18 @@ class WordCountingProcess:
         for result in self._results:
             if not result.done():
                 result.set_exception(error)
+
+
+def _how_it_ended(worker: Any) -> str:
+    """`` (killed by SIGSEGV)`` or `` (exit code 3)`` for a process; nothing for a thread."""
+    import signal
+
+    code = getattr(worker, "exitcode", None)
+    if code is None:
+        return ""
+    if code < 0:
+        try:
+            return f" (killed by {signal.Signals(-code).name})"
+        except ValueError:
+            return f" (killed by signal {-code})"
+    return f" (exit code {code})"

@@ -4,7 +4,7 @@ fastokens reads a tiktoken ranks file (``Tokenizer.from_tiktoken``) and encodes 
 3-4x faster (measured on the 122 MB of ../shared/data: o200k 3.1 s against 11.3 s, cl100k 5.2 s against
 15.6 s, each tiktoken's best way; identical ids on every document). Building it costs 0.6-2 s of CPU, more
 than it saves on a few megabytes of text, so a tokenizer builds it only when told that much text is coming
-(:data:`MIN_BULK_BYTES`), on a daemon thread (fastokens releases the GIL while it builds), and keeps
+(:data:`MIN_BULK_BYTES`), on a background thread (fastokens releases the GIL while it builds), and keeps
 encoding with tiktoken until it is ready. It is used only if it gives tiktoken's ids on a probe of
 several scripts; otherwise, or if fastokens is missing, tiktoken encodes everything.
 """
@@ -45,7 +45,11 @@ def ranks_file_text(ranks: Mapping[bytes, int]) -> bytes:
 
 
 class BackgroundBulkEncoder:
-    """fastokens for a ranks table, built on a daemon thread, checked against ``reference`` on a probe.
+    """fastokens for a ranks table, built on a background thread, checked against ``reference`` on a probe.
+
+    The thread is not a daemon: Python waits for it before finalizing. A daemon still building when a
+    short run ended (30 MB measured before a build slowed by a busy machine) aborted the process after
+    its results were written: "FATAL: exception not rethrown", exit code 134.
 
     Args:
         ranks: ``token bytes -> rank``.
@@ -60,7 +64,7 @@ class BackgroundBulkEncoder:
         self._encoder: Any = None
         self.failure: str | None = None
         self._done = threading.Event()
-        self._thread = threading.Thread(target=self._build, daemon=True, name="tokensmith-bulk-encoder")
+        self._thread = threading.Thread(target=self._build, name="tokensmith-bulk-encoder")
         self._thread.start()
 
     def encode_flat(self, texts: Sequence[str]) -> np.ndarray | None:

@@ -101,7 +101,8 @@ class TrainedBPE:
 
     def save(self, directory: str | Path, *, force: bool = False) -> dict[str, Path]:
         """Write the folder ``directory`` of ``tokenizer.json``, ``tokenizer.tiktoken`` and ``tiktoken.json``,
-        as a whole: it appears complete or not at all (an existing empty folder is fine).
+        as a whole: it appears complete or not at all (an existing empty folder is fine). The two tiktoken
+        files are left out when tiktoken would encode otherwise (:func:`~tokensmith.train.export.save_trained`).
 
         Raises:
             OutputExistsError: ``directory`` is a folder that is not empty and ``force`` is false.

@@ -7,7 +7,8 @@
   decoder, so ``decode(encode(text)) == text`` for any text. Special tokens are ``added_tokens``.
 * ``tokenizer.tiktoken``: one ``base64(token bytes) rank`` line per token, rank = id (tiktoken's
   format), with ``tiktoken.json`` beside it holding the ``pat_str`` and special tokens that
-  ``tiktoken.Encoding`` needs.
+  ``tiktoken.Encoding`` needs; written only when tiktoken encodes as the tokenizer.json does
+  (:func:`tiktoken_encodes_alike`).
 
 The output is a pure function of the trained tokenizer: same input, byte-identical files.
 """
@@ -135,13 +136,51 @@ def tiktoken_encoding(trained: TrainedBPE, name: str = "tokensmith") -> tiktoken
 
 def save_trained(trained: TrainedBPE, directory: str | Path, *, force: bool = False) -> dict[str, Path]:
     """Write the folder ``directory`` of tokenizer.json, tokenizer.tiktoken and tiktoken.json, as a whole
-    (:func:`write_files`)."""
-    pat_str = trained.pretokenizer.tiktoken_pattern if not trained.pretokenizer.isolate_digits else None
-    return write_files(directory, {
-        TOKENIZER_JSON: tokenizer_json(trained),
-        TIKTOKEN_RANKS: tiktoken_ranks(trained),
-        TIKTOKEN_CONFIG: tiktoken_config(pat_str, dict(trained.special_tokens)),
-    }, force=force)
+    (:func:`write_files`).
+
+    The tiktoken files are left out when tiktoken would encode text differently from the tokenizer.json
+    (:func:`tiktoken_encodes_alike`), e.g. for superword tokens that the merges do not rebuild from their
+    own bytes; with split digits (no single regex) the ranks are written with a null ``pat_str``.
+    """
+    contents: dict[str, str | bytes] = {TOKENIZER_JSON: tokenizer_json(trained)}
+    ranks = mergeable_ranks(trained)
+    specials = dict(trained.special_tokens)
+    pretokenizer = trained.pretokenizer
+    if pretokenizer.isolate_digits:
+        contents[TIKTOKEN_RANKS] = ranks_file(ranks)
+        contents[TIKTOKEN_CONFIG] = tiktoken_config(None, specials)
+    elif pretokenizer.has_tiktoken_form and tiktoken_encodes_alike(
+            contents[TOKENIZER_JSON], pretokenizer.tiktoken_pattern, ranks, specials):
+        contents[TIKTOKEN_RANKS] = ranks_file(ranks)
+        contents[TIKTOKEN_CONFIG] = tiktoken_config(pretokenizer.tiktoken_pattern, specials)
+    return write_files(directory, contents, force=force)
+
+
+def tiktoken_encodes_alike(tokenizer_json_text: str, pat_str: str, ranks: dict[bytes, int],
+                           special_tokens: dict[str, int]) -> bool:
+    """Whether ``tiktoken.Encoding(pat_str, ranks, special_tokens)`` encodes as the tokenizer.json.
+
+    tiktoken merges any two adjacent tokens whose bytes make a token, and takes a pre-token that is a
+    token as it is; HF applies only the listed merges. They agree when the merges rebuild every token
+    from its own bytes (always true of merges learnt on whole pre-tokens, not of superword tokens learnt
+    on stage-1 pieces). Checked on every token, and on a many-script text for the regex engines.
+    """
+    import tiktoken
+    from tokenizers import Tokenizer
+
+    from tokensmith.train.pretokenize import REGEX_PROBE
+
+    try:
+        encoding = tiktoken.Encoding("check", pat_str=pat_str, mergeable_ranks=ranks, special_tokens=special_tokens)
+    except ValueError:  # a regex tiktoken's engine does not compile
+        return False
+    reference = Tokenizer.from_str(tokenizer_json_text)
+    tokenize = reference.model.tokenize
+    for token, rank in ranks.items():
+        if len(token) > 1 and [piece.id for piece in tokenize(bytes_to_byte_level(token))] != [rank]:
+            return False
+    return (encoding.encode(REGEX_PROBE, allowed_special="all")
+            == reference.encode(REGEX_PROBE, add_special_tokens=False).ids)
 
 
 def _content(trained: TrainedBPE, token_id: int) -> bytes:

@@ -19,7 +19,8 @@ concatenation exactly as HF's BPE model reads its merges.
 
 Not merged: the unknown token and ``<0xXX>`` byte-fallback tokens (their strings do not concatenate into
 text). A byte-level result is also saved as tiktoken ranks (``tokenizer.tiktoken`` + ``tiktoken.json``)
-when its pre-tokenizer has a tiktoken regex and its ids rank the merges in order. Limit: the base must
+when its pre-tokenizer has a tiktoken regex, its ids rank the merges in order and tiktoken encodes as the
+tokenizer.json does (:func:`~tokensmith.train.export.tiktoken_encodes_alike`). Limit: the base must
 be a BPE model without ``continuing_subword_prefix`` or ``end_of_word_suffix``.
 """
 
@@ -246,6 +247,7 @@ class ExtendTrainer:
                            if last[(left, right)] == rank)
         out = json.loads(json.dumps(spec))
         model = out["model"]
+        _pin_added_tokens(out, set(new_tokens))
         model["vocab"].update({text: base_size + i for i, text in enumerate(new_tokens)})
         model["merges"] = [_as_pair(merge) for merge in model["merges"]] + [list(pair) for pair in new_merges]
         stats = TrainingStats(
@@ -256,7 +258,13 @@ class ExtendTrainer:
         extended = ExtendedBPE(out, base_size, new_tokens, new_merges, stats)
         pattern = _tiktoken_pattern(spec)  # from the tokenizer.json as written: a normalizer rules it out
         if pattern is not None and _ranks_follow_merges(out):
-            extended = replace(extended, tiktoken_pattern=pattern)
+            from tokensmith.train.export import tiktoken_encodes_alike
+
+            candidate = replace(extended, tiktoken_pattern=pattern)
+            # e.g. a superword base: its ranks, in tiktoken, merge what its merges do not
+            if tiktoken_encodes_alike(candidate.to_tokenizer_json(), pattern, candidate.mergeable_ranks(),
+                                      candidate.special_tokens()):
+                extended = candidate
         return extended
 
 
@@ -351,7 +359,11 @@ def _tiktoken_pattern(spec: dict) -> str | None:
     if (len(steps) == 2 and steps[0].get("type") == "Split" and steps[0].get("behavior") == "Isolated"
             and not steps[0].get("invert") and "Regex" in (steps[0].get("pattern") or {})
             and steps[1] == {**steps[1], "type": "ByteLevel", "add_prefix_space": False, "use_regex": False}):
-        return Pretokenizer.for_pattern(steps[0]["pattern"]["Regex"]).tiktoken_pattern
+        try:
+            pretokenizer = Pretokenizer.for_pattern(steps[0]["pattern"]["Regex"])
+        except InputError:  # a regex Python's engine cannot apply as the tokenizer.json does: no tiktoken form
+            return None
+        return pretokenizer.tiktoken_pattern if pretokenizer.has_tiktoken_form else None
     return None
 
 
@@ -370,6 +382,22 @@ def _ranks_follow_merges(spec: dict) -> bool:
         return False
     made = [vocab.get("".join(_as_pair(merge))) for merge in spec["model"]["merges"]]
     return None not in made and all(a < b for a, b in itertools.pairwise(made))
+
+
+def _pin_added_tokens(spec: dict, new_tokens: set[str]) -> None:
+    """Put the added tokens that the model's vocabulary lacks into it, at their own ids.
+
+    HF reads an added token's id from the model's vocabulary, else gives it the next id after the model's
+    size, whatever the file says: DeepSeek-V4's 1,280 added tokens (ids from 128,000, after its 128,000
+    merged tokens) moved up by the number of new tokens, onto the new tokens' ids.
+    """
+    vocab = spec["model"]["vocab"]
+    used = set(vocab.values())
+    for token in spec.get("added_tokens") or []:
+        content, token_id = token["content"], token["id"]
+        if content not in vocab and token_id not in used and content not in new_tokens:
+            vocab[content] = token_id
+            used.add(token_id)
 
 
 def _base_size(spec: dict) -> int:

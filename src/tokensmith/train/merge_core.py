@@ -709,7 +709,10 @@ def _advance(symbols, word_start, word_len, word_count,
             heap_count[0] = current
             _sift_down(heap_count, heap_pair, heap_segment, size, 0)
             continue
-        if count < 1 or count < min_frequency:
+        if count < 1:  # the best entry is a pair that no longer occurs: none is left to merge
+            scalars[STOP] = NO_PAIRS
+            return _DONE
+        if count < min_frequency:
             scalars[STOP] = BELOW_MIN_FREQUENCY
             return _DONE
         # Room check before anything changes: a merge in a word of length n adds at most n

@@ -719,8 +719,11 @@ def _parity_advance(symbols, word_start, word_len, word_total, entry_start, entr
                 for lang in range(n_languages):
                     if not exhausted[lang] and (h == -1 or dev_length[lang] > dev_length[h]):
                         h = lang
-            if h == -1:
-                scalars[STOP] = BELOW_MIN_FREQUENCY
+            if h == -1:  # every language is exhausted: by a pair below min_frequency, or by running out
+                scalars[STOP] = NO_PAIRS
+                for lang in range(n_languages):
+                    if heap_size[lang] > 0:
+                        scalars[STOP] = BELOW_MIN_FREQUENCY
                 return _DONE
             if scalars[CELLS_CURRENT] == 0:  # the first parity merge: count the cells first
                 return _NEEDS_CELLS

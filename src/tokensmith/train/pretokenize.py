@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 from typing import TYPE_CHECKING
 
 import regex
@@ -43,6 +44,8 @@ class PretokenizerPreset:
         source: where the regex comes from.
         hf_builtin_byte_level: the pattern is the one HF's ``ByteLevel(use_regex=True)`` has built in,
             so the tokenizer.json can say just ``ByteLevel`` (the GPT-2 layout).
+        original: the source's own spelling when ``pattern`` rewrites it (same cuts in Python ``regex`` and
+            tiktoken): :meth:`Pretokenizer.for_pattern` knows the preset by it too.
     """
 
     name: str
@@ -50,6 +53,7 @@ class PretokenizerPreset:
     digit_pattern: str
     source: str
     hf_builtin_byte_level: bool = False
+    original: str | None = None
 
 
 PRETOKENIZER_PRESETS: Registry[PretokenizerPreset] = Registry("pre-tokenization preset")
@@ -87,6 +91,7 @@ PRETOKENIZER_PRESETS.add(
         pattern=_CL100K,
         digit_pattern=_CL100K.replace(r"\p{N}{1,3}", r"\p{N}"),
         source="tiktoken cl100k_base (GPT-4)",
+        original=_CL100K.replace(r"\p{N}{1,3}", r"\p{N}{1,3}+"),
     ),
 )
 PRETOKENIZER_PRESETS.add(
@@ -139,6 +144,66 @@ def compile_pattern(pattern: str) -> regex.Pattern:
     return compiled
 
 
+#: Text a custom regex is tried on before any training: every script and character class the team's
+#: corpora and their reviewers meet (cased letters, marks, NFD, digits of several systems, CRLF and lone CR,
+#: U+2028/U+0085, emoji ZWJ sequences, private-use and astral code points, BOM, NUL), so that an empty match
+#: or a regex the tokenizer.json's engine (Oniguruma) reads differently shows up here, not in the output;
+#: the export encodes it with tiktoken and HF to decide whether tiktoken files are written.
+REGEX_PROBE = (
+    "Hello, World! It's 2024-06-01; we'll pay $1,234.56 (or 3 x 7).\r\n\tDéjà vu — naïve café   ЖИЗНЬ и "
+    "смерть; 東京は日本の首都です。 مرحبا بالعالم ۱۲۳ 안녕하세요 Ծրագիր မြန်မာ ၁၂၃ ግዕዝ ⵜⴰⵎⴰⵣⵉⵖⵜ हिन्दी १२३ "
+    "ÇA\u0301 e\u0301te\u0301 𝔘𝔫𝔦𝔠𝔬𝔡𝔢 👨\u200d👩\u200d👧 🏳️\u200d🌈 🇩🇪 x²½Ⅳ a\rb\u2028c\u0085d "
+    "\ufeff\ue000\U000f0000\x00 <|endoftext|> foo_bar(x)==y /* c */ \n\n  End N°5 \u3000 "
+    # letters of many scripts touching punctuation, digits and marks, where regex dialects part
+    "Համոզված ե՞ք,ЖИЗНЬ-2024г.Ελλάδα·αβγ;über/straße:東京。大阪1位ab12cd3€αβ'sდ«ქ»ש״ס٫٣أ؟x_y می\u200cخواهم")
+
+
+#: \w is Alphabetic + marks + digits + Pc + Join_Control in Python ``regex``, Letter + marks + digits + Pc in
+#: Oniguruma: ZWJ/ZWNJ (emoji sequences, Persian, Urdu, Hindi), circled letters and Roman numerals fall apart.
+_WORD_CLASS_HINT = ("\\w is another class in each engine (Python's takes ZWJ/ZWNJ, Ⓐ, Ⅳ): write "
+                    "[\\p{L}\\p{M}\\p{Nd}\\p{Pc}] for \\w and [^\\p{L}\\p{M}\\p{Nd}\\p{Pc}] for \\W")
+
+
+def check_custom_regex(pattern: str) -> None:
+    """Refuse a custom pre-tokenization regex that training and the exported tokenizer.json would not
+    apply alike: one that does not compile (in Python ``regex`` or in HF's Oniguruma), can match an empty
+    string, or cuts :data:`REGEX_PROBE` differently in the two engines.
+
+    Raises:
+        InputError: naming the regex and what is wrong with it.
+    """
+    compiled = compile_pattern(pattern)
+    presets = "pick a preset: " + ", ".join(PRETOKENIZER_PRESETS.names())
+    # Counting skips empty matches while HF's Split cuts at each one, so the merges would not fit; an
+    # empty match somewhere (a lookahead alternative, \b) is as bad as one on the empty string.
+    empty = compiled.fullmatch("") is not None or any(m.start() == m.end() for m in compiled.finditer(REGEX_PROBE))
+    if empty:
+        raise InputError(f"the pre-tokenization regex {pattern!r} matches the empty string",
+                         "make every alternative take at least one character (e.g. \\p{L}+ rather than \\p{L}*; "
+                         "no alternative that is only a lookaround or \\b), or " + presets)
+    from tokenizers import Regex, pre_tokenizers
+
+    try:
+        split = pre_tokenizers.Split(Regex(pattern), "isolated")
+    except Exception as exc:  # tokenizers raises a bare Exception for an Oniguruma syntax error
+        raise InputError(
+            f"the pre-tokenization regex {pattern!r} does not compile in HF tokenizers (Oniguruma), which "
+            f"the exported tokenizer.json needs: {exc}",
+            "use syntax both Python `regex` and Oniguruma read (\\p{L}, \\p{N}, classes, lookaheads), or " + presets,
+        ) from None
+    theirs = [piece for piece, _ in split.pre_tokenize_str(REGEX_PROBE)]
+    ours = _split_isolated(compiled, REGEX_PROBE)
+    if ours != theirs:
+        at = next((i for i, (a, b) in enumerate(zip(ours, theirs, strict=False)) if a != b),
+                  min(len(ours), len(theirs)))
+        raise InputError(
+            f"the pre-tokenization regex {pattern!r} cuts text differently in Python `regex` (training) and "
+            f"in HF tokenizers' Oniguruma (the tokenizer.json): {ours[at:at + 3]!r} vs {theirs[at:at + 3]!r}",
+            _WORD_CLASS_HINT if regex.search(r"\\[wW]", pattern) else
+            "use syntax both engines read alike (\\p{L}, \\p{N}, [...], lookaheads), or " + presets,
+        )
+
+
 @dataclass(frozen=True)
 class Pretokenizer:
     """Cuts text into pre-tokens; the one description shared by counting and every export.
@@ -187,13 +252,7 @@ class Pretokenizer:
                 "pass either a preset name or a regex, not both",
             )
         if regex_pattern is not None:
-            if compile_pattern(regex_pattern).fullmatch("") is not None:
-                # HF's Split cuts at every empty match, counting here does not: the merges would not fit
-                raise InputError(
-                    f"the pre-tokenization regex {regex_pattern!r} matches the empty string",
-                    "make every alternative take at least one character (e.g. \\w+ rather than \\w*), "
-                    "or pick a preset: " + ", ".join(PRETOKENIZER_PRESETS.names()),
-                )
+            check_custom_regex(regex_pattern)
             return cls(name=CUSTOM, pattern=regex_pattern, isolate_digits=split_digits)
         chosen = PRETOKENIZER_PRESETS.get(preset or DEFAULT_PRETOKENIZER)
         return cls(
@@ -204,9 +263,10 @@ class Pretokenizer:
 
     @classmethod
     def for_pattern(cls, pattern: str) -> Pretokenizer:
-        """The preset whose regex is ``pattern`` (exported in the preset's own form), else a custom regex."""
+        """The preset whose regex (or its source's spelling) is ``pattern``, exported in the preset's own
+        form; else a custom regex."""
         for name, preset in PRETOKENIZER_PRESETS.items():
-            if preset.pattern == pattern:
+            if pattern in (preset.pattern, preset.original):
                 return cls.create(name)
         return cls.create(regex_pattern=pattern)
 
@@ -259,6 +319,12 @@ class Pretokenizer:
             return f"(?:{self.pattern})|(?:(?!(?:{self.pattern}))[\\s\\S])+"
         return self.pattern
 
+    @property
+    def has_tiktoken_form(self) -> bool:
+        """Whether :attr:`tiktoken_pattern` exists and tiktoken's engine (fancy-regex) compiles it (``\\X``,
+        for one, compiles in Python ``regex`` and Oniguruma but not there)."""
+        return not self.isolate_digits and (self.name != CUSTOM or _tiktoken_compiles(self.tiktoken_pattern))
+
     def hf_pre_tokenizer(self) -> dict:
         """The tokenizer.json ``pre_tokenizer`` that cuts text as :meth:`split`, then maps bytes to Ġ-style
         characters (GPT-2's byte-level alphabet)."""
@@ -271,14 +337,31 @@ class Pretokenizer:
         return {"type": "Sequence", "pretokenizers": steps}
 
 
+@cache
+def _tiktoken_compiles(pattern: str) -> bool:
+    import tiktoken
+
+    try:
+        tiktoken.Encoding("probe", pat_str=pattern, mergeable_ranks={bytes([b]): b for b in range(256)},
+                          special_tokens={})
+    except ValueError:  # tiktoken's "Parsing error at position ..."
+        return False
+    return True
+
+
 def _split_isolated(compiled: regex.Pattern, text: str) -> list[str]:
     """Matches and the non-empty gaps between them, in order (HF ``Split``, behavior ``Isolated``)."""
     pieces = []
     end = 0
     for match in compiled.finditer(text):
         start, stop = match.span()
-        if stop == start:  # an empty match cuts nothing
-            continue
+        if stop == start:  # HF's Split would cut here, counting would not: refused rather than mismatched
+            raise InputError(
+                f"the pre-tokenization regex {compiled.pattern!r} matches the empty string "
+                f"(before {text[start:start + 20]!r})",
+                "make every alternative take at least one character, or pick a preset: "
+                + ", ".join(PRETOKENIZER_PRESETS.names()),
+            )
         if start > end:
             pieces.append(text[end:start])
         pieces.append(text[start:stop])

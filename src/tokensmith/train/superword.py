@@ -18,7 +18,10 @@ their stage-1 counts are summed from the cuts of their chunks (:meth:`StageTally
 
 The exported tokenizer uses the stage-2 pre-tokenizer and all merges in order, as SuperBPE's own release
 does; encoding can therefore differ from training segmentation in rare places where a stage-1 merge
-would now apply across a former stage-1 boundary (lossless either way: round trips stay exact).
+would now apply across a former stage-1 boundary (lossless either way: round trips stay exact). For the
+same reason no tiktoken ranks are written as a rule: tiktoken joins any two tokens that make a token
+(" " + "%s" into " %s", learnt as " %" + "s"), where the merges do not
+(:func:`~tokensmith.train.export.tiktoken_encodes_alike`).
 """
 
 from __future__ import annotations
@@ -61,7 +64,8 @@ class SuperwordTrainer(BpeTrainer):
         transition: vocabulary size at which stage 2 starts (``None``: 90% of ``vocab_size``, SuperBPE's
             recommended t/V ratio).
         stage2_regex: the stage-2 pre-tokenization regex (HF ``Split`` isolated semantics).
-        max_superword_bytes: longest stage-2 token in bytes (``None``: unlimited).
+        max_superword_bytes: longest stage-2 token in bytes (``None``: unlimited; ``max_token_length``, when
+            given, bounds stage-2 tokens as well).
         (other arguments: see :class:`BpeTrainer`; they configure stage 1 and the shared settings.)
     """
 
@@ -80,6 +84,11 @@ class SuperwordTrainer(BpeTrainer):
         if self.max_superword_bytes is not None:
             _check_int("max_superword_bytes", self.max_superword_bytes, minimum=2)
         Pretokenizer.create(regex_pattern=self.stage2_regex)  # fails early on a bad regex
+
+    def stage2_max_bytes(self) -> int | None:
+        """Longest stage-2 token in bytes: ``max_token_length`` bounds every token, stage 2's too."""
+        limits = [limit for limit in (self.max_token_length, self.max_superword_bytes) if limit is not None]
+        return min(limits) if limits else None
 
     def transition_size(self) -> int:
         minimum = len(self.initial_vocabulary().contents)
@@ -137,7 +146,7 @@ class SuperwordTrainer(BpeTrainer):
         dedup[: len(initial.dedup)] = initial.dedup
         started = time.perf_counter()
         state = merge_core.build_state(symbols, offsets, word_counts, contents, [len(c) for c in contents],
-                                       dedup=dedup, max_units=self.max_superword_bytes,
+                                       dedup=dedup, max_units=self.stage2_max_bytes(),
                                        pair_capacity=distinct_pairs(symbols, offsets, threads))
         while True:
             run = merge_core.run_merges(state, vocab_size=self.vocab_size, min_frequency=self.min_frequency,
