@@ -290,15 +290,17 @@ def test_a_bad_byte_after_the_workers_started_is_one_error_and_the_command_ends(
 def test_ctrl_c_while_counting_ends_with_one_line_and_no_output(corpora, tmp_path):
     # Ctrl-C reaches the whole process group: every counting worker printed its own traceback.
     out = tmp_path / "tok"
-    process = tokensmith_process(["train", "--corpus", f"code={corpora['code']}", "--corpus", f"more={corpora['code']}",
-                                  "--workers", "2", "-v", "600", "--out", str(out), "-q"])
+    # the stdlib sample 16 times (~60 MB): the compiled pre-tokenizers count two copies in ~0.3 s, so the
+    # whole run could end before the interrupt
+    copies = [arg for n in range(16) for arg in ("--corpus", f"copy{n}={corpora['code']}")]
+    process = tokensmith_process(["train", *copies, "--workers", "2", "-v", "600", "--out", str(out), "-q"])
     children = Path(f"/proc/{process.pid}/task/{process.pid}/children")
     try:
         deadline = time.monotonic() + 60
         while len(children.read_text().split()) < 2:  # until the two counting workers run
             assert process.poll() is None and time.monotonic() < deadline, "the counting workers never started"
             time.sleep(0.005)
-        time.sleep(0.3)  # into their counting (8 MB take them about 2 s)
+        time.sleep(0.3)  # into their counting
         os.killpg(process.pid, signal.SIGINT)
         _, err = process.communicate(timeout=60)
     finally:

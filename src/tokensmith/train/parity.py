@@ -256,13 +256,15 @@ def _word_table(train: list[PretokenCounts], dev: list[PretokenCounts]):
     # much faster than sorting the set of distinct pre-tokens; the order also gives each pre-token's
     # word id without a dict look-up per entry.
     order = sorted(range(len(pretokens)), key=pretokens.__getitem__)
-    in_order = [pretokens[i] for i in order]
-    starts_word = np.fromiter((a != b for a, b in itertools.pairwise(in_order)), dtype=np.bool_,
-                              count=max(len(in_order) - 1, 0))
+    in_order = np.empty(len(pretokens), dtype=object)
+    in_order[:] = pretokens
+    in_order = in_order[np.asarray(order, dtype=np.int64)]
+    # one C loop of comparisons (a generator over pairs cost 0.4 s at 130 MB)
+    starts_word = np.not_equal(in_order[1:], in_order[:-1], dtype=np.bool_)
     word_in_order = np.concatenate([[0], np.cumsum(starts_word)]).astype(np.int64)
     word_ids = np.empty(len(pretokens), dtype=np.int64)
     word_ids[np.asarray(order, dtype=np.int64)] = word_in_order
-    words = [in_order[0], *(in_order[i] for i in (np.flatnonzero(starts_word) + 1).tolist())] if in_order else []
+    words = in_order[np.concatenate([[0], np.flatnonzero(starts_word) + 1])].tolist() if len(in_order) else []
     sizes = [len(table) for table in tables]
     table_lang = np.repeat(np.arange(len(tables)) // 2, sizes)
     from_train = np.repeat(np.arange(len(tables)) % 2 == 0, sizes)

@@ -61,6 +61,7 @@ from tokensmith.train.merge_core import (
     MergeLoopReadout,
     _find_pair,
     _find_token,
+    _grown,
     _pair_key_at,
     _register_initial_tokens,
     _rehash_pairs,
@@ -368,15 +369,6 @@ def run_parity_merges(state: ParityState, *, vocab_size: int, min_frequency: int
 
 # --------------------------------------------------------------------------------------------------
 # growing arrays (Python side)
-
-
-def _grown(array: np.ndarray, size: int, fill: int = 0) -> np.ndarray:
-    if size <= len(array):
-        return array
-    size = max(size, 2 * len(array))
-    bigger = np.full((size, *array.shape[1:]), fill, dtype=array.dtype)
-    bigger[: len(array)] = array
-    return bigger
 
 
 def _grow(state: ParityState, need: np.ndarray) -> None:
