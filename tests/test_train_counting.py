@@ -58,6 +58,14 @@ def test_bad_inputs():
         count_pretokens(["x"], pretokenizer, workers=0)
 
 
+@pytest.mark.parametrize("engine", ["serial", "local"])
+def test_a_lone_surrogate_is_one_clear_error(engine):
+    # Python API text only (the corpus readers refuse it): it reached str.encode as a raw UnicodeEncodeError
+    documents = ["plain text"] * 150_000 + ["a \ud800 b"]  # enough for the local engine's workers
+    with pytest.raises(InputError, match="lone surrogate .U.D800"):
+        count_pretokens(documents, Pretokenizer.create("cl100k"), engine=engine, workers=2)
+
+
 @pytest.mark.parametrize(("engine", "workers"), [("serial", 1), ("local", 2), ("local", 3)])
 def test_count_languages_equals_counting_each_language_alone(shared_data, engine, workers, monkeypatch):
     # One pass over all languages must give each language exactly its own counts: small batches so

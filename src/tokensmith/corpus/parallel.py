@@ -178,7 +178,7 @@ def open_parallel(
     if not folder.is_dir():
         raise CorpusError(
             f"no such directory: {folder}" if not folder.exists() else f"{folder} is not a directory",
-            "--parallel takes a folder of <lang>.txt files, one segment per line",
+            "give a folder of <lang>.txt files, one segment per line (measure --parallel, train --dev)",
         )
     files = _language_files(folder)
     if not files:

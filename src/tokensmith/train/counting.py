@@ -63,7 +63,14 @@ class PretokenCounts:
     def from_counter(cls, counter: Counter, documents: int = 0) -> PretokenCounts:
         """Canonical form of a ``Counter[str]``: UTF-8 keys, sorted."""
         # keys and counts apart, no tuple per key (bytes are not tracked by the garbage collector)
-        encoded = dict(zip(map(str.encode, counter), counter.values(), strict=True))
+        try:
+            encoded = dict(zip(map(str.encode, counter), counter.values(), strict=True))
+        except UnicodeEncodeError as exc:  # only a lone surrogate cannot be UTF-8
+            raise InputError(
+                f"a document holds a lone surrogate (U+{ord(exc.object[exc.start]):04X} in {exc.object!r}), "
+                "which is not Unicode text",
+                "decode the text with errors='replace' (or read it with tokensmith.corpus), or drop the surrogates",
+            ) from None
         encoded.pop(b"", None)
         pretokens = tuple(sorted(encoded))
         counts = np.fromiter(map(encoded.__getitem__, pretokens), dtype=np.int64, count=len(pretokens))
