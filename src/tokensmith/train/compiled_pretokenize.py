@@ -1,4 +1,5 @@
-"""Compiled pre-tokenizers: the GPT-2 and GPT-4 (cl100k / Llama 3) regexes as hand-written matchers.
+"""Compiled pre-tokenizers: the preset regexes (GPT-2, cl100k, Llama 3, o200k) and SuperBPE's stage-2 regex as
+hand-written matchers.
 
 Counting pre-tokens with Python's ``regex`` costs a Python string per pre-token and a ``Counter`` update
 for each; on 130 MB that is most of a training run. These matchers cut a batch of documents in one
@@ -11,8 +12,7 @@ classes come from ``regex`` itself (:func:`character_classes`), so ``\\p{L}``, `
 exactly what they mean to the regex engine; the tests compare the pieces with ``regex.findall`` on every
 file of the team corpora and on generated Unicode.
 
-Only the regexes of :data:`COMPILED_FORMS` have a matcher (o200k's case-aware letter classes and custom
-regexes keep the ``regex`` path).
+Only the regexes of :data:`COMPILED_FORMS` have a matcher; custom regexes keep the ``regex`` path.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ class CompiledForm:
     """How a regex is matched: the family and its variants.
 
     Args:
-        family: ``_GPT2`` (``'s|... ?\\p{L}+| ?\\p{N}+|...``), ``_GPT4`` (cl100k / Llama 3) or
+        family: ``_GPT2`` (``'s|... ?\\p{L}+| ?\\p{N}+|...``), ``_GPT4`` (cl100k / Llama 3), ``_O200K`` or
             ``_SUPERBPE_STAGE2`` (:data:`SUPERBPE_STAGE2_REGEX`; the text between its matches is a piece too).
         max_digits: digits per numeric pre-token (GPT-4, stage 2: 3, or 1 with split digits; GPT-2: 0 for
             any run, 1 with split digits).
@@ -101,7 +101,7 @@ def character_classes() -> tuple[np.ndarray, np.ndarray]:
 
 
 class CompiledPretokenizer:
-    """A preset's pre-tokenizer as a compiled matcher (build it with :func:`compiled_pretokenizer`)."""
+    """A regex's compiled matcher (build it with :func:`compiled_pretokenizer`)."""
 
     def __init__(self, form: CompiledForm) -> None:
         self.form = form
@@ -140,7 +140,6 @@ class CompiledPretokenizer:
         starts = np.where(first > 0, ends[first - 1], 0)
         for start, stop, count in zip(starts.tolist(), stops.tolist(), counts.tolist(), strict=True):
             counter[joined[start:stop]] += count
-
 
     def cut(self, texts: Iterable[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
         """Every text cut into pieces: ``(pieces, occurrence, per_text)``, the distinct pieces in order of
