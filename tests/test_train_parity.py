@@ -185,6 +185,60 @@ def test_cells_counted_at_the_first_parity_merge_equal_the_pair_counts_of_each_l
         assert {(left << 32) | right for left, right, cell_lang in expected if cell_lang == lang} <= in_heap
 
 
+def _learnt_both_ways(trainer, symbols, offsets, word_table, n_langs, monkeypatch):
+    """``trainer.learn_merges`` with the global merges learnt by the classic loop and by the parity loop;
+    checks the classic loop really did them (a re-created token would send it to the parity loop)."""
+    from tokensmith.train import parity
+
+    classic_results = []
+    classic_merges = parity.ParityTrainer._classic_merges
+
+    def spied(*args, **kwargs):
+        classic_results.append(classic_merges(*args, **kwargs))
+        return classic_results[-1]
+
+    monkeypatch.setattr(parity.ParityTrainer, "_classic_merges", spied)
+    fast = trainer.learn_merges(symbols.copy(), offsets, word_table, n_langs)
+    assert len(classic_results) == 1 and classic_results[0] is not None
+    slow = trainer.learn_merges(symbols.copy(), offsets, word_table, n_langs, classic_global_phase=False)
+    assert len(classic_results) == 1
+    return fast, slow
+
+
+def _same_run(fast, slow) -> None:
+    assert fast.learned_merges().tolist() == slow.learned_merges().tolist()
+    assert [fast.token(i) for i in range(fast.n_tokens)] == [slow.token(i) for i in range(slow.n_tokens)]
+    assert fast.chosen_by().tolist() == slow.chosen_by().tolist()
+    assert fast.dev_length.tolist() == slow.dev_length.tolist()
+    assert fast.stop_reason == slow.stop_reason
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_global_merges_by_the_classic_loop_equal_the_parity_loops(seed, monkeypatch):
+    # The trainer learns the hybrid's global merges with merge_core's loop and builds the parity state
+    # from the words it leaves; the parity loop's own global merges (checked against the reference
+    # above) must come out the same: merges, tokens, who chose, dev lengths. Dev-only words (training
+    # count 0) must follow every merge in the classic loop too.
+    rng = np.random.default_rng(100 + seed)
+    n_langs, n_words = 3, 250
+    words = [list(rng.integers(0, 5, size=rng.integers(1, 12))) for _ in range(n_words)]
+    entry_start, entry_lang, entry_train, entry_dev = [0], [], [], []
+    for w in range(n_words):
+        for lang in sorted(rng.choice(n_langs, size=rng.integers(1, 3), replace=False).tolist()):
+            entry_lang.append(lang)
+            entry_train.append(0 if w % 4 == 0 else int(rng.integers(1, 30)))  # every 4th word: dev only
+            entry_dev.append(int(rng.integers(1, 4)) if w % 4 == 0 else int(rng.integers(0, 3)))
+        entry_start.append(len(entry_lang))
+    offsets = np.concatenate([[0], np.cumsum([len(w) for w in words])]).astype(np.int64)
+    symbols = np.array([s for w in words for s in w], dtype=np.int32)
+    trainer = ParityTrainer(vocab_size=257 + 1 + 60, global_merges=(5, 20, 40, 1, 60, 30)[seed],
+                            min_frequency=2 * (seed % 2), max_token_length=4 if seed >= 4 else None,
+                            window_size=7, alpha=1.5)
+    table = tuple(np.array(column) for column in (entry_start, entry_lang, entry_train, entry_dev))
+    fast, slow = _learnt_both_ways(trainer, symbols, offsets, table, n_langs, monkeypatch)
+    _same_run(fast, slow)
+
+
 def test_word_table_equals_a_dict_of_every_pretoken():
     from tokensmith.train.counting import PretokenCounts
     from tokensmith.train.parity import _word_table
@@ -366,6 +420,25 @@ def test_dev_lengths_tracked_in_training_equal_the_encoded_dev_set(corpora, trai
     # Parity: the dev lengths end far closer together than they started.
     before, after = list(stats.dev_tokens_before.values()), list(stats.dev_tokens_after.values())
     assert gini(after) < 0.5 * gini(before)
+
+
+def test_classic_global_phase_equals_the_parity_loops_on_real_text(corpora, monkeypatch):
+    # The same check on eight languages of real text (dev: parallel lines, many of their words in no
+    # training text), at a vocabulary where both phases are long.
+    from tokensmith.train.counting import count_pretokens
+    from tokensmith.train.parity import _word_table
+
+    train, dev, _, _ = corpora
+    trainer = ParityTrainer(vocab_size=3000, engine="serial")
+    pretokenizer = trainer.pretokenizer_object()
+    train_counts = [count_pretokens(train[lang][:3000], pretokenizer, engine="serial") for lang in LANGS]
+    dev_counts = [count_pretokens(dev[lang], pretokenizer, engine="serial") for lang in LANGS]
+    words, *table = _word_table(train_counts, dev_counts)
+    assert (table[2] == 0).sum() > 1000  # entries of dev-only words
+    symbols, offsets = trainer.initial_vocabulary().encode_words(words)
+    fast, slow = _learnt_both_ways(trainer, symbols, offsets, tuple(table), len(LANGS), monkeypatch)
+    _same_run(fast, slow)
+    assert fast.n_merges == 3000 - 257 and fast.chosen_by().tolist().count(len(LANGS)) == round(0.5 * fast.n_merges)
 
 
 @pytest.mark.slow

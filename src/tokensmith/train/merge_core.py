@@ -158,7 +158,9 @@ def build_state(symbols: np.ndarray, word_offsets: np.ndarray, word_counts: np.n
     Args:
         symbols: ``int32``, the symbol ids of all words back to back.
         word_offsets: ``int64 (words + 1,)``, word ``w`` is ``symbols[word_offsets[w]:word_offsets[w+1]]``.
-        word_counts: ``int64 (words,)``, occurrences of each word (at least 1).
+        word_counts: ``int64 (words,)``, occurrences of each word. A word of count 0 adds nothing to any
+            pair's count but is rewritten by every merge of a pair it holds, as long as each pair has one
+            position set, i.e. no merge re-creates an existing token (parity's dev-only words ride along so).
         token_contents: content of each initial id (specials, alphabet, or an existing vocabulary).
         token_units: length of each initial id in units (bytes or characters).
         dedup: per initial id, whether a merge producing the same content reuses this id (default:
@@ -647,9 +649,10 @@ def _count_initial_pairs(symbols, word_start, word_len, word_count, token_units,
 
 
 @njit(cache=True, inline="always")
-def _change(key, delta, word, iteration, table_key, table_slot, slot_key, slot_count, slot_mark,
+def _change(key, delta, gain, word, iteration, table_key, table_slot, slot_key, slot_count, slot_mark,
             slot_head, slot_tail, node_word, node_next, touched, scalars, counters):
-    """Apply one pair-count change; a gain also records the word as a new position of the pair.
+    """Apply one pair-count change; a gain also records the word as a new position of the pair (told by
+    ``gain``, not by the sign of ``delta``: a word of count 0 gains positions too, see :func:`build_state`).
 
     counters: [nodes used, touched used] for this iteration.
     """
@@ -663,7 +666,7 @@ def _change(key, delta, word, iteration, table_key, table_slot, slot_key, slot_c
         slot_count[slot] = 0
         slot_mark[slot] = EMPTY
     slot_count[slot] += delta
-    if delta > 0:
+    if gain:
         if slot_mark[slot] != iteration:
             slot_mark[slot] = iteration
             touched[counters[1]] = slot
@@ -796,21 +799,21 @@ def _advance(symbols, word_start, word_len, word_count,
                     if write > 0:
                         before = symbols[start + write - 1]
                         if token_units[before] + token_units[left] <= max_units:
-                            _change((np.int64(before) << 32) | np.int64(left), -freq, w, iteration,
+                            _change((np.int64(before) << 32) | np.int64(left), -freq, False, w, iteration,
                                     table_key, table_slot, slot_key, slot_count, slot_mark, slot_head,
                                     slot_tail, node_word, node_next, touched, scalars, counters)
                         if token_units[before] + new_units <= max_units:
-                            _change((np.int64(before) << 32) | np.int64(new), freq, w, iteration,
+                            _change((np.int64(before) << 32) | np.int64(new), freq, True, w, iteration,
                                     table_key, table_slot, slot_key, slot_count, slot_mark, slot_head,
                                     slot_tail, node_word, node_next, touched, scalars, counters)
                     if read + 2 < n:
                         after = symbols[start + read + 2]
                         if token_units[right] + token_units[after] <= max_units:
-                            _change((np.int64(right) << 32) | np.int64(after), -freq, w, iteration,
+                            _change((np.int64(right) << 32) | np.int64(after), -freq, False, w, iteration,
                                     table_key, table_slot, slot_key, slot_count, slot_mark, slot_head,
                                     slot_tail, node_word, node_next, touched, scalars, counters)
                         if new_units + token_units[after] <= max_units:
-                            _change((np.int64(new) << 32) | np.int64(after), freq, w, iteration,
+                            _change((np.int64(new) << 32) | np.int64(after), freq, True, w, iteration,
                                     table_key, table_slot, slot_key, slot_count, slot_mark, slot_head,
                                     slot_tail, node_word, node_next, touched, scalars, counters)
                     symbols[start + write] = new

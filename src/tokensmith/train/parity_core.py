@@ -24,6 +24,9 @@ token-content helpers this module reuses):
   parity merge counts them afresh from the words as they are then (:func:`_recount_cells`) and builds
   the language heaps from them. A cell's count is the sum over the pair's current occurrences, so the
   fresh count equals what the incremental updates would have reached, and the merges are the same.
+  (:class:`~tokensmith.train.parity.ParityTrainer` goes further: it learns the global merges with
+  merge_core's loop and builds this state from the words they leave, ``global_merges_done``; the
+  global merges here stay for other callers and as the reference it is tested against.)
 * **Positions**: every pair keeps a linked list of the words it occurs in (entries may be stale after
   other merges; rewriting checks). Merging a pair rewrites *all* its words, so a merge is final: the
   pair disappears from every language at once. Dev-only words (training count 0) are in the lists too,
@@ -159,7 +162,8 @@ class ParityState(MergeLoopReadout):
 def build_parity_state(symbols: np.ndarray, word_offsets: np.ndarray, entry_start: np.ndarray,
                        entry_lang: np.ndarray, entry_train: np.ndarray, entry_dev: np.ndarray,
                        n_languages: int, token_contents: list[bytes], token_units: list[int], *,
-                       dedup: list[bool] | None = None, max_units: int | None = None) -> ParityState:
+                       dedup: list[bool] | None = None, max_units: int | None = None,
+                       global_merges_done: np.ndarray | None = None) -> ParityState:
     """Count every pair, build the word lists, the global heap and the dev lengths.
 
     The per-language cells and heaps are built by the first parity merge (:func:`_recount_cells`).
@@ -171,6 +175,9 @@ def build_parity_state(symbols: np.ndarray, word_offsets: np.ndarray, entry_star
             word's count in that language's training text and in its dev text.
         n_languages: L.
         token_contents, token_units, dedup, max_units: as in ``merge_core.build_state``.
+        global_merges_done: ``int32 (k, 3)``, global merges learnt elsewhere (:mod:`~tokensmith.train.merge_core`)
+            that made these words and tokens: they are the state's first ``k`` merges, chosen by no language,
+            and count towards a run's ``global_merges``.
     """
     if not 1 <= n_languages <= MAX_LANGUAGES:
         raise ValueError(f"parity training supports 1..{MAX_LANGUAGES} languages, got {n_languages}")
@@ -239,6 +246,13 @@ def build_parity_state(symbols: np.ndarray, word_offsets: np.ndarray, entry_star
     )
     state.scalars[N_TOKENS] = n_initial
     state.scalars[CONTENT_USED] = len(content)
+    if global_merges_done is not None and len(global_merges_done):
+        done = len(global_merges_done)
+        state.merges = _grown(state.merges, done)
+        state.merge_lang = _grown(state.merge_lang, done)
+        state.merges[:done] = global_merges_done
+        state.merge_lang[:done] = n_languages
+        state.scalars[N_MERGES] = done
     dedup_flags = np.ones(n_initial, dtype=np.bool_) if dedup is None else np.asarray(dedup, dtype=np.bool_)
     _register_initial_tokens(state.token_offset, state.token_content, state.vocab_table_hash,
                              state.vocab_table_id, dedup_flags)
