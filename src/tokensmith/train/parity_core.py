@@ -544,7 +544,9 @@ def _count_pairs(symbols, word_start, word_len, word_total, entry_start, entry_l
     n_words = len(word_start)
     list_len = np.zeros(len(slot_key), dtype=np.int64)
     last_word = np.full(len(slot_key), EMPTY, dtype=np.int64)
-    # Pass 1: counts, and how many distinct words hold each pair.
+    # Pass 1: counts, and how many distinct words hold each pair; each position's slot is kept for pass 2
+    # (a hash look-up there missed the cache at every position, as in merge_core._count_initial_pairs).
+    position_slot = np.empty(len(symbols), dtype=np.int32)
     for w in range(n_words):
         start = word_start[w]
         n = word_len[w]
@@ -553,8 +555,10 @@ def _count_pairs(symbols, word_start, word_len, word_total, entry_start, entry_l
         for i in range(start, start + n - 1):
             key = _pair_key_at(symbols, i, token_units, max_units)
             if key == EMPTY:
+                position_slot[i] = EMPTY
                 continue
             slot = _slot_of(key, table_key, table_slot, slot_key, slot_total, slot_head, slot_tail, scalars)
+            position_slot[i] = slot
             slot_total[slot] += word_total[w]
             if last_word[slot] != w:
                 last_word[slot] = w
@@ -571,10 +575,9 @@ def _count_pairs(symbols, word_start, word_len, word_total, entry_start, entry_l
     for w in range(n_words):
         start = word_start[w]
         for i in range(start, start + word_len[w] - 1):
-            key = _pair_key_at(symbols, i, token_units, max_units)
-            if key == EMPTY:
+            slot = position_slot[i]
+            if slot == EMPTY:
                 continue
-            slot, _ = _find_pair(key, table_key, table_slot)
             if last_word[slot] != w:
                 last_word[slot] = w
                 node = slot_tail[slot]
