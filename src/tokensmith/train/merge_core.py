@@ -400,6 +400,34 @@ def apply_merges(symbols: np.ndarray, word_offsets: np.ndarray, merges: np.ndarr
     return np.concatenate([out for out, _ in parts]), out_offsets
 
 
+def concatenate_pieces(piece_symbols: np.ndarray, piece_offsets: np.ndarray, occurrence: np.ndarray,
+                       word_pieces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Words made of encoded pieces: ``(symbols int32, offsets int64)``.
+
+    Piece ``p`` is ``piece_symbols[piece_offsets[p]:piece_offsets[p + 1]]``; ``occurrence`` lists the pieces
+    of every word, words back to back, ``word_pieces[w]`` of them for word ``w``.
+    """
+    occurrence = np.asarray(occurrence, dtype=np.int64)
+    word_pieces = np.asarray(word_pieces, dtype=np.int64)
+    ends = np.zeros(len(occurrence) + 1, dtype=np.int64)  # where each piece occurrence ends
+    np.cumsum(np.diff(piece_offsets)[occurrence], out=ends[1:])
+    last = np.zeros(len(word_pieces) + 1, dtype=np.int64)  # each word's pieces end at occurrence last[w + 1]
+    np.cumsum(word_pieces, out=last[1:])
+    offsets = ends[last]
+    symbols = np.empty(int(offsets[-1]), dtype=np.int32)
+    _concatenate_pieces(piece_symbols, piece_offsets, occurrence, symbols)
+    return symbols, offsets
+
+
+@njit(cache=True, nogil=True)
+def _concatenate_pieces(piece_symbols, piece_offsets, occurrence, out):
+    written = 0
+    for piece in occurrence:
+        for k in range(piece_offsets[piece], piece_offsets[piece + 1]):
+            out[written] = piece_symbols[k]
+            written += 1
+
+
 # --------------------------------------------------------------------------------------------------
 # growing arrays (Python side; rare, amortised by doubling)
 

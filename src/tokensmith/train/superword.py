@@ -170,9 +170,6 @@ class SuperwordTrainer(BpeTrainer):
 _WORDS_PER_BATCH = 1 << 13
 _BATCHES_PER_CALL = 8
 
-#: Pieces per numpy gather of their symbols (bounds the temporary index arrays).
-_PIECES_PER_GATHER = 1 << 18
-
 
 def stage1_encodings(chunks: tuple[bytes, ...], stage1: TrainedBPE,
                      workers: int = 1) -> tuple[np.ndarray, np.ndarray]:
@@ -217,26 +214,12 @@ def _stage2_words_reference(chunks: StageChunks, stage1: TrainedBPE) -> tuple[np
 def _encode_cut(pieces: list, occurrence: np.ndarray, chunk_pieces: np.ndarray,
                 stage1: TrainedBPE, threads: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """:func:`stage1_encodings` of chunks already cut (see :func:`_cut_chunks` for the arguments)."""
-    piece_symbols, piece_lengths = _encode_pieces(pieces, stage1, threads)
-    piece_starts = np.zeros(len(pieces), dtype=np.int64)
-    np.cumsum(piece_lengths[:-1], out=piece_starts[1:])
+    from tokensmith.train.merge_core import concatenate_pieces
 
-    offsets = np.zeros(len(chunk_pieces) + 1, dtype=np.int64)
-    ends = np.cumsum(piece_lengths[occurrence])  # the end of every piece occurrence in the symbols
-    chunk_ends = np.cumsum(chunk_pieces)
-    filled = chunk_ends > 0  # chunk_ends[i] - 1 is chunk i's last piece (chunks hold at least one)
-    offsets[1:][filled] = ends[chunk_ends[filled] - 1]
-    symbols = np.empty(int(ends[-1]) if len(ends) else 0, dtype=np.int32)
-    # symbol k of a piece is piece_symbols[piece_starts[piece] + k]: gathered a block of pieces at a time
-    for start in range(0, len(occurrence), _PIECES_PER_GATHER):
-        block = occurrence[start:start + _PIECES_PER_GATHER]
-        lengths = piece_lengths[block]
-        first = int(ends[start] - lengths[0])
-        last = int(ends[start + len(block) - 1])
-        shift = np.repeat(piece_starts[block] - (ends[start:start + len(block)] - lengths - first), lengths)
-        shift += np.arange(len(shift), dtype=np.int64)
-        symbols[first:last] = piece_symbols[shift]
-    return symbols, offsets
+    piece_symbols, piece_lengths = _encode_pieces(pieces, stage1, threads)
+    piece_offsets = np.zeros(len(pieces) + 1, dtype=np.int64)
+    np.cumsum(piece_lengths, out=piece_offsets[1:])
+    return concatenate_pieces(piece_symbols, piece_offsets, occurrence, chunk_pieces)
 
 
 def _encode_pieces(pieces: list, stage1: TrainedBPE, threads: int = 1) -> tuple[np.ndarray, np.ndarray]:
