@@ -117,6 +117,23 @@ def test_compiled_loop_grows_its_arrays(words):
     assert compiled_merges(words, counts, LETTERS[:3], [1] * 3, vocab_size=200)[:2] == expected
 
 
+def test_initial_count_grows_the_pair_room():
+    # More distinct pairs than the starting room (1,024 + the longest word): the first count grows its
+    # arrays and the pair table between words, and the merges equal the reference's.
+    rng = np.random.default_rng(3)
+    alphabet = [bytes([i]) for i in range(60)]
+    words = [list(rng.integers(0, 60, size=rng.integers(2, 9))) for _ in range(2000)]
+    counts = list(rng.integers(1, 9, size=2000))
+    lengths = np.array([len(w) for w in words], dtype=np.int64)
+    offsets = np.concatenate([[0], np.cumsum(lengths)])
+    state = merge_core.build_state(np.array([s for w in words for s in w], dtype=np.int32), offsets,
+                                   np.array(counts, dtype=np.int64), alphabet, [1] * 60, pair_capacity=1)
+    assert state.scalars[merge_core.N_SLOTS] > 1024 + 8 and len(state.slot_key) >= state.scalars[merge_core.N_SLOTS]
+    merge_core.run_merges(state, vocab_size=160)
+    expected = reference_merges(words, counts, alphabet, [1] * 60, vocab_size=160)
+    assert ([tuple(row) for row in state.learned_merges().tolist()], [state.token(i) for i in range(160)]) == expected
+
+
 @pytest.mark.parametrize("pause_every", [None, 1, 7])
 def test_pausing_does_not_change_the_result(pause_every):
     rng = np.random.default_rng(0)

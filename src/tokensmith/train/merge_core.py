@@ -166,9 +166,9 @@ def build_state(symbols: np.ndarray, word_offsets: np.ndarray, word_counts: np.n
         dedup: per initial id, whether a merge producing the same content reuses this id (default:
             all). Special tokens whose text cannot occur in the byte alphabet pass ``False``.
         max_units: longest token a merge may create, in units (``None``: unlimited).
-        pair_capacity: room for this many distinct pairs at the start, at least the distinct adjacent pairs
-            of the words (``None``: a bound from the symbol count and the vocabulary, never too small but
-            large for long words over a large vocabulary; the loop grows the room as merges need it).
+        pair_capacity: room for this many distinct pairs at the start (``None``: the symbol count or all
+            pairs of the initial ids, at most 2**20); the count grows the room when the words hold more,
+            and the loop as merges need it.
     """
     n_words = len(word_counts)
     n_initial = len(token_contents)
@@ -182,14 +182,18 @@ def build_state(symbols: np.ndarray, word_offsets: np.ndarray, word_counts: np.n
     token_content = np.zeros(max(1024, 2 * len(content)), dtype=np.uint8)
     token_content[: len(content)] = np.frombuffer(content, dtype=np.uint8)
     vocab_bits = max(10, int(2 * n_initial).bit_length() + 1)
+    word_len = np.diff(word_offsets).astype(np.int32)
     if pair_capacity is None:
-        pair_capacity = min(total, n_initial * n_initial)
-    pair_capacity = max(1024, int(pair_capacity) + 16)
+        pair_capacity = min(total, n_initial * n_initial, 1 << 20)
+    # + the longest word: the count makes room before a word that might not fit, so an exact capacity
+    # would grow near the end
+    pair_capacity = max(1024, int(pair_capacity) + 16 + int(word_len.max(initial=0)))
     pair_bits = max(11, int(2 * pair_capacity).bit_length())
+    no_room = np.zeros(0, dtype=np.int64)  # arrays sized once the pairs are counted
     state = MergeState(
         symbols=np.ascontiguousarray(symbols, dtype=np.int32),
         word_start=np.ascontiguousarray(word_offsets[:-1], dtype=np.int64),
-        word_len=np.diff(word_offsets).astype(np.int32),
+        word_len=word_len,
         word_count=np.ascontiguousarray(word_counts, dtype=np.int64),
         token_units=units,
         token_offset=token_offset,
@@ -202,14 +206,14 @@ def build_state(symbols: np.ndarray, word_offsets: np.ndarray, word_counts: np.n
         slot_key=np.zeros(pair_capacity, dtype=np.int64),
         slot_count=np.zeros(pair_capacity, dtype=np.int64),
         slot_mark=np.full(pair_capacity, EMPTY, dtype=np.int64),
-        slot_head=np.full(pair_capacity, EMPTY, dtype=np.int32),
-        slot_tail=np.full(pair_capacity, EMPTY, dtype=np.int32),
-        segment_start=np.zeros(pair_capacity, dtype=np.int64),
+        slot_head=no_room.astype(np.int32),
+        slot_tail=no_room.astype(np.int32),
+        segment_start=no_room,
         segment_len=np.zeros(pair_capacity, dtype=np.int64),
         pool=np.zeros(max(1024, total), dtype=np.int32),
-        heap_count=np.zeros(pair_capacity, dtype=np.int64),
-        heap_pair=np.zeros(pair_capacity, dtype=np.int64),
-        heap_segment=np.zeros(pair_capacity, dtype=np.int64),
+        heap_count=no_room,
+        heap_pair=no_room,
+        heap_segment=no_room,
         node_word=np.zeros(1024, dtype=np.int32),
         node_next=np.zeros(1024, dtype=np.int32),
         touched=np.zeros(1024, dtype=np.int32),
@@ -221,13 +225,39 @@ def build_state(symbols: np.ndarray, word_offsets: np.ndarray, word_counts: np.n
     dedup_flags = np.ones(n_initial, dtype=np.bool_) if dedup is None else np.asarray(dedup, dtype=np.bool_)
     _register_initial_tokens(state.token_offset, state.token_content, state.vocab_table_hash,
                              state.vocab_table_id, dedup_flags)
-    _count_initial_pairs(
-        state.symbols, state.word_start, state.word_len, state.word_count, state.token_units, max_units,
-        state.pair_table_key, state.pair_table_slot, state.slot_key, state.slot_count, state.slot_mark,
-        state.slot_head, state.segment_start, state.segment_len, state.pool, state.heap_count,
-        state.heap_pair, state.heap_segment, state.scalars,
-    )
+    # Pass 1 (counts), growing the pair room whenever the next word might not fit, then pass 2 (positions).
+    position_slot = np.empty(len(state.symbols), dtype=np.int32)
+    first = 0
+    while first >= 0:
+        first = _count_pairs_from(
+            first, state.symbols, state.word_start, state.word_len, state.word_count, state.token_units,
+            max_units, state.pair_table_key, state.pair_table_slot, state.slot_key, state.slot_count,
+            state.slot_mark, state.segment_len, position_slot, state.scalars)
+        if first >= 0:
+            _grow_initial_pairs(state, int(state.scalars[N_SLOTS] + state.word_len[first]))
+    room = len(state.slot_key)
+    state.slot_head = np.full(room, EMPTY, dtype=np.int32)
+    state.slot_tail = np.full(room, EMPTY, dtype=np.int32)
+    state.segment_start = np.zeros(room, dtype=np.int64)
+    state.heap_count = np.zeros(room, dtype=np.int64)
+    state.heap_pair = np.zeros(room, dtype=np.int64)
+    state.heap_segment = np.zeros(room, dtype=np.int64)
+    _fill_positions(state.word_start, state.word_len, position_slot, state.slot_key, state.slot_count,
+                    state.slot_mark, state.slot_head, state.segment_start, state.segment_len, state.pool,
+                    state.heap_count, state.heap_pair, state.heap_segment, state.scalars)
     return state
+
+
+def _grow_initial_pairs(state: MergeState, slots: int) -> None:
+    """Room for ``slots`` pairs in the arrays the initial count fills (doubling, at least)."""
+    for name, fill in (("slot_key", 0), ("slot_count", 0), ("slot_mark", EMPTY), ("segment_len", 0)):
+        setattr(state, name, _grown(getattr(state, name), slots, fill))
+    slots = len(state.slot_key)
+    if 2 * slots > len(state.pair_table_key):
+        bits = int(2 * slots).bit_length()
+        state.pair_table_key = np.full(1 << bits, EMPTY, dtype=np.int64)
+        state.pair_table_slot = np.full(1 << bits, EMPTY, dtype=np.int32)
+        _rehash_pairs(state.slot_key, int(state.scalars[N_SLOTS]), state.pair_table_key, state.pair_table_slot)
 
 
 def run_merges(state: MergeState, *, vocab_size: int, min_frequency: int = 0,
@@ -624,16 +654,20 @@ def _push(heap_count, heap_pair, heap_segment, size, count, pair, segment):
 
 
 @njit(cache=True, nogil=True)
-def _count_initial_pairs(symbols, word_start, word_len, word_count, token_units, max_units,
-                         table_key, table_slot, slot_key, slot_count, slot_last_word, slot_fill,
-                         segment_start, segment_len, pool, heap_count, heap_pair, heap_segment, scalars):
-    # Pass 1: pair counts, and how many distinct words hold each pair. Each position's slot is kept, so
-    # pass 2 needs no hash look-up (each missed the cache: half of the time here on superword's stage 2).
-    position_slot = np.empty(len(symbols), dtype=np.int32)
-    n_slots = 0
-    for w in range(len(word_start)):
+def _count_pairs_from(first, symbols, word_start, word_len, word_count, token_units, max_units,
+                      table_key, table_slot, slot_key, slot_count, slot_last_word, segment_len, position_slot,
+                      scalars):
+    """Pass 1 from word ``first``: pair counts, how many distinct words hold each pair, and each position's
+    slot (so pass 2 needs no hash look-up: each missed the cache, half of the time on superword's stage 2).
+    Returns -1, or the word before which it stopped because that word might not fit in the pair room."""
+    n_slots = scalars[N_SLOTS]
+    for w in range(first, len(word_start)):
         start = word_start[w]
-        for i in range(start, start + word_len[w] - 1):
+        n = word_len[w]
+        if n_slots + n > len(slot_key) or 2 * (n_slots + n) > len(table_key):
+            scalars[N_SLOTS] = n_slots
+            return w
+        for i in range(start, start + n - 1):
             key = _pair_key_at(symbols, i, token_units, max_units)
             if key == EMPTY:
                 position_slot[i] = EMPTY
@@ -650,6 +684,15 @@ def _count_initial_pairs(symbols, word_start, word_len, word_count, token_units,
             if slot_last_word[slot] != w:
                 slot_last_word[slot] = w
                 segment_len[slot] += 1
+    scalars[N_SLOTS] = n_slots
+    return -1
+
+
+@njit(cache=True, nogil=True)
+def _fill_positions(word_start, word_len, position_slot, slot_key, slot_count, slot_last_word, slot_fill,
+                    segment_start, segment_len, pool, heap_count, heap_pair, heap_segment, scalars):
+    """Pass 2: every pair's words into its position set (segment) in the pool, and the heap."""
+    n_slots = scalars[N_SLOTS]
     # Pass 2: one position set (segment) per pair, in slot order.
     used = 0
     for slot in range(n_slots):
