@@ -236,6 +236,32 @@ def test_misaligned_parallel_corpus(tmp_path, capsys):
     assert "de.txt" in err and "en.txt" in err
 
 
+def test_a_reference_language_the_parallel_corpus_lacks(tmp_path, capsys):
+    # Named explicitly, a language the folder does not hold is a mistake (before any work); the default,
+    # en, may be absent: the premiums are then n/a with the reason, and the rest is measured.
+    folder = tmp_path / "parallel"
+    folder.mkdir()
+    (folder / "de.txt").write_text("eins\nzwei\n", encoding="utf-8")
+    (folder / "fr.txt").write_text("un\ndeux\n", encoding="utf-8")
+    err = bad(["measure", "-t", "o200k", "--parallel", str(folder), "--ref-lang", "es"], capsys, tmp_path / "r.json")
+    assert "--ref-lang es" in err and "de fr" in err
+    err = bad(["measure", "-t", "o200k", "--corpus", str(folder / "de.txt"), "--ref-lang", "de"], capsys,
+              tmp_path / "r.json")
+    assert "without --parallel" in err
+    out = tmp_path / "ok.json"
+    code, _, err = run(["measure", "-t", "o200k", "--parallel", str(folder), "--out", str(out), "-q"], capsys)
+    assert code == 0, err
+    records = json.loads(out.read_text(encoding="utf-8"))["sections"]["measure"]["records"]
+    premiums = [r for r in records if r["metric"] == "token_premium"]
+    assert len(premiums) == 2 and all(r["value"] is None and "'en'" in r["reason"] for r in premiums), premiums
+    assert all(r["value"] for r in records if r["metric"] == "bytes_per_token")
+    code, _, err = run(["measure", "-t", "o200k", "--parallel", str(folder), "--ref-lang", "FR", "--out", str(out),
+                        "-q", "--force"], capsys)
+    assert code == 0, err
+    records = json.loads(out.read_text(encoding="utf-8"))["sections"]["measure"]["records"]
+    assert {r["lang"]: r["value"] for r in records if r["metric"] == "token_premium"}["fr"] == 1.0
+
+
 def test_existing_output_is_refused_without_force(tmp_path, capsys):
     corpus = tmp_path / "de.txt"
     corpus.write_text(GERMAN, encoding="utf-8")

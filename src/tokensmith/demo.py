@@ -28,7 +28,6 @@ def demo_config(parallel_dir: Path, code_file: Path, references: list[str]):
         tokenizers=tuple(references),
         corpora=(f"python={code_file}",),
         parallel=str(parallel_dir),
-        ref_lang="en",
         doc_per="line",
     )
 

@@ -31,6 +31,9 @@ BATCH_BYTES = 4 << 20
 VIEWER_SAMPLES = 3
 VIEWER_MIN_CHARS, VIEWER_MAX_CHARS = 20, 240
 
+#: Token premiums' reference language when --ref-lang is not given.
+DEFAULT_REF_LANG = "en"
+
 #: Metrics shown in the terminal tables (all of them go to results.json).
 HEADLINE_METRICS = ("bytes_per_token", "fertility", "token_premium")
 SUMMARY_METRICS = ("parity_gini", "tokens_per_byte_gini")
@@ -43,7 +46,7 @@ class MeasureConfig:
     tokenizers: tuple[str, ...]
     corpora: tuple[str, ...] = ()
     parallel: str | None = None
-    ref_lang: str = "en"
+    ref_lang: str | None = None  # token premiums' reference language; None: en (n/a, with why, if absent)
     baseline: str | None = None
     pattern: str | None = None
     backend: str = "auto"  # "reference": encode with each format's own library only
@@ -78,6 +81,10 @@ class MeasureConfig:
             raise InputError(f"--alpha must be positive, not {self.renyi_alpha}")
         if len(set(self.tokenizers)) != len(self.tokenizers):
             raise InputError("the same tokenizer is given twice", "pass each -t once")
+        if self.ref_lang is not None and not self.parallel:
+            raise InputError(f"--ref-lang {self.ref_lang} is given without --parallel",
+                             "token premiums compare languages of a parallel corpus: add --parallel DIR, "
+                             "or drop --ref-lang")
 
     def parameters(self) -> dict[str, Any]:
         """The configuration as recorded in provenance."""
@@ -216,6 +223,19 @@ def _open_sources(config: MeasureConfig) -> list[_Source]:
     return sources
 
 
+def _check_ref_lang(config: MeasureConfig, sources: Sequence[_Source]) -> None:
+    """A --ref-lang the parallel corpus lacks is a mistake to report; the default (en) may be absent: its
+    premiums are then n/a with the reason."""
+    from tokensmith.corpus.readers import canonical_language
+
+    if config.ref_lang is None or not config.parallel:
+        return
+    parallel_langs = sorted(source.lang for source in sources if source.parallel_group is not None)
+    if canonical_language(config.ref_lang) not in parallel_langs:
+        raise InputError(f"--ref-lang {config.ref_lang}: the parallel corpus {config.parallel} has no such language",
+                         f"choose one of: {' '.join(parallel_langs)}")
+
+
 def _expected_bytes(sources: Sequence[_Source], sample_bytes: int | None) -> int:
     """About how much text measure will encode (files' sizes on disk; compressed files count less)."""
     sizes = [source.corpus.size_bytes for source in sources]
@@ -263,6 +283,7 @@ def measure(config: MeasureConfig, *, progress: Any = None) -> MeasureResult:
     config.validate()
     started = time.perf_counter()
     sources = _open_sources(config)
+    _check_ref_lang(config, sources)
     word_counting = WordCountingProcess(sources)  # forks now (before any thread) and starts counting
     try:
         tokenizers = _load_tokenizers(config)
@@ -277,7 +298,7 @@ def measure(config: MeasureConfig, *, progress: Any = None) -> MeasureResult:
     records = compute_all(
         cells,
         baseline=baseline,
-        ref_lang=canonical_language(config.ref_lang) if config.parallel else None,
+        ref_lang=canonical_language(config.ref_lang or DEFAULT_REF_LANG) if config.parallel else None,
         params={"renyi_efficiency": {"alpha": config.renyi_alpha},
                 "renyi_efficiency_full_vocab": {"alpha": config.renyi_alpha}},
     )
