@@ -36,8 +36,8 @@ class TextTable:
     def from_bytes(cls, items: list[bytes]) -> TextTable:
         offsets = np.zeros(len(items) + 1, dtype=np.int64)
         np.cumsum(np.fromiter(map(len, items), dtype=np.int64, count=len(items)), out=offsets[1:])
-        # a copy: writable, as an unpickled array is (numba compiles each kernel once per kind of array)
-        return cls(np.frombuffer(b"".join(items), dtype=np.uint8).copy(), offsets)
+        # writable (a bytearray), as an unpickled array is: numba compiles a kernel once per kind of array
+        return cls(np.frombuffer(bytearray().join(items), dtype=np.uint8), offsets)
 
     @classmethod
     def from_strings(cls, strings: Iterable[str]) -> TextTable:
