@@ -7,6 +7,7 @@ the counts derived from the chunks' cuts, and the tokenizer.json trained without
 
 from __future__ import annotations
 
+import pickle
 from collections import Counter
 from functools import partial
 from pathlib import Path
@@ -109,6 +110,30 @@ def test_partials_combined_one_at_a_time_equal_separate_counting(mixed_lines, mo
     joined = ["".join(piece if isinstance(piece, str) else piece[0] for piece in pieces)
               for pieces in chunk_pieces_as_text(chunks)]
     assert joined == [chunk.decode("utf-8") for chunk in expected_chunks.pretokens]
+
+
+def finished_tally(lines: list[str], preset: str = "cl100k") -> StageTally:
+    tally = StageTally(Pretokenizer.create(preset), Pretokenizer.create(regex_pattern=SUPERBPE_STAGE2_REGEX), SPECIALS)
+    tally.add(lines)
+    tally.finish()
+    return tally
+
+
+@pytest.mark.parametrize("preset", ["cl100k", "o200k"])
+def test_joined_partials_equal_one_tally_of_all_their_documents(preset):
+    # "the cat sat" and " 12" in every partial, a special token's chunk in two, a chunk of one partial only
+    # sorting between the others', one whose bytes extend another's ("ab" and "ab\x00")
+    partials = [["the cat sat 12", "x<s>y  !!", "ab"], ["the cat sat 12", "a  b\t\tc", "ab\x00", "x<s>y"],
+                ["zz the cat sat 12", "é日本 !!"]]
+    expected = finished_tally([line for lines in partials for line in lines], preset).sorted_chunks()
+    assert any(piece == ("x<s>y",) for piece in expected.pieces)
+    for arrangement in (partials, partials[::-1]):
+        # as the local engine joins them: sent through a pipe (pickled), combined, joined beside stage 1
+        tallies = [pickle.loads(pickle.dumps(finished_tally(lines, preset))) for lines in arrangement]
+        joined = StageTally.combine(tallies).sorted_chunks()
+        assert joined.counts.tolist() == expected.counts.tolist()
+        assert joined.total_bytes == expected.total_bytes
+        assert chunk_pieces_as_text(joined) == chunk_pieces_as_text(expected)
 
 
 @pytest.mark.parametrize("preset", ["gpt2", "o200k", "llama3"])

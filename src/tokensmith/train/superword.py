@@ -54,6 +54,7 @@ from tokensmith.train.pretokenize import SUPERBPE_STAGE2_REGEX as SUPERBPE_STAGE
 
 if TYPE_CHECKING:
     from tokensmith.train.compiled_pretokenize import CompiledPretokenizer
+    from tokensmith.train.text_table import TextTable  # (imported where used: it loads numba)
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,7 @@ class SuperwordTrainer(BpeTrainer):
 
     def train(self, documents: Iterable[str], *, progress: ProgressCallback | None = None) -> TrainedBPE:
         """Both stages on ``documents`` (an iterable of str, read once)."""
-        from tokensmith.train import merge_core
+        from tokensmith.train import merge_core, text_table
         from tokensmith.train.bpe import InitialVocabulary, _reporting
 
         stage1_config = BpeTrainer(
@@ -107,7 +108,7 @@ class SuperwordTrainer(BpeTrainer):
         )
         stage2_pretokenizer = Pretokenizer.create(regex_pattern=self.stage2_regex)
         # loaded here, alone: on stage 1's thread, beside the chunk sorting, loading took 1.7 s instead of 0.2
-        compile_seconds = merge_core.compile_kernels()
+        compile_seconds = merge_core.compile_kernels() + text_table.compile_kernels()  # before the workers fork
         started = time.perf_counter()
         # One read of the text: each worker counts stage 1's pre-tokens (exactly what BpeTrainer counts)
         # and stage 2's chunks, then cuts its distinct chunks into their stage-1 pieces.
@@ -123,8 +124,8 @@ class SuperwordTrainer(BpeTrainer):
             counted.runs = []  # its only other holder let go of it at submit
             return stage1_config.train_from_counts(counts, progress=progress, count_seconds=count_seconds)
 
-        # Stage 1's merge loop (compiled, without the GIL) runs on a thread while this one joins and sorts
-        # the chunks (Python): stage 2 needs both, and neither needs the other.
+        # Stage 1's merge loop (compiled, without the GIL) runs on a thread while this one joins the workers'
+        # sorted chunks (compiled too): stage 2 needs both, and neither needs the other.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="tokensmith-stage1") as pool:
             stage1_run = pool.submit(train_stage1, stage1_tally)
             del stage1_tally
@@ -204,14 +205,14 @@ def _stage2_words(chunks: StageChunks, stage1: TrainedBPE, threads: int = 1) -> 
 def _stage2_words_reference(chunks: StageChunks, stage1: TrainedBPE) -> tuple[np.ndarray, np.ndarray]:
     """:func:`_stage2_words` the direct way: every chunk's text (its pieces joined) encoded whole with HF
     (:func:`stage1_encodings_reference`; slow, for tests)."""
-    texts = [piece if isinstance(piece, str) else piece[0] for piece in chunks.pieces]
+    texts = [piece if isinstance(piece, str) else piece[0] for piece in _Pieces.of(chunks.pieces)]
     ends = np.cumsum(chunks.chunk_pieces)
     chunk_texts = tuple("".join(texts[i] for i in chunks.occurrence[end - n:end]).encode("utf-8")
                         for n, end in zip(chunks.chunk_pieces.tolist(), ends.tolist(), strict=True))
     return stage1_encodings_reference(chunk_texts, stage1)
 
 
-def _encode_cut(pieces: list, occurrence: np.ndarray, chunk_pieces: np.ndarray,
+def _encode_cut(pieces: list | _Pieces, occurrence: np.ndarray, chunk_pieces: np.ndarray,
                 stage1: TrainedBPE, threads: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """:func:`stage1_encodings` of chunks already cut (see :func:`_cut_chunks` for the arguments)."""
     from tokensmith.train.merge_core import concatenate_pieces
@@ -222,7 +223,7 @@ def _encode_cut(pieces: list, occurrence: np.ndarray, chunk_pieces: np.ndarray,
     return concatenate_pieces(piece_symbols, piece_offsets, occurrence, chunk_pieces)
 
 
-def _encode_pieces(pieces: list, stage1: TrainedBPE, threads: int = 1) -> tuple[np.ndarray, np.ndarray]:
+def _encode_pieces(pieces: list | _Pieces, stage1: TrainedBPE, threads: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """``(symbols int32, lengths int64)``: each piece (str) as stage 1's BPE model encodes it alone, and each
     ``(chunk text,)`` as the whole stage-1 tokenizer encodes it (special tokens matched first), back to back.
 
@@ -232,35 +233,33 @@ def _encode_pieces(pieces: list, stage1: TrainedBPE, threads: int = 1) -> tuple[
     from tokensmith.train import merge_core
     from tokensmith.train.bpe import InitialVocabulary
 
-    words = [piece for piece in pieces if isinstance(piece, str)]
-    encoded = [word.encode("utf-8") for word in words]
-    word_offsets = np.zeros(len(words) + 1, dtype=np.int64)
-    np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded)), out=word_offsets[1:])
+    pieces = _Pieces.of(pieces)
+    whole = np.flatnonzero(pieces.whole)
+    words = pieces.texts.take(np.flatnonzero(~pieces.whole)) if len(whole) else pieces.texts
     byte_ids = InitialVocabulary.byte_level(tuple(text for text, _ in stage1.special_tokens)).byte_ids
-    initial = byte_ids[np.frombuffer(b"".join(encoded), dtype=np.uint8)]
-    result = merge_core.apply_merges(initial, word_offsets, np.array(stage1.merge_ids, dtype=np.int64), threads)
+    initial = byte_ids[words.text]
+    result = merge_core.apply_merges(initial, words.offsets, np.array(stage1.merge_ids, dtype=np.int64), threads)
     if result is None:
-        word_symbols, word_lengths = _hf_encode_words(words, stage1)
+        word_symbols, word_lengths = _hf_encode_words(words.decoded(), stage1)
     else:
         word_symbols, word_offsets = result
         word_lengths = np.diff(word_offsets)
-    if len(words) == len(pieces):
+    if not len(whole):
         return word_symbols, word_lengths
 
     from tokenizers import Tokenizer
 
     encoder = Tokenizer.from_str(stage1.to_tokenizer_json())
-    word_starts = np.concatenate([[0], np.cumsum(word_lengths)])
-    rows = []
-    n_word = 0
-    for piece in pieces:
-        if isinstance(piece, str):
-            rows.append(word_symbols[word_starts[n_word]:word_starts[n_word + 1]])
-            n_word += 1
-        else:
-            rows.append(np.array(encoder.encode(piece[0], add_special_tokens=False).ids, dtype=np.int32))
-    lengths = np.fromiter(map(len, rows), dtype=np.int64, count=len(rows))
-    return np.concatenate(rows).astype(np.int32), lengths
+    rows = [np.array(encoder.encode(text, add_special_tokens=False).ids, dtype=np.int32)
+            for text in pieces.texts.take(whole).decoded()]
+    lengths = np.zeros(len(pieces), dtype=np.int64)
+    lengths[~pieces.whole] = word_lengths
+    lengths[whole] = np.fromiter(map(len, rows), dtype=np.int64, count=len(rows))
+    symbols = np.empty(int(lengths.sum()), dtype=np.int32)
+    of_words = np.repeat(~pieces.whole, lengths)  # which symbols are the words' (in piece order, as theirs)
+    symbols[of_words] = word_symbols
+    symbols[~of_words] = np.concatenate(rows)
+    return symbols, lengths
 
 
 def _hf_encode_words(words: list[str], stage1: TrainedBPE) -> tuple[np.ndarray, np.ndarray]:
@@ -388,8 +387,15 @@ class StageTally(Tally):
     ``stage1`` counts stage 1's pre-tokens exactly as :class:`BpeTrainer` counts them; ``chunks`` counts the
     stage-2 pre-tokens; :meth:`finish` cuts the distinct chunks into their stage-1 pieces (``cut``), in the
     worker that counted them, so cutting runs in parallel without sending the chunks anywhere. A chunk
-    counted by two workers is cut by both; :meth:`combine` keeps one cut, and the cut of a chunk does not
-    depend on where it was made.
+    counted by two workers is cut by both; :meth:`join_pending` keeps one cut, and the cut of a chunk does
+    not depend on where it was made.
+
+    :meth:`finish` also puts the chunks in the canonical order (by UTF-8 bytes) and packs them and the
+    cut's pieces into :class:`~tokensmith.train.text_table.TextTable` buffers (``table``, ``chunks`` then
+    None): a finished tally pickles as a few large buffers, and joining partials merges sorted runs in
+    compiled code. (On 130 MB with 2 workers the partials reach the parent 0.4-0.8 s after the workers
+    finish, against 2-2.8 s for a dict of ~1M str each; the join takes 1.2 s without the GIL beside stage
+    1's merge loop, against 3.3 s of Python, which slowed that loop by a third.)
 
     With ``derive_stage1`` (default: where :func:`derivable_stage1` allows it) the stage-1 regex runs only
     on documents holding :data:`_CONTEXT_DEPENDENT_WHITESPACE`; the others' stage-1 counts are the pieces of
@@ -402,7 +408,8 @@ class StageTally(Tally):
         self.stage1 = PretokenTally(stage1)
         self.stage2 = stage2
         self.special_tokens = special_tokens
-        self.chunks: dict[str, int] = Counter()
+        self.chunks: dict[str, int] | None = Counter()  # until finished; then in table
+        self.table: _ChunkTable | None = None
         self.cut: _Cut | None = None
         self.pending: list[StageTally] = []  # partials whose chunks are not joined yet (see combine)
         if derive_stage1 is None:
@@ -439,15 +446,27 @@ class StageTally(Tally):
         if self.direct_chunks is None:
             self.cut = self._cut_chunks()
             self.stage1.finish()
-            return
-        # the derived documents' chunk counts weigh the cut; the direct ones' chunks join them for stage 2
-        weights = np.fromiter(self.chunks.values(), dtype=np.int64, count=len(self.chunks))
-        self.direct_chunks.pop("", None)
-        self.chunks.update(self.direct_chunks)  # new chunks go last, with weight 0
-        self.direct_chunks = None
-        self.cut = self._cut_chunks()
-        self._add_derived_stage1(np.concatenate([weights, np.zeros(len(self.chunks) - len(weights), np.int64)]))
-        self.stage1.finish()
+        else:
+            # the derived documents' chunk counts weigh the cut; the direct ones' chunks join them for stage 2
+            weights = np.fromiter(self.chunks.values(), dtype=np.int64, count=len(self.chunks))
+            self.direct_chunks.pop("", None)
+            self.chunks.update(self.direct_chunks)  # new chunks go last, with weight 0
+            self.direct_chunks = None
+            self.cut = self._cut_chunks()
+            self._add_derived_stage1(np.concatenate([weights, np.zeros(len(self.chunks) - len(weights), np.int64)]))
+            self.stage1.finish()  # (raises the InputError of a lone surrogate, before the chunks are encoded)
+        self._pack()
+
+    def _pack(self) -> None:
+        """The chunks and their canonical order into ``table``, the cut's pieces packed. (Put in that order
+        where they are joined, which runs beside stage 1's merge loop: gathering costs more than sorting.)"""
+        from tokensmith.train.text_table import TextTable
+
+        texts = TextTable.from_strings(self.chunks)
+        counts = np.fromiter(self.chunks.values(), dtype=np.int64, count=len(texts))
+        self.table = _ChunkTable(texts, counts, texts.sorted_order())
+        self.cut = _Cut(_Pieces.of(self.cut.pieces), self.cut.occurrence, self.cut.chunk_pieces)
+        self.chunks = None
 
     def _cut_chunks(self) -> _Cut:
         return _cut_texts(self.chunks, len(self.chunks), self.stage1.pretokenizer, self.special_tokens)
@@ -470,7 +489,7 @@ class StageTally(Tally):
         """Stage 1's counts combined; the other partials' chunks wait in ``pending`` (joined by
         :meth:`sorted_chunks`, which :meth:`SuperwordTrainer.train` runs while stage 1 trains), unless more
         than :data:`_PENDING_PARTIALS` wait (the Ray engine combines one batch's tally at a time)."""
-        total = max(partials, key=lambda tally: len(tally.chunks))
+        total = max(partials, key=lambda tally: len(tally.table.counts))
         total.stage1 = PretokenTally.combine([tally.stage1 for tally in partials])
         others = [tally for tally in partials if tally is not total]
         pending = [waiting for tally in partials for waiting in tally.pending] + others
@@ -485,40 +504,107 @@ class StageTally(Tally):
         """Add the chunks (counts and cuts) of the partials waiting in ``pending`` to this tally's."""
         if not self.pending:
             return
-        chunks = dict(self.chunks)  # chunk -> count, in the order of the joined cut
-        cuts = [self.cut]
-        for other in self.pending:
-            new = np.zeros(len(other.chunks), dtype=bool)
-            for n, (chunk, count) in enumerate(other.chunks.items()):
-                if chunk in chunks:
-                    chunks[chunk] += count
-                else:
-                    chunks[chunk] = count
-                    new[n] = True
-            cuts.append(other.cut.select(new))
-        self.chunks, self.cut, self.pending = chunks, _join_cuts(cuts), []
+        texts, _, counts, self.cut = self._joined(keep_texts=True)
+        self.table, self.pending = _ChunkTable(texts, counts, np.arange(len(counts), dtype=np.int64)), []
 
     def sorted_chunks(self) -> StageChunks:
         """The distinct chunks in the canonical order (by UTF-8 bytes, as :class:`PretokenCounts`), with
         their counts and cuts."""
-        self.join_pending()
-        encoded = [chunk.encode("utf-8") for chunk in self.chunks]
-        order = np.array(sorted(range(len(encoded)), key=encoded.__getitem__), dtype=np.int64)
-        counts = np.fromiter(self.chunks.values(), dtype=np.int64, count=len(encoded))
-        sizes = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
-        return StageChunks(self.cut.pieces, *self.cut.reordered(order), counts[order], int(sizes @ counts))
+        _, lengths, counts, cut = self._joined(keep_texts=False)
+        return StageChunks(cut.pieces, cut.occurrence, cut.chunk_pieces, counts, int(lengths @ counts))
+
+    def _joined(self, keep_texts: bool) -> tuple[TextTable | None, np.ndarray, np.ndarray, _Cut]:
+        """``(texts, lengths, counts, cut)``: the chunks of this tally and of the partials in ``pending``, in
+        canonical order (``texts`` only if ``keep_texts``): their sorted orders merged, the counts of equal
+        chunks summed and the first one's cut kept."""
+        from tokensmith.train.text_table import TextTable
+
+        parts = [self, *self.pending]
+        if len(parts) == 1:
+            pieces, occurrence = self.cut.pieces, self.cut.occurrence
+        else:
+            pieces, piece_ids = _Pieces.union([part.cut.pieces for part in parts])
+            occurrence = np.concatenate([ids[part.cut.occurrence] for ids, part in zip(piece_ids, parts, strict=True)])
+        joined = _Cut(pieces, occurrence, np.concatenate([part.cut.chunk_pieces for part in parts]))
+        texts = TextTable.concatenate([part.table.texts for part in parts])
+        counts = np.concatenate([part.table.counts for part in parts])
+        bounds = np.cumsum([0] + [len(part.table.counts) for part in parts])
+        runs = [part.table.order + bound for part, bound in zip(parts, bounds.tolist(), strict=False)]
+        order = texts.merge_order(bounds, np.concatenate(runs))
+        starts = np.flatnonzero(~texts.repeats(order))  # where each distinct chunk's run of equals starts
+        kept = order[starts]
+        counts = np.add.reduceat(counts[order], starts) if len(order) else counts
+        cut = _Cut(pieces, *joined.reordered(kept))
+        return (texts.take(kept) if keep_texts else None), texts.lengths()[kept], counts, cut
+
+
+@dataclass(frozen=True)
+class _ChunkTable:
+    """Distinct chunks: ``texts`` their UTF-8 bytes, ``counts`` (``int64``) their occurrences, ``order``
+    (``int64``) their indices in the canonical order (by UTF-8 bytes)."""
+
+    texts: TextTable
+    counts: np.ndarray
+    order: np.ndarray
+
+
+@dataclass(frozen=True)
+class _Pieces:
+    """Distinct pieces packed (a list of pieces as :class:`_Cut` has them, but one buffer): ``texts`` the UTF-8
+    text of each, ``whole`` (bool) whether it is a chunk kept whole (``(text,)`` in the list)."""
+
+    texts: TextTable
+    whole: np.ndarray
+
+    @classmethod
+    def of(cls, pieces: list | _Pieces) -> _Pieces:
+        from tokensmith.train.text_table import TextTable
+
+        if isinstance(pieces, _Pieces):
+            return pieces
+        whole = np.fromiter((not isinstance(piece, str) for piece in pieces), dtype=bool, count=len(pieces))
+        return cls(TextTable.from_strings(piece if isinstance(piece, str) else piece[0] for piece in pieces), whole)
+
+    @classmethod
+    def union(cls, parts: list[_Pieces]) -> tuple[_Pieces, list[np.ndarray]]:
+        """The distinct pieces of all ``parts``, and the index (``int32``) in them of each part's pieces."""
+        from tokensmith.train.text_table import TextTable
+
+        texts = TextTable.concatenate([part.texts for part in parts])
+        first, ids = texts.distinct()
+        # Equal texts are the same piece: one kept whole holds a special token's text, which a piece cut
+        # by stage 1 never does (it would have been cut from a chunk holding that text, which is kept whole).
+        whole = np.concatenate([part.whole for part in parts])[first]
+        bounds = np.cumsum([0] + [len(part) for part in parts]).tolist()
+        ids = ids.astype(np.int32)
+        return cls(texts.take(first), whole), [ids[start:stop] for start, stop in zip(bounds[:-1], bounds[1:],
+                                                                                      strict=True)]
+
+    def __len__(self) -> int:
+        return len(self.whole)
+
+    def __getitem__(self, index: int) -> str | tuple[str]:
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        text = self.texts[index].decode("utf-8")
+        return (text,) if self.whole[index] else text
+
+    def __iter__(self):
+        for text, whole in zip(self.texts.decoded(), self.whole.tolist(), strict=True):
+            yield (text,) if whole else text
 
 
 @dataclass(frozen=True)
 class StageChunks:
-    """Stage 2's distinct chunks, sorted, cut into stage-1 pieces (see :func:`_cut_chunks` for the first three).
+    """Stage 2's distinct chunks, sorted, cut into stage-1 pieces (see :func:`_cut_chunks` for the first three;
+    the pieces are packed, :class:`_Pieces`).
 
     Args:
         counts: ``int64``, occurrences of each chunk.
         total_bytes: UTF-8 bytes of all chunk occurrences (the corpus size).
     """
 
-    pieces: list
+    pieces: _Pieces
     occurrence: np.ndarray
     chunk_pieces: np.ndarray
     counts: np.ndarray
@@ -528,27 +614,22 @@ class StageChunks:
 @dataclass(frozen=True)
 class _Cut:
     """Chunks cut into stage-1 pieces: ``pieces`` the distinct pieces (str) and ``(text,)`` for a chunk that
-    holds a special token's text (kept whole); ``occurrence`` (int32) the index into ``pieces`` of every
-    piece of every chunk, chunks back to back; ``chunk_pieces`` (int64) how many pieces each chunk has."""
+    holds a special token's text (kept whole), as a list or packed (:class:`_Pieces`); ``occurrence``
+    (int32) the index into ``pieces`` of every piece of every chunk, chunks back to back; ``chunk_pieces``
+    (int64) how many pieces each chunk has."""
 
-    pieces: list
+    pieces: list | _Pieces
     occurrence: np.ndarray
     chunk_pieces: np.ndarray
 
-    def select(self, chosen: np.ndarray) -> _Cut:
-        """The chunks where ``chosen`` (bool per chunk) is true, with the same ``pieces``."""
-        return _Cut(self.pieces, self.occurrence[np.repeat(chosen, self.chunk_pieces)], self.chunk_pieces[chosen])
-
     def reordered(self, order: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``(occurrence, chunk_pieces)`` with chunk ``order[i]`` as chunk ``i``."""
-        starts = np.zeros(len(self.chunk_pieces), dtype=np.int64)
-        np.cumsum(self.chunk_pieces[:-1], out=starts[1:])
-        chunk_pieces = self.chunk_pieces[order]
-        new_starts = np.zeros(len(order), dtype=np.int64)
-        np.cumsum(chunk_pieces[:-1], out=new_starts[1:])
-        gather = np.repeat(starts[order] - new_starts, chunk_pieces)
-        gather += np.arange(len(gather), dtype=np.int64)
-        return self.occurrence[gather], chunk_pieces
+        """``(occurrence, chunk_pieces)`` with chunk ``order[i]`` as chunk ``i`` (``order`` may leave chunks out)."""
+        from tokensmith.train.text_table import take_segments
+
+        offsets = np.zeros(len(self.chunk_pieces) + 1, dtype=np.int64)
+        np.cumsum(self.chunk_pieces, out=offsets[1:])
+        occurrence, new_offsets = take_segments(self.occurrence, offsets, order)
+        return occurrence, np.diff(new_offsets)
 
 
 #: Fewest chunks per worker process worth starting one for.

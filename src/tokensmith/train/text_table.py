@@ -1,0 +1,312 @@
+"""Tables of byte strings in one buffer, sorted, merged and de-duplicated by compiled kernels.
+
+A :class:`TextTable` holds ``n`` byte strings (UTF-8 text) back to back in one ``uint8`` array, with ``int64``
+offsets. It is what the ``superword`` counting workers send their distinct chunks and pieces in: it pickles as
+two buffers, where a dict or list of ~1M str is pickled and unpickled object by object (~1 s a worker on
+130 MB, the unpickling serial in the parent), and the kernels here sort, merge and de-duplicate it without
+the GIL and without a Python object per string.
+
+Strings compare as Python compares ``bytes`` (unsigned bytes, a prefix first): the canonical order of
+:class:`~tokensmith.train.counting.PretokenCounts`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit
+
+
+@dataclass(frozen=True)
+class TextTable:
+    """``n`` byte strings: string ``i`` is ``text[offsets[i]:offsets[i + 1]]``.
+
+    Args:
+        text: ``uint8``, the strings back to back.
+        offsets: ``int64 (n + 1,)``, where each string starts, and the end.
+    """
+
+    text: np.ndarray
+    offsets: np.ndarray
+
+    @classmethod
+    def from_bytes(cls, items: list[bytes]) -> TextTable:
+        offsets = np.zeros(len(items) + 1, dtype=np.int64)
+        np.cumsum(np.fromiter(map(len, items), dtype=np.int64, count=len(items)), out=offsets[1:])
+        # writable (a bytearray), as an unpickled array is: numba compiles a kernel once per kind of array
+        return cls(np.frombuffer(bytearray().join(items), dtype=np.uint8), offsets)
+
+    @classmethod
+    def from_strings(cls, strings: Iterable[str]) -> TextTable:
+        """The UTF-8 encodings of ``strings``."""
+        return cls.from_bytes([string.encode("utf-8") for string in strings])
+
+    @classmethod
+    def concatenate(cls, tables: list[TextTable]) -> TextTable:
+        """The strings of all ``tables`` back to back."""
+        if len(tables) == 1:
+            return tables[0]
+        starts = np.cumsum([0] + [len(table.text) for table in tables])
+        offsets = np.concatenate([tables[0].offsets[:1]] + [table.offsets[1:] + start
+                                                            for table, start in zip(tables, starts, strict=False)])
+        return cls(np.concatenate([table.text for table in tables]), offsets)
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def __getitem__(self, index: int) -> bytes:
+        return self.text[self.offsets[index]:self.offsets[index + 1]].tobytes()
+
+    def lengths(self) -> np.ndarray:
+        return np.diff(self.offsets)
+
+    def decoded(self) -> list[str]:
+        """Every string as UTF-8 text."""
+        stops = self.offsets[1:].tolist()
+        joined = self.text.tobytes()
+        return [joined[start:stop].decode("utf-8") for start, stop in zip(self.offsets[:-1].tolist(), stops,
+                                                                          strict=True)]
+
+    def take(self, indices: np.ndarray) -> TextTable:
+        """The strings ``indices`` (``int64``), in that order."""
+        return TextTable(*take_segments(self.text, self.offsets, indices))
+
+    def sorted_order(self) -> np.ndarray:
+        """``int64`` indices of the strings in sorted order (equal strings in index order).
+
+        Sorted by their first 8 bytes as one number (numpy), then each run of equal first bytes by comparing
+        the rest: a comparison sort over the strings themselves reads the text at random ~20 times a string.
+        """
+        keys = _prefix_keys(self.text, self.offsets)
+        order = np.argsort(keys, kind="stable")
+        _sort_ties(self.text, self.offsets, keys[order], order)
+        return order
+
+    def merge_order(self, bounds: np.ndarray, order: np.ndarray | None = None) -> np.ndarray:
+        """``int64`` indices of the strings in sorted order, when the runs ``order[bounds[k]:bounds[k + 1]]``
+        (``bounds``: from 0 to ``len(self)``; ``order``: a permutation, by default the identity) are each
+        sorted already (equal strings: the earlier run's first)."""
+        if order is None:
+            order = np.arange(len(self), dtype=np.int64)
+        return _merge_runs(self.text, self.offsets, np.asarray(bounds, dtype=np.int64),
+                           np.array(order, dtype=np.int64))
+
+    def repeats(self, order: np.ndarray) -> np.ndarray:
+        """Per position of ``order`` (bool): whether its string equals the one at the position before."""
+        return _repeats(self.text, self.offsets, np.asarray(order, dtype=np.int64))
+
+    def distinct(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(first, ids)``: the index of the first occurrence of each distinct string (``int64``, in order of
+        first occurrence), and the distinct index of every string (``int64``)."""
+        return _distinct(self.text, self.offsets)
+
+
+def take_segments(values: np.ndarray, offsets: np.ndarray, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(values, offsets)`` of the segments ``indices`` (``int64``) of ``values`` (segment ``i`` is
+    ``values[offsets[i]:offsets[i + 1]]``), back to back in that order."""
+    indices = np.asarray(indices, dtype=np.int64)
+    taken_offsets = np.zeros(len(indices) + 1, dtype=np.int64)
+    np.cumsum(np.diff(offsets)[indices], out=taken_offsets[1:])
+    taken = np.empty(int(taken_offsets[-1]), dtype=values.dtype)
+    _gather(values, offsets, indices, taken_offsets, taken)
+    return taken, taken_offsets
+
+
+def compile_kernels() -> float:
+    """Compile (or load from numba's on-disk cache) the kernels on a tiny input; returns seconds."""
+    started = time.perf_counter()
+    table = TextTable.from_bytes([b"b", b"a", b"ab", b"a"])
+    order = table.sorted_order()
+    table.merge_order(np.array([0, 2, 4]), order)
+    table.repeats(order)
+    table.take(order)
+    table.distinct()
+    take_segments(np.arange(4, dtype=np.int32), table.offsets, order)  # a cut's occurrence (superword)
+    return time.perf_counter() - started
+
+
+@njit(cache=True, inline="always")
+def _not_after(text, offsets, a, b, skip=0):
+    """Whether string ``a`` sorts before string ``b`` or equals it (their first ``skip`` bytes are equal)."""
+    start_a, start_b = offsets[a], offsets[b]
+    length_a, length_b = offsets[a + 1] - start_a, offsets[b + 1] - start_b
+    for k in range(min(skip, length_a, length_b), min(length_a, length_b)):
+        x, y = text[start_a + k], text[start_b + k]
+        if x != y:
+            return x < y
+    return length_a <= length_b
+
+
+@njit(cache=True, inline="always")
+def _equal(text, offsets, a, b):
+    start_a, start_b = offsets[a], offsets[b]
+    length = offsets[a + 1] - start_a
+    if offsets[b + 1] - start_b != length:
+        return False
+    for k in range(length):  # noqa: SIM110 - a loop that returns early, compiled (no generator)
+        if text[start_a + k] != text[start_b + k]:
+            return False
+    return True
+
+
+@njit(cache=True, nogil=True)
+def _merge_runs(text, offsets, bounds, order):
+    """Merge sort from sorted runs of ``order`` (overwritten): merges neighbouring runs pairwise until one is
+    left (stable)."""
+    n = len(order)
+    spare = np.empty(n, dtype=np.int64)
+    runs = bounds
+    while len(runs) > 2:
+        n_runs = len(runs) - 1
+        merged_runs = np.empty((n_runs + 1) // 2 + 1, dtype=np.int64)
+        for pair in range(0, n_runs, 2):
+            low = runs[pair]
+            merged_runs[pair // 2] = low
+            if pair + 1 == n_runs:  # an odd run out: copied as it is
+                spare[low:runs[pair + 1]] = order[low:runs[pair + 1]]
+                continue
+            middle, high = runs[pair + 1], runs[pair + 2]
+            left, right, out = low, middle, low
+            while left < middle and right < high:
+                if _not_after(text, offsets, order[left], order[right]):  # the left first on a tie
+                    spare[out] = order[left]
+                    left += 1
+                else:
+                    spare[out] = order[right]
+                    right += 1
+                out += 1
+            while left < middle:
+                spare[out] = order[left]
+                left += 1
+                out += 1
+            while right < high:
+                spare[out] = order[right]
+                right += 1
+                out += 1
+        merged_runs[-1] = n
+        runs = merged_runs
+        order, spare = spare, order
+    return order
+
+
+_KEY_BYTES = 8
+
+
+@njit(cache=True, nogil=True)
+def _prefix_keys(text, offsets):
+    """Each string's first 8 bytes as a big-endian ``uint64`` (zeros past its end)."""
+    n = len(offsets) - 1
+    keys = np.zeros(n, dtype=np.uint64)
+    for i in range(n):
+        start = offsets[i]
+        key = np.uint64(0)
+        for k in range(_KEY_BYTES):
+            key <<= np.uint64(8)
+            if start + k < offsets[i + 1]:
+                key |= np.uint64(text[start + k])
+        keys[i] = key
+    return keys
+
+
+@njit(cache=True, nogil=True)
+def _sort_ties(text, offsets, keys, order):
+    """Sort each run of equal ``keys`` (aligned with ``order``) of ``order`` in place by the whole strings
+    (stable: a merge sort of the run, insertion into sorted blocks of 8 first)."""
+    n = len(order)
+    spare = np.empty(0, dtype=np.int64)
+    low = 0
+    while low < n:
+        high = low + 1
+        while high < n and keys[high] == keys[low]:
+            high += 1
+        if high - low > 1:
+            for block in range(low, high, 8):  # insertion sort of blocks of 8
+                for i in range(block + 1, min(block + 8, high)):
+                    item = order[i]
+                    j = i
+                    while j > block and not _not_after(text, offsets, order[j - 1], item, _KEY_BYTES):
+                        order[j] = order[j - 1]
+                        j -= 1
+                    order[j] = item
+            if high - low > 8 and len(spare) < high - low:
+                spare = np.empty(high - low, dtype=np.int64)
+            width = 8
+            while width < high - low:  # merge neighbouring blocks, copying through spare
+                for left_start in range(low, high, 2 * width):
+                    middle = min(left_start + width, high)
+                    stop = min(left_start + 2 * width, high)
+                    left, right, out = left_start, middle, 0
+                    while left < middle and right < stop:
+                        if _not_after(text, offsets, order[left], order[right], _KEY_BYTES):
+                            spare[out] = order[left]
+                            left += 1
+                        else:
+                            spare[out] = order[right]
+                            right += 1
+                        out += 1
+                    while left < middle:
+                        spare[out] = order[left]
+                        left += 1
+                        out += 1
+                    while right < stop:
+                        spare[out] = order[right]
+                        right += 1
+                        out += 1
+                    order[left_start:stop] = spare[:out]
+                width *= 2
+        low = high
+
+
+@njit(cache=True, nogil=True)
+def _repeats(text, offsets, order):
+    repeated = np.zeros(len(order), dtype=np.bool_)
+    for i in range(1, len(order)):
+        repeated[i] = _equal(text, offsets, order[i - 1], order[i])
+    return repeated
+
+
+@njit(cache=True, nogil=True)
+def _gather(text, offsets, indices, out_offsets, out):
+    for i in range(len(indices)):
+        start = offsets[indices[i]]
+        at = out_offsets[i]
+        for k in range(out_offsets[i + 1] - at):
+            out[at + k] = text[start + k]
+
+
+@njit(cache=True, nogil=True)
+def _distinct(text, offsets):
+    """An open-addressing table of the strings (FNV-1a hashes)."""
+    n = len(offsets) - 1
+    size = 1
+    while size < 2 * n:
+        size *= 2
+    mask = size - 1
+    slots = np.full(size, -1, dtype=np.int64)
+    first = np.empty(n, dtype=np.int64)
+    hashes = np.empty(n, dtype=np.uint64)
+    ids = np.empty(n, dtype=np.int64)
+    distinct = 0
+    for i in range(n):
+        digest = np.uint64(14695981039346656037)
+        for position in range(offsets[i], offsets[i + 1]):
+            digest = (digest ^ np.uint64(text[position])) * np.uint64(1099511628211)
+        digest ^= digest >> np.uint64(29)
+        slot = np.int64(digest & np.uint64(mask))
+        while True:
+            known = slots[slot]
+            if known < 0:
+                slots[slot] = distinct
+                first[distinct] = i
+                hashes[distinct] = digest
+                ids[i] = distinct
+                distinct += 1
+                break
+            if hashes[known] == digest and _equal(text, offsets, first[known], i):
+                ids[i] = known
+                break
+            slot = (slot + 1) & mask
+    return first[:distinct], ids

@@ -1,0 +1,58 @@
+"""The compiled string-table kernels (superword's chunk tables) against Python's own bytes ordering."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tokensmith.train.text_table import TextTable, take_segments
+
+#: Short strings over bytes that matter to the order: 0 (the padding of the 8-byte keys), 0xFF (unsigned), and
+#: prefixes of one another; long ones share their first 8 bytes, so runs of equal keys are sorted byte by byte.
+BYTES = st.lists(st.sampled_from([b"\x00", b"\x01", b"a", b"b", b"\xff"]), max_size=4).map(b"".join)
+STRINGS = st.lists(st.one_of(BYTES, BYTES.map(lambda tail: b"prefix8_" + tail), st.binary(max_size=12)), max_size=60)
+
+
+@settings(max_examples=200, deadline=None)
+@given(STRINGS)
+def test_sorted_order_is_pythons_stable_sort(items):
+    table = TextTable.from_bytes(items)
+    order = table.sorted_order()
+    assert order.tolist() == sorted(range(len(items)), key=items.__getitem__)
+    taken = table.take(order)
+    assert [taken[i] for i in range(len(taken))] == sorted(items)
+    assert table.repeats(order).tolist() == [i > 0 and items[order[i]] == items[order[i - 1]]
+                                             for i in range(len(items))]
+
+
+@settings(max_examples=200, deadline=None)
+@given(STRINGS, st.integers(1, 5))
+def test_merged_runs_are_one_stable_sort(items, n_runs):
+    runs = [sorted(range(run, len(items), n_runs), key=items.__getitem__) for run in range(n_runs)]
+    bounds = np.cumsum([0] + [len(run) for run in runs])
+    table = TextTable.from_bytes(items)
+    order = table.merge_order(bounds, np.array([i for run in runs for i in run], dtype=np.int64))
+    # equal strings: the earlier run's first, each run's in its own order
+    rank = {i: (run_index, position) for run_index, run in enumerate(runs) for position, i in enumerate(run)}
+    assert order.tolist() == sorted(range(len(items)), key=lambda i: (items[i], rank[i]))
+    flat = [items[i] for run in runs for i in run]
+    assert TextTable.from_bytes(flat).merge_order(bounds).tolist() == sorted(range(len(flat)),
+                                                                             key=flat.__getitem__)
+
+
+@settings(max_examples=200, deadline=None)
+@given(STRINGS, STRINGS)
+def test_distinct_and_concatenate(first_items, second_items):
+    items = first_items + second_items
+    table = TextTable.concatenate([TextTable.from_bytes(first_items), TextTable.from_bytes(second_items)])
+    assert [table[i] for i in range(len(table))] == items
+    first, ids = table.distinct()
+    assert [items[i] for i in first] == list(dict.fromkeys(items))
+    assert [items[first[i]] for i in ids] == items
+
+
+def test_take_segments_keeps_the_type_and_may_leave_segments_out():
+    values = np.arange(10, dtype=np.int32)
+    taken, offsets = take_segments(values, np.array([0, 3, 3, 7, 10]), np.array([3, 0, 1]))
+    assert taken.dtype == np.int32 and taken.tolist() == [7, 8, 9, 0, 1, 2] and offsets.tolist() == [0, 3, 6, 6]
