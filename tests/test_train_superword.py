@@ -17,6 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tokensmith.errors import TokensmithError
 from tokensmith.train import BpeTrainer, SuperwordTrainer, counting, merge_core, superword
 from tokensmith.train.api import read_lines
 from tokensmith.train.counting import count_pretokens, make_engine
@@ -350,3 +351,12 @@ def test_superword_tokenizer_json_is_the_same_with_derived_stage1_counts(shared_
     derived = trainer.train(lines).to_tokenizer_json()
     monkeypatch.setattr(superword, "StageTally", partial(StageTally, derive_stage1=False))
     assert trainer.train(lines).to_tokenizer_json() == derived
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_lone_surrogate_is_one_clear_error(workers):
+    # Most stage-1 counts are derived from the packed pieces of the chunks, which is where the surrogate
+    # meets UTF-8 first: one InputError naming it, as bpe gives, not a raw UnicodeEncodeError.
+    documents = ["plain text, and more of it"] * 150_000 + ["a \ud800 b"]
+    with pytest.raises(TokensmithError, match="lone surrogate .U.D800"):
+        SuperwordTrainer(vocab_size=400, workers=workers).train(documents)

@@ -45,6 +45,15 @@ from tokensmith.train.pretokenize import Pretokenizer
 BATCH_CHARS = 1 << 20
 
 
+def lone_surrogate_error(exc: UnicodeEncodeError) -> InputError:
+    """The error for text that cannot be UTF-8 (only a lone surrogate cannot), naming the character."""
+    return InputError(
+        f"a document holds a lone surrogate (U+{ord(exc.object[exc.start]):04X} in {exc.object!r}), "
+        "which is not Unicode text",
+        "decode the text with errors='replace' (or read it with tokensmith.corpus), or drop the surrogates",
+    )
+
+
 @dataclass(frozen=True)
 class PretokenCounts:
     """Distinct pre-tokens with their counts, in a canonical order (sorted by bytes).
@@ -66,11 +75,7 @@ class PretokenCounts:
         try:
             encoded = dict(zip(map(str.encode, counter), counter.values(), strict=True))
         except UnicodeEncodeError as exc:  # only a lone surrogate cannot be UTF-8
-            raise InputError(
-                f"a document holds a lone surrogate (U+{ord(exc.object[exc.start]):04X} in {exc.object!r}), "
-                "which is not Unicode text",
-                "decode the text with errors='replace' (or read it with tokensmith.corpus), or drop the surrogates",
-            ) from None
+            raise lone_surrogate_error(exc) from None
         encoded.pop(b"", None)
         pretokens = tuple(sorted(encoded))
         counts = np.fromiter(map(encoded.__getitem__, pretokens), dtype=np.int64, count=len(pretokens))

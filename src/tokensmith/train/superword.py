@@ -48,7 +48,7 @@ from tokensmith.train.bpe import (
     TrainingStats,
     _check_int,
 )
-from tokensmith.train.counting import PretokenTally, Tally, local_workers, make_engine
+from tokensmith.train.counting import PretokenCounts, PretokenTally, Tally, local_workers, make_engine
 from tokensmith.train.pretokenize import PRETOKENIZER_PRESETS, Pretokenizer, _hf_byte_level
 from tokensmith.train.pretokenize import SUPERBPE_STAGE2_REGEX as SUPERBPE_STAGE2_REGEX
 
@@ -453,9 +453,22 @@ class StageTally(Tally):
             self.chunks.update(self.direct_chunks)  # new chunks go last, with weight 0
             self.direct_chunks = None
             self.cut = self._cut_chunks()
-            self._add_derived_stage1(np.concatenate([weights, np.zeros(len(self.chunks) - len(weights), np.int64)]))
-            self.stage1.finish()  # (raises the InputError of a lone surrogate, before the chunks are encoded)
+            self._pack_pieces()
+            derived = self._derived_stage1(np.concatenate([weights, np.zeros(len(self.chunks) - len(weights),
+                                                                              np.int64)]))
+            self.stage1.finish()
+            self.stage1.runs.append(derived)
         self._pack()
+
+    def _pack_pieces(self) -> None:
+        """The cut's pieces packed (:class:`_Pieces`), encoded once: the derived stage-1 counts and stage 2
+        both read them so."""
+        from tokensmith.train.counting import lone_surrogate_error
+
+        try:
+            self.cut = _Cut(_Pieces.of(self.cut.pieces), self.cut.occurrence, self.cut.chunk_pieces)
+        except UnicodeEncodeError as exc:
+            raise lone_surrogate_error(exc) from None
 
     def _pack(self) -> None:
         """The chunks and their canonical order into ``table``, the cut's pieces packed. (Put in that order
@@ -471,18 +484,24 @@ class StageTally(Tally):
     def _cut_chunks(self) -> _Cut:
         return _cut_texts(self.chunks, len(self.chunks), self.stage1.pretokenizer, self.special_tokens)
 
-    def _add_derived_stage1(self, chunk_weights: np.ndarray) -> None:
-        """Add ``chunk_weights[i]`` times the pieces of chunk ``i``'s cut to the stage-1 counts."""
-        piece_counts = np.zeros(len(self.cut.pieces), dtype=np.int64)
-        np.add.at(piece_counts, self.cut.occurrence, np.repeat(chunk_weights, self.cut.chunk_pieces))
-        counted = np.flatnonzero(piece_counts)
-        counter = self.stage1.counter
-        split = self.stage1.pretokenizer.split
-        for index, count in zip(counted.tolist(), piece_counts[counted].tolist(), strict=True):
-            piece = self.cut.pieces[index]
-            # a chunk kept whole for a special token's text: stage 1 counts it as text, cut by the regex
-            for text in [piece] if isinstance(piece, str) else split(piece[0]):
-                counter[text] += count
+    def _derived_stage1(self, chunk_weights: np.ndarray) -> PretokenCounts:
+        """The stage-1 counts of the derived documents: ``chunk_weights[i]`` times the pieces of chunk ``i``'s
+        cut, as one canonical run (sorted from the packed pieces, no str per piece). A chunk kept whole for
+        a special token's text is counted as text, cut by the regex, into the direct counts instead."""
+        pieces = self.cut.pieces
+        piece_counts = np.bincount(self.cut.occurrence, weights=np.repeat(chunk_weights, self.cut.chunk_pieces),
+                                   minlength=len(pieces)) if len(self.cut.occurrence) else np.zeros(len(pieces))
+        piece_counts = np.rint(piece_counts).astype(np.int64)
+        for index in np.flatnonzero(pieces.whole & (piece_counts > 0)).tolist():
+            for text in self.stage1.pretokenizer.split(pieces[index][0]):
+                self.stage1.counter[text] += int(piece_counts[index])
+        counted = np.flatnonzero(~pieces.whole & (piece_counts > 0))
+        texts = pieces.texts.take(counted)
+        order = texts.sorted_order()
+        texts = texts.take(order)
+        joined, stops = texts.text.tobytes(), texts.offsets.tolist()
+        keys = tuple(joined[start:stop] for start, stop in zip(stops[:-1], stops[1:], strict=True))
+        return PretokenCounts(keys, piece_counts[counted][order])
 
     @classmethod
     def combine(cls, partials: list[StageTally]) -> StageTally:
