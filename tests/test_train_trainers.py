@@ -294,7 +294,6 @@ def test_superword_stage1_encodings_equal_hf_encoding_of_whole_chunks(preset, mo
     expected_symbols, expected_offsets = stage1_encodings_reference(chunks, stage1)
     monkeypatch.setattr(superword, "_CHUNKS_PER_WORKER", 1)  # let several processes share even a few chunks
     monkeypatch.setattr(superword, "_WORDS_PER_BATCH", 7)  # many words go to HF in several batches
-    monkeypatch.setattr(superword, "_PIECES_PER_GATHER", 5)
     for workers in (1, 3):
         symbols, offsets = stage1_encodings(chunks, stage1, workers=workers)
         assert offsets.tolist() == expected_offsets.tolist()
