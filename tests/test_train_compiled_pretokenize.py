@@ -148,3 +148,25 @@ def test_whitespace_test_of_superword_equals_its_regex_on_team_lines(shared_data
         documents = lines + ["\n".join(lines[:50]), "\r\n".join(lines[50:60])]
         flags = whitespace_next_to_whitespace(documents).tolist()
         assert flags == context_dependent_by_regex(documents), path
+
+
+@pytest.mark.parametrize("name", ["cl100k", "o200k", STAGE2])
+def test_cut_to_utf8_equals_the_cut_to_strings(name, monkeypatch):
+    """``cut_utf8`` (pieces encoded from the code points, deduplicated across blocks) gives the UTF-8 of
+    ``cut``'s pieces, in the same order, and the same occurrences; on Django's 68 languages plus non-BMP
+    text, in small blocks so that pieces repeat across them; a lone surrogate is one InputError."""
+    from tokensmith.errors import InputError
+    from tokensmith.train import counting
+
+    monkeypatch.setattr(counting, "BATCH_CHARS", 5_000)
+    texts = [line for path in sorted(Path(demo_corpora()["parallel"]).glob("*.txt"))[:20]
+             for line in path.read_text(encoding="utf-8").split("\n")[:300]]
+    texts += ["😀 emoji 𝔘𝔫𝔦𝔠𝔬𝔡𝔢 \U0001f3fb", "", "ßǅİ ﬀ ΣΑΣ ς", "😀 emoji"]
+    compiled = compiled_pretokenizer(name)
+    pieces, occurrence, per_text = compiled.cut(texts)
+    table, occurrence_utf8, per_text_utf8 = compiled.cut_utf8(texts)
+    assert [table[i] for i in range(len(table))] == [piece.encode("utf-8") for piece in pieces]
+    assert occurrence_utf8.tolist() == occurrence.tolist() and per_text_utf8.tolist() == per_text.tolist()
+    assert len(pieces) < len(occurrence)  # pieces repeat (across blocks too: cut dedupes them globally)
+    with pytest.raises(InputError, match="lone surrogate .U.DC00"):
+        compiled.cut_utf8(["fine text", "a \udc00 b"])

@@ -21,12 +21,16 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 import regex
 from numba import njit
 
 from tokensmith.train.pretokenize import PRETOKENIZER_PRESETS, SUPERBPE_STAGE2_REGEX
+
+if TYPE_CHECKING:
+    from tokensmith.train.text_table import TextTable
 
 # bits of the character-class table (the last two: o200k's two letter classes, which overlap)
 LETTER, NUMBER, SPACE, LINE_BREAK, UPPER_OR_OTHER, LOWER_OR_OTHER = 1, 2, 4, 8, 16, 32
@@ -163,6 +167,43 @@ class CompiledPretokenizer:
         if not occurrences:
             return [], np.zeros(0, np.int32), np.zeros(0, np.int64)
         return list(index), np.concatenate(occurrences), np.concatenate(per_text).astype(np.int64, copy=False)
+
+
+    def cut_utf8(self, texts: Iterable[str]) -> tuple[TextTable, np.ndarray, np.ndarray]:
+        """:meth:`cut` with the distinct pieces as UTF-8 in one :class:`~tokensmith.train.text_table.TextTable`
+        (encoded here from the code points, deduplicated across blocks by its compiled hash): no Python
+        string per piece. Same order of pieces and occurrences as :meth:`cut`.
+
+        Raises:
+            InputError: a text holds a lone surrogate (no UTF-8 for it).
+        """
+        from tokensmith.train.counting import _batches, lone_surrogate_error
+        from tokensmith.train.text_table import TextTable
+
+        tables, occurrences, per_text = [], [], []
+        known = 0
+        for block in _batches(texts):
+            joined = "".join(block)
+            lengths = np.fromiter(map(len, block), dtype=np.int64, count=len(block))
+            text, ends = self._cut(joined, lengths)
+            first, _, ids = _distinct_pieces(text, ends)
+            starts = np.where(first > 0, ends[first - 1], 0)
+            utf8, offsets, surrogate = _utf8_of_pieces(text, starts, ends[first])
+            if surrogate >= 0:
+                try:
+                    joined[starts[surrogate]:ends[first[surrogate]]].encode("utf-8")
+                except UnicodeEncodeError as exc:
+                    raise lone_surrogate_error(exc) from None
+            tables.append(TextTable(utf8, offsets))
+            occurrences.append(ids.astype(np.int64) + known)
+            known += len(first)
+            per_text.append(np.diff(np.searchsorted(ends, np.cumsum(lengths), side="right"), prepend=0))
+        if not tables:
+            return TextTable(np.zeros(0, np.uint8), np.zeros(1, np.int64)), np.zeros(0, np.int32), np.zeros(0, np.int64)
+        table = TextTable.concatenate(tables)
+        first, ids = table.distinct()
+        return (table.take(first), ids[np.concatenate(occurrences)].astype(np.int32),
+                np.concatenate(per_text).astype(np.int64, copy=False))
 
 
 def whitespace_next_to_whitespace(documents: list[str]) -> np.ndarray:
@@ -443,6 +484,46 @@ def _piece_stage2(text, position, stop, classes, max_digits):
     while end < stop and _match_stage2(text, end, stop, classes, max_digits) < 0:
         end += 1
     return end
+
+
+@njit(cache=True, nogil=True)
+def _utf8_of_pieces(text, starts, stops):
+    """``(utf8 uint8, offsets int64, surrogate)``: the UTF-8 of the code points ``text[starts[p]:stops[p]]`` of
+    every piece ``p`` back to back, and the first piece holding a lone surrogate (-1: none)."""
+    offsets = np.zeros(len(starts) + 1, dtype=np.int64)
+    size = 0
+    for p in range(len(starts)):
+        for i in range(starts[p], stops[p]):
+            code_point = text[i]
+            size += 1 if code_point < 0x80 else 2 if code_point < 0x800 else 3 if code_point < 0x10000 else 4
+        offsets[p + 1] = size
+    out = np.empty(size, dtype=np.uint8)
+    surrogate = -1
+    at = 0
+    for p in range(len(starts)):
+        for i in range(starts[p], stops[p]):
+            code_point = text[i]
+            if code_point < 0x80:
+                out[at] = code_point
+                at += 1
+            elif code_point < 0x800:
+                out[at] = 0xC0 | (code_point >> 6)
+                out[at + 1] = 0x80 | (code_point & 0x3F)
+                at += 2
+            elif code_point < 0x10000:
+                if 0xD800 <= code_point <= 0xDFFF and surrogate < 0:
+                    surrogate = p
+                out[at] = 0xE0 | (code_point >> 12)
+                out[at + 1] = 0x80 | ((code_point >> 6) & 0x3F)
+                out[at + 2] = 0x80 | (code_point & 0x3F)
+                at += 3
+            else:
+                out[at] = 0xF0 | (code_point >> 18)
+                out[at + 1] = 0x80 | ((code_point >> 12) & 0x3F)
+                out[at + 2] = 0x80 | ((code_point >> 6) & 0x3F)
+                out[at + 3] = 0x80 | (code_point & 0x3F)
+                at += 4
+    return out, offsets, surrogate
 
 
 @njit(cache=True, nogil=True)

@@ -701,7 +701,7 @@ def _cut_texts(texts: Iterable[str], n_texts: int, stage1: Pretokenizer, special
     # one C call per chunk (a generator over the special tokens cost 0.4 us per chunk)
     holds_special = regex.compile("|".join(map(regex.escape, special_tokens))).search if special_tokens else None
     if stage1.compiled is not None:
-        return _compiled_cut(texts, stage1.compiled, holds_special)
+        return _compiled_cut(texts, stage1.compiled, special_tokens)
     split = stage1.splitter
     pieces = _Index()  # piece (str), or (chunk text,) for a chunk HF must encode whole -> index
     occurrences = array("i")
@@ -716,22 +716,44 @@ def _cut_texts(texts: Iterable[str], n_texts: int, stage1: Pretokenizer, special
     return _Cut(list(pieces), np.frombuffer(occurrences, dtype=np.int32), counts)
 
 
-def _compiled_cut(texts: Iterable[str], compiled: CompiledPretokenizer, holds_special) -> _Cut:
+def _compiled_cut(texts: Iterable[str], compiled: CompiledPretokenizer, special_tokens: tuple[str, ...]) -> _Cut:
     """:func:`_cut_texts` by a compiled pre-tokenizer: a chunk holding a special token's text is cut as an
     empty text, then given its one piece ``(text,)``."""
     texts = list(texts)
-    special = [n for n, text in enumerate(texts) if holds_special(text)] if holds_special is not None else []
+    special = _holding_special(texts, special_tokens)
     whole = _Index()
     kept = [whole[(texts[n],)] for n in special]
     for n in special:
         texts[n] = ""
-    pieces, occurrence, chunk_pieces = compiled.cut(texts)
+    from tokensmith.train.counting import lone_surrogate_error
+    from tokensmith.train.text_table import TextTable
+
+    texts_utf8, occurrence, chunk_pieces = compiled.cut_utf8(texts)
+    is_whole = np.zeros(len(texts_utf8), dtype=bool)
     if special:
         starts = np.concatenate([[0], np.cumsum(chunk_pieces)])[special]
-        occurrence = np.insert(occurrence, starts, np.array(kept, dtype=np.int32) + len(pieces))
+        occurrence = np.insert(occurrence, starts, np.array(kept, dtype=np.int32) + len(texts_utf8))
         chunk_pieces[special] = 1
-        pieces = pieces + list(whole)
-    return _Cut(pieces, occurrence, chunk_pieces)
+        try:
+            whole_utf8 = TextTable.from_strings(text for text, in whole)
+        except UnicodeEncodeError as exc:
+            raise lone_surrogate_error(exc) from None
+        texts_utf8 = TextTable.concatenate([texts_utf8, whole_utf8])
+        is_whole = np.concatenate([is_whole, np.ones(len(whole), dtype=bool)])
+    return _Cut(_Pieces(texts_utf8, is_whole), occurrence, chunk_pieces)
+
+
+def _holding_special(texts: list[str], special_tokens: tuple[str, ...]) -> list[int]:
+    """The indices of the texts that hold a special token's text, by one search over all of them joined
+    with a character no special token holds (so no match spans two texts); a search per text cost more."""
+    if not special_tokens:
+        return []
+    separator = next(chr(code) for code in range(0x110000) if all(chr(code) not in token for token in special_tokens))
+    joined = separator.join(texts)
+    text_starts = np.cumsum([0] + [len(text) + 1 for text in texts[:-1]])
+    found = regex.compile("|".join(map(regex.escape, special_tokens)))
+    matches = [match.start() for match in found.finditer(joined)]
+    return sorted(set((np.searchsorted(text_starts, matches, side="right") - 1).tolist()))
 
 
 def _join_cuts(cuts: list[_Cut]) -> _Cut:
