@@ -153,6 +153,28 @@ def test_unknown_backend(tmp_path, capsys):
     assert "--backend" in err and "reference" in err
 
 
+@pytest.mark.parametrize("alpha", ["1000", "1e6"])
+def test_a_large_renyi_order_gives_a_finite_efficiency(tmp_path, capsys, alpha):
+    # Σ p^α underflowed to 0 for α = 1000: the efficiency was inf and writing results.json crashed
+    text_file = tmp_path / "notes.txt"
+    text_file.write_text(GERMAN, encoding="utf-8")
+    out = tmp_path / "r.json"
+    code, _, err = run(["measure", "-t", "gpt2", "--corpus", str(text_file), "--alpha", alpha, "--out", str(out),
+                        "--quiet"], capsys)
+    assert code == 0, err
+    records = json.loads(out.read_text(encoding="utf-8"))["sections"]["measure"]["records"]
+    renyi = next(r["value"] for r in records if r["metric"] == "renyi_efficiency")
+    assert 0 < renyi < 1
+
+
+@pytest.mark.parametrize("alpha", ["inf", "nan"])
+def test_a_renyi_order_that_is_no_finite_number(tmp_path, capsys, alpha):
+    text_file = tmp_path / "notes.txt"
+    text_file.write_text(GERMAN, encoding="utf-8")
+    err = bad(["measure", "-t", "gpt2", "--corpus", str(text_file), "--alpha", alpha], capsys, tmp_path / "r.json")
+    assert "--alpha" in err
+
+
 def test_missing_corpus_file(tmp_path, capsys):
     err = bad(["measure", "-t", "o200k", "--corpus", str(tmp_path / "nope.txt")], capsys, tmp_path / "r.json")
     assert "nope.txt" in err

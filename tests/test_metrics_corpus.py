@@ -26,6 +26,7 @@ from tokensmith.metrics import (
     gini,
 )
 from tokensmith.metrics.base import REQUIREMENTS
+from tokensmith.metrics.corpus_metrics import renyi_entropy_bits
 
 VOCAB = VocabularyFacts(
     vocab_size=10,
@@ -82,6 +83,13 @@ def test_renyi_by_hand():
     # α = 1 is the Shannon limit; the default α is 2.5.
     assert value("renyi_efficiency", toy_cell(), alpha=1.0).value == pytest.approx(H_TOY / 2, rel=1e-12)
     assert METRICS.get("renyi_efficiency").params["alpha"] == 2.5
+
+
+def test_renyi_of_a_large_order_approaches_the_min_entropy():
+    # p^α underflows to 0 for α = 2000; the entropy must stay finite, near -log2(max p) = -log2(0.4)
+    entropy = renyi_entropy_bits(np.array([1, 1, 2, 1]), 2000.0)
+    assert math.isfinite(entropy) and entropy == pytest.approx(-math.log2(0.4) * 2000 / 1999, rel=1e-9)
+    assert renyi_entropy_bits(np.array([1, 1, 2, 1]), 2.0) == pytest.approx(-math.log2(3 * 0.2**2 + 0.4**2))
 
 
 def parallel_cells(tokenizer: str, tokens: dict[str, int], *, byte_counts=None, lines: int = 2) -> list[TokenStats]:

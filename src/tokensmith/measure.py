@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import collections
 import itertools
+import math
 import sys
 import time
 from collections.abc import Sequence
@@ -77,8 +78,8 @@ class MeasureConfig:
             raise InputError(f"--doc-per must be 'line' or 'file', not {self.doc_per!r}")
         if self.sample_bytes is not None and self.sample_bytes <= 0:
             raise InputError(f"--sample-bytes must be positive, not {self.sample_bytes}")
-        if self.renyi_alpha <= 0:
-            raise InputError(f"--alpha must be positive, not {self.renyi_alpha}")
+        if not self.renyi_alpha > 0 or math.isinf(self.renyi_alpha):  # `not >`: nan compares false
+            raise InputError(f"--alpha must be a positive finite number, not {self.renyi_alpha}")
         if len(set(self.tokenizers)) != len(self.tokenizers):
             raise InputError("the same tokenizer is given twice", "pass each -t once")
         if self.ref_lang is not None and not self.parallel:
