@@ -68,3 +68,21 @@ def test_a_file_fastokens_reads_differently_stays_on_tokenizers(monkeypatch):
     text = _backend_json("gpt2")
     tokenizer = HFTokenizer(HF.from_str(text), json.loads(text), name="gpt2", backend="auto")
     assert tokenizer.info.backend == "tokenizers"
+
+
+def test_a_vocabulary_with_a_very_long_token_loads_through_tokenizers():
+    # fastokens takes a time growing with the square of the longest token to load a file (10 s at 32,768
+    # characters): BPE trained on a long run of one character (padding) learns a^2, a^4 ... a^8192
+    from tokenizers import Tokenizer as HF
+
+    from tokensmith.train.bpe import BpeTrainer
+    from tokensmith.train.export import tokenizer_json
+
+    trained = BpeTrainer(vocab_size=270, special_tokens=(), min_frequency=1, engine="serial").train(["a" * 20_000])
+    text = tokenizer_json(trained)
+    config = json.loads(text)
+    assert max(map(len, config["model"]["vocab"])) == 8_192
+    tokenizer = HFTokenizer(HF.from_str(text), config, name="runs", backend="auto")
+    assert tokenizer.info.backend == "tokenizers"
+    assert tokenizer.encode_batch(["a" * 20_000, "aaa b"]) == [
+        e.ids for e in HF.from_str(text).encode_batch(["a" * 20_000, "aaa b"], add_special_tokens=False)]

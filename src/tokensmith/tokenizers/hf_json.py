@@ -45,6 +45,12 @@ CONFIG_ROLE_KEYS = {
 
 MODEL_KINDS = {"BPE": "bpe", "WordPiece": "wordpiece", "Unigram": "unigram", "WordLevel": "wordlevel"}
 
+#: Longest vocabulary entry (characters) fastokens is given. Loading a file takes fastokens a time that grows
+#: with the square of its longest token: 0.2 s at 4,096 characters, 10 s at 32,768, minutes beyond; BPE trained
+#: on text with a long run of one character (padding, "AAAA..." in base64) learns such tokens. Real
+#: vocabularies stay far below; longer ones load through tokenizers, which is not slowed.
+FASTOKENS_MAX_TOKEN_CHARS = 4096
+
 
 def _components(node: Any) -> Iterator[Mapping[str, Any]]:
     """Every component (a mapping with a ``"type"``) inside a pre-tokenizer / decoder / normalizer tree."""
@@ -209,6 +215,7 @@ class HFTokenizer(LoadedTokenizer):
             and self._convention == "byte-level"
             and not model.get("dropout")
             and not model.get("byte_fallback")
+            and max(map(len, model.get("vocab") or ()), default=0) <= FASTOKENS_MAX_TOKEN_CHARS
         )
 
     def _try_fastokens(self) -> Any | None:
