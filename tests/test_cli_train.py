@@ -223,6 +223,23 @@ def test_train_reads_bad_bytes_with_errors_replace_and_prints_merge_speed(corpor
     assert "merges/s" in captured.out
 
 
+def test_train_reads_a_jsonl_field_named_by_field(tmp_path, capsys):
+    # the readers' error for a missing field says "choose the text field with --field NAME": train takes it too
+    corpus = tmp_path / "docs.jsonl"
+    corpus.write_text("".join(json.dumps({"content": f"line {i} of the text"}) + "\n" for i in range(20)),
+                      encoding="utf-8")
+    out = tmp_path / "tok"
+    code = main(["train", "--corpus", str(corpus), "-v", "300", "--out", str(out), "-q"])
+    assert code == 2 and "--field" in capsys.readouterr().err and not out.exists()
+    results = tmp_path / "r.json"
+    code = main(["train", "--corpus", str(corpus), "-v", "300", "--out", str(out), "--field", "content",
+                 "--results", str(results), "-q"])
+    assert code == 0, capsys.readouterr().err
+    document = json.loads(results.read_text(encoding="utf-8"))
+    assert document["sections"]["train"]["summary"]["documents"] > 0
+    assert document["provenance"]["parameters"]["field"] == "content"
+
+
 def test_merge_progress_counts_merges_not_bytes():
     from rich.progress import Progress
 

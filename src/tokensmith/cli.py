@@ -134,6 +134,8 @@ def train(
         help="Ray cluster for --engine ray: host:port or ray://host:10001 (default: $RAY_ADDRESS, else a local Ray)."),
     checkpoint: Path | None = typer.Option(None, "--checkpoint", help="Merge-state checkpoint file (bpe, char)."),
     resume: bool = typer.Option(False, "--resume", help="Continue from --checkpoint if it exists."),
+    field: str = typer.Option("text", "--field", help="JSONL field holding the text."),
+    column: str = typer.Option("text", "--column", help="Parquet column holding the text."),
     errors: str = typer.Option("strict", "--errors", help=ERRORS_HELP),
     results: Path | None = typer.Option(None, "--results", help="Also write results.json (train section)."),
     force: bool = typer.Option(False, "--force", help="Overwrite --out / --results."),
@@ -150,7 +152,8 @@ def train(
              "engine": engine, "workers": workers, "engine_address": engine_address}
     options.update({key: value for key, value in given.items() if value is not None})
     run_train(algorithm, list(corpus), vocab_size, out, options=options, compare=list(compare or ()),
-              results=results, checkpoint=checkpoint, resume=resume, errors=errors, force=force, quiet=quiet)
+              results=results, checkpoint=checkpoint, resume=resume, errors=errors, field=field, column=column,
+              force=force, quiet=quiet)
 
 
 @app.command()

@@ -58,6 +58,8 @@ def run_train(
     checkpoint: str | Path | None = None,
     resume: bool = False,
     errors: str = "strict",
+    field: str = "text",
+    column: str = "text",
     force: bool = False,
     quiet: bool = False,
 ) -> dict[str, Any]:
@@ -81,6 +83,8 @@ def run_train(
             same corpus); refused without ``checkpoint``.
         errors: undecodable bytes in the corpora: ``strict`` stops with an error, ``replace`` reads them as
             U+FFFD.
+        field: the JSONL field holding the text (the readers' hint for a missing field names --field).
+        column: the Parquet column holding the text.
     """
     from tokensmith.corpus import open_corpus
     from tokensmith.errors import CorpusError, InputError, OutputExistsError
@@ -104,7 +108,7 @@ def run_train(
     if not corpora:
         raise InputError("no training text given", "pass --corpus PATH (repeat for more)")
     trainer = make_trainer(algorithm, vocab_size, **options)
-    opened = [open_corpus(spec, errors=errors) for spec in corpora]
+    opened = [open_corpus(spec, field=field, column=column, errors=errors) for spec in corpora]
     baselines = [load_tokenizer(spec) for spec in compare or ()]
     per_language = algorithm == "parity"  # parity balances languages: it needs text per language
     if per_language:
@@ -157,7 +161,8 @@ def run_train(
         }
         if results is not None:
             parameters = {"algorithm": algorithm, "corpora": list(corpora), "vocab_size": vocab_size,
-                          "options": summary["options"], "compare": list(compare or ())}
+                          "options": summary["options"], "compare": list(compare or ()),
+                          "field": field, "column": column}
             document = new_results("train", parameters, {"train": {"summary": summary}})
             if results_inside is not None:
                 write_results(staging / results_inside, document)
