@@ -309,10 +309,14 @@ def resolve_pattern(pattern: str | None, path: Path | None = None):
 
 
 #: Letters of several scripts with combining marks, digits, punctuation, symbols, emoji, tabs, newlines
-#: and runs of spaces: a pre-tokenization regex must match all of it (see ``_check_covers_text``).
+#: and runs of spaces: a pre-tokenization regex must match all of it (see ``_check_covers_text``). The
+#: last line holds what a regex of \p{L}, \p{M}, \p{N}, \p{P}, \p{S} and spaces misses, all of which real
+#: text has: format characters (ZWJ in emoji and Indic text, soft hyphen, BOM), private use, unassigned and
+#: control code points, other spaces (no-break, ideographic) and the line and paragraph separators.
 _COVERAGE_PROBE = (
     "Hello, World! don't 123 4567 ...\n\tnaïve café Привет мир 你好 こんにちは مرحبا नमस्ते "
     "😀👍🏽 x=y+1; \r\n   end  "
+    "👩\u200d👧 क्\u200dष co\u00adop \ufeffx \ue000\U000f0000 \u0378 a\x00b\x0b \u00a0\u3000\u2028\u2029 z"
 )
 
 
