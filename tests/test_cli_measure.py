@@ -7,6 +7,8 @@ that `make install` obtains) and small files written here.
 from __future__ import annotations
 
 import json
+import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -310,6 +312,18 @@ def test_an_output_that_cannot_be_written_is_refused_before_the_work(tmp_path, c
                            capsys)
         assert code == 2 and err.startswith("error: ") and said in err and "Traceback" not in err, err
     assert [p.name for p in folder.iterdir()] == ["kept.txt"] and plain_file.read_text(encoding="utf-8") == "precious"
+    assert not list(tmp_path.glob(".*tmp*"))
+
+
+def test_an_output_that_is_a_pipe_or_device_is_not_replaced_by_force(tmp_path, capsys):
+    # --out /dev/null --force renamed results.json onto /dev/null, leaving a regular file in its place
+    corpus = tmp_path / "de.txt"
+    corpus.write_text(GERMAN, encoding="utf-8")
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    code, _, err = run(["measure", "-t", "gpt2", "--corpus", str(corpus), "--out", str(pipe), "--force", "-q"], capsys)
+    assert code == 2 and err.startswith("error: ") and "not a file" in err and "Traceback" not in err, err
+    assert stat.S_ISFIFO(pipe.stat().st_mode)
     assert not list(tmp_path.glob(".*tmp*"))
 
 

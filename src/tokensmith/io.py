@@ -33,6 +33,11 @@ def check_writable(path: str | os.PathLike, *, force: bool = False) -> Path:
     target = Path(path)
     if target.exists() and not force:
         raise OutputExistsError(target)
+    if target.exists() and not target.is_file() and not target.is_dir():
+        # the output replaces the path by renaming a file onto it: --out /dev/null --force made
+        # /dev/null a regular file, breaking every program that writes to it
+        raise InputError(f"cannot write {target}: it is a device, pipe or socket, not a file",
+                         "give the path of a file, or choose another")
     existing = target.parent
     while not existing.exists() and existing != existing.parent:
         existing = existing.parent
