@@ -130,6 +130,14 @@ def test_jsonl_field_and_parquet_column_choice(tmp_path):
         list(open_corpus(str(parquet)))
 
 
+@pytest.mark.parametrize(("value", "kind"), [("12", "number"), ("1.5", "number"), ("true", "boolean"),
+                                             ('["a"]', "array"), ('{"a": 1}', "object")])
+def test_a_text_field_that_is_no_string_is_named_by_its_json_kind(tmp_path, value, kind):
+    path = write(tmp_path / "odd.jsonl", f'{{"text": "ok"}}\n{{"text": {value}}}\n'.encode())
+    with pytest.raises(CorpusError, match=rf"odd\.jsonl:2: field 'text' holds a JSON {kind}, not a string"):
+        list(open_corpus(str(path)))
+
+
 def test_bad_json_line_names_file_and_line(tmp_path):
     path = write(tmp_path / "bad.jsonl", b'{"text": "ok"}\n\n{"text": oops}\n')
     with pytest.raises(CorpusError, match=r"bad\.jsonl:3: not valid JSON"):

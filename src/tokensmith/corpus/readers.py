@@ -76,6 +76,10 @@ def is_language_tag(text: str) -> bool:
     return _TAG.fullmatch(text) is not None
 
 
+#: What a JSON value that is not a string is called, for the error that names it.
+_JSON_KINDS = {bool: "boolean", int: "number", float: "number", list: "array", dict: "object"}
+
+
 def canonical_language(label: str) -> str:
     """``label`` in BCP 47's canonical form when it is shaped like a language tag, else unchanged.
 
@@ -400,7 +404,9 @@ def _jsonl_blocks(corpus: Corpus, source: Path) -> DocumentBlocks:
             if text is None or text == "":
                 continue
             if not isinstance(text, str):
-                raise CorpusError(f"{source}:{number}: field {key!r} is a {type(text).__name__}, not a string")
+                kind = _JSON_KINDS.get(type(text), "value")
+                raise CorpusError(f"{source}:{number}: field {key!r} holds a JSON {kind}, not a string",
+                                  "choose the text field with --field NAME")
             if "\\u" in line and _SURROGATE.search(text):  # "\ud800" escapes decode to lone surrogates
                 if corpus.errors == "strict":
                     raise CorpusError(f"{source}:{number}: field {key!r} holds a lone surrogate escape", REPLACE_HINT)

@@ -289,7 +289,8 @@ class ParityTrainer(BpeTrainer):
         if given is None:
             if self.dev is None:
                 raise InputError("the parity trainer needs a parallel dev set",
-                                 "pass dev=DIR, a folder of line-aligned <lang>.txt files")
+                                 "pass dev=DIR (--dev DIR on the command line), a folder of line-aligned "
+                                 "<lang>.txt files")
             from tokensmith.corpus.parallel import open_parallel
 
             parallel = open_parallel(self.dev, langs=langs, errors="replace")
