@@ -218,3 +218,40 @@ def test_the_guard_samples_the_whole_first_batch_not_its_start():
     refused = word_segmenter("und", sample=text)
     assert isinstance(refused, NotApplicable) and "Myanmar" in refused.reason
     assert isinstance(word_segmenter("und", sample=english), UnicodeWordSegmenter)
+
+
+def _letter_counts_by_regex(sample: str, segmented: tuple[str, ...]) -> tuple[int, int, set[str]]:
+    """The guard's counts the slow, obvious way: a regex over every character."""
+    from tokensmith.corpus.words import UNSPACED_SCRIPTS
+
+    letters_only = regex.sub(r"\P{L}+", "", sample)
+    scripts = [s for s in UNSPACED_SCRIPTS if s not in segmented]
+    found = {s for s in scripts if regex.search(rf"\p{{{s}}}", letters_only)}
+    unsegmented = len(regex.findall("[" + "".join(rf"\p{{{s}}}" for s in scripts) + "]", letters_only))
+    return len(letters_only), unsegmented, found
+
+
+GUARD_ALPHABET = st.sampled_from(
+    "aZ é\u0301ß中文𠀀あアกี่ລາວខ្មែរမြန်ཀ་ꆈ\u1980ꪀᨠ𑜀ꦄᬅ\u200d\ud800١٢اب\u0e47\n\t🙂x9"
+)  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(GUARD_ALPHABET, max_size=60),
+       st.sampled_from([(), ("Han", "Hiragana", "Katakana"), ("Thai",), ("Han",)]))
+def test_the_guard_counts_letters_and_scripts_as_a_regex_over_every_character(sample, segmented):
+    from tokensmith.corpus.words import _letter_counts
+
+    assert _letter_counts(sample, segmented) == _letter_counts_by_regex(sample, segmented)
+
+
+@pytest.mark.shared
+def test_the_guard_counts_real_text_of_every_parallel_and_udhr_language_as_the_regex_does(shared_data):
+    from tokensmith.corpus.words import _letter_counts
+
+    files = sorted((shared_data / "parallel").glob("*.txt")) + sorted((shared_data / "parallel" / "udhr").glob("*"))
+    assert len(files) > 31
+    for path in files:
+        sample = path.read_text(encoding="utf-8")[:50_000]
+        for segmented in [(), ("Han", "Hiragana", "Katakana")]:
+            assert _letter_counts(sample, segmented) == _letter_counts_by_regex(sample, segmented), path.name

@@ -483,9 +483,10 @@ def _viewer_candidates(batch: Sequence[str], wanted: int) -> list[str]:
 def _viewer_sample(source: _Source, sentences: list[str], tokenizers: list) -> dict[str, Any]:
     segmentations = {}
     for tokenizer in tokenizers:
+        token_bytes = tokenizer.all_token_bytes  # computed for the vocabulary facts; a call per token cost 0.8 s
         # one batch call: a call per sentence waits for the GIL behind the encoding lanes each time
         segmentations[tokenizer.name] = [
-            [[token_id, tokenizer.token_bytes(token_id).hex()] for token_id in ids]
+            [[token_id, token_bytes[token_id].hex()] for token_id in ids]
             for ids in (tokenizer.encode_batch(sentences) if sentences else [])
         ]
     return {"corpus": source.name, "lang": source.lang, "sentences": sentences, "tokens": segmentations}

@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+import numpy as np
 import regex
 
 from tokensmith.registry import Registry
@@ -54,7 +55,6 @@ UNSPACED_SCRIPTS = (
     "Han", "Hiragana", "Katakana", "Thai", "Lao", "Khmer", "Myanmar", "Tai_Le", "New_Tai_Lue", "Tai_Tham",
     "Tai_Viet", "Ahom", "Tibetan", "Yi", "Javanese", "Balinese",
 )  # fmt: skip
-_NOT_LETTER = regex.compile(r"\P{L}+")
 
 #: Share of letters in unspaced scripts (that the segmenter does not segment) above which a text is refused.
 UNSPACED_SHARE_LIMIT = 0.5
@@ -149,12 +149,24 @@ def _is_word(segment: str) -> bool:
 
 
 @functools.cache
-def _unsegmented_patterns(segmented: tuple[str, ...]) -> tuple[tuple[str, ...], regex.Pattern, regex.Pattern]:
-    """The unspaced scripts a segmenter of ``segmented`` scripts leaves unsegmented, with a pattern
-    matching one of their characters and one matching runs of any other character."""
-    scripts = tuple(s for s in UNSPACED_SCRIPTS if s not in segmented)
-    classes = "".join(rf"\p{{{s}}}" for s in scripts)
-    return scripts, regex.compile(f"[{classes}]"), regex.compile(f"[^{classes}]+")
+def _unsegmented_scripts(segmented: tuple[str, ...]) -> tuple[str, ...]:
+    """The unspaced scripts a segmenter of ``segmented`` scripts leaves unsegmented."""
+    return tuple(s for s in UNSPACED_SCRIPTS if s not in segmented)
+
+
+_LETTER = regex.compile(r"\p{L}")
+
+
+@functools.cache
+def _letter_script(code_point: int) -> str | None:
+    """``""`` for a letter in no unspaced script, the unspaced script of a letter, None for a non-letter.
+
+    Combining vowel signs (Thai, Khmer) are marks, not letters, so they count for no script.
+    """
+    character = chr(code_point)
+    if _LETTER.match(character) is None:
+        return None
+    return next((s for s in UNSPACED_SCRIPTS if _script_pattern(s).match(character)), "")
 
 
 def _spread_sample(texts: list[str], max_chars: int) -> tuple[str, int]:
@@ -175,15 +187,23 @@ def _script_pattern(script: str) -> regex.Pattern:
 
 def _letter_counts(sample: str, segmented: tuple[str, ...]) -> tuple[int, int, set[str]]:
     """``(letters, letters in unspaced scripts other than segmented, those scripts)`` of ``sample``."""
-    scripts, unsegmented_character, other_characters = _unsegmented_patterns(segmented)
-    letters = _NOT_LETTER.sub("", sample)  # combining vowel signs (Thai, Khmer) are marks, not letters
-    # Most text has not one character of those scripts: checking its few hundred distinct characters
-    # is ~20x cheaper than running the script classes over every character.
-    distinct = set(letters)
-    if not any(map(unsegmented_character.match, distinct)):
-        return len(letters), 0, set()
-    found = {script for script in scripts if any(map(_script_pattern(script).match, distinct))}
-    return len(letters), len(other_characters.sub("", letters)), found
+    # A histogram of code points, then a class per distinct code point (cached): a regex over every
+    # character of every batch's sample was a quarter of measure's word counting (2.5 s on 122 MB).
+    code_points = np.frombuffer(sample.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    histogram = np.bincount(code_points) if code_points.size else np.zeros(0, dtype=np.int64)
+    unsegmented_scripts = _unsegmented_scripts(segmented)
+    letters = unsegmented = 0
+    found: set[str] = set()
+    for code_point in np.flatnonzero(histogram).tolist():
+        script = _letter_script(code_point)
+        if script is None:
+            continue
+        count = int(histogram[code_point])
+        letters += count
+        if script and script in unsegmented_scripts:
+            unsegmented += count
+            found.add(script)
+    return letters, unsegmented, found
 
 
 class ScriptTally:
