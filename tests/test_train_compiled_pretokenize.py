@@ -10,6 +10,7 @@ import json
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -170,3 +171,30 @@ def test_cut_to_utf8_equals_the_cut_to_strings(name, monkeypatch):
     assert len(pieces) < len(occurrence)  # pieces repeat (across blocks too: cut dedupes them globally)
     with pytest.raises(InputError, match="lone surrogate .U.DC00"):
         compiled.cut_utf8(["fine text", "a \udc00 b"])
+
+
+@pytest.mark.parametrize("name", ["cl100k", "o200k", STAGE2])
+def test_cut_of_a_utf8_table_equals_the_cut_of_its_strings(name):
+    """``cut_table`` decodes the UTF-8 in compiled code, block by block (small blocks here, so a block ends
+    inside the table and pieces repeat across blocks), and cuts a ``blank`` string as an empty text."""
+    from tokensmith.train.text_table import TextTable
+
+    texts = [line for path in sorted(Path(demo_corpora()["parallel"]).glob("*.txt"))[:20]
+             for line in path.read_text(encoding="utf-8").split("\n")[:300]]
+    texts += ["😀 emoji 𝔘𝔫𝔦𝔠𝔬𝔡𝔢 \U0001f3fb", "ßǅİ ﬀ ΣΑΣ ς", "é\u0301 x\ud7ff\ue000\uffff \U0010ffff", "a"]
+    blank = np.zeros(len(texts), dtype=np.bool_)
+    blank[::7] = True
+    compiled = compiled_pretokenizer(name)
+    expected = compiled.cut_utf8([("" if b else t) for t, b in zip(texts, blank.tolist(), strict=True)])
+    got = compiled.cut_table(TextTable.from_strings(texts), blank, block_bytes=3_000)
+    assert [got[0][i] for i in range(len(got[0]))] == [expected[0][i] for i in range(len(expected[0]))]
+    assert got[1].tolist() == expected[1].tolist() and got[2].tolist() == expected[2].tolist()
+    table, counts = compiled.count_utf8(texts)
+    direct = Counter()
+    compiled.count_into(direct, texts)
+    assert dict(zip(table.decoded(), counts.tolist(), strict=True)) == dict(direct)
+    assert list(table.decoded()) == list(direct)  # in order of first occurrence, as the Counter
+    from tokensmith.errors import InputError
+
+    with pytest.raises(InputError, match="lone surrogate .U.D800"):
+        compiled.count_utf8(["fine", "b \ud800 c"])

@@ -360,3 +360,36 @@ def test_a_lone_surrogate_is_one_clear_error(workers):
     documents = ["plain text, and more of it"] * 150_000 + ["a \ud800 b"]
     with pytest.raises(TokensmithError, match="lone surrogate .U.D800"):
         SuperwordTrainer(vocab_size=400, workers=workers).train(documents)
+
+
+def test_chunk_tables_summed_between_batches_equal_separate_counting(monkeypatch):
+    """The workers keep each batch's distinct chunks as UTF-8 tables and sum them whenever they outgrow the
+    last sum: with sums after every few batches (a tiny bound) the counts and cuts stay exact."""
+    from tokensmith.demo_corpora import demo_corpora
+
+    lines = [line for path in sorted(Path(demo_corpora()["parallel"]).glob("*.txt"))[:12]
+             for line in path.read_text(encoding="utf-8").split("\n")[:400]]
+    lines += ["x<s>y  !!", "a  b\t\tc", "x<s>y", "tab\t\tend 12", "x<s", "s>y"]
+    sums = []
+    original = superword._ChunkCounts._sum
+
+    def counted_sum(self):
+        sums.append(self._rows)
+        original(self)
+
+    monkeypatch.setattr(superword._ChunkCounts, "_sum", counted_sum)
+    monkeypatch.setattr(superword, "_CHUNK_ROWS_BEFORE_SUMMING", 200)
+    monkeypatch.setattr(counting, "BATCH_CHARS", 5_000)
+    check_against_separate_counting(lines, "cl100k", "serial")
+    assert len(sums) > 3  # summed while counting, not only at the end
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(["<s>", "<", "s", ">", "<|endoftext|>", "|", "é", "x"]), max_size=6)
+                .map("".join), max_size=8, unique=True))
+def test_chunks_holding_a_special_token_found_in_utf8_as_in_text(texts):
+    """A special token's text split over two chunks back to back in the buffer is no chunk's."""
+    from tokensmith.train.text_table import TextTable
+
+    expected = superword._holding_special(texts, SPECIALS)
+    assert superword._holding_special_utf8(TextTable.from_strings(texts), SPECIALS) == expected

@@ -112,6 +112,7 @@ class CompiledPretokenizer:
         self.classes, self.letters = character_classes()
         # load the kernels now: built in a parent process, workers forked from it inherit them
         self.count_into(Counter(), ["it's 1 x!\n "])
+        self.cut_table(self.count_utf8(["it's 1 x!\n é"])[0])
 
     def _cut(self, joined: str, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(code points, pre-token ends)`` of ``joined``, the documents of ``lengths`` back to back."""
@@ -169,6 +170,22 @@ class CompiledPretokenizer:
         return list(index), np.concatenate(occurrences), np.concatenate(per_text).astype(np.int64, copy=False)
 
 
+    def count_utf8(self, documents: list[str]) -> tuple[TextTable, np.ndarray]:
+        """:meth:`count_into` without a Python string per pre-token: the distinct pre-tokens of ``documents``
+        as UTF-8 (in order of first occurrence) and how often each occurs (``int64``).
+
+        Raises:
+            InputError: a document holds a lone surrogate (no UTF-8 for it).
+        """
+        from tokensmith.train.text_table import TextTable
+
+        if not documents:
+            return TextTable.empty(), np.zeros(0, dtype=np.int64)
+        joined = "".join(documents)
+        text, ends = self._cut(joined, np.fromiter(map(len, documents), dtype=np.int64, count=len(documents)))
+        first, counts, _ = _distinct_pieces(text, ends)
+        return _pieces_utf8(joined, text, np.where(first > 0, ends[first - 1], 0), ends[first]), counts
+
     def cut_utf8(self, texts: Iterable[str]) -> tuple[TextTable, np.ndarray, np.ndarray]:
         """:meth:`cut` with the distinct pieces as UTF-8 in one :class:`~tokensmith.train.text_table.TextTable`
         (encoded here from the code points, deduplicated across blocks by its compiled hash): no Python
@@ -177,33 +194,108 @@ class CompiledPretokenizer:
         Raises:
             InputError: a text holds a lone surrogate (no UTF-8 for it).
         """
-        from tokensmith.train.counting import _batches, lone_surrogate_error
+        from tokensmith.train.counting import _batches
+
+        def blocks():
+            for block in _batches(texts):
+                joined = "".join(block)
+                text = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+                yield joined, text, np.fromiter(map(len, block), dtype=np.int64, count=len(block))
+
+        return self._cut_blocks(blocks())
+
+    def cut_table(self, texts: TextTable, blank: np.ndarray | None = None,
+                  block_bytes: int = 1 << 20) -> tuple[TextTable, np.ndarray, np.ndarray]:
+        """:meth:`cut_utf8` of the UTF-8 strings of ``texts``, decoded to code points in compiled code (no
+        Python string); the strings ``blank`` (``bool`` per string, optional) are cut as empty texts."""
+        blank = np.zeros(len(texts), dtype=np.bool_) if blank is None else blank
+
+        def blocks():
+            bounds = np.searchsorted(texts.offsets, np.arange(0, texts.offsets[-1], block_bytes), side="left")
+            bounds = np.unique(np.concatenate([bounds, [len(texts)]])).tolist()
+            for start, stop in zip(bounds[:-1], bounds[1:], strict=True):
+                text, lengths = _code_points_of(texts.text, texts.offsets, start, stop, blank)
+                yield None, text, lengths
+
+        return self._cut_blocks(blocks())
+
+    def _cut_blocks(self, blocks) -> tuple[TextTable, np.ndarray, np.ndarray]:
+        """The cut of texts given as blocks ``(joined str or None, code points, lengths)``."""
         from tokensmith.train.text_table import TextTable
 
         tables, occurrences, per_text = [], [], []
         known = 0
-        for block in _batches(texts):
-            joined = "".join(block)
-            lengths = np.fromiter(map(len, block), dtype=np.int64, count=len(block))
-            text, ends = self._cut(joined, lengths)
+        form = self.form
+        for joined, text, lengths in blocks:
+            document_ends = np.cumsum(lengths)
+            ends = np.empty(len(text), dtype=np.int64)
+            count = _cut_documents(text, document_ends, self.classes, self.letters, form.family, form.max_digits,
+                                   form.trailing_space_run, ends)
+            ends = ends[:count]
             first, _, ids = _distinct_pieces(text, ends)
-            starts = np.where(first > 0, ends[first - 1], 0)
-            utf8, offsets, surrogate = _utf8_of_pieces(text, starts, ends[first])
-            if surrogate >= 0:
-                try:
-                    joined[starts[surrogate]:ends[first[surrogate]]].encode("utf-8")
-                except UnicodeEncodeError as exc:
-                    raise lone_surrogate_error(exc) from None
-            tables.append(TextTable(utf8, offsets))
+            tables.append(_pieces_utf8(joined, text, np.where(first > 0, ends[first - 1], 0), ends[first]))
             occurrences.append(ids.astype(np.int64) + known)
             known += len(first)
-            per_text.append(np.diff(np.searchsorted(ends, np.cumsum(lengths), side="right"), prepend=0))
+            per_text.append(np.diff(np.searchsorted(ends, document_ends, side="right"), prepend=0))
         if not tables:
-            return TextTable(np.zeros(0, np.uint8), np.zeros(1, np.int64)), np.zeros(0, np.int32), np.zeros(0, np.int64)
+            return TextTable.empty(), np.zeros(0, np.int32), np.zeros(0, np.int64)
         table = TextTable.concatenate(tables)
         first, ids = table.distinct()
         return (table.take(first), ids[np.concatenate(occurrences)].astype(np.int32),
                 np.concatenate(per_text).astype(np.int64, copy=False))
+
+
+def _pieces_utf8(joined: str | None, text: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> TextTable:
+    """The UTF-8 of the pieces ``text[starts[p]:stops[p]]`` (code points of ``joined``) as a table.
+
+    Raises:
+        InputError: a piece holds a lone surrogate (named from ``joined``, when given).
+    """
+    from tokensmith.train.counting import lone_surrogate_error
+    from tokensmith.train.text_table import TextTable
+
+    utf8, offsets, surrogate = _utf8_of_pieces(text, starts, stops)
+    if surrogate >= 0:
+        piece = (joined[starts[surrogate]:stops[surrogate]] if joined is not None
+                 else "".join(map(chr, text[starts[surrogate]:stops[surrogate]].tolist())))
+        try:
+            piece.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise lone_surrogate_error(exc) from None
+    return TextTable(utf8, offsets)
+
+
+@njit(cache=True, nogil=True)
+def _code_points_of(utf8, offsets, first, stop, blank):
+    """``(code points uint32, lengths int64)`` of the valid UTF-8 strings ``first..stop-1`` back to back (a
+    ``blank`` string gives none)."""
+    lengths = np.zeros(stop - first, dtype=np.int64)
+    out = np.empty(offsets[stop] - offsets[first], dtype=np.uint32)
+    at = 0
+    for row in range(first, stop):
+        if blank[row]:
+            continue
+        position, end = offsets[row], offsets[row + 1]
+        begin = at
+        while position < end:
+            lead = np.uint32(utf8[position])
+            if lead < 0x80:
+                out[at] = lead
+                position += 1
+            elif lead < 0xE0:
+                out[at] = ((lead & 0x1F) << 6) | (np.uint32(utf8[position + 1]) & 0x3F)
+                position += 2
+            elif lead < 0xF0:
+                out[at] = (((lead & 0x0F) << 12) | ((np.uint32(utf8[position + 1]) & 0x3F) << 6)
+                           | (np.uint32(utf8[position + 2]) & 0x3F))
+                position += 3
+            else:
+                out[at] = (((lead & 0x07) << 18) | ((np.uint32(utf8[position + 1]) & 0x3F) << 12)
+                           | ((np.uint32(utf8[position + 2]) & 0x3F) << 6) | (np.uint32(utf8[position + 3]) & 0x3F))
+                position += 4
+            at += 1
+        lengths[row - first] = at - begin
+    return out[:at], lengths
 
 
 def whitespace_next_to_whitespace(documents: list[str]) -> np.ndarray:

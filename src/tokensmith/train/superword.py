@@ -408,14 +408,14 @@ class StageTally(Tally):
         self.stage1 = PretokenTally(stage1)
         self.stage2 = stage2
         self.special_tokens = special_tokens
-        self.chunks: dict[str, int] | None = Counter()  # until finished; then in table
+        self.chunks: _ChunkCounts | None = _ChunkCounts()  # until finished; then in table
         self.table: _ChunkTable | None = None
         self.cut: _Cut | None = None
         self.pending: list[StageTally] = []  # partials whose chunks are not joined yet (see combine)
         if derive_stage1 is None:
             derive_stage1 = derivable_stage1(stage1, stage2)
         # chunks of the documents stage 1 cuts directly (all of them, unless derived)
-        self.direct_chunks: Counter | None = Counter() if derive_stage1 else None
+        self.direct_chunks: _ChunkCounts | None = _ChunkCounts() if derive_stage1 else None
 
     def add(self, batch: list[str]) -> None:
         if self.direct_chunks is None:
@@ -432,33 +432,44 @@ class StageTally(Tally):
         self.stage1.add(direct)
         self._count_chunks(self.direct_chunks, direct)
 
-    def _count_chunks(self, counter: Counter, documents: list[str]) -> None:
+    def _count_chunks(self, into: _ChunkCounts, documents: list[str]) -> None:
         compiled = self.stage2.compiled
         if compiled is not None:
-            compiled.count_into(counter, documents)
+            into.add(*compiled.count_utf8(documents))
             return
+        counter: Counter[str] = Counter()
         split, update = self.stage2.split, counter.update
         for document in documents:
             update(split(document))
+        into.add_counter(counter)
 
     def finish(self) -> None:
-        self.chunks.pop("", None)  # as PretokenCounts drops it (no pre-tokenizer yields it)
+        from tokensmith.train.text_table import TextTable, sum_by_id
+
         if self.direct_chunks is None:
-            self.cut = self._cut_chunks()
+            texts, counts = self.chunks.total()
+            self.cut = self._cut_chunks(texts)
             self.stage1.finish()
         else:
             # the derived documents' chunk counts weigh the cut; the direct ones' chunks join them for stage 2
-            weights = np.fromiter(self.chunks.values(), dtype=np.int64, count=len(self.chunks))
-            self.direct_chunks.pop("", None)
-            self.chunks.update(self.direct_chunks)  # new chunks go last, with weight 0
+            # (new chunks go last, with weight 0): one sum over both
+            derived_tables, derived_counts = self.chunks.parts()
+            direct_tables, direct_counts = self.direct_chunks.parts()
             self.direct_chunks = None
-            self.cut = self._cut_chunks()
+            both = TextTable.concatenate(derived_tables + direct_tables)
+            first, ids = both.distinct()
+            derived_rows = sum(map(len, derived_tables))
+            weights = sum_by_id(ids[:derived_rows], np.concatenate(derived_counts or [np.zeros(0, np.int64)]),
+                                len(first))
+            counts = sum_by_id(ids, np.concatenate(derived_counts + direct_counts or [np.zeros(0, np.int64)]),
+                               len(first))
+            texts = both.take(first)
+            self.cut = self._cut_chunks(texts)
             self._pack_pieces()
-            derived = self._derived_stage1(np.concatenate([weights, np.zeros(len(self.chunks) - len(weights),
-                                                                              np.int64)]))
+            derived = self._derived_stage1(weights)
             self.stage1.finish()
             self.stage1.runs.append(derived)
-        self._pack()
+        self._pack(texts, counts)
 
     def _pack_pieces(self) -> None:
         """The cut's pieces packed (:class:`_Pieces`), encoded once: the derived stage-1 counts and stage 2
@@ -470,19 +481,18 @@ class StageTally(Tally):
         except UnicodeEncodeError as exc:
             raise lone_surrogate_error(exc) from None
 
-    def _pack(self) -> None:
+    def _pack(self, texts: TextTable, counts: np.ndarray) -> None:
         """The chunks and their canonical order into ``table``, the cut's pieces packed. (Put in that order
         where they are joined, which runs beside stage 1's merge loop: gathering costs more than sorting.)"""
-        from tokensmith.train.text_table import TextTable
-
-        texts = TextTable.from_strings(self.chunks)
-        counts = np.fromiter(self.chunks.values(), dtype=np.int64, count=len(texts))
         self.table = _ChunkTable(texts, counts, texts.sorted_order())
         self.cut = _Cut(_Pieces.of(self.cut.pieces), self.cut.occurrence, self.cut.chunk_pieces)
         self.chunks = None
 
-    def _cut_chunks(self) -> _Cut:
-        return _cut_texts(self.chunks, len(self.chunks), self.stage1.pretokenizer, self.special_tokens)
+    def _cut_chunks(self, texts: TextTable) -> _Cut:
+        compiled = self.stage1.pretokenizer.compiled
+        if compiled is not None:
+            return _compiled_cut_table(texts, compiled, self.special_tokens)
+        return _cut_texts(texts.decoded(), len(texts), self.stage1.pretokenizer, self.special_tokens)
 
     def _derived_stage1(self, chunk_weights: np.ndarray) -> PretokenCounts:
         """The stage-1 counts of the derived documents: ``chunk_weights[i]`` times the pieces of chunk ``i``'s
@@ -555,6 +565,65 @@ class StageTally(Tally):
         counts = np.add.reduceat(counts[order], starts) if len(order) else counts
         cut = _Cut(pieces, *joined.reordered(kept))
         return (texts.take(kept) if keep_texts else None), texts.lengths()[kept], counts, cut
+
+
+#: Rows the batches' chunk tables may hold beyond twice the last summed table before they are summed again.
+_CHUNK_ROWS_BEFORE_SUMMING = 1 << 20
+
+
+class _ChunkCounts:
+    """Distinct chunks counted batch by batch, without a Python string per chunk: each batch's distinct chunks
+    (UTF-8, a :class:`~tokensmith.train.text_table.TextTable`) with their counts, summed into one table in
+    compiled code whenever the batches' rows outgrow it, so chunks repeated across batches do not pile up.
+    (A ``Counter`` of str cost ~1.1 s a worker on 65 MB, and ~0.4 s more to encode its keys afterwards.)"""
+
+    def __init__(self) -> None:
+        self._tables: list[TextTable] = []
+        self._counts: list[np.ndarray] = []
+        self._rows = 0
+        self._summed_rows = 0
+
+    def add(self, texts: TextTable, counts: np.ndarray) -> None:
+        if not len(texts):
+            return
+        self._tables.append(texts)
+        self._counts.append(counts)
+        self._rows += len(texts)
+        if self._rows > 2 * self._summed_rows + _CHUNK_ROWS_BEFORE_SUMMING:
+            self._sum()
+
+    def add_counter(self, counter: Counter[str]) -> None:
+        """Add chunks counted in a ``Counter`` (the pre-tokenizers without a compiled matcher)."""
+        from tokensmith.train.counting import lone_surrogate_error
+        from tokensmith.train.text_table import TextTable
+
+        counter.pop("", None)  # as PretokenCounts drops it (no pre-tokenizer yields it)
+        try:
+            texts = TextTable.from_strings(counter)
+        except UnicodeEncodeError as exc:
+            raise lone_surrogate_error(exc) from None
+        self.add(texts, np.fromiter(counter.values(), dtype=np.int64, count=len(counter)))
+
+    def parts(self) -> tuple[list[TextTable], list[np.ndarray]]:
+        """The tables and counts added (or summed) so far, in order: the same strings may be in several."""
+        return self._tables, self._counts
+
+    def total(self) -> tuple[TextTable, np.ndarray]:
+        """The distinct chunks in order of first occurrence, and their counts (``int64``)."""
+        from tokensmith.train.text_table import TextTable
+
+        if not self._tables:
+            return TextTable.empty(), np.zeros(0, dtype=np.int64)
+        if len(self._tables) > 1:
+            self._sum()
+        return self._tables[0], self._counts[0]
+
+    def _sum(self) -> None:
+        from tokensmith.train.text_table import TextTable
+
+        texts, counts = TextTable.concatenate(self._tables).summed(np.concatenate(self._counts))
+        self._tables, self._counts = [texts], [counts]
+        self._rows = self._summed_rows = len(texts)
 
 
 @dataclass(frozen=True)
@@ -728,19 +797,55 @@ def _compiled_cut(texts: Iterable[str], compiled: CompiledPretokenizer, special_
     from tokensmith.train.counting import lone_surrogate_error
     from tokensmith.train.text_table import TextTable
 
-    texts_utf8, occurrence, chunk_pieces = compiled.cut_utf8(texts)
+    if not special:
+        return _with_whole_chunks(compiled.cut_utf8(texts), [], [], TextTable.empty())
+    try:
+        whole_utf8 = TextTable.from_strings(text for text, in whole)
+    except UnicodeEncodeError as exc:
+        raise lone_surrogate_error(exc) from None
+    return _with_whole_chunks(compiled.cut_utf8(texts), special, kept, whole_utf8)
+
+
+def _compiled_cut_table(texts: TextTable, compiled: CompiledPretokenizer, special_tokens: tuple[str, ...]) -> _Cut:
+    """:func:`_compiled_cut` of distinct chunks given as UTF-8 (no Python string per chunk)."""
+    special = _holding_special_utf8(texts, special_tokens)
+    blank = np.zeros(len(texts), dtype=np.bool_)
+    blank[special] = True
+    return _with_whole_chunks(compiled.cut_table(texts, blank), special, list(range(len(special))),
+                              texts.take(np.array(special, dtype=np.int64)))
+
+
+def _with_whole_chunks(cut: tuple[TextTable, np.ndarray, np.ndarray], special: list[int], kept: list[int],
+                       whole_utf8: TextTable) -> _Cut:
+    """The compiled cut ``(pieces, occurrence, chunk_pieces)`` with chunk ``special[k]`` (cut as an empty text)
+    made the one piece ``(text,)`` of whole text ``kept[k]`` of ``whole_utf8``."""
+    from tokensmith.train.text_table import TextTable
+
+    texts_utf8, occurrence, chunk_pieces = cut
     is_whole = np.zeros(len(texts_utf8), dtype=bool)
     if special:
         starts = np.concatenate([[0], np.cumsum(chunk_pieces)])[special]
         occurrence = np.insert(occurrence, starts, np.array(kept, dtype=np.int32) + len(texts_utf8))
         chunk_pieces[special] = 1
-        try:
-            whole_utf8 = TextTable.from_strings(text for text, in whole)
-        except UnicodeEncodeError as exc:
-            raise lone_surrogate_error(exc) from None
         texts_utf8 = TextTable.concatenate([texts_utf8, whole_utf8])
-        is_whole = np.concatenate([is_whole, np.ones(len(whole), dtype=bool)])
+        is_whole = np.concatenate([is_whole, np.ones(len(whole_utf8), dtype=bool)])
     return _Cut(_Pieces(texts_utf8, is_whole), occurrence, chunk_pieces)
+
+
+def _holding_special_utf8(texts: TextTable, special_tokens: tuple[str, ...]) -> list[int]:
+    """The indices of the strings of ``texts`` that hold a special token's text: every occurrence of each
+    token's UTF-8 in the buffer (UTF-8 matches only at character starts), kept where it lies in one string."""
+    buffer, offsets = texts.text.tobytes(), texts.offsets
+    found: set[int] = set()
+    for token in special_tokens:
+        needle = token.encode("utf-8")
+        at = buffer.find(needle) if needle else -1
+        while at >= 0:
+            row = int(np.searchsorted(offsets, at, side="right")) - 1
+            if at + len(needle) <= offsets[row + 1]:
+                found.add(row)
+            at = buffer.find(needle, at + 1)
+    return sorted(found)
 
 
 def _holding_special(texts: list[str], special_tokens: tuple[str, ...]) -> list[int]:

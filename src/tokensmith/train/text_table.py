@@ -33,6 +33,10 @@ class TextTable:
     offsets: np.ndarray
 
     @classmethod
+    def empty(cls) -> TextTable:
+        return cls(np.zeros(0, dtype=np.uint8), np.zeros(1, dtype=np.int64))
+
+    @classmethod
     def from_bytes(cls, items: list[bytes]) -> TextTable:
         offsets = np.zeros(len(items) + 1, dtype=np.int64)
         np.cumsum(np.fromiter(map(len, items), dtype=np.int64, count=len(items)), out=offsets[1:])
@@ -47,6 +51,8 @@ class TextTable:
     @classmethod
     def concatenate(cls, tables: list[TextTable]) -> TextTable:
         """The strings of all ``tables`` back to back."""
+        if not tables:
+            return cls.empty()
         if len(tables) == 1:
             return tables[0]
         starts = np.cumsum([0] + [len(table.text) for table in tables])
@@ -98,10 +104,29 @@ class TextTable:
         """Per position of ``order`` (bool): whether its string equals the one at the position before."""
         return _repeats(self.text, self.offsets, np.asarray(order, dtype=np.int64))
 
+    def summed(self, counts: np.ndarray) -> tuple[TextTable, np.ndarray]:
+        """The distinct strings (in order of first occurrence) with the ``counts`` (``int64``, one per string)
+        of their occurrences summed."""
+        first, ids = self.distinct()
+        return self.take(first), sum_by_id(ids, counts, len(first))
+
     def distinct(self) -> tuple[np.ndarray, np.ndarray]:
         """``(first, ids)``: the index of the first occurrence of each distinct string (``int64``, in order of
         first occurrence), and the distinct index of every string (``int64``)."""
         return _distinct(self.text, self.offsets)
+
+
+def sum_by_id(ids: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """``int64 (n,)``: the sum of ``values`` (``int64``) per id (exact, unlike a float ``bincount``)."""
+    return _sum_by_id(np.asarray(ids, dtype=np.int64), np.asarray(values, dtype=np.int64), n)
+
+
+@njit(cache=True, nogil=True)
+def _sum_by_id(ids, values, n):
+    sums = np.zeros(n, dtype=np.int64)
+    for i in range(len(ids)):
+        sums[ids[i]] += values[i]
+    return sums
 
 
 def take_segments(values: np.ndarray, offsets: np.ndarray, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -124,6 +149,7 @@ def compile_kernels() -> float:
     table.repeats(order)
     table.take(order)
     table.distinct()
+    table.summed(np.ones(len(table), dtype=np.int64))
     take_segments(np.arange(4, dtype=np.int32), table.offsets, order)  # a cut's occurrence (superword)
     return time.perf_counter() - started
 
