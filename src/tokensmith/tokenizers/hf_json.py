@@ -8,6 +8,10 @@ tokens come from ``tokenizer_config.json`` / ``special_tokens_map.json`` read as
 Fast backend: byte-level BPE files encode through ``fastokens`` when ``backend="auto"``; the test suite
 proves its ids equal ``tokenizers``' on 31 languages, and every load re-checks a multilingual probe so a
 file fastokens reads differently silently stays on ``tokenizers`` (``info.backend`` says which).
+
+BPE dropout is switched off on load: with it every encode samples a different segmentation, so measured
+numbers would change from run to run and differ from what the model sees at inference.
+``info.extra["dropout_ignored"]`` keeps the file's rate.
 """
 
 from __future__ import annotations
@@ -140,8 +144,13 @@ class HFTokenizer(LoadedTokenizer):
         self._tokenizer = backend_tokenizer
         self._tokenizer.no_padding()
         self._tokenizer.no_truncation()
-        self._config = config
         model = config.get("model") or {}
+        dropout = model.get("dropout")
+        if dropout:  # encode deterministically: the segmentation the model is run with
+            backend_tokenizer.model.dropout = None
+            model = {**model, "dropout": None}
+            config = {**config, "model": model}
+        self._config = config
         model_type = model.get("type")
         if model_type not in MODEL_KINDS:
             raise TokenizerFormatError(
@@ -194,7 +203,7 @@ class HFTokenizer(LoadedTokenizer):
             sources=tuple(paths),
             sha256=sha256 if sha256 is not None else (sha256_of_files(paths) if paths else ""),
             backend=backend_name,
-            extra={"surface": self._convention},
+            extra={"surface": self._convention, **({"dropout_ignored": dropout} if dropout else {})},
         )
 
     @property
