@@ -30,3 +30,36 @@ def test_bpe_dropout_is_switched_off_so_measures_repeat(tmp_path):
     assert tokenizer.encode("abab") == [3]  # the segmentation the model runs with
     assert tokenizer.encode_batch(["abab", "ab"]) == [[3], [2]]
     assert tokenizer.info.extra["dropout_ignored"] == 1.0
+
+
+WORDS_TEXT = ["the cat sat on the mat", "a photographer photographs cats", "Über größere Straßen"] * 20
+
+
+@pytest.mark.parametrize(
+    ("pre_tokenizer", "markers"),
+    [
+        ("Whitespace", {"continuing_subword_prefix": "##"}),
+        ("Whitespace", {"end_of_word_suffix": "</w>"}),
+        ("ByteLevel", {"end_of_word_suffix": "</w>"}),  # CLIP's layout
+    ],
+)
+def test_bpe_word_markers_are_not_token_bytes(tmp_path, pre_tokenizer, markers):
+    from tokenizers import models, pre_tokenizers, trainers
+
+    backend = tokenizers.Tokenizer(models.BPE(**markers))
+    if pre_tokenizer == "ByteLevel":
+        backend.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+        alphabet = pre_tokenizers.ByteLevel.alphabet()
+    else:
+        backend.pre_tokenizer = pre_tokenizers.Whitespace()
+        alphabet = []
+    trainer = trainers.BpeTrainer(vocab_size=120, initial_alphabet=alphabet, show_progress=False, **markers)
+    backend.train_from_iterator(WORDS_TEXT, trainer)
+    tokenizer = load_tokenizer(_save(backend, tmp_path / "marked.json"))
+    text = "the photographer sat"
+    ids = tokenizer.encode(text)
+    assert ids == backend.encode(text).ids
+    expected = text if pre_tokenizer == "ByteLevel" else text.replace(" ", "")
+    assert b"".join(tokenizer.token_bytes(i) for i in ids) == expected.encode()
+    marker = next(iter(markers.values()))
+    assert not any(marker.encode() in data for data in tokenizer.all_token_bytes if data != marker.encode())

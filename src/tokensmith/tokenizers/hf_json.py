@@ -159,6 +159,11 @@ class HFTokenizer(LoadedTokenizer):
             )
         self._convention = _surface_convention(config)
         self._wordpiece_prefix = model.get("continuing_subword_prefix") or "##"
+        # BPE may mark word-inner pieces with a prefix ("##ing") or word-final ones with a suffix
+        # ("cat</w>", CLIP); token_bytes drops the marker as it drops WordPiece's "##".
+        is_bpe = model_type == "BPE"
+        self._bpe_prefix = (model.get("continuing_subword_prefix") or "") if is_bpe else ""
+        self._bpe_suffix = (model.get("end_of_word_suffix") or "") if is_bpe else ""
 
         vocab = backend_tokenizer.get_vocab(with_added_tokens=True)
         self.vocab_size = max(vocab.values()) + 1 if vocab else 0
@@ -269,6 +274,10 @@ class HFTokenizer(LoadedTokenizer):
         return self._surface_to_bytes(token)
 
     def _surface_to_bytes(self, token: str) -> bytes:
+        if self._bpe_prefix and token.startswith(self._bpe_prefix) and len(token) > len(self._bpe_prefix):
+            token = token[len(self._bpe_prefix) :]
+        if self._bpe_suffix and token.endswith(self._bpe_suffix) and len(token) > len(self._bpe_suffix):
+            token = token[: -len(self._bpe_suffix)]
         if self._convention == "byte-level":
             try:
                 return byte_level_to_bytes(token)
