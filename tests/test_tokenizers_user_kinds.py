@@ -63,3 +63,33 @@ def test_bpe_word_markers_are_not_token_bytes(tmp_path, pre_tokenizer, markers):
     assert b"".join(tokenizer.token_bytes(i) for i in ids) == expected.encode()
     marker = next(iter(markers.values()))
     assert not any(marker.encode() in data for data in tokenizer.all_token_bytes if data != marker.encode())
+
+
+def _train_sentencepiece(tmp_path: Path, name: str, **options) -> Path:
+    import io
+
+    sentencepiece = pytest.importorskip("sentencepiece")
+    model = io.BytesIO()
+    sentencepiece.SentencePieceTrainer.train(
+        sentence_iterator=iter(WORDS_TEXT), model_writer=model, vocab_size=60, hard_vocab_limit=False,
+        minloglevel=2, **options,
+    )  # fmt: skip
+    path = tmp_path / f"{name}.model"
+    path.write_bytes(model.getvalue())
+    return path
+
+
+def test_sentencepiece_user_defined_pieces_are_text(tmp_path):
+    import sentencepiece
+
+    path = _train_sentencepiece(tmp_path, "uds", model_type="unigram", user_defined_symbols=[",", "\u2581the"])
+    processor = sentencepiece.SentencePieceProcessor(model_file=str(path))
+    tokenizer = load_tokenizer(path)
+    comma, the = processor.piece_to_id(","), processor.piece_to_id("\u2581the")
+    assert processor.is_control(comma) is False and not processor.is_unknown(comma)
+    text = "the cat, the mat"
+    ids = tokenizer.encode(text)
+    assert ids == processor.encode(text) and comma in ids and the in ids
+    assert {comma, the}.isdisjoint(tokenizer.special_by_id)  # produced by ordinary text: not special
+    assert tokenizer.token_bytes(the) == b" the"  # the piece's U+2581 is a space, as decode gives it
+    assert b"".join(tokenizer.token_bytes(i) for i in ids) == b" " + text.encode()
