@@ -93,3 +93,19 @@ def test_sentencepiece_user_defined_pieces_are_text(tmp_path):
     assert {comma, the}.isdisjoint(tokenizer.special_by_id)  # produced by ordinary text: not special
     assert tokenizer.token_bytes(the) == b" the"  # the piece's U+2581 is a space, as decode gives it
     assert b"".join(tokenizer.token_bytes(i) for i in ids) == b" " + text.encode()
+
+
+def test_byte_level_bpe_trained_without_the_byte_alphabet(tmp_path):
+    from tokenizers import decoders, models, pre_tokenizers, trainers
+
+    backend = tokenizers.Tokenizer(models.BPE())
+    backend.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    backend.decoder = decoders.ByteLevel()
+    backend.train_from_iterator(WORDS_TEXT[:1], trainers.BpeTrainer(vocab_size=40, show_progress=False))
+    tokenizer = load_tokenizer(_save(backend, tmp_path / "no-alphabet.json"))  # fastokens refused it: traceback
+    text = "the 日本 cat"
+    assert tokenizer.encode(text) == backend.encode(text).ids
+    assert tokenizer.decode(tokenizer.encode(text)) == "the  cat"  # the BPE drops what it has no byte for
+    assert not tokenizer.info.lossless and tokenizer.info.backend == "tokenizers"
+    missing = tokenizer.info.extra["missing_bytes"]
+    assert "0xE6" in missing and "0x74" not in missing  # 日's first byte; "t" is in the vocabulary

@@ -29,7 +29,9 @@ from tokensmith.tokenizers.base import Tokenizer, TokenizerInfo, sha256_of_files
 from tokensmith.tokenizers.bulk_ranks import BACKEND_PROBE_TEXTS, fastokens_id_lists
 from tokensmith.tokenizers.bytemaps import (
     BYTE_FALLBACK,
+    UTF8_BYTES,
     byte_level_to_bytes,
+    byte_to_unicode,
     sentencepiece_to_bytes,
     wordpiece_to_bytes,
 )
@@ -87,12 +89,21 @@ def _surface_convention(config: Mapping[str, Any]) -> str:
     return "plain"
 
 
-def _is_lossless(config: Mapping[str, Any], convention: str) -> bool:
-    """Byte-level vocabularies with no normalizer decode back to exactly the input text."""
+def _is_lossless(config: Mapping[str, Any], convention: str, missing_bytes: Sequence[int]) -> bool:
+    """Byte-level vocabularies with no normalizer and every byte decode back to exactly the input text."""
     normalizer = config.get("normalizer")
     no_normalizer = normalizer is None or (normalizer.get("type") == "Sequence" and not normalizer.get("normalizers"))
     decoder_types = set(_component_types(config.get("decoder")))
-    return convention == "byte-level" and no_normalizer and "ByteLevel" in decoder_types
+    return convention == "byte-level" and no_normalizer and "ByteLevel" in decoder_types and not missing_bytes
+
+
+def _missing_bytes(vocab: Mapping[str, int], convention: str) -> list[int]:
+    """Bytes of UTF-8 text that a byte-level vocabulary has no token for: its BPE drops them from the text
+    (no UNK), as a BPE trained without the byte alphabet does with every character it did not see."""
+    if convention != "byte-level":
+        return []
+    alphabet = byte_to_unicode()
+    return [b for b in UTF8_BYTES if alphabet[b] not in vocab]
 
 
 def _declared_role_texts(directory: Path) -> dict[str, str]:
@@ -192,6 +203,7 @@ class HFTokenizer(LoadedTokenizer):
         self.special_tokens, self.role_ids = assign_roles(controls.items(), declared_ids)
 
         byte_level = self._convention == "byte-level" or bool(model.get("byte_fallback"))
+        missing_bytes = _missing_bytes(backend_tokenizer.get_vocab(with_added_tokens=False), self._convention)
         self._fast = None
         backend_name = "tokenizers"
         if backend == "auto" and self._fast_backend_eligible(model):
@@ -204,11 +216,15 @@ class HFTokenizer(LoadedTokenizer):
             format=fmt,
             model=MODEL_KINDS[model_type],
             byte_level=byte_level,
-            lossless=_is_lossless(config, self._convention),
+            lossless=_is_lossless(config, self._convention, missing_bytes),
             sources=tuple(paths),
             sha256=sha256 if sha256 is not None else (sha256_of_files(paths) if paths else ""),
             backend=backend_name,
-            extra={"surface": self._convention, **({"dropout_ignored": dropout} if dropout else {})},
+            extra={
+                "surface": self._convention,
+                **({"dropout_ignored": dropout} if dropout else {}),
+                **({"missing_bytes": [f"0x{b:02X}" for b in missing_bytes]} if missing_bytes else {}),
+            },
         )
 
     @property
@@ -245,9 +261,11 @@ class HFTokenizer(LoadedTokenizer):
             return None
         probe = list(BACKEND_PROBE_TEXTS)
         reference = [e.ids for e in self._tokenizer.encode_batch(probe, add_special_tokens=False)]
-        if fastokens_id_lists(fast, probe) != reference:
+        try:
+            same = fastokens_id_lists(fast, probe) == reference
+        except Exception:  # noqa: BLE001 - fastokens refuses text tokenizers encodes (a byte without a token)
             return None
-        return fast
+        return fast if same else None
 
     # -- protocol -----------------------------------------------------------------------------
     def encode_batch(self, texts: Sequence[str]) -> list[list[int]]:
