@@ -109,3 +109,53 @@ def test_byte_level_bpe_trained_without_the_byte_alphabet(tmp_path):
     assert not tokenizer.info.lossless and tokenizer.info.backend == "tokenizers"
     missing = tokenizer.info.extra["missing_bytes"]
     assert "0xE6" in missing and "0x74" not in missing  # 日's first byte; "t" is in the vocabulary
+
+
+def _byte_level_bpe(**pre_tokenizer_options):
+    from tokenizers import decoders, models, pre_tokenizers, trainers
+
+    backend = tokenizers.Tokenizer(models.BPE())
+    backend.pre_tokenizer = pre_tokenizers.ByteLevel(**pre_tokenizer_options)
+    backend.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=300, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+                                  show_progress=False)  # fmt: skip
+    backend.train_from_iterator(WORDS_TEXT, trainer)
+    return backend
+
+
+def _prefix_space(backend):
+    backend.pre_tokenizer = tokenizers.pre_tokenizers.ByteLevel(add_prefix_space=True)
+
+
+def _lstrip_token(backend):
+    backend.add_tokens([tokenizers.AddedToken("<tab>", lstrip=True)])
+
+
+def _latin1_added_token(backend):
+    backend.add_tokens([tokenizers.AddedToken("Würde", normalized=False)])
+
+
+def _whitespace_split(backend):
+    from tokenizers import pre_tokenizers
+
+    backend.pre_tokenizer = pre_tokenizers.Sequence(
+        [pre_tokenizers.WhitespaceSplit(), pre_tokenizers.ByteLevel(add_prefix_space=False)]
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "text"),
+    [
+        (_prefix_space, "cat"),
+        (_lstrip_token, "a <tab>"),
+        (_latin1_added_token, "Würde"),
+        (_whitespace_split, "the  cat"),
+    ],
+)
+def test_lossless_only_where_decode_gives_the_text_back(tmp_path, change, text):
+    backend = _byte_level_bpe(add_prefix_space=False)
+    assert load_tokenizer(_save(backend, tmp_path / "plain.json")).info.lossless
+    change(backend)
+    tokenizer = load_tokenizer(_save(backend, tmp_path / "changed.json"))
+    assert tokenizer.decode(tokenizer.encode(text)) != text
+    assert not tokenizer.info.lossless and not tokenizer.exact_spans

@@ -89,12 +89,33 @@ def _surface_convention(config: Mapping[str, Any]) -> str:
     return "plain"
 
 
+#: Pre-tokenizers that drop text (whitespace) rather than split it.
+_DROPPING_PRE_TOKENIZERS = {"Whitespace", "WhitespaceSplit", "BertPreTokenizer"}
+#: Decoder steps that give back exactly the bytes of byte-level tokens.
+_EXACT_DECODERS = {"ByteLevel", "Fuse", "Sequence"}
+
+
 def _is_lossless(config: Mapping[str, Any], convention: str, missing_bytes: Sequence[int]) -> bool:
-    """Byte-level vocabularies with no normalizer and every byte decode back to exactly the input text."""
+    """Whether ``decode(encode(x)) == x`` for every x, judged from the file: a byte-level vocabulary with
+    every byte, no normalizer, no step that adds or drops text, and a decoder that only maps bytes back."""
+    if convention != "byte-level" or missing_bytes:
+        return False
     normalizer = config.get("normalizer")
-    no_normalizer = normalizer is None or (normalizer.get("type") == "Sequence" and not normalizer.get("normalizers"))
+    if not (normalizer is None or (normalizer.get("type") == "Sequence" and not normalizer.get("normalizers"))):
+        return False
     decoder_types = set(_component_types(config.get("decoder")))
-    return convention == "byte-level" and no_normalizer and "ByteLevel" in decoder_types and not missing_bytes
+    if "ByteLevel" not in decoder_types or not decoder_types <= _EXACT_DECODERS:
+        return False
+    for node in _components(config.get("pre_tokenizer")):
+        if node["type"] == "ByteLevel" and node.get("add_prefix_space"):
+            return False  # "word" encodes as "Ġword" and decodes as " word"
+        if node["type"] in _DROPPING_PRE_TOKENIZERS or str(node.get("behavior", "")).lower() == "removed":
+            return False
+    model = config.get("model") or {}
+    if model.get("continuing_subword_prefix") or model.get("end_of_word_suffix"):
+        return False  # the decoder keeps BPE's word markers ("cat</w>")
+    # An added token with lstrip/rstrip also takes the whitespace next to it.
+    return not any(entry.get("lstrip") or entry.get("rstrip") for entry in config.get("added_tokens") or [])
 
 
 def _missing_bytes(vocab: Mapping[str, int], convention: str) -> list[int]:
@@ -216,7 +237,7 @@ class HFTokenizer(LoadedTokenizer):
             format=fmt,
             model=MODEL_KINDS[model_type],
             byte_level=byte_level,
-            lossless=_is_lossless(config, self._convention, missing_bytes),
+            lossless=_is_lossless(config, self._convention, missing_bytes) and self._added_tokens_decode_as_text(),
             sources=tuple(paths),
             sha256=sha256 if sha256 is not None else (sha256_of_files(paths) if paths else ""),
             backend=backend_name,
@@ -229,13 +250,14 @@ class HFTokenizer(LoadedTokenizer):
 
     @property
     def exact_spans(self) -> bool:
-        if not self.info.lossless:
-            return False
-        for node in _components(self._config.get("pre_tokenizer")):
-            if node.get("type") == "ByteLevel" and node.get("add_prefix_space"):
-                return False  # "word" encodes as "Ġword": one token that spells more than the text
-        # An added token with lstrip/rstrip also takes the whitespace next to it.
-        return not any(entry.get("lstrip") or entry.get("rstrip") for entry in self._config.get("added_tokens") or [])
+        # Lossless here means a byte-level vocabulary whose decoder maps tokens back to their bytes, with
+        # nothing added to the text (prefix space, lstrip/rstrip): encode(x)'s token bytes spell x.
+        return self.info.lossless
+
+    def _added_tokens_decode_as_text(self) -> bool:
+        """Whether every non-special added token decodes to its own text. The ByteLevel decoder reads an
+        added token's text as byte-level characters too, so "Würde" comes back as "W\ufffdrde"."""
+        return all(self.decode([token_id]) == text for token_id, text in self._added_text.items())
 
     # -- fast backend -------------------------------------------------------------------------
     def _fast_backend_eligible(self, model: Mapping[str, Any]) -> bool:
