@@ -159,3 +159,22 @@ def test_lossless_only_where_decode_gives_the_text_back(tmp_path, change, text):
     tokenizer = load_tokenizer(_save(backend, tmp_path / "changed.json"))
     assert tokenizer.decode(tokenizer.encode(text)) != text
     assert not tokenizer.info.lossless and not tokenizer.exact_spans
+
+
+def test_model_without_type_is_read_as_the_library_reads_it(tmp_path):
+    import json
+
+    from tokenizers import decoders, models, pre_tokenizers
+
+    vocab = {"[UNK]": 0, "cat": 1, "##s": 2, "sat": 3}
+    backend = tokenizers.Tokenizer(models.WordPiece(vocab, unk_token="[UNK]"))
+    backend.pre_tokenizer = pre_tokenizers.Whitespace()
+    backend.decoder = decoders.WordPiece()
+    config = json.loads(backend.to_str())
+    del config["model"]["type"]  # older files: tokenizers tells the model by its fields
+    path = tmp_path / "untyped.json"
+    path.write_text(json.dumps(config), encoding="utf-8")
+    assert tokenizers.Tokenizer.from_file(str(path)).encode("cats sat").ids == [1, 2, 3]
+    tokenizer = load_tokenizer(path)
+    assert tokenizer.info.model == "wordpiece"
+    assert tokenizer.encode("cats sat") == [1, 2, 3] and tokenizer.token_bytes(2) == b"s"

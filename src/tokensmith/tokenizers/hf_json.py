@@ -177,6 +177,9 @@ class HFTokenizer(LoadedTokenizer):
         self._tokenizer.no_padding()
         self._tokenizer.no_truncation()
         model = config.get("model") or {}
+        if "type" not in model:  # tokenizers reads a model without "type" (older files) by its fields
+            model = {**model, "type": type(backend_tokenizer.model).__name__}
+            config = {**config, "model": model}
         dropout = model.get("dropout")
         if dropout:  # encode deterministically: the segmentation the model is run with
             backend_tokenizer.model.dropout = None
