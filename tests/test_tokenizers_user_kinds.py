@@ -178,3 +178,25 @@ def test_model_without_type_is_read_as_the_library_reads_it(tmp_path):
     tokenizer = load_tokenizer(path)
     assert tokenizer.info.model == "wordpiece"
     assert tokenizer.encode("cats sat") == [1, 2, 3] and tokenizer.token_bytes(2) == b"s"
+
+
+@pytest.mark.parametrize(
+    ("files", "found", "fast_class"),
+    [
+        ({"vocab.txt": "[UNK]\ncat\n"}, "(vocab.txt)", "BertTokenizerFast"),
+        (
+            {"vocab.json": '{"a": 0}', "merges.txt": "#version: 0.2\n"},
+            "(vocab.json and merges.txt)",
+            "GPT2TokenizerFast",
+        ),
+    ],
+)
+def test_slow_tokenizer_folder_says_how_to_write_tokenizer_json(tmp_path, files, found, fast_class):
+    from tokensmith.errors import TokenizerFormatError
+
+    for name, content in files.items():
+        (tmp_path / name).write_text(content, encoding="utf-8")
+    with pytest.raises(TokenizerFormatError) as error:
+        load_tokenizer(tmp_path)
+    assert found in str(error.value) and "no tokenizer.json" in str(error.value)
+    assert f"{fast_class}.from_pretrained" in error.value.hint and str(tmp_path) in error.value.hint

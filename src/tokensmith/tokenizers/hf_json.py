@@ -445,6 +445,16 @@ def load_transformers_dir(path: str | Path, *, name: str | None = None, backend:
         from tokensmith.tokenizers.sentencepiece_model import load_sentencepiece
 
         return load_sentencepiece(sentencepiece_model, name=name or directory.name, backend=backend)
+    slow_files = {"vocab.txt": "BertTokenizerFast", "vocab.json": "GPT2TokenizerFast"}  # WordPiece; BPE + merges.txt
+    for filename, fast_class in slow_files.items():
+        if (directory / filename).is_file():
+            found = "vocab.json and merges.txt" if (directory / "merges.txt").is_file() else filename
+            converter = f"from transformers import {fast_class}; {fast_class}.from_pretrained(D).save_pretrained(D)"
+            raise TokenizerFormatError(
+                f"{directory} holds only the files of a slow transformers tokenizer ({found}), no tokenizer.json",
+                f"write its tokenizer.json with transformers, offline: D = {str(directory)!r}; {converter} "
+                "(the model's own tokenizer class, or AutoTokenizer when the folder has its config.json)",
+            )
     raise TokenizerFormatError(
         f"{directory} holds neither tokenizer.json nor tokenizer.model",
         "point at a transformers model directory, or at a tokenizer file directly",
