@@ -203,7 +203,11 @@ def test_mistral_v3_specials(mistral_v3):
     user_defined = [
         p for p, t in zip(mistral_v3.spec.pieces, mistral_v3.spec.types, strict=True) if t == PIECE_USER_DEFINED
     ]
-    assert "[REFERENCE_DOC_0]" in user_defined and "[REFERENCE_DOC_0]" in by_text
+    # user-defined pieces are text that encode produces (mistral_common's special ids are the control ones)
+    assert "[REFERENCE_DOC_0]" in user_defined and "[REFERENCE_DOC_0]" not in by_text
+    reference_doc = mistral_v3.spec.pieces.index("[REFERENCE_DOC_0]")
+    assert mistral_v3.encode("[REFERENCE_DOC_0]")[-1] == reference_doc
+    assert mistral_v3.token_bytes(reference_doc) == b"[REFERENCE_DOC_0]"
     assert mistral_v3.token_bytes(1) == b"<s>"
     with pytest.raises(IndexError):
         mistral_v3.token_bytes(mistral_v3.vocab_size)

@@ -12,6 +12,8 @@ from functools import lru_cache
 
 SENTENCEPIECE_SPACE = "\u2581"  # ▁
 BYTE_FALLBACK = re.compile(r"^<0x([0-9A-Fa-f]{2})>$")
+#: Bytes that occur in well-formed UTF-8 (C0, C1 and F5-FF never do).
+UTF8_BYTES = tuple(b for b in range(256) if b not in (0xC0, 0xC1) and b < 0xF5)
 
 
 @lru_cache(maxsize=1)

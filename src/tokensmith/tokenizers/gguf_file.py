@@ -26,6 +26,7 @@ from tokensmith.registry import Registry
 from tokensmith.tokenizers.base import TokenizerInfo, sha256_of_files
 from tokensmith.tokenizers.bytemaps import (
     SENTENCEPIECE_SPACE,
+    UTF8_BYTES,
     byte_level_to_bytes,
     bytes_to_byte_level,
     sentencepiece_to_bytes,
@@ -34,8 +35,6 @@ from tokensmith.tokenizers.loaded import LoadedTokenizer, check_backend
 from tokensmith.tokenizers.roles import assign_roles
 
 GGUF_MAGIC = b"GGUF"
-#: Bytes that occur in well-formed UTF-8 (C0, C1 and F5-FF never do).
-UTF8_BYTES = tuple(b for b in range(256) if b not in (0xC0, 0xC1) and b < 0xF5)
 
 # llama.cpp's llama_token_type values in tokenizer.ggml.token_type.
 TOKEN_NORMAL, TOKEN_UNKNOWN, TOKEN_CONTROL, TOKEN_USER_DEFINED, TOKEN_UNUSED, TOKEN_BYTE = 1, 2, 3, 4, 5, 6

@@ -8,6 +8,10 @@ tokens come from ``tokenizer_config.json`` / ``special_tokens_map.json`` read as
 Fast backend: byte-level BPE files encode through ``fastokens`` when ``backend="auto"``; the test suite
 proves its ids equal ``tokenizers``' on 31 languages, and every load re-checks a multilingual probe so a
 file fastokens reads differently silently stays on ``tokenizers`` (``info.backend`` says which).
+
+BPE dropout is switched off on load: with it every encode samples a different segmentation, so measured
+numbers would change from run to run and differ from what the model sees at inference.
+``info.extra["dropout_ignored"]`` keeps the file's rate.
 """
 
 from __future__ import annotations
@@ -25,7 +29,9 @@ from tokensmith.tokenizers.base import Tokenizer, TokenizerInfo, sha256_of_files
 from tokensmith.tokenizers.bulk_ranks import BACKEND_PROBE_TEXTS, fastokens_id_lists
 from tokensmith.tokenizers.bytemaps import (
     BYTE_FALLBACK,
+    UTF8_BYTES,
     byte_level_to_bytes,
+    byte_to_unicode,
     sentencepiece_to_bytes,
     wordpiece_to_bytes,
 )
@@ -83,12 +89,42 @@ def _surface_convention(config: Mapping[str, Any]) -> str:
     return "plain"
 
 
-def _is_lossless(config: Mapping[str, Any], convention: str) -> bool:
-    """Byte-level vocabularies with no normalizer decode back to exactly the input text."""
+#: Pre-tokenizers that drop text (whitespace) rather than split it.
+_DROPPING_PRE_TOKENIZERS = {"Whitespace", "WhitespaceSplit", "BertPreTokenizer"}
+#: Decoder steps that give back exactly the bytes of byte-level tokens.
+_EXACT_DECODERS = {"ByteLevel", "Fuse", "Sequence"}
+
+
+def _is_lossless(config: Mapping[str, Any], convention: str, missing_bytes: Sequence[int]) -> bool:
+    """Whether ``decode(encode(x)) == x`` for every x, judged from the file: a byte-level vocabulary with
+    every byte, no normalizer, no step that adds or drops text, and a decoder that only maps bytes back."""
+    if convention != "byte-level" or missing_bytes:
+        return False
     normalizer = config.get("normalizer")
-    no_normalizer = normalizer is None or (normalizer.get("type") == "Sequence" and not normalizer.get("normalizers"))
+    if not (normalizer is None or (normalizer.get("type") == "Sequence" and not normalizer.get("normalizers"))):
+        return False
     decoder_types = set(_component_types(config.get("decoder")))
-    return convention == "byte-level" and no_normalizer and "ByteLevel" in decoder_types
+    if "ByteLevel" not in decoder_types or not decoder_types <= _EXACT_DECODERS:
+        return False
+    for node in _components(config.get("pre_tokenizer")):
+        if node["type"] == "ByteLevel" and node.get("add_prefix_space"):
+            return False  # "word" encodes as "Ġword" and decodes as " word"
+        if node["type"] in _DROPPING_PRE_TOKENIZERS or str(node.get("behavior", "")).lower() == "removed":
+            return False
+    model = config.get("model") or {}
+    if model.get("continuing_subword_prefix") or model.get("end_of_word_suffix"):
+        return False  # the decoder keeps BPE's word markers ("cat</w>")
+    # An added token with lstrip/rstrip also takes the whitespace next to it.
+    return not any(entry.get("lstrip") or entry.get("rstrip") for entry in config.get("added_tokens") or [])
+
+
+def _missing_bytes(vocab: Mapping[str, int], convention: str) -> list[int]:
+    """Bytes of UTF-8 text that a byte-level vocabulary has no token for: its BPE drops them from the text
+    (no UNK), as a BPE trained without the byte alphabet does with every character it did not see."""
+    if convention != "byte-level":
+        return []
+    alphabet = byte_to_unicode()
+    return [b for b in UTF8_BYTES if alphabet[b] not in vocab]
 
 
 def _declared_role_texts(directory: Path) -> dict[str, str]:
@@ -140,8 +176,16 @@ class HFTokenizer(LoadedTokenizer):
         self._tokenizer = backend_tokenizer
         self._tokenizer.no_padding()
         self._tokenizer.no_truncation()
-        self._config = config
         model = config.get("model") or {}
+        if "type" not in model:  # tokenizers reads a model without "type" (older files) by its fields
+            model = {**model, "type": type(backend_tokenizer.model).__name__}
+            config = {**config, "model": model}
+        dropout = model.get("dropout")
+        if dropout:  # encode deterministically: the segmentation the model is run with
+            backend_tokenizer.model.dropout = None
+            model = {**model, "dropout": None}
+            config = {**config, "model": model}
+        self._config = config
         model_type = model.get("type")
         if model_type not in MODEL_KINDS:
             raise TokenizerFormatError(
@@ -150,6 +194,11 @@ class HFTokenizer(LoadedTokenizer):
             )
         self._convention = _surface_convention(config)
         self._wordpiece_prefix = model.get("continuing_subword_prefix") or "##"
+        # BPE may mark word-inner pieces with a prefix ("##ing") or word-final ones with a suffix
+        # ("cat</w>", CLIP); token_bytes drops the marker as it drops WordPiece's "##".
+        is_bpe = model_type == "BPE"
+        self._bpe_prefix = (model.get("continuing_subword_prefix") or "") if is_bpe else ""
+        self._bpe_suffix = (model.get("end_of_word_suffix") or "") if is_bpe else ""
 
         vocab = backend_tokenizer.get_vocab(with_added_tokens=True)
         self.vocab_size = max(vocab.values()) + 1 if vocab else 0
@@ -178,6 +227,7 @@ class HFTokenizer(LoadedTokenizer):
         self.special_tokens, self.role_ids = assign_roles(controls.items(), declared_ids)
 
         byte_level = self._convention == "byte-level" or bool(model.get("byte_fallback"))
+        missing_bytes = _missing_bytes(backend_tokenizer.get_vocab(with_added_tokens=False), self._convention)
         self._fast = None
         backend_name = "tokenizers"
         if backend == "auto" and self._fast_backend_eligible(model):
@@ -190,22 +240,27 @@ class HFTokenizer(LoadedTokenizer):
             format=fmt,
             model=MODEL_KINDS[model_type],
             byte_level=byte_level,
-            lossless=_is_lossless(config, self._convention),
+            lossless=_is_lossless(config, self._convention, missing_bytes) and self._added_tokens_decode_as_text(),
             sources=tuple(paths),
             sha256=sha256 if sha256 is not None else (sha256_of_files(paths) if paths else ""),
             backend=backend_name,
-            extra={"surface": self._convention},
+            extra={
+                "surface": self._convention,
+                **({"dropout_ignored": dropout} if dropout else {}),
+                **({"missing_bytes": [f"0x{b:02X}" for b in missing_bytes]} if missing_bytes else {}),
+            },
         )
 
     @property
     def exact_spans(self) -> bool:
-        if not self.info.lossless:
-            return False
-        for node in _components(self._config.get("pre_tokenizer")):
-            if node.get("type") == "ByteLevel" and node.get("add_prefix_space"):
-                return False  # "word" encodes as "Ġword": one token that spells more than the text
-        # An added token with lstrip/rstrip also takes the whitespace next to it.
-        return not any(entry.get("lstrip") or entry.get("rstrip") for entry in self._config.get("added_tokens") or [])
+        # Lossless here means a byte-level vocabulary whose decoder maps tokens back to their bytes, with
+        # nothing added to the text (prefix space, lstrip/rstrip): encode(x)'s token bytes spell x.
+        return self.info.lossless
+
+    def _added_tokens_decode_as_text(self) -> bool:
+        """Whether every non-special added token decodes to its own text. The ByteLevel decoder reads an
+        added token's text as byte-level characters too, so "Würde" comes back as "W\ufffdrde"."""
+        return all(self.decode([token_id]) == text for token_id, text in self._added_text.items())
 
     # -- fast backend -------------------------------------------------------------------------
     def _fast_backend_eligible(self, model: Mapping[str, Any]) -> bool:
@@ -231,9 +286,11 @@ class HFTokenizer(LoadedTokenizer):
             return None
         probe = list(BACKEND_PROBE_TEXTS)
         reference = [e.ids for e in self._tokenizer.encode_batch(probe, add_special_tokens=False)]
-        if fastokens_id_lists(fast, probe) != reference:
+        try:
+            same = fastokens_id_lists(fast, probe) == reference
+        except Exception:  # noqa: BLE001 - fastokens refuses text tokenizers encodes (a byte without a token)
             return None
-        return fast
+        return fast if same else None
 
     # -- protocol -----------------------------------------------------------------------------
     def encode_batch(self, texts: Sequence[str]) -> list[list[int]]:
@@ -260,6 +317,10 @@ class HFTokenizer(LoadedTokenizer):
         return self._surface_to_bytes(token)
 
     def _surface_to_bytes(self, token: str) -> bytes:
+        if self._bpe_prefix and token.startswith(self._bpe_prefix) and len(token) > len(self._bpe_prefix):
+            token = token[len(self._bpe_prefix) :]
+        if self._bpe_suffix and token.endswith(self._bpe_suffix) and len(token) > len(self._bpe_suffix):
+            token = token[: -len(self._bpe_suffix)]
         if self._convention == "byte-level":
             try:
                 return byte_level_to_bytes(token)
@@ -384,6 +445,16 @@ def load_transformers_dir(path: str | Path, *, name: str | None = None, backend:
         from tokensmith.tokenizers.sentencepiece_model import load_sentencepiece
 
         return load_sentencepiece(sentencepiece_model, name=name or directory.name, backend=backend)
+    slow_files = {"vocab.txt": "BertTokenizerFast", "vocab.json": "GPT2TokenizerFast"}  # WordPiece; BPE + merges.txt
+    for filename, fast_class in slow_files.items():
+        if (directory / filename).is_file():
+            found = "vocab.json and merges.txt" if (directory / "merges.txt").is_file() else filename
+            converter = f"from transformers import {fast_class}; {fast_class}.from_pretrained(D).save_pretrained(D)"
+            raise TokenizerFormatError(
+                f"{directory} holds only the files of a slow transformers tokenizer ({found}), no tokenizer.json",
+                f"write its tokenizer.json with transformers, offline: D = {str(directory)!r}; {converter} "
+                "(the model's own tokenizer class, or AutoTokenizer when the folder has its config.json)",
+            )
     raise TokenizerFormatError(
         f"{directory} holds neither tokenizer.json nor tokenizer.model",
         "point at a transformers model directory, or at a tokenizer file directly",

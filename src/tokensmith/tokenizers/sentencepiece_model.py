@@ -241,7 +241,10 @@ class SentencePieceTokenizer(LoadedTokenizer):
         self.spec = spec
         self.vocab_size = len(spec.pieces)
 
-        special_types = (PIECE_UNKNOWN, PIECE_CONTROL, PIECE_USER_DEFINED)
+        # User-defined pieces are text: encode produces them from their text wherever it occurs (J2's ","),
+        # and decode gives it back, as for any piece. Only control and unknown pieces are special, as in
+        # sentencepiece's own is_control / is_unknown.
+        special_types = (PIECE_UNKNOWN, PIECE_CONTROL)
         controls = [
             (i, piece)
             for i, (piece, kind) in enumerate(zip(spec.pieces, spec.types, strict=True))

@@ -1,0 +1,202 @@
+"""Tokenizer kinds users bring beyond the named references: HF tokenizer.json options and SentencePiece
+trainer options, built in the test (hand-made vocabularies or the formats' own trainers on text written
+here), checked against the reference library.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tokensmith.tokenizers import load_tokenizer
+
+tokenizers = pytest.importorskip("tokenizers")
+
+
+def _save(backend, path: Path) -> Path:
+    backend.save(str(path))
+    return path
+
+
+def test_bpe_dropout_is_switched_off_so_measures_repeat(tmp_path):
+    from tokenizers import models
+
+    vocab = {"a": 0, "b": 1, "ab": 2, "abab": 3}
+    # dropout 1.0 drops every merge: the file's own library encodes "abab" letter by letter
+    backend = tokenizers.Tokenizer(models.BPE(vocab, [("a", "b"), ("ab", "ab")], dropout=1.0))
+    assert backend.encode("abab").ids == [0, 1, 0, 1]
+    tokenizer = load_tokenizer(_save(backend, tmp_path / "dropout.json"))
+    assert tokenizer.encode("abab") == [3]  # the segmentation the model runs with
+    assert tokenizer.encode_batch(["abab", "ab"]) == [[3], [2]]
+    assert tokenizer.info.extra["dropout_ignored"] == 1.0
+
+
+WORDS_TEXT = ["the cat sat on the mat", "a photographer photographs cats", "Über größere Straßen"] * 20
+
+
+@pytest.mark.parametrize(
+    ("pre_tokenizer", "markers"),
+    [
+        ("Whitespace", {"continuing_subword_prefix": "##"}),
+        ("Whitespace", {"end_of_word_suffix": "</w>"}),
+        ("ByteLevel", {"end_of_word_suffix": "</w>"}),  # CLIP's layout
+    ],
+)
+def test_bpe_word_markers_are_not_token_bytes(tmp_path, pre_tokenizer, markers):
+    from tokenizers import models, pre_tokenizers, trainers
+
+    backend = tokenizers.Tokenizer(models.BPE(**markers))
+    if pre_tokenizer == "ByteLevel":
+        backend.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+        alphabet = pre_tokenizers.ByteLevel.alphabet()
+    else:
+        backend.pre_tokenizer = pre_tokenizers.Whitespace()
+        alphabet = []
+    trainer = trainers.BpeTrainer(vocab_size=120, initial_alphabet=alphabet, show_progress=False, **markers)
+    backend.train_from_iterator(WORDS_TEXT, trainer)
+    tokenizer = load_tokenizer(_save(backend, tmp_path / "marked.json"))
+    text = "the photographer sat"
+    ids = tokenizer.encode(text)
+    assert ids == backend.encode(text).ids
+    expected = text if pre_tokenizer == "ByteLevel" else text.replace(" ", "")
+    assert b"".join(tokenizer.token_bytes(i) for i in ids) == expected.encode()
+    marker = next(iter(markers.values()))
+    assert not any(marker.encode() in data for data in tokenizer.all_token_bytes if data != marker.encode())
+
+
+def _train_sentencepiece(tmp_path: Path, name: str, **options) -> Path:
+    import io
+
+    sentencepiece = pytest.importorskip("sentencepiece")
+    model = io.BytesIO()
+    sentencepiece.SentencePieceTrainer.train(
+        sentence_iterator=iter(WORDS_TEXT), model_writer=model, vocab_size=60, hard_vocab_limit=False,
+        minloglevel=2, **options,
+    )  # fmt: skip
+    path = tmp_path / f"{name}.model"
+    path.write_bytes(model.getvalue())
+    return path
+
+
+def test_sentencepiece_user_defined_pieces_are_text(tmp_path):
+    import sentencepiece
+
+    path = _train_sentencepiece(tmp_path, "uds", model_type="unigram", user_defined_symbols=[",", "\u2581the"])
+    processor = sentencepiece.SentencePieceProcessor(model_file=str(path))
+    tokenizer = load_tokenizer(path)
+    comma, the = processor.piece_to_id(","), processor.piece_to_id("\u2581the")
+    assert processor.is_control(comma) is False and not processor.is_unknown(comma)
+    text = "the cat, the mat"
+    ids = tokenizer.encode(text)
+    assert ids == processor.encode(text) and comma in ids and the in ids
+    assert {comma, the}.isdisjoint(tokenizer.special_by_id)  # produced by ordinary text: not special
+    assert tokenizer.token_bytes(the) == b" the"  # the piece's U+2581 is a space, as decode gives it
+    assert b"".join(tokenizer.token_bytes(i) for i in ids) == b" " + text.encode()
+
+
+def test_byte_level_bpe_trained_without_the_byte_alphabet(tmp_path):
+    from tokenizers import decoders, models, pre_tokenizers, trainers
+
+    backend = tokenizers.Tokenizer(models.BPE())
+    backend.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    backend.decoder = decoders.ByteLevel()
+    backend.train_from_iterator(WORDS_TEXT[:1], trainers.BpeTrainer(vocab_size=40, show_progress=False))
+    tokenizer = load_tokenizer(_save(backend, tmp_path / "no-alphabet.json"))  # fastokens refused it: traceback
+    text = "the 日本 cat"
+    assert tokenizer.encode(text) == backend.encode(text).ids
+    assert tokenizer.decode(tokenizer.encode(text)) == "the  cat"  # the BPE drops what it has no byte for
+    assert not tokenizer.info.lossless and tokenizer.info.backend == "tokenizers"
+    missing = tokenizer.info.extra["missing_bytes"]
+    assert "0xE6" in missing and "0x74" not in missing  # 日's first byte; "t" is in the vocabulary
+
+
+def _byte_level_bpe(**pre_tokenizer_options):
+    from tokenizers import decoders, models, pre_tokenizers, trainers
+
+    backend = tokenizers.Tokenizer(models.BPE())
+    backend.pre_tokenizer = pre_tokenizers.ByteLevel(**pre_tokenizer_options)
+    backend.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=300, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+                                  show_progress=False)  # fmt: skip
+    backend.train_from_iterator(WORDS_TEXT, trainer)
+    return backend
+
+
+def _prefix_space(backend):
+    backend.pre_tokenizer = tokenizers.pre_tokenizers.ByteLevel(add_prefix_space=True)
+
+
+def _lstrip_token(backend):
+    backend.add_tokens([tokenizers.AddedToken("<tab>", lstrip=True)])
+
+
+def _latin1_added_token(backend):
+    backend.add_tokens([tokenizers.AddedToken("Würde", normalized=False)])
+
+
+def _whitespace_split(backend):
+    from tokenizers import pre_tokenizers
+
+    backend.pre_tokenizer = pre_tokenizers.Sequence(
+        [pre_tokenizers.WhitespaceSplit(), pre_tokenizers.ByteLevel(add_prefix_space=False)]
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "text"),
+    [
+        (_prefix_space, "cat"),
+        (_lstrip_token, "a <tab>"),
+        (_latin1_added_token, "Würde"),
+        (_whitespace_split, "the  cat"),
+    ],
+)
+def test_lossless_only_where_decode_gives_the_text_back(tmp_path, change, text):
+    backend = _byte_level_bpe(add_prefix_space=False)
+    assert load_tokenizer(_save(backend, tmp_path / "plain.json")).info.lossless
+    change(backend)
+    tokenizer = load_tokenizer(_save(backend, tmp_path / "changed.json"))
+    assert tokenizer.decode(tokenizer.encode(text)) != text
+    assert not tokenizer.info.lossless and not tokenizer.exact_spans
+
+
+def test_model_without_type_is_read_as_the_library_reads_it(tmp_path):
+    import json
+
+    from tokenizers import decoders, models, pre_tokenizers
+
+    vocab = {"[UNK]": 0, "cat": 1, "##s": 2, "sat": 3}
+    backend = tokenizers.Tokenizer(models.WordPiece(vocab, unk_token="[UNK]"))
+    backend.pre_tokenizer = pre_tokenizers.Whitespace()
+    backend.decoder = decoders.WordPiece()
+    config = json.loads(backend.to_str())
+    del config["model"]["type"]  # older files: tokenizers tells the model by its fields
+    path = tmp_path / "untyped.json"
+    path.write_text(json.dumps(config), encoding="utf-8")
+    assert tokenizers.Tokenizer.from_file(str(path)).encode("cats sat").ids == [1, 2, 3]
+    tokenizer = load_tokenizer(path)
+    assert tokenizer.info.model == "wordpiece"
+    assert tokenizer.encode("cats sat") == [1, 2, 3] and tokenizer.token_bytes(2) == b"s"
+
+
+@pytest.mark.parametrize(
+    ("files", "found", "fast_class"),
+    [
+        ({"vocab.txt": "[UNK]\ncat\n"}, "(vocab.txt)", "BertTokenizerFast"),
+        (
+            {"vocab.json": '{"a": 0}', "merges.txt": "#version: 0.2\n"},
+            "(vocab.json and merges.txt)",
+            "GPT2TokenizerFast",
+        ),
+    ],
+)
+def test_slow_tokenizer_folder_says_how_to_write_tokenizer_json(tmp_path, files, found, fast_class):
+    from tokensmith.errors import TokenizerFormatError
+
+    for name, content in files.items():
+        (tmp_path / name).write_text(content, encoding="utf-8")
+    with pytest.raises(TokenizerFormatError) as error:
+        load_tokenizer(tmp_path)
+    assert found in str(error.value) and "no tokenizer.json" in str(error.value)
+    assert f"{fast_class}.from_pretrained" in error.value.hint and str(tmp_path) in error.value.hint
