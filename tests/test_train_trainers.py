@@ -301,24 +301,6 @@ def test_superword_stage1_encodings_equal_hf_encoding_of_whole_chunks(preset, mo
     assert stage1_encodings((), stage1)[1].tolist() == [0]
 
 
-@pytest.mark.parametrize("ids", [[0, 1, 2, 3], [0, 65533, 65534], [0, 65534, 65535, 70000, 2**31 - 1]])
-def test_superword_distinct_pairs_counts_pairs_inside_words_only(ids):
-    # ids up to 65534 take 32-bit pair keys, larger ones 64-bit keys; the largest ids sit next to the marker
-    import numpy as np
-
-    from tokensmith.train.superword import distinct_pairs
-
-    rng = np.random.default_rng(0)
-    for _ in range(50):
-        lengths = rng.integers(1, 6, size=rng.integers(1, 30))
-        offsets = np.concatenate([[0], np.cumsum(lengths)])
-        symbols = rng.choice(np.array(ids, dtype=np.int32), size=offsets[-1])
-        words = [symbols[a:b].tolist() for a, b in zip(offsets[:-1], offsets[1:], strict=True)]
-        expected = {(w[i], w[i + 1]) for w in words for i in range(len(w) - 1)}
-        for threads in (1, 2):  # one sort, or two halves sorted apart
-            assert distinct_pairs(symbols, offsets, threads) == len(expected)
-
-
 @pytest.mark.slow
 def test_superword_output_equals_encoding_every_chunk_with_hf(shared_data, monkeypatch):
     # The stage-2 words built from cached word encodings, with the merge loop's starting room fitted to
@@ -342,7 +324,7 @@ def test_superword_output_equals_encoding_every_chunk_with_hf(shared_data, monke
 
     monkeypatch.setattr(superword, "_stage2_words", every_chunk_with_hf)
     # merge_core's default room
-    monkeypatch.setattr(superword, "distinct_pairs", lambda symbols, offsets, threads: None)
+    monkeypatch.setattr(superword, "stage2_pair_room", lambda symbols: None)
     reference = trainer.train(lines).to_tokenizer_json()
     from tokensmith.train.counting import count_pretokens
     from tokensmith.train.pretokenize import Pretokenizer

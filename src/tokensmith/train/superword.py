@@ -148,7 +148,7 @@ class SuperwordTrainer(BpeTrainer):
         started = time.perf_counter()
         state = merge_core.build_state(symbols, offsets, word_counts, contents, [len(c) for c in contents],
                                        dedup=dedup, max_units=self.stage2_max_bytes(),
-                                       pair_capacity=distinct_pairs(symbols, offsets, threads))
+                                       pair_capacity=stage2_pair_room(symbols))
         while True:
             run = merge_core.run_merges(state, vocab_size=self.vocab_size, min_frequency=self.min_frequency,
                                         max_merges=_MERGES_PER_REPORT)
@@ -287,39 +287,15 @@ def _hf_encode_words(words: list[str], stage1: TrainedBPE) -> tuple[np.ndarray, 
     return (np.concatenate(word_ids) if word_ids else np.zeros(0, dtype=np.int32)), word_lengths
 
 
-def distinct_pairs(symbols: np.ndarray, offsets: np.ndarray, threads: int = 1) -> int:
-    """How many distinct adjacent pairs the words hold (the merge loop's starting room: stage-2 words are
-    few distinct pairs over a large vocabulary, and the default bound, one per symbol, costs GBs)."""
-    if len(symbols) < 2:
-        return 0
-    # key = left << bits | right, in 32 bits when ids fit in 16 (stage 1's vocabulary usually does), which
-    # sorts in about half the time; the all-ones key stays free to mark a word's end (ids <= 2**bits - 2)
-    bits = (int(symbols.max()) + 1).bit_length()
-    key_type = np.uint32 if 2 * bits <= 32 else np.uint64
-    keys = symbols[:-1].astype(key_type)
-    keys <<= key_type(bits)
-    keys |= symbols[1:].astype(key_type)
-    no_pair = np.iinfo(key_type).max
-    keys[offsets[1:-1] - 1] = no_pair  # a word's last symbol and the next word's first are no pair
-    # the distinct keys of each half, sorted on a thread each (numpy sorts without the GIL; np.unique is
-    # no substitute: numpy 2's hashing unique took 20x a sort here), then those of both halves
-    halves = [keys[: len(keys) // 2], keys[len(keys) // 2:]]
-    with ThreadPoolExecutor(max_workers=threads) as pool:
-        first, second = pool.map(_sorted_distinct, halves)
-    if not len(first) or not len(second):
-        union = len(first) + len(second)
-    else:
-        at = np.minimum(np.searchsorted(first, second), len(first) - 1)
-        union = len(first) + len(second) - int(np.count_nonzero(first[at] == second))
-    return union - int(any(len(distinct) and distinct[-1] == no_pair for distinct in (first, second)))
+#: Symbols of the stage-2 words per distinct pair they hold, about (9 on the benchmark's 130 MB).
+_SYMBOLS_PER_PAIR = 8
 
 
-def _sorted_distinct(keys: np.ndarray) -> np.ndarray:
-    """The distinct values of ``keys``, sorted (``keys`` is sorted in place)."""
-    keys.sort()
-    if len(keys) < 2:
-        return keys
-    return keys[np.concatenate([[True], keys[1:] != keys[:-1]])]
+def stage2_pair_room(symbols: np.ndarray) -> int:
+    """The merge loop's starting room for the stage-2 words' distinct pairs: a hint (the pair count grows the
+    room when the words hold more). Stage-2 words are few distinct pairs over a large vocabulary, so merge_core's
+    default room would be grown twice; counting them exactly (a sort of all pairs) cost more than that."""
+    return len(symbols) // _SYMBOLS_PER_PAIR
 
 
 def stage1_encodings_reference(chunks: tuple[bytes, ...], stage1: TrainedBPE,
