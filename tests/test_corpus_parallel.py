@@ -69,6 +69,29 @@ def test_count_lines_counts_a_last_line_without_newline(tmp_path):
         assert count_lines(path) == expected
 
 
+def test_lone_cr_line_ends_align_with_newlines(tmp_path):
+    # An old Mac file (lone CR) was one line, and its folder refused as misaligned; a blank line between
+    # CRs is a missing segment as it is between newlines.
+    folder = make_folder(tmp_path / "par", {"en.txt": "one\rtwo\r\rfour\r", "de.txt": "eins\r\nzwei\r\ndrei\r\nvier",
+                                            "fr.txt": "un\ndeux\ntrois\nquatre\n"})
+    parallel = open_parallel(folder)
+    assert parallel.total_lines == 4 and parallel.skipped_lines == (2,)
+    assert list(parallel.iter_segments()) == [("eins", "one", "un"), ("zwei", "two", "deux"),
+                                              ("vier", "four", "quatre")]
+
+
+@pytest.mark.parametrize(("data", "expected"), [(b"\r", 1), (b"a\rb", 2), (b"a\r\nb\r", 2), (b"\r\r\n\n", 3),
+                                                (b"a\xe2\x80\xa8b\xc2\x85c", 1)])
+@pytest.mark.parametrize("block", [1, 2, 3, 1 << 20])
+def test_count_lines_counts_the_line_ends_the_readers_split_at(tmp_path, monkeypatch, data, expected, block):
+    from tokensmith.corpus import parallel
+
+    monkeypatch.setattr(parallel, "READ_BLOCK", block)  # a CR-LF cut between two reads is one line end
+    path = tmp_path / "x.txt"
+    path.write_bytes(data)
+    assert count_lines(path) == expected
+
+
 def test_parallel_sample_keeps_the_same_indices_in_every_language(tmp_path):
     english = [f"sentence number {i}" for i in range(400)]
     german = [f"Satz Nummer {i} " + "x" * (i % 9) for i in range(400)]

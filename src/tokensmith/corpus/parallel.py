@@ -24,6 +24,7 @@ from tokensmith.corpus.readers import (
     DocumentBlocks,
     ReadStats,
     canonical_language,
+    count_line_ends,
     file_sha256,
     iter_line_blocks,
     open_binary,
@@ -33,13 +34,16 @@ from tokensmith.errors import CorpusError
 
 
 def count_lines(path: Path) -> int:
-    """Lines of a (possibly compressed) text file: newlines, plus one for a last line without one."""
+    """Lines of a (possibly compressed) text file: line ends (``\\n``, ``\\r\\n``, a lone ``\\r``: the
+    ones the readers split at), plus one for a last line without one."""
     lines, last = 0, b"\n"
     with open_binary(path) as stream:
         for block in iter(lambda: stream.read(READ_BLOCK), b""):
-            lines += block.count(b"\n")
+            lines += count_line_ends(block)
+            if last == b"\r" and block.startswith(b"\n"):
+                lines -= 1  # a "\r\n" cut between two reads is one line end, counted at its "\r"
             last = block[-1:]
-    return lines + (last != b"\n")
+    return lines + (last not in (b"\n", b"\r"))
 
 
 @dataclass(frozen=True)
