@@ -189,6 +189,23 @@ def test_empty_corpus(tmp_path, capsys):
     assert "empty" in err
 
 
+def test_records_without_text_are_reported_on_stderr_even_when_quiet(tmp_path, capsys):
+    corpus = tmp_path / "de.jsonl"
+    corpus.write_text('{"text": "Alle Menschen"}\n{"text": null}\n{"text": "sind frei"}\n{"text": ""}\n',
+                      encoding="utf-8")
+    out = tmp_path / "r.json"
+    code, stdout, stderr = run(["measure", "-t", "gpt2", "--corpus", str(corpus), "--out", str(out), "-q"], capsys)
+    assert code == 0 and stdout == ""
+    assert f"warning: de: skipped 2 records with a null or empty text (the first at {corpus}:2)" in stderr
+    described = json.loads(out.read_text(encoding="utf-8"))["sections"]["measure"]["corpora"][0]
+    assert (described["documents"], described["empty_records"], described["first_empty_record"]) == (
+        2, 2, f"{corpus}:2")
+    corpus.write_text('{"text": "Alle Menschen"}\n', encoding="utf-8")
+    code, _, stderr = run(["measure", "-t", "gpt2", "--corpus", str(corpus), "--out", str(out), "--force", "-q"],
+                          capsys)
+    assert code == 0 and "warning" not in stderr
+
+
 def test_non_utf8_names_file_line_and_offset_and_replace_goes_on(tmp_path, capsys):
     broken = tmp_path / "latin1.txt"
     broken.write_bytes(b"first line\nzweite Zeile\n" + "dritte Zeile mit Umlaut: \xe4\n".encode("latin-1"))

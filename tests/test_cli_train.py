@@ -240,6 +240,21 @@ def test_train_reads_a_jsonl_field_named_by_field(tmp_path, capsys):
     assert document["provenance"]["parameters"]["field"] == "content"
 
 
+def test_train_warns_of_records_without_text(tmp_path, capsys):
+    corpus = tmp_path / "docs.jsonl"
+    corpus.write_text("".join(json.dumps({"text": None if i % 7 == 3 else f"line {i} of the text"}) + "\n"
+                              for i in range(40)), encoding="utf-8")
+    results = tmp_path / "r.json"
+    code = main(["train", "--corpus", str(corpus), "-v", "300", "--out", str(tmp_path / "tok"), "--results",
+                 str(results), "-q"])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert f"warning: docs: skipped 6 records with a null or empty text (the first at {corpus}:4)" in err
+    summary = json.loads(results.read_text(encoding="utf-8"))["sections"]["train"]["summary"]
+    assert summary["documents"] == 34
+    assert (summary["corpora"][0]["empty_records"], summary["corpora"][0]["first_empty_record"]) == (6, f"{corpus}:4")
+
+
 def test_merge_progress_counts_merges_not_bytes():
     from rich.progress import Progress
 

@@ -185,6 +185,24 @@ def test_a_text_field_that_is_no_string_is_named_by_its_json_kind(tmp_path, valu
         list(open_corpus(str(path)))
 
 
+def test_records_whose_text_is_null_or_empty_are_skipped_and_counted(tmp_path):
+    # {"text": null} and {"text": ""} were dropped without a word. Like a parquet null cell they are no
+    # document (a missing field is still an error), but every one is counted, with the first's place.
+    path = write(tmp_path / "gaps.jsonl", b'{"text": "a"}\n{"text": null}\n\n{"text": ""}\n{"text": "b"}\n')
+    corpus = open_corpus(str(path))
+    assert list(corpus) == ["a", "b"]
+    assert (corpus.read_stats.empty_records, corpus.read_stats.first_empty_record) == (2, f"{path}:2")
+    assert list(corpus) == ["a", "b"] and corpus.read_stats.empty_records == 2  # counted once per pass
+    parquet = write_parquet(tmp_path / "gaps.parquet", ["a", "b", None, "c", "", None], row_group_size=3)
+    corpus = open_corpus(str(parquet))
+    assert list(corpus) == ["a", "b", "c"]
+    assert (corpus.read_stats.empty_records, corpus.read_stats.first_empty_record) == (3, f"{parquet}:row 3")
+    nothing = write(tmp_path / "nulls.jsonl", b'{"text": null}\n{"text": null}\n')
+    with pytest.raises(CorpusError, match=r"no documents in .*nulls\.jsonl, only 2 records with a null or empty "
+                                          r"text \(the first at .*nulls\.jsonl:1\)"):
+        list(open_corpus(str(nothing)))
+
+
 def test_bad_json_line_names_file_and_line(tmp_path):
     path = write(tmp_path / "bad.jsonl", b'{"text": "ok"}\n\n{"text": oops}\n')
     with pytest.raises(CorpusError, match=r"bad\.jsonl:3: not valid JSON"):

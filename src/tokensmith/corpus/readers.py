@@ -235,14 +235,36 @@ class ReadStats:
         documents: documents yielded so far.
         replacements: byte sequences decoded as U+FFFD (``errors="replace"`` only).
         first_replacement: ``"file:line"`` of the first replacement, for the report.
+        empty_records: JSONL records and parquet rows skipped because their text is null or ``""``
+            (no document to measure or train on; counted so that no record is dropped unseen).
+        first_empty_record: ``"file:line"`` (JSONL) or ``"file:row N"`` (parquet) of the first of them.
     """
 
     documents: int = 0
     replacements: int = 0
     first_replacement: str | None = None
+    empty_records: int = 0
+    first_empty_record: str | None = None
 
     def reset(self) -> None:
         self.documents, self.replacements, self.first_replacement = 0, 0, None
+        self.empty_records, self.first_empty_record = 0, None
+
+    def skip_empty(self, where: str, count: int = 1) -> None:
+        """Count ``count`` records without text, the first of them at ``where``."""
+        self.empty_records += count
+        self.first_empty_record = self.first_empty_record or where
+
+    def describe_empty(self) -> str:
+        """``"3 records with a null or empty text (the first at a.jsonl:7)"``, or ``""`` when none."""
+        return describe_empty_records(self.empty_records, self.first_empty_record)
+
+
+def describe_empty_records(count: int, first: str | None) -> str:
+    """What :attr:`ReadStats.empty_records` says, in words (``""`` when ``count`` is 0)."""
+    if not count:
+        return ""
+    return f"{count} record{'s' if count > 1 else ''} with a null or empty text (the first at {first})"
 
 
 # -- line ends ----------------------------------------------------------------------------------
@@ -458,7 +480,8 @@ def _jsonl_blocks(corpus: Corpus, source: Path) -> DocumentBlocks:
                     f"{source}:{number}: no field {key!r} (fields: {known})", "choose the text field with --field NAME"
                 )
             text = record[key]
-            if text is None or text == "":
+            if text is None or text == "":  # no text, as a parquet null cell: no document, but counted
+                corpus.read_stats.skip_empty(f"{source}:{number}")
                 continue
             if not isinstance(text, str):
                 kind = _JSON_KINDS.get(type(text), "value")
@@ -519,8 +542,11 @@ def _parquet_blocks(corpus: Corpus, source: Path) -> DocumentBlocks:
                 column = batch.column(0).dictionary_decode() if dictionary else batch.column(0)
                 texts = _parquet_texts(column, corpus, source=source, first_row=first_row)
                 sizes = pc.binary_length(column).to_pylist()
-                first_row += len(texts)
                 kept = [(t, s) for t, s in zip(texts, sizes, strict=True) if t]
+                if len(kept) < len(texts):  # null cells and "": no document, but counted
+                    first_empty = first_row + next(i for i, t in enumerate(texts) if not t)
+                    corpus.read_stats.skip_empty(f"{source}:row {first_empty}", len(texts) - len(kept))
+                first_row += len(texts)
                 if kept:
                     yield [t for t, _ in kept], [s for _, s in kept]
 
@@ -619,8 +645,10 @@ class Corpus:
                     self.read_stats.documents += len(docs)
                     yield docs, sizes
         if self.read_stats.documents == 0:
+            skipped = self.read_stats.describe_empty()
             raise CorpusError(
-                f"empty corpus {self.name!r}: no documents in {self._describe_sources()}",
+                f"empty corpus {self.name!r}: no documents in {self._describe_sources()}"
+                + (f", only {skipped}" if skipped else ""),
                 "check the path, the --field/--column, and that the files hold text",
             )
 
@@ -826,6 +854,7 @@ __all__ = [
     "batch_documents",
     "canonical_language",
     "count_line_ends",
+    "describe_empty_records",
     "file_sha256",
     "guess_language",
     "iter_line_blocks",
