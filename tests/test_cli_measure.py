@@ -277,6 +277,25 @@ def test_misaligned_parallel_corpus(tmp_path, capsys):
     assert "de.txt" in err and "en.txt" in err
 
 
+def test_a_parallel_folder_holding_a_readme_txt(tmp_path, capsys):
+    folder = tmp_path / "parallel"
+    folder.mkdir()
+    for name in ("en.txt", "de.txt", "README.txt"):
+        (folder / name).write_text("one\ntwo\n", encoding="utf-8")
+    err = bad(["measure", "-t", "gpt2", "--parallel", str(folder)], capsys, tmp_path / "r.json")
+    assert "README.txt is not named by a language tag" in err and "hint:" in err
+
+
+def test_the_help_says_how_parallel_files_name_their_languages():
+    import inspect
+
+    from tokensmith.cli import measure, train
+
+    for command, flag in ((measure, "parallel"), (train, "dev")):
+        text = inspect.signature(command).parameters[flag].default.help
+        assert "BCP 47" in text and "pt_BR.txt is pt-BR" in text and "en_tr.txt is en-TR" in text, flag
+
+
 def test_a_reference_language_the_parallel_corpus_lacks(tmp_path, capsys):
     # Named explicitly, a language the folder does not hold is a mistake (before any work); the default,
     # en, may be absent: the premiums are then n/a with the reason, and the rest is measured.

@@ -62,6 +62,25 @@ def test_language_selection_and_bad_folders(tmp_path):
         open_parallel(make_folder(tmp_path / "blank", {"en.txt": "a\n\n", "de.txt": "\nb\n"}))
 
 
+def test_a_txt_file_not_named_by_a_language_tag_is_refused(tmp_path):
+    # README.txt was read as the language 'README' (measured, or the folder refused as misaligned).
+    aligned = {"en.txt": "one\ntwo\n", "de.txt": "eins\nzwei\n", "notes.md": "ignored\n", "index.tsv": "x\n"}
+    folder = make_folder(tmp_path / "par", {**aligned, "README.txt": "a\nb\n", "LICENSE.txt.gz": ""})
+    with pytest.raises(CorpusError, match=r"LICENSE\.txt\.gz, README\.txt are not named by a language tag") as caught:
+        open_parallel(folder)
+    assert "BCP 47" in caught.value.hint and "README.md" in caught.value.hint
+    with pytest.raises(CorpusError, match=r"README\.txt are not named"):
+        open_parallel(folder, langs=["en"])  # every .txt file is a language, chosen or not
+
+
+def test_files_named_by_any_tag_shape_or_a_private_name_are_languages(tmp_path):
+    # '_' separates subtags as '-' does (gettext locales: pt_BR, en_tr is en-TR); private names stay as written.
+    names = ["pt_BR", "en_tr", "sr-Latn", "ca-valencia", "de-1901", "zh-yue", "ast", "x-008", "x-nya_chinyanja"]
+    folder = make_folder(tmp_path / "par", {f"{name}.txt": "segment\n" for name in names})
+    assert open_parallel(folder).langs == sorted(["pt-BR", "en-TR", "sr-Latn", "ca-valencia", "de-1901", "zh-yue",
+                                                  "ast", "x-008", "x-nya_chinyanja"])
+
+
 def test_count_lines_counts_a_last_line_without_newline(tmp_path):
     path = tmp_path / "x.txt"
     for text, expected in [("", 0), ("a", 1), ("a\n", 1), ("a\nb", 2), ("\n\n", 2)]:

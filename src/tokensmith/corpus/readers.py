@@ -69,12 +69,24 @@ ISO_639_1 = frozenset(
 )  # fmt: skip
 _LABEL = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,39}")
 _TAG = re.compile(r"[A-Za-z]{2,3}(?:[-_](?:[A-Za-z]{4}|[A-Za-z]{2}|[0-9]{3}|[A-Za-z0-9]{5,8}))*")
+# BCP 47's generic syntax (a 2-3 letter language, then subtags of 1-8 letters or digits: zh-yue, de-1901,
+# en-x-old), or a private-use name (x-008, x-cmn_hans_beijing; UDHR's names run past 8 characters).
+_LANGUAGE_NAME = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*|[xX](?:[-_][A-Za-z0-9]+)+")
 UNDETERMINED = "und"
 
 
 def is_language_tag(text: str) -> bool:
     """Whether ``text`` has the shape of a BCP 47 tag (``de``, ``zh-CN``, ``sr-Latn``, ``ast``)."""
     return _TAG.fullmatch(text) is not None
+
+
+def names_a_language(text: str) -> bool:
+    """Whether a file stem can name a language: a tag of BCP 47's syntax (``pt_BR``, ``ca-valencia``,
+    ``de-1901``) or a private-use name (``x-008``); ``README``, ``LICENSE`` and ``notes`` cannot.
+
+    Subtags are not checked against the registry, so a three-letter word (``log``) passes.
+    """
+    return _LANGUAGE_NAME.fullmatch(text) is not None
 
 
 #: What a JSON value that is not a string is called, for the error that names it.
