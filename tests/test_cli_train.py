@@ -255,6 +255,22 @@ def test_train_warns_of_records_without_text(tmp_path, capsys):
     assert (summary["corpora"][0]["empty_records"], summary["corpora"][0]["first_empty_record"]) == (6, f"{corpus}:4")
 
 
+def test_the_summary_lists_every_file_a_corpus_folder_gave(tmp_path, capsys):
+    # A folder's corpus files are all read, a README.txt among them (the user's folder is their data);
+    # results.json listed only the folder's digest, so nothing showed which files were read.
+    folder = tmp_path / "texts"
+    (folder / "more").mkdir(parents=True)
+    for name in ("a.txt", "README.txt", "more/b.jsonl"):
+        (folder / name).write_text(json.dumps({"text": f"line of {name}"}) + "\n", encoding="utf-8")
+    (folder / "notes.md").write_text("not read\n", encoding="utf-8")
+    results = tmp_path / "r.json"
+    code = main(["train", "--corpus", str(folder), "-v", "270", "--out", str(tmp_path / "tok"), "--results",
+                 str(results), "-q"])
+    assert code == 0, capsys.readouterr().err
+    (described,) = json.loads(results.read_text(encoding="utf-8"))["sections"]["train"]["summary"]["corpora"]
+    assert described["sources"] == [str(folder / name) for name in ("README.txt", "a.txt", "more/b.jsonl")]
+
+
 def test_merge_progress_counts_merges_not_bytes():
     from rich.progress import Progress
 

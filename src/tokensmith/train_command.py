@@ -158,7 +158,8 @@ def run_train(
             "held_out": held_out,
             "files": {name: str(out / path.name) for name, path in sorted(staged.items())},
             "options": {k: (list(v) if isinstance(v, tuple) else v) for k, v in sorted(options.items())},
-            "corpora": [{"name": c.name, "lang": c.lang, "sha256": c.sha256(),
+            # the files read, as measure lists them: a folder's every .txt/.jsonl/.parquet (a README.txt too)
+            "corpora": [{"name": c.name, "lang": c.lang, "sources": [str(p) for p in c.sources], "sha256": c.sha256(),
                          "empty_records": c.read_stats.empty_records,
                          "first_empty_record": c.read_stats.first_empty_record} for c in opened],
         }
