@@ -162,6 +162,39 @@ def test_resuming_to_a_smaller_vocabulary_is_refused(corpora, tmp_path, capsys):
     assert not out.exists() and checkpoint.read_bytes() == written
 
 
+def test_resuming_with_other_reading_options_is_refused(tmp_path, capsys):
+    # The same files read with another --field, --column or --errors are other text: the resume went on
+    # from the merge state of the first text and took its held-out sample from the second.
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    jsonl = tmp_path / "docs.jsonl"
+    jsonl.write_text("".join(json.dumps({"a": f"alpha apples {i}", "b": f"beta quinces {i * 7}"}) + "\n"
+                             for i in range(200)), encoding="utf-8")
+    parquet = tmp_path / "docs.parquet"
+    pq.write_table(pa.table({"c": [f"gamma plums {i}" for i in range(200)], "d": ["delta"] * 200}), parquet)
+    corpus = ["--corpus", str(jsonl), "--corpus", str(parquet)]
+    checkpoint = tmp_path / "state.npz"
+    assert main(["train", *corpus, "--field", "a", "--column", "c", "-v", "300", "--out", str(tmp_path / "first"),
+                 "--checkpoint", str(checkpoint), "-q"]) == 0, capsys.readouterr().err
+    written = checkpoint.read_bytes()
+    for flags, change in ((["--field", "b", "--column", "c"], "field 'a' then, 'b' now"),
+                          (["--field", "a", "--column", "d"], "column 'c' then, 'd' now"),
+                          (["--field", "a", "--column", "c", "--errors", "replace"],
+                           "errors 'strict' then, 'replace' now")):
+        out = tmp_path / "resumed"
+        code = main(["train", *corpus, *flags, "-v", "320", "--out", str(out), "--checkpoint", str(checkpoint),
+                     "--resume", "-q"])
+        err = capsys.readouterr().err
+        assert code == 2 and f"with other options: {change}" in err and "Traceback" not in err, (flags, err)
+        assert not out.exists() and checkpoint.read_bytes() == written
+    text = ["--corpus", str(jsonl), "--field", "a"]
+    assert main(["train", *text, "-v", "300", "--out", str(tmp_path / "jsonl"), "--checkpoint", str(checkpoint),
+                 "--force", "-q"]) == 0
+    # --column reads nothing from JSONL files: changing it changes no text
+    assert main(["train", *text, "--column", "d", "-v", "320", "--out", str(tmp_path / "resumed"), "--checkpoint",
+                 str(checkpoint), "--resume", "-q"]) == 0, capsys.readouterr().err
+
+
 def test_exported_tiktoken_ranks_load_back_with_their_regex(corpora, tmp_path, capsys):
     # A custom regex is no preset: without the tiktoken.json beside it the ranks file has no regex.
     out = tmp_path / "tok"

@@ -131,7 +131,7 @@ def run_train(
         trained, resumed_from = run_trainer(
             trainer, algorithm, splits if per_language else split, progress=report, checkpoint=checkpoint,
             resume=resume, force=force, fingerprint=lambda: corpus_fingerprint([p for c in opened for p in c.sources]),
-            out=out)
+            reading=_reading_options(opened, field=field, column=column, errors=errors), out=out)
         if per_language:
             split.held_out = [d for part in splits.values() for d in part.held_out]
             split.held_out_bytes = sum(part.held_out_bytes for part in splits.values())
@@ -175,6 +175,20 @@ def run_train(
     if not quiet:
         _print_summary(console(), summary)
     return summary
+
+
+def _reading_options(opened: list, *, field: str, column: str, errors: str) -> dict[str, str]:
+    """The reading options that shape the text of these corpora: ``--errors`` always, ``--field`` when a
+    file is JSONL, ``--column`` when one is parquet (a checkpoint is resumed only with the same ones)."""
+    from tokensmith.corpus.readers import split_suffixes
+
+    formats = {split_suffixes(path)[2] for corpus in opened for path in corpus.sources}
+    options = {"errors": errors}
+    if "jsonl" in formats:
+        options["field"] = field
+    if "parquet" in formats:
+        options["column"] = column
+    return options
 
 
 def _print_summary(out, summary: dict[str, Any]) -> None:
