@@ -21,16 +21,13 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING
 
 import numpy as np
 import regex
 from numba import njit
 
 from tokensmith.train.pretokenize import PRETOKENIZER_PRESETS, SUPERBPE_STAGE2_REGEX
-
-if TYPE_CHECKING:
-    from tokensmith.train.text_table import TextTable
+from tokensmith.train.text_table import TextTable, segment_hash
 
 # bits of the character-class table (the last two: o200k's two letter classes, which overlap)
 LETTER, NUMBER, SPACE, LINE_BREAK, UPPER_OR_OTHER, LOWER_OR_OTHER = 1, 2, 4, 8, 16, 32
@@ -178,7 +175,6 @@ class CompiledPretokenizer:
             InputError: a text holds a lone surrogate (no UTF-8 for it).
         """
         from tokensmith.train.counting import _batches, lone_surrogate_error
-        from tokensmith.train.text_table import TextTable
 
         tables, occurrences, per_text = [], [], []
         known = 0
@@ -530,7 +526,7 @@ def _utf8_of_pieces(text, starts, stops):
 def _distinct_pieces(text, ends):
     """``(first, counts, ids)``: the index of the first occurrence of every distinct piece (a piece ends at
     ``ends[i]`` and starts at the previous end, or 0), how often it occurs, and the distinct index of every
-    piece, by an open-addressing table."""
+    piece, by an open-addressing table (:func:`~tokensmith.train.text_table.segment_hash`)."""
     pieces = len(ends)
     size = 1
     while size < 2 * pieces:
@@ -545,10 +541,7 @@ def _distinct_pieces(text, ends):
     start = 0
     for piece in range(pieces):
         stop = ends[piece]
-        digest = np.uint64(14695981039346656037)
-        for position in range(start, stop):
-            digest = (digest ^ np.uint64(text[position])) * np.uint64(1099511628211)
-        digest ^= digest >> np.uint64(29)
+        digest = segment_hash(text, start, stop)
         slot = np.int64(digest & np.uint64(mask))
         while True:
             known = slots[slot]
