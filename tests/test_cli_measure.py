@@ -189,6 +189,23 @@ def test_empty_corpus(tmp_path, capsys):
     assert "empty" in err
 
 
+def test_records_without_text_are_reported_on_stderr_even_when_quiet(tmp_path, capsys):
+    corpus = tmp_path / "de.jsonl"
+    corpus.write_text('{"text": "Alle Menschen"}\n{"text": null}\n{"text": "sind frei"}\n{"text": ""}\n',
+                      encoding="utf-8")
+    out = tmp_path / "r.json"
+    code, stdout, stderr = run(["measure", "-t", "gpt2", "--corpus", str(corpus), "--out", str(out), "-q"], capsys)
+    assert code == 0 and stdout == ""
+    assert f"warning: de: skipped 2 records with a null or empty text (the first at {corpus}:2)" in stderr
+    described = json.loads(out.read_text(encoding="utf-8"))["sections"]["measure"]["corpora"][0]
+    assert (described["documents"], described["empty_records"], described["first_empty_record"]) == (
+        2, 2, f"{corpus}:2")
+    corpus.write_text('{"text": "Alle Menschen"}\n', encoding="utf-8")
+    code, _, stderr = run(["measure", "-t", "gpt2", "--corpus", str(corpus), "--out", str(out), "--force", "-q"],
+                          capsys)
+    assert code == 0 and "warning" not in stderr
+
+
 def test_non_utf8_names_file_line_and_offset_and_replace_goes_on(tmp_path, capsys):
     broken = tmp_path / "latin1.txt"
     broken.write_bytes(b"first line\nzweite Zeile\n" + "dritte Zeile mit Umlaut: \xe4\n".encode("latin-1"))
@@ -258,6 +275,25 @@ def test_misaligned_parallel_corpus(tmp_path, capsys):
     (folder / "de.txt").write_text("eins\nzwei\n", encoding="utf-8")
     err = bad(["measure", "-t", "o200k", "--parallel", str(folder)], capsys, tmp_path / "r.json")
     assert "de.txt" in err and "en.txt" in err
+
+
+def test_a_parallel_folder_holding_a_readme_txt(tmp_path, capsys):
+    folder = tmp_path / "parallel"
+    folder.mkdir()
+    for name in ("en.txt", "de.txt", "README.txt"):
+        (folder / name).write_text("one\ntwo\n", encoding="utf-8")
+    err = bad(["measure", "-t", "gpt2", "--parallel", str(folder)], capsys, tmp_path / "r.json")
+    assert "README.txt is not named by a language tag" in err and "hint:" in err
+
+
+def test_the_help_says_how_parallel_files_name_their_languages():
+    import inspect
+
+    from tokensmith.cli import measure, train
+
+    for command, flag in ((measure, "parallel"), (train, "dev")):
+        text = inspect.signature(command).parameters[flag].default.help
+        assert "BCP 47" in text and "pt_BR.txt is pt-BR" in text and "en_tr.txt is en-TR" in text, flag
 
 
 def test_a_reference_language_the_parallel_corpus_lacks(tmp_path, capsys):

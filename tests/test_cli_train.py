@@ -162,6 +162,39 @@ def test_resuming_to_a_smaller_vocabulary_is_refused(corpora, tmp_path, capsys):
     assert not out.exists() and checkpoint.read_bytes() == written
 
 
+def test_resuming_with_other_reading_options_is_refused(tmp_path, capsys):
+    # The same files read with another --field, --column or --errors are other text: the resume went on
+    # from the merge state of the first text and took its held-out sample from the second.
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    jsonl = tmp_path / "docs.jsonl"
+    jsonl.write_text("".join(json.dumps({"a": f"alpha apples {i}", "b": f"beta quinces {i * 7}"}) + "\n"
+                             for i in range(200)), encoding="utf-8")
+    parquet = tmp_path / "docs.parquet"
+    pq.write_table(pa.table({"c": [f"gamma plums {i}" for i in range(200)], "d": ["delta"] * 200}), parquet)
+    corpus = ["--corpus", str(jsonl), "--corpus", str(parquet)]
+    checkpoint = tmp_path / "state.npz"
+    assert main(["train", *corpus, "--field", "a", "--column", "c", "-v", "300", "--out", str(tmp_path / "first"),
+                 "--checkpoint", str(checkpoint), "-q"]) == 0, capsys.readouterr().err
+    written = checkpoint.read_bytes()
+    for flags, change in ((["--field", "b", "--column", "c"], "field 'a' then, 'b' now"),
+                          (["--field", "a", "--column", "d"], "column 'c' then, 'd' now"),
+                          (["--field", "a", "--column", "c", "--errors", "replace"],
+                           "errors 'strict' then, 'replace' now")):
+        out = tmp_path / "resumed"
+        code = main(["train", *corpus, *flags, "-v", "320", "--out", str(out), "--checkpoint", str(checkpoint),
+                     "--resume", "-q"])
+        err = capsys.readouterr().err
+        assert code == 2 and f"with other options: {change}" in err and "Traceback" not in err, (flags, err)
+        assert not out.exists() and checkpoint.read_bytes() == written
+    text = ["--corpus", str(jsonl), "--field", "a"]
+    assert main(["train", *text, "-v", "300", "--out", str(tmp_path / "jsonl"), "--checkpoint", str(checkpoint),
+                 "--force", "-q"]) == 0
+    # --column reads nothing from JSONL files: changing it changes no text
+    assert main(["train", *text, "--column", "d", "-v", "320", "--out", str(tmp_path / "resumed"), "--checkpoint",
+                 str(checkpoint), "--resume", "-q"]) == 0, capsys.readouterr().err
+
+
 def test_exported_tiktoken_ranks_load_back_with_their_regex(corpora, tmp_path, capsys):
     # A custom regex is no preset: without the tiktoken.json beside it the ranks file has no regex.
     out = tmp_path / "tok"
@@ -238,6 +271,37 @@ def test_train_reads_a_jsonl_field_named_by_field(tmp_path, capsys):
     document = json.loads(results.read_text(encoding="utf-8"))
     assert document["sections"]["train"]["summary"]["documents"] > 0
     assert document["provenance"]["parameters"]["field"] == "content"
+
+
+def test_train_warns_of_records_without_text(tmp_path, capsys):
+    corpus = tmp_path / "docs.jsonl"
+    corpus.write_text("".join(json.dumps({"text": None if i % 7 == 3 else f"line {i} of the text"}) + "\n"
+                              for i in range(40)), encoding="utf-8")
+    results = tmp_path / "r.json"
+    code = main(["train", "--corpus", str(corpus), "-v", "300", "--out", str(tmp_path / "tok"), "--results",
+                 str(results), "-q"])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert f"warning: docs: skipped 6 records with a null or empty text (the first at {corpus}:4)" in err
+    summary = json.loads(results.read_text(encoding="utf-8"))["sections"]["train"]["summary"]
+    assert summary["documents"] == 34
+    assert (summary["corpora"][0]["empty_records"], summary["corpora"][0]["first_empty_record"]) == (6, f"{corpus}:4")
+
+
+def test_the_summary_lists_every_file_a_corpus_folder_gave(tmp_path, capsys):
+    # A folder's corpus files are all read, a README.txt among them (the user's folder is their data);
+    # results.json listed only the folder's digest, so nothing showed which files were read.
+    folder = tmp_path / "texts"
+    (folder / "more").mkdir(parents=True)
+    for name in ("a.txt", "README.txt", "more/b.jsonl"):
+        (folder / name).write_text(json.dumps({"text": f"line of {name}"}) + "\n", encoding="utf-8")
+    (folder / "notes.md").write_text("not read\n", encoding="utf-8")
+    results = tmp_path / "r.json"
+    code = main(["train", "--corpus", str(folder), "-v", "270", "--out", str(tmp_path / "tok"), "--results",
+                 str(results), "-q"])
+    assert code == 0, capsys.readouterr().err
+    (described,) = json.loads(results.read_text(encoding="utf-8"))["sections"]["train"]["summary"]["corpora"]
+    assert described["sources"] == [str(folder / name) for name in ("README.txt", "a.txt", "more/b.jsonl")]
 
 
 def test_merge_progress_counts_merges_not_bytes():

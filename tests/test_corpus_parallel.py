@@ -62,11 +62,53 @@ def test_language_selection_and_bad_folders(tmp_path):
         open_parallel(make_folder(tmp_path / "blank", {"en.txt": "a\n\n", "de.txt": "\nb\n"}))
 
 
+def test_a_txt_file_not_named_by_a_language_tag_is_refused(tmp_path):
+    # README.txt was read as the language 'README' (measured, or the folder refused as misaligned).
+    aligned = {"en.txt": "one\ntwo\n", "de.txt": "eins\nzwei\n", "notes.md": "ignored\n", "index.tsv": "x\n"}
+    folder = make_folder(tmp_path / "par", {**aligned, "README.txt": "a\nb\n", "LICENSE.txt.gz": ""})
+    with pytest.raises(CorpusError, match=r"LICENSE\.txt\.gz, README\.txt are not named by a language tag") as caught:
+        open_parallel(folder)
+    assert "BCP 47" in caught.value.hint and "README.md" in caught.value.hint
+    with pytest.raises(CorpusError, match=r"README\.txt are not named"):
+        open_parallel(folder, langs=["en"])  # every .txt file is a language, chosen or not
+
+
+def test_files_named_by_any_tag_shape_or_a_private_name_are_languages(tmp_path):
+    # '_' separates subtags as '-' does (gettext locales: pt_BR, en_tr is en-TR); private names stay as written.
+    names = ["pt_BR", "en_tr", "sr-Latn", "ca-valencia", "de-1901", "zh-yue", "ast", "x-008", "x-nya_chinyanja"]
+    folder = make_folder(tmp_path / "par", {f"{name}.txt": "segment\n" for name in names})
+    assert open_parallel(folder).langs == sorted(["pt-BR", "en-TR", "sr-Latn", "ca-valencia", "de-1901", "zh-yue",
+                                                  "ast", "x-008", "x-nya_chinyanja"])
+
+
 def test_count_lines_counts_a_last_line_without_newline(tmp_path):
     path = tmp_path / "x.txt"
     for text, expected in [("", 0), ("a", 1), ("a\n", 1), ("a\nb", 2), ("\n\n", 2)]:
         path.write_text(text)
         assert count_lines(path) == expected
+
+
+def test_lone_cr_line_ends_align_with_newlines(tmp_path):
+    # An old Mac file (lone CR) was one line, and its folder refused as misaligned; a blank line between
+    # CRs is a missing segment as it is between newlines.
+    folder = make_folder(tmp_path / "par", {"en.txt": "one\rtwo\r\rfour\r", "de.txt": "eins\r\nzwei\r\ndrei\r\nvier",
+                                            "fr.txt": "un\ndeux\ntrois\nquatre\n"})
+    parallel = open_parallel(folder)
+    assert parallel.total_lines == 4 and parallel.skipped_lines == (2,)
+    assert list(parallel.iter_segments()) == [("eins", "one", "un"), ("zwei", "two", "deux"),
+                                              ("vier", "four", "quatre")]
+
+
+@pytest.mark.parametrize(("data", "expected"), [(b"\r", 1), (b"a\rb", 2), (b"a\r\nb\r", 2), (b"\r\r\n\n", 3),
+                                                (b"a\xe2\x80\xa8b\xc2\x85c", 1)])
+@pytest.mark.parametrize("block", [1, 2, 3, 1 << 20])
+def test_count_lines_counts_the_line_ends_the_readers_split_at(tmp_path, monkeypatch, data, expected, block):
+    from tokensmith.corpus import parallel
+
+    monkeypatch.setattr(parallel, "READ_BLOCK", block)  # a CR-LF cut between two reads is one line end
+    path = tmp_path / "x.txt"
+    path.write_bytes(data)
+    assert count_lines(path) == expected
 
 
 def test_parallel_sample_keeps_the_same_indices_in_every_language(tmp_path):

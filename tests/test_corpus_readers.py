@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import gzip
+import io
+import itertools
 import json
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -74,6 +77,50 @@ def test_txt_strips_line_terminators_skips_empty_lines_and_bom(tmp_path):
     assert list(open_corpus(str(path)).iter_documents()) == ["first", "  ", "second", "last without newline"]
 
 
+def universal_lines(data: bytes) -> list[str]:
+    """The lines Python's open() gives in text mode (universal newlines), without their line ends."""
+    with io.TextIOWrapper(io.BytesIO(data), encoding="utf-8", newline=None) as stream:
+        return [line.removesuffix("\n") for line in stream]
+
+
+def test_txt_ends_lines_at_a_lone_cr_as_universal_newlines_do(tmp_path):
+    # Old Mac files end their lines with a lone CR: the whole file was read as one document holding CRs.
+    # U+2028, U+0085, VT and FF stay inside their line, as they do for open() and HF datasets.
+    data = "mac\rwindows\r\nunix\n\u2028in\u0085side\vform\ffeed\r\rlast\r".encode()
+    expected = ["mac", "windows", "unix", "\u2028in\u0085side\vform\ffeed", "", "last"]
+    assert universal_lines(data) == expected
+    corpus = open_corpus(str(write(tmp_path / "mixed.txt", data)))
+    assert list(corpus) == [line for line in expected if line]
+    assert [size for _, sizes in corpus.iter_blocks() for size in sizes] == [
+        len(line.encode()) for line in expected if line]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(["a", "é", "\r", "\n", "\r\n", "\u2028", "\x85", " "]), max_size=40),
+       st.integers(min_value=1, max_value=6))
+def test_txt_lines_equal_open_in_text_mode_wherever_the_reads_cut(pieces, block):
+    from tokensmith.corpus import readers
+
+    data = "".join(pieces).encode()
+    with tempfile.TemporaryDirectory() as folder, pytest.MonkeyPatch.context() as patch:
+        patch.setattr(readers, "READ_BLOCK", block)  # a CR-LF or a character cut between two reads
+        path = write(Path(folder) / "cut.txt", data)
+        expected = universal_lines(data)
+        blocks = list(readers.iter_line_blocks(path, errors="strict", stats=readers.ReadStats()))
+        assert [line for lines, _, _ in blocks for line in lines] == expected  # blank lines too: they align
+        assert [size for _, sizes, _ in blocks for size in sizes] == [len(line.encode()) for line in expected]
+        starts = itertools.accumulate((len(lines) for lines, _, _ in blocks), initial=1)
+        assert [first for _, _, first in blocks] == list(starts)[: len(blocks)]
+        if any(expected):
+            assert list(open_corpus(str(path))) == [line for line in expected if line]
+
+
+def test_a_jsonl_record_ends_at_a_newline_only(tmp_path):
+    # JSON Lines separates records with "\n" ("\r\n" too); a lone CR is whitespace inside a record.
+    path = write(tmp_path / "cr.jsonl", b'{"text":\r"a"}\r\n{"text": "b\\rc"}\r')
+    assert list(open_corpus(str(path))) == ["a", "b\rc"]
+
+
 def test_doc_per_file_yields_each_file_whole(tmp_path):
     write(tmp_path / "one.txt", b"a\nb\n")
     write(tmp_path / "two.txt.gz", b"c\n\nd")
@@ -138,6 +185,24 @@ def test_a_text_field_that_is_no_string_is_named_by_its_json_kind(tmp_path, valu
         list(open_corpus(str(path)))
 
 
+def test_records_whose_text_is_null_or_empty_are_skipped_and_counted(tmp_path):
+    # {"text": null} and {"text": ""} were dropped without a word. Like a parquet null cell they are no
+    # document (a missing field is still an error), but every one is counted, with the first's place.
+    path = write(tmp_path / "gaps.jsonl", b'{"text": "a"}\n{"text": null}\n\n{"text": ""}\n{"text": "b"}\n')
+    corpus = open_corpus(str(path))
+    assert list(corpus) == ["a", "b"]
+    assert (corpus.read_stats.empty_records, corpus.read_stats.first_empty_record) == (2, f"{path}:2")
+    assert list(corpus) == ["a", "b"] and corpus.read_stats.empty_records == 2  # counted once per pass
+    parquet = write_parquet(tmp_path / "gaps.parquet", ["a", "b", None, "c", "", None], row_group_size=3)
+    corpus = open_corpus(str(parquet))
+    assert list(corpus) == ["a", "b", "c"]
+    assert (corpus.read_stats.empty_records, corpus.read_stats.first_empty_record) == (3, f"{parquet}:row 3")
+    nothing = write(tmp_path / "nulls.jsonl", b'{"text": null}\n{"text": null}\n')
+    with pytest.raises(CorpusError, match=r"no documents in .*nulls\.jsonl, only 2 records with a null or empty "
+                                          r"text \(the first at .*nulls\.jsonl:1\)"):
+        list(open_corpus(str(nothing)))
+
+
 def test_bad_json_line_names_file_and_line(tmp_path):
     path = write(tmp_path / "bad.jsonl", b'{"text": "ok"}\n\n{"text": oops}\n')
     with pytest.raises(CorpusError, match=r"bad\.jsonl:3: not valid JSON"):
@@ -156,6 +221,21 @@ def test_non_utf8_names_file_line_and_byte_offset(tmp_path, suffix):
     assert f"bad.{suffix}:3: byte offset {offset}" in message
     assert "(byte 3 of line 3)" in message and "0xff" in message
     assert "--errors replace" in caught.value.hint
+
+
+def test_non_utf8_line_and_byte_offset_count_lone_cr_line_ends(tmp_path):
+    data = b"one\rtwo\r\nabc\xffdef\rlast\r"
+    path = write(tmp_path / "mac.txt", data)
+    with pytest.raises(CorpusError) as caught:
+        list(open_corpus(str(path)))
+    offset = data.index(b"\xff")
+    assert f"mac.txt:3: byte offset {offset} (byte 3 of line 3)" in str(caught.value)
+    nul = write(tmp_path / "nul.txt", b"one\rtwo\rthree\x00\r")
+    with pytest.raises(CorpusError, match=r"nul\.txt:3: byte offset 13 is a NUL byte"):
+        list(open_corpus(str(nul)))
+    replaced = open_corpus(str(write(tmp_path / "bad.txt", b"one\rtwo\r\xff\r")), errors="replace")
+    assert list(replaced) == ["one", "two", "\ufffd"]
+    assert replaced.read_stats.first_replacement == f"{tmp_path / 'bad.txt'}:3"
 
 
 def test_non_utf8_offset_in_a_later_read_block(tmp_path):

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from tokensmith.errors import InputError
-from tokensmith.train import CharTrainer, train_from_files
+from tokensmith.train import BpeTrainer, CharTrainer, train_from_files
 
 
 class Interrupted(Exception):
@@ -82,6 +82,23 @@ def test_char_trainer_resumes_too(tmp_path):
     CharTrainer(vocab_size=290, max_chars=3, engine="serial", min_frequency=1).train(lines, checkpoint=checkpoint)
     resumed = CharTrainer(vocab_size=330, max_chars=3, engine="serial", min_frequency=1).resume(checkpoint)
     assert resumed.to_tokenizer_json() == full.to_tokenizer_json()
+
+
+def test_reading_options_are_compared_when_both_sides_have_them(tmp_path):
+    lines = ["the quick brown fox jumps over the lazy dog", "über größere Straßen fahren"] * 50
+    checkpoint = tmp_path / "bpe.npz"
+    BpeTrainer(vocab_size=280, engine="serial").train(lines, checkpoint=checkpoint,
+                                                      corpus_reading={"errors": "strict", "field": "text"})
+    with pytest.raises(InputError, match="other options: field 'text' then, 'body' now"):
+        BpeTrainer(vocab_size=300, engine="serial").resume(checkpoint,
+                                                           corpus_reading={"errors": "strict", "field": "body"})
+    with pytest.raises(InputError, match="other options: field 'text' then, unused now"):
+        BpeTrainer(vocab_size=300, engine="serial").resume(checkpoint, corpus_reading={"errors": "strict"})
+    # the Python API reads plain text without options, and checkpoints written before these were stored
+    # have none: neither is refused
+    BpeTrainer(vocab_size=300, engine="serial").resume(checkpoint)
+    BpeTrainer(vocab_size=280, engine="serial").train(lines, checkpoint=checkpoint)
+    BpeTrainer(vocab_size=300, engine="serial").resume(checkpoint, corpus_reading={"errors": "replace"})
 
 
 def test_refusals(corpus, shared_data, tmp_path):

@@ -56,3 +56,29 @@ def test_take_segments_keeps_the_type_and_may_leave_segments_out():
     values = np.arange(10, dtype=np.int32)
     taken, offsets = take_segments(values, np.array([0, 3, 3, 7, 10]), np.array([3, 0, 1]))
     assert taken.dtype == np.int32 and taken.tolist() == [7, 8, 9, 0, 1, 2] and offsets.tolist() == [0, 3, 6, 6]
+
+
+def _fnv1a_folded(values) -> int:
+    """FNV-1a, 64 bits, one step per value, the high bits then folded in: the hash the tables probe with."""
+    digest = 14695981039346656037
+    for value in values:
+        digest = ((digest ^ value) * 1099511628211) % 2**64
+    return digest ^ (digest >> 29)
+
+
+@settings(max_examples=100, deadline=None)
+@given(STRINGS)
+def test_one_segment_hash_serves_the_byte_table_and_the_code_point_pieces(items):
+    from tokensmith.train.compiled_pretokenize import _distinct_pieces
+    from tokensmith.train.text_table import segment_hash
+
+    table = TextTable.from_bytes(items)
+    for i, item in enumerate(items):
+        assert segment_hash(table.text, table.offsets[i], table.offsets[i + 1]) == _fnv1a_folded(item)
+    code_points = np.frombuffer("".join(map(chr, table.text.tolist())).encode("utf-32-le"), dtype=np.uint32)
+    assert segment_hash(code_points, 0, len(code_points)) == _fnv1a_folded(table.text.tolist())
+    # the superword cut's pieces (ends, not offsets) and the table find the same distinct strings
+    first, ids = table.distinct()
+    piece_first, counts, piece_ids = _distinct_pieces(table.text, table.offsets[1:])
+    assert piece_first.tolist() == first.tolist() and piece_ids.tolist() == ids.tolist()
+    assert counts.tolist() == [items.count(items[i]) for i in first]

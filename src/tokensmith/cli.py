@@ -21,6 +21,9 @@ DEFAULT_MAX_BYTES = 20_000  # bytes scored by `bpb` (token-level; the byte-level
 QUIET_HELP = "Print no progress and no table (errors still go to stderr)."
 #: --errors of the commands that read corpora.
 ERRORS_HELP = "Non-UTF-8 input: 'strict' stops, 'replace' goes on with U+FFFD."
+#: How the files of a parallel folder (--parallel, --dev) name their languages.
+LANG_FILES_HELP = ("one per language, named by its BCP 47 tag; '_' separates subtags as '-' does (pt_BR.txt is "
+                   "pt-BR, en_tr.txt is en-TR); a .txt file named otherwise is refused")
 
 app = typer.Typer(
     name="tokensmith",
@@ -57,7 +60,8 @@ def measure(
         help="Reference name, tokenizer file or directory; repeat for more."),
     corpus: list[str] | None = typer.Option(None, "--corpus", "-c",
         help="PATH or LANG=PATH (file, directory or glob); repeat for more."),
-    parallel: Path | None = typer.Option(None, "--parallel", help="Folder of line-aligned <lang>.txt files."),
+    parallel: Path | None = typer.Option(None, "--parallel",
+                                         help=f"Folder of line-aligned <lang>.txt files, {LANG_FILES_HELP}."),
     ref_lang: str | None = typer.Option(None, "--ref-lang",
                                         help="Reference language for token premiums (default: en)."),
     baseline: str | None = typer.Option(None, "--baseline", help="Tokenizer for NSL (default: the first -t)."),
@@ -120,7 +124,8 @@ def train(
         help="extend: the BPE tokenizer to extend, a reference name or path (every id kept)."),
     option: list[str] | None = typer.Option(None, "--option", help="Other trainer setting KEY=VALUE (JSON value)."),
     compare: list[str] | None = typer.Option(None, "--compare", help="Tokenizer to compare on held-out text."),
-    dev: Path | None = typer.Option(None, "--dev", help="parity: folder of line-aligned <lang>.txt dev text."),
+    dev: Path | None = typer.Option(None, "--dev",
+                                    help=f"parity: folder of line-aligned <lang>.txt dev text, {LANG_FILES_HELP}."),
     global_merges: int | None = typer.Option(None, "--global-merges", help="parity: classic merges first."),
     global_share: float | None = typer.Option(None, "--global-share",
         help="parity: fraction of the merges learnt as classic merges first (default 0.5; not with --global-merges)."),

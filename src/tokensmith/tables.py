@@ -193,6 +193,17 @@ def print_measure(result) -> None:
               f"in {result.seconds:.1f} s; all metrics in results.json (--out)[/dim]")
 
 
+def warn_empty_records(corpora: Iterable[tuple[str, int, str | None]]) -> None:
+    """Warn on stderr, even with --quiet, of each corpus ``(name, empty records, first of them)`` that
+    skipped JSONL records or parquet rows whose text is null or empty: they are in no figure. One line
+    each, unwrapped, as the CLI's errors are."""
+    from tokensmith.corpus.readers import describe_empty_records
+
+    for name, count, first in corpora:
+        if count:
+            print(f"warning: {name}: skipped {describe_empty_records(count, first)}", file=sys.stderr)
+
+
 def print_references(references) -> None:
     """`tokensmith ls tokenizers`."""
     from rich.table import Table

@@ -90,7 +90,7 @@ def run_train(
     from tokensmith.errors import CorpusError, InputError, OutputExistsError
     from tokensmith.io import atomic_folder, check_folder_writable, check_writable, path_inside
     from tokensmith.results import new_results, write_results
-    from tokensmith.tables import console, progress_bar
+    from tokensmith.tables import console, progress_bar, warn_empty_records
     from tokensmith.tokenizers import load_tokenizer
     from tokensmith.train import make_trainer
     from tokensmith.train.api import corpus_fingerprint, run_trainer, summary_head
@@ -131,13 +131,14 @@ def run_train(
         trained, resumed_from = run_trainer(
             trainer, algorithm, splits if per_language else split, progress=report, checkpoint=checkpoint,
             resume=resume, force=force, fingerprint=lambda: corpus_fingerprint([p for c in opened for p in c.sources]),
-            out=out)
+            reading=_reading_options(opened, field=field, column=column, errors=errors), out=out)
         if per_language:
             split.held_out = [d for part in splits.values() for d in part.held_out]
             split.held_out_bytes = sum(part.held_out_bytes for part in splits.values())
         elif resumed_from is not None:
             for _ in split:  # the merge state came from the checkpoint; only the held-out sample is read
                 pass
+    warn_empty_records((c.name, c.read_stats.empty_records, c.read_stats.first_empty_record) for c in opened)
     if trained.stats.documents == 0:
         raise CorpusError("the training corpus is empty", "check the --corpus paths")
     with atomic_folder(out, force=force, replaceable=replaceable) as staging:
@@ -157,7 +158,10 @@ def run_train(
             "held_out": held_out,
             "files": {name: str(out / path.name) for name, path in sorted(staged.items())},
             "options": {k: (list(v) if isinstance(v, tuple) else v) for k, v in sorted(options.items())},
-            "corpora": [{"name": c.name, "lang": c.lang, "sha256": c.sha256()} for c in opened],
+            # the files read, as measure lists them: a folder's every .txt/.jsonl/.parquet (a README.txt too)
+            "corpora": [{"name": c.name, "lang": c.lang, "sources": [str(p) for p in c.sources], "sha256": c.sha256(),
+                         "empty_records": c.read_stats.empty_records,
+                         "first_empty_record": c.read_stats.first_empty_record} for c in opened],
         }
         if results is not None:
             parameters = {"algorithm": algorithm, "corpora": list(corpora), "vocab_size": vocab_size,
@@ -171,6 +175,20 @@ def run_train(
     if not quiet:
         _print_summary(console(), summary)
     return summary
+
+
+def _reading_options(opened: list, *, field: str, column: str, errors: str) -> dict[str, str]:
+    """The reading options that shape the text of these corpora: ``--errors`` always, ``--field`` when a
+    file is JSONL, ``--column`` when one is parquet (a checkpoint is resumed only with the same ones)."""
+    from tokensmith.corpus.readers import split_suffixes
+
+    formats = {split_suffixes(path)[2] for corpus in opened for path in corpus.sources}
+    options = {"errors": errors}
+    if "jsonl" in formats:
+        options["field"] = field
+    if "parquet" in formats:
+        options["column"] = column
+    return options
 
 
 def _print_summary(out, summary: dict[str, Any]) -> None:

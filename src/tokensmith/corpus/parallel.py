@@ -24,8 +24,10 @@ from tokensmith.corpus.readers import (
     DocumentBlocks,
     ReadStats,
     canonical_language,
+    count_line_ends,
     file_sha256,
     iter_line_blocks,
+    names_a_language,
     open_binary,
     split_suffixes,
 )
@@ -33,13 +35,16 @@ from tokensmith.errors import CorpusError
 
 
 def count_lines(path: Path) -> int:
-    """Lines of a (possibly compressed) text file: newlines, plus one for a last line without one."""
+    """Lines of a (possibly compressed) text file: line ends (``\\n``, ``\\r\\n``, a lone ``\\r``: the
+    ones the readers split at), plus one for a last line without one."""
     lines, last = 0, b"\n"
     with open_binary(path) as stream:
         for block in iter(lambda: stream.read(READ_BLOCK), b""):
-            lines += block.count(b"\n")
+            lines += count_line_ends(block)
+            if last == b"\r" and block.startswith(b"\n"):
+                lines -= 1  # a "\r\n" cut between two reads is one line end, counted at its "\r"
             last = block[-1:]
-    return lines + (last != b"\n")
+    return lines + (last not in (b"\n", b"\r"))
 
 
 @dataclass(frozen=True)
@@ -122,17 +127,33 @@ class ParallelCorpus:
 
 
 def _language_files(directory: Path) -> dict[str, Path]:
+    """The ``<lang>.txt`` files of ``directory`` by language.
+
+    Every ``.txt`` file is a language: the alignment and parity are over all of them, so one whose name
+    is no language tag (``README.txt``) is refused rather than read as a language or left out unseen.
+    """
     files: dict[str, Path] = {}
+    unnamed = []
     for path in sorted(directory.iterdir()):
         if not path.is_file() or path.name.startswith("."):
             continue
         stem, _, fmt = split_suffixes(path)
         if fmt != "txt" or not path.name.lower().removesuffix(".gz").removesuffix(".zst").endswith(".txt"):
             continue  # index.tsv, README.md... are not languages
+        if not names_a_language(stem):
+            unnamed.append(path.name)
+            continue
         lang = canonical_language(stem)  # pt_BR.txt is pt-BR, as it is for --corpus and --ref-lang
         if lang in files:
             raise CorpusError(f"two files for language {lang!r} in {directory}: {files[lang].name} and {path.name}")
         files[lang] = path
+    if unnamed:
+        raise CorpusError(
+            f"parallel corpus {directory}: {', '.join(unnamed)} {'is' if len(unnamed) == 1 else 'are'} not named "
+            "by a language tag, and every .txt file of the folder is read as one language",
+            "name a language's file by its BCP 47 tag (de.txt, pt-BR.txt or pt_BR.txt, x-name.txt for a private "
+            "name); move other text out of the folder or give it another extension (README.md)",
+        )
     return files
 
 

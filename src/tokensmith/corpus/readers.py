@@ -1,9 +1,10 @@
 """Streaming corpus readers: ``.txt``, ``.jsonl`` and ``.parquet``, optionally ``.gz``/``.zst``, files,
 directories and globs, each behind one :class:`Corpus` that yields documents (str).
 
-Memory stays flat: text files are read in blocks of :data:`READ_BLOCK` bytes cut at a newline and
-decoded one block at a time; parquet files are read batch by batch. Only ``doc_per="file"`` holds a
-whole file (it *is* the document).
+Memory stays flat: text files are read in blocks of :data:`READ_BLOCK` bytes cut at a line end
+(``\\n``, ``\\r\\n`` or a lone ``\\r``, as in Python's universal newlines) and decoded one block at a time;
+parquet files are read batch by batch. Only ``doc_per="file"`` holds a whole file (it *is* the
+document).
 
 Decoding is strict UTF-8 by default: the first bad byte raises a :class:`CorpusError` naming the file,
 the line and the byte offset. With ``errors="replace"`` bad bytes become U+FFFD and reading goes on;
@@ -68,12 +69,24 @@ ISO_639_1 = frozenset(
 )  # fmt: skip
 _LABEL = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,39}")
 _TAG = re.compile(r"[A-Za-z]{2,3}(?:[-_](?:[A-Za-z]{4}|[A-Za-z]{2}|[0-9]{3}|[A-Za-z0-9]{5,8}))*")
+# BCP 47's generic syntax (a 2-3 letter language, then subtags of 1-8 letters or digits: zh-yue, de-1901,
+# en-x-old), or a private-use name (x-008, x-cmn_hans_beijing; UDHR's names run past 8 characters).
+_LANGUAGE_NAME = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*|[xX](?:[-_][A-Za-z0-9]+)+")
 UNDETERMINED = "und"
 
 
 def is_language_tag(text: str) -> bool:
     """Whether ``text`` has the shape of a BCP 47 tag (``de``, ``zh-CN``, ``sr-Latn``, ``ast``)."""
     return _TAG.fullmatch(text) is not None
+
+
+def names_a_language(text: str) -> bool:
+    """Whether a file stem can name a language: a tag of BCP 47's syntax (``pt_BR``, ``ca-valencia``,
+    ``de-1901``) or a private-use name (``x-008``); ``README``, ``LICENSE`` and ``notes`` cannot.
+
+    Subtags are not checked against the registry, so a three-letter word (``log``) passes.
+    """
+    return _LANGUAGE_NAME.fullmatch(text) is not None
 
 
 #: What a JSON value that is not a string is called, for the error that names it.
@@ -234,35 +247,93 @@ class ReadStats:
         documents: documents yielded so far.
         replacements: byte sequences decoded as U+FFFD (``errors="replace"`` only).
         first_replacement: ``"file:line"`` of the first replacement, for the report.
+        empty_records: JSONL records and parquet rows skipped because their text is null or ``""``
+            (no document to measure or train on; counted so that no record is dropped unseen).
+        first_empty_record: ``"file:line"`` (JSONL) or ``"file:row N"`` (parquet) of the first of them.
     """
 
     documents: int = 0
     replacements: int = 0
     first_replacement: str | None = None
+    empty_records: int = 0
+    first_empty_record: str | None = None
 
     def reset(self) -> None:
         self.documents, self.replacements, self.first_replacement = 0, 0, None
+        self.empty_records, self.first_empty_record = 0, None
+
+    def skip_empty(self, where: str, count: int = 1) -> None:
+        """Count ``count`` records without text, the first of them at ``where``."""
+        self.empty_records += count
+        self.first_empty_record = self.first_empty_record or where
+
+    def describe_empty(self) -> str:
+        """``"3 records with a null or empty text (the first at a.jsonl:7)"``, or ``""`` when none."""
+        return describe_empty_records(self.empty_records, self.first_empty_record)
 
 
-def _decode(block: bytes, *, source: Path, first_line: int, offset: int, errors: str, stats: ReadStats) -> str:
+def describe_empty_records(count: int, first: str | None) -> str:
+    """What :attr:`ReadStats.empty_records` says, in words (``""`` when ``count`` is 0)."""
+    if not count:
+        return ""
+    return f"{count} record{'s' if count > 1 else ''} with a null or empty text (the first at {first})"
+
+
+# -- line ends ----------------------------------------------------------------------------------
+# Text files end their lines as Python's universal newlines do: "\n", "\r\n" or a lone "\r" (old Mac
+# files). U+2028, U+0085, \v and \f are characters inside a line, as for open() and HF datasets' text
+# loader (str.splitlines() would break there too). JSON Lines ends records with "\n" only: a lone "\r"
+# is whitespace inside a record there (universal=False).
+def count_line_ends(data: bytes, end: int | None = None, *, universal: bool = True) -> int:
+    """Line ends in ``data[:end]``: every ``\\n``, and with ``universal`` every ``\\r`` not followed by ``\\n``."""
+    end = len(data) if end is None else end
+    ends = data.count(b"\n", 0, end)
+    if universal and b"\r" in data:
+        ends += data.count(b"\r", 0, end) - data.count(b"\r\n", 0, end)
+    return ends
+
+
+def _line_start(data: bytes, position: int, *, universal: bool) -> int:
+    """Index in ``data`` of the first byte of the line holding ``data[position]``."""
+    last = data.rfind(b"\n", 0, position)
+    if universal:
+        last = max(last, data.rfind(b"\r", 0, position))
+    return last + 1
+
+
+def _last_line_end(chunk: bytes, *, universal: bool) -> int:
+    """Index just past the last line end of ``chunk`` (0 if none), a read that more bytes may follow: a
+    final ``\\r`` may be the first half of a ``\\r\\n``, so it ends no line yet."""
+    cut = chunk.rfind(b"\n")
+    if universal:
+        end = len(chunk) - 1 if chunk.endswith(b"\r") else len(chunk)
+        cut = max(cut, chunk.rfind(b"\r", 0, end))
+    return cut + 1
+
+
+def _decode(block: bytes, *, source: Path, first_line: int, offset: int, errors: str, stats: ReadStats,
+            universal: bool) -> str:
     """UTF-8 text of ``block`` (whole lines of ``source`` starting at ``first_line``/byte ``offset``)."""
     if errors == "strict":
         return decode_text(block, source=source, first_line=first_line, offset=offset, not_utf8_hint=REPLACE_HINT,
-                           binary_hint="pass text files (UTF-8), or --errors replace to read it anyway")
+                           binary_hint="pass text files (UTF-8), or --errors replace to read it anyway",
+                           universal=universal)
     try:
         return block.decode("utf-8")
     except UnicodeDecodeError as exc:
         text = block.decode("utf-8", "replace")
         # Genuine U+FFFD characters in the file are valid UTF-8; only the new ones are replacements.
         stats.replacements += text.count("\ufffd") - block.count(_REPLACEMENT_UTF8)
-        line = first_line + block.count(b"\n", 0, exc.start)
+        line = first_line + count_line_ends(block, exc.start, universal=universal)
         stats.first_replacement = stats.first_replacement or f"{source}:{line}"
         return text
 
 
 def decode_text(block: bytes, *, source: Path, first_line: int, offset: int, not_utf8_hint: str,
-                binary_hint: str) -> str:
+                binary_hint: str, universal: bool = False) -> str:
     """The UTF-8 text of ``block`` (whole lines of ``source`` from ``first_line``, at byte ``offset``).
+
+    Lines are numbered by ``\\n``, and with ``universal`` by a lone ``\\r`` too (:func:`count_line_ends`).
 
     Raises:
         CorpusError: a byte that is not UTF-8, or a NUL byte (:func:`refuse_binary`), located by file, line
@@ -272,15 +343,16 @@ def decode_text(block: bytes, *, source: Path, first_line: int, offset: int, not
         text = block.decode("utf-8")
     except UnicodeDecodeError as exc:
         bad = exc.start
-        line = first_line + block.count(b"\n", 0, bad)
-        column = bad - (block.rfind(b"\n", 0, bad) + 1)
+        line = first_line + count_line_ends(block, bad, universal=universal)
+        column = bad - _line_start(block, bad, universal=universal)
         compressed = split_suffixes(source)[1] is not None
         raise CorpusError(
             f"{source}:{line}: byte offset {offset + bad}{' (of the decompressed stream)' if compressed else ''} "
             f"(byte {column} of line {line}) is not UTF-8: 0x{block[bad]:02x}",
             not_utf8_hint,
         ) from None
-    refuse_binary(text, block, source=source, first_line=first_line, offset=offset, hint=binary_hint)
+    refuse_binary(text, block, source=source, first_line=first_line, offset=offset, hint=binary_hint,
+                  universal=universal)
     return text
 
 
@@ -289,30 +361,35 @@ def strip_bom(data: bytes) -> tuple[bytes, int]:
     return (data[len(_BOM):], len(_BOM)) if data.startswith(_BOM) else (data, 0)
 
 
-def refuse_binary(text: str, block: bytes, *, source: Path, first_line: int, offset: int, hint: str) -> None:
+def refuse_binary(text: str, block: bytes, *, source: Path, first_line: int, offset: int, hint: str,
+                  universal: bool = False) -> None:
     """Refuse decoded text holding a NUL byte: valid UTF-8, but no text file has one, and a binary file
     read as text would otherwise go on to be counted.
 
     ``block`` is the bytes ``text`` was decoded from (whole lines of ``source`` from ``first_line``, at
-    byte ``offset``); ``hint`` names what the calling command can do about it.
+    byte ``offset``, lines numbered as :func:`decode_text` does); ``hint`` names what the calling command
+    can do about it.
 
     Raises:
         CorpusError: ``text`` holds a NUL byte.
     """
     if "\x00" in text:
         bad = block.index(b"\x00")
-        line = first_line + block.count(b"\n", 0, bad)
+        line = first_line + count_line_ends(block, bad, universal=universal)
         raise CorpusError(
             f"{source}:{line}: byte offset {offset + bad} is a NUL byte: this looks like a binary file, not text",
             hint,
         )
 
 
-def iter_line_blocks(source: Path, *, errors: str, stats: ReadStats) -> Iterator[tuple[list[str], list[int], int]]:
+def iter_line_blocks(source: Path, *, errors: str, stats: ReadStats,
+                     universal: bool = True) -> Iterator[tuple[list[str], list[int], int]]:
     """Decoded lines of a text file, a block at a time: ``(lines, utf8_sizes, number of the first line)``.
 
-    Line terminators (``\\n``, ``\\r\\n``) are stripped; empty lines are kept (callers filter); a UTF-8
-    byte-order mark at the start of the file is dropped. Sizes are the raw byte lengths of the lines.
+    Line terminators are stripped: ``\\n``, ``\\r\\n`` and, with ``universal`` (the default, as Python's
+    universal newlines), a lone ``\\r``; without it (JSON Lines) a lone ``\\r`` stays in its line. Empty
+    lines are kept (callers filter); a UTF-8 byte-order mark at the start of the file is dropped. Sizes
+    are the byte lengths of the lines without their terminators.
     """
     first_line, offset, pending = 1, 0, []
     with open_binary(source) as stream:
@@ -320,7 +397,7 @@ def iter_line_blocks(source: Path, *, errors: str, stats: ReadStats) -> Iterator
         while True:
             chunk = stream.read(READ_BLOCK)
             if chunk:
-                cut = chunk.rfind(b"\n") + 1
+                cut = _last_line_end(chunk, universal=universal)
                 if cut == 0:  # no line end yet: a long line continues in the next read
                     pending.append(chunk)
                     continue
@@ -334,26 +411,39 @@ def iter_line_blocks(source: Path, *, errors: str, stats: ReadStats) -> Iterator
             if at_start:
                 at_start = False
                 block, offset = strip_bom(block)
-            text = _decode(block, source=source, first_line=first_line, offset=offset, errors=errors, stats=stats)
-            lines = text.split("\n")
-            sizes = list(map(len, block.split(b"\n")))
-            if text.endswith("\n"):
-                lines.pop()
-                sizes.pop()
-            if "\r" in text:
-                lines = [line.removesuffix("\r") for line in lines]
+            text = _decode(block, source=source, first_line=first_line, offset=offset, errors=errors, stats=stats,
+                           universal=universal)
+            lines, sizes = _split_lines(text, block, universal=universal)
             yield lines, sizes, first_line
-            first_line += block.count(b"\n")
+            first_line += count_line_ends(block, universal=universal)
             offset += len(block)
             if not chunk:
                 return
 
 
+def _split_lines(text: str, block: bytes, *, universal: bool) -> tuple[list[str], list[int]]:
+    """The lines of ``text`` (decoded from ``block``, whole lines) without terminators, and their byte sizes."""
+    if "\r" in text:
+        if universal:  # one terminator for all three; the byte sizes are of the same lines
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+            block = block.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        else:
+            text = text.replace("\r\n", "\n")
+            block = block.replace(b"\r\n", b"\n")
+    lines = text.split("\n")
+    sizes = list(map(len, block.split(b"\n")))
+    if text.endswith("\n"):
+        lines.pop()
+        sizes.pop()
+    return lines, sizes
+
+
 def _read_whole_file(source: Path, *, errors: str, stats: ReadStats) -> tuple[str, int]:
     with open_binary(source) as stream:
         data = stream.read()
-    text, skipped = strip_bom(data)
-    return _decode(text, source=source, first_line=1, offset=skipped, errors=errors, stats=stats), len(data)
+    body, skipped = strip_bom(data)
+    text = _decode(body, source=source, first_line=1, offset=skipped, errors=errors, stats=stats, universal=True)
+    return text, len(data)
 
 
 # A reader turns one source file into blocks of (documents, their UTF-8 sizes).
@@ -376,7 +466,8 @@ def _txt_blocks(corpus: Corpus, source: Path) -> DocumentBlocks:
 
 def _jsonl_blocks(corpus: Corpus, source: Path) -> DocumentBlocks:
     key = corpus.field
-    for lines, sizes, first_line in iter_line_blocks(source, errors=corpus.errors, stats=corpus.read_stats):
+    lines_of = iter_line_blocks(source, errors=corpus.errors, stats=corpus.read_stats, universal=False)
+    for lines, sizes, first_line in lines_of:
         docs: list[str] = []
         doc_sizes: list[int] = []
         for number, (line, size) in enumerate(zip(lines, sizes, strict=True), start=first_line):
@@ -401,7 +492,8 @@ def _jsonl_blocks(corpus: Corpus, source: Path) -> DocumentBlocks:
                     f"{source}:{number}: no field {key!r} (fields: {known})", "choose the text field with --field NAME"
                 )
             text = record[key]
-            if text is None or text == "":
+            if text is None or text == "":  # no text, as a parquet null cell: no document, but counted
+                corpus.read_stats.skip_empty(f"{source}:{number}")
                 continue
             if not isinstance(text, str):
                 kind = _JSON_KINDS.get(type(text), "value")
@@ -462,8 +554,11 @@ def _parquet_blocks(corpus: Corpus, source: Path) -> DocumentBlocks:
                 column = batch.column(0).dictionary_decode() if dictionary else batch.column(0)
                 texts = _parquet_texts(column, corpus, source=source, first_row=first_row)
                 sizes = pc.binary_length(column).to_pylist()
-                first_row += len(texts)
                 kept = [(t, s) for t, s in zip(texts, sizes, strict=True) if t]
+                if len(kept) < len(texts):  # null cells and "": no document, but counted
+                    first_empty = first_row + next(i for i, t in enumerate(texts) if not t)
+                    corpus.read_stats.skip_empty(f"{source}:row {first_empty}", len(texts) - len(kept))
+                first_row += len(texts)
                 if kept:
                     yield [t for t, _ in kept], [s for _, s in kept]
 
@@ -562,8 +657,10 @@ class Corpus:
                     self.read_stats.documents += len(docs)
                     yield docs, sizes
         if self.read_stats.documents == 0:
+            skipped = self.read_stats.describe_empty()
             raise CorpusError(
-                f"empty corpus {self.name!r}: no documents in {self._describe_sources()}",
+                f"empty corpus {self.name!r}: no documents in {self._describe_sources()}"
+                + (f", only {skipped}" if skipped else ""),
                 "check the path, the --field/--column, and that the files hold text",
             )
 
@@ -768,6 +865,8 @@ __all__ = [
     "ReadStats",
     "batch_documents",
     "canonical_language",
+    "count_line_ends",
+    "describe_empty_records",
     "file_sha256",
     "guess_language",
     "iter_line_blocks",

@@ -104,7 +104,7 @@ def corpus_fingerprint(paths: list[Path]) -> str:
 def run_trainer(trainer, algorithm: str, documents, *, progress: ProgressCallback | None = None,
                 checkpoint: str | Path | None = None, resume: bool = False, force: bool = False,
                 checkpoint_seconds: float = 60.0, fingerprint: Callable[[], str] | None = None,
-                out: str | Path | None = None) -> tuple:
+                reading: dict | None = None, out: str | Path | None = None) -> tuple:
     """Run ``trainer`` on ``documents``, writing or resuming ``checkpoint``: the one place that guards them.
 
     Both :func:`train_from_files` and ``tokensmith train`` come through here, so a checkpoint request is
@@ -115,6 +115,9 @@ def run_trainer(trainer, algorithm: str, documents, *, progress: ProgressCallbac
         documents: what ``trainer.train`` reads; not read at all when resuming from an existing checkpoint.
         fingerprint: computes the corpus fingerprint stored in (and checked against) the checkpoint;
             called only when a checkpoint is used.
+        reading: the options the corpus files are read with (``--field``, ``--column``, ``--errors``),
+            stored in and checked against the checkpoint as well: the same files read otherwise are
+            other text.
         out: the output folder the result is saved to; a checkpoint inside it is refused (the folder is
             written as a whole once training ends, and replaced as a whole with ``force``).
 
@@ -125,7 +128,7 @@ def run_trainer(trainer, algorithm: str, documents, *, progress: ProgressCallbac
     Raises:
         InputError: ``resume`` without ``checkpoint``; a checkpoint for a trainer not in :data:`RESUMABLE`;
             a checkpoint inside ``out``; an existing checkpoint when neither resuming nor forcing; a checkpoint
-            of other settings or another corpus - all before any training.
+            of other settings, another corpus or other reading options - all before any training.
     """
     if resume and checkpoint is None:
         raise InputError("resume needs the checkpoint to continue from",
@@ -144,14 +147,14 @@ def run_trainer(trainer, algorithm: str, documents, *, progress: ProgressCallbac
 
         resumed_from = load_checkpoint_metadata(checkpoint).get("merges")
         trained = trainer.resume(checkpoint, progress=progress, checkpoint_seconds=checkpoint_seconds,
-                                 corpus_fingerprint=corpus_id)
+                                 corpus_fingerprint=corpus_id, corpus_reading=reading)
         return trained, resumed_from
     if Path(checkpoint).exists() and not force and not resume:
         raise InputError(f"checkpoint {checkpoint} already exists",
                          "pass resume=True (--resume) to continue from it, force=True (--force) to start "
                          "afresh, or choose another checkpoint path")
-    trained = trainer.train(documents, progress=progress, checkpoint=checkpoint,
-                            checkpoint_seconds=checkpoint_seconds, corpus_fingerprint=corpus_id)
+    trained = trainer.train(documents, progress=progress, checkpoint=checkpoint, checkpoint_seconds=checkpoint_seconds,
+                            corpus_fingerprint=corpus_id, corpus_reading=reading)
     return trained, None
 
 

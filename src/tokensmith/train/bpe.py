@@ -114,6 +114,11 @@ class TrainedBPE:
         return save_trained(self, directory, force=force)
 
 
+
+def _differing(before: dict, now: dict) -> list[str]:
+    """The keys whose values differ between two settings dicts (a key one of them lacks differs)."""
+    return sorted(key for key in set(before) | set(now) if before.get(key) != now.get(key))
+
 @dataclass(frozen=True)
 class BpeTrainer:
     """Configuration of a byte-level BPE training run; :meth:`train` runs it.
@@ -193,7 +198,7 @@ class BpeTrainer:
 
     def train(self, documents: Iterable[str], *, progress: ProgressCallback | None = None,
               checkpoint: str | Path | None = None, checkpoint_seconds: float = 60.0,
-              corpus_fingerprint: str | None = None) -> TrainedBPE:
+              corpus_fingerprint: str | None = None, corpus_reading: dict | None = None) -> TrainedBPE:
         """Learn a vocabulary from ``documents`` (an iterable of str, read once).
 
         Args:
@@ -204,6 +209,9 @@ class BpeTrainer:
             checkpoint_seconds: least time between two checkpoint writes (0: after every progress step).
             corpus_fingerprint: identifies the corpus (e.g. a hash of the files); stored in the
                 checkpoint so that :meth:`resume` can refuse a checkpoint of other text.
+            corpus_reading: the options the files were read with (JSON-ready, e.g. ``{"field": "text",
+                "errors": "strict"}``); stored too, so that :meth:`resume` can refuse other options, which
+                read other text from the same files.
 
         Raises:
             CorpusError: the corpus is empty or holds only whitespace.
@@ -212,11 +220,12 @@ class BpeTrainer:
         counts = self.count(_reporting(documents, progress))
         return self.train_from_counts(counts, progress=progress, count_seconds=time.perf_counter() - started,
                                       checkpoint=checkpoint, checkpoint_seconds=checkpoint_seconds,
-                                      corpus_fingerprint=corpus_fingerprint)
+                                      corpus_fingerprint=corpus_fingerprint, corpus_reading=corpus_reading)
 
     def train_from_counts(self, counts: PretokenCounts, *, progress: ProgressCallback | None = None,
                           count_seconds: float = 0.0, checkpoint: str | Path | None = None,
-                          checkpoint_seconds: float = 60.0, corpus_fingerprint: str | None = None) -> TrainedBPE:
+                          checkpoint_seconds: float = 60.0, corpus_fingerprint: str | None = None,
+                          corpus_reading: dict | None = None) -> TrainedBPE:
         """Learn a vocabulary from pre-token counts (e.g. from :meth:`count` or another engine)."""
         from tokensmith.train import merge_core  # numba loads only when training runs
 
@@ -235,11 +244,12 @@ class BpeTrainer:
         )
         corpus = {"documents": counts.documents, "corpus_bytes": counts.total_bytes, "pretokens": counts.total,
                   "distinct_pretokens": len(counts), "count_seconds": count_seconds,
-                  "fingerprint": corpus_fingerprint}
+                  "fingerprint": corpus_fingerprint, "reading": corpus_reading}
         return self._merge(state, initial, corpus, started, compile_seconds, progress, checkpoint, checkpoint_seconds)
 
     def resume(self, checkpoint: str | Path, *, progress: ProgressCallback | None = None,
-               checkpoint_seconds: float = 60.0, corpus_fingerprint: str | None = None) -> TrainedBPE:
+               checkpoint_seconds: float = 60.0, corpus_fingerprint: str | None = None,
+               corpus_reading: dict | None = None) -> TrainedBPE:
         """Continue a run from a checkpoint written by :meth:`train` (same settings; ``vocab_size`` may grow).
 
         The result equals an uninterrupted run of this configuration on the same corpus, byte for byte.
@@ -247,8 +257,9 @@ class BpeTrainer:
 
         Raises:
             InputError: the file is not a checkpoint, was written with other settings (pre-tokenizer,
-                special tokens, min_frequency...), for another corpus (``corpus_fingerprint`` differs), or
-                holds more tokens than ``vocab_size``.
+                special tokens, min_frequency...), for another corpus (``corpus_fingerprint`` differs) or
+                one read with other options (``corpus_reading`` differs), or holds more tokens than
+                ``vocab_size``. A fingerprint or reading options that either side lacks are not compared.
         """
         from tokensmith.train import merge_core
 
@@ -258,8 +269,7 @@ class BpeTrainer:
                              "pass the checkpoint file a training run wrote (checkpoint=...)")
         mine = self.checkpoint_settings()
         if metadata.get("settings") != mine:
-            theirs = metadata.get("settings") or {}
-            differing = sorted(k for k in set(mine) | set(theirs) if mine.get(k) != theirs.get(k))
+            differing = _differing(metadata.get("settings") or {}, mine)
             raise InputError(
                 f"checkpoint {checkpoint} was written with other settings: {', '.join(differing)} differ",
                 "resume with the settings of the interrupted run (only vocab_size may change), or start afresh",
@@ -268,6 +278,16 @@ class BpeTrainer:
         if corpus_fingerprint is not None and corpus.get("fingerprint") not in (None, corpus_fingerprint):
             raise InputError(f"checkpoint {checkpoint} was written for another corpus",
                              "resume with the same corpus files, or start afresh without resume")
+        reading = corpus.get("reading")
+        if corpus_reading is not None and reading is not None and reading != corpus_reading:
+            def shown(value) -> str:
+                return "unused" if value is None else repr(value)  # e.g. --field once a JSONL file, now text
+
+            changes = "; ".join(f"{key} {shown(reading.get(key))} then, {shown(corpus_reading.get(key))} now"
+                                for key in _differing(reading, corpus_reading))
+            raise InputError(f"checkpoint {checkpoint} was written reading the corpus with other options: {changes}",
+                             "resume with the reading options of the interrupted run (--field, --column, "
+                             "--errors), or start afresh without resume")
         if metadata.get("tokens", 0) > self.vocab_size:
             raise InputError(
                 f"checkpoint {checkpoint} already holds {metadata['tokens']} tokens, more than vocab_size "

@@ -21,16 +21,13 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING
 
 import numpy as np
 import regex
 from numba import njit
 
 from tokensmith.train.pretokenize import PRETOKENIZER_PRESETS, SUPERBPE_STAGE2_REGEX
-
-if TYPE_CHECKING:
-    from tokensmith.train.text_table import TextTable
+from tokensmith.train.text_table import TextTable, segment_hash
 
 # bits of the character-class table (the last two: o200k's two letter classes, which overlap)
 LETTER, NUMBER, SPACE, LINE_BREAK, UPPER_OR_OTHER, LOWER_OR_OTHER = 1, 2, 4, 8, 16, 32
@@ -177,7 +174,6 @@ class CompiledPretokenizer:
         Raises:
             InputError: a document holds a lone surrogate (no UTF-8 for it).
         """
-        from tokensmith.train.text_table import TextTable
 
         if not documents:
             return TextTable.empty(), np.zeros(0, dtype=np.int64)
@@ -221,7 +217,6 @@ class CompiledPretokenizer:
 
     def _cut_blocks(self, blocks) -> tuple[TextTable, np.ndarray, np.ndarray]:
         """The cut of texts given as blocks ``(joined str or None, code points, lengths)``."""
-        from tokensmith.train.text_table import TextTable
 
         tables, occurrences, per_text = [], [], []
         known = 0
@@ -252,7 +247,6 @@ def _pieces_utf8(joined: str | None, text: np.ndarray, starts: np.ndarray, stops
         InputError: a piece holds a lone surrogate (named from ``joined``, when given).
     """
     from tokensmith.train.counting import lone_surrogate_error
-    from tokensmith.train.text_table import TextTable
 
     utf8, offsets, surrogate = _utf8_of_pieces(text, starts, stops)
     if surrogate >= 0:
@@ -622,7 +616,7 @@ def _utf8_of_pieces(text, starts, stops):
 def _distinct_pieces(text, ends):
     """``(first, counts, ids)``: the index of the first occurrence of every distinct piece (a piece ends at
     ``ends[i]`` and starts at the previous end, or 0), how often it occurs, and the distinct index of every
-    piece, by an open-addressing table."""
+    piece, by an open-addressing table (:func:`~tokensmith.train.text_table.segment_hash`)."""
     pieces = len(ends)
     size = 1
     while size < 2 * pieces:
@@ -637,10 +631,7 @@ def _distinct_pieces(text, ends):
     start = 0
     for piece in range(pieces):
         stop = ends[piece]
-        digest = np.uint64(14695981039346656037)
-        for position in range(start, stop):
-            digest = (digest ^ np.uint64(text[position])) * np.uint64(1099511628211)
-        digest ^= digest >> np.uint64(29)
+        digest = segment_hash(text, start, stop)
         slot = np.int64(digest & np.uint64(mask))
         while True:
             known = slots[slot]

@@ -178,6 +178,40 @@ def _equal(text, offsets, a, b):
     return True
 
 
+@njit(cache=True, inline="always")
+def _merge_two(text, offsets, order, low, middle, high, spare, out, skip):
+    """Merge the sorted runs ``order[low:middle]`` and ``order[middle:high]`` into ``spare`` from ``out`` on
+    (stable: the left first on a tie; their strings' first ``skip`` bytes are equal); returns the end."""
+    left, right = low, middle
+    while left < middle and right < high:
+        if _not_after(text, offsets, order[left], order[right], skip):
+            spare[out] = order[left]
+            left += 1
+        else:
+            spare[out] = order[right]
+            right += 1
+        out += 1
+    while left < middle:
+        spare[out] = order[left]
+        left += 1
+        out += 1
+    while right < high:
+        spare[out] = order[right]
+        right += 1
+        out += 1
+    return out
+
+
+@njit(cache=True, inline="always")
+def segment_hash(text, start, stop):
+    """FNV-1a of ``text[start:stop]`` (any unsigned integer array: bytes, code points), its high bits folded
+    into the low ones, which pick an open-addressing slot."""
+    digest = np.uint64(14695981039346656037)
+    for position in range(start, stop):
+        digest = (digest ^ np.uint64(text[position])) * np.uint64(1099511628211)
+    return digest ^ (digest >> np.uint64(29))
+
+
 @njit(cache=True, nogil=True)
 def _merge_runs(text, offsets, bounds, order):
     """Merge sort from sorted runs of ``order`` (overwritten): merges neighbouring runs pairwise until one is
@@ -194,24 +228,7 @@ def _merge_runs(text, offsets, bounds, order):
             if pair + 1 == n_runs:  # an odd run out: copied as it is
                 spare[low:runs[pair + 1]] = order[low:runs[pair + 1]]
                 continue
-            middle, high = runs[pair + 1], runs[pair + 2]
-            left, right, out = low, middle, low
-            while left < middle and right < high:
-                if _not_after(text, offsets, order[left], order[right]):  # the left first on a tie
-                    spare[out] = order[left]
-                    left += 1
-                else:
-                    spare[out] = order[right]
-                    right += 1
-                out += 1
-            while left < middle:
-                spare[out] = order[left]
-                left += 1
-                out += 1
-            while right < high:
-                spare[out] = order[right]
-                right += 1
-                out += 1
+            _merge_two(text, offsets, order, low, runs[pair + 1], runs[pair + 2], spare, low, 0)
         merged_runs[-1] = n
         runs = merged_runs
         order, spare = spare, order
@@ -262,25 +279,9 @@ def _sort_ties(text, offsets, keys, order):
             width = 8
             while width < high - low:  # merge neighbouring blocks, copying through spare
                 for left_start in range(low, high, 2 * width):
-                    middle = min(left_start + width, high)
                     stop = min(left_start + 2 * width, high)
-                    left, right, out = left_start, middle, 0
-                    while left < middle and right < stop:
-                        if _not_after(text, offsets, order[left], order[right], _KEY_BYTES):
-                            spare[out] = order[left]
-                            left += 1
-                        else:
-                            spare[out] = order[right]
-                            right += 1
-                        out += 1
-                    while left < middle:
-                        spare[out] = order[left]
-                        left += 1
-                        out += 1
-                    while right < stop:
-                        spare[out] = order[right]
-                        right += 1
-                        out += 1
+                    out = _merge_two(text, offsets, order, left_start, min(left_start + width, high), stop, spare,
+                                     0, _KEY_BYTES)
                     order[left_start:stop] = spare[:out]
                 width *= 2
         low = high
@@ -305,7 +306,7 @@ def _gather(text, offsets, indices, out_offsets, out):
 
 @njit(cache=True, nogil=True)
 def _distinct(text, offsets):
-    """An open-addressing table of the strings (FNV-1a hashes)."""
+    """An open-addressing table of the strings (:func:`segment_hash`)."""
     n = len(offsets) - 1
     size = 1
     while size < 2 * n:
@@ -317,10 +318,7 @@ def _distinct(text, offsets):
     ids = np.empty(n, dtype=np.int64)
     distinct = 0
     for i in range(n):
-        digest = np.uint64(14695981039346656037)
-        for position in range(offsets[i], offsets[i + 1]):
-            digest = (digest ^ np.uint64(text[position])) * np.uint64(1099511628211)
-        digest ^= digest >> np.uint64(29)
+        digest = segment_hash(text, offsets[i], offsets[i + 1])
         slot = np.int64(digest & np.uint64(mask))
         while True:
             known = slots[slot]
