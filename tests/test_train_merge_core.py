@@ -170,3 +170,66 @@ def test_load_checkpoint_refuses_other_files(tmp_path):
     for name in ("other.npz", "text.npz"):
         with pytest.raises(InputError):
             merge_core.load_checkpoint(tmp_path / name)
+
+
+def _state_of(words, counts, alphabet, *, threads, **options):
+    lengths = np.array([len(w) for w in words], dtype=np.int64)
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    symbols = np.array([s for w in words for s in w], dtype=np.int32)
+    return merge_core.build_state(symbols, offsets, np.array(counts, dtype=np.int64), alphabet, [1] * len(alphabet),
+                                  threads=threads, **options)
+
+
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(words=st.lists(st.lists(st.integers(0, 11), min_size=1, max_size=12), min_size=1, max_size=80),
+       data=st.data(), pair_capacity=st.one_of(st.none(), st.integers(1, 200)),
+       max_units=st.one_of(st.none(), st.integers(2, 4)))
+def test_first_count_on_two_threads_gives_the_state_of_one(words, data, pair_capacity, max_units, monkeypatch):
+    """The second half of the words counted apart and joined: every array of the state (sizes included,
+    also where one pass would grow its room in the second half) equals one pass's, and so do the merges;
+    words of count 0 (parity's dev-only words) included."""
+    monkeypatch.setattr(merge_core, "PARALLEL_COUNT_SYMBOLS", 0)
+    counts = data.draw(st.lists(st.integers(0, 5), min_size=len(words), max_size=len(words)))
+    alphabet = [bytes([i]) for i in range(12)]
+    options = {"pair_capacity": pair_capacity, "max_units": max_units}
+    one, two = (_state_of(words, counts, alphabet, threads=t, **options) for t in (1, 2))
+    for name, array in one.arrays().items():
+        assert np.array_equal(array, two.arrays()[name]), name
+    for state in (one, two):
+        merge_core.run_merges(state, vocab_size=60)
+    assert one.learned_merges().tolist() == two.learned_merges().tolist()
+
+
+def test_first_count_on_two_threads_joins_real_words(monkeypatch):
+    """Words of real text (Django's catalogues, bytes): both halves hold many pairs the other lacks."""
+    from pathlib import Path
+
+    from tokensmith.demo_corpora import demo_corpora
+
+    monkeypatch.setattr(merge_core, "PARALLEL_COUNT_SYMBOLS", 0)
+    text = " ".join(path.read_text(encoding="utf-8")[:20_000]
+                    for path in sorted(Path(demo_corpora()["parallel"]).glob("*.txt"))[:30])
+    words = [list(word.encode("utf-8")) for word in text.split()]
+    alphabet = [bytes([i]) for i in range(256)]
+    one, two = (_state_of(words, [1 + len(w) % 3 for w in words], alphabet, threads=t) for t in (1, 2))
+    assert two.scalars[merge_core.N_SLOTS] > 1000
+    for name, array in one.arrays().items():
+        assert np.array_equal(array, two.arrays()[name]), name
+
+
+@pytest.mark.parametrize(("repetitive", "diverse"), [(3000, 1500), (200, 2800)])
+def test_first_count_on_two_threads_where_one_pass_grows_its_room(repetitive, diverse, monkeypatch):
+    """More distinct pairs than the starting room: one pass grows it only in the second half (3,000
+    words over 3 letters, then diverse ones: the second half is counted again as one pass) or already in
+    the first; the two-thread count gives the same sizes either way."""
+    monkeypatch.setattr(merge_core, "PARALLEL_COUNT_SYMBOLS", 0)
+    rng = np.random.default_rng(5)
+    alphabet = [bytes([i]) for i in range(60)]
+    words = [list(rng.integers(0, 3, size=4)) for _ in range(repetitive)]
+    words += [list(rng.integers(0, 60, size=rng.integers(2, 9))) for _ in range(diverse)]
+    counts = list(rng.integers(0, 9, size=len(words)))
+    one, two = (_state_of(words, counts, alphabet, threads=t, pair_capacity=1) for t in (1, 2))
+    assert len(one.slot_key) > 1024 + 16 + 8  # one pass grew
+    for name, array in one.arrays().items():
+        assert np.array_equal(array, two.arrays()[name]), name

@@ -29,7 +29,7 @@ import numpy as np
 
 from tokensmith.errors import CorpusError, InputError
 from tokensmith.tokenizers.bytemaps import byte_to_unicode, unicode_to_byte
-from tokensmith.train.counting import PretokenCounts, count_pretokens, make_engine
+from tokensmith.train.counting import PretokenCounts, count_pretokens, local_workers, make_engine
 from tokensmith.train.pretokenize import DEFAULT_PRETOKENIZER, Pretokenizer
 
 #: Called as ``progress(stage, done, total)``; stages are ``"count"`` (documents, total 0 = unknown)
@@ -240,7 +240,7 @@ class BpeTrainer:
         started = time.perf_counter()
         state = merge_core.build_state(
             symbols, offsets, counts.counts, initial.contents, initial.units, dedup=initial.dedup,
-            max_units=self.max_units(),
+            max_units=self.max_units(), threads=local_workers(self.workers),
         )
         corpus = {"documents": counts.documents, "corpus_bytes": counts.total_bytes, "pretokens": counts.total,
                   "distinct_pretokens": len(counts), "count_seconds": count_seconds,

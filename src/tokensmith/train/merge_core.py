@@ -152,7 +152,7 @@ class MergeRunStats:
 
 def build_state(symbols: np.ndarray, word_offsets: np.ndarray, word_counts: np.ndarray,
                 token_contents: list[bytes], token_units: list[int], *, dedup: list[bool] | None = None,
-                max_units: int | None = None, pair_capacity: int | None = None) -> MergeState:
+                max_units: int | None = None, pair_capacity: int | None = None, threads: int = 1) -> MergeState:
     """Set up the merge loop: count every adjacent pair, build position sets and the heap.
 
     Args:
@@ -169,6 +169,8 @@ def build_state(symbols: np.ndarray, word_offsets: np.ndarray, word_counts: np.n
         pair_capacity: room for this many distinct pairs at the start (``None``: the symbol count or all
             pairs of the initial ids, at most 2**20); the count grows the room when the words hold more,
             and the loop as merges need it.
+        threads: count the pairs of the two halves of the words on two threads when above 1 (from
+            :data:`PARALLEL_COUNT_SYMBOLS` symbols on; the same state as one thread gives).
     """
     n_words = len(word_counts)
     n_initial = len(token_contents)
@@ -227,14 +229,7 @@ def build_state(symbols: np.ndarray, word_offsets: np.ndarray, word_counts: np.n
                              state.vocab_table_id, dedup_flags)
     # Pass 1 (counts), growing the pair room whenever the next word might not fit, then pass 2 (positions).
     position_slot = np.empty(len(state.symbols), dtype=np.int32)
-    first = 0
-    while first >= 0:
-        first = _count_pairs_from(
-            first, state.symbols, state.word_start, state.word_len, state.word_count, state.token_units,
-            max_units, state.pair_table_key, state.pair_table_slot, state.slot_key, state.slot_count,
-            state.slot_mark, state.segment_len, position_slot, state.scalars)
-        if first >= 0:
-            _grow_initial_pairs(state, int(state.scalars[N_SLOTS] + state.word_len[first]))
+    _count_initial_pairs(state, position_slot, threads)
     room = len(state.slot_key)
     state.slot_head = np.full(room, EMPTY, dtype=np.int32)
     state.slot_tail = np.full(room, EMPTY, dtype=np.int32)
@@ -248,7 +243,75 @@ def build_state(symbols: np.ndarray, word_offsets: np.ndarray, word_counts: np.n
     return state
 
 
-def _grow_initial_pairs(state: MergeState, slots: int) -> None:
+#: Fewest symbols whose first pair count is split over two threads (below, a thread costs more than it saves).
+PARALLEL_COUNT_SYMBOLS = 1 << 20
+
+
+@dataclass
+class _PairRoom:
+    """The arrays pass 1 fills (:func:`_count_pairs_from`), named as in :class:`MergeState`: a second set
+    counts the second half of the words on another thread."""
+
+    pair_table_key: np.ndarray
+    pair_table_slot: np.ndarray
+    slot_key: np.ndarray
+    slot_count: np.ndarray
+    slot_mark: np.ndarray
+    segment_len: np.ndarray
+    scalars: np.ndarray
+
+    @classmethod
+    def like(cls, state: MergeState) -> _PairRoom:
+        """Empty arrays of the same size as ``state``'s."""
+        slots, table = len(state.slot_key), len(state.pair_table_key)
+        return cls(np.full(table, EMPTY, dtype=np.int64), np.full(table, EMPTY, dtype=np.int32),
+                   np.zeros(slots, dtype=np.int64), np.zeros(slots, dtype=np.int64),
+                   np.full(slots, EMPTY, dtype=np.int64), np.zeros(slots, dtype=np.int64),
+                   np.zeros(N_SCALARS, dtype=np.int64))
+
+
+def _count_initial_pairs(state: MergeState, position_slot: np.ndarray, threads: int) -> None:
+    """Pass 1 over all words into ``state``. On two threads, the second half of the words is counted into
+    a :class:`_PairRoom` of its own and then joined: its pairs that the first half lacks get the next slots
+    in the order they first occur, as one pass in word order gives them, so the state is the same. Where
+    that one pass would have grown its room during the second half, the second half is counted again on
+    ``state`` instead (the join cannot tell at which word it would have grown, which sets the sizes)."""
+    n_words = len(state.word_len)
+    split = n_words
+    if threads > 1 and len(state.symbols) >= PARALLEL_COUNT_SYMBOLS:
+        split = int(np.searchsorted(state.word_start, len(state.symbols) // 2))
+
+    def count(room: MergeState | _PairRoom, first: int, stop: int) -> None:
+        while first >= 0:
+            first = _count_pairs_from(
+                first, stop, state.symbols, state.word_start, state.word_len, state.word_count,
+                state.token_units, state.max_units, room.pair_table_key, room.pair_table_slot, room.slot_key,
+                room.slot_count, room.slot_mark, room.segment_len, position_slot, room.scalars)
+            if first >= 0:
+                _grow_initial_pairs(room, int(room.scalars[N_SLOTS] + state.word_len[first]))
+
+    if split in (0, n_words):
+        count(state, 0, n_words)
+        return
+    second = _PairRoom.like(state)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="tokensmith-pairs") as pool:
+        later = pool.submit(count, second, split, n_words)
+        count(state, 0, split)
+        later.result()
+    second_slots = int(second.scalars[N_SLOTS])
+    union = int(state.scalars[N_SLOTS]) + _count_new_pairs(second.slot_key, second_slots, state.pair_table_key)
+    longest = int(state.word_len[split:].max())
+    if union + longest > len(state.slot_key) or 2 * (union + longest) > len(state.pair_table_key):
+        count(state, split, n_words)  # one pass would have grown: go on as one pass
+        return
+    slot_of = np.empty(second_slots, dtype=np.int32)
+    _join_pair_counts(second.slot_key, second.slot_count, second.segment_len, second_slots, state.pair_table_key,
+                      state.pair_table_slot, state.slot_key, state.slot_count, state.segment_len, slot_of,
+                      state.scalars)
+    _renumber_positions(position_slot, state.word_start, state.word_len, split, slot_of)
+
+
+def _grow_initial_pairs(state: MergeState | _PairRoom, slots: int) -> None:
     """Room for ``slots`` pairs in the arrays the initial count fills (doubling, at least)."""
     for name, fill in (("slot_key", 0), ("slot_count", 0), ("slot_mark", EMPTY), ("segment_len", 0)):
         setattr(state, name, _grown(getattr(state, name), slots, fill))
@@ -370,6 +433,13 @@ def compile_kernels() -> float:
     symbols = np.array([0, 1, 0, 1, 1], dtype=np.int32)
     state = build_state(symbols, np.array([0, 2, 5], dtype=np.int64), np.array([2, 1], dtype=np.int64),
                         [b"a", b"b"], [1, 1])
+    room = _PairRoom.like(state)  # the two-thread count's kernels, on nothing to join
+    _count_new_pairs(room.slot_key, 0, state.pair_table_key)
+    _join_pair_counts(room.slot_key, room.slot_count, room.segment_len, 0, state.pair_table_key,
+                      state.pair_table_slot, state.slot_key, state.slot_count, state.segment_len,
+                      np.empty(0, dtype=np.int32), state.scalars)
+    _renumber_positions(np.zeros(len(symbols), dtype=np.int32), state.word_start, state.word_len, len(state.word_len),
+                        np.empty(0, dtype=np.int32))
     run_merges(state, vocab_size=4)
     apply_merges(symbols, np.array([0, 2, 5], dtype=np.int64), state.learned_merges())
     return time.perf_counter() - started
@@ -654,14 +724,15 @@ def _push(heap_count, heap_pair, heap_segment, size, count, pair, segment):
 
 
 @njit(cache=True, nogil=True)
-def _count_pairs_from(first, symbols, word_start, word_len, word_count, token_units, max_units,
+def _count_pairs_from(first, stop, symbols, word_start, word_len, word_count, token_units, max_units,
                       table_key, table_slot, slot_key, slot_count, slot_last_word, segment_len, position_slot,
                       scalars):
-    """Pass 1 from word ``first``: pair counts, how many distinct words hold each pair, and each position's
-    slot (so pass 2 needs no hash look-up: each missed the cache, half of the time on superword's stage 2).
-    Returns -1, or the word before which it stopped because that word might not fit in the pair room."""
+    """Pass 1 over words ``first`` to ``stop - 1``: pair counts, how many distinct words hold each pair, and
+    each position's slot (so pass 2 needs no hash look-up: each missed the cache, half of the time on
+    superword's stage 2). Returns -1, or the word before which it stopped because that word might not fit in
+    the pair room."""
     n_slots = scalars[N_SLOTS]
-    for w in range(first, len(word_start)):
+    for w in range(first, stop):
         start = word_start[w]
         n = word_len[w]
         if n_slots + n > len(slot_key) or 2 * (n_slots + n) > len(table_key):
@@ -686,6 +757,52 @@ def _count_pairs_from(first, symbols, word_start, word_len, word_count, token_un
                 segment_len[slot] += 1
     scalars[N_SLOTS] = n_slots
     return -1
+
+
+@njit(cache=True, nogil=True)
+def _count_new_pairs(other_key, other_slots, table_key):
+    """How many of another pass 1's pairs this one's table lacks."""
+    mask = np.uint64(len(table_key) - 1)
+    new = 0
+    for other in range(other_slots):
+        key = other_key[other]
+        i = np.int64(_mix(key) & mask)
+        while table_key[i] != key and table_key[i] != EMPTY:
+            i = (i + 1) & np.int64(mask)
+        new += table_key[i] == EMPTY
+    return new
+
+
+@njit(cache=True, nogil=True)
+def _join_pair_counts(other_key, other_count, other_segment_len, other_slots, table_key, table_slot, slot_key,
+                      slot_count, segment_len, slot_of, scalars):
+    """Add another pass 1's pairs (of later words) to this one's, new pairs as new slots in their order;
+    ``slot_of[s]`` is the slot here of the other's slot ``s``."""
+    n_slots = scalars[N_SLOTS]
+    for other in range(other_slots):
+        key = other_key[other]
+        slot, index = _find_pair(key, table_key, table_slot)
+        if slot == EMPTY:
+            slot = n_slots
+            n_slots += 1
+            table_key[index] = key
+            table_slot[index] = slot
+            slot_key[slot] = key
+        slot_of[other] = slot
+        slot_count[slot] += other_count[other]
+        segment_len[slot] += other_segment_len[other]  # the words of the two passes are distinct
+    scalars[N_SLOTS] = n_slots
+
+
+@njit(cache=True, nogil=True)
+def _renumber_positions(position_slot, word_start, word_len, first, slot_of):
+    """Words from ``first`` on: each pair position's slot through ``slot_of`` (a word's last position holds
+    no pair and is left alone, as pass 2 never reads it)."""
+    for w in range(first, len(word_start)):
+        start = word_start[w]
+        for i in range(start, start + word_len[w] - 1):
+            if position_slot[i] != EMPTY:
+                position_slot[i] = slot_of[position_slot[i]]
 
 
 @njit(cache=True, nogil=True)

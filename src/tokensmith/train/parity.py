@@ -35,7 +35,7 @@ from tokensmith.train.bpe import (
     _check_int,
     _reporting,
 )
-from tokensmith.train.counting import PretokenCounts, count_pretokens, make_engine
+from tokensmith.train.counting import PretokenCounts, count_pretokens, local_workers, make_engine
 
 
 @dataclass(frozen=True)
@@ -263,7 +263,8 @@ class ParityTrainer(BpeTrainer):
         initial = self.initial_vocabulary()
         word_total = np.add.reduceat(entry_train, entry_start[:-1]) if len(entry_train) else np.zeros(0, np.int64)
         state = merge_core.build_state(symbols, offsets, word_total, initial.contents, initial.units,
-                                       dedup=initial.dedup, max_units=self.max_units())
+                                       dedup=initial.dedup, max_units=self.max_units(),
+                                       threads=local_workers(self.workers))
         while state.n_merges < global_merges:
             run = merge_core.run_merges(state, vocab_size=self.vocab_size, min_frequency=self.min_frequency,
                                         max_merges=min(_MERGES_PER_REPORT, global_merges - state.n_merges))

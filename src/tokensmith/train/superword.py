@@ -148,7 +148,7 @@ class SuperwordTrainer(BpeTrainer):
         started = time.perf_counter()
         state = merge_core.build_state(symbols, offsets, word_counts, contents, [len(c) for c in contents],
                                        dedup=dedup, max_units=self.stage2_max_bytes(),
-                                       pair_capacity=stage2_pair_room(symbols))
+                                       pair_capacity=stage2_pair_room(symbols), threads=threads)
         while True:
             run = merge_core.run_merges(state, vocab_size=self.vocab_size, min_frequency=self.min_frequency,
                                         max_merges=_MERGES_PER_REPORT)
