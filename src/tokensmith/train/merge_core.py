@@ -299,7 +299,8 @@ def _count_initial_pairs(state: MergeState, position_slot: np.ndarray, threads: 
         count(state, 0, split)
         later.result()
     second_slots = int(second.scalars[N_SLOTS])
-    union = int(state.scalars[N_SLOTS]) + _count_new_pairs(second.slot_key, second_slots, state.pair_table_key)
+    union = int(state.scalars[N_SLOTS]) + _count_new_pairs(second.slot_key, second_slots, state.pair_table_key,
+                                                          state.pair_table_slot)
     longest = int(state.word_len[split:].max())
     if union + longest > len(state.slot_key) or 2 * (union + longest) > len(state.pair_table_key):
         count(state, split, n_words)  # one pass would have grown: go on as one pass
@@ -434,7 +435,7 @@ def compile_kernels() -> float:
     state = build_state(symbols, np.array([0, 2, 5], dtype=np.int64), np.array([2, 1], dtype=np.int64),
                         [b"a", b"b"], [1, 1])
     room = _PairRoom.like(state)  # the two-thread count's kernels, on nothing to join
-    _count_new_pairs(room.slot_key, 0, state.pair_table_key)
+    _count_new_pairs(room.slot_key, 0, state.pair_table_key, state.pair_table_slot)
     _join_pair_counts(room.slot_key, room.slot_count, room.segment_len, 0, state.pair_table_key,
                       state.pair_table_slot, state.slot_key, state.slot_count, state.segment_len,
                       np.empty(0, dtype=np.int32), state.scalars)
@@ -743,13 +744,7 @@ def _count_pairs_from(first, stop, symbols, word_start, word_len, word_count, to
             if key == EMPTY:
                 position_slot[i] = EMPTY
                 continue
-            slot, index = _find_pair(key, table_key, table_slot)
-            if slot == EMPTY:
-                slot = n_slots
-                n_slots += 1
-                table_key[index] = key
-                table_slot[index] = slot
-                slot_key[slot] = key
+            slot, n_slots = _slot_of_pair(key, n_slots, table_key, table_slot, slot_key)
             position_slot[i] = slot
             slot_count[slot] += word_count[w]
             if slot_last_word[slot] != w:
@@ -759,17 +754,26 @@ def _count_pairs_from(first, stop, symbols, word_start, word_len, word_count, to
     return -1
 
 
+@njit(cache=True, inline="always")
+def _slot_of_pair(key, n_slots, table_key, table_slot, slot_key):
+    """``(slot, n_slots)``: the pair's slot, a new one (the next) if the table lacks it."""
+    slot, index = _find_pair(key, table_key, table_slot)
+    if slot == EMPTY:
+        slot = n_slots
+        n_slots += 1
+        table_key[index] = key
+        table_slot[index] = slot
+        slot_key[slot] = key
+    return slot, n_slots
+
+
 @njit(cache=True, nogil=True)
-def _count_new_pairs(other_key, other_slots, table_key):
+def _count_new_pairs(other_key, other_slots, table_key, table_slot):
     """How many of another pass 1's pairs this one's table lacks."""
-    mask = np.uint64(len(table_key) - 1)
     new = 0
     for other in range(other_slots):
-        key = other_key[other]
-        i = np.int64(_mix(key) & mask)
-        while table_key[i] != key and table_key[i] != EMPTY:
-            i = (i + 1) & np.int64(mask)
-        new += table_key[i] == EMPTY
+        slot, _ = _find_pair(other_key[other], table_key, table_slot)
+        new += slot == EMPTY
     return new
 
 
@@ -780,14 +784,7 @@ def _join_pair_counts(other_key, other_count, other_segment_len, other_slots, ta
     ``slot_of[s]`` is the slot here of the other's slot ``s``."""
     n_slots = scalars[N_SLOTS]
     for other in range(other_slots):
-        key = other_key[other]
-        slot, index = _find_pair(key, table_key, table_slot)
-        if slot == EMPTY:
-            slot = n_slots
-            n_slots += 1
-            table_key[index] = key
-            table_slot[index] = slot
-            slot_key[slot] = key
+        slot, n_slots = _slot_of_pair(other_key[other], n_slots, table_key, table_slot, slot_key)
         slot_of[other] = slot
         slot_count[slot] += other_count[other]
         segment_len[slot] += other_segment_len[other]  # the words of the two passes are distinct
