@@ -521,3 +521,25 @@ def test_bad_input(shared_data, tmp_path):
     with pytest.raises(InputError, match="checkpoint"):
         train_from_files("parity", list(mono.values()), 400, str(out), checkpoint=str(tmp_path / "c.npz"))
     assert not out.exists()
+
+
+def test_language_paths_read_folders_as_the_cli_does(tmp_path):
+    """The Python API's parity inputs: a folder's pt_BR.txt is pt-BR (as a LANG=PATH tag and langs are),
+    a README.txt in it is refused rather than trained as a language, and a .txt.gz is read decompressed."""
+    import gzip
+
+    from tokensmith.errors import TokensmithError
+    from tokensmith.train.api import language_paths, read_lines
+
+    folder = tmp_path / "mono"
+    folder.mkdir()
+    (folder / "pt_BR.txt").write_text("olá mundo\n", encoding="utf-8")
+    with gzip.open(folder / "de.txt.gz", "wt", encoding="utf-8") as handle:
+        handle.write("hallo welt\rzweite zeile\n")
+    found = language_paths([str(folder), f"en_GB={folder / 'pt_BR.txt'}"])
+    assert sorted(found) == ["de", "en-GB", "pt-BR"]
+    assert list(read_lines(found["de"])) == ["hallo welt", "zweite zeile"]
+    assert ParityTrainer(vocab_size=300, langs="pt_BR,de").langs == ("pt-BR", "de")
+    (folder / "README.txt").write_text("about this folder\n", encoding="utf-8")
+    with pytest.raises(TokensmithError, match="README.txt is not named by a language tag"):
+        language_paths([str(folder)])

@@ -126,7 +126,7 @@ class ParallelCorpus:
         return hashlib.sha256(manifest.encode()).hexdigest()
 
 
-def _language_files(directory: Path) -> dict[str, Path]:
+def language_files(directory: Path) -> dict[str, Path]:
     """The ``<lang>.txt`` files of ``directory`` by language.
 
     Every ``.txt`` file is a language: the alignment and parity are over all of them, so one whose name
@@ -201,7 +201,7 @@ def open_parallel(
             f"no such directory: {folder}" if not folder.exists() else f"{folder} is not a directory",
             "give a folder of <lang>.txt files, one segment per line (measure --parallel, train --dev)",
         )
-    files = _language_files(folder)
+    files = language_files(folder)
     if not files:
         raise CorpusError(f"empty parallel corpus: no <lang>.txt files in {folder}")
     if langs is not None:

@@ -52,10 +52,15 @@ def make_trainer(algorithm: str, vocab_size: int, **options) -> object:
 def read_lines(paths: list[str | Path]) -> Iterator[str]:
     """Every non-empty line of the UTF-8 text files, without its line break, one document each.
 
-    (A stand-in until the corpus readers are wired in; undecodable bytes become U+FFFD.)
+    (A stand-in until the corpus readers are wired in; undecodable bytes become U+FFFD; ``.gz`` and ``.zst``
+    files are decompressed.)
     """
+    import io
+
+    from tokensmith.corpus.readers import open_binary
+
     for path in paths:
-        with open(path, encoding="utf-8", errors="replace", newline="") as handle:
+        with io.TextIOWrapper(open_binary(Path(path)), encoding="utf-8", errors="replace", newline="") as handle:
             for line in handle:
                 line = line.rstrip("\r\n")
                 if line:
@@ -71,6 +76,9 @@ def language_paths(paths: list[str]) -> dict[str, list[Path]]:
     Raises:
         InputError: an item is neither, or a file is missing.
     """
+    from tokensmith.corpus.parallel import language_files
+    from tokensmith.corpus.readers import canonical_language
+
     found: dict[str, list[Path]] = {}
     for item in paths:
         tag, sep, rest = str(item).partition("=")
@@ -79,13 +87,14 @@ def language_paths(paths: list[str]) -> dict[str, list[Path]]:
             if not path.is_file():
                 raise InputError(f"corpus file not found: {rest} (for language {tag})",
                                  "give each language as LANG=PATH to an existing UTF-8 text file")
-            found.setdefault(tag, []).append(path)
+            found.setdefault(canonical_language(tag), []).append(path)
         elif Path(item).is_dir():
-            files = sorted(p for p in Path(item).iterdir() if p.is_file() and p.suffix == ".txt")
+            # as --dev and --parallel folders: pt_BR.txt is pt-BR, a README.txt is refused, not a language
+            files = language_files(Path(item))
             if not files:
                 raise InputError(f"no <lang>.txt files in {item}", "give a folder of <lang>.txt files or LANG=PATH")
-            for path in files:
-                found.setdefault(path.stem, []).append(path)
+            for lang, path in files.items():
+                found.setdefault(lang, []).append(path)
         else:
             raise InputError(
                 f"the parity trainer needs the language of every corpus file, got {item!r}",

@@ -114,7 +114,10 @@ class ParityTrainer(BpeTrainer):
         if isinstance(self.langs, str):
             object.__setattr__(self, "langs", tuple(part for part in self.langs.replace(",", " ").split() if part))
         if self.langs is not None:
-            object.__setattr__(self, "langs", tuple(self.langs))
+            from tokensmith.corpus.readers import canonical_language
+
+            # one spelling per language, as the files' (pt_BR.txt is pt-BR)
+            object.__setattr__(self, "langs", tuple(map(canonical_language, self.langs)))
             if not self.langs:
                 raise InputError("langs is empty", "name at least one language, e.g. langs=('en', 'de')")
             if len(set(self.langs)) != len(self.langs):
