@@ -6,6 +6,7 @@ that `make install` obtains) and small files written here.
 
 from __future__ import annotations
 
+import collections
 import json
 import os
 import stat
@@ -133,6 +134,46 @@ def test_reference_backend_gives_the_same_figures_through_the_formats_own_librar
 
     assert figures(sections["auto"]) == figures(sections["reference"])
     assert len(figures(sections["auto"])) > 20
+
+
+def test_text_a_byte_level_bpe_drops_is_counted_and_warned_about(tmp_path, capsys):
+    """A byte-level BPE trained without the byte alphabet has no token for bytes it never saw and drops them
+    (no UNK): measure counts those bytes, warns, and reports dropped_byte_rate instead of a silent UNK rate 0."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+
+    from tokensmith.tokenizers.bytemaps import byte_level_to_bytes
+
+    backend = Tokenizer(models.BPE())
+    backend.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    backend.decoder = decoders.ByteLevel()
+    training = [" ".join(["the cat", "sat on", "a mat"][i % 3] for i in range(n)) for n in range(1, 30)]
+    backend.train_from_iterator(training, trainers.BpeTrainer(vocab_size=60, show_progress=False))
+    tokenizer_path = tmp_path / "tiny.json"
+    backend.save(str(tokenizer_path))
+    lines = ["the cat sat", "Über 日本 the mat!", "a cat (2 cats)", "the mat"]
+    corpus = tmp_path / "mixed.txt"
+    corpus.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    kept = sum(len(byte_level_to_bytes(token)) for line in lines for token in backend.encode(line).tokens)
+    total = sum(len(line.encode()) for line in lines)
+    assert 0 < kept < total
+
+    out = tmp_path / "r.json"
+    code, _, err = run(["measure", "-t", str(tokenizer_path), "--corpus", str(corpus), "--out", str(out), "-q"],
+                       capsys)
+    assert code == 0
+    section = json.loads(out.read_text(encoding="utf-8"))["sections"]["measure"]
+    (cell,) = section["cells"]
+    assert (cell["bytes"], cell["dropped_bytes"], cell["unk_tokens"]) == (total, total - kept, 0)
+    records = {r["metric"]: r["value"] for r in section["records"]}
+    assert records["dropped_byte_rate"] == pytest.approx((total - kept) / total)
+    (described,) = section["tokenizers"]
+    missing = described["missing_bytes"]
+    assert "0xC3" in missing and "0x74" not in missing  # Ü's lead byte; t
+    dropped_by_byte = collections.Counter(b for line in lines for b in line.encode() if f"0x{b:02X}" in missing)
+    assert cell["dropped_by_byte"] == {f"0x{b:02X}": n for b, n in sorted(dropped_by_byte.items())}
+    (warning,) = section["warnings"]
+    assert f"{cell['tokenizer']} dropped {total - kept} of {total} bytes" in warning and "0xE6 x2" in warning
+    assert "warning:" in err and f"dropped {total - kept} of {total} bytes" in " ".join(err.split())
 
 
 # -- bad input: one message, exit code 2, no results file ---------------------------------------------------

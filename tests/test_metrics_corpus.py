@@ -58,6 +58,7 @@ HAND_COMPUTED = {
     "split_word_share": 1 / 4,
     "unk_rate": 1 / 5,
     "byte_fallback_rate": 1 / 5,
+    "dropped_byte_rate": 0.0,  # the vocabulary lacks no byte
     "unigram_entropy_bits": H_TOY,
     "shannon_efficiency": H_TOY / 2,  # log2(4 observed types)
     "shannon_efficiency_full_vocab": H_TOY / math.log2(9),  # 10 ids minus special id 9 (UNK stays)
@@ -202,7 +203,10 @@ def test_vocabulary_and_timing_not_applicable_paths():
     cell = TokenStats(bare, tokenizer="byte-level", corpus="c")
     cell.add_batch(["ab"], [[3, 4]])
     assert "no <0xNN> byte-fallback tokens" in value("byte_fallback_rate", cell).reason
-    assert value("unk_rate", cell).value == 0.0  # no UNK token: nothing is ever lost
+    assert value("unk_rate", cell).value == 0.0  # no UNK token
+    lacking = TokenStats(VocabularyFacts(vocab_size=10, missing_bytes=(0xE2,)), tokenizer="lacking", corpus="c")
+    lacking.add_batch(["a€"], [[3]])  # € is E2 82 AC: the BPE kept only 82 AC
+    assert value("dropped_byte_rate", lacking).value == 1 / 4 and value("unk_rate", lacking).value == 0.0
     assert "byte lengths were not computed" in value("mean_type_length_bytes", cell).reason
     assert value("encode_throughput_mb_s", cell).reason == "encode time was not recorded"
 

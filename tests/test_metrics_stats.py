@@ -42,6 +42,25 @@ def test_add_batch_counts_by_hand():
     assert cell.bookkeeping_seconds > 0
 
 
+def test_bytes_the_vocabulary_lacks_are_counted_merged_and_dumped():
+    lacking = VocabularyFacts(vocab_size=10, missing_bytes=(0x04, 0x0A, 0xC3))
+    cell = TokenStats(lacking, tokenizer="toy", corpus="c")
+    cell.add_batch(["a\x04b", "Über über\x04\x04\n"], [[3], [4, 5]])
+    # three 0x04, the 0xC3 lead bytes of Ü and ü, the newline in the text (not the one joining the batch)
+    assert (cell.bytes, cell.dropped_bytes) == (17, 6)
+    shard = TokenStats(lacking, tokenizer="toy", corpus="c")
+    shard.add_flat(stats_module.BatchSize.of(["\x04x"], count_bytes=True), np.array([3]))
+    with pytest.raises(ValueError, match="count_bytes=True"):
+        shard.add_flat(stats_module.BatchSize.of(["x"]), np.array([3]))
+    assert cell.merge(shard).dropped_bytes == 7 and cell.dropped_by_byte == {0x04: 4, 0x0A: 1, 0xC3: 2}
+    dumped = json.loads(json.dumps(cell.to_dict(include_type_counts=True)))
+    assert dumped["dropped_by_byte"] == {"0x04": 4, "0x0A": 1, "0xC3": 2}
+    again = TokenStats.from_dict(dumped)
+    assert again.to_dict(include_type_counts=True) == cell.to_dict(include_type_counts=True)
+    assert again.vocab.missing_bytes == (0x04, 0x0A, 0xC3) and again.dropped_by_byte == cell.dropped_by_byte
+    assert new_cell().dropped_bytes == 0 and stats_module.BatchSize.of(["\x04"]).byte_counts is None
+
+
 def test_ordinary_vocab_size_keeps_unk_drops_other_specials():
     assert VOCAB.ordinary_vocab_size == 9
     assert VocabularyFacts(vocab_size=5).ordinary_vocab_size == 5

@@ -344,6 +344,34 @@ def test_tiny_gpt2_gguf_hand_case(tmp_path):
     assert tiny.merges == [(b"a", b"b"), (b" ", b"ab")]
 
 
+def test_user_defined_tokens_are_text(tmp_path):
+    # llama.cpp types added tokens 4 (USER_DEFINED): tokenize splits them out of text and detokenize writes
+    # their text verbatim, so they are ordinary tokens; only a role token or a control-looking one is special.
+    alphabet = [bytes_to_byte_level(bytes([b])) for b in range(256)]
+    added = {"Würde": 4, "<|im_end|>": 4, "</doc>": 4, "<|im_start|>": 3}
+    tokens = [*alphabet, "Di", *added]
+    path = _write_gguf(
+        tmp_path / "added.gguf",
+        model="gpt2",
+        pre="gpt2",
+        tokens=tokens,
+        types=[1] * 257 + list(added.values()),
+        merges=["D i"],
+        roles={"eos": tokens.index("</doc>")},
+    )
+    tokenizer = load_gguf(path)
+    wuerde, im_end, doc, im_start = (tokens.index(text) for text in added)
+    assert tokenizer.info.lossless and tokenizer.info.extra["missing_bytes"] == []
+    assert wuerde not in tokenizer.special_by_id and tokenizer.token_bytes(wuerde) == "Würde".encode()
+    assert {tokenizer.special_by_id[i].role for i in (im_end, doc, im_start)} == {"chat", "eos"}
+    assert tokenizer.special_id("eos") == doc
+    text = "<|im_start|>Die Würde des Menschen<|im_end|></doc>"
+    ids = tokenizer.encode(text)
+    assert ids[0] == im_start and ids[-2:] == [im_end, doc] and wuerde in ids
+    assert tokenizer.decode(ids) == text
+    assert b"".join(tokenizer.token_bytes(i) for i in ids) == text.encode()
+
+
 # -- bad input ---------------------------------------------------------------------------------------
 
 

@@ -146,6 +146,27 @@ def test_sentencepiece_byte_fallback_and_wordpiece_positions():
     assert set(ids[1:]) <= continuation
 
 
+def test_bpe_continuing_subword_prefix_positions(tmp_path):
+    # token_bytes drops a BPE's "##" as WordPiece's: the position comes from the marker, not a leading space
+    tokenizers = pytest.importorskip("tokenizers")
+    from tokenizers import models, pre_tokenizers, trainers
+
+    from tokensmith.tokenizers import load_tokenizer
+
+    backend = tokenizers.Tokenizer(models.BPE(continuing_subword_prefix="##"))
+    backend.pre_tokenizer = pre_tokenizers.Whitespace()
+    text = "the photographer photographs the cats of a photographic studio"
+    trainer = trainers.BpeTrainer(vocab_size=80, continuing_subword_prefix="##", show_progress=False)
+    backend.train_from_iterator([text] * 10, trainer)
+    backend.save(str(tmp_path / "marked.json"))
+    tokenizer = load_tokenizer(tmp_path / "marked.json")
+    positions = {c.id: c.position for c in classify_vocabulary(tokenizer)}
+    marked = {i for token, i in backend.get_vocab().items() if token.startswith("##")}
+    assert marked and {i for i, position in positions.items() if position == "inner"} == marked
+    ids = tokenizer.encode("photographs cats")
+    assert [positions[i] for i in ids] == ["word_initial"] + ["inner"] * (len(ids) - 2) + ["word_initial"]
+
+
 def test_language_distribution_on_shared_lexicons(shared_data):
     composition = vocab_composition(_load("gpt2"), shared_data / "lexicon")
     languages = composition["languages"]

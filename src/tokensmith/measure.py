@@ -103,6 +103,7 @@ class MeasureResult:
         corpora: name, language, sources, sha256 and size of each corpus.
         samples: sentences per corpus with each tokenizer's tokens (ids and bytes), for the viewer.
         seconds: wall time of the whole measurement.
+        warnings: what makes figures mean less than they seem (text a tokenizer dropped), one sentence each.
     """
 
     records: list[dict[str, Any]]
@@ -111,6 +112,7 @@ class MeasureResult:
     corpora: list[dict[str, Any]]
     samples: list[dict[str, Any]] = field(default_factory=list)
     seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)
 
     def section(self) -> dict[str, Any]:
         """The ``measure`` section of results.json."""
@@ -120,6 +122,7 @@ class MeasureResult:
             "records": self.records,
             "cells": self.cells,
             "samples": self.samples,
+            "warnings": self.warnings,
             "seconds": round(self.seconds, 3),
             "peak_rss_mb": round(_peak_rss_mb(), 1),
         }
@@ -314,7 +317,26 @@ def measure(config: MeasureConfig, *, progress: Any = None) -> MeasureResult:
         corpora=corpora,
         samples=samples,
         seconds=time.perf_counter() - started,
+        warnings=_dropped_text_warnings(cells),
     )
+
+
+def _dropped_text_warnings(cells) -> list[str]:
+    """One warning per cell whose tokenizer dropped text it has no byte token for: its token counts cover
+    only the rest, and UNK rate says 0."""
+    warnings = []
+    for stats in cells:
+        if stats.dropped_bytes:
+            dropped = sorted(stats.dropped_by_byte.items(), key=lambda item: (-item[1], item[0]))
+            named = ", ".join(f"0x{b:02X} x{n:,}" for b, n in dropped[:8])
+            if len(dropped) > 8:
+                named += f" and {len(dropped) - 8} more"
+            warnings.append(
+                f"{stats.tokenizer} dropped {stats.dropped_bytes:,} of {stats.bytes:,} bytes of {stats.corpus} "
+                f"({stats.dropped_bytes / stats.bytes:.2%}), bytes its vocabulary has no token for ({named}): "
+                "its tokens cover only the rest of the text (dropped_byte_rate in results.json)"
+            )
+    return warnings
 
 
 def _baseline_name(config: MeasureConfig, names: list[str]) -> str | None:
@@ -379,6 +401,7 @@ def _measure_sources(sources, tokenizers, vocabularies, word_counting, progress)
     splitters = _SplitterCache()
     word_counting.start_splitting(lambda spaced: splitters.totals(tokenizers, spaced=spaced))
     lanes = _Lanes(tokenizers)
+    count_bytes = any(vocab.missing_bytes for vocab in vocabularies)  # a cell counts the bytes it drops
     in_flight: collections.deque = collections.deque()  # (source, size, encode futures)
     open_sources: collections.deque[_SourceInProgress] = collections.deque()
     done: list[tuple[_SourceInProgress, dict[str, Any], dict[str, Any]]] = []  # in corpus order
@@ -407,7 +430,7 @@ def _measure_sources(sources, tokenizers, vocabularies, word_counting, progress)
                 if len(current.viewer_sentences) < VIEWER_SAMPLES:
                     wanted = VIEWER_SAMPLES - len(current.viewer_sentences)
                     current.viewer_sentences.extend(_viewer_candidates(batch, wanted))
-                in_flight.append((current, BatchSize.of(batch), lanes.encode(batch)))
+                in_flight.append((current, BatchSize.of(batch, count_bytes=count_bytes), lanes.encode(batch)))
                 current.batches_left += 1
                 while len(in_flight) > BATCHES_IN_FLIGHT:
                     consume_one()
@@ -500,6 +523,7 @@ def _describe_tokenizer(tokenizer) -> dict[str, Any]:
         "model": info.model,
         "byte_level": info.byte_level,
         "lossless": info.lossless,
+        **({"missing_bytes": list(info.extra["missing_bytes"])} if info.extra.get("missing_bytes") else {}),
         "vocab_size": tokenizer.vocab_size,
         "special_tokens": len(tokenizer.special_tokens),
         "backend": info.backend,
@@ -530,7 +554,7 @@ def run_measure(
     """The `tokensmith measure` command: measure, print the tables (not when ``quiet``), write results.json."""
     from tokensmith.io import check_writable
     from tokensmith.results import new_results, write_results
-    from tokensmith.tables import console, print_measure, progress_bar, warn_empty_records
+    from tokensmith.tables import console, print_measure, progress_bar, warn, warn_empty_records
 
     config.validate()
     if out is not None:
@@ -540,6 +564,8 @@ def run_measure(
     warn_empty_records((c["name"], c["empty_records"], c["first_empty_record"]) for c in result.corpora)
     if not quiet:
         print_measure(result)
+    for warning in result.warnings:  # even when quiet: the figures of these cells are not what they seem
+        warn(warning)
     if out is not None:
         results = new_results("measure", config.parameters(), {"measure": result.section()})
         path = write_results(out, results, force=force)

@@ -193,6 +193,11 @@ def print_measure(result) -> None:
               f"in {result.seconds:.1f} s; all metrics in results.json (--out)[/dim]")
 
 
+def warn(message: str) -> None:
+    """One warning line on stderr, even with --quiet, unwrapped, as the CLI's errors are."""
+    print(f"warning: {message}", file=sys.stderr)
+
+
 def warn_empty_records(corpora: Iterable[tuple[str, int, str | None]]) -> None:
     """Warn on stderr, even with --quiet, of each corpus ``(name, empty records, first of them)`` that
     skipped JSONL records or parquet rows whose text is null or empty: they are in no figure. One line
@@ -201,7 +206,7 @@ def warn_empty_records(corpora: Iterable[tuple[str, int, str | None]]) -> None:
 
     for name, count, first in corpora:
         if count:
-            print(f"warning: {name}: skipped {describe_empty_records(count, first)}", file=sys.stderr)
+            warn(f"{name}: skipped {describe_empty_records(count, first)}")
 
 
 def print_references(references) -> None:

@@ -16,6 +16,10 @@ denominator over all documents, never a mean of per-document ratios). Choices wo
   which also moves with how many bytes each script spends per character.
 * ``mean_type_length_bytes`` averages over the distinct token types the corpus used (per
   occurrence, the mean is just ``bytes_per_token``).
+* ``dropped_byte_rate``: a byte-level BPE whose vocabulary lacks some bytes (no UNK to stand for them)
+  drops them from the text; its tokens then cover less text than ``bytes`` counts, so every per-byte
+  figure flatters it. Counted where the loader lists the missing bytes (byte-level vocabularies); 0 for
+  the others, whose unknown text becomes UNK (``unk_rate``).
 * ``vocab_utilisation`` = used ordinary types / ordinary vocabulary (special tokens excluded from
   both; UNK counts as ordinary because ``encode`` emits it).
 * MB are 10^6 bytes.
@@ -48,6 +52,7 @@ PETROV_2023 = "Petrov et al. 2023, Language Model Tokenizers Introduce Unfairnes
 ZOUHAR_2023 = "Zouhar et al. 2023, Tokenization and the Noiseless Channel (arXiv:2306.16842); tokenization-scorer 1.1.8"
 TOKEVAL = "TokEval, swiss-ai/tokenizer-intrinsic-evals (Tokenizer Fairness Gini)"
 GOLDMAN_2024 = "Goldman et al. 2024, Unpacking Tokenization (arXiv:2403.06265)"
+DROPPED = "descriptive (a byte-level BPE without UNK drops the bytes its vocabulary has no token for)"
 
 
 # -- information-theoretic helpers ----------------------------------------------------------------
@@ -253,8 +258,14 @@ def tokens_per_byte_gini(
 # -- lost text ------------------------------------------------------------------------------------
 @metric("unk_rate", pretty_name="UNK rate", unit="fraction", higher_is_better=False, reference=PETROV_2023)
 def unk_rate(stats: TokenStats, context: MetricContext, params: Mapping[str, ParamValue]) -> MetricValue:
-    """Σ UNK tokens / Σ tokens (0 for tokenizers without an UNK token: they never lose text)."""
+    """Σ UNK tokens / Σ tokens (0 without an UNK token; a byte-level BPE lacking bytes drops text instead)."""
     return ratio(stats.unk_tokens, stats.tokens, what="tokens")
+
+
+@metric("dropped_byte_rate", pretty_name="Text dropped", unit="fraction", higher_is_better=False, reference=DROPPED)
+def dropped_byte_rate(stats: TokenStats, context: MetricContext, params: Mapping[str, ParamValue]) -> MetricValue:
+    """Σ UTF-8 bytes the byte-level vocabulary has no token for, dropped by its BPE / Σ UTF-8 bytes."""
+    return ratio(stats.dropped_bytes, stats.bytes, what="bytes")
 
 
 @metric(

@@ -37,7 +37,9 @@ from tokensmith.metrics.word_split import WordSplit
 FLUSH_TOKENS = 1 << 20
 
 #: Plain sums of a cell: added by :meth:`TokenStats.merge`, restored by :meth:`TokenStats.from_dict`.
-SUMMED_COUNTS = ("documents", "bytes", "chars", "tokens", "words", "multi_token_words", "documents_with_words")
+SUMMED_COUNTS = (
+    "documents", "bytes", "chars", "tokens", "words", "multi_token_words", "documents_with_words", "dropped_bytes",
+)
 SUMMED_SECONDS = ("encode_seconds", "bookkeeping_seconds")
 
 
@@ -53,6 +55,8 @@ class VocabularyFacts:
             single-byte tokens are ordinary vocabulary.
         token_byte_lengths: UTF-8 length of every token (``len(token_bytes(id))``), or None when not
             computed; only the mean used-type length needs it.
+        missing_bytes: byte values of UTF-8 text that a byte-level vocabulary has no token for (the
+            loaders' ``info.extra["missing_bytes"]``); its BPE, without UNK, drops them from the text.
     """
 
     vocab_size: int
@@ -60,10 +64,13 @@ class VocabularyFacts:
     unk_ids: frozenset[int] = frozenset()
     byte_fallback_ids: frozenset[int] = frozenset()
     token_byte_lengths: np.ndarray | None = field(default=None, compare=False, repr=False)
+    missing_bytes: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         if self.vocab_size <= 0:
             raise ValueError(f"vocab_size must be positive, got {self.vocab_size}")
+        if not all(0 <= b <= 255 for b in self.missing_bytes):
+            raise ValueError(f"missing_bytes must be byte values 0-255, got {self.missing_bytes}")
         if self.token_byte_lengths is not None and len(self.token_byte_lengths) != self.vocab_size:
             raise ValueError(
                 f"token_byte_lengths has {len(self.token_byte_lengths)} entries for a vocabulary of {self.vocab_size}"
@@ -83,12 +90,14 @@ class VocabularyFacts:
         lengths = None
         if with_token_lengths:
             lengths = np.fromiter(map(len, tokenizer.all_token_bytes), dtype=np.int64, count=tokenizer.vocab_size)
+        extra = getattr(getattr(tokenizer, "info", None), "extra", None) or {}
         return cls(
             vocab_size=int(tokenizer.vocab_size),
             special_ids=frozenset(s.id for s in specials),
             unk_ids=frozenset(s.id for s in specials if s.role == "unk"),
             byte_fallback_ids=frozenset(getattr(tokenizer, "byte_fallback_ids", ())),
             token_byte_lengths=lengths,
+            missing_bytes=tuple(int(b, 16) for b in extra.get("missing_bytes") or ()),  # "0x04" -> 4
         )
 
     @property
@@ -103,20 +112,25 @@ class VocabularyFacts:
 
 @dataclass(frozen=True)
 class BatchSize:
-    """Documents, characters and UTF-8 bytes of a batch of texts."""
+    """Documents, characters and UTF-8 bytes of a batch of texts, and how often each byte value occurs
+    (``byte_counts``, 256 counts) when asked for: cells of a vocabulary lacking bytes count them."""
 
     documents: int
     chars: int
     bytes: int
+    byte_counts: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     @classmethod
-    def of(cls, texts: Sequence[str]) -> BatchSize:
-        if not texts:
-            return cls(0, 0, 0)
+    def of(cls, texts: Sequence[str], *, count_bytes: bool = False) -> BatchSize:
         # One join and one encode in C; the n-1 one-byte separators are taken off again.
         joined = "\n".join(texts)
-        separators = len(texts) - 1
-        return cls(len(texts), len(joined) - separators, len(joined.encode("utf-8", "surrogatepass")) - separators)
+        separators = max(len(texts) - 1, 0)
+        data = joined.encode("utf-8", "surrogatepass")
+        byte_counts = None
+        if count_bytes:
+            byte_counts = np.bincount(np.frombuffer(data, dtype=np.uint8), minlength=256)
+            byte_counts[0x0A] -= separators
+        return cls(len(texts), len(joined) - separators, len(data) - separators, byte_counts)
 
 
 class TokenStats:
@@ -136,6 +150,9 @@ class TokenStats:
         documents, bytes, chars, tokens: totals over every added document (bytes are UTF-8).
         words, multi_token_words: totals from the word segmenter and :class:`WordSplitter`.
         documents_with_words: documents whose batch carried word counts; fertility needs them all.
+        dropped_bytes: UTF-8 bytes of the text that are ``vocab.missing_bytes``: the tokenizer drops them,
+            so its tokens stand for ``bytes - dropped_bytes`` bytes only.
+        dropped_by_byte: ``dropped_bytes`` by byte value (only the values that occurred).
         words_not_applicable: why words cannot be counted for this corpus, if they cannot.
         encode_seconds: encoding time the caller measured and passed in.
         bookkeeping_seconds: time spent inside :meth:`add_batch` and buffer flushes.
@@ -162,6 +179,8 @@ class TokenStats:
         self.words = 0
         self.multi_token_words = 0
         self.documents_with_words = 0
+        self.dropped_bytes = 0
+        self.dropped_by_byte: dict[int, int] = {}
         self.words_not_applicable: str | None = None
         self.encode_seconds = 0.0
         self.bookkeeping_seconds = 0.0
@@ -199,7 +218,7 @@ class TokenStats:
         started = time.perf_counter()
         if len(texts) != len(ids):
             raise ValueError(f"{len(texts)} texts but {len(ids)} id sequences")
-        self._add_size(BatchSize.of(texts))
+        self._add_size(BatchSize.of(texts, count_bytes=bool(self.vocab.missing_bytes)))
         batch_tokens = sum(map(len, ids))
         self.tokens += batch_tokens
         if words is not None:
@@ -218,8 +237,8 @@ class TokenStats:
     def add_flat(self, size: BatchSize, ids: np.ndarray, *, encode_seconds: float = 0.0) -> None:
         """Account a batch encoded into one flat id array (``Tokenizer.encode_flat``).
 
-        ``size`` is the batch's :meth:`BatchSize.of`, computed once for every tokenizer; words come via
-        :meth:`add_words`.
+        ``size`` is the batch's :meth:`BatchSize.of`, computed once for every tokenizer (with
+        ``count_bytes=True`` when the vocabulary lacks bytes); words come via :meth:`add_words`.
         """
         started = time.perf_counter()
         self._add_size(size)
@@ -233,6 +252,13 @@ class TokenStats:
         self.bookkeeping_seconds += time.perf_counter() - started
 
     def _add_size(self, size: BatchSize) -> None:
+        if self.vocab.missing_bytes:
+            if size.byte_counts is None:
+                raise ValueError(f"{self.tokenizer!r} lacks bytes: batches need BatchSize.of(texts, count_bytes=True)")
+            for byte in self.vocab.missing_bytes:
+                if size.byte_counts[byte]:
+                    self.dropped_by_byte[byte] = self.dropped_by_byte.get(byte, 0) + int(size.byte_counts[byte])
+                    self.dropped_bytes += int(size.byte_counts[byte])
         self.documents += size.documents
         self.chars += size.chars
         self.bytes += size.bytes
@@ -350,6 +376,8 @@ class TokenStats:
         self._flush()
         for name in (*SUMMED_COUNTS, *SUMMED_SECONDS):
             setattr(self, name, getattr(self, name) + getattr(other, name))
+        for byte, count in other.dropped_by_byte.items():
+            self.dropped_by_byte[byte] = self.dropped_by_byte.get(byte, 0) + count
         # A shard without words makes any total word count partial, so "not applicable" wins.
         self.words_not_applicable = self.words_not_applicable or other.words_not_applicable
         return self
@@ -380,6 +408,8 @@ class TokenStats:
             "words": self.words,
             "multi_token_words": self.multi_token_words,
             "documents_with_words": self.documents_with_words,
+            "dropped_bytes": self.dropped_bytes,
+            "dropped_by_byte": {f"0x{b:02X}": n for b, n in sorted(self.dropped_by_byte.items())},
             "words_not_applicable": self.words_not_applicable,
             "encode_seconds": self.encode_seconds,
             "bookkeeping_seconds": self.bookkeeping_seconds,
@@ -391,6 +421,7 @@ class TokenStats:
                 "special_ids": sorted(self.vocab.special_ids),
                 "unk_ids": sorted(self.vocab.unk_ids),
                 "byte_fallback_ids": sorted(self.vocab.byte_fallback_ids),
+                "missing_bytes": list(self.vocab.missing_bytes),
                 "token_byte_lengths": (
                     None if self.vocab.token_byte_lengths is None else self.vocab.token_byte_lengths.tolist()
                 ),
@@ -414,6 +445,7 @@ class TokenStats:
             unk_ids=frozenset(vocabulary["unk_ids"]),
             byte_fallback_ids=frozenset(vocabulary["byte_fallback_ids"]),
             token_byte_lengths=None if lengths is None else np.asarray(lengths, dtype=np.int64),
+            missing_bytes=tuple(vocabulary["missing_bytes"]),
         )
         stats = cls(
             vocab,
@@ -424,6 +456,7 @@ class TokenStats:
         )
         for name in (*SUMMED_COUNTS, *SUMMED_SECONDS, "words_not_applicable"):
             setattr(stats, name, data[name])
+        stats.dropped_by_byte = {int(b, 16): n for b, n in data["dropped_by_byte"].items()}
         ids = np.asarray(data["type_counts"]["ids"], dtype=np.int64)
         stats._type_counts[ids] = np.asarray(data["type_counts"]["counts"], dtype=np.int64)
         return stats

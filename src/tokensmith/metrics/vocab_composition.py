@@ -10,8 +10,9 @@ compare across formats.
 Dimensions of one token (its *body* is its text minus one leading space):
 
 * **position**: ``word_initial`` when the token's bytes start with a space (the space marker already
-  resolved to a real space; a lone space token counts too), or, for WordPiece, when the piece is not
-  a ``##`` continuation; ``inner`` otherwise; ``n/a`` for special, byte-fallback and partial-UTF-8 tokens.
+  resolved to a real space; a lone space token counts too), or, for WordPiece and BPE with a
+  continuing_subword_prefix, when the piece is not a ``##`` continuation; ``inner`` otherwise; ``n/a``
+  for special, byte-fallback and partial-UTF-8 tokens.
 * **kind**: ``special`` (control tokens), ``byte_fallback`` (``<0xNN>``), ``partial_utf8`` (bytes that
   are not valid UTF-8 on their own), ``whitespace``, ``alphabetic`` (letters and combining marks only),
   ``numeric`` (``\\p{N}`` only), ``punctuation`` (punctuation and symbols, ``\\p{P}``/``\\p{S}``),
@@ -297,11 +298,16 @@ class TokenClass:
 
 
 def _wordpiece_continuations(tokenizer: Any) -> frozenset[int] | None:
-    """Ids of ``##`` pieces of a WordPiece vocabulary, whose bytes do not show they are word-inner.
+    """Ids of ``##`` pieces (WordPiece, or BPE with a continuing_subword_prefix), whose bytes do not show
+    they are word-inner.
 
-    ``token_bytes`` drops the ``##`` prefix, so the reference decoder is asked: HF's WordPiece
-    decoder keeps the prefix on the first token of a sequence, so ``decode([id])`` shows it.
+    ``token_bytes`` drops the ``##`` prefix; a tokenizer that knows its marked pieces lists them
+    (``continuation_ids``), else for WordPiece the reference decoder is asked: HF's WordPiece decoder
+    keeps the prefix on the first token of a sequence, so ``decode([id])`` shows it.
     """
+    listed = getattr(tokenizer, "continuation_ids", None)
+    if listed is not None:
+        return listed
     info = getattr(tokenizer, "info", None)
     if info is None or getattr(info, "model", None) != "wordpiece":
         return None

@@ -32,7 +32,7 @@ from tokensmith.tokenizers.bytemaps import (
     sentencepiece_to_bytes,
 )
 from tokensmith.tokenizers.loaded import LoadedTokenizer, check_backend
-from tokensmith.tokenizers.roles import assign_roles
+from tokensmith.tokenizers.roles import assign_roles, guess_role
 
 GGUF_MAGIC = b"GGUF"
 
@@ -210,6 +210,18 @@ def _pre_tokenizer_spec(pre_name: str, path: Path) -> PreTokenizerSpec:
 # -- the tokenizer -----------------------------------------------------------------------------------
 
 
+def _looks_like_control(text: str) -> bool:
+    """Whether an added token's text is a control token's: llama.cpp's converter types such added tokens
+    CONTROL even when not marked special (``<|...|>``, ``<pad>``, ``<unused0>``...), and :func:`guess_role`
+    knows its role."""
+    return (
+        text in ("<pad>", "<mask>", "<2mass>", "[@BOS@]")
+        or (len(text) > 3 and text.startswith(("<|", "<\uff5c")) and text.endswith(("|>", "\uff5c>")))
+        or (text.startswith("<unused") and text.endswith(">"))
+        or guess_role(text) != "other"
+    )
+
+
 def _require_tokenizers():
     try:
         import tokenizers
@@ -262,8 +274,17 @@ class GGUFTokenizer(LoadedTokenizer):
             token_id = metadata.get(key)
             if isinstance(token_id, int) and 0 <= token_id < self.vocab_size:
                 declared.setdefault(role, token_id)
-        special_kinds = (TOKEN_UNKNOWN, TOKEN_CONTROL, TOKEN_USER_DEFINED)
-        controls = [(i, tokens[i]) for i, kind in enumerate(self.token_types) if kind in special_kinds]
+        # llama.cpp reads a USER_DEFINED (added) token as text: tokenize splits it out of any text, special
+        # tokens parsed or not, and detokenize writes its text back verbatim. Special tokens are the control
+        # and unknown ones, plus a user-defined token the file names for a role or spelled like a control
+        # token: converters older than the CONTROL type for special added tokens typed '<|im_end|>' 4 too.
+        role_token_ids = set(declared.values())
+        controls = [
+            (i, tokens[i])
+            for i, kind in enumerate(self.token_types)
+            if kind in (TOKEN_UNKNOWN, TOKEN_CONTROL)
+            or (kind == TOKEN_USER_DEFINED and (i in role_token_ids or _looks_like_control(tokens[i])))
+        ]
         self.special_tokens, self.role_ids = assign_roles(controls, declared)
 
         tokenizers = _require_tokenizers()
@@ -381,6 +402,10 @@ class GGUFTokenizer(LoadedTokenizer):
         return [encoding.ids for encoding in encodings]
 
     def decode(self, ids: Iterable[int]) -> str:
+        if self.model_kind == "gpt2":
+            # llama.cpp's detokenize: each token's bytes (a user-defined token's text verbatim, where the
+            # ByteLevel decoder would read 'Würde' as byte-level characters), then UTF-8 with replacement.
+            return b"".join(self.token_bytes(int(i)) for i in ids).decode("utf-8", "replace")
         return self._backend.decode([int(i) for i in ids], skip_special_tokens=False)
 
     # -- vocabulary -------------------------------------------------------------------------------
@@ -395,9 +420,14 @@ class GGUFTokenizer(LoadedTokenizer):
     @cached_property
     def _bytes_table(self) -> list[bytes]:
         fallback = self.byte_fallback_ids
+        verbatim = self.model_kind == "gpt2"  # a user-defined token holds its text, not byte-level characters
         return [
-            sentencepiece_to_bytes(token) if token_id in fallback else self._token_text_bytes(token)
-            for token_id, token in enumerate(self.tokens)
+            sentencepiece_to_bytes(token)
+            if token_id in fallback
+            else token.encode("utf-8")
+            if verbatim and kind == TOKEN_USER_DEFINED
+            else self._token_text_bytes(token)
+            for token_id, (token, kind) in enumerate(zip(self.tokens, self.token_types, strict=True))
         ]
 
     def _raw_token_bytes(self, token_id: int) -> bytes:

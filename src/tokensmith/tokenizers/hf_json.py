@@ -333,6 +333,21 @@ class HFTokenizer(LoadedTokenizer):
         return token.encode("utf-8")
 
     @cached_property
+    def continuation_ids(self) -> frozenset[int] | None:
+        """Ids of the word-inner pieces a prefix marks (WordPiece's ``##``, a BPE's continuing_subword_prefix),
+        a position their token_bytes no longer show; None when the vocabulary marks none this way."""
+        prefix = self._bpe_prefix or (self._wordpiece_prefix if self._convention == "wordpiece" else "")
+        if not prefix:
+            return None
+        specials = self.special_by_id
+        return frozenset(
+            i
+            for i, token in enumerate(self._id_to_token)
+            if token is not None and i not in specials and i not in self._added_text
+            and token.startswith(prefix) and len(token) > len(prefix)
+        )  # fmt: skip
+
+    @cached_property
     def byte_fallback_ids(self) -> frozenset[int]:
         if not (self._config.get("model") or {}).get("byte_fallback"):
             return frozenset()
