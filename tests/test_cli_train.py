@@ -250,10 +250,16 @@ def test_train_reads_bad_bytes_with_errors_replace_and_prints_merge_speed(corpor
     out = tmp_path / "tok"
     code = main(["train", "--corpus", str(corpus), "-v", "600", "--out", str(out)])
     assert code == 2 and "--errors replace" in capsys.readouterr().err and not out.exists()
-    code = main(["train", "--corpus", str(corpus), "-v", "600", "--out", str(out), "--errors", "replace"])
+    code = main(["train", "--corpus", str(corpus), "-v", "600", "--out", str(out), "--errors", "replace",
+                 "--results", str(tmp_path / "train.json")])
     captured = capsys.readouterr()
     assert code == 0, captured.err
     assert "merges/s" in captured.out
+    # as measure does: how many byte sequences became U+FFFD, and where the first was
+    summary = json.loads((tmp_path / "train.json").read_text(encoding="utf-8"))["sections"]["train"]["summary"]
+    described = summary["corpora"][0]
+    assert described["replaced_byte_sequences"] > 0 and described["first_replacement"].startswith(str(corpus))
+    assert f"{described['replaced_byte_sequences']} invalid UTF-8 byte sequences read as U+FFFD" in captured.err
 
 
 def test_train_reads_a_jsonl_field_named_by_field(tmp_path, capsys):

@@ -543,6 +543,7 @@ def _describe_corpus(source: _Source, stats) -> dict[str, Any]:
         "documents": stats.documents,
         "bytes": stats.bytes,
         "replaced_byte_sequences": corpus.read_stats.replacements if hasattr(corpus, "read_stats") else 0,
+        "first_replacement": corpus.read_stats.first_replacement if hasattr(corpus, "read_stats") else None,
         "empty_records": corpus.read_stats.empty_records if hasattr(corpus, "read_stats") else 0,
         "first_empty_record": corpus.read_stats.first_empty_record if hasattr(corpus, "read_stats") else None,
     }
@@ -554,14 +555,14 @@ def run_measure(
     """The `tokensmith measure` command: measure, print the tables (not when ``quiet``), write results.json."""
     from tokensmith.io import check_writable
     from tokensmith.results import new_results, write_results
-    from tokensmith.tables import console, print_measure, progress_bar, warn, warn_empty_records
+    from tokensmith.tables import console, print_measure, progress_bar, warn, warn_reading
 
     config.validate()
     if out is not None:
         check_writable(out, force=force)  # refuse before an hour of work, not after
     with progress_bar(quiet) as progress:
         result = measure(config, progress=progress)
-    warn_empty_records((c["name"], c["empty_records"], c["first_empty_record"]) for c in result.corpora)
+    warn_reading(result.corpora)
     if not quiet:
         print_measure(result)
     for warning in result.warnings:  # even when quiet: the figures of these cells are not what they seem

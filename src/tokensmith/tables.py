@@ -183,10 +183,6 @@ def print_measure(result) -> None:
         out.print(table)
     reasons = sorted({(r["metric"], r["reason"]) for r in result.records
                       if r["value"] is None and r["reason"] and r["metric"] in HEADLINE_METRICS})
-    for corpus in result.corpora:
-        if corpus.get("replaced_byte_sequences"):
-            out.print(f"[yellow]{escape(corpus['name'])}: {corpus['replaced_byte_sequences']} invalid UTF-8 byte "
-                      "sequences were replaced by U+FFFD (--errors replace)[/yellow]")
     for metric, reason in reasons[:8]:
         out.print(f"[dim]n/a {metric}: {escape(reason)}[/dim]")
     out.print(f"[dim]{len(result.records)} figures from {len(result.corpora)} corpora x {len(names)} tokenizers "
@@ -198,15 +194,21 @@ def warn(message: str) -> None:
     print(f"warning: {message}", file=sys.stderr)
 
 
-def warn_empty_records(corpora: Iterable[tuple[str, int, str | None]]) -> None:
-    """Warn on stderr, even with --quiet, of each corpus ``(name, empty records, first of them)`` that
-    skipped JSONL records or parquet rows whose text is null or empty: they are in no figure. One line
-    each, unwrapped, as the CLI's errors are."""
+def warn_reading(corpora: Iterable[dict]) -> None:
+    """Warn on stderr, even with --quiet, of what reading a corpus changed or left out (its description in
+    results.json: ``name``, ``replaced_byte_sequences``, ``first_replacement``, ``empty_records``,
+    ``first_empty_record``): byte sequences read as U+FFFD (--errors replace), and JSONL records or parquet
+    rows whose text is null or empty (they are in no figure). One line each, unwrapped, as the CLI's errors are."""
     from tokensmith.corpus.readers import describe_empty_records
 
-    for name, count, first in corpora:
-        if count:
-            warn(f"{name}: skipped {describe_empty_records(count, first)}")
+    for corpus in corpora:
+        replaced = corpus.get("replaced_byte_sequences") or 0
+        if replaced:
+            warn(f"{corpus['name']}: {replaced} invalid UTF-8 byte sequence{'s' if replaced > 1 else ''} read as "
+                 f"U+FFFD (--errors replace; the first at {corpus.get('first_replacement')})")
+        if corpus.get("empty_records"):
+            warn(f"{corpus['name']}: skipped "
+                 f"{describe_empty_records(corpus['empty_records'], corpus.get('first_empty_record'))}")
 
 
 def print_references(references) -> None:

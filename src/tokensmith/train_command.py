@@ -90,7 +90,7 @@ def run_train(
     from tokensmith.errors import CorpusError, InputError, OutputExistsError
     from tokensmith.io import atomic_folder, check_folder_writable, check_writable, path_inside
     from tokensmith.results import new_results, write_results
-    from tokensmith.tables import console, progress_bar, warn_empty_records
+    from tokensmith.tables import console, progress_bar, warn_reading
     from tokensmith.tokenizers import load_tokenizer
     from tokensmith.train import make_trainer
     from tokensmith.train.api import corpus_fingerprint, run_trainer, summary_head
@@ -138,7 +138,6 @@ def run_train(
         elif resumed_from is not None:
             for _ in split:  # the merge state came from the checkpoint; only the held-out sample is read
                 pass
-    warn_empty_records((c.name, c.read_stats.empty_records, c.read_stats.first_empty_record) for c in opened)
     if trained.stats.documents == 0:
         raise CorpusError("the training corpus is empty", "check the --corpus paths")
     with atomic_folder(out, force=force, replaceable=replaceable) as staging:
@@ -160,9 +159,12 @@ def run_train(
             "options": {k: (list(v) if isinstance(v, tuple) else v) for k, v in sorted(options.items())},
             # the files read, as measure lists them: a folder's every .txt/.jsonl/.parquet (a README.txt too)
             "corpora": [{"name": c.name, "lang": c.lang, "sources": [str(p) for p in c.sources], "sha256": c.sha256(),
+                         "replaced_byte_sequences": c.read_stats.replacements,
+                         "first_replacement": c.read_stats.first_replacement,
                          "empty_records": c.read_stats.empty_records,
                          "first_empty_record": c.read_stats.first_empty_record} for c in opened],
         }
+        warn_reading(summary["corpora"])
         if results is not None:
             parameters = {"algorithm": algorithm, "corpora": list(corpora), "vocab_size": vocab_size,
                           "options": summary["options"], "compare": list(compare or ()),
