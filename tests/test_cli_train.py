@@ -54,6 +54,32 @@ def test_train_bad_settings_exit_2(corpora, tmp_path, capsys):
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
 
 
+def test_char_vocabulary_size_comes_from_its_preset_or_its_own_default(tmp_path, capsys):
+    # --vocab-size used to default to 32000 for every trainer: char trained 32000 tokens without -v (its
+    # config says 4096), a preset silently overrode an explicit -v, and the summary said "asked 32,000"
+    text = tmp_path / "chr.txt"
+    text.write_text("".join(f"{chr(0x13A0 + i % 80)}{chr(0x13A0 + i * 7 % 80)} ᏣᎳᎩ {i}\n" for i in range(300)),
+                    encoding="utf-8")
+
+    def summary(name: str, *flags: str) -> dict:
+        results = tmp_path / f"{name}.json"
+        code = main(["train", "-a", "char", "--corpus", str(text), "--out", str(tmp_path / name),
+                     "--results", str(results), "-q", *flags])
+        assert code == 0, capsys.readouterr().err
+        return json.loads(results.read_text(encoding="utf-8"))["sections"]["train"]["summary"]
+
+    assert summary("default")["requested_vocab_size"] == 4096
+    assert summary("preset", "--option", "preset=8k")["requested_vocab_size"] == 8192
+    assert summary("both", "--option", "preset=8k", "-v", "8192")["requested_vocab_size"] == 8192
+    code = main(["train", "-a", "char", "--corpus", str(text), "--out", str(tmp_path / "clash"),
+                 "--option", "preset=8k", "-v", "5000", "-q"])
+    err = capsys.readouterr().err
+    assert code == 2 and "preset 8k" in err and "5000" in err and "Traceback" not in err
+    assert not (tmp_path / "clash").exists()
+    code = main(["train", "-a", "extend", "--base", "gpt2", "--corpus", str(text), "--out", str(tmp_path / "ext")])
+    assert code == 2 and "no vocab_size given" in capsys.readouterr().err
+
+
 def test_vocab_command_writes_composition(tmp_path, capsys):
     out = tmp_path / "vocab.json"
     code = main(["vocab", "-t", "gpt2", "-t", "minilm-wordpiece", "--out", str(out), "-q"])

@@ -49,7 +49,7 @@ def bytes_per_token(tokenizer, documents: list[str]) -> float | None:
 def run_train(
     algorithm: str,
     corpora: list[str],
-    vocab_size: int,
+    vocab_size: int | None,
     out: str | Path,
     *,
     options: dict[str, Any] | None = None,
@@ -72,7 +72,7 @@ def run_train(
     Args:
         algorithm: a trainer name (``tokensmith.train.TRAINERS``).
         corpora: corpus specs (``PATH`` or ``LANG=PATH``; any format the corpus readers take).
-        vocab_size: the final vocabulary size.
+        vocab_size: the final vocabulary size (None: the trainer's default, e.g. char's 4096 or its preset's).
         out: output folder (refused if it exists, unless ``force``; with ``force`` refused if it holds
             anything but tokenizer files and ``results``).
         options: trainer configuration fields (``pretokenizer``, ``min_frequency``...).
@@ -151,7 +151,7 @@ def run_train(
             held_out["bytes_per_token"][baseline.name] = bytes_per_token(baseline, split.held_out)
         stats = trained.stats
         summary = {
-            **summary_head(trained, algorithm, vocab_size),
+            **summary_head(trained, algorithm, trainer.vocab_size),
             "name": out.name,
             "seconds": round(seconds, 3),
             "merges_per_second": round(stats.merges / stats.merge_seconds) if stats.merge_seconds > 0 else None,
@@ -164,7 +164,7 @@ def run_train(
                          "first_empty_record": c.read_stats.first_empty_record} for c in opened],
         }
         if results is not None:
-            parameters = {"algorithm": algorithm, "corpora": list(corpora), "vocab_size": vocab_size,
+            parameters = {"algorithm": algorithm, "corpora": list(corpora), "vocab_size": trainer.vocab_size,
                           "options": summary["options"], "compare": list(compare or ()),
                           "field": field, "column": column}
             document = new_results("train", parameters, {"train": {"summary": summary}})

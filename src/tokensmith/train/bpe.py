@@ -445,12 +445,14 @@ class CharTrainer(BpeTrainer):
     bytes stay in the vocabulary (no unknown token); the export is the same as :class:`BpeTrainer`'s.
 
     Args:
+        vocab_size: tokens in the final vocabulary (``None``: the preset's size, else 4096).
         max_chars: most characters per token (KL3M uses 3).
-        preset: ``"4k"``, ``"8k"`` or ``"16k"`` sets ``vocab_size`` to 4096, 8192 or 16384.
-        (other arguments: see :class:`BpeTrainer`; ``max_token_length`` additionally caps bytes.)
+        preset: ``"4k"``, ``"8k"`` or ``"16k"`` sets ``vocab_size`` to 4096, 8192 or 16384 (a ``vocab_size``
+            given with it must be the same).
+        (other arguments: see :class:`BpeTrainer`; ``max_token_length`` is refused: lengths are ``max_chars``.)
     """
 
-    vocab_size: int = 4096
+    vocab_size: int | None = None
     max_chars: int = 3
     preset: str | None = None
 
@@ -460,7 +462,14 @@ class CharTrainer(BpeTrainer):
                 from tokensmith.errors import UnknownNameError
 
                 raise UnknownNameError("char-level preset", self.preset, sorted(CHAR_PRESETS))
-            object.__setattr__(self, "vocab_size", CHAR_PRESETS[self.preset])
+            size = CHAR_PRESETS[self.preset]
+            if self.vocab_size is not None and self.vocab_size != size:
+                raise InputError(f"preset {self.preset} is a vocabulary of {size} tokens, but vocab_size "
+                                 f"{self.vocab_size} is given too",
+                                 f"give the preset alone, or vocab_size alone (--vocab-size {self.vocab_size})")
+            object.__setattr__(self, "vocab_size", size)
+        elif self.vocab_size is None:
+            object.__setattr__(self, "vocab_size", CHAR_PRESETS["4k"])
         _check_int("max_chars", self.max_chars, minimum=1)
         if self.max_token_length is not None:
             raise InputError("the char trainer limits tokens in characters (max_chars), not bytes",
