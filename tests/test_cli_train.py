@@ -14,6 +14,8 @@ import pytest
 
 from tokensmith.cli import main
 from tokensmith.demo_corpora import demo_corpora
+from tokensmith.errors import InputError
+from tokensmith.train import ParityTrainer
 
 
 @pytest.fixture(scope="module")
@@ -121,6 +123,30 @@ def test_train_parity_with_window_options(corpora, tmp_path, capsys):
         assert code == 2, flags
         assert message in capsys.readouterr().err, flags
         assert not (tmp_path / "bad").exists()
+
+
+def test_parity_reads_its_dev_files_with_errors_too(tmp_path, capsys):
+    # the dev folder was always read with errors="replace": a bad byte there passed silently under --errors strict
+    train, dev = tmp_path / "train", tmp_path / "dev"
+    train.mkdir()
+    dev.mkdir()
+    for lang, first in (("dv", 0x0780), ("nqo", 0x07CA)):
+        lines = [" ".join(chr(first + (i * k) % 30) * 2 for k in range(1, 6)) for i in range(120)]
+        (train / f"{lang}.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        (dev / f"{lang}.txt").write_text("\n".join(lines[:10]) + "\n", encoding="utf-8")
+    with (dev / "dv.txt").open("ab") as handle:
+        handle.write(b"bad \xff byte\n")
+    with (dev / "nqo.txt").open("a", encoding="utf-8") as handle:
+        handle.write("\u07ca\u07cb\n")
+    command = ["train", "-a", "parity", "--corpus", f"dv={train / 'dv.txt'}", "--corpus", f"nqo={train / 'nqo.txt'}",
+               "--dev", str(dev), "-v", "300", "-q"]
+    code = main([*command, "--out", str(tmp_path / "strict")])
+    err = capsys.readouterr().err
+    assert code == 2 and "dv.txt:11" in err and "not UTF-8" in err and "Traceback" not in err
+    assert not (tmp_path / "strict").exists()
+    assert main([*command, "--out", str(tmp_path / "replace"), "--errors", "replace"]) == 0
+    with pytest.raises(InputError, match="dev_errors"):
+        ParityTrainer(dev=str(dev), dev_errors="ignore")
 
 
 def test_parity_flags_state_the_trainer_defaults():

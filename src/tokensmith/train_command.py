@@ -6,6 +6,7 @@ used for the summary's bytes/token, next to the same figure for any ``--compare`
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -108,6 +109,8 @@ def run_train(
     if not corpora:
         raise InputError("no training text given", "pass --corpus PATH (repeat for more)")
     trainer = make_trainer(algorithm, vocab_size, **options)
+    if algorithm == "parity" and "dev_errors" not in options:  # dev files are read as strictly as the corpora
+        trainer = dataclasses.replace(trainer, dev_errors=errors)
     opened = [open_corpus(spec, field=field, column=column, errors=errors) for spec in corpora]
     baselines = [load_tokenizer(spec) for spec in compare or ()]
     per_language = algorithm == "parity"  # parity balances languages: it needs text per language
