@@ -125,15 +125,35 @@ def test_train_parity_with_window_options(corpora, tmp_path, capsys):
         assert not (tmp_path / "bad").exists()
 
 
-def test_parity_reads_its_dev_files_with_errors_too(tmp_path, capsys):
-    # the dev folder was always read with errors="replace": a bad byte there passed silently under --errors strict
-    train, dev = tmp_path / "train", tmp_path / "dev"
+def thaana_and_nko(folder: Path) -> tuple[Path, Path]:
+    """Training text (120 lines) and a line-aligned dev set (10 lines) of Thaana (dv) and N'Ko (nqo)."""
+    train, dev = folder / "train", folder / "dev"
     train.mkdir()
     dev.mkdir()
     for lang, first in (("dv", 0x0780), ("nqo", 0x07CA)):
         lines = [" ".join(chr(first + (i * k) % 30) * 2 for k in range(1, 6)) for i in range(120)]
         (train / f"{lang}.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
         (dev / f"{lang}.txt").write_text("\n".join(lines[:10]) + "\n", encoding="utf-8")
+    return train, dev
+
+
+def test_parity_takes_a_folder_of_language_files_as_the_api_does(tmp_path, capsys):
+    # a plain folder was one corpus of language 'und' ("needs 2 or more languages, got ['und']")
+    train, dev = thaana_and_nko(tmp_path)
+    common = ["train", "-a", "parity", "--dev", str(dev), "-v", "300", "-q"]
+    assert main([*common, "--corpus", str(train), "--out", str(tmp_path / "folder")]) == 0, capsys.readouterr().err
+    assert main([*common, "--corpus", f"dv={train / 'dv.txt'}", "--corpus", f"nqo={train / 'nqo.txt'}",
+                 "--out", str(tmp_path / "files")]) == 0, capsys.readouterr().err
+    assert (tmp_path / "folder/tokenizer.json").read_bytes() == (tmp_path / "files/tokenizer.json").read_bytes()
+    (train / "README.txt").write_text("not a language\n", encoding="utf-8")
+    code = main([*common, "--corpus", str(train), "--out", str(tmp_path / "readme")])
+    assert code == 2 and "README.txt is not named by a language tag" in capsys.readouterr().err
+    assert not (tmp_path / "readme").exists()
+
+
+def test_parity_reads_its_dev_files_with_errors_too(tmp_path, capsys):
+    # the dev folder was always read with errors="replace": a bad byte there passed silently under --errors strict
+    train, dev = thaana_and_nko(tmp_path)
     with (dev / "dv.txt").open("ab") as handle:
         handle.write(b"bad \xff byte\n")
     with (dev / "nqo.txt").open("a", encoding="utf-8") as handle:

@@ -111,7 +111,8 @@ def run_train(
     trainer = make_trainer(algorithm, vocab_size, **options)
     if algorithm == "parity" and "dev_errors" not in options:  # dev files are read as strictly as the corpora
         trainer = dataclasses.replace(trainer, dev_errors=errors)
-    opened = [open_corpus(spec, field=field, column=column, errors=errors) for spec in corpora]
+    specs = _language_corpora(corpora) if algorithm == "parity" else corpora
+    opened = [open_corpus(spec, field=field, column=column, errors=errors) for spec in specs]
     baselines = [load_tokenizer(spec) for spec in compare or ()]
     per_language = algorithm == "parity"  # parity balances languages: it needs text per language
     if per_language:
@@ -178,6 +179,28 @@ def run_train(
     if not quiet:
         _print_summary(console(), summary)
     return summary
+
+
+def _language_corpora(corpora: list[str]) -> list[str]:
+    """parity's corpora with each plain folder (no ``LANG=``) taken as its ``<lang>.txt`` files, one
+    ``LANG=PATH`` each, as :func:`~tokensmith.train.api.train_from_files` and ``--dev`` read a folder (a
+    folder was one corpus of language 'und')."""
+    from tokensmith.corpus.parallel import language_files
+    from tokensmith.corpus.readers import parse_corpus_spec
+    from tokensmith.errors import InputError
+
+    specs = []
+    for spec in corpora:
+        lang, path = parse_corpus_spec(spec)
+        if lang is not None or not Path(path).is_dir():
+            specs.append(spec)
+            continue
+        files = language_files(Path(path))  # a README.txt is refused, not trained as a language
+        if not files:
+            raise InputError(f"no <lang>.txt files in {path}",
+                             "parity needs text per language: a folder of <lang>.txt files, or LANG=PATH")
+        specs.extend(f"{language}={file}" for language, file in files.items())
+    return specs
 
 
 def _reading_options(opened: list, *, field: str, column: str, errors: str) -> dict[str, str]:
