@@ -161,10 +161,21 @@ class BpeTrainer:
         _check_int("min_frequency", self.min_frequency, minimum=0)
         if self.max_token_length is not None:
             _check_int("max_token_length", self.max_token_length, minimum=1)
+        to_byte = unicode_to_byte()
         for token in self.special_tokens:
             if not isinstance(token, str) or not token:
                 raise InputError(f"special token {token!r} is not a non-empty string",
                                  "give each special token as text, e.g. '<|endoftext|>'")
+            # HF's ByteLevel decoder reads a special token's text too: such a character comes back as a lone byte
+            stray = next((char for char in token if char in to_byte and not char.isascii()), None)
+            if stray is not None:
+                raise InputError(
+                    f"special token {token!r} holds {stray!r} (U+{ord(stray):04X}), a character of the byte-level "
+                    f"alphabet: the tokenizer.json decoder turns it into byte 0x{to_byte[stray]:02X}, so decoding "
+                    "would not give the token's text back",
+                    "spell special tokens with ASCII, or with characters outside the alphabet (printable Latin-1 "
+                    "and U+0100-U+0143)",
+                )
         if len(set(self.special_tokens)) != len(self.special_tokens):
             raise InputError(f"special tokens repeat: {list(self.special_tokens)}", "list each special token once")
         minimum = len(self.initial_vocabulary().contents)
