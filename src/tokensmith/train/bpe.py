@@ -115,6 +115,10 @@ class TrainedBPE:
 
 
 
+#: Settings a checkpoint leaves out: where to stop (char's preset is a vocab_size) and how to count change nothing else.
+_SIZE_AND_COUNTING = frozenset({"vocab_size", "preset", "engine", "workers", "engine_address"})
+
+
 def _differing(before: dict, now: dict) -> list[str]:
     """The keys whose values differ between two settings dicts (a key one of them lacks differs)."""
     return sorted(key for key in set(before) | set(now) if before.get(key) != now.get(key))
@@ -279,8 +283,10 @@ class BpeTrainer:
             raise InputError(f"{checkpoint} is not a tokensmith training checkpoint",
                              "pass the checkpoint file a training run wrote (checkpoint=...)")
         mine = self.checkpoint_settings()
-        if metadata.get("settings") != mine:
-            differing = _differing(metadata.get("settings") or {}, mine)
+        # (checkpoints written before preset was left out hold it; it only ever set vocab_size)
+        stored = {k: v for k, v in (metadata.get("settings") or {}).items() if k not in _SIZE_AND_COUNTING}
+        if stored != mine:
+            differing = _differing(stored, mine)
             raise InputError(
                 f"checkpoint {checkpoint} was written with other settings: {', '.join(differing)} differ",
                 "resume with the settings of the interrupted run (only vocab_size may change), or start afresh",
@@ -314,9 +320,7 @@ class BpeTrainer:
 
     def checkpoint_settings(self) -> dict:
         """The settings a checkpoint must share with a run that resumes it (JSON-ready)."""
-        # Where to stop and how to count change nothing else.
-        ignored = {"vocab_size", "engine", "workers", "engine_address"}
-        settings = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ignored}
+        settings = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in _SIZE_AND_COUNTING}
         settings = {k: list(v) if isinstance(v, tuple) else v for k, v in settings.items()}
         return {"trainer": type(self).__name__, **settings}
 
