@@ -113,6 +113,9 @@ def test_train_parity_with_window_options(corpora, tmp_path, capsys):
     assert summary["vocab_size"] == 700
     assert summary["options"] == {"alpha": 1.0, "dev": str(parallel), "global_share": 0.2, "variant": "window",
                                   "window_size": 10}
+    # what the parity rule did, as train_from_files reports it (the command's summary left it out)
+    assert sum(summary["parity"]["merges_by_language"].values()) == summary["merges"]
+    assert set(summary["parity"]["dev_tokens_after"]) == {"de", "ja"}
     # Bad values: one clear message each, exit code 2, nothing written.
     for flags, message in ((["--global-share", "0.2", "--global-merges", "50"], "both global_merges"),
                            (["--global-share", "1.5"], "global_share must be a number from 0 to 1"),

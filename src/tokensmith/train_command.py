@@ -94,7 +94,7 @@ def run_train(
     from tokensmith.tables import console, progress_bar, warn_empty_records
     from tokensmith.tokenizers import load_tokenizer
     from tokensmith.train import make_trainer
-    from tokensmith.train.api import corpus_fingerprint, run_trainer, summary_head
+    from tokensmith.train.api import corpus_fingerprint, parity_summary, run_trainer, summary_head
     from tokensmith.train.export import TOKENIZER_FILES
 
     options = dict(options or {})
@@ -166,6 +166,7 @@ def run_train(
             "corpora": [{"name": c.name, "lang": c.lang, "sources": [str(p) for p in c.sources], "sha256": c.sha256(),
                          "empty_records": c.read_stats.empty_records,
                          "first_empty_record": c.read_stats.first_empty_record} for c in opened],
+            **parity_summary(stats),  # (the API's summary has it too)
         }
         if results is not None:
             parameters = {"algorithm": algorithm, "corpora": list(corpora), "vocab_size": trainer.vocab_size,
@@ -235,6 +236,9 @@ def _print_summary(out, summary: dict[str, Any]) -> None:
         shown = f"{value:.3f}" if value is not None else "n/a"
         table.add_row(f"held-out bytes/token: {name}", shown)
     table.add_row("held-out sample", f"{held['bytes'] / 1e3:.0f} kB, {held['documents']:,} documents")
+    if "parity" in summary:
+        chosen = summary["parity"]["merges_by_language"]
+        table.add_row("merges chosen by", ", ".join(f"{lang} {count:,}" for lang, count in chosen.items()))
     out.print(table)
 
 

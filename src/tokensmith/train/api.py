@@ -181,6 +181,15 @@ def summary_head(trained, algorithm: str, vocab_size: int) -> dict:
             "corpus_bytes": stats.corpus_bytes}
 
 
+def parity_summary(stats) -> dict:
+    """``{"parity": ...}``, what the parity rule did (languages, merges each chose, dev-set lengths before
+    and after), for the summaries of a parity run; ``{}`` for the other trainers."""
+    if not getattr(stats, "languages", ()):
+        return {}
+    return {"parity": {"languages": list(stats.languages), "merges_by_language": stats.merges_by_language,
+                       "dev_tokens_before": stats.dev_tokens_before, "dev_tokens_after": stats.dev_tokens_after}}
+
+
 def train_from_files(algorithm: str, paths: list[str], vocab_size: int | None, out_dir: str, *,
                      force: bool = False, progress: ProgressCallback | None = None,
                      checkpoint: str | None = None, resume: bool = False, checkpoint_seconds: float = 60.0,
@@ -241,9 +250,7 @@ def train_from_files(algorithm: str, paths: list[str], vocab_size: int | None, o
     if checkpoint is not None:
         extra["checkpoint"] = {"path": str(checkpoint), "resumed": resumed_from is not None,
                                "resumed_from_merges": resumed_from}
-    if getattr(stats, "languages", ()):
-        extra["parity"] = {"languages": list(stats.languages), "merges_by_language": stats.merges_by_language,
-                           "dev_tokens_before": stats.dev_tokens_before, "dev_tokens_after": stats.dev_tokens_after}
+    extra.update(parity_summary(stats))
     summary = {
         **summary_head(trained, algorithm, trainer.vocab_size),
         "distinct_pretokens": stats.distinct_pretokens,
