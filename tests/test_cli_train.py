@@ -14,6 +14,8 @@ import pytest
 
 from tokensmith.cli import main
 from tokensmith.demo_corpora import demo_corpora
+from tokensmith.errors import InputError
+from tokensmith.train import ParityTrainer
 
 
 @pytest.fixture(scope="module")
@@ -54,6 +56,32 @@ def test_train_bad_settings_exit_2(corpora, tmp_path, capsys):
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
 
 
+def test_char_vocabulary_size_comes_from_its_preset_or_its_own_default(tmp_path, capsys):
+    # --vocab-size used to default to 32000 for every trainer: char trained 32000 tokens without -v (its
+    # config says 4096), a preset silently overrode an explicit -v, and the summary said "asked 32,000"
+    text = tmp_path / "chr.txt"
+    text.write_text("".join(f"{chr(0x13A0 + i % 80)}{chr(0x13A0 + i * 7 % 80)} ᏣᎳᎩ {i}\n" for i in range(300)),
+                    encoding="utf-8")
+
+    def summary(name: str, *flags: str) -> dict:
+        results = tmp_path / f"{name}.json"
+        code = main(["train", "-a", "char", "--corpus", str(text), "--out", str(tmp_path / name),
+                     "--results", str(results), "-q", *flags])
+        assert code == 0, capsys.readouterr().err
+        return json.loads(results.read_text(encoding="utf-8"))["sections"]["train"]["summary"]
+
+    assert summary("default")["requested_vocab_size"] == 4096
+    assert summary("preset", "--option", "preset=8k")["requested_vocab_size"] == 8192
+    assert summary("both", "--option", "preset=8k", "-v", "8192")["requested_vocab_size"] == 8192
+    code = main(["train", "-a", "char", "--corpus", str(text), "--out", str(tmp_path / "clash"),
+                 "--option", "preset=8k", "-v", "5000", "-q"])
+    err = capsys.readouterr().err
+    assert code == 2 and "preset 8k" in err and "5000" in err and "Traceback" not in err
+    assert not (tmp_path / "clash").exists()
+    code = main(["train", "-a", "extend", "--base", "gpt2", "--corpus", str(text), "--out", str(tmp_path / "ext")])
+    assert code == 2 and "no vocab_size given" in capsys.readouterr().err
+
+
 def test_vocab_command_writes_composition(tmp_path, capsys):
     out = tmp_path / "vocab.json"
     code = main(["vocab", "-t", "gpt2", "-t", "minilm-wordpiece", "--out", str(out), "-q"])
@@ -85,6 +113,9 @@ def test_train_parity_with_window_options(corpora, tmp_path, capsys):
     assert summary["vocab_size"] == 700
     assert summary["options"] == {"alpha": 1.0, "dev": str(parallel), "global_share": 0.2, "variant": "window",
                                   "window_size": 10}
+    # what the parity rule did, as train_from_files reports it (the command's summary left it out)
+    assert sum(summary["parity"]["merges_by_language"].values()) == summary["merges"]
+    assert set(summary["parity"]["dev_tokens_after"]) == {"de", "ja"}
     # Bad values: one clear message each, exit code 2, nothing written.
     for flags, message in ((["--global-share", "0.2", "--global-merges", "50"], "both global_merges"),
                            (["--global-share", "1.5"], "global_share must be a number from 0 to 1"),
@@ -95,6 +126,50 @@ def test_train_parity_with_window_options(corpora, tmp_path, capsys):
         assert code == 2, flags
         assert message in capsys.readouterr().err, flags
         assert not (tmp_path / "bad").exists()
+
+
+def thaana_and_nko(folder: Path) -> tuple[Path, Path]:
+    """Training text (120 lines) and a line-aligned dev set (10 lines) of Thaana (dv) and N'Ko (nqo)."""
+    train, dev = folder / "train", folder / "dev"
+    train.mkdir()
+    dev.mkdir()
+    for lang, first in (("dv", 0x0780), ("nqo", 0x07CA)):
+        lines = [" ".join(chr(first + (i * k) % 30) * 2 for k in range(1, 6)) for i in range(120)]
+        (train / f"{lang}.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        (dev / f"{lang}.txt").write_text("\n".join(lines[:10]) + "\n", encoding="utf-8")
+    return train, dev
+
+
+def test_parity_takes_a_folder_of_language_files_as_the_api_does(tmp_path, capsys):
+    # a plain folder was one corpus of language 'und' ("needs 2 or more languages, got ['und']")
+    train, dev = thaana_and_nko(tmp_path)
+    common = ["train", "-a", "parity", "--dev", str(dev), "-v", "300", "-q"]
+    assert main([*common, "--corpus", str(train), "--out", str(tmp_path / "folder")]) == 0, capsys.readouterr().err
+    assert main([*common, "--corpus", f"dv={train / 'dv.txt'}", "--corpus", f"nqo={train / 'nqo.txt'}",
+                 "--out", str(tmp_path / "files")]) == 0, capsys.readouterr().err
+    assert (tmp_path / "folder/tokenizer.json").read_bytes() == (tmp_path / "files/tokenizer.json").read_bytes()
+    (train / "README.txt").write_text("not a language\n", encoding="utf-8")
+    code = main([*common, "--corpus", str(train), "--out", str(tmp_path / "readme")])
+    assert code == 2 and "README.txt is not named by a language tag" in capsys.readouterr().err
+    assert not (tmp_path / "readme").exists()
+
+
+def test_parity_reads_its_dev_files_with_errors_too(tmp_path, capsys):
+    # the dev folder was always read with errors="replace": a bad byte there passed silently under --errors strict
+    train, dev = thaana_and_nko(tmp_path)
+    with (dev / "dv.txt").open("ab") as handle:
+        handle.write(b"bad \xff byte\n")
+    with (dev / "nqo.txt").open("a", encoding="utf-8") as handle:
+        handle.write("\u07ca\u07cb\n")
+    command = ["train", "-a", "parity", "--corpus", f"dv={train / 'dv.txt'}", "--corpus", f"nqo={train / 'nqo.txt'}",
+               "--dev", str(dev), "-v", "300", "-q"]
+    code = main([*command, "--out", str(tmp_path / "strict")])
+    err = capsys.readouterr().err
+    assert code == 2 and "dv.txt:11" in err and "not UTF-8" in err and "Traceback" not in err
+    assert not (tmp_path / "strict").exists()
+    assert main([*command, "--out", str(tmp_path / "replace"), "--errors", "replace"]) == 0
+    with pytest.raises(InputError, match="dev_errors"):
+        ParityTrainer(dev=str(dev), dev_errors="ignore")
 
 
 def test_parity_flags_state_the_trainer_defaults():

@@ -98,6 +98,22 @@ def test_special_token_reached_by_merges_matches_hf():
     assert (config.train(lines).merge_ids[0][2]) == 0  # l+o -> the special token's id
 
 
+def test_special_tokens_must_decode_to_their_text():
+    # HF's ByteLevel decoder reads added tokens too: '<|año|>' came back as '<|a\ufffdo|>', 'Ġhello' as ' hello'
+    from tokenizers import Tokenizer
+
+    for special in ("<|año|>", "<|język|>", "Ġhello", "·"):
+        with pytest.raises(InputError, match="byte-level alphabet"):
+            BpeTrainer(vocab_size=300, special_tokens=(special,))
+    # ASCII and characters outside the alphabet are kept as they are
+    specials = ("<|endoftext|>", "<|ሀ|>", "<｜begin▁of▁sentence｜>", " ", "\n", "a")
+    trained = BpeTrainer(vocab_size=300, min_frequency=1, special_tokens=specials, engine="serial").train(
+        ["ሀለ a b\tc 👍🏽 año"] * 5)
+    encoder = Tokenizer.from_str(trained.to_tokenizer_json())
+    text = "x " + "y".join(specials) + " año ሀ"
+    assert encoder.decode(encoder.encode(text).ids, skip_special_tokens=False) == text
+
+
 def test_doctest_example_and_layout():
     trained = BpeTrainer(vocab_size=262, special_tokens=("<|endoftext|>",), min_frequency=1,
                          engine="serial").train(["low lower lowest"] * 10)

@@ -84,6 +84,22 @@ def test_char_trainer_resumes_too(tmp_path):
     assert resumed.to_tokenizer_json() == full.to_tokenizer_json()
 
 
+def test_a_char_preset_run_grows_to_a_larger_preset(tmp_path):
+    # the checkpoint kept the preset among the settings it must share, so a 4k run could not resume to 8k
+    # ("preset differ"), with preset=8k or with vocab_size=8192
+    rng = np.random.default_rng(0)
+    geez = [chr(c) for c in range(0x1200, 0x1358)]
+    words = ["".join(rng.choice(geez, int(rng.integers(2, 6)))) for _ in range(3000)]
+    lines = [" ".join(rng.choice(words, 12)) for _ in range(3000)]
+    checkpoint = tmp_path / "char.npz"
+    small = CharTrainer(preset="4k", engine="serial").train(lines, checkpoint=checkpoint)
+    assert small.vocab_size == 4096
+    direct = CharTrainer(preset="8k", engine="serial").train(lines).to_tokenizer_json()
+    assert len(json.loads(direct)["model"]["vocab"]) > 4096
+    assert CharTrainer(preset="8k", engine="serial").resume(checkpoint).to_tokenizer_json() == direct
+    assert CharTrainer(vocab_size=8192, engine="serial").resume(checkpoint).to_tokenizer_json() == direct
+
+
 def test_reading_options_are_compared_when_both_sides_have_them(tmp_path):
     lines = ["the quick brown fox jumps over the lazy dog", "über größere Straßen fahren"] * 50
     checkpoint = tmp_path / "bpe.npz"

@@ -393,3 +393,42 @@ def test_chunks_holding_a_special_token_found_in_utf8_as_in_text(texts):
 
     expected = superword._holding_special(texts, SPECIALS)
     assert superword._holding_special_utf8(TextTable.from_strings(texts), SPECIALS) == expected
+
+
+def test_split_digits_holds_in_stage_2_and_in_the_export(tmp_path):
+    # Stage 2 used to cut with the plain SuperBPE regex (digit groups of up to 3), so --split-digits held in
+    # stage 1 only: superword learnt and exported multi-digit tokens ("\u0662\u0663") and a pre-tokenizer
+    # that no longer cut digits apart.
+    import unicodedata
+
+    from tokenizers import Tokenizer
+
+    from tokensmith.train.export import mergeable_ranks, merges_rebuild_every_token
+
+    rng = np.random.default_rng(0)
+    digits = ["0123456789", "".join(map(chr, range(0x0660, 0x066A))), "".join(map(chr, range(0x0966, 0x0970))),
+              "".join(map(chr, range(0xFF10, 0xFF1A)))]
+
+    def line(number: int) -> str:  # Khmer without spaces (consonants, some vowel signs), or numbers in four scripts
+        if not number % 2:
+            return " ".join("".join(rng.choice(list(script), 3)) for script in digits)
+        signs = rng.random(30) < .5
+        return "".join(chr(0x1780 + int(rng.integers(52))) + chr(0x17B6 + int(rng.integers(16))) * int(signs[i])
+                       for i in range(int(rng.integers(5, 30))))
+
+    def numerals(token: bytes) -> int:
+        return sum(unicodedata.category(c).startswith("N") for c in token.decode("utf-8", "replace"))
+
+    lines = [line(number) for number in range(1200)]
+    trained = SuperwordTrainer(vocab_size=800, split_digits=True, engine="serial").train(lines)
+    assert max(map(numerals, trained.vocab)) == 1
+    files = trained.save(tmp_path / "tok")
+    encoder = Tokenizer.from_file(str(files["tokenizer.json"]))
+    for text in lines[:50]:
+        ids = encoder.encode(text).ids
+        assert encoder.decode(ids) == text
+        assert max(numerals(trained.vocab[i]) for i in ids) <= 1
+    # Khmer superword tokens here are not rebuilt by their merges, so tiktoken would encode otherwise:
+    # with split digits (ranks with a null pat_str) the ranks are left out, as they are without
+    assert not merges_rebuild_every_token(trained.to_tokenizer_json(), mergeable_ranks(trained))
+    assert "tokenizer.tiktoken" not in files and not (tmp_path / "tok" / "tokenizer.tiktoken").exists()

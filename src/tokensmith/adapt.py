@@ -100,14 +100,16 @@ def run_adapt(config: AdaptConfig, *, force: bool = False, quiet: bool = False) 
     say(f"[bold]1/4[/bold] loading {config.model}")
     model = load_model(config.model)
     old_tokenizer = model.tokenizer
-    vocab_size = config.vocab_size or old_tokenizer.vocab_size
     options = dict(config.train_options)
     options.setdefault("special_tokens", tuple(s.text for s in old_tokenizer.special_tokens))
+    # a char preset sizes the vocabulary itself; else the model's size is the default
+    vocab_size = config.vocab_size or (None if options.get("preset") else old_tokenizer.vocab_size)
+    trainer = make_trainer(config.algorithm, vocab_size, **options)
+    vocab_size = trainer.vocab_size
 
     say(f"[bold]2/4[/bold] training a {config.algorithm} tokenizer ({vocab_size:,} tokens) on "
         f"{sum(len(d) for d in training) / 1e6:.1f} MB of {corpus.name}")
     out.mkdir(parents=True, exist_ok=True)
-    trainer = make_trainer(config.algorithm, vocab_size, **options)
     train_started = time.perf_counter()
     trained = trainer.train(training)
     tokenizer_dir = out / "tokenizer"

@@ -6,6 +6,7 @@ used for the summary's bytes/token, next to the same figure for any ``--compare`
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -49,7 +50,7 @@ def bytes_per_token(tokenizer, documents: list[str]) -> float | None:
 def run_train(
     algorithm: str,
     corpora: list[str],
-    vocab_size: int,
+    vocab_size: int | None,
     out: str | Path,
     *,
     options: dict[str, Any] | None = None,
@@ -72,7 +73,7 @@ def run_train(
     Args:
         algorithm: a trainer name (``tokensmith.train.TRAINERS``).
         corpora: corpus specs (``PATH`` or ``LANG=PATH``; any format the corpus readers take).
-        vocab_size: the final vocabulary size.
+        vocab_size: the final vocabulary size (None: the trainer's default, e.g. char's 4096 or its preset's).
         out: output folder (refused if it exists, unless ``force``; with ``force`` refused if it holds
             anything but tokenizer files and ``results``).
         options: trainer configuration fields (``pretokenizer``, ``min_frequency``...).
@@ -93,7 +94,7 @@ def run_train(
     from tokensmith.tables import console, progress_bar, warn_reading
     from tokensmith.tokenizers import load_tokenizer
     from tokensmith.train import make_trainer
-    from tokensmith.train.api import corpus_fingerprint, run_trainer, summary_head
+    from tokensmith.train.api import corpus_fingerprint, parity_summary, run_trainer, summary_head
     from tokensmith.train.export import TOKENIZER_FILES
 
     options = dict(options or {})
@@ -108,7 +109,10 @@ def run_train(
     if not corpora:
         raise InputError("no training text given", "pass --corpus PATH (repeat for more)")
     trainer = make_trainer(algorithm, vocab_size, **options)
-    opened = [open_corpus(spec, field=field, column=column, errors=errors) for spec in corpora]
+    if algorithm == "parity" and "dev_errors" not in options:  # dev files are read as strictly as the corpora
+        trainer = dataclasses.replace(trainer, dev_errors=errors)
+    specs = _language_corpora(corpora) if algorithm == "parity" else corpora
+    opened = [open_corpus(spec, field=field, column=column, errors=errors) for spec in specs]
     baselines = [load_tokenizer(spec) for spec in compare or ()]
     per_language = algorithm == "parity"  # parity balances languages: it needs text per language
     if per_language:
@@ -150,7 +154,7 @@ def run_train(
             held_out["bytes_per_token"][baseline.name] = bytes_per_token(baseline, split.held_out)
         stats = trained.stats
         summary = {
-            **summary_head(trained, algorithm, vocab_size),
+            **summary_head(trained, algorithm, trainer.vocab_size),
             "name": out.name,
             "seconds": round(seconds, 3),
             "merges_per_second": round(stats.merges / stats.merge_seconds) if stats.merge_seconds > 0 else None,
@@ -163,10 +167,11 @@ def run_train(
                          "first_replacement": c.read_stats.first_replacement,
                          "empty_records": c.read_stats.empty_records,
                          "first_empty_record": c.read_stats.first_empty_record} for c in opened],
+            **parity_summary(stats),  # (the API's summary has it too)
         }
         warn_reading(summary["corpora"])
         if results is not None:
-            parameters = {"algorithm": algorithm, "corpora": list(corpora), "vocab_size": vocab_size,
+            parameters = {"algorithm": algorithm, "corpora": list(corpora), "vocab_size": trainer.vocab_size,
                           "options": summary["options"], "compare": list(compare or ()),
                           "field": field, "column": column}
             document = new_results("train", parameters, {"train": {"summary": summary}})
@@ -177,6 +182,28 @@ def run_train(
     if not quiet:
         _print_summary(console(), summary)
     return summary
+
+
+def _language_corpora(corpora: list[str]) -> list[str]:
+    """parity's corpora with each plain folder (no ``LANG=``) taken as its ``<lang>.txt`` files, one
+    ``LANG=PATH`` each, as :func:`~tokensmith.train.api.train_from_files` and ``--dev`` read a folder (a
+    folder was one corpus of language 'und')."""
+    from tokensmith.corpus.parallel import language_files
+    from tokensmith.corpus.readers import parse_corpus_spec
+    from tokensmith.errors import InputError
+
+    specs = []
+    for spec in corpora:
+        lang, path = parse_corpus_spec(spec)
+        if lang is not None or not Path(path).is_dir():
+            specs.append(spec)
+            continue
+        files = language_files(Path(path))  # a README.txt is refused, not trained as a language
+        if not files:
+            raise InputError(f"no <lang>.txt files in {path}",
+                             "parity needs text per language: a folder of <lang>.txt files, or LANG=PATH")
+        specs.extend(f"{language}={file}" for language, file in files.items())
+    return specs
 
 
 def _reading_options(opened: list, *, field: str, column: str, errors: str) -> dict[str, str]:
@@ -211,6 +238,9 @@ def _print_summary(out, summary: dict[str, Any]) -> None:
         shown = f"{value:.3f}" if value is not None else "n/a"
         table.add_row(f"held-out bytes/token: {name}", shown)
     table.add_row("held-out sample", f"{held['bytes'] / 1e3:.0f} kB, {held['documents']:,} documents")
+    if "parity" in summary:
+        chosen = summary["parity"]["merges_by_language"]
+        table.add_row("merges chosen by", ", ".join(f"{lang} {count:,}" for lang, count in chosen.items()))
     out.print(table)
 
 

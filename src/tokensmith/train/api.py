@@ -36,8 +36,11 @@ RESUMABLE = ("bpe", "char")
 _LANG_TAG = re.compile(r"[A-Za-z]{2,8}(?:[-_][A-Za-z0-9]{1,8})*")
 
 
-def make_trainer(algorithm: str, vocab_size: int, **options) -> object:
-    """The configuration object of ``algorithm``; unknown options are an :class:`InputError`."""
+def make_trainer(algorithm: str, vocab_size: int | None, **options) -> object:
+    """The configuration object of ``algorithm``; unknown options are an :class:`InputError`.
+
+    ``vocab_size`` None leaves it to the trainer (its default, or what its options imply, e.g. char's preset).
+    """
     trainer_class = TRAINERS.get(algorithm)
     known = {f.name for f in dataclasses.fields(trainer_class)}
     unknown = sorted(set(options) - known)
@@ -46,7 +49,8 @@ def make_trainer(algorithm: str, vocab_size: int, **options) -> object:
             f"the {algorithm} trainer has no option {', '.join(map(repr, unknown))}",
             f"its options are: {', '.join(sorted(known - {'vocab_size'}))}",
         )
-    return trainer_class(vocab_size=vocab_size, **options)
+    sized = {} if vocab_size is None else {"vocab_size": vocab_size}
+    return trainer_class(**sized, **options)
 
 
 def read_lines(paths: list[str | Path]) -> Iterator[str]:
@@ -168,15 +172,25 @@ def run_trainer(trainer, algorithm: str, documents, *, progress: ProgressCallbac
 
 
 def summary_head(trained, algorithm: str, vocab_size: int) -> dict:
-    """What every training summary starts with: the trainer, the vocabulary reached and asked for, the
-    merges and why they stopped, and the training text."""
+    """What every training summary starts with: the trainer, the vocabulary reached and asked for (the
+    trainer's ``vocab_size``: a char preset's, not a default it replaced), the merges and why they
+    stopped, and the training text."""
     stats = trained.stats
     return {"algorithm": algorithm, "vocab_size": trained.vocab_size, "requested_vocab_size": vocab_size,
             "merges": stats.merges, "stop_reason": stats.stop_reason, "documents": stats.documents,
             "corpus_bytes": stats.corpus_bytes}
 
 
-def train_from_files(algorithm: str, paths: list[str], vocab_size: int, out_dir: str, *,
+def parity_summary(stats) -> dict:
+    """``{"parity": ...}``, what the parity rule did (languages, merges each chose, dev-set lengths before
+    and after), for the summaries of a parity run; ``{}`` for the other trainers."""
+    if not getattr(stats, "languages", ()):
+        return {}
+    return {"parity": {"languages": list(stats.languages), "merges_by_language": stats.merges_by_language,
+                       "dev_tokens_before": stats.dev_tokens_before, "dev_tokens_after": stats.dev_tokens_after}}
+
+
+def train_from_files(algorithm: str, paths: list[str], vocab_size: int | None, out_dir: str, *,
                      force: bool = False, progress: ProgressCallback | None = None,
                      checkpoint: str | None = None, resume: bool = False, checkpoint_seconds: float = 60.0,
                      **options) -> dict:
@@ -186,7 +200,7 @@ def train_from_files(algorithm: str, paths: list[str], vocab_size: int, out_dir:
         algorithm: a name from :data:`TRAINERS` (``bpe``, ``char``, ``extend``, ``superword``, ``parity``).
         paths: UTF-8 text files, one document per line. For ``parity``: ``LANG=PATH`` items or folders of
             ``<lang>.txt`` files (see :func:`language_paths`).
-        vocab_size: size of the final vocabulary.
+        vocab_size: size of the final vocabulary (None: the trainer's default, or its char preset's).
         out_dir: output directory; must not exist yet unless ``force``.
         force: replace an existing ``out_dir`` that holds only tokenizer files, as a whole (and overwrite an
             existing ``checkpoint`` when not resuming).
@@ -236,11 +250,9 @@ def train_from_files(algorithm: str, paths: list[str], vocab_size: int, out_dir:
     if checkpoint is not None:
         extra["checkpoint"] = {"path": str(checkpoint), "resumed": resumed_from is not None,
                                "resumed_from_merges": resumed_from}
-    if getattr(stats, "languages", ()):
-        extra["parity"] = {"languages": list(stats.languages), "merges_by_language": stats.merges_by_language,
-                           "dev_tokens_before": stats.dev_tokens_before, "dev_tokens_after": stats.dev_tokens_after}
+    extra.update(parity_summary(stats))
     summary = {
-        **summary_head(trained, algorithm, vocab_size),
+        **summary_head(trained, algorithm, trainer.vocab_size),
         "distinct_pretokens": stats.distinct_pretokens,
         "seconds": {
             "count": round(stats.count_seconds, 3),

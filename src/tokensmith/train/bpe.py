@@ -115,6 +115,10 @@ class TrainedBPE:
 
 
 
+#: Settings a checkpoint leaves out: where to stop (char's preset is a vocab_size) and how to count change nothing else.
+_SIZE_AND_COUNTING = frozenset({"vocab_size", "preset", "engine", "workers", "engine_address"})
+
+
 def _differing(before: dict, now: dict) -> list[str]:
     """The keys whose values differ between two settings dicts (a key one of them lacks differs)."""
     return sorted(key for key in set(before) | set(now) if before.get(key) != now.get(key))
@@ -161,10 +165,21 @@ class BpeTrainer:
         _check_int("min_frequency", self.min_frequency, minimum=0)
         if self.max_token_length is not None:
             _check_int("max_token_length", self.max_token_length, minimum=1)
+        to_byte = unicode_to_byte()
         for token in self.special_tokens:
             if not isinstance(token, str) or not token:
                 raise InputError(f"special token {token!r} is not a non-empty string",
                                  "give each special token as text, e.g. '<|endoftext|>'")
+            # HF's ByteLevel decoder reads a special token's text too: such a character comes back as a lone byte
+            stray = next((char for char in token if char in to_byte and not char.isascii()), None)
+            if stray is not None:
+                raise InputError(
+                    f"special token {token!r} holds {stray!r} (U+{ord(stray):04X}), a character of the byte-level "
+                    f"alphabet: the tokenizer.json decoder turns it into byte 0x{to_byte[stray]:02X}, so decoding "
+                    "would not give the token's text back",
+                    "spell special tokens with ASCII, or with characters outside the alphabet (printable Latin-1 "
+                    "and U+0100-U+0143)",
+                )
         if len(set(self.special_tokens)) != len(self.special_tokens):
             raise InputError(f"special tokens repeat: {list(self.special_tokens)}", "list each special token once")
         minimum = len(self.initial_vocabulary().contents)
@@ -268,8 +283,10 @@ class BpeTrainer:
             raise InputError(f"{checkpoint} is not a tokensmith training checkpoint",
                              "pass the checkpoint file a training run wrote (checkpoint=...)")
         mine = self.checkpoint_settings()
-        if metadata.get("settings") != mine:
-            differing = _differing(metadata.get("settings") or {}, mine)
+        # (checkpoints written before preset was left out hold it; it only ever set vocab_size)
+        stored = {k: v for k, v in (metadata.get("settings") or {}).items() if k not in _SIZE_AND_COUNTING}
+        if stored != mine:
+            differing = _differing(stored, mine)
             raise InputError(
                 f"checkpoint {checkpoint} was written with other settings: {', '.join(differing)} differ",
                 "resume with the settings of the interrupted run (only vocab_size may change), or start afresh",
@@ -303,9 +320,7 @@ class BpeTrainer:
 
     def checkpoint_settings(self) -> dict:
         """The settings a checkpoint must share with a run that resumes it (JSON-ready)."""
-        # Where to stop and how to count change nothing else.
-        ignored = {"vocab_size", "engine", "workers", "engine_address"}
-        settings = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ignored}
+        settings = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in _SIZE_AND_COUNTING}
         settings = {k: list(v) if isinstance(v, tuple) else v for k, v in settings.items()}
         return {"trainer": type(self).__name__, **settings}
 
@@ -445,12 +460,14 @@ class CharTrainer(BpeTrainer):
     bytes stay in the vocabulary (no unknown token); the export is the same as :class:`BpeTrainer`'s.
 
     Args:
+        vocab_size: tokens in the final vocabulary (``None``: the preset's size, else 4096).
         max_chars: most characters per token (KL3M uses 3).
-        preset: ``"4k"``, ``"8k"`` or ``"16k"`` sets ``vocab_size`` to 4096, 8192 or 16384.
-        (other arguments: see :class:`BpeTrainer`; ``max_token_length`` additionally caps bytes.)
+        preset: ``"4k"``, ``"8k"`` or ``"16k"`` sets ``vocab_size`` to 4096, 8192 or 16384 (a ``vocab_size``
+            given with it must be the same).
+        (other arguments: see :class:`BpeTrainer`; ``max_token_length`` is refused: lengths are ``max_chars``.)
     """
 
-    vocab_size: int = 4096
+    vocab_size: int | None = None
     max_chars: int = 3
     preset: str | None = None
 
@@ -460,7 +477,14 @@ class CharTrainer(BpeTrainer):
                 from tokensmith.errors import UnknownNameError
 
                 raise UnknownNameError("char-level preset", self.preset, sorted(CHAR_PRESETS))
-            object.__setattr__(self, "vocab_size", CHAR_PRESETS[self.preset])
+            size = CHAR_PRESETS[self.preset]
+            if self.vocab_size is not None and self.vocab_size != size:
+                raise InputError(f"preset {self.preset} is a vocabulary of {size} tokens, but vocab_size "
+                                 f"{self.vocab_size} is given too",
+                                 f"give the preset alone, or vocab_size alone (--vocab-size {self.vocab_size})")
+            object.__setattr__(self, "vocab_size", size)
+        elif self.vocab_size is None:
+            object.__setattr__(self, "vocab_size", CHAR_PRESETS["4k"])
         _check_int("max_chars", self.max_chars, minimum=1)
         if self.max_token_length is not None:
             raise InputError("the char trainer limits tokens in characters (max_chars), not bytes",

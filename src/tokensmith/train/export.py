@@ -140,13 +140,16 @@ def save_trained(trained: TrainedBPE, directory: str | Path, *, force: bool = Fa
 
     The tiktoken files are left out when tiktoken would encode text differently from the tokenizer.json
     (:func:`tiktoken_encodes_alike`), e.g. for superword tokens that the merges do not rebuild from their
-    own bytes; with split digits (no single regex) the ranks are written with a null ``pat_str``.
+    own bytes; with split digits (no single regex) the ranks are written with a null ``pat_str`` when the
+    merges rebuild every token (:func:`merges_rebuild_every_token`).
     """
     contents: dict[str, str | bytes] = {TOKENIZER_JSON: tokenizer_json(trained)}
     ranks = mergeable_ranks(trained)
     specials = dict(trained.special_tokens)
     pretokenizer = trained.pretokenizer
     if pretokenizer.isolate_digits:
+        if not merges_rebuild_every_token(contents[TOKENIZER_JSON], ranks):
+            return write_files(directory, contents, force=force)
         contents[TIKTOKEN_RANKS] = ranks_file(ranks)
         contents[TIKTOKEN_CONFIG] = tiktoken_config(None, specials)
     elif pretokenizer.has_tiktoken_form and tiktoken_encodes_alike(
@@ -174,13 +177,21 @@ def tiktoken_encodes_alike(tokenizer_json_text: str, pat_str: str, ranks: dict[b
         encoding = tiktoken.Encoding("check", pat_str=pat_str, mergeable_ranks=ranks, special_tokens=special_tokens)
     except ValueError:  # a regex tiktoken's engine does not compile
         return False
+    if not merges_rebuild_every_token(tokenizer_json_text, ranks):
+        return False
     reference = Tokenizer.from_str(tokenizer_json_text)
-    tokenize = reference.model.tokenize
-    for token, rank in ranks.items():
-        if len(token) > 1 and [piece.id for piece in tokenize(bytes_to_byte_level(token))] != [rank]:
-            return False
     return (encoding.encode(REGEX_PROBE, allowed_special="all")
             == reference.encode(REGEX_PROBE, add_special_tokens=False).ids)
+
+
+def merges_rebuild_every_token(tokenizer_json_text: str, ranks: dict[bytes, int]) -> bool:
+    """Whether the tokenizer.json's BPE model encodes the bytes of every ranked token as that one token
+    (what tiktoken assumes of a pre-token that is a token: not so for superword tokens learnt on pieces)."""
+    from tokenizers import Tokenizer
+
+    tokenize = Tokenizer.from_str(tokenizer_json_text).model.tokenize
+    return all(len(token) == 1 or [piece.id for piece in tokenize(bytes_to_byte_level(token))] == [rank]
+               for token, rank in ranks.items())
 
 
 def _content(trained: TrainedBPE, token_id: int) -> bytes:

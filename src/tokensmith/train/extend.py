@@ -134,7 +134,8 @@ class ExtendTrainer:
         base: the base tokenizer: a reference name (``o200k``, ``gpt2``...) or a path of any BPE format
             :func:`tokensmith.tokenizers.load_tokenizer` reads (tokenizer.json, transformers folder,
             ``.tiktoken``, Tekken json, GGUF).
-        vocab_size: size of the extended vocabulary (base ids included); must exceed the base.
+        vocab_size: size of the extended vocabulary (base ids included); must exceed the base (0, the
+            default, is no size: it must be given).
         min_frequency: a pair seen fewer times is never merged.
         max_token_length: longest new token in characters of its vocabulary string (``None``: unlimited).
     """
@@ -145,16 +146,17 @@ class ExtendTrainer:
     max_token_length: int | None = None
 
     def __post_init__(self) -> None:
-        _check_int("vocab_size", self.vocab_size, minimum=1)
+        _check_int("vocab_size", self.vocab_size, minimum=0)
         _check_int("min_frequency", self.min_frequency, minimum=0)
         if self.max_token_length is not None:
             _check_int("max_token_length", self.max_token_length, minimum=2)
         spec, loaded = self._open_base()
         base_size = _base_size(spec) if spec is not None else loaded.vocab_size
         if self.vocab_size <= base_size:
+            given = f"vocab_size {self.vocab_size} does not exceed" if self.vocab_size else "no vocab_size given for"
             raise InputError(
-                f"vocab_size {self.vocab_size} does not exceed the base tokenizer's {base_size} ids",
-                f"pass a vocab_size above {base_size} (the base ids are all kept)",
+                f"{given} the base tokenizer's {base_size} ids",
+                f"pass a vocab_size (--vocab-size) above {base_size} (the base ids are all kept)",
             )
 
     def base_spec(self) -> dict:

@@ -99,6 +99,9 @@ class ParityTrainer(BpeTrainer):
         window_size: the moving window, in parity merges (``window`` only).
         alpha: how many times its fair share ``window_size / L`` of the window one language may hold
             (``window`` only; at least 1, so some language is always admitted).
+        dev_errors: undecodable bytes in the ``dev`` files: ``replace`` reads them as U+FFFD (as
+            :func:`~tokensmith.train.api.train_from_files` reads text), ``strict`` stops with an error
+            (``tokensmith train`` passes its ``--errors``).
         (other arguments: see :class:`BpeTrainer`.)
     """
 
@@ -109,8 +112,14 @@ class ParityTrainer(BpeTrainer):
     variant: str = "window"
     window_size: int = 100
     alpha: float = 2
+    dev_errors: str = "replace"
 
     def __post_init__(self) -> None:
+        from tokensmith.corpus.readers import ERRORS
+
+        if self.dev_errors not in ERRORS:
+            raise InputError(f"dev_errors must be one of {', '.join(ERRORS)}, not {self.dev_errors!r}",
+                             "pass dev_errors='strict' to stop at a bad byte, or 'replace' to read it as U+FFFD")
         if isinstance(self.langs, str):
             object.__setattr__(self, "langs", tuple(part for part in self.langs.replace(",", " ").split() if part))
         if self.langs is not None:
@@ -297,7 +306,7 @@ class ParityTrainer(BpeTrainer):
                                  "<lang>.txt files")
             from tokensmith.corpus.parallel import open_parallel
 
-            parallel = open_parallel(self.dev, langs=langs, errors="replace")
+            parallel = open_parallel(self.dev, langs=langs, errors=self.dev_errors)
             return {lang: list(parallel.corpus(lang).iter_documents()) for lang in langs}
         missing = [lang for lang in langs if lang not in given]
         if missing:

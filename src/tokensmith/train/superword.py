@@ -84,7 +84,12 @@ class SuperwordTrainer(BpeTrainer):
                                  "pass a transition point t < vocab_size (SuperBPE uses t = 0.9 V)")
         if self.max_superword_bytes is not None:
             _check_int("max_superword_bytes", self.max_superword_bytes, minimum=2)
-        Pretokenizer.create(regex_pattern=self.stage2_regex)  # fails early on a bad regex
+        self.stage2_pretokenizer()  # fails early on a bad regex
+
+    def stage2_pretokenizer(self) -> Pretokenizer:
+        """Stage 2's cut (and the exported one): ``stage2_regex``, and with ``split_digits`` every digit alone,
+        as in stage 1 (else stage 2 would learn, and the export keep, tokens of up to 3 digits)."""
+        return Pretokenizer.create(regex_pattern=self.stage2_regex, split_digits=self.split_digits)
 
     def stage2_max_bytes(self) -> int | None:
         """Longest stage-2 token in bytes: ``max_token_length`` bounds every token, stage 2's too."""
@@ -106,7 +111,7 @@ class SuperwordTrainer(BpeTrainer):
             max_token_length=self.max_token_length, engine=self.engine, workers=self.workers,
             engine_address=self.engine_address,
         )
-        stage2_pretokenizer = Pretokenizer.create(regex_pattern=self.stage2_regex)
+        stage2_pretokenizer = self.stage2_pretokenizer()
         # loaded here, alone: on stage 1's thread, beside the chunk sorting, loading took 1.7 s instead of 0.2
         compile_seconds = merge_core.compile_kernels() + text_table.compile_kernels()  # before the workers fork
         started = time.perf_counter()
