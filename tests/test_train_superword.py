@@ -432,3 +432,39 @@ def test_split_digits_holds_in_stage_2_and_in_the_export(tmp_path):
     # with split digits (ranks with a null pat_str) the ranks are left out, as they are without
     assert not merges_rebuild_every_token(trained.to_tokenizer_json(), mergeable_ranks(trained))
     assert "tokenizer.tiktoken" not in files and not (tmp_path / "tok" / "tokenizer.tiktoken").exists()
+
+
+def test_pieces_encoded_ahead_with_the_first_merges_equal_encoding_with_all_at_once():
+    """Stage 2's pieces are encoded with the merges stage 1 has learned so far while it learns the rest:
+    going on from there with the others gives HF's encoding with all of them; snapshots that are not a
+    prefix of the final merges, or merges that make a string twice, are not used."""
+    import queue
+
+    from tokensmith.demo_corpora import demo_corpora
+
+    lines = [line for path in sorted(Path(demo_corpora()["parallel"]).glob("*.txt"))[:8]
+             for line in path.read_text(encoding="utf-8").split("\n")[:500] if line]
+    stage1 = BpeTrainer(vocab_size=3000, special_tokens=SPECIALS, pretokenizer="cl100k", engine="serial").train(lines)
+    pretokenizer = Pretokenizer.create("cl100k")
+    pieces = list(dict.fromkeys(piece for line in lines for piece in pretokenizer.split(line)))
+    merges = np.array(stage1.merge_ids, dtype=np.int64).reshape(-1, 3)
+    expected_symbols, expected_lengths = superword._hf_encode_words(pieces, stage1)
+
+    def encoded_ahead(snapshots, final=merges):
+        ahead = superword._EncodingAhead(pieces, SPECIALS)
+        for snapshot in snapshots:  # as stage 1 reports, one at a time
+            learned = queue.Queue()
+            learned.put(np.asarray(snapshot, dtype=np.int32))
+            learned.put(None)
+            ahead.follow(learned)
+        return ahead.finish(final, threads=2)
+
+    for steps in ([1], [700], [100, 900, 2000], [len(merges)]):
+        symbols, offsets = encoded_ahead([merges[:k] for k in steps])
+        assert symbols.tolist() == expected_symbols.tolist() and np.diff(offsets).tolist() == expected_lengths.tolist()
+    other = merges[:50].copy()
+    other[[3, 4]] = other[[4, 3]]
+    assert encoded_ahead([other]) is None  # not what stage 1 ended with
+    twice = np.concatenate([merges, [[merges[0, 0], merges[0, 1], merges[-1, 2] + 1]]])
+    assert encoded_ahead([merges[:100]], final=twice) is None  # a pair merged twice: HF's own loop decides
+    assert encoded_ahead([]) is None

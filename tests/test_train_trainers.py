@@ -318,7 +318,7 @@ def test_superword_output_equals_encoding_every_chunk_with_hf(shared_data, monke
     fast = trainer.train(lines).to_tokenizer_json()
     encoded_whole = []
 
-    def every_chunk_with_hf(chunks, stage1, threads=1):
+    def every_chunk_with_hf(chunks, stage1, threads=1, ahead=None):
         encoded_whole.append(len(chunks.counts))
         return superword._stage2_words_reference(chunks, stage1)
 

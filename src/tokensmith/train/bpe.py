@@ -240,8 +240,13 @@ class BpeTrainer:
     def train_from_counts(self, counts: PretokenCounts, *, progress: ProgressCallback | None = None,
                           count_seconds: float = 0.0, checkpoint: str | Path | None = None,
                           checkpoint_seconds: float = 60.0, corpus_fingerprint: str | None = None,
-                          corpus_reading: dict | None = None) -> TrainedBPE:
-        """Learn a vocabulary from pre-token counts (e.g. from :meth:`count` or another engine)."""
+                          corpus_reading: dict | None = None,
+                          on_merges: Callable[[np.ndarray], None] | None = None) -> TrainedBPE:
+        """Learn a vocabulary from pre-token counts (e.g. from :meth:`count` or another engine).
+
+        ``on_merges``, if given, gets the merges learned so far (``int32 (n, 3)``, a copy) after every
+        :data:`_MERGES_PER_REPORT` merges, on the training thread (superword encodes ahead with them).
+        """
         from tokensmith.train import merge_core  # numba loads only when training runs
 
         if len(counts) == 0 or not counts.has_text():
@@ -260,7 +265,8 @@ class BpeTrainer:
         corpus = {"documents": counts.documents, "corpus_bytes": counts.total_bytes, "pretokens": counts.total,
                   "distinct_pretokens": len(counts), "count_seconds": count_seconds,
                   "fingerprint": corpus_fingerprint, "reading": corpus_reading}
-        return self._merge(state, initial, corpus, started, compile_seconds, progress, checkpoint, checkpoint_seconds)
+        return self._merge(state, initial, corpus, started, compile_seconds, progress, checkpoint, checkpoint_seconds,
+                           on_merges=on_merges)
 
     def resume(self, checkpoint: str | Path, *, progress: ProgressCallback | None = None,
                checkpoint_seconds: float = 60.0, corpus_fingerprint: str | None = None,
@@ -326,7 +332,8 @@ class BpeTrainer:
 
     def _merge(self, state, initial: InitialVocabulary, corpus: dict, started: float, compile_seconds: float,
                progress: ProgressCallback | None, checkpoint: str | Path | None,
-               checkpoint_seconds: float, *, save_first: bool = True) -> TrainedBPE:
+               checkpoint_seconds: float, *, save_first: bool = True,
+               on_merges: Callable[[np.ndarray], None] | None = None) -> TrainedBPE:
         """Run the merge loop to the end (reporting progress, writing checkpoints) and build the result."""
         from tokensmith.train import merge_core
 
@@ -349,6 +356,8 @@ class BpeTrainer:
                 last_saved = time.perf_counter()
             if progress is not None:
                 progress("merge", state.n_merges, most)
+            if on_merges is not None and not finished:
+                on_merges(state.learned_merges())
             if finished:
                 break
         merge_seconds = time.perf_counter() - started

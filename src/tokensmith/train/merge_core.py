@@ -446,6 +446,13 @@ def compile_kernels() -> float:
     return time.perf_counter() - started
 
 
+def merges_are_distinct(merges: np.ndarray) -> bool:
+    """Whether every pair and every new id occurs once in ``merges`` (``(n, 3)``), as :func:`apply_merges` needs."""
+    merges = np.asarray(merges, dtype=np.int64).reshape(-1, 3)
+    keys = (merges[:, 0] << 32) | merges[:, 1]
+    return len(np.unique(merges[:, 2])) == len(merges) and len(np.unique(keys)) == len(keys)
+
+
 def apply_merges(symbols: np.ndarray, word_offsets: np.ndarray, merges: np.ndarray,
                  threads: int = 1) -> tuple[np.ndarray, np.ndarray] | None:
     """Encode words with learned merges as HF's BPE model does: ``(symbols int32, offsets int64)``.
@@ -463,9 +470,9 @@ def apply_merges(symbols: np.ndarray, word_offsets: np.ndarray, merges: np.ndarr
         threads: encode blocks of words on this many threads (fewer for few words).
     """
     merges = np.asarray(merges, dtype=np.int64).reshape(-1, 3)
-    keys = (merges[:, 0] << 32) | merges[:, 1]
-    if len(np.unique(merges[:, 2])) < len(merges) or len(np.unique(keys)) < len(keys):
+    if not merges_are_distinct(merges):
         return None
+    keys = (merges[:, 0] << 32) | merges[:, 1]
     # rank of a pair by an open-addressing table (a binary search over the sorted keys took ~3x as long)
     rank_key = np.full(1 << max(4, int(4 * len(keys)).bit_length()), EMPTY, dtype=np.int64)
     rank_of = np.full(len(rank_key), EMPTY, dtype=np.int32)
