@@ -114,12 +114,15 @@ class CompiledPretokenizer:
     def _cut(self, joined: str, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(code points, pre-token ends)`` of ``joined``, the documents of ``lengths`` back to back."""
         text = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        return text, self._ends(text, np.cumsum(lengths))
+
+    def _ends(self, text: np.ndarray, document_ends: np.ndarray) -> np.ndarray:
+        """The end of every pre-token of the code points ``text``, documents ending at ``document_ends``."""
         ends = np.empty(len(text), dtype=np.int64)
-        document_ends = np.cumsum(lengths)
         form = self.form
         count = _cut_documents(text, document_ends, self.classes, self.letters, form.family, form.max_digits,
                                form.trailing_space_run, ends)
-        return text, ends[:count]
+        return ends[:count]
 
     def split(self, text: str) -> list[str]:
         """The pre-tokens of ``text`` (what ``regex.findall`` of the preset gives)."""
@@ -166,7 +169,6 @@ class CompiledPretokenizer:
             return [], np.zeros(0, np.int32), np.zeros(0, np.int64)
         return list(index), np.concatenate(occurrences), np.concatenate(per_text).astype(np.int64, copy=False)
 
-
     def count_utf8(self, documents: list[str]) -> tuple[TextTable, np.ndarray]:
         """:meth:`count_into` without a Python string per pre-token: the distinct pre-tokens of ``documents``
         as UTF-8 (in order of first occurrence) and how often each occurs (``int64``).
@@ -174,7 +176,6 @@ class CompiledPretokenizer:
         Raises:
             InputError: a document holds a lone surrogate (no UTF-8 for it).
         """
-
         if not documents:
             return TextTable.empty(), np.zeros(0, dtype=np.int64)
         joined = "".join(documents)
@@ -217,16 +218,11 @@ class CompiledPretokenizer:
 
     def _cut_blocks(self, blocks) -> tuple[TextTable, np.ndarray, np.ndarray]:
         """The cut of texts given as blocks ``(joined str or None, code points, lengths)``."""
-
         tables, occurrences, per_text = [], [], []
         known = 0
-        form = self.form
         for joined, text, lengths in blocks:
             document_ends = np.cumsum(lengths)
-            ends = np.empty(len(text), dtype=np.int64)
-            count = _cut_documents(text, document_ends, self.classes, self.letters, form.family, form.max_digits,
-                                   form.trailing_space_run, ends)
-            ends = ends[:count]
+            ends = self._ends(text, document_ends)
             first, _, ids = _distinct_pieces(text, ends)
             tables.append(_pieces_utf8(joined, text, np.where(first > 0, ends[first - 1], 0), ends[first]))
             occurrences.append(ids.astype(np.int64) + known)
