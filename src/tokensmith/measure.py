@@ -533,6 +533,8 @@ def _describe_tokenizer(tokenizer) -> dict[str, Any]:
 
 
 def _describe_corpus(source: _Source, stats) -> dict[str, Any]:
+    from tokensmith.corpus.readers import ReadStats
+
     corpus = source.corpus
     return {
         "name": source.name,
@@ -542,10 +544,7 @@ def _describe_corpus(source: _Source, stats) -> dict[str, Any]:
         "sha256": corpus.sha256(),
         "documents": stats.documents,
         "bytes": stats.bytes,
-        "replaced_byte_sequences": corpus.read_stats.replacements if hasattr(corpus, "read_stats") else 0,
-        "first_replacement": corpus.read_stats.first_replacement if hasattr(corpus, "read_stats") else None,
-        "empty_records": corpus.read_stats.empty_records if hasattr(corpus, "read_stats") else 0,
-        "first_empty_record": corpus.read_stats.first_empty_record if hasattr(corpus, "read_stats") else None,
+        **getattr(corpus, "read_stats", ReadStats()).record(),
     }
 
 

@@ -163,10 +163,7 @@ def run_train(
             "options": {k: (list(v) if isinstance(v, tuple) else v) for k, v in sorted(options.items())},
             # the files read, as measure lists them: a folder's every .txt/.jsonl/.parquet (a README.txt too)
             "corpora": [{"name": c.name, "lang": c.lang, "sources": [str(p) for p in c.sources], "sha256": c.sha256(),
-                         "replaced_byte_sequences": c.read_stats.replacements,
-                         "first_replacement": c.read_stats.first_replacement,
-                         "empty_records": c.read_stats.empty_records,
-                         "first_empty_record": c.read_stats.first_empty_record} for c in opened],
+                         **c.read_stats.record()} for c in opened],
             **parity_summary(stats),  # (the API's summary has it too)
         }
         warn_reading(summary["corpora"])

@@ -267,6 +267,12 @@ class ReadStats:
         self.empty_records += count
         self.first_empty_record = self.first_empty_record or where
 
+    def record(self) -> dict[str, int | str | None]:
+        """What reading changed or left out, as a corpus' description in results.json records it (and
+        :func:`tokensmith.tables.warn_reading` reads it)."""
+        return {"replaced_byte_sequences": self.replacements, "first_replacement": self.first_replacement,
+                "empty_records": self.empty_records, "first_empty_record": self.first_empty_record}
+
     def describe_empty(self) -> str:
         """``"3 records with a null or empty text (the first at a.jsonl:7)"``, or ``""`` when none."""
         return describe_empty_records(self.empty_records, self.first_empty_record)
