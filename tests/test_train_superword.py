@@ -362,26 +362,26 @@ def test_a_lone_surrogate_is_one_clear_error(workers):
         SuperwordTrainer(vocab_size=400, workers=workers).train(documents)
 
 
-def test_chunk_tables_summed_between_batches_equal_separate_counting(monkeypatch):
-    """The workers keep each batch's distinct chunks as UTF-8 tables and sum them whenever they outgrow the
-    last sum: with sums after every few batches (a tiny bound) the counts and cuts stay exact."""
+def test_chunks_counted_over_many_batches_equal_separate_counting(monkeypatch):
+    """The workers count each batch's distinct chunks (UTF-8) into one compiled hash table that grows: with
+    batches of 5,000 characters, and the table grown and rehashed while counting, counts and cuts stay exact."""
     from tokensmith.demo_corpora import demo_corpora
+    from tokensmith.train import text_table
 
     lines = [line for path in sorted(Path(demo_corpora()["parallel"]).glob("*.txt"))[:12]
              for line in path.read_text(encoding="utf-8").split("\n")[:400]]
     lines += ["x<s>y  !!", "a  b\t\tc", "x<s>y", "tab\t\tend 12", "x<s", "s>y"]
-    sums = []
-    original = superword._ChunkCounts._sum
+    rehashed = []
+    original = text_table._rehashed
 
-    def counted_sum(self):
-        sums.append(self._rows)
-        original(self)
+    def counted_rehash(hashes, rows, size):
+        rehashed.append(rows)
+        return original(hashes, rows, size)
 
-    monkeypatch.setattr(superword._ChunkCounts, "_sum", counted_sum)
-    monkeypatch.setattr(superword, "_CHUNK_ROWS_BEFORE_SUMMING", 200)
+    monkeypatch.setattr(text_table, "_rehashed", counted_rehash)
     monkeypatch.setattr(counting, "BATCH_CHARS", 5_000)
     check_against_separate_counting(lines, "cl100k", "serial")
-    assert len(sums) > 3  # summed while counting, not only at the end
+    assert any(rows > 0 for rows in rehashed)  # grown while counting, with chunks in it
 
 
 @settings(max_examples=200, deadline=None)

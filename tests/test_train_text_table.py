@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tokensmith.train.text_table import TextTable, take_segments
+from tokensmith.train.text_table import CountingTable, TextTable, take_segments
 
 #: Short strings over bytes that matter to the order: 0 (the padding of the 8-byte keys), 0xFF (unsigned), and
 #: prefixes of one another; long ones share their first 8 bytes, so runs of equal keys are sorted byte by byte.
@@ -50,6 +52,38 @@ def test_distinct_and_concatenate(first_items, second_items):
     first, ids = table.distinct()
     assert [items[i] for i in first] == list(dict.fromkeys(items))
     assert [items[first[i]] for i in ids] == items
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.tuples(st.one_of(BYTES, st.binary(max_size=40)), st.integers(0, 2**40)), max_size=30),
+                max_size=6),
+       st.sampled_from([1, 3, 4096]))
+def test_counting_table_sums_as_a_counter_in_order_of_first_addition(tables, first_rows):
+    # first_rows 1 and 3: the buffers grow and the slots are rehashed on nearly every add
+    expected: dict[bytes, int] = {}
+    counting = CountingTable(first_rows)
+    for rows in tables:
+        for item, count in rows:
+            expected[item] = expected.get(item, 0) + count
+        counting.add(TextTable.from_bytes([item for item, _ in rows]),
+                     np.array([count for _, count in rows], dtype=np.int64))
+        assert len(counting) == len(expected)
+    texts, counts = counting.total()
+    assert [texts[i] for i in range(len(texts))] == list(expected)
+    assert counts.dtype == np.int64 and counts.tolist() == list(expected.values())
+
+
+def test_counting_table_of_many_strings_equals_a_counter():
+    rng = np.random.default_rng(5)
+    words = [bytes(rng.integers(97, 100, size=rng.integers(0, 9)).tolist()) for _ in range(60_000)]
+    counting = CountingTable(1)
+    for start in range(0, len(words), 7_000):
+        part = words[start:start + 7_000]
+        counting.add(TextTable.from_bytes(part), np.ones(len(part), dtype=np.int64))
+    texts, counts = counting.total()
+    expected = Counter(words)
+    assert dict(zip([texts[i] for i in range(len(texts))], counts.tolist(), strict=True)) == expected
+    assert [texts[i] for i in range(len(texts))] == list(expected)  # a Counter keeps first insertion too
 
 
 def test_take_segments_keeps_the_type_and_may_leave_segments_out():

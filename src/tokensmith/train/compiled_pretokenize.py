@@ -563,7 +563,8 @@ def _piece_stage2(text, position, stop, classes, max_digits):
     if end >= 0:
         return end
     end = position + 1
-    while end < stop and _match_stage2(text, end, stop, classes, max_digits) < 0:
+    # no match starts at a letter (most of the text): its class alone says so
+    while end < stop and (classes[text[end]] & LETTER or _match_stage2(text, end, stop, classes, max_digits) < 0):
         end += 1
     return end
 

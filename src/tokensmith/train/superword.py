@@ -55,7 +55,7 @@ from tokensmith.train.pretokenize import SUPERBPE_STAGE2_REGEX as SUPERBPE_STAGE
 
 if TYPE_CHECKING:
     from tokensmith.train.compiled_pretokenize import CompiledPretokenizer
-    from tokensmith.train.text_table import TextTable  # (imported where used: it loads numba)
+    from tokensmith.train.text_table import CountingTable, TextTable  # (imported where used: it loads numba)
 
 
 @dataclass(frozen=True)
@@ -463,14 +463,19 @@ class StageTally(Tally):
         self.stage1 = PretokenTally(stage1)
         self.stage2 = stage2
         self.special_tokens = special_tokens
-        self.chunks: _ChunkCounts | None = _ChunkCounts()  # until finished; then in table
+        from tokensmith.train.text_table import CountingTable
+
+        # Each batch's distinct chunks (UTF-8) go into a compiled hash table that sums the counts of chunks met
+        # before: no Python string per chunk. (A ``Counter`` of str cost ~1.1 s a worker on 65 MB and ~0.4 s
+        # more to encode its keys; summing the batches' tables whenever they outgrew the last sum, 1.2 s.)
+        self.chunks: CountingTable | None = CountingTable()  # until finished; then in table
         self.table: _ChunkTable | None = None
         self.cut: _Cut | None = None
         self.pending: list[StageTally] = []  # partials whose chunks are not joined yet (see combine)
         if derive_stage1 is None:
             derive_stage1 = derivable_stage1(stage1, stage2)
         # chunks of the documents stage 1 cuts directly (all of them, unless derived)
-        self.direct_chunks: _ChunkCounts | None = _ChunkCounts() if derive_stage1 else None
+        self.direct_chunks: CountingTable | None = CountingTable() if derive_stage1 else None
 
     def add(self, batch: list[str]) -> None:
         if self.direct_chunks is None:
@@ -487,7 +492,7 @@ class StageTally(Tally):
         self.stage1.add(direct)
         self._count_chunks(self.direct_chunks, direct)
 
-    def _count_chunks(self, into: _ChunkCounts, documents: list[str]) -> None:
+    def _count_chunks(self, into: CountingTable, documents: list[str]) -> None:
         compiled = self.stage2.compiled
         if compiled is not None:
             into.add(*compiled.count_utf8(documents))
@@ -496,28 +501,21 @@ class StageTally(Tally):
         split, update = self.stage2.split, counter.update
         for document in documents:
             update(split(document))
-        into.add_counter(counter)
+        into.add(*_counter_table(counter))
 
     def finish(self) -> None:
-        from tokensmith.train.text_table import TextTable, sum_by_id
-
         if self.direct_chunks is None:
             texts, counts = self.chunks.total()
             self.cut = self._cut_chunks(texts)
             self.stage1.finish()
         else:
             # the derived documents' chunk counts weigh the cut; the direct ones' chunks join them for stage 2
-            # (new chunks go last, with weight 0): one sum over both
-            derived_tables, derived_counts = self.chunks.parts()
-            direct_tables, direct_counts = self.direct_chunks.parts()
+            # (new chunks go last, with weight 0)
+            weights = self.chunks.total()[1]
+            self.chunks.add(*self.direct_chunks.total())
             self.direct_chunks = None
-            both = TextTable.concatenate(derived_tables + direct_tables)
-            first, ids = both.distinct()
-            all_counts = np.concatenate([np.zeros(0, np.int64), *derived_counts, *direct_counts])
-            derived_rows = sum(map(len, derived_tables))
-            weights = sum_by_id(ids[:derived_rows], all_counts[:derived_rows], len(first))
-            counts = sum_by_id(ids, all_counts, len(first))
-            texts = both.take(first)
+            texts, counts = self.chunks.total()
+            weights = np.concatenate([weights, np.zeros(len(counts) - len(weights), dtype=np.int64)])
             self.cut = self._cut_chunks(texts)
             self._pack_pieces()
             derived = self._derived_stage1(weights)
@@ -621,63 +619,17 @@ class StageTally(Tally):
         return (texts.take(kept) if keep_texts else None), texts.lengths()[kept], counts, cut
 
 
-#: Rows the batches' chunk tables may hold beyond twice the last summed table before they are summed again.
-_CHUNK_ROWS_BEFORE_SUMMING = 1 << 20
+def _counter_table(counter: Counter[str]) -> tuple[TextTable, np.ndarray]:
+    """The chunks counted in a ``Counter`` (the pre-tokenizers without a compiled matcher) as UTF-8 and counts."""
+    from tokensmith.train.counting import lone_surrogate_error
+    from tokensmith.train.text_table import TextTable
 
-
-class _ChunkCounts:
-    """Distinct chunks counted batch by batch, without a Python string per chunk: each batch's distinct chunks
-    (UTF-8, a :class:`~tokensmith.train.text_table.TextTable`) with their counts, summed into one table in
-    compiled code whenever the batches' rows outgrow it, so chunks repeated across batches do not pile up.
-    (A ``Counter`` of str cost ~1.1 s a worker on 65 MB, and ~0.4 s more to encode its keys afterwards.)"""
-
-    def __init__(self) -> None:
-        self._tables: list[TextTable] = []
-        self._counts: list[np.ndarray] = []
-        self._rows = 0
-        self._summed_rows = 0
-
-    def add(self, texts: TextTable, counts: np.ndarray) -> None:
-        if not len(texts):
-            return
-        self._tables.append(texts)
-        self._counts.append(counts)
-        self._rows += len(texts)
-        if self._rows > 2 * self._summed_rows + _CHUNK_ROWS_BEFORE_SUMMING:
-            self._sum()
-
-    def add_counter(self, counter: Counter[str]) -> None:
-        """Add chunks counted in a ``Counter`` (the pre-tokenizers without a compiled matcher)."""
-        from tokensmith.train.counting import lone_surrogate_error
-        from tokensmith.train.text_table import TextTable
-
-        counter.pop("", None)  # as PretokenCounts drops it (no pre-tokenizer yields it)
-        try:
-            texts = TextTable.from_strings(counter)
-        except UnicodeEncodeError as exc:
-            raise lone_surrogate_error(exc) from None
-        self.add(texts, np.fromiter(counter.values(), dtype=np.int64, count=len(counter)))
-
-    def parts(self) -> tuple[list[TextTable], list[np.ndarray]]:
-        """The tables and counts added (or summed) so far, in order: the same strings may be in several."""
-        return self._tables, self._counts
-
-    def total(self) -> tuple[TextTable, np.ndarray]:
-        """The distinct chunks in order of first occurrence, and their counts (``int64``)."""
-        from tokensmith.train.text_table import TextTable
-
-        if not self._tables:
-            return TextTable.empty(), np.zeros(0, dtype=np.int64)
-        if len(self._tables) > 1:
-            self._sum()
-        return self._tables[0], self._counts[0]
-
-    def _sum(self) -> None:
-        from tokensmith.train.text_table import TextTable
-
-        texts, counts = TextTable.concatenate(self._tables).summed(np.concatenate(self._counts))
-        self._tables, self._counts = [texts], [counts]
-        self._rows = self._summed_rows = len(texts)
+    counter.pop("", None)  # as PretokenCounts drops it (no pre-tokenizer yields it)
+    try:
+        texts = TextTable.from_strings(counter)
+    except UnicodeEncodeError as exc:
+        raise lone_surrogate_error(exc) from None
+    return texts, np.fromiter(counter.values(), dtype=np.int64, count=len(counter))
 
 
 @dataclass(frozen=True)

@@ -104,29 +104,107 @@ class TextTable:
         """Per position of ``order`` (bool): whether its string equals the one at the position before."""
         return _repeats(self.text, self.offsets, np.asarray(order, dtype=np.int64))
 
-    def summed(self, counts: np.ndarray) -> tuple[TextTable, np.ndarray]:
-        """The distinct strings (in order of first occurrence) with the ``counts`` (``int64``, one per string)
-        of their occurrences summed."""
-        first, ids = self.distinct()
-        return self.take(first), sum_by_id(ids, counts, len(first))
-
     def distinct(self) -> tuple[np.ndarray, np.ndarray]:
         """``(first, ids)``: the index of the first occurrence of each distinct string (``int64``, in order of
         first occurrence), and the distinct index of every string (``int64``)."""
         return _distinct(self.text, self.offsets)
 
 
-def sum_by_id(ids: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
-    """``int64 (n,)``: the sum of ``values`` (``int64``) per id (exact, unlike a float ``bincount``)."""
-    return _sum_by_id(np.asarray(ids, dtype=np.int64), np.asarray(values, dtype=np.int64), n)
+class CountingTable:
+    """Distinct byte strings and their counts, added table by table: an open-addressing hash table
+    (:func:`segment_hash`) over buffers that grow by doubling, so a string met in many tables is stored once
+    and its counts are summed as it comes, in compiled code (no re-hashing of everything so far per sum)."""
+
+    def __init__(self, rows: int = 1 << 12) -> None:
+        """Room for ``rows`` strings (of 16 bytes on average) before the buffers first grow."""
+        self._text = np.empty(16 * rows, dtype=np.uint8)
+        self._offsets = np.zeros(rows + 1, dtype=np.int64)
+        self._counts = np.zeros(rows, dtype=np.int64)
+        self._hashes = np.zeros(rows, dtype=np.uint64)
+        self._slots = np.full(_power_of_two(2 * rows), -1, dtype=np.int64)
+        self._rows = 0
+
+    def __len__(self) -> int:
+        return self._rows
+
+    def add(self, texts: TextTable, counts: np.ndarray) -> None:
+        """Count the strings of ``texts``, ``counts[i]`` (``int64``) times string ``i``; strings not met before
+        go last, in their order."""
+        rows = self._rows + len(texts)
+        if rows > len(self._counts):
+            size = max(rows, 2 * len(self._counts))
+            self._offsets = _grown(self._offsets, size + 1)
+            self._counts = _grown(self._counts, size)
+            self._hashes = _grown(self._hashes, size)
+        text_bytes = int(self._offsets[self._rows]) + len(texts.text)
+        if text_bytes > len(self._text):
+            self._text = _grown(self._text, max(text_bytes, 2 * len(self._text)))
+        if 2 * rows > len(self._slots):  # at most half full: probes stay short
+            self._slots = _rehashed(self._hashes, self._rows, _power_of_two(2 * rows))
+        self._rows = _add_counted(texts.text, texts.offsets, np.asarray(counts, dtype=np.int64), self._text,
+                                  self._offsets, self._counts, self._hashes, self._slots, self._rows)
+
+    def total(self) -> tuple[TextTable, np.ndarray]:
+        """The distinct strings in order of first addition, and their counts (``int64``): copies, exactly sized."""
+        rows = self._rows
+        return (TextTable(self._text[: self._offsets[rows]].copy(), self._offsets[: rows + 1].copy()),
+                self._counts[:rows].copy())
+
+
+def _power_of_two(at_least: int) -> int:
+    return 1 << max(0, at_least - 1).bit_length()
+
+
+def _grown(array: np.ndarray, size: int) -> np.ndarray:
+    grown = np.zeros(size, dtype=array.dtype)
+    grown[: len(array)] = array
+    return grown
 
 
 @njit(cache=True, nogil=True)
-def _sum_by_id(ids, values, n):
-    sums = np.zeros(n, dtype=np.int64)
-    for i in range(len(ids)):
-        sums[ids[i]] += values[i]
-    return sums
+def _rehashed(hashes, rows, size):
+    mask = size - 1
+    slots = np.full(size, -1, dtype=np.int64)
+    for row in range(rows):
+        slot = np.int64(hashes[row] & np.uint64(mask))
+        while slots[slot] >= 0:
+            slot = (slot + 1) & mask
+        slots[slot] = row
+    return slots
+
+
+@njit(cache=True, nogil=True)
+def _add_counted(text, offsets, counts, store, store_offsets, store_counts, hashes, slots, rows):
+    """:meth:`CountingTable.add` into buffers with room enough; returns the rows now stored."""
+    mask = len(slots) - 1
+    for i in range(len(offsets) - 1):
+        start, stop = offsets[i], offsets[i + 1]
+        digest = segment_hash(text, start, stop)
+        slot = np.int64(digest & np.uint64(mask))
+        while True:
+            known = slots[slot]
+            if known < 0:
+                at = store_offsets[rows]
+                for k in range(stop - start):
+                    store[at + k] = text[start + k]
+                store_offsets[rows + 1] = at + stop - start
+                store_counts[rows] = counts[i]
+                hashes[rows] = digest
+                slots[slot] = rows
+                rows += 1
+                break
+            if hashes[known] == digest and store_offsets[known + 1] - store_offsets[known] == stop - start:
+                same = True
+                known_start = store_offsets[known]
+                for k in range(stop - start):
+                    if store[known_start + k] != text[start + k]:
+                        same = False
+                        break
+                if same:
+                    store_counts[known] += counts[i]
+                    break
+            slot = (slot + 1) & mask
+    return rows
 
 
 def take_segments(values: np.ndarray, offsets: np.ndarray, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -149,7 +227,8 @@ def compile_kernels() -> float:
     table.repeats(order)
     table.take(order)
     table.distinct()
-    table.summed(np.ones(len(table), dtype=np.int64))
+    counting = CountingTable()
+    counting.add(table, np.ones(len(table), dtype=np.int64))
     take_segments(np.arange(4, dtype=np.int32), table.offsets, order)  # a cut's occurrence (superword)
     return time.perf_counter() - started
 
