@@ -88,6 +88,23 @@ def test_one_pass_counting_equals_separate_counting_on_real_text(mixed_lines, en
     check_against_separate_counting(mixed_lines, "cl100k", engine, workers)
 
 
+@pytest.mark.skipif(not Path("/dev/shm").is_dir(), reason="this platform has no /dev/shm")
+def test_partials_handed_over_through_shared_memory_equal_separate_counting(mixed_lines, monkeypatch):
+    from tokensmith import handover
+
+    received = []
+
+    def recording(partial):
+        received.append(type(partial).__name__)
+        return handover.taken_over(partial)
+
+    monkeypatch.setattr(handover, "HANDOVER_BYTES", 0)  # every partial through a file (forked workers see it)
+    monkeypatch.setattr(counting, "taken_over", recording)
+    monkeypatch.setattr(counting, "BATCH_CHARS", 50_000)
+    check_against_separate_counting(mixed_lines, "cl100k", "local", 2)
+    assert received == ["HandedOver", "HandedOver"]
+
+
 def test_partials_combined_one_at_a_time_equal_separate_counting(mixed_lines, monkeypatch):
     # As the Ray engine combines: one finished batch tally at a time into the running total; chunks of the
     # partials wait unjoined up to a bound, then are joined (the rest by sorted_chunks).

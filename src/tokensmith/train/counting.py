@@ -36,6 +36,7 @@ from typing import ClassVar
 import numpy as np
 
 from tokensmith.errors import CorpusError, InputError
+from tokensmith.handover import hand_over, handover_directory, taken_over
 from tokensmith.processes import process_context, start_worker
 from tokensmith.registry import Registry
 from tokensmith.train.pretokenize import Pretokenizer
@@ -332,11 +333,16 @@ class LocalEngine(BatchEngine):
 
     def _tally_parallel(self, head: list[list[str]], rest: Iterator[list[str]],
                         new_tally: TallyFactory) -> tuple[Tally, int]:
+        with handover_directory() as directory:
+            return self._tally_with(head, rest, new_tally, directory)
+
+    def _tally_with(self, head: list[list[str]], rest: Iterator[list[str]], new_tally: TallyFactory,
+                    directory: str | None) -> tuple[Tally, int]:
         context = process_context()
         tasks = context.Queue(maxsize=2 * self.workers)
         results = context.Queue()
         workers = [
-            context.Process(target=_worker_main, args=(tasks, results, new_tally), daemon=True)
+            context.Process(target=_worker_main, args=(tasks, results, new_tally, directory), daemon=True)
             for _ in range(self.workers)
         ]
         for worker in workers:
@@ -441,17 +447,19 @@ def _chain(head: list[list[str]], rest: Iterator[list[str]]) -> Iterator[list[st
     yield from rest
 
 
-def _worker_main(tasks: multiprocessing.Queue, results: multiprocessing.Queue, new_tally: TallyFactory) -> None:
+def _worker_main(tasks: multiprocessing.Queue, results: multiprocessing.Queue, new_tally: TallyFactory,
+                 directory: str | None = None) -> None:
     start_worker()
     try:
         tally = new_tally()
         while (batch := tasks.get()) is not None:
             tally.add(batch)
         tally.finish()
+        handed = hand_over(tally, directory)
     except Exception as exc:  # reported to the parent, which raises it as a CorpusError
         results.put(f"{type(exc).__name__}: {exc}")
         return
-    results.put(tally)
+    results.put(handed)
 
 
 def _put(tasks: multiprocessing.Queue, item: object, workers: list[multiprocessing.Process]) -> None:
@@ -472,7 +480,7 @@ def _get(results: multiprocessing.Queue, workers: list[multiprocessing.Process])
             continue
         if isinstance(partial, str):
             raise CorpusError(f"pre-token counting failed in a worker: {partial}")
-        return partial
+        return taken_over(partial)
 
 
 def _check_alive(workers: list[multiprocessing.Process]) -> None:
