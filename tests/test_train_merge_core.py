@@ -233,3 +233,25 @@ def test_first_count_on_two_threads_where_one_pass_grows_its_room(repetitive, di
     assert len(one.slot_key) > 1024 + 16 + 8  # one pass grew
     for name, array in one.arrays().items():
         assert np.array_equal(array, two.arrays()[name]), name
+
+
+def test_piece_totals_sum_each_words_count_over_its_pieces_exactly():
+    from tokensmith.train.merge_core import concatenate_pieces, piece_totals
+
+    rng = np.random.default_rng(11)
+    word_pieces = rng.integers(0, 6, size=500)
+    occurrence = rng.integers(0, 40, size=int(word_pieces.sum())).astype(np.int32)
+    word_counts = rng.integers(0, 1_000, size=500)
+    expected = np.zeros(40, dtype=np.int64)
+    at = 0
+    for pieces, count in zip(word_pieces.tolist(), word_counts.tolist(), strict=True):
+        for piece in occurrence[at: at + pieces].tolist():
+            expected[piece] += count
+        at += pieces
+    assert piece_totals(occurrence, word_pieces, word_counts, 40).tolist() == expected.tolist()
+    # past 2**53 a float sum would round; the words here are the layout concatenate_pieces reads too
+    huge = piece_totals(np.array([0, 1, 0], dtype=np.int32), np.array([2, 1]), np.array([2**53 + 1, 1]), 2)
+    assert huge.tolist() == [2**53 + 2, 2**53 + 1]
+    symbols, offsets = concatenate_pieces(np.array([7, 8, 9], dtype=np.int32), np.array([0, 2, 3]),
+                                          np.array([0, 1, 0]), np.array([2, 1]))
+    assert symbols.tolist() == [7, 8, 9, 7, 8] and offsets.tolist() == [0, 3, 5]

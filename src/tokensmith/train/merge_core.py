@@ -536,6 +536,25 @@ def _concatenate_pieces(piece_symbols, piece_offsets, occurrence, out):
             written += 1
 
 
+def piece_totals(occurrence: np.ndarray, word_pieces: np.ndarray, word_counts: np.ndarray, n_pieces: int) -> np.ndarray:
+    """``int64 (n_pieces,)``: how often each piece occurs in words of ``word_counts`` occurrences (pieces of
+    words laid out as in :func:`concatenate_pieces`), summed exactly (a float ``bincount`` is not, past 2**53)."""
+    totals = np.zeros(n_pieces, dtype=np.int64)
+    _piece_totals(np.asarray(occurrence), np.asarray(word_pieces, dtype=np.int64),
+                  np.asarray(word_counts, dtype=np.int64), totals)
+    return totals
+
+
+@njit(cache=True, nogil=True)
+def _piece_totals(occurrence, word_pieces, word_counts, totals):
+    at = 0
+    for word in range(len(word_pieces)):
+        count = word_counts[word]
+        for k in range(at, at + word_pieces[word]):
+            totals[occurrence[k]] += count
+        at += word_pieces[word]
+
+
 # --------------------------------------------------------------------------------------------------
 # growing arrays (Python side; rare, amortised by doubling)
 

@@ -550,10 +550,10 @@ class StageTally(Tally):
         """The stage-1 counts of the derived documents: ``chunk_weights[i]`` times the pieces of chunk ``i``'s
         cut, as one canonical run (sorted from the packed pieces, no str per piece). A chunk kept whole for
         a special token's text is counted as text, cut by the regex, into the direct counts instead."""
+        from tokensmith.train.merge_core import piece_totals
+
         pieces = self.cut.pieces
-        piece_counts = np.bincount(self.cut.occurrence, weights=np.repeat(chunk_weights, self.cut.chunk_pieces),
-                                   minlength=len(pieces)) if len(self.cut.occurrence) else np.zeros(len(pieces))
-        piece_counts = np.rint(piece_counts).astype(np.int64)
+        piece_counts = piece_totals(self.cut.occurrence, self.cut.chunk_pieces, chunk_weights, len(pieces))
         for index in np.flatnonzero(pieces.whole & (piece_counts > 0)).tolist():
             for text in self.stage1.pretokenizer.split(pieces[index][0]):
                 self.stage1.counter[text] += int(piece_counts[index])
