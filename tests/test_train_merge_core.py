@@ -186,7 +186,8 @@ def _state_of(words, counts, alphabet, *, threads, **options):
        data=st.data(), pair_capacity=st.one_of(st.none(), st.integers(1, 200)),
        max_units=st.one_of(st.none(), st.integers(2, 4)))
 def test_first_count_on_two_threads_gives_the_state_of_one(words, data, pair_capacity, max_units, monkeypatch):
-    """The second half of the words counted apart and joined: every array of the state (sizes included,
+    """The second half of the words counted apart and joined, and filled into the position sets on a thread
+    of its own: every array of the state (the pool and sizes included,
     also where one pass would grow its room in the second half) equals one pass's, and so do the merges;
     words of count 0 (parity's dev-only words) included."""
     monkeypatch.setattr(merge_core, "PARALLEL_COUNT_SYMBOLS", 0)

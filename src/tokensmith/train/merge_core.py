@@ -229,7 +229,7 @@ def build_state(symbols: np.ndarray, word_offsets: np.ndarray, word_counts: np.n
                              state.vocab_table_id, dedup_flags)
     # Pass 1 (counts), growing the pair room whenever the next word might not fit, then pass 2 (positions).
     position_slot = np.empty(len(state.symbols), dtype=np.int32)
-    _count_initial_pairs(state, position_slot, threads)
+    split, first_half_segments = _count_initial_pairs(state, position_slot, threads)
     room = len(state.slot_key)
     state.slot_head = np.full(room, EMPTY, dtype=np.int32)
     state.slot_tail = np.full(room, EMPTY, dtype=np.int32)
@@ -237,10 +237,32 @@ def build_state(symbols: np.ndarray, word_offsets: np.ndarray, word_counts: np.n
     state.heap_count = np.zeros(room, dtype=np.int64)
     state.heap_pair = np.zeros(room, dtype=np.int64)
     state.heap_segment = np.zeros(room, dtype=np.int64)
-    _fill_positions(state.word_start, state.word_len, position_slot, state.slot_key, state.slot_count,
-                    state.slot_mark, state.slot_head, state.segment_start, state.segment_len, state.pool,
-                    state.heap_count, state.heap_pair, state.heap_segment, state.scalars)
+    _fill_positions(state, position_slot, split, first_half_segments)
     return state
+
+
+def _fill_positions(state: MergeState, position_slot: np.ndarray, split: int,
+                    first_half_segments: np.ndarray | None) -> None:
+    """Pass 2: every pair's words into its position set (segment) in the pool, and the heap. Where pass 1
+    split the words (``first_half_segments``: how many words before ``split`` hold each pair), the words
+    from ``split`` on are filled on a second thread, each pair's after its first-half words: the same pool."""
+    n_slots = int(state.scalars[N_SLOTS])
+    _start_segments(state.segment_len, state.segment_start, state.slot_mark, state.slot_head, n_slots)
+    if first_half_segments is None:
+        _fill_words(0, len(state.word_len), state.word_start, state.word_len, position_slot, state.slot_mark,
+                    state.slot_head, state.segment_start, state.pool)
+    else:
+        later_last_word = np.full(n_slots, EMPTY, dtype=np.int64)
+        later_fill = np.zeros(n_slots, dtype=np.int32)
+        later_fill[: len(first_half_segments)] = first_half_segments
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="tokensmith-positions") as pool:
+            later = pool.submit(_fill_words, split, len(state.word_len), state.word_start, state.word_len,
+                                position_slot, later_last_word, later_fill, state.segment_start, state.pool)
+            _fill_words(0, split, state.word_start, state.word_len, position_slot, state.slot_mark,
+                        state.slot_head, state.segment_start, state.pool)
+            later.result()
+    _build_heap(state.slot_key, state.slot_count, state.slot_mark, state.slot_head, state.segment_len,
+                state.heap_count, state.heap_pair, state.heap_segment, state.scalars)
 
 
 #: Fewest symbols whose first pair count is split over two threads (below, a thread costs more than it saves).
@@ -270,9 +292,11 @@ class _PairRoom:
                    np.zeros(N_SCALARS, dtype=np.int64))
 
 
-def _count_initial_pairs(state: MergeState, position_slot: np.ndarray, threads: int) -> None:
-    """Pass 1 over all words into ``state``. On two threads, the second half of the words is counted into
-    a :class:`_PairRoom` of its own and then joined: its pairs that the first half lacks get the next slots
+def _count_initial_pairs(state: MergeState, position_slot: np.ndarray,
+                         threads: int) -> tuple[int, np.ndarray | None]:
+    """Pass 1 over all words into ``state``; returns ``(split, first_half_segments)`` for pass 2 (see
+    :func:`_fill_positions`; ``None``: counted as one pass). On two threads, the second half of the words is
+    counted into a :class:`_PairRoom` of its own and then joined: its pairs that the first half lacks get the next slots
     in the order they first occur, as one pass in word order gives them, so the state is the same. Where
     that one pass would have grown its room during the second half, the second half is counted again on
     ``state`` instead (the join cannot tell at which word it would have grown, which sets the sizes)."""
@@ -292,7 +316,7 @@ def _count_initial_pairs(state: MergeState, position_slot: np.ndarray, threads: 
 
     if split in (0, n_words):
         count(state, 0, n_words)
-        return
+        return n_words, None
     second = _PairRoom.like(state)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="tokensmith-pairs") as pool:
         later = pool.submit(count, second, split, n_words)
@@ -304,12 +328,14 @@ def _count_initial_pairs(state: MergeState, position_slot: np.ndarray, threads: 
     longest = int(state.word_len[split:].max())
     if union + longest > len(state.slot_key) or 2 * (union + longest) > len(state.pair_table_key):
         count(state, split, n_words)  # one pass would have grown: go on as one pass
-        return
+        return n_words, None
+    first_half_segments = state.segment_len[: int(state.scalars[N_SLOTS])].astype(np.int32)
     slot_of = np.empty(second_slots, dtype=np.int32)
     _join_pair_counts(second.slot_key, second.slot_count, second.segment_len, second_slots, state.pair_table_key,
                       state.pair_table_slot, state.slot_key, state.slot_count, state.segment_len, slot_of,
                       state.scalars)
     _renumber_positions(position_slot, state.word_start, state.word_len, split, slot_of)
+    return split, first_half_segments
 
 
 def _grow_initial_pairs(state: MergeState | _PairRoom, slots: int) -> None:
@@ -829,18 +855,20 @@ def _renumber_positions(position_slot, word_start, word_len, first, slot_of):
 
 
 @njit(cache=True, nogil=True)
-def _fill_positions(word_start, word_len, position_slot, slot_key, slot_count, slot_last_word, slot_fill,
-                    segment_start, segment_len, pool, heap_count, heap_pair, heap_segment, scalars):
-    """Pass 2: every pair's words into its position set (segment) in the pool, and the heap."""
-    n_slots = scalars[N_SLOTS]
-    # Pass 2: one position set (segment) per pair, in slot order.
+def _start_segments(segment_len, segment_start, slot_last_word, slot_fill, n_slots):
+    """One position set (segment) per pair in the pool, in slot order."""
     used = 0
     for slot in range(n_slots):
         segment_start[slot] = used
         used += segment_len[slot]
         slot_last_word[slot] = EMPTY
         slot_fill[slot] = 0
-    for w in range(len(word_start)):
+
+
+@njit(cache=True, nogil=True)
+def _fill_words(first, stop, word_start, word_len, position_slot, slot_last_word, slot_fill, segment_start, pool):
+    """Words ``first`` to ``stop - 1`` into the position sets of their pairs (once per word)."""
+    for w in range(first, stop):
         start = word_start[w]
         for i in range(start, start + word_len[w] - 1):
             slot = position_slot[i]
@@ -850,7 +878,15 @@ def _fill_positions(word_start, word_len, position_slot, slot_key, slot_count, s
                 slot_last_word[slot] = w
                 pool[segment_start[slot] + slot_fill[slot]] = w
                 slot_fill[slot] += 1
+
+
+@njit(cache=True, nogil=True)
+def _build_heap(slot_key, slot_count, slot_last_word, slot_fill, segment_len, heap_count, heap_pair, heap_segment,
+                scalars):
+    n_slots = scalars[N_SLOTS]
+    used = 0
     for slot in range(n_slots):
+        used += segment_len[slot]
         slot_last_word[slot] = EMPTY
         slot_fill[slot] = EMPTY
         heap_count[slot] = slot_count[slot]
