@@ -445,12 +445,12 @@ class StageTally(Tally):
     counted by two workers is cut by both; :meth:`join_pending` keeps one cut, and the cut of a chunk does
     not depend on where it was made.
 
-    :meth:`finish` also puts the chunks in the canonical order (by UTF-8 bytes) and packs them and the
-    cut's pieces into :class:`~tokensmith.train.text_table.TextTable` buffers (``table``, ``chunks`` then
-    None): a finished tally pickles as a few large buffers, and joining partials merges sorted runs in
-    compiled code. (On 130 MB with 2 workers the partials reach the parent 0.4-0.8 s after the workers
-    finish, against 2-2.8 s for a dict of ~1M str each; the join takes 1.2 s without the GIL beside stage
-    1's merge loop, against 3.3 s of Python, which slowed that loop by a third.)
+    :meth:`finish` also packs the chunks and the cut's pieces into
+    :class:`~tokensmith.train.text_table.TextTable` buffers (``table``, ``chunks`` then None): a finished
+    tally pickles as a few large buffers, and joining partials sorts each (in the canonical order, by UTF-8
+    bytes) and merges the sorted runs in compiled code. (On 130 MB with 2 workers the join takes ~1.5 s
+    without the GIL beside stage 1's merge loop, against 3.3 s of Python, which slowed that loop by a third;
+    the workers sorted their own chunks before, 0.2 s each in the counting, where both cores are busy.)
 
     With ``derive_stage1`` (default: where :func:`derivable_stage1` allows it) the stage-1 regex runs only
     on documents holding :data:`_CONTEXT_DEPENDENT_WHITESPACE`; the others' stage-1 counts are the pieces of
@@ -534,9 +534,9 @@ class StageTally(Tally):
             raise lone_surrogate_error(exc) from None
 
     def _pack(self, texts: TextTable, counts: np.ndarray) -> None:
-        """The chunks and their canonical order into ``table``, the cut's pieces packed. (Put in that order
-        where they are joined, which runs beside stage 1's merge loop: gathering costs more than sorting.)"""
-        self.table = _ChunkTable(texts, counts, texts.sorted_order())
+        """The chunks into ``table`` (sorted where they are joined, beside stage 1's merge loop), the cut's
+        pieces packed."""
+        self.table = _ChunkTable(texts, counts, None)
         self.cut = _Cut(_Pieces.of(self.cut.pieces), self.cut.occurrence, self.cut.chunk_pieces)
         self.chunks = None
 
@@ -610,7 +610,7 @@ class StageTally(Tally):
         texts = TextTable.concatenate([part.table.texts for part in parts])
         counts = np.concatenate([part.table.counts for part in parts])
         bounds = np.cumsum([0] + [len(part.table.counts) for part in parts])
-        runs = [part.table.order + bound for part, bound in zip(parts, bounds.tolist(), strict=False)]
+        runs = [part.table.sorted_order() + bound for part, bound in zip(parts, bounds.tolist(), strict=False)]
         order = texts.merge_order(bounds, np.concatenate(runs))
         starts = np.flatnonzero(~texts.repeats(order))  # where each distinct chunk's run of equals starts
         kept = order[starts]
@@ -635,11 +635,14 @@ def _counter_table(counter: Counter[str]) -> tuple[TextTable, np.ndarray]:
 @dataclass(frozen=True)
 class _ChunkTable:
     """Distinct chunks: ``texts`` their UTF-8 bytes, ``counts`` (``int64``) their occurrences, ``order``
-    (``int64``) their indices in the canonical order (by UTF-8 bytes)."""
+    (``int64``) their indices in the canonical order (by UTF-8 bytes; None: not sorted yet)."""
 
     texts: TextTable
     counts: np.ndarray
-    order: np.ndarray
+    order: np.ndarray | None
+
+    def sorted_order(self) -> np.ndarray:
+        return self.texts.sorted_order() if self.order is None else self.order
 
 
 @dataclass(frozen=True)
