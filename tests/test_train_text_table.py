@@ -71,6 +71,7 @@ def test_counting_table_sums_as_a_counter_in_order_of_first_addition(tables, fir
     texts, counts = counting.total()
     assert [texts[i] for i in range(len(texts))] == list(expected)
     assert counts.dtype == np.int64 and counts.tolist() == list(expected.values())
+    assert counting.counts().tolist() == counts.tolist()
 
 
 def test_counting_table_of_many_strings_equals_a_counter():

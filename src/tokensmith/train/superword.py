@@ -511,7 +511,7 @@ class StageTally(Tally):
         else:
             # the derived documents' chunk counts weigh the cut; the direct ones' chunks join them for stage 2
             # (new chunks go last, with weight 0)
-            weights = self.chunks.total()[1]
+            weights = self.chunks.counts()
             self.chunks.add(*self.direct_chunks.total())
             self.direct_chunks = None
             texts, counts = self.chunks.total()

@@ -144,6 +144,10 @@ class CountingTable:
         self._rows = _add_counted(texts.text, texts.offsets, np.asarray(counts, dtype=np.int64), self._text,
                                   self._offsets, self._counts, self._hashes, self._slots, self._rows)
 
+    def counts(self) -> np.ndarray:
+        """The counts so far (``int64``, a copy), in order of first addition."""
+        return self._counts[: self._rows].copy()
+
     def total(self) -> tuple[TextTable, np.ndarray]:
         """The distinct strings in order of first addition, and their counts (``int64``): copies, exactly sized."""
         rows = self._rows
