@@ -39,12 +39,21 @@ def test_large_buffers_go_through_a_file_and_come_back_equal_aligned_and_writabl
     assert back["bytes"][0] != result["bytes"][0]
 
 
-def test_without_a_directory_or_with_small_buffers_the_result_itself_is_sent(monkeypatch, tmp_path):
+def _equal(back: dict, result: dict) -> bool:
+    return back.keys() == result.keys() and all(
+        np.array_equal(back[name], value) if isinstance(value, np.ndarray) else back[name] == value
+        for name, value in result.items())
+
+
+def test_without_a_directory_the_result_itself_and_small_buffers_beside_it_are_sent(monkeypatch, tmp_path):
     result = _result()
     assert hand_over(result, None) is result
-    small = {"ids": np.arange(10)}
-    assert hand_over(small, str(tmp_path)) is small
-    assert taken_over(small) is small
+    assert taken_over(result) is result
+    small = {"ids": np.arange(10), "keys": (b"a", b"b")}
+    handed = hand_over(small, str(tmp_path))  # pickled once: the queue does not pickle the tally again
+    assert isinstance(handed, HandedOver) and handed.path is None and list(tmp_path.iterdir()) == []
+    back = taken_over(handed)
+    assert _equal(back, small) and back["ids"].flags.writeable
     monkeypatch.setattr(handover, "_MEMORY_FILE_SYSTEM", tmp_path / "absent")
     with handover_directory() as directory:
         assert directory is None
@@ -52,8 +61,10 @@ def test_without_a_directory_or_with_small_buffers_the_result_itself_is_sent(mon
 
 def test_a_file_that_cannot_be_written_falls_back_to_the_pipe(tmp_path):
     result = _result()
-    assert hand_over(result, str(tmp_path / "no such directory")) is result
+    handed = hand_over(result, str(tmp_path / "no such directory"))
+    assert isinstance(handed, HandedOver) and handed.path is None
     assert list(tmp_path.iterdir()) == []
+    assert _equal(taken_over(handed), result)
 
 
 @needs_shm

@@ -8,8 +8,8 @@ i.e. memory) and sends the small rest; the parent maps the file and unlinks it a
 the workers writing in parallel). The arrays then live in the mapping (private: writable, copied only
 where written).
 
-Where there is no ``/dev/shm``, or it is full (a container's is often 64 MB), results go through the queue
-as before: the same objects either way.
+Where there is no ``/dev/shm``, or it is full (a container's is often 64 MB), or the buffers are small, they
+go through the queue beside the rest (pickled once, not again by the queue): the same objects either way.
 """
 
 from __future__ import annotations
@@ -33,14 +33,17 @@ _ALIGNMENT = 64  # each buffer starts at a multiple: arrays made from them are a
 @dataclass(frozen=True)
 class HandedOver:
     """A result pickled without its buffers (``payload``), which are in the file ``path`` at ``spans``
-    (``(start, size)`` each)."""
+    (``(start, size)`` each), or in ``inline`` when ``path`` is None."""
 
     payload: bytes
-    path: str
-    spans: tuple[tuple[int, int], ...]
+    path: str | None
+    spans: tuple[tuple[int, int], ...] = ()
+    inline: tuple[bytearray, ...] = ()
 
     def load(self) -> object:
         """The result, its buffers mapped from the file, which is removed."""
+        if self.path is None:
+            return pickle.loads(self.payload, buffers=self.inline)
         try:
             with open(self.path, "rb") as handle:
                 mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_COPY)
@@ -65,15 +68,15 @@ def handover_directory() -> Iterator[str | None]:
 
 
 def hand_over(result: object, directory: str | None) -> object:
-    """What a worker puts on the queue for ``result``: a :class:`HandedOver` when ``directory`` is given and
-    its buffers are large, else ``result`` itself (also when writing the file fails)."""
+    """What a worker puts on the queue for ``result``: ``result`` itself when ``directory`` is None, else a
+    :class:`HandedOver` whose buffers are in a file when they are large (and the file could be written)."""
     if directory is None:
         return result
     buffers: list[pickle.PickleBuffer] = []
     payload = pickle.dumps(result, protocol=5, buffer_callback=buffers.append)
     raws = [buffer.raw() for buffer in buffers]
     if sum(raw.nbytes for raw in raws) < HANDOVER_BYTES:
-        return result
+        return _inline(payload, raws)
     spans, at = [], 0
     for raw in raws:
         at = -(-at // _ALIGNMENT) * _ALIGNMENT
@@ -87,8 +90,13 @@ def hand_over(result: object, directory: str | None) -> object:
                 handle.write(raw)
     except OSError:  # e.g. /dev/shm full: the pipe still works
         Path(path).unlink(missing_ok=True)
-        return result
+        return _inline(payload, raws)
     return HandedOver(payload, path, tuple(spans))
+
+
+def _inline(payload: bytes, raws: list[memoryview]) -> HandedOver:
+    # bytearrays: the arrays made from them are writable, as arrays unpickled the usual way are
+    return HandedOver(payload, None, inline=tuple(bytearray(raw) for raw in raws))
 
 
 def taken_over(received: object) -> object:

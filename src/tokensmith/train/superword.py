@@ -460,11 +460,11 @@ class StageTally(Tally):
 
     def __init__(self, stage1: Pretokenizer, stage2: Pretokenizer, special_tokens: tuple[str, ...],
                  derive_stage1: bool | None = None) -> None:
+        from tokensmith.train.text_table import CountingTable
+
         self.stage1 = PretokenTally(stage1)
         self.stage2 = stage2
         self.special_tokens = special_tokens
-        from tokensmith.train.text_table import CountingTable
-
         # Each batch's distinct chunks (UTF-8) go into a compiled hash table that sums the counts of chunks met
         # before: no Python string per chunk. (A ``Counter`` of str cost ~1.1 s a worker on 65 MB and ~0.4 s
         # more to encode its keys; summing the batches' tables whenever they outgrew the last sum, 1.2 s.)
