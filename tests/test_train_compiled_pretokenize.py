@@ -96,6 +96,23 @@ def test_counts_of_many_documents_equal_regex_counts_on_django_catalogues(name):
     assert with_empty == regex_counts(pre, documents[:500])
 
 
+@pytest.mark.parametrize("name", FORMS)
+def test_tally_of_many_batches_equals_regex_counts_on_django_catalogues(name, monkeypatch):
+    """What bpe counts: the UTF-8 table of each batch's pre-tokens summed in one growing compiled table, then
+    sorted into the canonical run (batches of 20,000 characters, so the table grows and is rehashed)."""
+    from tokensmith.train import counting
+
+    monkeypatch.setattr(counting, "BATCH_CHARS", 20_000)
+    documents = [line for path in sorted(Path(demo_corpora()["parallel"]).glob("*.txt"))
+                 for line in path.read_text(encoding="utf-8").split("\n")]
+    pre = pretokenizer(name)
+    counts = count_pretokens(documents, pre, engine="serial")
+    expected = regex_counts(pre, documents)
+    assert counts.pretokens == tuple(sorted(piece.encode("utf-8") for piece in expected))
+    assert counts.as_dict() == {piece.encode("utf-8"): count for piece, count in expected.items()}
+    assert counts.counts.dtype == np.int64
+
+
 def test_python_source_is_cut_as_regex_cuts_it():
     """Code: indentation, line breaks, quotes and operators (the demo's Python standard library)."""
     with open(demo_corpora()["code"], encoding="utf-8") as handle:

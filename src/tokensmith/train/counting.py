@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from functools import partial
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
@@ -40,6 +40,9 @@ from tokensmith.handover import hand_over, handover_directory, taken_over
 from tokensmith.processes import process_context, start_worker
 from tokensmith.registry import Registry
 from tokensmith.train.pretokenize import Pretokenizer
+
+if TYPE_CHECKING:
+    from tokensmith.train.text_table import CountingTable, TextTable
 
 #: Characters of text per batch sent to a worker: large enough to amortise pickling, small enough to
 #: keep every worker busy and memory flat.
@@ -81,6 +84,16 @@ class PretokenCounts:
         pretokens = tuple(sorted(encoded))
         counts = np.fromiter(map(encoded.__getitem__, pretokens), dtype=np.int64, count=len(pretokens))
         return cls(pretokens, counts, documents)
+
+    @classmethod
+    def from_table(cls, texts: TextTable, counts: np.ndarray, documents: int = 0) -> PretokenCounts:
+        """Canonical form of distinct UTF-8 strings (a :class:`~tokensmith.train.text_table.TextTable`) and
+        their counts (``int64``): sorted by compiled code, one bytes object per key."""
+        order = texts.sorted_order()
+        texts = texts.take(order)
+        joined, stops = texts.text.tobytes(), texts.offsets.tolist()
+        keys = tuple(joined[start:stop] for start, stop in zip(stops[:-1], stops[1:], strict=True))
+        return cls(keys, np.asarray(counts, dtype=np.int64)[order], documents)
 
     @classmethod
     def merged(cls, runs: list[PretokenCounts]) -> PretokenCounts:
@@ -154,14 +167,32 @@ class PretokenTally(Tally):
 
     def __init__(self, pretokenizer: Pretokenizer) -> None:
         self.pretokenizer = pretokenizer
-        self.counter: Counter = Counter()
+        self.counter: Counter = Counter()  # str pre-tokens: a pre-tokenizer without a compiled matcher
+        # UTF-8 pre-tokens of a compiled matcher, in a compiled hash table (made at the first batch): no str
+        # per distinct pre-token and batch (a worker's 65 MB: 1.6 s counting + 0.8 s sorting into a
+        # Counter, against 1.0 + 0.3 s)
+        self.table: CountingTable | None = None
         self.runs: list[PretokenCounts] = []  # finished: canonical runs, the largest first
 
     def add(self, batch: list[str]) -> None:
-        _count_batch(self.counter, batch, self.pretokenizer)
+        compiled = self.pretokenizer.compiled
+        if compiled is None:
+            _count_batch(self.counter, batch, self.pretokenizer)
+            return
+        if self.table is None:
+            from tokensmith.train.text_table import CountingTable
+
+            self.table = CountingTable()
+        self.table.add(*compiled.count_utf8(batch))
 
     def finish(self) -> None:
-        self.runs.append(PretokenCounts.from_counter(self.counter))
+        if self.table is not None:
+            self.runs.append(PretokenCounts.from_table(*self.table.total()))
+            self.table = None
+        if self.counter or not self.runs:
+            self.runs.append(PretokenCounts.from_counter(self.counter))
+        if len(self.runs) > 1:
+            self.runs = [PretokenCounts.merged(self.runs)]
         self.counter = Counter()
 
     @classmethod

@@ -558,12 +558,7 @@ class StageTally(Tally):
             for text in self.stage1.pretokenizer.split(pieces[index][0]):
                 self.stage1.counter[text] += int(piece_counts[index])
         counted = np.flatnonzero(~pieces.whole & (piece_counts > 0))
-        texts = pieces.texts.take(counted)
-        order = texts.sorted_order()
-        texts = texts.take(order)
-        joined, stops = texts.text.tobytes(), texts.offsets.tolist()
-        keys = tuple(joined[start:stop] for start, stop in zip(stops[:-1], stops[1:], strict=True))
-        return PretokenCounts(keys, piece_counts[counted][order])
+        return PretokenCounts.from_table(pieces.texts.take(counted), piece_counts[counted])
 
     @classmethod
     def combine(cls, partials: list[StageTally]) -> StageTally:
