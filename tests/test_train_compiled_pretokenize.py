@@ -81,6 +81,12 @@ def test_hand_made_edges(name):
         assert compiled.split(text) == pre.split(text), text
 
 
+def counted_utf8(name: str, documents: list[str]) -> Counter:
+    """The compiled count of ``documents`` (UTF-8 table and counts) as a ``Counter`` of str."""
+    table, counts = compiled_pretokenizer(name).count_utf8(documents)
+    return Counter(dict(zip(table.decoded(), counts.tolist(), strict=True)))
+
+
 @pytest.mark.parametrize("name", FORMS)
 def test_counts_of_many_documents_equal_regex_counts_on_django_catalogues(name):
     """The 68 languages of Django's catalogues (installed with the demo extra, no ../shared needed), line by
@@ -88,12 +94,8 @@ def test_counts_of_many_documents_equal_regex_counts_on_django_catalogues(name):
     documents = [line for path in sorted(Path(demo_corpora()["parallel"]).glob("*.txt"))
                  for line in path.read_text(encoding="utf-8").split("\n")]
     pre = pretokenizer(name)
-    counted = Counter()
-    compiled_pretokenizer(name).count_into(counted, documents)
-    assert counted == regex_counts(pre, documents)
-    with_empty = Counter()
-    compiled_pretokenizer(name).count_into(with_empty, ["", *documents[:500], "", ""])
-    assert with_empty == regex_counts(pre, documents[:500])
+    assert counted_utf8(name, documents) == regex_counts(pre, documents)
+    assert counted_utf8(name, ["", *documents[:500], "", ""]) == regex_counts(pre, documents[:500])
 
 
 @pytest.mark.parametrize("name", FORMS)
@@ -207,8 +209,7 @@ def test_cut_of_a_utf8_table_equals_the_cut_of_its_strings(name):
     assert [got[0][i] for i in range(len(got[0]))] == [expected[0][i] for i in range(len(expected[0]))]
     assert got[1].tolist() == expected[1].tolist() and got[2].tolist() == expected[2].tolist()
     table, counts = compiled.count_utf8(texts)
-    direct = Counter()
-    compiled.count_into(direct, texts)
+    direct = Counter(piece for text in texts for piece in compiled.split(text))
     assert dict(zip(table.decoded(), counts.tolist(), strict=True)) == dict(direct)
     assert list(table.decoded()) == list(direct)  # in order of first occurrence, as the Counter
     from tokensmith.errors import InputError

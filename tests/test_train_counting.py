@@ -93,6 +93,8 @@ def test_language_tally_combines_partial_counts_per_language():
     first.add(counting.LanguageBatch("en", ["the cat", "the dog"]))
     second.add(counting.LanguageBatch("en", ["the end"]))
     second.add(counting.LanguageBatch("de", ["der Hund", "the"]))
+    for tally in (first, second):  # in the process that filled it, as every engine does
+        tally.finish()
     counts = counting.LanguageTally.combine([first, second]).counts(["de", "en", "fr"])
     assert counts["en"].as_dict() == {b"the": 3, b" cat": 1, b" dog": 1, b" end": 1}
     assert counts["de"].as_dict() == {b"der": 1, b" Hund": 1, b"the": 1}

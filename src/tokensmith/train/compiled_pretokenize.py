@@ -17,7 +17,6 @@ Only the regexes of :data:`COMPILED_FORMS` have a matcher; custom regexes keep t
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
@@ -108,7 +107,6 @@ class CompiledPretokenizer:
         self.form = form
         self.classes, self.letters = character_classes()
         # load the kernels now: built in a parent process, workers forked from it inherit them
-        self.count_into(Counter(), ["it's 1 x!\n "])
         self.cut_table(self.count_utf8(["it's 1 x!\n é"])[0])
 
     def _cut(self, joined: str, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -130,21 +128,6 @@ class CompiledPretokenizer:
         stops = ends.tolist()
         starts = [0, *stops[:-1]] if stops else []
         return [text[start:stop] for start, stop in zip(starts, stops, strict=True)]
-
-    def count_into(self, counter: Counter, documents: list[str]) -> None:
-        """Add the pre-tokens of every document to ``counter`` (as ``counter.update(findall(d))`` for each)."""
-        if not documents:
-            return
-        joined = "".join(documents)
-        lengths = np.fromiter(map(len, documents), dtype=np.int64, count=len(documents))
-        text, ends = self._cut(joined, lengths)
-        if not len(ends):
-            return
-        first, counts, _ = _distinct_pieces(text, ends)
-        stops = ends[first]
-        starts = np.where(first > 0, ends[first - 1], 0)
-        for start, stop, count in zip(starts.tolist(), stops.tolist(), counts.tolist(), strict=True):
-            counter[joined[start:stop]] += count
 
     def cut(self, texts: Iterable[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
         """Every text cut into pieces: ``(pieces, occurrence, per_text)``, the distinct pieces in order of
@@ -170,7 +153,8 @@ class CompiledPretokenizer:
         return list(index), np.concatenate(occurrences), np.concatenate(per_text).astype(np.int64, copy=False)
 
     def count_utf8(self, documents: list[str]) -> tuple[TextTable, np.ndarray]:
-        """:meth:`count_into` without a Python string per pre-token: the distinct pre-tokens of ``documents``
+        """The pre-tokens of every document counted (as ``Counter(findall(d))`` summed over them), without a
+        Python string per pre-token: the distinct pre-tokens of ``documents``
         as UTF-8 (in order of first occurrence) and how often each occurs (``int64``).
 
         Raises:

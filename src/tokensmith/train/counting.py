@@ -177,7 +177,9 @@ class PretokenTally(Tally):
     def add(self, batch: list[str]) -> None:
         compiled = self.pretokenizer.compiled
         if compiled is None:
-            _count_batch(self.counter, batch, self.pretokenizer)
+            split, update = self.pretokenizer.splitter, self.counter.update
+            for document in batch:
+                update(split(document))
             return
         if self.table is None:
             from tokensmith.train.text_table import CountingTable
@@ -222,38 +224,45 @@ class LanguageBatch:
 
 
 class LanguageTally(Tally):
-    """The pre-tokens of several languages, each counted on its own, from batches of
-    :class:`LanguageBatch` (what :meth:`CountingEngine.count_languages` collects)."""
+    """The pre-tokens of several languages, each counted on its own (a :class:`PretokenTally` per language),
+    from batches of :class:`LanguageBatch` (what :meth:`CountingEngine.count_languages` collects)."""
 
     def __init__(self, pretokenizer: Pretokenizer) -> None:
         self.pretokenizer = pretokenizer
-        self.counters: dict[str, Counter] = {}
+        self.tallies: dict[str, PretokenTally] = {}
         self.documents: dict[str, int] = {}
 
     def add(self, batch: LanguageBatch) -> None:
-        _count_batch(self.counters.setdefault(batch.language, Counter()), batch.documents, self.pretokenizer)
+        tally = self.tallies.get(batch.language)
+        if tally is None:
+            tally = self.tallies[batch.language] = PretokenTally(self.pretokenizer)
+        tally.add(batch.documents)
         self.documents[batch.language] = self.documents.get(batch.language, 0) + len(batch.documents)
+
+    def finish(self) -> None:
+        for tally in self.tallies.values():
+            tally.finish()
 
     @classmethod
     def combine(cls, partials: list[LanguageTally]) -> LanguageTally:
         total = partials[0]
-        for other in partials[1:]:
-            for language, counter in other.counters.items():
-                mine = total.counters.get(language)
-                if mine is None:
-                    total.counters[language] = counter
-                else:  # add the smaller counter to the larger one
-                    if len(mine) < len(counter):
-                        mine, counter = counter, mine
-                        total.counters[language] = mine
-                    mine.update(counter)
-                total.documents[language] = total.documents.get(language, 0) + other.documents[language]
+        by_language: dict[str, list[PretokenTally]] = {}
+        for part in partials:
+            for language, tally in part.tallies.items():
+                by_language.setdefault(language, []).append(tally)
+        total.tallies = {language: PretokenTally.combine(tallies) for language, tallies in by_language.items()}
+        documents: dict[str, int] = {}
+        for part in partials:
+            for language, count in part.documents.items():
+                documents[language] = documents.get(language, 0) + count
+        total.documents = documents
         return total
 
     def counts(self, languages: Iterable[str]) -> dict[str, PretokenCounts]:
         """Counts of each of ``languages`` (empty for a language without documents)."""
-        return {language: PretokenCounts.from_counter(self.counters.get(language, Counter()),
-                                                      self.documents.get(language, 0))
+        empty = PretokenTally(self.pretokenizer)
+        empty.finish()
+        return {language: self.tallies.get(language, empty).counts(self.documents.get(language, 0))
                 for language in languages}
 
 
@@ -435,16 +444,6 @@ def count_pretokens(documents: Iterable[str], pretokenizer: Pretokenizer, *, eng
         InputError: a document is not a string, an unknown engine, or an address for a local engine.
     """
     return make_engine(engine, workers, address).count(documents, pretokenizer)
-
-
-def _count_batch(counter: Counter, batch: list[str], pretokenizer: Pretokenizer) -> None:
-    compiled = pretokenizer.compiled
-    if compiled is not None:
-        compiled.count_into(counter, batch)
-        return
-    split = pretokenizer.splitter
-    for document in batch:
-        counter.update(split(document))
 
 
 def _batches(documents: Iterable[str]) -> Iterator[list[str]]:
