@@ -27,6 +27,7 @@ from numba import njit
 
 from tokensmith.train.pretokenize import PRETOKENIZER_PRESETS, SUPERBPE_STAGE2_REGEX
 from tokensmith.train.text_table import TextTable, segment_hash
+from tokensmith.train.text_table import compile_kernels as compile_table_kernels
 
 # bits of the character-class table (the last two: o200k's two letter classes, which overlap)
 LETTER, NUMBER, SPACE, LINE_BREAK, UPPER_OR_OTHER, LOWER_OR_OTHER = 1, 2, 4, 8, 16, 32
@@ -106,8 +107,10 @@ class CompiledPretokenizer:
     def __init__(self, form: CompiledForm) -> None:
         self.form = form
         self.classes, self.letters = character_classes()
-        # load the kernels now: built in a parent process, workers forked from it inherit them
+        # load the kernels now (and the tables' that count and sort what they cut): built in a parent process,
+        # workers forked from it inherit them, instead of each compiling them on a fresh install
         self.cut_table(self.count_utf8(["it's 1 x!\n é"])[0])
+        compile_table_kernels()
 
     def _cut(self, joined: str, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(code points, pre-token ends)`` of ``joined``, the documents of ``lengths`` back to back."""

@@ -1,7 +1,8 @@
 """Tables of byte strings in one buffer, sorted, merged and de-duplicated by compiled kernels.
 
 A :class:`TextTable` holds ``n`` byte strings (UTF-8 text) back to back in one ``uint8`` array, with ``int64``
-offsets. It is what the ``superword`` counting workers send their distinct chunks and pieces in: it pickles as
+offsets; a :class:`CountingTable` counts such strings batch by batch (every counting worker's pre-tokens). A
+TextTable is what the ``superword`` counting workers send their distinct chunks and pieces in: it pickles as
 two buffers, where a dict or list of ~1M str is pickled and unpickled object by object (~1 s a worker on
 130 MB, the unpickling serial in the parent), and the kernels here sort, merge and de-duplicate it without
 the GIL and without a Python object per string.
