@@ -247,7 +247,7 @@ def _fill_positions(state: MergeState, position_slot: np.ndarray, split: int,
     split the words (``first_half_segments``: how many words before ``split`` hold each pair), the words
     from ``split`` on are filled on a second thread, each pair's after its first-half words: the same pool."""
     n_slots = int(state.scalars[N_SLOTS])
-    _start_segments(state.segment_len, state.segment_start, state.slot_mark, state.slot_head, n_slots)
+    pool_used = _start_segments(state.segment_len, state.segment_start, state.slot_mark, state.slot_head, n_slots)
     if first_half_segments is None:
         _fill_words(0, len(state.word_len), state.word_start, state.word_len, position_slot, state.slot_mark,
                     state.slot_head, state.segment_start, state.pool)
@@ -261,8 +261,9 @@ def _fill_positions(state: MergeState, position_slot: np.ndarray, split: int,
             _fill_words(0, split, state.word_start, state.word_len, position_slot, state.slot_mark,
                         state.slot_head, state.segment_start, state.pool)
             later.result()
-    _build_heap(state.slot_key, state.slot_count, state.slot_mark, state.slot_head, state.segment_len,
-                state.heap_count, state.heap_pair, state.heap_segment, state.scalars)
+    _build_heap(state.slot_key, state.slot_count, state.slot_mark, state.slot_head, state.heap_count,
+                state.heap_pair, state.heap_segment, state.scalars)
+    state.scalars[POOL_USED] = pool_used
 
 
 #: Fewest symbols whose first pair count is split over two threads (below, a thread costs more than it saves).
@@ -296,10 +297,10 @@ def _count_initial_pairs(state: MergeState, position_slot: np.ndarray,
                          threads: int) -> tuple[int, np.ndarray | None]:
     """Pass 1 over all words into ``state``; returns ``(split, first_half_segments)`` for pass 2 (see
     :func:`_fill_positions`; ``None``: counted as one pass). On two threads, the second half of the words is
-    counted into a :class:`_PairRoom` of its own and then joined: its pairs that the first half lacks get the next slots
-    in the order they first occur, as one pass in word order gives them, so the state is the same. Where
-    that one pass would have grown its room during the second half, the second half is counted again on
-    ``state`` instead (the join cannot tell at which word it would have grown, which sets the sizes)."""
+    counted into a :class:`_PairRoom` of its own and then joined: its pairs that the first half lacks get the
+    next slots in the order they first occur, as one pass in word order gives them, so the state is the same.
+    Where that one pass would have grown its room during the second half, the second half is counted again
+    on ``state`` instead (the join cannot tell at which word it would have grown, which sets the sizes)."""
     n_words = len(state.word_len)
     split = n_words
     if threads > 1 and len(state.symbols) >= PARALLEL_COUNT_SYMBOLS:
@@ -857,13 +858,14 @@ def _renumber_positions(position_slot, word_start, word_len, first, slot_of):
 
 @njit(cache=True, nogil=True)
 def _start_segments(segment_len, segment_start, slot_last_word, slot_fill, n_slots):
-    """One position set (segment) per pair in the pool, in slot order."""
+    """One position set (segment) per pair in the pool, in slot order; returns the pool size they take."""
     used = 0
     for slot in range(n_slots):
         segment_start[slot] = used
         used += segment_len[slot]
         slot_last_word[slot] = EMPTY
         slot_fill[slot] = 0
+    return used
 
 
 @njit(cache=True, nogil=True)
@@ -882,12 +884,9 @@ def _fill_words(first, stop, word_start, word_len, position_slot, slot_last_word
 
 
 @njit(cache=True, nogil=True)
-def _build_heap(slot_key, slot_count, slot_last_word, slot_fill, segment_len, heap_count, heap_pair, heap_segment,
-                scalars):
+def _build_heap(slot_key, slot_count, slot_last_word, slot_fill, heap_count, heap_pair, heap_segment, scalars):
     n_slots = scalars[N_SLOTS]
-    used = 0
     for slot in range(n_slots):
-        used += segment_len[slot]
         slot_last_word[slot] = EMPTY
         slot_fill[slot] = EMPTY
         heap_count[slot] = slot_count[slot]
@@ -897,7 +896,6 @@ def _build_heap(slot_key, slot_count, slot_last_word, slot_fill, segment_len, he
         _sift_down(heap_count, heap_pair, heap_segment, n_slots, i)
     scalars[N_SLOTS] = n_slots
     scalars[N_SEGMENTS] = n_slots
-    scalars[POOL_USED] = used
     scalars[HEAP_SIZE] = n_slots
 
 
