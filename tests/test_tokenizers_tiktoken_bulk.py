@@ -43,6 +43,8 @@ def test_bulk_ids_equal_tiktoken_on_edge_documents(name):
     np.testing.assert_array_equal(flat, reference_flat(reference, documents))
     np.testing.assert_array_equal(flat, reference.encode_flat(documents))
     assert bulk.encode_flat([]).size == 0
+    assert bulk.encode_batch(documents) == [reference.encode(text) for text in documents]  # fastokens' lists
+    assert bulk._bulk.id_lists(documents) is not None
     assert reference.info.backend == "tiktoken" and reference._bulk is None
 
 
@@ -50,6 +52,7 @@ def test_lone_surrogates_go_to_tiktokens_repair():
     bulk, reference = bulk_and_reference("o200k")
     documents = ["ok", "bad \ud800 half", "\udfff"]
     np.testing.assert_array_equal(bulk.encode_flat(documents), reference_flat(reference, documents))
+    assert bulk.encode_batch(documents) == [reference.encode(text) for text in documents]
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -58,6 +61,7 @@ def test_bulk_ids_on_generated_documents(documents):
     for name in ("o200k", "mistral-tekken"):
         bulk, reference = bulk_and_reference(name)
         np.testing.assert_array_equal(bulk.encode_flat(documents), reference_flat(reference, documents))
+        assert bulk.encode_batch(documents) == [reference.encode(text) for text in documents]
 
 
 def test_nothing_is_built_for_little_text_or_the_reference_backend():
@@ -75,6 +79,7 @@ def test_a_table_fastokens_cannot_read_stays_on_tiktoken():
     assert tokenizer._bulk.wait() is None and tokenizer._bulk.failure
     documents = SHORT_TEXTS[:5]
     np.testing.assert_array_equal(tokenizer.encode_flat(documents), reference_flat(tokenizer, documents))
+    assert tokenizer.encode_batch(documents) == [tokenizer.encode(text) for text in documents]
     assert tokenizer.info.backend == "tiktoken"
 
 

@@ -4,9 +4,11 @@ fastokens reads a tiktoken ranks file (``Tokenizer.from_tiktoken``) and encodes 
 3-4x faster (measured on the 122 MB of ../shared/data: o200k 3.1 s against 11.3 s, cl100k 5.2 s against
 15.6 s, each tiktoken's best way; identical ids on every document). Building it costs 0.6-2 s of CPU, more
 than it saves on a few megabytes of text, so a tokenizer builds it only when told that much text is coming
-(:data:`MIN_BULK_BYTES`), on a background thread (fastokens releases the GIL while it builds), and keeps
-encoding with tiktoken until it is ready. It is used only if it gives tiktoken's ids on a probe of
-several scripts; otherwise, or if fastokens is missing, tiktoken encodes everything.
+(:data:`MIN_BULK_BYTES`), on a background thread (fastokens releases the GIL while it builds). Bulk
+encoding waits for the build instead of encoding with tiktoken meanwhile: with that much text every core is
+busy (other tokenizers, reading, word counting), and text tiktoken encodes costs 3-4x the CPU (measured on
+122 MB with three references: 1.5-2 s less CPU in all). It is used only if it gives tiktoken's ids on a probe
+of several scripts; otherwise, or if fastokens is missing, tiktoken encodes everything.
 """
 
 from __future__ import annotations
@@ -68,9 +70,9 @@ class BackgroundBulkEncoder:
         self._thread.start()
 
     def encode_flat(self, texts: Sequence[str]) -> np.ndarray | None:
-        """All ``texts``' ids (int64) in one array, or None while the encoder is building, if it cannot be
-        used, or for texts it cannot take (lone surrogates: tiktoken's own path repairs them)."""
-        encoder = self._encoder
+        """All ``texts``' ids (int64) in one array (waits for the build), or None if the encoder cannot be
+        used or for texts it cannot take (lone surrogates: tiktoken's own path repairs them)."""
+        encoder = self.wait()
         if encoder is None:
             return None
         try:
@@ -81,6 +83,19 @@ class BackgroundBulkEncoder:
         if self._id_offset:
             ids += self._id_offset
         return ids
+
+    def id_lists(self, texts: Sequence[str]) -> list[list[int]] | None:
+        """Per-text id lists if the encoder is built and usable (never waits: many short texts, such as word
+        types, are cheap enough for tiktoken), else None; None too for texts it cannot take."""
+        encoder = self._encoder if self._done.is_set() else None
+        if encoder is None:
+            return None
+        try:
+            lists = fastokens_id_lists(encoder, texts)
+        except UnicodeEncodeError:
+            return None
+        offset = self._id_offset
+        return [[i + offset for i in ids] for ids in lists] if offset else lists
 
     def wait(self) -> Any:
         """Wait for the build; the encoder, or None if it cannot be used (see :attr:`failure`)."""

@@ -219,6 +219,9 @@ class TiktokenTokenizer(LoadedTokenizer):
         encode = self._encoding.encode_ordinary
         if self._normalization is not None:
             texts = [self._normalize(text) for text in texts]
+        lists = self._bulk.id_lists(texts) if self._bulk is not None and texts else None
+        if lists is not None:
+            return lists
         long_chars = sum(len(text) for text in texts if len(text) >= LONG_TEXT_CHARS)
         if long_chars < 2 * LONG_TEXT_CHARS:
             return [encode(text) for text in texts]
