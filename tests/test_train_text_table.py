@@ -114,6 +114,7 @@ def test_one_segment_hash_serves_the_byte_table_and_the_code_point_pieces(items)
     assert segment_hash(code_points, 0, len(code_points)) == _fnv1a_folded(table.text.tolist())
     # the superword cut's pieces (ends, not offsets) and the table find the same distinct strings
     first, ids = table.distinct()
-    piece_first, counts, piece_ids = _distinct_pieces(table.text, table.offsets[1:])
+    starts, piece_first, counts, piece_ids = _distinct_pieces(table.text, table.offsets[1:])
+    assert starts.tolist() == table.offsets[:-1].tolist()
     assert piece_first.tolist() == first.tolist() and piece_ids.tolist() == ids.tolist()
     assert counts.tolist() == [items.count(items[i]) for i in first]

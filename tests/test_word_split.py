@@ -77,6 +77,20 @@ def test_vocabulary_shortcut_equals_encoding_on_31_languages(name, shared_data):
         assert splitter.split(counts) == expected, path.stem
 
 
+@pytest.mark.parametrize("name", ["o200k", "cl100k"])
+def test_a_space_the_pre_tokenizer_splits_off_belongs_to_no_word(name):
+    """cl100k and o200k never join a space to digits: `` 123`` is two tokens, the number one."""
+    tokenizer = loaded(name)
+    text = "the cat 123 456"
+    assert [tokenizer.token_bytes(i) for i in tokenizer.encode(text)] == [b"the", b" cat", b" ", b"123", b" ", b"456"]
+    counts = UnicodeWordSegmenter().count_words([text] * 50)
+    assert counts == Counter({"the": 50, "cat": 50, "123": 50, "456": 50})
+    for splitter in (WordSplitter.for_tokenizer(tokenizer, spaced=True), WordSplitter(tokenizer.encode_batch)):
+        assert splitter.leading_space
+        assert splitter.split(counts) == WordSplit(200, 0)
+        assert splitter.tokens_per_word(["1234567", "cat", "12"]) == {"1234567": 3, "cat": 1, "12": 1}
+
+
 @pytest.mark.parametrize("name", NOT_EXACT)
 def test_normalizing_tokenizers_are_not_exact(name):
     assert not loaded(name).exact_spans
@@ -142,10 +156,13 @@ def test_chunk_fast_path_equals_full_rules_on_every_language(shared_data):
     paths = sorted((shared_data / "mono").glob("*.txt")) + sorted((shared_data / "parallel").glob("*.txt"))
     assert len(paths) > 100
     for path in paths:
-        units = Counter()
-        segmenter.count_units(path.read_text(encoding="utf-8").splitlines()[:2000], units)
+        lines = path.read_text(encoding="utf-8").splitlines()[:2000]
+        units = segmenter.new_units()
+        segmenter.count_units(lines, units)
+        chunks = Counter(chunk for line in lines for chunk in line.split())
+        assert len(units) == len(chunks), path.name
         full = Counter()
-        for chunk, n in units.items():
+        for chunk, n in chunks.items():
             for word in segmenter.words_of_chunk(chunk):
                 full[word] += n
         assert segmenter.words_of_units(units) == full, path.name

@@ -23,11 +23,10 @@ from __future__ import annotations
 
 import functools
 import itertools
-import operator
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import regex
@@ -76,22 +75,18 @@ UNSPACED_LANGUAGES = {
 #: digits, marks and format characters (ALetter and Numeric runs stay whole, rules WB5 and WB8-WB10;
 #: WB4 attaches marks and format characters to what precedes them). Hebrew letters are left out (WB7a
 #: keeps a quote after them).
-_CORE = (
-    r"[[\p{WB=ALetter}\p{WB=Numeric}]&&[\p{L}\p{Nd}]]"
-    r"[\p{WB=ALetter}\p{WB=Numeric}\p{WB=Extend}\p{WB=Format}\p{WB=ZWJ}]*"
-)
+CORE_FIRST = r"[[\p{WB=ALetter}\p{WB=Numeric}]&&[\p{L}\p{Nd}]]"
+CORE_REST = r"[\p{WB=ALetter}\p{WB=Numeric}\p{WB=Extend}\p{WB=Format}\p{WB=ZWJ}]"
 #: ASCII punctuation whose word-break class is Other: no rule joins it to anything, so it always
 #: separates words (unlike ``.,;:'"_``, which can join letters or digits).
 _SEPARATOR = r"()\[\]{}<>=+\-*/\\|&%$#@!?~^`"
 #: Punctuation that joins nothing at a chunk's edge (opening before the first word, closing after the
-#: last one).
-_LEAD = _SEPARATOR + r"""'"¿¡«“‘„"""
-_TAIL = _SEPARATOR + r""".,;:'"»”’…،؛؟।"""
-#: A chunk that is one word with punctuation around it (the common case), over text of one chunk per
-#: line: one match per line, its word, or "" for a line that is not such a chunk.
-_PLAIN_LINES = regex.compile(rf"(?mV1)^(?:[{_LEAD}]*({_CORE})[{_TAIL}]*$|.*)")
-# A differential test holds this pattern and the batched full rules to the per-chunk full rules
-# (words_of_chunk) on the text of every language in ../shared/data and on generated chunks.
+#: last one): a chunk ``LEAD* CORE_FIRST CORE_REST* TAIL*`` is one *plain* word (the common case), found
+#: in compiled code by :func:`tokensmith.corpus.chunk_words.chunk_words`. A differential test holds it and
+#: the batched full rules to the per-chunk full rules (words_of_chunk) on the text of every language in
+#: ../shared/data and on generated chunks.
+LEAD = "[" + _SEPARATOR + r"""'"¿¡«“‘„""" + "]"
+TAIL = "[" + _SEPARATOR + r""".,;:'"»”’…،؛؟।""" + "]"
 
 
 @dataclass(frozen=True)
@@ -131,7 +126,12 @@ class WordSegmenter(Protocol):
         """Occurrences of every word type in a batch of documents."""
         ...
 
-    def count_units(self, texts: Iterable[str], into: Counter[str]) -> None:
+    def new_units(self) -> Any:
+        """An empty table of units (a ``Counter`` or a compiled table) for :meth:`count_units`; ``len()`` of
+        it is the number of distinct units."""
+        ...
+
+    def count_units(self, texts: Iterable[str], into: Any) -> None:
         """Add the segmenter's units of ``texts`` (chunks or segments, not yet words) to ``into``.
 
         Counting units first and converting each distinct one with :meth:`words_of_units` is how a
@@ -139,7 +139,7 @@ class WordSegmenter(Protocol):
         """
         ...
 
-    def words_of_units(self, units: Mapping[str, int]) -> Counter[str]:
+    def words_of_units(self, units: Any) -> Mapping[str, int]:
         """Word counts of unit counts made by :meth:`count_units`."""
         ...
 
@@ -254,11 +254,11 @@ class ScriptTally:
 class UnicodeWordSegmenter:
     """UAX #29 default word boundaries, for languages written with spaces.
 
-    Counting works on whitespace-delimited *chunks*: ``count_units`` splits documents with ``str.split``
-    and counts the chunks (C speed; UAX #29 never joins across whitespace), and ``words_of_units``
-    segments each *distinct* chunk once, so the cost grows with the vocabulary, not with the text.
-    Most chunks are a plain word, maybe behind an opening quote or before closing punctuation; those
-    skip the boundary regex (see :data:`_PLAIN_LINES`).
+    Counting works on whitespace-delimited *chunks* (UAX #29 never joins across whitespace): ``count_units``
+    counts the chunks of documents, ``words_of_units`` segments each *distinct* chunk once, so the cost
+    grows with the vocabulary, not with the text. Both run in compiled code
+    (:mod:`tokensmith.corpus.chunk_words`) but for the chunks that are not one plain word, which take the
+    full rules here (:meth:`full_rule_words`).
     """
 
     name = "uax29"
@@ -276,15 +276,29 @@ class UnicodeWordSegmenter:
         body = _LEADING_EXTEND.sub("", chunk, count=1)
         return tuple(w for w in _UAX29_WORD.findall(body) if _is_word(w))
 
-    def count_units(self, texts: Iterable[str], into: Counter[str]) -> None:
-        into.update(itertools.chain.from_iterable(map(str.split, texts)))
+    def new_units(self) -> Any:
+        """An empty :class:`~tokensmith.corpus.chunk_words.ChunkCounts`."""
+        from tokensmith.corpus.chunk_words import ChunkCounts
 
-    def words_of_units(self, chunks: Mapping[str, int]) -> Counter[str]:
-        # Regex passes over many chunks at once, one chunk per line, instead of calls per chunk (a line
-        # break is a hard word boundary, so a line's segments are its chunk's). Chunks are grouped by
-        # count so each group's words are counted in C and scaled once. ~3x less Python work on 81 languages.
+        return ChunkCounts()
+
+    def count_units(self, texts: Iterable[str], into: Any) -> None:
+        into.add(texts)
+
+    def words_of_units(self, chunks: Any) -> Mapping[str, int]:
+        """Word counts of :meth:`new_units`' chunk counts, or of any ``chunk -> count`` mapping."""
+        from tokensmith.corpus.chunk_words import ChunkCounts, chunk_words
+
+        if not isinstance(chunks, ChunkCounts):
+            chunks = ChunkCounts.of(chunks)
+        return chunk_words(chunks, self.full_rule_words)
+
+    def full_rule_words(self, chunks: list[str], counts: list[int]) -> Counter[str]:
+        """Word counts of ``chunks`` (``counts[i]`` times chunk ``i``) by the full rules: one regex pass over
+        the chunks of each count, one per line (a line break is a hard word boundary, so a line's words are
+        its chunk's), scaled once per count, instead of calls per chunk."""
         by_count: dict[int, list[str]] = {}
-        for chunk, n in chunks.items():
+        for chunk, n in zip(chunks, counts, strict=True):
             group = by_count.get(n)
             if group is None:
                 by_count[n] = [chunk]
@@ -302,25 +316,21 @@ class UnicodeWordSegmenter:
 
     def _count_chunk_words(self, chunks: list[str]) -> Counter[str]:
         """Words of ``chunks``, each counted once per chunk it occurs in."""
-        plain_words = _PLAIN_LINES.findall("\n".join(chunks))
-        if len(plain_words) != len(chunks):  # a chunk holding a line break (never one of count_units')
+        lines = "\n".join(chunks)
+        if lines.count("\n") != len(chunks) - 1:  # a chunk holding a line break (never one of count_units')
             words: Counter[str] = Counter()
             for chunk in chunks:
                 words.update(self.words_of_chunk(chunk))
             return words
-        words = Counter(plain_words)
-        words.pop("", None)  # chunks that are not one plain word: the full rules, on all of them at once
-        others = "\n".join(itertools.compress(chunks, map(operator.not_, plain_words)))
-        segments = Counter(_UAX29_WORD.findall(_LEADING_EXTEND_LINES.sub("", others)))
+        segments = Counter(_UAX29_WORD.findall(_LEADING_EXTEND_LINES.sub("", lines)))
         for segment in [s for s in segments if not _is_word(s)]:
             del segments[segment]
-        words.update(segments)
-        return words
+        return segments
 
     def count_words(self, texts: Iterable[str]) -> Counter[str]:
-        chunks: Counter[str] = Counter()
+        chunks = self.new_units()
         self.count_units(texts, chunks)
-        return self.words_of_units(chunks)
+        return Counter(self.words_of_units(chunks))
 
 
 class _ToolSegmenter:
@@ -341,6 +351,9 @@ class _ToolSegmenter:
 
     def segment(self, text: str) -> list[str]:
         return [w for line in text.splitlines() for w in self._split(line) if _is_word(w)]
+
+    def new_units(self) -> Counter[str]:
+        return Counter()
 
     def count_units(self, texts: Iterable[str], into: Counter[str]) -> None:
         into.update(itertools.chain.from_iterable(map(str.splitlines, texts)))

@@ -2,7 +2,9 @@
 
 Following Rust et al. (2021, arXiv:2012.15613) each word is tokenized in isolation; in spaced scripts a
 mid-sentence word is preceded by a space, so it is encoded as ``" " + word`` when the tokenizer folds
-that space into the word's token (GPT-2 ``Ġword``, SentencePiece ``▁word``).
+that space into the word's token (GPT-2 ``Ġword``, SentencePiece ``▁word``). Where the pre-tokenizer splits
+the space off instead (numbers under cl100k and o200k: `` 123`` is ``" "``, ``"123"``), the leading token
+that is only the space belongs to no word and is not counted.
 
 Two costs are kept off the per-token path:
 
@@ -74,9 +76,9 @@ class WordSplitter:
         leading_space: prefix each word with a space. ``None`` probes the tokenizer
             (:func:`folds_leading_space`); pass ``False`` for scripts written without spaces
             (zh, ja, th), whose words do not follow a space.
-        single_token_texts: only for a tokenizer with exact spans: every text that is one token,
-            prefix included (:func:`single_token_texts` with the same ``leading_space``). Words
-            outside it are counted as split without encoding them.
+        single_token_texts: only for a tokenizer with exact spans: every word that may take one token
+            (:func:`single_token_texts`: with ``leading_space``, the words ``w`` for which ``" " + w`` or
+            ``w`` is a token). Words outside it are counted as split without encoding them.
     """
 
     def __init__(
@@ -89,6 +91,7 @@ class WordSplitter:
         self._encode_batch = encode_batch
         self.leading_space = folds_leading_space(encode_batch) if leading_space is None else leading_space
         self._single_token_texts = single_token_texts
+        self._space_ids = _bare_space_ids(encode_batch) if self.leading_space else frozenset()
         self._tokens_per_type: dict[str, int] = {}
         self._one_token_types: set[str] = set()  # the encoded types that took exactly one token
         self._lock = threading.Lock()  # one splitter may serve several corpora folding on different threads
@@ -103,7 +106,11 @@ class WordSplitter:
             spaced: the words come from a script written with spaces (probe the leading space).
         """
         leading_space = folds_leading_space(tokenizer.encode_batch) if spaced else False
-        texts = single_token_texts(tokenizer, leading_space=leading_space) if tokenizer.exact_spans else None
+        texts = None
+        if tokenizer.exact_spans:
+            texts = single_token_texts(tokenizer, leading_space=leading_space)
+            if leading_space:  # a word whose space the pre-tokenizer splits off is one token if it is a token
+                texts = texts | single_token_texts(tokenizer, leading_space=False)
         return cls(tokenizer.encode_batch, leading_space=leading_space, single_token_texts=texts)
 
     @property
@@ -148,10 +155,18 @@ class WordSplitter:
         for start in range(0, len(missing), WORD_BATCH):
             chunk = missing[start : start + WORD_BATCH]
             encoded = self._encode_batch([prefix + w for w in chunk])
-            lengths = list(map(len, encoded))
+            space_ids = self._space_ids
+            lengths = [len(ids) - 1 if len(ids) > 1 and ids[0] in space_ids else len(ids) for ids in encoded]
             self._tokens_per_type.update(zip(chunk, lengths, strict=True))
             self._one_token_types.update(w for w, n in zip(chunk, lengths, strict=True) if n == 1)
         self.seconds += time.perf_counter() - started
+
+
+def _bare_space_ids(encode_batch: Callable[[Sequence[str]], Sequence[Sequence[int]]]) -> frozenset[int]:
+    """The id of a lone space, when it is one token: a word encoded after a space that starts with it
+    did not take the space in (the pre-tokenizer split it off)."""
+    ids = encode_batch([" "])[0]
+    return frozenset(ids) if len(ids) == 1 else frozenset()
 
 
 def folds_leading_space(encode_batch: Callable[[Sequence[str]], Sequence[Sequence[int]]]) -> bool:
@@ -179,18 +194,18 @@ class UnitCounter:
     def __init__(self, segmenter: Any, *, fold_units: int | None = None) -> None:
         self._segmenter = segmenter
         self._fold_units = FOLD_UNITS if fold_units is None else fold_units
-        self._units: Counter[str] = Counter()
+        self._units = segmenter.new_units()
 
-    def add(self, texts: Sequence[str]) -> Counter[str] | None:
+    def add(self, texts: Sequence[str]) -> Mapping[str, int] | None:
         """Count the units of a batch; when the table is full, return its words and start afresh."""
         self._segmenter.count_units(texts, self._units)
         return self.flush() if len(self._units) >= self._fold_units else None
 
-    def flush(self) -> Counter[str]:
+    def flush(self) -> Mapping[str, int]:
         """Word counts of the units counted since the last flush."""
-        if not self._units:
+        if not len(self._units):
             return Counter()
-        units, self._units = self._units, Counter()
+        units, self._units = self._units, self._segmenter.new_units()
         return self._segmenter.words_of_units(units)
 
 

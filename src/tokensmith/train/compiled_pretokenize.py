@@ -26,7 +26,7 @@ import regex
 from numba import njit
 
 from tokensmith.train.pretokenize import PRETOKENIZER_PRESETS, SUPERBPE_STAGE2_REGEX
-from tokensmith.train.text_table import TextTable, segment_hash
+from tokensmith.train.text_table import TextTable, distinct_slices, utf8_of_slices
 from tokensmith.train.text_table import compile_kernels as compile_table_kernels
 
 # bits of the character-class table (the last two: o200k's two letter classes, which overlap)
@@ -144,10 +144,10 @@ class CompiledPretokenizer:
             joined = "".join(block)
             lengths = np.fromiter(map(len, block), dtype=np.int64, count=len(block))
             text, ends = self._cut(joined, lengths)
-            first, _, ids = _distinct_pieces(text, ends)
-            starts = np.where(first > 0, ends[first - 1], 0).tolist()
+            starts, first, _, ids = _distinct_pieces(text, ends)
             global_ids = np.fromiter((index.setdefault(joined[start:stop], len(index))
-                                      for start, stop in zip(starts, ends[first].tolist(), strict=True)),
+                                      for start, stop in zip(starts[first].tolist(), ends[first].tolist(),
+                                                             strict=True)),
                                      dtype=np.int32, count=len(first))
             occurrences.append(global_ids[ids])
             per_text.append(np.diff(np.searchsorted(ends, np.cumsum(lengths), side="right"), prepend=0))
@@ -167,8 +167,8 @@ class CompiledPretokenizer:
             return TextTable.empty(), np.zeros(0, dtype=np.int64)
         joined = "".join(documents)
         text, ends = self._cut(joined, np.fromiter(map(len, documents), dtype=np.int64, count=len(documents)))
-        first, counts, _ = _distinct_pieces(text, ends)
-        return _pieces_utf8(joined, text, np.where(first > 0, ends[first - 1], 0), ends[first]), counts
+        starts, first, counts, _ = _distinct_pieces(text, ends)
+        return _pieces_utf8(joined, text, starts[first], ends[first]), counts
 
     def cut_utf8(self, texts: Iterable[str]) -> tuple[TextTable, np.ndarray, np.ndarray]:
         """:meth:`cut` with the distinct pieces as UTF-8 in one :class:`~tokensmith.train.text_table.TextTable`
@@ -210,8 +210,8 @@ class CompiledPretokenizer:
         for joined, text, lengths in blocks:
             document_ends = np.cumsum(lengths)
             ends = self._ends(text, document_ends)
-            first, _, ids = _distinct_pieces(text, ends)
-            tables.append(_pieces_utf8(joined, text, np.where(first > 0, ends[first - 1], 0), ends[first]))
+            starts, first, _, ids = _distinct_pieces(text, ends)
+            tables.append(_pieces_utf8(joined, text, starts[first], ends[first]))
             occurrences.append(ids.astype(np.int64) + known)
             known += len(first)
             per_text.append(np.diff(np.searchsorted(ends, document_ends, side="right"), prepend=0))
@@ -231,7 +231,7 @@ def _pieces_utf8(joined: str | None, text: np.ndarray, starts: np.ndarray, stops
     """
     from tokensmith.train.counting import lone_surrogate_error
 
-    utf8, offsets, surrogate = _utf8_of_pieces(text, starts, stops)
+    utf8, offsets, surrogate = utf8_of_slices(text, starts, stops)
     if surrogate >= 0:
         piece = (joined[starts[surrogate]:stops[surrogate]] if joined is not None
                  else "".join(map(chr, text[starts[surrogate]:stops[surrogate]].tolist())))
@@ -556,91 +556,9 @@ def _piece_stage2(text, position, stop, classes, max_digits):
     return end
 
 
-@njit(cache=True, nogil=True)
-def _utf8_of_pieces(text, starts, stops):
-    """``(utf8 uint8, offsets int64, surrogate)``: the UTF-8 of the code points ``text[starts[p]:stops[p]]`` of
-    every piece ``p`` back to back, and the first piece holding a lone surrogate (-1: none)."""
-    offsets = np.zeros(len(starts) + 1, dtype=np.int64)
-    size = 0
-    for p in range(len(starts)):
-        for i in range(starts[p], stops[p]):
-            code_point = text[i]
-            size += 1 if code_point < 0x80 else 2 if code_point < 0x800 else 3 if code_point < 0x10000 else 4
-        offsets[p + 1] = size
-    out = np.empty(size, dtype=np.uint8)
-    surrogate = -1
-    at = 0
-    for p in range(len(starts)):
-        for i in range(starts[p], stops[p]):
-            code_point = text[i]
-            if code_point < 0x80:
-                out[at] = code_point
-                at += 1
-            elif code_point < 0x800:
-                out[at] = 0xC0 | (code_point >> 6)
-                out[at + 1] = 0x80 | (code_point & 0x3F)
-                at += 2
-            elif code_point < 0x10000:
-                if 0xD800 <= code_point <= 0xDFFF and surrogate < 0:
-                    surrogate = p
-                out[at] = 0xE0 | (code_point >> 12)
-                out[at + 1] = 0x80 | ((code_point >> 6) & 0x3F)
-                out[at + 2] = 0x80 | (code_point & 0x3F)
-                at += 3
-            else:
-                out[at] = 0xF0 | (code_point >> 18)
-                out[at + 1] = 0x80 | ((code_point >> 12) & 0x3F)
-                out[at + 2] = 0x80 | ((code_point >> 6) & 0x3F)
-                out[at + 3] = 0x80 | (code_point & 0x3F)
-                at += 4
-    return out, offsets, surrogate
-
-
-@njit(cache=True, nogil=True)
-def _distinct_pieces(text, ends):
-    """``(first, counts, ids)``: the index of the first occurrence of every distinct piece (a piece ends at
-    ``ends[i]`` and starts at the previous end, or 0), how often it occurs, and the distinct index of every
-    piece, by an open-addressing table (:func:`~tokensmith.train.text_table.segment_hash`)."""
-    pieces = len(ends)
-    size = 1
-    while size < 2 * pieces:
-        size *= 2
-    mask = size - 1
-    slots = np.full(size, -1, dtype=np.int64)
-    first = np.empty(pieces, dtype=np.int64)
-    hashes = np.empty(pieces, dtype=np.uint64)
-    counts = np.zeros(pieces, dtype=np.int64)
-    ids = np.empty(pieces, dtype=np.int32)
-    distinct = 0
-    start = 0
-    for piece in range(pieces):
-        stop = ends[piece]
-        digest = segment_hash(text, start, stop)
-        slot = np.int64(digest & np.uint64(mask))
-        while True:
-            known = slots[slot]
-            if known < 0:
-                ids[piece] = distinct
-                slots[slot] = distinct
-                first[distinct] = piece
-                hashes[distinct] = digest
-                counts[distinct] = 1
-                distinct += 1
-                break
-            if hashes[known] == digest:
-                other = first[known]
-                other_start = ends[other - 1] if other > 0 else 0
-                length = stop - start
-                if ends[other] - other_start == length:
-                    same = True
-                    for offset in range(length):
-                        if text[start + offset] != text[other_start + offset]:
-                            same = False
-                            break
-                    if same:
-                        ids[piece] = known
-                        counts[known] += 1
-                        break
-            slot = (slot + 1) & mask
-        start = stop
-    return first[:distinct], counts[:distinct], ids
+def _distinct_pieces(text: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``(starts, first, counts, ids)``: where every piece starts (a piece ends at ``ends[i]`` and starts at the
+    previous end, or 0), and :func:`~tokensmith.train.text_table.distinct_slices` of the pieces."""
+    starts = np.zeros(len(ends), dtype=np.int64)
+    starts[1:] = ends[:-1]
+    return (starts, *distinct_slices(text, starts, ends))

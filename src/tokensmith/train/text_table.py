@@ -108,7 +108,8 @@ class TextTable:
     def distinct(self) -> tuple[np.ndarray, np.ndarray]:
         """``(first, ids)``: the index of the first occurrence of each distinct string (``int64``, in order of
         first occurrence), and the distinct index of every string (``int64``)."""
-        return _distinct(self.text, self.offsets)
+        first, _, ids = distinct_slices(self.text, self.offsets[:-1], self.offsets[1:])
+        return first, ids
 
 
 class CountingTable:
@@ -216,10 +217,16 @@ def take_segments(values: np.ndarray, offsets: np.ndarray, indices: np.ndarray) 
     """``(values, offsets)`` of the segments ``indices`` (``int64``) of ``values`` (segment ``i`` is
     ``values[offsets[i]:offsets[i + 1]]``), back to back in that order."""
     indices = np.asarray(indices, dtype=np.int64)
-    taken_offsets = np.zeros(len(indices) + 1, dtype=np.int64)
-    np.cumsum(np.diff(offsets)[indices], out=taken_offsets[1:])
+    return take_slices(values, offsets[indices], offsets[indices + 1])
+
+
+def take_slices(values: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(values, offsets)`` of the slices ``values[starts[i]:stops[i]]`` (``int64`` bounds), back to back."""
+    starts = np.asarray(starts, dtype=np.int64)
+    taken_offsets = np.zeros(len(starts) + 1, dtype=np.int64)
+    np.cumsum(np.asarray(stops, dtype=np.int64) - starts, out=taken_offsets[1:])
     taken = np.empty(int(taken_offsets[-1]), dtype=values.dtype)
-    _gather(values, offsets, indices, taken_offsets, taken)
+    _gather(values, starts, taken_offsets, taken)
     return taken, taken_offsets
 
 
@@ -294,6 +301,47 @@ def segment_hash(text, start, stop):
     for position in range(start, stop):
         digest = (digest ^ np.uint64(text[position])) * np.uint64(1099511628211)
     return digest ^ (digest >> np.uint64(29))
+
+
+@njit(cache=True, nogil=True)
+def utf8_of_slices(text, starts, stops):
+    """``(utf8 uint8, offsets int64, surrogate)``: the UTF-8 of the code points ``text[starts[p]:stops[p]]`` of
+    every slice ``p`` back to back, and the first slice holding a lone surrogate (-1: none; a surrogate is
+    written as ``"surrogatepass"`` writes it)."""
+    offsets = np.zeros(len(starts) + 1, dtype=np.int64)
+    size = 0
+    for p in range(len(starts)):
+        for i in range(starts[p], stops[p]):
+            code_point = text[i]
+            size += 1 if code_point < 0x80 else 2 if code_point < 0x800 else 3 if code_point < 0x10000 else 4
+        offsets[p + 1] = size
+    out = np.empty(size, dtype=np.uint8)
+    surrogate = -1
+    at = 0
+    for p in range(len(starts)):
+        for i in range(starts[p], stops[p]):
+            code_point = text[i]
+            if code_point < 0x80:
+                out[at] = code_point
+                at += 1
+            elif code_point < 0x800:
+                out[at] = 0xC0 | (code_point >> 6)
+                out[at + 1] = 0x80 | (code_point & 0x3F)
+                at += 2
+            elif code_point < 0x10000:
+                if 0xD800 <= code_point <= 0xDFFF and surrogate < 0:
+                    surrogate = p
+                out[at] = 0xE0 | (code_point >> 12)
+                out[at + 1] = 0x80 | ((code_point >> 6) & 0x3F)
+                out[at + 2] = 0x80 | (code_point & 0x3F)
+                at += 3
+            else:
+                out[at] = 0xF0 | (code_point >> 18)
+                out[at + 1] = 0x80 | ((code_point >> 12) & 0x3F)
+                out[at + 2] = 0x80 | ((code_point >> 6) & 0x3F)
+                out[at + 3] = 0x80 | (code_point & 0x3F)
+                at += 4
+    return out, offsets, surrogate
 
 
 @njit(cache=True, nogil=True)
@@ -380,18 +428,20 @@ def _repeats(text, offsets, order):
 
 
 @njit(cache=True, nogil=True)
-def _gather(text, offsets, indices, out_offsets, out):
-    for i in range(len(indices)):
-        start = offsets[indices[i]]
+def _gather(text, starts, out_offsets, out):
+    for i in range(len(starts)):
+        start = starts[i]
         at = out_offsets[i]
         for k in range(out_offsets[i + 1] - at):
             out[at + k] = text[start + k]
 
 
 @njit(cache=True, nogil=True)
-def _distinct(text, offsets):
-    """An open-addressing table of the strings (:func:`segment_hash`)."""
-    n = len(offsets) - 1
+def distinct_slices(text, starts, stops):
+    """``(first, counts, ids)``: the index of the first occurrence of every distinct slice
+    ``text[starts[i]:stops[i]]`` (in order of first occurrence), how often each occurs, and the distinct index
+    of every slice (``int64``), by an open-addressing table over :func:`segment_hash`."""
+    n = len(starts)
     size = 1
     while size < 2 * n:
         size *= 2
@@ -399,10 +449,12 @@ def _distinct(text, offsets):
     slots = np.full(size, -1, dtype=np.int64)
     first = np.empty(n, dtype=np.int64)
     hashes = np.empty(n, dtype=np.uint64)
+    counts = np.zeros(n, dtype=np.int64)
     ids = np.empty(n, dtype=np.int64)
     distinct = 0
     for i in range(n):
-        digest = segment_hash(text, offsets[i], offsets[i + 1])
+        start, length = starts[i], stops[i] - starts[i]
+        digest = segment_hash(text, start, stops[i])
         slot = np.int64(digest & np.uint64(mask))
         while True:
             known = slots[slot]
@@ -410,11 +462,20 @@ def _distinct(text, offsets):
                 slots[slot] = distinct
                 first[distinct] = i
                 hashes[distinct] = digest
+                counts[distinct] = 1
                 ids[i] = distinct
                 distinct += 1
                 break
-            if hashes[known] == digest and _equal(text, offsets, first[known], i):
-                ids[i] = known
-                break
+            other = first[known]
+            if hashes[known] == digest and stops[other] - starts[other] == length:
+                same = True
+                for k in range(length):
+                    if text[starts[other] + k] != text[start + k]:
+                        same = False
+                        break
+                if same:
+                    counts[known] += 1
+                    ids[i] = known
+                    break
             slot = (slot + 1) & mask
-    return first[:distinct], ids
+    return first[:distinct], counts[:distinct], ids

@@ -1,0 +1,92 @@
+"""The compiled chunk counting and plain-word path of UAX #29 word counting, against Python's own
+``str.split`` and the regex classes they are built from. (Their words are held to the full rules per chunk
+by the differential tests in test_word_split.py.)"""
+
+from __future__ import annotations
+
+import pickle
+from collections import Counter
+
+import numpy as np
+import regex
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tokensmith.corpus import words
+from tokensmith.corpus.chunk_words import (
+    CORE_FIRST,
+    CORE_REST,
+    LEAD,
+    SPACE,
+    TAIL,
+    ChunkCounts,
+    WordCounts,
+    _decoded,
+    _encoded,
+    character_classes,
+)
+from tokensmith.corpus.words import UnicodeWordSegmenter
+
+#: Every code point ``str.isspace`` calls whitespace, beside letters, marks, digits and punctuation.
+WHITESPACE = "".join(chr(c) for c in range(0x3001) if chr(c).isspace())
+ALPHABET = WHITESPACE + "ab é€😀\u0301\u200d'.,-" + "\ud800\udfff"
+
+
+def chunk_counts(counts: ChunkCounts) -> dict[str, int]:
+    table, totals = counts.total()
+    return dict(zip(_decoded(table), totals.tolist(), strict=True))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.text(alphabet=ALPHABET, max_size=30), max_size=6), max_size=4))
+def test_chunks_are_str_split_counted_across_batches(batches):
+    counts = ChunkCounts()
+    for batch in batches:
+        counts.add(batch)
+    expected = Counter(chunk for batch in batches for text in batch for chunk in text.split())
+    assert chunk_counts(counts) == expected
+    assert len(counts) == len(expected)
+
+
+def test_space_class_is_str_isspace_on_every_code_point():
+    classes = character_classes()
+    spaces = {c for c in range(0x110000) if chr(c).isspace()}
+    assert set(np.flatnonzero(classes & SPACE).tolist()) == spaces
+    assert len(spaces) == len(WHITESPACE) > 20
+
+
+def test_classes_are_the_regex_classes_and_greedy_runs_are_unambiguous():
+    classes = character_classes()
+    for bit, pattern in ((LEAD, words.LEAD), (TAIL, words.TAIL), (CORE_FIRST, words.CORE_FIRST),
+                         (CORE_REST, words.CORE_REST)):
+        compiled = regex.compile(f"(?V1){pattern}")
+        sample = [0x27, 0x2E, 0x41, 0x5F, 0xAB, 0x301, 0x5D0, 0x660, 0x200D, 0x3042, 0x4E00, 0x1F600]
+        for code_point in sample:
+            assert bool(classes[code_point] & bit) == bool(compiled.fullmatch(chr(code_point))), (pattern, code_point)
+        assert np.count_nonzero(classes & bit) > 5
+    # the plain-word scan takes greedy runs: the regex could backtrack into another split if these overlapped
+    assert not np.any((classes & LEAD).astype(bool) & (classes & CORE_FIRST).astype(bool))
+    assert not np.any((classes & CORE_REST).astype(bool) & (classes & TAIL).astype(bool))
+    assert not np.any((classes & CORE_FIRST).astype(bool) & ~(classes & CORE_REST).astype(bool))
+
+
+def test_plain_chunks_by_hand():
+    segmenter = UnicodeWordSegmenter()
+    counts = segmenter.words_of_units(Counter({"«Hello,": 2, "(world)": 1, "don't": 3, "e.g.": 1, "-": 5,
+                                               "naïve…": 1, "שלום": 1, "x-y": 1, "٣٤": 1}))
+    assert dict(counts) == {"Hello": 2, "world": 1, "don't": 3, "e.g": 1, "naïve": 1, "שלום": 1, "x": 1,
+                            "y": 1, "٣٤": 1}
+    assert counts.total() == 12
+
+
+def test_word_counts_pickle_as_arrays_and_compare_as_mappings():
+    counts = UnicodeWordSegmenter().words_of_units(Counter({"a.": 2, "b": 1, "a": 1}))
+    assert isinstance(counts, WordCounts)
+    again = pickle.loads(pickle.dumps(counts, protocol=5))
+    assert again == Counter({"a": 3, "b": 1}) == counts
+    assert len(again) == 2 and sorted(again) == ["a", "b"] and again["a"] == 3
+
+
+@given(st.lists(st.text(alphabet="a\né€😀\ud800 ", max_size=5), max_size=6))
+def test_text_tables_round_trip_with_and_without_line_breaks(strings):
+    assert _decoded(_encoded(strings)) == strings
