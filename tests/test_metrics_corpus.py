@@ -169,12 +169,26 @@ def test_nsl_not_applicable_paths():
 
 
 def test_gini_not_applicable_paths():
-    single = parallel_cells("t", {"en": 10})
-    result = METRICS.get("parity_gini").compute(single, MetricContext(tuple(single)), {})
-    assert result.value is None and "2+ languages" in result.reason
-    misaligned = parallel_cells("t", {"en": 10}) + parallel_cells("t", {"de": 15}, lines=3)
-    result = METRICS.get("parity_gini").compute(misaligned, MetricContext(tuple(misaligned)), {})
-    assert result.value is None and "not aligned" in result.reason
+    for name in ("parity_gini", "tokens_per_byte_gini"):
+        metric = METRICS.get(name)
+        defaults = metric.resolve_params({})
+        single = parallel_cells("t", {"en": 10})
+        result = metric.compute(single, MetricContext(tuple(single)), defaults)
+        assert result.value is None and "2+ languages" in result.reason
+        misaligned = parallel_cells("t", {"en": 10}) + parallel_cells("t", {"de": 15}, lines=3)
+        result = metric.compute(misaligned, MetricContext(tuple(misaligned)), defaults)
+        assert result.value is None and "not aligned" in result.reason
+        # as token_premium: a language whose text went to UNK has token counts that compare nothing
+        de = TokenStats(VOCAB, tokenizer="t", corpus="par/de", lang="de", parallel_group="par")
+        de.add_batch(["a", "b"], [[0, 3, 3, 3, 3], [3, 3, 3, 3, 3]])  # UNK id 0: 10% is allowed
+        cells = (*parallel_cells("t", {"en": 10}), de)
+        assert metric.compute(cells, MetricContext(cells), defaults).value is not None
+        de.add_batch(["c"], [[0]])
+        cells = (*parallel_cells("t", {"en": 11}, lines=3), de)
+        result = metric.compute(cells, MetricContext(cells), defaults)
+        assert result.value is None and "UNK rate 18.2% on 'de' exceeds 10%" in result.reason
+        loose = metric.compute(cells, MetricContext(cells), metric.resolve_params({"max_unk_rate": 0.5}))
+        assert loose.value is not None
 
 
 def test_words_not_applicable_paths():

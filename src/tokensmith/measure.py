@@ -32,6 +32,9 @@ BATCH_BYTES = 4 << 20
 VIEWER_SAMPLES = 3
 VIEWER_MIN_CHARS, VIEWER_MAX_CHARS = 20, 240
 
+#: UNK share of a cell's tokens above which measure warns that its compression figures mislead.
+UNK_WARNING_RATE = 0.01
+
 #: Token premiums' reference language when --ref-lang is not given.
 DEFAULT_REF_LANG = "en"
 
@@ -322,8 +325,8 @@ def measure(config: MeasureConfig, *, progress: Any = None) -> MeasureResult:
 
 
 def _dropped_text_warnings(cells) -> list[str]:
-    """One warning per cell whose tokenizer dropped text it has no byte token for: its token counts cover
-    only the rest, and UNK rate says 0."""
+    """One warning per cell whose tokenizer dropped text it has no byte token for (its token counts cover
+    only the rest, and UNK rate says 0) or turned much of it into UNK."""
     warnings = []
     for stats in cells:
         if stats.dropped_bytes:
@@ -335,6 +338,12 @@ def _dropped_text_warnings(cells) -> list[str]:
                 f"{stats.tokenizer} dropped {stats.dropped_bytes:,} of {stats.bytes:,} bytes of {stats.corpus} "
                 f"({stats.dropped_bytes / stats.bytes:.2%}), bytes its vocabulary has no token for ({named}): "
                 "its tokens cover only the rest of the text (dropped_byte_rate in results.json)"
+            )
+        if stats.tokens and stats.unk_tokens / stats.tokens > UNK_WARNING_RATE:
+            warnings.append(
+                f"{stats.tokenizer} maps {stats.unk_tokens / stats.tokens:.1%} of its tokens on {stats.corpus} to "
+                "UNK: an UNK stands for any amount of text, so its bytes/token and fertility there overstate "
+                "compression (unk_rate in results.json; premiums and Ginis are n/a above 10%)"
             )
     return warnings
 

@@ -201,16 +201,25 @@ def token_premium(stats: TokenStats, context: MetricContext, params: Mapping[str
         )
     if ref.documents != stats.documents:
         return not_applicable(f"{stats.lang!r} has {stats.documents} lines but {ref_lang!r} has {ref.documents}")
-    # Petrov et al. blank language pairs where either side loses more than 10% of its tokens to UNK.
-    for side in (stats, ref):
+    blanked = _too_much_unk((stats, ref), max_unk)
+    return blanked if blanked is not None else ratio(stats.tokens, ref.tokens, what="reference tokens")
+
+
+def _too_much_unk(cells: Sequence[TokenStats], max_unk: float) -> MetricValue | None:
+    """Not applicable where a language loses more than ``max_unk`` of its tokens to UNK (Petrov et al. blank
+    such language pairs: an UNK stands for any amount of text, so token counts compare nothing), else None."""
+    for side in cells:
         if _unk_rate(side) > max_unk:
             return not_applicable(f"UNK rate {_unk_rate(side):.1%} on {side.lang!r} exceeds {max_unk:.0%}")
-    return ratio(stats.tokens, ref.tokens, what="reference tokens")
+    return None
 
 
-def _parallel_costs(cells: Sequence[TokenStats], per: str) -> MetricValue | np.ndarray:
+def _parallel_costs(cells: Sequence[TokenStats], per: str, max_unk: float) -> MetricValue | np.ndarray:
     if len(cells) < 2:
         return not_applicable(f"needs 2+ languages, the parallel corpus has {len(cells)}")
+    blanked = _too_much_unk(cells, max_unk)
+    if blanked is not None:
+        return blanked
     lines = {c.documents for c in cells}
     if len(lines) != 1:
         return not_applicable(f"languages differ in line count ({sorted(lines)}); the corpus is not aligned")
@@ -231,10 +240,11 @@ def _parallel_costs(cells: Sequence[TokenStats], per: str) -> MetricValue | np.n
     reference=TOKEVAL,
     requires=("corpus", "parallel"),
     scope="parallel_group",
+    params={"max_unk_rate": 0.1},
 )
 def parity_gini(cells: Sequence[TokenStats], context: MetricContext, params: Mapping[str, ParamValue]) -> MetricValue:
     """Gini of c_L = Σ tokens_L / Σ lines_L across the languages of a parallel corpus (0 = parity)."""
-    costs = _parallel_costs(cells, "documents")
+    costs = _parallel_costs(cells, "documents", float(params["max_unk_rate"]))
     return costs if isinstance(costs, MetricValue) else MetricValue(gini(costs))
 
 
@@ -246,12 +256,13 @@ def parity_gini(cells: Sequence[TokenStats], context: MetricContext, params: Map
     reference=TOKEVAL,
     requires=("corpus", "parallel"),
     scope="parallel_group",
+    params={"max_unk_rate": 0.1},
 )
 def tokens_per_byte_gini(
     cells: Sequence[TokenStats], context: MetricContext, params: Mapping[str, ParamValue]
 ) -> MetricValue:
     """Gini of c_L = Σ tokens_L / Σ UTF-8 bytes_L across the languages of a parallel corpus."""
-    costs = _parallel_costs(cells, "bytes")
+    costs = _parallel_costs(cells, "bytes", float(params["max_unk_rate"]))
     return costs if isinstance(costs, MetricValue) else MetricValue(gini(costs))
 
 
