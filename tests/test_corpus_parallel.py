@@ -74,10 +74,11 @@ def test_a_txt_file_not_named_by_a_language_tag_is_refused(tmp_path):
 
 
 def test_files_named_by_any_tag_shape_or_a_private_name_are_languages(tmp_path):
-    # '_' separates subtags as '-' does (gettext locales: pt_BR, en_tr is en-TR); private names stay as written.
+    # '_' separates subtags as '-' does (gettext locales: pt_BR, en_tr is en-TR); private names stay as written;
+    # an extended language subtag is the language (zh-yue is yue).
     names = ["pt_BR", "en_tr", "sr-Latn", "ca-valencia", "de-1901", "zh-yue", "ast", "x-008", "x-nya_chinyanja"]
     folder = make_folder(tmp_path / "par", {f"{name}.txt": "segment\n" for name in names})
-    assert open_parallel(folder).langs == sorted(["pt-BR", "en-TR", "sr-Latn", "ca-valencia", "de-1901", "zh-yue",
+    assert open_parallel(folder).langs == sorted(["pt-BR", "en-TR", "sr-Latn", "ca-valencia", "de-1901", "yue",
                                                   "ast", "x-008", "x-nya_chinyanja"])
 
 

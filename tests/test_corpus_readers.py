@@ -369,8 +369,10 @@ def test_sampling_is_deterministic_bounded_and_a_subset(tmp_path):
     positions = [lines.index(doc) for doc in first]
     assert positions == sorted(positions)  # corpus order
     assert sample_documents(corpus, 10**9, seed=1) == lines  # everything fits: the whole corpus
-    with pytest.raises(CorpusError, match="smaller than every document"):
+    with pytest.raises(CorpusError, match="smaller than every document of corpus 'a' \\(the smallest has 3 bytes"):
         sample_documents(corpus, 2, seed=1)
+    with pytest.raises(CorpusError, match="of the texts \\(the smallest has 5 bytes"):
+        sample_documents(["hello", "hello world"], 4)
 
 
 def test_sampling_does_not_depend_on_how_it_streams(tmp_path):
@@ -471,12 +473,20 @@ def test_language_tags_are_canonical_however_they_are_spelled(tmp_path):
     from tokensmith.corpus.readers import canonical_language
 
     path = write(tmp_path / "notes.txt", b"Ol\xc3\xa1 mundo\n")
-    spellings = {"PT_br": "pt-BR", "zh_hant": "zh-Hant", "sr-latn": "sr-Latn", "es_419": "es-419", "EN": "en"}
+    spellings = {"PT_br": "pt-BR", "zh_hant": "zh-Hant", "sr-latn": "sr-Latn", "es_419": "es-419", "EN": "en",
+                 # deprecated, grandfathered and extlang tags: the registry's Preferred-Value
+                 "iw": "he", "in_ID": "id-ID", "ji": "yi", "jw": "jv", "mo": "ro", "zh-yue": "yue",
+                 "zh_yue_HK": "yue-HK", "zh-min-nan": "nan", "i-klingon": "tlh", "art-lojban": "jbo",
+                 "no-bok": "nb", "ar-arz": "arz"}
     for spelling, tag in spellings.items():
         assert open_corpus(f"{spelling}={path}").lang == tag
         assert canonical_language(tag) == tag
     for label in ("code", "legal", "x-008"):  # domain labels and private names are kept as given
         assert open_corpus(f"{label}={path}").lang == label
+    # the same language however it was tagged gets the same word segmenter (zh-yue was given Chinese's)
+    from tokensmith.corpus import word_segmenter
+
+    assert not word_segmenter(open_corpus(f"zh-yue={path}").lang) and not word_segmenter("yue")
 
 
 def test_a_glob_takes_the_corpus_files_it_matches_as_a_folder_does(tmp_path):

@@ -189,7 +189,7 @@ def _corpus_names(specs: Sequence[str]) -> list[str | None]:
     parts = []
     for spec in specs:
         path = Path(parse_corpus_spec(spec)[1].rstrip("/\\"))
-        parts.append([*path.parent.parts, split_suffixes(path)[0]])
+        parts.append([*path.parent.parts[1 if path.anchor else 0:], split_suffixes(path)[0]])  # no root "/"
     names: list[str | None] = [None] * len(specs)
     for index, own in enumerate(parts):
         clashing = [other for other in parts if other is not own and other[-1] == own[-1]]
@@ -226,6 +226,11 @@ def _open_sources(config: MeasureConfig) -> list[_Source]:
     names = [s.name for s in sources]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
+        clashing = [source for source in sources if source.name == duplicates[0]]
+        if len({source.corpus.sources for source in clashing}) == 1:
+            raise InputError(f"the same corpus is passed twice ({clashing[0].corpus.sources[0]}, as "
+                             f"{' and '.join(repr(s.lang) for s in clashing)})",
+                             "pass each file once, with one language tag")
         raise InputError(f"two corpora share the name {duplicates[0]!r}", "pass each corpus once")
     return sources
 

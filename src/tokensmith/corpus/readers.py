@@ -93,13 +93,36 @@ def names_a_language(text: str) -> bool:
 _JSON_KINDS = {bool: "boolean", int: "number", float: "number", list: "array", dict: "object"}
 
 
+#: Whole tags BCP 47 replaces (grandfathered and redundant tags with a Preferred-Value in the IANA registry).
+_REPLACED_TAGS = {
+    "art-lojban": "jbo", "i-ami": "ami", "i-bnn": "bnn", "i-hak": "hak", "i-klingon": "tlh", "i-lux": "lb",
+    "i-navajo": "nv", "i-pwn": "pwn", "i-tao": "tao", "i-tay": "tay", "i-tsu": "tsu", "no-bok": "nb",
+    "no-nyn": "nn", "sgn-be-fr": "sfb", "sgn-be-nl": "vgt", "sgn-ch-de": "sgg", "zh-guoyu": "cmn",
+    "zh-hakka": "hak", "zh-min-nan": "nan", "zh-xiang": "hsn",
+}  # fmt: skip
+#: Deprecated primary language subtags and their Preferred-Value.
+_REPLACED_LANGUAGES = {"iw": "he", "in": "id", "ji": "yi", "jw": "jv", "mo": "ro"}
+#: Macrolanguages whose extended language subtags BCP 47 writes as the language itself (``zh-yue`` -> ``yue``).
+_EXTLANG_PREFIXES = ("zh", "ar", "ms", "sgn")
+
+
 def canonical_language(label: str) -> str:
     """``label`` in BCP 47's canonical form when it is shaped like a language tag, else unchanged.
 
     Files and flags spell tags many ways (``pt_BR``, ``PT-br``, ``zh_hant``, ``EN``); one spelling per
     language lets a ``pt_BR.txt`` parallel file, a ``pt-BR=`` tag and ``--ref-lang pt-BR`` meet:
-    ``-`` between subtags, the language lower case, a script title case, a region upper case.
+    ``-`` between subtags, the language lower case, a script title case, a region upper case; deprecated
+    and grandfathered tags become their replacements (``iw`` -> ``he``, ``zh-yue`` -> ``yue``, ``i-klingon``
+    -> ``tlh``), so the same language gets the same word segmenter however it was tagged.
     """
+    key = label.replace("_", "-").lower()
+    if key in _REPLACED_TAGS:
+        return _REPLACED_TAGS[key]
+    subtags = label.replace("_", "-").split("-")
+    if len(subtags) > 1 and subtags[0].lower() in _EXTLANG_PREFIXES and re.fullmatch(r"[A-Za-z]{3}", subtags[1]):
+        label = "-".join(subtags[1:])
+    if subtags[0].lower() in _REPLACED_LANGUAGES:
+        label = "-".join([_REPLACED_LANGUAGES[subtags[0].lower()], *subtags[1:]])
     if not is_language_tag(label):
         return label  # a domain label (code, legal) or a private name (x-008)
     primary, *rest = re.split(r"[-_]", label)
@@ -789,6 +812,8 @@ def resolve_sources(path_spec: str, *, flag: str = "--corpus") -> list[Path]:
         CorpusError: nothing exists at the path, the glob matches nothing, or a directory holds no
             corpus file.
     """
+    if not path_spec.strip():  # Path("") is the current directory: never what an empty path meant
+        raise CorpusError(f"{flag} names no file (an empty path)", f"give a file, folder or glob: {flag} de=PATH")
     path = Path(path_spec).expanduser()
     if path.is_dir():
         files = _expand_directory(path)

@@ -65,11 +65,23 @@ def sample_documents(corpus: Corpus | Iterable[str], max_bytes: int, seed: int =
         if isinstance(corpus, Corpus)
         else ((len(d.encode("utf-8", "surrogatepass")), d) for d in corpus)
     )
-    sample = [doc for _, _, doc in prefix_by_key(sized, max_bytes, seed)]
+    smallest: list[int] = []  # the smallest document's size, for the error
+
+    def noting_the_smallest(items: Iterable[tuple[int, str]]) -> Iterator[tuple[int, str]]:
+        for size, doc in items:
+            if not smallest or size < smallest[0]:
+                smallest[:] = [size]
+            yield size, doc
+
+    sample = [doc for _, _, doc in prefix_by_key(noting_the_smallest(sized), max_bytes, seed)]
     if not sample:
-        raise CorpusError(
-            f"the sample budget of {max_bytes} bytes is smaller than every document", "raise --sample-bytes"
-        )
+        of = f"corpus {corpus.name!r}" if isinstance(corpus, Corpus) else "the texts"
+        if not smallest:
+            raise CorpusError(f"{of} holds no document to sample")
+        raise CorpusError(f"the sample budget of {max_bytes:,} bytes is smaller than every document of {of} "
+                          f"(the smallest has {smallest[0]:,} bytes)",
+                          f"raise --sample-bytes to {smallest[0]:,} or more, or split its documents "
+                          "(--doc-per line)")
     return sample  # type: ignore[return-value]
 
 
