@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 from test_tokenizers_loaders import SHORT_TEXTS, loaded, smollm2_like_backend  # noqa: E402
 
+from tokensmith.tokenizers.base import lists_of_ragged
 from tokensmith.tokenizers.hf_json import HFTokenizer
 from tokensmith.tokenizers.references import REFERENCES
 
@@ -42,6 +44,11 @@ def test_auto_backend_is_fastokens_and_identical_on_short_texts(name):
     assert reference.info.backend == "tokenizers"
     assert fast.encode_batch(SHORT_TEXTS) == reference.encode_batch(SHORT_TEXTS)
     assert fast.encode_batch(["", "a", ""]) == reference.encode_batch(["", "a", ""]) == [[], fast.encode("a"), []]
+    for texts in (SHORT_TEXTS, ["", "a", ""], []):  # the flat form word types take, fastokens' and the base's
+        for tokenizer in (fast, reference):
+            ids, offsets = tokenizer.encode_ragged(texts)
+            assert ids.dtype == offsets.dtype == np.int64
+            assert lists_of_ragged(ids, offsets) == reference.encode_batch(texts)
 
 
 @pytest.mark.shared

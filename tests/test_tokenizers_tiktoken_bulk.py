@@ -14,6 +14,7 @@ from test_tokenizers_loaders import SHORT_TEXTS
 from test_tokenizers_tiktoken_flat import EDGE_DOCUMENTS, TIKTOKEN_REFERENCES
 
 from tokensmith.tokenizers import bulk_ranks, load_tokenizer
+from tokensmith.tokenizers.base import lists_of_ragged
 from tokensmith.tokenizers.bulk_ranks import MIN_BULK_BYTES
 from tokensmith.tokenizers.tiktoken_file import BULK_BACKEND_NAME
 
@@ -44,7 +45,13 @@ def test_bulk_ids_equal_tiktoken_on_edge_documents(name):
     np.testing.assert_array_equal(flat, reference.encode_flat(documents))
     assert bulk.encode_flat([]).size == 0
     assert bulk.encode_batch(documents) == [reference.encode(text) for text in documents]  # fastokens' lists
-    assert bulk._bulk.id_lists(documents) is not None
+    assert bulk._bulk.ragged(documents) is not None
+    ids, offsets = bulk.encode_ragged(documents)
+    assert ids.dtype == offsets.dtype == np.int64
+    assert lists_of_ragged(ids, offsets) == [reference.encode(text) for text in documents]
+    ids, offsets = reference.encode_ragged(documents)  # tiktoken's own, from its lists
+    assert lists_of_ragged(ids, offsets) == [reference.encode(text) for text in documents]
+    assert [a.tolist() for a in bulk.encode_ragged([])] == [[], [0]]
     assert reference.info.backend == "tiktoken" and reference._bulk is None
 
 
@@ -62,6 +69,7 @@ def test_bulk_ids_on_generated_documents(documents):
         bulk, reference = bulk_and_reference(name)
         np.testing.assert_array_equal(bulk.encode_flat(documents), reference_flat(reference, documents))
         assert bulk.encode_batch(documents) == [reference.encode(text) for text in documents]
+        assert lists_of_ragged(*bulk.encode_ragged(documents)) == [reference.encode(text) for text in documents]
 
 
 def test_nothing_is_built_for_little_text_or_the_reference_backend():

@@ -26,6 +26,10 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
+from tokensmith.tokenizers.base import ragged_of_lists
+
 #: Word types encoded per ``encode_batch`` call by :class:`WordSplitter`.
 WORD_BATCH = 4096
 
@@ -79,6 +83,8 @@ class WordSplitter:
         single_token_texts: only for a tokenizer with exact spans: every word that may take one token
             (:func:`single_token_texts`: with ``leading_space``, the words ``w`` for which ``" " + w`` or
             ``w`` is a token). Words outside it are counted as split without encoding them.
+        encode_ragged: the tokenizer's ``encode_ragged`` (texts -> flat ids and offsets), which encodes many
+            word types without a list each; by default made from ``encode_batch``.
     """
 
     def __init__(
@@ -87,11 +93,12 @@ class WordSplitter:
         *,
         leading_space: bool | None = None,
         single_token_texts: frozenset[str] | None = None,
+        encode_ragged: Callable[[Sequence[str]], tuple[np.ndarray, np.ndarray]] | None = None,
     ) -> None:
-        self._encode_batch = encode_batch
+        self._encode_ragged = encode_ragged or (lambda texts: ragged_of_lists(encode_batch(texts)))
         self.leading_space = folds_leading_space(encode_batch) if leading_space is None else leading_space
         self._single_token_texts = single_token_texts
-        self._space_ids = _bare_space_ids(encode_batch) if self.leading_space else frozenset()
+        self._space_ids = np.array(sorted(_bare_space_ids(encode_batch)) if self.leading_space else [], dtype=np.int64)
         self._tokens_per_type: dict[str, int] = {}
         self._one_token_types: set[str] = set()  # the encoded types that took exactly one token
         self._lock = threading.Lock()  # one splitter may serve several corpora folding on different threads
@@ -111,7 +118,8 @@ class WordSplitter:
             texts = single_token_texts(tokenizer, leading_space=leading_space)
             if leading_space:  # a word whose space the pre-tokenizer splits off is one token if it is a token
                 texts = texts | single_token_texts(tokenizer, leading_space=False)
-        return cls(tokenizer.encode_batch, leading_space=leading_space, single_token_texts=texts)
+        return cls(tokenizer.encode_batch, leading_space=leading_space, single_token_texts=texts,
+                   encode_ragged=tokenizer.encode_ragged)
 
     @property
     def single_token_texts(self) -> frozenset[str] | None:
@@ -154,9 +162,12 @@ class WordSplitter:
         prefix = " " if self.leading_space else ""
         for start in range(0, len(missing), WORD_BATCH):
             chunk = missing[start : start + WORD_BATCH]
-            encoded = self._encode_batch([prefix + w for w in chunk])
-            space_ids = self._space_ids
-            lengths = [len(ids) - 1 if len(ids) > 1 and ids[0] in space_ids else len(ids) for ids in encoded]
+            ids, offsets = self._encode_ragged([prefix + w for w in chunk])
+            lengths = np.diff(offsets)
+            if len(self._space_ids) and len(ids):  # a leading lone space token is no part of the word
+                first = ids[np.minimum(offsets[:-1], len(ids) - 1)]
+                lengths -= (lengths > 1) & np.isin(first, self._space_ids)
+            lengths = lengths.tolist()
             self._tokens_per_type.update(zip(chunk, lengths, strict=True))
             self._one_token_types.update(w for w, n in zip(chunk, lengths, strict=True) if n == 1)
         self.seconds += time.perf_counter() - started

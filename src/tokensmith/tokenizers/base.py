@@ -87,6 +87,14 @@ class Tokenizer(ABC):
         ids = self.encode_batch(texts)
         return np.fromiter(itertools.chain.from_iterable(ids), dtype=np.int64, count=sum(map(len, ids)))
 
+    def encode_ragged(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """``(ids, offsets)``: the ids of all ``texts`` back to back (``int64``) and where each text's start,
+        and the end (``int64``, ``len(texts) + 1``): many short texts (word types) without a list per text.
+
+        Backends with a flat batch call override this.
+        """
+        return ragged_of_lists(self.encode_batch(texts))
+
     def expect_text(self, total_bytes: int) -> None:
         """A hint that about ``total_bytes`` of text will go through :meth:`encode_flat`: a backend may
         start building a faster encoder that pays for its start-up cost only on that much text."""
@@ -162,3 +170,16 @@ def sha256_of_files(paths: Iterable[str | Path]) -> str:
             while chunk := handle.read(1 << 20):
                 digest.update(chunk)
     return digest.hexdigest()
+
+
+def ragged_of_lists(lists: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:
+    """``(ids, offsets)`` of per-text id lists (see :meth:`Tokenizer.encode_ragged`)."""
+    offsets = np.zeros(len(lists) + 1, dtype=np.int64)
+    np.cumsum(np.fromiter(map(len, lists), dtype=np.int64, count=len(lists)), out=offsets[1:])
+    return np.fromiter(itertools.chain.from_iterable(lists), dtype=np.int64, count=int(offsets[-1])), offsets
+
+
+def lists_of_ragged(ids: np.ndarray, offsets: np.ndarray) -> list[list[int]]:
+    """Per-text id lists of ``(ids, offsets)``: one ``tolist`` and list slices, not a numpy slice per text."""
+    flat, bounds = ids.tolist(), offsets.tolist()
+    return [flat[start:stop] for start, stop in zip(bounds[:-1], bounds[1:], strict=True)]

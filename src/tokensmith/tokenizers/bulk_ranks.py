@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from tokensmith.tokenizers.base import lists_of_ragged
+
 #: Text (bytes) a tokenizer must expect to encode before a fastokens build is worth its start-up cost
 #: (measured on 122 MB: o200k ~1.8 s of CPU to build, ~0.07 s saved per MB; cl100k 0.6 s, ~0.085 s/MB).
 MIN_BULK_BYTES = 24_000_000
@@ -84,18 +86,20 @@ class BackgroundBulkEncoder:
             ids += self._id_offset
         return ids
 
-    def id_lists(self, texts: Sequence[str]) -> list[list[int]] | None:
-        """Per-text id lists if the encoder is built and usable (never waits: many short texts, such as word
-        types, are cheap enough for tiktoken), else None; None too for texts it cannot take."""
+    def ragged(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray] | None:
+        """:meth:`~tokensmith.tokenizers.base.Tokenizer.encode_ragged` if the encoder is built and usable
+        (never waits: many short texts, such as word types, are cheap enough for tiktoken), else None;
+        None too for texts it cannot take."""
         encoder = self._encoder if self._done.is_set() else None
         if encoder is None:
             return None
         try:
-            lists = fastokens_id_lists(encoder, texts)
+            ids, offsets = fastokens_ragged(encoder, texts)
         except UnicodeEncodeError:
             return None
-        offset = self._id_offset
-        return [[i + offset for i in ids] for ids in lists] if offset else lists
+        if self._id_offset:
+            ids += self._id_offset
+        return ids, offsets
 
     def wait(self) -> Any:
         """Wait for the build; the encoder, or None if it cannot be used (see :attr:`failure`)."""
@@ -130,11 +134,15 @@ class BackgroundBulkEncoder:
         return encoder
 
 
-def fastokens_id_lists(encoder: Any, texts: Sequence[str]) -> list[list[int]]:
-    """Per-text id lists from fastokens' flat batch call: one uint32 buffer + offsets, no per-token objects."""
+def fastokens_ragged(encoder: Any, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """``(ids, offsets)`` (``int64``) from fastokens' flat batch call: one uint32 buffer + offsets."""
     if not texts:
-        return []
+        return np.zeros(0, dtype=np.int64), np.zeros(1, dtype=np.int64)
     ids_buffer, offsets_buffer = encoder.encode_batch_flat(list(texts), add_special_tokens=False)
-    ids = np.frombuffer(ids_buffer, dtype="<u4")
-    offsets = np.frombuffer(offsets_buffer, dtype="<u8")
-    return [ids[offsets[i]:offsets[i + 1]].tolist() for i in range(len(texts))]
+    return (np.frombuffer(ids_buffer, dtype="<u4").astype(np.int64),
+            np.frombuffer(offsets_buffer, dtype="<u8").astype(np.int64))
+
+
+def fastokens_id_lists(encoder: Any, texts: Sequence[str]) -> list[list[int]]:
+    """Per-text id lists from fastokens' flat batch call, no per-token objects until the lists."""
+    return lists_of_ragged(*fastokens_ragged(encoder, texts))

@@ -26,7 +26,7 @@ import numpy as np
 
 from tokensmith.errors import InputError, TokenizerFormatError
 from tokensmith.tokenizers.base import Tokenizer, TokenizerInfo, sha256_of_files
-from tokensmith.tokenizers.bulk_ranks import BACKEND_PROBE_TEXTS, fastokens_id_lists
+from tokensmith.tokenizers.bulk_ranks import BACKEND_PROBE_TEXTS, fastokens_id_lists, fastokens_ragged
 from tokensmith.tokenizers.bytemaps import (
     BYTE_FALLBACK,
     UTF8_BYTES,
@@ -298,6 +298,11 @@ class HFTokenizer(LoadedTokenizer):
         if self._fast is not None:
             return fastokens_id_lists(self._fast, texts)
         return [encoding.ids for encoding in self._tokenizer.encode_batch(texts, add_special_tokens=False)]
+
+    def encode_ragged(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        if self._fast is None:
+            return super().encode_ragged(texts)
+        return fastokens_ragged(self._fast, texts)
 
     def encode_flat(self, texts: Sequence[str]) -> Any:
         if self._fast is None or not texts:

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from tokensmith.errors import InputError, TokenizerFormatError
-from tokensmith.tokenizers.base import TokenizerInfo, sha256_of_files
+from tokensmith.tokenizers.base import TokenizerInfo, lists_of_ragged, sha256_of_files
 from tokensmith.tokenizers.bulk_ranks import MIN_BULK_BYTES, BackgroundBulkEncoder
 from tokensmith.tokenizers.loaded import LoadedTokenizer, check_backend
 from tokensmith.tokenizers.roles import assign_roles
@@ -219,14 +219,20 @@ class TiktokenTokenizer(LoadedTokenizer):
         encode = self._encoding.encode_ordinary
         if self._normalization is not None:
             texts = [self._normalize(text) for text in texts]
-        lists = self._bulk.id_lists(texts) if self._bulk is not None and texts else None
-        if lists is not None:
-            return lists
+        ragged = self._bulk.ragged(texts) if self._bulk is not None and texts else None
+        if ragged is not None:
+            return lists_of_ragged(*ragged)
         long_chars = sum(len(text) for text in texts if len(text) >= LONG_TEXT_CHARS)
         if long_chars < 2 * LONG_TEXT_CHARS:
             return [encode(text) for text in texts]
         with ThreadPoolExecutor(_THREADS) as pool:
             return list(pool.map(encode, texts))
+
+    def encode_ragged(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        if self._normalization is not None:
+            texts = [self._normalize(text) for text in texts]
+        ragged = self._bulk.ragged(texts) if self._bulk is not None and texts else None
+        return ragged if ragged is not None else super().encode_ragged(texts)
 
     def expect_text(self, total_bytes: int) -> None:
         """Start building the fastokens bulk encoder (:mod:`~tokensmith.tokenizers.bulk_ranks`) when
