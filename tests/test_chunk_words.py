@@ -20,11 +20,9 @@ from tokensmith.corpus.chunk_words import (
     SPACE,
     TAIL,
     ChunkCounts,
-    WordCounts,
-    _decoded,
-    _encoded,
     character_classes,
 )
+from tokensmith.corpus.word_counts import WordCounts, decoded_strings, encoded_strings
 from tokensmith.corpus.words import UnicodeWordSegmenter
 
 #: Every code point ``str.isspace`` calls whitespace, beside letters, marks, digits and punctuation.
@@ -34,7 +32,7 @@ ALPHABET = WHITESPACE + "ab é€😀\u0301\u200d'.,-" + "\ud800\udfff"
 
 def chunk_counts(counts: ChunkCounts) -> dict[str, int]:
     table, totals = counts.total()
-    return dict(zip(_decoded(table), totals.tolist(), strict=True))
+    return dict(zip(decoded_strings(table.text, table.offsets), totals.tolist(), strict=True))
 
 
 @settings(max_examples=300, deadline=None)
@@ -88,5 +86,18 @@ def test_word_counts_pickle_as_arrays_and_compare_as_mappings():
 
 
 @given(st.lists(st.text(alphabet="a\né€😀\ud800 ", max_size=5), max_size=6))
-def test_text_tables_round_trip_with_and_without_line_breaks(strings):
-    assert _decoded(_encoded(strings)) == strings
+def test_strings_round_trip_through_arrays_with_and_without_line_breaks(strings):
+    utf8, offsets = encoded_strings(strings)
+    assert utf8.dtype == np.uint8 and offsets.tolist()[-1] == len(utf8)
+    assert decoded_strings(utf8, offsets) == strings
+
+
+def test_the_parent_reads_word_counts_without_numba():
+    """measure's parent unpickles the worker's WordCounts: that must not load the compiled kernels."""
+    import subprocess
+    import sys
+
+    blob = pickle.dumps(UnicodeWordSegmenter().words_of_units(Counter({"a.": 2, "b": 1})), protocol=5)
+    code = ("import pickle, sys; counts = pickle.loads(sys.stdin.buffer.read()); "
+            "assert dict(counts) == {'a': 2, 'b': 1}; assert 'numba' not in sys.modules, 'numba imported'")
+    subprocess.run([sys.executable, "-c", code], input=blob, check=True)

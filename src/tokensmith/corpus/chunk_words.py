@@ -14,20 +14,28 @@ over every distinct chunk grouped by count (~2.3 s). Here:
   :mod:`~tokensmith.corpus.words`: letters and digits UAX #29 never breaks, maybe behind opening and before
   closing punctuation; ~80% of distinct chunks) by a table of those character classes, built from the same
   regex classes, and sums their words' counts in compiled code; only the other chunks take the full rules;
-* :class:`WordCounts`, the result, is a read-only mapping word -> count that pickles as two arrays (the
-  worker sends it to the parent) and becomes a dict on first use.
+* the result is a :class:`~tokensmith.corpus.word_counts.WordCounts` (arrays that the worker sends to the
+  parent, which needs no numba to read them).
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 import numpy as np
 import regex
 from numba import njit
 
-from tokensmith.train.text_table import CountingTable, TextTable, distinct_slices, take_slices, utf8_of_slices
+from tokensmith.corpus.word_counts import WordCounts, decoded_strings, encoded_strings
+from tokensmith.train.text_table import (
+    CountingTable,
+    TextTable,
+    distinct_slices,
+    take_segments,
+    take_slices,
+    utf8_of_slices,
+)
 
 #: Bits of :func:`character_classes`.
 SPACE, LEAD, TAIL, CORE_FIRST, CORE_REST = 1, 2, 4, 8, 16
@@ -94,71 +102,11 @@ def chunk_words(chunks: ChunkCounts,
     words.add(TextTable(*take_slices(table.text, starts[plain], stops[plain])), counts[plain])
     others = np.flatnonzero(~plain)
     if len(others):
-        rest = full_rules(_decoded(table.take(others)), counts[others].tolist())
-        words.add(_encoded(list(rest)), np.fromiter(rest.values(), dtype=np.int64, count=len(rest)))
-    return WordCounts(*words.total())
-
-
-class WordCounts(Mapping):
-    """Word -> count, held as a :class:`~tokensmith.train.text_table.TextTable` and ``int64`` counts (what
-    pickles), decoded into a dict when first read."""
-
-    def __init__(self, words: TextTable, counts: np.ndarray) -> None:
-        self._words, self._counts = words, counts
-
-    def __reduce__(self):
-        return WordCounts, (self._words, self._counts)
-
-    @functools.cached_property
-    def _dict(self) -> dict[str, int]:
-        return dict(zip(_decoded(self._words), self._counts.tolist(), strict=True))
-
-    def __getitem__(self, word: str) -> int:
-        return self._dict[word]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._dict)
-
-    def __len__(self) -> int:
-        return len(self._counts)
-
-    def keys(self):
-        return self._dict.keys()
-
-    def values(self):
-        return self._dict.values()
-
-    def items(self):
-        return self._dict.items()
-
-    def total(self) -> int:
-        """All words counted (the sum of the counts)."""
-        return int(self._counts.sum())
-
-
-def _decoded(table: TextTable) -> list[str]:
-    """The strings of ``table``: one decode of them joined by line breaks where none holds one (chunks and
-    words never do), else one decode each."""
-    if not len(table):
-        return []
-    if np.any(table.text == 0x0A):
-        joined, bounds = table.text.tobytes(), table.offsets.tolist()
-        return [joined[start:stop].decode("utf-8", "surrogatepass")
-                for start, stop in zip(bounds[:-1], bounds[1:], strict=True)]
-    lines = np.insert(table.text, table.offsets[1:-1], np.uint8(0x0A))
-    return lines.tobytes().decode("utf-8", "surrogatepass").split("\n")
-
-
-def _encoded(strings: list[str]) -> TextTable:
-    """``strings`` as a UTF-8 table: one encode of them joined by line breaks where none holds one."""
-    utf8 = np.frombuffer("\n".join(strings).encode("utf-8", "surrogatepass"), dtype=np.uint8)
-    breaks = np.flatnonzero(utf8 == 0x0A)
-    if len(breaks) != max(len(strings) - 1, 0):
-        return TextTable.from_bytes([string.encode("utf-8", "surrogatepass") for string in strings])
-    offsets = np.empty(len(strings) + 1, dtype=np.int64)
-    offsets[0] = 0
-    offsets[1:] = np.append(breaks, len(utf8)) - np.arange(len(strings))  # the breaks taken out
-    return TextTable(np.delete(utf8, breaks), offsets)
+        chunk_texts = TextTable(*take_segments(table.text, table.offsets, others))
+        rest = full_rules(decoded_strings(chunk_texts.text, chunk_texts.offsets), counts[others].tolist())
+        words.add(TextTable(*encoded_strings(list(rest))), np.fromiter(rest.values(), dtype=np.int64, count=len(rest)))
+    table, totals = words.total()
+    return WordCounts(table.text, table.offsets, totals)
 
 
 @njit(cache=True, nogil=True)
