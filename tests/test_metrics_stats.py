@@ -168,19 +168,33 @@ def test_dict_round_trip_and_default_dump_is_small():
 
 
 class CountingEncoder:
-    """A fake tokenizer: one token per 3 characters (leading space included), counting its calls."""
+    """A fake tokenizer: one token per 3 characters (leading space included; a token's id is that of its
+    text), counting its calls."""
 
     def __init__(self) -> None:
         self.seen: list[str] = []
+        self.ids: dict[str, int] = {}
 
     def encode_batch(self, texts):
         self.seen.extend(texts)
-        return [list(range(-(-len(t) // 3))) for t in texts]
+        return [[self.ids.setdefault(t[i:i + 3], len(self.ids)) for i in range(0, len(t), 3)] for t in texts]
+
+
+class DigitSpaceEncoder(CountingEncoder):
+    """As CountingEncoder, but a space before a digit is a token of its own (cl100k's and o200k's way)."""
+
+    def encode_batch(self, texts):
+        self.seen.extend(texts)
+        pieces = [[" ", t[1:]] if t[:1] == " " and t[1:2].isdigit() else [t] for t in texts]
+        return [[self.ids.setdefault(p[i:i + 3], len(self.ids)) for p in ps for i in range(0, len(p), 3)]
+                for ps in pieces]
 
 
 def test_word_splitter_by_hand_and_cached():
     encoder = CountingEncoder()
     splitter = WordSplitter(encoder.encode_batch, leading_space=True)
+    assert encoder.seen == [" "]  # the probe of a lone space's token
+    encoder.seen.clear()
     # " ab" = 1 token, " abc" = 2, " abcdef" = 3
     assert splitter.split(Counter({"ab": 5, "abc": 2, "abcdef": 1})) == WordSplit(8, 3)
     assert splitter.split(Counter({"abc": 1, "x": 4})) == WordSplit(5, 1)
@@ -189,6 +203,10 @@ def test_word_splitter_by_hand_and_cached():
     assert splitter.tokens_per_word(["abcdef", "ab"]) == {"abcdef": 3, "ab": 1}
     no_space = WordSplitter(CountingEncoder().encode_batch, leading_space=False)
     assert no_space.split({"abc": 2, "abcd": 1}) == WordSplit(3, 1)  # "abc" = 1 token, "abcd" = 2
+    # " 12" is " " + "12": the lone space token belongs to no word; " 1234" is " " + "123" + "4"
+    digits = WordSplitter(DigitSpaceEncoder().encode_batch, leading_space=True)
+    assert digits.tokens_per_word(["12", "1234", "ab", "abc"]) == {"12": 1, "1234": 2, "ab": 1, "abc": 2}
+    assert digits.split({"12": 3, "1234": 1, "ab": 2}) == WordSplit(6, 1)
 
 
 def test_word_splitter_batches_large_vocabularies(monkeypatch):
@@ -196,7 +214,7 @@ def test_word_splitter_batches_large_vocabularies(monkeypatch):
     encoder = CountingEncoder()
     words = Counter({f"w{i:04d}": 1 for i in range(50)})  # " w0000" = 2 tokens each
     assert WordSplitter(encoder.encode_batch, leading_space=True).split(words) == WordSplit(50, 50)
-    assert len(encoder.seen) == 50
+    assert len(encoder.seen) == 1 + 50  # the lone space's probe, then each word once
 
 
 def test_space_folding_probe():
