@@ -279,3 +279,34 @@ def test_compacted_cells_keep_their_counts_and_accept_more_batches():
         compacted.add_batch([text], [ids])
     assert np.array_equal(compacted.type_counts, reference.type_counts)
     assert compacted.tokens == reference.tokens and compacted.observed_types == reference.observed_types
+
+
+@settings(max_examples=120, deadline=None)
+@given(batches=st.lists(st.lists(st.integers(0, 9), max_size=8), max_size=12), flush=st.sampled_from([1, 3, 1000]),
+       compact_at=st.integers(0, 12))
+def test_sparse_and_dense_counts_agree(batches, flush, compact_at):
+    """Counts stay sparse while a flush brings fewer ids than the vocabulary (10 here), then turn dense;
+    every reading equals a bincount of all ids, whichever form the cell is in, and compacting anywhere."""
+    cell = new_cell()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(stats_module, "FLUSH_TOKENS", flush)
+        for index, ids in enumerate(batches):
+            if index == compact_at:
+                cell.compact()
+            cell.add_batch(["x"], [ids])
+    expected = np.bincount([i for ids in batches for i in ids], minlength=10)
+    assert np.array_equal(cell.type_counts, expected)
+    assert cell.unk_tokens == expected[0] and cell.byte_fallback_tokens == expected[1] + expected[2]
+    cell.compact()
+    assert cell.used_ids.tolist() == np.flatnonzero(expected).tolist()
+    assert cell.used_counts.tolist() == expected[expected > 0].tolist()
+    assert cell.unk_tokens == expected[0] and cell.byte_fallback_tokens == expected[1] + expected[2]
+
+
+def test_a_cell_of_little_text_stays_sparse():
+    cell = new_cell()
+    cell.add_batch(["ab"], [[3, 4, 3]])
+    assert cell.type_counts.tolist() == [0, 0, 0, 2, 1, 0, 0, 0, 0, 0]
+    assert cell._type_counts is None and cell._sparse_ids.tolist() == [3, 4]  # no vocabulary-sized table
+    cell.add_batch(["many"], [list(range(10)) * 2])
+    assert cell.type_counts.tolist() == [2, 2, 2, 4, 3, 2, 2, 2, 2, 2] and cell._type_counts is not None

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -184,7 +184,12 @@ class TokenStats:
         self.words_not_applicable: str | None = None
         self.encode_seconds = 0.0
         self.bookkeeping_seconds = 0.0
-        self._type_counts = np.zeros(vocab.vocab_size, dtype=np.int64)
+        # Counts start sparse (ids seen, ascending, and their counts) and turn dense (one int64 per vocabulary
+        # id) once a flush brings as many ids as the vocabulary has: a cell of little text never allocates
+        # and scans a vocabulary-sized table (363 cells of 200k ids cost measure ~1 s).
+        self._type_counts: np.ndarray | None = None
+        self._sparse_ids = np.zeros(0, dtype=np.int32)
+        self._sparse_counts = np.zeros(0, dtype=np.int64)
         self._pending: list[Sequence[int] | np.ndarray] = []
         self._pending_tokens = 0
         self._pending_arrays = False  # some pending sequence is a numpy array (not a list of ints)
@@ -284,34 +289,60 @@ class TokenStats:
             total = sum(map(len, pending))
             flat = np.fromiter(itertools.chain.from_iterable(pending), dtype=np.int64, count=total)
         self._pending_arrays = False
-        if flat.size:
-            if flat.min() < 0:
-                raise ValueError(f"negative token id {int(flat.min())} from tokenizer {self.tokenizer!r}")
-            counts = np.bincount(flat, minlength=self.vocab.vocab_size)
-            if counts.size > self.vocab.vocab_size:
-                raise ValueError(
-                    f"token id {int(flat.max())} from tokenizer {self.tokenizer!r} is outside its vocabulary "
-                    f"of size {self.vocab.vocab_size}"
-                )
-            if self._type_counts is None:
-                self._type_counts = self.type_counts
+        if not flat.size:
+            return
+        if flat.min() < 0:
+            raise ValueError(f"negative token id {int(flat.min())} from tokenizer {self.tokenizer!r}")
+        if flat.max() >= self.vocab.vocab_size:
+            raise ValueError(
+                f"token id {int(flat.max())} from tokenizer {self.tokenizer!r} is outside its vocabulary "
+                f"of size {self.vocab.vocab_size}"
+            )
+        if self._type_counts is None and flat.size + self._sparse_ids.size < self.vocab.vocab_size:
+            self._add_sparse(flat)
+            return
+        counts = np.bincount(flat, minlength=self.vocab.vocab_size)
+        if self._type_counts is None:
+            counts[self._sparse_ids] += self._sparse_counts
+            self._type_counts = counts
+        else:
             self._type_counts += counts
+
+    def _add_sparse(self, flat: np.ndarray) -> None:
+        ids, counts = np.unique(flat, return_counts=True)
+        if self._sparse_ids.size:
+            every_id = np.concatenate([self._sparse_ids.astype(np.int64), ids])
+            ids, where = np.unique(every_id, return_inverse=True)
+            summed = np.zeros(ids.size, dtype=np.int64)
+            np.add.at(summed, where, np.concatenate([self._sparse_counts, counts]))
+            counts = summed
+        self._sparse_ids, self._sparse_counts = ids.astype(np.int32), counts.astype(np.int64)
 
     # -- derived sums -------------------------------------------------------------------------
     @property
     def type_counts(self) -> np.ndarray:
         """Occurrences of every token id (int64, length ``vocab.vocab_size``)."""
-        if self._type_counts is None:  # compacted: rebuilt on demand, not kept
+        self._flush_timed()
+        if self._type_counts is None:  # sparse: made dense on demand, not kept
             dense = np.zeros(self.vocab.vocab_size, dtype=np.int64)
             dense[self._sparse_ids] = self._sparse_counts
-            if not self._pending:
-                return dense
-            self._type_counts = dense
+            return dense
+        return self._type_counts
+
+    def _flush_timed(self) -> None:
         if self._pending:
             started = time.perf_counter()
             self._flush()
             self.bookkeeping_seconds += time.perf_counter() - started
-        return self._type_counts
+
+    def _count_of(self, ids: Iterable[int]) -> int:
+        """Occurrences of the token ids ``ids``, summed (out-of-range ids count nothing)."""
+        wanted = np.fromiter(ids, dtype=np.int64)
+        self._flush_timed()
+        if self._type_counts is None:
+            return int(self._sparse_counts[np.isin(self._sparse_ids, wanted)].sum())
+        wanted = wanted[(wanted >= 0) & (wanted < self._type_counts.size)]
+        return int(self._type_counts[wanted].sum())
 
     def compact(self) -> None:
         """Keep only the token types seen, so memory grows with types used, not cells x vocabulary.
@@ -319,7 +350,10 @@ class TokenStats:
         A measurement of many corpora with a 200k vocabulary would otherwise hold a 1.6 MB array
         per cell; the dense counts are rebuilt whenever :attr:`type_counts` is read.
         """
-        counts = self.type_counts
+        self._flush_timed()
+        if self._type_counts is None:
+            return  # sparse already
+        counts = self._type_counts
         nonzero = np.flatnonzero(counts)
         self._sparse_ids = nonzero.astype(np.int32)
         self._sparse_counts = counts[nonzero]
@@ -327,14 +361,11 @@ class TokenStats:
 
     @property
     def unk_tokens(self) -> int:
-        counts = self.type_counts
-        return int(sum(counts[i] for i in self.vocab.unk_ids if 0 <= i < counts.size))
+        return self._count_of(self.vocab.unk_ids)
 
     @property
     def byte_fallback_tokens(self) -> int:
-        if not self.vocab.byte_fallback_ids:
-            return 0
-        return int(self.type_counts[np.fromiter(self.vocab.byte_fallback_ids, dtype=np.int64)].sum())
+        return self._count_of(self.vocab.byte_fallback_ids)
 
     @property
     def used_ids(self) -> np.ndarray:
@@ -372,8 +403,7 @@ class TokenStats:
         theirs = (other.tokenizer, other.corpus, other.lang, other.parallel_group, other.vocab)
         if mine != theirs:
             raise ValueError(f"cannot merge {other!r} into {self!r}: different cells")
-        self._type_counts += other.type_counts
-        self._flush()
+        self._type_counts = self.type_counts + other.type_counts
         for name in (*SUMMED_COUNTS, *SUMMED_SECONDS):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         for byte, count in other.dropped_by_byte.items():
@@ -458,5 +488,8 @@ class TokenStats:
             setattr(stats, name, data[name])
         stats.dropped_by_byte = {int(b, 16): n for b, n in data["dropped_by_byte"].items()}
         ids = np.asarray(data["type_counts"]["ids"], dtype=np.int64)
-        stats._type_counts[ids] = np.asarray(data["type_counts"]["counts"], dtype=np.int64)
+        dense = np.zeros(vocab.vocab_size, dtype=np.int64)
+        dense[ids] = np.asarray(data["type_counts"]["counts"], dtype=np.int64)
+        stats._type_counts = dense
+        stats.compact()
         return stats
