@@ -7,8 +7,8 @@ chunks, each weighted by the chunk's count. In Python this was most of ``measure
 over every distinct chunk grouped by count (~2.3 s). Here:
 
 * :class:`ChunkCounts` cuts each batch where ``str.split()`` does (``str.isspace``) and counts its distinct
-  chunks in a hash table over the code points (a table sized by the distinct chunks, grown by doubling,
-  measured slower), then across batches in one
+  chunks with the trainers' hash kernel over the code points
+  (:func:`~tokensmith.train.text_table.distinct_slices`), then across batches in one
   :class:`~tokensmith.train.text_table.CountingTable` (UTF-8, ``int64`` counts);
 * :func:`chunk_words` finds the chunks that are one *plain* word (``LEAD* CORE_FIRST CORE_REST* TAIL*`` of
   :mod:`~tokensmith.corpus.words`: letters and digits UAX #29 never breaks, maybe behind opening and before
@@ -28,14 +28,7 @@ import regex
 from numba import njit
 
 from tokensmith.corpus.word_counts import WordCounts, decoded_strings, encoded_strings
-from tokensmith.train.text_table import (
-    CountingTable,
-    TextTable,
-    distinct_slices,
-    take_segments,
-    take_slices,
-    utf8_of_slices,
-)
+from tokensmith.train.text_table import CountingTable, TextTable, code_points_of, distinct_slices, utf8_of_slices
 
 #: Bits of :func:`character_classes`.
 SPACE, LEAD, TAIL, CORE_FIRST, CORE_REST = 1, 2, 4, 8, 16
@@ -96,14 +89,18 @@ def chunk_words(chunks: ChunkCounts,
                 full_rules: Callable[[list[str], list[int]], Mapping[str, int]]) -> WordCounts:
     """The word counts of ``chunks``: plain chunks here, the others by ``full_rules(chunks, counts)``."""
     table, counts = chunks.total()
-    starts, stops = _plain_words(table.text, table.offsets, character_classes())
+    code_points, lengths = code_points_of(table.text, table.offsets, 0, len(table), np.zeros(len(table), np.bool_))
+    offsets = np.zeros(len(table) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    starts, stops = _plain_words(code_points, offsets, character_classes())
     plain = starts >= 0
     words = CountingTable(INITIAL_ROWS)
-    words.add(TextTable(*take_slices(table.text, starts[plain], stops[plain])), counts[plain])
+    utf8, word_offsets, _ = utf8_of_slices(code_points, starts[plain], stops[plain])
+    words.add(TextTable(utf8, word_offsets), counts[plain])
     others = np.flatnonzero(~plain)
     if len(others):
-        chunk_texts = TextTable(*take_segments(table.text, table.offsets, others))
-        rest = full_rules(decoded_strings(chunk_texts.text, chunk_texts.offsets), counts[others].tolist())
+        other_chunks = table.take(others)
+        rest = full_rules(decoded_strings(other_chunks.text, other_chunks.offsets), counts[others].tolist())
         words.add(TextTable(*encoded_strings(list(rest))), np.fromiter(rest.values(), dtype=np.int64, count=len(rest)))
     table, totals = words.total()
     return WordCounts(table.text, table.offsets, totals)
@@ -130,54 +127,27 @@ def _chunk_bounds(text, classes):
     return starts[:chunk], stops[:chunk]
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _code_point_at(utf8, position):
-    """``(code point, bytes)`` of the UTF-8 (or ``surrogatepass``) sequence at ``position``."""
-    lead = np.int64(utf8[position])
-    if lead < 0x80:
-        return lead, 1
-    if lead < 0xE0:
-        return ((lead & 0x1F) << 6) | (np.int64(utf8[position + 1]) & 0x3F), 2
-    if lead < 0xF0:
-        return (((lead & 0x0F) << 12) | ((np.int64(utf8[position + 1]) & 0x3F) << 6)
-                | (np.int64(utf8[position + 2]) & 0x3F)), 3
-    return (((lead & 0x07) << 18) | ((np.int64(utf8[position + 1]) & 0x3F) << 12)
-            | ((np.int64(utf8[position + 2]) & 0x3F) << 6) | (np.int64(utf8[position + 3]) & 0x3F)), 4
-
-
 @njit(cache=True, nogil=True)
-def _plain_words(utf8, offsets, classes):
-    """``(starts, stops)``: the byte span of the word of every string that is ``LEAD* CORE_FIRST CORE_REST*
-    TAIL*`` (-1, -1 for any other). Greedy runs give the regex's match: LEAD and CORE_FIRST share no
-    character, nor do CORE_REST and TAIL (a test checks both)."""
+def _plain_words(text, offsets, classes):
+    """``(starts, stops)``: the span of the word of every string of code points ``text[offsets[r]:offsets[r + 1]]``
+    that is ``LEAD* CORE_FIRST CORE_REST* TAIL*`` (-1, -1 for any other). Greedy runs give the regex's match:
+    LEAD and CORE_FIRST share no character, nor do CORE_REST and TAIL (a test checks both)."""
     rows = len(offsets) - 1
     starts = np.full(rows, -1, dtype=np.int64)
     stops = np.full(rows, -1, dtype=np.int64)
     for row in range(rows):
         position, end = offsets[row], offsets[row + 1]
-        while position < end:
-            code_point, size = _code_point_at(utf8, position)
-            if not classes[code_point] & LEAD:
-                break
-            position += size
-        if position == end:
-            continue
-        code_point, size = _code_point_at(utf8, position)
-        if not classes[code_point] & CORE_FIRST:
+        while position < end and classes[text[position]] & LEAD:
+            position += 1
+        if position == end or not classes[text[position]] & CORE_FIRST:
             continue
         word_start = position
-        position += size
-        while position < end:
-            code_point, size = _code_point_at(utf8, position)
-            if not classes[code_point] & CORE_REST:
-                break
-            position += size
+        position += 1
+        while position < end and classes[text[position]] & CORE_REST:
+            position += 1
         word_stop = position
-        while position < end:
-            code_point, size = _code_point_at(utf8, position)
-            if not classes[code_point] & TAIL:
-                break
-            position += size
+        while position < end and classes[text[position]] & TAIL:
+            position += 1
         if position == end:
             starts[row], stops[row] = word_start, word_stop
     return starts, stops

@@ -26,7 +26,7 @@ import regex
 from numba import njit
 
 from tokensmith.train.pretokenize import PRETOKENIZER_PRESETS, SUPERBPE_STAGE2_REGEX
-from tokensmith.train.text_table import TextTable, distinct_slices, utf8_of_slices
+from tokensmith.train.text_table import TextTable, code_points_of, distinct_slices, utf8_of_slices
 from tokensmith.train.text_table import compile_kernels as compile_table_kernels
 
 # bits of the character-class table (the last two: o200k's two letter classes, which overlap)
@@ -198,7 +198,7 @@ class CompiledPretokenizer:
             bounds = np.searchsorted(texts.offsets, np.arange(0, texts.offsets[-1], block_bytes), side="left")
             bounds = np.unique(np.concatenate([bounds, [len(texts)]])).tolist()
             for start, stop in zip(bounds[:-1], bounds[1:], strict=True):
-                text, lengths = _code_points_of(texts.text, texts.offsets, start, stop, blank)
+                text, lengths = code_points_of(texts.text, texts.offsets, start, stop, blank)
                 yield None, text, lengths
 
         return self._cut_blocks(blocks())
@@ -240,39 +240,6 @@ def _pieces_utf8(joined: str | None, text: np.ndarray, starts: np.ndarray, stops
         except UnicodeEncodeError as exc:
             raise lone_surrogate_error(exc) from None
     return TextTable(utf8, offsets)
-
-
-@njit(cache=True, nogil=True)
-def _code_points_of(utf8, offsets, first, stop, blank):
-    """``(code points uint32, lengths int64)`` of the valid UTF-8 strings ``first..stop-1`` back to back (a
-    ``blank`` string gives none)."""
-    lengths = np.zeros(stop - first, dtype=np.int64)
-    out = np.empty(offsets[stop] - offsets[first], dtype=np.uint32)
-    at = 0
-    for row in range(first, stop):
-        if blank[row]:
-            continue
-        position, end = offsets[row], offsets[row + 1]
-        begin = at
-        while position < end:
-            lead = np.uint32(utf8[position])
-            if lead < 0x80:
-                out[at] = lead
-                position += 1
-            elif lead < 0xE0:
-                out[at] = ((lead & 0x1F) << 6) | (np.uint32(utf8[position + 1]) & 0x3F)
-                position += 2
-            elif lead < 0xF0:
-                out[at] = (((lead & 0x0F) << 12) | ((np.uint32(utf8[position + 1]) & 0x3F) << 6)
-                           | (np.uint32(utf8[position + 2]) & 0x3F))
-                position += 3
-            else:
-                out[at] = (((lead & 0x07) << 18) | ((np.uint32(utf8[position + 1]) & 0x3F) << 12)
-                           | ((np.uint32(utf8[position + 2]) & 0x3F) << 6) | (np.uint32(utf8[position + 3]) & 0x3F))
-                position += 4
-            at += 1
-        lengths[row - first] = at - begin
-    return out[:at], lengths
 
 
 def whitespace_next_to_whitespace(documents: list[str]) -> np.ndarray:

@@ -304,6 +304,39 @@ def segment_hash(text, start, stop):
 
 
 @njit(cache=True, nogil=True)
+def code_points_of(utf8, offsets, first, stop, blank):
+    """``(code points uint32, lengths int64)`` of the valid UTF-8 strings ``first..stop-1`` back to back (a
+    ``blank`` string gives none)."""
+    lengths = np.zeros(stop - first, dtype=np.int64)
+    out = np.empty(offsets[stop] - offsets[first], dtype=np.uint32)
+    at = 0
+    for row in range(first, stop):
+        if blank[row]:
+            continue
+        position, end = offsets[row], offsets[row + 1]
+        begin = at
+        while position < end:
+            lead = np.uint32(utf8[position])
+            if lead < 0x80:
+                out[at] = lead
+                position += 1
+            elif lead < 0xE0:
+                out[at] = ((lead & 0x1F) << 6) | (np.uint32(utf8[position + 1]) & 0x3F)
+                position += 2
+            elif lead < 0xF0:
+                out[at] = (((lead & 0x0F) << 12) | ((np.uint32(utf8[position + 1]) & 0x3F) << 6)
+                           | (np.uint32(utf8[position + 2]) & 0x3F))
+                position += 3
+            else:
+                out[at] = (((lead & 0x07) << 18) | ((np.uint32(utf8[position + 1]) & 0x3F) << 12)
+                           | ((np.uint32(utf8[position + 2]) & 0x3F) << 6) | (np.uint32(utf8[position + 3]) & 0x3F))
+                position += 4
+            at += 1
+        lengths[row - first] = at - begin
+    return out[:at], lengths
+
+
+@njit(cache=True, nogil=True)
 def utf8_of_slices(text, starts, stops):
     """``(utf8 uint8, offsets int64, surrogate)``: the UTF-8 of the code points ``text[starts[p]:stops[p]]`` of
     every slice ``p`` back to back, and the first slice holding a lone surrogate (-1: none; a surrogate is
