@@ -31,7 +31,7 @@ from tokensmith.corpus.word_counts import WordCounts, decoded_strings, encoded_s
 from tokensmith.train.text_table import CountingTable, TextTable, code_points_of, distinct_slices, utf8_of_slices
 
 #: Bits of :func:`character_classes`.
-SPACE, LEAD, TAIL, CORE_FIRST, CORE_REST = 1, 2, 4, 8, 16
+SPACE, LEAD, TAIL, CORE_FIRST, CORE_REST, SEPARATOR = 1, 2, 4, 8, 16, 32
 
 #: Distinct chunks a :class:`ChunkCounts` has room for before its table first grows.
 INITIAL_ROWS = 1 << 16
@@ -48,7 +48,7 @@ def character_classes() -> np.ndarray:
     for run in every.split():  # each code point occurs once: a run spans its first to its last code point
         classes[ord(run[0]):ord(run[-1]) + 1] = 0
     for bit, pattern in ((LEAD, words.LEAD), (TAIL, words.TAIL), (CORE_FIRST, words.CORE_FIRST),
-                         (CORE_REST, words.CORE_REST)):
+                         (CORE_REST, words.CORE_REST), (SEPARATOR, words.SEPARATOR)):
         for run in regex.finditer(f"(?V1){pattern}+", every):
             classes[run.start():run.end()] |= bit
     return classes
@@ -92,11 +92,12 @@ def chunk_words(chunks: ChunkCounts,
     code_points, lengths = code_points_of(table.text, table.offsets, 0, len(table), np.zeros(len(table), np.bool_))
     offsets = np.zeros(len(table) + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
-    starts, stops = _plain_words(code_points, offsets, character_classes())
-    plain = starts >= 0
+    word_rows, starts, stops = _plain_words(code_points, offsets, character_classes())
     words = CountingTable(INITIAL_ROWS)
-    utf8, word_offsets, _ = utf8_of_slices(code_points, starts[plain], stops[plain])
-    words.add(TextTable(utf8, word_offsets), counts[plain])
+    utf8, word_offsets, _ = utf8_of_slices(code_points, starts, stops)
+    words.add(TextTable(utf8, word_offsets), counts[word_rows])
+    plain = np.zeros(len(table), dtype=np.bool_)
+    plain[word_rows] = True
     others = np.flatnonzero(~plain)
     if len(others):
         other_chunks = table.take(others)
@@ -129,25 +130,56 @@ def _chunk_bounds(text, classes):
 
 @njit(cache=True, nogil=True)
 def _plain_words(text, offsets, classes):
-    """``(starts, stops)``: the span of the word of every string of code points ``text[offsets[r]:offsets[r + 1]]``
-    that is ``LEAD* CORE_FIRST CORE_REST* TAIL*`` (-1, -1 for any other). Greedy runs give the regex's match:
-    LEAD and CORE_FIRST share no character, nor do CORE_REST and TAIL (a test checks both)."""
+    """``(rows, starts, stops)``: the span of every word of the strings of code points
+    ``text[offsets[r]:offsets[r + 1]]`` whose every piece between separators is ``LEAD* CORE_FIRST CORE_REST*
+    TAIL*`` or punctuation only, and the string it is in; other strings give none (see :func:`_scan_row`)."""
     rows = len(offsets) - 1
-    starts = np.full(rows, -1, dtype=np.int64)
-    stops = np.full(rows, -1, dtype=np.int64)
+    plain = np.zeros(rows, dtype=np.bool_)
+    no_spans = np.zeros(0, dtype=np.int64)
+    found = 0
     for row in range(rows):
-        position, end = offsets[row], offsets[row + 1]
-        while position < end and classes[text[position]] & LEAD:
+        words = _scan_row(text, offsets[row], offsets[row + 1], classes, no_spans, no_spans, 0, False)
+        if words >= 0:
+            plain[row] = True
+            found += words
+    word_rows = np.empty(found, dtype=np.int64)
+    starts = np.empty(found, dtype=np.int64)
+    stops = np.empty(found, dtype=np.int64)
+    at = 0
+    for row in range(rows):
+        if plain[row]:
+            words = _scan_row(text, offsets[row], offsets[row + 1], classes, starts, stops, at, True)
+            word_rows[at:at + words] = row
+            at += words
+    return word_rows, starts, stops
+
+
+@njit(cache=True, nogil=True)
+def _scan_row(text, position, end, classes, starts, stops, at, write):
+    """How many words ``text[position:end]`` holds (their spans written from ``at`` on when ``write``), or -1
+    if the full rules must read it. UAX #29 breaks on both sides of a separator (word-break class Other, which
+    no rule joins; marks after it attach to it, and a piece starting with one is left to the full rules), so
+    each piece between separators is read alone: one plain word, or punctuation only (no word)."""
+    words = 0
+    while position < end:
+        if classes[text[position]] & SEPARATOR:
             position += 1
-        if position == end or not classes[text[position]] & CORE_FIRST:
             continue
+        while position < end and classes[text[position]] & LEAD and not classes[text[position]] & SEPARATOR:
+            position += 1
+        if position == end or classes[text[position]] & SEPARATOR:
+            continue  # punctuation only
+        if not classes[text[position]] & CORE_FIRST:
+            return -1
         word_start = position
         position += 1
         while position < end and classes[text[position]] & CORE_REST:
             position += 1
-        word_stop = position
-        while position < end and classes[text[position]] & TAIL:
+        if write:
+            starts[at + words], stops[at + words] = word_start, position
+        words += 1
+        while position < end and classes[text[position]] & TAIL and not classes[text[position]] & SEPARATOR:
             position += 1
-        if position == end:
-            starts[row], stops[row] = word_start, word_stop
-    return starts, stops
+        if position < end and not classes[text[position]] & SEPARATOR:
+            return -1
+    return words

@@ -79,14 +79,15 @@ CORE_FIRST = r"[[\p{WB=ALetter}\p{WB=Numeric}]&&[\p{L}\p{Nd}]]"
 CORE_REST = r"[\p{WB=ALetter}\p{WB=Numeric}\p{WB=Extend}\p{WB=Format}\p{WB=ZWJ}]"
 #: ASCII punctuation whose word-break class is Other: no rule joins it to anything, so it always
 #: separates words (unlike ``.,;:'"_``, which can join letters or digits).
-_SEPARATOR = r"()\[\]{}<>=+\-*/\\|&%$#@!?~^`"
+SEPARATOR = r"[()\[\]{}<>=+\-*/\\|&%$#@!?~^`]"
 #: Punctuation that joins nothing at a chunk's edge (opening before the first word, closing after the
-#: last one): a chunk ``LEAD* CORE_FIRST CORE_REST* TAIL*`` is one *plain* word (the common case), found
-#: in compiled code by :func:`tokensmith.corpus.chunk_words.chunk_words`. A differential test holds it and
-#: the batched full rules to the per-chunk full rules (words_of_chunk) on the text of every language in
-#: ../shared/data and on generated chunks.
-LEAD = "[" + _SEPARATOR + r"""'"¿¡«“‘„""" + "]"
-TAIL = "[" + _SEPARATOR + r""".,;:'"»”’…،؛؟।""" + "]"
+#: last one): a chunk ``LEAD* CORE_FIRST CORE_REST* TAIL*`` is one *plain* word (the common case), and a
+#: chunk whose pieces between separators (``well-known``, ``and/or``) are each plain or punctuation only
+#: holds their words; found in compiled code by :func:`tokensmith.corpus.chunk_words.chunk_words`. A
+#: differential test holds it and the batched full rules to the per-chunk full rules (words_of_chunk) on the
+#: text of every language in ../shared/data and on generated chunks.
+LEAD = SEPARATOR[:-1] + r"""'"¿¡«“‘„""" + "]"
+TAIL = SEPARATOR[:-1] + r""".,;:'"»”’…،؛؟।""" + "]"
 
 
 @dataclass(frozen=True)
