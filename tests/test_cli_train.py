@@ -56,6 +56,35 @@ def test_train_bad_settings_exit_2(corpora, tmp_path, capsys):
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
 
 
+@pytest.mark.parametrize(("flags", "message"), [
+    (["--option", "vocab_size=500"], "the vocabulary size is not an option"),
+    (["--option", 'pretokenizer=["gpt2"]'], "pretokenizer must be a string"),
+    (["--option", "engine=5"], "engine must be a string"),
+    (["--option", 'split_digits="no"'], "split_digits must be true or false, not 'no'"),
+    (["--option", "max_token_length=2.5"], "max_token_length must be a whole number"),
+    (["--option", 'special_tokens=[1]'], "special_tokens must be a list of strings"),
+    (["--option", "min_frequency=50", "--min-frequency", "2"], "min_frequency is given twice"),
+    (["--option", 'special_tokens=["<x>"]', "--special", "<y>"], "special_tokens is given twice"),
+])
+def test_options_of_the_wrong_type_or_given_twice_exit_2(corpora, tmp_path, capsys, flags, message):
+    """`--option` values are JSON: one of the wrong type was misread (split_digits="no" split digits) or
+    crashed deep in the trainer, and a flag silently won over the same --option."""
+    out = tmp_path / "o"
+    code = main(["train", "--corpus", str(corpora["parallel"] / "de.txt"), "-v", "400", "--out", str(out), "-q",
+                 *flags])
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and "Traceback" not in err
+    assert not out.exists()
+
+
+def test_options_of_the_right_json_type_are_taken(tmp_path):
+    from tokensmith.train import make_trainer
+
+    trainer = make_trainer("bpe", 300, split_digits=True, special_tokens=["<a>"], max_token_length=8.0)
+    assert trainer.split_digits is True and trainer.special_tokens == ("<a>",) and trainer.max_token_length == 8
+    assert make_trainer("parity", 300, alpha=2, global_share=None).alpha == 2.0
+
+
 def test_char_vocabulary_size_comes_from_its_preset_or_its_own_default(tmp_path, capsys):
     # --vocab-size used to default to 32000 for every trainer: char trained 32000 tokens without -v (its
     # config says 4096), a preset silently overrode an explicit -v, and the summary said "asked 32,000"

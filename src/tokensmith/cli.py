@@ -148,6 +148,7 @@ def train(
     quiet: bool = typer.Option(False, "--quiet", "-q", help=QUIET_HELP),
 ) -> None:
     """Train a tokenizer (byte-level BPE and variants) and save a tokenizer.json transformers loads."""
+    from tokensmith.errors import InputError
     from tokensmith.train_command import parse_options, run_train
 
     options = parse_options(option or [])
@@ -156,7 +157,12 @@ def train(
              "dev": str(dev) if dev else None, "global_merges": global_merges, "global_share": global_share,
              "variant": variant, "window_size": window_size, "alpha": alpha,
              "engine": engine, "workers": workers, "engine_address": engine_address}
-    options.update({key: value for key, value in given.items() if value is not None})
+    flagged = {key: value for key, value in given.items() if value is not None}
+    twice = sorted(set(flagged) & set(options))
+    if twice:
+        raise InputError(f"{twice[0]} is given twice: as --option {twice[0]}=... and by its own flag",
+                         "give it once")
+    options.update(flagged)
     run_train(algorithm, list(corpus), vocab_size, out, options=options, compare=list(compare or ()),
               results=results, checkpoint=checkpoint, resume=resume, errors=errors, field=field, column=column,
               force=force, quiet=quiet)

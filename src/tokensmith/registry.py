@@ -43,6 +43,8 @@ class Registry(Generic[T]):
         return decorate
 
     def get(self, name: str) -> T:
+        if not isinstance(name, str):
+            raise UnknownNameError(self.kind, repr(name), sorted(self._entries))
         try:
             return self._entries[name]
         except KeyError:

@@ -10,8 +10,11 @@ import dataclasses
 import hashlib
 import re
 import time
+import types
+import typing
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 from tokensmith.errors import InputError, OutputExistsError
 from tokensmith.io import check_folder_writable, path_inside
@@ -36,21 +39,54 @@ RESUMABLE = ("bpe", "char")
 _LANG_TAG = re.compile(r"[A-Za-z]{2,8}(?:[-_][A-Za-z0-9]{1,8})*")
 
 
-def make_trainer(algorithm: str, vocab_size: int | None, **options) -> object:
+def make_trainer(algorithm: str, vocab_size: int | None, /, **options) -> object:
     """The configuration object of ``algorithm``; unknown options are an :class:`InputError`.
 
     ``vocab_size`` None leaves it to the trainer (its default, or what its options imply, e.g. char's preset).
     """
     trainer_class = TRAINERS.get(algorithm)
     known = {f.name for f in dataclasses.fields(trainer_class)}
+    if "vocab_size" in options:
+        raise InputError("the vocabulary size is not an option", "give it as --vocab-size N (vocab_size=N in Python)")
     unknown = sorted(set(options) - known)
     if unknown:
         raise InputError(
             f"the {algorithm} trainer has no option {', '.join(map(repr, unknown))}",
             f"its options are: {', '.join(sorted(known - {'vocab_size'}))}",
         )
+    hints = typing.get_type_hints(trainer_class)
+    checked = {name: _checked_option(algorithm, name, value, hints[name]) for name, value in options.items()}
     sized = {} if vocab_size is None else {"vocab_size": vocab_size}
-    return trainer_class(**sized, **options)
+    return trainer_class(**sized, **checked)
+
+
+#: What a setting of each Python type is called, for the error that names it.
+_TYPE_NAMES = {bool: "true or false", int: "a whole number", float: "a number", str: "a string (in JSON quotes "
+               "if it looks like a number)", tuple: "a list of strings"}
+
+
+def _checked_option(algorithm: str, name: str, value: Any, hint: Any) -> Any:
+    """``value`` if it has the type ``hint`` of the trainer's field (a list stands for a tuple of strings),
+    else an :class:`InputError`: an option given as the wrong JSON type (``split_digits="no"``, ``engine=5``)
+    must not be misread or crash deep inside the trainer."""
+    union = typing.get_origin(hint) in (typing.Union, types.UnionType)
+    allowed = [kind for kind in typing.get_args(hint) if kind is not type(None)] if union else [hint]
+    if value is None and union and type(None) in typing.get_args(hint):
+        return None
+    for kind in allowed:
+        base = typing.get_origin(kind) or kind
+        if base is tuple and isinstance(value, list | tuple) and all(isinstance(item, str) for item in value):
+            return tuple(value)
+        if base is bool and isinstance(value, bool):
+            return value
+        if (base in (int, float) and isinstance(value, int | float) and not isinstance(value, bool)
+                and (base is float or float(value).is_integer())):
+            return base(value)
+        if base is str and isinstance(value, str):
+            return value
+    wanted = " or ".join(_TYPE_NAMES.get(typing.get_origin(kind) or kind, str(kind)) for kind in allowed)
+    raise InputError(f"the {algorithm} trainer's option {name} must be {wanted}, not {value!r}",
+                     f"e.g. --option {name}=... with a JSON value")
 
 
 def read_lines(paths: list[str | Path]) -> Iterator[str]:
