@@ -155,7 +155,10 @@ REGEX_PROBE = (
     "ÇA\u0301 e\u0301te\u0301 𝔘𝔫𝔦𝔠𝔬𝔡𝔢 👨\u200d👩\u200d👧 🏳️\u200d🌈 🇩🇪 x²½Ⅳ a\rb\u2028c\u0085d "
     "\ufeff\ue000\U000f0000\x00 <|endoftext|> foo_bar(x)==y /* c */ \n\n  End N°5 \u3000 "
     # letters of many scripts touching punctuation, digits and marks, where regex dialects part
-    "Համոզված ե՞ք,ЖИЗНЬ-2024г.Ελλάδα·αβγ;über/straße:東京。大阪1位ab12cd3€αβ'sდ«ქ»ש״ס٫٣أ؟x_y می\u200cخواهم")
+    "Համոզված ե՞ք,ЖИЗНЬ-2024г.Ελλάδα·αβγ;über/straße:東京。大阪1位ab12cd3€αβ'sდ«ქ»ש״ס٫٣أ؟x_y می\u200cخواهم"
+    # doubled and tripled letters, digits and marks: an engine that reads an escape or a quantifier
+    # otherwise shows it on runs (\N{...} names a character in Python, means "not a newline" in Oniguruma)
+    " aa AAA zzz 11 000 ...  !!  ll ßß ии \u0301\u0301 ☺☺")
 
 
 #: \w is Alphabetic + marks + digits + Pc + Join_Control in Python ``regex``, Letter + marks + digits + Pc in
