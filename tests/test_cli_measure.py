@@ -706,3 +706,13 @@ def test_text_a_vocabulary_turns_into_unk_is_warned_about(tmp_path, capsys):
     assert cell["unk_tokens"] == cell["tokens"] > 0
     (warning,) = section["warnings"]
     assert "maps 100.0% of its tokens on my to UNK" in warning
+
+
+def test_a_pattern_no_tokenizer_reads_is_refused(tmp_path, capsys):
+    """--pattern is the regex of a .tiktoken ranks file; with none among the tokenizers it was silently ignored."""
+    corpus = tmp_path / "en.txt"
+    corpus.write_text("hello world\n", encoding="utf-8")
+    out = tmp_path / "r.json"
+    code, _, err = run(["measure", "-t", "gpt2", "-t", "o200k", "--pattern", r"\p{L}+|.", "--corpus", str(corpus),
+                        "--out", str(out), "-q"], capsys)
+    assert code == 2 and "applies to .tiktoken ranks files only" in err and not out.exists()

@@ -266,8 +266,14 @@ def _batched_list(documents: Sequence[str]):
 
 def _load_tokenizers(config: MeasureConfig) -> list:
     from tokensmith.tokenizers import load_tokenizer
+    from tokensmith.tokenizers.references import REFERENCES
 
     loaded = [load_tokenizer(spec, pattern=config.pattern, backend=config.backend) for spec in config.tokenizers]
+    if config.pattern is not None and not any(
+            t.info.format == "tiktoken" and spec not in REFERENCES for t, spec in zip(loaded, config.tokenizers,
+                                                                                    strict=True)):
+        raise InputError(f"--pattern {config.pattern!r} applies to .tiktoken ranks files only, and no tokenizer "
+                         "given is one (the others carry their own pre-tokenizer)", "drop --pattern")
     names = [t.name for t in loaded]
     for tokenizer, spec in zip(loaded, config.tokenizers, strict=True):
         if names.count(tokenizer.name) > 1:
