@@ -495,6 +495,36 @@ def test_lexicon_and_morphology_figures_in_measure(shared_data, tmp_path, capsys
     for key in (("valid_share_unique", "tr"), ("valid_share_occurrences", "tr"), ("valid_share_unique", "en"),
                 ("pure_share_unique", "tr"), ("morph_score", "tr"), ("boundary_f1", "tr")):
         assert 0.0 < by_metric[key] < 1.0, key
+    # lexicon and morph files are named by any spelling of the tag, and the morph file by any suffix
+    renamed = tmp_path / "lexicons"
+    renamed.mkdir()
+    (renamed / "TR.txt").write_bytes((shared_data / "lexicon" / "tr.txt").read_bytes())
+    morph = tmp_path / "TR.txt"  # a .txt named in capitals: the gold segmentations all the same
+    morph.write_bytes((shared_data / "morph" / "tr.tsv").read_bytes())
+    again = tmp_path / "again.json"
+    code, _, err = run(["measure", "-t", "o200k", "--parallel", str(folder), "--lexicon", str(renamed), "--morph",
+                        str(morph), "--out", str(again), "-q"], capsys)
+    assert code == 0, err
+    records = json.loads(again.read_text(encoding="utf-8"))["sections"]["measure"]["records"]
+    renamed_metric = {(r["metric"], r["lang"]): r["value"] for r in records}
+    for key in (("valid_share_unique", "tr"), ("pure_share_unique", "tr"), ("pure_share_occurrences", "tr"),
+                ("morph_score", "tr")):
+        assert renamed_metric[key] == by_metric[key], key
+
+
+def test_lexicon_and_morph_inputs_that_give_no_figure_are_refused_before_measuring(tmp_path, capsys):
+    corpus = tmp_path / "de.txt"
+    corpus.write_text("Hallo Welt\n", encoding="utf-8")
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "fr.txt").write_text("bonjour\n", encoding="utf-8")
+    out = tmp_path / "r.json"
+    for flags, says in ((["--lexicon", str(tmp_path / "empty")], "has no <lang>.txt or <lang>.dic file"),
+                        (["--lexicon", str(tmp_path / "other")], "has word lists for fr but the corpora are in de"),
+                        (["--morph", str(tmp_path / "other")], "is not a file")):
+        code, _, err = run(["measure", "-t", "o200k", "--corpus", f"de={corpus}", "--out", str(out), "-q", *flags],
+                           capsys)
+        assert code == 2 and says in err and not out.exists(), err
 
 
 @pytest.mark.parametrize(("fold_units", "worker"), [(None, "fork"), (50, "fork"), (50, "thread")])

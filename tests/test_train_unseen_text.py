@@ -79,7 +79,7 @@ def test_a_regex_that_matches_empty_inside_text_is_refused(pattern, unseen):
     (r"\m\p{L}+|\s+|.", "cuts text differently"),  # \m: word start in Python, a literal m in Oniguruma
     (r"\N+|\n", "cuts text differently"),  # \N: a literal N in Python, any character but \n in Oniguruma
     (r"\s+$|\s+|\S+", "cuts text differently"),  # $: end of text in Python, end of any line in Oniguruma
-    (r"\N{LATIN SMALL LETTER A}|[^a]", "cuts text differently"),  # a named character in Python, \N then {...} in Oniguruma
+    (r"\N{LATIN SMALL LETTER A}|[^a]", "cuts text differently"),  # a named character in Python only
 ])
 def test_a_regex_the_tokenizer_json_engine_reads_otherwise_is_refused_before_training(pattern, says, tmp_path,
                                                                                       capsys):

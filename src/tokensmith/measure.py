@@ -302,6 +302,10 @@ def measure(config: MeasureConfig, *, progress: Any = None) -> MeasureResult:
     started = time.perf_counter()
     sources = _open_sources(config)
     _check_ref_lang(config, sources)
+    if config.lexicon is not None or config.morph is not None:
+        from tokensmith.metrics.linguistic_records import check_linguistic_inputs
+
+        check_linguistic_inputs(config.lexicon, config.morph, [source.lang for source in sources])
     word_counting = WordCountingProcess(sources)  # forks now (before any thread) and starts counting
     try:
         tokenizers = _load_tokenizers(config)

@@ -36,10 +36,8 @@ from typing import Any
 
 import numpy as np
 
+from tokensmith.corpus.readers import canonical_language, is_language_tag
 from tokensmith.errors import InputError
-
-#: File names accepted as lexicons in a folder: a language tag (``tr``, ``pt-BR``, ``sr_Latn``).
-LANG_FILE = re.compile(r"^[a-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$")
 
 #: Languages whose lower-casing of I/İ differs from the default (dotless ı and dotted i).
 TURKIC_CASING = ("tr", "az", "crh", "gag")
@@ -183,7 +181,7 @@ def read_lexicon(
     path = Path(path)
     if not path.is_file():
         raise InputError(f"no such lexicon file: {path}", "pass a word list (one word per line) or a hunspell .dic")
-    lang = lang or path.stem
+    lang = lang or canonical_language(path.stem)
     if path.suffix == ".tsv":
         from tokensmith.metrics.morphology import read_segmentations
 
@@ -200,12 +198,13 @@ def read_lexicon(
 
 
 def lexicon_files(directory: str | os.PathLike) -> dict[str, list[Path]]:
-    """Language tag -> lexicon files (``<lang>.txt`` and/or ``<lang>.dic``) of a folder, sorted."""
+    """Language tag -> lexicon files (``<lang>.txt`` and/or ``<lang>.dic``) of a folder, sorted; the tags in
+    canonical form, as corpora's are (``pt_BR.txt`` and ``pt-br.dic`` are both ``pt-BR``)."""
     directory = Path(directory)
     found: dict[str, list[Path]] = {}
     for path in sorted(directory.iterdir()):
-        if path.is_file() and path.suffix in (".txt", ".dic") and LANG_FILE.match(path.stem):
-            found.setdefault(path.stem, []).append(path)
+        if path.is_file() and path.suffix in (".txt", ".dic") and is_language_tag(path.stem):
+            found.setdefault(canonical_language(path.stem), []).append(path)
     return found
 
 
@@ -226,7 +225,8 @@ def load_lexicon_dir(
     """
     directory = Path(directory)
     if directory.is_file():
-        return {directory.stem: read_lexicon(directory, keep=keep, case_sensitive=case_sensitive)}
+        lexicon = read_lexicon(directory, keep=keep, case_sensitive=case_sensitive)
+        return {lexicon.lang: lexicon}
     if not directory.is_dir():
         raise InputError(f"no such lexicon folder: {directory}", "pass a folder of <lang>.txt or <lang>.dic files")
     files = lexicon_files(directory)
