@@ -27,6 +27,7 @@ from tokensmith.cli import main
 from tokensmith.errors import InputError, OutputExistsError
 from tokensmith.io import write_json_atomic
 from tokensmith.report import SECTION_KINDS, merge_results, render_report, write_report
+from tokensmith.report.render import CHARTED_METRICS
 from tokensmith.report.svg import format_number, grouped_bar_chart, nice_ticks
 from tokensmith.report.viewer import embed_json
 
@@ -103,6 +104,27 @@ def test_real_measure_renders_every_figure_it_holds(real_doc):
     for record in section["records"]:
         if record["metric"] == "parity_gini":
             assert f">{format_number(record['value'])}<" in html
+    # Every other metric measure wrote (chars/token, split share, entropy...) is charted under More figures.
+    assert "more" in page.section_ids
+    for metric in {r["metric"] for r in section["records"]} - CHARTED_METRICS:
+        record = next(r for r in section["records"] if r["metric"] == metric and r["value"] is not None)
+        corpus, lang = record["corpus"], record["lang"]
+        label = corpus if lang == corpus or corpus.endswith(f"/{lang}") else f"{lang} · {corpus}"
+        unit = f" {record['unit']}" if record["unit"] else ""
+        assert f"{record['tokenizer']} · {label}: {format_number(record['value'])}{unit}" in titles, metric
+
+
+def test_measure_warnings_head_the_page(real_doc):
+    """measure's caveats (text a vocabulary drops, tokens that are mostly UNK) must reach the report's reader."""
+    doc = json.loads(json.dumps(real_doc))
+    caveats = ["t1 dropped 5 of 31 bytes of ctl (16.13%)", "t2 maps 64.6% of its tokens on zh-Hant to UNK <sic>"]
+    doc["sections"]["measure"]["warnings"] = caveats
+    html = render_report([doc])
+    assert 'id="warnings"' in html and all(escape(caveat) in html for caveat in caveats)
+    assert html.index('id="warnings"') < html.index('id="overview"')
+    doc["sections"]["measure"]["warnings"] = "not a list"
+    with pytest.raises(InputError, match="'warnings'"):
+        render_report([doc])
 
 
 @pytest.mark.shared

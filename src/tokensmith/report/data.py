@@ -85,6 +85,7 @@ class MeasureData:
     records: list[dict[str, Any]] = field(default_factory=list)
     cells: list[dict[str, Any]] = field(default_factory=list)
     samples: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # measure's caveats (text dropped, much UNK)
     seconds: float = 0.0
     peak_rss_mb: float = 0.0
 
@@ -172,6 +173,9 @@ def _merge_measure(data: ReportData, section: Mapping[str, Any], where: str, ind
     records = _list_of_dicts(section.get("records", []), f"{where}, 'records'")
     cells = _list_of_dicts(section.get("cells", []), f"{where}, 'cells'")
     samples = _list_of_dicts(section.get("samples", []), f"{where}, 'samples'")
+    warnings = section.get("warnings", [])
+    _require(isinstance(warnings, list) and all(isinstance(w, str) for w in warnings), f"{where}, 'warnings'",
+             "expected a list of strings")
     for record in records:
         for key in ("tokenizer", "corpus", "metric"):
             _require(isinstance(record.get(key), str), f"{where}, a record", f"{key!r} must be a string")
@@ -196,6 +200,7 @@ def _merge_measure(data: ReportData, section: Mapping[str, Any], where: str, ind
     _replace_by_key(merged.cells, [renamed(c) for c in cells], ("tokenizer", "corpus"))
     for sample in samples:
         _merge_sample(merged, renamed(sample), rename_tokenizer, where, data.notes)
+    merged.warnings.extend(w for w in warnings if w not in merged.warnings)
     seconds, rss = section.get("seconds"), section.get("peak_rss_mb")
     merged.seconds += float(seconds) if _number_or_none(seconds) and seconds is not None else 0.0
     merged.peak_rss_mb = max(merged.peak_rss_mb, float(rss) if _number_or_none(rss) and rss is not None else 0.0)

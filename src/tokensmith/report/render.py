@@ -294,6 +294,35 @@ def _efficiency(data: ReportData) -> str | None:
     return "".join(shown) or None
 
 
+#: Metrics the sections above chart; every other measure metric (NSL, %valid, %pure, MorphScore...) is
+#: charted under "More figures".
+CHARTED_METRICS = frozenset({"bytes_per_token", "token_premium", "parity_gini", "tokens_per_byte_gini", "fertility",
+                             "renyi_efficiency", "renyi_efficiency_full_vocab"})
+
+
+@page_section("more", "More figures")
+def _more(data: ReportData) -> str | None:
+    if data.measure is None:
+        return None
+    metrics = sorted({r["metric"] for r in data.measure.records} - CHARTED_METRICS)
+    parts = [(metric, _metric_chart(data.measure, metric, METRIC_EXPLANATIONS.get(metric, ""))) for metric in metrics]
+    # collapsed, one per metric: a page of twenty open charts would bury the ones above
+    shown = [f"<details><summary>{_e(_metric_title(metric))}</summary>{part}</details>" for metric, part in parts
+             if part]
+    return "".join(shown) or None
+
+
+#: One line on each metric "More figures" shows, where its name says too little.
+METRIC_EXPLANATIONS = {
+    "nsl": "Tokens relative to the baseline tokenizer on the same text (1.0 = as many).",
+    "valid_share_unique": "Share of the token types used that are words or stems of the language's lexicon.",
+    "valid_share_occurrences": "The same share over token occurrences.",
+    "pure_share_unique": "Share of the token types used that are morphs of the gold segmentations.",
+    "pure_share_occurrences": "The same share over token occurrences.",
+    "morph_score": "Gold morpheme boundaries the tokenizer's first split respects (MorphScore).",
+}
+
+
 # -- vocab, train, transplant, mixture ------------------------------------------------------------
 @page_section("vocab", "Vocabulary composition")
 def _vocab(data: ReportData) -> str | None:
@@ -505,7 +534,10 @@ def render_report(results_docs: list[dict[str, Any]], *, title: str | None = Non
     notices = [*data.missing()]
     notices += [f"section {kind!r} is not understood by this tokensmith version and is not shown"
                 for kind in data.unknown_sections]
-    notice_html = _notice("missing", "Not in these files:", notices) + _notice("merge-notes", "Merging:", data.notes)
+    warnings = data.measure.warnings if data.measure is not None else []
+    notice_html = (_notice("warnings", "Read these figures with care:", warnings)
+                   + _notice("missing", "Not in these files:", notices)
+                   + _notice("merge-notes", "Merging:", data.notes))
     body = "".join(f'<section id="{s.name}"><h2>{_e(s.title)}</h2>{html}</section>' for s, html in rendered)
     created = sorted({str(p.get("created")) for p in data.provenance if p.get("created")})
     subtitle = (f"{len(data.sources)} results file{'s' if len(data.sources) != 1 else ''}: "
