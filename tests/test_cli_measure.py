@@ -746,3 +746,28 @@ def test_a_pattern_no_tokenizer_reads_is_refused(tmp_path, capsys):
     code, _, err = run(["measure", "-t", "gpt2", "-t", "o200k", "--pattern", r"\p{L}+|.", "--corpus", str(corpus),
                         "--out", str(out), "-q"], capsys)
     assert code == 2 and "applies to .tiktoken ranks files only" in err and not out.exists()
+
+
+def test_a_baseline_spelled_as_another_path_to_the_same_file_and_files_named_by_their_folder(
+        tmp_path, capsys, monkeypatch):
+    from bpe_openai import registry
+
+    from tokensmith.tokenizers.bulk_ranks import ranks_file_text
+
+    folder = tmp_path / "mytok"
+    folder.mkdir()
+    (folder / "tokenizer.tiktoken").write_bytes(ranks_file_text(registry.cl100k_base()["mergeable_ranks"]))
+    (tmp_path / "en.txt").write_text("the cat sat on the mat\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "r.json"
+    code, _, err = run(["measure", "-t", "mytok/tokenizer.tiktoken", "--pattern", "cl100k", "-t", "o200k",
+                        "--baseline", "./mytok/../mytok/tokenizer.tiktoken", "--corpus", "en.txt",
+                        "--out", str(out), "-q"], capsys)
+    assert code == 0, err
+    section = json.loads(out.read_text(encoding="utf-8"))["sections"]["measure"]
+    assert [t["name"] for t in section["tokenizers"]] == ["mytok", "o200k"]  # not "tokenizer"
+    nsl = {r["tokenizer"]: r for r in section["records"] if r["metric"] == "nsl"}
+    assert nsl["o200k"]["params"] == {"baseline": "mytok"} and nsl["mytok"]["value"] == 1.0
+    code, _, err = run(["measure", "-t", "o200k", "-t", "gpt2", "--baseline", "cl100k", "--corpus", "en.txt",
+                        "--out", str(tmp_path / "x.json"), "-q"], capsys)
+    assert code == 2 and "pass one of them: o200k, gpt2" in err

@@ -38,7 +38,7 @@ class OutputExistsError(InputError):
     """The output path exists and --force was not given."""
 
     def __init__(self, path: object) -> None:
-        super().__init__(f"output {path} already exists", "pass --force to overwrite it, or choose another --out")
+        super().__init__(f"output {path} already exists", "pass --force to overwrite it, or choose another path")
 
 
 class MissingDependencyError(TokensmithError):

@@ -371,7 +371,12 @@ def _baseline_name(config: MeasureConfig, names: list[str]) -> str | None:
         return config.baseline
     if config.baseline in config.tokenizers:
         return names[config.tokenizers.index(config.baseline)]
-    raise InputError(f"--baseline {config.baseline!r} is not one of the -t tokenizers", "pass one of them")
+    wanted = Path(config.baseline).expanduser()
+    for name, spec in zip(names, config.tokenizers, strict=True):  # the same file, spelled another way
+        if wanted.exists() and Path(spec).expanduser().exists() and Path(spec).expanduser().samefile(wanted):
+            return name
+    raise InputError(f"--baseline {config.baseline!r} is not one of the -t tokenizers",
+                     f"pass one of them: {', '.join(names)}")
 
 
 #: Batches read ahead of the slowest lane: enough that no lane waits for another, few enough that

@@ -183,3 +183,10 @@ def lists_of_ragged(ids: np.ndarray, offsets: np.ndarray) -> list[list[int]]:
     """Per-text id lists of ``(ids, offsets)``: one ``tolist`` and list slices, not a numpy slice per text."""
     flat, bounds = ids.tolist(), offsets.tolist()
     return [flat[start:stop] for start, stop in zip(bounds[:-1], bounds[1:], strict=True)]
+
+
+def file_display_name(path: Path) -> str:
+    """A tokenizer file's default name: its name before the first dot, or its folder's name when that is the
+    generic ``tokenizer`` (``out/tokenizer.json`` and ``out/tokenizer.tiktoken`` are both ``out``)."""
+    stem = path.name.split(".")[0]
+    return path.parent.name if stem == "tokenizer" and path.parent.name else stem

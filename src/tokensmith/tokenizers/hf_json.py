@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from tokensmith.errors import InputError, TokenizerFormatError
-from tokensmith.tokenizers.base import Tokenizer, TokenizerInfo, sha256_of_files
+from tokensmith.tokenizers.base import Tokenizer, TokenizerInfo, file_display_name, sha256_of_files
 from tokensmith.tokenizers.bulk_ranks import BACKEND_PROBE_TEXTS, fastokens_id_lists, fastokens_ragged
 from tokensmith.tokenizers.bytemaps import (
     BYTE_FALLBACK,
@@ -428,7 +428,7 @@ def load_hf_json(
             f"{path} is not a tokenizer.json the tokenizers library can read: {err}",
             "expected an HF tokenizer.json written by tokenizers or transformers",
         ) from None
-    default_name = path.parent.name if path.name == "tokenizer.json" and path.parent.name else path.stem
+    default_name = file_display_name(path)
     return HFTokenizer(
         backend_tokenizer,
         config,

@@ -23,7 +23,7 @@ from functools import cached_property
 from pathlib import Path
 
 from tokensmith.errors import InputError, MissingDependencyError, TokenizerFormatError
-from tokensmith.tokenizers.base import TokenizerInfo, sha256_of_files
+from tokensmith.tokenizers.base import TokenizerInfo, file_display_name, sha256_of_files
 from tokensmith.tokenizers.bytemaps import SENTENCEPIECE_SPACE, sentencepiece_to_bytes
 from tokensmith.tokenizers.loaded import LoadedTokenizer, check_backend
 from tokensmith.tokenizers.roles import assign_roles
@@ -263,7 +263,7 @@ class SentencePieceTokenizer(LoadedTokenizer):
         self.special_tokens, self.role_ids = assign_roles(controls, declared)
         self._byte_ids = frozenset(i for i, kind in enumerate(spec.types) if kind == PIECE_BYTE)
         self.info = TokenizerInfo(
-            name=name or path.stem,
+            name=name or file_display_name(path),
             format="sentencepiece",
             model=spec.model_type,
             byte_level=spec.byte_fallback,

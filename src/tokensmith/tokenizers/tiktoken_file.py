@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from tokensmith.errors import InputError, TokenizerFormatError
-from tokensmith.tokenizers.base import TokenizerInfo, lists_of_ragged, sha256_of_files
+from tokensmith.tokenizers.base import TokenizerInfo, file_display_name, lists_of_ragged, sha256_of_files
 from tokensmith.tokenizers.bulk_ranks import MIN_BULK_BYTES, BackgroundBulkEncoder
 from tokensmith.tokenizers.loaded import LoadedTokenizer, check_backend
 from tokensmith.tokenizers.roles import assign_roles
@@ -300,7 +300,8 @@ def resolve_pattern(pattern: str | None, path: Path | None = None):
             return PRESETS.get(STEM_PRESETS[stem])
         raise TokenizerFormatError(
             f"{path}: a tiktoken ranks file holds no pre-tokenization regex and its name names no preset",
-            f"pass pattern= (a regex, or a preset: {', '.join(PRESETS.names())})",
+            f"give its regex: --pattern REGEX on the command line, pattern= in Python (a regex, or a preset: "
+            f"{', '.join(PRESETS.names())})",
         )
     if pattern in PRESETS:
         return PRESETS.get(pattern)
@@ -389,7 +390,7 @@ def load_tiktoken(
         ranks,
         preset.pattern,
         specials,
-        name=name or path.name.split(".")[0],
+        name=name or file_display_name(path),
         sources=[path],
         normalization=normalization if normalization is not None else preset.normalization,
         extra={"preset": preset.name},
