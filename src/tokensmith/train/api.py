@@ -77,6 +77,8 @@ def _checked_option(algorithm: str, name: str, value: Any, hint: Any) -> Any:
         base = typing.get_origin(kind) or kind
         if base is tuple and isinstance(value, list | tuple) and all(isinstance(item, str) for item in value):
             return tuple(value)
+        if base is tuple and isinstance(value, str):
+            return value  # the trainer reads it (parity's langs="de,el,ko"; bpe refuses special_tokens="<x>")
         if base is bool and isinstance(value, bool):
             return value
         if (base in (int, float) and isinstance(value, int | float) and not isinstance(value, bool)
