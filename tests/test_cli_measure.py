@@ -771,3 +771,11 @@ def test_a_baseline_spelled_as_another_path_to_the_same_file_and_files_named_by_
     code, _, err = run(["measure", "-t", "o200k", "-t", "gpt2", "--baseline", "cl100k", "--corpus", "en.txt",
                         "--out", str(tmp_path / "x.json"), "-q"], capsys)
     assert code == 2 and "pass one of them: o200k, gpt2" in err
+
+
+def test_a_seed_without_a_sample_is_refused(tmp_path, capsys):
+    corpus = tmp_path / "en.txt"
+    corpus.write_text("hello world\n", encoding="utf-8")
+    code, _, err = run(["measure", "-t", "o200k", "--corpus", str(corpus), "--seed", "5",
+                        "--out", str(tmp_path / "r.json"), "-q"], capsys)
+    assert code == 2 and "--seed picks the sample of --sample-bytes" in err and not (tmp_path / "r.json").exists()

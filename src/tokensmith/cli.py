@@ -75,7 +75,7 @@ def measure(
     errors: str = typer.Option("strict", "--errors", help=ERRORS_HELP),
     sample_bytes: int | None = typer.Option(None, "--sample-bytes",
         help="Measure a seeded sample of about this many bytes per corpus."),
-    seed: int = typer.Option(0, "--seed", help="Seed for --sample-bytes."),
+    seed: int | None = typer.Option(None, "--seed", help="Seed for --sample-bytes (default 0)."),
     alpha: float = typer.Option(2.5, "--alpha",
         help="Renyi efficiency order (the paper's 2.5; tokenization-scorer defaults to 3)."),
     lexicon: Path | None = typer.Option(None, "--lexicon", help="Folder of <lang>.txt/.dic word lists: %valid."),
@@ -85,12 +85,16 @@ def measure(
     quiet: bool = typer.Option(False, "--quiet", "-q", help=QUIET_HELP),
 ) -> None:
     """Measure tokenizers on text: compression, fertility, premiums, parity, efficiency per language."""
+    from tokensmith.errors import InputError
     from tokensmith.measure import MeasureConfig, run_measure
 
+    if seed is not None and sample_bytes is None:
+        raise InputError("--seed picks the sample of --sample-bytes; without it every document is measured",
+                         "add --sample-bytes N, or drop --seed")
     config = MeasureConfig(
         tokenizers=tuple(tokenizer), corpora=tuple(corpus or ()), parallel=str(parallel) if parallel else None,
         ref_lang=ref_lang, baseline=baseline, pattern=pattern, backend=backend, doc_per=doc_per, field=field,
-        column=column, errors=errors, sample_bytes=sample_bytes, seed=seed, renyi_alpha=alpha,
+        column=column, errors=errors, sample_bytes=sample_bytes, seed=seed or 0, renyi_alpha=alpha,
         lexicon=str(lexicon) if lexicon else None, morph=str(morph) if morph else None,
     )
     run_measure(config, out=out, force=force, quiet=quiet)

@@ -98,7 +98,7 @@ class WordSplitter:
         self._encode_ragged = encode_ragged or (lambda texts: ragged_of_lists(encode_batch(texts)))
         self.leading_space = folds_leading_space(encode_batch) if leading_space is None else leading_space
         self._single_token_texts = single_token_texts
-        self._space_ids = np.array(sorted(_bare_space_ids(encode_batch)) if self.leading_space else [], dtype=np.int64)
+        self._space_ids = _bare_space_ids(encode_batch) if self.leading_space else np.zeros(0, dtype=np.int64)
         self._tokens_per_type: dict[str, int] = {}
         self._one_token_types: set[str] = set()  # the encoded types that took exactly one token
         self._lock = threading.Lock()  # one splitter may serve several corpora folding on different threads
@@ -173,11 +173,11 @@ class WordSplitter:
         self.seconds += time.perf_counter() - started
 
 
-def _bare_space_ids(encode_batch: Callable[[Sequence[str]], Sequence[Sequence[int]]]) -> frozenset[int]:
-    """The id of a lone space, when it is one token: a word encoded after a space that starts with it
-    did not take the space in (the pre-tokenizer split it off)."""
-    ids = encode_batch([" "])[0]
-    return frozenset(ids) if len(ids) == 1 else frozenset()
+def _bare_space_ids(encode_batch: Callable[[Sequence[str]], Sequence[Sequence[int]]]) -> np.ndarray:
+    """The id of a lone space (``int64``, none unless it is one token): a word encoded after a space that
+    starts with it did not take the space in (the pre-tokenizer split it off)."""
+    ids = list(encode_batch([" "])[0])
+    return np.array(ids if len(ids) == 1 else [], dtype=np.int64)
 
 
 def folds_leading_space(encode_batch: Callable[[Sequence[str]], Sequence[Sequence[int]]]) -> bool:
