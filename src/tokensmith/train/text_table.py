@@ -199,16 +199,10 @@ def _add_counted(text, offsets, counts, store, store_offsets, store_counts, hash
                 slots[slot] = rows
                 rows += 1
                 break
-            if hashes[known] == digest and store_offsets[known + 1] - store_offsets[known] == stop - start:
-                same = True
-                known_start = store_offsets[known]
-                for k in range(stop - start):
-                    if store[known_start + k] != text[start + k]:
-                        same = False
-                        break
-                if same:
-                    store_counts[known] += counts[i]
-                    break
+            if (hashes[known] == digest and store_offsets[known + 1] - store_offsets[known] == stop - start
+                    and _same_run(store, store_offsets[known], text, start, stop - start)):
+                store_counts[known] += counts[i]
+                break
             slot = (slot + 1) & mask
     return rows
 
@@ -259,12 +253,15 @@ def _not_after(text, offsets, a, b, skip=0):
 
 @njit(cache=True, inline="always")
 def _equal(text, offsets, a, b):
-    start_a, start_b = offsets[a], offsets[b]
-    length = offsets[a + 1] - start_a
-    if offsets[b + 1] - start_b != length:
-        return False
+    length = offsets[a + 1] - offsets[a]
+    return offsets[b + 1] - offsets[b] == length and _same_run(text, offsets[a], text, offsets[b], length)
+
+
+@njit(cache=True, inline="always")
+def _same_run(text_a, start_a, text_b, start_b, length):
+    """Whether ``text_a[start_a:start_a + length]`` equals ``text_b[start_b:start_b + length]``."""
     for k in range(length):  # noqa: SIM110 - a loop that returns early, compiled (no generator)
-        if text[start_a + k] != text[start_b + k]:
+        if text_a[start_a + k] != text_b[start_b + k]:
             return False
     return True
 
@@ -500,15 +497,10 @@ def distinct_slices(text, starts, stops):
                 distinct += 1
                 break
             other = first[known]
-            if hashes[known] == digest and stops[other] - starts[other] == length:
-                same = True
-                for k in range(length):
-                    if text[starts[other] + k] != text[start + k]:
-                        same = False
-                        break
-                if same:
-                    counts[known] += 1
-                    ids[i] = known
-                    break
+            if (hashes[known] == digest and stops[other] - starts[other] == length
+                    and _same_run(text, starts[other], text, start, length)):
+                counts[known] += 1
+                ids[i] = known
+                break
             slot = (slot + 1) & mask
     return first[:distinct], counts[:distinct], ids
