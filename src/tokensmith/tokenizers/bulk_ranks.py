@@ -74,23 +74,16 @@ class BackgroundBulkEncoder:
     def encode_flat(self, texts: Sequence[str]) -> np.ndarray | None:
         """All ``texts``' ids (int64) in one array (waits for the build), or None if the encoder cannot be
         used or for texts it cannot take (lone surrogates: tiktoken's own path repairs them)."""
-        encoder = self.wait()
-        if encoder is None:
-            return None
-        try:
-            ids_buffer, _ = encoder.encode_batch_flat(list(texts), add_special_tokens=False)
-        except UnicodeEncodeError:
-            return None
-        ids = np.frombuffer(ids_buffer, dtype="<u4").astype(np.int64)
-        if self._id_offset:
-            ids += self._id_offset
-        return ids
+        ragged = self._ragged_by(self.wait(), texts)
+        return None if ragged is None else ragged[0]
 
     def ragged(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray] | None:
         """:meth:`~tokensmith.tokenizers.base.Tokenizer.encode_ragged` if the encoder is built and usable
         (never waits: many short texts, such as word types, are cheap enough for tiktoken), else None;
         None too for texts it cannot take."""
-        encoder = self._encoder if self._done.is_set() else None
+        return self._ragged_by(self._encoder if self._done.is_set() else None, texts)
+
+    def _ragged_by(self, encoder: Any, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray] | None:
         if encoder is None:
             return None
         try:

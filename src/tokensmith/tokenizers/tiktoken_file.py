@@ -219,7 +219,7 @@ class TiktokenTokenizer(LoadedTokenizer):
         encode = self._encoding.encode_ordinary
         if self._normalization is not None:
             texts = [self._normalize(text) for text in texts]
-        ragged = self._bulk.ragged(texts) if self._bulk is not None and texts else None
+        ragged = self._bulk_ragged(texts)
         if ragged is not None:
             return lists_of_ragged(*ragged)
         long_chars = sum(len(text) for text in texts if len(text) >= LONG_TEXT_CHARS)
@@ -231,8 +231,12 @@ class TiktokenTokenizer(LoadedTokenizer):
     def encode_ragged(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         if self._normalization is not None:
             texts = [self._normalize(text) for text in texts]
-        ragged = self._bulk.ragged(texts) if self._bulk is not None and texts else None
+        ragged = self._bulk_ragged(texts)
         return ragged if ragged is not None else super().encode_ragged(texts)
+
+    def _bulk_ragged(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray] | None:
+        """fastokens' ids and offsets if its encoder is built (never waits), else None."""
+        return self._bulk.ragged(texts) if self._bulk is not None and texts else None
 
     def expect_text(self, total_bytes: int) -> None:
         """Start building the fastokens bulk encoder (:mod:`~tokensmith.tokenizers.bulk_ranks`) when
