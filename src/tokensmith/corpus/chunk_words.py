@@ -64,8 +64,8 @@ class ChunkCounts:
     def of(cls, counts: Mapping[str, int]) -> ChunkCounts:
         """Chunks counted elsewhere (``chunk -> count``), taken as they are."""
         chunks = cls()
-        texts = TextTable.from_bytes([chunk.encode("utf-8", "surrogatepass") for chunk in counts])
-        chunks._table.add(texts, np.fromiter(counts.values(), dtype=np.int64, count=len(counts)))
+        chunks._table.add(TextTable(*encoded_strings(list(counts))),
+                          np.fromiter(counts.values(), dtype=np.int64, count=len(counts)))
         return chunks
 
     def __len__(self) -> int:

@@ -37,9 +37,10 @@ def lexicon_records(cells: Sequence[Any], tokenizers: Sequence[Any], lexicon_dir
     if lexicon_dir is not None:
         wanted = {c.lang for c in cells} & set(lexicon_languages(lexicon_dir))
         lexicons = load_lexicon_dir(lexicon_dir, langs=sorted(wanted)) if wanted else {}
-    morphemes = None
+    morphemes = segmentations = None
     if morph_file is not None:  # the morphs of the gold segmentations, whatever the file is called
-        morphemes = Lexicon.from_words(morph_language(morph_file), sorted(read_segmentations(morph_file).morphemes()),
+        segmentations = read_segmentations(morph_file)
+        morphemes = Lexicon.from_words(morph_language(morph_file), sorted(segmentations.morphemes()),
                                        kind="morphemes", sources=(str(morph_file),))
     for stats in cells:
         token_bytes = by_name[stats.tokenizer].all_token_bytes
@@ -52,14 +53,14 @@ def lexicon_records(cells: Sequence[Any], tokenizers: Sequence[Any], lexicon_dir
                 records.append(_record(stats.tokenizer, stats.corpus, stats.lang, metric, value.value, "fraction",
                                        True, params, value.reason))
     if morph_file is not None:
-        records.extend(morph_records(tokenizers, morph_file))
+        records.extend(morph_records(tokenizers, morph_file, segmentations))
     return records
 
 
-def morph_records(tokenizers: Sequence[Any], morph_file: str) -> list[dict[str, Any]]:
-    from tokensmith.metrics.morphology import morph_score, read_segmentations
+def morph_records(tokenizers: Sequence[Any], morph_file: str, segmentations: Any) -> list[dict[str, Any]]:
+    """MorphScore and boundary P/R/F1 per tokenizer on ``segmentations``, read from ``morph_file``."""
+    from tokensmith.metrics.morphology import morph_score
 
-    segmentations = read_segmentations(morph_file)
     lang = morph_language(morph_file)
     corpus = f"morph:{Path(morph_file).name}"
     records = []
