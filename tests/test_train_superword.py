@@ -485,3 +485,25 @@ def test_pieces_encoded_ahead_with_the_first_merges_equal_encoding_with_all_at_o
     twice = np.concatenate([merges, [[merges[0, 0], merges[0, 1], merges[-1, 2] + 1]]])
     assert encoded_ahead([merges[:100]], final=twice) is None  # a pair merged twice: HF's own loop decides
     assert encoded_ahead([]) is None
+
+
+@pytest.mark.parametrize("special", [" ", "🙂", "<｜end▁of▁sentence｜>"])
+def test_special_tokens_in_the_text_never_merge_in_stage_2(tmp_path, special):
+    """A special token held by a stage-2 chunk is no part of a merge: HF cuts it out before the merges apply,
+    and one spelled outside the byte alphabet (" ", "🙂") wrote merges whose result the vocabulary lacked, so
+    the tokenizer.json did not load."""
+    from tokenizers import Tokenizer
+
+    from tokensmith.demo_corpora import demo_corpora
+
+    lines = [line for path in sorted(Path(demo_corpora()["parallel"]).glob("*.txt"))[:4]
+             for line in path.read_text(encoding="utf-8").split("\n")[:300] if line]
+    lines = [f"{line} {special}{special} {line[:20]}{special}" for line in lines]  # the text holds it everywhere
+    trained = SuperwordTrainer(vocab_size=1500, special_tokens=(special,), engine="serial").train(lines)
+    special_id = dict(trained.special_tokens)[special]
+    assert not [merge for merge in trained.merge_ids if special_id in merge[:2]]
+    trained.save(tmp_path / "tok")
+    loaded = Tokenizer.from_file(str(tmp_path / "tok" / "tokenizer.json"))
+    for line in lines[::50]:
+        ids = loaded.encode(line, add_special_tokens=False).ids
+        assert special_id in ids and loaded.decode(ids, skip_special_tokens=False) == line

@@ -160,9 +160,16 @@ class SuperwordTrainer(BpeTrainer):
                     for i in range(stage1.vocab_size)]
         dedup = [True] * len(contents)
         dedup[: len(initial.dedup)] = initial.dedup
+        units = [len(c) for c in contents]
+        # A chunk holding a special token's text holds its id, but HF cuts special tokens out before the BPE
+        # model runs: a merge with one is never applied, and one with a text outside the byte alphabet (" ",
+        # "🙂") would write a merge whose result the vocabulary lacks. (One that is a byte's id merges as the byte.)
+        for special_id in set(stage1.special_ids) - set(initial.byte_ids.tolist()):
+            units[special_id] = _NEVER_MERGED
+        max_units = min(self.stage2_max_bytes() or _NEVER_MERGED, _NEVER_MERGED - 1)
         started = time.perf_counter()
-        state = merge_core.build_state(symbols, offsets, word_counts, contents, [len(c) for c in contents],
-                                       dedup=dedup, max_units=self.stage2_max_bytes(),
+        state = merge_core.build_state(symbols, offsets, word_counts, contents, units,
+                                       dedup=dedup, max_units=max_units,
                                        pair_capacity=stage2_pair_room(symbols), threads=threads)
         while True:
             run = merge_core.run_merges(state, vocab_size=self.vocab_size, min_frequency=self.min_frequency,
@@ -181,6 +188,9 @@ class SuperwordTrainer(BpeTrainer):
         )
         return TrainedBPE(tuple(vocab), merge_ids, stage1.special_tokens, stage2_pretokenizer, stats)
 
+
+#: Length given to special tokens in stage 2, above any token a merge may make, so that none joins them.
+_NEVER_MERGED = 1 << 20
 
 #: Distinct stage-1 words per HF encoding, and encodings per ``encode_batch`` call (bounds HF's memory).
 _WORDS_PER_BATCH = 1 << 13
