@@ -213,6 +213,50 @@ def test_extend_a_gguf_base_keeps_every_id_and_round_trips(shared_data, parallel
         assert new.decode(new.encode(text)) == text, lang
 
 
+#: Cherokee words (hello, thanks, peace, Cherokee, language, people, small, big, wood, water, stone, bird, dog,
+#: cat): a script the Mistral v3 SentencePiece vocabulary spells only with byte-fallback tokens.
+CHEROKEE_WORDS = ["ᎣᏏᏲ", "ᏩᏙ", "ᏙᎯ", "ᏣᎳᎩ", "ᎦᏬᏂᎯᏍᏗ", "ᎠᏂᏴᏫᏯ", "ᎤᏍᏗ", "ᎤᏔᏅ", "ᎠᏓ", "ᎠᎹ", "ᏅᏯ", "ᏥᏍᏆ", "ᎩᏟ", "ᏪᏌ"]
+
+
+def test_extend_a_byte_fallback_base_learns_a_script_it_lacks(tmp_path):
+    """A SentencePiece-style tokenizer.json (byte fallback) spells an unknown script with <0xXX> tokens,
+    which never merge: extend adds the script's characters as tokens first, then merges them."""
+    import random
+
+    from tokenizers import AddedToken, Tokenizer, decoders, models, normalizers
+
+    from tokensmith.tokenizers import load_tokenizer
+    from tokensmith.tokenizers.references import REFERENCES
+
+    pytest.importorskip("sentencepiece")
+    extractor = pytest.importorskip("transformers.convert_slow_tokenizer").SentencePieceExtractor
+    model_file = REFERENCES.get("mistral-v3-sp").locate()
+    if model_file is None:
+        pytest.skip("mistral-common (the mistral-v3-sp reference) is not installed")
+    converted = extractor(str(model_file)).extract(models.BPE)  # as transformers converts a Llama tokenizer
+    base = Tokenizer(models.BPE(vocab=converted["vocab"], merges=converted["merges"], unk_token="<unk>",
+                                byte_fallback=True, fuse_unk=True))
+    base.normalizer = normalizers.Sequence([normalizers.Prepend("▁"), normalizers.Replace(" ", "▁")])
+    base.decoder = decoders.Sequence([decoders.Replace("▁", " "), decoders.ByteFallback(), decoders.Fuse(),
+                                      decoders.Strip(" ", 1, 0)])
+    base.add_special_tokens([AddedToken(text, special=True) for text in ("<unk>", "<s>", "</s>")])
+    base.save(str(tmp_path / "base.json"))
+    rng = random.Random(0)
+    lines = [" ".join(rng.choices(CHEROKEE_WORDS, k=rng.randint(3, 12))) + rng.choice([".", "?", ""])
+             for _ in range(600)]
+    train, held_out = lines[:500], " ".join(lines[500:])
+    size = base.get_vocab_size()
+    extended = ExtendTrainer(base=str(tmp_path / "base.json"), vocab_size=size + 100).train(train)
+    extended.save(tmp_path / "out")
+    old, new = load_tokenizer(str(tmp_path / "base.json")), load_tokenizer(str(tmp_path / "out" / "tokenizer.json"))
+    assert new.vocab_size == size + 100 and new.all_token_bytes[:size] == old.all_token_bytes
+    assert set("".join(CHEROKEE_WORDS)) <= set(extended.new_tokens)
+    ids = new.encode(held_out)
+    byte_fallback = {token_id for text, token_id in converted["vocab"].items() if text.startswith("<0x")}
+    assert new.decode(ids) == held_out and not byte_fallback & set(ids)
+    assert len(ids) < len(old.encode(held_out)) / 3
+
+
 # ---- train_from_files
 
 

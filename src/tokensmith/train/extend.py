@@ -18,9 +18,12 @@ the vocabulary strings (for byte-level tokenizers, GPT-2's byte characters), so 
 concatenation exactly as HF's BPE model reads its merges.
 
 Not merged: the unknown token and ``<0xXX>`` byte-fallback tokens (their strings do not concatenate into
-text). A byte-level result is also saved as tiktoken ranks (``tokenizer.tiktoken`` + ``tiktoken.json``)
-when its pre-tokenizer has a tiktoken regex, its ids rank the merges in order and tiktoken encodes as the
-tokenizer.json does (:func:`~tokensmith.train.export.tiktoken_encodes_alike`). Limit: the base must
+text). So that a base with either (SentencePiece-style) can still learn a script it lacks, the characters it
+would spell with them become new tokens first (those seen ``min_frequency`` times, most frequent first).
+
+A byte-level result is also saved as tiktoken ranks (``tokenizer.tiktoken`` + ``tiktoken.json``) when its
+pre-tokenizer has a tiktoken regex, its ids rank the merges in order and tiktoken encodes as the tokenizer.json
+does (:func:`~tokensmith.train.export.tiktoken_encodes_alike`). Limit: the base must
 be a BPE model without ``continuing_subword_prefix`` or ``end_of_word_suffix``.
 """
 
@@ -220,6 +223,12 @@ class ExtendTrainer:
         if loaded is not None:
             _check_conversion(loaded, tokenizer, [_PROBE_TEXT, *sample])
         count_seconds = time.perf_counter() - started
+        base_size = _base_size(spec)
+        new_characters = _new_characters(spec, counts, self.vocab_size - base_size, self.min_frequency)
+        if new_characters:  # a character the base spells with byte-fallback (or unknown) tokens, which never merge
+            spec = json.loads(json.dumps(spec))
+            spec["model"]["vocab"].update({char: base_size + i for i, char in enumerate(new_characters)})
+            tokenizer = Tokenizer.from_str(json.dumps(spec))
         contents, units, dedup, strings = _initial_tokens(spec)
         pieces = sorted(counts)
         encoded = [[token.id for token in tokenizer.model.tokenize(piece)] for piece in pieces]
@@ -240,9 +249,9 @@ class ExtendTrainer:
             if run.stop_reason != "running":
                 break
         merge_seconds = time.perf_counter() - started
-        base_size = len(contents)
-        new_tokens = tuple(state.token(i).decode("utf-8") for i in range(base_size, state.n_tokens))
-        strings = strings + list(new_tokens)
+        merged_tokens = tuple(state.token(i).decode("utf-8") for i in range(len(contents), state.n_tokens))
+        new_tokens = new_characters + merged_tokens
+        strings = strings + list(merged_tokens)
         learned = state.learned_merges().tolist()
         last = {(left, right): rank for rank, (left, right, _) in enumerate(learned)}
         new_merges = tuple((strings[left], strings[right]) for rank, (left, right, _) in enumerate(learned)
@@ -250,7 +259,7 @@ class ExtendTrainer:
         out = json.loads(json.dumps(spec))
         model = out["model"]
         _pin_added_tokens(out, set(new_tokens))
-        model["vocab"].update({text: base_size + i for i, text in enumerate(new_tokens)})
+        model["vocab"].update({text: len(contents) + i for i, text in enumerate(merged_tokens)})
         model["merges"] = [_as_pair(merge) for merge in model["merges"]] + [list(pair) for pair in new_merges]
         stats = TrainingStats(
             documents=n_documents, corpus_bytes=corpus_bytes, pretokens=int(word_counts.sum()),
@@ -405,6 +414,24 @@ def _pin_added_tokens(spec: dict, new_tokens: set[str]) -> None:
 def _base_size(spec: dict) -> int:
     ids = list(spec["model"]["vocab"].values()) + [token["id"] for token in spec.get("added_tokens") or []]
     return max(ids) + 1 if ids else 0
+
+
+def _new_characters(spec: dict, counts: Counter, budget: int, min_frequency: int) -> tuple[str, ...]:
+    """The characters of the pre-tokens that a base with byte fallback or an unknown token lacks, seen at least
+    ``min_frequency`` times, most frequent first (at most ``budget``): HF's BPE model looks each character up
+    in the vocabulary before any merge, so a new one needs only its entry there. (A byte-level base lacks
+    none: its pre-tokens are spelled in its byte alphabet.)"""
+    model = spec["model"]
+    if not (model.get("byte_fallback") or model.get("unk_token")):
+        return ()
+    known = model["vocab"].keys() | {token["content"] for token in spec.get("added_tokens") or []}
+    by_character: Counter = Counter()
+    for piece, count in counts.items():
+        for char in set(piece) - known:
+            by_character[char] += count * piece.count(char)
+    frequent = sorted((char for char, count in by_character.items() if count >= max(min_frequency, 1)),
+                      key=lambda char: (-by_character[char], char))
+    return tuple(frequent[:budget])
 
 
 def _initial_tokens(spec: dict) -> tuple[list[bytes], list[int], list[bool], list[str]]:
