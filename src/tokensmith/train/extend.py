@@ -465,6 +465,8 @@ def _count_pieces(tokenizer, documents: Iterable[str], sample: list[str]) -> tup
     """Distinct pre-tokens (as the base's pre-tokenizer outputs them) with counts, documents, UTF-8 bytes,
     and whether any document holds a non-whitespace character. The first documents (up to
     :data:`_SAMPLE_BYTES`) are also appended to ``sample``."""
+    from tokensmith.train.counting import lone_surrogate_error
+
     sample_bytes = 0
     normalizer, pre_tokenizer = tokenizer.normalizer, tokenizer.pre_tokenizer
     counter: Counter = Counter()
@@ -474,7 +476,10 @@ def _count_pieces(tokenizer, documents: Iterable[str], sample: list[str]) -> tup
         if not isinstance(document, str):
             raise InputError(f"a document is a {type(document).__name__}, not text", "pass an iterable of str")
         n_documents += 1
-        size = len(document.encode("utf-8"))
+        try:
+            size = len(document.encode("utf-8"))
+        except UnicodeEncodeError as exc:
+            raise lone_surrogate_error(exc) from None
         corpus_bytes += size
         if sample_bytes < _SAMPLE_BYTES:
             sample.append(document)
