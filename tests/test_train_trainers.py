@@ -220,14 +220,11 @@ def test_extend_a_gguf_base_keeps_every_id_and_round_trips(shared_data, parallel
 CHEROKEE_WORDS = ["ᎣᏏᏲ", "ᏩᏙ", "ᏙᎯ", "ᏣᎳᎩ", "ᎦᏬᏂᎯᏍᏗ", "ᎠᏂᏴᏫᏯ", "ᎤᏍᏗ", "ᎤᏔᏅ", "ᎠᏓ", "ᎠᎹ", "ᏅᏯ", "ᏥᏍᏆ", "ᎩᏟ", "ᏪᏌ"]
 
 
-def test_extend_a_byte_fallback_base_learns_a_script_it_lacks(tmp_path):
-    """A SentencePiece-style tokenizer.json (byte fallback) spells an unknown script with <0xXX> tokens,
-    which never merge: extend adds the script's characters as tokens first, then merges them."""
-    import random
-
+def sentencepiece_style_json(path: Path) -> Path:
+    """The Mistral v3 SentencePiece BPE as a tokenizer.json (byte fallback, "▁" for spaces), as transformers
+    converts a Llama-style tokenizer, written to ``path``."""
     from tokenizers import AddedToken, Tokenizer, decoders, models, normalizers
 
-    from tokensmith.tokenizers import load_tokenizer
     from tokensmith.tokenizers.references import REFERENCES
 
     pytest.importorskip("sentencepiece")
@@ -235,28 +232,63 @@ def test_extend_a_byte_fallback_base_learns_a_script_it_lacks(tmp_path):
     model_file = REFERENCES.get("mistral-v3-sp").locate()
     if model_file is None:
         pytest.skip("mistral-common (the mistral-v3-sp reference) is not installed")
-    converted = extractor(str(model_file)).extract(models.BPE)  # as transformers converts a Llama tokenizer
+    converted = extractor(str(model_file)).extract(models.BPE)
     base = Tokenizer(models.BPE(vocab=converted["vocab"], merges=converted["merges"], unk_token="<unk>",
                                 byte_fallback=True, fuse_unk=True))
     base.normalizer = normalizers.Sequence([normalizers.Prepend("▁"), normalizers.Replace(" ", "▁")])
     base.decoder = decoders.Sequence([decoders.Replace("▁", " "), decoders.ByteFallback(), decoders.Fuse(),
                                       decoders.Strip(" ", 1, 0)])
     base.add_special_tokens([AddedToken(text, special=True) for text in ("<unk>", "<s>", "</s>")])
-    base.save(str(tmp_path / "base.json"))
+    base.save(str(path))
+    return path
+
+
+def test_extend_a_byte_fallback_base_learns_a_script_it_lacks(tmp_path):
+    """A SentencePiece-style tokenizer.json (byte fallback) spells an unknown script with <0xXX> tokens,
+    which never merge: extend adds the script's characters as tokens first, then merges them."""
+    import random
+
+    from tokensmith.tokenizers import load_tokenizer
+
+    base_json = sentencepiece_style_json(tmp_path / "base.json")
     rng = random.Random(0)
     lines = [" ".join(rng.choices(CHEROKEE_WORDS, k=rng.randint(3, 12))) + rng.choice([".", "?", ""])
              for _ in range(600)]
     train, held_out = lines[:500], " ".join(lines[500:])
-    size = base.get_vocab_size()
-    extended = ExtendTrainer(base=str(tmp_path / "base.json"), vocab_size=size + 100).train(train)
+    old = load_tokenizer(str(base_json))
+    size = old.vocab_size
+    extended = ExtendTrainer(base=str(base_json), vocab_size=size + 100).train(train)
     extended.save(tmp_path / "out")
-    old, new = load_tokenizer(str(tmp_path / "base.json")), load_tokenizer(str(tmp_path / "out" / "tokenizer.json"))
+    new = load_tokenizer(str(tmp_path / "out" / "tokenizer.json"))
     assert new.vocab_size == size + 100 and new.all_token_bytes[:size] == old.all_token_bytes
     assert set("".join(CHEROKEE_WORDS)) <= set(extended.new_tokens)
     ids = new.encode(held_out)
-    byte_fallback = {token_id for text, token_id in converted["vocab"].items() if text.startswith("<0x")}
+    vocab = json.loads(base_json.read_text(encoding="utf-8"))["model"]["vocab"]
+    byte_fallback = {token_id for text, token_id in vocab.items() if text.startswith("<0x")}
     assert new.decode(ids) == held_out and not byte_fallback & set(ids)
     assert len(ids) < len(old.encode(held_out)) / 3
+
+
+def test_extend_cuts_special_tokens_out_of_the_text_as_hf_encodes(tmp_path):
+    """Chat-formatted text holds "<s>" and "</s>": HF cuts them out before the BPE model runs, so extend
+    learns nothing across them, and a merge building "</s>" no longer takes the special token's id."""
+    import random
+
+    from tokenizers import Tokenizer
+
+    base_json = sentencepiece_style_json(tmp_path / "base.json")
+    words = ["the", "of", "and", "to", "in", "is", "was", "for", "on", "that", "with", "as", "by", "at", "from"]
+    rng = random.Random(4)
+    lines = [f"<s>[INST] {' '.join(rng.choices(words, k=8))} [/INST] {' '.join(rng.choices(words, k=6))}</s>"
+             for _ in range(3000)]
+    base = Tokenizer.from_file(str(base_json))
+    extended = ExtendTrainer(base=str(base_json), vocab_size=base.get_vocab_size() + 500).train(lines)
+    extended.save(tmp_path / "out")
+    new = Tokenizer.from_file(str(tmp_path / "out" / "tokenizer.json"))
+    assert not [token for token in extended.new_tokens if "<s>" in token or "</s>" in token]
+    assert new.token_to_id("<s>") == 1 and new.token_to_id("</s>") == 2
+    ids = new.encode(lines[0], add_special_tokens=False).ids
+    assert ids[0] == 1 and ids[-1] == 2 and len(ids) < len(base.encode(lines[0], add_special_tokens=False).ids)
 
 
 # ---- train_from_files

@@ -214,7 +214,8 @@ class ExtendTrainer:
         tokenizer = Tokenizer.from_str(json.dumps(spec))
         started = time.perf_counter()
         sample: list[str] = []
-        counts, n_documents, corpus_bytes, has_text = _count_pieces(tokenizer, documents, sample)
+        added = [token["content"] for token in spec.get("added_tokens") or []]
+        counts, n_documents, corpus_bytes, has_text = _count_pieces(tokenizer, documents, sample, added)
         if not counts or not has_text:
             raise CorpusError(
                 "the corpus is empty or holds only whitespace, so there is nothing to learn merges from",
@@ -461,14 +462,22 @@ def _initial_tokens(spec: dict) -> tuple[list[bytes], list[int], list[bool], lis
     return contents, units, dedup, strings
 
 
-def _count_pieces(tokenizer, documents: Iterable[str], sample: list[str]) -> tuple[Counter, int, int, bool]:
+def _count_pieces(tokenizer, documents: Iterable[str], sample: list[str],
+                  added_tokens: list[str] = ()) -> tuple[Counter, int, int, bool]:
     """Distinct pre-tokens (as the base's pre-tokenizer outputs them) with counts, documents, UTF-8 bytes,
     and whether any document holds a non-whitespace character. The first documents (up to
-    :data:`_SAMPLE_BYTES`) are also appended to ``sample``."""
+    :data:`_SAMPLE_BYTES`) are also appended to ``sample``.
+
+    The text of ``added_tokens`` is cut out first and each stretch between is normalized on its own, as HF
+    encodes: the BPE model never sees ``</s>`` in ``word</s>`` (merges learnt across it would never apply, and
+    one building ``</s>`` itself would take the special token's string, and so its id, in the vocabulary)."""
     from tokensmith.train.counting import lone_surrogate_error
 
     sample_bytes = 0
     normalizer, pre_tokenizer = tokenizer.normalizer, tokenizer.pre_tokenizer
+    # longest first: a regex takes the first alternative that matches, HF the longest added token
+    ordered = sorted(set(filter(None, added_tokens)), key=lambda text: (-len(text), text))
+    cut_added = re.compile("|".join(map(re.escape, ordered))).split if ordered else None
     counter: Counter = Counter()
     n_documents = corpus_bytes = 0
     has_text = False
@@ -485,11 +494,14 @@ def _count_pieces(tokenizer, documents: Iterable[str], sample: list[str]) -> tup
             sample.append(document)
             sample_bytes += size
         has_text = has_text or not document.isspace() and document != ""
-        text = normalizer.normalize_str(document) if normalizer is not None else document
-        if pre_tokenizer is None:
-            counter[text] += 1
-        else:
-            counter.update(piece for piece, _ in pre_tokenizer.pre_tokenize_str(text))
+        for stretch in cut_added(document) if cut_added is not None else (document,):
+            if not stretch:
+                continue
+            text = normalizer.normalize_str(stretch) if normalizer is not None else stretch
+            if pre_tokenizer is None:
+                counter[text] += 1
+            else:
+                counter.update(piece for piece, _ in pre_tokenizer.pre_tokenize_str(text))
     counter.pop("", None)
     return counter, n_documents, corpus_bytes, has_text
 
