@@ -323,6 +323,21 @@ def test_train_from_files_summary_and_refusals(shared_data, tmp_path):
         train_from_files("bpe", [str(tmp_path / "nope.txt")], 2000, str(tmp_path / "never"))
 
 
+def test_train_from_files_drops_a_byte_order_mark_as_the_command_line_does(tmp_path):
+    """A file saved with a BOM (Windows Notepad) is the same text: the BOM is no part of the first line."""
+    from tokensmith.corpus import open_corpus
+    from tokensmith.train.api import read_lines
+
+    lines = ["ᎣᏏᏲ ᏩᏙ ᏣᎳᎩ", "naïve café", "plain words"] * 20
+    for name, bom in (("plain.txt", ""), ("bom.txt", "\ufeff")):
+        (tmp_path / name).write_text(bom + "\n".join(lines) + "\n", encoding="utf-8")
+    assert list(read_lines([tmp_path / "bom.txt"])) == lines
+    assert list(open_corpus(str(tmp_path / "bom.txt")).iter_documents()) == lines
+    for name in ("plain", "bom"):
+        train_from_files("bpe", [str(tmp_path / f"{name}.txt")], 300, str(tmp_path / f"out-{name}"), min_frequency=1)
+    assert (tmp_path / "out-bom/tokenizer.json").read_bytes() == (tmp_path / "out-plain/tokenizer.json").read_bytes()
+
+
 # ---- superword
 
 

@@ -95,14 +95,14 @@ def read_lines(paths: list[str | Path]) -> Iterator[str]:
     """Every non-empty line of the UTF-8 text files, without its line break, one document each.
 
     (A stand-in until the corpus readers are wired in; undecodable bytes become U+FFFD; ``.gz`` and ``.zst``
-    files are decompressed.)
+    files are decompressed; a byte order mark at the start is dropped, as the corpus readers drop it.)
     """
     import io
 
     from tokensmith.corpus.readers import open_binary
 
     for path in paths:
-        with io.TextIOWrapper(open_binary(Path(path)), encoding="utf-8", errors="replace", newline="") as handle:
+        with io.TextIOWrapper(open_binary(Path(path)), encoding="utf-8-sig", errors="replace", newline="") as handle:
             for line in handle:
                 line = line.rstrip("\r\n")
                 if line:
