@@ -113,6 +113,8 @@ def test_extend_bad_inputs(base_dir, tmp_path):
         ExtendTrainer(base="mistral-v3-sp", vocab_size=40000)
     with pytest.raises(CorpusError):
         ExtendTrainer(base=str(base_dir / "tokenizer.json"), vocab_size=5000).train(["  ", ""])
+    with pytest.raises(CorpusError, match="added tokens"):  # no text is left once HF cuts them out
+        ExtendTrainer(base=str(base_dir / "tokenizer.json"), vocab_size=5000).train(["<|endoftext|>", " "])
     with pytest.raises(InputError, match="lone surrogate"):  # as the other trainers say it, not a UnicodeEncodeError
         ExtendTrainer(base=str(base_dir / "tokenizer.json"), vocab_size=5000).train(["a b", "bad \ud800 text"])
 

@@ -218,7 +218,8 @@ class ExtendTrainer:
         counts, n_documents, corpus_bytes, has_text = _count_pieces(tokenizer, documents, sample, added)
         if not counts or not has_text:
             raise CorpusError(
-                "the corpus is empty or holds only whitespace, so there is nothing to learn merges from",
+                "the corpus is empty or holds only whitespace (or the text of the base's added tokens, which HF "
+                "cuts out before the merges), so there is nothing to learn merges from",
                 "check the corpus path and format (one document per line for .txt files)",
             )
         if loaded is not None:
@@ -465,7 +466,7 @@ def _initial_tokens(spec: dict) -> tuple[list[bytes], list[int], list[bool], lis
 def _count_pieces(tokenizer, documents: Iterable[str], sample: list[str],
                   added_tokens: list[str] = ()) -> tuple[Counter, int, int, bool]:
     """Distinct pre-tokens (as the base's pre-tokenizer outputs them) with counts, documents, UTF-8 bytes,
-    and whether any document holds a non-whitespace character. The first documents (up to
+    and whether any document holds a non-whitespace character besides added tokens. The first documents (up to
     :data:`_SAMPLE_BYTES`) are also appended to ``sample``.
 
     The text of ``added_tokens`` is cut out first and each stretch between is normalized on its own, as HF
@@ -493,10 +494,10 @@ def _count_pieces(tokenizer, documents: Iterable[str], sample: list[str],
         if sample_bytes < _SAMPLE_BYTES:
             sample.append(document)
             sample_bytes += size
-        has_text = has_text or not document.isspace() and document != ""
         for stretch in cut_added(document) if cut_added is not None else (document,):
             if not stretch:
                 continue
+            has_text = has_text or not stretch.isspace()
             text = normalizer.normalize_str(stretch) if normalizer is not None else stretch
             if pre_tokenizer is None:
                 counter[text] += 1
