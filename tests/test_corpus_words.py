@@ -76,7 +76,25 @@ def test_khmer_and_lao_are_not_applicable_by_tag_and_by_script():
     for text in (khmer, lao, "中文文本没有空格"):
         result = word_segmenter("und", sample=[text])
         assert isinstance(result, NotApplicable) and "without spaces" in result.reason
-    assert isinstance(word_segmenter("und", sample=["mostly English text with one 字"]), UnicodeWordSegmenter)
+    one_han = "English text, long enough that its one Chinese character is a stray name: 字"
+    assert isinstance(word_segmenter("und", sample=[one_han]), UnicodeWordSegmenter)
+
+
+def test_a_few_percent_of_unsegmented_letters_are_refused():
+    """English with 150 Chinese lines (4% of the letters) tagged en: UAX #29 makes each Han character a word,
+    10% more words than a Chinese segmenter finds there, so the count is refused, not silently wrong."""
+    pytest.importorskip("rjieba")
+    messages = django_messages("zh_Hans")
+    english, chinese = [msgid for msgid, _ in messages], [msgstr for _, msgstr in messages][:150]
+    assert 0.03 < unspaced_share(english + chinese) < 0.05
+    by_character = sum(len(UnicodeWordSegmenter().segment(line)) for line in english + chinese)
+    by_word = sum(len(UnicodeWordSegmenter().segment(line)) for line in english)
+    by_word += sum(len(word_segmenter("zh").segment(line)) for line in chinese)
+    assert by_character > 1.05 * by_word
+    for tag in ("en", "und"):
+        refused = word_segmenter(tag, sample=english + chinese)
+        assert isinstance(refused, NotApplicable) and "Han" in refused.reason and "4.1%" in refused.reason
+    assert isinstance(word_segmenter("en", sample=english + chinese[:20]), UnicodeWordSegmenter)  # 0.5%
 
 
 def test_language_tag_normalisation():
