@@ -56,6 +56,20 @@ def test_registered_segmenters_on_tiny_hand_checked_examples():
     assert th.segment("ภาษาไทยเป็นภาษาที่สวยงาม") == ["ภาษาไทย", "เป็น", "ภาษา", "ที่", "สวยงาม"]
 
 
+def test_chinese_text_keeps_its_words_in_other_scripts_whole():
+    """jieba cuts words at every letter it does not know (é, Cyrillic, Hangul, pinyin's tone marks) and
+    numbers at their commas: pinyin tagged zh-Latn came out 34 "words" for 6. Text between Han words gets
+    UAX #29, as in spaced text; jieba's own words (T恤, 卡拉OK's 卡拉) stay."""
+    pytest.importorskip("rjieba")
+    zh = word_segmenter("zh")
+    assert zh.segment("我喜欢Pokémon，在Москве学习。12,000元的T恤，한국어도 don't") == [
+        "我", "喜欢", "Pokémon", "在", "Москве", "学习", "12,000", "元", "的", "T恤", "한국어도", "don't"]
+    pinyin = "Wǒ ài Běijīng Tiān'ānmén, nǐ ne?"
+    assert word_segmenter("zh-Latn", sample=[pinyin]).segment(pinyin) == UnicodeWordSegmenter().segment(pinyin)
+    expected = Counter({"Café": 2, "au": 1, "lait": 1, "很": 1, "好喝": 1})
+    assert zh.count_words(["Café au lait很好喝。", "Café"]) == expected
+
+
 @pytest.mark.parametrize(("lang", "module"), [("zh-TW", "rjieba"), ("ja", "fugashi"), ("th", "pythainlp.tokenize")])
 def test_missing_package_is_not_applicable_with_the_extra(monkeypatch, lang, module):
     import tokensmith.corpus.words as words

@@ -4,7 +4,8 @@
 a wrong word count is never returned silently:
 
 * languages with a registered segmenter (:data:`SEGMENTERS`): zh via ``rjieba``, ja via ``fugashi`` +
-  ``unidic-lite``, th via ``pythainlp`` (newmm). Missing package -> NotApplicable naming the extra.
+  ``unidic-lite``, th via ``pythainlp`` (newmm); zh and th leave the text between their words to UAX #29.
+  Missing package -> NotApplicable naming the extra.
 * languages known to be written without spaces but without a segmenter here (Khmer, Lao, Burmese,
   Tibetan...) -> NotApplicable.
 * every other language: Unicode default word boundaries (UAX #29, the ``regex`` module's WORD mode),
@@ -388,12 +389,41 @@ class MissingSegmenter(Exception):
         self.package = package
 
 
+_HAN = regex.compile(r"\p{Han}")
+#: A letter, mark or digit (not Han) beside a character that is neither Han, a space nor an ASCII letter or
+#: digit: only there may jieba cut a word where UAX #29 does not (it keeps runs of ASCII letters and digits
+#: whole, as UAX #29 does, and punctuation beside punctuation makes no word).
+_NON_HAN_WORD_CHAR = r"[[\p{L}\p{M}\p{N}]--\p{Han}]"
+_OTHER_CHAR = r"[^\p{Han}\sA-Za-z0-9]"
+_JIEBA_MAY_MISCUT = regex.compile(rf"(?V1){_NON_HAN_WORD_CHAR}{_OTHER_CHAR}|{_OTHER_CHAR}{_NON_HAN_WORD_CHAR}")
+
+
 def _chinese(lang: str) -> WordSegmenter:
+    """jieba (rjieba) for the Han text; the text between its Han words gets UAX #29.
+
+    jieba knows Han and ASCII only: it cuts a word at every other letter (``Pokémon`` -> ``Pok``, ``é``,
+    ``mon``; Cyrillic, Hangul and pinyin one letter at a time) and numbers at their commas (``12,000``).
+    Its cut is lossless, so each run of pieces without Han is joined back into the text it came from and
+    segmented as any spaced text is; pieces holding Han (``T恤``, ``卡拉OK``) stay jieba's.
+    """
     try:
         import rjieba
     except ImportError:
         raise MissingSegmenter("rjieba") from None
-    return _ToolSegmenter(lang, rjieba.cut, name="rjieba", segmented_scripts=("Han",))
+    others = UnicodeWordSegmenter(lang)
+
+    def split(line: str) -> list[str]:
+        pieces = rjieba.cut(line)
+        if _JIEBA_MAY_MISCUT.search(line) is None:
+            return pieces
+        words: list[str] = []
+        for has_han, run in itertools.groupby(pieces, key=lambda piece: _HAN.search(piece) is not None):
+            run = list(run)
+            plain = has_han or (len(run) == 1 and run[0].isascii() and run[0].isalnum())
+            words.extend(run if plain else others.segment("".join(run)))
+        return words
+
+    return _ToolSegmenter(lang, split, name="rjieba", segmented_scripts=("Han",))
 
 
 @functools.lru_cache(maxsize=1)
