@@ -111,6 +111,18 @@ def test_a_few_percent_of_unsegmented_letters_are_refused():
     assert isinstance(word_segmenter("en", sample=english + chinese[:20]), UnicodeWordSegmenter)  # 0.5%
 
 
+def test_an_unspaced_language_in_a_spaced_script_gets_its_words_counted():
+    """Tibetan in Wylie (bo-Latn) and Cantonese in Jyutping (yue-Latn) are written with spaces: the script
+    subtag says so, and UAX #29 counts them; the language's own script, or none named, stays n/a."""
+    wylie, jyutping = "bod kyi skad yig ni skad yig cig yin", "ngo5 dei6 gam1 jat6 heoi3 jam2 caa4"
+    assert word_segmenter("bo-Latn", sample=[wylie]).segment(wylie) == wylie.split()
+    assert word_segmenter("yue_latn_HK", sample=[jyutping]).segment(jyutping) == jyutping.split()
+    for lang in ("bo", "bo-Tibt", "yue-Hant", "km-KH"):
+        assert isinstance(word_segmenter(lang), NotApplicable)
+    refused = word_segmenter("km-Latn", sample=["ក្មេងៗបានទៅសាលារៀន"])  # the text belies the tag
+    assert isinstance(refused, NotApplicable) and "Khmer" in refused.reason
+
+
 def test_language_tag_normalisation():
     assert [primary_subtag(t) for t in ("zh-Hant-TW", "ZH_cn", "cmn", "jpn", "pt-BR")] == ["zh", "zh", "zh", "ja", "pt"]
     assert unspaced_share(["abc"]) == 0.0 and unspaced_share(["ab中文"]) == 0.5

@@ -7,7 +7,7 @@ a wrong word count is never returned silently:
   ``unidic-lite``, th via ``pythainlp`` (newmm); zh and th leave the text between their words to UAX #29.
   Missing package -> NotApplicable naming the extra.
 * languages known to be written without spaces but without a segmenter here (Khmer, Lao, Burmese,
-  Tibetan...) -> NotApplicable.
+  Tibetan...) -> NotApplicable, unless the tag names a spaced script (``bo-Latn``: UAX #29 as below).
 * every other language: Unicode default word boundaries (UAX #29, the ``regex`` module's WORD mode),
   unless more than :data:`UNSPACED_SHARE_LIMIT` of the letters of a sample of the text are in scripts
   written without spaces (the script guard).
@@ -536,6 +536,19 @@ def primary_subtag(lang: str) -> str:
     return LANGUAGE_ALIASES.get(primary, primary)
 
 
+#: ISO 15924 codes of the scripts of :data:`UNSPACED_SCRIPTS` (and their unions: Hanb, Jpan, Hrkt). A tag of
+#: an unspaced language naming another script (``bo-Latn``: Wylie, ``yue-Latn``: Jyutping) is spaced text.
+UNSPACED_SCRIPT_CODES = frozenset({
+    "Hani", "Hans", "Hant", "Hanb", "Jpan", "Hira", "Kana", "Hrkt", "Thai", "Laoo", "Khmr", "Mymr", "Tale", "Talu",
+    "Lana", "Tavt", "Ahom", "Tibt", "Yiii", "Java", "Bali", None,
+})  # fmt: skip
+
+
+def script_subtag(lang: str) -> str | None:
+    """``"Latn"`` for ``"bo-Latn"`` or ``"yue_latn_HK"``; None for a tag without a script subtag."""
+    return next((s.title() for s in lang.replace("_", "-").split("-")[1:] if len(s) == 4 and s.isalpha()), None)
+
+
 def unspaced_share(texts: Iterable[str], max_chars: int = GUARD_SAMPLE_CHARS) -> float:
     """Share of the letters of ``texts`` (a sample of ``max_chars`` characters spread over them) in
     scripts written without spaces."""
@@ -570,7 +583,7 @@ def word_segmenter(lang: str | None, sample: Iterable[str] | None = None) -> Wor
             return NotApplicable(
                 lang, f"word segmentation for {lang!r} needs {missing.package}, which is not installed: {INSTALL_HINT}"
             )
-    elif primary in UNSPACED_LANGUAGES:
+    elif primary in UNSPACED_LANGUAGES and script_subtag(lang) in UNSPACED_SCRIPT_CODES:
         return NotApplicable(
             lang,
             f"{UNSPACED_LANGUAGES[primary]} ({lang!r}) is written without spaces between words and tokensmith "
