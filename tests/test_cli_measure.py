@@ -436,6 +436,31 @@ def test_python_api_returns_the_same_records_as_a_dataframe(tmp_path):
                                                      for x in GERMAN.splitlines()))
 
 
+def test_python_api_takes_path_objects_and_a_lone_tokenizer_name(tmp_path):
+    """Paths as Path objects and one tokenizer as a string, as Python callers write them: a Path corpus
+    crashed parsing its spec, a Path folder crashed writing results.json after the whole measurement, and
+    tokenizers="o200k" was read as the tokenizers "o", "2", "0"..."""
+    from tokensmith.measure import MeasureConfig, run_measure
+
+    corpus = tmp_path / "de.txt"
+    corpus.write_text(GERMAN, encoding="utf-8")
+    parallel = tmp_path / "flores"
+    parallel.mkdir()
+    (parallel / "en.txt").write_text("All are free.\nThey have reason.\n", encoding="utf-8")
+    (parallel / "de.txt").write_text(GERMAN, encoding="utf-8")
+    out = tmp_path / "r.json"
+    result = run_measure(MeasureConfig(tokenizers="o200k", corpora=corpus, parallel=parallel), out=out, quiet=True)
+    as_strings = run_measure(MeasureConfig(tokenizers=("o200k",), corpora=(str(corpus),), parallel=str(parallel)),
+                             quiet=True)
+    def figures(records):  # all but the encode speed, which differs run to run
+        return [r for r in records if r["metric"] != "encode_throughput_mb_s"]
+
+    assert figures(result.records) == figures(as_strings.records)
+    parameters = json.loads(out.read_text(encoding="utf-8"))["provenance"]["parameters"]
+    assert parameters["tokenizers"] == ["o200k"] and parameters["corpora"] == [str(corpus)]
+    assert parameters["parallel"] == str(parallel)
+
+
 def test_usage_errors_exit_2_without_traceback(capsys):
     code, _, err = run(["measure", "--corpus", "x.txt"], capsys)
     assert code == 2 and "Missing option" in err and "Traceback" not in err
