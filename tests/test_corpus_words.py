@@ -108,6 +108,7 @@ def test_a_few_percent_of_unsegmented_letters_are_refused():
     for tag in ("en", "und"):
         refused = word_segmenter(tag, sample=english + chinese)
         assert isinstance(refused, NotApplicable) and "Han" in refused.reason and "4.1%" in refused.reason
+        assert "as a corpus of its own" in refused.reason  # not "tag the corpus": the tag is right
     assert isinstance(word_segmenter("en", sample=english + chinese[:20]), UnicodeWordSegmenter)  # 0.5%
 
 

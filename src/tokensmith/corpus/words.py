@@ -247,8 +247,11 @@ class ScriptTally:
         if self.share <= UNSPACED_SHARE_LIMIT:
             return None
         scripts = ", ".join(s.replace("_", " ") for s in UNSPACED_SCRIPTS if s in self.scripts)
-        if not self.segmented:
+        if not self.segmented and self.share > 0.5:
             advice = "tag the corpus with its language (zh, ja or th have segmenters)"
+        elif not self.segmented:  # a few lines in another script, in a text of its own language
+            advice = ("measure the text in those scripts as a corpus of its own, tagged with its language "
+                      "(zh, ja or th have segmenters)")
         else:
             advice = f"{segmenter} segments only {', '.join(self.segmented)}: check the corpus' language tag"
         return NotApplicable(
