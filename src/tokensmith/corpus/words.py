@@ -4,7 +4,7 @@
 a wrong word count is never returned silently:
 
 * languages with a registered segmenter (:data:`SEGMENTERS`): zh via ``rjieba``, ja via ``fugashi`` +
-  ``unidic-lite``, th via ``pythainlp`` (newmm); zh and th leave the text between their words to UAX #29.
+  ``unidic-lite``, th via ``pythainlp`` (newmm); each leaves the text between its words to UAX #29.
   Missing package -> NotApplicable naming the extra.
 * languages known to be written without spaces but without a segmenter here (Khmer, Lao, Burmese,
   Tibetan...) -> NotApplicable, unless the tag names a spaced script (``bo-Latn``: UAX #29 as below).
@@ -392,39 +392,75 @@ class MissingSegmenter(Exception):
         self.package = package
 
 
-_HAN = regex.compile(r"\p{Han}")
-#: A letter, mark or digit (not Han) beside a character that is neither Han, a space nor an ASCII letter or
-#: digit: only there may jieba cut a word where UAX #29 does not (it keeps runs of ASCII letters and digits
-#: whole, as UAX #29 does, and punctuation beside punctuation makes no word).
-_NON_HAN_WORD_CHAR = r"[[\p{L}\p{M}\p{N}]--\p{Han}]"
-_OTHER_CHAR = r"[^\p{Han}\sA-Za-z0-9]"
-_JIEBA_MAY_MISCUT = regex.compile(rf"(?V1){_NON_HAN_WORD_CHAR}{_OTHER_CHAR}|{_OTHER_CHAR}{_NON_HAN_WORD_CHAR}")
+class _OtherTextByUax29:
+    """A segmenter's cut of a line, with the text between its words in its own scripts re-cut by UAX #29.
+
+    jieba and MeCab know their scripts and ASCII; around other letters and around ASCII punctuation they
+    cut where a spaced text is not cut: jieba makes ``Pok``, ``é``, ``mon`` of ``Pokémon`` (Cyrillic, Hangul
+    and pinyin one letter at a time), both cut ``12,000`` at its comma, MeCab makes ``2``, ``5`` of ``2.5``
+    and ``GPT``, ``4``, ``o`` of ``GPT-4o``. Each run of pieces without a character of the segmenter's
+    scripts is replaced by the UAX #29 words of the text it covers (found in the line, since MeCab drops
+    spaces); pieces holding one (``T恤``, ``卡拉OK``'s ``卡拉``) stay the segmenter's.
+
+    Args:
+        native: characters of the segmenter's scripts (a piece holding one is its word).
+        may_miscut: where in a line the segmenter may cut otherwise than UAX #29; lines without a match
+            keep the segmenter's cut as it is (most lines: the check is cheaper than the regrouping).
+    """
+
+    def __init__(self, lang: str, native: str, may_miscut: str) -> None:
+        self._native = regex.compile(native)
+        self._may_miscut = regex.compile(may_miscut)
+        self._others = UnicodeWordSegmenter(lang)
+
+    def __call__(self, line: str, pieces: list[str]) -> list[str]:
+        if self._may_miscut.search(line) is None:
+            return pieces
+        spans, position = [], 0
+        for piece in pieces:
+            start = line.find(piece, position)
+            if start < 0:  # not the line's own text: keep the segmenter's cut
+                return pieces
+            position = start + len(piece)
+            spans.append((start, position))
+        words: list[str] = []
+        native = self._native.search
+        for is_native, run in itertools.groupby(spans, key=lambda span: native(line, *span) is not None):
+            run = list(run)
+            if is_native or (len(run) == 1 and (piece := line[run[0][0]:run[0][1]]).isascii() and piece.isalnum()):
+                words.extend(line[start:end] for start, end in run)
+            else:
+                words.extend(self._others.segment(line[run[0][0]:run[-1][1]]))
+        return words
+
+
+def _may_miscut(native: str, whole_runs: str) -> str:
+    """A letter, mark or digit outside ``native`` beside a character that is neither ``native``, a space
+    nor in ``whole_runs`` (characters the segmenter keeps in one word when they run together)."""
+    word_char = rf"[[\p{{L}}\p{{M}}\p{{N}}]--{native}]"
+    other = rf"[^\s{native[1:-1]}{whole_runs}]"
+    return rf"(?V1){word_char}{other}|{other}{word_char}"
+
+
+#: jieba keeps runs of ASCII letters and digits whole ("Python3"), as UAX #29 does.
+_HAN = r"[\p{Han}]"
+_JIEBA_OTHER_TEXT = (_HAN, _may_miscut(_HAN, "A-Za-z0-9"))
+#: MeCab cuts ASCII letters from digits (``4o``, ``3D``), so any two neighbours but letter-letter or
+#: digit-digit may be cut; kana and Han by Script_Extensions (``ー``, ``々``, ``、`` are theirs).
+_JAPANESE = r"[\p{scx=Han}\p{scx=Hiragana}\p{scx=Katakana}]"
+_MECAB_OTHER_TEXT = (_JAPANESE, _may_miscut(_JAPANESE, "") + r"|[A-Za-z][0-9]|[0-9][A-Za-z]")
 
 
 def _chinese(lang: str) -> WordSegmenter:
-    """jieba (rjieba) for the Han text; the text between its Han words gets UAX #29.
-
-    jieba knows Han and ASCII only: it cuts a word at every other letter (``Pokémon`` -> ``Pok``, ``é``,
-    ``mon``; Cyrillic, Hangul and pinyin one letter at a time) and numbers at their commas (``12,000``).
-    Its cut is lossless, so each run of pieces without Han is joined back into the text it came from and
-    segmented as any spaced text is; pieces holding Han (``T恤``, ``卡拉OK``) stay jieba's.
-    """
+    """jieba (rjieba) for the Han text; the text between its Han words gets UAX #29 (:class:`_OtherTextByUax29`)."""
     try:
         import rjieba
     except ImportError:
         raise MissingSegmenter("rjieba") from None
-    others = UnicodeWordSegmenter(lang)
+    others = _OtherTextByUax29(lang, *_JIEBA_OTHER_TEXT)
 
     def split(line: str) -> list[str]:
-        pieces = rjieba.cut(line)
-        if _JIEBA_MAY_MISCUT.search(line) is None:
-            return pieces
-        words: list[str] = []
-        for has_han, run in itertools.groupby(pieces, key=lambda piece: _HAN.search(piece) is not None):
-            run = list(run)
-            plain = has_han or (len(run) == 1 and run[0].isascii() and run[0].isalnum())
-            words.extend(run if plain else others.segment("".join(run)))
-        return words
+        return others(line, rjieba.cut(line))
 
     return _ToolSegmenter(lang, split, name="rjieba", segmented_scripts=("Han",))
 
@@ -465,10 +501,12 @@ def _japanese(lang: str) -> WordSegmenter:
     except RuntimeError:  # fugashi without a dictionary
         raise MissingSegmenter("unidic-lite") from None
 
+    others = _OtherTextByUax29(lang, *_MECAB_OTHER_TEXT)
+
     def split(line: str) -> list[str]:
         if len(line) <= MECAB_MAX_CHARS:
-            return tagger.parse(line).split(" ")
-        return [word for piece in cut_long_line(line) for word in tagger.parse(piece).split(" ")]
+            return others(line, tagger.parse(line).split(" "))
+        return [word for piece in cut_long_line(line) for word in others(piece, tagger.parse(piece).split(" "))]
 
     return _ToolSegmenter(lang, split, name="fugashi-unidic-lite", segmented_scripts=("Han", "Hiragana", "Katakana"))
 
