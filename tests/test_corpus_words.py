@@ -120,7 +120,7 @@ def test_a_few_percent_of_unsegmented_letters_are_refused():
     for tag in ("en", "und"):
         refused = word_segmenter(tag, sample=english + chinese)
         assert isinstance(refused, NotApplicable) and "Han" in refused.reason and "4.1%" in refused.reason
-        assert "as a corpus of its own" in refused.reason  # not "tag the corpus": the tag is right
+    assert "as a corpus of its own" in word_segmenter("en", sample=english + chinese).reason  # the tag is right
     assert isinstance(word_segmenter("en", sample=english + chinese[:20]), UnicodeWordSegmenter)  # 0.5%
 
 
@@ -134,6 +134,13 @@ def test_an_unspaced_language_in_a_spaced_script_gets_its_words_counted():
         assert isinstance(word_segmenter(lang), NotApplicable)
     refused = word_segmenter("km-Latn", sample=["ក្មេងៗបានទៅសាលារៀន"])  # the text belies the tag
     assert isinstance(refused, NotApplicable) and "Khmer" in refused.reason
+
+
+def test_the_refusal_advises_a_new_tag_only_for_an_untagged_text():
+    javanese = "ꦧꦱꦗꦮꦲꦶꦏꦸꦧꦱꦱꦶꦁꦢꦶꦔꦼꦤ꧀ꦢꦺꦴꦮꦺꦴꦁꦗꦮ"
+    assert "tag the corpus with its language" in word_segmenter("und", sample=[javanese]).reason
+    tagged = word_segmenter("jv", sample=[javanese]).reason  # rightly tagged: no segmenter for its script
+    assert "Javanese" in tagged and "tag the corpus with its language" not in tagged
 
 
 def test_language_tag_normalisation():

@@ -247,8 +247,10 @@ class ScriptTally:
         if self.share <= UNSPACED_SHARE_LIMIT:
             return None
         scripts = ", ".join(s.replace("_", " ") for s in UNSPACED_SCRIPTS if s in self.scripts)
-        if not self.segmented and self.share > 0.5:
+        if not self.segmented and primary_subtag(lang) == "und":
             advice = "tag the corpus with its language (zh, ja or th have segmenters)"
+        elif not self.segmented and self.share > 0.5:  # a tagged text in those scripts (jv in Javanese script)
+            advice = "if the text is Chinese, Japanese or Thai, tag it zh, ja or th (they have segmenters)"
         elif not self.segmented:  # a few lines in another script, in a text of its own language
             advice = ("measure the text in those scripts as a corpus of its own, tagged with its language "
                       "(zh, ja or th have segmenters)")
