@@ -85,18 +85,22 @@ def test_fertility_needs_a_segmenter_and_says_why_not(django, tmp_path, capsys):
     code, _, _ = run(["measure", "-t", "o200k", "--parallel", str(django["parallel"]), "--out", str(out), "-q"],
                      capsys)
     assert code == 0
-    records = json.loads(out.read_text(encoding="utf-8"))["sections"]["measure"]["records"]
-    fertility = {r["lang"]: r for r in records if r["metric"] == "fertility"}
+    section = json.loads(out.read_text(encoding="utf-8"))["sections"]["measure"]
+    fertility = {r["lang"]: r for r in section["records"] if r["metric"] == "fertility"}
     assert fertility["de"]["value"] > 1.0
     assert fertility["ja"]["value"] is not None  # a real segmenter (fugashi), not a whitespace split
     assert fertility["zh-Hans"]["value"] is not None  # rjieba
+    # results.json names the segmenter behind each corpus' words (None where fertility is n/a)
+    segmenters = {corpus["lang"]: corpus["word_segmenter"] for corpus in section["corpora"]}
+    assert (segmenters["de"], segmenters["ja"], segmenters["zh-Hans"]) == ("uax29", "fugashi-unidic-lite", "rjieba")
     khmer = tmp_path / "km.txt"
     khmer.write_text("មនុស្សទាំងអស់កើតមកមានសេរីភាព និងសមភាព ក្នុងផ្នែកសេចក្តីថ្លៃថ្នូរ\n", encoding="utf-8")
     out = tmp_path / "km.json"
     assert run(["measure", "-t", "o200k", "--corpus", str(khmer), "--out", str(out), "-q"], capsys)[0] == 0
-    records = json.loads(out.read_text(encoding="utf-8"))["sections"]["measure"]["records"]
-    khmer_fertility = next(r for r in records if r["metric"] == "fertility")
+    section = json.loads(out.read_text(encoding="utf-8"))["sections"]["measure"]
+    khmer_fertility = next(r for r in section["records"] if r["metric"] == "fertility")
     assert khmer_fertility["value"] is None and "km" in khmer_fertility["reason"]
+    assert section["corpora"][0]["word_segmenter"] is None
 
 
 def test_monolingual_corpora_and_formats(tmp_path, capsys):

@@ -490,8 +490,9 @@ def _measure_sources(sources, tokenizers, vocabularies, word_counting, progress)
             current.read = True
         while in_flight:
             consume_one()
-        for key, (current, _, _) in enumerate(done):
+        for key, (current, description, _) in enumerate(done):
             words = word_counting.words(key)  # the worker counts the corpora in this same order
+            description["word_segmenter"] = word_counting.segmenter(key)  # what fertility's words are
             if isinstance(words, NotApplicable):
                 for stats in current.cells:
                     stats.mark_words_not_applicable(words.reason)
