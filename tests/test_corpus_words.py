@@ -134,6 +134,10 @@ def test_an_unspaced_language_in_a_spaced_script_gets_its_words_counted():
         assert isinstance(word_segmenter(lang), NotApplicable)
     refused = word_segmenter("km-Latn", sample=["ក្មេងៗបានទៅសាលារៀន"])  # the text belies the tag
     assert isinstance(refused, NotApplicable) and "Khmer" in refused.reason
+    # without a script subtag the text decides: romanised Tibetan tagged bo is spaced, Tibetan script is not
+    assert word_segmenter("bo", sample=[wylie]).segment(wylie) == wylie.split()
+    assert isinstance(word_segmenter("bo", sample=["བོད་ཀྱི་སྐད་ཡིག"]), NotApplicable)
+    assert isinstance(word_segmenter("km", sample=["123 456"]), NotApplicable)  # no letters: the tag decides
 
 
 def test_the_refusal_advises_a_new_tag_only_for_an_untagged_text():

@@ -7,7 +7,8 @@ a wrong word count is never returned silently:
   ``unidic-lite``, th via ``pythainlp`` (newmm); each leaves the text between its words to UAX #29.
   Missing package -> NotApplicable naming the extra.
 * languages known to be written without spaces but without a segmenter here (Khmer, Lao, Burmese,
-  Tibetan...) -> NotApplicable, unless the tag names a spaced script (``bo-Latn``: UAX #29 as below).
+  Tibetan...) -> NotApplicable, unless the tag names a spaced script (``bo-Latn``) or the text is in spaced
+  scripts (romanised Tibetan tagged ``bo``): UAX #29 as below.
 * every other language: Unicode default word boundaries (UAX #29, the ``regex`` module's WORD mode),
   unless more than :data:`UNSPACED_SHARE_LIMIT` of the letters of a sample of the text are in scripts
   written without spaces (the script guard).
@@ -605,13 +606,23 @@ def script_guard(lang: str, texts: Iterable[str], segmenter: WordSegmenter | Non
     return ScriptTally(segmenter.segmented_scripts).add(texts).refusal(lang, segmenter.name)
 
 
+def _spaced_text(sample: Iterable[str] | None) -> bool:
+    """Whether ``sample`` has letters, nearly all in scripts written with spaces (romanised Khmer or Tibetan
+    tagged km or bo): then UAX #29 counts its words, whatever the tag says."""
+    if sample is None:
+        return False
+    tally = ScriptTally().add(sample)
+    return tally.letters > 0 and tally.share <= UNSPACED_SHARE_LIMIT
+
+
 def word_segmenter(lang: str | None, sample: Iterable[str] | None = None) -> WordSegmenter | NotApplicable:
     """The word segmenter for ``lang``, or why words cannot be counted.
 
     Args:
         lang: BCP 47 tag (``"de"``, ``"zh-TW"``, ``"und"``...); None means undetermined.
-        sample: some documents of the corpus (the first batch). When given and the language has no
-            registered segmenter, the script guard checks them (needed for ``"und"`` corpora).
+        sample: some documents of the corpus (the first batch). When given, the script guard checks them
+            (needed for ``"und"`` corpora), and the text of a language written without spaces, when it is
+            in spaced scripts (romanised Tibetan tagged ``bo``), gets UAX #29.
 
     Returns:
         A :class:`WordSegmenter`, or :class:`NotApplicable` (falsy) with the reason.
@@ -626,7 +637,7 @@ def word_segmenter(lang: str | None, sample: Iterable[str] | None = None) -> Wor
             return NotApplicable(
                 lang, f"word segmentation for {lang!r} needs {missing.package}, which is not installed: {INSTALL_HINT}"
             )
-    elif primary in UNSPACED_LANGUAGES and script_subtag(lang) in UNSPACED_SCRIPT_CODES:
+    elif primary in UNSPACED_LANGUAGES and script_subtag(lang) in UNSPACED_SCRIPT_CODES and not _spaced_text(sample):
         return NotApplicable(
             lang,
             f"{UNSPACED_LANGUAGES[primary]} ({lang!r}) is written without spaces between words and tokensmith "
