@@ -56,6 +56,24 @@ def test_registered_segmenters_on_tiny_hand_checked_examples():
     assert th.segment("ภาษาไทยเป็นภาษาที่สวยงาม") == ["ภาษาไทย", "เป็น", "ภาษา", "ที่", "สวยงาม"]
 
 
+def test_a_long_chinese_line_is_given_to_jieba_in_pieces(monkeypatch):
+    """A document without line breaks (a file read whole): jieba made one list of every piece of it (a
+    10M-character line: 0.9 GB), now it reads one piece of at most MECAB_MAX_CHARS at a time, cut after a
+    sentence end, where jieba cuts anyway, so the words are the same."""
+    rjieba = pytest.importorskip("rjieba")
+    import tokensmith.corpus.words as words
+
+    sentences = ["我们在北京大学学习。", "Pokémon很好玩！", "今天天气很好，12,000元。"] * 20_000
+    line = "".join(sentences)
+    assert len(line) > 3 * words.MECAB_MAX_CHARS
+    expected = word_segmenter("zh").count_words(sentences)
+    given: list[int] = []
+    cut = rjieba.cut
+    monkeypatch.setattr(rjieba, "cut", lambda text: given.append(len(text)) or cut(text))
+    assert word_segmenter("zh").count_words([line]) == expected
+    assert len(given) > 3 and max(given) <= words.MECAB_MAX_CHARS
+
+
 def test_japanese_text_keeps_numbers_and_names_in_latin_whole():
     """MeCab cuts 2.5 at its point, 1,000 at its comma and letters from digits (GPT-4o: GPT, 4, o; A1, 3D):
     1.2% more words in ja.txt of ../shared/data than UAX #29 finds in the same Latin text elsewhere."""
