@@ -24,6 +24,7 @@ symbols are not words. Segmenters return ``Counter[str]`` of word types so that
 
 from __future__ import annotations
 
+import bisect
 import functools
 import itertools
 from collections import Counter
@@ -401,9 +402,10 @@ class _OtherTextByUax29:
     jieba and MeCab know their scripts and ASCII; around other letters and around ASCII punctuation they
     cut where a spaced text is not cut: jieba makes ``Pok``, ``é``, ``mon`` of ``Pokémon`` (Cyrillic, Hangul
     and pinyin one letter at a time), both cut ``12,000`` at its comma, MeCab makes ``2``, ``5`` of ``2.5``
-    and ``GPT``, ``4``, ``o`` of ``GPT-4o``. Each run of pieces without a character of the segmenter's
-    scripts is replaced by the UAX #29 words of the text it covers (found in the line, since MeCab drops
-    spaces); pieces holding one (``T恤``, ``卡拉OK``'s ``卡拉``) stay the segmenter's.
+    and ``GPT``, ``4``, ``o`` of ``GPT-4o``. In each run of text without a character of the segmenter's
+    scripts where it may cut so, its pieces (found in the line, since MeCab drops spaces) are replaced by
+    the UAX #29 words of the text they cover; pieces holding such a character (``T恤``, ``卡拉OK``'s
+    ``卡拉``) stay the segmenter's.
 
     Args:
         native: characters of the segmenter's scripts (a piece holding one is its word).
@@ -412,28 +414,32 @@ class _OtherTextByUax29:
     """
 
     def __init__(self, lang: str, native: str, may_miscut: str) -> None:
-        self._native = regex.compile(native)
         self._may_miscut = regex.compile(may_miscut)
+        self._other_runs = regex.compile(rf"[^{native[1:-1]}]+")  # maximal runs of other text, spaces included
         self._others = UnicodeWordSegmenter(lang)
 
     def __call__(self, line: str, pieces: list[str]) -> list[str]:
         if self._may_miscut.search(line) is None:
             return pieces
-        spans, position = [], 0
+        regions = [run.span() for run in self._other_runs.finditer(line) if self._may_miscut.search(line, *run.span())]
+        starts, ends, position = [], [], 0
         for piece in pieces:
             start = line.find(piece, position)
             if start < 0:  # not the line's own text: keep the segmenter's cut
                 return pieces
             position = start + len(piece)
-            spans.append((start, position))
+            starts.append(start)
+            ends.append(position)
         words: list[str] = []
-        native = self._native.search
-        for is_native, run in itertools.groupby(spans, key=lambda span: native(line, *span) is not None):
-            run = list(run)
-            if is_native or (len(run) == 1 and (piece := line[run[0][0]:run[0][1]]).isascii() and piece.isalnum()):
-                words.extend(line[start:end] for start, end in run)
-            else:
-                words.extend(self._others.segment(line[run[0][0]:run[-1][1]]))
+        kept = 0  # pieces before this one are in words already
+        for region_start, region_end in regions:  # the pieces inside a region give way to its UAX #29 words
+            first = bisect.bisect_left(starts, region_start, lo=kept)
+            last = bisect.bisect_right(ends, region_end, lo=first)
+            if first < last:
+                words.extend(pieces[kept:first])
+                words.extend(self._others.segment(line[starts[first]:ends[last - 1]]))
+                kept = last
+        words.extend(pieces[kept:])
         return words
 
 
