@@ -634,6 +634,30 @@ def test_fertility_is_refused_when_the_text_after_the_first_batch_is_unspaced(tm
     assert result.cells[0]["tokens"] == sum(len(ids) for ids in encoding.encode_ordinary_batch(documents))
 
 
+def test_a_first_batch_heavier_in_another_script_than_the_corpus_does_not_decide(tmp_path, monkeypatch):
+    """A folder whose first file is Chinese (over 4% of the first batch's letters) before much more English
+    (under 0.5% of the corpus): the guard judges the whole corpus, as it does when the other script comes later, so
+    the fertility is given, and equals that of the files measured whole."""
+    from tokensmith import measure as measure_module
+    from tokensmith.corpus import open_corpus
+    from tokensmith.corpus.words import unspaced_share
+    from tokensmith.measure import MeasureConfig, measure
+
+    monkeypatch.setattr(measure_module, "BATCH_BYTES", 8 << 10)  # the word worker is forked after this
+    messages = django_messages("zh_Hans")
+    chinese, english = [msgstr for _, msgstr in messages][:60], [msgid for msgid, _ in messages] * 6
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "a.txt").write_text("\n".join(chinese) + "\n", encoding="utf-8")
+    (folder / "b.txt").write_text("\n".join(english) + "\n", encoding="utf-8")
+    first_batch = next(open_corpus(str(folder)).iter_batches(8 << 10))
+    assert unspaced_share(first_batch) > 0.04 and unspaced_share(chinese + english) < 0.005
+    result = measure(MeasureConfig(tokenizers=("o200k",), corpora=(f"en={folder}",)))
+    fertility = next(r for r in result.records if r["metric"] == "fertility")
+    assert fertility["value"] is not None, fertility["reason"]
+    assert result.corpora[0]["word_segmenter"] == "uax29"
+
+
 def test_a_wrong_language_tag_gives_no_fertility_instead_of_a_wrong_one(tmp_path, capsys):
     burmese = tmp_path / "burmese.txt"
     burmese.write_text("\n".join(django_translations("my")) + "\n", encoding="utf-8")

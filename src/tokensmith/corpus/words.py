@@ -626,7 +626,9 @@ def _spaced_text(sample: Iterable[str] | None) -> bool:
     return tally.letters > 0 and tally.share <= UNSPACED_SHARE_LIMIT
 
 
-def word_segmenter(lang: str | None, sample: Iterable[str] | None = None) -> WordSegmenter | NotApplicable:
+def word_segmenter(
+    lang: str | None, sample: Iterable[str] | None = None, *, guard: bool = True
+) -> WordSegmenter | NotApplicable:
     """The word segmenter for ``lang``, or why words cannot be counted.
 
     Args:
@@ -634,6 +636,9 @@ def word_segmenter(lang: str | None, sample: Iterable[str] | None = None) -> Wor
         sample: some documents of the corpus (the first batch). When given, the script guard checks them
             (needed for ``"und"`` corpora), and the text of a language written without spaces, when it is
             in spaced scripts (romanised Tibetan tagged ``bo``), gets UAX #29.
+        guard: run the script guard on ``sample``. False leaves it to a caller that runs it on the whole
+            corpus (:class:`ScriptTally`, batch by batch): a first batch may hold more of another script
+            than the corpus does (a folder whose first file is a translation).
 
     Returns:
         A :class:`WordSegmenter`, or :class:`NotApplicable` (falsy) with the reason.
@@ -656,7 +661,7 @@ def word_segmenter(lang: str | None, sample: Iterable[str] | None = None) -> Wor
         )
     else:
         segmenter = UnicodeWordSegmenter(lang)
-    if sample is not None:  # the tag may be wrong or "und": the text's scripts have the last word
+    if sample is not None and guard:  # the tag may be wrong or "und": the text's scripts have the last word
         refused = script_guard(lang, sample, segmenter)
         if refused is not None:
             return refused

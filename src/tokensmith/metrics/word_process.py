@@ -38,10 +38,11 @@ LIVENESS_POLL_SECONDS = 1.0
 
 
 def segmenter_for(lang: str | None, first_batch: Sequence[str] | None):
-    """The word segmenter of a corpus, or NotApplicable (the script guard runs on its first batch)."""
+    """The word segmenter of a corpus (its first batch decides only for romanised text under an unspaced
+    language's tag), or NotApplicable; the script guard is the caller's, over every batch."""
     from tokensmith.corpus import word_segmenter
 
-    return word_segmenter(lang, sample=first_batch or None)
+    return word_segmenter(lang, sample=first_batch or None, guard=False)
 
 
 def _count_sources(sources: Sequence[Any], out) -> None:
