@@ -46,6 +46,34 @@ def test_chunks_are_str_split_counted_across_batches(batches):
     assert len(counts) == len(expected)
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet=ALPHABET, max_size=60), min_size=1, max_size=4), st.integers(1, 12))
+def test_a_long_text_is_counted_in_pieces_cut_at_whitespace(texts, size):
+    """A batch of one 50 MB document took 1 GB at once: its code points and chunk bounds are now made a piece
+    at a time, each cut before a whitespace (or longer, around a chunk longer than a piece), and the counts
+    are those of the text whole."""
+    import tokensmith.corpus.chunk_words as chunk_words_module
+
+    joined = "\n".join(texts)
+    pieces = chunk_words_module.cut_at_whitespace(joined, size)
+    assert "".join(pieces) == joined
+    assert all(piece[:1].isspace() for piece in pieces[1:])  # no chunk is cut in two
+    assert not any(character.isspace() for piece in pieces for character in piece[size:])  # cut at the first one
+    whole = ChunkCounts()
+    whole.add(texts)
+    seen = []
+    original, chunk_words_module.ADD_CHARS = chunk_words_module.ADD_CHARS, size
+    try:
+        cut = ChunkCounts()
+        add_text = cut._add_text
+        cut._add_text = lambda piece: (seen.append(piece), add_text(piece))
+        cut.add(texts)
+    finally:
+        chunk_words_module.ADD_CHARS = original
+    assert seen == pieces
+    assert list(chunk_counts(cut).items()) == list(chunk_counts(whole).items())  # counts and first-seen order
+
+
 def test_space_class_is_str_isspace_on_every_code_point():
     classes = character_classes()
     spaces = {c for c in range(0x110000) if chr(c).isspace()}

@@ -85,18 +85,22 @@ def test_fertility_needs_a_segmenter_and_says_why_not(django, tmp_path, capsys):
     code, _, _ = run(["measure", "-t", "o200k", "--parallel", str(django["parallel"]), "--out", str(out), "-q"],
                      capsys)
     assert code == 0
-    records = json.loads(out.read_text(encoding="utf-8"))["sections"]["measure"]["records"]
-    fertility = {r["lang"]: r for r in records if r["metric"] == "fertility"}
+    section = json.loads(out.read_text(encoding="utf-8"))["sections"]["measure"]
+    fertility = {r["lang"]: r for r in section["records"] if r["metric"] == "fertility"}
     assert fertility["de"]["value"] > 1.0
     assert fertility["ja"]["value"] is not None  # a real segmenter (fugashi), not a whitespace split
     assert fertility["zh-Hans"]["value"] is not None  # rjieba
+    # results.json names the segmenter behind each corpus' words (None where fertility is n/a)
+    segmenters = {corpus["lang"]: corpus["word_segmenter"] for corpus in section["corpora"]}
+    assert (segmenters["de"], segmenters["ja"], segmenters["zh-Hans"]) == ("uax29", "fugashi-unidic-lite", "rjieba")
     khmer = tmp_path / "km.txt"
     khmer.write_text("មនុស្សទាំងអស់កើតមកមានសេរីភាព និងសមភាព ក្នុងផ្នែកសេចក្តីថ្លៃថ្នូរ\n", encoding="utf-8")
     out = tmp_path / "km.json"
     assert run(["measure", "-t", "o200k", "--corpus", str(khmer), "--out", str(out), "-q"], capsys)[0] == 0
-    records = json.loads(out.read_text(encoding="utf-8"))["sections"]["measure"]["records"]
-    khmer_fertility = next(r for r in records if r["metric"] == "fertility")
+    section = json.loads(out.read_text(encoding="utf-8"))["sections"]["measure"]
+    khmer_fertility = next(r for r in section["records"] if r["metric"] == "fertility")
     assert khmer_fertility["value"] is None and "km" in khmer_fertility["reason"]
+    assert section["corpora"][0]["word_segmenter"] is None
 
 
 def test_monolingual_corpora_and_formats(tmp_path, capsys):
@@ -436,6 +440,31 @@ def test_python_api_returns_the_same_records_as_a_dataframe(tmp_path):
                                                      for x in GERMAN.splitlines()))
 
 
+def test_python_api_takes_path_objects_and_a_lone_tokenizer_name(tmp_path):
+    """Paths as Path objects and one tokenizer as a string, as Python callers write them: a Path corpus
+    crashed parsing its spec, a Path folder crashed writing results.json after the whole measurement, and
+    tokenizers="o200k" was read as the tokenizers "o", "2", "0"..."""
+    from tokensmith.measure import MeasureConfig, run_measure
+
+    corpus = tmp_path / "de.txt"
+    corpus.write_text(GERMAN, encoding="utf-8")
+    parallel = tmp_path / "flores"
+    parallel.mkdir()
+    (parallel / "en.txt").write_text("All are free.\nThey have reason.\n", encoding="utf-8")
+    (parallel / "de.txt").write_text(GERMAN, encoding="utf-8")
+    out = tmp_path / "r.json"
+    result = run_measure(MeasureConfig(tokenizers="o200k", corpora=corpus, parallel=parallel), out=out, quiet=True)
+    as_strings = run_measure(MeasureConfig(tokenizers=("o200k",), corpora=(str(corpus),), parallel=str(parallel)),
+                             quiet=True)
+    def figures(records):  # all but the encode speed, which differs run to run
+        return [r for r in records if r["metric"] != "encode_throughput_mb_s"]
+
+    assert figures(result.records) == figures(as_strings.records)
+    parameters = json.loads(out.read_text(encoding="utf-8"))["provenance"]["parameters"]
+    assert parameters["tokenizers"] == ["o200k"] and parameters["corpora"] == [str(corpus)]
+    assert parameters["parallel"] == str(parallel)
+
+
 def test_usage_errors_exit_2_without_traceback(capsys):
     code, _, err = run(["measure", "--corpus", "x.txt"], capsys)
     assert code == 2 and "Missing option" in err and "Traceback" not in err
@@ -603,6 +632,30 @@ def test_fertility_is_refused_when_the_text_after_the_first_batch_is_unspaced(tm
     encoding = o200k_encoding()
     documents = [line for line in english + burmese if line]
     assert result.cells[0]["tokens"] == sum(len(ids) for ids in encoding.encode_ordinary_batch(documents))
+
+
+def test_a_first_batch_heavier_in_another_script_than_the_corpus_does_not_decide(tmp_path, monkeypatch):
+    """A folder whose first file is Chinese (over 4% of the first batch's letters) before much more English
+    (under 0.5% of the corpus): the guard judges the whole corpus, as it does when the other script comes later, so
+    the fertility is given, and equals that of the files measured whole."""
+    from tokensmith import measure as measure_module
+    from tokensmith.corpus import open_corpus
+    from tokensmith.corpus.words import unspaced_share
+    from tokensmith.measure import MeasureConfig, measure
+
+    monkeypatch.setattr(measure_module, "BATCH_BYTES", 8 << 10)  # the word worker is forked after this
+    messages = django_messages("zh_Hans")
+    chinese, english = [msgstr for _, msgstr in messages][:60], [msgid for msgid, _ in messages] * 6
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "a.txt").write_text("\n".join(chinese) + "\n", encoding="utf-8")
+    (folder / "b.txt").write_text("\n".join(english) + "\n", encoding="utf-8")
+    first_batch = next(open_corpus(str(folder)).iter_batches(8 << 10))
+    assert unspaced_share(first_batch) > 0.04 and unspaced_share(chinese + english) < 0.005
+    result = measure(MeasureConfig(tokenizers=("o200k",), corpora=(f"en={folder}",)))
+    fertility = next(r for r in result.records if r["metric"] == "fertility")
+    assert fertility["value"] is not None, fertility["reason"]
+    assert result.corpora[0]["word_segmenter"] == "uax29"
 
 
 def test_a_wrong_language_tag_gives_no_fertility_instead_of_a_wrong_one(tmp_path, capsys):

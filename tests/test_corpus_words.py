@@ -56,6 +56,50 @@ def test_registered_segmenters_on_tiny_hand_checked_examples():
     assert th.segment("ภาษาไทยเป็นภาษาที่สวยงาม") == ["ภาษาไทย", "เป็น", "ภาษา", "ที่", "สวยงาม"]
 
 
+def test_a_long_chinese_line_is_given_to_jieba_in_pieces(monkeypatch):
+    """A document without line breaks (a file read whole): jieba made one list of every piece of it (a
+    10M-character line: 0.9 GB), now it reads one piece of at most MECAB_MAX_CHARS at a time, cut after a
+    sentence end, where jieba cuts anyway, so the words are the same."""
+    rjieba = pytest.importorskip("rjieba")
+    import tokensmith.corpus.words as words
+
+    sentences = ["我们在北京大学学习。", "Pokémon很好玩！", "今天天气很好，12,000元。"] * 20_000
+    line = "".join(sentences)
+    assert len(line) > 3 * words.MECAB_MAX_CHARS
+    expected = word_segmenter("zh").count_words(sentences)
+    given: list[int] = []
+    cut = rjieba.cut
+    monkeypatch.setattr(rjieba, "cut", lambda text: given.append(len(text)) or cut(text))
+    assert word_segmenter("zh").count_words([line]) == expected
+    assert len(given) > 3 and max(given) <= words.MECAB_MAX_CHARS
+
+
+def test_japanese_text_keeps_numbers_and_names_in_latin_whole():
+    """MeCab cuts 2.5 at its point, 1,000 at its comma and letters from digits (GPT-4o: GPT, 4, o; A1, 3D):
+    1.2% more words in ja.txt of ../shared/data than UAX #29 finds in the same Latin text elsewhere."""
+    pytest.importorskip("fugashi")
+    ja = word_segmenter("ja")
+    assert ja.segment("2.5kgの1,000円でGPT-4oとPokémon、セルA1") == [
+        "2.5kg", "の", "1,000", "円", "で", "GPT", "4o", "と", "Pokémon", "セル", "A1"]
+    assert ja.segment("東京　大阪\t京都") == ["東京", "大阪", "京都"]  # spaces MeCab drops do not join words
+    assert ja.count_words(["Python 3.11で書いた", "Python"]) == Counter({"Python": 2, "3.11": 1, "で": 1, "書い": 1,
+                                                                      "た": 1})
+
+
+def test_chinese_text_keeps_its_words_in_other_scripts_whole():
+    """jieba cuts words at every letter it does not know (é, Cyrillic, Hangul, pinyin's tone marks) and
+    numbers at their commas: pinyin tagged zh-Latn came out 34 "words" for 6. Text between Han words gets
+    UAX #29, as in spaced text; jieba's own words (T恤, 卡拉OK's 卡拉) stay."""
+    pytest.importorskip("rjieba")
+    zh = word_segmenter("zh")
+    assert zh.segment("我喜欢Pokémon，在Москве学习。12,000元的T恤，한국어도 don't") == [
+        "我", "喜欢", "Pokémon", "在", "Москве", "学习", "12,000", "元", "的", "T恤", "한국어도", "don't"]
+    pinyin = "Wǒ ài Běijīng Tiān'ānmén, nǐ ne?"
+    assert word_segmenter("zh-Latn", sample=[pinyin]).segment(pinyin) == UnicodeWordSegmenter().segment(pinyin)
+    expected = Counter({"Café": 2, "au": 1, "lait": 1, "很": 1, "好喝": 1})
+    assert zh.count_words(["Café au lait很好喝。", "Café"]) == expected
+
+
 @pytest.mark.parametrize(("lang", "module"), [("zh-TW", "rjieba"), ("ja", "fugashi"), ("th", "pythainlp.tokenize")])
 def test_missing_package_is_not_applicable_with_the_extra(monkeypatch, lang, module):
     import tokensmith.corpus.words as words
@@ -76,7 +120,49 @@ def test_khmer_and_lao_are_not_applicable_by_tag_and_by_script():
     for text in (khmer, lao, "中文文本没有空格"):
         result = word_segmenter("und", sample=[text])
         assert isinstance(result, NotApplicable) and "without spaces" in result.reason
-    assert isinstance(word_segmenter("und", sample=["mostly English text with one 字"]), UnicodeWordSegmenter)
+    one_han = "English text, long enough that its one Chinese character is a stray name: 字"
+    assert isinstance(word_segmenter("und", sample=[one_han]), UnicodeWordSegmenter)
+
+
+def test_a_few_percent_of_unsegmented_letters_are_refused():
+    """English with 150 Chinese lines (4% of the letters) tagged en: UAX #29 makes each Han character a word,
+    10% more words than a Chinese segmenter finds there, so the count is refused, not silently wrong."""
+    pytest.importorskip("rjieba")
+    messages = django_messages("zh_Hans")
+    english, chinese = [msgid for msgid, _ in messages], [msgstr for _, msgstr in messages][:150]
+    assert 0.03 < unspaced_share(english + chinese) < 0.05
+    by_character = sum(len(UnicodeWordSegmenter().segment(line)) for line in english + chinese)
+    by_word = sum(len(UnicodeWordSegmenter().segment(line)) for line in english)
+    by_word += sum(len(word_segmenter("zh").segment(line)) for line in chinese)
+    assert by_character > 1.05 * by_word
+    for tag in ("en", "und"):
+        refused = word_segmenter(tag, sample=english + chinese)
+        assert isinstance(refused, NotApplicable) and "Han" in refused.reason and "4.1%" in refused.reason
+    assert "as a corpus of its own" in word_segmenter("en", sample=english + chinese).reason  # the tag is right
+    assert isinstance(word_segmenter("en", sample=english + chinese[:20]), UnicodeWordSegmenter)  # 0.5%
+
+
+def test_an_unspaced_language_in_a_spaced_script_gets_its_words_counted():
+    """Tibetan in Wylie (bo-Latn) and Cantonese in Jyutping (yue-Latn) are written with spaces: the script
+    subtag says so, and UAX #29 counts them; the language's own script, or none named, stays n/a."""
+    wylie, jyutping = "bod kyi skad yig ni skad yig cig yin", "ngo5 dei6 gam1 jat6 heoi3 jam2 caa4"
+    assert word_segmenter("bo-Latn", sample=[wylie]).segment(wylie) == wylie.split()
+    assert word_segmenter("yue_latn_HK", sample=[jyutping]).segment(jyutping) == jyutping.split()
+    for lang in ("bo", "bo-Tibt", "yue-Hant", "km-KH"):
+        assert isinstance(word_segmenter(lang), NotApplicable)
+    refused = word_segmenter("km-Latn", sample=["ក្មេងៗបានទៅសាលារៀន"])  # the text belies the tag
+    assert isinstance(refused, NotApplicable) and "Khmer" in refused.reason
+    # without a script subtag the text decides: romanised Tibetan tagged bo is spaced, Tibetan script is not
+    assert word_segmenter("bo", sample=[wylie]).segment(wylie) == wylie.split()
+    assert isinstance(word_segmenter("bo", sample=["བོད་ཀྱི་སྐད་ཡིག"]), NotApplicable)
+    assert isinstance(word_segmenter("km", sample=["123 456"]), NotApplicable)  # no letters: the tag decides
+
+
+def test_the_refusal_advises_a_new_tag_only_for_an_untagged_text():
+    javanese = "ꦧꦱꦗꦮꦲꦶꦏꦸꦧꦱꦱꦶꦁꦢꦶꦔꦼꦤ꧀ꦢꦺꦴꦮꦺꦴꦁꦗꦮ"
+    assert "tag the corpus with its language" in word_segmenter("und", sample=[javanese]).reason
+    tagged = word_segmenter("jv", sample=[javanese]).reason  # rightly tagged: no segmenter for its script
+    assert "Javanese" in tagged and "tag the corpus with its language" not in tagged
 
 
 def test_language_tag_normalisation():

@@ -13,6 +13,7 @@ from __future__ import annotations
 import collections
 import itertools
 import math
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -65,6 +66,20 @@ class MeasureConfig:
     lexicon: str | None = None  # folder of <lang>.txt / .dic word lists -> %valid per language
     morph: str | None = None  # gold segmentations word<TAB>morphs -> MorphScore, %pure
 
+    def __post_init__(self) -> None:
+        # From Python, paths come as Path objects and a lone tokenizer as a string: held as given, a Path
+        # failed to parse as a corpus spec or to be written to results.json after the whole measurement,
+        # and "o200k" was read as the tokenizers "o", "2", "0"...
+        for name in ("tokenizers", "corpora", "langs"):
+            value = getattr(self, name)
+            if value is not None:
+                items = (value,) if isinstance(value, str | os.PathLike) else value
+                object.__setattr__(self, name, tuple(map(_as_text, items)))
+        for name in ("parallel", "baseline", "pattern", "lexicon", "morph"):
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, _as_text(value))
+
     def validate(self) -> None:
         if not self.tokenizers:
             raise InputError("no tokenizer given", "pass at least one -t NAME|PATH (see `tokensmith ls tokenizers`)")
@@ -93,6 +108,11 @@ class MeasureConfig:
     def parameters(self) -> dict[str, Any]:
         """The configuration as recorded in provenance."""
         return {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(self).items()}
+
+
+def _as_text(value: Any) -> Any:
+    """A path as the string it names; anything else unchanged (validation reports it)."""
+    return os.fspath(value) if isinstance(value, os.PathLike) else value
 
 
 @dataclass
@@ -470,8 +490,9 @@ def _measure_sources(sources, tokenizers, vocabularies, word_counting, progress)
             current.read = True
         while in_flight:
             consume_one()
-        for key, (current, _, _) in enumerate(done):
+        for key, (current, description, _) in enumerate(done):
             words = word_counting.words(key)  # the worker counts the corpora in this same order
+            description["word_segmenter"] = word_counting.segmenter(key)  # what fertility's words are
             if isinstance(words, NotApplicable):
                 for stats in current.cells:
                     stats.mark_words_not_applicable(words.reason)

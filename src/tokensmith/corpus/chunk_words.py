@@ -21,6 +21,7 @@ over every distinct chunk grouped by count (~2.3 s). Here:
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable, Iterable, Mapping
 
 import numpy as np
@@ -35,6 +36,12 @@ SPACE, LEAD, TAIL, CORE_FIRST, CORE_REST, SEPARATOR = 1, 2, 4, 8, 16, 32
 
 #: Distinct chunks a :class:`ChunkCounts` has room for before its table first grows.
 INITIAL_ROWS = 1 << 16
+
+#: Code points a :class:`ChunkCounts` cuts at a time (at a whitespace, where no chunk spans): a batch is one
+#: document when the document is large (a file read whole, a JSON record without line breaks), and a 50 MB
+#: one took 1 GB at once (UTF-32 code points, chunk bounds); measure's batches of lines stay in one piece.
+ADD_CHARS = 1 << 23
+_WHITESPACE = re.compile(r"\s")  # str.isspace's characters, where str.split() and _chunk_bounds cut
 
 
 @functools.cache
@@ -74,6 +81,10 @@ class ChunkCounts:
     def add(self, texts: Iterable[str]) -> None:
         """Count the chunks of ``texts`` (``str.split()`` of each)."""
         joined = "\n".join(texts)  # a line break is whitespace: two texts never share a chunk
+        for piece in cut_at_whitespace(joined, ADD_CHARS):
+            self._add_text(piece)
+
+    def _add_text(self, joined: str) -> None:
         code_points = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
         starts, stops = _chunk_bounds(code_points, character_classes())
         first, counts, _ = distinct_slices(code_points, starts, stops)
@@ -83,6 +94,22 @@ class ChunkCounts:
     def total(self) -> tuple[TextTable, np.ndarray]:
         """The distinct chunks (UTF-8, in order of first occurrence) and their counts (``int64``)."""
         return self._table.total()
+
+
+def cut_at_whitespace(text: str, size: int) -> list[str]:
+    """``text`` in pieces of about ``size`` code points, each cut just before a whitespace (a piece is longer
+    only where a chunk is: a run without whitespace is never cut), so the pieces hold the same chunks."""
+    if len(text) <= size:
+        return [text]
+    pieces, start = [], 0
+    while len(text) - start > size:
+        found = _WHITESPACE.search(text, start + size)
+        cut = found.start() if found else len(text)
+        pieces.append(text[start:cut])
+        start = cut
+    if start < len(text):
+        pieces.append(text[start:])
+    return pieces
 
 
 def chunk_words(chunks: ChunkCounts,

@@ -4,11 +4,14 @@
 a wrong word count is never returned silently:
 
 * languages with a registered segmenter (:data:`SEGMENTERS`): zh via ``rjieba``, ja via ``fugashi`` +
-  ``unidic-lite``, th via ``pythainlp`` (newmm). Missing package -> NotApplicable naming the extra.
+  ``unidic-lite``, th via ``pythainlp`` (newmm); each leaves the text between its words to UAX #29.
+  Missing package -> NotApplicable naming the extra.
 * languages known to be written without spaces but without a segmenter here (Khmer, Lao, Burmese,
-  Tibetan...) -> NotApplicable.
+  Tibetan...) -> NotApplicable, unless the tag names a spaced script (``bo-Latn``) or the text is in spaced
+  scripts (romanised Tibetan tagged ``bo``): UAX #29 as below.
 * every other language: Unicode default word boundaries (UAX #29, the ``regex`` module's WORD mode),
-  unless a sample of the text is mostly in scripts written without spaces (the script guard).
+  unless more than :data:`UNSPACED_SHARE_LIMIT` of the letters of a sample of the text are in scripts
+  written without spaces (the script guard).
 
 The script guard also holds a registered segmenter to the scripts it segments (a Burmese text tagged
 ``zh`` is refused, not cut into one "word" per letter), and :class:`ScriptTally` applies it to a whole
@@ -21,6 +24,7 @@ symbols are not words. Segmenters return ``Counter[str]`` of word types so that
 
 from __future__ import annotations
 
+import bisect
 import functools
 import itertools
 from collections import Counter
@@ -56,7 +60,11 @@ UNSPACED_SCRIPTS = (
 )  # fmt: skip
 
 #: Share of letters in unspaced scripts (that the segmenter does not segment) above which a text is refused.
-UNSPACED_SHARE_LIMIT = 0.5
+#: Every such letter may be counted as a word of its own (UAX #29 cuts Han and Khmer text into single
+#: characters or clusters), so the word count is off by about as many words as those letters make: an English
+#: text whose letters are 3% Chinese counts ~7% too many words, 8% Chinese ~15%; Khmer twice that. Below
+#: 2% the error stays within a few percent (stray names and quotations: 0.2% in a Korean legal corpus).
+UNSPACED_SHARE_LIMIT = 0.02
 
 #: Characters of sample text the script guard inspects (per batch, for :class:`ScriptTally`).
 GUARD_SAMPLE_CHARS = 200_000
@@ -236,19 +244,25 @@ class ScriptTally:
         return self.unsegmented / self.letters if self.letters else 0.0
 
     def refusal(self, lang: str, segmenter: str) -> NotApplicable | None:
-        """NotApplicable when most letters are in unspaced scripts that ``segmenter`` would cut into one
-        "word" per letter."""
+        """NotApplicable when more than :data:`UNSPACED_SHARE_LIMIT` of the letters are in unspaced scripts
+        that ``segmenter`` would cut into one "word" per letter (or cluster)."""
         if self.share <= UNSPACED_SHARE_LIMIT:
             return None
         scripts = ", ".join(s.replace("_", " ") for s in UNSPACED_SCRIPTS if s in self.scripts)
-        if not self.segmented:
+        if not self.segmented and primary_subtag(lang) == "und":
             advice = "tag the corpus with its language (zh, ja or th have segmenters)"
+        elif not self.segmented and self.share > 0.5:  # a tagged text in those scripts (jv in Javanese script)
+            advice = "if the text is Chinese, Japanese or Thai, tag it zh, ja or th (they have segmenters)"
+        elif not self.segmented:  # a few lines in another script, in a text of its own language
+            advice = ("measure the text in those scripts as a corpus of its own, tagged with its language "
+                      "(zh, ja or th have segmenters)")
         else:
             advice = f"{segmenter} segments only {', '.join(self.segmented)}: check the corpus' language tag"
         return NotApplicable(
             lang,
-            f"{self.share:.0%} of the letters of this {lang!r} text are in scripts written without spaces "
-            f"between words ({scripts}) and no word segmenter for them is registered for {lang!r}; {advice}",
+            f"{self.share:.1%} of the letters of this {lang!r} text are in scripts written without spaces "
+            f"between words ({scripts}) and no word segmenter for them is registered for {lang!r}, which would "
+            f"count their words wrong (refused above {UNSPACED_SHARE_LIMIT:.0%}); {advice}",
         )
 
 
@@ -382,12 +396,79 @@ class MissingSegmenter(Exception):
         self.package = package
 
 
+class _OtherTextByUax29:
+    """A segmenter's cut of a line, with the text between its words in its own scripts re-cut by UAX #29.
+
+    jieba and MeCab know their scripts and ASCII; around other letters and around ASCII punctuation they
+    cut where a spaced text is not cut: jieba makes ``Pok``, ``é``, ``mon`` of ``Pokémon`` (Cyrillic, Hangul
+    and pinyin one letter at a time), both cut ``12,000`` at its comma, MeCab makes ``2``, ``5`` of ``2.5``
+    and ``GPT``, ``4``, ``o`` of ``GPT-4o``. In each run of text without a character of the segmenter's
+    scripts where it may cut so, its pieces (found in the line, since MeCab drops spaces) are replaced by
+    the UAX #29 words of the text they cover; pieces holding such a character (``T恤``, ``卡拉OK``'s
+    ``卡拉``) stay the segmenter's.
+
+    Args:
+        native: characters of the segmenter's scripts (a piece holding one is its word).
+        may_miscut: where in a line the segmenter may cut otherwise than UAX #29; lines without a match
+            keep the segmenter's cut as it is (most lines: the check is cheaper than the regrouping).
+    """
+
+    def __init__(self, lang: str, native: str, may_miscut: str) -> None:
+        self._may_miscut = regex.compile(may_miscut)
+        self._other_runs = regex.compile(rf"[^{native[1:-1]}]+")  # maximal runs of other text, spaces included
+        self._others = UnicodeWordSegmenter(lang)
+
+    def __call__(self, line: str, pieces: list[str]) -> list[str]:
+        if self._may_miscut.search(line) is None:
+            return pieces
+        regions = [run.span() for run in self._other_runs.finditer(line) if self._may_miscut.search(line, *run.span())]
+        starts, ends, position = [], [], 0
+        for piece in pieces:
+            start = line.find(piece, position)
+            if start < 0:  # not the line's own text: keep the segmenter's cut
+                return pieces
+            position = start + len(piece)
+            starts.append(start)
+            ends.append(position)
+        words: list[str] = []
+        kept = 0  # pieces before this one are in words already
+        for region_start, region_end in regions:  # the pieces inside a region give way to its UAX #29 words
+            first = bisect.bisect_left(starts, region_start, lo=kept)
+            last = bisect.bisect_right(ends, region_end, lo=first)
+            if first < last:
+                words.extend(pieces[kept:first])
+                words.extend(self._others.segment(line[starts[first]:ends[last - 1]]))
+                kept = last
+        words.extend(pieces[kept:])
+        return words
+
+
+def _may_miscut(native: str, whole_runs: str) -> str:
+    """A letter, mark or digit outside ``native`` beside a character that is neither ``native``, a space
+    nor in ``whole_runs`` (characters the segmenter keeps in one word when they run together)."""
+    word_char = rf"[[\p{{L}}\p{{M}}\p{{N}}]--{native}]"
+    other = rf"[^\s{native[1:-1]}{whole_runs}]"
+    return rf"(?V1){word_char}{other}|{other}{word_char}"
+
+
+#: jieba keeps runs of ASCII letters and digits whole ("Python3"), as UAX #29 does.
+_HAN = r"[\p{Han}]"
+_JIEBA_OTHER_TEXT = (_HAN, _may_miscut(_HAN, "A-Za-z0-9"))
+#: MeCab cuts ASCII letters from digits (``4o``, ``3D``), so any two neighbours but letter-letter or
+#: digit-digit may be cut; kana and Han by Script_Extensions (``ー``, ``々``, ``、`` are theirs).
+_JAPANESE = r"[\p{scx=Han}\p{scx=Hiragana}\p{scx=Katakana}]"
+_MECAB_OTHER_TEXT = (_JAPANESE, _may_miscut(_JAPANESE, "") + r"|[A-Za-z][0-9]|[0-9][A-Za-z]")
+
+
 def _chinese(lang: str) -> WordSegmenter:
+    """jieba (rjieba) for the Han text; the text between its Han words gets UAX #29 (:class:`_OtherTextByUax29`)."""
     try:
         import rjieba
     except ImportError:
         raise MissingSegmenter("rjieba") from None
-    return _ToolSegmenter(lang, rjieba.cut, name="rjieba", segmented_scripts=("Han",))
+    others = _OtherTextByUax29(lang, *_JIEBA_OTHER_TEXT)
+    split = _long_lines_in_pieces(lambda text: others(text, rjieba.cut(text)))
+    return _ToolSegmenter(lang, split, name="rjieba", segmented_scripts=("Han",))
 
 
 @functools.lru_cache(maxsize=1)
@@ -397,8 +478,9 @@ def _mecab_tagger():
     return fugashi.Tagger("-Owakati")
 
 
-#: Characters MeCab is given at a time. It crashes the process (a segfault in libc) on a line of about
-#: 1.1 million characters, which a document per file or a JSON record without line breaks can be.
+#: Characters MeCab and jieba are given at a time. MeCab crashes the process (a segfault in libc) on a line
+#: of about 1.1 million characters, which a document per file or a JSON record without line breaks can be;
+#: jieba cut a 10M-character line into one list of 6M pieces (0.9 GB; 1.7 GB with the regrouping).
 MECAB_MAX_CHARS = 100_000
 #: Where a long line is cut for MeCab: after a sentence end or at a space, both word boundaries already.
 _SENTENCE_ENDS = ("。", "！", "？", "!", "?", " ", "\u3000")
@@ -418,6 +500,18 @@ def cut_long_line(line: str, max_chars: int = MECAB_MAX_CHARS) -> list[str]:
     return pieces
 
 
+def _long_lines_in_pieces(cut_words: Callable[[str], list[str]]) -> Callable[[str], Iterable[str]]:
+    """``cut_words`` of a line, or of a long line's :func:`cut_long_line` pieces one after another (lazily,
+    so that a long line's words are counted without a list of them all)."""
+
+    def split(line: str) -> Iterable[str]:
+        if len(line) <= MECAB_MAX_CHARS:
+            return cut_words(line)
+        return itertools.chain.from_iterable(map(cut_words, cut_long_line(line)))
+
+    return split
+
+
 def _japanese(lang: str) -> WordSegmenter:
     try:
         tagger = _mecab_tagger()
@@ -426,11 +520,8 @@ def _japanese(lang: str) -> WordSegmenter:
     except RuntimeError:  # fugashi without a dictionary
         raise MissingSegmenter("unidic-lite") from None
 
-    def split(line: str) -> list[str]:
-        if len(line) <= MECAB_MAX_CHARS:
-            return tagger.parse(line).split(" ")
-        return [word for piece in cut_long_line(line) for word in tagger.parse(piece).split(" ")]
-
+    others = _OtherTextByUax29(lang, *_MECAB_OTHER_TEXT)
+    split = _long_lines_in_pieces(lambda text: others(text, tagger.parse(text).split(" ")))
     return _ToolSegmenter(lang, split, name="fugashi-unidic-lite", segmented_scripts=("Han", "Hiragana", "Katakana"))
 
 
@@ -500,6 +591,19 @@ def primary_subtag(lang: str) -> str:
     return LANGUAGE_ALIASES.get(primary, primary)
 
 
+#: ISO 15924 codes of the scripts of :data:`UNSPACED_SCRIPTS` (and their unions: Hanb, Jpan, Hrkt). A tag of
+#: an unspaced language naming another script (``bo-Latn``: Wylie, ``yue-Latn``: Jyutping) is spaced text.
+UNSPACED_SCRIPT_CODES = frozenset({
+    "Hani", "Hans", "Hant", "Hanb", "Jpan", "Hira", "Kana", "Hrkt", "Thai", "Laoo", "Khmr", "Mymr", "Tale", "Talu",
+    "Lana", "Tavt", "Ahom", "Tibt", "Yiii", "Java", "Bali", None,
+})  # fmt: skip
+
+
+def script_subtag(lang: str) -> str | None:
+    """``"Latn"`` for ``"bo-Latn"`` or ``"yue_latn_HK"``; None for a tag without a script subtag."""
+    return next((s.title() for s in lang.replace("_", "-").split("-")[1:] if len(s) == 4 and s.isalpha()), None)
+
+
 def unspaced_share(texts: Iterable[str], max_chars: int = GUARD_SAMPLE_CHARS) -> float:
     """Share of the letters of ``texts`` (a sample of ``max_chars`` characters spread over them) in
     scripts written without spaces."""
@@ -507,19 +611,34 @@ def unspaced_share(texts: Iterable[str], max_chars: int = GUARD_SAMPLE_CHARS) ->
 
 
 def script_guard(lang: str, texts: Iterable[str], segmenter: WordSegmenter | None = None) -> NotApplicable | None:
-    """NotApplicable when ``texts`` are mostly in scripts without spaces that ``segmenter`` (default: the
-    Unicode one) does not segment."""
+    """NotApplicable when more than :data:`UNSPACED_SHARE_LIMIT` of the letters of ``texts`` are in scripts
+    without spaces that ``segmenter`` (default: the Unicode one) does not segment."""
     segmenter = segmenter or UnicodeWordSegmenter(lang)
     return ScriptTally(segmenter.segmented_scripts).add(texts).refusal(lang, segmenter.name)
 
 
-def word_segmenter(lang: str | None, sample: Iterable[str] | None = None) -> WordSegmenter | NotApplicable:
+def _spaced_text(sample: Iterable[str] | None) -> bool:
+    """Whether ``sample`` has letters, nearly all in scripts written with spaces (romanised Khmer or Tibetan
+    tagged km or bo): then UAX #29 counts its words, whatever the tag says."""
+    if sample is None:
+        return False
+    tally = ScriptTally().add(sample)
+    return tally.letters > 0 and tally.share <= UNSPACED_SHARE_LIMIT
+
+
+def word_segmenter(
+    lang: str | None, sample: Iterable[str] | None = None, *, guard: bool = True
+) -> WordSegmenter | NotApplicable:
     """The word segmenter for ``lang``, or why words cannot be counted.
 
     Args:
         lang: BCP 47 tag (``"de"``, ``"zh-TW"``, ``"und"``...); None means undetermined.
-        sample: some documents of the corpus (the first batch). When given and the language has no
-            registered segmenter, the script guard checks them (needed for ``"und"`` corpora).
+        sample: some documents of the corpus (the first batch). When given, the script guard checks them
+            (needed for ``"und"`` corpora), and the text of a language written without spaces, when it is
+            in spaced scripts (romanised Tibetan tagged ``bo``), gets UAX #29.
+        guard: run the script guard on ``sample``. False leaves it to a caller that runs it on the whole
+            corpus (:class:`ScriptTally`, batch by batch): a first batch may hold more of another script
+            than the corpus does (a folder whose first file is a translation).
 
     Returns:
         A :class:`WordSegmenter`, or :class:`NotApplicable` (falsy) with the reason.
@@ -534,7 +653,7 @@ def word_segmenter(lang: str | None, sample: Iterable[str] | None = None) -> Wor
             return NotApplicable(
                 lang, f"word segmentation for {lang!r} needs {missing.package}, which is not installed: {INSTALL_HINT}"
             )
-    elif primary in UNSPACED_LANGUAGES:
+    elif primary in UNSPACED_LANGUAGES and script_subtag(lang) in UNSPACED_SCRIPT_CODES and not _spaced_text(sample):
         return NotApplicable(
             lang,
             f"{UNSPACED_LANGUAGES[primary]} ({lang!r}) is written without spaces between words and tokensmith "
@@ -542,7 +661,7 @@ def word_segmenter(lang: str | None, sample: Iterable[str] | None = None) -> Wor
         )
     else:
         segmenter = UnicodeWordSegmenter(lang)
-    if sample is not None:  # the tag may be wrong or "und": the text's scripts have the last word
+    if sample is not None and guard:  # the tag may be wrong or "und": the text's scripts have the last word
         refused = script_guard(lang, sample, segmenter)
         if refused is not None:
             return refused

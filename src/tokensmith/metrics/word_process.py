@@ -7,7 +7,7 @@ second read costs less than shipping the text through a pipe) and starts while t
 loading tokenizers. It sends back word counts, never text: per corpus, in corpus order,
 
 * ``("skip", key, not_applicable)``: no word segmenter applies (the ``NotApplicable``), or
-* ``("start", key, spaced)``, then ``("words", key, counts)`` whenever its unit table fills, then
+* ``("start", key, (spaced, segmenter name))``, then ``("words", key, counts)`` whenever its unit table fills, then
   ``("done", key, counts)``, or ``("skip", key, not_applicable)`` when the script guard, run on every
   batch, refuses the corpus after all (its first batch was in other scripts than the rest);
 * ``("error", key, message)`` ends the stream.
@@ -38,10 +38,11 @@ LIVENESS_POLL_SECONDS = 1.0
 
 
 def segmenter_for(lang: str | None, first_batch: Sequence[str] | None):
-    """The word segmenter of a corpus, or NotApplicable (the script guard runs on its first batch)."""
+    """The word segmenter of a corpus (its first batch decides only for romanised text under an unspaced
+    language's tag), or NotApplicable; the script guard is the caller's, over every batch."""
     from tokensmith.corpus import word_segmenter
 
-    return word_segmenter(lang, sample=first_batch or None)
+    return word_segmenter(lang, sample=first_batch or None, guard=False)
 
 
 def _count_sources(sources: Sequence[Any], out) -> None:
@@ -55,7 +56,7 @@ def _count_sources(sources: Sequence[Any], out) -> None:
             if isinstance(segmenter, NotApplicable):
                 out.put(("skip", key, segmenter))
                 continue
-            out.put(("start", key, segmenter.spaced))
+            out.put(("start", key, (segmenter.spaced, segmenter.name)))
             counter = UnitCounter(segmenter)
             scripts = ScriptTally(segmenter.segmented_scripts)  # the guard on every batch, not the first only
             for batch in itertools.chain([first] if first else [], batches):
@@ -88,6 +89,7 @@ class WordCountingProcess:
 
         context = process_context()
         self._results: list[Future] = [Future() for _ in sources]
+        self._segmenters: dict[int, str] = {}  # corpus key -> name of the word segmenter that counted it
         if context.get_start_method() == "fork":  # the worker inherits `sources` (their readers are closures)
             self._queue = context.Queue(maxsize=QUEUED_MESSAGES)
             self._worker: Any = context.Process(target=_count_sources_in_worker, args=(sources, self._queue),
@@ -109,6 +111,12 @@ class WordCountingProcess:
     def words(self, key: int) -> list[WordSplit] | NotApplicable:
         """Corpus ``key``'s word totals per tokenizer (waits for them), or why there are none."""
         return self._results[key].result()
+
+    def segmenter(self, key: int) -> str | None:
+        """The name of the word segmenter that counted corpus ``key`` (call after :meth:`words`), or None
+        when no words were counted (the NotApplicable says why)."""
+        words = self.words(key)
+        return None if isinstance(words, NotApplicable) else self._segmenters.get(key)
 
     def close(self) -> None:
         """Stop the worker (if still counting) and the receiver; safe to call more than once."""
@@ -132,7 +140,8 @@ class WordCountingProcess:
                     totals.pop(key, None)
                     self._results[key].set_result(payload)
                 elif kind == "start":
-                    totals[key] = totals_for(payload)
+                    spaced, self._segmenters[key] = payload
+                    totals[key] = totals_for(spaced)
                 elif kind == "words":
                     totals[key].add(payload)
                 elif kind == "done":
