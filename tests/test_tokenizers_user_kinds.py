@@ -143,6 +143,22 @@ def _whitespace_split(backend):
     )
 
 
+def _unicode_scripts(backend):
+    from tokenizers import pre_tokenizers
+
+    backend.pre_tokenizer = pre_tokenizers.Sequence(  # drops the whitespace a text starts with
+        [pre_tokenizers.UnicodeScripts(), pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)]
+    )
+
+
+def _char_delimiter_split(backend):
+    from tokenizers import pre_tokenizers
+
+    backend.pre_tokenizer = pre_tokenizers.Sequence(  # drops the delimiter
+        [pre_tokenizers.CharDelimiterSplit("-"), pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)]
+    )
+
+
 @pytest.mark.parametrize(
     ("change", "text"),
     [
@@ -150,6 +166,8 @@ def _whitespace_split(backend):
         (_lstrip_token, "a <tab>"),
         (_latin1_added_token, "Würde"),
         (_whitespace_split, "the  cat"),
+        (_unicode_scripts, "  the cat"),
+        (_char_delimiter_split, "well-known"),
     ],
 )
 def test_lossless_only_where_decode_gives_the_text_back(tmp_path, change, text):

@@ -89,8 +89,10 @@ def _surface_convention(config: Mapping[str, Any]) -> str:
     return "plain"
 
 
-#: Pre-tokenizers that drop text (whitespace) rather than split it.
-_DROPPING_PRE_TOKENIZERS = {"Whitespace", "WhitespaceSplit", "BertPreTokenizer"}
+#: Pre-tokenizers that only split text, never drop any (unless their behavior is "removed"). Others drop
+#: some: whitespace (Whitespace, WhitespaceSplit, BertPreTokenizer, UnicodeScripts' leading spaces), the
+#: delimiter (CharDelimiterSplit); a type not listed here is not trusted to keep every character.
+_KEEPING_PRE_TOKENIZERS = {"ByteLevel", "Sequence", "Split", "Punctuation", "Digits", "FixedLength"}
 #: Decoder steps that give back exactly the bytes of byte-level tokens.
 _EXACT_DECODERS = {"ByteLevel", "Fuse", "Sequence"}
 
@@ -109,7 +111,7 @@ def _is_lossless(config: Mapping[str, Any], convention: str, missing_bytes: Sequ
     for node in _components(config.get("pre_tokenizer")):
         if node["type"] == "ByteLevel" and node.get("add_prefix_space"):
             return False  # "word" encodes as "Ġword" and decodes as " word"
-        if node["type"] in _DROPPING_PRE_TOKENIZERS or str(node.get("behavior", "")).lower() == "removed":
+        if node["type"] not in _KEEPING_PRE_TOKENIZERS or str(node.get("behavior", "")).lower() == "removed":
             return False
     model = config.get("model") or {}
     if model.get("continuing_subword_prefix") or model.get("end_of_word_suffix"):
