@@ -7,6 +7,7 @@ scripts and on hypothesis-generated text, with the reference packages as the onl
 
 from __future__ import annotations
 
+import base64
 import gzip
 import importlib.util
 import json
@@ -534,6 +535,9 @@ def test_transformers_dir_roles_come_from_tokenizer_config(tmp_path):
 
 
 # -- bad input -------------------------------------------------------------------------------------------
+#: The 256 single bytes of a ranks file, ranks 0-255.
+_BYTE_RANK_LINES = b"".join(base64.b64encode(bytes([b])) + b" %d\n" % b for b in range(256))
+
 def test_truncated_tokenizer_json(tmp_path):
     source = (REFERENCES.get("deepseek-v4").locate() / "tokenizer.json").read_bytes()
     path = tmp_path / "tokenizer.json"
@@ -552,6 +556,12 @@ def test_truncated_tokenizer_json(tmp_path):
         ("bad.tiktoken", b"this is not base64 at all\n", "tiktoken"),
         ("bad.tiktoken", b"YQ== 0\nYQ== 1\n", "twice"),
         ("short.tiktoken", b"YQ== 0\n", "256"),
+        # ids far outside any vocabulary (a corrupt file) would allocate gigabytes or overflow tiktoken
+        ("cl100k_base.tiktoken", _BYTE_RANK_LINES + b"YWI= -3\n", "token id -3 is outside"),
+        ("cl100k_base.tiktoken", _BYTE_RANK_LINES + b"YWI= 99999999999\n", "token id 99999999999 is outside"),
+        ("tokenizer.json", b'{"model": {"type": "WordLevel", "vocab": {"a": 0, "b": 100000000}, "unk_token": "a"}}',
+         "token id 100000000 is outside"),
+        ("tokenizer.json", b'{"model": {"type": "WordLevel", "vocab": {}, "unk_token": "a"}}', "holds no tokens"),
         ("bad.tiktoken.gz", b"\x1f\x8b\x08\x00 truncated gzip", "decompress"),
         ("tekken.json", b'{"config": {"pattern": "x"}, "vocab": [{"rank": 0, "token_bytes": "AA=="}]}', "Tekken"),
         ("bad.model", b"\x00\x01 garbage protobuf \xff\xff\xff", "bad.model"),

@@ -162,6 +162,27 @@ class Tokenizer(ABC):
         return f"<{type(self).__name__} {self.name!r} vocab={self.vocab_size} backend={self.info.backend}>"
 
 
+#: Largest token id a loader accepts. Tables indexed by id (token bytes, counts) are allocated up to the largest
+#: id, so a corrupt id such as 10**9 would take gigabytes (or overflow tiktoken's 32-bit ranks) before any error;
+#: the largest real vocabularies hold ~262k tokens.
+MAX_TOKEN_ID = (1 << 24) - 1
+
+
+def check_token_ids(ids: Iterable[int], source: str) -> None:
+    """Refuse a vocabulary with no ids, or with an id below 0 or above :data:`MAX_TOKEN_ID`."""
+    from tokensmith.errors import TokenizerFormatError
+
+    ids = list(ids)
+    if not ids:
+        raise TokenizerFormatError(f"{source} holds no tokens", "the vocabulary is empty: check the file")
+    lowest, highest = min(ids), max(ids)
+    if lowest < 0 or highest > MAX_TOKEN_ID:
+        wrong = lowest if lowest < 0 else highest
+        raise TokenizerFormatError(
+            f"{source}: token id {wrong} is outside 0..{MAX_TOKEN_ID}", "the file is corrupt, or not a vocabulary"
+        )
+
+
 def sha256_of_files(paths: Iterable[str | Path]) -> str:
     """One sha256 over the bytes of every file, in the order given (streamed, 1 MiB at a time)."""
     digest = hashlib.sha256()

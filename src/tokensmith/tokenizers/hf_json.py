@@ -25,7 +25,13 @@ from typing import Any
 import numpy as np
 
 from tokensmith.errors import InputError, TokenizerFormatError
-from tokensmith.tokenizers.base import Tokenizer, TokenizerInfo, file_display_name, sha256_of_files
+from tokensmith.tokenizers.base import (
+    Tokenizer,
+    TokenizerInfo,
+    check_token_ids,
+    file_display_name,
+    sha256_of_files,
+)
 from tokensmith.tokenizers.bulk_ranks import BACKEND_PROBE_TEXTS, fastokens_id_lists, fastokens_ragged
 from tokensmith.tokenizers.bytemaps import (
     BYTE_FALLBACK,
@@ -203,7 +209,8 @@ class HFTokenizer(LoadedTokenizer):
         self._bpe_suffix = (model.get("end_of_word_suffix") or "") if is_bpe else ""
 
         vocab = backend_tokenizer.get_vocab(with_added_tokens=True)
-        self.vocab_size = max(vocab.values()) + 1 if vocab else 0
+        check_token_ids(vocab.values(), str(sources[0]) if sources else name)
+        self.vocab_size = max(vocab.values()) + 1
         self._id_to_token: list[str | None] = [None] * self.vocab_size
         for token, token_id in vocab.items():
             self._id_to_token[token_id] = token

@@ -24,7 +24,13 @@ from pathlib import Path
 import numpy as np
 
 from tokensmith.errors import InputError, TokenizerFormatError
-from tokensmith.tokenizers.base import TokenizerInfo, file_display_name, lists_of_ragged, sha256_of_files
+from tokensmith.tokenizers.base import (
+    TokenizerInfo,
+    check_token_ids,
+    file_display_name,
+    lists_of_ragged,
+    sha256_of_files,
+)
 from tokensmith.tokenizers.bulk_ranks import MIN_BULK_BYTES, BackgroundBulkEncoder
 from tokensmith.tokenizers.loaded import LoadedTokenizer, check_backend
 from tokensmith.tokenizers.roles import assign_roles
@@ -160,6 +166,7 @@ class TiktokenTokenizer(LoadedTokenizer):
         self._id_offset = id_offset
         self._normalization = normalization
         ids = {rank + id_offset for rank in ranks.values()}
+        check_token_ids([*ids, *special_tokens.values()], str(sources[0]) if sources else name)
         clashes = sorted(ids & set(special_tokens.values()))
         if clashes:
             raise TokenizerFormatError(
