@@ -535,6 +535,16 @@ def test_transformers_dir_roles_come_from_tokenizer_config(tmp_path):
 
 
 # -- bad input -------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("config_text", ["{bad", '["eos_token", "</s>"]', '"</s>"'])
+@pytest.mark.parametrize("config_name", ["tokenizer_config.json", "special_tokens_map.json"])
+def test_transformers_dir_with_a_broken_config(tmp_path, config_name, config_text):
+    loaded("gpt2").backend_tokenizer.save(str(tmp_path / "tokenizer.json"))
+    (tmp_path / config_name).write_text(config_text)
+    with pytest.raises(TokenizerFormatError) as error:
+        load_tokenizer(tmp_path)
+    assert config_name in str(error.value) and error.value.hint
+
+
 #: The 256 single bytes of a ranks file, ranks 0-255.
 _BYTE_RANK_LINES = b"".join(base64.b64encode(bytes([b])) + b" %d\n" % b for b in range(256))
 

@@ -146,6 +146,8 @@ def _declared_role_texts(directory: Path) -> dict[str, str]:
             config = json.loads(path.read_text(encoding="utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as err:
             raise TokenizerFormatError(f"{path} is not valid JSON: {err}", "fix or remove the file") from None
+        if not isinstance(config, Mapping):
+            raise TokenizerFormatError(f"{path} is not a JSON object", "fix or remove the file")
         for key, role in CONFIG_ROLE_KEYS.items():
             value = config.get(key)
             if isinstance(value, Mapping):
