@@ -218,3 +218,15 @@ def test_slow_tokenizer_folder_says_how_to_write_tokenizer_json(tmp_path, files,
         load_tokenizer(tmp_path)
     assert found in str(error.value) and "no tokenizer.json" in str(error.value)
     assert f"{fast_class}.from_pretrained" in error.value.hint and str(tmp_path) in error.value.hint
+
+
+def test_byte_fallback_without_byte_tokens_is_not_byte_level(tmp_path):
+    from tokenizers import models
+
+    # transformers' Llama converter sets byte_fallback on SentencePiece models trained without byte pieces
+    vocab = {"<unk>": 0, "▁": 1, "h": 2, "i": 3, "▁h": 4, "▁hi": 5}
+    backend = tokenizers.Tokenizer(models.BPE(vocab, [("▁", "h"), ("▁h", "i")], unk_token="<unk>", byte_fallback=True))
+    backend.normalizer = tokenizers.normalizers.Replace(" ", "▁")
+    tokenizer = load_tokenizer(_save(backend, tmp_path / "no-byte-pieces.json"))
+    assert tokenizer.encode(" hi é") == backend.encode(" hi é").ids == [5, 1, 0]  # é has no bytes to fall back on
+    assert not tokenizer.info.byte_level and tokenizer.byte_fallback_ids == frozenset()

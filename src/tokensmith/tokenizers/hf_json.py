@@ -237,8 +237,12 @@ class HFTokenizer(LoadedTokenizer):
                 controls.setdefault(unk_id, unk_text)
         self.special_tokens, self.role_ids = assign_roles(controls.items(), declared_ids)
 
-        byte_level = self._convention == "byte-level" or bool(model.get("byte_fallback"))
-        missing_bytes = _missing_bytes(backend_tokenizer.get_vocab(with_added_tokens=False), self._convention)
+        model_vocab = backend_tokenizer.get_vocab(with_added_tokens=False)
+        # byte_fallback spells a character by its <0xNN> tokens only where the vocabulary has them (else UNK):
+        # transformers' Llama converter sets the flag on SentencePiece models trained without byte pieces.
+        has_byte_tokens = all(f"<0x{b:02X}>" in model_vocab for b in UTF8_BYTES)
+        byte_level = self._convention == "byte-level" or (bool(model.get("byte_fallback")) and has_byte_tokens)
+        missing_bytes = _missing_bytes(model_vocab, self._convention)
         self._fast = None
         backend_name = "tokenizers"
         if backend == "auto" and self._fast_backend_eligible(model):
