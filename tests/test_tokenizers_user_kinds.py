@@ -207,6 +207,10 @@ def test_model_without_type_is_read_as_the_library_reads_it(tmp_path):
             "(vocab.json and merges.txt)",
             "GPT2TokenizerFast",
         ),
+        ({"spiece.model": "x"}, "(spiece.model)", "T5TokenizerFast"),
+        ({"spiece.model": "x", "tokenizer_config.json": '{"tokenizer_class": "AlbertTokenizer"}'}, "(spiece.model)",
+         "AlbertTokenizerFast"),
+        ({"sentencepiece.bpe.model": "x"}, "(sentencepiece.bpe.model)", "XLMRobertaTokenizerFast"),
     ],
 )
 def test_slow_tokenizer_folder_says_how_to_write_tokenizer_json(tmp_path, files, found, fast_class):

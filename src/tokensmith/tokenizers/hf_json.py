@@ -455,6 +455,29 @@ def load_hf_json(
     )
 
 
+#: Files of slow transformers tokenizers -> the fast class that writes their tokenizer.json. A SentencePiece
+#: file other than tokenizer.model is not loaded as it is: T5 appends <extra_id_N> tokens, XLM-R and Pegasus
+#: shift every id, so its own ids are not the model's.
+SLOW_TOKENIZER_FILES = {
+    "vocab.txt": "BertTokenizerFast",  # WordPiece
+    "vocab.json": "GPT2TokenizerFast",  # byte-level BPE, with merges.txt
+    "spiece.model": "T5TokenizerFast",  # T5, ALBERT, XLNet, Pegasus...
+    "sentencepiece.bpe.model": "XLMRobertaTokenizerFast",  # XLM-R, CamemBERT, mBART...
+}
+
+
+def _declared_fast_class(directory: Path) -> str | None:
+    """The fast class of the ``tokenizer_class`` a folder's tokenizer_config.json names, if any."""
+    path = directory / "tokenizer_config.json"
+    try:
+        declared = json.loads(path.read_text(encoding="utf-8")).get("tokenizer_class")
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError):
+        return None
+    if not isinstance(declared, str) or not declared.isidentifier():
+        return None
+    return declared if declared.endswith("Fast") else declared + "Fast"
+
+
 def load_transformers_dir(path: str | Path, *, name: str | None = None, backend: str = "auto") -> Tokenizer:
     """Load the tokenizer of a transformers model directory without importing transformers.
 
@@ -480,10 +503,10 @@ def load_transformers_dir(path: str | Path, *, name: str | None = None, backend:
         from tokensmith.tokenizers.sentencepiece_model import load_sentencepiece
 
         return load_sentencepiece(sentencepiece_model, name=name or directory.name, backend=backend)
-    slow_files = {"vocab.txt": "BertTokenizerFast", "vocab.json": "GPT2TokenizerFast"}  # WordPiece; BPE + merges.txt
-    for filename, fast_class in slow_files.items():
+    for filename, fast_class in SLOW_TOKENIZER_FILES.items():
         if (directory / filename).is_file():
             found = "vocab.json and merges.txt" if (directory / "merges.txt").is_file() else filename
+            fast_class = _declared_fast_class(directory) or fast_class
             converter = f"from transformers import {fast_class}; {fast_class}.from_pretrained(D).save_pretrained(D)"
             raise TokenizerFormatError(
                 f"{directory} holds only the files of a slow transformers tokenizer ({found}), no tokenizer.json",
