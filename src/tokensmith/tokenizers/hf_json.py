@@ -478,11 +478,14 @@ def _declared_fast_class(directory: Path) -> str | None:
     return declared if declared.endswith("Fast") else declared + "Fast"
 
 
-def load_transformers_dir(path: str | Path, *, name: str | None = None, backend: str = "auto") -> Tokenizer:
+def load_transformers_dir(
+    path: str | Path, *, name: str | None = None, backend: str = "auto", pattern: str | None = None
+) -> Tokenizer:
     """Load the tokenizer of a transformers model directory without importing transformers.
 
     Uses ``tokenizer.json`` (roles from ``tokenizer_config.json`` / ``special_tokens_map.json``); a
-    directory holding only a SentencePiece ``tokenizer.model`` is delegated to the SentencePiece loader.
+    directory holding only a ``tokenizer.model`` is delegated to the loader of its format: SentencePiece,
+    or tiktoken ranks (Llama 3's ``original/`` folder), whose regex ``pattern`` gives.
     """
     directory = Path(path)
     if not directory.is_dir():
@@ -498,11 +501,11 @@ def load_transformers_dir(path: str | Path, *, name: str | None = None, backend:
             fmt="transformers-dir",
             extra_sources=[p for p in configs if p.is_file()],
         )
-    sentencepiece_model = directory / "tokenizer.model"
-    if sentencepiece_model.is_file():
-        from tokensmith.tokenizers.sentencepiece_model import load_sentencepiece
+    tokenizer_model = directory / "tokenizer.model"
+    if tokenizer_model.is_file():  # SentencePiece, or tiktoken ranks (Llama 3's original/ folder)
+        from tokensmith.tokenizers import detect_format
 
-        return load_sentencepiece(sentencepiece_model, name=name or directory.name, backend=backend)
+        return detect_format(tokenizer_model).load(tokenizer_model, name or directory.name, backend, pattern)
     for filename, fast_class in SLOW_TOKENIZER_FILES.items():
         if (directory / filename).is_file():
             found = "vocab.json and merges.txt" if (directory / "merges.txt").is_file() else filename
