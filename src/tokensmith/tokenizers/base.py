@@ -6,7 +6,10 @@ with their roles, the merges where the model has them, and provenance (name, sha
 
 Encoding conventions, the same for every format:
 
-* ``encode`` adds no special tokens (no BOS/EOS) - it measures text, not prompts;
+* ``encode`` adds no special tokens (no BOS/EOS, no post-processor template) - it measures text, not
+  prompts. Text that spells a special token (``"<|endoftext|>"``) is read as each format's library reads
+  it: as that token by HF ``tokenizers`` (tokenizer.json, transformers folders) and GGUF byte-level
+  vocabularies, as ordinary text by tiktoken, Tekken, SentencePiece and GGUF ``llama`` vocabularies;
 * ``token_bytes(id)`` gives the UTF-8 bytes the token contributes to decoded text, with byte-level
   markers resolved (``Ġ`` -> space, ``▁`` -> space, ``<0x0A>`` -> newline, ``##`` dropped).
 """
@@ -29,7 +32,8 @@ SPECIAL_ROLES = ("bos", "eos", "pad", "unk", "mask", "sep", "cls", "chat", "othe
 
 @dataclass(frozen=True)
 class SpecialToken:
-    """A control token: never produced from ordinary text, so metrics exclude it."""
+    """A control token: metrics leave it out of vocabulary statistics (see the module docstring for when
+    ``encode`` produces one from text that spells it)."""
 
     id: int
     text: str
