@@ -429,6 +429,22 @@ def test_tiktoken_ranks_named_tokenizer_model(tmp_path):
         load_tokenizer(folder)
 
 
+def test_mistral_folder_with_tekken_json_and_a_folder_of_other_files(tmp_path):
+    mistral = tmp_path / "mistral"  # as mistral_common models ship: tekken.json, params.json, no tokenizer.json
+    mistral.mkdir()
+    (mistral / "tekken.json").write_bytes(REFERENCES.get("mistral-tekken").locate().read_bytes())
+    (mistral / "params.json").write_text("{}")
+    tokenizer = load_tokenizer(mistral)
+    assert tokenizer.info.format == "tekken" and tokenizer.name == "mistral"
+    assert tokenizer.encode_batch(SHORT_TEXTS) == loaded("mistral-tekken").encode_batch(SHORT_TEXTS)
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "model-q4.gguf").write_bytes(b"GGUF")
+    with pytest.raises(TokenizerFormatError) as error:
+        load_tokenizer(other)
+    assert "tekken.json" in str(error.value) and "model-q4.gguf" in error.value.hint
+
+
 def test_tiktoken_file_name_picks_its_preset_and_pattern_argument_overrides():
     path = REFERENCES.get("cl100k").locate()
     by_name = load_tokenizer(path)

@@ -455,6 +455,10 @@ def load_hf_json(
     )
 
 
+#: Files a model folder may hold its tokenizer in instead of tokenizer.json: SentencePiece or tiktoken ranks
+#: (Llama 3's original/ folder) as tokenizer.model, Mistral's Tekken json (models served by mistral_common).
+SINGLE_FILE_TOKENIZERS = ("tokenizer.model", "tekken.json")
+
 #: Files of slow transformers tokenizers -> the fast class that writes their tokenizer.json. A SentencePiece
 #: file other than tokenizer.model is not loaded as it is: T5 appends <extra_id_N> tokens, XLM-R and Pegasus
 #: shift every id, so its own ids are not the model's.
@@ -483,9 +487,9 @@ def load_transformers_dir(
 ) -> Tokenizer:
     """Load the tokenizer of a transformers model directory without importing transformers.
 
-    Uses ``tokenizer.json`` (roles from ``tokenizer_config.json`` / ``special_tokens_map.json``); a
-    directory holding only a ``tokenizer.model`` is delegated to the loader of its format: SentencePiece,
-    or tiktoken ranks (Llama 3's ``original/`` folder), whose regex ``pattern`` gives.
+    Uses ``tokenizer.json`` (roles from ``tokenizer_config.json`` / ``special_tokens_map.json``); else a
+    ``tokenizer.model`` (SentencePiece, or tiktoken ranks whose regex ``pattern`` gives, as in Llama 3's
+    ``original/`` folder) or a ``tekken.json`` (Mistral), loaded by its format's loader.
     """
     directory = Path(path)
     if not directory.is_dir():
@@ -501,11 +505,12 @@ def load_transformers_dir(
             fmt="transformers-dir",
             extra_sources=[p for p in configs if p.is_file()],
         )
-    tokenizer_model = directory / "tokenizer.model"
-    if tokenizer_model.is_file():  # SentencePiece, or tiktoken ranks (Llama 3's original/ folder)
-        from tokensmith.tokenizers import detect_format
+    for filename in SINGLE_FILE_TOKENIZERS:
+        single_file = directory / filename
+        if single_file.is_file():
+            from tokensmith.tokenizers import detect_format
 
-        return detect_format(tokenizer_model).load(tokenizer_model, name or directory.name, backend, pattern)
+            return detect_format(single_file).load(single_file, name or directory.name, backend, pattern)
     for filename, fast_class in SLOW_TOKENIZER_FILES.items():
         if (directory / filename).is_file():
             found = "vocab.json and merges.txt" if (directory / "merges.txt").is_file() else filename
@@ -516,9 +521,13 @@ def load_transformers_dir(
                 f"write its tokenizer.json with transformers, offline: D = {str(directory)!r}; {converter} "
                 "(the model's own tokenizer class, or AutoTokenizer when the folder has its config.json)",
             )
+    candidates = sorted(
+        p.name for p in directory.iterdir() if p.suffix in (".gguf", ".tiktoken", ".model") or p.name.endswith(".gz")
+    )
     raise TokenizerFormatError(
-        f"{directory} holds neither tokenizer.json nor tokenizer.model",
-        "point at a transformers model directory, or at a tokenizer file directly",
+        f"{directory} holds none of tokenizer.json, {', '.join(SINGLE_FILE_TOKENIZERS)}",
+        f"point at a tokenizer file in it ({', '.join(candidates)})" if candidates
+        else "point at a transformers model directory, or at a tokenizer file directly",
     )
 
 
