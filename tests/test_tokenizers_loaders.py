@@ -632,6 +632,12 @@ def test_missing_path_and_unknown_reference():
         load_tokenizer("no/such/tokenizer.json")
     with pytest.raises(InputError, match="does not exist"):
         load_tokenizer(Path("o200k"))  # a Path is never a reference name
+    with pytest.raises(InputError) as error:  # a Hugging Face Hub id: nothing is downloaded
+        load_tokenizer("meta-llama/Llama-3.1-8B")
+    assert "huggingface-cli download meta-llama/Llama-3.1-8B" in error.value.hint
+    with pytest.raises(InputError) as error:
+        load_tokenizer("out/tokenizer.json")
+    assert "huggingface" not in error.value.hint
     with pytest.raises(UnknownNameError) as error:
         load_tokenizer("o200")
     message = str(error.value)

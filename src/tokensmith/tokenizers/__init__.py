@@ -133,8 +133,13 @@ def detect_format(path: str | Path) -> FileFormat:
     raise TokenizerFormatError(f"{path} is not a tokenizer file tokensmith recognises", f"supported: {known}")
 
 
+#: A Hugging Face Hub model id ("owner/name"), which a user of transformers may pass for a path.
+_HUB_ID = re.compile(r"[\w.-]+/[\w.-]+")
+_TOKENIZER_FILE_SUFFIX = re.compile(r"\.(json|model|gguf|tiktoken|gz)\b")
+
+
 def _looks_like_path(spec: str) -> bool:
-    return "/" in spec or "\\" in spec or bool(re.search(r"\.(json|model|gguf|tiktoken|gz)\b", spec))
+    return "/" in spec or "\\" in spec or bool(_TOKENIZER_FILE_SUFFIX.search(spec))
 
 
 def load_tokenizer(
@@ -172,7 +177,12 @@ def load_tokenizer(
     elif path.exists():
         tokenizer = detect_format(path).load(path, name, backend, pattern)
     elif isinstance(spec, Path) or _looks_like_path(text):
-        raise InputError(f"tokenizer path {text} does not exist", "check the path, or use a reference name")
+        hint = "check the path, or use a reference name"
+        owner_is_local = Path(text.split("/")[0]).exists()  # "out/bpe": a local folder, not a Hub owner
+        if _HUB_ID.fullmatch(text) and not _TOKENIZER_FILE_SUFFIX.search(text) and not owner_is_local:
+            hint += (f"; tokensmith downloads nothing: for the Hugging Face model {text}, pass the folder of a "
+                     f"downloaded copy (huggingface-cli download {text} --local-dir DIR)")
+        raise InputError(f"tokenizer path {text} does not exist", hint)
     else:
         raise UnknownNameError("tokenizer reference", text, REFERENCES.names())
     if name and tokenizer.name != name:
