@@ -71,12 +71,25 @@ def _train_sentencepiece(tmp_path: Path, name: str, **options) -> Path:
     sentencepiece = pytest.importorskip("sentencepiece")
     model = io.BytesIO()
     sentencepiece.SentencePieceTrainer.train(
-        sentence_iterator=iter(WORDS_TEXT), model_writer=model, vocab_size=60, hard_vocab_limit=False,
-        minloglevel=2, **options,
+        sentence_iterator=iter(WORDS_TEXT), model_writer=model, vocab_size=options.pop("vocab_size", 60),
+        hard_vocab_limit=False, minloglevel=2, **options,
     )  # fmt: skip
     path = tmp_path / f"{name}.model"
     path.write_bytes(model.getvalue())
     return path
+
+
+@pytest.mark.parametrize(("as_suffix", "dummy_prefix", "round_trips"),
+                         [(False, True, True), (True, False, True), (True, True, False)])
+def test_sentencepiece_lossless_flag_with_whitespace_as_suffix(tmp_path, as_suffix, dummy_prefix, round_trips):
+    path = _train_sentencepiece(
+        tmp_path, "suffix", model_type="bpe", vocab_size=300, byte_fallback=True, normalization_rule_name="identity",
+        remove_extra_whitespaces=False, treat_whitespace_as_suffix=as_suffix, add_dummy_prefix=dummy_prefix,
+    )  # fmt: skip
+    tokenizer = load_tokenizer(path)
+    text = "the cat sat"
+    assert (tokenizer.decode(tokenizer.encode(text)) == text) is round_trips  # suffix + prefix: "the cat sat "
+    assert tokenizer.info.extra["lossless_without_u2581"] is round_trips
 
 
 def test_sentencepiece_user_defined_pieces_are_text(tmp_path):
