@@ -247,3 +247,16 @@ def test_byte_fallback_without_byte_tokens_is_not_byte_level(tmp_path):
     tokenizer = load_tokenizer(_save(backend, tmp_path / "no-byte-pieces.json"))
     assert tokenizer.encode(" hi é") == backend.encode(" hi é").ids == [5, 1, 0]  # é has no bytes to fall back on
     assert not tokenizer.info.byte_level and tokenizer.byte_fallback_ids == frozenset()
+
+
+def test_sentencepiece_style_bpe_with_a_replace_decoder_and_no_byte_fallback(tmp_path):
+    from tokenizers import decoders, models, normalizers
+
+    vocab = {"<unk>": 0, "▁": 1, "h": 2, "i": 3, "▁h": 4, "▁hi": 5}
+    backend = tokenizers.Tokenizer(models.BPE(vocab, [("▁", "h"), ("▁h", "i")], unk_token="<unk>"))
+    backend.normalizer = normalizers.Sequence([normalizers.Prepend("▁"), normalizers.Replace(" ", "▁")])
+    backend.decoder = decoders.Sequence([decoders.Replace("▁", " "), decoders.Fuse(), decoders.Strip(" ", 1, 0)])
+    tokenizer = load_tokenizer(_save(backend, tmp_path / "replace-decoder.json"))
+    ids = tokenizer.encode("hi hi")
+    assert ids == [5, 5] and tokenizer.decode(ids) == "hi hi"
+    assert [tokenizer.token_bytes(i) for i in ids] == [b" hi", b" hi"]  # the decoder's "▁" -> " ", not U+2581

@@ -89,7 +89,7 @@ def _surface_convention(config: Mapping[str, Any]) -> str:
         return "byte-level"
     if model.get("type") == "WordPiece":
         return "wordpiece"
-    decoder_text = json.dumps(config.get("decoder") or {})
+    decoder_text = json.dumps(config.get("decoder") or {}, ensure_ascii=False)  # "▁" itself, not "\\u2581"
     if "Metaspace" in around or "\u2581" in decoder_text or model.get("byte_fallback"):
         return "metaspace"
     return "plain"
