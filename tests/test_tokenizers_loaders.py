@@ -627,6 +627,19 @@ def test_malformed_files_raise_format_errors(tmp_path, filename, content, expect
     assert error.value.hint
 
 
+def test_tiktoken_encoding_and_model_names_load_their_reference(tmp_path, monkeypatch):
+    assert load_tokenizer("gpt-4o").name == load_tokenizer("o200k_base").name == "o200k"
+    assert load_tokenizer("gpt-4").name == load_tokenizer("cl100k_base").name == "cl100k"
+    assert load_tokenizer("r50k_base").name == "gpt2"
+    with pytest.raises(UnknownNameError):
+        load_tokenizer("text-davinci-003")  # p50k_base: no reference holds it
+    monkeypatch.chdir(tmp_path)  # a folder of that name is read as the folder
+    loaded("gpt2").backend_tokenizer.save(str(tmp_path / "tokenizer.json"))
+    (tmp_path / "gpt-4o").mkdir()
+    (tmp_path / "tokenizer.json").rename(tmp_path / "gpt-4o" / "tokenizer.json")
+    assert load_tokenizer("gpt-4o").info.format == "transformers-dir"
+
+
 def test_missing_path_and_unknown_reference():
     with pytest.raises(InputError, match="does not exist"):
         load_tokenizer("no/such/tokenizer.json")

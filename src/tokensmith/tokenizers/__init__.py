@@ -18,7 +18,7 @@ from pathlib import Path
 from tokensmith.errors import InputError, TokenizerFormatError, UnknownNameError
 from tokensmith.registry import Registry
 from tokensmith.tokenizers.base import SpecialToken, Tokenizer, TokenizerInfo
-from tokensmith.tokenizers.references import REFERENCES, ReferenceStatus, list_references
+from tokensmith.tokenizers.references import REFERENCES, ReferenceStatus, list_references, reference_name
 
 __all__ = [
     "FORMATS",
@@ -152,7 +152,8 @@ def load_tokenizer(
     """Load a tokenizer from a reference name, a file or directory, or pass a loaded one through.
 
     Args:
-        spec: a reference name (see :func:`list_references`), a path (tokenizer.json, transformers
+        spec: a reference name (see :func:`list_references`; tiktoken's encoding and model names such as
+            ``cl100k_base`` and ``gpt-4o`` name theirs), a path (tokenizer.json, transformers
             directory, ``.tiktoken[.gz]``, SentencePiece ``.model``, ``.gguf``, Tekken ``.json``), or a
             Tokenizer (returned as is).
         pattern: the regex of a ``.tiktoken`` file (preset name or regex); ignored by other formats.
@@ -172,8 +173,14 @@ def load_tokenizer(
     check_backend(backend)
     text = str(spec)
     path = Path(text).expanduser()
-    if text in REFERENCES and not isinstance(spec, Path):  # a reference name wins; write ./gpt2 for a folder
-        tokenizer = REFERENCES.get(text).load(backend)
+    if isinstance(spec, Path):
+        reference = None
+    elif text in REFERENCES:  # a reference name wins over a folder of that name (write ./gpt2 for it)
+        reference = text
+    else:  # tiktoken's encoding and model names, unless a file or folder has that name
+        reference = None if path.exists() else reference_name(text)
+    if reference is not None:
+        tokenizer = REFERENCES.get(reference).load(backend)
     elif path.exists():
         tokenizer = detect_format(path).load(path, name, backend, pattern)
     elif isinstance(spec, Path) or _looks_like_path(text):
