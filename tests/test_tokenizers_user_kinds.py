@@ -5,6 +5,7 @@ here), checked against the reference library.
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 import pytest
@@ -260,3 +261,27 @@ def test_sentencepiece_style_bpe_with_a_replace_decoder_and_no_byte_fallback(tmp
     ids = tokenizer.encode("hi hi")
     assert ids == [5, 5] and tokenizer.decode(ids) == "hi hi"
     assert [tokenizer.token_bytes(i) for i in ids] == [b" hi", b" hi"]  # the decoder's "▁" -> " ", not U+2581
+
+
+def test_added_tokens_only_in_tokenizer_config_are_added_as_transformers_adds_them(tmp_path):
+    import json
+
+    backend = _byte_level_bpe(add_prefix_space=False)
+    backend.save(str(tmp_path / "tokenizer.json"))
+    size = backend.get_vocab_size()
+    entry = {"lstrip": False, "rstrip": False, "normalized": False, "single_word": False}
+    added = {  # ids as a config may give them: transformers appends each at the next free id anyway
+        str(size + 5): {"content": "<|im_start|>", "special": True, **entry},
+        str(size + 9): {"content": "Würde", "special": False, **entry},
+    }
+    (tmp_path / "tokenizer_config.json").write_text(json.dumps({"added_tokens_decoder": added}))
+    tokenizer = load_tokenizer(tmp_path)
+    text = "the <|im_start|>Würde cat"
+    ids = tokenizer.encode(text)
+    assert size in ids and size + 1 in ids and tokenizer.vocab_size == size + 2
+    assert tokenizer.special_by_id[size].role == "chat" and size + 1 not in tokenizer.special_by_id
+    assert b"".join(tokenizer.token_bytes(i) for i in ids) == text.encode()
+    if importlib.util.find_spec("transformers") is not None:
+        from transformers import AutoTokenizer
+
+        assert ids == AutoTokenizer.from_pretrained(str(tmp_path)).encode(text, add_special_tokens=False)

@@ -135,19 +135,24 @@ def _missing_bytes(vocab: Mapping[str, int], convention: str) -> list[int]:
     return [b for b in UTF8_BYTES if alphabet[b] not in vocab]
 
 
+def _read_config(path: Path) -> Mapping[str, Any]:
+    """A transformers JSON config (tokenizer_config.json, special_tokens_map.json); empty when absent."""
+    if not path.is_file():
+        return {}
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise TokenizerFormatError(f"{path} is not valid JSON: {err}", "fix or remove the file") from None
+    if not isinstance(config, Mapping):
+        raise TokenizerFormatError(f"{path} is not a JSON object", "fix or remove the file")
+    return config
+
+
 def _declared_role_texts(directory: Path) -> dict[str, str]:
     """``role -> token text`` from a transformers directory's JSON configs (tokenizer_config wins)."""
     declared: dict[str, str] = {}
     for filename in ("special_tokens_map.json", "tokenizer_config.json"):
-        path = directory / filename
-        if not path.is_file():
-            continue
-        try:
-            config = json.loads(path.read_text(encoding="utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as err:
-            raise TokenizerFormatError(f"{path} is not valid JSON: {err}", "fix or remove the file") from None
-        if not isinstance(config, Mapping):
-            raise TokenizerFormatError(f"{path} is not a JSON object", "fix or remove the file")
+        config = _read_config(directory / filename)
         for key, role in CONFIG_ROLE_KEYS.items():
             value = config.get(key)
             if isinstance(value, Mapping):
@@ -155,6 +160,32 @@ def _declared_role_texts(directory: Path) -> dict[str, str]:
             if isinstance(value, str) and value:
                 declared[role] = value
     return declared
+
+
+def _config_added_tokens(directory: Path) -> list[Mapping[str, Any]]:
+    """The entries of tokenizer_config.json's ``added_tokens_decoder``, in the order of their ids."""
+    declared = _read_config(directory / "tokenizer_config.json").get("added_tokens_decoder")
+    if not isinstance(declared, Mapping):
+        return []
+    entries = [
+        (int(token_id), entry)
+        for token_id, entry in declared.items()
+        if str(token_id).isdigit() and isinstance(entry, Mapping) and isinstance(entry.get("content"), str)
+    ]
+    return [entry for _, entry in sorted(entries, key=lambda item: item[0])]
+
+
+def _add_config_tokens(backend_tokenizer: Any, entries: Sequence[Mapping[str, Any]]) -> bool:
+    """Add the config's added tokens that tokenizer.json lacks, as transformers does when it loads the
+    folder (each takes the next free id, whatever id the config gives it); True if any was added."""
+    from tokenizers import AddedToken
+
+    missing = [entry for entry in entries if backend_tokenizer.token_to_id(entry["content"]) is None]
+    for entry in missing:
+        flags = {key: bool(entry[key]) for key in ("single_word", "lstrip", "rstrip", "normalized") if key in entry}
+        token = AddedToken(entry["content"], special=bool(entry.get("special")), **flags)
+        (backend_tokenizer.add_special_tokens if token.special else backend_tokenizer.add_tokens)([token])
+    return bool(missing)
 
 
 class HFTokenizer(LoadedTokenizer):
@@ -421,6 +452,7 @@ def load_hf_json(
     declared_roles: Mapping[str, str] | None = None,
     fmt: str = "hf-json",
     extra_sources: Sequence[Path] = (),
+    config_added_tokens: Sequence[Mapping[str, Any]] = (),
 ) -> HFTokenizer:
     """Load an HF ``tokenizer.json``.
 
@@ -429,6 +461,8 @@ def load_hf_json(
         name: display name (default: the parent directory's name, or the file stem).
         backend: ``"auto"`` or ``"reference"``.
         declared_roles: ``role -> token text`` from a config, if any.
+        config_added_tokens: ``added_tokens_decoder`` entries of a tokenizer_config.json; those the file
+            lacks are added, as transformers adds them.
     """
     from tokenizers import Tokenizer as BackendTokenizer
 
@@ -443,6 +477,8 @@ def load_hf_json(
             f"{path} is not a tokenizer.json the tokenizers library can read: {err}",
             "expected an HF tokenizer.json written by tokenizers or transformers",
         ) from None
+    if _add_config_tokens(backend_tokenizer, config_added_tokens):
+        config = json.loads(backend_tokenizer.to_str())
     default_name = file_display_name(path)
     return HFTokenizer(
         backend_tokenizer,
@@ -504,6 +540,7 @@ def load_transformers_dir(
             declared_roles=_declared_role_texts(directory),
             fmt="transformers-dir",
             extra_sources=[p for p in configs if p.is_file()],
+            config_added_tokens=_config_added_tokens(directory),
         )
     for filename in SINGLE_FILE_TOKENIZERS:
         single_file = directory / filename
