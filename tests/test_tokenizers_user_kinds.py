@@ -263,7 +263,7 @@ def test_sentencepiece_style_bpe_with_a_replace_decoder_and_no_byte_fallback(tmp
     assert [tokenizer.token_bytes(i) for i in ids] == [b" hi", b" hi"]  # the decoder's "▁" -> " ", not U+2581
 
 
-def test_added_tokens_only_in_tokenizer_config_are_added_as_transformers_adds_them(tmp_path):
+def test_tokens_only_in_the_configs_are_added_as_transformers_adds_them(tmp_path):
     import json
 
     backend = _byte_level_bpe(add_prefix_space=False)
@@ -274,14 +274,22 @@ def test_added_tokens_only_in_tokenizer_config_are_added_as_transformers_adds_th
         str(size + 5): {"content": "<|im_start|>", "special": True, **entry},
         str(size + 9): {"content": "Würde", "special": False, **entry},
     }
-    (tmp_path / "tokenizer_config.json").write_text(json.dumps({"added_tokens_decoder": added}))
+    config = {"added_tokens_decoder": added, "pad_token": "<pad>", "eos_token": "<|im_end|>",
+              "additional_special_tokens": ["<tool>"]}  # fmt: skip
+    (tmp_path / "tokenizer_config.json").write_text(json.dumps(config))
     tokenizer = load_tokenizer(tmp_path)
-    text = "the <|im_start|>Würde cat"
-    ids = tokenizer.encode(text)
-    assert size in ids and size + 1 in ids and tokenizer.vocab_size == size + 2
+    # transformers' order: added_tokens_decoder by id, then roles (bos, eos, unk, sep, pad...), then the rest
+    expected = {"<|im_start|>": size, "Würde": size + 1, "<|im_end|>": size + 2, "<pad>": size + 3, "<tool>": size + 4}
+    assert tokenizer.vocab_size == size + 5
+    assert {text: tokenizer.backend_tokenizer.token_to_id(text) for text in expected} == expected
+    assert tokenizer.special_id("eos") == size + 2 and tokenizer.special_id("pad") == size + 3
     assert tokenizer.special_by_id[size].role == "chat" and size + 1 not in tokenizer.special_by_id
+    text = "the <|im_start|>Würde cat<|im_end|><pad>"
+    ids = tokenizer.encode(text)
     assert b"".join(tokenizer.token_bytes(i) for i in ids) == text.encode()
     if importlib.util.find_spec("transformers") is not None:
         from transformers import AutoTokenizer
 
-        assert ids == AutoTokenizer.from_pretrained(str(tmp_path)).encode(text, add_special_tokens=False)
+        reference = AutoTokenizer.from_pretrained(str(tmp_path))
+        assert len(reference) == tokenizer.vocab_size
+        assert ids == reference.encode(text, add_special_tokens=False)

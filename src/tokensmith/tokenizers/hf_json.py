@@ -162,30 +162,46 @@ def _declared_role_texts(directory: Path) -> dict[str, str]:
     return declared
 
 
+#: The role keys of a transformers config in the order transformers adds their tokens when missing.
+_TRANSFORMERS_ROLE_ORDER = ("bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token", "mask_token")
+
+
 def _config_added_tokens(directory: Path) -> list[Mapping[str, Any]]:
-    """The entries of tokenizer_config.json's ``added_tokens_decoder``, in the order of their ids."""
-    declared = _read_config(directory / "tokenizer_config.json").get("added_tokens_decoder")
-    if not isinstance(declared, Mapping):
-        return []
-    entries = [
-        (int(token_id), entry)
-        for token_id, entry in declared.items()
-        if str(token_id).isdigit() and isinstance(entry, Mapping) and isinstance(entry.get("content"), str)
-    ]
-    return [entry for _, entry in sorted(entries, key=lambda item: item[0])]
+    """The tokens tokenizer_config.json declares, in the order transformers adds those that tokenizer.json
+    lacks: ``added_tokens_decoder`` by id, the role tokens, ``additional_special_tokens``. (The legacy
+    special_tokens_map.json is left out: transformers 5 ignores it next to an ``added_tokens_decoder``.)"""
+    config = _read_config(directory / "tokenizer_config.json")
+
+    def entry_of(value: Any, special: bool) -> Mapping[str, Any] | None:
+        value = {"content": value} if isinstance(value, str) else value
+        if not isinstance(value, Mapping) or not isinstance(value.get("content"), str) or not value["content"]:
+            return None
+        return {"special": special, **value}
+
+    decoder = config.get("added_tokens_decoder")
+    decoder_items = decoder.items() if isinstance(decoder, Mapping) else ()
+    numbered = [(int(token_id), value) for token_id, value in decoder_items if str(token_id).isdigit()]
+    by_id = [entry_of(value, False) for _, value in sorted(numbered, key=lambda item: item[0])]
+    roles = [entry_of(config.get(key), True) for key in _TRANSFORMERS_ROLE_ORDER]
+    extra = config.get("additional_special_tokens")
+    extras = [entry_of(value, True) for value in (extra if isinstance(extra, list) else ())]
+    return [entry for entry in (*by_id, *roles, *extras) if entry is not None]
 
 
 def _add_config_tokens(backend_tokenizer: Any, entries: Sequence[Mapping[str, Any]]) -> bool:
-    """Add the config's added tokens that tokenizer.json lacks, as transformers does when it loads the
-    folder (each takes the next free id, whatever id the config gives it); True if any was added."""
+    """Add the config's tokens that tokenizer.json lacks, as transformers does when it loads the folder
+    (each takes the next free id, whatever id the config gives it); True if any was added."""
     from tokenizers import AddedToken
 
-    missing = [entry for entry in entries if backend_tokenizer.token_to_id(entry["content"]) is None]
-    for entry in missing:
+    added = False
+    for entry in entries:
+        if backend_tokenizer.token_to_id(entry["content"]) is not None:  # in the file, or added just now
+            continue
         flags = {key: bool(entry[key]) for key in ("single_word", "lstrip", "rstrip", "normalized") if key in entry}
         token = AddedToken(entry["content"], special=bool(entry.get("special")), **flags)
         (backend_tokenizer.add_special_tokens if token.special else backend_tokenizer.add_tokens)([token])
-    return bool(missing)
+        added = True
+    return added
 
 
 class HFTokenizer(LoadedTokenizer):
