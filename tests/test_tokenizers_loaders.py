@@ -445,6 +445,19 @@ def test_mistral_folder_with_tekken_json_and_a_folder_of_other_files(tmp_path):
     assert "tekken.json" in str(error.value) and "model-q4.gguf" in error.value.hint
 
 
+def test_tekken_file_whose_vocab_starts_late_is_still_tekken(tmp_path):
+    # newer Tekken files list 1,000 special tokens; written first, they push "vocab" past the detector's head
+    original = REFERENCES.get("mistral-tekken").locate()
+    data = json.loads(original.read_text(encoding="utf-8"))
+    specials = [{"rank": i, "token_str": f"<SPECIAL_{i}>", "is_control": True} for i in range(1000)]
+    late = tmp_path / "tekken.json"
+    reordered = {"config": data["config"], "special_tokens": specials, "vocab": data["vocab"]}
+    late.write_text(json.dumps(reordered, indent=2))
+    tokenizer = load_tokenizer(late)
+    assert tokenizer.info.format == "tekken"
+    assert tokenizer.encode_batch(SHORT_TEXTS) == load_tokenizer(original).encode_batch(SHORT_TEXTS)
+
+
 def test_tiktoken_file_name_picks_its_preset_and_pattern_argument_overrides():
     path = REFERENCES.get("cl100k").locate()
     by_name = load_tokenizer(path)

@@ -443,7 +443,7 @@ class HFTokenizer(LoadedTokenizer):
         return self._tokenizer
 
 
-def _read_json(path: Path) -> dict[str, Any]:
+def _read_json(path: Path) -> Any:
     try:
         config = json.loads(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError as err:
@@ -453,10 +453,6 @@ def _read_json(path: Path) -> dict[str, Any]:
             f"{path} is not valid JSON (line {err.lineno}, column {err.colno}: {err.msg})",
             "expected an HF tokenizer.json; the file may be truncated",
         ) from None
-    if not isinstance(config, dict) or not isinstance(config.get("model"), dict):
-        raise TokenizerFormatError(
-            f"{path} has no 'model' object", "expected an HF tokenizer.json (keys model, added_tokens, ...)"
-        )
     return config
 
 
@@ -469,8 +465,9 @@ def load_hf_json(
     fmt: str = "hf-json",
     extra_sources: Sequence[Path] = (),
     config_added_tokens: Sequence[Mapping[str, Any]] = (),
-) -> HFTokenizer:
-    """Load an HF ``tokenizer.json``.
+) -> Tokenizer:
+    """Load an HF ``tokenizer.json`` (or a Mistral Tekken json, whose vocabulary a detector reading the head
+    of the file did not reach).
 
     Args:
         path: the tokenizer.json file.
@@ -486,6 +483,14 @@ def load_hf_json(
     if not path.is_file():
         raise InputError(f"tokenizer file {path} does not exist", "check the path")
     config = _read_json(path)
+    from tokensmith.tokenizers.tekken import load_tekken, looks_like_tekken
+
+    if looks_like_tekken(config):  # its vocab starts beyond the head format detection reads
+        return load_tekken(path, name=name, backend=backend)
+    if not isinstance(config, dict) or not isinstance(config.get("model"), dict):
+        raise TokenizerFormatError(
+            f"{path} has no 'model' object", "expected an HF tokenizer.json (keys model, added_tokens, ...)"
+        )
     try:
         backend_tokenizer = BackendTokenizer.from_file(str(path))
     except Exception as err:  # noqa: BLE001 - the library's message says which field is wrong
