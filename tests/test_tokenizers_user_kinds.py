@@ -293,3 +293,15 @@ def test_tokens_only_in_the_configs_are_added_as_transformers_adds_them(tmp_path
         reference = AutoTokenizer.from_pretrained(str(tmp_path))
         assert len(reference) == tokenizer.vocab_size
         assert ids == reference.encode(text, add_special_tokens=False)
+
+
+def test_metaspace_with_its_own_replacement_character(tmp_path):
+    from tokenizers import decoders, models, pre_tokenizers
+
+    backend = tokenizers.Tokenizer(models.Unigram([("<unk>", 0.0), ("_hello", -1.0), ("_", -2.0), ("h", -3.0)], 0))
+    backend.pre_tokenizer = pre_tokenizers.Metaspace(replacement="_")
+    backend.decoder = decoders.Metaspace(replacement="_")
+    tokenizer = load_tokenizer(_save(backend, tmp_path / "underscore.json"))
+    ids = tokenizer.encode("hello h")
+    assert ids == backend.encode("hello h").ids and tokenizer.decode(ids) == "hello h"
+    assert [tokenizer.token_bytes(i) for i in ids] == [b" hello", b" ", b"h"]  # "_" stands for a space here

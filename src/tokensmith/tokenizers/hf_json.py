@@ -35,6 +35,7 @@ from tokensmith.tokenizers.base import (
 from tokensmith.tokenizers.bulk_ranks import BACKEND_PROBE_TEXTS, fastokens_id_lists, fastokens_ragged
 from tokensmith.tokenizers.bytemaps import (
     BYTE_FALLBACK,
+    SENTENCEPIECE_SPACE,
     UTF8_BYTES,
     byte_level_to_bytes,
     byte_to_unicode,
@@ -93,6 +94,14 @@ def _surface_convention(config: Mapping[str, Any]) -> str:
     if "Metaspace" in around or "\u2581" in decoder_text or model.get("byte_fallback"):
         return "metaspace"
     return "plain"
+
+
+def _metaspace_replacement(config: Mapping[str, Any]) -> str:
+    """The character a Metaspace pre-tokenizer or decoder writes spaces as: "▁" unless it says otherwise."""
+    for node in _components([config.get("pre_tokenizer"), config.get("decoder")]):
+        if node["type"] == "Metaspace" and node.get("replacement"):
+            return node["replacement"]
+    return SENTENCEPIECE_SPACE
 
 
 #: Pre-tokenizers that only split text, never drop any (unless their behavior is "removed"). Others drop
@@ -250,6 +259,7 @@ class HFTokenizer(LoadedTokenizer):
                 f"supported model types: {', '.join(MODEL_KINDS)}",
             )
         self._convention = _surface_convention(config)
+        self._space_marker = _metaspace_replacement(config)
         self._wordpiece_prefix = model.get("continuing_subword_prefix") or "##"
         # BPE may mark word-inner pieces with a prefix ("##ing") or word-final ones with a suffix
         # ("cat</w>", CLIP); token_bytes drops the marker as it drops WordPiece's "##".
@@ -394,7 +404,7 @@ class HFTokenizer(LoadedTokenizer):
             except KeyError:  # a character outside the byte alphabet: the decoder keeps it as text
                 return token.encode("utf-8")
         if self._convention == "metaspace":
-            return sentencepiece_to_bytes(token)
+            return sentencepiece_to_bytes(token, self._space_marker)
         if self._convention == "wordpiece":
             return wordpiece_to_bytes(token, self._wordpiece_prefix)
         return token.encode("utf-8")
