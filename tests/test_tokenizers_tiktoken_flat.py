@@ -76,3 +76,18 @@ def test_flat_ids_on_all_31_languages(name, shared_data):
         flat = tokenizer.encode_flat(lines)
         expected = np.fromiter((i for ids in tokenizer.encode_batch(lines) for i in ids), dtype=np.int64)
         assert np.array_equal(flat, expected), f"{name}, {path.stem}: flat ids differ"
+
+
+@pytest.mark.parametrize("name", ["o200k", "mistral-tekken"])
+def test_a_million_mixed_whitespace_characters_are_encoded(name):
+    # fancy-regex gives up on this run under o200k-style patterns: tiktoken panics or raises ValueError
+    tokenizer = loaded(name)
+    run = " \t" * 500_000
+    documents = ["before", run + "after", "\t x"]
+    ids = tokenizer.encode(documents[1])
+    assert tokenizer.decode(ids) == documents[1]
+    assert b"".join(tokenizer.token_bytes(i) for i in ids) == documents[1].encode()
+    np.testing.assert_array_equal(tokenizer.encode_flat(documents), one_by_one(tokenizer, documents))
+    assert tokenizer.encode_batch(documents)[1] == ids
+    tail = tokenizer.encoding.encode_ordinary(" \t" * 1000 + "after")[-1]  # tiktoken ends the short run alike
+    assert ids[-1] == tail

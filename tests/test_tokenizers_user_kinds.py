@@ -5,6 +5,7 @@ here), checked against the reference library.
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 import pytest
@@ -71,12 +72,25 @@ def _train_sentencepiece(tmp_path: Path, name: str, **options) -> Path:
     sentencepiece = pytest.importorskip("sentencepiece")
     model = io.BytesIO()
     sentencepiece.SentencePieceTrainer.train(
-        sentence_iterator=iter(WORDS_TEXT), model_writer=model, vocab_size=60, hard_vocab_limit=False,
-        minloglevel=2, **options,
+        sentence_iterator=iter(WORDS_TEXT), model_writer=model, vocab_size=options.pop("vocab_size", 60),
+        hard_vocab_limit=False, minloglevel=2, **options,
     )  # fmt: skip
     path = tmp_path / f"{name}.model"
     path.write_bytes(model.getvalue())
     return path
+
+
+@pytest.mark.parametrize(("as_suffix", "dummy_prefix", "round_trips"),
+                         [(False, True, True), (True, False, True), (True, True, False)])
+def test_sentencepiece_lossless_flag_with_whitespace_as_suffix(tmp_path, as_suffix, dummy_prefix, round_trips):
+    path = _train_sentencepiece(
+        tmp_path, "suffix", model_type="bpe", vocab_size=300, byte_fallback=True, normalization_rule_name="identity",
+        remove_extra_whitespaces=False, treat_whitespace_as_suffix=as_suffix, add_dummy_prefix=dummy_prefix,
+    )  # fmt: skip
+    tokenizer = load_tokenizer(path)
+    text = "the cat sat"
+    assert (tokenizer.decode(tokenizer.encode(text)) == text) is round_trips  # suffix + prefix: "the cat sat "
+    assert tokenizer.info.extra["lossless_without_u2581"] is round_trips
 
 
 def test_sentencepiece_user_defined_pieces_are_text(tmp_path):
@@ -143,6 +157,22 @@ def _whitespace_split(backend):
     )
 
 
+def _unicode_scripts(backend):
+    from tokenizers import pre_tokenizers
+
+    backend.pre_tokenizer = pre_tokenizers.Sequence(  # drops the whitespace a text starts with
+        [pre_tokenizers.UnicodeScripts(), pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)]
+    )
+
+
+def _char_delimiter_split(backend):
+    from tokenizers import pre_tokenizers
+
+    backend.pre_tokenizer = pre_tokenizers.Sequence(  # drops the delimiter
+        [pre_tokenizers.CharDelimiterSplit("-"), pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)]
+    )
+
+
 @pytest.mark.parametrize(
     ("change", "text"),
     [
@@ -150,6 +180,8 @@ def _whitespace_split(backend):
         (_lstrip_token, "a <tab>"),
         (_latin1_added_token, "Würde"),
         (_whitespace_split, "the  cat"),
+        (_unicode_scripts, "  the cat"),
+        (_char_delimiter_split, "well-known"),
     ],
 )
 def test_lossless_only_where_decode_gives_the_text_back(tmp_path, change, text):
@@ -189,6 +221,10 @@ def test_model_without_type_is_read_as_the_library_reads_it(tmp_path):
             "(vocab.json and merges.txt)",
             "GPT2TokenizerFast",
         ),
+        ({"spiece.model": "x"}, "(spiece.model)", "T5TokenizerFast"),
+        ({"spiece.model": "x", "tokenizer_config.json": '{"tokenizer_class": "AlbertTokenizer"}'}, "(spiece.model)",
+         "AlbertTokenizerFast"),
+        ({"sentencepiece.bpe.model": "x"}, "(sentencepiece.bpe.model)", "XLMRobertaTokenizerFast"),
     ],
 )
 def test_slow_tokenizer_folder_says_how_to_write_tokenizer_json(tmp_path, files, found, fast_class):
@@ -200,3 +236,72 @@ def test_slow_tokenizer_folder_says_how_to_write_tokenizer_json(tmp_path, files,
         load_tokenizer(tmp_path)
     assert found in str(error.value) and "no tokenizer.json" in str(error.value)
     assert f"{fast_class}.from_pretrained" in error.value.hint and str(tmp_path) in error.value.hint
+
+
+def test_byte_fallback_without_byte_tokens_is_not_byte_level(tmp_path):
+    from tokenizers import models
+
+    # transformers' Llama converter sets byte_fallback on SentencePiece models trained without byte pieces
+    vocab = {"<unk>": 0, "▁": 1, "h": 2, "i": 3, "▁h": 4, "▁hi": 5}
+    backend = tokenizers.Tokenizer(models.BPE(vocab, [("▁", "h"), ("▁h", "i")], unk_token="<unk>", byte_fallback=True))
+    backend.normalizer = tokenizers.normalizers.Replace(" ", "▁")
+    tokenizer = load_tokenizer(_save(backend, tmp_path / "no-byte-pieces.json"))
+    assert tokenizer.encode(" hi é") == backend.encode(" hi é").ids == [5, 1, 0]  # é has no bytes to fall back on
+    assert not tokenizer.info.byte_level and tokenizer.byte_fallback_ids == frozenset()
+
+
+def test_sentencepiece_style_bpe_with_a_replace_decoder_and_no_byte_fallback(tmp_path):
+    from tokenizers import decoders, models, normalizers
+
+    vocab = {"<unk>": 0, "▁": 1, "h": 2, "i": 3, "▁h": 4, "▁hi": 5}
+    backend = tokenizers.Tokenizer(models.BPE(vocab, [("▁", "h"), ("▁h", "i")], unk_token="<unk>"))
+    backend.normalizer = normalizers.Sequence([normalizers.Prepend("▁"), normalizers.Replace(" ", "▁")])
+    backend.decoder = decoders.Sequence([decoders.Replace("▁", " "), decoders.Fuse(), decoders.Strip(" ", 1, 0)])
+    tokenizer = load_tokenizer(_save(backend, tmp_path / "replace-decoder.json"))
+    ids = tokenizer.encode("hi hi")
+    assert ids == [5, 5] and tokenizer.decode(ids) == "hi hi"
+    assert [tokenizer.token_bytes(i) for i in ids] == [b" hi", b" hi"]  # the decoder's "▁" -> " ", not U+2581
+
+
+def test_tokens_only_in_the_configs_are_added_as_transformers_adds_them(tmp_path):
+    import json
+
+    backend = _byte_level_bpe(add_prefix_space=False)
+    backend.save(str(tmp_path / "tokenizer.json"))
+    size = backend.get_vocab_size()
+    entry = {"lstrip": False, "rstrip": False, "normalized": False, "single_word": False}
+    added = {  # ids as a config may give them: transformers appends each at the next free id anyway
+        str(size + 5): {"content": "<|im_start|>", "special": True, **entry},
+        str(size + 9): {"content": "Würde", "special": False, **entry},
+    }
+    config = {"added_tokens_decoder": added, "pad_token": "<pad>", "eos_token": "<|im_end|>",
+              "additional_special_tokens": ["<tool>"]}  # fmt: skip
+    (tmp_path / "tokenizer_config.json").write_text(json.dumps(config))
+    tokenizer = load_tokenizer(tmp_path)
+    # transformers' order: added_tokens_decoder by id, then roles (bos, eos, unk, sep, pad...), then the rest
+    expected = {"<|im_start|>": size, "Würde": size + 1, "<|im_end|>": size + 2, "<pad>": size + 3, "<tool>": size + 4}
+    assert tokenizer.vocab_size == size + 5
+    assert {text: tokenizer.backend_tokenizer.token_to_id(text) for text in expected} == expected
+    assert tokenizer.special_id("eos") == size + 2 and tokenizer.special_id("pad") == size + 3
+    assert tokenizer.special_by_id[size].role == "chat" and size + 1 not in tokenizer.special_by_id
+    text = "the <|im_start|>Würde cat<|im_end|><pad>"
+    ids = tokenizer.encode(text)
+    assert b"".join(tokenizer.token_bytes(i) for i in ids) == text.encode()
+    if importlib.util.find_spec("transformers") is not None:
+        from transformers import AutoTokenizer
+
+        reference = AutoTokenizer.from_pretrained(str(tmp_path))
+        assert len(reference) == tokenizer.vocab_size
+        assert ids == reference.encode(text, add_special_tokens=False)
+
+
+def test_metaspace_with_its_own_replacement_character(tmp_path):
+    from tokenizers import decoders, models, pre_tokenizers
+
+    backend = tokenizers.Tokenizer(models.Unigram([("<unk>", 0.0), ("_hello", -1.0), ("_", -2.0), ("h", -3.0)], 0))
+    backend.pre_tokenizer = pre_tokenizers.Metaspace(replacement="_")
+    backend.decoder = decoders.Metaspace(replacement="_")
+    tokenizer = load_tokenizer(_save(backend, tmp_path / "underscore.json"))
+    ids = tokenizer.encode("hello h")
+    assert ids == backend.encode("hello h").ids and tokenizer.decode(ids) == "hello h"
+    assert [tokenizer.token_bytes(i) for i in ids] == [b" hello", b" ", b"h"]  # "_" stands for a space here

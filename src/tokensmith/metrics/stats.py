@@ -49,7 +49,8 @@ class VocabularyFacts:
 
     Attributes:
         vocab_size: number of ids (the ``Tokenizer.vocab_size``); type counts have this length.
-        special_ids: control tokens; ``encode`` never produces them from text.
+        special_ids: control tokens; ``encode`` adds none, but HF and GGUF byte-level vocabularies give one
+            for text that spells it (see :mod:`tokensmith.tokenizers.base`).
         unk_ids: ids that stand for unknown text (role ``unk``).
         byte_fallback_ids: SentencePiece-style ``<0xNN>`` tokens; empty for byte-level BPE, whose
             single-byte tokens are ordinary vocabulary.

@@ -18,7 +18,7 @@ from pathlib import Path
 from tokensmith.errors import InputError, TokenizerFormatError, UnknownNameError
 from tokensmith.registry import Registry
 from tokensmith.tokenizers.base import SpecialToken, Tokenizer, TokenizerInfo
-from tokensmith.tokenizers.references import REFERENCES, ReferenceStatus, list_references
+from tokensmith.tokenizers.references import REFERENCES, ReferenceStatus, list_references, reference_name
 
 __all__ = [
     "FORMATS",
@@ -54,7 +54,7 @@ FORMATS = Registry[FileFormat]("tokenizer file format")
 def _load_transformers_dir(path: Path, name: str | None, backend: str, pattern: str | None) -> Tokenizer:
     from tokensmith.tokenizers.hf_json import load_transformers_dir
 
-    return load_transformers_dir(path, name=name, backend=backend)
+    return load_transformers_dir(path, name=name, backend=backend, pattern=pattern)
 
 
 def _load_gguf(path: Path, name: str | None, backend: str, pattern: str | None) -> Tokenizer:
@@ -97,13 +97,17 @@ def _is_json(path: Path, head: bytes) -> bool:
     return path.suffix.lower() == ".json" or head.lstrip()[:1] == b"{"
 
 
+def _is_sentencepiece(path: Path, head: bytes) -> bool:
+    # Llama 3's original/tokenizer.model and Kimi's tiktoken.model are ranks files under this name.
+    return bool(_SENTENCEPIECE_NAME.search(path.name)) and not _TIKTOKEN_LINE.match(head)
+
+
 # Order matters: the first format whose detector accepts the path loads it.
 for _format in (
     FileFormat("transformers-dir", "transformers tokenizer directory", lambda p, h: p.is_dir(), _load_transformers_dir),
     FileFormat("gguf", "GGUF model (vocabulary read from its metadata)", lambda p, h: h[:4] == b"GGUF"
                or p.suffix.lower() == ".gguf", _load_gguf),
-    FileFormat("sentencepiece", "SentencePiece .model", lambda p, h: bool(_SENTENCEPIECE_NAME.search(p.name)),
-               _load_sentencepiece),
+    FileFormat("sentencepiece", "SentencePiece .model", _is_sentencepiece, _load_sentencepiece),
     FileFormat("tiktoken", "tiktoken ranks (.tiktoken[.gz]) + regex", lambda p, h: ".tiktoken" in p.name
                or (not _is_json(p, h) and bool(_TIKTOKEN_LINE.match(h))), _load_tiktoken),
     FileFormat("tekken", "Mistral Tekken json", lambda p, h: _is_json(p, h) and bool(_TEKKEN_HEAD.search(h)),
@@ -129,8 +133,13 @@ def detect_format(path: str | Path) -> FileFormat:
     raise TokenizerFormatError(f"{path} is not a tokenizer file tokensmith recognises", f"supported: {known}")
 
 
+#: A Hugging Face Hub model id ("owner/name"), which a user of transformers may pass for a path.
+_HUB_ID = re.compile(r"[\w.-]+/[\w.-]+")
+_TOKENIZER_FILE_SUFFIX = re.compile(r"\.(json|model|gguf|tiktoken|gz)\b")
+
+
 def _looks_like_path(spec: str) -> bool:
-    return "/" in spec or "\\" in spec or bool(re.search(r"\.(json|model|gguf|tiktoken|gz)\b", spec))
+    return "/" in spec or "\\" in spec or bool(_TOKENIZER_FILE_SUFFIX.search(spec))
 
 
 def load_tokenizer(
@@ -143,7 +152,8 @@ def load_tokenizer(
     """Load a tokenizer from a reference name, a file or directory, or pass a loaded one through.
 
     Args:
-        spec: a reference name (see :func:`list_references`), a path (tokenizer.json, transformers
+        spec: a reference name (see :func:`list_references`; tiktoken's encoding and model names such as
+            ``cl100k_base`` and ``gpt-4o`` name theirs), a path (tokenizer.json, transformers
             directory, ``.tiktoken[.gz]``, SentencePiece ``.model``, ``.gguf``, Tekken ``.json``), or a
             Tokenizer (returned as is).
         pattern: the regex of a ``.tiktoken`` file (preset name or regex); ignored by other formats.
@@ -163,12 +173,23 @@ def load_tokenizer(
     check_backend(backend)
     text = str(spec)
     path = Path(text).expanduser()
-    if text in REFERENCES and not isinstance(spec, Path):  # a reference name wins; write ./gpt2 for a folder
-        tokenizer = REFERENCES.get(text).load(backend)
+    if isinstance(spec, Path):
+        reference = None
+    elif text in REFERENCES:  # a reference name wins over a folder of that name (write ./gpt2 for it)
+        reference = text
+    else:  # tiktoken's encoding and model names, unless a file or folder has that name
+        reference = None if path.exists() else reference_name(text)
+    if reference is not None:
+        tokenizer = REFERENCES.get(reference).load(backend)
     elif path.exists():
         tokenizer = detect_format(path).load(path, name, backend, pattern)
     elif isinstance(spec, Path) or _looks_like_path(text):
-        raise InputError(f"tokenizer path {text} does not exist", "check the path, or use a reference name")
+        hint = "check the path, or use a reference name"
+        owner_is_local = Path(text.split("/")[0]).exists()  # "out/bpe": a local folder, not a Hub owner
+        if _HUB_ID.fullmatch(text) and not _TOKENIZER_FILE_SUFFIX.search(text) and not owner_is_local:
+            hint += (f"; tokensmith downloads nothing: for the Hugging Face model {text}, pass the folder of a "
+                     f"downloaded copy (huggingface-cli download {text} --local-dir DIR)")
+        raise InputError(f"tokenizer path {text} does not exist", hint)
     else:
         raise UnknownNameError("tokenizer reference", text, REFERENCES.names())
     if name and tokenizer.name != name:

@@ -6,7 +6,10 @@ with their roles, the merges where the model has them, and provenance (name, sha
 
 Encoding conventions, the same for every format:
 
-* ``encode`` adds no special tokens (no BOS/EOS) - it measures text, not prompts;
+* ``encode`` adds no special tokens (no BOS/EOS, no post-processor template) - it measures text, not
+  prompts. Text that spells a special token (``"<|endoftext|>"``) is read as each format's library reads
+  it: as that token by HF ``tokenizers`` (tokenizer.json, transformers folders) and GGUF byte-level
+  vocabularies, as ordinary text by tiktoken, Tekken, SentencePiece and GGUF ``llama`` vocabularies;
 * ``token_bytes(id)`` gives the UTF-8 bytes the token contributes to decoded text, with byte-level
   markers resolved (``Ġ`` -> space, ``▁`` -> space, ``<0x0A>`` -> newline, ``##`` dropped).
 """
@@ -29,7 +32,8 @@ SPECIAL_ROLES = ("bos", "eos", "pad", "unk", "mask", "sep", "cls", "chat", "othe
 
 @dataclass(frozen=True)
 class SpecialToken:
-    """A control token: never produced from ordinary text, so metrics exclude it."""
+    """A control token: metrics leave it out of vocabulary statistics (see the module docstring for when
+    ``encode`` produces one from text that spells it)."""
 
     id: int
     text: str
@@ -160,6 +164,27 @@ class Tokenizer(ABC):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r} vocab={self.vocab_size} backend={self.info.backend}>"
+
+
+#: Largest token id a loader accepts. Tables indexed by id (token bytes, counts) are allocated up to the largest
+#: id, so a corrupt id such as 10**9 would take gigabytes (or overflow tiktoken's 32-bit ranks) before any error;
+#: the largest real vocabularies hold ~262k tokens.
+MAX_TOKEN_ID = (1 << 24) - 1
+
+
+def check_token_ids(ids: Iterable[int], source: str) -> None:
+    """Refuse a vocabulary with no ids, or with an id below 0 or above :data:`MAX_TOKEN_ID`."""
+    from tokensmith.errors import TokenizerFormatError
+
+    ids = list(ids)
+    if not ids:
+        raise TokenizerFormatError(f"{source} holds no tokens", "the vocabulary is empty: check the file")
+    lowest, highest = min(ids), max(ids)
+    if lowest < 0 or highest > MAX_TOKEN_ID:
+        wrong = lowest if lowest < 0 else highest
+        raise TokenizerFormatError(
+            f"{source}: token id {wrong} is outside 0..{MAX_TOKEN_ID}", "the file is corrupt, or not a vocabulary"
+        )
 
 
 def sha256_of_files(paths: Iterable[str | Path]) -> str:

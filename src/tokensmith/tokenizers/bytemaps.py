@@ -65,12 +65,13 @@ def byte_fallback_value(token: str) -> int | None:
     return int(match.group(1), 16) if match else None
 
 
-def sentencepiece_to_bytes(piece: str) -> bytes:
-    """``'▁hello'`` -> ``b' hello'``; ``'<0xE4>'`` -> ``b'\\xe4'``."""
+def sentencepiece_to_bytes(piece: str, space: str = SENTENCEPIECE_SPACE) -> bytes:
+    """``'▁hello'`` -> ``b' hello'``; ``'<0xE4>'`` -> ``b'\\xe4'``. ``space``: the character that stands for
+    a space (an HF Metaspace's ``replacement``)."""
     value = byte_fallback_value(piece)
     if value is not None:
         return bytes([value])
-    return piece.replace(SENTENCEPIECE_SPACE, " ").encode("utf-8")
+    return piece.replace(space, " ").encode("utf-8")
 
 
 def wordpiece_to_bytes(piece: str, prefix: str = "##") -> bytes:

@@ -25,10 +25,17 @@ from typing import Any
 import numpy as np
 
 from tokensmith.errors import InputError, TokenizerFormatError
-from tokensmith.tokenizers.base import Tokenizer, TokenizerInfo, file_display_name, sha256_of_files
+from tokensmith.tokenizers.base import (
+    Tokenizer,
+    TokenizerInfo,
+    check_token_ids,
+    file_display_name,
+    sha256_of_files,
+)
 from tokensmith.tokenizers.bulk_ranks import BACKEND_PROBE_TEXTS, fastokens_id_lists, fastokens_ragged
 from tokensmith.tokenizers.bytemaps import (
     BYTE_FALLBACK,
+    SENTENCEPIECE_SPACE,
     UTF8_BYTES,
     byte_level_to_bytes,
     byte_to_unicode,
@@ -83,14 +90,24 @@ def _surface_convention(config: Mapping[str, Any]) -> str:
         return "byte-level"
     if model.get("type") == "WordPiece":
         return "wordpiece"
-    decoder_text = json.dumps(config.get("decoder") or {})
+    decoder_text = json.dumps(config.get("decoder") or {}, ensure_ascii=False)  # "▁" itself, not "\\u2581"
     if "Metaspace" in around or "\u2581" in decoder_text or model.get("byte_fallback"):
         return "metaspace"
     return "plain"
 
 
-#: Pre-tokenizers that drop text (whitespace) rather than split it.
-_DROPPING_PRE_TOKENIZERS = {"Whitespace", "WhitespaceSplit", "BertPreTokenizer"}
+def _metaspace_replacement(config: Mapping[str, Any]) -> str:
+    """The character a Metaspace pre-tokenizer or decoder writes spaces as: "▁" unless it says otherwise."""
+    for node in _components([config.get("pre_tokenizer"), config.get("decoder")]):
+        if node["type"] == "Metaspace" and node.get("replacement"):
+            return node["replacement"]
+    return SENTENCEPIECE_SPACE
+
+
+#: Pre-tokenizers that only split text, never drop any (unless their behavior is "removed"). Others drop
+#: some: whitespace (Whitespace, WhitespaceSplit, BertPreTokenizer, UnicodeScripts' leading spaces), the
+#: delimiter (CharDelimiterSplit); a type not listed here is not trusted to keep every character.
+_KEEPING_PRE_TOKENIZERS = {"ByteLevel", "Sequence", "Split", "Punctuation", "Digits", "FixedLength"}
 #: Decoder steps that give back exactly the bytes of byte-level tokens.
 _EXACT_DECODERS = {"ByteLevel", "Fuse", "Sequence"}
 
@@ -109,7 +126,7 @@ def _is_lossless(config: Mapping[str, Any], convention: str, missing_bytes: Sequ
     for node in _components(config.get("pre_tokenizer")):
         if node["type"] == "ByteLevel" and node.get("add_prefix_space"):
             return False  # "word" encodes as "Ġword" and decodes as " word"
-        if node["type"] in _DROPPING_PRE_TOKENIZERS or str(node.get("behavior", "")).lower() == "removed":
+        if node["type"] not in _KEEPING_PRE_TOKENIZERS or str(node.get("behavior", "")).lower() == "removed":
             return False
     model = config.get("model") or {}
     if model.get("continuing_subword_prefix") or model.get("end_of_word_suffix"):
@@ -127,17 +144,24 @@ def _missing_bytes(vocab: Mapping[str, int], convention: str) -> list[int]:
     return [b for b in UTF8_BYTES if alphabet[b] not in vocab]
 
 
+def _read_config(path: Path) -> Mapping[str, Any]:
+    """A transformers JSON config (tokenizer_config.json, special_tokens_map.json); empty when absent."""
+    if not path.is_file():
+        return {}
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise TokenizerFormatError(f"{path} is not valid JSON: {err}", "fix or remove the file") from None
+    if not isinstance(config, Mapping):
+        raise TokenizerFormatError(f"{path} is not a JSON object", "fix or remove the file")
+    return config
+
+
 def _declared_role_texts(directory: Path) -> dict[str, str]:
     """``role -> token text`` from a transformers directory's JSON configs (tokenizer_config wins)."""
     declared: dict[str, str] = {}
     for filename in ("special_tokens_map.json", "tokenizer_config.json"):
-        path = directory / filename
-        if not path.is_file():
-            continue
-        try:
-            config = json.loads(path.read_text(encoding="utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as err:
-            raise TokenizerFormatError(f"{path} is not valid JSON: {err}", "fix or remove the file") from None
+        config = _read_config(directory / filename)
         for key, role in CONFIG_ROLE_KEYS.items():
             value = config.get(key)
             if isinstance(value, Mapping):
@@ -145,6 +169,48 @@ def _declared_role_texts(directory: Path) -> dict[str, str]:
             if isinstance(value, str) and value:
                 declared[role] = value
     return declared
+
+
+#: The role keys of a transformers config in the order transformers adds their tokens when missing.
+_TRANSFORMERS_ROLE_ORDER = ("bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token", "mask_token")
+
+
+def _config_added_tokens(directory: Path) -> list[Mapping[str, Any]]:
+    """The tokens tokenizer_config.json declares, in the order transformers adds those that tokenizer.json
+    lacks: ``added_tokens_decoder`` by id, the role tokens, ``additional_special_tokens``. (The legacy
+    special_tokens_map.json is left out: transformers 5 ignores it next to an ``added_tokens_decoder``.)"""
+    config = _read_config(directory / "tokenizer_config.json")
+
+    def entry_of(value: Any, special: bool) -> Mapping[str, Any] | None:
+        value = {"content": value} if isinstance(value, str) else value
+        if not isinstance(value, Mapping) or not isinstance(value.get("content"), str) or not value["content"]:
+            return None
+        return {"special": special, **value}
+
+    decoder = config.get("added_tokens_decoder")
+    decoder_items = decoder.items() if isinstance(decoder, Mapping) else ()
+    numbered = [(int(token_id), value) for token_id, value in decoder_items if str(token_id).isdigit()]
+    by_id = [entry_of(value, False) for _, value in sorted(numbered, key=lambda item: item[0])]
+    roles = [entry_of(config.get(key), True) for key in _TRANSFORMERS_ROLE_ORDER]
+    extra = config.get("additional_special_tokens")
+    extras = [entry_of(value, True) for value in (extra if isinstance(extra, list) else ())]
+    return [entry for entry in (*by_id, *roles, *extras) if entry is not None]
+
+
+def _add_config_tokens(backend_tokenizer: Any, entries: Sequence[Mapping[str, Any]]) -> bool:
+    """Add the config's tokens that tokenizer.json lacks, as transformers does when it loads the folder
+    (each takes the next free id, whatever id the config gives it); True if any was added."""
+    from tokenizers import AddedToken
+
+    added = False
+    for entry in entries:
+        if backend_tokenizer.token_to_id(entry["content"]) is not None:  # in the file, or added just now
+            continue
+        flags = {key: bool(entry[key]) for key in ("single_word", "lstrip", "rstrip", "normalized") if key in entry}
+        token = AddedToken(entry["content"], special=bool(entry.get("special")), **flags)
+        (backend_tokenizer.add_special_tokens if token.special else backend_tokenizer.add_tokens)([token])
+        added = True
+    return added
 
 
 class HFTokenizer(LoadedTokenizer):
@@ -193,6 +259,7 @@ class HFTokenizer(LoadedTokenizer):
                 f"supported model types: {', '.join(MODEL_KINDS)}",
             )
         self._convention = _surface_convention(config)
+        self._space_marker = _metaspace_replacement(config)
         self._wordpiece_prefix = model.get("continuing_subword_prefix") or "##"
         # BPE may mark word-inner pieces with a prefix ("##ing") or word-final ones with a suffix
         # ("cat</w>", CLIP); token_bytes drops the marker as it drops WordPiece's "##".
@@ -201,7 +268,8 @@ class HFTokenizer(LoadedTokenizer):
         self._bpe_suffix = (model.get("end_of_word_suffix") or "") if is_bpe else ""
 
         vocab = backend_tokenizer.get_vocab(with_added_tokens=True)
-        self.vocab_size = max(vocab.values()) + 1 if vocab else 0
+        check_token_ids(vocab.values(), str(sources[0]) if sources else name)
+        self.vocab_size = max(vocab.values()) + 1
         self._id_to_token: list[str | None] = [None] * self.vocab_size
         for token, token_id in vocab.items():
             self._id_to_token[token_id] = token
@@ -226,8 +294,12 @@ class HFTokenizer(LoadedTokenizer):
                 controls.setdefault(unk_id, unk_text)
         self.special_tokens, self.role_ids = assign_roles(controls.items(), declared_ids)
 
-        byte_level = self._convention == "byte-level" or bool(model.get("byte_fallback"))
-        missing_bytes = _missing_bytes(backend_tokenizer.get_vocab(with_added_tokens=False), self._convention)
+        model_vocab = backend_tokenizer.get_vocab(with_added_tokens=False)
+        # byte_fallback spells a character by its <0xNN> tokens only where the vocabulary has them (else UNK):
+        # transformers' Llama converter sets the flag on SentencePiece models trained without byte pieces.
+        has_byte_tokens = all(f"<0x{b:02X}>" in model_vocab for b in UTF8_BYTES)
+        byte_level = self._convention == "byte-level" or (bool(model.get("byte_fallback")) and has_byte_tokens)
+        missing_bytes = _missing_bytes(model_vocab, self._convention)
         self._fast = None
         backend_name = "tokenizers"
         if backend == "auto" and self._fast_backend_eligible(model):
@@ -332,7 +404,7 @@ class HFTokenizer(LoadedTokenizer):
             except KeyError:  # a character outside the byte alphabet: the decoder keeps it as text
                 return token.encode("utf-8")
         if self._convention == "metaspace":
-            return sentencepiece_to_bytes(token)
+            return sentencepiece_to_bytes(token, self._space_marker)
         if self._convention == "wordpiece":
             return wordpiece_to_bytes(token, self._wordpiece_prefix)
         return token.encode("utf-8")
@@ -381,7 +453,7 @@ class HFTokenizer(LoadedTokenizer):
         return self._tokenizer
 
 
-def _read_json(path: Path) -> dict[str, Any]:
+def _read_json(path: Path) -> Any:
     try:
         config = json.loads(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError as err:
@@ -391,10 +463,6 @@ def _read_json(path: Path) -> dict[str, Any]:
             f"{path} is not valid JSON (line {err.lineno}, column {err.colno}: {err.msg})",
             "expected an HF tokenizer.json; the file may be truncated",
         ) from None
-    if not isinstance(config, dict) or not isinstance(config.get("model"), dict):
-        raise TokenizerFormatError(
-            f"{path} has no 'model' object", "expected an HF tokenizer.json (keys model, added_tokens, ...)"
-        )
     return config
 
 
@@ -406,14 +474,18 @@ def load_hf_json(
     declared_roles: Mapping[str, str] | None = None,
     fmt: str = "hf-json",
     extra_sources: Sequence[Path] = (),
-) -> HFTokenizer:
-    """Load an HF ``tokenizer.json``.
+    config_added_tokens: Sequence[Mapping[str, Any]] = (),
+) -> Tokenizer:
+    """Load an HF ``tokenizer.json`` (or a Mistral Tekken json, whose vocabulary a detector reading the head
+    of the file did not reach).
 
     Args:
         path: the tokenizer.json file.
         name: display name (default: the parent directory's name, or the file stem).
         backend: ``"auto"`` or ``"reference"``.
         declared_roles: ``role -> token text`` from a config, if any.
+        config_added_tokens: ``added_tokens_decoder`` entries of a tokenizer_config.json; those the file
+            lacks are added, as transformers adds them.
     """
     from tokenizers import Tokenizer as BackendTokenizer
 
@@ -421,6 +493,14 @@ def load_hf_json(
     if not path.is_file():
         raise InputError(f"tokenizer file {path} does not exist", "check the path")
     config = _read_json(path)
+    from tokensmith.tokenizers.tekken import load_tekken, looks_like_tekken
+
+    if looks_like_tekken(config):  # its vocab starts beyond the head format detection reads
+        return load_tekken(path, name=name, backend=backend)
+    if not isinstance(config, dict) or not isinstance(config.get("model"), dict):
+        raise TokenizerFormatError(
+            f"{path} has no 'model' object", "expected an HF tokenizer.json (keys model, added_tokens, ...)"
+        )
     try:
         backend_tokenizer = BackendTokenizer.from_file(str(path))
     except Exception as err:  # noqa: BLE001 - the library's message says which field is wrong
@@ -428,6 +508,8 @@ def load_hf_json(
             f"{path} is not a tokenizer.json the tokenizers library can read: {err}",
             "expected an HF tokenizer.json written by tokenizers or transformers",
         ) from None
+    if _add_config_tokens(backend_tokenizer, config_added_tokens):
+        config = json.loads(backend_tokenizer.to_str())
     default_name = file_display_name(path)
     return HFTokenizer(
         backend_tokenizer,
@@ -440,11 +522,41 @@ def load_hf_json(
     )
 
 
-def load_transformers_dir(path: str | Path, *, name: str | None = None, backend: str = "auto") -> Tokenizer:
+#: Files a model folder may hold its tokenizer in instead of tokenizer.json: SentencePiece or tiktoken ranks
+#: (Llama 3's original/ folder) as tokenizer.model, Mistral's Tekken json (models served by mistral_common).
+SINGLE_FILE_TOKENIZERS = ("tokenizer.model", "tekken.json")
+
+#: Files of slow transformers tokenizers -> the fast class that writes their tokenizer.json. A SentencePiece
+#: file other than tokenizer.model is not loaded as it is: T5 appends <extra_id_N> tokens, XLM-R and Pegasus
+#: shift every id, so its own ids are not the model's.
+SLOW_TOKENIZER_FILES = {
+    "vocab.txt": "BertTokenizerFast",  # WordPiece
+    "vocab.json": "GPT2TokenizerFast",  # byte-level BPE, with merges.txt
+    "spiece.model": "T5TokenizerFast",  # T5, ALBERT, XLNet, Pegasus...
+    "sentencepiece.bpe.model": "XLMRobertaTokenizerFast",  # XLM-R, CamemBERT, mBART...
+}
+
+
+def _declared_fast_class(directory: Path) -> str | None:
+    """The fast class of the ``tokenizer_class`` a folder's tokenizer_config.json names, if any."""
+    path = directory / "tokenizer_config.json"
+    try:
+        declared = json.loads(path.read_text(encoding="utf-8")).get("tokenizer_class")
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError):
+        return None
+    if not isinstance(declared, str) or not declared.isidentifier():
+        return None
+    return declared if declared.endswith("Fast") else declared + "Fast"
+
+
+def load_transformers_dir(
+    path: str | Path, *, name: str | None = None, backend: str = "auto", pattern: str | None = None
+) -> Tokenizer:
     """Load the tokenizer of a transformers model directory without importing transformers.
 
-    Uses ``tokenizer.json`` (roles from ``tokenizer_config.json`` / ``special_tokens_map.json``); a
-    directory holding only a SentencePiece ``tokenizer.model`` is delegated to the SentencePiece loader.
+    Uses ``tokenizer.json`` (roles from ``tokenizer_config.json`` / ``special_tokens_map.json``); else a
+    ``tokenizer.model`` (SentencePiece, or tiktoken ranks whose regex ``pattern`` gives, as in Llama 3's
+    ``original/`` folder) or a ``tekken.json`` (Mistral), loaded by its format's loader.
     """
     directory = Path(path)
     if not directory.is_dir():
@@ -459,25 +571,31 @@ def load_transformers_dir(path: str | Path, *, name: str | None = None, backend:
             declared_roles=_declared_role_texts(directory),
             fmt="transformers-dir",
             extra_sources=[p for p in configs if p.is_file()],
+            config_added_tokens=_config_added_tokens(directory),
         )
-    sentencepiece_model = directory / "tokenizer.model"
-    if sentencepiece_model.is_file():
-        from tokensmith.tokenizers.sentencepiece_model import load_sentencepiece
+    for filename in SINGLE_FILE_TOKENIZERS:
+        single_file = directory / filename
+        if single_file.is_file():
+            from tokensmith.tokenizers import detect_format
 
-        return load_sentencepiece(sentencepiece_model, name=name or directory.name, backend=backend)
-    slow_files = {"vocab.txt": "BertTokenizerFast", "vocab.json": "GPT2TokenizerFast"}  # WordPiece; BPE + merges.txt
-    for filename, fast_class in slow_files.items():
+            return detect_format(single_file).load(single_file, name or directory.name, backend, pattern)
+    for filename, fast_class in SLOW_TOKENIZER_FILES.items():
         if (directory / filename).is_file():
             found = "vocab.json and merges.txt" if (directory / "merges.txt").is_file() else filename
+            fast_class = _declared_fast_class(directory) or fast_class
             converter = f"from transformers import {fast_class}; {fast_class}.from_pretrained(D).save_pretrained(D)"
             raise TokenizerFormatError(
                 f"{directory} holds only the files of a slow transformers tokenizer ({found}), no tokenizer.json",
                 f"write its tokenizer.json with transformers, offline: D = {str(directory)!r}; {converter} "
                 "(the model's own tokenizer class, or AutoTokenizer when the folder has its config.json)",
             )
+    candidates = sorted(
+        p.name for p in directory.iterdir() if p.suffix in (".gguf", ".tiktoken", ".model") or p.name.endswith(".gz")
+    )
     raise TokenizerFormatError(
-        f"{directory} holds neither tokenizer.json nor tokenizer.model",
-        "point at a transformers model directory, or at a tokenizer file directly",
+        f"{directory} holds none of tokenizer.json, {', '.join(SINGLE_FILE_TOKENIZERS)}",
+        f"point at a tokenizer file in it ({', '.join(candidates)})" if candidates
+        else "point at a transformers model directory, or at a tokenizer file directly",
     )
 
 

@@ -198,6 +198,27 @@ for _reference in (
     REFERENCES.add(_reference.name, _reference)
 
 
+#: tiktoken's encoding names -> the reference holding that encoding's ranks.
+TIKTOKEN_ENCODINGS = {"gpt2": "gpt2", "r50k_base": "gpt2", "cl100k_base": "cl100k", "o200k_base": "o200k"}
+
+
+def reference_name(spec: str) -> str | None:
+    """The reference ``spec`` names, as a tiktoken user may write it: a reference name, a tiktoken encoding
+    name (``cl100k_base``) or an OpenAI model name tiktoken maps to one (``gpt-4o`` -> ``o200k``); else None."""
+    if spec in REFERENCES:
+        return spec
+    if spec in TIKTOKEN_ENCODINGS:
+        return TIKTOKEN_ENCODINGS[spec]
+    try:
+        from tiktoken.model import encoding_name_for_model
+    except ImportError:
+        return None
+    try:
+        return TIKTOKEN_ENCODINGS.get(encoding_name_for_model(spec))
+    except KeyError:  # not a model name tiktoken knows
+        return None
+
+
 def load_reference(name: str, *, backend: str = "auto") -> Tokenizer:
     """Load a named reference; raises UnknownNameError (listing the names) or MissingDependencyError."""
     return REFERENCES.get(name).load(backend)

@@ -9,7 +9,8 @@ Round trips, precisely. With ``escape_whitespaces`` (the default) SentencePiece 
 SentencePiece model is lossless on every string, and :attr:`TokenizerInfo.lossless` is False for all of
 them. ``info.extra["lossless_without_u2581"]`` says whether ``decode(encode(x)) == x`` holds for every
 ``x`` free of U+2581: it needs byte fallback (no UNK), the identity normaliser and kept whitespace. The
-dummy prefix does not break round trips: ``encode`` prepends ``▁`` and ``decode`` drops it again. It
+dummy prefix does not break round trips: ``encode`` prepends ``▁`` and ``decode`` drops it again (but with
+``treat_whitespace_as_suffix`` it is a ``▁`` appended, which ``decode`` keeps: ``"a"`` -> ``"a "``). It
 shows in :meth:`token_bytes`, which gives the bytes a piece stands for (``▁`` -> space), so with a dummy
 prefix the concatenated ``token_bytes`` of ``encode(x)`` are ``b" "`` + ``x``'s UTF-8 (for non-empty x).
 """
@@ -139,7 +140,10 @@ class SentencePieceSpec:
     @property
     def lossless_without_u2581(self) -> bool:
         """``decode(encode(x)) == x`` for every x without U+2581 (see the module docstring)."""
-        return self.byte_fallback and self.identity_normalizer and not self.remove_extra_whitespaces
+        # With whitespace as suffix the dummy "prefix" is a "▁" appended to the text, which decode keeps.
+        suffix_space = self.treat_whitespace_as_suffix and self.add_dummy_prefix
+        kept_text = self.identity_normalizer and not self.remove_extra_whitespaces and not suffix_space
+        return self.byte_fallback and kept_text
 
 
 def parse_sentencepiece_model(data: bytes) -> SentencePieceSpec:

@@ -24,7 +24,13 @@ from pathlib import Path
 import numpy as np
 
 from tokensmith.errors import InputError, TokenizerFormatError
-from tokensmith.tokenizers.base import TokenizerInfo, file_display_name, lists_of_ragged, sha256_of_files
+from tokensmith.tokenizers.base import (
+    TokenizerInfo,
+    check_token_ids,
+    file_display_name,
+    lists_of_ragged,
+    sha256_of_files,
+)
 from tokensmith.tokenizers.bulk_ranks import MIN_BULK_BYTES, BackgroundBulkEncoder
 from tokensmith.tokenizers.loaded import LoadedTokenizer, check_backend
 from tokensmith.tokenizers.roles import assign_roles
@@ -36,6 +42,10 @@ LONG_TEXT_CHARS = 1_000_000
 _THREADS = 2
 #: Largest gap between a preset's last rank and its first special id (o200k: 2).
 _PRESET_SPECIAL_GAP = 16
+#: Texts at least this long are encoded by tiktoken's ``encode_to_numpy``, which reports a failure of its regex
+#: engine as a ValueError where ``encode_ordinary`` panics: fancy-regex gives up on a run of about a million
+#: whitespace characters mixing spaces and tabs (or no-break spaces) under the o200k, Qwen and Tekken patterns.
+LONG_FOR_REGEX_CHARS = 500_000
 #: ``info.backend`` once fastokens has encoded in bulk (tiktoken still encodes single texts).
 BULK_BACKEND_NAME = "tiktoken+fastokens"
 #: A private control token that joins a batch of documents into one text for :meth:`encode_flat`.
@@ -160,6 +170,7 @@ class TiktokenTokenizer(LoadedTokenizer):
         self._id_offset = id_offset
         self._normalization = normalization
         ids = {rank + id_offset for rank in ranks.values()}
+        check_token_ids([*ids, *special_tokens.values()], str(sources[0]) if sources else name)
         clashes = sorted(ids & set(special_tokens.values()))
         if clashes:
             raise TokenizerFormatError(
@@ -211,12 +222,29 @@ class TiktokenTokenizer(LoadedTokenizer):
         return unicodedata.normalize(form, text)
 
     def encode(self, text: str) -> list[int]:
-        return self._encoding.encode_ordinary(self._normalize(text))
+        return self._encode_ordinary(self._normalize(text))
+
+    def _encode_ordinary(self, text: str) -> list[int]:
+        """tiktoken's ``encode_ordinary``; a text tiktoken's regex engine cannot split (see
+        :data:`LONG_FOR_REGEX_CHARS`) is split by the same regex in the ``regex`` module and each piece
+        encoded by tiktoken (the engines split alike but for code points their Unicode versions class apart)."""
+        if len(text) < LONG_FOR_REGEX_CHARS:
+            return self._encoding.encode_ordinary(text)
+        try:
+            return self._encoding.encode_to_numpy(text, allowed_special=set(), disallowed_special=()).tolist()
+        except UnicodeEncodeError:  # lone surrogates: encode_ordinary knows tiktoken's repair
+            return self._encoding.encode_ordinary(text)
+        except ValueError:
+            import regex
+
+            pieces = regex.compile(self.info.extra["pattern"]).finditer(text)
+            encode_piece = self._encoding._encode_single_piece  # noqa: SLF001 - tiktoken's BPE of one piece
+            return [token for piece in pieces for token in encode_piece(piece.group().encode("utf-8"))]
 
     def encode_batch(self, texts: Sequence[str]) -> list[list[int]]:
         # A plain loop beats encode_ordinary_batch ~5x on many short texts (thread-pool overhead per
         # item); long documents go to threads since tiktoken releases the GIL inside encode.
-        encode = self._encoding.encode_ordinary
+        encode = self._encode_ordinary
         if self._normalization is not None:
             texts = [self._normalize(text) for text in texts]
         ragged = self._bulk_ragged(texts)
@@ -263,6 +291,8 @@ class TiktokenTokenizer(LoadedTokenizer):
         try:
             ids = self._encoding.encode_to_numpy(joined, allowed_special={_DOCUMENT_BREAK}, disallowed_special=())
         except UnicodeEncodeError:  # lone surrogates: encode_ordinary knows tiktoken's repair, this call does not
+            return super().encode_flat(texts)
+        except ValueError:  # its regex engine gave up on some text (see LONG_FOR_REGEX_CHARS): one at a time
             return super().encode_flat(texts)
         return ids[ids != self._document_break_id].astype(np.int64)
 
