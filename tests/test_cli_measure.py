@@ -832,3 +832,25 @@ def test_a_seed_without_a_sample_is_refused(tmp_path, capsys):
     code, _, err = run(["measure", "-t", "o200k", "--corpus", str(corpus), "--seed", "5",
                         "--out", str(tmp_path / "r.json"), "-q"], capsys)
     assert code == 2 and "--seed picks the sample of --sample-bytes" in err and not (tmp_path / "r.json").exists()
+
+
+def test_tokenizers_named_alike_are_named_by_their_paths_and_one_given_twice_is_refused(tmp_path, capsys, monkeypatch):
+    from bpe_openai import registry
+
+    from tokensmith.tokenizers.bulk_ranks import ranks_file_text
+
+    ranks = ranks_file_text(registry.cl100k_base()["mergeable_ranks"])
+    for run_name in ("run1", "run2"):  # two training runs' output folders, both called "tok"
+        (tmp_path / run_name / "tok").mkdir(parents=True)
+        (tmp_path / run_name / "tok" / "tokenizer.tiktoken").write_bytes(ranks)
+    (tmp_path / "en.txt").write_text("the cat sat on the mat\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "r.json"
+    code, stdout, err = run(["measure", "-t", "run1/tok/tokenizer.tiktoken", "-t", "run2/tok/tokenizer.tiktoken",
+                             "--pattern", "cl100k", "--corpus", "en.txt", "--out", str(out), "-q"], capsys)
+    assert code == 0, err
+    section = json.loads(out.read_text(encoding="utf-8"))["sections"]["measure"]
+    assert [t["name"] for t in section["tokenizers"]] == ["run1/tok/tokenizer.tiktoken", "run2/tok/tokenizer.tiktoken"]
+    code, _, err = run(["measure", "-t", "run1/tok/tokenizer.tiktoken", "-t", "./run1/../run1/tok/tokenizer.tiktoken",
+                        "--pattern", "cl100k", "--corpus", "en.txt", "--out", str(tmp_path / "x.json"), "-q"], capsys)
+    assert code == 2 and "is given twice" in err and not (tmp_path / "x.json").exists()

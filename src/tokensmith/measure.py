@@ -294,14 +294,34 @@ def _load_tokenizers(config: MeasureConfig) -> list:
                                                                                     strict=True)):
         raise InputError(f"--pattern {config.pattern!r} applies to .tiktoken ranks files only, and no tokenizer "
                          "given is one (the others carry their own pre-tokenizer)", "drop --pattern")
-    names = [t.name for t in loaded]
-    for tokenizer, spec in zip(loaded, config.tokenizers, strict=True):
-        if names.count(tokenizer.name) > 1:
-            raise InputError(
-                f"two tokenizers are both called {tokenizer.name!r} (from {spec!r})",
-                "measure each under a distinct path or name",
-            )
+    _name_apart(loaded, config.tokenizers)
     return loaded
+
+
+def _name_apart(loaded: Sequence[Any], specs: Sequence[str]) -> None:
+    """Give tokenizers that share a name (a folder's tokenizer.json and tokenizer.tiktoken, both called by the
+    folder; two runs' ``out/tok``) the shortest tails of their paths that tell them apart; refuse a tokenizer
+    given twice (a reference name, or the same file under two spellings)."""
+    from dataclasses import replace
+
+    paths = [Path(spec).expanduser().resolve() if Path(spec).expanduser().exists() else None for spec in specs]
+    names = [t.name for t in loaded]
+    for position, name in enumerate(names):
+        sharing = [i for i, other in enumerate(names) if other == name]
+        if len(sharing) < 2 or position != sharing[0]:
+            continue
+        renamed = [i for i in sharing if paths[i] is not None]
+        distinct_files = len({paths[i] for i in renamed}) == len(renamed)
+        if len(sharing) - len(renamed) > 1 or not distinct_files:
+            raise InputError(f"the tokenizer {name!r} is given twice (-t {' and -t '.join(specs[i] for i in sharing)})",
+                             "give each tokenizer once")
+        for depth in range(2, max(len(paths[i].parts) for i in renamed) + 1):
+            tails = {i: "/".join(paths[i].parts[-depth:]).lstrip("/") for i in renamed}
+            if len(set(tails.values())) == len(renamed) and not set(tails.values()) & set(names):
+                break
+        for i, tail in tails.items():
+            loaded[i].info = replace(loaded[i].info, name=tail)
+            names[i] = tail
 
 
 def measure(config: MeasureConfig, *, progress: Any = None) -> MeasureResult:
