@@ -304,7 +304,8 @@ def _name_apart(loaded: Sequence[Any], specs: Sequence[str]) -> None:
     given twice (a reference name, or the same file under two spellings)."""
     from dataclasses import replace
 
-    paths = [Path(spec).expanduser().resolve() if Path(spec).expanduser().exists() else None for spec in specs]
+    paths = [Path(spec).expanduser().resolve() if isinstance(spec, str) and Path(spec).expanduser().exists()
+             else None for spec in specs]  # a spec may also be a loaded Tokenizer (the Python API)
     names = [t.name for t in loaded]
     for position, name in enumerate(names):
         sharing = [i for i, other in enumerate(names) if other == name]
@@ -313,8 +314,8 @@ def _name_apart(loaded: Sequence[Any], specs: Sequence[str]) -> None:
         renamed = [i for i in sharing if paths[i] is not None]
         distinct_files = len({paths[i] for i in renamed}) == len(renamed)
         if len(sharing) - len(renamed) > 1 or not distinct_files:
-            raise InputError(f"the tokenizer {name!r} is given twice (-t {' and -t '.join(specs[i] for i in sharing)})",
-                             "give each tokenizer once")
+            given = " and -t ".join(str(specs[i]) for i in sharing)
+            raise InputError(f"the tokenizer {name!r} is given twice (-t {given})", "give each tokenizer once")
         for depth in range(2, max(len(paths[i].parts) for i in renamed) + 1):
             tails = {i: "/".join(paths[i].parts[-depth:]).lstrip("/") for i in renamed}
             if len(set(tails.values())) == len(renamed) and not set(tails.values()) & set(names):
