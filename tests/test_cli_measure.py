@@ -321,6 +321,9 @@ def test_misaligned_parallel_corpus(tmp_path, capsys):
     (folder / "de.txt").write_text("eins\nzwei\n", encoding="utf-8")
     err = bad(["measure", "-t", "o200k", "--parallel", str(folder)], capsys, tmp_path / "r.json")
     assert "de.txt" in err and "en.txt" in err
+    (folder / "de.txt").write_bytes(b"eins\nzwei\rund\ndrei\n")  # three lines to `wc -l`, four read
+    err = bad(["measure", "-t", "o200k", "--parallel", str(folder)], capsys, tmp_path / "r.json")
+    assert "de.txt: 4 lines" in err and "a lone \\r inside a segment" in err
 
 
 def test_a_parallel_folder_holding_a_readme_txt(tmp_path, capsys):

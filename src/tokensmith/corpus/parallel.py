@@ -216,7 +216,8 @@ def open_parallel(
     if len(set(counts.values())) > 1:
         raise CorpusError(
             f"misaligned parallel corpus {folder}: the files differ in line count: {_describe_counts(counts, files)}",
-            "each <lang>.txt must have one line per segment, the same segments in the same order",
+            "each <lang>.txt must have one line per segment, the same segments in the same order (a line ends at "
+            "\\n, \\r\\n or a lone \\r: a lone \\r inside a segment, which `wc -l` does not count, makes it two)",
         )
     total = next(iter(counts.values()))
     blanks = _blank_lines(list(files.values()), errors)
