@@ -616,7 +616,8 @@ def test_truncated_tokenizer_json(tmp_path):
         ("tokenizer.json", b'["not", "an", "object"]', "model"),
         ("tokenizer.json", b"\xff\xfe garbage", "UTF-8"),
         ("bad.tiktoken", b"this is not base64 at all\n", "tiktoken"),
-        ("bad.tiktoken", b"YQ== 0\nYQ== 1\n", "twice"),
+        ("bad.tiktoken", b"YQ== 0\nYQ== 1\n", "line 2: token b'a' already has rank 0"),
+        ("bad.tiktoken", b"YQ== 0\nYg== 0\n", "line 2: rank 0 is already another token's"),
         ("short.tiktoken", b"YQ== 0\n", "256"),
         # ids far outside any vocabulary (a corrupt file) would allocate gigabytes or overflow tiktoken
         ("cl100k_base.tiktoken", _BYTE_RANK_LINES + b"YWI= -3\n", "token id -3 is outside"),

@@ -88,8 +88,11 @@ def read_tiktoken_ranks(path: str | Path) -> dict[bytes, int]:
             shown = line[:60].decode("utf-8", errors="replace")
             raise TokenizerFormatError(f"{path}, line {line_number}: cannot parse {shown!r}", expected) from None
         if token in ranks or rank in seen_ranks:
+            what = (f"token {token!r} already has rank {ranks[token]}" if token in ranks
+                    else f"rank {rank} is already another token's")
             raise TokenizerFormatError(
-                f"{path}, line {line_number}: token or rank {rank} appears twice", "the ranks file is corrupt"
+                f"{path}, line {line_number}: {what} (each token and each rank must appear once)",
+                "the ranks file is corrupt"
             )
         ranks[token] = rank
         seen_ranks.add(rank)
