@@ -195,6 +195,23 @@ def test_ids_equal_reference_library_on_short_texts(name):
     assert tokenizer.encode("") == []
 
 
+@pytest.mark.parametrize("name", ALL_REFERENCES)
+def test_encode_batch_reads_any_iterable_and_refuses_what_is_not_a_list_of_str(name):
+    # Amharic, Inuktitut syllabics, Javanese: scripts the team's corpora lack
+    texts = ["ሰላም ለዓለም። ይህ ፈተና ነው።", "ᐊᐃᓐᖓᐃ ᐃᓄᒃᑎᑐᑦ", "ꦲꦤꦕꦫꦏ ꦗꦮ"]
+    tokenizer = loaded(name)
+    expected = [tokenizer.encode(text) for text in texts]
+    assert tokenizer.encode_batch(text for text in texts) == expected  # tiktoken's read a generator twice: []
+    assert tokenizer.encode_batch(tuple(texts)) == expected
+    with pytest.raises(InputError, match="not one str"):
+        tokenizer.encode_batch(texts[0])  # was a batch of single characters
+    for wrong in (texts[0].encode(), None, 5):
+        with pytest.raises(InputError, match="not a str"):
+            tokenizer.encode(wrong)
+        with pytest.raises(InputError, match="not a str"):
+            tokenizer.encode_batch([texts[0], wrong])
+
+
 @pytest.mark.shared
 @pytest.mark.parametrize("name", ALL_REFERENCES)
 def test_ids_equal_reference_library_on_31_languages(name, shared_data):

@@ -81,7 +81,8 @@ class Tokenizer(ABC):
 
     @abstractmethod
     def encode_batch(self, texts: Sequence[str]) -> list[list[int]]:
-        """Token ids of each text; implementations use the backend's parallel batch call."""
+        """Token ids of each text; implementations use the backend's parallel batch call (after
+        :func:`text_list`: any iterable of str is taken, one string in place of the batch is refused)."""
 
     def encode_flat(self, texts: Sequence[str]) -> np.ndarray:
         """The ids of all ``texts``, concatenated in one integer array (for counting, not for decoding).
@@ -195,6 +196,23 @@ def sha256_of_files(paths: Iterable[str | Path]) -> str:
             while chunk := handle.read(1 << 20):
                 digest.update(chunk)
     return digest.hexdigest()
+
+
+def text_list(texts: Iterable[str]) -> list[str]:
+    """``texts`` as a list, checked: every backend then reads a generator (read once) alike, and a string or
+    bytes given for the batch, or an item that is not a str, is one :class:`~tokensmith.errors.InputError`
+    instead of each library's own TypeError, or of a batch of single characters."""
+    from tokensmith.errors import InputError
+
+    if isinstance(texts, str | bytes | bytearray):
+        raise InputError(f"encode_batch takes a list of texts, not one {type(texts).__name__}",
+                         "pass [text] (or call encode(text) for one text)")
+    texts = list(texts)
+    if not all(isinstance(text, str) for text in texts):
+        wrong = next(text for text in texts if not isinstance(text, str))
+        raise InputError(f"a text to encode is a {type(wrong).__name__}, not a str",
+                         "decode bytes first (bytes.decode('utf-8')); pass text as str")
+    return texts
 
 
 def ragged_of_lists(lists: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:

@@ -31,6 +31,7 @@ from tokensmith.tokenizers.base import (
     check_token_ids,
     file_display_name,
     sha256_of_files,
+    text_list,
 )
 from tokensmith.tokenizers.bulk_ranks import BACKEND_PROBE_TEXTS, fastokens_id_lists, fastokens_ragged
 from tokensmith.tokenizers.bytemaps import (
@@ -366,7 +367,7 @@ class HFTokenizer(LoadedTokenizer):
 
     # -- protocol -----------------------------------------------------------------------------
     def encode_batch(self, texts: Sequence[str]) -> list[list[int]]:
-        texts = list(texts)
+        texts = text_list(texts)
         if self._fast is not None:
             return fastokens_id_lists(self._fast, texts)
         return [encoding.ids for encoding in self._tokenizer.encode_batch(texts, add_special_tokens=False)]

@@ -24,7 +24,7 @@ from functools import cached_property
 from pathlib import Path
 
 from tokensmith.errors import InputError, MissingDependencyError, TokenizerFormatError
-from tokensmith.tokenizers.base import TokenizerInfo, file_display_name, sha256_of_files
+from tokensmith.tokenizers.base import TokenizerInfo, file_display_name, sha256_of_files, text_list
 from tokensmith.tokenizers.bytemaps import SENTENCEPIECE_SPACE, sentencepiece_to_bytes
 from tokensmith.tokenizers.loaded import LoadedTokenizer, check_backend
 from tokensmith.tokenizers.roles import assign_roles
@@ -287,7 +287,7 @@ class SentencePieceTokenizer(LoadedTokenizer):
 
     # -- encoding -----------------------------------------------------------------------------
     def encode_batch(self, texts: Sequence[str]) -> list[list[int]]:
-        return self._processor.encode(list(texts), out_type=int, add_bos=False, add_eos=False)
+        return self._processor.encode(text_list(texts), out_type=int, add_bos=False, add_eos=False)
 
     def decode(self, ids: Iterable[int]) -> str:
         return self._processor.decode([int(i) for i in ids])

@@ -30,6 +30,7 @@ from tokensmith.tokenizers.base import (
     file_display_name,
     lists_of_ragged,
     sha256_of_files,
+    text_list,
 )
 from tokensmith.tokenizers.bulk_ranks import MIN_BULK_BYTES, BackgroundBulkEncoder
 from tokensmith.tokenizers.loaded import LoadedTokenizer, check_backend
@@ -222,7 +223,7 @@ class TiktokenTokenizer(LoadedTokenizer):
         return unicodedata.normalize(form, text)
 
     def encode(self, text: str) -> list[int]:
-        return self._encode_ordinary(self._normalize(text))
+        return self._encode_ordinary(self._normalize(text_list([text])[0]))
 
     def _encode_ordinary(self, text: str) -> list[int]:
         """tiktoken's ``encode_ordinary``; a text tiktoken's regex engine cannot split (see
@@ -244,6 +245,7 @@ class TiktokenTokenizer(LoadedTokenizer):
     def encode_batch(self, texts: Sequence[str]) -> list[list[int]]:
         # A plain loop beats encode_ordinary_batch ~5x on many short texts (thread-pool overhead per
         # item); long documents go to threads since tiktoken releases the GIL inside encode.
+        texts = text_list(texts)  # read once below, more than once (a generator came back empty)
         encode = self._encode_ordinary
         if self._normalization is not None:
             texts = [self._normalize(text) for text in texts]
