@@ -8,7 +8,15 @@ from pathlib import Path
 import pytest
 
 from tokensmith.errors import CorpusError, InputError, OutputExistsError, TokenizerFormatError, UnknownNameError
-from tokensmith.train import TRAINERS, BpeTrainer, CharTrainer, ExtendTrainer, SuperwordTrainer, train_from_files
+from tokensmith.train import (
+    TRAINERS,
+    BpeTrainer,
+    CharTrainer,
+    ExtendTrainer,
+    ParityTrainer,
+    SuperwordTrainer,
+    train_from_files,
+)
 
 tokenizers = pytest.importorskip("tokenizers")
 
@@ -434,3 +442,35 @@ def test_superword_bad_options():
         SuperwordTrainer(vocab_size=5000, transition=6000)
     with pytest.raises(InputError):
         SuperwordTrainer(vocab_size=5000, stage2_regex="[unclosed")
+
+
+# ---- settings given from Python
+
+
+@pytest.mark.parametrize("trainer_class", [BpeTrainer, CharTrainer, SuperwordTrainer, ParityTrainer])
+@pytest.mark.parametrize(("setting", "value"), [
+    ("split_digits", "no"),  # a true string: digit splitting was switched on
+    ("split_digits", 1),
+    ("workers", 2.5),  # read as 2.5 workers
+    ("workers", "2"),  # a TypeError from inside
+    ("special_tokens", 5),
+    ("min_frequency", 2.0),
+    ("engine", 5),
+])
+def test_a_setting_of_the_wrong_type_is_refused(trainer_class, setting, value):
+    with pytest.raises(InputError, match=f"setting {setting} must be"):
+        trainer_class(vocab_size=1000, **{setting: value})
+
+
+def test_settings_of_numpy_and_list_types_are_held_as_python_ones():
+    import numpy as np
+
+    trainer = BpeTrainer(vocab_size=np.int64(1000), min_frequency=np.int32(3), split_digits=np.bool_(True),
+                         special_tokens=["<s>", "</s>"])
+    assert (type(trainer.vocab_size), type(trainer.min_frequency), type(trainer.split_digits)) == (int, int, bool)
+    assert trainer.special_tokens == ("<s>", "</s>")
+    assert trainer == BpeTrainer(vocab_size=1000, min_frequency=3, split_digits=True, special_tokens=("<s>", "</s>"))
+    with pytest.raises(InputError, match="setting preset must be"):
+        CharTrainer(preset=8)
+    assert ParityTrainer(vocab_size=1000, langs=["am", "ti"], alpha=np.float32(2)).alpha == 2.0
+

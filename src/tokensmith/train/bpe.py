@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from tokensmith.errors import CorpusError, InputError
+from tokensmith.settings import check_setting_types
 from tokensmith.tokenizers.bytemaps import byte_to_unicode, unicode_to_byte
 from tokensmith.train.counting import PretokenCounts, count_pretokens, local_workers, make_engine
 from tokensmith.train.pretokenize import DEFAULT_PRETOKENIZER, Pretokenizer
@@ -160,7 +161,7 @@ class BpeTrainer:
                 f"special_tokens must be a list of strings, not the string {self.special_tokens!r}",
                 f"pass special_tokens=({self.special_tokens!r},)",
             )
-        object.__setattr__(self, "special_tokens", tuple(self.special_tokens))
+        check_setting_types(self)
         _check_int("vocab_size", self.vocab_size, minimum=1)
         _check_int("min_frequency", self.min_frequency, minimum=0)
         if self.max_token_length is not None:
@@ -481,6 +482,7 @@ class CharTrainer(BpeTrainer):
     preset: str | None = None
 
     def __post_init__(self) -> None:
+        check_setting_types(self)
         if self.preset is not None:
             if self.preset not in CHAR_PRESETS:
                 from tokensmith.errors import UnknownNameError

@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from tokensmith.errors import CorpusError, InputError, TokenizerFormatError
-from tokensmith.train.bpe import _MERGES_PER_REPORT, ProgressCallback, TrainingStats, _check_int
+from tokensmith.train.bpe import _MERGES_PER_REPORT, ProgressCallback, TrainingStats, _check_int, check_setting_types
 
 if TYPE_CHECKING:
     from tokensmith.tokenizers import Tokenizer
@@ -149,6 +149,7 @@ class ExtendTrainer:
     max_token_length: int | None = None
 
     def __post_init__(self) -> None:
+        check_setting_types(self)
         _check_int("vocab_size", self.vocab_size, minimum=0)
         _check_int("min_frequency", self.min_frequency, minimum=0)
         if self.max_token_length is not None:

@@ -34,6 +34,7 @@ from tokensmith.train.bpe import (
     TrainingStats,
     _check_int,
     _reporting,
+    check_setting_types,
 )
 from tokensmith.train.counting import PretokenCounts, count_pretokens, local_workers, make_engine
 
@@ -117,6 +118,7 @@ class ParityTrainer(BpeTrainer):
     def __post_init__(self) -> None:
         from tokensmith.corpus.readers import ERRORS
 
+        check_setting_types(self)
         if self.dev_errors not in ERRORS:
             raise InputError(f"dev_errors must be one of {', '.join(ERRORS)}, not {self.dev_errors!r}",
                              "pass dev_errors='strict' to stop at a bad byte, or 'replace' to read it as U+FFFD")
