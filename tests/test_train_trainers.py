@@ -474,3 +474,14 @@ def test_settings_of_numpy_and_list_types_are_held_as_python_ones():
         CharTrainer(preset=8)
     assert ParityTrainer(vocab_size=1000, langs=["am", "ti"], alpha=np.float32(2)).alpha == 2.0
 
+
+@pytest.mark.parametrize("documents", ["ሰላም ለዓለም። ይህ ፈተና ነው።", "ሰላም ለዓለም።".encode()])
+def test_one_text_given_for_the_documents_is_refused(documents):
+    # iterated, a str is its characters (each one a document) and bytes are ints: nothing of the text is learnt
+    for train in (BpeTrainer(vocab_size=300, engine="serial").train,
+                  lambda docs: BpeTrainer(vocab_size=300, engine="serial").train(docs, progress=lambda *_: None),
+                  SuperwordTrainer(vocab_size=400, engine="serial").train,
+                  lambda docs: ParityTrainer(vocab_size=400, engine="serial").train(
+                      {"am": docs, "ti": ["ሰላም"]}, dev_documents={"am": ["ሰላም"], "ti": ["ሰላም"]})):
+        with pytest.raises(InputError, match="not an iterable of texts"):
+            train(documents)

@@ -30,7 +30,13 @@ import numpy as np
 from tokensmith.errors import CorpusError, InputError
 from tokensmith.settings import check_setting_types
 from tokensmith.tokenizers.bytemaps import byte_to_unicode, unicode_to_byte
-from tokensmith.train.counting import PretokenCounts, count_pretokens, local_workers, make_engine
+from tokensmith.train.counting import (
+    PretokenCounts,
+    check_documents,
+    count_pretokens,
+    local_workers,
+    make_engine,
+)
 from tokensmith.train.pretokenize import DEFAULT_PRETOKENIZER, Pretokenizer
 
 #: Called as ``progress(stage, done, total)``; stages are ``"count"`` (documents, total 0 = unknown)
@@ -444,6 +450,7 @@ def _check_int(name: str, value: object, *, minimum: int) -> None:
 
 
 def _reporting(documents: Iterable[str], progress: ProgressCallback | None) -> Iterable[str]:
+    check_documents(documents)  # before the generator below hides a string from the counting's own check
     if progress is None:
         return documents
 

@@ -208,7 +208,9 @@ class ExtendTrainer:
         from tokenizers import Tokenizer
 
         from tokensmith.train import merge_core
+        from tokensmith.train.counting import check_documents
 
+        check_documents(documents)
         spec, loaded = self._open_base()
         if spec is None:
             spec = _converted_spec(loaded)
