@@ -348,6 +348,19 @@ def test_train_from_files_drops_a_byte_order_mark_as_the_command_line_does(tmp_p
     assert (tmp_path / "out-bom/tokenizer.json").read_bytes() == (tmp_path / "out-plain/tokenizer.json").read_bytes()
 
 
+
+def test_train_from_files_takes_a_generator_of_paths_or_one_path(tmp_path):
+    """Paths as Python callers give them: a generator was read empty after the existence check (the corpus
+    "empty"), and one path was read as its characters, each a missing file."""
+    corpus = tmp_path / "iu.txt"  # Inuktitut syllabics, a script the team's corpora lack
+    corpus.write_text("ᐊᐃᓐᖓᐃ ᐃᓄᒃᑎᑐᑦ ᐅᖃᐅᓯᖅ\nᖁᔭᓐᓇᒦᒃ ᐃᓄᒃᑎᑐᑦ\n" * 30, encoding="utf-8")
+    summaries = [train_from_files("bpe", given, 300, str(tmp_path / f"out{n}"), min_frequency=1)
+                 for n, given in enumerate(([str(corpus)], (p for p in [corpus]), corpus, str(corpus)))]
+    assert {summary["documents"] for summary in summaries} == {60}
+    files = {(tmp_path / f"out{n}/tokenizer.json").read_bytes() for n in range(len(summaries))}
+    assert len(files) == 1
+
+
 # ---- superword
 
 
