@@ -465,6 +465,24 @@ def test_python_api_takes_path_objects_and_a_lone_tokenizer_name(tmp_path):
     assert parameters["parallel"] == str(parallel)
 
 
+@pytest.mark.parametrize(("setting", "value"), [
+    ("sample_bytes", "100"),  # a bare TypeError
+    ("sample_bytes", 10.5),  # taken as a budget of 10.5 bytes
+    ("renyi_alpha", "2"),  # a bare TypeError
+    ("corpora", (b"am.txt",)),  # a bare TypeError deep in the reader
+    ("tokenizers", (5,)),  # looked up as the reference '5'
+])
+def test_python_api_refuses_settings_of_the_wrong_type(tmp_path, setting, value):
+    from tokensmith.errors import InputError
+    from tokensmith.measure import MeasureConfig, measure
+
+    corpus = tmp_path / "am.txt"
+    corpus.write_text("ሰላም ለዓለም። ይህ ፈተና ነው።\n", encoding="utf-8")
+    given = {"tokenizers": ("gpt2",), "corpora": (str(corpus),), setting: value}
+    with pytest.raises(InputError, match=f"setting {setting} must be|given as 5"):
+        measure(MeasureConfig(**given))
+
+
 def test_usage_errors_exit_2_without_traceback(capsys):
     code, _, err = run(["measure", "--corpus", "x.txt"], capsys)
     assert code == 2 and "Missing option" in err and "Traceback" not in err

@@ -81,6 +81,16 @@ class MeasureConfig:
                 object.__setattr__(self, name, _as_text(value))
 
     def validate(self) -> None:
+        from tokensmith.settings import check_setting_types
+        from tokensmith.tokenizers.base import Tokenizer
+
+        # from Python a setting may be of any type: sample_bytes="100" or renyi_alpha="2" failed with a bare
+        # TypeError, sample_bytes=10.5 was taken, a corpus given as bytes failed deep in the reader
+        check_setting_types(self, unchecked=("tokenizers",))
+        wrong = next((spec for spec in self.tokenizers or () if not isinstance(spec, str | Tokenizer)), None)
+        if wrong is not None:
+            raise InputError(f"a tokenizer is given as {wrong!r}, a {type(wrong).__name__}",
+                             "give each tokenizer as a reference name, a path or a loaded Tokenizer")
         if not self.tokenizers:
             raise InputError("no tokenizer given", "pass at least one -t NAME|PATH (see `tokensmith ls tokenizers`)")
         if not self.corpora and not self.parallel:
