@@ -161,12 +161,29 @@ class MeasureResult:
         }
 
     def value(self, metric: str, tokenizer: str, corpus: str | None = None) -> float | None:
-        """One metric value (``corpus=None`` for metrics over a whole parallel group)."""
-        for record in self.records:
-            matches = record["metric"] == metric and record["tokenizer"] == tokenizer
-            if matches and (corpus is None or record["corpus"] == corpus):
-                return record["value"]
-        raise KeyError(f"no {metric!r} record for {tokenizer!r} on {corpus!r}")
+        """One metric value (``corpus=None``: the metric's only record for ``tokenizer``, e.g. one over the
+        whole parallel group).
+
+        Raises:
+            UnknownNameError: (a ``KeyError`` too) no record has that metric, tokenizer or corpus; the
+                error lists the names there are.
+            InputError: ``corpus`` is None and the metric has records on several corpora.
+        """
+        from tokensmith.errors import UnknownNameError
+
+        for key, wanted in (("metric", metric), ("tokenizer", tokenizer)):
+            known = sorted({record[key] for record in self.records})
+            if wanted not in known:
+                raise UnknownNameError(key, wanted, known)
+        found = [record for record in self.records if record["metric"] == metric and record["tokenizer"] == tokenizer]
+        corpora = [record["corpus"] for record in found]
+        if corpus is None and len(found) > 1:  # the first corpus' value was returned for any
+            raise InputError(f"{metric!r} of {tokenizer!r} has a value on each of {len(found)} corpora",
+                             f"name the corpus: value({metric!r}, {tokenizer!r}, corpus) with corpus one of "
+                             f"{', '.join(map(repr, corpora))}")
+        if corpus is not None and corpus not in corpora:
+            raise UnknownNameError("corpus", corpus, corpora)  # the corpora this metric has a value on
+        return found[corpora.index(corpus) if corpus is not None else 0]["value"]
 
     def to_pandas(self):
         """The records as a pandas DataFrame (needs pandas: ``pip install tokensmith[dataframes]``)."""
