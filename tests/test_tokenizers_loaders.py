@@ -212,6 +212,35 @@ def test_encode_batch_reads_any_iterable_and_refuses_what_is_not_a_list_of_str(n
             tokenizer.encode_batch([texts[0], wrong])
 
 
+@pytest.mark.parametrize("name", ALL_REFERENCES)
+def test_decode_and_token_bytes_refuse_ids_outside_the_vocabulary_alike(name):
+    # HF decoded an id past the vocabulary to "", tiktoken raised a KeyError, a negative id an OverflowError,
+    # and "12" was decoded as the ids 1, 2 (GGUF) or to "" (SentencePiece)
+    import numpy as np
+
+    tokenizer = loaded(name)
+    ids = tokenizer.encode("ᎣᏏᏲ ᏩᏙ ᏣᎳᎩ")  # Cherokee, a script the team's corpora lack
+    assert tokenizer.decode(np.array(ids)) == tokenizer.decode(iter(ids)) == tokenizer.decode(ids)
+    for wrong in (tokenizer.vocab_size, -1):
+        with pytest.raises(IndexError, match="outside vocabulary"):
+            tokenizer.decode([*ids, wrong])
+        with pytest.raises(IndexError, match="outside vocabulary"):
+            tokenizer.token_bytes(wrong)
+    with pytest.raises(InputError, match="not a str"):
+        tokenizer.decode("12")
+    for wrong in (3.0, "3", None):
+        with pytest.raises(InputError, match="not an integer"):
+            tokenizer.token_bytes(wrong)
+        with pytest.raises(InputError, match="not an integer"):
+            tokenizer.decode([ids[0], wrong])
+
+
+def test_tiktoken_decodes_an_id_in_a_hole_of_its_id_space_to_nothing():
+    tokenizer = loaded("o200k")
+    hole = next(i for i in range(199_990, tokenizer.vocab_size) if tokenizer.token_bytes(i) == b"")
+    assert tokenizer.decode([tokenizer.encode("a")[0], hole]) == "a"  # tiktoken raised a KeyError
+
+
 @pytest.mark.shared
 @pytest.mark.parametrize("name", ALL_REFERENCES)
 def test_ids_equal_reference_library_on_31_languages(name, shared_data):

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import operator
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -107,7 +108,8 @@ class Tokenizer(ABC):
 
     @abstractmethod
     def decode(self, ids: Iterable[int]) -> str:
-        """Text of ``ids`` as the reference library decodes it."""
+        """Text of ``ids`` as the reference library decodes it (after :func:`id_list`: an id outside the
+        vocabulary is an ``IndexError``, as in :meth:`token_bytes`, whatever the library does with it)."""
 
     # -- vocabulary ---------------------------------------------------------------------------
     @abstractmethod
@@ -119,6 +121,7 @@ class Tokenizer(ABC):
 
         Special tokens give the UTF-8 of their text. Raises ``IndexError`` outside the vocabulary.
         """
+        token_id = _as_id(token_id)
         if not 0 <= token_id < self.vocab_size:
             raise IndexError(f"token id {token_id} outside vocabulary of size {self.vocab_size}")
         special = self.special_by_id.get(token_id)
@@ -213,6 +216,33 @@ def text_list(texts: Iterable[str]) -> list[str]:
         raise InputError(f"a text to encode is a {type(wrong).__name__}, not a str",
                          "decode bytes first (bytes.decode('utf-8')); pass text as str")
     return texts
+
+
+def id_list(ids: Iterable[int], vocab_size: int) -> list[int]:
+    """``ids`` as a list of Python ints, checked: the libraries behind :meth:`Tokenizer.decode` answered an id
+    outside the vocabulary each their own way (HF with an empty string, tiktoken with a KeyError, a negative
+    one with an OverflowError) and read a string of digits as ids; here it is an ``IndexError`` (as
+    :meth:`Tokenizer.token_bytes` raises) or an :class:`~tokensmith.errors.InputError`."""
+    from tokensmith.errors import InputError
+
+    if isinstance(ids, str | bytes | bytearray):
+        raise InputError(f"decode takes token ids, not a {type(ids).__name__}", "pass a list of ints (from encode)")
+    ids = [_as_id(token_id) for token_id in ids]
+    if ids and not (min(ids) >= 0 and max(ids) < vocab_size):
+        wrong = min(ids) if min(ids) < 0 else max(ids)
+        raise IndexError(f"token id {wrong} outside vocabulary of size {vocab_size}")
+    return ids
+
+
+def _as_id(token_id: object) -> int:
+    """A token id as a Python int (numpy integers too); a str, float or None is an InputError."""
+    try:
+        return operator.index(token_id)
+    except TypeError:
+        from tokensmith.errors import InputError
+
+        raise InputError(f"a token id is {token_id!r}, a {type(token_id).__name__}, not an integer",
+                         "pass token ids as ints (from encode)") from None
 
 
 def ragged_of_lists(lists: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:

@@ -30,6 +30,7 @@ from tokensmith.tokenizers.base import (
     TokenizerInfo,
     check_token_ids,
     file_display_name,
+    id_list,
     sha256_of_files,
     text_list,
 )
@@ -384,7 +385,7 @@ class HFTokenizer(LoadedTokenizer):
         return np.frombuffer(ids_buffer, dtype="<u4")
 
     def decode(self, ids: Iterable[int]) -> str:
-        return self._tokenizer.decode(list(ids), skip_special_tokens=False)
+        return self._tokenizer.decode(id_list(ids, self.vocab_size), skip_special_tokens=False)
 
     def _raw_token_bytes(self, token_id: int) -> bytes:
         token = self._id_to_token[token_id]

@@ -24,7 +24,7 @@ from functools import cached_property
 from pathlib import Path
 
 from tokensmith.errors import InputError, MissingDependencyError, TokenizerFormatError
-from tokensmith.tokenizers.base import TokenizerInfo, file_display_name, sha256_of_files, text_list
+from tokensmith.tokenizers.base import TokenizerInfo, file_display_name, id_list, sha256_of_files, text_list
 from tokensmith.tokenizers.bytemaps import SENTENCEPIECE_SPACE, sentencepiece_to_bytes
 from tokensmith.tokenizers.loaded import LoadedTokenizer, check_backend
 from tokensmith.tokenizers.roles import assign_roles
@@ -290,7 +290,7 @@ class SentencePieceTokenizer(LoadedTokenizer):
         return self._processor.encode(text_list(texts), out_type=int, add_bos=False, add_eos=False)
 
     def decode(self, ids: Iterable[int]) -> str:
-        return self._processor.decode([int(i) for i in ids])
+        return self._processor.decode(id_list(ids, self.vocab_size))
 
     # -- vocabulary ---------------------------------------------------------------------------
     def _raw_token_bytes(self, token_id: int) -> bytes:

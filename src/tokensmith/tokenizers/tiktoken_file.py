@@ -28,6 +28,7 @@ from tokensmith.tokenizers.base import (
     TokenizerInfo,
     check_token_ids,
     file_display_name,
+    id_list,
     lists_of_ragged,
     sha256_of_files,
     text_list,
@@ -299,7 +300,12 @@ class TiktokenTokenizer(LoadedTokenizer):
         return ids[ids != self._document_break_id].astype(np.int64)
 
     def decode(self, ids: Iterable[int]) -> str:
-        return self._encoding.decode_bytes(list(ids)).decode("utf-8", errors="replace")
+        ids = id_list(ids, self.vocab_size)
+        try:
+            data = self._encoding.decode_bytes(ids)
+        except KeyError:  # an id in a hole of the id space (o200k's 199998, 200000...): no bytes, as token_bytes
+            data = b"".join(map(self.token_bytes, ids))
+        return data.decode("utf-8", errors="replace")
 
     def _raw_token_bytes(self, token_id: int) -> bytes:
         return self._bytes_by_id[token_id]
