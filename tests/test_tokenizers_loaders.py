@@ -567,6 +567,24 @@ def test_loaded_tokenizer_passes_through_and_name_overrides():
     assert renamed.name == "ds"
 
 
+
+def test_a_loaded_tokenizer_takes_a_name_without_being_changed():
+    tokenizer = loaded("cl100k")
+    mine = load_tokenizer(tokenizer, name="mine")  # name= was ignored for a loaded tokenizer
+    assert mine.name == "mine" and tokenizer.name == "cl100k"
+    assert mine.encode("ᎣᏏᏲ ᏩᏙ") == tokenizer.encode("ᎣᏏᏲ ᏩᏙ")
+
+
+def test_a_spec_that_is_no_name_path_or_tokenizer_is_refused(tmp_path):
+    from tokensmith.train import BpeTrainer
+
+    trained = BpeTrainer(vocab_size=300, engine="serial").train(["ᎣᏏᏲ ᏩᏙ ᏣᎳᎩ"] * 5)
+    with pytest.raises(InputError, match=r"trained\.save"):  # its whole repr was reported as a missing path
+        load_tokenizer(trained)
+    for spec in (None, 5, b"gpt2"):  # looked up as the references 'None', '5', or a missing path b'gpt2'
+        with pytest.raises(InputError, match="not a name, a path or a loaded Tokenizer"):
+            load_tokenizer(spec)
+
 # -- HF json conventions on tiny hand-made files ---------------------------------------------------------
 def _save(backend, path: Path) -> Path:
     backend.save(str(path))
