@@ -498,3 +498,6 @@ def test_one_text_given_for_the_documents_is_refused(documents):
                       {"am": docs, "ti": ["ሰላም"]}, dev_documents={"am": ["ሰላም"], "ti": ["ሰላም"]})):
         with pytest.raises(InputError, match="not an iterable of texts"):
             train(documents)
+    with pytest.raises(InputError, match="not an iterable of texts"):  # its characters were aligned as segments
+        ParityTrainer(vocab_size=400, engine="serial").train({"am": ["ሰላም ለዓለም"], "chr": ["ᎣᏏᏲ ᏩᏙ"]},
+                                                             dev_documents={"am": "ሰላም", "chr": "ᎣᏏᏲ"})

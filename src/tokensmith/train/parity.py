@@ -36,7 +36,7 @@ from tokensmith.train.bpe import (
     _reporting,
     check_setting_types,
 )
-from tokensmith.train.counting import PretokenCounts, count_pretokens, local_workers, make_engine
+from tokensmith.train.counting import PretokenCounts, check_documents, count_pretokens, local_workers, make_engine
 
 
 @dataclass(frozen=True)
@@ -314,6 +314,8 @@ class ParityTrainer(BpeTrainer):
         if missing:
             raise InputError(f"the dev set has no text for {', '.join(missing)}",
                              "the dev set must cover every trained language")
+        for lang in langs:
+            check_documents(given[lang])  # a string's characters were aligned as segments
         dev = {lang: list(given[lang]) for lang in langs}
         sizes = {lang: len(lines) for lang, lines in dev.items()}
         if len(set(sizes.values())) != 1:
