@@ -501,3 +501,16 @@ def test_one_text_given_for_the_documents_is_refused(documents):
     with pytest.raises(InputError, match="not an iterable of texts"):  # its characters were aligned as segments
         ParityTrainer(vocab_size=400, engine="serial").train({"am": ["ሰላም ለዓለም"], "chr": ["ᎣᏏᏲ ᏩᏙ"]},
                                                              dev_documents={"am": "ሰላም", "chr": "ᎣᏏᏲ"})
+
+
+def test_a_progress_or_checkpoint_interval_of_the_wrong_type_is_refused_before_counting(tmp_path):
+    documents = ["ᐊᐃᓐᖓᐃ ᐃᓄᒃᑎᑐᑦ"] * 20  # failed with a TypeError once counting was done, or at a checkpoint
+    trainer = BpeTrainer(vocab_size=300, engine="serial")
+    with pytest.raises(InputError, match="progress must be a function"):
+        trainer.train(documents, progress=5)
+    with pytest.raises(InputError, match="progress must be a function"):
+        SuperwordTrainer(vocab_size=400, engine="serial").train(documents, progress="bar")
+    for seconds in ("5", -1, float("nan")):
+        with pytest.raises(InputError, match="checkpoint_seconds must be"):
+            trainer.train(documents, checkpoint=tmp_path / "state.npz", checkpoint_seconds=seconds)
+    assert not (tmp_path / "state.npz").exists()

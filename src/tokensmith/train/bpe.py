@@ -239,6 +239,7 @@ class BpeTrainer:
             CorpusError: the corpus is empty or holds only whitespace.
         """
         started = time.perf_counter()
+        check_run_options(progress, checkpoint_seconds)
         counts = self.count(_reporting(documents, progress))
         return self.train_from_counts(counts, progress=progress, count_seconds=time.perf_counter() - started,
                                       checkpoint=checkpoint, checkpoint_seconds=checkpoint_seconds,
@@ -291,6 +292,7 @@ class BpeTrainer:
         """
         from tokensmith.train import merge_core
 
+        check_run_options(progress, checkpoint_seconds)
         metadata = merge_core.load_checkpoint_metadata(checkpoint)
         if metadata.get("kind") != CHECKPOINT_KIND:
             raise InputError(f"{checkpoint} is not a tokensmith training checkpoint",
@@ -449,8 +451,22 @@ def _check_int(name: str, value: object, *, minimum: int) -> None:
         raise InputError(f"{name} must be an integer >= {minimum}, got {value!r}", f"pass {name} >= {minimum}")
 
 
+def check_run_options(progress: object, checkpoint_seconds: object = 0.0) -> None:
+    """Refuse a ``progress`` that cannot be called and a ``checkpoint_seconds`` that is no number >= 0 before
+    the corpus is read: they failed with a TypeError once counting was done, or at the first checkpoint."""
+    if progress is not None and not callable(progress):
+        raise InputError(f"progress must be a function progress(stage, done, total), not {progress!r}",
+                         "pass a callable, or None for no progress reports")
+    seconds_kinds = int | float | np.integer | np.floating
+    number = isinstance(checkpoint_seconds, seconds_kinds) and not isinstance(checkpoint_seconds, bool)
+    if not number or not checkpoint_seconds >= 0:  # `not >=`: nan compares false
+        raise InputError(f"checkpoint_seconds must be a number of seconds >= 0, not {checkpoint_seconds!r}",
+                         "pass e.g. checkpoint_seconds=60")
+
+
 def _reporting(documents: Iterable[str], progress: ProgressCallback | None) -> Iterable[str]:
     check_documents(documents)  # before the generator below hides a string from the counting's own check
+    check_run_options(progress)
     if progress is None:
         return documents
 

@@ -42,7 +42,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from tokensmith.errors import CorpusError, InputError, TokenizerFormatError
-from tokensmith.train.bpe import _MERGES_PER_REPORT, ProgressCallback, TrainingStats, _check_int, check_setting_types
+from tokensmith.train.bpe import (
+    _MERGES_PER_REPORT,
+    ProgressCallback,
+    TrainingStats,
+    _check_int,
+    check_run_options,
+    check_setting_types,
+)
 
 if TYPE_CHECKING:
     from tokensmith.tokenizers import Tokenizer
@@ -211,6 +218,7 @@ class ExtendTrainer:
         from tokensmith.train.counting import check_documents
 
         check_documents(documents)
+        check_run_options(progress)
         spec, loaded = self._open_base()
         if spec is None:
             spec = _converted_spec(loaded)
