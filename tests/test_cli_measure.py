@@ -483,6 +483,16 @@ def test_python_api_refuses_settings_of_the_wrong_type(tmp_path, setting, value)
         measure(MeasureConfig(**given))
 
 
+def test_python_api_refuses_langs_without_a_parallel_corpus(tmp_path):
+    from tokensmith.errors import InputError
+    from tokensmith.measure import MeasureConfig, measure
+
+    corpus = tmp_path / "am.txt"
+    corpus.write_text("ሰላም ለዓለም። ይህ ፈተና ነው።\n", encoding="utf-8")
+    with pytest.raises(InputError, match="without a parallel corpus"):  # was ignored: every corpus measured
+        measure(MeasureConfig(tokenizers="gpt2", corpora=(str(corpus),), langs=("ti",)))
+
+
 def test_python_api_value_names_what_is_missing_or_ambiguous(tmp_path):
     from tokensmith.errors import InputError, UnknownNameError
     from tokensmith.measure import MeasureConfig, measure
