@@ -483,7 +483,7 @@ def test_python_api_refuses_settings_of_the_wrong_type(tmp_path, setting, value)
         measure(MeasureConfig(**given))
 
 
-def test_python_api_refuses_langs_without_a_parallel_corpus(tmp_path):
+def test_python_api_refuses_langs_without_a_parallel_corpus_and_a_progress_that_is_no_progress_bar(tmp_path):
     from tokensmith.errors import InputError
     from tokensmith.measure import MeasureConfig, measure
 
@@ -491,6 +491,8 @@ def test_python_api_refuses_langs_without_a_parallel_corpus(tmp_path):
     corpus.write_text("ሰላም ለዓለም። ይህ ፈተና ነው።\n", encoding="utf-8")
     with pytest.raises(InputError, match="without a parallel corpus"):  # was ignored: every corpus measured
         measure(MeasureConfig(tokenizers="gpt2", corpora=(str(corpus),), langs=("ti",)))
+    with pytest.raises(InputError, match="progress must be a rich"):  # an AttributeError once a corpus was read
+        measure(MeasureConfig(tokenizers="gpt2", corpora=(str(corpus),)), progress=True)
 
 
 def test_python_api_value_names_what_is_missing_or_ambiguous(tmp_path):

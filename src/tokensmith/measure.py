@@ -370,6 +370,9 @@ def measure(config: MeasureConfig, *, progress: Any = None) -> MeasureResult:
     from tokensmith.metrics.word_process import WordCountingProcess
 
     config.validate()
+    if progress is not None and not (hasattr(progress, "add_task") and hasattr(progress, "update")):
+        raise InputError(f"progress must be a rich.progress.Progress (or None), not {progress!r}",
+                         "pass progress=None, or a Progress you started (with Progress() as progress: ...)")
     started = time.perf_counter()
     sources = _open_sources(config)
     _check_ref_lang(config, sources)
