@@ -205,6 +205,12 @@ def test_encode_batch_reads_any_iterable_and_refuses_what_is_not_a_list_of_str(n
     assert tokenizer.encode_batch(tuple(texts)) == expected
     with pytest.raises(InputError, match="not one str"):
         tokenizer.encode_batch(texts[0])  # was a batch of single characters
+    flat = [token for ids in expected for token in ids]
+    assert tokenizer.encode_flat(text for text in texts).tolist() == flat  # tiktoken's: a TypeError (no len)
+    assert tokenizer.encode_ragged(text for text in texts)[0].tolist() == flat
+    for encode in (tokenizer.encode_flat, tokenizer.encode_ragged):
+        with pytest.raises(InputError, match="not one str"):
+            encode(texts[0])
     for wrong in (texts[0].encode(), None, 5):
         with pytest.raises(InputError, match="not a str"):
             tokenizer.encode(wrong)

@@ -374,14 +374,16 @@ class HFTokenizer(LoadedTokenizer):
         return [encoding.ids for encoding in self._tokenizer.encode_batch(texts, add_special_tokens=False)]
 
     def encode_ragged(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        texts = text_list(texts)
         if self._fast is None:
             return super().encode_ragged(texts)
         return fastokens_ragged(self._fast, texts)
 
     def encode_flat(self, texts: Sequence[str]) -> Any:
+        texts = text_list(texts)
         if self._fast is None or not texts:
             return super().encode_flat(texts)
-        ids_buffer, _ = self._fast.encode_batch_flat(list(texts), add_special_tokens=False)
+        ids_buffer, _ = self._fast.encode_batch_flat(texts, add_special_tokens=False)
         return np.frombuffer(ids_buffer, dtype="<u4")
 
     def decode(self, ids: Iterable[int]) -> str:

@@ -260,6 +260,7 @@ class TiktokenTokenizer(LoadedTokenizer):
             return list(pool.map(encode, texts))
 
     def encode_ragged(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        texts = text_list(texts)
         if self._normalization is not None:
             texts = [self._normalize(text) for text in texts]
         ragged = self._bulk_ragged(texts)
@@ -280,6 +281,7 @@ class TiktokenTokenizer(LoadedTokenizer):
         """All ``texts``' ids in one array: from fastokens once its bulk encoder is ready (see
         :meth:`expect_text`), else from one tiktoken call over the texts joined by a private control token
         (identical ids to encoding each text alone; see ``_DOCUMENT_BREAK``)."""
+        texts = text_list(texts)  # read more than once below (len, join, count)
         if self._normalization is not None:
             texts = [self._normalize(text) for text in texts]
         ids = self._bulk.encode_flat(texts) if self._bulk is not None and texts else None
