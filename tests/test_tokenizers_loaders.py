@@ -219,6 +219,18 @@ def test_encode_batch_reads_any_iterable_and_refuses_what_is_not_a_list_of_str(n
 
 
 @pytest.mark.parametrize("name", ALL_REFERENCES)
+def test_text_with_a_lone_surrogate_is_refused_or_repaired_as_tiktoken_repairs_it(name):
+    # HF tokenizers and SentencePiece raised a TypeError, fastokens a UnicodeEncodeError
+    tokenizer = loaded(name)
+    text = "ᎣᏏᏲ\udcff ᏩᏙ"  # bytes decoded with surrogateescape
+    if tokenizer.info.backend.startswith("tiktoken"):
+        assert tokenizer.encode(text) == tokenizer.encode(text.replace("\udcff", "\ufffd"))
+        return
+    with pytest.raises(InputError, match="lone surrogate, U\\+DCFF at character 3"):
+        tokenizer.encode(text)
+
+
+@pytest.mark.parametrize("name", ALL_REFERENCES)
 def test_decode_and_token_bytes_refuse_ids_outside_the_vocabulary_alike(name):
     # HF decoded an id past the vocabulary to "", tiktoken raised a KeyError, a negative id an OverflowError,
     # and "12" was decoded as the ids 1, 2 (GGUF) or to "" (SentencePiece)

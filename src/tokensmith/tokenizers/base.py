@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import operator
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -216,6 +217,24 @@ def text_list(texts: Iterable[str]) -> list[str]:
         raise InputError(f"a text to encode is a {type(wrong).__name__}, not a str",
                          "decode bytes first (bytes.decode('utf-8')); pass text as str")
     return texts
+
+
+#: A UTF-16 surrogate code point standing alone in a str (from bytes decoded with errors="surrogateescape").
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def refuse_lone_surrogates(texts: Iterable[str]) -> None:
+    """Raise the :class:`~tokensmith.errors.InputError` naming the first lone surrogate of ``texts``, if any: a
+    backend that has no UTF-8 for it calls this when its encode fails, instead of its own TypeError or
+    UnicodeEncodeError (tiktoken alone repairs such text, as U+FFFD)."""
+    from tokensmith.errors import InputError
+
+    for text in texts:
+        found = _LONE_SURROGATE.search(text)
+        if found:
+            raise InputError(f"a text holds a lone surrogate, U+{ord(found.group()):04X} at character {found.start()}: "
+                             "it is not Unicode text and has no UTF-8",
+                             "decode the bytes with errors='replace' (not 'surrogateescape'), or drop the surrogates")
 
 
 def id_list(ids: Iterable[int], vocab_size: int) -> list[int]:

@@ -31,6 +31,7 @@ from tokensmith.tokenizers.base import (
     check_token_ids,
     file_display_name,
     id_list,
+    refuse_lone_surrogates,
     sha256_of_files,
     text_list,
 )
@@ -369,9 +370,13 @@ class HFTokenizer(LoadedTokenizer):
     # -- protocol -----------------------------------------------------------------------------
     def encode_batch(self, texts: Sequence[str]) -> list[list[int]]:
         texts = text_list(texts)
-        if self._fast is not None:
-            return fastokens_id_lists(self._fast, texts)
-        return [encoding.ids for encoding in self._tokenizer.encode_batch(texts, add_special_tokens=False)]
+        try:
+            if self._fast is not None:
+                return fastokens_id_lists(self._fast, texts)
+            return [encoding.ids for encoding in self._tokenizer.encode_batch(texts, add_special_tokens=False)]
+        except (TypeError, UnicodeEncodeError):
+            refuse_lone_surrogates(texts)
+            raise
 
     def encode_ragged(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         texts = text_list(texts)
