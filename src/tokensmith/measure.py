@@ -89,7 +89,7 @@ class MeasureConfig:
         check_setting_types(self, unchecked=("tokenizers",))
         wrong = next((spec for spec in self.tokenizers or () if not isinstance(spec, str | Tokenizer)), None)
         if wrong is not None:
-            raise InputError(f"a tokenizer is given as {wrong!r}, a {type(wrong).__name__}",
+            raise InputError(f"a tokenizer is given as {wrong!r} ({type(wrong).__name__})",
                              "give each tokenizer as a reference name, a path or a loaded Tokenizer")
         if not self.tokenizers:
             raise InputError("no tokenizer given", "pass at least one -t NAME|PATH (see `tokensmith ls tokenizers`)")
