@@ -468,6 +468,56 @@ def test_python_api_takes_path_objects_and_a_lone_tokenizer_name(tmp_path):
     assert parameters["parallel"] == str(parallel)
 
 
+@pytest.mark.parametrize(("setting", "value"), [
+    ("sample_bytes", "100"),  # a bare TypeError
+    ("sample_bytes", 10.5),  # taken as a budget of 10.5 bytes
+    ("renyi_alpha", "2"),  # a bare TypeError
+    ("corpora", (b"am.txt",)),  # a bare TypeError deep in the reader
+    ("tokenizers", (5,)),  # looked up as the reference '5'
+])
+def test_python_api_refuses_settings_of_the_wrong_type(tmp_path, setting, value):
+    from tokensmith.errors import InputError
+    from tokensmith.measure import MeasureConfig, measure
+
+    corpus = tmp_path / "am.txt"
+    corpus.write_text("ሰላም ለዓለም። ይህ ፈተና ነው።\n", encoding="utf-8")
+    given = {"tokenizers": ("gpt2",), "corpora": (str(corpus),), setting: value}
+    with pytest.raises(InputError, match=f"setting {setting} must be|given as 5"):
+        measure(MeasureConfig(**given))
+
+
+def test_python_api_refuses_langs_without_a_parallel_corpus_and_a_progress_that_is_no_progress_bar(tmp_path):
+    from tokensmith.errors import InputError
+    from tokensmith.measure import MeasureConfig, measure
+
+    corpus = tmp_path / "am.txt"
+    corpus.write_text("ሰላም ለዓለም። ይህ ፈተና ነው።\n", encoding="utf-8")
+    with pytest.raises(InputError, match="without a parallel corpus"):  # was ignored: every corpus measured
+        measure(MeasureConfig(tokenizers="gpt2", corpora=(str(corpus),), langs=("ti",)))
+    with pytest.raises(InputError, match="progress must be a rich"):  # an AttributeError once a corpus was read
+        measure(MeasureConfig(tokenizers="gpt2", corpora=(str(corpus),)), progress=True)
+
+
+def test_python_api_value_names_what_is_missing_or_ambiguous(tmp_path):
+    from tokensmith.errors import InputError, UnknownNameError
+    from tokensmith.measure import MeasureConfig, measure
+
+    # Amharic and Khmer: scripts the team's corpora lack
+    (tmp_path / "am.txt").write_text("ሰላም ለዓለም። ይህ ፈተና ነው።\nአማርኛ ቋንቋ ነው።\n", encoding="utf-8")
+    (tmp_path / "km.txt").write_text("សួស្តី ពិភពលោក។ នេះ ជា ការ សាកល្បង។\n", encoding="utf-8")
+    result = measure(MeasureConfig(tokenizers="gpt2", corpora=(str(tmp_path / "am.txt"), str(tmp_path / "km.txt"))))
+    by_corpus = {r["corpus"]: r["value"] for r in result.records if r["metric"] == "fertility"}
+    assert result.value("fertility", "gpt2", "km") == by_corpus["km"]
+    with pytest.raises(InputError, match="name the corpus"):
+        result.value("fertility", "gpt2")  # returned the first corpus' value for either
+    for wrong, named in ((("fertilty", "gpt2", "am"), "fertility"), (("fertility", "o200k", "am"), "gpt2"),
+                         (("fertility", "gpt2", "tr"), "known: am, km")):
+        with pytest.raises(UnknownNameError, match=named):
+            result.value(*wrong)
+    with pytest.raises(KeyError):  # still a KeyError for callers that catch one
+        result.value("fertility", "gpt2", "tr")
+
+
 def test_usage_errors_exit_2_without_traceback(capsys):
     code, _, err = run(["measure", "--corpus", "x.txt"], capsys)
     assert code == 2 and "Missing option" in err and "Traceback" not in err

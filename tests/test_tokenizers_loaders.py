@@ -195,6 +195,70 @@ def test_ids_equal_reference_library_on_short_texts(name):
     assert tokenizer.encode("") == []
 
 
+@pytest.mark.parametrize("name", ALL_REFERENCES)
+def test_encode_batch_reads_any_iterable_and_refuses_what_is_not_a_list_of_str(name):
+    # Amharic, Inuktitut syllabics, Javanese: scripts the team's corpora lack
+    texts = ["ሰላም ለዓለም። ይህ ፈተና ነው።", "ᐊᐃᓐᖓᐃ ᐃᓄᒃᑎᑐᑦ", "ꦲꦤꦕꦫꦏ ꦗꦮ"]
+    tokenizer = loaded(name)
+    expected = [tokenizer.encode(text) for text in texts]
+    assert tokenizer.encode_batch(text for text in texts) == expected  # tiktoken's read a generator twice: []
+    assert tokenizer.encode_batch(tuple(texts)) == expected
+    with pytest.raises(InputError, match="not one str"):
+        tokenizer.encode_batch(texts[0])  # was a batch of single characters
+    flat = [token for ids in expected for token in ids]
+    assert tokenizer.encode_flat(text for text in texts).tolist() == flat  # tiktoken's: a TypeError (no len)
+    assert tokenizer.encode_ragged(text for text in texts)[0].tolist() == flat
+    for encode in (tokenizer.encode_flat, tokenizer.encode_ragged):
+        with pytest.raises(InputError, match="not one str"):
+            encode(texts[0])
+    for wrong in (texts[0].encode(), None, 5):
+        with pytest.raises(InputError, match="not a str"):
+            tokenizer.encode(wrong)
+        with pytest.raises(InputError, match="not a str"):
+            tokenizer.encode_batch([texts[0], wrong])
+
+
+@pytest.mark.parametrize("name", ALL_REFERENCES)
+def test_text_with_a_lone_surrogate_is_refused_or_repaired_as_tiktoken_repairs_it(name):
+    # HF tokenizers and SentencePiece raised a TypeError, fastokens a UnicodeEncodeError
+    tokenizer = loaded(name)
+    text = "ᎣᏏᏲ\udcff ᏩᏙ"  # bytes decoded with surrogateescape
+    if tokenizer.info.backend.startswith("tiktoken"):
+        assert tokenizer.encode(text) == tokenizer.encode(text.replace("\udcff", "\ufffd"))
+        return
+    with pytest.raises(InputError, match="lone surrogate, U\\+DCFF at character 3"):
+        tokenizer.encode(text)
+
+
+@pytest.mark.parametrize("name", ALL_REFERENCES)
+def test_decode_and_token_bytes_refuse_ids_outside_the_vocabulary_alike(name):
+    # HF decoded an id past the vocabulary to "", tiktoken raised a KeyError, a negative id an OverflowError,
+    # and "12" was decoded as the ids 1, 2 (GGUF) or to "" (SentencePiece)
+    import numpy as np
+
+    tokenizer = loaded(name)
+    ids = tokenizer.encode("ᎣᏏᏲ ᏩᏙ ᏣᎳᎩ")  # Cherokee, a script the team's corpora lack
+    assert tokenizer.decode(np.array(ids)) == tokenizer.decode(iter(ids)) == tokenizer.decode(ids)
+    for wrong in (tokenizer.vocab_size, -1):
+        with pytest.raises(IndexError, match="outside vocabulary"):
+            tokenizer.decode([*ids, wrong])
+        with pytest.raises(IndexError, match="outside vocabulary"):
+            tokenizer.token_bytes(wrong)
+    with pytest.raises(InputError, match="not a str"):
+        tokenizer.decode("12")
+    for wrong in (3.0, "3", None):
+        with pytest.raises(InputError, match="not an integer"):
+            tokenizer.token_bytes(wrong)
+        with pytest.raises(InputError, match="not an integer"):
+            tokenizer.decode([ids[0], wrong])
+
+
+def test_tiktoken_decodes_an_id_in_a_hole_of_its_id_space_to_nothing():
+    tokenizer = loaded("o200k")
+    hole = next(i for i in range(199_990, tokenizer.vocab_size) if tokenizer.token_bytes(i) == b"")
+    assert tokenizer.decode([tokenizer.encode("a")[0], hole]) == "a"  # tiktoken raised a KeyError
+
+
 @pytest.mark.shared
 @pytest.mark.parametrize("name", ALL_REFERENCES)
 def test_ids_equal_reference_library_on_31_languages(name, shared_data):
@@ -520,6 +584,24 @@ def test_loaded_tokenizer_passes_through_and_name_overrides():
     renamed = load_tokenizer(REFERENCES.get("deepseek-v4").locate() / "tokenizer.json", name="ds")
     assert renamed.name == "ds"
 
+
+
+def test_a_loaded_tokenizer_takes_a_name_without_being_changed():
+    tokenizer = loaded("cl100k")
+    mine = load_tokenizer(tokenizer, name="mine")  # name= was ignored for a loaded tokenizer
+    assert mine.name == "mine" and tokenizer.name == "cl100k"
+    assert mine.encode("ᎣᏏᏲ ᏩᏙ") == tokenizer.encode("ᎣᏏᏲ ᏩᏙ")
+
+
+def test_a_spec_that_is_no_name_path_or_tokenizer_is_refused(tmp_path):
+    from tokensmith.train import BpeTrainer
+
+    trained = BpeTrainer(vocab_size=300, engine="serial").train(["ᎣᏏᏲ ᏩᏙ ᏣᎳᎩ"] * 5)
+    with pytest.raises(InputError, match=r"trained\.save"):  # its whole repr was reported as a missing path
+        load_tokenizer(trained)
+    for spec in (None, 5, b"gpt2"):  # looked up as the references 'None', '5', or a missing path b'gpt2'
+        with pytest.raises(InputError, match="not a name, a path or a loaded Tokenizer"):
+            load_tokenizer(spec)
 
 # -- HF json conventions on tiny hand-made files ---------------------------------------------------------
 def _save(backend, path: Path) -> Path:

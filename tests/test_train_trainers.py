@@ -8,7 +8,15 @@ from pathlib import Path
 import pytest
 
 from tokensmith.errors import CorpusError, InputError, OutputExistsError, TokenizerFormatError, UnknownNameError
-from tokensmith.train import TRAINERS, BpeTrainer, CharTrainer, ExtendTrainer, SuperwordTrainer, train_from_files
+from tokensmith.train import (
+    TRAINERS,
+    BpeTrainer,
+    CharTrainer,
+    ExtendTrainer,
+    ParityTrainer,
+    SuperwordTrainer,
+    train_from_files,
+)
 
 tokenizers = pytest.importorskip("tokenizers")
 
@@ -340,6 +348,19 @@ def test_train_from_files_drops_a_byte_order_mark_as_the_command_line_does(tmp_p
     assert (tmp_path / "out-bom/tokenizer.json").read_bytes() == (tmp_path / "out-plain/tokenizer.json").read_bytes()
 
 
+
+def test_train_from_files_takes_a_generator_of_paths_or_one_path(tmp_path):
+    """Paths as Python callers give them: a generator was read empty after the existence check (the corpus
+    "empty"), and one path was read as its characters, each a missing file."""
+    corpus = tmp_path / "iu.txt"  # Inuktitut syllabics, a script the team's corpora lack
+    corpus.write_text("ᐊᐃᓐᖓᐃ ᐃᓄᒃᑎᑐᑦ ᐅᖃᐅᓯᖅ\nᖁᔭᓐᓇᒦᒃ ᐃᓄᒃᑎᑐᑦ\n" * 30, encoding="utf-8")
+    summaries = [train_from_files("bpe", given, 300, str(tmp_path / f"out{n}"), min_frequency=1)
+                 for n, given in enumerate(([str(corpus)], (p for p in [corpus]), corpus, str(corpus)))]
+    assert {summary["documents"] for summary in summaries} == {60}
+    files = {(tmp_path / f"out{n}/tokenizer.json").read_bytes() for n in range(len(summaries))}
+    assert len(files) == 1
+
+
 # ---- superword
 
 
@@ -434,3 +455,62 @@ def test_superword_bad_options():
         SuperwordTrainer(vocab_size=5000, transition=6000)
     with pytest.raises(InputError):
         SuperwordTrainer(vocab_size=5000, stage2_regex="[unclosed")
+
+
+# ---- settings given from Python
+
+
+@pytest.mark.parametrize("trainer_class", [BpeTrainer, CharTrainer, SuperwordTrainer, ParityTrainer])
+@pytest.mark.parametrize(("setting", "value"), [
+    ("split_digits", "no"),  # a true string: digit splitting was switched on
+    ("split_digits", 1),
+    ("workers", 2.5),  # read as 2.5 workers
+    ("workers", "2"),  # a TypeError from inside
+    ("special_tokens", 5),
+    ("min_frequency", 2.0),
+    ("engine", 5),
+])
+def test_a_setting_of_the_wrong_type_is_refused(trainer_class, setting, value):
+    with pytest.raises(InputError, match=f"setting {setting} must be"):
+        trainer_class(vocab_size=1000, **{setting: value})
+
+
+def test_settings_of_numpy_and_list_types_are_held_as_python_ones():
+    import numpy as np
+
+    trainer = BpeTrainer(vocab_size=np.int64(1000), min_frequency=np.int32(3), split_digits=np.bool_(True),
+                         special_tokens=["<s>", "</s>"])
+    assert (type(trainer.vocab_size), type(trainer.min_frequency), type(trainer.split_digits)) == (int, int, bool)
+    assert trainer.special_tokens == ("<s>", "</s>")
+    assert trainer == BpeTrainer(vocab_size=1000, min_frequency=3, split_digits=True, special_tokens=("<s>", "</s>"))
+    with pytest.raises(InputError, match="setting preset must be"):
+        CharTrainer(preset=8)
+    assert ParityTrainer(vocab_size=1000, langs=["am", "ti"], alpha=np.float32(2)).alpha == 2.0
+
+
+@pytest.mark.parametrize("documents", ["ሰላም ለዓለም። ይህ ፈተና ነው።", "ሰላም ለዓለም።".encode()])
+def test_one_text_given_for_the_documents_is_refused(documents):
+    # iterated, a str is its characters (each one a document) and bytes are ints: nothing of the text is learnt
+    for train in (BpeTrainer(vocab_size=300, engine="serial").train,
+                  lambda docs: BpeTrainer(vocab_size=300, engine="serial").train(docs, progress=lambda *_: None),
+                  SuperwordTrainer(vocab_size=400, engine="serial").train,
+                  lambda docs: ParityTrainer(vocab_size=400, engine="serial").train(
+                      {"am": docs, "ti": ["ሰላም"]}, dev_documents={"am": ["ሰላም"], "ti": ["ሰላም"]})):
+        with pytest.raises(InputError, match="not an iterable of texts"):
+            train(documents)
+    with pytest.raises(InputError, match="not an iterable of texts"):  # its characters were aligned as segments
+        ParityTrainer(vocab_size=400, engine="serial").train({"am": ["ሰላም ለዓለም"], "chr": ["ᎣᏏᏲ ᏩᏙ"]},
+                                                             dev_documents={"am": "ሰላም", "chr": "ᎣᏏᏲ"})
+
+
+def test_a_progress_or_checkpoint_interval_of_the_wrong_type_is_refused_before_counting(tmp_path):
+    documents = ["ᐊᐃᓐᖓᐃ ᐃᓄᒃᑎᑐᑦ"] * 20  # failed with a TypeError once counting was done, or at a checkpoint
+    trainer = BpeTrainer(vocab_size=300, engine="serial")
+    with pytest.raises(InputError, match="progress must be a function"):
+        trainer.train(documents, progress=5)
+    with pytest.raises(InputError, match="progress must be a function"):
+        SuperwordTrainer(vocab_size=400, engine="serial").train(documents, progress="bar")
+    for seconds in ("5", -1, float("nan")):
+        with pytest.raises(InputError, match="checkpoint_seconds must be"):
+            trainer.train(documents, checkpoint=tmp_path / "state.npz", checkpoint_seconds=seconds)
+    assert not (tmp_path / "state.npz").exists()

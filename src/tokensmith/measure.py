@@ -62,7 +62,7 @@ class MeasureConfig:
     sample_bytes: int | None = None
     seed: int = 0
     renyi_alpha: float = 2.5
-    langs: tuple[str, ...] | None = None
+    langs: tuple[str, ...] | None = None  # languages of the parallel corpus to measure (None: all); Python only
     lexicon: str | None = None  # folder of <lang>.txt / .dic word lists -> %valid per language
     morph: str | None = None  # gold segmentations word<TAB>morphs -> MorphScore, %pure
 
@@ -81,6 +81,16 @@ class MeasureConfig:
                 object.__setattr__(self, name, _as_text(value))
 
     def validate(self) -> None:
+        from tokensmith.settings import check_setting_types
+        from tokensmith.tokenizers.base import Tokenizer
+
+        # from Python a setting may be of any type: sample_bytes="100" or renyi_alpha="2" failed with a bare
+        # TypeError, sample_bytes=10.5 was taken, a corpus given as bytes failed deep in the reader
+        check_setting_types(self, unchecked=("tokenizers",))
+        wrong = next((spec for spec in self.tokenizers or () if not isinstance(spec, str | Tokenizer)), None)
+        if wrong is not None:
+            raise InputError(f"a tokenizer is given as {wrong!r} ({type(wrong).__name__})",
+                             "give each tokenizer as a reference name, a path or a loaded Tokenizer")
         if not self.tokenizers:
             raise InputError("no tokenizer given", "pass at least one -t NAME|PATH (see `tokensmith ls tokenizers`)")
         if not self.corpora and not self.parallel:
@@ -100,6 +110,9 @@ class MeasureConfig:
             raise InputError(f"--alpha must be a positive finite number, not {self.renyi_alpha}")
         if len(set(self.tokenizers)) != len(self.tokenizers):
             raise InputError("the same tokenizer is given twice", "pass each -t once")
+        if self.langs is not None and not self.parallel:  # it picks languages of the parallel corpus only
+            raise InputError(f"langs {list(self.langs)} is given without a parallel corpus, which it selects from",
+                             "add parallel=DIR, or drop langs (a corpus' language is its LANG= tag)")
         if self.ref_lang is not None and not self.parallel:
             raise InputError(f"--ref-lang {self.ref_lang} is given without --parallel",
                              "token premiums compare languages of a parallel corpus: add --parallel DIR, "
@@ -151,12 +164,29 @@ class MeasureResult:
         }
 
     def value(self, metric: str, tokenizer: str, corpus: str | None = None) -> float | None:
-        """One metric value (``corpus=None`` for metrics over a whole parallel group)."""
-        for record in self.records:
-            matches = record["metric"] == metric and record["tokenizer"] == tokenizer
-            if matches and (corpus is None or record["corpus"] == corpus):
-                return record["value"]
-        raise KeyError(f"no {metric!r} record for {tokenizer!r} on {corpus!r}")
+        """One metric value (``corpus=None``: the metric's only record for ``tokenizer``, e.g. one over the
+        whole parallel group).
+
+        Raises:
+            UnknownNameError: (a ``KeyError`` too) no record has that metric, tokenizer or corpus; the
+                error lists the names there are.
+            InputError: ``corpus`` is None and the metric has records on several corpora.
+        """
+        from tokensmith.errors import UnknownNameError
+
+        for key, wanted in (("metric", metric), ("tokenizer", tokenizer)):
+            known = sorted({record[key] for record in self.records})
+            if wanted not in known:
+                raise UnknownNameError(key, wanted, known)
+        found = [record for record in self.records if record["metric"] == metric and record["tokenizer"] == tokenizer]
+        corpora = [record["corpus"] for record in found]
+        if corpus is None and len(found) > 1:  # the first corpus' value was returned for any
+            raise InputError(f"{metric!r} of {tokenizer!r} has a value on each of {len(found)} corpora",
+                             f"name the corpus: value({metric!r}, {tokenizer!r}, corpus) with corpus one of "
+                             f"{', '.join(map(repr, corpora))}")
+        if corpus is not None and corpus not in corpora:
+            raise UnknownNameError("corpus", corpus, corpora)  # the corpora this metric has a value on
+        return found[corpora.index(corpus) if corpus is not None else 0]["value"]
 
     def to_pandas(self):
         """The records as a pandas DataFrame (needs pandas: ``pip install tokensmith[dataframes]``)."""
@@ -340,6 +370,9 @@ def measure(config: MeasureConfig, *, progress: Any = None) -> MeasureResult:
     from tokensmith.metrics.word_process import WordCountingProcess
 
     config.validate()
+    if progress is not None and not (hasattr(progress, "add_task") and hasattr(progress, "update")):
+        raise InputError(f"progress must be a rich.progress.Progress (or None), not {progress!r}",
+                         "pass progress=None, or a Progress you started (with Progress() as progress: ...)")
     started = time.perf_counter()
     sources = _open_sources(config)
     _check_ref_lang(config, sources)

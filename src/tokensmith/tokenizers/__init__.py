@@ -10,6 +10,7 @@ light.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -169,7 +170,13 @@ def load_tokenizer(
     from tokensmith.tokenizers.loaded import check_backend
 
     if isinstance(spec, Tokenizer):
-        return spec
+        return _renamed(spec, name) if name and spec.name != name else spec
+    if not isinstance(spec, str | os.PathLike):
+        saved = hasattr(spec, "save") and hasattr(spec, "merge_ids")  # a trainer's result is no Tokenizer yet
+        raise InputError(f"the tokenizer given is a {type(spec).__name__}: not a name, a path or a loaded Tokenizer",
+                         "save the trained tokenizer (trained.save(DIR)) and load DIR/tokenizer.json" if saved else
+                         "pass a reference name (see list_references()), the path of a tokenizer file or folder, "
+                         "or a Tokenizer from load_tokenizer")
     check_backend(backend)
     text = str(spec)
     path = Path(text).expanduser()
@@ -197,3 +204,14 @@ def load_tokenizer(
 
         tokenizer.info = replace(tokenizer.info, name=name)
     return tokenizer
+
+
+def _renamed(tokenizer: Tokenizer, name: str) -> Tokenizer:
+    """``tokenizer`` under another name: a shallow copy (sharing the encoder), leaving the caller's object as
+    it was (``name=`` was ignored for a loaded tokenizer)."""
+    import copy
+    from dataclasses import replace
+
+    renamed = copy.copy(tokenizer)
+    renamed.info = replace(tokenizer.info, name=name)
+    return renamed

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import operator
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -81,7 +83,8 @@ class Tokenizer(ABC):
 
     @abstractmethod
     def encode_batch(self, texts: Sequence[str]) -> list[list[int]]:
-        """Token ids of each text; implementations use the backend's parallel batch call."""
+        """Token ids of each text; implementations use the backend's parallel batch call (after
+        :func:`text_list`: any iterable of str is taken, one string in place of the batch is refused)."""
 
     def encode_flat(self, texts: Sequence[str]) -> np.ndarray:
         """The ids of all ``texts``, concatenated in one integer array (for counting, not for decoding).
@@ -106,7 +109,8 @@ class Tokenizer(ABC):
 
     @abstractmethod
     def decode(self, ids: Iterable[int]) -> str:
-        """Text of ``ids`` as the reference library decodes it."""
+        """Text of ``ids`` as the reference library decodes it (after :func:`id_list`: an id outside the
+        vocabulary is an ``IndexError``, as in :meth:`token_bytes`, whatever the library does with it)."""
 
     # -- vocabulary ---------------------------------------------------------------------------
     @abstractmethod
@@ -118,6 +122,7 @@ class Tokenizer(ABC):
 
         Special tokens give the UTF-8 of their text. Raises ``IndexError`` outside the vocabulary.
         """
+        token_id = _as_id(token_id)
         if not 0 <= token_id < self.vocab_size:
             raise IndexError(f"token id {token_id} outside vocabulary of size {self.vocab_size}")
         special = self.special_by_id.get(token_id)
@@ -195,6 +200,68 @@ def sha256_of_files(paths: Iterable[str | Path]) -> str:
             while chunk := handle.read(1 << 20):
                 digest.update(chunk)
     return digest.hexdigest()
+
+
+def text_list(texts: Iterable[str]) -> list[str]:
+    """``texts`` as a list, checked: every backend then reads a generator (read once) alike, and a string or
+    bytes given for the batch, or an item that is not a str, is one :class:`~tokensmith.errors.InputError`
+    instead of each library's own TypeError, or of a batch of single characters."""
+    from tokensmith.errors import InputError
+
+    if isinstance(texts, str | bytes | bytearray):
+        raise InputError(f"encode_batch takes a list of texts, not one {type(texts).__name__}",
+                         "pass [text] (or call encode(text) for one text)")
+    texts = list(texts)
+    if not all(isinstance(text, str) for text in texts):
+        wrong = next(text for text in texts if not isinstance(text, str))
+        raise InputError(f"a text to encode is a {type(wrong).__name__}, not a str",
+                         "decode bytes first (bytes.decode('utf-8')); pass text as str")
+    return texts
+
+
+#: A UTF-16 surrogate code point standing alone in a str (from bytes decoded with errors="surrogateescape").
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def refuse_lone_surrogates(texts: Iterable[str]) -> None:
+    """Raise the :class:`~tokensmith.errors.InputError` naming the first lone surrogate of ``texts``, if any: a
+    backend that has no UTF-8 for it calls this when its encode fails, instead of its own TypeError or
+    UnicodeEncodeError (tiktoken alone repairs such text, as U+FFFD)."""
+    from tokensmith.errors import InputError
+
+    for text in texts:
+        found = _LONE_SURROGATE.search(text)
+        if found:
+            raise InputError(f"a text holds a lone surrogate, U+{ord(found.group()):04X} at character {found.start()}: "
+                             "it is not Unicode text and has no UTF-8",
+                             "decode the bytes with errors='replace' (not 'surrogateescape'), or drop the surrogates")
+
+
+def id_list(ids: Iterable[int], vocab_size: int) -> list[int]:
+    """``ids`` as a list of Python ints, checked: the libraries behind :meth:`Tokenizer.decode` answered an id
+    outside the vocabulary each their own way (HF with an empty string, tiktoken with a KeyError, a negative
+    one with an OverflowError) and read a string of digits as ids; here it is an ``IndexError`` (as
+    :meth:`Tokenizer.token_bytes` raises) or an :class:`~tokensmith.errors.InputError`."""
+    from tokensmith.errors import InputError
+
+    if isinstance(ids, str | bytes | bytearray):
+        raise InputError(f"decode takes token ids, not a {type(ids).__name__}", "pass a list of ints (from encode)")
+    ids = [_as_id(token_id) for token_id in ids]
+    if ids and not (min(ids) >= 0 and max(ids) < vocab_size):
+        wrong = min(ids) if min(ids) < 0 else max(ids)
+        raise IndexError(f"token id {wrong} outside vocabulary of size {vocab_size}")
+    return ids
+
+
+def _as_id(token_id: object) -> int:
+    """A token id as a Python int (numpy integers too); a str, float or None is an InputError."""
+    try:
+        return operator.index(token_id)
+    except TypeError:
+        from tokensmith.errors import InputError
+
+        raise InputError(f"a token id is {token_id!r}, a {type(token_id).__name__}, not an integer",
+                         "pass token ids as ints (from encode)") from None
 
 
 def ragged_of_lists(lists: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from tokensmith.errors import InputError, MissingDependencyError, TokenizerFormatError
 from tokensmith.registry import Registry
-from tokensmith.tokenizers.base import TokenizerInfo, sha256_of_files
+from tokensmith.tokenizers.base import TokenizerInfo, id_list, refuse_lone_surrogates, sha256_of_files, text_list
 from tokensmith.tokenizers.bytemaps import (
     SENTENCEPIECE_SPACE,
     UTF8_BYTES,
@@ -398,15 +398,21 @@ class GGUFTokenizer(LoadedTokenizer):
 
     # -- encoding ---------------------------------------------------------------------------------
     def encode_batch(self, texts: Sequence[str]) -> list[list[int]]:
-        encodings = self._backend.encode_batch(list(texts), add_special_tokens=False)
+        texts = text_list(texts)
+        try:
+            encodings = self._backend.encode_batch(texts, add_special_tokens=False)
+        except (TypeError, UnicodeEncodeError):
+            refuse_lone_surrogates(texts)
+            raise
         return [encoding.ids for encoding in encodings]
 
     def decode(self, ids: Iterable[int]) -> str:
+        ids = id_list(ids, self.vocab_size)
         if self.model_kind == "gpt2":
             # llama.cpp's detokenize: each token's bytes (a user-defined token's text verbatim, where the
             # ByteLevel decoder would read 'Würde' as byte-level characters), then UTF-8 with replacement.
-            return b"".join(self.token_bytes(int(i)) for i in ids).decode("utf-8", "replace")
-        return self._backend.decode([int(i) for i in ids], skip_special_tokens=False)
+            return b"".join(map(self.token_bytes, ids)).decode("utf-8", "replace")
+        return self._backend.decode(ids, skip_special_tokens=False)
 
     # -- vocabulary -------------------------------------------------------------------------------
     def _token_text_bytes(self, text: str) -> bytes:

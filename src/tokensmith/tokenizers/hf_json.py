@@ -30,7 +30,10 @@ from tokensmith.tokenizers.base import (
     TokenizerInfo,
     check_token_ids,
     file_display_name,
+    id_list,
+    refuse_lone_surrogates,
     sha256_of_files,
+    text_list,
 )
 from tokensmith.tokenizers.bulk_ranks import BACKEND_PROBE_TEXTS, fastokens_id_lists, fastokens_ragged
 from tokensmith.tokenizers.bytemaps import (
@@ -366,24 +369,30 @@ class HFTokenizer(LoadedTokenizer):
 
     # -- protocol -----------------------------------------------------------------------------
     def encode_batch(self, texts: Sequence[str]) -> list[list[int]]:
-        texts = list(texts)
-        if self._fast is not None:
-            return fastokens_id_lists(self._fast, texts)
-        return [encoding.ids for encoding in self._tokenizer.encode_batch(texts, add_special_tokens=False)]
+        texts = text_list(texts)
+        try:
+            if self._fast is not None:
+                return fastokens_id_lists(self._fast, texts)
+            return [encoding.ids for encoding in self._tokenizer.encode_batch(texts, add_special_tokens=False)]
+        except (TypeError, UnicodeEncodeError):
+            refuse_lone_surrogates(texts)
+            raise
 
     def encode_ragged(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        texts = text_list(texts)
         if self._fast is None:
             return super().encode_ragged(texts)
         return fastokens_ragged(self._fast, texts)
 
     def encode_flat(self, texts: Sequence[str]) -> Any:
+        texts = text_list(texts)
         if self._fast is None or not texts:
             return super().encode_flat(texts)
-        ids_buffer, _ = self._fast.encode_batch_flat(list(texts), add_special_tokens=False)
+        ids_buffer, _ = self._fast.encode_batch_flat(texts, add_special_tokens=False)
         return np.frombuffer(ids_buffer, dtype="<u4")
 
     def decode(self, ids: Iterable[int]) -> str:
-        return self._tokenizer.decode(list(ids), skip_special_tokens=False)
+        return self._tokenizer.decode(id_list(ids, self.vocab_size), skip_special_tokens=False)
 
     def _raw_token_bytes(self, token_id: int) -> bytes:
         token = self._id_to_token[token_id]

@@ -24,7 +24,14 @@ from functools import cached_property
 from pathlib import Path
 
 from tokensmith.errors import InputError, MissingDependencyError, TokenizerFormatError
-from tokensmith.tokenizers.base import TokenizerInfo, file_display_name, sha256_of_files
+from tokensmith.tokenizers.base import (
+    TokenizerInfo,
+    file_display_name,
+    id_list,
+    refuse_lone_surrogates,
+    sha256_of_files,
+    text_list,
+)
 from tokensmith.tokenizers.bytemaps import SENTENCEPIECE_SPACE, sentencepiece_to_bytes
 from tokensmith.tokenizers.loaded import LoadedTokenizer, check_backend
 from tokensmith.tokenizers.roles import assign_roles
@@ -287,10 +294,15 @@ class SentencePieceTokenizer(LoadedTokenizer):
 
     # -- encoding -----------------------------------------------------------------------------
     def encode_batch(self, texts: Sequence[str]) -> list[list[int]]:
-        return self._processor.encode(list(texts), out_type=int, add_bos=False, add_eos=False)
+        texts = text_list(texts)
+        try:
+            return self._processor.encode(texts, out_type=int, add_bos=False, add_eos=False)
+        except (TypeError, UnicodeEncodeError):
+            refuse_lone_surrogates(texts)
+            raise
 
     def decode(self, ids: Iterable[int]) -> str:
-        return self._processor.decode([int(i) for i in ids])
+        return self._processor.decode(id_list(ids, self.vocab_size))
 
     # -- vocabulary ---------------------------------------------------------------------------
     def _raw_token_bytes(self, token_id: int) -> bytes:

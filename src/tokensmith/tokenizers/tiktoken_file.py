@@ -28,8 +28,10 @@ from tokensmith.tokenizers.base import (
     TokenizerInfo,
     check_token_ids,
     file_display_name,
+    id_list,
     lists_of_ragged,
     sha256_of_files,
+    text_list,
 )
 from tokensmith.tokenizers.bulk_ranks import MIN_BULK_BYTES, BackgroundBulkEncoder
 from tokensmith.tokenizers.loaded import LoadedTokenizer, check_backend
@@ -225,7 +227,7 @@ class TiktokenTokenizer(LoadedTokenizer):
         return unicodedata.normalize(form, text)
 
     def encode(self, text: str) -> list[int]:
-        return self._encode_ordinary(self._normalize(text))
+        return self._encode_ordinary(self._normalize(text_list([text])[0]))
 
     def _encode_ordinary(self, text: str) -> list[int]:
         """tiktoken's ``encode_ordinary``; a text tiktoken's regex engine cannot split (see
@@ -247,6 +249,7 @@ class TiktokenTokenizer(LoadedTokenizer):
     def encode_batch(self, texts: Sequence[str]) -> list[list[int]]:
         # A plain loop beats encode_ordinary_batch ~5x on many short texts (thread-pool overhead per
         # item); long documents go to threads since tiktoken releases the GIL inside encode.
+        texts = text_list(texts)  # read once below, more than once (a generator came back empty)
         encode = self._encode_ordinary
         if self._normalization is not None:
             texts = [self._normalize(text) for text in texts]
@@ -260,6 +263,7 @@ class TiktokenTokenizer(LoadedTokenizer):
             return list(pool.map(encode, texts))
 
     def encode_ragged(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        texts = text_list(texts)
         if self._normalization is not None:
             texts = [self._normalize(text) for text in texts]
         ragged = self._bulk_ragged(texts)
@@ -280,6 +284,7 @@ class TiktokenTokenizer(LoadedTokenizer):
         """All ``texts``' ids in one array: from fastokens once its bulk encoder is ready (see
         :meth:`expect_text`), else from one tiktoken call over the texts joined by a private control token
         (identical ids to encoding each text alone; see ``_DOCUMENT_BREAK``)."""
+        texts = text_list(texts)  # read more than once below (len, join, count)
         if self._normalization is not None:
             texts = [self._normalize(text) for text in texts]
         ids = self._bulk.encode_flat(texts) if self._bulk is not None and texts else None
@@ -300,7 +305,12 @@ class TiktokenTokenizer(LoadedTokenizer):
         return ids[ids != self._document_break_id].astype(np.int64)
 
     def decode(self, ids: Iterable[int]) -> str:
-        return self._encoding.decode_bytes(list(ids)).decode("utf-8", errors="replace")
+        ids = id_list(ids, self.vocab_size)
+        try:
+            data = self._encoding.decode_bytes(ids)
+        except KeyError:  # an id in a hole of the id space (o200k's 199998, 200000...): no bytes, as token_bytes
+            data = b"".join(map(self.token_bytes, ids))
+        return data.decode("utf-8", errors="replace")
 
     def _raw_token_bytes(self, token_id: int) -> bytes:
         return self._bytes_by_id[token_id]

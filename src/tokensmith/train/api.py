@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import os
 import re
 import time
 import types
 import typing
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -228,7 +229,7 @@ def parity_summary(stats) -> dict:
                        "dev_tokens_before": stats.dev_tokens_before, "dev_tokens_after": stats.dev_tokens_after}}
 
 
-def train_from_files(algorithm: str, paths: list[str], vocab_size: int | None, out_dir: str, *,
+def train_from_files(algorithm: str, paths: Iterable[str | Path] | str | Path, vocab_size: int | None, out_dir: str, *,
                      force: bool = False, progress: ProgressCallback | None = None,
                      checkpoint: str | None = None, resume: bool = False, checkpoint_seconds: float = 60.0,
                      **options) -> dict:
@@ -236,8 +237,8 @@ def train_from_files(algorithm: str, paths: list[str], vocab_size: int | None, o
 
     Args:
         algorithm: a name from :data:`TRAINERS` (``bpe``, ``char``, ``extend``, ``superword``, ``parity``).
-        paths: UTF-8 text files, one document per line. For ``parity``: ``LANG=PATH`` items or folders of
-            ``<lang>.txt`` files (see :func:`language_paths`).
+        paths: UTF-8 text files, one document per line (one path alone is taken too). For ``parity``:
+            ``LANG=PATH`` items or folders of ``<lang>.txt`` files (see :func:`language_paths`).
         vocab_size: size of the final vocabulary (None: the trainer's default, or its char preset's).
         out_dir: output directory; must not exist yet unless ``force``.
         force: replace an existing ``out_dir`` that holds only tokenizer files, as a whole (and overwrite an
@@ -262,6 +263,9 @@ def train_from_files(algorithm: str, paths: list[str], vocab_size: int | None, o
             directory or checkpoint, a checkpoint of other settings or another corpus, or an empty corpus
             - all before anything is written.
     """
+    # read more than once below (checked, read, fingerprinted): a generator came back empty the second time,
+    # and a lone path was read as its characters, each a missing file
+    paths = [paths] if isinstance(paths, str | os.PathLike) else list(paths)
     out = Path(out_dir)
     if out.exists() and not force:
         raise OutputExistsError(out)

@@ -28,8 +28,15 @@ from pathlib import Path
 import numpy as np
 
 from tokensmith.errors import CorpusError, InputError
+from tokensmith.settings import check_setting_types
 from tokensmith.tokenizers.bytemaps import byte_to_unicode, unicode_to_byte
-from tokensmith.train.counting import PretokenCounts, count_pretokens, local_workers, make_engine
+from tokensmith.train.counting import (
+    PretokenCounts,
+    check_documents,
+    count_pretokens,
+    local_workers,
+    make_engine,
+)
 from tokensmith.train.pretokenize import DEFAULT_PRETOKENIZER, Pretokenizer
 
 #: Called as ``progress(stage, done, total)``; stages are ``"count"`` (documents, total 0 = unknown)
@@ -160,7 +167,7 @@ class BpeTrainer:
                 f"special_tokens must be a list of strings, not the string {self.special_tokens!r}",
                 f"pass special_tokens=({self.special_tokens!r},)",
             )
-        object.__setattr__(self, "special_tokens", tuple(self.special_tokens))
+        check_setting_types(self)
         _check_int("vocab_size", self.vocab_size, minimum=1)
         _check_int("min_frequency", self.min_frequency, minimum=0)
         if self.max_token_length is not None:
@@ -232,6 +239,7 @@ class BpeTrainer:
             CorpusError: the corpus is empty or holds only whitespace.
         """
         started = time.perf_counter()
+        check_run_options(progress, checkpoint_seconds)
         counts = self.count(_reporting(documents, progress))
         return self.train_from_counts(counts, progress=progress, count_seconds=time.perf_counter() - started,
                                       checkpoint=checkpoint, checkpoint_seconds=checkpoint_seconds,
@@ -284,6 +292,7 @@ class BpeTrainer:
         """
         from tokensmith.train import merge_core
 
+        check_run_options(progress, checkpoint_seconds)
         metadata = merge_core.load_checkpoint_metadata(checkpoint)
         if metadata.get("kind") != CHECKPOINT_KIND:
             raise InputError(f"{checkpoint} is not a tokensmith training checkpoint",
@@ -442,7 +451,22 @@ def _check_int(name: str, value: object, *, minimum: int) -> None:
         raise InputError(f"{name} must be an integer >= {minimum}, got {value!r}", f"pass {name} >= {minimum}")
 
 
+def check_run_options(progress: object, checkpoint_seconds: object = 0.0) -> None:
+    """Refuse a ``progress`` that cannot be called and a ``checkpoint_seconds`` that is no number >= 0 before
+    the corpus is read: they failed with a TypeError once counting was done, or at the first checkpoint."""
+    if progress is not None and not callable(progress):
+        raise InputError(f"progress must be a function progress(stage, done, total), not {progress!r}",
+                         "pass a callable, or None for no progress reports")
+    seconds_kinds = int | float | np.integer | np.floating
+    number = isinstance(checkpoint_seconds, seconds_kinds) and not isinstance(checkpoint_seconds, bool)
+    if not number or not checkpoint_seconds >= 0:  # `not >=`: nan compares false
+        raise InputError(f"checkpoint_seconds must be a number of seconds >= 0, not {checkpoint_seconds!r}",
+                         "pass e.g. checkpoint_seconds=60")
+
+
 def _reporting(documents: Iterable[str], progress: ProgressCallback | None) -> Iterable[str]:
+    check_documents(documents)  # before the generator below hides a string from the counting's own check
+    check_run_options(progress)
     if progress is None:
         return documents
 
@@ -481,6 +505,7 @@ class CharTrainer(BpeTrainer):
     preset: str | None = None
 
     def __post_init__(self) -> None:
+        check_setting_types(self)
         if self.preset is not None:
             if self.preset not in CHAR_PRESETS:
                 from tokensmith.errors import UnknownNameError

@@ -49,6 +49,14 @@ if TYPE_CHECKING:
 BATCH_CHARS = 1 << 20
 
 
+def check_documents(documents: object) -> None:
+    """Refuse one text given where an iterable of documents belongs: iterated, a string is its characters
+    (every one a document) and bytes are ints, so the run would learn nothing of the text it was given."""
+    if isinstance(documents, str | bytes | bytearray):
+        raise InputError(f"the documents are one {type(documents).__name__}, not an iterable of texts",
+                         "pass a list of str, one per document (e.g. [text] or text.splitlines())")
+
+
 def lone_surrogate_error(exc: UnicodeEncodeError) -> InputError:
     """The error for text that cannot be UTF-8 (only a lone surrogate cannot), naming the character."""
     return InputError(
@@ -448,6 +456,7 @@ def count_pretokens(documents: Iterable[str], pretokenizer: Pretokenizer, *, eng
 
 def _batches(documents: Iterable[str]) -> Iterator[list[str]]:
     """Whole documents grouped into batches of about :data:`BATCH_CHARS` characters."""
+    check_documents(documents)
     batch: list[str] = []
     size = 0
     for document in documents:

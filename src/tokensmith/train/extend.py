@@ -42,7 +42,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from tokensmith.errors import CorpusError, InputError, TokenizerFormatError
-from tokensmith.train.bpe import _MERGES_PER_REPORT, ProgressCallback, TrainingStats, _check_int
+from tokensmith.train.bpe import (
+    _MERGES_PER_REPORT,
+    ProgressCallback,
+    TrainingStats,
+    _check_int,
+    check_run_options,
+    check_setting_types,
+)
 
 if TYPE_CHECKING:
     from tokensmith.tokenizers import Tokenizer
@@ -149,6 +156,7 @@ class ExtendTrainer:
     max_token_length: int | None = None
 
     def __post_init__(self) -> None:
+        check_setting_types(self)
         _check_int("vocab_size", self.vocab_size, minimum=0)
         _check_int("min_frequency", self.min_frequency, minimum=0)
         if self.max_token_length is not None:
@@ -207,7 +215,10 @@ class ExtendTrainer:
         from tokenizers import Tokenizer
 
         from tokensmith.train import merge_core
+        from tokensmith.train.counting import check_documents
 
+        check_documents(documents)
+        check_run_options(progress)
         spec, loaded = self._open_base()
         if spec is None:
             spec = _converted_spec(loaded)

@@ -34,8 +34,9 @@ from tokensmith.train.bpe import (
     TrainingStats,
     _check_int,
     _reporting,
+    check_setting_types,
 )
-from tokensmith.train.counting import PretokenCounts, count_pretokens, local_workers, make_engine
+from tokensmith.train.counting import PretokenCounts, check_documents, count_pretokens, local_workers, make_engine
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,7 @@ class ParityTrainer(BpeTrainer):
     def __post_init__(self) -> None:
         from tokensmith.corpus.readers import ERRORS
 
+        check_setting_types(self)
         if self.dev_errors not in ERRORS:
             raise InputError(f"dev_errors must be one of {', '.join(ERRORS)}, not {self.dev_errors!r}",
                              "pass dev_errors='strict' to stop at a bad byte, or 'replace' to read it as U+FFFD")
@@ -312,6 +314,8 @@ class ParityTrainer(BpeTrainer):
         if missing:
             raise InputError(f"the dev set has no text for {', '.join(missing)}",
                              "the dev set must cover every trained language")
+        for lang in langs:
+            check_documents(given[lang])  # a string's characters were aligned as segments
         dev = {lang: list(given[lang]) for lang in langs}
         sizes = {lang: len(lines) for lang, lines in dev.items()}
         if len(set(sizes.values())) != 1:
