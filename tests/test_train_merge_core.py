@@ -256,3 +256,19 @@ def test_piece_totals_sum_each_words_count_over_its_pieces_exactly():
     symbols, offsets = concatenate_pieces(np.array([7, 8, 9], dtype=np.int32), np.array([0, 2, 3]),
                                           np.array([0, 1, 0]), np.array([2, 1]))
     assert symbols.tolist() == [7, 8, 9, 7, 8] and offsets.tolist() == [0, 3, 5]
+
+
+def test_one_very_long_word_does_not_size_the_pair_room_by_its_length():
+    """A DNA sequence of 100,000 bases as one pre-token (no space or punctuation to cut it): it holds at most
+    16 distinct pairs at first and each merge adds at most two per id, so the pair room stays near that; sized
+    by the word's length (as it was), a 5 MB line took 1.4 GB. The merges still equal the reference's."""
+    rng = np.random.default_rng(11)
+    bases = [b"A", b"C", b"G", b"T"]
+    words = [list(rng.integers(0, 4, size=100_000)), [0, 1, 2, 3], [3, 3]]
+    counts = [1, 5, 2]
+    state = _state_of(words, counts, bases, threads=1)
+    merge_core.run_merges(state, vocab_size=24)
+    assert len(state.slot_key) < 10_000 and len(state.pair_table_key) < 40_000
+    assert len(state.pool) < 200_000  # the positions: a word id per pair, not per symbol
+    expected = reference_merges(words, counts, bases, [1] * 4, vocab_size=24)
+    assert ([tuple(row) for row in state.learned_merges().tolist()], [state.token(i) for i in range(24)]) == expected

@@ -543,3 +543,31 @@ def test_language_paths_read_folders_as_the_cli_does(tmp_path):
     (folder / "README.txt").write_text("about this folder\n", encoding="utf-8")
     with pytest.raises(TokensmithError, match="README.txt is not named by a language tag"):
         language_paths([str(folder)])
+
+
+def test_one_very_long_word_does_not_size_the_parity_room_by_its_length():
+    """A DNA sequence of 100,000 bases as one pre-token of language 0, beside short words of language 1: each
+    merge adds at most two pairs per id to a word, so the pair room stays near the ids' pairs (sized by the
+    word's length, as it was, a 10 MB line took 1.4 GB). The merges still equal the reference's."""
+    from tokensmith.train import parity_core
+
+    rng = np.random.default_rng(7)
+    words = [list(rng.integers(0, 4, size=100_000)), [0, 1, 2, 3], [3, 3, 1]]
+    train, dev = [{0: 1}, {1: 4}, {1: 2}], [{0: 1}, {1: 1}, {1: 1}]
+    contents = [b"A", b"C", b"G", b"T"]
+    expected = reference_parity(words, train, dev, contents, 20)
+    entry_start, entry_lang, entry_train, entry_dev = [0], [], [], []
+    for t, d in zip(train, dev, strict=True):
+        for lang in sorted(set(t) | set(d)):
+            entry_lang.append(lang)
+            entry_train.append(t.get(lang, 0))
+            entry_dev.append(d.get(lang, 0))
+        entry_start.append(len(entry_lang))
+    offsets = np.concatenate([[0], np.cumsum([len(w) for w in words])])
+    state = parity_core.build_parity_state(
+        np.array([s for w in words for s in w], dtype=np.int32), offsets, np.array(entry_start),
+        np.array(entry_lang), np.array(entry_train), np.array(entry_dev), 2, contents, [1] * 4)
+    parity_core.run_parity_merges(state, vocab_size=20)
+    assert len(state.slot_key) < 10_000 and len(state.pair_table_key) < 40_000
+    assert [tuple(row) for row in state.learned_merges().tolist()] == expected[0]
+    assert [state.token(i) for i in range(state.n_tokens)] == expected[1]

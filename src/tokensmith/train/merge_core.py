@@ -189,7 +189,7 @@ def build_state(symbols: np.ndarray, word_offsets: np.ndarray, word_counts: np.n
         pair_capacity = min(total, n_initial * n_initial, 1 << 20)
     # + the longest word: the count makes room before a word that might not fit, so an exact capacity
     # would grow near the end
-    pair_capacity = max(1024, int(pair_capacity) + 16 + int(word_len.max(initial=0)))
+    pair_capacity = max(1024, int(pair_capacity) + 16 + min(int(word_len.max(initial=0)), n_initial * n_initial))
     pair_bits = max(11, int(2 * pair_capacity).bit_length())
     no_room = np.zeros(0, dtype=np.int64)  # arrays sized once the pairs are counted
     state = MergeState(
@@ -302,6 +302,8 @@ def _count_initial_pairs(state: MergeState, position_slot: np.ndarray,
     Where that one pass would have grown its room during the second half, the second half is counted again
     on ``state`` instead (the join cannot tell at which word it would have grown, which sets the sizes)."""
     n_words = len(state.word_len)
+    n_ids = int(state.scalars[N_TOKENS])
+    pairs_of_ids = n_ids * n_ids  # no word adds more distinct pairs than the ids make, however long it is
     split = n_words
     if threads > 1 and len(state.symbols) >= PARALLEL_COUNT_SYMBOLS:
         split = int(np.searchsorted(state.word_start, len(state.symbols) // 2))
@@ -311,9 +313,9 @@ def _count_initial_pairs(state: MergeState, position_slot: np.ndarray,
             first = _count_pairs_from(
                 first, stop, state.symbols, state.word_start, state.word_len, state.word_count,
                 state.token_units, state.max_units, room.pair_table_key, room.pair_table_slot, room.slot_key,
-                room.slot_count, room.slot_mark, room.segment_len, position_slot, room.scalars)
+                room.slot_count, room.slot_mark, room.segment_len, position_slot, room.scalars, pairs_of_ids)
             if first >= 0:
-                _grow_initial_pairs(room, int(room.scalars[N_SLOTS] + state.word_len[first]))
+                _grow_initial_pairs(room, int(room.scalars[N_SLOTS]) + min(int(state.word_len[first]), pairs_of_ids))
 
     if split in (0, n_words):
         count(state, 0, n_words)
@@ -326,7 +328,7 @@ def _count_initial_pairs(state: MergeState, position_slot: np.ndarray,
     second_slots = int(second.scalars[N_SLOTS])
     union = int(state.scalars[N_SLOTS]) + _count_new_pairs(second.slot_key, second_slots, state.pair_table_key,
                                                           state.pair_table_slot)
-    longest = int(state.word_len[split:].max())
+    longest = min(int(state.word_len[split:].max()), pairs_of_ids)
     if union + longest > len(state.slot_key) or 2 * (union + longest) > len(state.pair_table_key):
         count(state, split, n_words)  # one pass would have grown: go on as one pass
         return n_words, None
@@ -781,16 +783,17 @@ def _push(heap_count, heap_pair, heap_segment, size, count, pair, segment):
 @njit(cache=True, nogil=True)
 def _count_pairs_from(first, stop, symbols, word_start, word_len, word_count, token_units, max_units,
                       table_key, table_slot, slot_key, slot_count, slot_last_word, segment_len, position_slot,
-                      scalars):
+                      scalars, pairs_of_ids):
     """Pass 1 over words ``first`` to ``stop - 1``: pair counts, how many distinct words hold each pair, and
     each position's slot (so pass 2 needs no hash look-up: each missed the cache, half of the time on
     superword's stage 2). Returns -1, or the word before which it stopped because that word might not fit in
-    the pair room."""
+    the pair room (``pairs_of_ids``: the most distinct pairs a word can add)."""
     n_slots = scalars[N_SLOTS]
     for w in range(first, stop):
         start = word_start[w]
         n = word_len[w]
-        if n_slots + n > len(slot_key) or 2 * (n_slots + n) > len(table_key):
+        room = min(n, pairs_of_ids)
+        if n_slots + room > len(slot_key) or 2 * (n_slots + room) > len(table_key):
             scalars[N_SLOTS] = n_slots
             return w
         for i in range(start, start + n - 1):
@@ -970,16 +973,19 @@ def _advance(symbols, word_start, word_len, word_count,
             scalars[STOP] = BELOW_MIN_FREQUENCY
             return _DONE
         # Room check before anything changes: a merge in a word of length n adds at most n
-        # positions, n new pairs with a gain and n with a loss.
+        # positions, n new pairs with a gain and n with a loss; and at most 2 * (n_tokens + 1) of each,
+        # as every pair it gains holds the new token beside one of n_tokens + 1 ids (without this cap a
+        # single word of millions of symbols, a DNA or base64 line, sized the pair room by its length).
+        n_tokens = scalars[N_TOKENS]
+        per_word_cap = 2 * (n_tokens + 1)
         seg_from = segment_start[segment]
         seg_to = seg_from + segment_len[segment]
         bound = 0
         for k in range(seg_from, seg_to):
-            bound += word_len[pool[k]]
+            bound += min(word_len[pool[k]], per_word_cap)
         left = np.int32(pair >> 32)
         right = np.int32(pair & 0xFFFFFFFF)
         content_len = (token_offset[left + 1] - token_offset[left]) + (token_offset[right + 1] - token_offset[right])
-        n_tokens = scalars[N_TOKENS]
         short = (
             scalars[N_SLOTS] + 2 * bound > len(slot_key)
             or 2 * (scalars[N_SLOTS] + 2 * bound) > len(table_key)

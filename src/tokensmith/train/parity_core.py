@@ -766,7 +766,11 @@ def _parity_advance(symbols, word_start, word_len, word_total, entry_start, entr
             continue
         slot, _ = _find_pair(pair, table_key, table_slot)
         # Room check before anything changes: each occurrence in a word of length n creates at most
-        # two pairs (slots, nodes) and, per language of the word, two cells and heap entries.
+        # two pairs (slots, nodes) and, per language of the word, two cells and heap entries; and a word
+        # gains at most 2 * (n_tokens + 1) distinct pairs, each the new token beside one of n_tokens + 1 ids
+        # (so a single word of millions of symbols does not size the room by its length).
+        n_tokens = scalars[N_TOKENS]
+        per_word_cap = 2 * (n_tokens + 1)
         for k in range(n_languages + 1):
             need[7 + k] = 0
         bound = 0
@@ -774,7 +778,7 @@ def _parity_advance(symbols, word_start, word_len, word_total, entry_start, entr
         node = slot_head[slot]
         while node != EMPTY:
             w = node_word[node]
-            n = np.int64(word_len[w])
+            n = min(np.int64(word_len[w]), per_word_cap)
             bound += n
             if track_cells:
                 for e in range(entry_start[w], entry_start[w + 1]):
@@ -786,7 +790,6 @@ def _parity_advance(symbols, word_start, word_len, word_total, entry_start, entr
         left = np.int32(pair >> 32)
         right = np.int32(pair & 0xFFFFFFFF)
         content_len = (token_offset[left + 1] - token_offset[left]) + (token_offset[right + 1] - token_offset[right])
-        n_tokens = scalars[N_TOKENS]
         short = (
             scalars[N_SLOTS] + 2 * bound > len(slot_key)
             or 2 * (scalars[N_SLOTS] + 2 * bound) > len(table_key)
