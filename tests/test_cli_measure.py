@@ -907,3 +907,10 @@ def test_tokenizers_named_alike_are_named_by_their_paths_and_one_given_twice_is_
     code, _, err = run(["measure", "-t", "run1/tok/tokenizer.tiktoken", "-t", "./run1/../run1/tok/tokenizer.tiktoken",
                         "--pattern", "cl100k", "--corpus", "en.txt", "--out", str(tmp_path / "x.json"), "-q"], capsys)
     assert code == 2 and "is given twice" in err and not (tmp_path / "x.json").exists()
+
+
+def test_version_prints_the_installed_version(capsys):
+    from importlib.metadata import version
+
+    code, stdout, _ = run(["--version"], capsys)
+    assert code == 0 and stdout == f"tokensmith {version('tokensmith')}\n"

@@ -36,6 +36,22 @@ ls_app = typer.Typer(help="List what tokensmith knows: tokenizers, metrics.", no
 app.add_typer(ls_app, name="ls")
 
 
+def _print_version(wanted: bool) -> None:
+    if wanted:
+        from tokensmith import __version__
+
+        typer.echo(f"tokensmith {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
+                                 help="Print tokensmith's version and exit."),
+) -> None:
+    """Measure, train and transplant the tokenizers of language models - offline."""
+
+
 @ls_app.command("tokenizers")
 def ls_tokenizers() -> None:
     """Named offline reference tokenizers, their vocabulary size and whether each is installed."""
