@@ -11,7 +11,6 @@ import hashlib
 import os
 import re
 import time
-import types
 import typing
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import Any
 from tokensmith.errors import InputError, OutputExistsError
 from tokensmith.io import check_folder_writable, path_inside
 from tokensmith.registry import Registry
+from tokensmith.settings import UNFIT, described_kinds, fitted_setting
 from tokensmith.train.bpe import BpeTrainer, CharTrainer, ProgressCallback
 from tokensmith.train.export import TOKENIZER_FILES
 from tokensmith.train.extend import ExtendTrainer
@@ -67,29 +67,14 @@ _TYPE_NAMES = {bool: "true or false", int: "a whole number", float: "a number", 
 
 
 def _checked_option(algorithm: str, name: str, value: Any, hint: Any) -> Any:
-    """``value`` if it has the type ``hint`` of the trainer's field (a list stands for a tuple of strings),
-    else an :class:`InputError`: an option given as the wrong JSON type (``split_digits="no"``, ``engine=5``)
-    must not be misread or crash deep inside the trainer."""
-    union = typing.get_origin(hint) in (typing.Union, types.UnionType)
-    allowed = [kind for kind in typing.get_args(hint) if kind is not type(None)] if union else [hint]
-    if value is None and union and type(None) in typing.get_args(hint):
-        return None
-    for kind in allowed:
-        base = typing.get_origin(kind) or kind
-        if base is tuple and isinstance(value, list | tuple) and all(isinstance(item, str) for item in value):
-            return tuple(value)
-        if base is tuple and isinstance(value, str):
-            return value  # the trainer reads it (parity's langs="de,el,ko"; bpe refuses special_tokens="<x>")
-        if base is bool and isinstance(value, bool):
-            return value
-        if (base in (int, float) and isinstance(value, int | float) and not isinstance(value, bool)
-                and (base is float or float(value).is_integer())):
-            return base(value)
-        if base is str and isinstance(value, str):
-            return value
-    wanted = " or ".join(_TYPE_NAMES.get(typing.get_origin(kind) or kind, str(kind)) for kind in allowed)
-    raise InputError(f"the {algorithm} trainer's option {name} must be {wanted}, not {value!r}",
-                     f"e.g. --option {name}=... with a JSON value")
+    """``value`` held as the type ``hint`` of the trainer's field (a list stands for a tuple of strings, ``3.0``
+    for 3), else an :class:`InputError`: an option given as the wrong JSON type (``split_digits="no"``,
+    ``engine=5``) must not be misread or crash deep inside the trainer."""
+    held = fitted_setting(value, hint, whole_floats=True)
+    if held is UNFIT:
+        raise InputError(f"the {algorithm} trainer's option {name} must be {described_kinds(hint, _TYPE_NAMES)}, "
+                         f"not {value!r}", f"e.g. --option {name}=... with a JSON value")
+    return held
 
 
 def read_lines(paths: list[str | Path]) -> Iterator[str]:
