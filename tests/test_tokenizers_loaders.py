@@ -226,7 +226,7 @@ def test_text_with_a_lone_surrogate_is_refused_or_repaired_as_tiktoken_repairs_i
     if tokenizer.info.backend.startswith("tiktoken"):
         assert tokenizer.encode(text) == tokenizer.encode(text.replace("\udcff", "\ufffd"))
         return
-    with pytest.raises(InputError, match="lone surrogate, U\\+DCFF at character 3"):
+    with pytest.raises(InputError, match="lone surrogate \\(U\\+DCFF at character 3\\)"):
         tokenizer.encode(text)
 
 

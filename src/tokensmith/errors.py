@@ -60,3 +60,14 @@ class UnknownNameError(TokensmithError, KeyError):
         super().__init__(f"unknown {kind} {name!r}", f"{suggestion}known: {', '.join(known)}")
 
     __str__ = TokensmithError.__str__
+
+
+def lone_surrogate_error(text: str, position: int, holder: str = "a text") -> InputError:
+    """The error for text that has no UTF-8: only a lone surrogate (from bytes decoded with
+    ``errors="surrogateescape"``) has none. Named by code point and position, never by quoting the text."""
+    return InputError(
+        f"{holder} holds a lone surrogate (U+{ord(text[position]):04X} at character {position}), which is not "
+        "Unicode text and has no UTF-8",
+        "decode the bytes with errors='replace' (not 'surrogateescape'), or read them with tokensmith.corpus, "
+        "or drop the surrogates",
+    )

@@ -227,14 +227,12 @@ def refuse_lone_surrogates(texts: Iterable[str]) -> None:
     """Raise the :class:`~tokensmith.errors.InputError` naming the first lone surrogate of ``texts``, if any: a
     backend that has no UTF-8 for it calls this when its encode fails, instead of its own TypeError or
     UnicodeEncodeError (tiktoken alone repairs such text, as U+FFFD)."""
-    from tokensmith.errors import InputError
+    from tokensmith.errors import lone_surrogate_error
 
     for text in texts:
         found = _LONE_SURROGATE.search(text)
         if found:
-            raise InputError(f"a text holds a lone surrogate, U+{ord(found.group()):04X} at character {found.start()}: "
-                             "it is not Unicode text and has no UTF-8",
-                             "decode the bytes with errors='replace' (not 'surrogateescape'), or drop the surrogates")
+            raise lone_surrogate_error(text, found.start())
 
 
 def id_list(ids: Iterable[int], vocab_size: int) -> list[int]:

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
+from tokensmith import errors
 from tokensmith.errors import CorpusError, InputError
 from tokensmith.handover import hand_over, handover_directory, taken_over
 from tokensmith.processes import process_context, start_worker
@@ -58,12 +59,8 @@ def check_documents(documents: object) -> None:
 
 
 def lone_surrogate_error(exc: UnicodeEncodeError) -> InputError:
-    """The error for text that cannot be UTF-8 (only a lone surrogate cannot), naming the character."""
-    return InputError(
-        f"a document holds a lone surrogate (U+{ord(exc.object[exc.start]):04X} in {exc.object!r}), "
-        "which is not Unicode text",
-        "decode the text with errors='replace' (or read it with tokensmith.corpus), or drop the surrogates",
-    )
+    """The error for a document that cannot be UTF-8 (only a lone surrogate cannot), from the encode error."""
+    return errors.lone_surrogate_error(exc.object, exc.start, "a document")
 
 
 @dataclass(frozen=True)
