@@ -914,3 +914,22 @@ def test_version_prints_the_installed_version(capsys):
 
     code, stdout, _ = run(["--version"], capsys)
     assert code == 0 and stdout == f"tokensmith {version('tokensmith')}\n"
+
+
+def test_lang_measures_only_those_languages_of_the_parallel_folder(tmp_path, capsys):
+    folder = tmp_path / "parallel"
+    folder.mkdir()
+    for lang, lines in {"en": "one\ntwo\n", "de": "eins\nzwei\n", "fr": "un\ndeux\n"}.items():
+        (folder / f"{lang}.txt").write_text(lines, encoding="utf-8")
+    out = tmp_path / "r.json"
+    code, _, err = run(["measure", "-t", "gpt2", "--parallel", str(folder), "--lang", "en,de", "--out", str(out),
+                        "-q"], capsys)
+    assert code == 0, err
+    corpora = json.loads(out.read_text(encoding="utf-8"))["sections"]["measure"]["corpora"]
+    assert sorted(c["lang"] for c in corpora) == ["de", "en"]
+    err = bad(["measure", "-t", "gpt2", "--parallel", str(folder), "--lang", "en", "--lang", "xx"], capsys,
+              tmp_path / "x.json")
+    assert "has no file for xx" in err
+    err = bad(["measure", "-t", "gpt2", "--corpus", str(folder / "en.txt"), "--lang", "en"], capsys,
+              tmp_path / "y.json")
+    assert "--parallel DIR" in err

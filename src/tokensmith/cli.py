@@ -80,6 +80,8 @@ def measure(
                                          help=f"Folder of line-aligned <lang>.txt files, {LANG_FILES_HELP}."),
     ref_lang: str | None = typer.Option(None, "--ref-lang",
                                         help="Reference language for token premiums (default: en)."),
+    lang: list[str] | None = typer.Option(None, "--lang",
+        help="Measure only these languages of --parallel (repeat, or comma-separated; default: all)."),
     baseline: str | None = typer.Option(None, "--baseline", help="Tokenizer for NSL (default: the first -t)."),
     pattern: str | None = typer.Option(None, "--pattern", help="Pre-tokenizer regex or preset for .tiktoken files."),
     backend: str = typer.Option("auto", "--backend",
@@ -109,6 +111,7 @@ def measure(
                          "add --sample-bytes N, or drop --seed")
     config = MeasureConfig(
         tokenizers=tuple(tokenizer), corpora=tuple(corpus or ()), parallel=str(parallel) if parallel else None,
+        langs=tuple(tag.strip() for tags in lang for tag in tags.split(",") if tag.strip()) if lang else None,
         ref_lang=ref_lang, baseline=baseline, pattern=pattern, backend=backend, doc_per=doc_per, field=field,
         column=column, errors=errors, sample_bytes=sample_bytes, seed=seed or 0, renyi_alpha=alpha,
         lexicon=str(lexicon) if lexicon else None, morph=str(morph) if morph else None,

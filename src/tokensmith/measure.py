@@ -62,7 +62,7 @@ class MeasureConfig:
     sample_bytes: int | None = None
     seed: int = 0
     renyi_alpha: float = 2.5
-    langs: tuple[str, ...] | None = None  # languages of the parallel corpus to measure (None: all); Python only
+    langs: tuple[str, ...] | None = None  # languages of the parallel corpus to measure (None: all); --lang
     lexicon: str | None = None  # folder of <lang>.txt / .dic word lists -> %valid per language
     morph: str | None = None  # gold segmentations word<TAB>morphs -> MorphScore, %pure
 
@@ -111,8 +111,9 @@ class MeasureConfig:
         if len(set(self.tokenizers)) != len(self.tokenizers):
             raise InputError("the same tokenizer is given twice", "pass each -t once")
         if self.langs is not None and not self.parallel:  # it picks languages of the parallel corpus only
-            raise InputError(f"langs {list(self.langs)} is given without a parallel corpus, which it selects from",
-                             "add parallel=DIR, or drop langs (a corpus' language is its LANG= tag)")
+            raise InputError(f"langs (--lang) {list(self.langs)} is given without a parallel corpus, which it "
+                             "selects from", "add parallel=DIR (--parallel DIR), or drop langs (a corpus' language "
+                             "is its LANG= tag)")
         if self.ref_lang is not None and not self.parallel:
             raise InputError(f"--ref-lang {self.ref_lang} is given without --parallel",
                              "token premiums compare languages of a parallel corpus: add --parallel DIR, "
