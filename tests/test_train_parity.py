@@ -109,19 +109,7 @@ def test_merge_loop_equals_the_reference(seed):
     options = {"min_frequency": 3 * (seed % 2), "global_merges": 6 * (seed % 3), "max_units": 6 if seed > 5 else None}
     window = {"window_size": (0, 5, 12, 4)[seed % 4], "alpha": (2, 1, 1.5, 2)[seed % 4]}
     expected = reference_parity(words, train, dev, contents, 160, **options, **window)
-    entry_start, entry_lang, entry_train, entry_dev = [0], [], [], []
-    for t, d in zip(train, dev, strict=True):
-        for lang in sorted(set(t) | set(d)):
-            entry_lang.append(lang)
-            entry_train.append(t.get(lang, 0))
-            entry_dev.append(d.get(lang, 0))
-        entry_start.append(len(entry_lang))
-    offsets = np.concatenate([[0], np.cumsum([len(w) for w in words])])
-    state = parity_core.build_parity_state(
-        np.array([s for w in words for s in w], dtype=np.int32), offsets, np.array(entry_start),
-        np.array(entry_lang), np.array(entry_train), np.array(entry_dev), n_langs, contents, [1] * 5,
-        max_units=options["max_units"],
-    )
+    state = _parity_state(words, train, dev, n_langs, contents, max_units=options["max_units"])
     while state.stop_reason == "running":  # small steps, so pausing and array growth are exercised too
         parity_core.run_parity_merges(state, vocab_size=160, min_frequency=options["min_frequency"],
                                       global_merges=options["global_merges"], max_merges=9, **window)
@@ -556,6 +544,18 @@ def test_one_very_long_word_does_not_size_the_parity_room_by_its_length():
     train, dev = [{0: 1}, {1: 4}, {1: 2}], [{0: 1}, {1: 1}, {1: 1}]
     contents = [b"A", b"C", b"G", b"T"]
     expected = reference_parity(words, train, dev, contents, 20)
+    state = _parity_state(words, train, dev, 2, contents)
+    parity_core.run_parity_merges(state, vocab_size=20)
+    assert len(state.slot_key) < 10_000 and len(state.pair_table_key) < 40_000
+    assert [tuple(row) for row in state.learned_merges().tolist()] == expected[0]
+    assert [state.token(i) for i in range(state.n_tokens)] == expected[1]
+
+
+def _parity_state(words, train, dev, n_langs, contents, max_units=None):
+    """parity_core's state for ``words`` (symbol lists) with per-language train/dev counts (one dict per word),
+    laid out as the trainer lays them out: one entry per language a word occurs in."""
+    from tokensmith.train import parity_core
+
     entry_start, entry_lang, entry_train, entry_dev = [0], [], [], []
     for t, d in zip(train, dev, strict=True):
         for lang in sorted(set(t) | set(d)):
@@ -564,10 +564,8 @@ def test_one_very_long_word_does_not_size_the_parity_room_by_its_length():
             entry_dev.append(d.get(lang, 0))
         entry_start.append(len(entry_lang))
     offsets = np.concatenate([[0], np.cumsum([len(w) for w in words])])
-    state = parity_core.build_parity_state(
+    return parity_core.build_parity_state(
         np.array([s for w in words for s in w], dtype=np.int32), offsets, np.array(entry_start),
-        np.array(entry_lang), np.array(entry_train), np.array(entry_dev), 2, contents, [1] * 4)
-    parity_core.run_parity_merges(state, vocab_size=20)
-    assert len(state.slot_key) < 10_000 and len(state.pair_table_key) < 40_000
-    assert [tuple(row) for row in state.learned_merges().tolist()] == expected[0]
-    assert [state.token(i) for i in range(state.n_tokens)] == expected[1]
+        np.array(entry_lang), np.array(entry_train), np.array(entry_dev), n_langs, contents, [1] * len(contents),
+        max_units=max_units,
+    )
