@@ -117,9 +117,12 @@ def test_monolingual_corpora_and_formats(tmp_path, capsys):
     assert len(values) == 2 and values[0] == pytest.approx(values[1])
 
 
-def test_reference_backend_gives_the_same_figures_through_the_formats_own_libraries(tmp_path, capsys):
+def test_reference_backend_gives_the_same_figures_through_the_formats_own_libraries(tmp_path, capsys, monkeypatch):
     """--backend reference encodes gpt2 with `tokenizers` instead of fastokens: every figure but the
     encode speed must be the same, and the results must say which library encoded."""
+    import tokensmith.tokenizers.hf_json as hf_json
+
+    monkeypatch.setattr(hf_json, "FASTOKENS_AFTER_CHARS", 1)  # this short text builds fastokens, as a corpus does
     text_file = tmp_path / "notes.txt"
     text_file.write_text(GERMAN, encoding="utf-8")
     sections = {}

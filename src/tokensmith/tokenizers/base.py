@@ -91,8 +91,7 @@ class Tokenizer(ABC):
 
         Backends with a flat batch call override this to skip per-token Python objects.
         """
-        ids = self.encode_batch(texts)
-        return np.fromiter(itertools.chain.from_iterable(ids), dtype=np.int64, count=sum(map(len, ids)))
+        return flat_of_lists(self.encode_batch(texts))
 
     def encode_ragged(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """``(ids, offsets)``: the ids of all ``texts`` back to back (``int64``) and where each text's start,
@@ -260,6 +259,11 @@ def _as_id(token_id: object) -> int:
 
         raise InputError(f"a token id is {token_id!r}, a {type(token_id).__name__}, not an integer",
                          "pass token ids as ints (from encode)") from None
+
+
+def flat_of_lists(lists: Sequence[Sequence[int]]) -> np.ndarray:
+    """Id lists back to back in one ``int64`` array."""
+    return np.fromiter(itertools.chain.from_iterable(lists), dtype=np.int64, count=sum(map(len, lists)))
 
 
 def ragged_of_lists(lists: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:

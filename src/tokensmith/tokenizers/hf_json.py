@@ -5,9 +5,11 @@ of their vocabularies: GPT-2 byte-level (``Ġ``), SentencePiece-style ``▁`` wi
 (Llama), and WordPiece ``##`` continuations. ``transformers`` is never imported: the roles of special
 tokens come from ``tokenizer_config.json`` / ``special_tokens_map.json`` read as plain JSON.
 
-Fast backend: byte-level BPE files encode through ``fastokens`` when ``backend="auto"``; the test suite
-proves its ids equal ``tokenizers``' on 31 languages, and every load re-checks a multilingual probe so a
-file fastokens reads differently silently stays on ``tokenizers`` (``info.backend`` says which).
+Fast backend: byte-level BPE files encode through ``fastokens`` when ``backend="auto"`` and the text is
+large enough to repay its build (:data:`FASTOKENS_AFTER_CHARS`, encoded so far or announced by
+``expect_text``); the test suite proves its ids equal ``tokenizers``' on 31 languages, and every build
+re-checks a multilingual probe so a file fastokens reads differently silently stays on ``tokenizers``
+(``info.backend`` says which).
 
 BPE dropout is switched off on load: with it every encode samples a different segmentation, so measured
 numbers would change from run to run and differ from what the model sees at inference.
@@ -17,7 +19,9 @@ numbers would change from run to run and differ from what the model sees at infe
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -30,7 +34,9 @@ from tokensmith.tokenizers.base import (
     TokenizerInfo,
     check_token_ids,
     file_display_name,
+    flat_of_lists,
     id_list,
+    ragged_of_lists,
     refuse_lone_surrogates,
     sha256_of_files,
     text_list,
@@ -66,6 +72,11 @@ MODEL_KINDS = {"BPE": "bpe", "WordPiece": "wordpiece", "Unigram": "unigram", "Wo
 #: on text with a long run of one character (padding, "AAAA..." in base64) learns such tokens. Real
 #: vocabularies stay far below; longer ones load through tokenizers, which is not slowed.
 FASTOKENS_MAX_TOKEN_CHARS = 4096
+
+#: Characters the ``tokenizers`` library encodes before fastokens is built: fastokens encodes ~10x faster
+#: but takes 0.4-1.5 s to build (GPT-2 to DeepSeek-V4), which this much text repays; loading a tokenizer
+#: to encode a prompt or a word list never pays it.
+FASTOKENS_AFTER_CHARS = 1_000_000
 
 
 def _components(node: Any) -> Iterator[Mapping[str, Any]]:
@@ -276,7 +287,8 @@ class HFTokenizer(LoadedTokenizer):
         self._id_to_token: list[str | None] = [None] * self.vocab_size
         for token, token_id in vocab.items():
             self._id_to_token[token_id] = token
-        self._model_vocab_ids = set(backend_tokenizer.get_vocab(with_added_tokens=False).values())
+        model_vocab = backend_tokenizer.get_vocab(with_added_tokens=False)
+        self._model_vocab_ids = set(model_vocab.values())
 
         added = config.get("added_tokens") or []
         controls = {entry["id"]: entry["content"] for entry in added if entry.get("special")}
@@ -297,18 +309,15 @@ class HFTokenizer(LoadedTokenizer):
                 controls.setdefault(unk_id, unk_text)
         self.special_tokens, self.role_ids = assign_roles(controls.items(), declared_ids)
 
-        model_vocab = backend_tokenizer.get_vocab(with_added_tokens=False)
         # byte_fallback spells a character by its <0xNN> tokens only where the vocabulary has them (else UNK):
         # transformers' Llama converter sets the flag on SentencePiece models trained without byte pieces.
         has_byte_tokens = all(f"<0x{b:02X}>" in model_vocab for b in UTF8_BYTES)
         byte_level = self._convention == "byte-level" or (bool(model.get("byte_fallback")) and has_byte_tokens)
         missing_bytes = _missing_bytes(model_vocab, self._convention)
         self._fast = None
-        backend_name = "tokenizers"
-        if backend == "auto" and self._fast_backend_eligible(model):
-            self._fast = self._try_fastokens()
-            if self._fast is not None:
-                backend_name = "fastokens"
+        self._fast_pending = backend == "auto" and self._fast_backend_eligible(model)
+        self._fast_lock = threading.Lock()
+        self._chars_encoded = 0
         paths = [str(Path(p)) for p in sources]
         self.info = TokenizerInfo(
             name=name,
@@ -318,7 +327,7 @@ class HFTokenizer(LoadedTokenizer):
             lossless=_is_lossless(config, self._convention, missing_bytes) and self._added_tokens_decode_as_text(),
             sources=tuple(paths),
             sha256=sha256 if sha256 is not None else (sha256_of_files(paths) if paths else ""),
-            backend=backend_name,
+            backend="tokenizers",  # "fastokens" once built (see _fast_encoder)
             extra={
                 "surface": self._convention,
                 **({"dropout_ignored": dropout} if dropout else {}),
@@ -348,6 +357,27 @@ class HFTokenizer(LoadedTokenizer):
             and max(map(len, model.get("vocab") or ()), default=0) <= FASTOKENS_MAX_TOKEN_CHARS
         )
 
+    def expect_text(self, total_bytes: int) -> None:
+        if total_bytes >= FASTOKENS_AFTER_CHARS:
+            self._build_fastokens()
+
+    def _fast_encoder(self, texts: Sequence[str]) -> Any | None:
+        """fastokens, once the text encoded so far (with ``texts``) repays its build, else None."""
+        if self._fast_pending:
+            self._chars_encoded += sum(map(len, texts))
+            if self._chars_encoded >= FASTOKENS_AFTER_CHARS:
+                self._build_fastokens()
+        return self._fast
+
+    def _build_fastokens(self) -> None:
+        with self._fast_lock:  # encoding threads (measure's lanes) may get here together
+            if not self._fast_pending:
+                return
+            self._fast = self._try_fastokens()
+            self._fast_pending = False
+            if self._fast is not None:
+                self.info = replace(self.info, backend="fastokens")
+
     def _try_fastokens(self) -> Any | None:
         try:
             import fastokens
@@ -370,26 +400,36 @@ class HFTokenizer(LoadedTokenizer):
     # -- protocol -----------------------------------------------------------------------------
     def encode_batch(self, texts: Sequence[str]) -> list[list[int]]:
         texts = text_list(texts)
+        fast = self._fast_encoder(texts)
+        if fast is None:
+            return self._reference_ids(texts)
         try:
-            if self._fast is not None:
-                return fastokens_id_lists(self._fast, texts)
-            return [encoding.ids for encoding in self._tokenizer.encode_batch(texts, add_special_tokens=False)]
+            return fastokens_id_lists(fast, texts)
         except (TypeError, UnicodeEncodeError):
             refuse_lone_surrogates(texts)
             raise
 
     def encode_ragged(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         texts = text_list(texts)
-        if self._fast is None:
-            return super().encode_ragged(texts)
-        return fastokens_ragged(self._fast, texts)
+        fast = self._fast_encoder(texts)
+        if fast is None:
+            return ragged_of_lists(self._reference_ids(texts))
+        return fastokens_ragged(fast, texts)
 
     def encode_flat(self, texts: Sequence[str]) -> Any:
         texts = text_list(texts)
-        if self._fast is None or not texts:
-            return super().encode_flat(texts)
-        ids_buffer, _ = self._fast.encode_batch_flat(texts, add_special_tokens=False)
+        fast = self._fast_encoder(texts)
+        if fast is None or not texts:
+            return flat_of_lists(self._reference_ids(texts))
+        ids_buffer, _ = fast.encode_batch_flat(texts, add_special_tokens=False)
         return np.frombuffer(ids_buffer, dtype="<u4")
+
+    def _reference_ids(self, texts: list[str]) -> list[list[int]]:
+        try:
+            return [encoding.ids for encoding in self._tokenizer.encode_batch(texts, add_special_tokens=False)]
+        except (TypeError, UnicodeEncodeError):
+            refuse_lone_surrogates(texts)
+            raise
 
     def decode(self, ids: Iterable[int]) -> str:
         return self._tokenizer.decode(id_list(ids, self.vocab_size), skip_special_tokens=False)
