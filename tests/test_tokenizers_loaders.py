@@ -593,12 +593,25 @@ def test_a_loaded_tokenizer_takes_a_name_without_being_changed():
     assert mine.encode("ᎣᏏᏲ ᏩᏙ") == tokenizer.encode("ᎣᏏᏲ ᏩᏙ")
 
 
-def test_a_spec_that_is_no_name_path_or_tokenizer_is_refused(tmp_path):
-    from tokensmith.train import BpeTrainer
+def test_a_trainers_result_loads_as_its_saved_tokenizer_json(tmp_path):
+    """In memory, before saving: the same ids, bytes and name rules as DIR/tokenizer.json (it was refused with
+    advice to save it first; before that its whole repr was reported as a missing path)."""
+    from tokensmith.train import BpeTrainer, ExtendTrainer
 
-    trained = BpeTrainer(vocab_size=300, engine="serial").train(["ᎣᏏᏲ ᏩᏙ ᏣᎳᎩ"] * 5)
-    with pytest.raises(InputError, match=r"trained\.save"):  # its whole repr was reported as a missing path
-        load_tokenizer(trained)
+    text = ["ᎣᏏᏲ ᏩᏙ ᏣᎳᎩ ᎠᏍᎦᏯ", "Ꮎ ᎠᏂᏴᏫ ᏣᎳᎩ ᎦᏬᏂᎯᏍᏗ"] * 20
+    trained = BpeTrainer(vocab_size=300, engine="serial").train(text)
+    extended = ExtendTrainer(base="gpt2", vocab_size=50_300).train(text)
+    for result, label in ((trained, "bpe"), (extended, "extend")):
+        saved = load_tokenizer(Path(result.save(tmp_path / label)["tokenizer.json"]))
+        in_memory = load_tokenizer(result)
+        assert in_memory.name == "trained" and load_tokenizer(result, name=label).name == label
+        assert in_memory.vocab_size == saved.vocab_size and in_memory.info.sha256 == saved.info.sha256
+        for line in [*text, "ᏣᎳᎩ 🙂 Cherokee"]:
+            assert in_memory.encode(line) == saved.encode(line)
+            assert b"".join(map(in_memory.token_bytes, in_memory.encode(line))) == line.encode("utf-8")
+
+
+def test_a_spec_that_is_no_name_path_or_tokenizer_is_refused(tmp_path):
     for spec in (None, 5, b"gpt2"):  # looked up as the references 'None', '5', or a missing path b'gpt2'
         with pytest.raises(InputError, match="not a name, a path or a loaded Tokenizer"):
             load_tokenizer(spec)

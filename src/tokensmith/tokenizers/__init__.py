@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from tokensmith.errors import InputError, TokenizerFormatError, UnknownNameError
 from tokensmith.registry import Registry
@@ -136,6 +137,9 @@ def detect_format(path: str | Path) -> FileFormat:
 
 #: A Hugging Face Hub model id ("owner/name"), which a user of transformers may pass for a path.
 _HUB_ID = re.compile(r"[\w.-]+/[\w.-]+")
+
+#: Display name of a trainer's result loaded before it is saved (it has no file to be named by).
+TRAINED_NAME = "trained"
 _TOKENIZER_FILE_SUFFIX = re.compile(r"\.(json|model|gguf|tiktoken|gz)\b")
 
 
@@ -144,7 +148,7 @@ def _looks_like_path(spec: str) -> bool:
 
 
 def load_tokenizer(
-    spec: str | Path | Tokenizer,
+    spec: str | Path | Tokenizer | Any,
     *,
     pattern: str | None = None,
     name: str | None = None,
@@ -155,10 +159,11 @@ def load_tokenizer(
     Args:
         spec: a reference name (see :func:`list_references`; tiktoken's encoding and model names such as
             ``cl100k_base`` and ``gpt-4o`` name theirs), a path (tokenizer.json, transformers
-            directory, ``.tiktoken[.gz]``, SentencePiece ``.model``, ``.gguf``, Tekken ``.json``), or a
-            Tokenizer (returned as is).
+            directory, ``.tiktoken[.gz]``, SentencePiece ``.model``, ``.gguf``, Tekken ``.json``), a
+            trainer's result (``TrainedBPE``, ``ExtendedBPE``: the tokenizer.json it would save, unsaved), or
+            a Tokenizer (returned as is).
         pattern: the regex of a ``.tiktoken`` file (preset name or regex); ignored by other formats.
-        name: display name (default: the reference name or the file's name).
+        name: display name (default: the reference name, the file's name, or "trained").
         backend: ``"auto"`` (fastest backend proven identical) or ``"reference"`` (the format's library).
 
     Raises:
@@ -171,13 +176,15 @@ def load_tokenizer(
 
     if isinstance(spec, Tokenizer):
         return _renamed(spec, name) if name and spec.name != name else spec
-    if not isinstance(spec, str | os.PathLike):
-        saved = hasattr(spec, "save") and hasattr(spec, "merge_ids")  # a trainer's result is no Tokenizer yet
+    if not isinstance(spec, str | os.PathLike) and not callable(getattr(spec, "to_tokenizer_json", None)):
         raise InputError(f"the tokenizer given is a {type(spec).__name__}: not a name, a path or a loaded Tokenizer",
-                         "save the trained tokenizer (trained.save(DIR)) and load DIR/tokenizer.json" if saved else
                          "pass a reference name (see list_references()), the path of a tokenizer file or folder, "
-                         "or a Tokenizer from load_tokenizer")
+                         "a trainer's result or a Tokenizer from load_tokenizer")
     check_backend(backend)
+    if not isinstance(spec, str | os.PathLike):  # a trainer's result: its tokenizer.json, as saved
+        from tokensmith.tokenizers.hf_json import load_hf_json_text
+
+        return load_hf_json_text(spec.to_tokenizer_json(), name=name or TRAINED_NAME, backend=backend)
     text = str(spec)
     path = Path(text).expanduser()
     if isinstance(spec, Path):

@@ -571,6 +571,16 @@ def load_hf_json(
     )
 
 
+def load_hf_json_text(text: str, *, name: str, backend: str = "auto") -> Tokenizer:
+    """A tokenizer.json held in memory (a trainer's result before it is saved), loaded as the file would be."""
+    import hashlib
+
+    from tokenizers import Tokenizer as BackendTokenizer
+
+    return HFTokenizer(BackendTokenizer.from_str(text), json.loads(text), name=name, backend=backend,
+                       sha256=hashlib.sha256(text.encode("utf-8")).hexdigest())
+
+
 #: Files a model folder may hold its tokenizer in instead of tokenizer.json: SentencePiece or tiktoken ranks
 #: (Llama 3's original/ folder) as tokenizer.model, Mistral's Tekken json (models served by mistral_common).
 SINGLE_FILE_TOKENIZERS = ("tokenizer.model", "tekken.json")
