@@ -471,6 +471,36 @@ def test_python_api_takes_path_objects_and_a_lone_tokenizer_name(tmp_path):
     assert parameters["parallel"] == str(parallel)
 
 
+def test_python_api_measures_a_trainers_result_and_loaded_tokenizers(tmp_path):
+    """A tokenizer trained in Python is measured before it is saved, with the figures of its saved
+    tokenizer.json; loaded Tokenizer objects are recorded by name in results.json (asdict deep-copied them:
+    TypeError after the whole measurement); two different ones sharing a name are refused up front."""
+    from tokensmith.errors import InputError
+    from tokensmith.measure import MeasureConfig, measure, run_measure
+    from tokensmith.tokenizers import load_tokenizer
+    from tokensmith.train import BpeTrainer, ExtendTrainer
+
+    corpus = tmp_path / "de.txt"
+    corpus.write_text(GERMAN * 20, encoding="utf-8")
+    lines = GERMAN.splitlines() * 20
+    trained = BpeTrainer(vocab_size=300).train(lines)
+    extended = ExtendTrainer(base="gpt2", vocab_size=50_300).train(lines)
+    saved = trained.save(tmp_path / "tok")["tokenizer.json"]
+    named = load_tokenizer(extended, name="extended")  # both results would be called "trained"
+    in_memory = measure(MeasureConfig(tokenizers=(trained, named), corpora=(str(corpus),)))
+    from_file = measure(MeasureConfig(tokenizers=(str(saved), "gpt2"), corpora=(str(corpus),)))
+    assert in_memory.value("bytes_per_token", "trained", "de") == from_file.value("bytes_per_token", "tok", "de")
+    assert in_memory.value("bytes_per_token", "extended", "de") > from_file.value("bytes_per_token", "gpt2", "de")
+    out = tmp_path / "r.json"
+    run_measure(MeasureConfig(tokenizers=(load_tokenizer(trained, name="mine"), "gpt2"), corpora=(str(corpus),)),
+                out=out, quiet=True)
+    assert json.loads(out.read_text(encoding="utf-8"))["provenance"]["parameters"]["tokenizers"] == ["mine", "gpt2"]
+    other = BpeTrainer(vocab_size=280).train(lines)
+    with pytest.raises(InputError, match=r"2 different tokenizers .* all named 'trained'") as refused:
+        measure(MeasureConfig(tokenizers=(trained, other), corpora=(str(corpus),)))
+    assert "load_tokenizer(tokenizer, name=" in refused.value.hint
+
+
 @pytest.mark.parametrize(("setting", "value"), [
     ("sample_bytes", "100"),  # a bare TypeError
     ("sample_bytes", 10.5),  # taken as a budget of 10.5 bytes

@@ -18,7 +18,7 @@ import sys
 import time
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -87,10 +87,12 @@ class MeasureConfig:
         # from Python a setting may be of any type: sample_bytes="100" or renyi_alpha="2" failed with a bare
         # TypeError, sample_bytes=10.5 was taken, a corpus given as bytes failed deep in the reader
         check_setting_types(self, unchecked=("tokenizers",))
-        wrong = next((spec for spec in self.tokenizers or () if not isinstance(spec, str | Tokenizer)), None)
+        wrong = next((spec for spec in self.tokenizers or () if not isinstance(spec, str | Tokenizer)
+                      and not callable(getattr(spec, "to_tokenizer_json", None))), None)  # or a trainer's result
         if wrong is not None:
             raise InputError(f"a tokenizer is given as {wrong!r} ({type(wrong).__name__})",
-                             "give each tokenizer as a reference name, a path or a loaded Tokenizer")
+                             "give each tokenizer as a reference name, a path, a trainer's result or a loaded "
+                             "Tokenizer")
         if not self.tokenizers:
             raise InputError("no tokenizer given", "pass at least one -t NAME|PATH (see `tokensmith ls tokenizers`)")
         if not self.corpora and not self.parallel:
@@ -108,7 +110,7 @@ class MeasureConfig:
             raise InputError(f"--sample-bytes must be positive, not {self.sample_bytes}")
         if not self.renyi_alpha > 0 or math.isinf(self.renyi_alpha):  # `not >`: nan compares false
             raise InputError(f"--alpha must be a positive finite number, not {self.renyi_alpha}")
-        if len(set(self.tokenizers)) != len(self.tokenizers):
+        if len({spec if isinstance(spec, str) else id(spec) for spec in self.tokenizers}) != len(self.tokenizers):
             raise InputError("the same tokenizer is given twice", "pass each -t once")
         if self.langs is not None and not self.parallel:  # it picks languages of the parallel corpus only
             raise InputError(f"langs (--lang) {list(self.langs)} is given without a parallel corpus, which it "
@@ -120,8 +122,18 @@ class MeasureConfig:
                              "or drop --ref-lang")
 
     def parameters(self) -> dict[str, Any]:
-        """The configuration as recorded in provenance."""
-        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(self).items()}
+        """The configuration as recorded in provenance (a tokenizer given as an object by its name)."""
+        recorded = {item.name: getattr(self, item.name) for item in fields(self)}  # asdict deep-copied tokenizers
+        recorded["tokenizers"] = [_spec_text(spec) for spec in self.tokenizers]
+        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in recorded.items()}
+
+
+def _spec_text(spec: Any) -> str:
+    """How provenance names a tokenizer spec: as given, or a loaded Tokenizer's name, or a trainer's result's kind."""
+    if isinstance(spec, str):
+        return spec
+    name = getattr(spec, "name", None)
+    return name if isinstance(name, str) else f"{type(spec).__name__} (in memory)"
 
 
 def _as_text(value: Any) -> Any:
@@ -344,6 +356,10 @@ def _name_apart(loaded: Sequence[Any], specs: Sequence[str]) -> None:
             continue
         renamed = [i for i in sharing if paths[i] is not None]
         distinct_files = len({paths[i] for i in renamed}) == len(renamed)
+        objects = [i for i in sharing if not isinstance(specs[i], str)]  # loaded or trained in Python: no path
+        if len(objects) > 1 and len({id(specs[i]) for i in objects}) > 1:
+            raise InputError(f"{len(objects)} different tokenizers given from Python are all named {name!r}",
+                             "name them apart: load_tokenizer(tokenizer, name='...')")
         if len(sharing) - len(renamed) > 1 or not distinct_files:
             given = " and -t ".join(str(specs[i]) for i in sharing)
             raise InputError(f"the tokenizer {name!r} is given twice (-t {given})", "give each tokenizer once")
