@@ -499,3 +499,22 @@ def test_ctrl_c_while_counting_ends_with_one_line_and_no_output(corpora, tmp_pat
     assert process.returncode == 130, err
     assert err.strip() == "interrupted; nothing was written"
     assert not out.exists()
+
+
+def test_sigterm_while_the_output_is_built_leaves_nothing_behind(tmp_path):
+    # kill, timeout and job schedulers send SIGTERM: Python's default ended the process at once, leaving
+    # the half-built .tok.tmp-XXXX folder beside --out. Sent here from inside the held-out measurement,
+    # which runs once that folder exists.
+    corpus = tmp_path / "ka_am.txt"
+    corpus.write_text("საქართველო ლამაზი ქვეყანაა.\nኢትዮጵያ ውብ አገር ናት።\n" * 300, encoding="utf-8")
+    out = tmp_path / "tok"
+    script = ("import os, signal, sys\n"
+              "import tokensmith.train_command as command\n"
+              "from tokensmith.cli import main\n"
+              "command.bytes_per_token = lambda tokenizer, documents: os.kill(os.getpid(), signal.SIGTERM)\n"
+              f"sys.exit(main(['train', '--corpus', {str(corpus)!r}, '-v', '300', '--out', {str(out)!r}, '-q']))\n")
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1] / "src"))
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 128 + signal.SIGTERM, done.stderr
+    assert done.stderr.strip() == "interrupted; nothing was written"
+    assert sorted(path.name for path in tmp_path.iterdir()) == [corpus.name]
