@@ -518,3 +518,27 @@ def test_sigterm_while_the_output_is_built_leaves_nothing_behind(tmp_path):
     assert done.returncode == 128 + signal.SIGTERM, done.stderr
     assert done.stderr.strip() == "interrupted; nothing was written"
     assert sorted(path.name for path in tmp_path.iterdir()) == [corpus.name]
+
+
+def test_a_checkpoint_resumes_only_where_its_held_out_sample_was_taken_out(tmp_path, capsys):
+    # train_from_files trains on every line, `tokensmith train` keeps 1% of them aside: a checkpoint of one
+    # was resumed by the other without a word, giving a tokenizer neither run gives (and a held-out
+    # figure measured on text the merges were learnt from).
+    from tokensmith.train import train_from_files
+
+    corpus = tmp_path / "ka_vi.txt"
+    corpus.write_text("".join(f"საქართველო {n} ლამაზი ქვეყანაა. Tiếng Việt {n * 7} có dấu thanh.\n"
+                              for n in range(400)), encoding="utf-8")
+    from_python, from_cli = tmp_path / "python.npz", tmp_path / "cli.npz"
+    train_from_files("bpe", [corpus], 300, str(tmp_path / "python"), checkpoint=str(from_python), engine="serial")
+    assert main(["train", "--corpus", str(corpus), "-v", "300", "--out", str(tmp_path / "cli"), "--engine", "serial",
+                 "--checkpoint", str(from_cli), "-q"]) == 0, capsys.readouterr().err
+    out = tmp_path / "resumed"
+    code = main(["train", "--corpus", str(corpus), "-v", "320", "--out", str(out), "--engine", "serial",
+                 "--checkpoint", str(from_python), "--resume", "-q"])
+    err = capsys.readouterr().err
+    assert code == 2 and "held_out 'none (train_from_files)' then" in err and "Traceback" not in err, err
+    assert not out.exists()
+    with pytest.raises(InputError, match="other options: .*held_out '1% at random"):
+        train_from_files("bpe", [corpus], 320, str(out), checkpoint=str(from_cli), resume=True, engine="serial")
+    assert not out.exists()

@@ -17,6 +17,9 @@ from typing import Any
 HOLDOUT_SHARE = 0.01
 HOLDOUT_BYTES = 2_000_000
 HOLDOUT_SEED = 0
+#: The held-out rule as a checkpoint stores it: a checkpoint learnt on other documents (all of them, as
+#: ``train_from_files`` reads them, or another sample) is not resumed here.
+HOLDOUT_RULE = f"{HOLDOUT_SHARE:.0%} at random (seed {HOLDOUT_SEED}), up to {HOLDOUT_BYTES:,} bytes (tokensmith train)"
 #: What the trainers' progress stages count (``progress(stage, done, total)``): none of them counts bytes.
 STAGE_UNITS = {"count": "documents", "merge": "merges"}
 
@@ -212,12 +215,13 @@ def _language_corpora(corpora: list[str]) -> list[str]:
 
 
 def _reading_options(opened: list, *, field: str, column: str, errors: str) -> dict[str, str]:
-    """The reading options that shape the text of these corpora: ``--errors`` always, ``--field`` when a
-    file is JSONL, ``--column`` when one is parquet (a checkpoint is resumed only with the same ones)."""
+    """The reading options that shape the training text of these corpora: ``--errors`` and the held-out rule
+    always, ``--field`` when a file is JSONL, ``--column`` when one is parquet (a checkpoint is resumed only
+    with the same ones)."""
     from tokensmith.corpus.readers import split_suffixes
 
     formats = {split_suffixes(path)[2] for corpus in opened for path in corpus.sources}
-    options = {"errors": errors}
+    options = {"errors": errors, "held_out": HOLDOUT_RULE}
     if "jsonl" in formats:
         options["field"] = field
     if "parquet" in formats:

@@ -77,6 +77,11 @@ def _checked_option(algorithm: str, name: str, value: Any, hint: Any) -> Any:
     return held
 
 
+#: How :func:`train_from_files` reads its files, as its checkpoints store it (``tokensmith train`` reads
+#: them otherwise and holds documents out: neither resumes the other's checkpoint).
+LINES_READING = {"errors": "replace", "held_out": "none (train_from_files)"}
+
+
 def read_lines(paths: list[str | Path]) -> Iterator[str]:
     """Every non-empty line of the UTF-8 text files, without its line break, one document each.
 
@@ -270,7 +275,8 @@ def train_from_files(algorithm: str, paths: Iterable[str | Path] | str | Path, v
     started = time.perf_counter()
     trained, resumed_from = run_trainer(
         trainer, algorithm, documents, progress=progress, checkpoint=checkpoint, resume=resume, force=force,
-        checkpoint_seconds=checkpoint_seconds, fingerprint=lambda: corpus_fingerprint(all_paths), out=out)
+        checkpoint_seconds=checkpoint_seconds, fingerprint=lambda: corpus_fingerprint(all_paths), reading=LINES_READING,
+        out=out)
     files = trained.save(out, force=force)
     stats = trained.stats
     extra: dict = {}

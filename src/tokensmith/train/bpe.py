@@ -319,7 +319,8 @@ class BpeTrainer:
                                 for key in _differing(reading, corpus_reading))
             raise InputError(f"checkpoint {checkpoint} was written reading the corpus with other options: {changes}",
                              "resume with the reading options of the interrupted run (--field, --column, "
-                             "--errors), or start afresh without resume")
+                             "--errors) and as it ran (tokensmith train or train_from_files), or start afresh "
+                             "without resume")
         if metadata.get("tokens", 0) > self.vocab_size:
             raise InputError(
                 f"checkpoint {checkpoint} already holds {metadata['tokens']} tokens, more than vocab_size "
