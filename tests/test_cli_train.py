@@ -511,7 +511,7 @@ def test_sigterm_while_the_output_is_built_leaves_nothing_behind(tmp_path):
     script = ("import os, signal, sys\n"
               "import tokensmith.train_command as command\n"
               "from tokensmith.cli import main\n"
-              "command.bytes_per_token = lambda tokenizer, documents: os.kill(os.getpid(), signal.SIGTERM)\n"
+              "command.held_out_figures = lambda tokenizer, documents: os.kill(os.getpid(), signal.SIGTERM)\n"
               f"sys.exit(main(['train', '--corpus', {str(corpus)!r}, '-v', '300', '--out', {str(out)!r}, '-q']))\n")
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1] / "src"))
     done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
@@ -542,3 +542,20 @@ def test_a_checkpoint_resumes_only_where_its_held_out_sample_was_taken_out(tmp_p
     with pytest.raises(InputError, match="other options: .*held_out '1% at random"):
         train_from_files("bpe", [corpus], 320, str(out), checkpoint=str(from_cli), resume=True, engine="serial")
     assert not out.exists()
+
+
+def test_a_compared_tokenizer_that_turns_held_out_text_into_unk_is_flagged(tmp_path, capsys):
+    # A WordPiece vocabulary without Georgian or Amharic letters reads those words as one [UNK] each: its
+    # held-out bytes/token came out three times the trained tokenizer's, shown as the better figure.
+    corpus = tmp_path / "ka_am.txt"
+    corpus.write_text("".join(f"საქართველო ლამაზი ქვეყანაა {n}. ኢትዮጵያ ውብ አገር ናት።\n" for n in range(300)),
+                      encoding="utf-8")
+    code = main(["train", "--corpus", str(corpus), "-v", "400", "--out", str(tmp_path / "tok"), "--compare",
+                 "minilm-wordpiece", "--compare", "gpt2", "--results", str(tmp_path / "results.json"), "-q"])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    warnings = [line for line in err.splitlines() if line.startswith("warning: ")]
+    assert len(warnings) == 1 and "minilm-wordpiece maps" in warnings[0] and "UNK" in warnings[0], err
+    held_out = json.loads((tmp_path / "results.json").read_text())["sections"]["train"]["summary"]["held_out"]
+    assert held_out["unk_rate"]["minilm-wordpiece"] > 0.3
+    assert held_out["unk_rate"]["trained"] == held_out["unk_rate"]["gpt2"] == 0

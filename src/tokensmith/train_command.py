@@ -51,11 +51,30 @@ class _HoldoutSplit:
                 yield document
 
 
-def bytes_per_token(tokenizer, documents: list[str]) -> float | None:
-    if not documents:
+def held_out_figures(tokenizer, documents: list[str]) -> tuple[float | None, float]:
+    """``(bytes/token, share of the tokens that are UNK)`` of ``tokenizer`` on ``documents`` (bytes/token None
+    without tokens). The share and :func:`_overstated_compression` say when the first is no compression."""
+    from tokensmith.metrics.stats import TokenStats, VocabularyFacts
+
+    stats = TokenStats(VocabularyFacts.of(tokenizer, with_token_lengths=False), tokenizer=tokenizer.name,
+                       corpus="held-out sample")
+    if documents:
+        stats.add_batch(documents, tokenizer.encode_batch(documents))
+    if not stats.tokens:
+        return None, 0.0
+    return stats.bytes / stats.tokens, stats.unk_tokens / stats.tokens
+
+
+def _overstated_compression(name: str, unk_rate: float) -> str | None:
+    """The warning for a tokenizer that turns much held-out text into UNK (a WordPiece or SentencePiece
+    vocabulary without a script's letters): one UNK stands for a whole word, so its bytes/token looked
+    like the best compression of all."""
+    from tokensmith.measure import UNK_WARNING_RATE
+
+    if unk_rate <= UNK_WARNING_RATE:
         return None
-    tokens = sum(map(len, tokenizer.encode_batch(documents)))
-    return sum(len(d.encode("utf-8")) for d in documents) / tokens if tokens else None
+    return (f"{name} maps {unk_rate:.1%} of its tokens on the held-out sample to UNK: an UNK stands for any "
+            "amount of text, so its held-out bytes/token overstates its compression")
 
 
 def run_train(
@@ -102,7 +121,7 @@ def run_train(
     from tokensmith.errors import CorpusError, InputError, OutputExistsError
     from tokensmith.io import atomic_folder, check_folder_writable, check_writable, path_inside
     from tokensmith.results import new_results, write_results
-    from tokensmith.tables import console, progress_bar, warn_reading
+    from tokensmith.tables import console, progress_bar, warn, warn_reading
     from tokensmith.tokenizers import load_tokenizer
     from tokensmith.train import make_trainer
     from tokensmith.train.api import corpus_fingerprint, parity_summary, run_trainer, summary_head
@@ -159,10 +178,10 @@ def run_train(
         staged = trained.save(staging)  # (the empty staging folder is itself written as a whole)
         seconds = time.perf_counter() - started
         new_tokenizer = load_tokenizer(str(staged["tokenizer.json"]))
-        held_out = {"documents": len(split.held_out), "bytes": split.held_out_bytes,
-                    "bytes_per_token": {"trained": bytes_per_token(new_tokenizer, split.held_out)}}
-        for baseline in baselines:
-            held_out["bytes_per_token"][baseline.name] = bytes_per_token(baseline, split.held_out)
+        held_out = {"documents": len(split.held_out), "bytes": split.held_out_bytes, "bytes_per_token": {},
+                    "unk_rate": {}}
+        for name, tokenizer in (("trained", new_tokenizer), *((b.name, b) for b in baselines)):
+            held_out["bytes_per_token"][name], held_out["unk_rate"][name] = held_out_figures(tokenizer, split.held_out)
         stats = trained.stats
         summary = {
             **summary_head(trained, algorithm, trainer.vocab_size),
@@ -178,6 +197,10 @@ def run_train(
             **parity_summary(stats),  # (the API's summary has it too)
         }
         warn_reading(summary["corpora"])
+        for name, unk_rate in held_out["unk_rate"].items():
+            overstated = _overstated_compression(name, unk_rate)
+            if overstated is not None:
+                warn(overstated)
         if results is not None:
             parameters = {"algorithm": algorithm, "corpora": list(corpora), "vocab_size": trainer.vocab_size,
                           "options": summary["options"], "compare": list(compare or ()),
