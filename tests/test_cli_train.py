@@ -559,3 +559,40 @@ def test_a_compared_tokenizer_that_turns_held_out_text_into_unk_is_flagged(tmp_p
     held_out = json.loads((tmp_path / "results.json").read_text())["sections"]["train"]["summary"]["held_out"]
     assert held_out["unk_rate"]["minilm-wordpiece"] > 0.3
     assert held_out["unk_rate"]["trained"] == held_out["unk_rate"]["gpt2"] == 0
+
+
+@pytest.mark.parametrize("flag", ["--checkpoint", "--results"])
+def test_an_output_file_that_is_the_corpus_is_refused_even_with_force(tmp_path, capsys, flag):
+    # --force replaced the training corpus with the checkpoint or results.json once training was done.
+    corpus = tmp_path / "iu.txt"
+    corpus.write_text("ᐃᓄᒃᑎᑐᑦ ᐅᖃᐅᓯᖅ ᐱᐅᔪᖅ.\nᓄᓇᕗᑦ ᐃᖃᓗᐃᑦ ᓄᓇᓕᖓ.\n" * 100, encoding="utf-8")
+    before = corpus.read_bytes()
+    out = tmp_path / "tok"
+    code = main(["train", "--corpus", str(tmp_path), "-v", "300", "--out", str(out), flag,
+                 str(tmp_path / "." / "iu.txt"), "--force", "-q"])
+    err = capsys.readouterr().err
+    assert code == 2 and "iu.txt" in err and "corpus" in err and "Traceback" not in err, err
+    assert corpus.read_bytes() == before and not out.exists()
+
+
+def test_the_checkpoint_and_the_results_file_must_differ(tmp_path, capsys):
+    # results.json, written last, replaced the checkpoint: --resume then found no checkpoint to continue.
+    corpus = tmp_path / "iu.txt"
+    corpus.write_text("ᐃᓄᒃᑎᑐᑦ ᐅᖃᐅᓯᖅ ᐱᐅᔪᖅ.\nᓄᓇᕗᑦ ᐃᖃᓗᐃᑦ ᓄᓇᓕᖓ.\n" * 100, encoding="utf-8")
+    state = tmp_path / "state.json"
+    code = main(["train", "--corpus", str(corpus), "-v", "300", "--out", str(tmp_path / "tok"), "--checkpoint",
+                 str(state), "--results", str(state), "-q"])
+    err = capsys.readouterr().err
+    assert code == 2 and "--checkpoint" in err and "--results" in err and "Traceback" not in err, err
+    assert not state.exists()
+
+
+def test_train_from_files_refuses_a_checkpoint_that_is_its_corpus(tmp_path):
+    from tokensmith.train import train_from_files
+
+    corpus = tmp_path / "iu.txt"
+    corpus.write_text("ᐃᓄᒃᑎᑐᑦ ᐅᖃᐅᓯᖅ ᐱᐅᔪᖅ.\n" * 100, encoding="utf-8")
+    before = corpus.read_bytes()
+    with pytest.raises(InputError, match="corpus"):
+        train_from_files("bpe", [corpus], 300, str(tmp_path / "tok"), checkpoint=str(corpus), force=True)
+    assert corpus.read_bytes() == before

@@ -124,7 +124,13 @@ def run_train(
     from tokensmith.tables import console, progress_bar, warn, warn_reading
     from tokensmith.tokenizers import load_tokenizer
     from tokensmith.train import make_trainer
-    from tokensmith.train.api import corpus_fingerprint, parity_summary, run_trainer, summary_head
+    from tokensmith.train.api import (
+        check_outputs_spare_inputs,
+        corpus_fingerprint,
+        parity_summary,
+        run_trainer,
+        summary_head,
+    )
     from tokensmith.train.export import TOKENIZER_FILES
 
     options = dict(options or {})
@@ -143,6 +149,8 @@ def run_train(
         trainer = dataclasses.replace(trainer, dev_errors=errors)
     specs = _language_corpora(corpora) if algorithm == "parity" else corpora
     opened = [open_corpus(spec, field=field, column=column, errors=errors) for spec in specs]
+    check_outputs_spare_inputs({"--checkpoint": checkpoint, "--results": results},
+                               [path for corpus in opened for path in corpus.sources])
     baselines = [load_tokenizer(spec) for spec in compare or ()]
     per_language = algorithm == "parity"  # parity balances languages: it needs text per language
     if per_language:

@@ -136,6 +136,31 @@ def language_paths(paths: list[str]) -> dict[str, list[Path]]:
     return found
 
 
+def check_outputs_spare_inputs(outputs: dict[str, str | Path | None], corpus_files: Iterable[str | Path]) -> None:
+    """Refuse an output file (``{flag: path}``, e.g. the checkpoint) that is one of the corpus files or another
+    output, before anything is read: written once training is done, it replaced the corpus (with force) or
+    the other output.
+
+    Raises:
+        InputError: naming both.
+    """
+    def same(path: str | Path) -> Path:
+        return Path(path).expanduser().resolve()
+
+    corpus = {same(path): path for path in corpus_files}
+    seen: dict[Path, str] = {}
+    for flag, path in outputs.items():
+        if path is None:
+            continue
+        if same(path) in corpus:
+            raise InputError(f"{flag} {path} is the corpus file {corpus[same(path)]}: writing it would replace "
+                             "the training text", f"give {flag} another path")
+        if same(path) in seen:
+            raise InputError(f"{seen[same(path)]} and {flag} are the same file {path}: one would replace the other",
+                             f"give {flag} another path")
+        seen[same(path)] = flag
+
+
 def corpus_fingerprint(paths: list[Path]) -> str:
     """sha256 over the files' contents in order (what a checkpoint remembers of its corpus)."""
     from tokensmith.corpus.readers import file_sha256
@@ -272,6 +297,7 @@ def train_from_files(algorithm: str, paths: Iterable[str | Path] | str | Path, v
                              "pass one or more existing UTF-8 text files")
         documents = read_lines(paths)
         all_paths = [Path(p) for p in paths]
+    check_outputs_spare_inputs({"checkpoint": checkpoint}, all_paths)
     started = time.perf_counter()
     trained, resumed_from = run_trainer(
         trainer, algorithm, documents, progress=progress, checkpoint=checkpoint, resume=resume, force=force,
