@@ -20,6 +20,11 @@ HOLDOUT_SEED = 0
 #: The held-out rule as a checkpoint stores it: a checkpoint learnt on other documents (all of them, as
 #: ``train_from_files`` reads them, or another sample) is not resumed here.
 HOLDOUT_RULE = f"{HOLDOUT_SHARE:.0%} at random (seed {HOLDOUT_SEED}), up to {HOLDOUT_BYTES:,} bytes (tokensmith train)"
+#: What to do when training stops short of the vocabulary size asked, by the merge loop's stop reason.
+SHORT_VOCABULARY_HINTS = {
+    "no pair left to merge": "more, or more varied, training text gives more",
+    "the most frequent pair is below min_frequency": "a lower --min-frequency or more training text gives more",
+}
 #: What the trainers' progress stages count (``progress(stage, done, total)``): none of them counts bytes.
 STAGE_UNITS = {"count": "documents", "merge": "merges"}
 
@@ -205,6 +210,10 @@ def run_train(
             **parity_summary(stats),  # (the API's summary has it too)
         }
         warn_reading(summary["corpora"])
+        if trained.vocab_size < trainer.vocab_size:  # the table's "(asked N)" is not printed with --quiet
+            hint = SHORT_VOCABULARY_HINTS.get(stats.stop_reason)
+            warn(f"the vocabulary holds {trained.vocab_size:,} tokens, not the {trainer.vocab_size:,} asked: "
+                 f"{stats.stop_reason}" + (f" ({hint})" if hint else ""))
         for name, unk_rate in held_out["unk_rate"].items():
             overstated = _overstated_compression(name, unk_rate)
             if overstated is not None:
