@@ -514,3 +514,16 @@ def test_a_progress_or_checkpoint_interval_of_the_wrong_type_is_refused_before_c
         with pytest.raises(InputError, match="checkpoint_seconds must be"):
             trainer.train(documents, checkpoint=tmp_path / "state.npz", checkpoint_seconds=seconds)
     assert not (tmp_path / "state.npz").exists()
+
+
+@pytest.mark.parametrize("algorithm", ["bpe", "char", "superword", "extend"])
+def test_a_vocabulary_size_beyond_32_bit_ids_is_refused_before_training(algorithm):
+    # Token ids are int32: --vocab-size 99999999999999999999 counted the whole corpus, then ended in an
+    # OverflowError traceback inside the merge loop.
+    from tokensmith.train import make_trainer
+
+    options = {"base": "gpt2"} if algorithm == "extend" else {}
+    with pytest.raises(InputError, match="vocab_size must be an integer from .* to 2147483647"):
+        make_trainer(algorithm, 10**20, **options)
+    with pytest.raises(InputError, match="vocab_size must be an integer from .* to 2147483647"):
+        make_trainer(algorithm, 2**31, **options)
