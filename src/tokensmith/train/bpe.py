@@ -449,12 +449,14 @@ class InitialVocabulary:
 
 #: The largest vocabulary: token ids are int32 in the merge loop and its outputs.
 MAX_VOCAB_SIZE = 2**31 - 1
+#: The largest integer setting: they reach the compiled merge loop as int64.
+_MAX_SETTING = 2**63 - 1
 
 
-def _check_int(name: str, value: object, *, minimum: int, maximum: int | None = None) -> None:
+def _check_int(name: str, value: object, *, minimum: int, maximum: int = _MAX_SETTING) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
         raise InputError(f"{name} must be an integer >= {minimum}, got {value!r}", f"pass {name} >= {minimum}")
-    if maximum is not None and value > maximum:
+    if value > maximum:
         raise InputError(f"{name} must be an integer from {minimum} to {maximum}, got {value!r}",
                          f"pass {name} <= {maximum}")
 
