@@ -499,3 +499,117 @@ def test_ctrl_c_while_counting_ends_with_one_line_and_no_output(corpora, tmp_pat
     assert process.returncode == 130, err
     assert err.strip() == "interrupted; nothing was written"
     assert not out.exists()
+
+
+def test_sigterm_while_the_output_is_built_leaves_nothing_behind(tmp_path):
+    # kill, timeout and job schedulers send SIGTERM: Python's default ended the process at once, leaving
+    # the half-built .tok.tmp-XXXX folder beside --out. Sent here from inside the held-out measurement,
+    # which runs once that folder exists.
+    corpus = tmp_path / "ka_am.txt"
+    corpus.write_text("საქართველო ლამაზი ქვეყანაა.\nኢትዮጵያ ውብ አገር ናት።\n" * 300, encoding="utf-8")
+    out = tmp_path / "tok"
+    script = ("import os, signal, sys\n"
+              "import tokensmith.train_command as command\n"
+              "from tokensmith.cli import main\n"
+              "command.held_out_figures = lambda tokenizer, documents: os.kill(os.getpid(), signal.SIGTERM)\n"
+              f"sys.exit(main(['train', '--corpus', {str(corpus)!r}, '-v', '300', '--out', {str(out)!r}, '-q']))\n")
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1] / "src"))
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 128 + signal.SIGTERM, done.stderr
+    assert done.stderr.strip() == "interrupted; nothing was written"
+    assert sorted(path.name for path in tmp_path.iterdir()) == [corpus.name]
+
+
+def test_a_checkpoint_resumes_only_where_its_held_out_sample_was_taken_out(tmp_path, capsys):
+    # train_from_files trains on every line, `tokensmith train` keeps 1% of them aside: a checkpoint of one
+    # was resumed by the other without a word, giving a tokenizer neither run gives (and a held-out
+    # figure measured on text the merges were learnt from).
+    from tokensmith.train import train_from_files
+
+    corpus = tmp_path / "ka_vi.txt"
+    corpus.write_text("".join(f"საქართველო {n} ლამაზი ქვეყანაა. Tiếng Việt {n * 7} có dấu thanh.\n"
+                              for n in range(400)), encoding="utf-8")
+    from_python, from_cli = tmp_path / "python.npz", tmp_path / "cli.npz"
+    train_from_files("bpe", [corpus], 300, str(tmp_path / "python"), checkpoint=str(from_python), engine="serial")
+    assert main(["train", "--corpus", str(corpus), "-v", "300", "--out", str(tmp_path / "cli"), "--engine", "serial",
+                 "--checkpoint", str(from_cli), "-q"]) == 0, capsys.readouterr().err
+    out = tmp_path / "resumed"
+    code = main(["train", "--corpus", str(corpus), "-v", "320", "--out", str(out), "--engine", "serial",
+                 "--checkpoint", str(from_python), "--resume", "-q"])
+    err = capsys.readouterr().err
+    assert code == 2 and "held_out 'none (train_from_files)' then" in err and "Traceback" not in err, err
+    assert not out.exists()
+    with pytest.raises(InputError, match="other options: .*held_out '1% at random"):
+        train_from_files("bpe", [corpus], 320, str(out), checkpoint=str(from_cli), resume=True, engine="serial")
+    assert not out.exists()
+
+
+def test_a_compared_tokenizer_that_turns_held_out_text_into_unk_is_flagged(tmp_path, capsys):
+    # A WordPiece vocabulary without Georgian or Amharic letters reads those words as one [UNK] each: its
+    # held-out bytes/token came out three times the trained tokenizer's, shown as the better figure.
+    corpus = tmp_path / "ka_am.txt"
+    corpus.write_text("".join(f"საქართველო ლამაზი ქვეყანაა {n}. ኢትዮጵያ ውብ አገር ናት።\n" for n in range(300)),
+                      encoding="utf-8")
+    code = main(["train", "--corpus", str(corpus), "-v", "400", "--out", str(tmp_path / "tok"), "--compare",
+                 "minilm-wordpiece", "--compare", "gpt2", "--results", str(tmp_path / "results.json"), "-q"])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    warnings = [line for line in err.splitlines() if "UNK" in line]
+    assert len(warnings) == 1 and warnings[0].startswith("warning: minilm-wordpiece maps"), err
+    held_out = json.loads((tmp_path / "results.json").read_text())["sections"]["train"]["summary"]["held_out"]
+    assert held_out["unk_rate"]["minilm-wordpiece"] > 0.3
+    assert held_out["unk_rate"]["trained"] == held_out["unk_rate"]["gpt2"] == 0
+
+
+@pytest.mark.parametrize("flag", ["--checkpoint", "--results"])
+def test_an_output_file_that_is_the_corpus_is_refused_even_with_force(tmp_path, capsys, flag):
+    # --force replaced the training corpus with the checkpoint or results.json once training was done.
+    corpus = tmp_path / "iu.txt"
+    corpus.write_text("ᐃᓄᒃᑎᑐᑦ ᐅᖃᐅᓯᖅ ᐱᐅᔪᖅ.\nᓄᓇᕗᑦ ᐃᖃᓗᐃᑦ ᓄᓇᓕᖓ.\n" * 100, encoding="utf-8")
+    before = corpus.read_bytes()
+    out = tmp_path / "tok"
+    code = main(["train", "--corpus", str(tmp_path), "-v", "300", "--out", str(out), flag,
+                 str(tmp_path / "." / "iu.txt"), "--force", "-q"])
+    err = capsys.readouterr().err
+    assert code == 2 and "iu.txt" in err and "corpus" in err and "Traceback" not in err, err
+    assert corpus.read_bytes() == before and not out.exists()
+
+
+def test_the_checkpoint_and_the_results_file_must_differ(tmp_path, capsys):
+    # results.json, written last, replaced the checkpoint: --resume then found no checkpoint to continue.
+    corpus = tmp_path / "iu.txt"
+    corpus.write_text("ᐃᓄᒃᑎᑐᑦ ᐅᖃᐅᓯᖅ ᐱᐅᔪᖅ.\nᓄᓇᕗᑦ ᐃᖃᓗᐃᑦ ᓄᓇᓕᖓ.\n" * 100, encoding="utf-8")
+    state = tmp_path / "state.json"
+    code = main(["train", "--corpus", str(corpus), "-v", "300", "--out", str(tmp_path / "tok"), "--checkpoint",
+                 str(state), "--results", str(state), "-q"])
+    err = capsys.readouterr().err
+    assert code == 2 and "--checkpoint" in err and "--results" in err and "Traceback" not in err, err
+    assert not state.exists()
+
+
+def test_train_from_files_refuses_a_checkpoint_that_is_its_corpus(tmp_path):
+    from tokensmith.train import train_from_files
+
+    corpus = tmp_path / "iu.txt"
+    corpus.write_text("ᐃᓄᒃᑎᑐᑦ ᐅᖃᐅᓯᖅ ᐱᐅᔪᖅ.\n" * 100, encoding="utf-8")
+    before = corpus.read_bytes()
+    with pytest.raises(InputError, match="corpus"):
+        train_from_files("bpe", [corpus], 300, str(tmp_path / "tok"), checkpoint=str(corpus), force=True)
+    assert corpus.read_bytes() == before
+
+
+def test_a_vocabulary_short_of_the_size_asked_is_warned_of_even_when_quiet(tmp_path, capsys):
+    # The table said "(asked 5,000)"; with --quiet nothing did, and a pipeline went on with 300-odd tokens.
+    corpus = tmp_path / "tfng.txt"
+    corpus.write_text("ⴰⵣⵓⵍ ⴼⵍⵍⴰⵡⵏ! ⵜⴰⵎⴰⵣⵉⵖⵜ ⵜⴰⵜⵓⵔⴰⵢⵜ.\n" * 200, encoding="utf-8")
+    for flags, reason in (([], "no pair left to merge"),
+                          (["--min-frequency", "100000"], "the most frequent pair is below min_frequency")):
+        out = tmp_path / f"tok{len(flags)}"
+        assert main(["train", "--corpus", str(corpus), "-v", "5000", "--out", str(out), *flags, "-q"]) == 0
+        err = capsys.readouterr().err
+        vocab = json.loads((out / "tokenizer.json").read_text(encoding="utf-8"))["model"]["vocab"]
+        assert err.startswith(f"warning: the vocabulary holds {len(vocab):,} tokens, not the 5,000 asked: "
+                              f"{reason}"), err
+        assert len(err.splitlines()) == 1
+    assert main(["train", "--corpus", str(corpus), "-v", "280", "--out", str(tmp_path / "full"), "-q"]) == 0
+    assert capsys.readouterr().err == ""

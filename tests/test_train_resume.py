@@ -141,3 +141,17 @@ def test_refusals(corpus, shared_data, tmp_path):
     with pytest.raises(InputError, match="not a merge checkpoint"):
         train_from_files("bpe", corpus, 900, out, checkpoint=str(tmp_path / "text.npz"), resume=True)
     assert not Path(out).exists()
+
+
+@pytest.mark.parametrize("content", [b"hello\n", b"\x93NUMPY", b"PK\x03\x04 cut short", b""])
+def test_a_file_that_is_no_checkpoint_is_named_so_without_numpy_advice(tmp_path, content):
+    # numpy's own reason for a text file was "contains pickled (object) data. If you trust the file you can
+    # load it unsafely using the `allow_pickle=` keyword argument": advice to unpickle a file one did not write.
+    from tokensmith.train.merge_core import load_checkpoint, load_checkpoint_metadata
+
+    path = tmp_path / "state.npz"
+    path.write_bytes(content)
+    for load in (load_checkpoint_metadata, load_checkpoint):
+        with pytest.raises(InputError) as refused:
+            load(path)
+        assert "not a merge checkpoint" in str(refused.value) and "pickle" not in str(refused.value).lower()

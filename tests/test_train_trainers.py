@@ -514,3 +514,28 @@ def test_a_progress_or_checkpoint_interval_of_the_wrong_type_is_refused_before_c
         with pytest.raises(InputError, match="checkpoint_seconds must be"):
             trainer.train(documents, checkpoint=tmp_path / "state.npz", checkpoint_seconds=seconds)
     assert not (tmp_path / "state.npz").exists()
+
+
+@pytest.mark.parametrize("algorithm", ["bpe", "char", "superword", "extend"])
+def test_a_vocabulary_size_beyond_32_bit_ids_is_refused_before_training(algorithm):
+    # Token ids are int32: --vocab-size 99999999999999999999 counted the whole corpus, then ended in an
+    # OverflowError traceback inside the merge loop.
+    from tokensmith.train import make_trainer
+
+    options = {"base": "gpt2"} if algorithm == "extend" else {}
+    with pytest.raises(InputError, match="vocab_size must be an integer from .* to 2147483647"):
+        make_trainer(algorithm, 10**20, **options)
+    with pytest.raises(InputError, match="vocab_size must be an integer from .* to 2147483647"):
+        make_trainer(algorithm, 2**31, **options)
+
+
+@pytest.mark.parametrize(("algorithm", "setting"), [("bpe", "min_frequency"), ("bpe", "max_token_length"),
+                                                    ("char", "max_chars"), ("extend", "min_frequency"),
+                                                    ("parity", "window_size")])
+def test_an_integer_setting_beyond_64_bits_is_refused_before_training(algorithm, setting):
+    # It reached the compiled merge loop, where it ended in an OverflowError traceback after counting.
+    from tokensmith.train import make_trainer
+
+    options = {"base": "gpt2", "vocab_size": 60000} if algorithm == "extend" else {"vocab_size": 1000}
+    with pytest.raises(InputError, match=f"{setting} must be an integer from .* to {2**63 - 1}"):
+        make_trainer(algorithm, options.pop("vocab_size"), **options, **{setting: 10**20})

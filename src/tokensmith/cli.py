@@ -5,7 +5,10 @@ Errors a user can fix (``TokensmithError``) print one clear message and exit wit
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import typer
@@ -13,6 +16,7 @@ import typer
 from tokensmith.errors import TokensmithError
 
 INTERRUPTED = 130  # exit code after Ctrl-C (128 + SIGINT), as shells report it
+TERMINATED = 128 + signal.SIGTERM  # exit code after SIGTERM, as shells report it
 DEFAULT_MAX_BYTES = 20_000  # bytes scored by `bpb` (token-level; the byte-level default is smaller)
 
 
@@ -392,8 +396,35 @@ def demo(
     run_demo(out, quiet=quiet)
 
 
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[list[int]]:
+    """SIGTERM (kill, timeout, a job scheduler) ends a command as Ctrl-C does: the output being built is
+    removed and one line says so. Python's default ended the process at once, leaving the half-built
+    ``.NAME.tmp-XXXX`` folder beside ``--out``. Yields the signals received (empty if none)."""
+    received: list[int] = []
+
+    def interrupt(signum: int, frame: object) -> None:
+        received.append(signum)
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # main() called outside the main thread, where no handler can be set
+        yield received
+        return
+    try:
+        yield received
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app, turning user errors into one message and exit code 2."""
+    with _terminate_as_interrupt() as terminated:
+        return _run(argv, terminated)
+
+
+def _run(argv: list[str] | None, terminated: list[int]) -> int:
     try:
         code = app(args=argv, standalone_mode=False)
     except TokensmithError as error:
@@ -414,7 +445,7 @@ def main(argv: list[str] | None = None) -> int:
         raise
     if code == INTERRUPTED:  # Typer turns Ctrl-C into this exit code, returned (not raised) here
         typer.echo("interrupted; nothing was written", err=True)
-        return INTERRUPTED
+        return TERMINATED if terminated else INTERRUPTED
     return 0
 
 

@@ -21,8 +21,11 @@ def process_context() -> multiprocessing.context.BaseContext:
 
 def leave_interrupts_to_the_parent() -> None:
     """Run first in a worker process: Ctrl-C (sent to the whole process group) is for the parent, which
-    stops its workers and says so once; a worker's own KeyboardInterrupt printed a traceback per worker."""
+    stops its workers and says so once; a worker's own KeyboardInterrupt printed a traceback per worker.
+    SIGTERM, which the parent turns into that interrupt (``tokensmith.cli``), ends a worker at once again:
+    it is how a pool stops its workers."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def start_worker() -> None:

@@ -1,50 +1,85 @@
 """`tokensmith train`: train a tokenizer on corpora, save it, and say how well it compresses held-out text.
 
-Every :data:`HOLDOUT_EVERY`-th document (up to :data:`HOLDOUT_BYTES`) is kept out of training and
-used for the summary's bytes/token, next to the same figure for any ``--compare`` tokenizer.
+A random :data:`HOLDOUT_SHARE` of the documents (up to :data:`HOLDOUT_BYTES`, drawn with the fixed
+:data:`HOLDOUT_SEED`: the same corpus always gives the same split) is kept out of training and used for the
+summary's bytes/token, next to the same figure for any ``--compare`` tokenizer.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import random
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-HOLDOUT_EVERY = 100
+HOLDOUT_SHARE = 0.01
 HOLDOUT_BYTES = 2_000_000
+HOLDOUT_SEED = 0
+#: The held-out rule as a checkpoint stores it: a checkpoint learnt on other documents (all of them, as
+#: ``train_from_files`` reads them, or another sample) is not resumed here.
+HOLDOUT_RULE = f"{HOLDOUT_SHARE:.0%} at random (seed {HOLDOUT_SEED}), up to {HOLDOUT_BYTES:,} bytes (tokensmith train)"
+#: What to do when training stops short of the vocabulary size asked, by the merge loop's stop reason.
+SHORT_VOCABULARY_HINTS = {
+    "no pair left to merge": "more, or more varied, training text gives more",
+    "the most frequent pair is below min_frequency": "a lower --min-frequency or more training text gives more",
+}
 #: What the trainers' progress stages count (``progress(stage, done, total)``): none of them counts bytes.
 STAGE_UNITS = {"count": "documents", "merge": "merges"}
 
 
 class _HoldoutSplit:
-    """Streams training documents and keeps every ``every``-th one aside (bounded by ``max_bytes``)."""
+    """Streams training documents and keeps a random :data:`HOLDOUT_SHARE` of them aside (up to
+    ``max_bytes``); the training text is every other document.
 
-    def __init__(self, corpora: list, every: int, max_bytes: int) -> None:
+    The draws come from a generator seeded afresh on every read, so a split is the same each time.
+    (Every 100th document was held out: a corpus cycling through 4 languages gave a sample of one.)
+    """
+
+    def __init__(self, corpora: list, max_bytes: int) -> None:
         self.corpora = corpora
-        self.every = every
         self.max_bytes = max_bytes
         self.held_out: list[str] = []
         self.held_out_bytes = 0
 
     def __iter__(self) -> Iterator[str]:
-        index = 0
+        self.held_out, self.held_out_bytes = [], 0
+        draws = random.Random(HOLDOUT_SEED)
         for corpus in self.corpora:
             for document in corpus.iter_documents():
-                index += 1
-                if index % self.every == 0 and self.held_out_bytes < self.max_bytes:
+                drawn = draws.random() < HOLDOUT_SHARE  # drawn for every document: the budget shifts no draw
+                if drawn and self.held_out_bytes < self.max_bytes:
                     self.held_out.append(document)
                     self.held_out_bytes += len(document.encode("utf-8"))
                     continue
                 yield document
 
 
-def bytes_per_token(tokenizer, documents: list[str]) -> float | None:
-    if not documents:
+def held_out_figures(tokenizer, documents: list[str]) -> tuple[float | None, float]:
+    """``(bytes/token, share of the tokens that are UNK)`` of ``tokenizer`` on ``documents`` (bytes/token None
+    without tokens). The share and :func:`_overstated_compression` say when the first is no compression."""
+    from tokensmith.metrics.stats import TokenStats, VocabularyFacts
+
+    stats = TokenStats(VocabularyFacts.of(tokenizer, with_token_lengths=False), tokenizer=tokenizer.name,
+                       corpus="held-out sample")
+    if documents:
+        stats.add_batch(documents, tokenizer.encode_batch(documents))
+    if not stats.tokens:
+        return None, 0.0
+    return stats.bytes / stats.tokens, stats.unk_tokens / stats.tokens
+
+
+def _overstated_compression(name: str, unk_rate: float) -> str | None:
+    """The warning for a tokenizer that turns much held-out text into UNK (a WordPiece or SentencePiece
+    vocabulary without a script's letters): one UNK stands for a whole word, so its bytes/token looked
+    like the best compression of all."""
+    from tokensmith.measure import UNK_WARNING_RATE
+
+    if unk_rate <= UNK_WARNING_RATE:
         return None
-    tokens = sum(map(len, tokenizer.encode_batch(documents)))
-    return sum(len(d.encode("utf-8")) for d in documents) / tokens if tokens else None
+    return (f"{name} maps {unk_rate:.1%} of its tokens on the held-out sample to UNK: an UNK stands for any "
+            "amount of text, so its held-out bytes/token overstates its compression")
 
 
 def run_train(
@@ -91,10 +126,16 @@ def run_train(
     from tokensmith.errors import CorpusError, InputError, OutputExistsError
     from tokensmith.io import atomic_folder, check_folder_writable, check_writable, path_inside
     from tokensmith.results import new_results, write_results
-    from tokensmith.tables import console, progress_bar, warn_reading
+    from tokensmith.tables import console, progress_bar, warn, warn_reading
     from tokensmith.tokenizers import load_tokenizer
     from tokensmith.train import make_trainer
-    from tokensmith.train.api import corpus_fingerprint, parity_summary, run_trainer, summary_head
+    from tokensmith.train.api import (
+        check_outputs_spare_inputs,
+        corpus_fingerprint,
+        parity_summary,
+        run_trainer,
+        summary_head,
+    )
     from tokensmith.train.export import TOKENIZER_FILES
 
     options = dict(options or {})
@@ -113,14 +154,16 @@ def run_train(
         trainer = dataclasses.replace(trainer, dev_errors=errors)
     specs = _language_corpora(corpora) if algorithm == "parity" else corpora
     opened = [open_corpus(spec, field=field, column=column, errors=errors) for spec in specs]
+    check_outputs_spare_inputs({"--checkpoint": checkpoint, "--results": results},
+                               [path for corpus in opened for path in corpus.sources])
     baselines = [load_tokenizer(spec) for spec in compare or ()]
     per_language = algorithm == "parity"  # parity balances languages: it needs text per language
     if per_language:
-        splits = {c.lang: _HoldoutSplit([c], HOLDOUT_EVERY, HOLDOUT_BYTES // max(1, len(opened))) for c in opened}
+        splits = {c.lang: _HoldoutSplit([c], HOLDOUT_BYTES // max(1, len(opened))) for c in opened}
         if len(splits) != len(opened):
             raise InputError("parity training needs one corpus per language",
                              "pass --corpus LANG=PATH once per language")
-    split = _HoldoutSplit(opened, HOLDOUT_EVERY, HOLDOUT_BYTES)
+    split = _HoldoutSplit(opened, HOLDOUT_BYTES)
     started = time.perf_counter()
     with progress_bar(quiet) as progress:
         tasks: dict[str, Any] = {}
@@ -148,10 +191,10 @@ def run_train(
         staged = trained.save(staging)  # (the empty staging folder is itself written as a whole)
         seconds = time.perf_counter() - started
         new_tokenizer = load_tokenizer(str(staged["tokenizer.json"]))
-        held_out = {"documents": len(split.held_out), "bytes": split.held_out_bytes,
-                    "bytes_per_token": {"trained": bytes_per_token(new_tokenizer, split.held_out)}}
-        for baseline in baselines:
-            held_out["bytes_per_token"][baseline.name] = bytes_per_token(baseline, split.held_out)
+        held_out = {"documents": len(split.held_out), "bytes": split.held_out_bytes, "bytes_per_token": {},
+                    "unk_rate": {}}
+        for name, tokenizer in (("trained", new_tokenizer), *((b.name, b) for b in baselines)):
+            held_out["bytes_per_token"][name], held_out["unk_rate"][name] = held_out_figures(tokenizer, split.held_out)
         stats = trained.stats
         summary = {
             **summary_head(trained, algorithm, trainer.vocab_size),
@@ -167,6 +210,14 @@ def run_train(
             **parity_summary(stats),  # (the API's summary has it too)
         }
         warn_reading(summary["corpora"])
+        if trained.vocab_size < trainer.vocab_size:  # the table's "(asked N)" is not printed with --quiet
+            hint = SHORT_VOCABULARY_HINTS.get(stats.stop_reason)
+            warn(f"the vocabulary holds {trained.vocab_size:,} tokens, not the {trainer.vocab_size:,} asked: "
+                 f"{stats.stop_reason}" + (f" ({hint})" if hint else ""))
+        for name, unk_rate in held_out["unk_rate"].items():
+            overstated = _overstated_compression(name, unk_rate)
+            if overstated is not None:
+                warn(overstated)
         if results is not None:
             parameters = {"algorithm": algorithm, "corpora": list(corpora), "vocab_size": trainer.vocab_size,
                           "options": summary["options"], "compare": list(compare or ()),
@@ -204,12 +255,13 @@ def _language_corpora(corpora: list[str]) -> list[str]:
 
 
 def _reading_options(opened: list, *, field: str, column: str, errors: str) -> dict[str, str]:
-    """The reading options that shape the text of these corpora: ``--errors`` always, ``--field`` when a
-    file is JSONL, ``--column`` when one is parquet (a checkpoint is resumed only with the same ones)."""
+    """The reading options that shape the training text of these corpora: ``--errors`` and the held-out rule
+    always, ``--field`` when a file is JSONL, ``--column`` when one is parquet (a checkpoint is resumed only
+    with the same ones)."""
     from tokensmith.corpus.readers import split_suffixes
 
     formats = {split_suffixes(path)[2] for corpus in opened for path in corpus.sources}
-    options = {"errors": errors}
+    options = {"errors": errors, "held_out": HOLDOUT_RULE}
     if "jsonl" in formats:
         options["field"] = field
     if "parquet" in formats:

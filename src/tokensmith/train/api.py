@@ -77,6 +77,11 @@ def _checked_option(algorithm: str, name: str, value: Any, hint: Any) -> Any:
     return held
 
 
+#: How :func:`train_from_files` reads its files, as its checkpoints store it (``tokensmith train`` reads
+#: them otherwise and holds documents out: neither resumes the other's checkpoint).
+LINES_READING = {"errors": "replace", "held_out": "none (train_from_files)"}
+
+
 def read_lines(paths: list[str | Path]) -> Iterator[str]:
     """Every non-empty line of the UTF-8 text files, without its line break, one document each.
 
@@ -129,6 +134,31 @@ def language_paths(paths: list[str]) -> dict[str, list[Path]]:
                 "give each file as LANG=PATH (e.g. de=/data/mono/de.txt) or a folder of <lang>.txt files",
             )
     return found
+
+
+def check_outputs_spare_inputs(outputs: dict[str, str | Path | None], corpus_files: Iterable[str | Path]) -> None:
+    """Refuse an output file (``{flag: path}``, e.g. the checkpoint) that is one of the corpus files or another
+    output, before anything is read: written once training is done, it replaced the corpus (with force) or
+    the other output.
+
+    Raises:
+        InputError: naming both.
+    """
+    def same(path: str | Path) -> Path:
+        return Path(path).expanduser().resolve()
+
+    corpus = {same(path): path for path in corpus_files}
+    seen: dict[Path, str] = {}
+    for flag, path in outputs.items():
+        if path is None:
+            continue
+        if same(path) in corpus:
+            raise InputError(f"{flag} {path} is the corpus file {corpus[same(path)]}: writing it would replace "
+                             "the training text", f"give {flag} another path")
+        if same(path) in seen:
+            raise InputError(f"{seen[same(path)]} and {flag} are the same file {path}: one would replace the other",
+                             f"give {flag} another path")
+        seen[same(path)] = flag
 
 
 def corpus_fingerprint(paths: list[Path]) -> str:
@@ -267,10 +297,12 @@ def train_from_files(algorithm: str, paths: Iterable[str | Path] | str | Path, v
                              "pass one or more existing UTF-8 text files")
         documents = read_lines(paths)
         all_paths = [Path(p) for p in paths]
+    check_outputs_spare_inputs({"checkpoint": checkpoint}, all_paths)
     started = time.perf_counter()
     trained, resumed_from = run_trainer(
         trainer, algorithm, documents, progress=progress, checkpoint=checkpoint, resume=resume, force=force,
-        checkpoint_seconds=checkpoint_seconds, fingerprint=lambda: corpus_fingerprint(all_paths), out=out)
+        checkpoint_seconds=checkpoint_seconds, fingerprint=lambda: corpus_fingerprint(all_paths), reading=LINES_READING,
+        out=out)
     files = trained.save(out, force=force)
     stats = trained.stats
     extra: dict = {}

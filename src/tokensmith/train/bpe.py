@@ -168,7 +168,7 @@ class BpeTrainer:
                 f"pass special_tokens=({self.special_tokens!r},)",
             )
         check_setting_types(self)
-        _check_int("vocab_size", self.vocab_size, minimum=1)
+        _check_int("vocab_size", self.vocab_size, minimum=1, maximum=MAX_VOCAB_SIZE)
         _check_int("min_frequency", self.min_frequency, minimum=0)
         if self.max_token_length is not None:
             _check_int("max_token_length", self.max_token_length, minimum=1)
@@ -319,7 +319,8 @@ class BpeTrainer:
                                 for key in _differing(reading, corpus_reading))
             raise InputError(f"checkpoint {checkpoint} was written reading the corpus with other options: {changes}",
                              "resume with the reading options of the interrupted run (--field, --column, "
-                             "--errors), or start afresh without resume")
+                             "--errors) and as it ran (tokensmith train or train_from_files), or start afresh "
+                             "without resume")
         if metadata.get("tokens", 0) > self.vocab_size:
             raise InputError(
                 f"checkpoint {checkpoint} already holds {metadata['tokens']} tokens, more than vocab_size "
@@ -446,9 +447,18 @@ class InitialVocabulary:
         return TrainedBPE(tuple(vocab), merge_ids, self.special_tokens, pretokenizer, stats)
 
 
-def _check_int(name: str, value: object, *, minimum: int) -> None:
+#: The largest vocabulary: token ids are int32 in the merge loop and its outputs.
+MAX_VOCAB_SIZE = 2**31 - 1
+#: The largest integer setting: they reach the compiled merge loop as int64.
+_MAX_SETTING = 2**63 - 1
+
+
+def _check_int(name: str, value: object, *, minimum: int, maximum: int = _MAX_SETTING) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
         raise InputError(f"{name} must be an integer >= {minimum}, got {value!r}", f"pass {name} >= {minimum}")
+    if value > maximum:
+        raise InputError(f"{name} must be an integer from {minimum} to {maximum}, got {value!r}",
+                         f"pass {name} <= {maximum}")
 
 
 def check_run_options(progress: object, checkpoint_seconds: object = 0.0) -> None:

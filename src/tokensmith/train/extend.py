@@ -44,6 +44,7 @@ import numpy as np
 from tokensmith.errors import CorpusError, InputError, TokenizerFormatError
 from tokensmith.train.bpe import (
     _MERGES_PER_REPORT,
+    MAX_VOCAB_SIZE,
     ProgressCallback,
     TrainingStats,
     _check_int,
@@ -157,7 +158,7 @@ class ExtendTrainer:
 
     def __post_init__(self) -> None:
         check_setting_types(self)
-        _check_int("vocab_size", self.vocab_size, minimum=0)
+        _check_int("vocab_size", self.vocab_size, minimum=0, maximum=MAX_VOCAB_SIZE)
         _check_int("min_frequency", self.min_frequency, minimum=0)
         if self.max_token_length is not None:
             _check_int("max_token_length", self.max_token_length, minimum=2)

@@ -422,15 +422,10 @@ def load_checkpoint_metadata(path) -> dict:
     """
     import json
 
-    from tokensmith.errors import InputError
-
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            if "metadata_json" not in data.files:
-                return {}
-            return json.loads(data["metadata_json"].tobytes().decode("utf-8"))
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
-        raise InputError(f"{path} is not a merge checkpoint: {exc}", "pass a .npz written by save_checkpoint") from None
+    arrays = _checkpoint_arrays(path, ("metadata_json",))
+    if "metadata_json" not in arrays:
+        return {}
+    return json.loads(arrays["metadata_json"].tobytes().decode("utf-8"))
 
 
 def load_checkpoint(path) -> MergeState:
@@ -441,16 +436,35 @@ def load_checkpoint(path) -> MergeState:
     """
     from tokensmith.errors import InputError
 
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {name: data[name] for name in data.files}
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
-        raise InputError(f"{path} is not a merge checkpoint: {exc}", "pass a .npz written by save_checkpoint") from None
+    arrays = _checkpoint_arrays(path)
     names = {f.name for f in fields(MergeState)} - {"max_units"}
     if arrays.get("format", np.array([0]))[0] != CHECKPOINT_FORMAT or not names <= arrays.keys():
         raise InputError(f"{path} is not a merge checkpoint of format {CHECKPOINT_FORMAT}",
                          "resume only from a checkpoint written by this tokensmith version")
     return MergeState(max_units=int(arrays["max_units"][0]), **{name: arrays[name] for name in names})
+
+
+def _checkpoint_arrays(path, names: tuple[str, ...] | None = None) -> dict[str, np.ndarray]:
+    """The arrays ``names`` (None: all) of the ``.npz`` file ``path`` (those it holds).
+
+    Raises:
+        InputError: ``path`` is no readable ``.npz`` (numpy's own reason for a text file was advice to load
+            it with pickle).
+    """
+    from tokensmith.errors import InputError
+
+    def refused(reason: str) -> InputError:
+        return InputError(f"{path} is not a merge checkpoint: {reason}", "pass a .npz written by save_checkpoint")
+
+    try:
+        if not zipfile.is_zipfile(path):
+            raise refused("not an .npz (zip) file")
+        with np.load(path, allow_pickle=False) as data:
+            return {name: data[name] for name in data.files if names is None or name in names}
+    except OSError as exc:
+        raise refused(exc.strerror or str(exc)) from None
+    except (ValueError, EOFError, zipfile.BadZipFile) as exc:
+        raise refused(str(exc)) from None
 
 
 #: Fewest words per thread of :func:`apply_merges` worth a thread.

@@ -1,0 +1,46 @@
+"""The held-out sample of `tokensmith train`: which documents it takes, and that training never sees them."""
+
+from __future__ import annotations
+
+from tokensmith.corpus import open_corpus
+from tokensmith.train_command import HOLDOUT_BYTES, _HoldoutSplit
+
+#: One line per language, repeated in this order: a corpus that cycles with a period of 4, which divides 100.
+CYCLE = ["ሰላም ለዓለም፤ እንዴት ነህ? ኢትዮጵያ ውብ አገር ናት።",
+         "გამარჯობა, როგორ ხარ? საქართველო ლამაზი ქვეყანაა.",
+         "ᐊᐃᖓᐃ, ᖃᓄᐃᑉᐱᑦ? ᐃᓄᒃᑎᑐᑦ ᐅᖃᐅᓯᖅ ᐱᐅᔪᖅ.",
+         "Tiếng Việt có nhiều dấu thanh. Hà Nội là thủ đô của Việt Nam."]
+
+
+def _cycling_corpus(tmp_path, repeats: int):
+    path = tmp_path / "cycle.txt"
+    path.write_text("\n".join(CYCLE * repeats) + "\n", encoding="utf-8")
+    return open_corpus(str(path))
+
+
+def test_a_corpus_cycling_through_languages_is_held_out_in_every_language(tmp_path):
+    # Every 100th document was held out: a corpus cycling through 4 languages gave a held-out sample in
+    # one language only, so the summary's bytes/token described Vietnamese alone.
+    split = _HoldoutSplit([_cycling_corpus(tmp_path, 1000)], HOLDOUT_BYTES)
+    list(split)
+    assert set(split.held_out) == set(CYCLE)
+
+
+def test_training_reads_everything_not_held_out_and_the_split_repeats(tmp_path):
+    corpus = _cycling_corpus(tmp_path, 1000)
+    split = _HoldoutSplit([corpus], HOLDOUT_BYTES)
+    trained_on = list(split)
+    held_out = list(split.held_out)
+    assert 0 < len(held_out) < len(trained_on) / 20
+    assert len(trained_on) + len(held_out) == 4000
+    assert sorted(trained_on + held_out) == sorted(corpus.iter_documents())
+    again = list(split)  # read again (as a resumed run reads it for the sample alone): the same split
+    assert again == trained_on and split.held_out == held_out
+    assert split.held_out_bytes == sum(len(document.encode()) for document in held_out)
+
+
+def test_the_held_out_sample_stops_at_its_byte_budget(tmp_path):
+    split = _HoldoutSplit([_cycling_corpus(tmp_path, 1000)], max_bytes=300)
+    trained_on = list(split)
+    assert split.held_out_bytes >= 300 > split.held_out_bytes - len(split.held_out[-1].encode())
+    assert len(trained_on) + len(split.held_out) == 4000
