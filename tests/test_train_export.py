@@ -120,3 +120,19 @@ def test_loads_in_transformers_fast_tokenizer(saved, shared_data):
     for path in parallel_files(shared_data)[:5]:
         text = path.read_text(encoding="utf-8")[:5000]
         assert fast.decode(fast.encode(text, add_special_tokens=False)) == text
+
+
+def test_a_special_token_that_is_also_a_byte_leaves_out_the_tiktoken_files(tmp_path):
+    """`--special a`: HF gives every "a" of the text the special token's id, which is the byte token's; the
+    tiktoken files written with it were refused by every loader (ids collide) and tiktoken's encode() raised
+    on each "a" (a disallowed special token)."""
+    from tokensmith.tokenizers import load_tokenizer
+
+    lines = ["banana bandana cabana", "ᎣᏏᏲ ᏩᏙ ᏣᎳᎩ a"] * 30
+    trained = BpeTrainer(vocab_size=300, special_tokens=("a", "<|x|>"), engine="serial").train(lines)
+    files = trained.save(tmp_path / "tok")
+    assert set(files) == {"tokenizer.json"}
+    tokenizer = load_tokenizer(str(files["tokenizer.json"]))
+    assert tokenizer.decode(tokenizer.encode("banana ᏣᎳᎩ")) == "banana ᏣᎳᎩ"
+    plain = BpeTrainer(vocab_size=300, special_tokens=("<|x|>",), engine="serial").train(lines)
+    assert set(plain.save(tmp_path / "plain")) == {"tokenizer.json", "tokenizer.tiktoken", "tiktoken.json"}

@@ -140,13 +140,18 @@ def save_trained(trained: TrainedBPE, directory: str | Path, *, force: bool = Fa
 
     The tiktoken files are left out when tiktoken would encode text differently from the tokenizer.json
     (:func:`tiktoken_encodes_alike`), e.g. for superword tokens that the merges do not rebuild from their
-    own bytes; with split digits (no single regex) the ranks are written with a null ``pat_str`` when the
-    merges rebuild every token (:func:`merges_rebuild_every_token`).
+    own bytes, or when a special token is also an ordinary token (one byte-alphabet character); with split
+    digits (no single regex) the ranks are written with a null ``pat_str`` when the merges rebuild every
+    token (:func:`merges_rebuild_every_token`).
     """
     contents: dict[str, str | bytes] = {TOKENIZER_JSON: tokenizer_json(trained)}
     ranks = mergeable_ranks(trained)
     specials = dict(trained.special_tokens)
     pretokenizer = trained.pretokenizer
+    if not set(specials.values()).isdisjoint(ranks.values()):
+        # a special token spelled by one character of the byte alphabet (--special a) is also a rank: tiktoken
+        # keeps the two apart (its loaders refuse the overlap, and its encode() refuses every "a" of the text)
+        return write_files(directory, contents, force=force)
     if pretokenizer.isolate_digits:
         if not merges_rebuild_every_token(contents[TOKENIZER_JSON], ranks):
             return write_files(directory, contents, force=force)
