@@ -581,6 +581,8 @@ def _parquet_blocks(corpus: Corpus, source: Path) -> DocumentBlocks:
                 if batch is None:
                     return
                 column = batch.column(0).dictionary_decode() if dictionary else batch.column(0)
+                if pa.types.is_string_view(column.type):  # binary_length has no kernel for views
+                    column = column.cast(pa.large_string())
                 texts = _parquet_texts(column, corpus, source=source, first_row=first_row)
                 sizes = pc.binary_length(column).to_pylist()
                 kept = [(t, s) for t, s in zip(texts, sizes, strict=True) if t]
