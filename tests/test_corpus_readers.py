@@ -569,3 +569,19 @@ def test_a_string_view_parquet_text_column_is_read(tmp_path):
     assert sum(size for _, sizes in corpus.iter_blocks() for size in sizes) == sum(
         len(t.encode("utf-8")) for t in texts if t)
     assert corpus.read_stats.empty_records == 2
+
+
+def test_a_recursive_glob_reads_each_file_once(tmp_path):
+    """`-c 'uz/**'` matches the folder, its subfolder and every file in them; each folder was expanded
+    besides its files being matched, so every document was measured two or three times."""
+    from _django_text import django_translations
+
+    uzbek = django_translations("uz")
+    folder = tmp_path / "uz"
+    (folder / "po").mkdir(parents=True)
+    write(folder / "a.txt", text_bytes(uzbek[:100]))
+    write(folder / "po" / "b.jsonl.gz", jsonl_bytes(uzbek[100:200]))
+    globbed = open_corpus(str(folder / "**"))
+    assert globbed.sources == open_corpus(str(folder)).sources
+    assert list(globbed) == uzbek[:200]
+    assert [p.name for p in open_corpus(str(tmp_path / "**" / "*")).sources] == ["a.txt", "b.jsonl.gz"]

@@ -830,6 +830,8 @@ def resolve_sources(path_spec: str, *, flag: str = "--corpus") -> list[Path]:
         for match in sorted(glob.glob(str(path), recursive=True)):
             hit = Path(match)
             files.extend(_expand_directory(hit) if hit.is_dir() else [hit] if hit.is_file() else [])
+        # `data/**` matches a folder and the files inside it: each file is read once
+        files = list(dict.fromkeys(files))
         if not files:
             raise CorpusError(f"no such file: the pattern {path_spec!r} matches no file")
         # As in a folder, a README.md or a .csv matched beside the corpus files is not text to measure;
