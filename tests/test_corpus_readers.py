@@ -585,3 +585,22 @@ def test_a_recursive_glob_reads_each_file_once(tmp_path):
     assert globbed.sources == open_corpus(str(folder)).sources
     assert list(globbed) == uzbek[:200]
     assert [p.name for p in open_corpus(str(tmp_path / "**" / "*")).sources] == ["a.txt", "b.jsonl.gz"]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be", "utf-32-le"])
+@pytest.mark.parametrize("name", ["uz.txt", "uz.jsonl.gz"])
+@pytest.mark.parametrize("errors", ["strict", "replace"])
+def test_a_utf16_or_utf32_file_is_named_as_such_and_not_read_as_garbage(tmp_path, encoding, name, errors):
+    """Notepad's "Unicode" saves UTF-16 with a byte-order mark. Strict reading said only "byte 0 is not
+    UTF-8: 0xff" and hinted at --errors replace, which then measured every other byte as a NUL."""
+    from _django_text import django_translations
+
+    uzbek = django_translations("uz")[:50]
+    text = text_bytes(uzbek) if name.endswith(".txt") else jsonl_bytes(uzbek)
+    path = write(tmp_path / name, ("\ufeff" + text.decode()).encode(encoding))  # the byte-order mark first
+    label = encoding.upper()[:6]
+    with pytest.raises(CorpusError, match=rf"uz\.{name[3:]}: .*{label}.*not UTF-8") as caught:
+        list(open_corpus(str(path), errors=errors))
+    assert "iconv" in caught.value.hint
+    with pytest.raises(CorpusError, match=label):
+        list(open_corpus(str(path), doc_per="file", errors=errors))

@@ -385,6 +385,24 @@ def decode_text(block: bytes, *, source: Path, first_line: int, offset: int, not
     return text
 
 
+#: Byte-order marks of the other Unicode encodings (UTF-32 first: its LE mark begins with UTF-16 LE's).
+_OTHER_BOMS = {b"\xff\xfe\x00\x00": "UTF-32 LE", b"\x00\x00\xfe\xff": "UTF-32 BE",
+               b"\xff\xfe": "UTF-16 LE", b"\xfe\xff": "UTF-16 BE"}
+
+
+def refuse_other_unicode(data: bytes, *, source: Path) -> None:
+    """Refuse a file that starts with a UTF-16 or UTF-32 byte-order mark (Windows Notepad's "Unicode"):
+    read as UTF-8 it is garbage, and --errors replace would measure every other byte as a NUL.
+
+    Raises:
+        CorpusError: ``data`` (the start of ``source``) begins with such a mark.
+    """
+    encoding = next((name for bom, name in _OTHER_BOMS.items() if data.startswith(bom)), None)
+    if encoding is not None:
+        raise CorpusError(f"{source}: the file starts with a {encoding} byte-order mark: it is {encoding[:6]} text, "
+                          "not UTF-8", f"convert it first: iconv -f {encoding[:6]} -t UTF-8 {source} > NEW.txt")
+
+
 def strip_bom(data: bytes) -> tuple[bytes, int]:
     """``data`` without a leading UTF-8 byte-order mark (not text), and the number of bytes dropped."""
     return (data[len(_BOM):], len(_BOM)) if data.startswith(_BOM) else (data, 0)
@@ -439,6 +457,7 @@ def iter_line_blocks(source: Path, *, errors: str, stats: ReadStats,
                     return
             if at_start:
                 at_start = False
+                refuse_other_unicode(block, source=source)
                 block, offset = strip_bom(block)
             text = _decode(block, source=source, first_line=first_line, offset=offset, errors=errors, stats=stats,
                            universal=universal)
@@ -470,6 +489,7 @@ def _split_lines(text: str, block: bytes, *, universal: bool) -> tuple[list[str]
 def _read_whole_file(source: Path, *, errors: str, stats: ReadStats) -> tuple[str, int]:
     with open_binary(source) as stream:
         data = stream.read()
+    refuse_other_unicode(data, source=source)
     body, skipped = strip_bom(data)
     text = _decode(body, source=source, first_line=1, offset=skipped, errors=errors, stats=stats, universal=True)
     return text, len(data)
