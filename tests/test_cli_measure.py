@@ -933,3 +933,16 @@ def test_lang_measures_only_those_languages_of_the_parallel_folder(tmp_path, cap
     err = bad(["measure", "-t", "gpt2", "--corpus", str(folder / "en.txt"), "--lang", "en"], capsys,
               tmp_path / "y.json")
     assert "--parallel DIR" in err
+
+
+def test_a_folder_given_as_out_with_force_is_refused_before_the_work(tmp_path, capsys):
+    # check_writable lets a folder through with --force (it also checks output folders), so the folder
+    # was refused only by the write, once every corpus had been measured: here the corpus' own error
+    # (met while measuring) came first.
+    uzbek = tmp_path / "uz.txt"
+    uzbek.write_bytes("\n".join(django_translations("uz")[:50]).encode() + b"\n\xff\n")
+    folder = tmp_path / "results"
+    folder.mkdir()
+    code, _, err = run(["measure", "-t", "gpt2", "--corpus", str(uzbek), "--out", str(folder), "--force", "-q"], capsys)
+    assert code == 2 and "it is a folder" in err and "not UTF-8" not in err, err
+    assert list(folder.iterdir()) == []

@@ -48,10 +48,17 @@ def check_writable(path: str | os.PathLike, *, force: bool = False) -> Path:
     return target
 
 
-def write_bytes_atomic(path: str | os.PathLike, data: bytes, *, force: bool = False) -> Path:
-    target = check_writable(path, force=force)
+def check_file_writable(path: str | os.PathLike, *, force: bool = False) -> Path:
+    """:func:`check_writable` for an output that is one file: a folder there is refused even with ``force``
+    (which :func:`check_writable` lets through, as an output folder may be replaced)."""
+    target = Path(path)
     if target.is_dir():
         raise InputError(f"cannot write {target}: it is a folder", "give the path of a file, or choose another")
+    return check_writable(target, force=force)
+
+
+def write_bytes_atomic(path: str | os.PathLike, data: bytes, *, force: bool = False) -> Path:
+    target = check_file_writable(path, force=force)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         handle, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)

@@ -657,13 +657,13 @@ def run_measure(
     config: MeasureConfig, *, out: str | Path | None = None, force: bool = False, quiet: bool = False
 ) -> MeasureResult:
     """The `tokensmith measure` command: measure, print the tables (not when ``quiet``), write results.json."""
-    from tokensmith.io import check_writable
+    from tokensmith.io import check_file_writable
     from tokensmith.results import new_results, write_results
     from tokensmith.tables import console, print_measure, progress_bar, warn, warn_reading
 
     config.validate()
     if out is not None:
-        check_writable(out, force=force)  # refuse before an hour of work, not after
+        check_file_writable(out, force=force)  # refuse before an hour of work, not after
     with progress_bar(quiet) as progress:
         result = measure(config, progress=progress)
     warn_reading(result.corpora)
