@@ -157,3 +157,13 @@ def test_real_parallel_sample_is_aligned(shared_data):
     files = {lang: (folder / f"{lang}.txt").read_text(encoding="utf-8").split("\n") for lang in parallel.langs}
     for lang, texts in sample.texts.items():
         assert texts == [files[lang][i] for i in sample.line_ids]
+
+
+def test_a_language_whose_lines_are_all_blank_is_named(tmp_path):
+    # The folder was refused as "no line is non-blank in every language", leaving the user to find which
+    # of (here) three files was the empty export.
+    files = {"en.txt": "one\ntwo\n", "sr-Latn.txt": "jedan\ndva\n", "zh_Hant.txt": "\n \n"}
+    folder = make_folder(tmp_path / "par", files)
+    with pytest.raises(CorpusError, match=r"no line is non-blank in every language: zh_Hant\.txt holds only blank"):
+        open_parallel(folder)
+    assert open_parallel(folder, langs=["en", "sr-Latn"]).kept_lines == 2

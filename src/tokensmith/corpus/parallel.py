@@ -223,7 +223,12 @@ def open_parallel(
     blanks = _blank_lines(list(files.values()), errors)
     skipped = frozenset().union(*blanks)
     if total - len(skipped) <= 0:
-        raise CorpusError(f"empty parallel corpus {folder}: no line is non-blank in every language")
+        blank_files = [path.name for path, blank in zip(files.values(), blanks, strict=True) if len(blank) == total]
+        which = f": {', '.join(blank_files)} {'holds' if len(blank_files) == 1 else 'hold'} only blank lines"
+        raise CorpusError(f"empty parallel corpus {folder}: no line is non-blank in every language"
+                          + (which if blank_files else ""),
+                          "a blank line marks the segment missing in that language: fill the file, or leave its "
+                          "language out (measure --lang)")
     corpora = tuple(
         AlignedCorpus(name=lang, lang=lang, sources=(path,), errors=errors, skipped=skipped)
         for lang, path in files.items()
