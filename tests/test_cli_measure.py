@@ -946,3 +946,21 @@ def test_a_folder_given_as_out_with_force_is_refused_before_the_work(tmp_path, c
     code, _, err = run(["measure", "-t", "gpt2", "--corpus", str(uzbek), "--out", str(folder), "--force", "-q"], capsys)
     assert code == 2 and "it is a folder" in err and "not UTF-8" not in err, err
     assert list(folder.iterdir()) == []
+
+
+def test_two_files_that_differ_only_in_their_suffixes_are_two_corpora(tmp_path, capsys):
+    """`-c uz/django.txt -c uz/django.jsonl` stopped with "two corpora share the name 'uz/django'" and the
+    hint "pass each corpus once", though they are two files (and no flag names a corpus): such corpora
+    are named by their file names."""
+    uzbek = django_translations("uz")
+    folder = tmp_path / "uz"
+    folder.mkdir()
+    (folder / "django.txt").write_text("\n".join(uzbek[:40]) + "\n", encoding="utf-8")
+    (folder / "django.jsonl").write_text("".join(json.dumps({"text": t}) + "\n" for t in uzbek[40:90]),
+                                         encoding="utf-8")
+    out = tmp_path / "r.json"
+    code, _, err = run(["measure", "-t", "gpt2", "-c", f"uz={folder / 'django.txt'}", "-c",
+                        f"uz={folder / 'django.jsonl'}", "--out", str(out), "-q"], capsys)
+    assert code == 0, err
+    corpora = json.loads(out.read_text(encoding="utf-8"))["sections"]["measure"]["corpora"]
+    assert [(c["name"], c["documents"]) for c in corpora] == [("django.txt", 40), ("django.jsonl", 50)]

@@ -234,19 +234,22 @@ class _Source:
 def _corpus_names(specs: Sequence[str]) -> list[str | None]:
     """Each corpus' name: None (the file stem, folder name or glob) unless two corpora share it; those are
     named by as many of their last path parts as tell them apart (``my=my/django.txt`` and
-    ``km=km/django.txt``: ``my/django``, ``km/django``), short enough for a table column."""
+    ``km=km/django.txt``: ``my/django``, ``km/django``), short enough for a table column; files that differ
+    only in their suffixes by their file names (``de.txt``, ``de.txt.gz``)."""
     from tokensmith.corpus.readers import parse_corpus_spec, split_suffixes
 
-    parts = []
-    for spec in specs:
-        path = Path(parse_corpus_spec(spec)[1].rstrip("/\\"))
-        parts.append([*path.parent.parts[1 if path.anchor else 0:], split_suffixes(path)[0]])  # no root "/"
+    paths = [Path(parse_corpus_spec(spec)[1].rstrip("/\\")) for spec in specs]
+    folders = [list(path.parent.parts[1 if path.anchor else 0:]) for path in paths]  # no root "/"
+    by_stem = [[*within, split_suffixes(path)[0]] for within, path in zip(folders, paths, strict=True)]
+    # files that differ only in their suffixes (de.txt, de.txt.gz) are told apart by their file names
+    parts = [[*within, path.name] if by_stem.count(stem) > 1 else stem
+             for within, path, stem in zip(folders, paths, by_stem, strict=True)]
     names: list[str | None] = [None] * len(specs)
     for index, own in enumerate(parts):
-        clashing = [other for other in parts if other is not own and other[-1] == own[-1]]
-        if not clashing:
+        clashing = [other for position, other in enumerate(parts) if position != index and other[-1] == own[-1]]
+        if not clashing and own == by_stem[index]:
             continue
-        depth = 2
+        depth = 1
         while depth < len(own) and any(other[-depth:] == own[-depth:] for other in clashing):
             depth += 1
         names[index] = "/".join(own[-depth:])
