@@ -604,3 +604,20 @@ def test_a_utf16_or_utf32_file_is_named_as_such_and_not_read_as_garbage(tmp_path
     assert "iconv" in caught.value.hint
     with pytest.raises(CorpusError, match=label):
         list(open_corpus(str(path), doc_per="file", errors=errors))
+
+
+def test_a_budget_below_every_document_suggests_doc_per_line_only_where_it_splits_them(tmp_path):
+    # The hint said "or split its documents (--doc-per line)" for every corpus: a JSONL record or a line
+    # is one document whatever --doc-per says, so the advice did nothing there.
+    from _django_text import django_translations
+
+    uzbek = [t for t in django_translations("uz") if len(t.encode()) > 20][:30]
+    records = write(tmp_path / "uz.jsonl", jsonl_bytes(uzbek))
+    lines = write(tmp_path / "uz.txt", text_bytes(uzbek))
+    for corpus in (open_corpus(str(records)), open_corpus(str(lines))):
+        with pytest.raises(CorpusError, match="smaller than every document") as caught:
+            sample_documents(corpus, 20)
+        assert "--doc-per" not in caught.value.hint
+    with pytest.raises(CorpusError, match="smaller than every document") as caught:
+        sample_documents(open_corpus(str(lines), doc_per="file"), 20)
+    assert "--doc-per line" in caught.value.hint
