@@ -621,3 +621,37 @@ def test_a_budget_below_every_document_suggests_doc_per_line_only_where_it_split
     with pytest.raises(CorpusError, match="smaller than every document") as caught:
         sample_documents(open_corpus(str(lines), doc_per="file"), 20)
     assert "--doc-per line" in caught.value.hint
+
+
+def _compressed_as(kind: str, data: bytes) -> bytes:
+    import bz2
+    import lzma
+    import zipfile
+
+    if kind == "zip":
+        packed = io.BytesIO()
+        with zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr("uz.txt", data)
+        return packed.getvalue()
+    return {"xz": lzma.compress, "bz2": bz2.compress, "gzip": lambda d: gzip.compress(d, mtime=0),
+            "zstd": zstandard.ZstdCompressor().compress}[kind](data)
+
+
+@pytest.mark.parametrize(("name", "kind"), [("uz.txt.xz", "xz"), ("uz.txt.bz2", "bz2"), ("uz.zip", "zip"),
+                                            ("uz.txt", "gzip"), ("uz.jsonl", "zstd")])
+@pytest.mark.parametrize("errors", ["strict", "replace"])
+def test_compressed_data_read_as_text_is_named_as_such(tmp_path, name, kind, errors):
+    """A file compressed in a way the readers do not open (.xz, .bz2, .zip), or named without its .gz/.zst,
+    is read as text: strict reading said "byte offset 0 is not UTF-8: 0xfd" and hinted at --errors replace,
+    which then measured the compressed bytes."""
+    from _django_text import django_translations
+
+    uzbek = django_translations("uz")[:80]
+    text = jsonl_bytes(uzbek) if ".jsonl" in name else text_bytes(uzbek)
+    path = tmp_path / name
+    path.write_bytes(_compressed_as(kind, text))
+    with pytest.raises(CorpusError, match=rf"{name}: the file holds {kind}-compressed data, not text") as caught:
+        list(open_corpus(str(path), errors=errors))
+    assert "--errors" not in caught.value.hint
+    if kind in ("gzip", "zstd"):
+        assert f"{name}.{'gz' if kind == 'gzip' else 'zst'}" in caught.value.hint

@@ -385,22 +385,43 @@ def decode_text(block: bytes, *, source: Path, first_line: int, offset: int, not
     return text
 
 
-#: Byte-order marks of the other Unicode encodings (UTF-32 first: its LE mark begins with UTF-16 LE's).
-_OTHER_BOMS = {b"\xff\xfe\x00\x00": "UTF-32 LE", b"\x00\x00\xfe\xff": "UTF-32 BE",
-               b"\xff\xfe": "UTF-16 LE", b"\xfe\xff": "UTF-16 BE"}
+def _other_unicode(encoding: str) -> tuple[str, str]:
+    return (f"starts with a {encoding} byte-order mark: it is {encoding[:6]} text, not UTF-8",
+            f"convert it first: iconv -f {encoding[:6]} -t UTF-8 {{source}} > NEW.txt")
 
 
-def refuse_other_unicode(data: bytes, *, source: Path) -> None:
-    """Refuse a file that starts with a UTF-16 or UTF-32 byte-order mark (Windows Notepad's "Unicode"):
-    read as UTF-8 it is garbage, and --errors replace would measure every other byte as a NUL.
+def _compressed(kind: str, hint: str) -> tuple[str, str]:
+    return f"holds {kind}-compressed data, not text", hint
+
+
+_UNREAD_COMPRESSION = "decompress it first ({tool} {{source}}); .gz and .zst files are decompressed as they are read"
+_MISSING_SUFFIX = "name it {{source.name}}{suffix}: such a file is decompressed as it is read"
+#: How files that are no UTF-8 text start (UTF-32 LE before UTF-16 LE, whose mark it begins with): what the
+#: file is, and what to do. Read as text they stopped at "byte 0 is not UTF-8" with a hint at --errors replace,
+#: which then measured their bytes (every other one a NUL for UTF-16, Notepad's "Unicode").
+_NOT_TEXT_STARTS: dict[re.Pattern[bytes], tuple[str, str]] = {
+    re.compile(rb"\xff\xfe\x00\x00"): _other_unicode("UTF-32 LE"),
+    re.compile(rb"\x00\x00\xfe\xff"): _other_unicode("UTF-32 BE"),
+    re.compile(rb"\xff\xfe"): _other_unicode("UTF-16 LE"),
+    re.compile(rb"\xfe\xff"): _other_unicode("UTF-16 BE"),
+    re.compile(rb"\x1f\x8b"): _compressed("gzip", _MISSING_SUFFIX.format(suffix=".gz")),
+    re.compile(rb"\x28\xb5\x2f\xfd"): _compressed("zstd", _MISSING_SUFFIX.format(suffix=".zst")),
+    re.compile(rb"\xfd7zXZ\x00"): _compressed("xz", _UNREAD_COMPRESSION.format(tool="xz -d")),
+    re.compile(rb"BZh[1-9]1AY&SY"): _compressed("bz2", _UNREAD_COMPRESSION.format(tool="bunzip2")),
+    re.compile(rb"PK\x03\x04"): _compressed("zip", _UNREAD_COMPRESSION.format(tool="unzip")),
+}
+
+
+def refuse_known_non_text(data: bytes, *, source: Path) -> None:
+    """Refuse a file whose first bytes (``data``) show it is no UTF-8 text: UTF-16 or UTF-32 (by their
+    byte-order marks) or compressed data the readers do not decompress (:data:`_NOT_TEXT_STARTS`).
 
     Raises:
-        CorpusError: ``data`` (the start of ``source``) begins with such a mark.
+        CorpusError: naming what the file holds, with what to do about it.
     """
-    encoding = next((name for bom, name in _OTHER_BOMS.items() if data.startswith(bom)), None)
-    if encoding is not None:
-        raise CorpusError(f"{source}: the file starts with a {encoding} byte-order mark: it is {encoding[:6]} text, "
-                          "not UTF-8", f"convert it first: iconv -f {encoding[:6]} -t UTF-8 {source} > NEW.txt")
+    for start, (what, hint) in _NOT_TEXT_STARTS.items():
+        if start.match(data):
+            raise CorpusError(f"{source}: the file {what}", hint.format(source=source))
 
 
 def strip_bom(data: bytes) -> tuple[bytes, int]:
@@ -457,7 +478,7 @@ def iter_line_blocks(source: Path, *, errors: str, stats: ReadStats,
                     return
             if at_start:
                 at_start = False
-                refuse_other_unicode(block, source=source)
+                refuse_known_non_text(block, source=source)
                 block, offset = strip_bom(block)
             text = _decode(block, source=source, first_line=first_line, offset=offset, errors=errors, stats=stats,
                            universal=universal)
@@ -489,7 +510,7 @@ def _split_lines(text: str, block: bytes, *, universal: bool) -> tuple[list[str]
 def _read_whole_file(source: Path, *, errors: str, stats: ReadStats) -> tuple[str, int]:
     with open_binary(source) as stream:
         data = stream.read()
-    refuse_other_unicode(data, source=source)
+    refuse_known_non_text(data, source=source)
     body, skipped = strip_bom(data)
     text = _decode(body, source=source, first_line=1, offset=skipped, errors=errors, stats=stats, universal=True)
     return text, len(data)
