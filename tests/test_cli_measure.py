@@ -964,3 +964,25 @@ def test_two_files_that_differ_only_in_their_suffixes_are_two_corpora(tmp_path, 
     assert code == 0, err
     corpora = json.loads(out.read_text(encoding="utf-8"))["sections"]["measure"]["corpora"]
     assert [(c["name"], c["documents"]) for c in corpora] == [("django.txt", 40), ("django.jsonl", 50)]
+
+
+def test_a_file_name_that_is_not_utf8_is_recorded_in_results_json(tmp_path, capsys):
+    """A Latin-1 file name (an old archive unpacked on Linux) reaches Python as a lone surrogate
+    (b"\\xe9" -> "\\udce9"): writing results.json, after the whole measurement, stopped with a
+    UnicodeEncodeError traceback. JSON escapes it (\\udce9), so the recorded path reads back as the file;
+    the report shows a "?" for the byte, as `ls` does."""
+    folder = tmp_path / "uz"
+    folder.mkdir()
+    latin1_name = os.fsdecode(b"caf\xe9.txt")
+    (folder / latin1_name).write_text("\n".join(django_translations("uz")[:30]) + "\n", encoding="utf-8")
+    out = tmp_path / "r.json"
+    for spec in (str(folder), str(folder / latin1_name)):
+        code, _, err = run(["measure", "-t", "gpt2", "-c", f"uz={spec}", "--out", str(out), "--force", "-q"], capsys)
+        assert code == 0, err
+        results = json.loads(out.read_bytes().decode("utf-8"))  # valid UTF-8
+        (recorded,) = results["sections"]["measure"]["corpora"][0]["sources"]
+        assert os.fsencode(recorded) == os.fsencode(folder / latin1_name)
+    # the report, which names the corpus files, wrote none of its page for the same reason
+    code, _, err = run(["report", str(out), "-o", str(tmp_path / "r.html")], capsys)
+    assert code == 0, err
+    assert "caf?.txt" in (tmp_path / "r.html").read_text(encoding="utf-8")
