@@ -986,3 +986,15 @@ def test_a_file_name_that_is_not_utf8_is_recorded_in_results_json(tmp_path, caps
     code, _, err = run(["report", str(out), "-o", str(tmp_path / "r.html")], capsys)
     assert code == 0, err
     assert "caf?.txt" in (tmp_path / "r.html").read_text(encoding="utf-8")
+
+
+def test_a_lang_that_names_no_language_is_refused(tmp_path, capsys):
+    # `--lang ,` (or `--lang " "`, a shell variable left empty) selected no language: a StopIteration
+    # traceback from the parallel reader
+    folder = tmp_path / "parallel"
+    folder.mkdir()
+    for lang, lines in {"uz": "bir\nikki\n", "ky": "бир\nэки\n"}.items():
+        (folder / f"{lang}.txt").write_text(lines, encoding="utf-8")
+    for empty in (",", " "):
+        err = bad(["measure", "-t", "gpt2", "--parallel", str(folder), "--lang", empty], capsys, tmp_path / "x.json")
+        assert "(--lang) names no language" in err

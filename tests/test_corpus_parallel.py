@@ -167,3 +167,9 @@ def test_a_language_whose_lines_are_all_blank_is_named(tmp_path):
     with pytest.raises(CorpusError, match=r"no line is non-blank in every language: zh_Hant\.txt holds only blank"):
         open_parallel(folder)
     assert open_parallel(folder, langs=["en", "sr-Latn"]).kept_lines == 2
+
+
+def test_an_empty_choice_of_languages_is_refused(tmp_path):
+    folder = make_folder(tmp_path / "par", {"uz.txt": "bir\nikki\n", "ky.txt": "бир\nэки\n"})
+    with pytest.raises(CorpusError, match="no language of the parallel corpus .* is chosen"):
+        open_parallel(folder, langs=[])

@@ -114,6 +114,9 @@ class MeasureConfig:
             raise InputError(f"langs (--lang) {list(self.langs)} is given without a parallel corpus, which it "
                              "selects from", "add parallel=DIR (--parallel DIR), or drop langs (a corpus' language "
                              "is its LANG= tag)")
+        if self.langs is not None and not self.langs:  # --lang "," or an empty shell variable
+            raise InputError("langs (--lang) names no language",
+                             "give the languages to measure (--lang de,en), or drop it to measure all of them")
         if self.ref_lang is not None and not self.parallel:
             raise InputError(f"--ref-lang {self.ref_lang} is given without --parallel",
                              "token premiums compare languages of a parallel corpus: add --parallel DIR, "

@@ -205,6 +205,8 @@ def open_parallel(
     if not files:
         raise CorpusError(f"empty parallel corpus: no <lang>.txt files in {folder}")
     if langs is not None:
+        if not langs:
+            raise CorpusError(f"no language of the parallel corpus {folder} is chosen", f"languages: {' '.join(files)}")
         langs = [canonical_language(lang) for lang in langs]
         missing = [lang for lang in langs if lang not in files]
         if missing:
