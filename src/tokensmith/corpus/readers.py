@@ -843,8 +843,22 @@ def _expand_directory(directory: Path) -> list[Path]:
     return sorted(found, key=lambda p: p.relative_to(directory).as_posix())
 
 
+def _each_file_once(files: Iterable[Path]) -> list[Path]:
+    """``files`` without the later paths to a file already listed (a symbolic link to it, a glob's match of a
+    folder and of the files in it, a link back up the tree that a glob follows until the system stops it)."""
+    seen: set[str] = set()
+    kept = []
+    for path in files:
+        real = os.path.realpath(path)
+        if real not in seen:
+            seen.add(real)
+            kept.append(path)
+    return kept
+
+
 def resolve_sources(path_spec: str, *, flag: str = "--corpus") -> list[Path]:
-    """Files named by a path, a directory (searched recursively) or a glob (``**`` allowed), sorted.
+    """Files named by a path, a directory (searched recursively) or a glob (``**`` allowed), sorted, each
+    file once however many paths (symbolic links) lead to it.
 
     A directory gives its files of known formats (:func:`has_known_format`); so does a glob, unless it
     matches no such file (then every file it matches is read as text).
@@ -859,7 +873,7 @@ def resolve_sources(path_spec: str, *, flag: str = "--corpus") -> list[Path]:
         raise CorpusError(f"{flag} names no file (an empty path)", f"give a file, folder or glob: {flag} de=PATH")
     path = Path(path_spec).expanduser()
     if path.is_dir():
-        files = _expand_directory(path)
+        files = _each_file_once(_expand_directory(path))
         if not files:
             known = ", ".join(f"{s}[{'|'.join(COMPRESSIONS)}]" for s in FORMAT_SUFFIXES)
             raise CorpusError(f"empty corpus: no corpus files in directory {path}", f"known file types: {known}")
@@ -871,8 +885,7 @@ def resolve_sources(path_spec: str, *, flag: str = "--corpus") -> list[Path]:
         for match in sorted(glob.glob(str(path), recursive=True)):
             hit = Path(match)
             files.extend(_expand_directory(hit) if hit.is_dir() else [hit] if hit.is_file() else [])
-        # `data/**` matches a folder and the files inside it: each file is read once
-        files = list(dict.fromkeys(files))
+        files = _each_file_once(files)  # `data/**` matches a folder and the files inside it
         if not files:
             raise CorpusError(f"no such file: the pattern {path_spec!r} matches no file")
         # As in a folder, a README.md or a .csv matched beside the corpus files is not text to measure;
