@@ -674,3 +674,14 @@ def test_a_file_reached_by_several_paths_is_read_once(tmp_path):
         corpus = open_corpus(str(spec))
         assert corpus.sources == tuple(expected), spec
         assert list(corpus) == uzbek[60:100] + uzbek[:60]
+
+
+def test_a_pipe_is_refused_as_no_file_not_as_missing(tmp_path):
+    # `-c <(zcat uz.txt.gz)` and `-c /dev/stdin` said "no such file or directory" of a path that exists
+    import os
+
+    pipe = tmp_path / "uz.txt"
+    os.mkfifo(pipe)
+    with pytest.raises(CorpusError, match=r"uz\.txt is a pipe or device, not a file") as caught:
+        open_corpus(str(pipe))
+    assert ".gz" in caught.value.hint

@@ -880,6 +880,9 @@ def resolve_sources(path_spec: str, *, flag: str = "--corpus") -> list[Path]:
         return files
     if path.is_file():
         return [path]
+    if path.exists():  # a pipe (`-c <(zcat x.gz)`, /dev/stdin) or a device: corpora are read more than once
+        raise CorpusError(f"{path} is a pipe or device, not a file: a corpus is read from files",
+                          "write the text to a file first (a .gz or .zst file is decompressed as it is read)")
     if _GLOB_CHARS.search(path_spec):
         files = []
         for match in sorted(glob.glob(str(path), recursive=True)):
