@@ -685,3 +685,18 @@ def test_a_pipe_is_refused_as_no_file_not_as_missing(tmp_path):
     with pytest.raises(CorpusError, match=r"uz\.txt is a pipe or device, not a file") as caught:
         open_corpus(str(pipe))
     assert ".gz" in caught.value.hint
+
+
+def test_a_file_that_cannot_be_opened_is_a_corpus_error_naming_it(tmp_path):
+    """Only a missing file was a CorpusError: any other failure to open or stat one (a symbolic link
+    looping on itself here; a file without read permission) ended measure with an OSError traceback."""
+    from _django_text import django_translations
+
+    folder = tmp_path / "uz"
+    folder.mkdir()
+    write(folder / "a.txt", text_bytes(django_translations("uz")[:20]))
+    (folder / "loop.txt").symlink_to("loop.txt")
+    corpus = open_corpus(str(folder))
+    for step in (lambda: list(corpus), lambda: corpus.size_bytes, corpus.sha256):
+        with pytest.raises(CorpusError, match=r"cannot read .*loop\.txt: Too many levels of symbolic links"):
+            step()

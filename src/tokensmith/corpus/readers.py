@@ -257,8 +257,16 @@ def open_binary(path: Path) -> IO[bytes]:
         if compression is None:
             return open(path, "rb")
         return io.BufferedReader(_Decompressed(path, COMPRESSIONS.get(compression)(path)), READ_BLOCK)
-    except FileNotFoundError:
-        raise CorpusError(f"no such file: {path}") from None
+    except OSError as exc:
+        raise unreadable(path, exc) from None
+
+
+def unreadable(path: Path | str, exc: OSError) -> CorpusError:
+    """The error for a corpus file that cannot be opened or read: missing, or any other reason (no read
+    permission, a symbolic link looping on itself), named."""
+    if isinstance(exc, FileNotFoundError):
+        return CorpusError(f"no such file: {path}")
+    return CorpusError(f"cannot read {path}: {exc.strerror or exc}")
 
 
 # -- reading statistics -------------------------------------------------------------------------
@@ -759,8 +767,8 @@ class Corpus:
         """Total size of the source files on disk (compressed size for ``.gz``/``.zst``)."""
         try:
             return sum(os.path.getsize(s) for s in self.sources)
-        except FileNotFoundError as exc:
-            raise CorpusError(f"no such file: {exc.filename}") from None
+        except OSError as exc:
+            raise unreadable(exc.filename, exc) from None
 
     def source_sha256s(self) -> list[tuple[Path, str]]:
         """``(path, sha256 hex)`` of every source file, hashed streaming."""
@@ -789,8 +797,8 @@ def file_sha256(path: Path) -> str:
         with open(path, "rb") as stream:
             for block in iter(lambda: stream.read(READ_BLOCK), b""):
                 digest.update(block)
-    except FileNotFoundError:
-        raise CorpusError(f"no such file: {path}") from None
+    except OSError as exc:
+        raise unreadable(path, exc) from None
     return digest.hexdigest()
 
 
