@@ -700,3 +700,19 @@ def test_a_file_that_cannot_be_opened_is_a_corpus_error_naming_it(tmp_path):
     for step in (lambda: list(corpus), lambda: corpus.size_bytes, corpus.sha256):
         with pytest.raises(CorpusError, match=r"cannot read .*loop\.txt: Too many levels of symbolic links"):
             step()
+
+
+def test_a_glob_matching_nothing_through_a_bracketed_folder_name_says_how_to_escape(tmp_path):
+    # `-c 'data[2024]/*.txt'`: the brackets are a character class, so nothing matched, and the error gave
+    # no clue why
+    folder = tmp_path / "uz[2024]"
+    folder.mkdir()
+    write(folder / "a.txt", b"bir\n")
+    with pytest.raises(CorpusError, match="matches no file") as caught:
+        open_corpus(str(folder / "*.txt"))
+    assert "[[]" in caught.value.hint
+    escaped = str(tmp_path / "uz[[]2024]" / "*.txt")
+    assert caught.value.hint.endswith(escaped) and list(open_corpus(escaped)) == ["bir"]
+    with pytest.raises(CorpusError, match="matches no file") as caught:
+        open_corpus(str(tmp_path / "*.jsonl"))
+    assert caught.value.hint is None

@@ -864,6 +864,16 @@ def _each_file_once(files: Iterable[Path]) -> list[Path]:
     return kept
 
 
+def _escape_existing_folders(pattern: Path) -> str | None:
+    """``pattern`` with the glob characters escaped in its leading folders that exist as named
+    (``data[2024]/*.txt`` -> ``data[[]2024]/*.txt``), or None when no such folder has any."""
+    for depth in range(len(pattern.parts) - 1, 0, -1):
+        head = Path(*pattern.parts[:depth])
+        if head.is_dir() and _GLOB_CHARS.search(str(head)):
+            return str(Path(glob.escape(str(head)), *pattern.parts[depth:]))
+    return None
+
+
 def resolve_sources(path_spec: str, *, flag: str = "--corpus") -> list[Path]:
     """Files named by a path, a directory (searched recursively) or a glob (``**`` allowed), sorted, each
     file once however many paths (symbolic links) lead to it.
@@ -898,7 +908,10 @@ def resolve_sources(path_spec: str, *, flag: str = "--corpus") -> list[Path]:
             files.extend(_expand_directory(hit) if hit.is_dir() else [hit] if hit.is_file() else [])
         files = _each_file_once(files)  # `data/**` matches a folder and the files inside it
         if not files:
-            raise CorpusError(f"no such file: the pattern {path_spec!r} matches no file")
+            escaped = _escape_existing_folders(path)
+            raise CorpusError(f"no such file: the pattern {path_spec!r} matches no file",
+                              None if escaped is None else "a folder of the pattern has glob characters in its name, "
+                              f"which match other names; escaped ([[] for [): {escaped}")
         # As in a folder, a README.md or a .csv matched beside the corpus files is not text to measure;
         # a pattern that matches only other files (logs/*.log) names them on purpose: they are read as text.
         corpus_files = [f for f in files if has_known_format(f)]
