@@ -633,24 +633,34 @@ def _compressed_as(kind: str, data: bytes) -> bytes:
         with zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as archive:
             archive.writestr("uz.txt", data)
         return packed.getvalue()
+    if kind == "tar":
+        import tarfile
+
+        packed = io.BytesIO()
+        with tarfile.open(fileobj=packed, mode="w") as archive:
+            member = tarfile.TarInfo("uz.txt")
+            member.size = len(data)
+            archive.addfile(member, io.BytesIO(data))
+        return gzip.compress(packed.getvalue(), mtime=0)  # the .gz is decompressed: a tar is left
     return {"xz": lzma.compress, "bz2": bz2.compress, "gzip": lambda d: gzip.compress(d, mtime=0),
             "zstd": zstandard.ZstdCompressor().compress}[kind](data)
 
 
 @pytest.mark.parametrize(("name", "kind"), [("uz.txt.xz", "xz"), ("uz.txt.bz2", "bz2"), ("uz.zip", "zip"),
-                                            ("uz.txt", "gzip"), ("uz.jsonl", "zstd")])
+                                            ("uz.txt", "gzip"), ("uz.jsonl", "zstd"), ("uz.tar.gz", "tar")])
 @pytest.mark.parametrize("errors", ["strict", "replace"])
 def test_compressed_data_read_as_text_is_named_as_such(tmp_path, name, kind, errors):
-    """A file compressed in a way the readers do not open (.xz, .bz2, .zip), or named without its .gz/.zst,
-    is read as text: strict reading said "byte offset 0 is not UTF-8: 0xfd" and hinted at --errors replace,
-    which then measured the compressed bytes."""
+    """A file compressed in a way the readers do not open (.xz, .bz2, .zip, a tar archive inside a .gz), or
+    named without its .gz/.zst, is read as text: strict reading said "byte offset 0 is not UTF-8: 0xfd" (a
+    tar: "a NUL byte") and hinted at --errors replace, which then measured the compressed bytes."""
     from _django_text import django_translations
 
     uzbek = django_translations("uz")[:80]
     text = jsonl_bytes(uzbek) if ".jsonl" in name else text_bytes(uzbek)
     path = tmp_path / name
     path.write_bytes(_compressed_as(kind, text))
-    with pytest.raises(CorpusError, match=rf"{name}: the file holds {kind}-compressed data, not text") as caught:
+    held = "a tar archive" if kind == "tar" else f"{kind}-compressed data"
+    with pytest.raises(CorpusError, match=rf"{name}: the file holds {held}, not text") as caught:
         list(open_corpus(str(path), errors=errors))
     assert "--errors" not in caught.value.hint
     if kind in ("gzip", "zstd"):

@@ -417,6 +417,8 @@ _NOT_TEXT_STARTS: dict[re.Pattern[bytes], tuple[str, str]] = {
     re.compile(rb"\xfd7zXZ\x00"): _compressed("xz", _UNREAD_COMPRESSION.format(tool="xz -d")),
     re.compile(rb"BZh[1-9]1AY&SY"): _compressed("bz2", _UNREAD_COMPRESSION.format(tool="bunzip2")),
     re.compile(rb"PK\x03\x04"): _compressed("zip", _UNREAD_COMPRESSION.format(tool="unzip")),
+    re.compile(rb".{257}ustar", re.DOTALL): ("holds a tar archive, not text",
+                                            "unpack it first (tar -xf {source}) and pass the folder of its files"),
 }
 
 
