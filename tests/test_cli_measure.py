@@ -998,3 +998,37 @@ def test_a_lang_that_names_no_language_is_refused(tmp_path, capsys):
     for empty in (",", " "):
         err = bad(["measure", "-t", "gpt2", "--parallel", str(folder), "--lang", empty], capsys, tmp_path / "x.json")
         assert "(--lang) names no language" in err
+
+
+def _without_run_facts(value):
+    """A results document without the fields README names as the run's own (timings, date)."""
+    run_facts = {"created", "seconds", "peak_rss_mb", "encode_seconds", "bookkeeping_seconds"}
+    if isinstance(value, dict):
+        if value.get("metric") == "encode_throughput_mb_s":
+            return None
+        return {key: _without_run_facts(item) for key, item in value.items() if key not in run_facts}
+    if isinstance(value, list):
+        return [_without_run_facts(item) for item in value]
+    return value
+
+
+def test_the_same_inputs_give_the_same_results_but_for_the_run_facts_readme_names(tmp_path, capsys):
+    uzbek, kyrgyz = django_translations("uz"), django_translations("ky")
+    split = tmp_path / "uz"
+    split.mkdir()
+    for part in range(3):
+        (split / f"{part}.txt").write_text("\n".join(uzbek[part * 100:(part + 1) * 100]) + "\n", encoding="utf-8")
+    parallel = tmp_path / "parallel"
+    parallel.mkdir()
+    for lang, lines in (("uz", uzbek), ("ky", kyrgyz)):
+        (parallel / f"{lang}.txt").write_text("\n".join(lines[:200]) + "\n", encoding="utf-8")
+    texts = []
+    for run_number in range(2):
+        out = tmp_path / f"r{run_number}.json"
+        code, _, err = run(["measure", "-t", "gpt2", "-t", "o200k", "-c", f"uz={split}", "--parallel", str(parallel),
+                            "--ref-lang", "uz", "--sample-bytes", "6000", "--seed", "7", "--out", str(out), "-q"],
+                           capsys)
+        assert code == 0, err
+        texts.append(out.read_text(encoding="utf-8"))
+    first, second = (_without_run_facts(json.loads(text)) for text in texts)
+    assert first == second
