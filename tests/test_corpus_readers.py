@@ -726,3 +726,25 @@ def test_a_glob_matching_nothing_through_a_bracketed_folder_name_says_how_to_esc
     with pytest.raises(CorpusError, match="matches no file") as caught:
         open_corpus(str(tmp_path / "*.jsonl"))
     assert caught.value.hint is None
+
+
+@pytest.mark.parametrize("pattern", ["", "*", "**"])
+def test_a_corpus_file_compressed_in_a_way_not_read_is_refused_not_left_out(tmp_path, pattern):
+    """A folder of CC-100-style files (uz.txt.xz) beside a .txt was read without the .xz files, unseen:
+    only .gz and .zst are decompressed, and the others were passed over as README.md is."""
+    import lzma
+
+    from _django_text import django_translations
+
+    uzbek = django_translations("uz")
+    folder = tmp_path / "uz"
+    (folder / "more").mkdir(parents=True)
+    write(folder / "a.txt", text_bytes(uzbek[:50]))
+    (folder / "more" / "b.txt.xz").write_bytes(lzma.compress(text_bytes(uzbek[50:100])))
+    write(folder / "README.md", b"# Uzbek messages\n")
+    spec = folder / pattern if pattern else folder
+    with pytest.raises(CorpusError, match=r"b\.txt\.xz: xz-compressed, which is not read") as caught:
+        open_corpus(str(spec))
+    assert "xz -d" in caught.value.hint
+    (folder / "more" / "b.txt.xz").unlink()
+    assert list(open_corpus(str(spec))) == uzbek[:50]

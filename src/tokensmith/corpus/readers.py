@@ -402,6 +402,9 @@ def _compressed(kind: str, hint: str) -> tuple[str, str]:
     return f"holds {kind}-compressed data, not text", hint
 
 
+#: Compressions the readers do not decompress, with the command that does.
+UNREAD_COMPRESSIONS = {".xz": "xz -d", ".bz2": "bunzip2", ".zip": "unzip", ".lz4": "lz4 -d", ".7z": "7z x",
+                       ".br": "brotli -d"}
 _UNREAD_COMPRESSION = "decompress it first ({tool} {{source}}); .gz and .zst files are decompressed as they are read"
 _MISSING_SUFFIX = "name it {{source.name}}{suffix}: such a file is decompressed as it is read"
 #: How files that are no UTF-8 text start (UTF-32 LE before UTF-16 LE, whose mark it begins with): what the
@@ -414,9 +417,9 @@ _NOT_TEXT_STARTS: dict[re.Pattern[bytes], tuple[str, str]] = {
     re.compile(rb"\xfe\xff"): _other_unicode("UTF-16 BE"),
     re.compile(rb"\x1f\x8b"): _compressed("gzip", _MISSING_SUFFIX.format(suffix=".gz")),
     re.compile(rb"\x28\xb5\x2f\xfd"): _compressed("zstd", _MISSING_SUFFIX.format(suffix=".zst")),
-    re.compile(rb"\xfd7zXZ\x00"): _compressed("xz", _UNREAD_COMPRESSION.format(tool="xz -d")),
-    re.compile(rb"BZh[1-9]1AY&SY"): _compressed("bz2", _UNREAD_COMPRESSION.format(tool="bunzip2")),
-    re.compile(rb"PK\x03\x04"): _compressed("zip", _UNREAD_COMPRESSION.format(tool="unzip")),
+    re.compile(rb"\xfd7zXZ\x00"): _compressed("xz", _UNREAD_COMPRESSION.format(tool=UNREAD_COMPRESSIONS[".xz"])),
+    re.compile(rb"BZh[1-9]1AY&SY"): _compressed("bz2", _UNREAD_COMPRESSION.format(tool=UNREAD_COMPRESSIONS[".bz2"])),
+    re.compile(rb"PK\x03\x04"): _compressed("zip", _UNREAD_COMPRESSION.format(tool=UNREAD_COMPRESSIONS[".zip"])),
     re.compile(rb".{257}ustar", re.DOTALL): ("holds a tar archive, not text",
                                             "unpack it first (tar -xf {source}) and pass the folder of its files"),
 }
@@ -844,12 +847,29 @@ def batch_documents(
 
 
 # -- opening ------------------------------------------------------------------------------------
+def _refuse_unread_compressions(paths: Iterable[Path]) -> None:
+    """Refuse a corpus file compressed in a way the readers do not decompress (``de.txt.xz``): a folder or
+    glob would otherwise leave it out unseen, as it leaves out a README.md."""
+    for path in paths:
+        lowered = path.name.lower()
+        suffix = next((s for s in UNREAD_COMPRESSIONS if lowered.endswith(s)), None)
+        if suffix is not None and has_known_format(Path(lowered.removesuffix(suffix))):
+            raise CorpusError(f"{path}: {suffix[1:]}-compressed, which is not read",
+                              _UNREAD_COMPRESSION.format(tool=UNREAD_COMPRESSIONS[suffix]).format(source=path))
+
+
 def _expand_directory(directory: Path) -> list[Path]:
-    """Corpus files under ``directory``: recursive, known formats only, hidden entries skipped, sorted."""
+    """Corpus files under ``directory``: recursive, known formats only, hidden entries skipped, sorted.
+
+    Raises:
+        CorpusError: a corpus file is compressed in a way the readers do not decompress.
+    """
     found = []
     for root, dirs, files in os.walk(directory):
         dirs[:] = [d for d in dirs if not d.startswith(".")]
-        found.extend(Path(root) / f for f in files if not f.startswith(".") and has_known_format(Path(f)))
+        visible = [Path(root) / f for f in files if not f.startswith(".")]
+        _refuse_unread_compressions(visible)
+        found.extend(path for path in visible if has_known_format(path))
     return sorted(found, key=lambda p: p.relative_to(directory).as_posix())
 
 
@@ -909,6 +929,7 @@ def resolve_sources(path_spec: str, *, flag: str = "--corpus") -> list[Path]:
             hit = Path(match)
             files.extend(_expand_directory(hit) if hit.is_dir() else [hit] if hit.is_file() else [])
         files = _each_file_once(files)  # `data/**` matches a folder and the files inside it
+        _refuse_unread_compressions(files)
         if not files:
             escaped = _escape_existing_folders(path)
             raise CorpusError(f"no such file: the pattern {path_spec!r} matches no file",
