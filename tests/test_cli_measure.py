@@ -1032,3 +1032,18 @@ def test_the_same_inputs_give_the_same_results_but_for_the_run_facts_readme_name
         texts.append(out.read_text(encoding="utf-8"))
     first, second = (_without_run_facts(json.loads(text)) for text in texts)
     assert first == second
+
+
+def test_a_ref_lang_left_out_by_lang_is_named_as_such(tmp_path, capsys):
+    # `--lang ky,kk --ref-lang uz` said the folder "has no such language", though uz.txt is there
+    folder = tmp_path / "parallel"
+    folder.mkdir()
+    for lang, lines in {"uz": "bir\nikki\n", "ky": "бир\nэки\n", "kk": "бір\nекі\n"}.items():
+        (folder / f"{lang}.txt").write_text(lines, encoding="utf-8")
+    err = bad(["measure", "-t", "gpt2", "--parallel", str(folder), "--lang", "ky,kk", "--ref-lang", "uz"], capsys,
+              tmp_path / "x.json")
+    assert "has no such language" not in err and "--ref-lang uz is not one of the languages --lang chooses" in err
+    assert "add it to --lang" in err
+    err = bad(["measure", "-t", "gpt2", "--parallel", str(folder), "--lang", "ky,kk", "--ref-lang", "tr"], capsys,
+              tmp_path / "x.json")
+    assert "has no such language" in err

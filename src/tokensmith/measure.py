@@ -295,14 +295,20 @@ def _open_sources(config: MeasureConfig) -> list[_Source]:
 def _check_ref_lang(config: MeasureConfig, sources: Sequence[_Source]) -> None:
     """A --ref-lang the parallel corpus lacks is a mistake to report; the default (en) may be absent: its
     premiums are then n/a with the reason."""
+    from tokensmith.corpus.parallel import language_files
     from tokensmith.corpus.readers import canonical_language
 
     if config.ref_lang is None or not config.parallel:
         return
     parallel_langs = sorted(source.lang for source in sources if source.parallel_group is not None)
-    if canonical_language(config.ref_lang) not in parallel_langs:
-        raise InputError(f"--ref-lang {config.ref_lang}: the parallel corpus {config.parallel} has no such language",
-                         f"choose one of: {' '.join(parallel_langs)}")
+    ref_lang = canonical_language(config.ref_lang)
+    if ref_lang in parallel_langs:
+        return
+    if config.langs is not None and ref_lang in language_files(Path(config.parallel)):
+        raise InputError(f"--ref-lang {config.ref_lang} is not one of the languages --lang chooses "
+                         f"({' '.join(parallel_langs)})", "add it to --lang, or choose one of them as --ref-lang")
+    raise InputError(f"--ref-lang {config.ref_lang}: the parallel corpus {config.parallel} has no such language",
+                     f"choose one of: {' '.join(parallel_langs)}")
 
 
 def _expected_bytes(sources: Sequence[_Source], sample_bytes: int | None) -> int:
