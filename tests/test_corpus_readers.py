@@ -748,3 +748,16 @@ def test_a_corpus_file_compressed_in_a_way_not_read_is_refused_not_left_out(tmp_
     assert "xz -d" in caught.value.hint
     (folder / "more" / "b.txt.xz").unlink()
     assert list(open_corpus(str(spec))) == uzbek[:50]
+
+
+def test_open_corpus_takes_a_path_object(tmp_path):
+    # open_parallel took a Path, open_corpus stopped with "'PosixPath' object has no attribute 'partition'";
+    # a Path is a path: a "=" in it is no LANG= tag
+    from _django_text import django_translations
+
+    uzbek = django_translations("uz")[:20]
+    write(tmp_path / "uz.txt", text_bytes(uzbek))
+    corpus = open_corpus(tmp_path / "uz.txt")
+    assert (list(corpus), corpus.lang, corpus.name) == (uzbek, "uz", "uz")
+    tagged = write(tmp_path / "ky=uz.txt", text_bytes(uzbek))
+    assert open_corpus(tagged).lang == "und"

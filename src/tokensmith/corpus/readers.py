@@ -955,7 +955,7 @@ def parse_corpus_spec(spec: str) -> tuple[str | None, str]:
 
 
 def open_corpus(
-    spec: str,
+    spec: str | os.PathLike,
     *,
     lang: str | None = None,
     name: str | None = None,
@@ -964,7 +964,7 @@ def open_corpus(
     column: str = "text",
     errors: str = "strict",
 ) -> Corpus:
-    """Open a corpus from ``"PATH"`` or ``"LANG=PATH"`` (a file, a directory or a glob).
+    """Open a corpus from ``"PATH"`` or ``"LANG=PATH"`` (a file, a directory or a glob), or a path object.
 
     The language is, in order: ``lang``, the ``LANG=`` prefix, the file or folder name when it is a
     language code (``de.txt``, ``pt-BR.jsonl.gz``, ``zh-CN/``), else ``"und"``.
@@ -973,7 +973,8 @@ def open_corpus(
         CorpusError: the path does not exist or holds no corpus file.
         InputError: ``doc_per`` or ``errors`` is not a known value.
     """
-    spec_lang, path_spec = parse_corpus_spec(spec)
+    # a Path object is a path: only a string may carry a LANG= tag
+    spec_lang, path_spec = (None, os.fspath(spec)) if isinstance(spec, os.PathLike) else parse_corpus_spec(spec)
     sources = resolve_sources(path_spec)
     label_path = Path(path_spec.rstrip("/\\"))
     if (_GLOB_CHARS.search(label_path.name) and not label_path.is_file()) or label_path.is_dir():
