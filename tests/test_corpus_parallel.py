@@ -173,3 +173,15 @@ def test_an_empty_choice_of_languages_is_refused(tmp_path):
     folder = make_folder(tmp_path / "par", {"uz.txt": "bir\nikki\n", "ky.txt": "бир\nэки\n"})
     with pytest.raises(CorpusError, match="no language of the parallel corpus .* is chosen"):
         open_parallel(folder, langs=[])
+
+
+def test_a_language_file_compressed_in_a_way_not_read_is_refused_not_left_out(tmp_path):
+    # uz.txt.xz beside ky.txt and kk.txt: the folder was read as ky and kk only, uz left out unseen
+    import lzma
+
+    folder = make_folder(tmp_path / "par", {"ky.txt": "бир\nэки\n", "kk.txt": "бір\nекі\n"})
+    (folder / "meta.jsonl.xz").write_bytes(lzma.compress(b'{"source": "tatoeba"}\n'))  # no language: no matter
+    assert open_parallel(folder).langs == ["kk", "ky"]
+    (folder / "uz.txt.xz").write_bytes(lzma.compress(b"bir\nikki\n"))
+    with pytest.raises(CorpusError, match=r"uz\.txt\.xz: xz-compressed, which is not read"):
+        open_parallel(folder)

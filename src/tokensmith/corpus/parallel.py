@@ -29,6 +29,7 @@ from tokensmith.corpus.readers import (
     iter_line_blocks,
     names_a_language,
     open_binary,
+    refuse_unread_compressions,
     split_suffixes,
 )
 from tokensmith.errors import CorpusError
@@ -134,9 +135,9 @@ def language_files(directory: Path) -> dict[str, Path]:
     """
     files: dict[str, Path] = {}
     unnamed = []
-    for path in sorted(directory.iterdir()):
-        if not path.is_file() or path.name.startswith("."):
-            continue
+    entries = sorted(path for path in directory.iterdir() if path.is_file() and not path.name.startswith("."))
+    refuse_unread_compressions(entries, (".txt",))  # a uz.txt.xz would be left out as index.tsv is
+    for path in entries:
         stem, _, fmt = split_suffixes(path)
         if fmt != "txt" or not path.name.lower().removesuffix(".gz").removesuffix(".zst").endswith(".txt"):
             continue  # index.tsv, README.md... are not languages

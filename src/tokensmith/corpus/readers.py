@@ -847,13 +847,13 @@ def batch_documents(
 
 
 # -- opening ------------------------------------------------------------------------------------
-def _refuse_unread_compressions(paths: Iterable[Path]) -> None:
-    """Refuse a corpus file compressed in a way the readers do not decompress (``de.txt.xz``): a folder or
-    glob would otherwise leave it out unseen, as it leaves out a README.md."""
+def refuse_unread_compressions(paths: Iterable[Path], formats: tuple[str, ...] = tuple(FORMAT_SUFFIXES)) -> None:
+    """Refuse a corpus file (one of ``formats``) compressed in a way the readers do not decompress
+    (``de.txt.xz``): a folder or glob would otherwise leave it out unseen, as it leaves out a README.md."""
     for path in paths:
         lowered = path.name.lower()
         suffix = next((s for s in UNREAD_COMPRESSIONS if lowered.endswith(s)), None)
-        if suffix is not None and has_known_format(Path(lowered.removesuffix(suffix))):
+        if suffix is not None and lowered.removesuffix(suffix).endswith(formats):
             raise CorpusError(f"{path}: {suffix[1:]}-compressed, which is not read",
                               _UNREAD_COMPRESSION.format(tool=UNREAD_COMPRESSIONS[suffix]).format(source=path))
 
@@ -868,7 +868,7 @@ def _expand_directory(directory: Path) -> list[Path]:
     for root, dirs, files in os.walk(directory):
         dirs[:] = [d for d in dirs if not d.startswith(".")]
         visible = [Path(root) / f for f in files if not f.startswith(".")]
-        _refuse_unread_compressions(visible)
+        refuse_unread_compressions(visible)
         found.extend(path for path in visible if has_known_format(path))
     return sorted(found, key=lambda p: p.relative_to(directory).as_posix())
 
@@ -929,7 +929,7 @@ def resolve_sources(path_spec: str, *, flag: str = "--corpus") -> list[Path]:
             hit = Path(match)
             files.extend(_expand_directory(hit) if hit.is_dir() else [hit] if hit.is_file() else [])
         files = _each_file_once(files)  # `data/**` matches a folder and the files inside it
-        _refuse_unread_compressions(files)
+        refuse_unread_compressions(files)
         if not files:
             escaped = _escape_existing_folders(path)
             raise CorpusError(f"no such file: the pattern {path_spec!r} matches no file",
@@ -1010,6 +1010,7 @@ __all__ = [
     "open_binary",
     "open_corpus",
     "refuse_binary",
+    "refuse_unread_compressions",
     "resolve_sources",
     "split_suffixes",
 ]
