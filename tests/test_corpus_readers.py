@@ -761,3 +761,22 @@ def test_open_corpus_takes_a_path_object(tmp_path):
     assert (list(corpus), corpus.lang, corpus.name) == (uzbek, "uz", "uz")
     tagged = write(tmp_path / "ky=uz.txt", text_bytes(uzbek))
     assert open_corpus(tagged).lang == "und"
+
+
+def test_text_with_ustar_where_a_tar_header_has_it_is_text(tmp_path):
+    """A tar archive has "ustar" and a NUL at byte 257; Spanish text may well have "gustar" there."""
+    import tarfile
+
+    first = "A mí me " + "x" * 247 + "gustaría ir.\n"  # "ustar" at byte 257
+    assert first.encode().index(b"ustar") == 257
+    path = write(tmp_path / "es.txt", (first + "Segunda línea.\n").encode())
+    assert list(open_corpus(str(path))) == [first[:-1], "Segunda línea."]
+    for tar_format in (tarfile.GNU_FORMAT, tarfile.PAX_FORMAT, tarfile.USTAR_FORMAT):
+        packed = io.BytesIO()
+        with tarfile.open(fileobj=packed, mode="w", format=tar_format) as archive:
+            member = tarfile.TarInfo("es.txt")
+            member.size = len(first)
+            archive.addfile(member, io.BytesIO(first.encode()))
+        archive_path = write(tmp_path / "es.tar.gz", packed.getvalue())
+        with pytest.raises(CorpusError, match="holds a tar archive"):
+            list(open_corpus(str(archive_path), errors="replace"))

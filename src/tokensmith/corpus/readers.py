@@ -420,7 +420,7 @@ _NOT_TEXT_STARTS: dict[re.Pattern[bytes], tuple[str, str]] = {
     re.compile(rb"\xfd7zXZ\x00"): _compressed("xz", _UNREAD_COMPRESSION.format(tool=UNREAD_COMPRESSIONS[".xz"])),
     re.compile(rb"BZh[1-9]1AY&SY"): _compressed("bz2", _UNREAD_COMPRESSION.format(tool=UNREAD_COMPRESSIONS[".bz2"])),
     re.compile(rb"PK\x03\x04"): _compressed("zip", _UNREAD_COMPRESSION.format(tool=UNREAD_COMPRESSIONS[".zip"])),
-    re.compile(rb".{257}ustar", re.DOTALL): ("holds a tar archive, not text",
+    re.compile(rb".{257}ustar {0,2}\x00", re.DOTALL): ("holds a tar archive, not text",
                                             "unpack it first (tar -xf {source}) and pass the folder of its files"),
 }
 
