@@ -427,7 +427,7 @@ _NOT_TEXT_STARTS: dict[re.Pattern[bytes], tuple[str, str]] = {
 
 def refuse_known_non_text(data: bytes, *, source: Path) -> None:
     """Refuse a file whose first bytes (``data``) show it is no UTF-8 text: UTF-16 or UTF-32 (by their
-    byte-order marks) or compressed data the readers do not decompress (:data:`_NOT_TEXT_STARTS`).
+    byte-order marks), compressed data the readers do not decompress, or a tar archive (:data:`_NOT_TEXT_STARTS`).
 
     Raises:
         CorpusError: naming what the file holds, with what to do about it.
@@ -878,7 +878,7 @@ def _each_file_once(files: Iterable[Path]) -> list[Path]:
     folder and of the files in it, a link back up the tree that a glob follows until the system stops it)."""
     seen: set[str] = set()
     kept = []
-    real_folders: dict[Path, str] = {}  # one realpath per folder, not per file (20k files: 0.46 s)
+    real_folders: dict[Path, str] = {}  # one realpath per folder: one per file took 0.46 s on 20k files
     for path in files:
         if path.parent not in real_folders:
             real_folders[path.parent] = os.path.realpath(path.parent)
