@@ -185,3 +185,15 @@ def test_a_language_file_compressed_in_a_way_not_read_is_refused_not_left_out(tm
     (folder / "uz.txt.xz").write_bytes(lzma.compress(b"bir\nikki\n"))
     with pytest.raises(CorpusError, match=r"uz\.txt\.xz: xz-compressed, which is not read"):
         open_parallel(folder)
+
+
+def test_a_file_longer_only_by_blank_lines_at_its_end_is_named_as_such(tmp_path):
+    # An editor's extra empty line at the end of one file made the folder "misaligned: pt_BR.txt: 4 lines;
+    # en.txt, sr-Latn.txt: 3 lines", with nothing to see in the editor
+    files = {"en.txt": "one\ntwo\nthree\n", "sr-Latn.txt": "jedan\r\ndva\r\ntri\r\n", "pt_BR.txt": "um\ndois\ntrês\n\n"}
+    folder = make_folder(tmp_path / "par", files)
+    with pytest.raises(CorpusError, match=r"pt_BR\.txt: 4 lines; .*: 3 lines; pt_BR\.txt ends with 1 blank line"):
+        open_parallel(folder)
+    make_folder(folder, {"pt_BR.txt": "um\n\ndois\ntrês\n"})  # a blank line inside: no such note
+    with pytest.raises(CorpusError, match=r"pt_BR\.txt: 4 lines; .*: 3 lines\n"):
+        open_parallel(folder)

@@ -182,6 +182,26 @@ def _describe_counts(counts: dict[str, int], files: dict[str, Path], shown: int 
     return "; ".join(parts)
 
 
+def _trailing_blank_lines(path: Path) -> int:
+    """Blank lines at the end of a text file, after its last non-blank one."""
+    trailing = 0
+    for lines, _, _ in iter_line_blocks(path, errors="replace", stats=ReadStats()):
+        last = next((i for i in range(len(lines) - 1, -1, -1) if lines[i].strip()), None)
+        trailing = trailing + len(lines) if last is None else len(lines) - 1 - last
+    return trailing
+
+
+def _describe_trailing_blanks(counts: dict[str, int], files: dict[str, Path]) -> str:
+    """``"; pt_BR.txt ends with 1 blank line"`` for the longer files that end in blank lines (an editor's
+    extra empty line, which it does not show), or ``""``."""
+    notes = []
+    for lang, count in counts.items():
+        trailing = _trailing_blank_lines(files[lang]) if count > min(counts.values()) else 0
+        if trailing:
+            notes.append(f"; {files[lang].name} ends with {trailing} blank line{'s' if trailing > 1 else ''}")
+    return "".join(notes)
+
+
 def open_parallel(
     directory: str | Path, *, langs: Sequence[str] | None = None, errors: str = "strict"
 ) -> ParallelCorpus:
@@ -218,7 +238,8 @@ def open_parallel(
     counts = {lang: count_lines(path) for lang, path in files.items()}
     if len(set(counts.values())) > 1:
         raise CorpusError(
-            f"misaligned parallel corpus {folder}: the files differ in line count: {_describe_counts(counts, files)}",
+            f"misaligned parallel corpus {folder}: the files differ in line count: {_describe_counts(counts, files)}"
+            + _describe_trailing_blanks(counts, files),
             "each <lang>.txt must have one line per segment, the same segments in the same order (a line ends at "
             "\\n, \\r\\n or a lone \\r: a lone \\r inside a segment, which `wc -l` does not count, makes it two)",
         )
