@@ -1047,3 +1047,17 @@ def test_a_ref_lang_left_out_by_lang_is_named_as_such(tmp_path, capsys):
     err = bad(["measure", "-t", "gpt2", "--parallel", str(folder), "--lang", "ky,kk", "--ref-lang", "tr"], capsys,
               tmp_path / "x.json")
     assert "has no such language" in err
+
+
+def test_force_does_not_replace_an_input_with_the_results(tmp_path, capsys):
+    # `-c uz.txt --out uz.txt --force` (a slip of the completion) replaced the corpus with results.json
+    folder = tmp_path / "parallel"
+    folder.mkdir()
+    for lang in ("uz", "ky"):
+        (folder / f"{lang}.txt").write_text("\n".join(django_translations(lang)[:40]) + "\n", encoding="utf-8")
+    corpus = folder / "uz.txt"
+    before = corpus.read_bytes()
+    for source in (["-c", str(corpus)], ["-c", f"uz={folder}"], ["--parallel", str(folder)]):
+        code, _, err = run(["measure", "-t", "gpt2", *source, "--out", str(corpus), "--force", "-q"], capsys)
+        assert code == 2 and "is one of the inputs" in err, err
+    assert corpus.read_bytes() == before

@@ -665,6 +665,23 @@ def _describe_corpus(source: _Source, stats) -> dict[str, Any]:
     }
 
 
+def _refuse_replacing_an_input(config: MeasureConfig, out: str | Path) -> None:
+    """Refuse an existing --out that is one of the corpus or tokenizer files (--force would replace it)."""
+    from tokensmith.corpus.parallel import language_files
+    from tokensmith.corpus.readers import parse_corpus_spec, resolve_sources
+
+    target = Path(out)
+    if not target.is_file():
+        return
+    inputs = [path for spec in config.corpora for path in resolve_sources(parse_corpus_spec(spec)[1])]
+    if config.parallel is not None and Path(config.parallel).is_dir():
+        inputs += language_files(Path(config.parallel)).values()
+    inputs += [Path(spec) for spec in config.tokenizers if isinstance(spec, str) and Path(spec).is_file()]
+    if any(path.exists() and target.samefile(path) for path in inputs):
+        raise InputError(f"--out {out} is one of the inputs: --force would replace it with the results",
+                         "choose another output path")
+
+
 def run_measure(
     config: MeasureConfig, *, out: str | Path | None = None, force: bool = False, quiet: bool = False
 ) -> MeasureResult:
@@ -676,6 +693,7 @@ def run_measure(
     config.validate()
     if out is not None:
         check_file_writable(out, force=force)  # refuse before an hour of work, not after
+        _refuse_replacing_an_input(config, out)
     with progress_bar(quiet) as progress:
         result = measure(config, progress=progress)
     warn_reading(result.corpora)
