@@ -1061,3 +1061,13 @@ def test_force_does_not_replace_an_input_with_the_results(tmp_path, capsys):
         code, _, err = run(["measure", "-t", "gpt2", *source, "--out", str(corpus), "--force", "-q"], capsys)
         assert code == 2 and "is one of the inputs" in err, err
     assert corpus.read_bytes() == before
+
+
+def test_an_empty_parallel_path_is_refused_not_read_as_the_current_folder(tmp_path, capsys, monkeypatch):
+    # `--parallel "$DIR"` with DIR unset measured whatever <lang>.txt files the current folder held
+    monkeypatch.chdir(tmp_path)
+    for lang in ("uz", "ky"):
+        (tmp_path / f"{lang}.txt").write_text("\n".join(django_translations(lang)[:20]) + "\n", encoding="utf-8")
+    for empty in ("", " "):
+        err = bad(["measure", "-t", "gpt2", "--parallel", empty], capsys, tmp_path / "r.json")
+        assert "--parallel names no folder (an empty path)" in err

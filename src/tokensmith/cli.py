@@ -76,8 +76,8 @@ def measure(
         help="Reference name, tokenizer file or directory; repeat for more."),
     corpus: list[str] | None = typer.Option(None, "--corpus", "-c",
         help="PATH or LANG=PATH (file, directory or glob); repeat for more."),
-    parallel: Path | None = typer.Option(None, "--parallel",
-                                         help=f"Folder of line-aligned <lang>.txt files, {LANG_FILES_HELP}."),
+    parallel: str | None = typer.Option(None, "--parallel", metavar="<path>",  # a str: Path("") is the current folder
+                                        help=f"Folder of line-aligned <lang>.txt files, {LANG_FILES_HELP}."),
     ref_lang: str | None = typer.Option(None, "--ref-lang",
                                         help="Reference language for token premiums (default: en)."),
     lang: list[str] | None = typer.Option(None, "--lang",
@@ -110,7 +110,7 @@ def measure(
         raise InputError("--seed picks the sample of --sample-bytes; without it every document is measured",
                          "add --sample-bytes N, or drop --seed")
     config = MeasureConfig(
-        tokenizers=tuple(tokenizer), corpora=tuple(corpus or ()), parallel=str(parallel) if parallel else None,
+        tokenizers=tuple(tokenizer), corpora=tuple(corpus or ()), parallel=parallel,
         langs=tuple(tag.strip() for tags in lang for tag in tags.split(",") if tag.strip()) if lang else None,
         ref_lang=ref_lang, baseline=baseline, pattern=pattern, backend=backend, doc_per=doc_per, field=field,
         column=column, errors=errors, sample_bytes=sample_bytes, seed=seed or 0, renyi_alpha=alpha,

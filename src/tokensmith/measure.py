@@ -93,6 +93,8 @@ class MeasureConfig:
                              "give each tokenizer as a reference name, a path or a loaded Tokenizer")
         if not self.tokenizers:
             raise InputError("no tokenizer given", "pass at least one -t NAME|PATH (see `tokensmith ls tokenizers`)")
+        if isinstance(self.parallel, str) and not self.parallel.strip():  # Path("") is the current folder
+            raise InputError("--parallel names no folder (an empty path)", "give the folder of <lang>.txt files")
         if not self.corpora and not self.parallel:
             raise InputError("no text to measure on", "pass --corpus PATH and/or --parallel DIR")
         for flag, path in (("--lexicon", self.lexicon), ("--morph", self.morph)):
