@@ -1071,3 +1071,6 @@ def test_an_empty_parallel_path_is_refused_not_read_as_the_current_folder(tmp_pa
     for empty in ("", " "):
         err = bad(["measure", "-t", "gpt2", "--parallel", empty], capsys, tmp_path / "r.json")
         assert "--parallel names no folder (an empty path)" in err
+        for flag in ("--lexicon", "--morph"):  # the current folder's <lang>.txt files read as word lists
+            err = bad(["measure", "-t", "gpt2", "--parallel", str(tmp_path), flag, empty], capsys, tmp_path / "r.json")
+            assert f"{flag} names no file or folder (an empty path)" in err

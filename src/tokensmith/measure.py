@@ -98,6 +98,8 @@ class MeasureConfig:
         if not self.corpora and not self.parallel:
             raise InputError("no text to measure on", "pass --corpus PATH and/or --parallel DIR")
         for flag, path in (("--lexicon", self.lexicon), ("--morph", self.morph)):
+            if isinstance(path, str) and not path.strip():
+                raise InputError(f"{flag} names no file or folder (an empty path)")
             if path is not None and not Path(path).exists():
                 raise InputError(f"{flag} {path}: no such file or folder")
         if self.errors not in ("strict", "replace"):
