@@ -780,3 +780,21 @@ def test_text_with_ustar_where_a_tar_header_has_it_is_text(tmp_path):
         archive_path = write(tmp_path / "es.tar.gz", packed.getvalue())
         with pytest.raises(CorpusError, match="holds a tar archive"):
             list(open_corpus(str(archive_path), errors="replace"))
+
+
+def test_the_digest_of_files_with_a_name_that_is_not_utf8_is_of_their_raw_names(tmp_path):
+    # The manifest of a folder's files was encoded as UTF-8: a Latin-1 file name (a lone surrogate in
+    # Python) stopped measure with a UnicodeEncodeError traceback. sha256sum lists the name's own bytes.
+    import hashlib
+    import os
+
+    from _django_text import django_translations
+
+    folder = tmp_path / "uz"
+    folder.mkdir()
+    latin1 = folder / os.fsdecode(b"caf\xe9.txt")
+    write(latin1, text_bytes(django_translations("uz")[:10]))
+    plain = write(folder / "d.txt", text_bytes(django_translations("uz")[10:20]))
+    manifest = b"".join(hashlib.sha256(path.read_bytes()).hexdigest().encode() + b"  " + os.fsencode(path.name) + b"\n"
+                        for path in (latin1, plain))
+    assert open_corpus(str(folder)).sha256() == hashlib.sha256(manifest).hexdigest()

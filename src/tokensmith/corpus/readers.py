@@ -787,7 +787,7 @@ class Corpus:
             return digests[0][1]
         root = Path(os.path.commonpath([str(s.parent) for s in self.sources]))
         manifest = "".join(f"{digest}  {path.relative_to(root).as_posix()}\n" for path, digest in digests)
-        return hashlib.sha256(manifest.encode()).hexdigest()
+        return hashlib.sha256(manifest.encode("utf-8", "surrogateescape")).hexdigest()  # a name's own bytes
 
     def _describe_sources(self) -> str:
         if len(self.sources) == 1:
