@@ -966,3 +966,144 @@ def test_lang_measures_only_those_languages_of_the_parallel_folder(tmp_path, cap
     err = bad(["measure", "-t", "gpt2", "--corpus", str(folder / "en.txt"), "--lang", "en"], capsys,
               tmp_path / "y.json")
     assert "--parallel DIR" in err
+
+
+def test_a_folder_given_as_out_with_force_is_refused_before_the_work(tmp_path, capsys):
+    # check_writable lets a folder through with --force (it also checks output folders), so the folder
+    # was refused only by the write, once every corpus had been measured: here the corpus' own error
+    # (met while measuring) came first.
+    uzbek = tmp_path / "uz.txt"
+    uzbek.write_bytes("\n".join(django_translations("uz")[:50]).encode() + b"\n\xff\n")
+    folder = tmp_path / "results"
+    folder.mkdir()
+    code, _, err = run(["measure", "-t", "gpt2", "--corpus", str(uzbek), "--out", str(folder), "--force", "-q"], capsys)
+    assert code == 2 and "it is a folder" in err and "not UTF-8" not in err, err
+    assert list(folder.iterdir()) == []
+
+
+def test_two_files_that_differ_only_in_their_suffixes_are_two_corpora(tmp_path, capsys):
+    """`-c uz/django.txt -c uz/django.jsonl` stopped with "two corpora share the name 'uz/django'" and the
+    hint "pass each corpus once", though they are two files (and no flag names a corpus): such corpora
+    are named by their file names."""
+    uzbek = django_translations("uz")
+    folder = tmp_path / "uz"
+    folder.mkdir()
+    (folder / "django.txt").write_text("\n".join(uzbek[:40]) + "\n", encoding="utf-8")
+    (folder / "django.jsonl").write_text("".join(json.dumps({"text": t}) + "\n" for t in uzbek[40:90]),
+                                         encoding="utf-8")
+    out = tmp_path / "r.json"
+    code, _, err = run(["measure", "-t", "gpt2", "-c", f"uz={folder / 'django.txt'}", "-c",
+                        f"uz={folder / 'django.jsonl'}", "--out", str(out), "-q"], capsys)
+    assert code == 0, err
+    corpora = json.loads(out.read_text(encoding="utf-8"))["sections"]["measure"]["corpora"]
+    assert [(c["name"], c["documents"]) for c in corpora] == [("django.txt", 40), ("django.jsonl", 50)]
+
+
+def test_a_file_name_that_is_not_utf8_is_recorded_in_results_json(tmp_path, capsys):
+    """A Latin-1 file name (an old archive unpacked on Linux) reaches Python as a lone surrogate
+    (b"\\xe9" -> "\\udce9"): writing results.json, after the whole measurement, stopped with a
+    UnicodeEncodeError traceback. JSON escapes it (\\udce9), so the recorded path reads back as the file;
+    the report shows a "?" for the byte, as `ls` does."""
+    folder = tmp_path / "uz"
+    folder.mkdir()
+    latin1_name = os.fsdecode(b"caf\xe9.txt")
+    (folder / latin1_name).write_text("\n".join(django_translations("uz")[:30]) + "\n", encoding="utf-8")
+    out = tmp_path / "r.json"
+    for spec in (str(folder), str(folder / latin1_name)):
+        code, _, err = run(["measure", "-t", "gpt2", "-c", f"uz={spec}", "--out", str(out), "--force", "-q"], capsys)
+        assert code == 0, err
+        results = json.loads(out.read_bytes().decode("utf-8"))  # valid UTF-8
+        (recorded,) = results["sections"]["measure"]["corpora"][0]["sources"]
+        assert os.fsencode(recorded) == os.fsencode(folder / latin1_name)
+    # the report, which names the corpus files, wrote none of its page for the same reason
+    code, _, err = run(["report", str(out), "-o", str(tmp_path / "r.html")], capsys)
+    assert code == 0, err
+    assert "caf?.txt" in (tmp_path / "r.html").read_text(encoding="utf-8")
+
+
+def test_a_lang_that_names_no_language_is_refused(tmp_path, capsys):
+    # `--lang ,` (or `--lang " "`, a shell variable left empty) selected no language: a StopIteration
+    # traceback from the parallel reader
+    folder = tmp_path / "parallel"
+    folder.mkdir()
+    for lang, lines in {"uz": "bir\nikki\n", "ky": "бир\nэки\n"}.items():
+        (folder / f"{lang}.txt").write_text(lines, encoding="utf-8")
+    for empty in (",", " "):
+        err = bad(["measure", "-t", "gpt2", "--parallel", str(folder), "--lang", empty], capsys, tmp_path / "x.json")
+        assert "(--lang) names no language" in err
+
+
+def _without_run_facts(value):
+    """A results document without the fields README names as the run's own (timings, date)."""
+    run_facts = {"created", "seconds", "peak_rss_mb", "encode_seconds", "bookkeeping_seconds"}
+    if isinstance(value, dict):
+        if value.get("metric") == "encode_throughput_mb_s":
+            return None
+        return {key: _without_run_facts(item) for key, item in value.items() if key not in run_facts}
+    if isinstance(value, list):
+        return [_without_run_facts(item) for item in value]
+    return value
+
+
+def test_the_same_inputs_give_the_same_results_but_for_the_run_facts_readme_names(tmp_path, capsys):
+    uzbek, kyrgyz = django_translations("uz"), django_translations("ky")
+    split = tmp_path / "uz"
+    split.mkdir()
+    for part in range(3):
+        (split / f"{part}.txt").write_text("\n".join(uzbek[part * 100:(part + 1) * 100]) + "\n", encoding="utf-8")
+    parallel = tmp_path / "parallel"
+    parallel.mkdir()
+    for lang, lines in (("uz", uzbek), ("ky", kyrgyz)):
+        (parallel / f"{lang}.txt").write_text("\n".join(lines[:200]) + "\n", encoding="utf-8")
+    texts = []
+    for run_number in range(2):
+        out = tmp_path / f"r{run_number}.json"
+        code, _, err = run(["measure", "-t", "gpt2", "-t", "o200k", "-c", f"uz={split}", "--parallel", str(parallel),
+                            "--ref-lang", "uz", "--sample-bytes", "6000", "--seed", "7", "--out", str(out), "-q"],
+                           capsys)
+        assert code == 0, err
+        texts.append(out.read_text(encoding="utf-8"))
+    first, second = (_without_run_facts(json.loads(text)) for text in texts)
+    assert first == second
+
+
+def test_a_ref_lang_left_out_by_lang_is_named_as_such(tmp_path, capsys):
+    # `--lang ky,kk --ref-lang uz` said the folder "has no such language", though uz.txt is there
+    folder = tmp_path / "parallel"
+    folder.mkdir()
+    for lang, lines in {"uz": "bir\nikki\n", "ky": "бир\nэки\n", "kk": "бір\nекі\n"}.items():
+        (folder / f"{lang}.txt").write_text(lines, encoding="utf-8")
+    err = bad(["measure", "-t", "gpt2", "--parallel", str(folder), "--lang", "ky,kk", "--ref-lang", "uz"], capsys,
+              tmp_path / "x.json")
+    assert "has no such language" not in err and "--ref-lang uz is not one of the languages --lang chooses" in err
+    assert "add it to --lang" in err
+    err = bad(["measure", "-t", "gpt2", "--parallel", str(folder), "--lang", "ky,kk", "--ref-lang", "tr"], capsys,
+              tmp_path / "x.json")
+    assert "has no such language" in err
+
+
+def test_force_does_not_replace_an_input_with_the_results(tmp_path, capsys):
+    # `-c uz.txt --out uz.txt --force` (a slip of the completion) replaced the corpus with results.json
+    folder = tmp_path / "parallel"
+    folder.mkdir()
+    for lang in ("uz", "ky"):
+        (folder / f"{lang}.txt").write_text("\n".join(django_translations(lang)[:40]) + "\n", encoding="utf-8")
+    corpus = folder / "uz.txt"
+    before = corpus.read_bytes()
+    for source in (["-c", str(corpus)], ["-c", f"uz={folder}"], ["--parallel", str(folder)]):
+        code, _, err = run(["measure", "-t", "gpt2", *source, "--out", str(corpus), "--force", "-q"], capsys)
+        assert code == 2 and "is one of the inputs" in err, err
+    assert corpus.read_bytes() == before
+
+
+def test_an_empty_parallel_path_is_refused_not_read_as_the_current_folder(tmp_path, capsys, monkeypatch):
+    # `--parallel "$DIR"` with DIR unset measured whatever <lang>.txt files the current folder held
+    monkeypatch.chdir(tmp_path)
+    for lang in ("uz", "ky"):
+        (tmp_path / f"{lang}.txt").write_text("\n".join(django_translations(lang)[:20]) + "\n", encoding="utf-8")
+    for empty in ("", " "):
+        err = bad(["measure", "-t", "gpt2", "--parallel", empty], capsys, tmp_path / "r.json")
+        assert "--parallel names no folder (an empty path)" in err
+        for flag in ("--lexicon", "--morph"):  # the current folder's <lang>.txt files read as word lists
+            err = bad(["measure", "-t", "gpt2", "--parallel", str(tmp_path), flag, empty], capsys, tmp_path / "r.json")
+            assert f"{flag} names no file or folder (an empty path)" in err

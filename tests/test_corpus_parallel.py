@@ -157,3 +157,43 @@ def test_real_parallel_sample_is_aligned(shared_data):
     files = {lang: (folder / f"{lang}.txt").read_text(encoding="utf-8").split("\n") for lang in parallel.langs}
     for lang, texts in sample.texts.items():
         assert texts == [files[lang][i] for i in sample.line_ids]
+
+
+def test_a_language_whose_lines_are_all_blank_is_named(tmp_path):
+    # The folder was refused as "no line is non-blank in every language", leaving the user to find which
+    # of (here) three files was the empty export.
+    files = {"en.txt": "one\ntwo\n", "sr-Latn.txt": "jedan\ndva\n", "zh_Hant.txt": "\n \n"}
+    folder = make_folder(tmp_path / "par", files)
+    with pytest.raises(CorpusError, match=r"no line is non-blank in every language: zh_Hant\.txt holds only blank"):
+        open_parallel(folder)
+    assert open_parallel(folder, langs=["en", "sr-Latn"]).kept_lines == 2
+
+
+def test_an_empty_choice_of_languages_is_refused(tmp_path):
+    folder = make_folder(tmp_path / "par", {"uz.txt": "bir\nikki\n", "ky.txt": "бир\nэки\n"})
+    with pytest.raises(CorpusError, match="no language of the parallel corpus .* is chosen"):
+        open_parallel(folder, langs=[])
+
+
+def test_a_language_file_compressed_in_a_way_not_read_is_refused_not_left_out(tmp_path):
+    # uz.txt.xz beside ky.txt and kk.txt: the folder was read as ky and kk only, uz left out unseen
+    import lzma
+
+    folder = make_folder(tmp_path / "par", {"ky.txt": "бир\nэки\n", "kk.txt": "бір\nекі\n"})
+    (folder / "meta.jsonl.xz").write_bytes(lzma.compress(b'{"source": "tatoeba"}\n'))  # no language: no matter
+    assert open_parallel(folder).langs == ["kk", "ky"]
+    (folder / "uz.txt.xz").write_bytes(lzma.compress(b"bir\nikki\n"))
+    with pytest.raises(CorpusError, match=r"uz\.txt\.xz: xz-compressed, which is not read"):
+        open_parallel(folder)
+
+
+def test_a_file_longer_only_by_blank_lines_at_its_end_is_named_as_such(tmp_path):
+    # An editor's extra empty line at the end of one file made the folder "misaligned: pt_BR.txt: 4 lines;
+    # en.txt, sr-Latn.txt: 3 lines", with nothing to see in the editor
+    files = {"en.txt": "one\ntwo\nthree\n", "sr-Latn.txt": "jedan\r\ndva\r\ntri\r\n", "pt_BR.txt": "um\ndois\ntrês\n\n"}
+    folder = make_folder(tmp_path / "par", files)
+    with pytest.raises(CorpusError, match=r"pt_BR\.txt: 4 lines; .*: 3 lines; pt_BR\.txt ends with 1 blank line"):
+        open_parallel(folder)
+    make_folder(folder, {"pt_BR.txt": "um\n\ndois\ntrês\n"})  # a blank line inside: no such note
+    with pytest.raises(CorpusError, match=r"pt_BR\.txt: 4 lines; .*: 3 lines\n"):
+        open_parallel(folder)

@@ -551,3 +551,250 @@ def test_json_that_python_cannot_read_is_a_corpus_error(tmp_path):
     huge = write(tmp_path / "huge.jsonl", f'{{"text": {text}, "n": {"9" * 5000}}}\n'.encode())
     with pytest.raises(CorpusError, match=r"huge\.jsonl:1: JSON that Python cannot read \(Exceeds the limit"):
         list(open_corpus(str(huge)))
+
+
+def test_a_string_view_parquet_text_column_is_read(tmp_path):
+    """pyarrow (15+) writes a string_view column with its Arrow type kept in the file; the reader let the
+    type through but counted sizes with a kernel that has none for it: an ArrowNotImplementedError traceback."""
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    from _django_text import django_translations
+
+    texts = django_translations("ky")[:300] + [None, ""]
+    path = tmp_path / "ky.parquet"
+    pq.write_table(pa.table({"text": pa.array(texts, type=pa.string_view())}), path, row_group_size=128)
+    assert pa.types.is_string_view(pq.ParquetFile(path).schema_arrow.field("text").type)
+    corpus = open_corpus(str(path))
+    assert list(corpus) == [t for t in texts if t]
+    assert sum(size for _, sizes in corpus.iter_blocks() for size in sizes) == sum(
+        len(t.encode("utf-8")) for t in texts if t)
+    assert corpus.read_stats.empty_records == 2
+
+
+def test_a_recursive_glob_reads_each_file_once(tmp_path):
+    """`-c 'uz/**'` matches the folder, its subfolder and every file in them; each folder was expanded
+    besides its files being matched, so every document was measured two or three times."""
+    from _django_text import django_translations
+
+    uzbek = django_translations("uz")
+    folder = tmp_path / "uz"
+    (folder / "po").mkdir(parents=True)
+    write(folder / "a.txt", text_bytes(uzbek[:100]))
+    write(folder / "po" / "b.jsonl.gz", jsonl_bytes(uzbek[100:200]))
+    globbed = open_corpus(str(folder / "**"))
+    assert globbed.sources == open_corpus(str(folder)).sources
+    assert list(globbed) == uzbek[:200]
+    assert [p.name for p in open_corpus(str(tmp_path / "**" / "*")).sources] == ["a.txt", "b.jsonl.gz"]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be", "utf-32-le"])
+@pytest.mark.parametrize("name", ["uz.txt", "uz.jsonl.gz"])
+@pytest.mark.parametrize("errors", ["strict", "replace"])
+def test_a_utf16_or_utf32_file_is_named_as_such_and_not_read_as_garbage(tmp_path, encoding, name, errors):
+    """Notepad's "Unicode" saves UTF-16 with a byte-order mark. Strict reading said only "byte 0 is not
+    UTF-8: 0xff" and hinted at --errors replace, which then measured every other byte as a NUL."""
+    from _django_text import django_translations
+
+    uzbek = django_translations("uz")[:50]
+    text = text_bytes(uzbek) if name.endswith(".txt") else jsonl_bytes(uzbek)
+    path = write(tmp_path / name, ("\ufeff" + text.decode()).encode(encoding))  # the byte-order mark first
+    label = encoding.upper()[:6]
+    with pytest.raises(CorpusError, match=rf"uz\.{name[3:]}: .*{label}.*not UTF-8") as caught:
+        list(open_corpus(str(path), errors=errors))
+    assert "iconv" in caught.value.hint
+    with pytest.raises(CorpusError, match=label):
+        list(open_corpus(str(path), doc_per="file", errors=errors))
+
+
+def test_a_budget_below_every_document_suggests_doc_per_line_only_where_it_splits_them(tmp_path):
+    # The hint said "or split its documents (--doc-per line)" for every corpus: a JSONL record or a line
+    # is one document whatever --doc-per says, so the advice did nothing there.
+    from _django_text import django_translations
+
+    uzbek = [t for t in django_translations("uz") if len(t.encode()) > 20][:30]
+    records = write(tmp_path / "uz.jsonl", jsonl_bytes(uzbek))
+    lines = write(tmp_path / "uz.txt", text_bytes(uzbek))
+    for corpus in (open_corpus(str(records)), open_corpus(str(lines))):
+        with pytest.raises(CorpusError, match="smaller than every document") as caught:
+            sample_documents(corpus, 20)
+        assert "--doc-per" not in caught.value.hint
+    with pytest.raises(CorpusError, match="smaller than every document") as caught:
+        sample_documents(open_corpus(str(lines), doc_per="file"), 20)
+    assert "--doc-per line" in caught.value.hint
+
+
+def _compressed_as(kind: str, data: bytes) -> bytes:
+    import bz2
+    import lzma
+    import zipfile
+
+    if kind == "zip":
+        packed = io.BytesIO()
+        with zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr("uz.txt", data)
+        return packed.getvalue()
+    if kind == "tar":
+        import tarfile
+
+        packed = io.BytesIO()
+        with tarfile.open(fileobj=packed, mode="w") as archive:
+            member = tarfile.TarInfo("uz.txt")
+            member.size = len(data)
+            archive.addfile(member, io.BytesIO(data))
+        return gzip.compress(packed.getvalue(), mtime=0)  # the .gz is decompressed: a tar is left
+    return {"xz": lzma.compress, "bz2": bz2.compress, "gzip": lambda d: gzip.compress(d, mtime=0),
+            "zstd": zstandard.ZstdCompressor().compress}[kind](data)
+
+
+@pytest.mark.parametrize(("name", "kind"), [("uz.txt.xz", "xz"), ("uz.txt.bz2", "bz2"), ("uz.zip", "zip"),
+                                            ("uz.txt", "gzip"), ("uz.jsonl", "zstd"), ("uz.tar.gz", "tar")])
+@pytest.mark.parametrize("errors", ["strict", "replace"])
+def test_compressed_data_read_as_text_is_named_as_such(tmp_path, name, kind, errors):
+    """A file compressed in a way the readers do not open (.xz, .bz2, .zip, a tar archive inside a .gz), or
+    named without its .gz/.zst, is read as text: strict reading said "byte offset 0 is not UTF-8: 0xfd" (a
+    tar: "a NUL byte") and hinted at --errors replace, which then measured the compressed bytes."""
+    from _django_text import django_translations
+
+    uzbek = django_translations("uz")[:80]
+    text = jsonl_bytes(uzbek) if ".jsonl" in name else text_bytes(uzbek)
+    path = tmp_path / name
+    path.write_bytes(_compressed_as(kind, text))
+    held = "a tar archive" if kind == "tar" else f"{kind}-compressed data"
+    with pytest.raises(CorpusError, match=rf"{name}: the file holds {held}, not text") as caught:
+        list(open_corpus(str(path), errors=errors))
+    assert "--errors" not in caught.value.hint
+    if kind in ("gzip", "zstd"):
+        assert f"{name}.{'gz' if kind == 'gzip' else 'zst'}" in caught.value.hint
+
+
+def test_a_file_reached_by_several_paths_is_read_once(tmp_path):
+    """A symbolic link back up the tree (`sub/up -> ..`) made `-c 'uz/**'` read every file 41 times, as
+    deep as the system resolves links; a link to a file of the corpus read it twice."""
+    from _django_text import django_translations
+
+    uzbek = django_translations("uz")
+    folder = tmp_path / "uz"
+    (folder / "sub").mkdir(parents=True)
+    write(folder / "sub" / "a.txt", text_bytes(uzbek[:60]))
+    write(folder / "b.txt", text_bytes(uzbek[60:100]))
+    (folder / "sub" / "up").symlink_to("..")
+    (folder / "c.txt").symlink_to("b.txt")
+    expected = [folder / "b.txt", folder / "sub" / "a.txt"]
+    for spec in (folder, folder / "**", folder / "**" / "*.txt"):
+        corpus = open_corpus(str(spec))
+        assert corpus.sources == tuple(expected), spec
+        assert list(corpus) == uzbek[60:100] + uzbek[:60]
+
+
+def test_a_pipe_is_refused_as_no_file_not_as_missing(tmp_path):
+    # `-c <(zcat uz.txt.gz)` and `-c /dev/stdin` said "no such file or directory" of a path that exists
+    import os
+
+    pipe = tmp_path / "uz.txt"
+    os.mkfifo(pipe)
+    with pytest.raises(CorpusError, match=r"uz\.txt is a pipe or device, not a file") as caught:
+        open_corpus(str(pipe))
+    assert ".gz" in caught.value.hint
+
+
+def test_a_file_that_cannot_be_opened_is_a_corpus_error_naming_it(tmp_path):
+    """Only a missing file was a CorpusError: any other failure to open or stat one (a symbolic link
+    looping on itself here; a file without read permission) ended measure with an OSError traceback."""
+    from _django_text import django_translations
+
+    folder = tmp_path / "uz"
+    folder.mkdir()
+    write(folder / "a.txt", text_bytes(django_translations("uz")[:20]))
+    (folder / "loop.txt").symlink_to("loop.txt")
+    corpus = open_corpus(str(folder))
+    for step in (lambda: list(corpus), lambda: corpus.size_bytes, corpus.sha256):
+        with pytest.raises(CorpusError, match=r"cannot read .*loop\.txt: Too many levels of symbolic links"):
+            step()
+
+
+def test_a_glob_matching_nothing_through_a_bracketed_folder_name_says_how_to_escape(tmp_path):
+    # `-c 'data[2024]/*.txt'`: the brackets are a character class, so nothing matched, and the error gave
+    # no clue why
+    folder = tmp_path / "uz[2024]"
+    folder.mkdir()
+    write(folder / "a.txt", b"bir\n")
+    with pytest.raises(CorpusError, match="matches no file") as caught:
+        open_corpus(str(folder / "*.txt"))
+    assert "[[]" in caught.value.hint
+    escaped = str(tmp_path / "uz[[]2024]" / "*.txt")
+    assert caught.value.hint.endswith(escaped) and list(open_corpus(escaped)) == ["bir"]
+    with pytest.raises(CorpusError, match="matches no file") as caught:
+        open_corpus(str(tmp_path / "*.jsonl"))
+    assert caught.value.hint is None
+
+
+@pytest.mark.parametrize("pattern", ["", "*", "**"])
+def test_a_corpus_file_compressed_in_a_way_not_read_is_refused_not_left_out(tmp_path, pattern):
+    """A folder of CC-100-style files (uz.txt.xz) beside a .txt was read without the .xz files, unseen:
+    only .gz and .zst are decompressed, and the others were passed over as README.md is."""
+    import lzma
+
+    from _django_text import django_translations
+
+    uzbek = django_translations("uz")
+    folder = tmp_path / "uz"
+    (folder / "more").mkdir(parents=True)
+    write(folder / "a.txt", text_bytes(uzbek[:50]))
+    (folder / "more" / "b.txt.xz").write_bytes(lzma.compress(text_bytes(uzbek[50:100])))
+    write(folder / "README.md", b"# Uzbek messages\n")
+    spec = folder / pattern if pattern else folder
+    with pytest.raises(CorpusError, match=r"b\.txt\.xz: xz-compressed, which is not read") as caught:
+        open_corpus(str(spec))
+    assert "xz -d" in caught.value.hint
+    (folder / "more" / "b.txt.xz").unlink()
+    assert list(open_corpus(str(spec))) == uzbek[:50]
+
+
+def test_open_corpus_takes_a_path_object(tmp_path):
+    # open_parallel took a Path, open_corpus stopped with "'PosixPath' object has no attribute 'partition'";
+    # a Path is a path: a "=" in it is no LANG= tag
+    from _django_text import django_translations
+
+    uzbek = django_translations("uz")[:20]
+    write(tmp_path / "uz.txt", text_bytes(uzbek))
+    corpus = open_corpus(tmp_path / "uz.txt")
+    assert (list(corpus), corpus.lang, corpus.name) == (uzbek, "uz", "uz")
+    tagged = write(tmp_path / "ky=uz.txt", text_bytes(uzbek))
+    assert open_corpus(tagged).lang == "und"
+
+
+def test_text_with_ustar_where_a_tar_header_has_it_is_text(tmp_path):
+    """A tar archive has "ustar" and a NUL at byte 257; Spanish text may well have "gustar" there."""
+    import tarfile
+
+    first = "A mí me " + "x" * 247 + "gustaría ir.\n"  # "ustar" at byte 257
+    assert first.encode().index(b"ustar") == 257
+    path = write(tmp_path / "es.txt", (first + "Segunda línea.\n").encode())
+    assert list(open_corpus(str(path))) == [first[:-1], "Segunda línea."]
+    for tar_format in (tarfile.GNU_FORMAT, tarfile.PAX_FORMAT, tarfile.USTAR_FORMAT):
+        packed = io.BytesIO()
+        with tarfile.open(fileobj=packed, mode="w", format=tar_format) as archive:
+            member = tarfile.TarInfo("es.txt")
+            member.size = len(first)
+            archive.addfile(member, io.BytesIO(first.encode()))
+        archive_path = write(tmp_path / "es.tar.gz", packed.getvalue())
+        with pytest.raises(CorpusError, match="holds a tar archive"):
+            list(open_corpus(str(archive_path), errors="replace"))
+
+
+def test_the_digest_of_files_with_a_name_that_is_not_utf8_is_of_their_raw_names(tmp_path):
+    # The manifest of a folder's files was encoded as UTF-8: a Latin-1 file name (a lone surrogate in
+    # Python) stopped measure with a UnicodeEncodeError traceback. sha256sum lists the name's own bytes.
+    import hashlib
+    import os
+
+    from _django_text import django_translations
+
+    folder = tmp_path / "uz"
+    folder.mkdir()
+    latin1 = folder / os.fsdecode(b"caf\xe9.txt")
+    write(latin1, text_bytes(django_translations("uz")[:10]))
+    plain = write(folder / "d.txt", text_bytes(django_translations("uz")[10:20]))
+    manifest = b"".join(hashlib.sha256(path.read_bytes()).hexdigest().encode() + b"  " + os.fsencode(path.name) + b"\n"
+                        for path in (latin1, plain))
+    assert open_corpus(str(folder)).sha256() == hashlib.sha256(manifest).hexdigest()

@@ -80,8 +80,9 @@ def measure(
         help="Reference name, tokenizer file or directory; repeat for more."),
     corpus: list[str] | None = typer.Option(None, "--corpus", "-c",
         help="PATH or LANG=PATH (file, directory or glob); repeat for more."),
-    parallel: Path | None = typer.Option(None, "--parallel",
-                                         help=f"Folder of line-aligned <lang>.txt files, {LANG_FILES_HELP}."),
+    # str, not Path, for the paths: Path("") is the current folder, so an empty one could not be refused
+    parallel: str | None = typer.Option(None, "--parallel", metavar="<path>",
+                                        help=f"Folder of line-aligned <lang>.txt files, {LANG_FILES_HELP}."),
     ref_lang: str | None = typer.Option(None, "--ref-lang",
                                         help="Reference language for token premiums (default: en)."),
     lang: list[str] | None = typer.Option(None, "--lang",
@@ -100,8 +101,10 @@ def measure(
     seed: int | None = typer.Option(None, "--seed", help="Seed for --sample-bytes (default 0)."),
     alpha: float = typer.Option(2.5, "--alpha",
         help="Renyi efficiency order (the paper's 2.5; tokenization-scorer defaults to 3)."),
-    lexicon: Path | None = typer.Option(None, "--lexicon", help="Folder of <lang>.txt/.dic word lists: %valid."),
-    morph: Path | None = typer.Option(None, "--morph", help="Gold segmentations (word<TAB>morphs): MorphScore, %pure."),
+    lexicon: str | None = typer.Option(None, "--lexicon", metavar="<path>",
+                                       help="Folder of <lang>.txt/.dic word lists: %valid."),
+    morph: str | None = typer.Option(None, "--morph", metavar="<path>",
+                                     help="Gold segmentations (word<TAB>morphs): MorphScore, %pure."),
     out: Path | None = typer.Option(None, "--out", "-o", help="Write results.json here."),
     force: bool = typer.Option(False, "--force", help="Overwrite --out if it exists."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help=QUIET_HELP),
@@ -114,11 +117,11 @@ def measure(
         raise InputError("--seed picks the sample of --sample-bytes; without it every document is measured",
                          "add --sample-bytes N, or drop --seed")
     config = MeasureConfig(
-        tokenizers=tuple(tokenizer), corpora=tuple(corpus or ()), parallel=str(parallel) if parallel else None,
+        tokenizers=tuple(tokenizer), corpora=tuple(corpus or ()), parallel=parallel,
         langs=tuple(tag.strip() for tags in lang for tag in tags.split(",") if tag.strip()) if lang else None,
         ref_lang=ref_lang, baseline=baseline, pattern=pattern, backend=backend, doc_per=doc_per, field=field,
         column=column, errors=errors, sample_bytes=sample_bytes, seed=seed or 0, renyi_alpha=alpha,
-        lexicon=str(lexicon) if lexicon else None, morph=str(morph) if morph else None,
+        lexicon=lexicon, morph=morph,
     )
     run_measure(config, out=out, force=force, quiet=quiet)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Collection, Iterator
@@ -48,10 +49,17 @@ def check_writable(path: str | os.PathLike, *, force: bool = False) -> Path:
     return target
 
 
-def write_bytes_atomic(path: str | os.PathLike, data: bytes, *, force: bool = False) -> Path:
-    target = check_writable(path, force=force)
+def check_file_writable(path: str | os.PathLike, *, force: bool = False) -> Path:
+    """:func:`check_writable` for an output that is one file: a folder there is refused even with ``force``
+    (which :func:`check_writable` lets through, as an output folder may be replaced)."""
+    target = Path(path)
     if target.is_dir():
         raise InputError(f"cannot write {target}: it is a folder", "give the path of a file, or choose another")
+    return check_writable(target, force=force)
+
+
+def write_bytes_atomic(path: str | os.PathLike, data: bytes, *, force: bool = False) -> Path:
+    target = check_file_writable(path, force=force)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         handle, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
@@ -156,6 +164,8 @@ def write_text_atomic(path: str | os.PathLike, text: str, *, force: bool = False
     return write_bytes_atomic(path, text.encode("utf-8"), force=force)
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
 #: Nesting depth up to which JSON is indented; anything deeper (a record, a cell, a sample) is one line.
 JSON_INDENTED_DEPTH = 4
 
@@ -170,7 +180,10 @@ def dumps_json(data: Any) -> str:
     parts: list[str] = []
     _dump_json_value(data, 0, parts)
     parts.append("\n")
-    return "".join(parts)
+    text = "".join(parts)
+    # A lone surrogate (a file name that is not UTF-8, as Python decodes it) has no UTF-8 form; JSON's
+    # \uXXXX escape keeps it, and reads back as the same string.
+    return _LONE_SURROGATE.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
 
 
 def _dump_json_value(value: Any, depth: int, parts: list[str]) -> None:

@@ -95,9 +95,13 @@ class MeasureConfig:
                              "Tokenizer")
         if not self.tokenizers:
             raise InputError("no tokenizer given", "pass at least one -t NAME|PATH (see `tokensmith ls tokenizers`)")
+        if isinstance(self.parallel, str) and not self.parallel.strip():  # Path("") is the current folder
+            raise InputError("--parallel names no folder (an empty path)", "give the folder of <lang>.txt files")
         if not self.corpora and not self.parallel:
             raise InputError("no text to measure on", "pass --corpus PATH and/or --parallel DIR")
         for flag, path in (("--lexicon", self.lexicon), ("--morph", self.morph)):
+            if isinstance(path, str) and not path.strip():
+                raise InputError(f"{flag} names no file or folder (an empty path)")
             if path is not None and not Path(path).exists():
                 raise InputError(f"{flag} {path}: no such file or folder")
         if self.errors not in ("strict", "replace"):
@@ -116,6 +120,9 @@ class MeasureConfig:
             raise InputError(f"langs (--lang) {list(self.langs)} is given without a parallel corpus, which it "
                              "selects from", "add parallel=DIR (--parallel DIR), or drop langs (a corpus' language "
                              "is its LANG= tag)")
+        if self.langs is not None and not self.langs:  # --lang "," or an empty shell variable
+            raise InputError("langs (--lang) names no language",
+                             "give the languages to measure (--lang de,en), or drop it to measure all of them")
         if self.ref_lang is not None and not self.parallel:
             raise InputError(f"--ref-lang {self.ref_lang} is given without --parallel",
                              "token premiums compare languages of a parallel corpus: add --parallel DIR, "
@@ -246,19 +253,22 @@ class _Source:
 def _corpus_names(specs: Sequence[str]) -> list[str | None]:
     """Each corpus' name: None (the file stem, folder name or glob) unless two corpora share it; those are
     named by as many of their last path parts as tell them apart (``my=my/django.txt`` and
-    ``km=km/django.txt``: ``my/django``, ``km/django``), short enough for a table column."""
+    ``km=km/django.txt``: ``my/django``, ``km/django``), short enough for a table column; files that differ
+    only in their suffixes by their file names (``de.txt``, ``de.txt.gz``)."""
     from tokensmith.corpus.readers import parse_corpus_spec, split_suffixes
 
-    parts = []
-    for spec in specs:
-        path = Path(parse_corpus_spec(spec)[1].rstrip("/\\"))
-        parts.append([*path.parent.parts[1 if path.anchor else 0:], split_suffixes(path)[0]])  # no root "/"
+    paths = [Path(parse_corpus_spec(spec)[1].rstrip("/\\")) for spec in specs]
+    folders = [list(path.parent.parts[1 if path.anchor else 0:]) for path in paths]  # no root "/"
+    by_stem = [[*within, split_suffixes(path)[0]] for within, path in zip(folders, paths, strict=True)]
+    # files that differ only in their suffixes (de.txt, de.txt.gz) are told apart by their file names
+    parts = [[*within, path.name] if by_stem.count(stem) > 1 else stem
+             for within, path, stem in zip(folders, paths, by_stem, strict=True)]
     names: list[str | None] = [None] * len(specs)
     for index, own in enumerate(parts):
-        clashing = [other for other in parts if other is not own and other[-1] == own[-1]]
-        if not clashing:
+        clashing = [other for position, other in enumerate(parts) if position != index and other[-1] == own[-1]]
+        if not clashing and own == by_stem[index]:
             continue
-        depth = 2
+        depth = 1
         while depth < len(own) and any(other[-depth:] == own[-depth:] for other in clashing):
             depth += 1
         names[index] = "/".join(own[-depth:])
@@ -301,14 +311,20 @@ def _open_sources(config: MeasureConfig) -> list[_Source]:
 def _check_ref_lang(config: MeasureConfig, sources: Sequence[_Source]) -> None:
     """A --ref-lang the parallel corpus lacks is a mistake to report; the default (en) may be absent: its
     premiums are then n/a with the reason."""
+    from tokensmith.corpus.parallel import language_files
     from tokensmith.corpus.readers import canonical_language
 
     if config.ref_lang is None or not config.parallel:
         return
     parallel_langs = sorted(source.lang for source in sources if source.parallel_group is not None)
-    if canonical_language(config.ref_lang) not in parallel_langs:
-        raise InputError(f"--ref-lang {config.ref_lang}: the parallel corpus {config.parallel} has no such language",
-                         f"choose one of: {' '.join(parallel_langs)}")
+    ref_lang = canonical_language(config.ref_lang)
+    if ref_lang in parallel_langs:
+        return
+    if config.langs is not None and ref_lang in language_files(Path(config.parallel)):
+        raise InputError(f"--ref-lang {config.ref_lang} is not one of the languages --lang chooses "
+                         f"({' '.join(parallel_langs)})", "add it to --lang, or choose one of them as --ref-lang")
+    raise InputError(f"--ref-lang {config.ref_lang}: the parallel corpus {config.parallel} has no such language",
+                     f"choose one of: {' '.join(parallel_langs)}")
 
 
 def _expected_bytes(sources: Sequence[_Source], sample_bytes: int | None) -> int:
@@ -669,17 +685,35 @@ def _describe_corpus(source: _Source, stats) -> dict[str, Any]:
     }
 
 
+def _refuse_replacing_an_input(config: MeasureConfig, out: str | Path) -> None:
+    """Refuse an existing --out that is one of the corpus or tokenizer files (--force would replace it)."""
+    from tokensmith.corpus.parallel import language_files
+    from tokensmith.corpus.readers import parse_corpus_spec, resolve_sources
+
+    target = Path(out)
+    if not target.is_file():
+        return
+    inputs = [path for spec in config.corpora for path in resolve_sources(parse_corpus_spec(spec)[1])]
+    if config.parallel is not None and Path(config.parallel).is_dir():
+        inputs += language_files(Path(config.parallel)).values()
+    inputs += [Path(spec) for spec in config.tokenizers if isinstance(spec, str) and Path(spec).is_file()]
+    if any(path.exists() and target.samefile(path) for path in inputs):
+        raise InputError(f"--out {out} is one of the inputs: --force would replace it with the results",
+                         "choose another output path")
+
+
 def run_measure(
     config: MeasureConfig, *, out: str | Path | None = None, force: bool = False, quiet: bool = False
 ) -> MeasureResult:
     """The `tokensmith measure` command: measure, print the tables (not when ``quiet``), write results.json."""
-    from tokensmith.io import check_writable
+    from tokensmith.io import check_file_writable
     from tokensmith.results import new_results, write_results
     from tokensmith.tables import console, print_measure, progress_bar, warn, warn_reading
 
     config.validate()
     if out is not None:
-        check_writable(out, force=force)  # refuse before an hour of work, not after
+        check_file_writable(out, force=force)  # refuse before an hour of work, not after
+        _refuse_replacing_an_input(config, out)
     with progress_bar(quiet) as progress:
         result = measure(config, progress=progress)
     warn_reading(result.corpora)

@@ -29,6 +29,7 @@ from tokensmith.corpus.readers import (
     iter_line_blocks,
     names_a_language,
     open_binary,
+    refuse_unread_compressions,
     split_suffixes,
 )
 from tokensmith.errors import CorpusError
@@ -134,9 +135,9 @@ def language_files(directory: Path) -> dict[str, Path]:
     """
     files: dict[str, Path] = {}
     unnamed = []
-    for path in sorted(directory.iterdir()):
-        if not path.is_file() or path.name.startswith("."):
-            continue
+    entries = sorted(path for path in directory.iterdir() if path.is_file() and not path.name.startswith("."))
+    refuse_unread_compressions(entries, (".txt",))  # a uz.txt.xz would be left out as index.tsv is
+    for path in entries:
         stem, _, fmt = split_suffixes(path)
         if fmt != "txt" or not path.name.lower().removesuffix(".gz").removesuffix(".zst").endswith(".txt"):
             continue  # index.tsv, README.md... are not languages
@@ -181,6 +182,26 @@ def _describe_counts(counts: dict[str, int], files: dict[str, Path], shown: int 
     return "; ".join(parts)
 
 
+def _trailing_blank_lines(path: Path) -> int:
+    """Blank lines at the end of a text file, after its last non-blank one."""
+    trailing = 0
+    for lines, _, _ in iter_line_blocks(path, errors="replace", stats=ReadStats()):
+        last = next((i for i in range(len(lines) - 1, -1, -1) if lines[i].strip()), None)
+        trailing = trailing + len(lines) if last is None else len(lines) - 1 - last
+    return trailing
+
+
+def _describe_trailing_blanks(counts: dict[str, int], files: dict[str, Path]) -> str:
+    """``"; pt_BR.txt ends with 1 blank line"`` for the longer files that end in blank lines (an editor's
+    extra empty line, which it does not show), or ``""``."""
+    notes = []
+    for lang, count in counts.items():
+        trailing = _trailing_blank_lines(files[lang]) if count > min(counts.values()) else 0
+        if trailing:
+            notes.append(f"; {files[lang].name} ends with {trailing} blank line{'s' if trailing > 1 else ''}")
+    return "".join(notes)
+
+
 def open_parallel(
     directory: str | Path, *, langs: Sequence[str] | None = None, errors: str = "strict"
 ) -> ParallelCorpus:
@@ -205,6 +226,8 @@ def open_parallel(
     if not files:
         raise CorpusError(f"empty parallel corpus: no <lang>.txt files in {folder}")
     if langs is not None:
+        if not langs:
+            raise CorpusError(f"no language of the parallel corpus {folder} is chosen", f"languages: {' '.join(files)}")
         langs = [canonical_language(lang) for lang in langs]
         missing = [lang for lang in langs if lang not in files]
         if missing:
@@ -215,7 +238,8 @@ def open_parallel(
     counts = {lang: count_lines(path) for lang, path in files.items()}
     if len(set(counts.values())) > 1:
         raise CorpusError(
-            f"misaligned parallel corpus {folder}: the files differ in line count: {_describe_counts(counts, files)}",
+            f"misaligned parallel corpus {folder}: the files differ in line count: {_describe_counts(counts, files)}"
+            + _describe_trailing_blanks(counts, files),
             "each <lang>.txt must have one line per segment, the same segments in the same order (a line ends at "
             "\\n, \\r\\n or a lone \\r: a lone \\r inside a segment, which `wc -l` does not count, makes it two)",
         )
@@ -223,7 +247,12 @@ def open_parallel(
     blanks = _blank_lines(list(files.values()), errors)
     skipped = frozenset().union(*blanks)
     if total - len(skipped) <= 0:
-        raise CorpusError(f"empty parallel corpus {folder}: no line is non-blank in every language")
+        blank_files = [path.name for path, blank in zip(files.values(), blanks, strict=True) if len(blank) == total]
+        which = f": {', '.join(blank_files)} {'holds' if len(blank_files) == 1 else 'hold'} only blank lines"
+        raise CorpusError(f"empty parallel corpus {folder}: no line is non-blank in every language"
+                          + (which if blank_files else ""),
+                          "a blank line marks the segment missing in that language: fill the file, or leave its "
+                          "language out (measure --lang)")
     corpora = tuple(
         AlignedCorpus(name=lang, lang=lang, sources=(path,), errors=errors, skipped=skipped)
         for lang, path in files.items()

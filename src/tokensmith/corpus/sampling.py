@@ -78,10 +78,11 @@ def sample_documents(corpus: Corpus | Iterable[str], max_bytes: int, seed: int =
         of = f"corpus {corpus.name!r}" if isinstance(corpus, Corpus) else "the texts"
         if not smallest:
             raise CorpusError(f"{of} holds no document to sample")
+        whole_files = isinstance(corpus, Corpus) and corpus.doc_per == "file"  # --doc-per line would split them
         raise CorpusError(f"the sample budget of {max_bytes:,} bytes is smaller than every document of {of} "
                           f"(the smallest has {smallest[0]:,} bytes)",
-                          f"raise --sample-bytes to {smallest[0]:,} or more, or split its documents "
-                          "(--doc-per line)")
+                          f"raise --sample-bytes to {smallest[0]:,} or more"
+                          + (", or split its documents (--doc-per line)" if whole_files else ""))
     return sample  # type: ignore[return-value]
 
 

@@ -578,6 +578,8 @@ def write_report(paths: Sequence[str | os.PathLike], out: str | os.PathLike, *, 
     check_writable(out, force=force)
     docs = [read_results(p) for p in paths]
     html = render_report(docs, title=title, sources=[str(p) for p in paths])
+    # a file name that is not UTF-8 (a lone surrogate in results.json) has no UTF-8 form: "?", as `ls` shows it
+    html = html.encode("utf-8", "replace").decode("utf-8")
     return write_text_atomic(out, html, force=force)
 
 
