@@ -16,11 +16,12 @@ from tokensmith.cli import main
 from tokensmith.demo_corpora import demo_corpora
 from tokensmith.errors import InputError, OutputExistsError
 from tokensmith.train import BpeTrainer
-from tokensmith.train.export import TIKTOKEN_CONFIG, TIKTOKEN_RANKS, TOKENIZER_JSON
+from tokensmith.train.export import TIKTOKEN_CONFIG, TIKTOKEN_RANKS, TOKENIZER_CONFIG, TOKENIZER_JSON
 
 pytest.importorskip("tokenizers")
 
-OLD = {TOKENIZER_JSON: "old json", TIKTOKEN_RANKS: "old ranks", TIKTOKEN_CONFIG: "old config"}
+OLD = {TOKENIZER_JSON: "old json", TOKENIZER_CONFIG: "old transformers config", TIKTOKEN_RANKS: "old ranks",
+       TIKTOKEN_CONFIG: "old config"}
 
 
 class _Exploding(str):

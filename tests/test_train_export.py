@@ -131,8 +131,36 @@ def test_a_special_token_that_is_also_a_byte_leaves_out_the_tiktoken_files(tmp_p
     lines = ["banana bandana cabana", "ᎣᏏᏲ ᏩᏙ ᏣᎳᎩ a"] * 30
     trained = BpeTrainer(vocab_size=300, special_tokens=("a", "<|x|>"), engine="serial").train(lines)
     files = trained.save(tmp_path / "tok")
-    assert set(files) == {"tokenizer.json"}
+    assert set(files) == {"tokenizer.json", "tokenizer_config.json"}
     tokenizer = load_tokenizer(str(files["tokenizer.json"]))
     assert tokenizer.decode(tokenizer.encode("banana ᏣᎳᎩ")) == "banana ᏣᎳᎩ"
     plain = BpeTrainer(vocab_size=300, special_tokens=("<|x|>",), engine="serial").train(lines)
-    assert set(plain.save(tmp_path / "plain")) == {"tokenizer.json", "tokenizer.tiktoken", "tiktoken.json"}
+    assert set(plain.save(tmp_path / "plain")) == {"tokenizer.json", "tokenizer_config.json", "tokenizer.tiktoken",
+                                                   "tiktoken.json"}
+
+
+def test_auto_tokenizer_gets_the_roles_of_the_special_tokens_and_decodes_unchanged(tmp_path):
+    """Without a tokenizer_config.json, AutoTokenizer loaded the folder with eos_token and pad_token None
+    (padding and generation need them); decode must not clean up spaces (" ." would become ".")."""
+    import transformers
+
+    from tokensmith.tokenizers import load_tokenizer
+    from tokensmith.train import ExtendTrainer
+
+    lines = ["Merhaba dünya . Nasılsın ?", "ᎣᏏᏲ ᏩᏙ ᏣᎳᎩ , ok ."] * 30
+    trained = BpeTrainer(vocab_size=300, special_tokens=("<|endoftext|>", "<pad>", "<|im_start|>"),
+                         engine="serial").train(lines)
+    extended = ExtendTrainer(base="gpt2", vocab_size=50_300).train(lines)
+    text = "Merhaba dünya .  Nasılsın ?  ᏣᎳᎩ , ok .<|endoftext|>"
+    for result, roles in ((trained, {"eos_token": "<|endoftext|>", "pad_token": "<pad>"}),
+                          (extended, {"eos_token": "<|endoftext|>"})):
+        folder = tmp_path / type(result).__name__
+        result.save(folder)
+        auto = transformers.AutoTokenizer.from_pretrained(str(folder))
+        for key in ("bos_token", "eos_token", "unk_token", "pad_token"):
+            assert getattr(auto, key) == roles.get(key), key
+        ids = auto.encode(text, add_special_tokens=False)
+        assert ids == load_tokenizer(str(folder / "tokenizer.json")).encode(text)
+        assert auto.decode(ids) == text
+        if result is trained:
+            assert "<|im_start|>" in auto.all_special_tokens and auto.pad_token_id == 1

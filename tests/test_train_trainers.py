@@ -143,7 +143,7 @@ def test_extend_a_tiktoken_reference_keeps_it_and_loads_in_transformers(extended
 
     base, extended = extended_o200k
     files = extended.save(tmp_path)
-    assert set(files) == {"tokenizer.json", "tokenizer.tiktoken", "tiktoken.json"}
+    assert set(files) == {"tokenizer.json", "tokenizer_config.json", "tokenizer.tiktoken", "tiktoken.json"}
     new = load_tokenizer(str(tmp_path / "tokenizer.json"))
     assert new.vocab_size == base.vocab_size + 200 and len(extended.new_merges) > 0
     # every old id keeps its bytes, special tokens included

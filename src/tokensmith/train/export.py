@@ -33,8 +33,12 @@ if TYPE_CHECKING:
 TOKENIZER_JSON = "tokenizer.json"
 TIKTOKEN_RANKS = "tokenizer.tiktoken"
 TIKTOKEN_CONFIG = tiktoken_file.TIKTOKEN_CONFIG  # the loader reads it back from beside the ranks
-#: Every file a saved tokenizer folder may hold (an extended tokenizer without a tiktoken form has only the first).
-TOKENIZER_FILES = (TOKENIZER_JSON, TIKTOKEN_RANKS, TIKTOKEN_CONFIG)
+TOKENIZER_CONFIG = "tokenizer_config.json"
+#: Every file a saved tokenizer folder may hold (the tiktoken pair only where tiktoken encodes alike).
+TOKENIZER_FILES = (TOKENIZER_JSON, TOKENIZER_CONFIG, TIKTOKEN_RANKS, TIKTOKEN_CONFIG)
+#: transformers' keys of the roles a special token's text tells (``<|endoftext|>`` -> eos_token).
+_TRANSFORMERS_ROLE_KEYS = {"bos": "bos_token", "eos": "eos_token", "unk": "unk_token", "pad": "pad_token",
+                           "mask": "mask_token", "sep": "sep_token", "cls": "cls_token"}
 #: The decoder of every byte-level tokenizer.json written here (Ġ-style characters back to bytes).
 BYTE_LEVEL_DECODER = {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": True}
 
@@ -93,6 +97,30 @@ def tiktoken_config(pat_str: str | None, special_tokens: dict[str, int]) -> str:
     return json.dumps(config, ensure_ascii=False, indent=2) + "\n"
 
 
+def tokenizer_config(special_tokens: Iterable[tuple[int, str]]) -> str:
+    """``tokenizer_config.json`` for transformers' ``AutoTokenizer``: the fast class, which takes
+    tokenizer.json as it is; no clean-up of spaces on decode (it would turn " ." into "."); the special
+    tokens, and the roles their text tells (``<|endoftext|>`` eos, ``<pad>`` pad: without them
+    ``tokenizer.eos_token`` and ``pad_token`` are None)."""
+    from tokensmith.tokenizers.roles import assign_roles
+
+    specials = sorted(special_tokens)
+    _, role_ids = assign_roles(specials)
+    text_of = dict(specials)
+    config = {
+        "tokenizer_class": "PreTrainedTokenizerFast",
+        "clean_up_tokenization_spaces": False,
+        "added_tokens_decoder": {str(token_id): {"content": text, "lstrip": False, "normalized": False,
+                                                 "rstrip": False, "single_word": False, "special": True}
+                                 for token_id, text in specials},
+        **{key: text_of[role_ids[role]] for role, key in _TRANSFORMERS_ROLE_KEYS.items() if role in role_ids},
+    }
+    with_role = {role_ids[role] for role in _TRANSFORMERS_ROLE_KEYS if role in role_ids}
+    # the name transformers 4 and 5 both read; without it the others are missing from all_special_tokens
+    config["additional_special_tokens"] = [text for token_id, text in specials if token_id not in with_role]
+    return json.dumps(config, ensure_ascii=False, indent=2) + "\n"
+
+
 def write_files(directory: str | Path, contents: dict[str, str | bytes], *, force: bool = False) -> dict[str, Path]:
     """Write the tokenizer folder ``directory`` holding each ``name -> text or bytes``, as a whole.
 
@@ -144,7 +172,10 @@ def save_trained(trained: TrainedBPE, directory: str | Path, *, force: bool = Fa
     digits (no single regex) the ranks are written with a null ``pat_str`` when the merges rebuild every
     token (:func:`merges_rebuild_every_token`).
     """
-    contents: dict[str, str | bytes] = {TOKENIZER_JSON: tokenizer_json(trained)}
+    contents: dict[str, str | bytes] = {
+        TOKENIZER_JSON: tokenizer_json(trained),
+        TOKENIZER_CONFIG: tokenizer_config((token_id, text) for text, token_id in trained.special_tokens),
+    }
     ranks = mergeable_ranks(trained)
     specials = dict(trained.special_tokens)
     pretokenizer = trained.pretokenizer

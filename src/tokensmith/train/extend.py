@@ -123,13 +123,18 @@ class ExtendedBPE:
         from tokensmith.train.export import (
             TIKTOKEN_CONFIG,
             TIKTOKEN_RANKS,
+            TOKENIZER_CONFIG,
             TOKENIZER_JSON,
             ranks_file,
             tiktoken_config,
+            tokenizer_config,
             write_files,
         )
 
-        contents: dict[str, str | bytes] = {TOKENIZER_JSON: self.to_tokenizer_json()}
+        contents: dict[str, str | bytes] = {
+            TOKENIZER_JSON: self.to_tokenizer_json(),
+            TOKENIZER_CONFIG: tokenizer_config((token_id, text) for text, token_id in self.special_tokens().items()),
+        }
         ranks = self.mergeable_ranks()
         if ranks is not None:
             contents[TIKTOKEN_RANKS] = ranks_file(ranks)
