@@ -201,9 +201,10 @@ def test_unknown_backend(tmp_path, capsys):
     assert "--backend" in err and "reference" in err
 
 
-@pytest.mark.parametrize("alpha", ["1000", "1e6"])
+@pytest.mark.parametrize("alpha", ["1000", "1e6", "1e308"])
 def test_a_large_renyi_order_gives_a_finite_efficiency(tmp_path, capsys, alpha):
-    # Σ p^α underflowed to 0 for α = 1000: the efficiency was inf and writing results.json crashed
+    # Σ p^α underflowed to 0 for α = 1000: the efficiency was inf and writing results.json crashed;
+    # near the float maximum, α · log2(max p) itself overflowed to -inf, with the same crash
     text_file = tmp_path / "notes.txt"
     text_file.write_text(GERMAN, encoding="utf-8")
     out = tmp_path / "r.json"

@@ -72,10 +72,11 @@ def renyi_entropy_bits(type_counts: np.ndarray, alpha: float) -> float:
     counts = type_counts[type_counts > 0].astype(np.float64)
     probs = counts / counts.sum()
     # Σ p^α underflows to 0 for a large α (0.3**1000 is 0.0), and log2(0) made the entropy inf: factor out
-    # the largest p, whose own term is then 1, so the sum left is in [1, types] for any finite α.
+    # the largest p, whose own term is then 1, so the sum left is in [1, types] for any finite α. α / (1 - α)
+    # is taken before it multiplies log2(max p): α · log2(max p) overflowed to -inf near the float maximum.
     top = probs.max()
-    log_sum = alpha * np.log2(top) + np.log2(np.sum((probs / top) ** alpha))
-    return float(log_sum / (1.0 - alpha)) + 0.0  # log2(1) / (1 - alpha) is -0.0 for alpha > 1
+    entropy = alpha / (1.0 - alpha) * np.log2(top) + np.log2(np.sum((probs / top) ** alpha)) / (1.0 - alpha)
+    return float(entropy) + 0.0  # log2(1) / (1 - alpha) is -0.0 for alpha > 1
 
 
 def _efficiency(stats: TokenStats, entropy: float, *, full_vocab: bool) -> MetricValue:
