@@ -26,7 +26,7 @@ from tokensmith.metrics import (
     gini,
 )
 from tokensmith.metrics.base import REQUIREMENTS
-from tokensmith.metrics.corpus_metrics import renyi_entropy_bits
+from tokensmith.metrics.corpus_metrics import renyi_entropy_bits, shannon_entropy_bits
 
 VOCAB = VocabularyFacts(
     vocab_size=10,
@@ -91,6 +91,14 @@ def test_renyi_of_a_large_order_approaches_the_min_entropy():
     entropy = renyi_entropy_bits(np.array([1, 1, 2, 1]), 2000.0)
     assert math.isfinite(entropy) and entropy == pytest.approx(-math.log2(0.4) * 2000 / 1999, rel=1e-9)
     assert renyi_entropy_bits(np.array([1, 1, 2, 1]), 2.0) == pytest.approx(-math.log2(3 * 0.2**2 + 0.4**2))
+
+
+@pytest.mark.parametrize("offset", [1e-13, -1e-13, 1e-9, 1e-6])
+def test_renyi_of_an_order_near_one_approaches_shannon(offset):
+    # log2 Σ p^α and 1 - α both vanish as α -> 1: their plain quotient lost digits (α = 1 + 1e-13 was 5e-4 off)
+    counts = np.array([5, 3, 3, 2, 1, 1, 1, 7, 20])
+    shannon = shannon_entropy_bits(counts)
+    assert renyi_entropy_bits(counts, 1.0 + offset) == pytest.approx(shannon, abs=10 * abs(offset) * shannon)
 
 
 def parallel_cells(tokenizer: str, tokens: dict[str, int], *, byte_counts=None, lines: int = 2) -> list[TokenStats]:

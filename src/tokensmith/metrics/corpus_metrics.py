@@ -71,6 +71,11 @@ def renyi_entropy_bits(type_counts: np.ndarray, alpha: float) -> float:
         return shannon_entropy_bits(type_counts)
     counts = type_counts[type_counts > 0].astype(np.float64)
     probs = counts / counts.sum()
+    if abs(alpha - 1.0) < 0.5:
+        # log2 Σ p^α and 1 - α both vanish as α -> 1, and their quotient lost digits (α = 1 + 1e-13 was 5e-4 bits
+        # off Shannon): Σ p^α - 1 = Σ p (p^(α-1) - 1) through expm1, and log1p of it, keep every digit.
+        log_sum = np.log1p(np.sum(probs * np.expm1((alpha - 1.0) * np.log(probs)))) / np.log(2.0)
+        return float(log_sum / (1.0 - alpha)) + 0.0
     # Σ p^α underflows to 0 for a large α (0.3**1000 is 0.0), and log2(0) made the entropy inf: factor out
     # the largest p, whose own term is then 1, so the sum left is in [1, types] for any finite α. α / (1 - α)
     # is taken before it multiplies log2(max p): α · log2(max p) overflowed to -inf near the float maximum.
