@@ -334,6 +334,30 @@ def test_compute_all_bad_arguments():
         compute_all([toy_cell(), toy_cell()])
 
 
+def gpt2_cell() -> TokenStats:
+    from tokensmith.tokenizers import load_tokenizer
+
+    tokenizer = load_tokenizer("gpt2")
+    cell = TokenStats(VocabularyFacts.of(tokenizer), tokenizer="gpt2", corpus="sw", lang="sw")
+    texts = ["Habari ya asubuhi, rafiki yangu.", "Watoto hutembea kwenda shule."]
+    cell.add_batch(texts, tokenizer.encode_batch(texts))
+    return cell
+
+
+@pytest.mark.parametrize(("metric", "name", "bad"), [
+    ("renyi_efficiency", "alpha", math.nan),  # gave a NaN record, which results.json cannot hold
+    ("renyi_efficiency", "alpha", math.inf),  # NaN too
+    ("renyi_efficiency_full_vocab", "alpha", -1.0),  # a bare ValueError
+    ("renyi_efficiency", "alpha", "2.5"),  # a bare ValueError from float()
+    ("token_premium", "max_unk_rate", 1.5),
+    ("parity_gini", "max_unk_rate", math.nan),
+    ("token_premium", "ref_lang", ""),
+])
+def test_compute_all_refuses_a_parameter_value_out_of_its_range(metric, name, bad):
+    with pytest.raises(InputError, match=f"{metric}.*{name}"):
+        compute_all([gpt2_cell()], params={metric: {name: bad}})
+
+
 def test_registry_entries_are_complete():
     described = describe_metrics()
     assert [d["name"] for d in described] == METRICS.names()
