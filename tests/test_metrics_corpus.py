@@ -370,6 +370,13 @@ def test_registry_entries_are_complete():
         metric("bytes_per_token", pretty_name="x", unit="x", higher_is_better=True, reference="x")(lambda *a: None)
 
 
+def test_each_reference_names_its_own_metric():
+    # vocab_utilisation cited TokEval's "Tokenizer Fairness Gini", which it is not
+    gini_metrics = {"parity_gini", "tokens_per_byte_gini"}
+    for name, m in METRICS.items():
+        assert ("Gini" in m.reference) == (name in gini_metrics), name
+
+
 def test_metric_value_is_value_xor_reason():
     with pytest.raises(ValueError):
         MetricValue(None)

@@ -50,7 +50,8 @@ RECORD_FIELDS = ("tokenizer", "corpus", "lang", "metric", "value", "unit", "high
 RUST_2021 = "Rust et al. 2021, How Good is Your Tokenizer? (arXiv:2012.15613)"
 PETROV_2023 = "Petrov et al. 2023, Language Model Tokenizers Introduce Unfairness Between Languages (arXiv:2305.15425)"
 ZOUHAR_2023 = "Zouhar et al. 2023, Tokenization and the Noiseless Channel (arXiv:2306.16842); tokenization-scorer 1.1.8"
-TOKEVAL = "TokEval, swiss-ai/tokenizer-intrinsic-evals (Tokenizer Fairness Gini)"
+TOKEVAL = "TokEval, swiss-ai/tokenizer-intrinsic-evals"
+TOKEVAL_GINI = f"{TOKEVAL} (Tokenizer Fairness Gini)"
 GOLDMAN_2024 = "Goldman et al. 2024, Unpacking Tokenization (arXiv:2403.06265)"
 DROPPED = "descriptive (a byte-level BPE without UNK drops the bytes its vocabulary has no token for)"
 
@@ -243,7 +244,7 @@ def _parallel_costs(cells: Sequence[TokenStats], per: str, max_unk: float) -> Me
     pretty_name="Parity Gini (tokens/line)",
     unit="gini",
     higher_is_better=False,
-    reference=TOKEVAL,
+    reference=TOKEVAL_GINI,
     requires=("corpus", "parallel"),
     scope="parallel_group",
     params={"max_unk_rate": 0.1},
@@ -259,7 +260,7 @@ def parity_gini(cells: Sequence[TokenStats], context: MetricContext, params: Map
     pretty_name="Gini (tokens/byte)",
     unit="gini",
     higher_is_better=False,
-    reference=TOKEVAL,
+    reference=TOKEVAL_GINI,
     requires=("corpus", "parallel"),
     scope="parallel_group",
     params={"max_unk_rate": 0.1},
@@ -366,7 +367,13 @@ def renyi_efficiency_full_vocab(
     return _efficiency(stats, entropy, full_vocab=True)
 
 
-@metric("vocab_utilisation", pretty_name="Vocab used", unit="fraction", higher_is_better=None, reference=TOKEVAL)
+@metric(
+    "vocab_utilisation",
+    pretty_name="Vocab used",
+    unit="fraction",
+    higher_is_better=None,
+    reference=f"{TOKEVAL} (vocabulary utilisation)",
+)
 def vocab_utilisation(stats: TokenStats, context: MetricContext, params: Mapping[str, ParamValue]) -> MetricValue:
     """Distinct ordinary token types used / ordinary vocabulary size (special tokens excluded)."""
     not_ordinary = np.fromiter(stats.vocab.special_ids - stats.vocab.unk_ids, dtype=np.int64)
