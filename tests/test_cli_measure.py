@@ -430,6 +430,14 @@ def test_ls_tokenizers_lists_every_reference(capsys):
         assert name in stdout
 
 
+def test_ls_metrics_says_what_each_metric_divides(capsys):
+    # the definitions were in the source only: what chars/token counts (code points) was nowhere to read
+    code, stdout, _ = run(["ls", "metrics"], capsys)
+    assert code == 0
+    assert "definition" in stdout and "Σ UTF-8 bytes / Σ tokens" in stdout
+    assert "Σ Unicode code points" in stdout and "grapheme" in stdout  # the table wraps the rest anywhere
+
+
 def test_python_api_returns_the_same_records_as_a_dataframe(tmp_path):
     from tokensmith.measure import MeasureConfig, measure
 

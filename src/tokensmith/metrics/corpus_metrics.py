@@ -110,7 +110,7 @@ def bytes_per_token(stats: TokenStats, context: MetricContext, params: Mapping[s
 
 @metric("chars_per_token", pretty_name="Chars/token", unit="chars/token", higher_is_better=True, reference=GOLDMAN_2024)
 def chars_per_token(stats: TokenStats, context: MetricContext, params: Mapping[str, ParamValue]) -> MetricValue:
-    """Σ Unicode code points / Σ tokens."""
+    """Σ Unicode code points (not grapheme clusters) / Σ tokens."""
     return ratio(stats.chars, stats.tokens, what="tokens")
 
 
