@@ -430,6 +430,27 @@ def test_ls_tokenizers_lists_every_reference(capsys):
         assert name in stdout
 
 
+def test_segments_blank_in_one_language_are_reported(tmp_path, capsys):
+    # a line blank in yo is left out of en and sw too: en's bytes/token described 1 of its 3 lines, silently
+    folder = tmp_path / "par"
+    folder.mkdir()
+    (folder / "en.txt").write_text("The river floods.\nChildren walk to school.\nGrandmother sells yams.\n",
+                                   encoding="utf-8")
+    (folder / "sw.txt").write_text("Mto hufurika.\nWatoto hutembea kwenda shule.\nBibi anauza viazi.\n",
+                                   encoding="utf-8")
+    (folder / "yo.txt").write_text("Odò náà máa ń kún omi.\n\n  \n", encoding="utf-8")
+    out = tmp_path / "r.json"
+    code, _, err = run(["measure", "-t", "gpt2", "--parallel", str(folder), "--out", str(out), "--quiet"], capsys)
+    assert code == 0
+    flat = " ".join(err.split())
+    assert "2 of the 3 segments of par are blank in some language (blank lines: yo 2)" in flat
+    assert "figures describe 1 of its 3 lines" in flat
+    section = json.loads(out.read_text(encoding="utf-8"))["sections"]["measure"]
+    assert any("blank lines: yo 2" in warning for warning in section["warnings"])
+    en = next(c for c in section["corpora"] if c["lang"] == "en")
+    assert (en["documents"], en["skipped_segments"]) == (1, 2)
+
+
 def test_ls_metrics_says_what_each_metric_divides(capsys):
     # the definitions were in the source only: what chars/token counts (code points) was nowhere to read
     code, stdout, _ = run(["ls", "metrics"], capsys)
