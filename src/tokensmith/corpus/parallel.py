@@ -223,7 +223,10 @@ def open_parallel(
     blanks = _blank_lines(list(files.values()), errors)
     skipped = frozenset().union(*blanks)
     if total - len(skipped) <= 0:
-        raise CorpusError(f"empty parallel corpus {folder}: no line is non-blank in every language")
+        empty = [files[lang].name for lang, found in zip(files, blanks, strict=True) if len(found) == total]
+        which = f" ({', '.join(empty)} {'is' if len(empty) == 1 else 'are'} blank throughout)" if empty else ""
+        raise CorpusError(f"empty parallel corpus {folder}: no line is non-blank in every language{which}",
+                          "leave a blank language out with --lang, or give every language its text")
     corpora = tuple(
         AlignedCorpus(name=lang, lang=lang, sources=(path,), errors=errors, skipped=skipped)
         for lang, path in files.items()
