@@ -344,6 +344,24 @@ def gpt2_cell() -> TokenStats:
     return cell
 
 
+def test_efficiencies_of_a_uniform_stream_are_exactly_one():
+    # each of gpt2's tokens below occurs once: Rényi and Shannon entropy are log2(types), and the efficiency
+    # came out 1.0000000000000004 for alpha 2.5 on these 6 (a fraction above 1)
+    from tokensmith.tokenizers import load_tokenizer
+
+    tokenizer = load_tokenizer("gpt2")
+    texts = ["Mto", " hufurika"]
+    ids = tokenizer.encode_batch(texts)
+    cell = TokenStats(VocabularyFacts.of(tokenizer), tokenizer="gpt2", corpus="sw", lang="sw")
+    cell.add_batch(texts, ids)
+    assert len({i for seq in ids for i in seq}) == sum(map(len, ids))  # every token once: uniform
+    for name in ("shannon_efficiency", "renyi_efficiency"):
+        for alpha in ((2.5, 3.0, 0.7) if name.startswith("renyi") else (None,)):
+            params = {} if alpha is None else {"alpha": alpha}
+            assert value(name, cell, **params).value == pytest.approx(1.0, abs=1e-12)
+            assert value(name, cell, **params).value <= 1.0, (name, alpha)
+
+
 @pytest.mark.parametrize(("metric", "name", "bad"), [
     ("renyi_efficiency", "alpha", math.nan),  # gave a NaN record, which results.json cannot hold
     ("renyi_efficiency", "alpha", math.inf),  # NaN too
