@@ -63,7 +63,7 @@ HAND_COMPUTED = {
     "shannon_efficiency": H_TOY / 2,  # log2(4 observed types)
     "shannon_efficiency_full_vocab": H_TOY / math.log2(9),  # 10 ids minus special id 9 (UNK stays)
     "vocab_utilisation": 4 / 9,
-    "mean_type_length_bytes": (5 + 1 + 2 + 3) / 4,
+    "mean_type_length_bytes": (1 + 2 + 3) / 3,  # UNK (id 0) left out: its 5 bytes spell no corpus text
     "encode_throughput_mb_s": 8 / 1e6 / 0.5,
 }
 
@@ -342,6 +342,23 @@ def gpt2_cell() -> TokenStats:
     texts = ["Habari ya asubuhi, rafiki yangu.", "Watoto hutembea kwenda shule."]
     cell.add_batch(texts, tokenizer.encode_batch(texts))
     return cell
+
+
+def test_mean_type_length_leaves_unk_out():
+    # minilm spells its UNK "[UNK]": a cell of Ge'ez and Cherokee, all UNK, had a mean type length of 5 bytes
+    from tokensmith.tokenizers import load_tokenizer
+
+    tokenizer = load_tokenizer("minilm-wordpiece")
+    texts = ["ሰላም ᏣᎳᎩ", "habari ሰላም"]
+    ids = tokenizer.encode_batch(texts)
+    assert [[tokenizer.token_bytes(i) for i in seq] for seq in ids] == [[b"[UNK]", b"[UNK]"],
+                                                                       [b"ha", b"bari", b"[UNK]"]]
+    mixed = TokenStats(VocabularyFacts.of(tokenizer), tokenizer="minilm", corpus="sw", lang="sw")
+    mixed.add_batch(texts, ids)
+    assert value("mean_type_length_bytes", mixed).value == (2 + 4) / 2
+    only_unk = TokenStats(VocabularyFacts.of(tokenizer), tokenizer="minilm", corpus="am", lang="am")
+    only_unk.add_batch(texts[:1], ids[:1])
+    assert value("mean_type_length_bytes", only_unk).reason == "every token is UNK"
 
 
 def test_efficiencies_of_a_uniform_stream_are_exactly_one():

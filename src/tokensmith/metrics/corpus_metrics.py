@@ -392,11 +392,14 @@ def vocab_utilisation(stats: TokenStats, context: MetricContext, params: Mapping
     requires=("corpus", "vocab"),
 )
 def mean_type_length_bytes(stats: TokenStats, context: MetricContext, params: Mapping[str, ParamValue]) -> MetricValue:
-    """Mean UTF-8 length of the distinct token types the corpus used (each type counted once)."""
+    """Mean UTF-8 length of the distinct token types the corpus used (each type counted once; UNK left out)."""
     lengths = stats.vocab.token_byte_lengths
     if lengths is None:
         return not_applicable("token byte lengths were not computed for this tokenizer")
-    used = stats.used_ids
+    # UNK stands for text of any length; its own spelling ("[UNK]", 5 bytes) is no text of the corpus
+    used = stats.used_ids[~np.isin(stats.used_ids, np.fromiter(stats.vocab.unk_ids, dtype=np.int64))]
+    if stats.used_ids.size and not used.size:
+        return not_applicable("every token is UNK")
     return ratio(int(lengths[used].sum()), int(used.size), what="token types")
 
 
