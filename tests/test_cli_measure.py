@@ -451,6 +451,21 @@ def test_segments_blank_in_one_language_are_reported(tmp_path, capsys):
     assert (en["documents"], en["skipped_segments"]) == (1, 2)
 
 
+def test_results_json_describes_its_metrics(tmp_path, capsys):
+    # records carried unit and direction only: what chars/token counts, and whose definition, was not in the file
+    text_file = tmp_path / "sw.txt"
+    text_file.write_text("Habari ya asubuhi.\nỌjà ń ta iṣu.\n", encoding="utf-8")
+    out = tmp_path / "r.json"
+    code, _, err = run(["measure", "-t", "gpt2", "--corpus", f"sw={text_file}", "--out", str(out), "--quiet"], capsys)
+    assert code == 0, err
+    section = json.loads(out.read_text(encoding="utf-8"))["sections"]["measure"]
+    described = {entry["name"]: entry for entry in section["metrics"]}
+    assert set(described) == {record["metric"] for record in section["records"]}
+    chars = described["chars_per_token"]
+    assert "code points" in chars["description"] and "Goldman" in chars["reference"]
+    assert described["renyi_efficiency"]["params"] == {"alpha": 2.5} and described["fertility"]["unit"] == "tokens/word"
+
+
 def test_ls_metrics_says_what_each_metric_divides(capsys):
     # the definitions were in the source only: what chars/token counts (code points) was nowhere to read
     code, stdout, _ = run(["ls", "metrics"], capsys)

@@ -153,9 +153,14 @@ class MeasureResult:
 
     def section(self) -> dict[str, Any]:
         """The ``measure`` section of results.json."""
+        from tokensmith.metrics import describe_metrics
+
+        used = {record["metric"] for record in self.records}
         return {
             "tokenizers": self.tokenizers,
             "corpora": self.corpora,
+            # what each metric divides, its reference and defaults: the file explains its figures on its own
+            "metrics": [entry for entry in describe_metrics() if entry["name"] in used],
             "records": self.records,
             "cells": self.cells,
             "samples": self.samples,
