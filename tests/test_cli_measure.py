@@ -372,6 +372,26 @@ def test_a_reference_language_the_parallel_corpus_lacks(tmp_path, capsys):
     assert {r["lang"]: r["value"] for r in records if r["metric"] == "token_premium"}["fr"] == 1.0
 
 
+def test_a_reference_language_left_out_by_lang(tmp_path, capsys):
+    # the folder has en, but --lang de leaves it out: the error said the folder "has no such language", and the
+    # default premiums' reason said the folder "has no 'en' text"
+    folder = tmp_path / "parallel"
+    folder.mkdir()
+    for lang, text in {"de": "eins\nzwei\n", "en": "one\ntwo\n", "fr": "un\ndeux\n"}.items():
+        (folder / f"{lang}.txt").write_text(text, encoding="utf-8")
+    err = bad(["measure", "-t", "o200k", "--parallel", str(folder), "--lang", "de,fr", "--ref-lang", "en"], capsys,
+              tmp_path / "r.json")
+    assert "leaves that language" in err and "add en to --lang" in err and "no such language" not in err
+    out = tmp_path / "ok.json"
+    code, _, err = run(["measure", "-t", "o200k", "--parallel", str(folder), "--lang", "de,fr", "--out", str(out),
+                        "-q"], capsys)
+    assert code == 0, err
+    records = json.loads(out.read_text(encoding="utf-8"))["sections"]["measure"]["records"]
+    reasons = {r["reason"] for r in records if r["metric"] == "token_premium"}
+    assert reasons == {"no 'en' text was measured in the parallel corpus 'parallel'; choose another --ref-lang "
+                       "(or keep 'en' in --lang)"}
+
+
 def test_existing_output_is_refused_without_force(tmp_path, capsys):
     corpus = tmp_path / "de.txt"
     corpus.write_text(GERMAN, encoding="utf-8")

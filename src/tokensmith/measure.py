@@ -314,7 +314,14 @@ def _check_ref_lang(config: MeasureConfig, sources: Sequence[_Source]) -> None:
     if config.ref_lang is None or not config.parallel:
         return
     parallel_langs = sorted(source.lang for source in sources if source.parallel_group is not None)
-    if canonical_language(config.ref_lang) not in parallel_langs:
+    ref_lang = canonical_language(config.ref_lang)
+    if ref_lang not in parallel_langs:
+        from tokensmith.corpus.parallel import language_files
+
+        if config.langs is not None and ref_lang in language_files(Path(config.parallel)):  # it said "no such"
+            raise InputError(f"--ref-lang {config.ref_lang}: --lang {','.join(config.langs)} leaves that language of "
+                             f"{config.parallel} out, and premiums divide by its tokens",
+                             f"add {ref_lang} to --lang, or choose one of: {' '.join(parallel_langs)}")
         raise InputError(f"--ref-lang {config.ref_lang}: the parallel corpus {config.parallel} has no such language",
                          f"choose one of: {' '.join(parallel_langs)}")
 

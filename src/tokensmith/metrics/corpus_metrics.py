@@ -206,7 +206,8 @@ def token_premium(stats: TokenStats, context: MetricContext, params: Mapping[str
     )
     if ref is None:
         return not_applicable(
-            f"parallel corpus {stats.parallel_group!r} has no {ref_lang!r} text; choose another --ref-lang"
+            f"no {ref_lang!r} text was measured in the parallel corpus {stats.parallel_group!r}; choose another "
+            f"--ref-lang (or keep {ref_lang!r} in --lang)"
         )
     if ref.documents != stats.documents:
         return not_applicable(f"{stats.lang!r} has {stats.documents} lines but {ref_lang!r} has {ref.documents}")
