@@ -392,6 +392,16 @@ def test_a_reference_language_left_out_by_lang(tmp_path, capsys):
                        "(or keep 'en' in --lang)"}
 
 
+def test_why_a_gini_is_not_applicable_is_printed(tmp_path, capsys):
+    # the Gini table showed n/a without the reason the premiums' n/a get
+    folder = tmp_path / "parallel"
+    folder.mkdir()
+    (folder / "sw.txt").write_text("Habari ya asubuhi.\nWatoto hutembea.\n", encoding="utf-8")
+    code, stdout, err = run(["measure", "-t", "o200k", "--parallel", str(folder)], capsys)
+    assert code == 0, err
+    assert "n/a parity_gini: needs 2+ languages, the parallel corpus has 1" in " ".join(stdout.split())
+
+
 def test_existing_output_is_refused_without_force(tmp_path, capsys):
     corpus = tmp_path / "de.txt"
     corpus.write_text(GERMAN, encoding="utf-8")

@@ -182,7 +182,7 @@ def print_measure(result) -> None:
     if table is not None:
         out.print(table)
     reasons = sorted({(r["metric"], r["reason"]) for r in result.records
-                      if r["value"] is None and r["reason"] and r["metric"] in HEADLINE_METRICS})
+                      if r["value"] is None and r["reason"] and r["metric"] in (*HEADLINE_METRICS, *SUMMARY_METRICS)})
     for metric, reason in reasons[:8]:
         out.print(f"[dim]n/a {metric}: {escape(reason)}[/dim]")
     out.print(f"[dim]{len(result.records)} figures from {len(result.corpora)} corpora x {len(names)} tokenizers "
