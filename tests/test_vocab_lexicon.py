@@ -138,3 +138,12 @@ def test_unk_tokens_count_in_the_denominators_and_are_never_valid():
     assert values["valid_share_occurrences"].value == pytest.approx(2 / 4)
     vocabulary = valid_word_share(tokenizer, swahili)  # every ordinary id once: [UNK] too, not [CLS] or [PAD]
     assert vocabulary["unique_tokens"] == tokenizer.vocab_size - len(tokenizer.special_tokens) + 1
+
+
+def test_vocabulary_scope_counts_tokens_not_unused_ids():
+    # o200k's 19 unused ids (199998, 200000-200017) counted as tokens of the vocabulary, never valid
+    from tokensmith.tokenizers import load_tokenizer
+
+    tokenizer = load_tokenizer("o200k")
+    shares = valid_word_share(tokenizer, Lexicon.from_words("sw", ["habari", "ya"]))
+    assert shares["unique_tokens"] == 199_998 and shares["unique_found"] >= 1

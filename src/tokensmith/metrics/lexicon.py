@@ -311,8 +311,8 @@ def lexicon_share(
     excluded = set(exclude_ids)
     unknown = set(unknown_ids)
     texts = token_lookup_texts(token_bytes)
-    if counts is None:
-        used = {i: 0 for i in range(len(token_bytes)) if i not in excluded}
+    if counts is None:  # every id a token occupies (o200k leaves 19 ids between its ranks and specials empty)
+        used = {i: 0 for i in range(len(token_bytes)) if i not in excluded and token_bytes[i]}
     elif isinstance(counts, np.ndarray):
         used = {int(i): int(counts[i]) for i in np.flatnonzero(counts) if int(i) not in excluded}
     else:
