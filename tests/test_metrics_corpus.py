@@ -86,6 +86,18 @@ def test_renyi_by_hand():
     assert METRICS.get("renyi_efficiency").params["alpha"] == 2.5
 
 
+@pytest.mark.parametrize("costs", [[], [0.0, 0.0], [1.0, math.nan], [2.0, -1.0]])
+def test_gini_refuses_costs_it_cannot_divide(costs):
+    with pytest.raises(ValueError, match="Gini needs"):  # returned NaN
+        gini(costs)
+
+
+def test_entropies_of_no_tokens_are_refused_alike():
+    for entropy in (shannon_entropy_bits, lambda counts: renyi_entropy_bits(counts, 2.5)):
+        with pytest.raises(ValueError, match="entropy of no tokens"):  # Shannon said 0.0, Rényi a numpy error
+            entropy(np.zeros(5, dtype=np.int64))
+
+
 def test_renyi_of_a_large_order_approaches_the_min_entropy():
     # p^α underflows to 0 for α = 2000; the entropy must stay finite, near -log2(max p) = -log2(0.4)
     entropy = renyi_entropy_bits(np.array([1, 1, 2, 1]), 2000.0)

@@ -57,9 +57,17 @@ DROPPED = "descriptive (a byte-level BPE without UNK drops the bytes its vocabul
 
 
 # -- information-theoretic helpers ----------------------------------------------------------------
+def _positive_counts(type_counts: np.ndarray) -> np.ndarray:
+    counts = np.asarray(type_counts)
+    counts = counts[counts > 0].astype(np.float64)
+    if not counts.size:  # Shannon said 0.0 and Rényi raised numpy's "zero-size array" for the same input
+        raise ValueError("entropy of no tokens: every count is zero")
+    return counts
+
+
 def shannon_entropy_bits(type_counts: np.ndarray) -> float:
-    """-Σ p log2 p over the nonzero counts."""
-    counts = type_counts[type_counts > 0].astype(np.float64)
+    """-Σ p log2 p over the nonzero counts (ValueError without any)."""
+    counts = _positive_counts(type_counts)
     probs = counts / counts.sum()
     return float(-np.sum(probs * np.log2(probs))) + 0.0  # + 0.0: one type gives 0.0, not -0.0 in results.json
 
@@ -70,7 +78,7 @@ def renyi_entropy_bits(type_counts: np.ndarray, alpha: float) -> float:
         raise ValueError(f"Rényi order alpha must be >= 0, got {alpha}")
     if alpha == 1:
         return shannon_entropy_bits(type_counts)
-    counts = type_counts[type_counts > 0].astype(np.float64)
+    counts = _positive_counts(type_counts)
     probs = counts / counts.sum()
     if abs(alpha - 1.0) < 0.5:
         # log2 Σ p^α and 1 - α both vanish as α -> 1, and their quotient lost digits (α = 1 + 1e-13 was 5e-4 bits
@@ -97,8 +105,10 @@ def _efficiency(stats: TokenStats, entropy: float, *, full_vocab: bool) -> Metri
 
 
 def gini(costs: Sequence[float]) -> float:
-    """TokEval's Gini: Σ_i Σ_j |c_i - c_j| / (2 n² μ)."""
+    """TokEval's Gini: Σ_i Σ_j |c_i - c_j| / (2 n² μ) (ValueError unless the costs are some positive numbers)."""
     values = np.asarray(costs, dtype=np.float64)
+    if not values.size or not np.isfinite(values).all() or (values < 0).any() or values.sum() == 0:
+        raise ValueError(f"a Gini needs finite non-negative costs, not all zero; got {values.tolist()}")  # was NaN
     n, mean = values.size, values.mean()
     return float(np.abs(values[:, None] - values[None, :]).sum() / (2.0 * n * n * mean))
 
