@@ -19,8 +19,11 @@ Two costs are kept off the per-token path:
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import threading
 import time
+import weakref
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -125,12 +128,8 @@ class WordSplitter:
             texts = single_token_texts(tokenizer, leading_space=leading_space)
             if leading_space:  # a word whose space the pre-tokenizer splits off is one token if it is a token
                 texts = texts | single_token_texts(tokenizer, leading_space=False)
-        # The space token by its bytes, not by encoding " ": SentencePiece reads " " as "▁▁" after its dummy
-        # prefix, and that prefix leads even a zh word encoded alone ("去" is "▁", "去"), which follows no
-        # space in context: it is no more part of the word than the space this splitter prefixes.
-        space_ids = [i for i, raw in enumerate(tokenizer.all_token_bytes) if raw == b" "]
         return cls(tokenizer.encode_batch, leading_space=leading_space, single_token_texts=texts,
-                   encode_ragged=tokenizer.encode_ragged, space_ids=space_ids)
+                   encode_ragged=tokenizer.encode_ragged, space_ids=space_token_ids(tokenizer))
 
     @property
     def single_token_texts(self) -> frozenset[str] | None:
@@ -182,6 +181,25 @@ class WordSplitter:
             self._tokens_per_type.update(zip(chunk, lengths, strict=True))
             self._one_token_types.update(w for w, n in zip(chunk, lengths, strict=True) if n == 1)
         self.seconds += time.perf_counter() - started
+
+
+#: Per tokenizer, the ids of its tokens that are only a space (a vocabulary scan; measure asks once per corpus).
+_SPACE_TOKEN_IDS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def space_token_ids(tokenizer: Any) -> tuple[int, ...]:
+    """Ids of the tokens whose bytes are one space, found by their bytes rather than by encoding " ":
+    SentencePiece reads " " as "▁▁" after its dummy prefix, and that prefix leads even a zh word encoded
+    alone ("去" is "▁", "去"), which follows no space in context; it is no more part of the word than the
+    space a splitter prefixes."""
+    try:
+        return _SPACE_TOKEN_IDS[tokenizer]
+    except (KeyError, TypeError):  # TypeError: an object that cannot be a weak key, scanned every time
+        token_bytes = tokenizer.all_token_bytes
+        found = tuple(itertools.compress(range(len(token_bytes)), map(b" ".__eq__, token_bytes)))
+    with contextlib.suppress(TypeError):
+        _SPACE_TOKEN_IDS[tokenizer] = found
+    return found
 
 
 def _bare_space_ids(encode_batch: Callable[[Sequence[str]], Sequence[Sequence[int]]]) -> np.ndarray:
