@@ -351,6 +351,11 @@ def control_ids(special_tokens: Iterable[Any]) -> set[int]:
     return {s.id for s in special_tokens if s.role != "unk"}
 
 
+def unk_ids(special_tokens: Iterable[Any]) -> set[int]:
+    """Ids of the UNK tokens: counted in the shares, never found."""
+    return {s.id for s in special_tokens if s.role == "unk"}
+
+
 def _corpus_counts(tokenizer: Any, texts: Iterable[str] | None, type_counts: Any) -> Any:
     if texts is None:
         return type_counts
@@ -398,7 +403,7 @@ def valid_word_share(
         resolved,
         counts=counts,
         exclude_ids=control_ids(tokenizer.special_tokens),
-        unknown_ids=[s.id for s in tokenizer.special_tokens if s.role == "unk"],
+        unknown_ids=unk_ids(tokenizer.special_tokens),
         letters_only=letters_only,
     )
 
@@ -428,7 +433,7 @@ def pure_share(
         resolved,
         counts=counts,
         exclude_ids=control_ids(tokenizer.special_tokens),
-        unknown_ids=[s.id for s in tokenizer.special_tokens if s.role == "unk"],
+        unknown_ids=unk_ids(tokenizer.special_tokens),
         letters_only=letters_only,
     )
 
