@@ -431,6 +431,10 @@ def encode_throughput_mb_s(stats: TokenStats, context: MetricContext, params: Ma
 
 
 # -- evaluation -----------------------------------------------------------------------------------
+#: The optional inputs (base.OPTIONAL_INPUTS) as a user knows them, and how compute_all is given each.
+_INPUT_NAMES = {"baseline": "a baseline tokenizer", "parallel": "cells of a parallel corpus"}
+_INPUT_HINTS = {"baseline": "baseline=NAME", "parallel": "TokenStats with parallel_group"}
+
 def compute_all(
     cells: Iterable[TokenStats],
     *,
@@ -474,6 +478,12 @@ def compute_all(
     for name in overrides:
         METRICS.get(name)  # an override for an unknown metric is a typo worth reporting
     resolved = {m.name: m.resolve_params(overrides.get(m.name)) for m in chosen}
+    if metrics is not None:  # asked for by name, a metric left out for want of its input gave no record, silently
+        for m in chosen:
+            lacking = sorted(r for r in m.requires if not context.has(r))
+            if lacking:
+                raise InputError(f"metric {m.name!r} needs {' and '.join(map(_INPUT_NAMES.get, lacking))}",
+                                 f"supply it ({', '.join(map(_INPUT_HINTS.get, lacking))}) or drop {m.name!r}")
     chosen = [m for m in chosen if all(context.has(r) for r in m.requires)]
 
     records: list[dict[str, Any]] = []
