@@ -204,9 +204,10 @@ def test_unknown_backend(tmp_path, capsys):
     assert "--backend" in err and "reference" in err
 
 
-@pytest.mark.parametrize("alpha", ["1000", "1e6"])
+@pytest.mark.parametrize("alpha", ["1000", "1e6", "1e308"])
 def test_a_large_renyi_order_gives_a_finite_efficiency(tmp_path, capsys, alpha):
-    # Σ p^α underflowed to 0 for α = 1000: the efficiency was inf and writing results.json crashed
+    # Σ p^α underflowed to 0 for α = 1000: the efficiency was inf and writing results.json crashed;
+    # near the float maximum, α · log2(max p) itself overflowed to -inf, with the same crash
     text_file = tmp_path / "notes.txt"
     text_file.write_text(GERMAN, encoding="utf-8")
     out = tmp_path / "r.json"
@@ -374,6 +375,37 @@ def test_a_reference_language_the_parallel_corpus_lacks(tmp_path, capsys):
     assert {r["lang"]: r["value"] for r in records if r["metric"] == "token_premium"}["fr"] == 1.0
 
 
+def test_a_reference_language_left_out_by_lang(tmp_path, capsys):
+    # the folder has en, but --lang de leaves it out: the error said the folder "has no such language", and the
+    # default premiums' reason said the folder "has no 'en' text"
+    folder = tmp_path / "parallel"
+    folder.mkdir()
+    for lang, text in {"de": "eins\nzwei\n", "en": "one\ntwo\n", "fr": "un\ndeux\n"}.items():
+        (folder / f"{lang}.txt").write_text(text, encoding="utf-8")
+    err = bad(["measure", "-t", "o200k", "--parallel", str(folder), "--lang", "de,fr", "--ref-lang", "en"], capsys,
+              tmp_path / "r.json")
+    assert "is not one of the languages --lang chooses" in err and "add it to --lang" in err
+    assert "no such language" not in err
+    out = tmp_path / "ok.json"
+    code, _, err = run(["measure", "-t", "o200k", "--parallel", str(folder), "--lang", "de,fr", "--out", str(out),
+                        "-q"], capsys)
+    assert code == 0, err
+    records = json.loads(out.read_text(encoding="utf-8"))["sections"]["measure"]["records"]
+    reasons = {r["reason"] for r in records if r["metric"] == "token_premium"}
+    assert reasons == {"no 'en' text was measured in the parallel corpus 'parallel'; choose another --ref-lang "
+                       "(or keep 'en' in --lang)"}
+
+
+def test_why_a_gini_is_not_applicable_is_printed(tmp_path, capsys):
+    # the Gini table showed n/a without the reason the premiums' n/a get
+    folder = tmp_path / "parallel"
+    folder.mkdir()
+    (folder / "sw.txt").write_text("Habari ya asubuhi.\nWatoto hutembea.\n", encoding="utf-8")
+    code, stdout, err = run(["measure", "-t", "o200k", "--parallel", str(folder)], capsys)
+    assert code == 0, err
+    assert "n/a parity_gini: needs 2+ languages, the parallel corpus has 1" in " ".join(stdout.split())
+
+
 def test_existing_output_is_refused_without_force(tmp_path, capsys):
     corpus = tmp_path / "de.txt"
     corpus.write_text(GERMAN, encoding="utf-8")
@@ -430,6 +462,50 @@ def test_ls_tokenizers_lists_every_reference(capsys):
     for name in ("gpt2", "cl100k", "o200k", "qwen2.5", "qwen3.5", "deepseek-v4", "mistral-tekken", "mistral-v3-sp",
                  "smollm2", "minilm-wordpiece", "j2-sp"):
         assert name in stdout
+
+
+def test_segments_blank_in_one_language_are_reported(tmp_path, capsys):
+    # a line blank in yo is left out of en and sw too: en's bytes/token described 1 of its 3 lines, silently
+    folder = tmp_path / "par"
+    folder.mkdir()
+    (folder / "en.txt").write_text("The river floods.\nChildren walk to school.\nGrandmother sells yams.\n",
+                                   encoding="utf-8")
+    (folder / "sw.txt").write_text("Mto hufurika.\nWatoto hutembea kwenda shule.\nBibi anauza viazi.\n",
+                                   encoding="utf-8")
+    (folder / "yo.txt").write_text("Odò náà máa ń kún omi.\n\n  \n", encoding="utf-8")
+    out = tmp_path / "r.json"
+    code, _, err = run(["measure", "-t", "gpt2", "--parallel", str(folder), "--out", str(out), "--quiet"], capsys)
+    assert code == 0
+    flat = " ".join(err.split())
+    assert "2 of the 3 segments of par are blank in some language (blank lines: yo 2)" in flat
+    assert "figures describe 1 of its 3 lines" in flat
+    section = json.loads(out.read_text(encoding="utf-8"))["sections"]["measure"]
+    assert any("blank lines: yo 2" in warning for warning in section["warnings"])
+    en = next(c for c in section["corpora"] if c["lang"] == "en")
+    assert (en["documents"], en["skipped_segments"]) == (1, 2)
+
+
+def test_results_json_describes_its_metrics(tmp_path, capsys):
+    # records carried unit and direction only: what chars/token counts, and whose definition, was not in the file
+    text_file = tmp_path / "sw.txt"
+    text_file.write_text("Habari ya asubuhi.\nỌjà ń ta iṣu.\n", encoding="utf-8")
+    out = tmp_path / "r.json"
+    code, _, err = run(["measure", "-t", "gpt2", "--corpus", f"sw={text_file}", "--out", str(out), "--quiet"], capsys)
+    assert code == 0, err
+    section = json.loads(out.read_text(encoding="utf-8"))["sections"]["measure"]
+    described = {entry["name"]: entry for entry in section["metrics"]}
+    assert set(described) == {record["metric"] for record in section["records"]}
+    chars = described["chars_per_token"]
+    assert "code points" in chars["description"] and "Goldman" in chars["reference"]
+    assert described["renyi_efficiency"]["params"] == {"alpha": 2.5} and described["fertility"]["unit"] == "tokens/word"
+
+
+def test_ls_metrics_says_what_each_metric_divides(capsys):
+    # the definitions were in the source only: what chars/token counts (code points) was nowhere to read
+    code, stdout, _ = run(["ls", "metrics"], capsys)
+    assert code == 0
+    assert "definition" in stdout and "Σ UTF-8 bytes / Σ tokens" in stdout
+    assert "Σ Unicode code points" in stdout and "grapheme" in stdout  # the table wraps the rest anywhere
 
 
 def test_python_api_returns_the_same_records_as_a_dataframe(tmp_path):

@@ -60,6 +60,9 @@ def test_language_selection_and_bad_folders(tmp_path):
         open_parallel(make_folder(tmp_path / "empty", {"notes.md": "x"}))
     with pytest.raises(CorpusError, match="no line is non-blank"):
         open_parallel(make_folder(tmp_path / "blank", {"en.txt": "a\n\n", "de.txt": "\nb\n"}))
+    # one language with no text at all is named (the message said only "no line is non-blank")
+    with pytest.raises(CorpusError, match=r"non-blank in every language: yo\.txt holds only blank lines"):
+        open_parallel(make_folder(tmp_path / "no_yo", {"en.txt": "a\nb\n", "yo.txt": "\n \n"}))
 
 
 def test_a_txt_file_not_named_by_a_language_tag_is_refused(tmp_path):

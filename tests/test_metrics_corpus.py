@@ -26,7 +26,7 @@ from tokensmith.metrics import (
     gini,
 )
 from tokensmith.metrics.base import REQUIREMENTS
-from tokensmith.metrics.corpus_metrics import renyi_entropy_bits
+from tokensmith.metrics.corpus_metrics import renyi_entropy_bits, shannon_entropy_bits
 
 VOCAB = VocabularyFacts(
     vocab_size=10,
@@ -63,7 +63,7 @@ HAND_COMPUTED = {
     "shannon_efficiency": H_TOY / 2,  # log2(4 observed types)
     "shannon_efficiency_full_vocab": H_TOY / math.log2(9),  # 10 ids minus special id 9 (UNK stays)
     "vocab_utilisation": 4 / 9,
-    "mean_type_length_bytes": (5 + 1 + 2 + 3) / 4,
+    "mean_type_length_bytes": (1 + 2 + 3) / 3,  # UNK (id 0) left out: its 5 bytes spell no corpus text
     "encode_throughput_mb_s": 8 / 1e6 / 0.5,
 }
 
@@ -86,11 +86,31 @@ def test_renyi_by_hand():
     assert METRICS.get("renyi_efficiency").params["alpha"] == 2.5
 
 
+@pytest.mark.parametrize("costs", [[], [0.0, 0.0], [1.0, math.nan], [2.0, -1.0]])
+def test_gini_refuses_costs_it_cannot_divide(costs):
+    with pytest.raises(ValueError, match="Gini needs"):  # returned NaN
+        gini(costs)
+
+
+def test_entropies_of_no_tokens_are_refused_alike():
+    for entropy in (shannon_entropy_bits, lambda counts: renyi_entropy_bits(counts, 2.5)):
+        with pytest.raises(ValueError, match="entropy of no tokens"):  # Shannon said 0.0, Rényi a numpy error
+            entropy(np.zeros(5, dtype=np.int64))
+
+
 def test_renyi_of_a_large_order_approaches_the_min_entropy():
     # p^α underflows to 0 for α = 2000; the entropy must stay finite, near -log2(max p) = -log2(0.4)
     entropy = renyi_entropy_bits(np.array([1, 1, 2, 1]), 2000.0)
     assert math.isfinite(entropy) and entropy == pytest.approx(-math.log2(0.4) * 2000 / 1999, rel=1e-9)
     assert renyi_entropy_bits(np.array([1, 1, 2, 1]), 2.0) == pytest.approx(-math.log2(3 * 0.2**2 + 0.4**2))
+
+
+@pytest.mark.parametrize("offset", [1e-13, -1e-13, 1e-9, 1e-6])
+def test_renyi_of_an_order_near_one_approaches_shannon(offset):
+    # log2 Σ p^α and 1 - α both vanish as α -> 1: their plain quotient lost digits (α = 1 + 1e-13 was 5e-4 off)
+    counts = np.array([5, 3, 3, 2, 1, 1, 1, 7, 20])
+    shannon = shannon_entropy_bits(counts)
+    assert renyi_entropy_bits(counts, 1.0 + offset) == pytest.approx(shannon, abs=10 * abs(offset) * shannon)
 
 
 def parallel_cells(tokenizer: str, tokens: dict[str, int], *, byte_counts=None, lines: int = 2) -> list[TokenStats]:
@@ -326,6 +346,74 @@ def test_compute_all_bad_arguments():
         compute_all([toy_cell(), toy_cell()])
 
 
+def gpt2_cell() -> TokenStats:
+    from tokensmith.tokenizers import load_tokenizer
+
+    tokenizer = load_tokenizer("gpt2")
+    cell = TokenStats(VocabularyFacts.of(tokenizer), tokenizer="gpt2", corpus="sw", lang="sw")
+    texts = ["Habari ya asubuhi, rafiki yangu.", "Watoto hutembea kwenda shule."]
+    cell.add_batch(texts, tokenizer.encode_batch(texts))
+    return cell
+
+
+def test_mean_type_length_leaves_unk_out():
+    # minilm spells its UNK "[UNK]": a cell of Ge'ez and Cherokee, all UNK, had a mean type length of 5 bytes
+    from tokensmith.tokenizers import load_tokenizer
+
+    tokenizer = load_tokenizer("minilm-wordpiece")
+    texts = ["ሰላም ᏣᎳᎩ", "habari ሰላም"]
+    ids = tokenizer.encode_batch(texts)
+    assert [[tokenizer.token_bytes(i) for i in seq] for seq in ids] == [[b"[UNK]", b"[UNK]"],
+                                                                       [b"ha", b"bari", b"[UNK]"]]
+    mixed = TokenStats(VocabularyFacts.of(tokenizer), tokenizer="minilm", corpus="sw", lang="sw")
+    mixed.add_batch(texts, ids)
+    assert value("mean_type_length_bytes", mixed).value == (2 + 4) / 2
+    only_unk = TokenStats(VocabularyFacts.of(tokenizer), tokenizer="minilm", corpus="am", lang="am")
+    only_unk.add_batch(texts[:1], ids[:1])
+    assert value("mean_type_length_bytes", only_unk).reason == "every token is UNK"
+
+
+def test_efficiencies_of_a_uniform_stream_are_exactly_one():
+    # each of gpt2's tokens below occurs once: Rényi and Shannon entropy are log2(types), and the efficiency
+    # came out 1.0000000000000004 for alpha 2.5 on these 6 (a fraction above 1)
+    from tokensmith.tokenizers import load_tokenizer
+
+    tokenizer = load_tokenizer("gpt2")
+    texts = ["Mto", " hufurika"]
+    ids = tokenizer.encode_batch(texts)
+    cell = TokenStats(VocabularyFacts.of(tokenizer), tokenizer="gpt2", corpus="sw", lang="sw")
+    cell.add_batch(texts, ids)
+    assert len({i for seq in ids for i in seq}) == sum(map(len, ids))  # every token once: uniform
+    for name in ("shannon_efficiency", "renyi_efficiency"):
+        for alpha in ((2.5, 3.0, 0.7) if name.startswith("renyi") else (None,)):
+            params = {} if alpha is None else {"alpha": alpha}
+            assert value(name, cell, **params).value == pytest.approx(1.0, abs=1e-12)
+            assert value(name, cell, **params).value <= 1.0, (name, alpha)
+
+
+@pytest.mark.parametrize(("metric", "name", "bad"), [
+    ("renyi_efficiency", "alpha", math.nan),  # gave a NaN record, which results.json cannot hold
+    ("renyi_efficiency", "alpha", math.inf),  # NaN too
+    ("renyi_efficiency_full_vocab", "alpha", -1.0),  # a bare ValueError
+    ("renyi_efficiency", "alpha", "2.5"),  # a bare ValueError from float()
+    ("token_premium", "max_unk_rate", 1.5),
+    ("parity_gini", "max_unk_rate", math.nan),
+    ("token_premium", "ref_lang", ""),
+])
+def test_compute_all_refuses_a_parameter_value_out_of_its_range(metric, name, bad):
+    with pytest.raises(InputError, match=f"{metric}.*{name}"):
+        compute_all([gpt2_cell()], params={metric: {name: bad}})
+
+
+def test_compute_all_refuses_a_metric_asked_for_by_name_whose_input_is_missing():
+    # metrics=["nsl"] without a baseline returned no record at all, and no word why
+    with pytest.raises(InputError, match="'nsl' needs a baseline tokenizer"):
+        compute_all([gpt2_cell()], metrics=["nsl"])
+    with pytest.raises(InputError, match="'parity_gini' needs cells of a parallel corpus"):
+        compute_all([gpt2_cell()], metrics=["bytes_per_token", "parity_gini"])
+    assert not any(r["metric"] in ("nsl", "parity_gini") for r in compute_all([gpt2_cell()]))  # all: left out
+
+
 def test_registry_entries_are_complete():
     described = describe_metrics()
     assert [d["name"] for d in described] == METRICS.names()
@@ -336,6 +424,13 @@ def test_registry_entries_are_complete():
         from tokensmith.metrics.base import metric
 
         metric("bytes_per_token", pretty_name="x", unit="x", higher_is_better=True, reference="x")(lambda *a: None)
+
+
+def test_each_reference_names_its_own_metric():
+    # vocab_utilisation cited TokEval's "Tokenizer Fairness Gini", which it is not
+    gini_metrics = {"parity_gini", "tokens_per_byte_gini"}
+    for name, m in METRICS.items():
+        assert ("Gini" in m.reference) == (name in gini_metrics), name
 
 
 def test_metric_value_is_value_xor_reason():

@@ -310,3 +310,23 @@ def test_a_cell_of_little_text_stays_sparse():
     assert cell._type_counts is None and cell._sparse_ids.tolist() == [3, 4]  # no vocabulary-sized table
     cell.add_batch(["many"], [list(range(10)) * 2])
     assert cell.type_counts.tolist() == [2, 2, 2, 4, 3, 2, 2, 2, 2, 2] and cell._type_counts is not None
+
+
+def test_ids_no_token_occupies_are_no_part_of_the_ordinary_vocabulary():
+    # o200k's ids run to 200,018 but 199998 and 200000-200017 hold no token: they counted in the "full |V|"
+    # (200,017 instead of its 199,998 ranks) of the efficiencies and vocabulary utilisation
+    import tiktoken
+    from bpe_openai import registry
+
+    from tokensmith.tokenizers import load_tokenizer
+
+    ranks = len(tiktoken.Encoding(**registry.o200k_base())._mergeable_ranks)
+    tokenizer = load_tokenizer("o200k")
+    facts = VocabularyFacts.of(tokenizer)
+    assert facts.ordinary_vocab_size == ranks == 199_998
+    assert 199_998 in facts.unused_ids and 200_017 in facts.unused_ids and len(facts.unused_ids) == 19
+    cell = TokenStats(facts, tokenizer="o200k", corpus="sw", lang="sw")
+    texts = ["Habari ya asubuhi, rafiki yangu."]
+    cell.add_batch(texts, tokenizer.encode_batch(texts))
+    assert TokenStats.from_dict(cell.to_dict(include_type_counts=True)).vocab.ordinary_vocab_size == ranks
+    assert VocabularyFacts.of(load_tokenizer("gpt2")).unused_ids == frozenset()

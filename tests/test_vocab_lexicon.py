@@ -114,3 +114,36 @@ def test_turkish_valid_share_on_real_lexicon(shared_data):
         assert result["unique_percent"] != pytest.approx(result["occurrences_percent"])
     # o200k was trained on far more Turkish than GPT-2: more of its tokens are Turkish words
     assert results["o200k"]["unique_percent"] > results["gpt2"]["unique_percent"]
+
+
+def test_unk_tokens_count_in_the_denominators_and_are_never_valid():
+    """The module's rule: UNK is produced from text, so it counts and is never valid; it was left out with the
+    control tokens, so text a WordPiece cannot spell raised its %valid (Ge'ez and Cherokee become [UNK])."""
+    from tokensmith.metrics import TokenStats, VocabularyFacts
+    from tokensmith.metrics.lexicon import lexicon_metric_values
+    from tokensmith.tokenizers import load_tokenizer
+
+    tokenizer = load_tokenizer("minilm-wordpiece")
+    text = "ya ሰላም ᏣᎳᎩ ya"
+    pieces = [tokenizer.token_bytes(i) for i in tokenizer.encode(text)]
+    assert pieces == [b"ya", b"[UNK]", b"[UNK]", b"ya"]
+    swahili = Lexicon.from_words("sw", ["ya", "habari"])
+    shares = valid_word_share(tokenizer, swahili, texts=[text])
+    assert (shares["unique_tokens"], shares["unique_found"]) == (2, 1)
+    assert (shares["occurrences"], shares["occurrences_found"]) == (4, 2)
+    cell = TokenStats(VocabularyFacts.of(tokenizer), tokenizer=tokenizer.name, corpus="sw", lang="sw")
+    cell.add_batch([text], [tokenizer.encode(text)])
+    values = lexicon_metric_values(cell, tokenizer.all_token_bytes, swahili)
+    assert values["valid_share_unique"].value == pytest.approx(1 / 2)
+    assert values["valid_share_occurrences"].value == pytest.approx(2 / 4)
+    vocabulary = valid_word_share(tokenizer, swahili)  # every ordinary id once: [UNK] too, not [CLS] or [PAD]
+    assert vocabulary["unique_tokens"] == tokenizer.vocab_size - len(tokenizer.special_tokens) + 1
+
+
+def test_vocabulary_scope_counts_tokens_not_unused_ids():
+    # o200k's 19 unused ids (199998, 200000-200017) counted as tokens of the vocabulary, never valid
+    from tokensmith.tokenizers import load_tokenizer
+
+    tokenizer = load_tokenizer("o200k")
+    shares = valid_word_share(tokenizer, Lexicon.from_words("sw", ["habari", "ya"]))
+    assert shares["unique_tokens"] == 199_998 and shares["unique_found"] >= 1

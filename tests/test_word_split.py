@@ -91,6 +91,21 @@ def test_a_space_the_pre_tokenizer_splits_off_belongs_to_no_word(name):
         assert splitter.tokens_per_word(["1234567", "cat", "12"]) == {"1234567": 3, "cat": 1, "12": 1}
 
 
+def test_a_sentencepiece_dummy_prefix_belongs_to_no_word():
+    """Mistral's SentencePiece prefixes every text with "▁", a token of its own before a character it has no
+    "▁"-piece for. A Chinese word encoded alone gets it, though in context it follows no space: every word of
+    a zh text counted as split (去 is one token in 我们去); so did the Yoruba ń, whose space other tokenizers
+    leave as a lone token too (qwen2.5: " ń" is " ", "ń"), where it counted as no part of the word."""
+    tokenizer = loaded("mistral-v3-sp")
+    assert [tokenizer.token_bytes(i) for i in tokenizer.encode("去")] == [b" ", "去".encode()]
+    assert [tokenizer.token_bytes(i) for i in tokenizer.encode("我们去")][-1] == "去".encode()
+    unspaced = WordSplitter.for_tokenizer(tokenizer, spaced=False)
+    assert unspaced.tokens_per_word(["去", "我们"]) == {"去": 1, "我们": 2}
+    assert unspaced.split(Counter({"去": 3, "我们": 1})) == WordSplit(4, 1)
+    spaced = WordSplitter.for_tokenizer(tokenizer, spaced=True)
+    assert spaced.tokens_per_word(["ń", "ọjà"]) == {"ń": 1, "ọjà": 2}
+
+
 @pytest.mark.parametrize("name", NOT_EXACT)
 def test_normalizing_tokenizers_are_not_exact(name):
     assert not loaded(name).exact_spans

@@ -172,9 +172,14 @@ class MeasureResult:
 
     def section(self) -> dict[str, Any]:
         """The ``measure`` section of results.json."""
+        from tokensmith.metrics import describe_metrics
+
+        used = {record["metric"] for record in self.records}
         return {
             "tokenizers": self.tokenizers,
             "corpora": self.corpora,
+            # what each metric divides, its reference and defaults: the file explains its figures on its own
+            "metrics": [entry for entry in describe_metrics() if entry["name"] in used],
             "records": self.records,
             "cells": self.cells,
             "samples": self.samples,
@@ -275,10 +280,12 @@ def _corpus_names(specs: Sequence[str]) -> list[str | None]:
     return names
 
 
-def _open_sources(config: MeasureConfig) -> list[_Source]:
+def _open_sources(config: MeasureConfig) -> tuple[list[_Source], list[str]]:
+    """The corpora to read, and warnings about them (parallel segments left out)."""
     from tokensmith.corpus import open_corpus, open_parallel, sample_documents, sample_parallel
 
     sources: list[_Source] = []
+    warnings: list[str] = []
     for spec, name in zip(config.corpora, _corpus_names(config.corpora), strict=True):
         corpus = open_corpus(
             spec, name=name, doc_per=config.doc_per, field=config.field, column=config.column, errors=config.errors
@@ -291,6 +298,8 @@ def _open_sources(config: MeasureConfig) -> list[_Source]:
         sources.append(_Source(corpus, corpus.name, corpus.lang, None, batches))
     if config.parallel:
         parallel = open_parallel(config.parallel, langs=config.langs, errors=config.errors)
+        if parallel.skipped_lines:
+            warnings.append(_skipped_segments_warning(parallel))
         samples = sample_parallel(parallel, config.sample_bytes, config.seed) if config.sample_bytes else None
         for corpus in parallel.corpora:
             batches = _batched_list(samples.texts[corpus.lang]) if samples is not None else _corpus_batches(corpus)
@@ -305,7 +314,18 @@ def _open_sources(config: MeasureConfig) -> list[_Source]:
                              f"{' and '.join(repr(s.lang) for s in clashing)})",
                              "pass each file once, with one language tag")
         raise InputError(f"two corpora share the name {duplicates[0]!r}", "pass each corpus once")
-    return sources
+    return sources, warnings
+
+
+def _skipped_segments_warning(parallel) -> str:
+    """Segments blank in one language are left out of all (premiums compare the same text), so every
+    language's figures, its bytes/token too, describe fewer lines than its file holds: say so."""
+    blank = ", ".join(f"{lang} {count:,}" for lang, count in
+                      sorted(parallel.blank_counts.items(), key=lambda item: (-item[1], item[0])) if count)
+    return (f"{len(parallel.skipped_lines):,} of the {parallel.total_lines:,} segments of {parallel.name} are blank in "
+            f"some language (blank lines: {blank}) and are left out of every language: each language's figures "
+            f"describe {parallel.kept_lines:,} of its {parallel.total_lines:,} lines (leave a mostly blank language "
+            "out with --lang)")
 
 
 def _check_ref_lang(config: MeasureConfig, sources: Sequence[_Source]) -> None:
@@ -407,7 +427,7 @@ def measure(config: MeasureConfig, *, progress: Any = None) -> MeasureResult:
         raise InputError(f"progress must be a rich.progress.Progress (or None), not {progress!r}",
                          "pass progress=None, or a Progress you started (with Progress() as progress: ...)")
     started = time.perf_counter()
-    sources = _open_sources(config)
+    sources, source_warnings = _open_sources(config)
     _check_ref_lang(config, sources)
     if config.lexicon is not None or config.morph is not None:
         from tokensmith.metrics.linguistic_records import check_linguistic_inputs
@@ -442,7 +462,7 @@ def measure(config: MeasureConfig, *, progress: Any = None) -> MeasureResult:
         corpora=corpora,
         samples=samples,
         seconds=time.perf_counter() - started,
-        warnings=_dropped_text_warnings(cells),
+        warnings=source_warnings + _dropped_text_warnings(cells),
     )
 
 
@@ -681,6 +701,7 @@ def _describe_corpus(source: _Source, stats) -> dict[str, Any]:
         "sha256": corpus.sha256(),
         "documents": stats.documents,
         "bytes": stats.bytes,
+        **({"skipped_segments": len(corpus.skipped)} if source.parallel_group is not None else {}),
         **getattr(corpus, "read_stats", ReadStats()).record(),
     }
 

@@ -182,7 +182,7 @@ def print_measure(result) -> None:
     if table is not None:
         out.print(table)
     reasons = sorted({(r["metric"], r["reason"]) for r in result.records
-                      if r["value"] is None and r["reason"] and r["metric"] in HEADLINE_METRICS})
+                      if r["value"] is None and r["reason"] and r["metric"] in (*HEADLINE_METRICS, *SUMMARY_METRICS)})
     for metric, reason in reasons[:8]:
         out.print(f"[dim]n/a {metric}: {escape(reason)}[/dim]")
     out.print(f"[dim]{len(result.records)} figures from {len(result.corpora)} corpora x {len(names)} tokenizers "
@@ -231,9 +231,11 @@ def print_metrics(metrics) -> None:
     from rich.table import Table
 
     table = Table(title="Metrics", title_justify="left")
-    for column in ("name", "unit", "better", "needs", "reference"):
+    for column in ("name", "unit", "better", "needs", "definition", "reference"):
         table.add_column(column)
     for name, metric in metrics.items():
         better = {True: "higher", False: "lower", None: "-"}[metric.higher_is_better]
-        table.add_row(name, metric.unit, better, ", ".join(sorted(metric.requires)), metric.reference)
+        # the definition says what is divided by what (chars are code points, not grapheme clusters...)
+        table.add_row(name, metric.unit, better, ", ".join(sorted(metric.requires)), metric.description,
+                      metric.reference)
     console().print(table)

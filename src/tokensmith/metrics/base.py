@@ -14,6 +14,7 @@ Two scopes:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -35,6 +36,19 @@ OPTIONAL_INPUTS = frozenset({"parallel", "baseline"})
 SCOPES = ("cell", "parallel_group")
 
 ParamValue = float | int | str
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and not math.isnan(value)
+
+
+#: What each metric parameter must be (a test on the value, and what to tell the user). An override out of
+#: range is refused up front: a NaN or infinite Rényi order gave NaN records, which results.json cannot hold.
+PARAM_RULES: Mapping[str, tuple[Callable[[object], bool], str]] = MappingProxyType({
+    "alpha": (lambda v: _is_number(v) and 0 < v < math.inf, "a positive finite number"),
+    "max_unk_rate": (lambda v: _is_number(v) and 0 <= v <= 1, "a fraction between 0 and 1"),
+    "ref_lang": (lambda v: isinstance(v, str) and bool(v.strip()), "a language tag, e.g. 'en'"),
+})
 
 
 @dataclass(frozen=True)
@@ -148,6 +162,11 @@ class Metric:
             takes = ", ".join(sorted(self.params)) or "no parameters"
             names = ", ".join(sorted(unknown))
             raise InputError(f"metric {self.name!r} has no parameter {names}", f"it takes: {takes}")
+        for name, value in overrides.items():
+            accepts, what = PARAM_RULES.get(name, (lambda v: True, ""))
+            if not accepts(value):
+                raise InputError(f"metric {self.name!r}: parameter {name} = {value!r} is not {what}",
+                                 f"give {name} as {what} (default {self.params[name]!r})")
         return {**self.params, **overrides}
 
 

@@ -50,15 +50,24 @@ RECORD_FIELDS = ("tokenizer", "corpus", "lang", "metric", "value", "unit", "high
 RUST_2021 = "Rust et al. 2021, How Good is Your Tokenizer? (arXiv:2012.15613)"
 PETROV_2023 = "Petrov et al. 2023, Language Model Tokenizers Introduce Unfairness Between Languages (arXiv:2305.15425)"
 ZOUHAR_2023 = "Zouhar et al. 2023, Tokenization and the Noiseless Channel (arXiv:2306.16842); tokenization-scorer 1.1.8"
-TOKEVAL = "TokEval, swiss-ai/tokenizer-intrinsic-evals (Tokenizer Fairness Gini)"
+TOKEVAL = "TokEval, swiss-ai/tokenizer-intrinsic-evals"
+TOKEVAL_GINI = f"{TOKEVAL} (Tokenizer Fairness Gini)"
 GOLDMAN_2024 = "Goldman et al. 2024, Unpacking Tokenization (arXiv:2403.06265)"
 DROPPED = "descriptive (a byte-level BPE without UNK drops the bytes its vocabulary has no token for)"
 
 
 # -- information-theoretic helpers ----------------------------------------------------------------
+def _positive_counts(type_counts: np.ndarray) -> np.ndarray:
+    counts = np.asarray(type_counts)
+    counts = counts[counts > 0].astype(np.float64)
+    if not counts.size:  # Shannon said 0.0 and Rényi raised numpy's "zero-size array" for the same input
+        raise ValueError("entropy of no tokens: every count is zero")
+    return counts
+
+
 def shannon_entropy_bits(type_counts: np.ndarray) -> float:
-    """-Σ p log2 p over the nonzero counts."""
-    counts = type_counts[type_counts > 0].astype(np.float64)
+    """-Σ p log2 p over the nonzero counts (ValueError without any)."""
+    counts = _positive_counts(type_counts)
     probs = counts / counts.sum()
     return float(-np.sum(probs * np.log2(probs))) + 0.0  # + 0.0: one type gives 0.0, not -0.0 in results.json
 
@@ -69,13 +78,19 @@ def renyi_entropy_bits(type_counts: np.ndarray, alpha: float) -> float:
         raise ValueError(f"Rényi order alpha must be >= 0, got {alpha}")
     if alpha == 1:
         return shannon_entropy_bits(type_counts)
-    counts = type_counts[type_counts > 0].astype(np.float64)
+    counts = _positive_counts(type_counts)
     probs = counts / counts.sum()
+    if abs(alpha - 1.0) < 0.5:
+        # log2 Σ p^α and 1 - α both vanish as α -> 1, and their quotient lost digits (α = 1 + 1e-13 was 5e-4 bits
+        # off Shannon): Σ p^α - 1 = Σ p (p^(α-1) - 1) through expm1, and log1p of it, keep every digit.
+        log_sum = np.log1p(np.sum(probs * np.expm1((alpha - 1.0) * np.log(probs)))) / np.log(2.0)
+        return float(log_sum / (1.0 - alpha)) + 0.0
     # Σ p^α underflows to 0 for a large α (0.3**1000 is 0.0), and log2(0) made the entropy inf: factor out
-    # the largest p, whose own term is then 1, so the sum left is in [1, types] for any finite α.
+    # the largest p, whose own term is then 1, so the sum left is in [1, types] for any finite α. α / (1 - α)
+    # is taken before it multiplies log2(max p): α · log2(max p) overflowed to -inf near the float maximum.
     top = probs.max()
-    log_sum = alpha * np.log2(top) + np.log2(np.sum((probs / top) ** alpha))
-    return float(log_sum / (1.0 - alpha)) + 0.0  # log2(1) / (1 - alpha) is -0.0 for alpha > 1
+    entropy = alpha / (1.0 - alpha) * np.log2(top) + np.log2(np.sum((probs / top) ** alpha)) / (1.0 - alpha)
+    return float(entropy) + 0.0  # log2(1) / (1 - alpha) is -0.0 for alpha > 1
 
 
 def _efficiency(stats: TokenStats, entropy: float, *, full_vocab: bool) -> MetricValue:
@@ -84,12 +99,16 @@ def _efficiency(stats: TokenStats, entropy: float, *, full_vocab: bool) -> Metri
     size = stats.vocab.ordinary_vocab_size if full_vocab else stats.observed_types
     if size < 2:
         return not_applicable(f"efficiency needs |V| >= 2, got {size}")
-    return MetricValue(entropy / math.log2(size))
+    # No distribution over `size` types has more than log2(size) bits; a uniform one came out a few ulps
+    # above it (1.0000000000000002), a "fraction" above 1 that strict readers reject.
+    return MetricValue(min(entropy / math.log2(size), 1.0))
 
 
 def gini(costs: Sequence[float]) -> float:
-    """TokEval's Gini: Σ_i Σ_j |c_i - c_j| / (2 n² μ)."""
+    """TokEval's Gini: Σ_i Σ_j |c_i - c_j| / (2 n² μ) (ValueError unless the costs are some positive numbers)."""
     values = np.asarray(costs, dtype=np.float64)
+    if not values.size or not np.isfinite(values).all() or (values < 0).any() or values.sum() == 0:
+        raise ValueError(f"a Gini needs finite non-negative costs, not all zero; got {values.tolist()}")  # was NaN
     n, mean = values.size, values.mean()
     return float(np.abs(values[:, None] - values[None, :]).sum() / (2.0 * n * n * mean))
 
@@ -103,7 +122,7 @@ def bytes_per_token(stats: TokenStats, context: MetricContext, params: Mapping[s
 
 @metric("chars_per_token", pretty_name="Chars/token", unit="chars/token", higher_is_better=True, reference=GOLDMAN_2024)
 def chars_per_token(stats: TokenStats, context: MetricContext, params: Mapping[str, ParamValue]) -> MetricValue:
-    """Σ Unicode code points / Σ tokens."""
+    """Σ Unicode code points (not grapheme clusters) / Σ tokens."""
     return ratio(stats.chars, stats.tokens, what="tokens")
 
 
@@ -197,7 +216,8 @@ def token_premium(stats: TokenStats, context: MetricContext, params: Mapping[str
     )
     if ref is None:
         return not_applicable(
-            f"parallel corpus {stats.parallel_group!r} has no {ref_lang!r} text; choose another --ref-lang"
+            f"no {ref_lang!r} text was measured in the parallel corpus {stats.parallel_group!r}; choose another "
+            f"--ref-lang (or keep {ref_lang!r} in --lang)"
         )
     if ref.documents != stats.documents:
         return not_applicable(f"{stats.lang!r} has {stats.documents} lines but {ref_lang!r} has {ref.documents}")
@@ -237,7 +257,7 @@ def _parallel_costs(cells: Sequence[TokenStats], per: str, max_unk: float) -> Me
     pretty_name="Parity Gini (tokens/line)",
     unit="gini",
     higher_is_better=False,
-    reference=TOKEVAL,
+    reference=TOKEVAL_GINI,
     requires=("corpus", "parallel"),
     scope="parallel_group",
     params={"max_unk_rate": 0.1},
@@ -253,7 +273,7 @@ def parity_gini(cells: Sequence[TokenStats], context: MetricContext, params: Map
     pretty_name="Gini (tokens/byte)",
     unit="gini",
     higher_is_better=False,
-    reference=TOKEVAL,
+    reference=TOKEVAL_GINI,
     requires=("corpus", "parallel"),
     scope="parallel_group",
     params={"max_unk_rate": 0.1},
@@ -360,7 +380,13 @@ def renyi_efficiency_full_vocab(
     return _efficiency(stats, entropy, full_vocab=True)
 
 
-@metric("vocab_utilisation", pretty_name="Vocab used", unit="fraction", higher_is_better=None, reference=TOKEVAL)
+@metric(
+    "vocab_utilisation",
+    pretty_name="Vocab used",
+    unit="fraction",
+    higher_is_better=None,
+    reference=f"{TOKEVAL} (vocabulary utilisation)",
+)
 def vocab_utilisation(stats: TokenStats, context: MetricContext, params: Mapping[str, ParamValue]) -> MetricValue:
     """Distinct ordinary token types used / ordinary vocabulary size (special tokens excluded)."""
     not_ordinary = np.fromiter(stats.vocab.special_ids - stats.vocab.unk_ids, dtype=np.int64)
@@ -377,11 +403,14 @@ def vocab_utilisation(stats: TokenStats, context: MetricContext, params: Mapping
     requires=("corpus", "vocab"),
 )
 def mean_type_length_bytes(stats: TokenStats, context: MetricContext, params: Mapping[str, ParamValue]) -> MetricValue:
-    """Mean UTF-8 length of the distinct token types the corpus used (each type counted once)."""
+    """Mean UTF-8 length of the distinct token types the corpus used (each type counted once; UNK left out)."""
     lengths = stats.vocab.token_byte_lengths
     if lengths is None:
         return not_applicable("token byte lengths were not computed for this tokenizer")
-    used = stats.used_ids
+    # UNK stands for text of any length; its own spelling ("[UNK]", 5 bytes) is no text of the corpus
+    used = stats.used_ids[~np.isin(stats.used_ids, np.fromiter(stats.vocab.unk_ids, dtype=np.int64))]
+    if stats.used_ids.size and not used.size:
+        return not_applicable("every token is UNK")
     return ratio(int(lengths[used].sum()), int(used.size), what="token types")
 
 
@@ -402,6 +431,10 @@ def encode_throughput_mb_s(stats: TokenStats, context: MetricContext, params: Ma
 
 
 # -- evaluation -----------------------------------------------------------------------------------
+#: The optional inputs (base.OPTIONAL_INPUTS) as a user knows them, and how compute_all is given each.
+_INPUT_NAMES = {"baseline": "a baseline tokenizer", "parallel": "cells of a parallel corpus"}
+_INPUT_HINTS = {"baseline": "baseline=NAME", "parallel": "TokenStats with parallel_group"}
+
 def compute_all(
     cells: Iterable[TokenStats],
     *,
@@ -445,6 +478,12 @@ def compute_all(
     for name in overrides:
         METRICS.get(name)  # an override for an unknown metric is a typo worth reporting
     resolved = {m.name: m.resolve_params(overrides.get(m.name)) for m in chosen}
+    if metrics is not None:  # asked for by name, a metric left out for want of its input gave no record, silently
+        for m in chosen:
+            lacking = sorted(r for r in m.requires if not context.has(r))
+            if lacking:
+                raise InputError(f"metric {m.name!r} needs {' and '.join(map(_INPUT_NAMES.get, lacking))}",
+                                 f"supply it ({', '.join(map(_INPUT_HINTS.get, lacking))}) or drop {m.name!r}")
     chosen = [m for m in chosen if all(context.has(r) for r in m.requires)]
 
     records: list[dict[str, Any]] = []

@@ -290,6 +290,7 @@ def lexicon_share(
     *,
     counts: np.ndarray | Mapping[int, int] | None = None,
     exclude_ids: Iterable[int] = (),
+    unknown_ids: Iterable[int] = (),
     letters_only: bool = False,
 ) -> dict[str, Any]:
     """Share of tokens found in ``lexicon``, over unique tokens and over occurrences.
@@ -299,7 +300,8 @@ def lexicon_share(
         lexicon: words (for %valid) or morphemes (for %pure).
         counts: occurrences per id in a corpus (``TokenStats.type_counts`` or a mapping); None
             measures the vocabulary itself (every non-excluded id once, no occurrence figure).
-        exclude_ids: ids left out of both denominators (special tokens).
+        exclude_ids: ids left out of both denominators (control tokens: :func:`control_ids`).
+        unknown_ids: ids that count but are never found (UNK, whatever its text).
         letters_only: count only tokens containing a letter (drops punctuation, digits, spaces).
 
     Returns:
@@ -307,9 +309,10 @@ def lexicon_share(
         ``occurrences_percent`` (the last three None without ``counts``) and ``scope``.
     """
     excluded = set(exclude_ids)
+    unknown = set(unknown_ids)
     texts = token_lookup_texts(token_bytes)
-    if counts is None:
-        used = {i: 0 for i in range(len(token_bytes)) if i not in excluded}
+    if counts is None:  # every id a token occupies (o200k leaves 19 ids between its ranks and specials empty)
+        used = {i: 0 for i in range(len(token_bytes)) if i not in excluded and token_bytes[i]}
     elif isinstance(counts, np.ndarray):
         used = {int(i): int(counts[i]) for i in np.flatnonzero(counts) if int(i) not in excluded}
     else:
@@ -319,7 +322,7 @@ def lexicon_share(
         text = texts[token_id]
         if letters_only and (text is None or not any(ch.isalpha() for ch in text)):
             continue
-        found = text is not None and lexicon.contains(text)
+        found = text is not None and token_id not in unknown and lexicon.contains(text)
         unique += 1
         occurrences += count
         if found:
@@ -340,6 +343,17 @@ def lexicon_share(
         if with_corpus
         else None,
     }
+
+
+def control_ids(special_tokens: Iterable[Any]) -> set[int]:
+    """Ids of the special tokens left out of the shares: all but UNK, which ``encode`` emits for text it
+    cannot spell and which therefore counts (as never valid), as the module docstring says."""
+    return {s.id for s in special_tokens if s.role != "unk"}
+
+
+def unk_ids(special_tokens: Iterable[Any]) -> set[int]:
+    """Ids of the UNK tokens: counted in the shares, never found."""
+    return {s.id for s in special_tokens if s.role == "unk"}
 
 
 def _corpus_counts(tokenizer: Any, texts: Iterable[str] | None, type_counts: Any) -> Any:
@@ -388,7 +402,8 @@ def valid_word_share(
         tokenizer.all_token_bytes,
         resolved,
         counts=counts,
-        exclude_ids=tokenizer.special_by_id,
+        exclude_ids=control_ids(tokenizer.special_tokens),
+        unknown_ids=unk_ids(tokenizer.special_tokens),
         letters_only=letters_only,
     )
 
@@ -417,7 +432,8 @@ def pure_share(
         tokenizer.all_token_bytes,
         resolved,
         counts=counts,
-        exclude_ids=tokenizer.special_by_id,
+        exclude_ids=control_ids(tokenizer.special_tokens),
+        unknown_ids=unk_ids(tokenizer.special_tokens),
         letters_only=letters_only,
     )
 
@@ -432,7 +448,8 @@ def lexicon_metric_values(stats: Any, token_bytes: Sequence[bytes], lexicon: Lex
     """
     from tokensmith.metrics.base import MetricValue, not_applicable
 
-    result = lexicon_share(token_bytes, lexicon, counts=stats.type_counts, exclude_ids=stats.vocab.special_ids)
+    result = lexicon_share(token_bytes, lexicon, counts=stats.type_counts,
+                           exclude_ids=stats.vocab.special_ids - stats.vocab.unk_ids, unknown_ids=stats.vocab.unk_ids)
     prefix = "pure" if lexicon.kind == "morphemes" else "valid"
     values = {}
     for scope in ("unique", "occurrences"):

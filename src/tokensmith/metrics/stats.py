@@ -58,6 +58,8 @@ class VocabularyFacts:
             computed; only the mean used-type length needs it.
         missing_bytes: byte values of UTF-8 text that a byte-level vocabulary has no token for (the
             loaders' ``info.extra["missing_bytes"]``); its BPE, without UNK, drops them from the text.
+        unused_ids: ids no token occupies (the gaps of a tiktoken id space: o200k's 199998 and 200000-200017,
+            between its ranks and its special tokens), which no text produces; found from the token bytes.
     """
 
     vocab_size: int
@@ -66,6 +68,7 @@ class VocabularyFacts:
     byte_fallback_ids: frozenset[int] = frozenset()
     token_byte_lengths: np.ndarray | None = field(default=None, compare=False, repr=False)
     missing_bytes: tuple[int, ...] = ()
+    unused_ids: frozenset[int] = frozenset()
 
     def __post_init__(self) -> None:
         if self.vocab_size <= 0:
@@ -89,8 +92,11 @@ class VocabularyFacts:
         """
         specials = tuple(getattr(tokenizer, "special_tokens", ()))
         lengths = None
+        unused: frozenset[int] = frozenset()
         if with_token_lengths:
             lengths = np.fromiter(map(len, tokenizer.all_token_bytes), dtype=np.int64, count=tokenizer.vocab_size)
+            # a real token has bytes; an empty one that is no special token is a gap in the id space
+            unused = frozenset(map(int, np.flatnonzero(lengths == 0))) - {s.id for s in specials}
         extra = getattr(getattr(tokenizer, "info", None), "extra", None) or {}
         return cls(
             vocab_size=int(tokenizer.vocab_size),
@@ -99,16 +105,18 @@ class VocabularyFacts:
             byte_fallback_ids=frozenset(getattr(tokenizer, "byte_fallback_ids", ())),
             token_byte_lengths=lengths,
             missing_bytes=tuple(int(b, 16) for b in extra.get("missing_bytes") or ()),  # "0x04" -> 4
+            unused_ids=unused,
         )
 
     @property
     def ordinary_vocab_size(self) -> int:
-        """Ids text can produce: the vocabulary minus special tokens (the "full |V|" of the metrics).
+        """Ids text can produce: the vocabulary minus special tokens and unused ids (the "full |V|" of the
+        metrics; o200k's is its 199,998 ranks, not the 200,017 ids that are no special token).
 
         UNK counts as ordinary here: ``encode`` does emit it, so it belongs to the channel's alphabet.
         """
-        specials = sum(1 for i in self.special_ids - self.unk_ids if 0 <= i < self.vocab_size)
-        return self.vocab_size - specials
+        not_produced = (self.special_ids - self.unk_ids) | self.unused_ids
+        return self.vocab_size - sum(1 for i in not_produced if 0 <= i < self.vocab_size)
 
 
 @dataclass(frozen=True)
@@ -453,6 +461,7 @@ class TokenStats:
                 "unk_ids": sorted(self.vocab.unk_ids),
                 "byte_fallback_ids": sorted(self.vocab.byte_fallback_ids),
                 "missing_bytes": list(self.vocab.missing_bytes),
+                "unused_ids": sorted(self.vocab.unused_ids),
                 "token_byte_lengths": (
                     None if self.vocab.token_byte_lengths is None else self.vocab.token_byte_lengths.tolist()
                 ),
@@ -477,6 +486,7 @@ class TokenStats:
             byte_fallback_ids=frozenset(vocabulary["byte_fallback_ids"]),
             token_byte_lengths=None if lengths is None else np.asarray(lengths, dtype=np.int64),
             missing_bytes=tuple(vocabulary["missing_bytes"]),
+            unused_ids=frozenset(vocabulary.get("unused_ids", ())),  # absent from dumps made before it
         )
         stats = cls(
             vocab,

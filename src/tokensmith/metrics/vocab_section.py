@@ -38,7 +38,7 @@ def build_vocab_section(
         top_candidates: candidates listed per tokenizer.
         morph_limit: score only the first words of the segmentation file.
     """
-    from tokensmith.metrics.lexicon import lexicon_share, load_lexicon_dir
+    from tokensmith.metrics.lexicon import control_ids, lexicon_share, load_lexicon_dir, unk_ids
     from tokensmith.metrics.morphology import morph_score, read_segmentations
     from tokensmith.metrics.undertrained import undertrained_tokens
     from tokensmith.metrics.vocab_composition import (
@@ -80,7 +80,8 @@ def build_vocab_section(
                 Path(segmentations.source).stem or "morph", segmentations.morphemes(), kind="morphemes"
             )
             entry["pure_vocabulary"] = lexicon_share(
-                tokenizer.all_token_bytes, morphemes, exclude_ids=tokenizer.special_by_id
+                tokenizer.all_token_bytes, morphemes, exclude_ids=control_ids(tokenizer.special_tokens),
+                unknown_ids=unk_ids(tokenizer.special_tokens),
             )
         if undertrained:
             entry["undertrained"] = undertrained_tokens(tokenizer, top=top_candidates)

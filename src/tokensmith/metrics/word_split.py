@@ -19,8 +19,11 @@ Two costs are kept off the per-token path:
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import threading
 import time
+import weakref
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -85,6 +88,9 @@ class WordSplitter:
             ``w`` is a token). Words outside it are counted as split without encoding them.
         encode_ragged: the tokenizer's ``encode_ragged`` (texts -> flat ids and offsets), which encodes many
             word types without a list each; by default made from ``encode_batch``.
+        space_ids: ids of the tokens that are only a space (``▁``); one of them leading a word's 2+ tokens
+            is the word boundary and not counted. By default the id of ``encode(" ")`` when it is one token,
+            with ``leading_space`` only.
     """
 
     def __init__(
@@ -94,11 +100,15 @@ class WordSplitter:
         leading_space: bool | None = None,
         single_token_texts: frozenset[str] | None = None,
         encode_ragged: Callable[[Sequence[str]], tuple[np.ndarray, np.ndarray]] | None = None,
+        space_ids: Iterable[int] | None = None,
     ) -> None:
         self._encode_ragged = encode_ragged or (lambda texts: ragged_of_lists(encode_batch(texts)))
         self.leading_space = folds_leading_space(encode_batch) if leading_space is None else leading_space
         self._single_token_texts = single_token_texts
-        self._space_ids = _bare_space_ids(encode_batch) if self.leading_space else np.zeros(0, dtype=np.int64)
+        if space_ids is not None:
+            self._space_ids = np.array(sorted(space_ids), dtype=np.int64)
+        else:
+            self._space_ids = _bare_space_ids(encode_batch) if self.leading_space else np.zeros(0, dtype=np.int64)
         self._tokens_per_type: dict[str, int] = {}
         self._one_token_types: set[str] = set()  # the encoded types that took exactly one token
         self._lock = threading.Lock()  # one splitter may serve several corpora folding on different threads
@@ -119,7 +129,7 @@ class WordSplitter:
             if leading_space:  # a word whose space the pre-tokenizer splits off is one token if it is a token
                 texts = texts | single_token_texts(tokenizer, leading_space=False)
         return cls(tokenizer.encode_batch, leading_space=leading_space, single_token_texts=texts,
-                   encode_ragged=tokenizer.encode_ragged)
+                   encode_ragged=tokenizer.encode_ragged, space_ids=space_token_ids(tokenizer))
 
     @property
     def single_token_texts(self) -> frozenset[str] | None:
@@ -171,6 +181,25 @@ class WordSplitter:
             self._tokens_per_type.update(zip(chunk, lengths, strict=True))
             self._one_token_types.update(w for w, n in zip(chunk, lengths, strict=True) if n == 1)
         self.seconds += time.perf_counter() - started
+
+
+#: Per tokenizer, the ids of its tokens that are only a space (a vocabulary scan; measure asks once per corpus).
+_SPACE_TOKEN_IDS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def space_token_ids(tokenizer: Any) -> tuple[int, ...]:
+    """Ids of the tokens whose bytes are one space, found by their bytes rather than by encoding " ":
+    SentencePiece reads " " as "▁▁" after its dummy prefix, and that prefix leads even a zh word encoded
+    alone ("去" is "▁", "去"), which follows no space in context; it is no more part of the word than the
+    space a splitter prefixes."""
+    try:
+        return _SPACE_TOKEN_IDS[tokenizer]
+    except (KeyError, TypeError):  # TypeError: an object that cannot be a weak key, scanned every time
+        token_bytes = tokenizer.all_token_bytes
+        found = tuple(itertools.compress(range(len(token_bytes)), map(b" ".__eq__, token_bytes)))
+    with contextlib.suppress(TypeError):
+        _SPACE_TOKEN_IDS[tokenizer] = found
+    return found
 
 
 def _bare_space_ids(encode_batch: Callable[[Sequence[str]], Sequence[Sequence[int]]]) -> np.ndarray:

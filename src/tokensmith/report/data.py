@@ -8,6 +8,7 @@ listed are ignored, so producers may add fields freely; listed keys marked optio
 
     {"tokenizers": [{"name", "format", "model", "byte_level", "vocab_size", "backend", "sha256", ...}],
      "corpora":    [{"name", "lang", "parallel_group", "documents", "bytes", "sha256", ...}],
+     "metrics":    [{"name", "unit", "higher_is_better", "reference", "description", "params", ...}],  # optional
      "records":    [{"tokenizer", "corpus", "lang", "metric", "value", "unit", "higher_is_better",
                      "params", "reason"}],             # value None + reason when not applicable
      "cells":      [{"tokenizer", "corpus", "lang", "documents", "bytes", "tokens", ...}],
