@@ -148,6 +148,9 @@ def test_premium_gini_and_nsl_on_a_three_language_toy():
     assert records[("t2", "par/de", "nsl")]["value"] == 2.0
     assert records[("t1", "par/de", "nsl")]["value"] == 1.0
     assert records[("t2", "par/de", "nsl")]["params"] == {"baseline": "t1"}
+    # from Python the tag may come as written elsewhere ("EN"): premiums were n/a, the cells holding "en"
+    shouted = by_key(compute_all([*t1, *t2], ref_lang="EN"))
+    assert shouted[("t1", "par/de", "token_premium")]["value"] == 1.5
 
 
 def test_gini_by_hand():
