@@ -951,6 +951,16 @@ def test_text_a_vocabulary_turns_into_unk_is_warned_about(tmp_path, capsys):
     assert cell["unk_tokens"] == cell["tokens"] > 0
     (warning,) = section["warnings"]
     assert "maps 100.0% of its tokens on my to UNK" in warning
+    # several corpora: one line naming them, highest rate first (the demo's 100 languages gave a dozen lines)
+    (tmp_path / "mixed.txt").write_text("hello world\nမြန်မာ ဘာသာ\nyes no maybe\n", encoding="utf-8")
+    (tmp_path / "en.txt").write_text("plain english words\n", encoding="utf-8")
+    code, _, err = run(["measure", "-t", "minilm-wordpiece", "-t", "gpt2", "--corpus", f"my={corpus}",
+                        "--corpus", f"mixed={tmp_path / 'mixed.txt'}", "--corpus", f"en={tmp_path / 'en.txt'}",
+                        "--out", str(out), "-q", "--force"], capsys)
+    assert code == 0, err
+    (warning,) = json.loads(out.read_text(encoding="utf-8"))["sections"]["measure"]["warnings"]
+    assert warning.startswith("minilm-wordpiece maps over 1% of its tokens on 2 corpora (my 100.0%, mixed ")
+    assert err.count("warning:") == 1
 
 
 def test_a_pattern_no_tokenizer_reads_is_refused(tmp_path, capsys):

@@ -35,6 +35,8 @@ VIEWER_MIN_CHARS, VIEWER_MAX_CHARS = 20, 240
 
 #: UNK share of a cell's tokens above which measure warns that its compression figures mislead.
 UNK_WARNING_RATE = 0.01
+#: Corpora a warning names (highest rate first) before "and N more".
+MAX_NAMED_CORPORA = 8
 
 #: Token premiums' reference language when --ref-lang is not given.
 DEFAULT_REF_LANG = "en"
@@ -467,9 +469,11 @@ def measure(config: MeasureConfig, *, progress: Any = None) -> MeasureResult:
 
 
 def _dropped_text_warnings(cells) -> list[str]:
-    """One warning per cell whose tokenizer dropped text it has no byte token for (its token counts cover
-    only the rest, and UNK rate says 0) or turned much of it into UNK."""
+    """A warning per cell whose tokenizer dropped text it has no byte token for (its token counts cover
+    only the rest, and UNK rate says 0), and per tokenizer that turned much of some corpus into UNK (one line
+    naming the corpora: a WordPiece vocabulary on 100 languages gave a dozen lines)."""
     warnings = []
+    unk_rates: dict[str, list[tuple[float, str]]] = {}
     for stats in cells:
         if stats.dropped_bytes:
             dropped = sorted(stats.dropped_by_byte.items(), key=lambda item: (-item[1], item[0]))
@@ -482,11 +486,18 @@ def _dropped_text_warnings(cells) -> list[str]:
                 "its tokens cover only the rest of the text (dropped_byte_rate in results.json)"
             )
         if stats.tokens and stats.unk_tokens / stats.tokens > UNK_WARNING_RATE:
-            warnings.append(
-                f"{stats.tokenizer} maps {stats.unk_tokens / stats.tokens:.1%} of its tokens on {stats.corpus} to "
-                "UNK: an UNK stands for any amount of text, so its bytes/token and fertility there overstate "
-                "compression (unk_rate in results.json; premiums and Ginis are n/a above 10%)"
-            )
+            unk_rates.setdefault(stats.tokenizer, []).append((stats.unk_tokens / stats.tokens, stats.corpus))
+    for tokenizer, rates in unk_rates.items():
+        rates.sort(key=lambda item: (-item[0], item[1]))
+        if len(rates) == 1:
+            where = f"{rates[0][0]:.1%} of its tokens on {rates[0][1]}"
+        else:
+            named = ", ".join(f"{corpus} {rate:.1%}" for rate, corpus in rates[:MAX_NAMED_CORPORA])
+            more = f" and {len(rates) - MAX_NAMED_CORPORA} more" if len(rates) > MAX_NAMED_CORPORA else ""
+            where = f"over {UNK_WARNING_RATE:.0%} of its tokens on {len(rates)} corpora ({named}{more})"
+        warnings.append(f"{tokenizer} maps {where} to UNK: an UNK stands for any amount of text, so its "
+                        "bytes/token and fertility there overstate compression (unk_rate in results.json; "
+                        "premiums and Ginis are n/a above 10%)")
     return warnings
 
 
