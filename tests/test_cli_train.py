@@ -520,6 +520,43 @@ def test_sigterm_while_the_output_is_built_leaves_nothing_behind(tmp_path):
     assert sorted(path.name for path in tmp_path.iterdir()) == [corpus.name]
 
 
+def test_an_interrupt_with_a_checkpoint_says_it_is_kept_and_how_to_go_on(tmp_path):
+    # the line said "nothing was written" though the checkpoint was (on purpose), and not how to continue
+    corpus = tmp_path / "ka_am.txt"
+    corpus.write_text("საქართველო ლამაზი ქვეყანაა.\nኢትዮጵያ ውብ አገር ናት።\n" * 300, encoding="utf-8")
+    out, checkpoint = tmp_path / "tok", tmp_path / "state.npz"
+    script = ("import os, signal, sys\n"
+              "import tokensmith.train_command as command\n"
+              "from tokensmith.cli import main\n"
+              "command.held_out_figures = lambda tokenizer, documents: os.kill(os.getpid(), signal.SIGINT)\n"
+              f"sys.exit(main(['train', '--corpus', {str(corpus)!r}, '-v', '300', '--out', {str(out)!r}, '-q',"
+              f" '--checkpoint', {str(checkpoint)!r}]))\n")
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1] / "src"))
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 128 + signal.SIGINT, done.stderr
+    assert done.stderr.strip() == (f"interrupted; the checkpoint {checkpoint} holds the merges learnt so far (nothing "
+                                   "else was written): run the same command with --resume to continue")
+    assert sorted(path.name for path in tmp_path.iterdir()) == [corpus.name, checkpoint.name]
+    resumed = subprocess.run([sys.executable, "-m", "tokensmith", "train", "--corpus", str(corpus), "-v", "300",
+                              "--out", str(out), "-q", "--checkpoint", str(checkpoint), "--resume"],
+                             env=env, capture_output=True, text=True, timeout=120)
+    assert resumed.returncode == 0, resumed.stderr
+    assert (out / "tokenizer.json").is_file()
+
+
+def test_an_old_checkpoint_the_run_did_not_touch_is_not_claimed(tmp_path, capsys):
+    from tokensmith.train_command import checkpoint_kept_on_interrupt
+
+    old = tmp_path / "old.npz"
+    old.write_bytes(b"an earlier run's")
+    with pytest.raises(KeyboardInterrupt), checkpoint_kept_on_interrupt(old, resume=False):
+        raise KeyboardInterrupt  # interrupted before this run wrote it: the usual line
+    with pytest.raises(SystemExit) as stopped, checkpoint_kept_on_interrupt(old, resume=False):
+        os.utime(old, ns=(old.stat().st_atime_ns, old.stat().st_mtime_ns + 1_000_000))  # written by this run
+        raise KeyboardInterrupt
+    assert stopped.value.code == 130 and "--resume to continue" in capsys.readouterr().err
+
+
 def test_a_checkpoint_resumes_only_where_its_held_out_sample_was_taken_out(tmp_path, capsys):
     # train_from_files trains on every line, `tokensmith train` keeps 1% of them aside: a checkpoint of one
     # was resumed by the other without a word, giving a tokenizer neither run gives (and a held-out

@@ -179,7 +179,7 @@ def train(
 ) -> None:
     """Train a tokenizer (byte-level BPE and variants) and save a tokenizer.json transformers loads."""
     from tokensmith.errors import InputError
-    from tokensmith.train_command import parse_options, run_train
+    from tokensmith.train_command import checkpoint_kept_on_interrupt, parse_options, run_train
 
     options = parse_options(option or [])
     given = {"pretokenizer": pretokenizer, "regex": regex, "min_frequency": min_frequency, "base": base,
@@ -193,9 +193,10 @@ def train(
         raise InputError(f"{twice[0]} is given twice: as --option {twice[0]}=... and by its own flag",
                          "give it once")
     options.update(flagged)
-    run_train(algorithm, list(corpus), vocab_size, out, options=options, compare=list(compare or ()),
-              results=results, checkpoint=checkpoint, resume=resume, errors=errors, field=field, column=column,
-              force=force, quiet=quiet)
+    with checkpoint_kept_on_interrupt(checkpoint, resume=resume):
+        run_train(algorithm, list(corpus), vocab_size, out, options=options, compare=list(compare or ()),
+                  results=results, checkpoint=checkpoint, resume=resume, errors=errors, field=field, column=column,
+                  force=force, quiet=quiet)
 
 
 @app.command()
@@ -435,8 +436,9 @@ def _run(argv: list[str] | None, terminated: list[int]) -> int:
         return 2
     except KeyboardInterrupt:
         code = INTERRUPTED
-    except SystemExit as exit_:
-        return int(exit_.code or 0)
+    except SystemExit as exit_:  # a command that said itself why it stopped (train: its checkpoint is kept)
+        code = int(exit_.code or 0)
+        return TERMINATED if code == INTERRUPTED and terminated else code
     except Exception as error:
         # Usage errors arrive here in non-standalone mode. Typer may bundle its own copy of click,
         # so they are recognised by behaviour, not by class.

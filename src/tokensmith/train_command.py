@@ -7,8 +7,10 @@ summary's bytes/token, next to the same figure for any ``--compare`` tokenizer.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import random
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -80,6 +82,27 @@ def _overstated_compression(name: str, unk_rate: float) -> str | None:
         return None
     return (f"{name} maps {unk_rate:.1%} of its tokens on the held-out sample to UNK: an UNK stands for any "
             "amount of text, so its held-out bytes/token overstates its compression")
+
+
+@contextlib.contextmanager
+def checkpoint_kept_on_interrupt(checkpoint: str | Path | None, *, resume: bool) -> Iterator[None]:
+    """Ctrl-C (or SIGTERM) during `train --checkpoint`: the checkpoint this run wrote (or resumed) is kept on
+    purpose, so the line says so and how to go on, instead of the usual "nothing was written"."""
+    from tokensmith.cli import INTERRUPTED
+
+    def version() -> int | None:
+        return Path(checkpoint).stat().st_mtime_ns if checkpoint is not None and Path(checkpoint).is_file() else None
+
+    before = version()
+    try:
+        yield
+    except KeyboardInterrupt:
+        now = version()
+        if now is None or (now == before and not resume):  # none, or an old one this run did not touch
+            raise
+        print(f"interrupted; the checkpoint {checkpoint} holds the merges learnt so far (nothing else was written): "
+              "run the same command with --resume to continue", file=sys.stderr)
+        raise SystemExit(INTERRUPTED) from None
 
 
 def run_train(
