@@ -34,3 +34,17 @@ def test_adapt_writes_model_results_and_report(tmp_path, capsys):
     assert "fvt" in page and "<script" in page
     # an existing output folder is refused without --force
     assert main(["adapt", "--model", "smollm2-135m", "--corpus", str(corpus), "--out", str(out), "-q"]) == 2
+
+
+def test_the_held_out_sample_covers_a_corpus_that_cycles_through_languages(tmp_path):
+    """Every 20th document was held out: a corpus cycling through 4 languages gave a sample of one."""
+    from tokensmith.adapt import HOLDOUT_EVERY, _split
+    from tokensmith.corpus import open_corpus
+
+    languages = ["english words here", "deutsche Wörter hier", "русские слова здесь", "ελληνικές λέξεις εδώ"]
+    corpus = tmp_path / "cycle.txt"
+    corpus.write_text("".join(f"{languages[i % 4]} {i}\n" for i in range(400)), encoding="utf-8")
+    training, held_out = _split(open_corpus(str(corpus)), HOLDOUT_EVERY, 10_000)
+    assert len(held_out) == 400 // HOLDOUT_EVERY and len(training) + len(held_out) == 400
+    assert {line.rsplit(" ", 1)[0] for line in held_out} == set(languages)
+    assert _split(open_corpus(str(corpus)), HOLDOUT_EVERY, 10_000) == (training, held_out)  # the same each time

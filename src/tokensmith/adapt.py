@@ -1,7 +1,7 @@
 """`tokensmith adapt`: from diagnosis to a transplanted model in one command.
 
-1. split the user's text into training text and a held-out sample (every :data:`HOLDOUT_EVERY`-th
-   document, up to ``eval_bytes``);
+1. split the user's text into training text and a held-out sample (one document of every
+   :data:`HOLDOUT_EVERY`, at a seeded random position in each block, up to ``eval_bytes``);
 2. train a new tokenizer on the training text (the model's special tokens kept, so chat markers and
    roles survive);
 3. measure the model's tokenizer and the new one on the held-out text;
@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import importlib.util
+import random
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,8 @@ from typing import Any
 from tokensmith.errors import CorpusError, InputError, OutputExistsError
 
 HOLDOUT_EVERY = 20
+#: Seed of the held-out draws: the same corpus always gives the same split.
+HOLDOUT_SEED = 0
 #: Tried in order; the first whose dependencies are installed is used ("best available").
 METHOD_PREFERENCE = ("tokenadapt", "fvt")
 
@@ -57,9 +60,16 @@ def best_method() -> str:
 
 
 def _split(corpus, every: int, eval_bytes: int) -> tuple[list[str], list[str]]:
+    """One document of every block of ``every`` held out, at a position drawn for each block: the 20th of
+    each block gave a corpus cycling through languages or sources (with a period dividing ``every``) a
+    sample of one of them."""
     training, held_out, held_bytes = [], [], 0
-    for index, document in enumerate(corpus.iter_documents(), start=1):
-        if index % every == 0 and held_bytes < eval_bytes:
+    draws = random.Random(HOLDOUT_SEED)
+    chosen = 0
+    for index, document in enumerate(corpus.iter_documents()):
+        if index % every == 0:
+            chosen = index + draws.randrange(every)
+        if index == chosen and held_bytes < eval_bytes:
             held_out.append(document[: eval_bytes - held_bytes])  # a long document is cut, not skipped
             held_bytes += len(held_out[-1].encode("utf-8"))
         else:
