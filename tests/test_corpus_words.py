@@ -165,6 +165,34 @@ def test_the_refusal_advises_a_new_tag_only_for_an_untagged_text():
     assert "Javanese" in tagged and "tag the corpus with its language" not in tagged
 
 
+#: Text in scripts written without spaces between words that UAX #29 leaves as whole phrases (Buginese,
+#: Batak, Makasar and Kawi have scriptio continua) or cuts into one "word" per character (Tangut, Nüshu,
+#: Khitan Small Script).
+UNSPACED_SAMPLES = {
+    "Buginese": "ᨅᨔᨕᨘᨁᨗᨊᨗᨈᨕᨘᨑᨗᨔᨘᨒᨓᨙᨔᨗ᨞ ᨕᨗᨐᨕᨙᨆᨙᨀᨛᨊᨂᨈᨀᨅᨔ᨞",
+    "Batak": "ᯘᯮᯒᯖ᯲ᯅᯖᯂ᯲ᯀᯉᯪ ᯂᯮᯖ᯲ᯂᯇᯮᯂ᯲ᯘᯮᯒᯖ᯲ᯅᯖᯂ᯲ᯀᯉᯪᯇᯰᯖᯬᯂ᯲",
+    "Makasar": "\U00011EE0\U00011EE1\U00011EE2\U00011EE3\U00011EE4\U00011EE5\U00011EE6\U00011EE7",
+    "Kawi": "\U00011F04\U00011F05\U00011F12\U00011F13\U00011F14\U00011F15\U00011F16\U00011F17",
+    "Tangut": "\U00017000\U00017001\U00017002\U00017003\U00017004\U00017005",
+    "Nushu": "\U0001B170\U0001B171\U0001B172\U0001B173\U0001B174\U0001B175",
+    "Khitan Small Script": "\U00018B00\U00018B01\U00018B02\U00018B03\U00018B04\U00018B05",
+}
+
+
+@pytest.mark.parametrize("script", UNSPACED_SAMPLES)
+@pytest.mark.parametrize("lang", ["und", "bug", "bbc"])
+def test_scriptio_continua_and_unspaced_historic_scripts_are_refused(script, lang):
+    """UAX #29 counted a whole Buginese or Batak phrase as one "word" (fertility 55 with gpt2) and each
+    Tangut character as one: these scripts are in the guard, whatever the tag (bug and bbc are mostly
+    written in Latin letters, which stay counted)."""
+    text = UNSPACED_SAMPLES[script]
+    assert regex.fullmatch(rf"[\p{{Script={script.replace(' ', '_')}}}\s\p{{P}}\p{{M}}]+", text)
+    refused = word_segmenter(lang, sample=[text])
+    assert isinstance(refused, NotApplicable) and script in refused.reason, refused
+    latin = "Mappakalebbi'i tau maega"
+    assert word_segmenter(lang, sample=[latin]).segment(latin) == latin.split()
+
+
 def test_language_tag_normalisation():
     assert [primary_subtag(t) for t in ("zh-Hant-TW", "ZH_cn", "cmn", "jpn", "pt-BR")] == ["zh", "zh", "zh", "ja", "pt"]
     assert unspaced_share(["abc"]) == 0.0 and unspaced_share(["ab中文"]) == 0.5

@@ -52,11 +52,13 @@ _LEADING_EXTEND_LINES = regex.compile(r"(?m)^[\p{WB=Extend}\p{WB=Format}\p{WB=ZW
 _HAS_LETTER_OR_DIGIT = regex.compile(r"[\p{L}\p{Nd}]")
 
 #: Scripts whose text has no spaces between words: UAX #29 alone would make each character a "word"
-#: (Han, kana and the Southeast Asian scripts of line-break class SA: Thai... Ahom), or a whole phrase
-#: between two spaces a "word" (Tibetan, Yi, and the scriptio continua of Javanese and Balinese).
+#: (Han, kana, Tangut, Nushu, Khitan Small Script and the Southeast Asian scripts of line-break class SA:
+#: Thai... Ahom), or a whole phrase between two spaces a "word" (Tibetan, Yi, and the scriptio continua
+#: of Javanese, Balinese, Buginese, Batak, Makasar and Kawi).
 UNSPACED_SCRIPTS = (
     "Han", "Hiragana", "Katakana", "Thai", "Lao", "Khmer", "Myanmar", "Tai_Le", "New_Tai_Lue", "Tai_Tham",
-    "Tai_Viet", "Ahom", "Tibetan", "Yi", "Javanese", "Balinese",
+    "Tai_Viet", "Ahom", "Tibetan", "Yi", "Javanese", "Balinese", "Buginese", "Batak", "Makasar", "Kawi",
+    "Tangut", "Nushu", "Khitan_Small_Script",
 )  # fmt: skip
 
 #: Share of letters in unspaced scripts (that the segmenter does not segment) above which a text is refused.
@@ -595,7 +597,8 @@ def primary_subtag(lang: str) -> str:
 #: an unspaced language naming another script (``bo-Latn``: Wylie, ``yue-Latn``: Jyutping) is spaced text.
 UNSPACED_SCRIPT_CODES = frozenset({
     "Hani", "Hans", "Hant", "Hanb", "Jpan", "Hira", "Kana", "Hrkt", "Thai", "Laoo", "Khmr", "Mymr", "Tale", "Talu",
-    "Lana", "Tavt", "Ahom", "Tibt", "Yiii", "Java", "Bali", None,
+    "Lana", "Tavt", "Ahom", "Tibt", "Yiii", "Java", "Bali", "Bugi", "Batk", "Maka", "Kawi", "Tang", "Nshu", "Kits",
+    None,
 })  # fmt: skip
 
 
