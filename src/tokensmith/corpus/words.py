@@ -271,9 +271,9 @@ class ScriptTally:
 class UnicodeWordSegmenter:
     """UAX #29 default word boundaries, for languages written with spaces.
 
-    Counting works on whitespace-delimited *chunks* (UAX #29 never joins across whitespace): ``count_units``
-    counts the chunks of documents, ``words_of_units`` segments each *distinct* chunk once, so the cost
-    grows with the vocabulary, not with the text. Both run in compiled code
+    Counting works on whitespace-delimited *chunks* (UAX #29 never joins across whitespace but U+202F, which
+    chunks keep whole): ``count_units`` counts the chunks of documents, ``words_of_units`` segments each
+    *distinct* chunk once, so the cost grows with the vocabulary, not with the text. Both run in compiled code
     (:mod:`tokensmith.corpus.chunk_words`) but for the chunks that are not one plain word, which take the
     full rules here (:meth:`full_rule_words`).
     """
