@@ -205,6 +205,33 @@ def test_a_narrow_no_break_space_joins_words_as_uax29_says_in_counts_too():
         assert segmenter.count_words([text, text]) == Counter(segmenter.segment(text) * 2), text
 
 
+#: Thai with abbreviations (พ.ศ. "Buddhist Era" dates nearly every Thai text; ธ.ค. December, ดร. Dr.) and
+#: the repetition mark after a space (ต่าง ๆ, one entry of pythainlp's dictionary).
+THAI_WITH_ABBREVIATIONS = [
+    "เมื่อวันที่ 5 ธ.ค. พ.ศ. 2567 ดร.สมชาย ไปกรุงเทพฯ",
+    "ประเทศต่าง ๆ ในเอเชียมีวัฒนธรรมหลากหลาย",
+    "ส.ส. และ ส.ว. ประชุมกันที่รัฐสภา. ต่อมาก็กลับบ้าน",
+]
+
+
+def test_thai_abbreviations_and_spaced_repetition_marks_are_one_word_as_newmm_says():
+    """Thai runs were cut at every period and space before newmm saw them, so พ.ศ. counted two words (พ, ศ)
+    and ต่าง ๆ two, where pythainlp's newmm, the engine named in results.json, finds one of each."""
+    pytest.importorskip("pythainlp")
+    from pythainlp.tokenize import word_tokenize
+
+    segmenter = word_segmenter("th")
+    assert segmenter.segment(THAI_WITH_ABBREVIATIONS[0])[3:6] == ["ธ.ค.", "พ.ศ.", "2567"]
+    for line in THAI_WITH_ABBREVIATIONS:
+        newmm = [w for w in word_tokenize(line, engine="newmm", keep_whitespace=False) if regex.search(r"\w", w)]
+        assert segmenter.segment(line) == newmm, line
+    # a sentence-final period is kept from newmm, which would match the abbreviation น. in it (งา, น.)
+    assert segmenter.segment("เขาไปทำงาน. ตรวจสอบเอกสาร.") == ["เขา", "ไป", "ทำงาน", "ตรวจสอบ", "เอกสาร"]
+    assert segmenter.count_words(THAI_WITH_ABBREVIATIONS) == Counter(
+        w for line in THAI_WITH_ABBREVIATIONS for w in segmenter.segment(line)
+    )
+
+
 def test_language_tag_normalisation():
     assert [primary_subtag(t) for t in ("zh-Hant-TW", "ZH_cn", "cmn", "jpn", "pt-BR")] == ["zh", "zh", "zh", "ja", "pt"]
     assert unspaced_share(["abc"]) == 0.0 and unspaced_share(["ab中文"]) == 0.5

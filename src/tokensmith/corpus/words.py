@@ -527,8 +527,11 @@ def _japanese(lang: str) -> WordSegmenter:
     return _ToolSegmenter(lang, split, name="fugashi-unidic-lite", segmented_scripts=("Han", "Hiragana", "Katakana"))
 
 
-#: Thai script (U+0E00-U+0E7F): the runs newmm segments; anything else in Thai text gets UAX #29.
-_THAI_RUN = regex.compile(r"([\u0E00-\u0E7F]+)")
+#: Thai script (U+0E00-U+0E7F) with the spaces and lone periods between its letters, and the period closing an
+#: abbreviation of several parts: the runs newmm segments. Its dictionary holds abbreviations (พ.ศ. "Buddhist
+#: Era", ธ.ค., ดร.) and words with a space (ต่าง ๆ); a period ending a sentence stays out, or newmm, matching
+#: the abbreviations it knows, cuts the word before it (งาน. -> งา, น.). Anything else gets UAX #29.
+_THAI_RUN = regex.compile(r"([\u0E00-\u0E7F]+(?:(?: +|\.)[\u0E00-\u0E7F]+)*(?:(?<=\.[\u0E00-\u0E7F]+)\.)?)")
 
 
 @functools.lru_cache(maxsize=1)
@@ -545,7 +548,7 @@ def _nlpo3_dictionary() -> str:
 
 
 def _thai(lang: str) -> WordSegmenter:
-    """newmm (dictionary maximal matching) on Thai runs: nlpo3's Rust port when installed (about 14x
+    """newmm (dictionary maximal matching) on Thai runs (:data:`_THAI_RUN`): nlpo3's Rust port when installed (about 14x
     faster; it disagrees with pythainlp's on 3 of 11,302 distinct Thai runs of ../shared/data), else
     pythainlp's. Both read pythainlp's dictionary; other scripts in the line get UAX #29."""
     try:
