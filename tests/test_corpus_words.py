@@ -158,6 +158,26 @@ def test_an_unspaced_language_in_a_spaced_script_gets_its_words_counted():
     assert isinstance(word_segmenter("km", sample=["123 456"]), NotApplicable)  # no letters: the tag decides
 
 
+def test_romanised_chinese_japanese_and_thai_are_spaced_text_as_other_romanised_tags():
+    """zh-Latn (pinyin), ja-Latn (romaji) and th-Latn got jieba, MeCab and newmm, named so in results.json,
+    and their words were encoded without the space they follow in running text (``spaced`` False), unlike
+    bo-Latn and yue-Latn: a tag naming a spaced script gets UAX #29, whatever the language."""
+    pytest.importorskip("rjieba")
+    pytest.importorskip("fugashi")
+    pytest.importorskip("pythainlp")
+    romanised = {"zh-Latn": "Wǒ shì xuéshēng, nǐ ne?", "ja_latn_JP": "Watashi wa gakusei desu. Tōkyō e ikimasu!",
+                 "th-Latn": "Phasa Thai pen phasa ratchakan"}
+    for tag, text in romanised.items():
+        segmenter = word_segmenter(tag, sample=[text])
+        assert isinstance(segmenter, UnicodeWordSegmenter) and segmenter.spaced, tag
+        assert segmenter.segment(text) == UnicodeWordSegmenter().segment(text)
+    for tag in ("zh-Hant-TW", "zh-Hans", "ja-Jpan", "ja-Hira", "th-Thai", "zh", "th-x-news", "ja-JP-x-wiki"):
+        assert not word_segmenter(tag).spaced, tag  # x-news is private use, no script
+    refused = word_segmenter("zh-Latn", sample=["我们今天去北京大学参观"])  # the text belies the tag
+    assert isinstance(refused, NotApplicable) and "Han" in refused.reason
+    assert "names a script written with spaces (Latn): tag the corpus 'zh'" in refused.reason
+
+
 def test_the_refusal_advises_a_new_tag_only_for_an_untagged_text():
     javanese = "ꦧꦱꦗꦮꦲꦶꦏꦸꦧꦱꦱꦶꦁꦢꦶꦔꦼꦤ꧀ꦢꦺꦴꦮꦺꦴꦁꦗꦮ"
     assert "tag the corpus with its language" in word_segmenter("und", sample=[javanese]).reason

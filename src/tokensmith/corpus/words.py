@@ -7,8 +7,9 @@ a wrong word count is never returned silently:
   ``unidic-lite``, th via ``pythainlp`` (newmm); each leaves the text between its words to UAX #29.
   Missing package -> NotApplicable naming the extra.
 * languages known to be written without spaces but without a segmenter here (Khmer, Lao, Burmese,
-  Tibetan...) -> NotApplicable, unless the tag names a spaced script (``bo-Latn``) or the text is in spaced
-  scripts (romanised Tibetan tagged ``bo``): UAX #29 as below.
+  Tibetan...) -> NotApplicable, unless the tag names a spaced script (``bo-Latn``; so do ``zh-Latn``,
+  ``ja-Latn``, which get no zh/ja segmenter) or the text is in spaced scripts (romanised Tibetan tagged
+  ``bo``): UAX #29 as below.
 * every other language: Unicode default word boundaries (UAX #29, the ``regex`` module's WORD mode),
   unless more than :data:`UNSPACED_SHARE_LIMIT` of the letters of a sample of the text are in scripts
   written without spaces (the script guard).
@@ -253,6 +254,9 @@ class ScriptTally:
         scripts = ", ".join(s.replace("_", " ") for s in UNSPACED_SCRIPTS if s in self.scripts)
         if not self.segmented and primary_subtag(lang) == "und":
             advice = "tag the corpus with its language (zh, ja or th have segmenters)"
+        elif not self.segmented and primary_subtag(lang) in SEGMENTERS:  # zh-Latn on text in Han
+            advice = (f"the tag names a script written with spaces ({script_subtag(lang)}): tag the corpus "
+                      f"{primary_subtag(lang)!r} if its text is not in that script")
         elif not self.segmented and self.share > 0.5:  # a tagged text in those scripts (jv in Javanese script)
             advice = "if the text is Chinese, Japanese or Thai, tag it zh, ja or th (they have segmenters)"
         elif not self.segmented:  # a few lines in another script, in a text of its own language
@@ -606,8 +610,11 @@ UNSPACED_SCRIPT_CODES = frozenset({
 
 
 def script_subtag(lang: str) -> str | None:
-    """``"Latn"`` for ``"bo-Latn"`` or ``"yue_latn_HK"``; None for a tag without a script subtag."""
-    return next((s.title() for s in lang.replace("_", "-").split("-")[1:] if len(s) == 4 and s.isalpha()), None)
+    """``"Latn"`` for ``"bo-Latn"`` or ``"yue_latn_HK"``; None for a tag without a script subtag (``th-x-news``:
+    what follows a singleton, ``x`` for private use, is no script)."""
+    subtags = lang.replace("_", "-").split("-")[1:]
+    subtags = list(itertools.takewhile(lambda subtag: len(subtag) != 1, subtags))
+    return next((s.title() for s in subtags if len(s) == 4 and s.isalpha()), None)
 
 
 def unspaced_share(texts: Iterable[str], max_chars: int = GUARD_SAMPLE_CHARS) -> float:
@@ -652,14 +659,16 @@ def word_segmenter(
     lang = lang or "und"
     primary = primary_subtag(lang)
     segmenter: WordSegmenter
-    if primary in SEGMENTERS:
+    if script_subtag(lang) not in UNSPACED_SCRIPT_CODES:  # zh-Latn (pinyin), bo-Latn (Wylie): spaced text
+        segmenter = UnicodeWordSegmenter(lang)
+    elif primary in SEGMENTERS:
         try:
             segmenter = SEGMENTERS.get(primary)(lang)
         except MissingSegmenter as missing:
             return NotApplicable(
                 lang, f"word segmentation for {lang!r} needs {missing.package}, which is not installed: {INSTALL_HINT}"
             )
-    elif primary in UNSPACED_LANGUAGES and script_subtag(lang) in UNSPACED_SCRIPT_CODES and not _spaced_text(sample):
+    elif primary in UNSPACED_LANGUAGES and not _spaced_text(sample):
         return NotApplicable(
             lang,
             f"{UNSPACED_LANGUAGES[primary]} ({lang!r}) is written without spaces between words and tokensmith "
