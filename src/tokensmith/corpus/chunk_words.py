@@ -31,6 +31,7 @@ import regex
 from numba import njit
 
 from tokensmith.corpus.word_counts import WordCounts, decoded_strings, encoded_strings
+from tokensmith.corpus.words import JOINING_SPACES
 from tokensmith.train.text_table import CountingTable, TextTable, code_points_of, distinct_slices, utf8_of_slices
 
 #: Bits of :func:`character_classes`.
@@ -43,9 +44,6 @@ INITIAL_ROWS = 1 << 16
 #: document when the document is large (a file read whole, a JSON record without line breaks), and a 50 MB
 #: one took 1 GB at once (UTF-32 code points, chunk bounds); measure's batches of lines stay in one piece.
 ADD_CHARS = 1 << 23
-#: Whitespace that UAX #29 joins words across: U+202F NARROW NO-BREAK SPACE is ExtendNumLet (WB13a/b), so
-#: ``1\u202f234`` (French thousands) and a Mongolian stem and suffix are one word each. Chunks are not cut there.
-JOINING_SPACES = "\u202f"
 _WHITESPACE = re.compile(rf"[^\S{JOINING_SPACES}]")  # str.isspace's characters but those: where _chunk_bounds cuts
 
 

@@ -51,6 +51,10 @@ _LEADING_EXTEND = regex.compile(r"^[\p{WB=Extend}\p{WB=Format}\p{WB=ZWJ}]+")
 #: The same at the start of every line (chunks joined one per line).
 _LEADING_EXTEND_LINES = regex.compile(r"(?m)^[\p{WB=Extend}\p{WB=Format}\p{WB=ZWJ}]+")
 _HAS_LETTER_OR_DIGIT = regex.compile(r"[\p{L}\p{Nd}]")
+#: Whitespace that UAX #29 joins words across: U+202F NARROW NO-BREAK SPACE is ExtendNumLet (WB13a/b), so
+#: ``1\u202f234`` (French thousands) and a Mongolian stem and suffix are one word each. At a word's end it is
+#: spacing (French ``Bonjour\u202f!``), not part of the word: it is trimmed there.
+JOINING_SPACES = "\u202f"
 
 #: Scripts whose text has no spaces between words: UAX #29 alone would make each character a "word"
 #: (Han, kana, Tangut, Nushu, Khitan Small Script and the Southeast Asian scripts of line-break class SA:
@@ -158,6 +162,15 @@ class WordSegmenter(Protocol):
 
 def _is_word(segment: str) -> bool:
     return _HAS_LETTER_OR_DIGIT.search(segment) is not None
+
+
+def _uax29_segments(text: str) -> list[str]:
+    """The UAX #29 segments of ``text`` that start at a word character, without a trailing
+    :data:`JOINING_SPACES`."""
+    segments = _UAX29_WORD.findall(text)
+    if JOINING_SPACES in text:
+        return [segment.rstrip(JOINING_SPACES) for segment in segments]
+    return segments
 
 
 @functools.cache
@@ -290,12 +303,12 @@ class UnicodeWordSegmenter:
         self.lang = lang
 
     def segment(self, text: str) -> list[str]:
-        return [w for w in _UAX29_WORD.findall(text) if _is_word(w)]
+        return [w for w in _uax29_segments(text) if _is_word(w)]
 
     def words_of_chunk(self, chunk: str) -> tuple[str, ...]:
         """The words of one whitespace-free chunk, by the full UAX #29 rules."""
         body = _LEADING_EXTEND.sub("", chunk, count=1)
-        return tuple(w for w in _UAX29_WORD.findall(body) if _is_word(w))
+        return tuple(w for w in _uax29_segments(body) if _is_word(w))
 
     def new_units(self) -> Any:
         """An empty :class:`~tokensmith.corpus.chunk_words.ChunkCounts`."""
@@ -343,7 +356,7 @@ class UnicodeWordSegmenter:
             for chunk in chunks:
                 words.update(self.words_of_chunk(chunk))
             return words
-        segments = Counter(_UAX29_WORD.findall(_LEADING_EXTEND_LINES.sub("", lines)))
+        segments = Counter(_uax29_segments(_LEADING_EXTEND_LINES.sub("", lines)))
         for segment in [s for s in segments if not _is_word(s)]:
             del segments[segment]
         return segments
