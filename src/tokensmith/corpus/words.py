@@ -565,9 +565,9 @@ def _nlpo3_dictionary() -> str:
 
 
 def _thai(lang: str) -> WordSegmenter:
-    """newmm (dictionary maximal matching) on Thai runs (:data:`_THAI_RUN`): nlpo3's Rust port when installed (about 14x
-    faster; it disagrees with pythainlp's on 3 of 11,302 distinct Thai runs of ../shared/data), else
-    pythainlp's. Both read pythainlp's dictionary; other scripts in the line get UAX #29."""
+    """newmm (dictionary maximal matching) on Thai runs (:data:`_THAI_RUN`): nlpo3's Rust port when
+    installed (about 14x faster; it disagrees with pythainlp's on 3 of 11,302 distinct Thai runs of
+    ../shared/data), else pythainlp's. Both read pythainlp's dictionary; other text in the line gets UAX #29."""
     try:
         from pythainlp.tokenize import word_tokenize
     except ImportError:
