@@ -199,6 +199,21 @@ UNSPACED_SAMPLES = {
 }
 
 
+def test_every_script_of_complex_context_or_ideographic_letters_is_in_the_guard():
+    """Unicode's own marks of text without spaces between words: letters of line-break class SA (complex
+    context: Thai... Ahom) and ideographic letters (Han, Tangut, Nushu, Khitan Small Script). UAX #29 cuts
+    both into one "word" per character, so every script holding them must be in the guard."""
+    from tokensmith.corpus.words import UNSPACED_SCRIPTS
+    from tokensmith.metrics.vocab_composition import UNICODE_SCRIPTS
+
+    every = "".join(map(chr, range(0x110000)))
+    unspaced = "".join(regex.findall(r"(?V1)[\p{L}&&[\p{Line_Break=SA}\p{Ideographic}]]", every))
+    scripts = {script for script in UNICODE_SCRIPTS if regex.search(rf"\p{{Script={script}}}", unspaced)}
+    scripts -= {"Common"}  # 〆, shared by Chinese and Japanese text
+    assert {"Thai", "Khmer", "Han", "Tangut"} <= scripts
+    assert scripts <= set(UNSPACED_SCRIPTS), scripts - set(UNSPACED_SCRIPTS)
+
+
 @pytest.mark.parametrize("script", UNSPACED_SAMPLES)
 @pytest.mark.parametrize("lang", ["und", "bug", "bbc"])
 def test_scriptio_continua_and_unspaced_historic_scripts_are_refused(script, lang):
