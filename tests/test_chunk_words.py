@@ -16,6 +16,7 @@ from tokensmith.corpus import words
 from tokensmith.corpus.chunk_words import (
     CORE_FIRST,
     CORE_REST,
+    JOINING_SPACES,
     LEAD,
     SPACE,
     TAIL,
@@ -30,6 +31,15 @@ WHITESPACE = "".join(chr(c) for c in range(0x3001) if chr(c).isspace())
 ALPHABET = WHITESPACE + "ab é€😀\u0301\u200d'.,-" + "\ud800\udfff"
 
 
+def is_cutting_space(character: str) -> bool:
+    return character.isspace() and character not in JOINING_SPACES
+
+
+def split_chunks(text: str) -> list[str]:
+    """``str.split()`` but at the spaces UAX #29 joins words across."""
+    return [chunk for chunk in "".join(" " if is_cutting_space(c) else c for c in text).split(" ") if chunk]
+
+
 def chunk_counts(counts: ChunkCounts) -> dict[str, int]:
     table, totals = counts.total()
     return dict(zip(decoded_strings(table.text, table.offsets), totals.tolist(), strict=True))
@@ -41,7 +51,7 @@ def test_chunks_are_str_split_counted_across_batches(batches):
     counts = ChunkCounts()
     for batch in batches:
         counts.add(batch)
-    expected = Counter(chunk for batch in batches for text in batch for chunk in text.split())
+    expected = Counter(chunk for batch in batches for text in batch for chunk in split_chunks(text))
     assert chunk_counts(counts) == expected
     assert len(counts) == len(expected)
 
@@ -57,8 +67,8 @@ def test_a_long_text_is_counted_in_pieces_cut_at_whitespace(texts, size):
     joined = "\n".join(texts)
     pieces = chunk_words_module.cut_at_whitespace(joined, size)
     assert "".join(pieces) == joined
-    assert all(piece[:1].isspace() for piece in pieces[1:])  # no chunk is cut in two
-    assert not any(character.isspace() for piece in pieces for character in piece[size:])  # cut at the first one
+    assert all(is_cutting_space(piece[:1]) for piece in pieces[1:])  # no chunk is cut in two
+    assert not any(is_cutting_space(character) for piece in pieces for character in piece[size:])  # at the first one
     whole = ChunkCounts()
     whole.add(texts)
     seen = []
@@ -74,10 +84,12 @@ def test_a_long_text_is_counted_in_pieces_cut_at_whitespace(texts, size):
     assert list(chunk_counts(cut).items()) == list(chunk_counts(whole).items())  # counts and first-seen order
 
 
-def test_space_class_is_str_isspace_on_every_code_point():
+def test_space_class_is_str_isspace_on_every_code_point_but_the_spaces_uax29_joins_across():
     classes = character_classes()
     spaces = {c for c in range(0x110000) if chr(c).isspace()}
-    assert set(np.flatnonzero(classes & SPACE).tolist()) == spaces
+    joining = {c for c in spaces if regex.match(r"\p{WB=ExtendNumLet}", chr(c))}
+    assert joining == set(map(ord, JOINING_SPACES))
+    assert set(np.flatnonzero(classes & SPACE).tolist()) == spaces - joining
     assert len(spaces) == len(WHITESPACE) > 20
 
 

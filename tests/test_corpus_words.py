@@ -158,11 +158,114 @@ def test_an_unspaced_language_in_a_spaced_script_gets_its_words_counted():
     assert isinstance(word_segmenter("km", sample=["123 456"]), NotApplicable)  # no letters: the tag decides
 
 
+def test_romanised_chinese_japanese_and_thai_are_spaced_text_as_other_romanised_tags():
+    """zh-Latn (pinyin), ja-Latn (romaji) and th-Latn got jieba, MeCab and newmm, named so in results.json,
+    and their words were encoded without the space they follow in running text (``spaced`` False), unlike
+    bo-Latn and yue-Latn: a tag naming a spaced script gets UAX #29, whatever the language."""
+    pytest.importorskip("rjieba")
+    pytest.importorskip("fugashi")
+    pytest.importorskip("pythainlp")
+    romanised = {"zh-Latn": "Wǒ shì xuéshēng, nǐ ne?", "ja_latn_JP": "Watashi wa gakusei desu. Tōkyō e ikimasu!",
+                 "th-Latn": "Phasa Thai pen phasa ratchakan"}
+    for tag, text in romanised.items():
+        segmenter = word_segmenter(tag, sample=[text])
+        assert isinstance(segmenter, UnicodeWordSegmenter) and segmenter.spaced, tag
+        assert segmenter.segment(text) == UnicodeWordSegmenter().segment(text)
+    for tag in ("zh-Hant-TW", "zh-Hans", "ja-Jpan", "ja-Hira", "th-Thai", "zh", "th-x-news", "ja-JP-x-wiki"):
+        assert not word_segmenter(tag).spaced, tag  # x-news is private use, no script
+    refused = word_segmenter("zh-Latn", sample=["我们今天去北京大学参观"])  # the text belies the tag
+    assert isinstance(refused, NotApplicable) and "Han" in refused.reason
+    assert "names a script written with spaces (Latn): tag the corpus 'zh'" in refused.reason
+
+
 def test_the_refusal_advises_a_new_tag_only_for_an_untagged_text():
     javanese = "ꦧꦱꦗꦮꦲꦶꦏꦸꦧꦱꦱꦶꦁꦢꦶꦔꦼꦤ꧀ꦢꦺꦴꦮꦺꦴꦁꦗꦮ"
     assert "tag the corpus with its language" in word_segmenter("und", sample=[javanese]).reason
     tagged = word_segmenter("jv", sample=[javanese]).reason  # rightly tagged: no segmenter for its script
     assert "Javanese" in tagged and "tag the corpus with its language" not in tagged
+
+
+#: Text in scripts written without spaces between words that UAX #29 leaves as whole phrases (Buginese,
+#: Batak, Makasar and Kawi have scriptio continua) or cuts into one "word" per character (Tangut, Nüshu,
+#: Khitan Small Script).
+UNSPACED_SAMPLES = {
+    "Buginese": "ᨅᨔᨕᨘᨁᨗᨊᨗᨈᨕᨘᨑᨗᨔᨘᨒᨓᨙᨔᨗ᨞ ᨕᨗᨐᨕᨙᨆᨙᨀᨛᨊᨂᨈᨀᨅᨔ᨞",
+    "Batak": "ᯘᯮᯒᯖ᯲ᯅᯖᯂ᯲ᯀᯉᯪ ᯂᯮᯖ᯲ᯂᯇᯮᯂ᯲ᯘᯮᯒᯖ᯲ᯅᯖᯂ᯲ᯀᯉᯪᯇᯰᯖᯬᯂ᯲",
+    "Makasar": "\U00011EE0\U00011EE1\U00011EE2\U00011EE3\U00011EE4\U00011EE5\U00011EE6\U00011EE7",
+    "Kawi": "\U00011F04\U00011F05\U00011F12\U00011F13\U00011F14\U00011F15\U00011F16\U00011F17",
+    "Tangut": "\U00017000\U00017001\U00017002\U00017003\U00017004\U00017005",
+    "Nushu": "\U0001B170\U0001B171\U0001B172\U0001B173\U0001B174\U0001B175",
+    "Khitan Small Script": "\U00018B00\U00018B01\U00018B02\U00018B03\U00018B04\U00018B05",
+}
+
+
+def test_every_script_of_complex_context_or_ideographic_letters_is_in_the_guard():
+    """Unicode's own marks of text without spaces between words: letters of line-break class SA (complex
+    context: Thai... Ahom) and ideographic letters (Han, Tangut, Nushu, Khitan Small Script). UAX #29 cuts
+    both into one "word" per character, so every script holding them must be in the guard."""
+    from tokensmith.corpus.words import UNSPACED_SCRIPTS
+    from tokensmith.metrics.vocab_composition import UNICODE_SCRIPTS
+
+    every = "".join(map(chr, range(0x110000)))
+    unspaced = "".join(regex.findall(r"(?V1)[\p{L}&&[\p{Line_Break=SA}\p{Ideographic}]]", every))
+    scripts = {script for script in UNICODE_SCRIPTS if regex.search(rf"\p{{Script={script}}}", unspaced)}
+    scripts -= {"Common"}  # 〆, shared by Chinese and Japanese text
+    assert {"Thai", "Khmer", "Han", "Tangut"} <= scripts
+    assert scripts <= set(UNSPACED_SCRIPTS), scripts - set(UNSPACED_SCRIPTS)
+
+
+@pytest.mark.parametrize("script", UNSPACED_SAMPLES)
+@pytest.mark.parametrize("lang", ["und", "bug", "bbc"])
+def test_scriptio_continua_and_unspaced_historic_scripts_are_refused(script, lang):
+    """UAX #29 counted a whole Buginese or Batak phrase as one "word" (fertility 55 with gpt2) and each
+    Tangut character as one: these scripts are in the guard, whatever the tag (bug and bbc are mostly
+    written in Latin letters, which stay counted)."""
+    text = UNSPACED_SAMPLES[script]
+    assert regex.fullmatch(rf"[\p{{Script={script.replace(' ', '_')}}}\s\p{{P}}\p{{M}}]+", text)
+    refused = word_segmenter(lang, sample=[text])
+    assert isinstance(refused, NotApplicable) and script in refused.reason, refused
+    latin = "Mappakalebbi'i tau maega"
+    assert word_segmenter(lang, sample=[latin]).segment(latin) == latin.split()
+
+
+def test_a_narrow_no_break_space_joins_words_as_uax29_says_in_counts_too():
+    """U+202F NARROW NO-BREAK SPACE is whitespace to ``str.split`` but ExtendNumLet to UAX #29 (WB13a/b): a
+    French ``1\u202f234`` and a Mongolian stem and suffix are one word each (as ICU's word breaker says too).
+    Counting by whitespace chunks cut there, and counted two words where ``segment`` found one. At a word's
+    end it is spacing (``Bonjour\u202f!``): trimmed, or every such word would count as split into tokens."""
+    segmenter = UnicodeWordSegmenter("fr")
+    french, mongolian = "Il coûte 1\u202f234,56\u00a0€ ; «\u202fBonjour\u202f!\u202f»", "ᠮᠣᠩᠭᠣᠯ\u202fᠤᠨ ᠬᠡᠯᠡ"
+    assert segmenter.segment(french) == ["Il", "coûte", "1\u202f234,56", "Bonjour"]  # no trailing U+202F
+    assert segmenter.segment(mongolian) == ["ᠮᠣᠩᠭᠣᠯ\u202fᠤᠨ", "ᠬᠡᠯᠡ"]
+    for text in (french, mongolian, "a \u202f b", "\u202f\u202f", "x\u202f", "x\u202f\u202fy\u202f\u202f"):
+        assert segmenter.count_words([text, text]) == Counter(segmenter.segment(text) * 2), text
+
+
+#: Thai with abbreviations (พ.ศ. "Buddhist Era" dates nearly every Thai text; ธ.ค. December, ดร. Dr.) and
+#: the repetition mark after a space (ต่าง ๆ, one entry of pythainlp's dictionary).
+THAI_WITH_ABBREVIATIONS = [
+    "เมื่อวันที่ 5 ธ.ค. พ.ศ. 2567 ดร.สมชาย ไปกรุงเทพฯ",
+    "ประเทศต่าง ๆ ในเอเชียมีวัฒนธรรมหลากหลาย",
+    "ส.ส. และ ส.ว. ประชุมกันที่รัฐสภา. ต่อมาก็กลับบ้าน",
+]
+
+
+def test_thai_abbreviations_and_spaced_repetition_marks_are_one_word_as_newmm_says():
+    """Thai runs were cut at every period and space before newmm saw them, so พ.ศ. counted two words (พ, ศ)
+    and ต่าง ๆ two, where pythainlp's newmm, the engine named in results.json, finds one of each."""
+    pytest.importorskip("pythainlp")
+    from pythainlp.tokenize import word_tokenize
+
+    segmenter = word_segmenter("th")
+    assert segmenter.segment(THAI_WITH_ABBREVIATIONS[0])[3:6] == ["ธ.ค.", "พ.ศ.", "2567"]
+    for line in THAI_WITH_ABBREVIATIONS:
+        newmm = [w for w in word_tokenize(line, engine="newmm", keep_whitespace=False) if regex.search(r"\w", w)]
+        assert segmenter.segment(line) == newmm, line
+    # a sentence-final period is kept from newmm, which would match the abbreviation น. in it (งา, น.)
+    assert segmenter.segment("เขาไปทำงาน. ตรวจสอบเอกสาร.") == ["เขา", "ไป", "ทำงาน", "ตรวจสอบ", "เอกสาร"]
+    assert segmenter.count_words(THAI_WITH_ABBREVIATIONS) == Counter(
+        w for line in THAI_WITH_ABBREVIATIONS for w in segmenter.segment(line)
+    )
 
 
 def test_language_tag_normalisation():

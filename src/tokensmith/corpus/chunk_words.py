@@ -1,12 +1,14 @@
 """Whitespace chunks counted, and turned into UAX #29 words, in compiled code.
 
 Word counts for fertility (:class:`~tokensmith.corpus.words.UnicodeWordSegmenter`) come from whitespace-
-delimited *chunks*: UAX #29 never joins across whitespace, so a corpus' words are the words of its distinct
-chunks, each weighted by the chunk's count. In Python this was most of ``measure``'s word-counting worker
-(122 MB of ../shared/data, 1.8M distinct chunks): a ``Counter`` over ~20M chunks (1.7 s) and regex passes
-over every distinct chunk grouped by count (~2.3 s). Here:
+delimited *chunks*: UAX #29 never joins across whitespace (but :data:`JOINING_SPACES`, which stay inside
+chunks), so a corpus' words are the words of its distinct chunks, each weighted by the chunk's count. In
+Python this was most of ``measure``'s word-counting worker (122 MB of ../shared/data, 1.8M distinct chunks):
+a ``Counter`` over ~20M chunks (1.7 s) and regex passes over every distinct chunk grouped by count (~2.3 s).
+Here:
 
-* :class:`ChunkCounts` cuts each batch where ``str.split()`` does (``str.isspace``) and counts its distinct
+* :class:`ChunkCounts` cuts each batch where ``str.split()`` does (``str.isspace``, but not at
+  :data:`JOINING_SPACES`) and counts its distinct
   chunks with the trainers' hash kernel over the code points
   (:func:`~tokensmith.train.text_table.distinct_slices`), then across batches in one
   :class:`~tokensmith.train.text_table.CountingTable` (UTF-8, ``int64`` counts);
@@ -29,6 +31,7 @@ import regex
 from numba import njit
 
 from tokensmith.corpus.word_counts import WordCounts, decoded_strings, encoded_strings
+from tokensmith.corpus.words import JOINING_SPACES
 from tokensmith.train.text_table import CountingTable, TextTable, code_points_of, distinct_slices, utf8_of_slices
 
 #: Bits of :func:`character_classes`.
@@ -41,19 +44,22 @@ INITIAL_ROWS = 1 << 16
 #: document when the document is large (a file read whole, a JSON record without line breaks), and a 50 MB
 #: one took 1 GB at once (UTF-32 code points, chunk bounds); measure's batches of lines stay in one piece.
 ADD_CHARS = 1 << 23
-_WHITESPACE = re.compile(r"\s")  # str.isspace's characters, where str.split() and _chunk_bounds cut
+_WHITESPACE = re.compile(rf"[^\S{JOINING_SPACES}]")  # str.isspace's characters but those: where _chunk_bounds cuts
 
 
 @functools.cache
 def character_classes() -> np.ndarray:
-    """``uint8`` per code point (all 0x110000): the bits above, from ``str.isspace`` and the regex classes
-    of :mod:`tokensmith.corpus.words` (matched over a string of every code point, run by run)."""
+    """``uint8`` per code point (all 0x110000): the bits above, from ``str.isspace`` (less
+    :data:`JOINING_SPACES`) and the regex classes of :mod:`tokensmith.corpus.words` (matched over a string
+    of every code point, run by run)."""
     from tokensmith.corpus import words
 
     classes = np.full(0x110000, SPACE, dtype=np.uint8)
     every = "".join(map(chr, range(0x110000)))
     for run in every.split():  # each code point occurs once: a run spans its first to its last code point
         classes[ord(run[0]):ord(run[-1]) + 1] = 0
+    for space in JOINING_SPACES:
+        classes[ord(space)] = 0
     for bit, pattern in ((LEAD, words.LEAD), (TAIL, words.TAIL), (CORE_FIRST, words.CORE_FIRST),
                          (CORE_REST, words.CORE_REST), (SEPARATOR, words.SEPARATOR)):
         for run in regex.finditer(f"(?V1){pattern}+", every):
@@ -79,7 +85,7 @@ class ChunkCounts:
         return len(self._table)
 
     def add(self, texts: Iterable[str]) -> None:
-        """Count the chunks of ``texts`` (``str.split()`` of each)."""
+        """Count the chunks of ``texts`` (``str.split()`` of each, but not at :data:`JOINING_SPACES`)."""
         joined = "\n".join(texts)  # a line break is whitespace: two texts never share a chunk
         for piece in cut_at_whitespace(joined, ADD_CHARS):
             self._add_text(piece)

@@ -7,8 +7,9 @@ a wrong word count is never returned silently:
   ``unidic-lite``, th via ``pythainlp`` (newmm); each leaves the text between its words to UAX #29.
   Missing package -> NotApplicable naming the extra.
 * languages known to be written without spaces but without a segmenter here (Khmer, Lao, Burmese,
-  Tibetan...) -> NotApplicable, unless the tag names a spaced script (``bo-Latn``) or the text is in spaced
-  scripts (romanised Tibetan tagged ``bo``): UAX #29 as below.
+  Tibetan...) -> NotApplicable, unless the tag names a spaced script (``bo-Latn``; so do ``zh-Latn``,
+  ``ja-Latn``, which get no zh/ja segmenter) or the text is in spaced scripts (romanised Tibetan tagged
+  ``bo``): UAX #29 as below.
 * every other language: Unicode default word boundaries (UAX #29, the ``regex`` module's WORD mode),
   unless more than :data:`UNSPACED_SHARE_LIMIT` of the letters of a sample of the text are in scripts
   written without spaces (the script guard).
@@ -50,13 +51,19 @@ _LEADING_EXTEND = regex.compile(r"^[\p{WB=Extend}\p{WB=Format}\p{WB=ZWJ}]+")
 #: The same at the start of every line (chunks joined one per line).
 _LEADING_EXTEND_LINES = regex.compile(r"(?m)^[\p{WB=Extend}\p{WB=Format}\p{WB=ZWJ}]+")
 _HAS_LETTER_OR_DIGIT = regex.compile(r"[\p{L}\p{Nd}]")
+#: Whitespace that UAX #29 joins words across: U+202F NARROW NO-BREAK SPACE is ExtendNumLet (WB13a/b), so
+#: ``1\u202f234`` (French thousands) and a Mongolian stem and suffix are one word each. At a word's end it is
+#: spacing (French ``Bonjour\u202f!``), not part of the word: it is trimmed there.
+JOINING_SPACES = "\u202f"
 
 #: Scripts whose text has no spaces between words: UAX #29 alone would make each character a "word"
-#: (Han, kana and the Southeast Asian scripts of line-break class SA: Thai... Ahom), or a whole phrase
-#: between two spaces a "word" (Tibetan, Yi, and the scriptio continua of Javanese and Balinese).
+#: (Han, kana, Tangut, Nushu, Khitan Small Script and the Southeast Asian scripts of line-break class SA:
+#: Thai... Ahom), or a whole phrase between two spaces a "word" (Tibetan, Yi, and the scriptio continua
+#: of Javanese, Balinese, Buginese, Batak, Makasar and Kawi).
 UNSPACED_SCRIPTS = (
     "Han", "Hiragana", "Katakana", "Thai", "Lao", "Khmer", "Myanmar", "Tai_Le", "New_Tai_Lue", "Tai_Tham",
-    "Tai_Viet", "Ahom", "Tibetan", "Yi", "Javanese", "Balinese",
+    "Tai_Viet", "Ahom", "Tibetan", "Yi", "Javanese", "Balinese", "Buginese", "Batak", "Makasar", "Kawi",
+    "Tangut", "Nushu", "Khitan_Small_Script",
 )  # fmt: skip
 
 #: Share of letters in unspaced scripts (that the segmenter does not segment) above which a text is refused.
@@ -157,6 +164,15 @@ def _is_word(segment: str) -> bool:
     return _HAS_LETTER_OR_DIGIT.search(segment) is not None
 
 
+def _uax29_segments(text: str) -> list[str]:
+    """The UAX #29 segments of ``text`` that start at a word character, without a trailing
+    :data:`JOINING_SPACES`."""
+    segments = _UAX29_WORD.findall(text)
+    if JOINING_SPACES in text:
+        return [segment.rstrip(JOINING_SPACES) for segment in segments]
+    return segments
+
+
 @functools.cache
 def _unsegmented_scripts(segmented: tuple[str, ...]) -> tuple[str, ...]:
     """The unspaced scripts a segmenter of ``segmented`` scripts leaves unsegmented."""
@@ -251,6 +267,9 @@ class ScriptTally:
         scripts = ", ".join(s.replace("_", " ") for s in UNSPACED_SCRIPTS if s in self.scripts)
         if not self.segmented and primary_subtag(lang) == "und":
             advice = "tag the corpus with its language (zh, ja or th have segmenters)"
+        elif not self.segmented and primary_subtag(lang) in SEGMENTERS:  # zh-Latn on text in Han
+            advice = (f"the tag names a script written with spaces ({script_subtag(lang)}): tag the corpus "
+                      f"{primary_subtag(lang)!r} if its text is not in that script")
         elif not self.segmented and self.share > 0.5:  # a tagged text in those scripts (jv in Javanese script)
             advice = "if the text is Chinese, Japanese or Thai, tag it zh, ja or th (they have segmenters)"
         elif not self.segmented:  # a few lines in another script, in a text of its own language
@@ -269,9 +288,9 @@ class ScriptTally:
 class UnicodeWordSegmenter:
     """UAX #29 default word boundaries, for languages written with spaces.
 
-    Counting works on whitespace-delimited *chunks* (UAX #29 never joins across whitespace): ``count_units``
-    counts the chunks of documents, ``words_of_units`` segments each *distinct* chunk once, so the cost
-    grows with the vocabulary, not with the text. Both run in compiled code
+    Counting works on whitespace-delimited *chunks* (UAX #29 never joins across whitespace but U+202F, which
+    chunks keep whole): ``count_units`` counts the chunks of documents, ``words_of_units`` segments each
+    *distinct* chunk once, so the cost grows with the vocabulary, not with the text. Both run in compiled code
     (:mod:`tokensmith.corpus.chunk_words`) but for the chunks that are not one plain word, which take the
     full rules here (:meth:`full_rule_words`).
     """
@@ -284,12 +303,12 @@ class UnicodeWordSegmenter:
         self.lang = lang
 
     def segment(self, text: str) -> list[str]:
-        return [w for w in _UAX29_WORD.findall(text) if _is_word(w)]
+        return [w for w in _uax29_segments(text) if _is_word(w)]
 
     def words_of_chunk(self, chunk: str) -> tuple[str, ...]:
         """The words of one whitespace-free chunk, by the full UAX #29 rules."""
         body = _LEADING_EXTEND.sub("", chunk, count=1)
-        return tuple(w for w in _UAX29_WORD.findall(body) if _is_word(w))
+        return tuple(w for w in _uax29_segments(body) if _is_word(w))
 
     def new_units(self) -> Any:
         """An empty :class:`~tokensmith.corpus.chunk_words.ChunkCounts`."""
@@ -337,7 +356,7 @@ class UnicodeWordSegmenter:
             for chunk in chunks:
                 words.update(self.words_of_chunk(chunk))
             return words
-        segments = Counter(_UAX29_WORD.findall(_LEADING_EXTEND_LINES.sub("", lines)))
+        segments = Counter(_uax29_segments(_LEADING_EXTEND_LINES.sub("", lines)))
         for segment in [s for s in segments if not _is_word(s)]:
             del segments[segment]
         return segments
@@ -525,8 +544,11 @@ def _japanese(lang: str) -> WordSegmenter:
     return _ToolSegmenter(lang, split, name="fugashi-unidic-lite", segmented_scripts=("Han", "Hiragana", "Katakana"))
 
 
-#: Thai script (U+0E00-U+0E7F): the runs newmm segments; anything else in Thai text gets UAX #29.
-_THAI_RUN = regex.compile(r"([\u0E00-\u0E7F]+)")
+#: Thai script (U+0E00-U+0E7F) with the spaces and lone periods between its letters, and the period closing an
+#: abbreviation of several parts: the runs newmm segments. Its dictionary holds abbreviations (พ.ศ. "Buddhist
+#: Era", ธ.ค., ดร.) and words with a space (ต่าง ๆ); a period ending a sentence stays out, or newmm, matching
+#: the abbreviations it knows, cuts the word before it (งาน. -> งา, น.). Anything else gets UAX #29.
+_THAI_RUN = regex.compile(r"([\u0E00-\u0E7F]+(?:(?: +|\.)[\u0E00-\u0E7F]+)*(?:(?<=\.[\u0E00-\u0E7F]+)\.)?)")
 
 
 @functools.lru_cache(maxsize=1)
@@ -543,9 +565,9 @@ def _nlpo3_dictionary() -> str:
 
 
 def _thai(lang: str) -> WordSegmenter:
-    """newmm (dictionary maximal matching) on Thai runs: nlpo3's Rust port when installed (about 14x
-    faster; it disagrees with pythainlp's on 3 of 11,302 distinct Thai runs of ../shared/data), else
-    pythainlp's. Both read pythainlp's dictionary; other scripts in the line get UAX #29."""
+    """newmm (dictionary maximal matching) on Thai runs (:data:`_THAI_RUN`): nlpo3's Rust port when
+    installed (about 14x faster; it disagrees with pythainlp's on 3 of 11,302 distinct Thai runs of
+    ../shared/data), else pythainlp's. Both read pythainlp's dictionary; other text in the line gets UAX #29."""
     try:
         from pythainlp.tokenize import word_tokenize
     except ImportError:
@@ -595,13 +617,17 @@ def primary_subtag(lang: str) -> str:
 #: an unspaced language naming another script (``bo-Latn``: Wylie, ``yue-Latn``: Jyutping) is spaced text.
 UNSPACED_SCRIPT_CODES = frozenset({
     "Hani", "Hans", "Hant", "Hanb", "Jpan", "Hira", "Kana", "Hrkt", "Thai", "Laoo", "Khmr", "Mymr", "Tale", "Talu",
-    "Lana", "Tavt", "Ahom", "Tibt", "Yiii", "Java", "Bali", None,
+    "Lana", "Tavt", "Ahom", "Tibt", "Yiii", "Java", "Bali", "Bugi", "Batk", "Maka", "Kawi", "Tang", "Nshu", "Kits",
+    None,
 })  # fmt: skip
 
 
 def script_subtag(lang: str) -> str | None:
-    """``"Latn"`` for ``"bo-Latn"`` or ``"yue_latn_HK"``; None for a tag without a script subtag."""
-    return next((s.title() for s in lang.replace("_", "-").split("-")[1:] if len(s) == 4 and s.isalpha()), None)
+    """``"Latn"`` for ``"bo-Latn"`` or ``"yue_latn_HK"``; None for a tag without a script subtag (``th-x-news``:
+    what follows a singleton, ``x`` for private use, is no script)."""
+    subtags = lang.replace("_", "-").split("-")[1:]
+    subtags = list(itertools.takewhile(lambda subtag: len(subtag) != 1, subtags))
+    return next((s.title() for s in subtags if len(s) == 4 and s.isalpha()), None)
 
 
 def unspaced_share(texts: Iterable[str], max_chars: int = GUARD_SAMPLE_CHARS) -> float:
@@ -646,14 +672,16 @@ def word_segmenter(
     lang = lang or "und"
     primary = primary_subtag(lang)
     segmenter: WordSegmenter
-    if primary in SEGMENTERS:
+    if script_subtag(lang) not in UNSPACED_SCRIPT_CODES:  # zh-Latn (pinyin), bo-Latn (Wylie): spaced text
+        segmenter = UnicodeWordSegmenter(lang)
+    elif primary in SEGMENTERS:
         try:
             segmenter = SEGMENTERS.get(primary)(lang)
         except MissingSegmenter as missing:
             return NotApplicable(
                 lang, f"word segmentation for {lang!r} needs {missing.package}, which is not installed: {INSTALL_HINT}"
             )
-    elif primary in UNSPACED_LANGUAGES and script_subtag(lang) in UNSPACED_SCRIPT_CODES and not _spaced_text(sample):
+    elif primary in UNSPACED_LANGUAGES and not _spaced_text(sample):
         return NotApplicable(
             lang,
             f"{UNSPACED_LANGUAGES[primary]} ({lang!r}) is written without spaces between words and tokensmith "
