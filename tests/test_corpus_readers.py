@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import bz2
 import gzip
 import io
 import itertools
 import json
+import lzma
 import tempfile
 from pathlib import Path
 
@@ -22,12 +24,14 @@ from tokensmith.errors import CorpusError, InputError
 LINES = ["Hello, world.", "Grüße aus Köln – ça va?", "東京タワーへ行く。", "ภาษาไทย", "Привет"]
 
 
+#: Compression suffix -> compressor, as the file's tool writes it.
+COMPRESSORS = {".gz": lambda data: gzip.compress(data, mtime=0), ".zst": zstandard.ZstdCompressor().compress,
+               ".xz": lzma.compress, ".bz2": bz2.compress}
+
+
 def write(path: Path, data: bytes) -> Path:
-    if path.name.endswith(".gz"):
-        data = gzip.compress(data, mtime=0)
-    elif path.name.endswith(".zst"):
-        data = zstandard.ZstdCompressor().compress(data)
-    path.write_bytes(data)
+    suffix = next((s for s in COMPRESSORS if path.name.endswith(s)), None)
+    path.write_bytes(COMPRESSORS[suffix](data) if suffix else data)
     return path
 
 
@@ -44,7 +48,7 @@ def write_parquet(path: Path, lines: list[str], column: str = "text", row_group_
     pa = pytest.importorskip("pyarrow")
     pq = pytest.importorskip("pyarrow.parquet")
     table = pa.table({column: lines, "n": list(range(len(lines)))})
-    if path.name.endswith((".gz", ".zst")):
+    if path.name.endswith(tuple(COMPRESSORS)):
         plain = path.with_name("plain.parquet")
         pq.write_table(table, plain, row_group_size=row_group_size)
         write(path, plain.read_bytes())
@@ -55,7 +59,7 @@ def write_parquet(path: Path, lines: list[str], column: str = "text", row_group_
 
 
 # -- formats (inline text, no shared data needed) ----------------------------------------------
-@pytest.mark.parametrize("compression", ["", ".gz", ".zst"])
+@pytest.mark.parametrize("compression", ["", ".gz", ".zst", ".xz", ".bz2"])
 @pytest.mark.parametrize("fmt", ["txt", "jsonl", "parquet"])
 def test_every_format_and_compression_reads_the_same_documents(tmp_path, fmt, compression):
     path = tmp_path / f"de.{fmt}{compression}"
@@ -277,9 +281,11 @@ def damaged(kind: str, data: bytes) -> bytes:
 
 @pytest.mark.parametrize(
     ("name", "kind"),
-    [(name, kind) for name in ("de.txt.gz", "de.txt.zst", "de.jsonl.gz", "de.parquet.zst")
+    [(name, kind) for name in ("de.txt.gz", "de.txt.zst", "de.jsonl.gz", "de.parquet.zst", "de.txt.xz",
+                               "de.jsonl.bz2", "de.parquet.xz")
      for kind in ("cut short", "not compressed")]
-    + [("de.txt.gz", "flipped byte"), ("de.jsonl.gz", "flipped byte")],  # gzip has a CRC; zstd frames need not
+    # gzip, xz and bz2 have a check sum; zstd frames need not
+    + [(name, "flipped byte") for name in ("de.txt.gz", "de.jsonl.gz", "de.txt.xz", "de.txt.bz2")],
 )
 def test_a_damaged_compressed_file_is_one_corpus_error_naming_it(tmp_path, name, kind):
     # gzip raised EOFError/BadGzipFile and zstd ZstdError past the CLI; a .zst cut short was read up to
@@ -298,11 +304,35 @@ def test_a_damaged_compressed_file_is_one_corpus_error_naming_it(tmp_path, name,
     assert "empty corpus" not in message
 
 
-def test_zst_frames_one_after_another_are_all_read(tmp_path):
-    frames = [zstandard.ZstdCompressor().compress(text_bytes(part)) for part in (LINES[:2], LINES[2:])]
-    path = tmp_path / "de.txt.zst"
+@pytest.mark.parametrize("suffix", [".zst", ".xz", ".bz2"])
+def test_compressed_streams_one_after_another_are_all_read(tmp_path, suffix):
+    # pbzip2 and pixz write several streams; cat a.txt.xz b.txt.xz too
+    frames = [COMPRESSORS[suffix](text_bytes(part)) for part in (LINES[:2], LINES[2:])]
+    path = tmp_path / f"de.txt{suffix}"
     path.write_bytes(b"".join(frames))
     assert list(open_corpus(str(path))) == LINES
+
+
+@pytest.mark.parametrize("suffix", [".xz", ".bz2"])
+def test_xz_and_bz2_files_are_read_streaming_in_folders_and_globs(tmp_path, suffix):
+    """CC-100 ships uz.txt.xz, Wikipedia dumps .bz2: both were refused ("decompress it first"); the
+    standard library reads them as it reads .gz, a block at a time."""
+    from _django_text import django_translations
+
+    uzbek = django_translations("uz")
+    long_lines = [line * (READ_BLOCK // max(len(line), 1) // 3 + 1) for line in uzbek[:4]]  # reads cut inside
+    folder = tmp_path / "uz"
+    folder.mkdir()
+    write(folder / f"a.txt{suffix}", text_bytes(long_lines))
+    write(folder / f"b.jsonl{suffix}", jsonl_bytes(uzbek[4:90]))
+    write(folder / "README.md", b"# Uzbek\n")
+    for spec in (folder, folder / "*", folder / f"*{suffix}"):
+        corpus = open_corpus(str(spec))
+        assert [p.name for p in corpus.sources] == [f"a.txt{suffix}", f"b.jsonl{suffix}"]
+        assert list(corpus) == long_lines + uzbek[4:90]
+    single = open_corpus(str(folder / f"a.txt{suffix}"))
+    assert (single.lang, single.name) == ("und", "a")
+    assert list(open_corpus(str(folder / f"a.txt{suffix}"), doc_per="file")) == [text_bytes(long_lines).decode()]
 
 
 def test_missing_paths(tmp_path):
@@ -646,7 +676,11 @@ def _compressed_as(kind: str, data: bytes) -> bytes:
             "zstd": zstandard.ZstdCompressor().compress}[kind](data)
 
 
-@pytest.mark.parametrize(("name", "kind"), [("uz.txt.xz", "xz"), ("uz.txt.bz2", "bz2"), ("uz.zip", "zip"),
+#: The suffix under which each compression is decompressed as it is read.
+_READ_SUFFIXES = {"gzip": "gz", "zstd": "zst", "xz": "xz", "bz2": "bz2"}
+
+
+@pytest.mark.parametrize(("name", "kind"), [("uz.txt", "xz"), ("uz.jsonl", "bz2"), ("uz.zip", "zip"),
                                             ("uz.txt", "gzip"), ("uz.jsonl", "zstd"), ("uz.tar.gz", "tar")])
 @pytest.mark.parametrize("errors", ["strict", "replace"])
 def test_compressed_data_read_as_text_is_named_as_such(tmp_path, name, kind, errors):
@@ -663,8 +697,8 @@ def test_compressed_data_read_as_text_is_named_as_such(tmp_path, name, kind, err
     with pytest.raises(CorpusError, match=rf"{name}: the file holds {held}, not text") as caught:
         list(open_corpus(str(path), errors=errors))
     assert "--errors" not in caught.value.hint
-    if kind in ("gzip", "zstd"):
-        assert f"{name}.{'gz' if kind == 'gzip' else 'zst'}" in caught.value.hint
+    if kind in _READ_SUFFIXES:  # named without its suffix: the hint names the file as it should be
+        assert f"{name}.{_READ_SUFFIXES[kind]}" in caught.value.hint
 
 
 def test_a_file_reached_by_several_paths_is_read_once(tmp_path):
@@ -730,23 +764,21 @@ def test_a_glob_matching_nothing_through_a_bracketed_folder_name_says_how_to_esc
 
 @pytest.mark.parametrize("pattern", ["", "*", "**"])
 def test_a_corpus_file_compressed_in_a_way_not_read_is_refused_not_left_out(tmp_path, pattern):
-    """A folder of CC-100-style files (uz.txt.xz) beside a .txt was read without the .xz files, unseen:
-    only .gz and .zst are decompressed, and the others were passed over as README.md is."""
-    import lzma
-
+    """A folder of files compressed in a way the readers do not open (b.txt.zip) beside a .txt was read
+    without them, unseen: they were passed over as README.md is."""
     from _django_text import django_translations
 
     uzbek = django_translations("uz")
     folder = tmp_path / "uz"
     (folder / "more").mkdir(parents=True)
     write(folder / "a.txt", text_bytes(uzbek[:50]))
-    (folder / "more" / "b.txt.xz").write_bytes(lzma.compress(text_bytes(uzbek[50:100])))
+    (folder / "more" / "b.txt.zip").write_bytes(_compressed_as("zip", text_bytes(uzbek[50:100])))
     write(folder / "README.md", b"# Uzbek messages\n")
     spec = folder / pattern if pattern else folder
-    with pytest.raises(CorpusError, match=r"b\.txt\.xz: xz-compressed, which is not read") as caught:
+    with pytest.raises(CorpusError, match=r"b\.txt\.zip: zip-compressed, which is not read") as caught:
         open_corpus(str(spec))
-    assert "xz -d" in caught.value.hint
-    (folder / "more" / "b.txt.xz").unlink()
+    assert "unzip" in caught.value.hint and ".xz" in caught.value.hint
+    (folder / "more" / "b.txt.zip").unlink()
     assert list(open_corpus(str(spec))) == uzbek[:50]
 
 

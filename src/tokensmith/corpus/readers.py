@@ -1,5 +1,5 @@
-"""Streaming corpus readers: ``.txt``, ``.jsonl`` and ``.parquet``, optionally ``.gz``/``.zst``, files,
-directories and globs, each behind one :class:`Corpus` that yields documents (str).
+"""Streaming corpus readers: ``.txt``, ``.jsonl`` and ``.parquet``, optionally ``.gz``/``.zst``/``.xz``/``.bz2``,
+files, directories and globs, each behind one :class:`Corpus` that yields documents (str).
 
 Memory stays flat: text files are read in blocks of :data:`READ_BLOCK` bytes cut at a line end
 (``\\n``, ``\\r\\n`` or a lone ``\\r``, as in Python's universal newlines) and decoded one block at a time;
@@ -14,12 +14,14 @@ the line and the byte offset. With ``errors="replace"`` bad bytes become U+FFFD 
 from __future__ import annotations
 
 import bisect
+import bz2
 import glob
 import gzip
 import hashlib
 import io
 import itertools
 import json
+import lzma
 import os
 import re
 import shutil
@@ -190,7 +192,7 @@ class _ZstdFrames:
 
 
 class _Decompressed(io.RawIOBase):
-    """A decoder's stream (gzip, zstd) where a damaged or cut-short file is one :class:`CorpusError`
+    """A decoder's stream (gzip, zstd, xz, bz2) where a damaged or cut-short file is one :class:`CorpusError`
     naming it, instead of the decoder's own exception."""
 
     def __init__(self, path: Path, decoder) -> None:
@@ -203,7 +205,7 @@ class _Decompressed(io.RawIOBase):
     def readinto(self, buffer) -> int:
         try:
             data = self._decoder.read(len(buffer))
-        except Exception as exc:  # EOFError, gzip.BadGzipFile, zlib.error, zstandard.ZstdError...
+        except Exception as exc:  # EOFError, gzip.BadGzipFile, zlib.error, zstandard.ZstdError, lzma.LZMAError...
             raise CorpusError(f"{self._path}: the compressed data is damaged or cut short ({exc})",
                               "compress the file again from its source, or pass the uncompressed file") from None
         buffer[: len(data)] = data
@@ -219,6 +221,8 @@ class _Decompressed(io.RawIOBase):
 COMPRESSIONS: Registry[Callable[[Path], IO[bytes]]] = Registry("compression")
 COMPRESSIONS.add(".gz", lambda path: gzip.open(path, "rb"))  # noqa: SIM115 - the reader closes it
 COMPRESSIONS.add(".zst", _ZstdFrames)
+COMPRESSIONS.add(".xz", lambda path: lzma.open(path, "rb"))  # noqa: SIM115 - CC-100 ships .txt.xz
+COMPRESSIONS.add(".bz2", lambda path: bz2.open(path, "rb"))  # noqa: SIM115
 
 #: Suffix (after any compression suffix) -> format name.
 FORMAT_SUFFIXES = {".txt": "txt", ".jsonl": "jsonl", ".parquet": "parquet"}
@@ -403,9 +407,9 @@ def _compressed(kind: str, hint: str) -> tuple[str, str]:
 
 
 #: Compressions the readers do not decompress, with the command that does.
-UNREAD_COMPRESSIONS = {".xz": "xz -d", ".bz2": "bunzip2", ".zip": "unzip", ".lz4": "lz4 -d", ".7z": "7z x",
-                       ".br": "brotli -d"}
-_UNREAD_COMPRESSION = "decompress it first ({tool} {{source}}); .gz and .zst files are decompressed as they are read"
+UNREAD_COMPRESSIONS = {".zip": "unzip", ".lz4": "lz4 -d", ".7z": "7z x", ".br": "brotli -d"}
+_UNREAD_COMPRESSION = ("decompress it first ({tool} {{source}}); "
+                       f"{', '.join(COMPRESSIONS)} files are decompressed as they are read")
 _MISSING_SUFFIX = "name it {{source.name}}{suffix}: such a file is decompressed as it is read"
 #: How files that are no UTF-8 text start (UTF-32 LE before UTF-16 LE, whose mark it begins with): what the
 #: file is, and what to do. Read as text they stopped at "byte 0 is not UTF-8" with a hint at --errors replace,
@@ -417,8 +421,8 @@ _NOT_TEXT_STARTS: dict[re.Pattern[bytes], tuple[str, str]] = {
     re.compile(rb"\xfe\xff"): _other_unicode("UTF-16 BE"),
     re.compile(rb"\x1f\x8b"): _compressed("gzip", _MISSING_SUFFIX.format(suffix=".gz")),
     re.compile(rb"\x28\xb5\x2f\xfd"): _compressed("zstd", _MISSING_SUFFIX.format(suffix=".zst")),
-    re.compile(rb"\xfd7zXZ\x00"): _compressed("xz", _UNREAD_COMPRESSION.format(tool=UNREAD_COMPRESSIONS[".xz"])),
-    re.compile(rb"BZh[1-9]1AY&SY"): _compressed("bz2", _UNREAD_COMPRESSION.format(tool=UNREAD_COMPRESSIONS[".bz2"])),
+    re.compile(rb"\xfd7zXZ\x00"): _compressed("xz", _MISSING_SUFFIX.format(suffix=".xz")),
+    re.compile(rb"BZh[1-9]1AY&SY"): _compressed("bz2", _MISSING_SUFFIX.format(suffix=".bz2")),
     re.compile(rb"PK\x03\x04"): _compressed("zip", _UNREAD_COMPRESSION.format(tool=UNREAD_COMPRESSIONS[".zip"])),
     re.compile(rb".{257}ustar {0,2}\x00", re.DOTALL): ("holds a tar archive, not text",
                                             "unpack it first (tar -xf {source}) and pass the folder of its files"),
@@ -769,7 +773,7 @@ class Corpus:
     # -- facts ----------------------------------------------------------------------------------
     @property
     def size_bytes(self) -> int:
-        """Total size of the source files on disk (compressed size for ``.gz``/``.zst``)."""
+        """Total size of the source files on disk (compressed size for a compressed file)."""
         try:
             return sum(os.path.getsize(s) for s in self.sources)
         except OSError as exc:
@@ -849,7 +853,7 @@ def batch_documents(
 # -- opening ------------------------------------------------------------------------------------
 def refuse_unread_compressions(paths: Iterable[Path], formats: tuple[str, ...] = tuple(FORMAT_SUFFIXES)) -> None:
     """Refuse a corpus file (one of ``formats``) compressed in a way the readers do not decompress
-    (``de.txt.xz``): a folder or glob would otherwise leave it out unseen, as it leaves out a README.md."""
+    (``de.txt.zip``): a folder or glob would otherwise leave it out unseen, as it leaves out a README.md."""
     for path in paths:
         lowered = path.name.lower()
         suffix = next((s for s in UNREAD_COMPRESSIONS if lowered.endswith(s)), None)
@@ -924,8 +928,9 @@ def resolve_sources(path_spec: str, *, flag: str = "--corpus") -> list[Path]:
     if path.is_file():
         return [path]
     if path.exists():  # a pipe (`-c <(zcat x.gz)`, /dev/stdin) or a device: corpora are read more than once
+        compressed = "/".join(COMPRESSIONS)
         raise CorpusError(f"{path} is a pipe or device, not a file: a corpus is read from files",
-                          "write the text to a file first (a .gz or .zst file is decompressed as it is read)")
+                          f"write the text to a file first (a {compressed} file is decompressed as it is read)")
     if _GLOB_CHARS.search(path_spec):
         files = []
         for match in sorted(glob.glob(str(path), recursive=True)):

@@ -85,8 +85,9 @@ LINES_READING = {"errors": "replace", "held_out": "none (train_from_files)"}
 def read_lines(paths: list[str | Path]) -> Iterator[str]:
     """Every non-empty line of the UTF-8 text files, without its line break, one document each.
 
-    (A stand-in until the corpus readers are wired in; undecodable bytes become U+FFFD; ``.gz`` and ``.zst``
-    files are decompressed; a byte order mark at the start is dropped, as the corpus readers drop it.)
+    (A stand-in until the corpus readers are wired in; undecodable bytes become U+FFFD; ``.gz``, ``.zst``,
+    ``.xz`` and ``.bz2`` files are decompressed; a byte order mark at the start is dropped, as the corpus
+    readers drop it.)
     """
     import io
 
