@@ -830,3 +830,56 @@ def test_the_digest_of_files_with_a_name_that_is_not_utf8_is_of_their_raw_names(
     manifest = b"".join(hashlib.sha256(path.read_bytes()).hexdigest().encode() + b"  " + os.fsencode(path.name) + b"\n"
                         for path in (latin1, plain))
     assert open_corpus(str(folder)).sha256() == hashlib.sha256(manifest).hexdigest()
+
+
+# -- .json files ------------------------------------------------------------------------------------
+def test_a_json_file_of_json_lines_is_read_as_jsonl(tmp_path):
+    """HF datasets' Dataset.to_json() writes JSON Lines into a .json file: it was measured as raw text,
+    every record's braces, keys and escapes counted as text, without a word."""
+    from _django_text import django_translations
+
+    uzbek = django_translations("uz")[:40]
+    records = "".join(json.dumps({"text": line, "id": i}, ensure_ascii=i % 2 == 0) + "\n"
+                      for i, line in enumerate(uzbek)).encode()
+    for name in ("uz.json", "uz.json.gz", "uz.json.zst", "uz.JSON"):
+        corpus = open_corpus(str(write(tmp_path / name, b"\n" + records)))
+        assert list(corpus) == uzbek, name
+        assert (corpus.lang, corpus.name) == ("uz", "uz")
+    assert split_suffixes(Path("uz.json.zst")) == ("uz", ".zst", "jsonl")
+    body = write(tmp_path / "body.json", jsonl_bytes(uzbek, field="body"))
+    assert list(open_corpus(str(body), field="body")) == uzbek
+    with pytest.raises(CorpusError, match=r"body\.json:1: no field 'text' \(fields: body, id\)"):
+        list(open_corpus(str(body)))
+    folder = tmp_path / "shards"
+    folder.mkdir()
+    write(folder / "train-0.json", jsonl_bytes(uzbek[:10]))
+    write(folder / "train-1.jsonl", jsonl_bytes(uzbek[10:]))
+    for spec in (folder, folder / "*"):
+        assert list(open_corpus(str(spec))) == uzbek
+
+
+@pytest.mark.parametrize("layout", ["array", "array on one line", "pretty object", "records under a key"])
+@pytest.mark.parametrize("name", ["uz.json", "uz.json.gz", "uz.jsonl"])
+def test_json_spread_over_lines_or_an_array_is_refused_with_how_to_convert(tmp_path, layout, name):
+    """A .json holding one JSON document (an array of records, pretty-printed as json.dump(indent=2) and
+    pandas' to_json write them) is no JSON Lines: say so, and how to convert it, rather than "not valid
+    JSON at line 1" (or, before .json was read as JSON Lines, measuring its punctuation as text)."""
+    records = [{"text": "Salom dunyo", "id": 1}, {"text": "Bir ikki uch", "id": 2}]
+    document = {"array": records, "array on one line": records, "pretty object": records[0],
+                "records under a key": {"version": "1.0", "data": records}}[layout]
+    data = json.dumps(document, ensure_ascii=False, indent=None if layout == "array on one line" else 2)
+    path = write(tmp_path / name, ("\ufeff\n  " + data + "\n").encode())
+    with pytest.raises(CorpusError) as caught:
+        list(open_corpus(str(path)))
+    held = "a JSON array" if layout.startswith("array") else "one JSON object spread over many lines"
+    assert str(caught.value).startswith(f"{path}:2: ") and held in str(caught.value), caught.value
+    assert "not JSON Lines" in str(caught.value)
+    assert f"jq -c '.[]' {path} > " in caught.value.hint
+
+
+def test_a_broken_record_in_json_lines_is_not_called_json_spread_over_lines(tmp_path):
+    for data in (b'{"text": "ok"}\n{\n"text": "b"}\n', b'{"text": oops}\n', b'{"text": "cut\n'):
+        path = write(tmp_path / "bad.json", data)
+        with pytest.raises(CorpusError, match="not valid JSON") as caught:
+            list(open_corpus(str(path)))
+        assert "jq" not in (caught.value.hint or "")

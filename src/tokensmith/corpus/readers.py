@@ -225,7 +225,8 @@ COMPRESSIONS.add(".xz", lambda path: lzma.open(path, "rb"))  # noqa: SIM115 - CC
 COMPRESSIONS.add(".bz2", lambda path: bz2.open(path, "rb"))  # noqa: SIM115
 
 #: Suffix (after any compression suffix) -> format name.
-FORMAT_SUFFIXES = {".txt": "txt", ".jsonl": "jsonl", ".parquet": "parquet"}
+#: A .json file is read as JSON Lines: HF datasets' to_json() writes them so (one JSON document is refused).
+FORMAT_SUFFIXES = {".txt": "txt", ".jsonl": "jsonl", ".json": "jsonl", ".parquet": "parquet"}
 
 
 def split_suffixes(path: Path) -> tuple[str, str | None, str]:
@@ -551,9 +552,31 @@ def _txt_blocks(corpus: Corpus, source: Path) -> DocumentBlocks:
             yield list(itertools.compress(lines, non_empty)), list(itertools.compress(sizes, non_empty))
 
 
+_JSON_LINES_HINT = "JSON Lines (.jsonl, and .json as HF datasets' to_json writes it) hold one JSON object per line"
+_TO_JSON_LINES_HINT = ("convert it to one record per line: jq -c '.[]' {source} > NEW.jsonl (records under a key "
+                       "of an object: jq -c '.KEY[]'); a file of no records beside the data (dataset_info.json) is "
+                       "left out by naming the data files with a glob (data/*.jsonl)")
+
+
+def _refuse_json_document(line: str, number: int, source: Path, error: json.JSONDecodeError | None) -> None:
+    """Refuse a file whose first record (``line``, ``number``; its parse ``error``, if any) shows it holds
+    one JSON document, not JSON Lines: an array of records, or an object pretty-printed over many lines
+    (its first line does not close: the parse fails at the line's end)."""
+    stripped = line.strip()
+    if stripped.startswith("["):
+        what = "a JSON array"
+    elif stripped.startswith("{") and error is not None and error.pos >= len(line.rstrip()):
+        what = "one JSON object spread over many lines"
+    else:
+        return
+    raise CorpusError(f"{source}:{number}: the file holds {what}, not JSON Lines (one JSON object per line)",
+                      _TO_JSON_LINES_HINT.format(source=source))
+
+
 def _jsonl_blocks(corpus: Corpus, source: Path) -> DocumentBlocks:
     key = corpus.field
     lines_of = iter_line_blocks(source, errors=corpus.errors, stats=corpus.read_stats, universal=False)
+    first_record = True
     for lines, sizes, first_line in lines_of:
         docs: list[str] = []
         doc_sizes: list[int] = []
@@ -563,16 +586,20 @@ def _jsonl_blocks(corpus: Corpus, source: Path) -> DocumentBlocks:
             try:
                 record = json.loads(line)
             except json.JSONDecodeError as exc:
-                raise CorpusError(
-                    f"{source}:{number}: not valid JSON ({exc.msg} at column {exc.colno})",
-                    "a .jsonl file holds one JSON object per line",
-                ) from None
+                if first_record:
+                    _refuse_json_document(line, number, source, exc)
+                raise CorpusError(f"{source}:{number}: not valid JSON ({exc.msg} at column {exc.colno})",
+                                  _JSON_LINES_HINT) from None
             except (RecursionError, ValueError) as exc:  # nested too deep; an integer of over 4,300 digits
                 what = "arrays or objects nested too deeply" if isinstance(exc, RecursionError) else str(exc)
                 raise CorpusError(f"{source}:{number}: JSON that Python cannot read ({what})",
-                                  "a .jsonl file holds one JSON object per line") from None
+                                  _JSON_LINES_HINT) from None
+            if first_record:
+                _refuse_json_document(line, number, source, None)
+                first_record = False
             if not isinstance(record, dict):
-                raise CorpusError(f"{source}:{number}: expected a JSON object, got {type(record).__name__}")
+                raise CorpusError(f"{source}:{number}: expected a JSON object, got {type(record).__name__}",
+                                  _JSON_LINES_HINT)
             if key not in record:
                 known = ", ".join(sorted(map(str, record))) or "none"
                 raise CorpusError(
