@@ -883,3 +883,48 @@ def test_a_broken_record_in_json_lines_is_not_called_json_spread_over_lines(tmp_
         with pytest.raises(CorpusError, match="not valid JSON") as caught:
             list(open_corpus(str(path)))
         assert "jq" not in (caught.value.hint or "")
+
+
+# -- nested fields ----------------------------------------------------------------------------------
+def nested_records(texts: list[str]) -> bytes:
+    """Records as Common Crawl / OSCAR-style dumps nest them: the text inside an object, beside metadata."""
+    records = ({"id": i, "meta": {"lang": "uz", "content": {"text": text}}, "meta.text": f"flat {i}"}
+               for i, text in enumerate(texts))
+    return "".join(json.dumps(record, ensure_ascii=False) + "\n" for record in records).encode()
+
+
+def test_a_dotted_field_reaches_into_nested_objects(tmp_path):
+    """--field meta.content.text said "no field 'meta.content.text' (fields: id, meta, meta.text)": only
+    top-level fields could be read, so nested dumps had to be flattened first."""
+    from _django_text import django_translations
+
+    uzbek = django_translations("uz")[:30]
+    path = write(tmp_path / "uz.jsonl.zst", nested_records(uzbek))
+    assert list(open_corpus(str(path), field="meta.content.text")) == uzbek
+    # a top-level key named with a dot is that key, as before
+    assert list(open_corpus(str(path), field="meta.text")) == [f"flat {i}" for i in range(len(uzbek))]
+    # an object's own key with a dot in its name, at any depth
+    dotted = write(tmp_path / "dotted.jsonl", b'{"meta": {"v1.text": "bir", "v1": {"text": "ikki"}}}\n')
+    assert list(open_corpus(str(dotted), field="meta.v1.text")) == ["bir"]
+
+
+def test_a_nested_field_that_leads_nowhere_names_the_line_and_the_fields_there(tmp_path):
+    path = write(tmp_path / "uz.jsonl", nested_records(["bir", "ikki"]) + b'{"id": 2, "meta": {"lang": "uz"}}\n')
+    with pytest.raises(CorpusError, match=r"uz\.jsonl:3: no field 'meta\.content\.text' "
+                                          r"\(fields of 'meta': lang\)") as caught:
+        list(open_corpus(str(path), field="meta.content.text"))
+    assert "--field" in caught.value.hint and "meta.text" in caught.value.hint
+    with pytest.raises(CorpusError, match=r"uz\.jsonl:1: no field 'body\.text' \(fields: id, meta, meta\.text\)"):
+        list(open_corpus(str(path), field="body.text"))
+    with pytest.raises(CorpusError, match=r"uz\.jsonl:1: field 'meta\.lang' holds a JSON string, not an object"):
+        list(open_corpus(str(path), field="meta.lang.text"))
+    with pytest.raises(CorpusError, match=r"uz\.jsonl:1: field 'meta\.content' holds a JSON object, not a string"):
+        list(open_corpus(str(path), field="meta.content"))
+
+
+def test_a_null_object_on_a_nested_path_is_a_record_without_text(tmp_path):
+    # as a null text is: no document, counted (HF datasets gives None for a field of a null struct)
+    path = write(tmp_path / "uz.jsonl", b'{"meta": {"text": "bir"}}\n{"meta": null}\n{"meta": {"text": null}}\n')
+    corpus = open_corpus(str(path), field="meta.text")
+    assert list(corpus) == ["bir"]
+    assert (corpus.read_stats.empty_records, corpus.read_stats.first_empty_record) == (2, f"{path}:2")

@@ -93,7 +93,7 @@ def measure(
                                 help="'auto': the fastest encoder proven to give the same ids (fastokens where it "
                                      "can); 'reference': each format's own library only (tokenizers, tiktoken...)."),
     doc_per: str = typer.Option("line", "--doc-per", help="For .txt: one document per 'line' or per 'file'."),
-    field: str = typer.Option("text", "--field", help="JSONL field holding the text."),
+    field: str = typer.Option("text", "--field", help="JSONL field holding the text (meta.text: nested)."),
     column: str = typer.Option("text", "--column", help="Parquet column holding the text."),
     errors: str = typer.Option("strict", "--errors", help=ERRORS_HELP),
     sample_bytes: int | None = typer.Option(None, "--sample-bytes",
@@ -170,7 +170,7 @@ def train(
         help="Ray cluster for --engine ray: host:port or ray://host:10001 (default: $RAY_ADDRESS, else a local Ray)."),
     checkpoint: Path | None = typer.Option(None, "--checkpoint", help="Merge-state checkpoint file (bpe, char)."),
     resume: bool = typer.Option(False, "--resume", help="Continue from --checkpoint if it exists."),
-    field: str = typer.Option("text", "--field", help="JSONL field holding the text."),
+    field: str = typer.Option("text", "--field", help="JSONL field holding the text (meta.text: nested)."),
     column: str = typer.Option("text", "--column", help="Parquet column holding the text."),
     errors: str = typer.Option("strict", "--errors", help=ERRORS_HELP),
     results: Path | None = typer.Option(None, "--results", help="Also write results.json (train section)."),

@@ -92,7 +92,7 @@ def names_a_language(text: str) -> bool:
 
 
 #: What a JSON value that is not a string is called, for the error that names it.
-_JSON_KINDS = {bool: "boolean", int: "number", float: "number", list: "array", dict: "object"}
+_JSON_KINDS = {str: "string", bool: "boolean", int: "number", float: "number", list: "array", dict: "object"}
 
 
 #: Whole tags BCP 47 replaces (grandfathered and redundant tags with a Preferred-Value in the IANA registry).
@@ -573,6 +573,38 @@ def _refuse_json_document(line: str, number: int, source: Path, error: json.JSON
                       _TO_JSON_LINES_HINT.format(source=source))
 
 
+_FIELD_HINT = "choose the text field with --field NAME (a dotted path, --field meta.text, reaches into nested objects)"
+
+
+def _nested_field(record: dict, path: str, *, where: str) -> object:
+    """The value at ``path`` in ``record`` when no top-level key is ``path`` itself: a dotted path into nested
+    objects (``meta.text``), an object's own key with a dot in its name taken first at every depth; None past a
+    null object (an optional object left out: no text, as a null text).
+
+    Raises:
+        CorpusError: at ``where`` (``file:line``), the path leads to no value.
+    """
+    value: object = record
+    walked: list[str] = []
+    rest = path
+    while True:
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            kind = _JSON_KINDS.get(type(value), "value")
+            raise CorpusError(f"{where}: field {'.'.join(walked)!r} holds a JSON {kind}, not an object: "
+                              f"no field {path!r}", _FIELD_HINT)
+        if rest in value:
+            return value[rest]
+        head, dot, tail = rest.partition(".")
+        if not dot or head not in value:
+            known = ", ".join(sorted(map(str, value))) or "none"
+            inside = f" of {'.'.join(walked)!r}" if walked else ""
+            raise CorpusError(f"{where}: no field {path!r} (fields{inside}: {known})", _FIELD_HINT)
+        value, rest = value[head], tail
+        walked.append(head)
+
+
 def _jsonl_blocks(corpus: Corpus, source: Path) -> DocumentBlocks:
     key = corpus.field
     lines_of = iter_line_blocks(source, errors=corpus.errors, stats=corpus.read_stats, universal=False)
@@ -600,19 +632,13 @@ def _jsonl_blocks(corpus: Corpus, source: Path) -> DocumentBlocks:
             if not isinstance(record, dict):
                 raise CorpusError(f"{source}:{number}: expected a JSON object, got {type(record).__name__}",
                                   _JSON_LINES_HINT)
-            if key not in record:
-                known = ", ".join(sorted(map(str, record))) or "none"
-                raise CorpusError(
-                    f"{source}:{number}: no field {key!r} (fields: {known})", "choose the text field with --field NAME"
-                )
-            text = record[key]
+            text = record[key] if key in record else _nested_field(record, key, where=f"{source}:{number}")
             if text is None or text == "":  # no text, as a parquet null cell: no document, but counted
                 corpus.read_stats.skip_empty(f"{source}:{number}")
                 continue
             if not isinstance(text, str):
                 kind = _JSON_KINDS.get(type(text), "value")
-                raise CorpusError(f"{source}:{number}: field {key!r} holds a JSON {kind}, not a string",
-                                  "choose the text field with --field NAME")
+                raise CorpusError(f"{source}:{number}: field {key!r} holds a JSON {kind}, not a string", _FIELD_HINT)
             if "\\u" in line and _SURROGATE.search(text):  # "\ud800" escapes decode to lone surrogates
                 if corpus.errors == "strict":
                     raise CorpusError(f"{source}:{number}: field {key!r} holds a lone surrogate escape", REPLACE_HINT)
@@ -728,7 +754,7 @@ class Corpus:
         sources: the files read, in order.
         doc_per: ``"line"`` (every non-empty line of a ``.txt`` is a document) or ``"file"`` (each
             ``.txt`` file is one document). JSONL records and parquet rows are always one document.
-        field: JSONL field holding the text.
+        field: JSONL field holding the text; a dotted path (``meta.text``) reaches into nested objects.
         column: parquet column holding the text.
         errors: ``"strict"`` (non-UTF-8 bytes raise) or ``"replace"`` (decoded as U+FFFD, counted).
         read_stats: counts of the current/last pass (mutable; one pass at a time per corpus).
