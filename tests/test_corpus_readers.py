@@ -928,3 +928,29 @@ def test_a_null_object_on_a_nested_path_is_a_record_without_text(tmp_path):
     corpus = open_corpus(str(path), field="meta.text")
     assert list(corpus) == ["bir"]
     assert (corpus.read_stats.empty_records, corpus.read_stats.first_empty_record) == (2, f"{path}:2")
+
+
+def test_a_dotted_column_reaches_into_parquet_structs(tmp_path):
+    """--column meta.text said "no column 'meta.text' (columns: meta, n)" of a struct column, as HF datasets
+    write nested features; and a top-level column named "meta.text" beside a struct "meta" read the struct."""
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    from _django_text import django_translations
+
+    uzbek = django_translations("uz")[:30]
+    meta = [{"content": {"text": text}, "lang": "uz"} for text in uzbek] + [None, {"content": None, "lang": "uz"}]
+    flat = [f"flat {i}" for i in range(len(meta))]
+    table = pa.table({"meta": pa.array(meta), "meta.text": flat, "n": list(range(len(meta)))})
+    path = tmp_path / "uz.parquet.zst"
+    pq.write_table(table, tmp_path / "plain.parquet", row_group_size=7)
+    write(path, (tmp_path / "plain.parquet").read_bytes())
+    corpus = open_corpus(str(path), column="meta.content.text")
+    assert list(corpus) == uzbek
+    assert (corpus.read_stats.empty_records, corpus.read_stats.first_empty_record) == (2, f"{path}:row 31")
+    assert list(open_corpus(str(path), column="meta.text")) == flat  # the top-level column of that name
+    with pytest.raises(CorpusError, match=r"no column 'meta\.content\.body' \(fields of 'meta\.content': text\)"):
+        list(open_corpus(str(path), column="meta.content.body"))
+    with pytest.raises(CorpusError, match=r"column 'meta\.lang' holds string, not a struct"):
+        list(open_corpus(str(path), column="meta.lang.text"))
+    with pytest.raises(CorpusError, match=r"column 'meta\.content' holds struct<text: string>, not strings"):
+        list(open_corpus(str(path), column="meta.content"))

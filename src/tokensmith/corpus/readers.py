@@ -671,18 +671,12 @@ def _parquet_blocks(corpus: Corpus, source: Path) -> DocumentBlocks:
         except Exception as exc:  # pyarrow raises ArrowInvalid & co. for a file that is not parquet
             raise CorpusError(f"{source}: not a readable parquet file ({exc})") from None
         with parquet:
-            names = parquet.schema_arrow.names
-            if corpus.column not in names:
-                raise CorpusError(
-                    f"{source}: no column {corpus.column!r} (columns: {', '.join(names)})",
-                    "choose the text column with --column NAME",
-                )
-            kind = parquet.schema_arrow.field(corpus.column).type
+            top, children, kind = _parquet_column_path(parquet.schema_arrow, corpus.column, source=source)
             # pandas writes a categorical column of strings dictionary-encoded: text all the same
             dictionary = pa.types.is_dictionary(kind)
             if str(kind.value_type if dictionary else kind) not in ("string", "large_string", "string_view"):
-                raise CorpusError(f"{source}: column {corpus.column!r} holds {kind}, not strings")
-            batches = parquet.iter_batches(batch_size=8192, columns=[corpus.column])
+                raise CorpusError(f"{source}: column {corpus.column!r} holds {kind}, not strings", _COLUMN_HINT)
+            batches = parquet.iter_batches(batch_size=8192, columns=[top])
             first_row = 1
             while True:
                 try:
@@ -691,7 +685,12 @@ def _parquet_blocks(corpus: Corpus, source: Path) -> DocumentBlocks:
                     raise CorpusError(f"{source}: the parquet data is damaged ({exc})") from None
                 if batch is None:
                     return
-                column = batch.column(0).dictionary_decode() if dictionary else batch.column(0)
+                # by name: columns=["meta.text"] also brings a struct "meta"'s child "text", first
+                column = batch.column(top)
+                if children:
+                    column = pc.struct_field(column, children)  # null where a struct on the path is null
+                if dictionary:
+                    column = column.dictionary_decode()
                 if pa.types.is_string_view(column.type):  # binary_length has no kernel for views
                     column = column.cast(pa.large_string())
                 texts = _parquet_texts(column, corpus, source=source, first_row=first_row)
@@ -703,6 +702,42 @@ def _parquet_blocks(corpus: Corpus, source: Path) -> DocumentBlocks:
                 first_row += len(texts)
                 if kept:
                     yield [t for t, _ in kept], [s for _, s in kept]
+
+
+_COLUMN_HINT = "choose the text column with --column NAME (a dotted path, --column meta.text, reaches into structs)"
+
+
+def _parquet_column_path(schema, column: str, *, source: Path) -> tuple[str, list[int], object]:
+    """Where ``column`` is in a parquet ``schema``: the top-level column, the indices of the struct fields
+    down to it, and its type. A column of that very name is taken first, at every depth; else a dotted
+    path (``meta.text``) reaches into struct columns.
+
+    Raises:
+        CorpusError: the path leads to no column.
+    """
+    import pyarrow as pa
+
+    level = list(schema)
+    walked: list[str] = []
+    indices: list[int] = []
+    rest = column
+    while True:
+        names = [field.name for field in level]
+        head, dot, tail = (rest, "", "") if rest in names else rest.partition(".")
+        if head not in names or (dot and not tail):
+            inside = f"fields of {'.'.join(walked)!r}" if walked else "columns"
+            raise CorpusError(f"{source}: no column {column!r} ({inside}: {', '.join(names)})", _COLUMN_HINT)
+        index = names.index(head)
+        walked.append(head)
+        indices.append(index)
+        kind = level[index].type
+        if not tail:
+            return walked[0], indices[1:], kind
+        if not pa.types.is_struct(kind):
+            raise CorpusError(f"{source}: column {'.'.join(walked)!r} holds {kind}, not a struct: "
+                              f"no column {column!r}", _COLUMN_HINT)
+        level = [kind.field(i) for i in range(kind.num_fields)]
+        rest = tail
 
 
 def _parquet_texts(column, corpus: Corpus, *, source: Path, first_row: int) -> list[str | None]:
@@ -755,7 +790,7 @@ class Corpus:
         doc_per: ``"line"`` (every non-empty line of a ``.txt`` is a document) or ``"file"`` (each
             ``.txt`` file is one document). JSONL records and parquet rows are always one document.
         field: JSONL field holding the text; a dotted path (``meta.text``) reaches into nested objects.
-        column: parquet column holding the text.
+        column: parquet column holding the text; a dotted path (``meta.text``) reaches into struct columns.
         errors: ``"strict"`` (non-UTF-8 bytes raise) or ``"replace"`` (decoded as U+FFFD, counted).
         read_stats: counts of the current/last pass (mutable; one pass at a time per corpus).
 
