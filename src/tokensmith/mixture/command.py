@@ -53,12 +53,12 @@ def run_mixture(
             merge list, a tokenizer without merges, or ``out`` exists without ``force``.
         TokensmithError: the LP solver does not reach an optimal solution.
     """
-    from tokensmith.io import check_writable
+    from tokensmith.io import check_file_writable
     from tokensmith.results import new_results, write_results
     from tokensmith.tokenizers import load_tokenizer
 
     if out is not None:
-        check_writable(out, force=force)
+        check_file_writable(out, force=force)
     if len(categories) < 2:
         raise InputError(f"mixture inference needs at least two categories, got {len(categories)}",
                          "pass --category NAME=PATH at least twice")
