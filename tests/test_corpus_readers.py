@@ -903,9 +903,12 @@ def test_a_dotted_field_reaches_into_nested_objects(tmp_path):
     assert list(open_corpus(str(path), field="meta.content.text")) == uzbek
     # a top-level key named with a dot is that key, as before
     assert list(open_corpus(str(path), field="meta.text")) == [f"flat {i}" for i in range(len(uzbek))]
-    # an object's own key with a dot in its name, at any depth
-    dotted = write(tmp_path / "dotted.jsonl", b'{"meta": {"v1.text": "bir", "v1": {"text": "ikki"}}}\n')
-    assert list(open_corpus(str(dotted), field="meta.v1.text")) == ["bir"]
+    # an object's own key with a dot in its name, at any depth, the longest first
+    dotted = write(tmp_path / "dotted.jsonl", b'{"meta": {"v1.text": "bir", "v1": {"text": "ikki"}}}\n'
+                                              b'{"meta": {"v1": {"text": "uch"}}}\n')
+    assert list(open_corpus(str(dotted), field="meta.v1.text")) == ["bir", "uch"]
+    inner = write(tmp_path / "inner.jsonl", b'{"a.b": {"c": "bir"}, "a": {"b": {"d": 0}}}\n')
+    assert list(open_corpus(str(inner), field="a.b.c")) == ["bir"]
 
 
 def test_a_nested_field_that_leads_nowhere_names_the_line_and_the_fields_there(tmp_path):

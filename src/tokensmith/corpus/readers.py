@@ -576,10 +576,21 @@ def _refuse_json_document(line: str, number: int, source: Path, error: json.JSON
 _FIELD_HINT = "choose the text field with --field NAME (a dotted path, --field meta.text, reaches into nested objects)"
 
 
+def _longest_key(path: str, keys) -> tuple[str, str] | None:
+    """``(key, rest of the path)`` for the longest dotted prefix of ``path`` in ``keys`` (a key named with
+    dots, ``v1.text``, is taken before ``v1``), or None when no prefix is a key."""
+    parts = path.split(".")
+    for cut in range(len(parts), 0, -1):
+        head = ".".join(parts[:cut])
+        if head in keys:
+            return head, ".".join(parts[cut:])
+    return None
+
+
 def _nested_field(record: dict, path: str, *, where: str) -> object:
     """The value at ``path`` in ``record`` when no top-level key is ``path`` itself: a dotted path into nested
-    objects (``meta.text``), an object's own key with a dot in its name taken first at every depth; None past a
-    null object (an optional object left out: no text, as a null text).
+    objects (``meta.text``), the longest key named with dots taken first at every depth (:func:`_longest_key`);
+    None past a null object (an optional object left out: no text, as a null text).
 
     Raises:
         CorpusError: at ``where`` (``file:line``), the path leads to no value.
@@ -594,15 +605,16 @@ def _nested_field(record: dict, path: str, *, where: str) -> object:
             kind = _JSON_KINDS.get(type(value), "value")
             raise CorpusError(f"{where}: field {'.'.join(walked)!r} holds a JSON {kind}, not an object: "
                               f"no field {path!r}", _FIELD_HINT)
-        if rest in value:
-            return value[rest]
-        head, dot, tail = rest.partition(".")
-        if not dot or head not in value:
+        found = _longest_key(rest, value)
+        if found is None:
             known = ", ".join(sorted(map(str, value))) or "none"
             inside = f" of {'.'.join(walked)!r}" if walked else ""
             raise CorpusError(f"{where}: no field {path!r} (fields{inside}: {known})", _FIELD_HINT)
-        value, rest = value[head], tail
+        head, rest = found
+        value = value[head]
         walked.append(head)
+        if not rest:
+            return value
 
 
 def _jsonl_blocks(corpus: Corpus, source: Path) -> DocumentBlocks:
@@ -709,8 +721,8 @@ _COLUMN_HINT = "choose the text column with --column NAME (a dotted path, --colu
 
 def _parquet_column_path(schema, column: str, *, source: Path) -> tuple[str, list[int], object]:
     """Where ``column`` is in a parquet ``schema``: the top-level column, the indices of the struct fields
-    down to it, and its type. A column of that very name is taken first, at every depth; else a dotted
-    path (``meta.text``) reaches into struct columns.
+    down to it, and its type. A dotted path (``meta.text``) reaches into struct columns, the longest name
+    with dots taken first at every depth (:func:`_longest_key`).
 
     Raises:
         CorpusError: the path leads to no column.
@@ -723,10 +735,11 @@ def _parquet_column_path(schema, column: str, *, source: Path) -> tuple[str, lis
     rest = column
     while True:
         names = [field.name for field in level]
-        head, dot, tail = (rest, "", "") if rest in names else rest.partition(".")
-        if head not in names or (dot and not tail):
+        found = _longest_key(rest, names)
+        if found is None:
             inside = f"fields of {'.'.join(walked)!r}" if walked else "columns"
             raise CorpusError(f"{source}: no column {column!r} ({inside}: {', '.join(names)})", _COLUMN_HINT)
+        head, tail = found
         index = names.index(head)
         walked.append(head)
         indices.append(index)
