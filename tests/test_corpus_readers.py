@@ -957,3 +957,13 @@ def test_a_dotted_column_reaches_into_parquet_structs(tmp_path):
         list(open_corpus(str(path), column="meta.lang.text"))
     with pytest.raises(CorpusError, match=r"column 'meta\.content' holds struct<text: string>, not strings"):
         list(open_corpus(str(path), column="meta.content"))
+
+
+def test_records_under_a_key_of_one_json_object_are_named_with_how_to_convert(tmp_path):
+    # SQuAD-style files hold one object on one line, the records under "data" (HF datasets' field="data"):
+    # the error listed the fields "data, version" and left the user to guess
+    document = {"version": "1.1", "data": [{"text": "Salom dunyo"}, {"text": "Bir ikki"}]}
+    path = write(tmp_path / "squad.json", json.dumps(document).encode() + b"\n")
+    with pytest.raises(CorpusError, match=r"squad\.json:1: no field 'text' \(fields: data, version\)") as caught:
+        list(open_corpus(str(path)))
+    assert "jq -c '.data[]'" in caught.value.hint

@@ -587,6 +587,19 @@ def _longest_key(path: str, keys) -> tuple[str, str] | None:
     return None
 
 
+def _records_under_a_key_hint(record: dict, where: str) -> str:
+    """A hint's ending for a record holding an array of objects (SQuAD's ``{"data": [...]}``, HF datasets'
+    ``field="data"``): those may be the records, one JSON document rather than JSON Lines."""
+    arrays = [key for key, value in record.items() if isinstance(value, list) and value and isinstance(value[0], dict)]
+    if not arrays:
+        return ""
+    source = where.rsplit(":", 1)[0]
+    key = arrays[0]
+    jq_path = f".{key}" if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key) else f".[{json.dumps(key)}]"
+    return (f"; {key!r} holds an array of objects: if those are the records, convert them to one per line: "
+            f"jq -c '{jq_path}[]' {source} > NEW.jsonl")
+
+
 def _nested_field(record: dict, path: str, *, where: str) -> object:
     """The value at ``path`` in ``record`` when no top-level key is ``path`` itself: a dotted path into nested
     objects (``meta.text``), the longest key named with dots taken first at every depth (:func:`_longest_key`);
@@ -609,7 +622,8 @@ def _nested_field(record: dict, path: str, *, where: str) -> object:
         if found is None:
             known = ", ".join(sorted(map(str, value))) or "none"
             inside = f" of {'.'.join(walked)!r}" if walked else ""
-            raise CorpusError(f"{where}: no field {path!r} (fields{inside}: {known})", _FIELD_HINT)
+            raise CorpusError(f"{where}: no field {path!r} (fields{inside}: {known})", _FIELD_HINT
+                              + ("" if walked else _records_under_a_key_hint(value, where)))
         head, rest = found
         value = value[head]
         walked.append(head)
