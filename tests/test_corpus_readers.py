@@ -967,3 +967,38 @@ def test_records_under_a_key_of_one_json_object_are_named_with_how_to_convert(tm
     with pytest.raises(CorpusError, match=r"squad\.json:1: no field 'text' \(fields: data, version\)") as caught:
         list(open_corpus(str(path)))
     assert "jq -c '.data[]'" in caught.value.hint
+
+
+def test_a_json_array_on_one_line_is_refused_from_its_first_bytes(tmp_path, monkeypatch):
+    """pandas' to_json(orient="records") writes one line holding the whole array: the reader gathered the
+    line (the whole file) and parsed it before saying it was an array."""
+    import tokensmith.corpus.readers as readers
+
+    records = [{"text": f"Salom dunyo {i}", "id": i} for i in range(150_000)]
+    path = write(tmp_path / "uz.json.gz", b"\xef\xbb\xbf \n " + json.dumps(records).encode())
+    assert len(gzip.decompress(path.read_bytes())) > 4 * READ_BLOCK
+    opened_streams: list[CountedStream] = []
+    open_binary = readers.open_binary
+    monkeypatch.setattr(readers, "open_binary",
+                        lambda source: opened_streams.append(CountedStream(open_binary(source))) or opened_streams[-1])
+    with pytest.raises(CorpusError, match=r"uz\.json\.gz:2: the file holds a JSON array, not JSON Lines"):
+        list(open_corpus(str(path)))
+    assert sum(stream.bytes_read for stream in opened_streams) <= 64 * 1024
+
+
+class CountedStream:
+    """A binary stream that counts the bytes read from it."""
+
+    def __init__(self, stream) -> None:
+        self.stream, self.bytes_read = stream, 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.stream.read(size)
+        self.bytes_read += len(data)
+        return data
+
+    def __enter__(self) -> CountedStream:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stream.close()

@@ -631,8 +631,23 @@ def _nested_field(record: dict, path: str, *, where: str) -> object:
             return value
 
 
+#: Bytes a JSON Lines file is peeked at for a JSON array (pandas writes one as a single line of the whole file).
+_JSON_PEEK = 4096
+
+
+def _refuse_json_array(source: Path) -> None:
+    """Refuse a file that starts with a JSON array from its first bytes, before its first line (maybe the
+    whole file) is gathered and parsed."""
+    with open_binary(source) as stream:
+        head, _ = strip_bom(stream.read(_JSON_PEEK))
+    value = head.lstrip(b" \t\r\n")  # JSON's whitespace
+    if value.startswith(b"["):
+        _refuse_json_document("[", 1 + head.count(b"\n", 0, len(head) - len(value)), source, None)
+
+
 def _jsonl_blocks(corpus: Corpus, source: Path) -> DocumentBlocks:
     key = corpus.field
+    _refuse_json_array(source)
     lines_of = iter_line_blocks(source, errors=corpus.errors, stats=corpus.read_stats, universal=False)
     first_record = True
     for lines, sizes, first_line in lines_of:
@@ -641,6 +656,8 @@ def _jsonl_blocks(corpus: Corpus, source: Path) -> DocumentBlocks:
         for number, (line, size) in enumerate(zip(lines, sizes, strict=True), start=first_line):
             if not line.strip():
                 continue
+            if first_record:
+                _refuse_json_document(line, number, source, None)  # an array, before parsing it
             try:
                 record = json.loads(line)
             except json.JSONDecodeError as exc:
@@ -652,9 +669,7 @@ def _jsonl_blocks(corpus: Corpus, source: Path) -> DocumentBlocks:
                 what = "arrays or objects nested too deeply" if isinstance(exc, RecursionError) else str(exc)
                 raise CorpusError(f"{source}:{number}: JSON that Python cannot read ({what})",
                                   _JSON_LINES_HINT) from None
-            if first_record:
-                _refuse_json_document(line, number, source, None)
-                first_record = False
+            first_record = False
             if not isinstance(record, dict):
                 raise CorpusError(f"{source}:{number}: expected a JSON object, got {type(record).__name__}",
                                   _JSON_LINES_HINT)
