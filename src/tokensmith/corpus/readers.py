@@ -1,5 +1,6 @@
-"""Streaming corpus readers: ``.txt``, ``.jsonl`` and ``.parquet``, optionally ``.gz``/``.zst``/``.xz``/``.bz2``,
-files, directories and globs, each behind one :class:`Corpus` that yields documents (str).
+"""Streaming corpus readers: ``.txt``, ``.jsonl`` (``.json``) and ``.parquet``, optionally
+``.gz``/``.zst``/``.xz``/``.bz2``, files, directories and globs, each behind one :class:`Corpus` that yields
+documents (str).
 
 Memory stays flat: text files are read in blocks of :data:`READ_BLOCK` bytes cut at a line end
 (``\\n``, ``\\r\\n`` or a lone ``\\r``, as in Python's universal newlines) and decoded one block at a time;

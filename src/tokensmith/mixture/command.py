@@ -39,7 +39,7 @@ def run_mixture(
 
     Args:
         tokenizer: a reference name, a tokenizer path, or a loaded Tokenizer.
-        categories: category name -> text path (file, directory or glob; txt/jsonl/parquet, gz/zst).
+        categories: category name -> text path (file, directory or glob; any corpus format).
         merges: merges to replay (default: the first 30,000, or all if fewer).
         sample_bytes: UTF-8 bytes sampled per category (seeded).
         out: results.json path (``None``: print only).
