@@ -48,6 +48,10 @@ COMMANDS = {
     "train --results": (["tokensmith.train.make_trainer", "tokensmith.corpus.open_corpus"],
                         lambda text, folder: ["train", "-c", str(text), "-v", "300", "--out",
                                               str(folder.parent / "tok"), "--results", str(folder)]),
+    # the checkpoint is first written minutes into the training, after the corpus is hashed
+    "train --checkpoint": (["tokensmith.train.api.corpus_fingerprint", "tokensmith.train.bpe.BpeTrainer.train"],
+                           lambda text, folder: ["train", "-c", str(text), "-v", "300", "--out",
+                                                 str(folder.parent / "tok"), "--checkpoint", str(folder)]),
 }
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from tokensmith.errors import InputError, OutputExistsError
-from tokensmith.io import check_folder_writable, path_inside
+from tokensmith.io import check_file_writable, check_folder_writable, path_inside
 from tokensmith.registry import Registry
 from tokensmith.settings import UNFIT, described_kinds, fitted_setting
 from tokensmith.train.bpe import BpeTrainer, CharTrainer, ProgressCallback
@@ -209,6 +209,9 @@ def run_trainer(trainer, algorithm: str, documents, *, progress: ProgressCallbac
     if out is not None and path_inside(checkpoint, out) is not None:
         raise InputError(f"checkpoint {checkpoint} is inside the output folder {out}, which is written as a whole",
                          "put the checkpoint outside the output folder")
+    # a folder, a device or a place that cannot be written, refused now rather than at the first save, minutes
+    # into the training (an existing file is dealt with below)
+    check_file_writable(checkpoint, force=True)
     corpus_id = fingerprint() if fingerprint is not None else None
     if resume and Path(checkpoint).is_file():
         from tokensmith.train.merge_core import load_checkpoint_metadata
