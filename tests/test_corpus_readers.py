@@ -1002,3 +1002,28 @@ class CountedStream:
 
     def __exit__(self, *exc) -> None:
         self.stream.close()
+
+
+def save_to_disk_folder(folder: Path, texts: list[str]) -> Path:
+    """A folder laid out as HF datasets' Dataset.save_to_disk writes it: Arrow stream files and two .json."""
+    pa = pytest.importorskip("pyarrow")
+    folder.mkdir()
+    table = pa.table({"text": texts})
+    arrow = folder / "data-00000-of-00001.arrow"
+    with pa.OSFile(str(arrow), "wb") as sink, pa.ipc.new_stream(sink, table.schema) as out:
+        out.write_table(table)
+    (folder / "dataset_info.json").write_text(json.dumps({"features": {"text": {"dtype": "string"}}}, indent=2))
+    (folder / "state.json").write_text(json.dumps({"_data_files": [{"filename": "data-00000-of-00001.arrow"}]},
+                                                  indent=2))
+    return folder
+
+
+@pytest.mark.parametrize("pattern", ["", "*", "*.arrow"])
+def test_arrow_files_of_a_saved_dataset_are_refused_with_how_to_convert(tmp_path, pattern):
+    """A save_to_disk folder said "empty corpus: no corpus files" (and, once .json files were read, that
+    dataset_info.json was no JSON Lines); an .arrow file given itself was read as text, "a NUL byte"."""
+    folder = save_to_disk_folder(tmp_path / "uz", ["Salom dunyo", "Bir ikki uch"])
+    for spec in (folder / pattern if pattern else folder, folder / "data-00000-of-00001.arrow"):
+        with pytest.raises(CorpusError, match=r"data-00000-of-00001\.arrow: an Arrow file") as caught:
+            open_corpus(str(spec))
+        assert "to_parquet" in caught.value.hint

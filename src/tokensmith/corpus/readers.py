@@ -993,17 +993,37 @@ def refuse_unread_compressions(paths: Iterable[Path], formats: tuple[str, ...] =
                               _UNREAD_COMPRESSION.format(tool=UNREAD_COMPRESSIONS[suffix]).format(source=path))
 
 
+#: Data files the readers do not read: what they are, and how to write the data in a format they read.
+UNREAD_FORMATS = {
+    ".arrow": ("an Arrow file, as HF datasets' save_to_disk writes them",
+               "write the dataset as parquet: datasets.load_from_disk(FOLDER).to_parquet('data.parquet'), "
+               "and pass that file (--column NAME)"),
+}
+
+
+def refuse_unread_formats(paths: Iterable[Path]) -> None:
+    """Refuse a data file of a format the readers do not read (:data:`UNREAD_FORMATS`): given itself it would
+    be read as text, and a folder or glob would leave it out unseen."""
+    for path in paths:
+        suffix = next((s for s in UNREAD_FORMATS if path.name.lower().endswith(s)), None)
+        if suffix is not None:
+            what, hint = UNREAD_FORMATS[suffix]
+            raise CorpusError(f"{path}: {what}, which is not read", hint)
+
+
 def _expand_directory(directory: Path) -> list[Path]:
     """Corpus files under ``directory``: recursive, known formats only, hidden entries skipped, sorted.
 
     Raises:
-        CorpusError: a corpus file is compressed in a way the readers do not decompress.
+        CorpusError: a corpus file is compressed in a way the readers do not decompress, or of a format
+            they do not read (:data:`UNREAD_FORMATS`).
     """
     found = []
     for root, dirs, files in os.walk(directory):
         dirs[:] = [d for d in dirs if not d.startswith(".")]
         visible = [Path(root) / f for f in files if not f.startswith(".")]
         refuse_unread_compressions(visible)
+        refuse_unread_formats(visible)
         found.extend(path for path in visible if has_known_format(path))
     return sorted(found, key=lambda p: p.relative_to(directory).as_posix())
 
@@ -1057,6 +1077,7 @@ def resolve_sources(path_spec: str, *, flag: str = "--corpus") -> list[Path]:
             raise CorpusError(f"empty corpus: no corpus files in directory {path}", f"known file types: {known}")
         return files
     if path.is_file():
+        refuse_unread_formats([path])
         return [path]
     if path.exists():  # a pipe (`-c <(zcat x.gz)`, /dev/stdin) or a device: corpora are read more than once
         compressed = "/".join(COMPRESSIONS)
@@ -1069,6 +1090,7 @@ def resolve_sources(path_spec: str, *, flag: str = "--corpus") -> list[Path]:
             files.extend(_expand_directory(hit) if hit.is_dir() else [hit] if hit.is_file() else [])
         files = _each_file_once(files)  # `data/**` matches a folder and the files inside it
         refuse_unread_compressions(files)
+        refuse_unread_formats(files)
         if not files:
             escaped = _escape_existing_folders(path)
             raise CorpusError(f"no such file: the pattern {path_spec!r} matches no file",
