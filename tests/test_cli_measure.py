@@ -204,6 +204,25 @@ def test_unknown_backend(tmp_path, capsys):
     assert "--backend" in err and "reference" in err
 
 
+def test_json_lines_in_a_json_file_are_measured_and_one_json_array_is_refused(tmp_path, capsys):
+    # Dataset.to_json() writes JSON Lines to a .json file: it was measured as raw text, braces and keys
+    # counted; a .json holding one array was measured as text too
+    lines = GERMAN.splitlines()
+    (tmp_path / "de.jsonl").write_text("".join(json.dumps({"body": line}) + "\n" for line in lines), encoding="utf-8")
+    (tmp_path / "de.json").write_text("".join(json.dumps({"body": line}) + "\n" for line in lines), encoding="utf-8")
+    out = tmp_path / "r.json"
+    code, _, err = run(["measure", "-t", "gpt2", "-c", str(tmp_path / "de.jsonl"), "-c", str(tmp_path / "de.json"),
+                        "--field", "body", "--out", str(out), "-q"], capsys)
+    assert code == 0, err
+    records = json.loads(out.read_text(encoding="utf-8"))["sections"]["measure"]["records"]
+    tokens = [r["value"] for r in records if r["metric"] == "bytes_per_token"]
+    assert len(tokens) == 2 and tokens[0] == tokens[1], records
+    array = tmp_path / "array.json"
+    array.write_text(json.dumps([{"body": line} for line in lines], indent=2), encoding="utf-8")
+    err = bad(["measure", "-t", "gpt2", "-c", str(array), "--field", "body"], capsys, tmp_path / "r2.json")
+    assert "holds a JSON array, not JSON Lines" in err and "jq -c '.[]'" in err
+
+
 @pytest.mark.parametrize("alpha", ["1000", "1e6", "1e308"])
 def test_a_large_renyi_order_gives_a_finite_efficiency(tmp_path, capsys, alpha):
     # Σ p^α underflowed to 0 for α = 1000: the efficiency was inf and writing results.json crashed;

@@ -179,15 +179,26 @@ def test_an_empty_choice_of_languages_is_refused(tmp_path):
 
 
 def test_a_language_file_compressed_in_a_way_not_read_is_refused_not_left_out(tmp_path):
-    # uz.txt.xz beside ky.txt and kk.txt: the folder was read as ky and kk only, uz left out unseen
+    # uz.txt.zip beside ky.txt and kk.txt: the folder was read as ky and kk only, uz left out unseen
+    folder = make_folder(tmp_path / "par", {"ky.txt": "бир\nэки\n", "kk.txt": "бір\nекі\n"})
+    (folder / "meta.jsonl.zip").write_bytes(b"PK\x03\x04")  # no language: no matter
+    assert open_parallel(folder).langs == ["kk", "ky"]
+    (folder / "uz.txt.zip").write_bytes(b"PK\x03\x04")
+    with pytest.raises(CorpusError, match=r"uz\.txt\.zip: zip-compressed, which is not read"):
+        open_parallel(folder)
+
+
+def test_language_files_compressed_as_xz_or_bz2_are_read(tmp_path):
+    # CC-100 and OPUS ship .xz and .bz2: uz.txt.xz was refused ("decompress it first")
+    import bz2
     import lzma
 
-    folder = make_folder(tmp_path / "par", {"ky.txt": "бир\nэки\n", "kk.txt": "бір\nекі\n"})
-    (folder / "meta.jsonl.xz").write_bytes(lzma.compress(b'{"source": "tatoeba"}\n'))  # no language: no matter
-    assert open_parallel(folder).langs == ["kk", "ky"]
+    folder = make_folder(tmp_path / "par", {"ky.txt": "бир\nэки\n"})
     (folder / "uz.txt.xz").write_bytes(lzma.compress(b"bir\nikki\n"))
-    with pytest.raises(CorpusError, match=r"uz\.txt\.xz: xz-compressed, which is not read"):
-        open_parallel(folder)
+    (folder / "kk.txt.bz2").write_bytes(bz2.compress("бір\nекі\n".encode()))
+    parallel = open_parallel(folder)
+    assert parallel.langs == ["kk", "ky", "uz"]
+    assert list(parallel.iter_segments()) == [("бір", "бир", "bir"), ("екі", "эки", "ikki")]
 
 
 def test_a_file_longer_only_by_blank_lines_at_its_end_is_named_as_such(tmp_path):

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import bz2
 import gzip
 import io
 import itertools
 import json
+import lzma
 import tempfile
 from pathlib import Path
 
@@ -22,12 +24,14 @@ from tokensmith.errors import CorpusError, InputError
 LINES = ["Hello, world.", "Grüße aus Köln – ça va?", "東京タワーへ行く。", "ภาษาไทย", "Привет"]
 
 
+#: Compression suffix -> compressor, as the file's tool writes it.
+COMPRESSORS = {".gz": lambda data: gzip.compress(data, mtime=0), ".zst": zstandard.ZstdCompressor().compress,
+               ".xz": lzma.compress, ".bz2": bz2.compress}
+
+
 def write(path: Path, data: bytes) -> Path:
-    if path.name.endswith(".gz"):
-        data = gzip.compress(data, mtime=0)
-    elif path.name.endswith(".zst"):
-        data = zstandard.ZstdCompressor().compress(data)
-    path.write_bytes(data)
+    suffix = next((s for s in COMPRESSORS if path.name.endswith(s)), None)
+    path.write_bytes(COMPRESSORS[suffix](data) if suffix else data)
     return path
 
 
@@ -44,7 +48,7 @@ def write_parquet(path: Path, lines: list[str], column: str = "text", row_group_
     pa = pytest.importorskip("pyarrow")
     pq = pytest.importorskip("pyarrow.parquet")
     table = pa.table({column: lines, "n": list(range(len(lines)))})
-    if path.name.endswith((".gz", ".zst")):
+    if path.name.endswith(tuple(COMPRESSORS)):
         plain = path.with_name("plain.parquet")
         pq.write_table(table, plain, row_group_size=row_group_size)
         write(path, plain.read_bytes())
@@ -55,7 +59,7 @@ def write_parquet(path: Path, lines: list[str], column: str = "text", row_group_
 
 
 # -- formats (inline text, no shared data needed) ----------------------------------------------
-@pytest.mark.parametrize("compression", ["", ".gz", ".zst"])
+@pytest.mark.parametrize("compression", ["", ".gz", ".zst", ".xz", ".bz2"])
 @pytest.mark.parametrize("fmt", ["txt", "jsonl", "parquet"])
 def test_every_format_and_compression_reads_the_same_documents(tmp_path, fmt, compression):
     path = tmp_path / f"de.{fmt}{compression}"
@@ -277,9 +281,11 @@ def damaged(kind: str, data: bytes) -> bytes:
 
 @pytest.mark.parametrize(
     ("name", "kind"),
-    [(name, kind) for name in ("de.txt.gz", "de.txt.zst", "de.jsonl.gz", "de.parquet.zst")
+    [(name, kind) for name in ("de.txt.gz", "de.txt.zst", "de.jsonl.gz", "de.parquet.zst", "de.txt.xz",
+                               "de.jsonl.bz2", "de.parquet.xz")
      for kind in ("cut short", "not compressed")]
-    + [("de.txt.gz", "flipped byte"), ("de.jsonl.gz", "flipped byte")],  # gzip has a CRC; zstd frames need not
+    # gzip, xz and bz2 have a check sum; zstd frames need not
+    + [(name, "flipped byte") for name in ("de.txt.gz", "de.jsonl.gz", "de.txt.xz", "de.txt.bz2")],
 )
 def test_a_damaged_compressed_file_is_one_corpus_error_naming_it(tmp_path, name, kind):
     # gzip raised EOFError/BadGzipFile and zstd ZstdError past the CLI; a .zst cut short was read up to
@@ -298,11 +304,35 @@ def test_a_damaged_compressed_file_is_one_corpus_error_naming_it(tmp_path, name,
     assert "empty corpus" not in message
 
 
-def test_zst_frames_one_after_another_are_all_read(tmp_path):
-    frames = [zstandard.ZstdCompressor().compress(text_bytes(part)) for part in (LINES[:2], LINES[2:])]
-    path = tmp_path / "de.txt.zst"
+@pytest.mark.parametrize("suffix", [".zst", ".xz", ".bz2"])
+def test_compressed_streams_one_after_another_are_all_read(tmp_path, suffix):
+    # pbzip2 and pixz write several streams; cat a.txt.xz b.txt.xz too
+    frames = [COMPRESSORS[suffix](text_bytes(part)) for part in (LINES[:2], LINES[2:])]
+    path = tmp_path / f"de.txt{suffix}"
     path.write_bytes(b"".join(frames))
     assert list(open_corpus(str(path))) == LINES
+
+
+@pytest.mark.parametrize("suffix", [".xz", ".bz2"])
+def test_xz_and_bz2_files_are_read_streaming_in_folders_and_globs(tmp_path, suffix):
+    """CC-100 ships uz.txt.xz, Wikipedia dumps .bz2: both were refused ("decompress it first"); the
+    standard library reads them as it reads .gz, a block at a time."""
+    from _django_text import django_translations
+
+    uzbek = django_translations("uz")
+    long_lines = [line * (READ_BLOCK // max(len(line), 1) // 3 + 1) for line in uzbek[:4]]  # reads cut inside
+    folder = tmp_path / "uz"
+    folder.mkdir()
+    write(folder / f"a.txt{suffix}", text_bytes(long_lines))
+    write(folder / f"b.jsonl{suffix}", jsonl_bytes(uzbek[4:90]))
+    write(folder / "README.md", b"# Uzbek\n")
+    for spec in (folder, folder / "*", folder / f"*{suffix}"):
+        corpus = open_corpus(str(spec))
+        assert [p.name for p in corpus.sources] == [f"a.txt{suffix}", f"b.jsonl{suffix}"]
+        assert list(corpus) == long_lines + uzbek[4:90]
+    single = open_corpus(str(folder / f"a.txt{suffix}"))
+    assert (single.lang, single.name) == ("und", "a")
+    assert list(open_corpus(str(folder / f"a.txt{suffix}"), doc_per="file")) == [text_bytes(long_lines).decode()]
 
 
 def test_missing_paths(tmp_path):
@@ -646,7 +676,11 @@ def _compressed_as(kind: str, data: bytes) -> bytes:
             "zstd": zstandard.ZstdCompressor().compress}[kind](data)
 
 
-@pytest.mark.parametrize(("name", "kind"), [("uz.txt.xz", "xz"), ("uz.txt.bz2", "bz2"), ("uz.zip", "zip"),
+#: The suffix under which each compression is decompressed as it is read.
+_READ_SUFFIXES = {"gzip": "gz", "zstd": "zst", "xz": "xz", "bz2": "bz2"}
+
+
+@pytest.mark.parametrize(("name", "kind"), [("uz.txt", "xz"), ("uz.jsonl", "bz2"), ("uz.zip", "zip"),
                                             ("uz.txt", "gzip"), ("uz.jsonl", "zstd"), ("uz.tar.gz", "tar")])
 @pytest.mark.parametrize("errors", ["strict", "replace"])
 def test_compressed_data_read_as_text_is_named_as_such(tmp_path, name, kind, errors):
@@ -663,8 +697,8 @@ def test_compressed_data_read_as_text_is_named_as_such(tmp_path, name, kind, err
     with pytest.raises(CorpusError, match=rf"{name}: the file holds {held}, not text") as caught:
         list(open_corpus(str(path), errors=errors))
     assert "--errors" not in caught.value.hint
-    if kind in ("gzip", "zstd"):
-        assert f"{name}.{'gz' if kind == 'gzip' else 'zst'}" in caught.value.hint
+    if kind in _READ_SUFFIXES:  # named without its suffix: the hint names the file as it should be
+        assert f"{name}.{_READ_SUFFIXES[kind]}" in caught.value.hint
 
 
 def test_a_file_reached_by_several_paths_is_read_once(tmp_path):
@@ -730,23 +764,21 @@ def test_a_glob_matching_nothing_through_a_bracketed_folder_name_says_how_to_esc
 
 @pytest.mark.parametrize("pattern", ["", "*", "**"])
 def test_a_corpus_file_compressed_in_a_way_not_read_is_refused_not_left_out(tmp_path, pattern):
-    """A folder of CC-100-style files (uz.txt.xz) beside a .txt was read without the .xz files, unseen:
-    only .gz and .zst are decompressed, and the others were passed over as README.md is."""
-    import lzma
-
+    """A folder of files compressed in a way the readers do not open (b.txt.zip) beside a .txt was read
+    without them, unseen: they were passed over as README.md is."""
     from _django_text import django_translations
 
     uzbek = django_translations("uz")
     folder = tmp_path / "uz"
     (folder / "more").mkdir(parents=True)
     write(folder / "a.txt", text_bytes(uzbek[:50]))
-    (folder / "more" / "b.txt.xz").write_bytes(lzma.compress(text_bytes(uzbek[50:100])))
+    (folder / "more" / "b.txt.zip").write_bytes(_compressed_as("zip", text_bytes(uzbek[50:100])))
     write(folder / "README.md", b"# Uzbek messages\n")
     spec = folder / pattern if pattern else folder
-    with pytest.raises(CorpusError, match=r"b\.txt\.xz: xz-compressed, which is not read") as caught:
+    with pytest.raises(CorpusError, match=r"b\.txt\.zip: zip-compressed, which is not read") as caught:
         open_corpus(str(spec))
-    assert "xz -d" in caught.value.hint
-    (folder / "more" / "b.txt.xz").unlink()
+    assert "unzip" in caught.value.hint and ".xz" in caught.value.hint
+    (folder / "more" / "b.txt.zip").unlink()
     assert list(open_corpus(str(spec))) == uzbek[:50]
 
 
@@ -798,3 +830,200 @@ def test_the_digest_of_files_with_a_name_that_is_not_utf8_is_of_their_raw_names(
     manifest = b"".join(hashlib.sha256(path.read_bytes()).hexdigest().encode() + b"  " + os.fsencode(path.name) + b"\n"
                         for path in (latin1, plain))
     assert open_corpus(str(folder)).sha256() == hashlib.sha256(manifest).hexdigest()
+
+
+# -- .json files ------------------------------------------------------------------------------------
+def test_a_json_file_of_json_lines_is_read_as_jsonl(tmp_path):
+    """HF datasets' Dataset.to_json() writes JSON Lines into a .json file: it was measured as raw text,
+    every record's braces, keys and escapes counted as text, without a word."""
+    from _django_text import django_translations
+
+    uzbek = django_translations("uz")[:40]
+    records = "".join(json.dumps({"text": line, "id": i}, ensure_ascii=i % 2 == 0) + "\n"
+                      for i, line in enumerate(uzbek)).encode()
+    for name in ("uz.json", "uz.json.gz", "uz.json.zst", "uz.JSON"):
+        corpus = open_corpus(str(write(tmp_path / name, b"\n" + records)))
+        assert list(corpus) == uzbek, name
+        assert (corpus.lang, corpus.name) == ("uz", "uz")
+    assert split_suffixes(Path("uz.json.zst")) == ("uz", ".zst", "jsonl")
+    body = write(tmp_path / "body.json", jsonl_bytes(uzbek, field="body"))
+    assert list(open_corpus(str(body), field="body")) == uzbek
+    with pytest.raises(CorpusError, match=r"body\.json:1: no field 'text' \(fields: body, id\)"):
+        list(open_corpus(str(body)))
+    folder = tmp_path / "shards"
+    folder.mkdir()
+    write(folder / "train-0.json", jsonl_bytes(uzbek[:10]))
+    write(folder / "train-1.jsonl", jsonl_bytes(uzbek[10:]))
+    for spec in (folder, folder / "*"):
+        assert list(open_corpus(str(spec))) == uzbek
+
+
+@pytest.mark.parametrize("layout", ["array", "array on one line", "pretty object", "records under a key"])
+@pytest.mark.parametrize("name", ["uz.json", "uz.json.gz", "uz.jsonl"])
+def test_json_spread_over_lines_or_an_array_is_refused_with_how_to_convert(tmp_path, layout, name):
+    """A .json holding one JSON document (an array of records, pretty-printed as json.dump(indent=2) and
+    pandas' to_json write them) is no JSON Lines: say so, and how to convert it, rather than "not valid
+    JSON at line 1" (or, before .json was read as JSON Lines, measuring its punctuation as text)."""
+    records = [{"text": "Salom dunyo", "id": 1}, {"text": "Bir ikki uch", "id": 2}]
+    document = {"array": records, "array on one line": records, "pretty object": records[0],
+                "records under a key": {"version": "1.0", "data": records}}[layout]
+    data = json.dumps(document, ensure_ascii=False, indent=None if layout == "array on one line" else 2)
+    path = write(tmp_path / name, ("\ufeff\n  " + data + "\n").encode())
+    with pytest.raises(CorpusError) as caught:
+        list(open_corpus(str(path)))
+    held = "a JSON array" if layout.startswith("array") else "one JSON object spread over many lines"
+    assert str(caught.value).startswith(f"{path}:2: ") and held in str(caught.value), caught.value
+    assert "not JSON Lines" in str(caught.value)
+    assert f"jq -c '.[]' {path} > " in caught.value.hint
+
+
+def test_a_broken_record_in_json_lines_is_not_called_json_spread_over_lines(tmp_path):
+    for data in (b'{"text": "ok"}\n{\n"text": "b"}\n', b'{"text": oops}\n', b'{"text": "cut\n'):
+        path = write(tmp_path / "bad.json", data)
+        with pytest.raises(CorpusError, match="not valid JSON") as caught:
+            list(open_corpus(str(path)))
+        assert "jq" not in (caught.value.hint or "")
+
+
+# -- nested fields ----------------------------------------------------------------------------------
+def nested_records(texts: list[str]) -> bytes:
+    """Records as Common Crawl / OSCAR-style dumps nest them: the text inside an object, beside metadata."""
+    records = ({"id": i, "meta": {"lang": "uz", "content": {"text": text}}, "meta.text": f"flat {i}"}
+               for i, text in enumerate(texts))
+    return "".join(json.dumps(record, ensure_ascii=False) + "\n" for record in records).encode()
+
+
+def test_a_dotted_field_reaches_into_nested_objects(tmp_path):
+    """--field meta.content.text said "no field 'meta.content.text' (fields: id, meta, meta.text)": only
+    top-level fields could be read, so nested dumps had to be flattened first."""
+    from _django_text import django_translations
+
+    uzbek = django_translations("uz")[:30]
+    path = write(tmp_path / "uz.jsonl.zst", nested_records(uzbek))
+    assert list(open_corpus(str(path), field="meta.content.text")) == uzbek
+    # a top-level key named with a dot is that key, as before
+    assert list(open_corpus(str(path), field="meta.text")) == [f"flat {i}" for i in range(len(uzbek))]
+    # an object's own key with a dot in its name, at any depth, the longest first
+    dotted = write(tmp_path / "dotted.jsonl", b'{"meta": {"v1.text": "bir", "v1": {"text": "ikki"}}}\n'
+                                              b'{"meta": {"v1": {"text": "uch"}}}\n')
+    assert list(open_corpus(str(dotted), field="meta.v1.text")) == ["bir", "uch"]
+    inner = write(tmp_path / "inner.jsonl", b'{"a.b": {"c": "bir"}, "a": {"b": {"d": 0}}}\n')
+    assert list(open_corpus(str(inner), field="a.b.c")) == ["bir"]
+
+
+def test_a_nested_field_that_leads_nowhere_names_the_line_and_the_fields_there(tmp_path):
+    path = write(tmp_path / "uz.jsonl", nested_records(["bir", "ikki"]) + b'{"id": 2, "meta": {"lang": "uz"}}\n')
+    with pytest.raises(CorpusError, match=r"uz\.jsonl:3: no field 'meta\.content\.text' "
+                                          r"\(fields of 'meta': lang\)") as caught:
+        list(open_corpus(str(path), field="meta.content.text"))
+    assert "--field" in caught.value.hint and "meta.text" in caught.value.hint
+    with pytest.raises(CorpusError, match=r"uz\.jsonl:1: no field 'body\.text' \(fields: id, meta, meta\.text\)"):
+        list(open_corpus(str(path), field="body.text"))
+    with pytest.raises(CorpusError, match=r"uz\.jsonl:1: field 'meta\.lang' holds a JSON string, not an object"):
+        list(open_corpus(str(path), field="meta.lang.text"))
+    with pytest.raises(CorpusError, match=r"uz\.jsonl:1: field 'meta\.content' holds a JSON object, not a string"):
+        list(open_corpus(str(path), field="meta.content"))
+
+
+def test_a_null_object_on_a_nested_path_is_a_record_without_text(tmp_path):
+    # as a null text is: no document, counted (HF datasets gives None for a field of a null struct)
+    path = write(tmp_path / "uz.jsonl", b'{"meta": {"text": "bir"}}\n{"meta": null}\n{"meta": {"text": null}}\n')
+    corpus = open_corpus(str(path), field="meta.text")
+    assert list(corpus) == ["bir"]
+    assert (corpus.read_stats.empty_records, corpus.read_stats.first_empty_record) == (2, f"{path}:2")
+
+
+def test_a_dotted_column_reaches_into_parquet_structs(tmp_path):
+    """--column meta.text said "no column 'meta.text' (columns: meta, n)" of a struct column, as HF datasets
+    write nested features; and a top-level column named "meta.text" beside a struct "meta" read the struct."""
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    from _django_text import django_translations
+
+    uzbek = django_translations("uz")[:30]
+    meta = [{"content": {"text": text}, "lang": "uz"} for text in uzbek] + [None, {"content": None, "lang": "uz"}]
+    flat = [f"flat {i}" for i in range(len(meta))]
+    table = pa.table({"meta": pa.array(meta), "meta.text": flat, "n": list(range(len(meta)))})
+    path = tmp_path / "uz.parquet.zst"
+    pq.write_table(table, tmp_path / "plain.parquet", row_group_size=7)
+    write(path, (tmp_path / "plain.parquet").read_bytes())
+    corpus = open_corpus(str(path), column="meta.content.text")
+    assert list(corpus) == uzbek
+    assert (corpus.read_stats.empty_records, corpus.read_stats.first_empty_record) == (2, f"{path}:row 31")
+    assert list(open_corpus(str(path), column="meta.text")) == flat  # the top-level column of that name
+    with pytest.raises(CorpusError, match=r"no column 'meta\.content\.body' \(fields of 'meta\.content': text\)"):
+        list(open_corpus(str(path), column="meta.content.body"))
+    with pytest.raises(CorpusError, match=r"column 'meta\.lang' holds string, not a struct"):
+        list(open_corpus(str(path), column="meta.lang.text"))
+    with pytest.raises(CorpusError, match=r"column 'meta\.content' holds struct<text: string>, not strings"):
+        list(open_corpus(str(path), column="meta.content"))
+
+
+def test_records_under_a_key_of_one_json_object_are_named_with_how_to_convert(tmp_path):
+    # SQuAD-style files hold one object on one line, the records under "data" (HF datasets' field="data"):
+    # the error listed the fields "data, version" and left the user to guess
+    document = {"version": "1.1", "data": [{"text": "Salom dunyo"}, {"text": "Bir ikki"}]}
+    path = write(tmp_path / "squad.json", json.dumps(document).encode() + b"\n")
+    with pytest.raises(CorpusError, match=r"squad\.json:1: no field 'text' \(fields: data, version\)") as caught:
+        list(open_corpus(str(path)))
+    assert "jq -c '.data[]'" in caught.value.hint
+
+
+def test_a_json_array_on_one_line_is_refused_from_its_first_bytes(tmp_path, monkeypatch):
+    """pandas' to_json(orient="records") writes one line holding the whole array: the reader gathered the
+    line (the whole file) and parsed it before saying it was an array."""
+    import tokensmith.corpus.readers as readers
+
+    records = [{"text": f"Salom dunyo {i}", "id": i} for i in range(150_000)]
+    path = write(tmp_path / "uz.json.gz", b"\xef\xbb\xbf \n " + json.dumps(records).encode())
+    assert len(gzip.decompress(path.read_bytes())) > 4 * READ_BLOCK
+    opened_streams: list[CountedStream] = []
+    open_binary = readers.open_binary
+    monkeypatch.setattr(readers, "open_binary",
+                        lambda source: opened_streams.append(CountedStream(open_binary(source))) or opened_streams[-1])
+    with pytest.raises(CorpusError, match=r"uz\.json\.gz:2: the file holds a JSON array, not JSON Lines"):
+        list(open_corpus(str(path)))
+    assert sum(stream.bytes_read for stream in opened_streams) <= 64 * 1024
+
+
+class CountedStream:
+    """A binary stream that counts the bytes read from it."""
+
+    def __init__(self, stream) -> None:
+        self.stream, self.bytes_read = stream, 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.stream.read(size)
+        self.bytes_read += len(data)
+        return data
+
+    def __enter__(self) -> CountedStream:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stream.close()
+
+
+def save_to_disk_folder(folder: Path, texts: list[str]) -> Path:
+    """A folder laid out as HF datasets' Dataset.save_to_disk writes it: Arrow stream files and two .json."""
+    pa = pytest.importorskip("pyarrow")
+    folder.mkdir()
+    table = pa.table({"text": texts})
+    arrow = folder / "data-00000-of-00001.arrow"
+    with pa.OSFile(str(arrow), "wb") as sink, pa.ipc.new_stream(sink, table.schema) as out:
+        out.write_table(table)
+    (folder / "dataset_info.json").write_text(json.dumps({"features": {"text": {"dtype": "string"}}}, indent=2))
+    (folder / "state.json").write_text(json.dumps({"_data_files": [{"filename": "data-00000-of-00001.arrow"}]},
+                                                  indent=2))
+    return folder
+
+
+@pytest.mark.parametrize("pattern", ["", "*", "*.arrow"])
+def test_arrow_files_of_a_saved_dataset_are_refused_with_how_to_convert(tmp_path, pattern):
+    """A save_to_disk folder said "empty corpus: no corpus files" (and, once .json files were read, that
+    dataset_info.json was no JSON Lines); an .arrow file given itself was read as text, "a NUL byte"."""
+    folder = save_to_disk_folder(tmp_path / "uz", ["Salom dunyo", "Bir ikki uch"])
+    for spec in (folder / pattern if pattern else folder, folder / "data-00000-of-00001.arrow"):
+        with pytest.raises(CorpusError, match=r"data-00000-of-00001\.arrow: an Arrow file") as caught:
+            open_corpus(str(spec))
+        assert "to_parquet" in caught.value.hint

@@ -147,7 +147,7 @@ def run_train(
     """
     from tokensmith.corpus import open_corpus
     from tokensmith.errors import CorpusError, InputError, OutputExistsError
-    from tokensmith.io import atomic_folder, check_folder_writable, check_writable, path_inside
+    from tokensmith.io import atomic_folder, check_file_writable, check_folder_writable, path_inside
     from tokensmith.results import new_results, write_results
     from tokensmith.tables import console, progress_bar, warn, warn_reading
     from tokensmith.tokenizers import load_tokenizer
@@ -169,7 +169,7 @@ def run_train(
     replaceable = (*TOKENIZER_FILES, *(results_inside.parts[:1] if results_inside else ()))
     check_folder_writable(out, force=force, replaceable=replaceable)  # refuses an --out that is a file
     if results is not None:
-        check_writable(results, force=force)
+        check_file_writable(results, force=force)
     if not corpora:
         raise InputError("no training text given", "pass --corpus PATH (repeat for more)")
     trainer = make_trainer(algorithm, vocab_size, **options)

@@ -37,7 +37,7 @@ def run_vocab(
         The results document (also written to ``out``).
     """
     from tokensmith.errors import InputError
-    from tokensmith.io import check_writable
+    from tokensmith.io import check_file_writable
     from tokensmith.metrics.vocab_section import build_vocab_section
     from tokensmith.results import new_results, write_results
     from tokensmith.tokenizers import load_tokenizer
@@ -45,7 +45,7 @@ def run_vocab(
     if not tokenizers:
         raise InputError("no tokenizer given", "pass -t NAME (repeatable), e.g. -t gpt2 -t o200k")
     if out is not None:
-        check_writable(out, force=force)  # refuse before any work
+        check_file_writable(out, force=force)  # refuse before any work
     loaded = [load_tokenizer(spec) for spec in tokenizers]
     section = build_vocab_section(loaded, lexicon_dir=lexicon, morph=morph)
     parameters = {"tokenizers": list(tokenizers), "lexicon": lexicon, "morph": morph}

@@ -134,14 +134,14 @@ def run_byte_bpb(
     from rich.table import Table
 
     from tokensmith.bytelm.scoring import byte_level_bits_per_byte
-    from tokensmith.io import check_writable
+    from tokensmith.io import check_file_writable
     from tokensmith.results import new_results, write_results
     from tokensmith.tables import console, progress_bar
     from tokensmith.transplant.bpb import bits_per_byte
     from tokensmith.transplant.commands import _progress_callback, read_documents
 
     if out is not None:
-        check_writable(out, force=force)
+        check_file_writable(out, force=force)
     documents, corpus_info = read_documents(corpus_path, max_bytes)
     loaded, byte_lm = open_byte_lm(model, params)
     canonical = bits_per_byte(loaded, loaded.tokenizer, documents)
@@ -199,7 +199,7 @@ def run_ensemble(
     from rich.table import Table
 
     from tokensmith.bytelm.ensemble import ensemble_score
-    from tokensmith.io import check_writable
+    from tokensmith.io import check_file_writable
     from tokensmith.results import new_results, write_results
     from tokensmith.tables import console, progress_bar
     from tokensmith.transplant.commands import _progress_callback, read_documents
@@ -207,7 +207,7 @@ def run_ensemble(
     if len(models) < 2:
         raise InputError("an ensemble needs at least two models", "pass --model twice or more")
     if out is not None:
-        check_writable(out, force=force)
+        check_file_writable(out, force=force)
     documents, corpus_info = read_documents(corpus_path, max_bytes)
     members = []
     for spec in models:

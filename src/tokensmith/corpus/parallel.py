@@ -136,10 +136,10 @@ def language_files(directory: Path) -> dict[str, Path]:
     files: dict[str, Path] = {}
     unnamed = []
     entries = sorted(path for path in directory.iterdir() if path.is_file() and not path.name.startswith("."))
-    refuse_unread_compressions(entries, (".txt",))  # a uz.txt.xz would be left out as index.tsv is
+    refuse_unread_compressions(entries, (".txt",))  # a uz.txt.zip would be left out as index.tsv is
     for path in entries:
-        stem, _, fmt = split_suffixes(path)
-        if fmt != "txt" or not path.name.lower().removesuffix(".gz").removesuffix(".zst").endswith(".txt"):
+        stem, compression, fmt = split_suffixes(path)
+        if fmt != "txt" or not path.name.lower().removesuffix(compression or "").endswith(".txt"):
             continue  # index.tsv, README.md... are not languages
         if not names_a_language(stem):
             unnamed.append(path.name)
@@ -205,7 +205,7 @@ def _describe_trailing_blanks(counts: dict[str, int], files: dict[str, Path]) ->
 def open_parallel(
     directory: str | Path, *, langs: Sequence[str] | None = None, errors: str = "strict"
 ) -> ParallelCorpus:
-    """Open and check a folder of line-aligned ``<lang>.txt`` files (``.txt.gz``/``.txt.zst`` too).
+    """Open and check a folder of line-aligned ``<lang>.txt`` files (``.txt.gz``/``.zst``/``.xz``/``.bz2`` too).
 
     Args:
         directory: the folder; other files (``index.tsv``...) and subfolders are ignored.

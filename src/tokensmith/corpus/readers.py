@@ -1,5 +1,6 @@
-"""Streaming corpus readers: ``.txt``, ``.jsonl`` and ``.parquet``, optionally ``.gz``/``.zst``, files,
-directories and globs, each behind one :class:`Corpus` that yields documents (str).
+"""Streaming corpus readers: ``.txt``, ``.jsonl`` (``.json``) and ``.parquet``, optionally
+``.gz``/``.zst``/``.xz``/``.bz2``, files, directories and globs, each behind one :class:`Corpus` that yields
+documents (str).
 
 Memory stays flat: text files are read in blocks of :data:`READ_BLOCK` bytes cut at a line end
 (``\\n``, ``\\r\\n`` or a lone ``\\r``, as in Python's universal newlines) and decoded one block at a time;
@@ -14,12 +15,14 @@ the line and the byte offset. With ``errors="replace"`` bad bytes become U+FFFD 
 from __future__ import annotations
 
 import bisect
+import bz2
 import glob
 import gzip
 import hashlib
 import io
 import itertools
 import json
+import lzma
 import os
 import re
 import shutil
@@ -90,7 +93,7 @@ def names_a_language(text: str) -> bool:
 
 
 #: What a JSON value that is not a string is called, for the error that names it.
-_JSON_KINDS = {bool: "boolean", int: "number", float: "number", list: "array", dict: "object"}
+_JSON_KINDS = {str: "string", bool: "boolean", int: "number", float: "number", list: "array", dict: "object"}
 
 
 #: Whole tags BCP 47 replaces (grandfathered and redundant tags with a Preferred-Value in the IANA registry).
@@ -190,7 +193,7 @@ class _ZstdFrames:
 
 
 class _Decompressed(io.RawIOBase):
-    """A decoder's stream (gzip, zstd) where a damaged or cut-short file is one :class:`CorpusError`
+    """A decoder's stream (gzip, zstd, xz, bz2) where a damaged or cut-short file is one :class:`CorpusError`
     naming it, instead of the decoder's own exception."""
 
     def __init__(self, path: Path, decoder) -> None:
@@ -203,7 +206,7 @@ class _Decompressed(io.RawIOBase):
     def readinto(self, buffer) -> int:
         try:
             data = self._decoder.read(len(buffer))
-        except Exception as exc:  # EOFError, gzip.BadGzipFile, zlib.error, zstandard.ZstdError...
+        except Exception as exc:  # EOFError, gzip.BadGzipFile, zlib.error, zstandard.ZstdError, lzma.LZMAError...
             raise CorpusError(f"{self._path}: the compressed data is damaged or cut short ({exc})",
                               "compress the file again from its source, or pass the uncompressed file") from None
         buffer[: len(data)] = data
@@ -219,9 +222,12 @@ class _Decompressed(io.RawIOBase):
 COMPRESSIONS: Registry[Callable[[Path], IO[bytes]]] = Registry("compression")
 COMPRESSIONS.add(".gz", lambda path: gzip.open(path, "rb"))  # noqa: SIM115 - the reader closes it
 COMPRESSIONS.add(".zst", _ZstdFrames)
+COMPRESSIONS.add(".xz", lambda path: lzma.open(path, "rb"))  # noqa: SIM115 - CC-100 ships .txt.xz
+COMPRESSIONS.add(".bz2", lambda path: bz2.open(path, "rb"))  # noqa: SIM115
 
 #: Suffix (after any compression suffix) -> format name.
-FORMAT_SUFFIXES = {".txt": "txt", ".jsonl": "jsonl", ".parquet": "parquet"}
+#: A .json file is read as JSON Lines: HF datasets' to_json() writes them so (one JSON document is refused).
+FORMAT_SUFFIXES = {".txt": "txt", ".jsonl": "jsonl", ".json": "jsonl", ".parquet": "parquet"}
 
 
 def split_suffixes(path: Path) -> tuple[str, str | None, str]:
@@ -403,9 +409,9 @@ def _compressed(kind: str, hint: str) -> tuple[str, str]:
 
 
 #: Compressions the readers do not decompress, with the command that does.
-UNREAD_COMPRESSIONS = {".xz": "xz -d", ".bz2": "bunzip2", ".zip": "unzip", ".lz4": "lz4 -d", ".7z": "7z x",
-                       ".br": "brotli -d"}
-_UNREAD_COMPRESSION = "decompress it first ({tool} {{source}}); .gz and .zst files are decompressed as they are read"
+UNREAD_COMPRESSIONS = {".zip": "unzip", ".lz4": "lz4 -d", ".7z": "7z x", ".br": "brotli -d"}
+_UNREAD_COMPRESSION = ("decompress it first ({tool} {{source}}); "
+                       f"{', '.join(COMPRESSIONS)} files are decompressed as they are read")
 _MISSING_SUFFIX = "name it {{source.name}}{suffix}: such a file is decompressed as it is read"
 #: How files that are no UTF-8 text start (UTF-32 LE before UTF-16 LE, whose mark it begins with): what the
 #: file is, and what to do. Read as text they stopped at "byte 0 is not UTF-8" with a hint at --errors replace,
@@ -417,8 +423,8 @@ _NOT_TEXT_STARTS: dict[re.Pattern[bytes], tuple[str, str]] = {
     re.compile(rb"\xfe\xff"): _other_unicode("UTF-16 BE"),
     re.compile(rb"\x1f\x8b"): _compressed("gzip", _MISSING_SUFFIX.format(suffix=".gz")),
     re.compile(rb"\x28\xb5\x2f\xfd"): _compressed("zstd", _MISSING_SUFFIX.format(suffix=".zst")),
-    re.compile(rb"\xfd7zXZ\x00"): _compressed("xz", _UNREAD_COMPRESSION.format(tool=UNREAD_COMPRESSIONS[".xz"])),
-    re.compile(rb"BZh[1-9]1AY&SY"): _compressed("bz2", _UNREAD_COMPRESSION.format(tool=UNREAD_COMPRESSIONS[".bz2"])),
+    re.compile(rb"\xfd7zXZ\x00"): _compressed("xz", _MISSING_SUFFIX.format(suffix=".xz")),
+    re.compile(rb"BZh[1-9]1AY&SY"): _compressed("bz2", _MISSING_SUFFIX.format(suffix=".bz2")),
     re.compile(rb"PK\x03\x04"): _compressed("zip", _UNREAD_COMPRESSION.format(tool=UNREAD_COMPRESSIONS[".zip"])),
     re.compile(rb".{257}ustar {0,2}\x00", re.DOTALL): ("holds a tar archive, not text",
                                             "unpack it first (tar -xf {source}) and pass the folder of its files"),
@@ -547,41 +553,134 @@ def _txt_blocks(corpus: Corpus, source: Path) -> DocumentBlocks:
             yield list(itertools.compress(lines, non_empty)), list(itertools.compress(sizes, non_empty))
 
 
+_JSON_LINES_HINT = "JSON Lines (.jsonl, and .json as HF datasets' to_json writes it) hold one JSON object per line"
+_TO_JSON_LINES_HINT = ("convert it to one record per line: jq -c '.[]' {source} > NEW.jsonl (records under a key "
+                       "of an object: jq -c '.KEY[]'); a file of no records beside the data (dataset_info.json) is "
+                       "left out by naming the data files with a glob (data/*.jsonl)")
+
+
+def _refuse_json_document(line: str, number: int, source: Path, error: json.JSONDecodeError | None) -> None:
+    """Refuse a file whose first record (``line``, ``number``; its parse ``error``, if any) shows it holds
+    one JSON document, not JSON Lines: an array of records, or an object pretty-printed over many lines
+    (its first line does not close: the parse fails at the line's end)."""
+    stripped = line.strip()
+    if stripped.startswith("["):
+        what = "a JSON array"
+    elif stripped.startswith("{") and error is not None and error.pos >= len(line.rstrip()):
+        what = "one JSON object spread over many lines"
+    else:
+        return
+    raise CorpusError(f"{source}:{number}: the file holds {what}, not JSON Lines (one JSON object per line)",
+                      _TO_JSON_LINES_HINT.format(source=source))
+
+
+_FIELD_HINT = "choose the text field with --field NAME (a dotted path, --field meta.text, reaches into nested objects)"
+
+
+def _longest_key(path: str, keys) -> tuple[str, str] | None:
+    """``(key, rest of the path)`` for the longest dotted prefix of ``path`` in ``keys`` (a key named with
+    dots, ``v1.text``, is taken before ``v1``), or None when no prefix is a key."""
+    parts = path.split(".")
+    for cut in range(len(parts), 0, -1):
+        head = ".".join(parts[:cut])
+        if head in keys:
+            return head, ".".join(parts[cut:])
+    return None
+
+
+def _records_under_a_key_hint(record: dict, where: str) -> str:
+    """A hint's ending for a record holding an array of objects (SQuAD's ``{"data": [...]}``, HF datasets'
+    ``field="data"``): those may be the records, one JSON document rather than JSON Lines."""
+    arrays = [key for key, value in record.items() if isinstance(value, list) and value and isinstance(value[0], dict)]
+    if not arrays:
+        return ""
+    source = where.rsplit(":", 1)[0]
+    key = arrays[0]
+    jq_path = f".{key}" if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key) else f".[{json.dumps(key)}]"
+    return (f"; {key!r} holds an array of objects: if those are the records, convert them to one per line: "
+            f"jq -c '{jq_path}[]' {source} > NEW.jsonl")
+
+
+def _nested_field(record: dict, path: str, *, where: str) -> object:
+    """The value at ``path`` in ``record`` when no top-level key is ``path`` itself: a dotted path into nested
+    objects (``meta.text``), the longest key named with dots taken first at every depth (:func:`_longest_key`);
+    None past a null object (an optional object left out: no text, as a null text).
+
+    Raises:
+        CorpusError: at ``where`` (``file:line``), the path leads to no value.
+    """
+    value: object = record
+    walked: list[str] = []
+    rest = path
+    while True:
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            kind = _JSON_KINDS.get(type(value), "value")
+            raise CorpusError(f"{where}: field {'.'.join(walked)!r} holds a JSON {kind}, not an object: "
+                              f"no field {path!r}", _FIELD_HINT)
+        found = _longest_key(rest, value)
+        if found is None:
+            known = ", ".join(sorted(map(str, value))) or "none"
+            inside = f" of {'.'.join(walked)!r}" if walked else ""
+            raise CorpusError(f"{where}: no field {path!r} (fields{inside}: {known})", _FIELD_HINT
+                              + ("" if walked else _records_under_a_key_hint(value, where)))
+        head, rest = found
+        value = value[head]
+        walked.append(head)
+        if not rest:
+            return value
+
+
+#: Bytes a JSON Lines file is peeked at for a JSON array (pandas writes one as a single line of the whole file).
+_JSON_PEEK = 4096
+
+
+def _refuse_json_array(source: Path) -> None:
+    """Refuse a file that starts with a JSON array from its first bytes, before its first line (maybe the
+    whole file) is gathered and parsed."""
+    with open_binary(source) as stream:
+        head, _ = strip_bom(stream.read(_JSON_PEEK))
+    value = head.lstrip(b" \t\r\n")  # JSON's whitespace
+    if value.startswith(b"["):
+        _refuse_json_document("[", 1 + head.count(b"\n", 0, len(head) - len(value)), source, None)
+
+
 def _jsonl_blocks(corpus: Corpus, source: Path) -> DocumentBlocks:
     key = corpus.field
+    _refuse_json_array(source)
     lines_of = iter_line_blocks(source, errors=corpus.errors, stats=corpus.read_stats, universal=False)
+    first_record = True
     for lines, sizes, first_line in lines_of:
         docs: list[str] = []
         doc_sizes: list[int] = []
         for number, (line, size) in enumerate(zip(lines, sizes, strict=True), start=first_line):
             if not line.strip():
                 continue
+            if first_record:
+                _refuse_json_document(line, number, source, None)  # an array, before parsing it
             try:
                 record = json.loads(line)
             except json.JSONDecodeError as exc:
-                raise CorpusError(
-                    f"{source}:{number}: not valid JSON ({exc.msg} at column {exc.colno})",
-                    "a .jsonl file holds one JSON object per line",
-                ) from None
+                if first_record:
+                    _refuse_json_document(line, number, source, exc)
+                raise CorpusError(f"{source}:{number}: not valid JSON ({exc.msg} at column {exc.colno})",
+                                  _JSON_LINES_HINT) from None
             except (RecursionError, ValueError) as exc:  # nested too deep; an integer of over 4,300 digits
                 what = "arrays or objects nested too deeply" if isinstance(exc, RecursionError) else str(exc)
                 raise CorpusError(f"{source}:{number}: JSON that Python cannot read ({what})",
-                                  "a .jsonl file holds one JSON object per line") from None
+                                  _JSON_LINES_HINT) from None
+            first_record = False
             if not isinstance(record, dict):
-                raise CorpusError(f"{source}:{number}: expected a JSON object, got {type(record).__name__}")
-            if key not in record:
-                known = ", ".join(sorted(map(str, record))) or "none"
-                raise CorpusError(
-                    f"{source}:{number}: no field {key!r} (fields: {known})", "choose the text field with --field NAME"
-                )
-            text = record[key]
+                raise CorpusError(f"{source}:{number}: expected a JSON object, got {type(record).__name__}",
+                                  _JSON_LINES_HINT)
+            text = record[key] if key in record else _nested_field(record, key, where=f"{source}:{number}")
             if text is None or text == "":  # no text, as a parquet null cell: no document, but counted
                 corpus.read_stats.skip_empty(f"{source}:{number}")
                 continue
             if not isinstance(text, str):
                 kind = _JSON_KINDS.get(type(text), "value")
-                raise CorpusError(f"{source}:{number}: field {key!r} holds a JSON {kind}, not a string",
-                                  "choose the text field with --field NAME")
+                raise CorpusError(f"{source}:{number}: field {key!r} holds a JSON {kind}, not a string", _FIELD_HINT)
             if "\\u" in line and _SURROGATE.search(text):  # "\ud800" escapes decode to lone surrogates
                 if corpus.errors == "strict":
                     raise CorpusError(f"{source}:{number}: field {key!r} holds a lone surrogate escape", REPLACE_HINT)
@@ -614,18 +713,12 @@ def _parquet_blocks(corpus: Corpus, source: Path) -> DocumentBlocks:
         except Exception as exc:  # pyarrow raises ArrowInvalid & co. for a file that is not parquet
             raise CorpusError(f"{source}: not a readable parquet file ({exc})") from None
         with parquet:
-            names = parquet.schema_arrow.names
-            if corpus.column not in names:
-                raise CorpusError(
-                    f"{source}: no column {corpus.column!r} (columns: {', '.join(names)})",
-                    "choose the text column with --column NAME",
-                )
-            kind = parquet.schema_arrow.field(corpus.column).type
+            top, children, kind = _parquet_column_path(parquet.schema_arrow, corpus.column, source=source)
             # pandas writes a categorical column of strings dictionary-encoded: text all the same
             dictionary = pa.types.is_dictionary(kind)
             if str(kind.value_type if dictionary else kind) not in ("string", "large_string", "string_view"):
-                raise CorpusError(f"{source}: column {corpus.column!r} holds {kind}, not strings")
-            batches = parquet.iter_batches(batch_size=8192, columns=[corpus.column])
+                raise CorpusError(f"{source}: column {corpus.column!r} holds {kind}, not strings", _COLUMN_HINT)
+            batches = parquet.iter_batches(batch_size=8192, columns=[top])
             first_row = 1
             while True:
                 try:
@@ -634,7 +727,12 @@ def _parquet_blocks(corpus: Corpus, source: Path) -> DocumentBlocks:
                     raise CorpusError(f"{source}: the parquet data is damaged ({exc})") from None
                 if batch is None:
                     return
-                column = batch.column(0).dictionary_decode() if dictionary else batch.column(0)
+                # by name: columns=["meta.text"] also brings a struct "meta"'s child "text", first
+                column = batch.column(top)
+                if children:
+                    column = pc.struct_field(column, children)  # null where a struct on the path is null
+                if dictionary:
+                    column = column.dictionary_decode()
                 if pa.types.is_string_view(column.type):  # binary_length has no kernel for views
                     column = column.cast(pa.large_string())
                 texts = _parquet_texts(column, corpus, source=source, first_row=first_row)
@@ -646,6 +744,43 @@ def _parquet_blocks(corpus: Corpus, source: Path) -> DocumentBlocks:
                 first_row += len(texts)
                 if kept:
                     yield [t for t, _ in kept], [s for _, s in kept]
+
+
+_COLUMN_HINT = "choose the text column with --column NAME (a dotted path, --column meta.text, reaches into structs)"
+
+
+def _parquet_column_path(schema, column: str, *, source: Path) -> tuple[str, list[int], object]:
+    """Where ``column`` is in a parquet ``schema``: the top-level column, the indices of the struct fields
+    down to it, and its type. A dotted path (``meta.text``) reaches into struct columns, the longest name
+    with dots taken first at every depth (:func:`_longest_key`).
+
+    Raises:
+        CorpusError: the path leads to no column.
+    """
+    import pyarrow as pa
+
+    level = list(schema)
+    walked: list[str] = []
+    indices: list[int] = []
+    rest = column
+    while True:
+        names = [field.name for field in level]
+        found = _longest_key(rest, names)
+        if found is None:
+            inside = f"fields of {'.'.join(walked)!r}" if walked else "columns"
+            raise CorpusError(f"{source}: no column {column!r} ({inside}: {', '.join(names)})", _COLUMN_HINT)
+        head, tail = found
+        index = names.index(head)
+        walked.append(head)
+        indices.append(index)
+        kind = level[index].type
+        if not tail:
+            return walked[0], indices[1:], kind
+        if not pa.types.is_struct(kind):
+            raise CorpusError(f"{source}: column {'.'.join(walked)!r} holds {kind}, not a struct: "
+                              f"no column {column!r}", _COLUMN_HINT)
+        level = [kind.field(i) for i in range(kind.num_fields)]
+        rest = tail
 
 
 def _parquet_texts(column, corpus: Corpus, *, source: Path, first_row: int) -> list[str | None]:
@@ -697,8 +832,8 @@ class Corpus:
         sources: the files read, in order.
         doc_per: ``"line"`` (every non-empty line of a ``.txt`` is a document) or ``"file"`` (each
             ``.txt`` file is one document). JSONL records and parquet rows are always one document.
-        field: JSONL field holding the text.
-        column: parquet column holding the text.
+        field: JSONL field holding the text; a dotted path (``meta.text``) reaches into nested objects.
+        column: parquet column holding the text; a dotted path (``meta.text``) reaches into struct columns.
         errors: ``"strict"`` (non-UTF-8 bytes raise) or ``"replace"`` (decoded as U+FFFD, counted).
         read_stats: counts of the current/last pass (mutable; one pass at a time per corpus).
 
@@ -769,7 +904,7 @@ class Corpus:
     # -- facts ----------------------------------------------------------------------------------
     @property
     def size_bytes(self) -> int:
-        """Total size of the source files on disk (compressed size for ``.gz``/``.zst``)."""
+        """Total size of the source files on disk (compressed size for a compressed file)."""
         try:
             return sum(os.path.getsize(s) for s in self.sources)
         except OSError as exc:
@@ -849,7 +984,7 @@ def batch_documents(
 # -- opening ------------------------------------------------------------------------------------
 def refuse_unread_compressions(paths: Iterable[Path], formats: tuple[str, ...] = tuple(FORMAT_SUFFIXES)) -> None:
     """Refuse a corpus file (one of ``formats``) compressed in a way the readers do not decompress
-    (``de.txt.xz``): a folder or glob would otherwise leave it out unseen, as it leaves out a README.md."""
+    (``de.txt.zip``): a folder or glob would otherwise leave it out unseen, as it leaves out a README.md."""
     for path in paths:
         lowered = path.name.lower()
         suffix = next((s for s in UNREAD_COMPRESSIONS if lowered.endswith(s)), None)
@@ -858,17 +993,37 @@ def refuse_unread_compressions(paths: Iterable[Path], formats: tuple[str, ...] =
                               _UNREAD_COMPRESSION.format(tool=UNREAD_COMPRESSIONS[suffix]).format(source=path))
 
 
+#: Data files the readers do not read: what they are, and how to write the data in a format they read.
+UNREAD_FORMATS = {
+    ".arrow": ("an Arrow file, as HF datasets' save_to_disk writes them",
+               "write the dataset as parquet: datasets.load_from_disk(FOLDER).to_parquet('data.parquet'), "
+               "and pass that file (--column NAME)"),
+}
+
+
+def refuse_unread_formats(paths: Iterable[Path]) -> None:
+    """Refuse a data file of a format the readers do not read (:data:`UNREAD_FORMATS`): given itself it would
+    be read as text, and a folder or glob would leave it out unseen."""
+    for path in paths:
+        suffix = next((s for s in UNREAD_FORMATS if path.name.lower().endswith(s)), None)
+        if suffix is not None:
+            what, hint = UNREAD_FORMATS[suffix]
+            raise CorpusError(f"{path}: {what}, which is not read", hint)
+
+
 def _expand_directory(directory: Path) -> list[Path]:
     """Corpus files under ``directory``: recursive, known formats only, hidden entries skipped, sorted.
 
     Raises:
-        CorpusError: a corpus file is compressed in a way the readers do not decompress.
+        CorpusError: a corpus file is compressed in a way the readers do not decompress, or of a format
+            they do not read (:data:`UNREAD_FORMATS`).
     """
     found = []
     for root, dirs, files in os.walk(directory):
         dirs[:] = [d for d in dirs if not d.startswith(".")]
         visible = [Path(root) / f for f in files if not f.startswith(".")]
         refuse_unread_compressions(visible)
+        refuse_unread_formats(visible)
         found.extend(path for path in visible if has_known_format(path))
     return sorted(found, key=lambda p: p.relative_to(directory).as_posix())
 
@@ -922,10 +1077,12 @@ def resolve_sources(path_spec: str, *, flag: str = "--corpus") -> list[Path]:
             raise CorpusError(f"empty corpus: no corpus files in directory {path}", f"known file types: {known}")
         return files
     if path.is_file():
+        refuse_unread_formats([path])
         return [path]
     if path.exists():  # a pipe (`-c <(zcat x.gz)`, /dev/stdin) or a device: corpora are read more than once
+        compressed = "/".join(COMPRESSIONS)
         raise CorpusError(f"{path} is a pipe or device, not a file: a corpus is read from files",
-                          "write the text to a file first (a .gz or .zst file is decompressed as it is read)")
+                          f"write the text to a file first (a {compressed} file is decompressed as it is read)")
     if _GLOB_CHARS.search(path_spec):
         files = []
         for match in sorted(glob.glob(str(path), recursive=True)):
@@ -933,6 +1090,7 @@ def resolve_sources(path_spec: str, *, flag: str = "--corpus") -> list[Path]:
             files.extend(_expand_directory(hit) if hit.is_dir() else [hit] if hit.is_file() else [])
         files = _each_file_once(files)  # `data/**` matches a folder and the files inside it
         refuse_unread_compressions(files)
+        refuse_unread_formats(files)
         if not files:
             escaped = _escape_existing_folders(path)
             raise CorpusError(f"no such file: the pattern {path_spec!r} matches no file",

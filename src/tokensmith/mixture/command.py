@@ -39,7 +39,7 @@ def run_mixture(
 
     Args:
         tokenizer: a reference name, a tokenizer path, or a loaded Tokenizer.
-        categories: category name -> text path (file, directory or glob; txt/jsonl/parquet, gz/zst).
+        categories: category name -> text path (file, directory or glob; any corpus format).
         merges: merges to replay (default: the first 30,000, or all if fewer).
         sample_bytes: UTF-8 bytes sampled per category (seeded).
         out: results.json path (``None``: print only).
@@ -53,12 +53,12 @@ def run_mixture(
             merge list, a tokenizer without merges, or ``out`` exists without ``force``.
         TokensmithError: the LP solver does not reach an optimal solution.
     """
-    from tokensmith.io import check_writable
+    from tokensmith.io import check_file_writable
     from tokensmith.results import new_results, write_results
     from tokensmith.tokenizers import load_tokenizer
 
     if out is not None:
-        check_writable(out, force=force)
+        check_file_writable(out, force=force)
     if len(categories) < 2:
         raise InputError(f"mixture inference needs at least two categories, got {len(categories)}",
                          "pass --category NAME=PATH at least twice")

@@ -55,7 +55,7 @@ def _text_chunks(path: Path) -> Iterator[str]:
 
 
 def iter_category_documents(spec: str | Path) -> Iterator[str]:
-    """Documents of a category path (a file, a directory or a glob; txt, jsonl, parquet, gz/zst)."""
+    """Documents of a category path (a file, a directory or a glob; any corpus format, compressed or not)."""
     from tokensmith.corpus.readers import open_corpus, resolve_sources, split_suffixes
 
     for source in resolve_sources(str(spec), flag="--category"):

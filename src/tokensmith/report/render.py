@@ -570,12 +570,12 @@ def write_report(paths: Sequence[str | os.PathLike], out: str | os.PathLike, *, 
         InputError: no input, or a file is missing, truncated, foreign or of another schema version.
     """
     from tokensmith.errors import InputError
-    from tokensmith.io import check_writable, write_text_atomic
+    from tokensmith.io import check_file_writable, write_text_atomic
     from tokensmith.results import read_results
 
     if not paths:
         raise InputError("no results file given", "pass one or more results.json files written with --out")
-    check_writable(out, force=force)
+    check_file_writable(out, force=force)
     docs = [read_results(p) for p in paths]
     html = render_report(docs, title=title, sources=[str(p) for p in paths])
     # a file name that is not UTF-8 (a lone surrogate in results.json) has no UTF-8 form: "?", as `ls` shows it

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from tokensmith.errors import InputError, OutputExistsError
-from tokensmith.io import check_folder_writable, path_inside
+from tokensmith.io import check_file_writable, check_folder_writable, path_inside
 from tokensmith.registry import Registry
 from tokensmith.settings import UNFIT, described_kinds, fitted_setting
 from tokensmith.train.bpe import BpeTrainer, CharTrainer, ProgressCallback
@@ -85,8 +85,9 @@ LINES_READING = {"errors": "replace", "held_out": "none (train_from_files)"}
 def read_lines(paths: list[str | Path]) -> Iterator[str]:
     """Every non-empty line of the UTF-8 text files, without its line break, one document each.
 
-    (A stand-in until the corpus readers are wired in; undecodable bytes become U+FFFD; ``.gz`` and ``.zst``
-    files are decompressed; a byte order mark at the start is dropped, as the corpus readers drop it.)
+    (A stand-in until the corpus readers are wired in; undecodable bytes become U+FFFD; ``.gz``, ``.zst``,
+    ``.xz`` and ``.bz2`` files are decompressed; a byte order mark at the start is dropped, as the corpus
+    readers drop it.)
     """
     import io
 
@@ -208,6 +209,9 @@ def run_trainer(trainer, algorithm: str, documents, *, progress: ProgressCallbac
     if out is not None and path_inside(checkpoint, out) is not None:
         raise InputError(f"checkpoint {checkpoint} is inside the output folder {out}, which is written as a whole",
                          "put the checkpoint outside the output folder")
+    # a folder, a device or a place that cannot be written, refused now rather than at the first save, minutes
+    # into the training (an existing file is dealt with below)
+    check_file_writable(checkpoint, force=True)
     corpus_id = fingerprint() if fingerprint is not None else None
     if resume and Path(checkpoint).is_file():
         from tokensmith.train.merge_core import load_checkpoint_metadata

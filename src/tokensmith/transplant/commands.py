@@ -90,14 +90,14 @@ def run_bpb(
     """
     from rich.table import Table
 
-    from tokensmith.io import check_writable
+    from tokensmith.io import check_file_writable
     from tokensmith.results import new_results, write_results
     from tokensmith.tables import console, progress_bar
     from tokensmith.tokenizers import load_tokenizer
     from tokensmith.transplant.models import load_model
 
     if out is not None:
-        check_writable(out, force=force)
+        check_file_writable(out, force=force)
     documents, corpus_info = read_documents(corpus_path, max_bytes)
     loaded = load_model(model)
     tok = loaded.tokenizer if tokenizer is None else load_tokenizer(tokenizer)
@@ -243,7 +243,7 @@ def run_transplant(
     Returns:
         The ``transplant`` section written to results.json.
     """
-    from tokensmith.io import check_writable
+    from tokensmith.io import check_file_writable, check_folder_writable
     from tokensmith.results import new_results, write_results
     from tokensmith.tables import console, progress_bar
     from tokensmith.tokenizers import load_tokenizer
@@ -252,9 +252,9 @@ def run_transplant(
     from tokensmith.transplant.models import load_model
 
     _check_resources(INIT_METHODS.get(method), donor, target_text)  # fail now, not after loading the model
-    check_writable(out_dir, force=force)
+    check_folder_writable(out_dir, force=force)  # a file there was refused only once the model was transplanted
     if results_out is not None:
-        check_writable(results_out, force=force)
+        check_file_writable(results_out, force=force)
     documents, corpus_info = read_documents(eval_path, max_bytes) if eval_path is not None else (None, None)
     target_texts = None
     if target_text is not None:
@@ -325,7 +325,7 @@ def run_compare(
     but results.json). Methods whose resource is missing (omp without donor, focus without target text) are
     skipped with a note."""
     from tokensmith.errors import TokensmithError
-    from tokensmith.io import check_writable
+    from tokensmith.io import check_file_writable
     from tokensmith.results import new_results, write_results
     from tokensmith.tables import console, progress_bar
     from tokensmith.tokenizers import load_tokenizer
@@ -337,7 +337,7 @@ def run_compare(
     for name in names:
         INIT_METHODS.get(name)
     if out is not None:
-        check_writable(out, force=force)
+        check_file_writable(out, force=force)
     documents, corpus_info = read_documents(eval_path, max_bytes)
     target_texts = read_documents(target_text, None)[0] if target_text is not None else None
     new_tokenizer = load_tokenizer(tokenizer)
