@@ -174,7 +174,6 @@ class SentencePieceSpec:
         kept_text = self.identity_normalizer and not self.remove_extra_whitespaces and not suffix_space
         return self.byte_fallback and kept_text
 
-
     @cached_property
     def cuts_exactly(self) -> bool:
         """Whether ``encode(left + " " + right)`` is ``encode(left) + encode(right)`` when the space is between
