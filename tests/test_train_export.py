@@ -164,3 +164,32 @@ def test_auto_tokenizer_gets_the_roles_of_the_special_tokens_and_decodes_unchang
         assert auto.decode(ids) == text
         if result is trained:
             assert "<|im_start|>" in auto.all_special_tokens and auto.pad_token_id == 1
+
+
+def test_extend_keeps_what_the_bases_folder_declares(tmp_path):
+    """An extended tokenizer keeps its base's declared roles (DeepSeek's pad is its eos, which no text tells),
+    chat template (in tokenizer_config.json or chat_template.jinja) and context length."""
+    import transformers
+
+    from tokensmith.tokenizers.references import REFERENCES
+    from tokensmith.train import ExtendTrainer
+
+    lines = ["Merhaba dünya, nasılsın?", "ᎣᏏᏲ ᏩᏙ ᏣᎳᎩ"] * 30
+    base = tmp_path / "base"
+    BpeTrainer(vocab_size=300, special_tokens=("<s>", "</s>", "<|turn|>"), engine="serial").train(lines).save(base)
+    config = json.loads((base / "tokenizer_config.json").read_text(encoding="utf-8"))
+    config.update(pad_token="</s>", model_max_length=4096)  # a role no text tells: pad is eos here
+    (base / "tokenizer_config.json").write_text(json.dumps(config), encoding="utf-8")
+    (base / "chat_template.jinja").write_text(
+        "{% for m in messages %}<|turn|>{{ m['content'] }}</s>{% endfor %}", encoding="utf-8")
+    out = tmp_path / "extended"
+    ExtendTrainer(base=str(base), vocab_size=320).train(["Türkçe metin burada"] * 50).save(out)
+    auto = transformers.AutoTokenizer.from_pretrained(str(out))
+    assert (auto.bos_token, auto.eos_token, auto.pad_token, auto.model_max_length) == ("<s>", "</s>", "</s>", 4096)
+    chat = auto.apply_chat_template([{"role": "user", "content": "selam"}], tokenize=False)
+    assert chat == "<|turn|>selam</s>"
+    if REFERENCES.get("deepseek-v4").locate() is not None:
+        ExtendTrainer(base="deepseek-v4", vocab_size=129_300).train(lines).save(tmp_path / "ds")
+        deepseek = transformers.AutoTokenizer.from_pretrained(str(tmp_path / "ds"))
+        assert deepseek.pad_token == deepseek.eos_token == "<｜end▁of▁sentence｜>"
+        assert deepseek.model_max_length == 1_048_576

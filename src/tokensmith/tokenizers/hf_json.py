@@ -185,6 +185,25 @@ def _declared_role_texts(directory: Path) -> dict[str, str]:
     return declared
 
 
+#: Settings of a tokenizer_config.json a tokenizer derived from this one keeps (extend): its chat template
+#: and context length (the roles are read as :func:`_declared_role_texts` reads them).
+CARRIED_CONFIG_KEYS = ("chat_template", "model_max_length")
+
+
+def tokenizer_folder_settings(directory: Path) -> dict[str, Any]:
+    """What a transformers folder's configs say beyond tokenizer.json that a derived tokenizer keeps: each
+    declared role's token text under its config key (``eos_token``...), and :data:`CARRIED_CONFIG_KEYS`
+    (a chat template saved apart, as ``chat_template.jinja``, too). Empty for a folder without them."""
+    settings: dict[str, Any] = {key: text for key, role in CONFIG_ROLE_KEYS.items()
+                                if (text := _declared_role_texts(directory).get(role)) is not None}
+    config = _read_config(directory / "tokenizer_config.json")
+    settings.update({key: config[key] for key in CARRIED_CONFIG_KEYS if config.get(key) is not None})
+    template = directory / "chat_template.jinja"
+    if "chat_template" not in settings and template.is_file():
+        settings["chat_template"] = template.read_text(encoding="utf-8")
+    return settings
+
+
 #: The role keys of a transformers config in the order transformers adds their tokens when missing.
 _TRANSFORMERS_ROLE_ORDER = ("bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token", "mask_token")
 

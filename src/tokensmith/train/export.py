@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tokensmith.io import atomic_folder
 from tokensmith.tokenizers import tiktoken_file
@@ -36,9 +36,7 @@ TIKTOKEN_CONFIG = tiktoken_file.TIKTOKEN_CONFIG  # the loader reads it back from
 TOKENIZER_CONFIG = "tokenizer_config.json"
 #: Every file a saved tokenizer folder may hold (the tiktoken pair only where tiktoken encodes alike).
 TOKENIZER_FILES = (TOKENIZER_JSON, TOKENIZER_CONFIG, TIKTOKEN_RANKS, TIKTOKEN_CONFIG)
-#: transformers' keys of the roles a special token's text tells (``<|endoftext|>`` -> eos_token).
-_TRANSFORMERS_ROLE_KEYS = {"bos": "bos_token", "eos": "eos_token", "unk": "unk_token", "pad": "pad_token",
-                           "mask": "mask_token", "sep": "sep_token", "cls": "cls_token"}
+
 #: The decoder of every byte-level tokenizer.json written here (Ġ-style characters back to bytes).
 BYTE_LEVEL_DECODER = {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": True}
 
@@ -97,27 +95,34 @@ def tiktoken_config(pat_str: str | None, special_tokens: dict[str, int]) -> str:
     return json.dumps(config, ensure_ascii=False, indent=2) + "\n"
 
 
-def tokenizer_config(special_tokens: Iterable[tuple[int, str]]) -> str:
+def tokenizer_config(special_tokens: Iterable[tuple[int, str]], settings: Mapping[str, Any] | None = None) -> str:
     """``tokenizer_config.json`` for transformers' ``AutoTokenizer``: the fast class, which takes
     tokenizer.json as it is; no clean-up of spaces on decode (it would turn " ." into "."); the special
-    tokens, and the roles their text tells (``<|endoftext|>`` eos, ``<pad>`` pad: without them
-    ``tokenizer.eos_token`` and ``pad_token`` are None)."""
+    tokens, with the roles ``settings`` declares (a base's folder: ``{"pad_token": text}``) or else their
+    text tells (``<|endoftext|>`` eos, ``<pad>`` pad; without them ``eos_token`` and ``pad_token`` were None),
+    the others as additional special tokens; and the base's carried settings (chat template, context length)."""
+    from tokensmith.tokenizers.hf_json import CARRIED_CONFIG_KEYS, CONFIG_ROLE_KEYS
     from tokensmith.tokenizers.roles import assign_roles
 
+    settings = settings or {}
     specials = sorted(special_tokens)
-    _, role_ids = assign_roles(specials)
     text_of = dict(specials)
+    id_of = {text: token_id for token_id, text in specials}
+    declared = {role: id_of[settings[key]] for key, role in CONFIG_ROLE_KEYS.items() if settings.get(key) in id_of}
+    _, role_ids = assign_roles(specials, declared)
+    role_keys = {key: role for key, role in CONFIG_ROLE_KEYS.items() if role in role_ids}
     config = {
         "tokenizer_class": "PreTrainedTokenizerFast",
         "clean_up_tokenization_spaces": False,
         "added_tokens_decoder": {str(token_id): {"content": text, "lstrip": False, "normalized": False,
                                                  "rstrip": False, "single_word": False, "special": True}
                                  for token_id, text in specials},
-        **{key: text_of[role_ids[role]] for role, key in _TRANSFORMERS_ROLE_KEYS.items() if role in role_ids},
+        **{key: text_of[role_ids[role]] for key, role in role_keys.items()},
+        # the name transformers 4 and 5 both read; without it the others are missing from all_special_tokens
+        "additional_special_tokens": [text for token_id, text in specials
+                                      if token_id not in {role_ids[role] for role in role_keys.values()}],
+        **{key: settings[key] for key in CARRIED_CONFIG_KEYS if key in settings},
     }
-    with_role = {role_ids[role] for role in _TRANSFORMERS_ROLE_KEYS if role in role_ids}
-    # the name transformers 4 and 5 both read; without it the others are missing from all_special_tokens
-    config["additional_special_tokens"] = [text for token_id, text in specials if token_id not in with_role]
     return json.dumps(config, ensure_ascii=False, indent=2) + "\n"
 
 

@@ -76,6 +76,9 @@ class ExtendedBPE:
         new_merges: appended merges as string pairs, in rank order.
         tiktoken_pattern: the regex of a ``tiktoken.Encoding`` that encodes as ``tokenizer`` does, or None
             when it has no tiktoken form (then only tokenizer.json is saved).
+        folder_settings: what the base's transformers folder declares beyond its tokenizer.json (roles, chat
+            template, context length: :func:`~tokensmith.tokenizers.hf_json.tokenizer_folder_settings`),
+            written into the tokenizer_config.json saved beside the extended tokenizer.json.
     """
 
     tokenizer: dict
@@ -84,6 +87,7 @@ class ExtendedBPE:
     new_merges: tuple[tuple[str, str], ...]
     stats: TrainingStats | None = field(default=None, compare=False)
     tiktoken_pattern: str | None = None
+    folder_settings: dict = field(default_factory=dict, compare=False)
 
     @property
     def vocab_size(self) -> int:
@@ -133,7 +137,8 @@ class ExtendedBPE:
 
         contents: dict[str, str | bytes] = {
             TOKENIZER_JSON: self.to_tokenizer_json(),
-            TOKENIZER_CONFIG: tokenizer_config((token_id, text) for text, token_id in self.special_tokens().items()),
+            TOKENIZER_CONFIG: tokenizer_config(((token_id, text) for text, token_id in self.special_tokens().items()),
+                                               self.folder_settings),
         }
         ranks = self.mergeable_ranks()
         if ranks is not None:
@@ -216,6 +221,20 @@ class ExtendTrainer:
             return _checked_bpe(json.loads(backend.to_str()), self.base), None
         return None, loaded
 
+    def _folder_settings(self) -> dict:
+        """What the base's folder (of its tokenizer.json, or a reference's package) declares beyond it."""
+        from tokensmith.tokenizers.hf_json import tokenizer_folder_settings
+        from tokensmith.tokenizers.references import REFERENCES, reference_name
+
+        path = Path(self.base).expanduser()
+        if not path.exists():
+            name = reference_name(self.base)
+            located = REFERENCES.get(name).locate() if name is not None else None
+            if located is None:
+                return {}
+            path = located
+        return tokenizer_folder_settings(path if path.is_dir() else path.parent)
+
     def train(self, documents: Iterable[str], *, progress: ProgressCallback | None = None) -> ExtendedBPE:
         """Learn merges on ``documents`` and append them to the base."""
         from tokenizers import Tokenizer
@@ -285,7 +304,7 @@ class ExtendTrainer:
             distinct_pretokens=len(pieces), merges=len(learned), stop_reason=state.stop_reason,
             count_seconds=count_seconds, compile_seconds=compile_seconds, merge_seconds=merge_seconds,
         )
-        extended = ExtendedBPE(out, base_size, new_tokens, new_merges, stats)
+        extended = ExtendedBPE(out, base_size, new_tokens, new_merges, stats, folder_settings=self._folder_settings())
         pattern = _tiktoken_pattern(spec)  # from the tokenizer.json as written: a normalizer rules it out
         if pattern is not None and _ranks_follow_merges(out):
             from tokensmith.train.export import tiktoken_encodes_alike
