@@ -17,7 +17,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tokensmith.corpus import batch_documents, open_corpus, sample_documents
-from tokensmith.corpus.readers import READ_BLOCK, guess_language, split_suffixes
+from tokensmith.corpus.language_tags import guess_language
+from tokensmith.corpus.readers import READ_BLOCK, split_suffixes
 from tokensmith.corpus.sampling import sample_size
 from tokensmith.errors import CorpusError, InputError
 
@@ -500,7 +501,7 @@ def test_a_dictionary_encoded_parquet_text_column_is_read(tmp_path):
 
 
 def test_language_tags_are_canonical_however_they_are_spelled(tmp_path):
-    from tokensmith.corpus.readers import canonical_language
+    from tokensmith.corpus.language_tags import canonical_language
 
     path = write(tmp_path / "notes.txt", b"Ol\xc3\xa1 mundo\n")
     spellings = {"PT_br": "pt-BR", "zh_hant": "zh-Hant", "sr-latn": "sr-Latn", "es_419": "es-419", "EN": "en",

@@ -333,8 +333,8 @@ def _skipped_segments_warning(parallel) -> str:
 def _check_ref_lang(config: MeasureConfig, sources: Sequence[_Source]) -> None:
     """A --ref-lang the parallel corpus lacks is a mistake to report; the default (en) may be absent: its
     premiums are then n/a with the reason."""
+    from tokensmith.corpus.language_tags import canonical_language
     from tokensmith.corpus.parallel import language_files
-    from tokensmith.corpus.readers import canonical_language
 
     if config.ref_lang is None or not config.parallel:
         return
@@ -420,7 +420,7 @@ def measure(config: MeasureConfig, *, progress: Any = None) -> MeasureResult:
     Raises:
         TokensmithError: any input problem, before any output is written.
     """
-    from tokensmith.corpus.readers import canonical_language
+    from tokensmith.corpus.language_tags import canonical_language
     from tokensmith.metrics import VocabularyFacts, compute_all
     from tokensmith.metrics.word_process import WordCountingProcess
 

@@ -18,16 +18,15 @@ from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from pathlib import Path
 
+from tokensmith.corpus.language_tags import canonical_language, names_a_language
 from tokensmith.corpus.readers import (
     READ_BLOCK,
     Corpus,
     DocumentBlocks,
     ReadStats,
-    canonical_language,
     count_line_ends,
     file_sha256,
     iter_line_blocks,
-    names_a_language,
     open_binary,
     refuse_unread_compressions,
     split_suffixes,

@@ -204,7 +204,7 @@ def _unk_rate(stats: TokenStats) -> float:
 )
 def token_premium(stats: TokenStats, context: MetricContext, params: Mapping[str, ParamValue]) -> MetricValue:
     """Σ tokens in this language / Σ tokens in the reference language, on line-aligned parallel text."""
-    from tokensmith.corpus.readers import canonical_language
+    from tokensmith.corpus.language_tags import canonical_language
 
     ref_lang = canonical_language(str(params["ref_lang"]))  # as the cells hold tags: "EN" is en, "pt_BR" pt-BR
     max_unk = float(params["max_unk_rate"])

@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from tokensmith.corpus.readers import canonical_language, is_language_tag
+from tokensmith.corpus.language_tags import canonical_language, is_language_tag
 from tokensmith.errors import InputError
 
 #: Languages whose lower-casing of I/İ differs from the default (dotless ı and dotted i).

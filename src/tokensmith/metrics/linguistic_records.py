@@ -76,7 +76,7 @@ def morph_records(tokenizers: Sequence[Any], morph_file: str, segmentations: Any
 
 def lexicon_languages(lexicon_dir: str) -> list[str]:
     """The languages (canonical tags) of a ``--lexicon`` folder, or of one file by its name."""
-    from tokensmith.corpus.readers import canonical_language
+    from tokensmith.corpus.language_tags import canonical_language
     from tokensmith.metrics.lexicon import lexicon_files
 
     directory = Path(lexicon_dir)
@@ -85,7 +85,7 @@ def lexicon_languages(lexicon_dir: str) -> list[str]:
 
 def morph_language(morph_file: str) -> str:
     """The language of a ``--morph`` file: its name's tag, canonical (``pt_BR.tsv`` is ``pt-BR``)."""
-    from tokensmith.corpus.readers import canonical_language
+    from tokensmith.corpus.language_tags import canonical_language
 
     return canonical_language(Path(morph_file).stem)
 

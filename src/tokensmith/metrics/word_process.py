@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from typing import Any
 
-from tokensmith.corpus.readers import UNDETERMINED
+from tokensmith.corpus.language_tags import UNDETERMINED
 from tokensmith.corpus.words import NotApplicable, ScriptTally
 from tokensmith.errors import CorpusError
 from tokensmith.metrics.word_split import UnitCounter, WordSplit, WordTotals

@@ -110,8 +110,8 @@ def language_paths(paths: list[str]) -> dict[str, list[Path]]:
     Raises:
         InputError: an item is neither, or a file is missing.
     """
+    from tokensmith.corpus.language_tags import canonical_language
     from tokensmith.corpus.parallel import language_files
-    from tokensmith.corpus.readers import canonical_language
 
     found: dict[str, list[Path]] = {}
     for item in paths:

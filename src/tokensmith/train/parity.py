@@ -125,7 +125,7 @@ class ParityTrainer(BpeTrainer):
         if isinstance(self.langs, str):
             object.__setattr__(self, "langs", tuple(part for part in self.langs.replace(",", " ").split() if part))
         if self.langs is not None:
-            from tokensmith.corpus.readers import canonical_language
+            from tokensmith.corpus.language_tags import canonical_language
 
             # one spelling per language, as the files' (pt_BR.txt is pt-BR)
             object.__setattr__(self, "langs", tuple(map(canonical_language, self.langs)))
