@@ -419,32 +419,29 @@ class HFTokenizer(LoadedTokenizer):
     # -- protocol -----------------------------------------------------------------------------
     def encode_batch(self, texts: Sequence[str]) -> list[list[int]]:
         texts = text_list(texts)
-        fast = self._fast_encoder(texts)
-        if fast is None:
-            return self._reference_ids(texts)
-        try:
-            return fastokens_id_lists(fast, texts)
-        except (TypeError, UnicodeEncodeError):
-            refuse_lone_surrogates(texts)
-            raise
+        return self._id_lists(texts, self._fast_encoder(texts))
 
     def encode_ragged(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         texts = text_list(texts)
         fast = self._fast_encoder(texts)
         if fast is None:
-            return ragged_of_lists(self._reference_ids(texts))
+            return ragged_of_lists(self._id_lists(texts, None))
         return fastokens_ragged(fast, texts)
 
     def encode_flat(self, texts: Sequence[str]) -> Any:
         texts = text_list(texts)
         fast = self._fast_encoder(texts)
         if fast is None or not texts:
-            return flat_of_lists(self._reference_ids(texts))
+            return flat_of_lists(self._id_lists(texts, None))
         ids_buffer, _ = fast.encode_batch_flat(texts, add_special_tokens=False)
         return np.frombuffer(ids_buffer, dtype="<u4")
 
-    def _reference_ids(self, texts: list[str]) -> list[list[int]]:
+    def _id_lists(self, texts: list[str], fast: Any | None) -> list[list[int]]:
+        """Per-text ids from fastokens (``fast``), else the reference library (the text already counted
+        towards fastokens' build by the caller)."""
         try:
+            if fast is not None:
+                return fastokens_id_lists(fast, texts)
             return [encoding.ids for encoding in self._tokenizer.encode_batch(texts, add_special_tokens=False)]
         except (TypeError, UnicodeEncodeError):
             refuse_lone_surrogates(texts)
