@@ -194,8 +194,8 @@ def tokenizer_folder_settings(directory: Path) -> dict[str, Any]:
     """What a transformers folder's configs say beyond tokenizer.json that a derived tokenizer keeps: each
     declared role's token text under its config key (``eos_token``...), and :data:`CARRIED_CONFIG_KEYS`
     (a chat template saved apart, as ``chat_template.jinja``, too). Empty for a folder without them."""
-    settings: dict[str, Any] = {key: text for key, role in CONFIG_ROLE_KEYS.items()
-                                if (text := _declared_role_texts(directory).get(role)) is not None}
+    roles = _declared_role_texts(directory)  # (reads the two config files: once, not once per role)
+    settings: dict[str, Any] = {key: roles[role] for key, role in CONFIG_ROLE_KEYS.items() if role in roles}
     config = _read_config(directory / "tokenizer_config.json")
     settings.update({key: config[key] for key in CARRIED_CONFIG_KEYS if config.get(key) is not None})
     template = directory / "chat_template.jinja"

@@ -111,6 +111,7 @@ def tokenizer_config(special_tokens: Iterable[tuple[int, str]], settings: Mappin
     declared = {role: id_of[settings[key]] for key, role in CONFIG_ROLE_KEYS.items() if settings.get(key) in id_of}
     _, role_ids = assign_roles(specials, declared)
     role_keys = {key: role for key, role in CONFIG_ROLE_KEYS.items() if role in role_ids}
+    with_role = {role_ids[role] for role in role_keys.values()}
     config = {
         "tokenizer_class": "PreTrainedTokenizerFast",
         "clean_up_tokenization_spaces": False,
@@ -119,8 +120,7 @@ def tokenizer_config(special_tokens: Iterable[tuple[int, str]], settings: Mappin
                                  for token_id, text in specials},
         **{key: text_of[role_ids[role]] for key, role in role_keys.items()},
         # the name transformers 4 and 5 both read; without it the others are missing from all_special_tokens
-        "additional_special_tokens": [text for token_id, text in specials
-                                      if token_id not in {role_ids[role] for role in role_keys.values()}],
+        "additional_special_tokens": [text for token_id, text in specials if token_id not in with_role],
         **{key: settings[key] for key in CARRIED_CONFIG_KEYS if key in settings},
     }
     return json.dumps(config, ensure_ascii=False, indent=2) + "\n"
