@@ -130,7 +130,8 @@ def test_refusals(corpus, shared_data, tmp_path):
     with pytest.raises(InputError, match="already exists"):
         train_from_files("bpe", corpus, 900, out, checkpoint=str(checkpoint))
     with pytest.raises(InputError, match="cannot write checkpoints"):
-        train_from_files("superword", corpus, 900, out, checkpoint=str(tmp_path / "s.npz"))
+        train_from_files("parity", [f"en={corpus[0]}", f"de={corpus[1]}"], 900, out, dev=str(shared_data / "parallel"),
+                         checkpoint=str(tmp_path / "s.npz"))
     with pytest.raises(InputError, match="checkpoint=PATH"):
         train_from_files("bpe", corpus, 900, out, resume=True)
     other = tmp_path / "other.npz"
@@ -155,3 +156,104 @@ def test_a_file_that_is_no_checkpoint_is_named_so_without_numpy_advice(tmp_path,
         with pytest.raises(InputError) as refused:
             load(path)
         assert "not a merge checkpoint" in str(refused.value) and "pickle" not in str(refused.value).lower()
+
+
+@pytest.fixture(scope="module")
+def django_lines() -> list[str]:
+    from _django_text import django_translations
+
+    return [line for locale in ("de", "fr", "es", "ru") for line in django_translations(locale)] * 3
+
+
+def stop_at_merge(after: int):
+    """A progress callback that interrupts the run at the first merge report beyond ``after`` merges."""
+    def progress(stage, done, total):
+        if stage == "merge" and done > after:
+            raise Interrupted(done)
+    return progress
+
+
+def test_superword_resumes_stage_2_after_an_interruption_and_to_a_larger_vocabulary(django_lines, tmp_path,
+                                                                                     monkeypatch):
+    from tokensmith.train import SuperwordTrainer, bpe
+    from tokensmith.train.merge_core import load_checkpoint_metadata
+
+    monkeypatch.setattr(bpe, "_MERGES_PER_REPORT", 40)  # reports (and checkpoints) every 40 merges
+    settings = {"transition": 900, "engine": "serial", "min_frequency": 2}
+    direct = SuperwordTrainer(vocab_size=1300, **settings).train(django_lines)
+    assert direct.vocab_size == 1300  # the text holds enough for every merge asked
+    checkpoint = tmp_path / "superword.npz"
+    with pytest.raises(Interrupted):
+        SuperwordTrainer(vocab_size=1100, **settings).train(
+            django_lines, checkpoint=checkpoint, checkpoint_seconds=0, progress=stop_at_merge(900 - 257 + 40))
+    assert load_checkpoint_metadata(checkpoint)["merges"] == 900 - 257 + 80  # in stage 2, written at each report
+    # continued to the interrupted run's size, then grown on to a larger one: as if never stopped
+    middle = SuperwordTrainer(vocab_size=1100, **settings).resume(checkpoint)
+    assert middle.to_tokenizer_json() == SuperwordTrainer(vocab_size=1100, **settings).train(
+        django_lines).to_tokenizer_json()
+    grown = SuperwordTrainer(vocab_size=1300, **settings).resume(checkpoint)
+    assert grown.to_tokenizer_json() == direct.to_tokenizer_json()
+    assert grown.stats.documents == direct.stats.documents and grown.stats.merges == direct.stats.merges
+
+
+def test_superword_refuses_a_checkpoint_of_another_transition_point(django_lines, tmp_path):
+    from tokensmith.train import SuperwordTrainer
+
+    checkpoint = tmp_path / "superword.npz"
+    SuperwordTrainer(vocab_size=1000, engine="serial").train(django_lines, checkpoint=checkpoint)  # t = 900
+    with pytest.raises(InputError, match="stage 1 learnt to 900 tokens, but this run's transition point is 1080") \
+            as refused:
+        SuperwordTrainer(vocab_size=1200, engine="serial").resume(checkpoint)
+    assert "transition=900" in refused.value.hint
+    assert SuperwordTrainer(vocab_size=1200, transition=900, engine="serial").resume(checkpoint).vocab_size == 1200
+    with pytest.raises(InputError, match="written by a superword run, not a bpe one"):
+        BpeTrainer(vocab_size=1200, engine="serial").resume(checkpoint)
+
+
+def test_extend_resumes_on_a_byte_fallback_base_that_gained_characters(tmp_path, monkeypatch):
+    # the characters extend adds first (Cherokee, which the base spells with <0xXX>) are part of the state
+    # the checkpoint must restore: their ids come before the merged tokens'
+    import random
+
+    from _sentencepiece_base import CHEROKEE_WORDS, sentencepiece_style_json
+
+    from tokensmith.train import ExtendTrainer, bpe
+
+    monkeypatch.setattr(bpe, "_MERGES_PER_REPORT", 20)
+    base = str(sentencepiece_style_json(tmp_path / "base.json"))
+    rng = random.Random(1)
+    lines = [" ".join(rng.choices(CHEROKEE_WORDS, k=rng.randint(3, 12))) for _ in range(600)]
+    size = json.loads(Path(base).read_text(encoding="utf-8"))["model"]["vocab"].__len__()
+    direct = ExtendTrainer(base=base, vocab_size=size + 150).train(lines)
+    assert len(direct.new_tokens) == 150 and set("".join(CHEROKEE_WORDS)) <= set(direct.new_tokens)
+    checkpoint = tmp_path / "extend.npz"
+    with pytest.raises(Interrupted):
+        ExtendTrainer(base=base, vocab_size=size + 150).train(lines, checkpoint=checkpoint, checkpoint_seconds=0,
+                                                             progress=stop_at_merge(40))
+    resumed = ExtendTrainer(base=base, vocab_size=size + 150).resume(checkpoint)
+    assert resumed.to_tokenizer_json() == direct.to_tokenizer_json()
+    assert resumed.new_tokens == direct.new_tokens and resumed.new_merges == direct.new_merges
+
+
+def test_extend_resumes_from_the_same_base_anywhere_and_refuses_an_edited_one(django_lines, tmp_path):
+    import shutil
+
+    from tokensmith.train import ExtendTrainer
+
+    base = tmp_path / "a" / "tokenizer.json"
+    base.parent.mkdir()
+    spec = ExtendTrainer(base="gpt2", vocab_size=50300).base_spec()
+    base.write_text(json.dumps(spec), encoding="utf-8")
+    checkpoint = tmp_path / "extend.npz"
+    ExtendTrainer(base=str(base), vocab_size=50400).train(django_lines, checkpoint=checkpoint)
+    moved = tmp_path / "b" / "tokenizer.json"  # the same file elsewhere (a copy, another path) is the same base
+    moved.parent.mkdir()
+    shutil.copy(base, moved)
+    grown = ExtendTrainer(base=str(moved), vocab_size=50500).resume(checkpoint)
+    assert grown.to_tokenizer_json() == ExtendTrainer(base=str(base), vocab_size=50500).train(
+        django_lines).to_tokenizer_json()
+    spec["added_tokens"].append({"id": 50257, "content": "<|pad|>", "single_word": False, "lstrip": False,
+                                 "rstrip": False, "normalized": False, "special": True})
+    moved.write_text(json.dumps(spec), encoding="utf-8")
+    with pytest.raises(InputError, match="other settings: base_sha256 differ"):
+        ExtendTrainer(base=str(moved), vocab_size=50500).resume(checkpoint)

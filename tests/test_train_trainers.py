@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from _sentencepiece_base import CHEROKEE_WORDS, sentencepiece_style_json
 
 from tokensmith.errors import CorpusError, InputError, OutputExistsError, TokenizerFormatError, UnknownNameError
 from tokensmith.train import (
@@ -223,34 +224,6 @@ def test_extend_a_gguf_base_keeps_every_id_and_round_trips(shared_data, parallel
     for lang, lines in parallel_lines.items():
         text = "\n".join(lines[:150])
         assert new.decode(new.encode(text)) == text, lang
-
-
-#: Cherokee words (hello, thanks, peace, Cherokee, language, people, small, big, wood, water, stone, bird, dog,
-#: cat): a script the Mistral v3 SentencePiece vocabulary spells only with byte-fallback tokens.
-CHEROKEE_WORDS = ["ᎣᏏᏲ", "ᏩᏙ", "ᏙᎯ", "ᏣᎳᎩ", "ᎦᏬᏂᎯᏍᏗ", "ᎠᏂᏴᏫᏯ", "ᎤᏍᏗ", "ᎤᏔᏅ", "ᎠᏓ", "ᎠᎹ", "ᏅᏯ", "ᏥᏍᏆ", "ᎩᏟ", "ᏪᏌ"]
-
-
-def sentencepiece_style_json(path: Path) -> Path:
-    """The Mistral v3 SentencePiece BPE as a tokenizer.json (byte fallback, "▁" for spaces), as transformers
-    converts a Llama-style tokenizer, written to ``path``."""
-    from tokenizers import AddedToken, Tokenizer, decoders, models, normalizers
-
-    from tokensmith.tokenizers.references import REFERENCES
-
-    pytest.importorskip("sentencepiece")
-    extractor = pytest.importorskip("transformers.convert_slow_tokenizer").SentencePieceExtractor
-    model_file = REFERENCES.get("mistral-v3-sp").locate()
-    if model_file is None:
-        pytest.skip("mistral-common (the mistral-v3-sp reference) is not installed")
-    converted = extractor(str(model_file)).extract(models.BPE)
-    base = Tokenizer(models.BPE(vocab=converted["vocab"], merges=converted["merges"], unk_token="<unk>",
-                                byte_fallback=True, fuse_unk=True))
-    base.normalizer = normalizers.Sequence([normalizers.Prepend("▁"), normalizers.Replace(" ", "▁")])
-    base.decoder = decoders.Sequence([decoders.Replace("▁", " "), decoders.ByteFallback(), decoders.Fuse(),
-                                      decoders.Strip(" ", 1, 0)])
-    base.add_special_tokens([AddedToken(text, special=True) for text in ("<unk>", "<s>", "</s>")])
-    base.save(str(path))
-    return path
 
 
 def test_extend_a_byte_fallback_base_learns_a_script_it_lacks(tmp_path):

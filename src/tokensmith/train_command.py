@@ -137,7 +137,7 @@ def run_train(
         options: trainer configuration fields (``pretokenizer``, ``min_frequency``...).
         compare: tokenizers whose held-out bytes/token is shown next to the new one's.
         results: also write a results.json with a ``train`` section here.
-        checkpoint: merge-state checkpoint file, written during training (bpe, char; other trainers refuse it).
+        checkpoint: merge-state checkpoint file, written during training (every trainer but parity, which refuses it).
         resume: continue from ``checkpoint`` when it exists (to the same or a larger vocabulary, on the
             same corpus); refused without ``checkpoint``.
         errors: undecodable bytes in the corpora: ``strict`` stops with an error, ``replace`` reads them as

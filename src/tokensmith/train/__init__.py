@@ -6,9 +6,9 @@ Importing this package is light: numba loads only when a merge loop runs.
   ``extend`` (:class:`ExtendTrainer`), ``superword`` (:class:`SuperwordTrainer`), ``parity``
   (:class:`ParityTrainer`, training text per language + a parallel dev set); each a frozen dataclass
   with ``train(documents) -> result`` and ``result.save(directory)``.
-* Resume: ``BpeTrainer.train(..., checkpoint=path)`` writes the merge state; ``BpeTrainer.resume(path)``
-  continues it (after an interruption or to a larger vocab_size); ``train_from_files(..., checkpoint=,
-  resume=True)`` wraps both.
+* Resume: ``train(..., checkpoint=path)`` writes the merge state; ``resume(path)`` continues it (after an
+  interruption or to a larger vocab_size), for every trainer but ``parity`` (superword: stage 2);
+  ``train_from_files(..., checkpoint=, resume=True)`` wraps both.
 * :func:`train_from_files` is the one call a command line wraps.
 * Pre-token counting engines (registry :data:`COUNTING_ENGINES`, trainer option ``engine``): ``local``
   (processes, the default), ``serial`` and ``ray`` (:class:`RayEngine`: a Ray cluster at

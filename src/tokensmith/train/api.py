@@ -34,7 +34,7 @@ TRAINERS.add("superword", SuperwordTrainer)
 TRAINERS.add("parity", ParityTrainer)
 
 #: Trainers whose runs can write a checkpoint and resume from it.
-RESUMABLE = ("bpe", "char")
+RESUMABLE = ("bpe", "char", "superword", "extend")
 
 #: A language tag before ``=`` in a ``LANG=PATH`` corpus argument (BCP-47-like: en, pt-BR, zh-Hant, sr_Latn).
 _LANG_TAG = re.compile(r"[A-Za-z]{2,8}(?:[-_][A-Za-z0-9]{1,8})*")

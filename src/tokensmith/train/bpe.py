@@ -293,40 +293,9 @@ class BpeTrainer:
         from tokensmith.train import merge_core
 
         check_run_options(progress, checkpoint_seconds)
-        metadata = merge_core.load_checkpoint_metadata(checkpoint)
-        if metadata.get("kind") != CHECKPOINT_KIND:
-            raise InputError(f"{checkpoint} is not a tokensmith training checkpoint",
-                             "pass the checkpoint file a training run wrote (checkpoint=...)")
-        mine = self.checkpoint_settings()
-        # (checkpoints written before preset was left out hold it; it only ever set vocab_size)
-        stored = {k: v for k, v in (metadata.get("settings") or {}).items() if k not in _SIZE_AND_COUNTING}
-        if stored != mine:
-            differing = _differing(stored, mine)
-            raise InputError(
-                f"checkpoint {checkpoint} was written with other settings: {', '.join(differing)} differ",
-                "resume with the settings of the interrupted run (only vocab_size may change), or start afresh",
-            )
+        metadata = checked_checkpoint(checkpoint, self.checkpoint_settings(), vocab_size=self.vocab_size,
+                                      corpus_fingerprint=corpus_fingerprint, corpus_reading=corpus_reading)
         corpus = metadata["corpus"]
-        if corpus_fingerprint is not None and corpus.get("fingerprint") not in (None, corpus_fingerprint):
-            raise InputError(f"checkpoint {checkpoint} was written for another corpus",
-                             "resume with the same corpus files, or start afresh without resume")
-        reading = corpus.get("reading")
-        if corpus_reading is not None and reading is not None and reading != corpus_reading:
-            def shown(value) -> str:
-                return "unused" if value is None else repr(value)  # e.g. --field once a JSONL file, now text
-
-            changes = "; ".join(f"{key} {shown(reading.get(key))} then, {shown(corpus_reading.get(key))} now"
-                                for key in _differing(reading, corpus_reading))
-            raise InputError(f"checkpoint {checkpoint} was written reading the corpus with other options: {changes}",
-                             "resume with the reading options of the interrupted run (--field, --column, "
-                             "--errors) and as it ran (tokensmith train or train_from_files), or start afresh "
-                             "without resume")
-        if metadata.get("tokens", 0) > self.vocab_size:
-            raise InputError(
-                f"checkpoint {checkpoint} already holds {metadata['tokens']} tokens, more than vocab_size "
-                f"{self.vocab_size}",
-                f"resume to vocab_size {metadata['tokens']} or more, or train afresh without resume",
-            )
         compile_seconds = merge_core.compile_kernels()
         state = merge_core.load_checkpoint(checkpoint)
         state.scalars[merge_core.STOP] = merge_core.RUNNING  # a finished run may go on to a larger vocab_size
@@ -345,31 +314,11 @@ class BpeTrainer:
                checkpoint_seconds: float, *, save_first: bool = True,
                on_merges: Callable[[np.ndarray], None] | None = None) -> TrainedBPE:
         """Run the merge loop to the end (reporting progress, writing checkpoints) and build the result."""
-        from tokensmith.train import merge_core
-
-        def save() -> None:
-            metadata = {"kind": CHECKPOINT_KIND, "settings": self.checkpoint_settings(), "corpus": corpus,
-                        "merges": state.n_merges, "tokens": state.n_tokens,
-                        "merge_seconds": time.perf_counter() - started}
-            merge_core.save_checkpoint(state, checkpoint, metadata)
-
-        last_saved = time.perf_counter()
-        if checkpoint is not None and save_first:
-            save()  # counting is the expensive part to redo; keep it from the start
-        most = max(self.vocab_size - len(initial.contents), 0)
-        while True:
-            run = merge_core.run_merges(state, vocab_size=self.vocab_size, min_frequency=self.min_frequency,
-                                        max_merges=_MERGES_PER_REPORT)
-            finished = run.stop_reason != "running"
-            if checkpoint is not None and (finished or time.perf_counter() - last_saved >= checkpoint_seconds):
-                save()
-                last_saved = time.perf_counter()
-            if progress is not None:
-                progress("merge", state.n_merges, most)
-            if on_merges is not None and not finished:
-                on_merges(state.learned_merges())
-            if finished:
-                break
+        merge_to_end(state, vocab_size=self.vocab_size, min_frequency=self.min_frequency, started=started,
+                     checkpoint=checkpoint, checkpoint_seconds=checkpoint_seconds, save_first=save_first,
+                     checkpoint_metadata=lambda: {"settings": self.checkpoint_settings(), "corpus": corpus},
+                     progress=progress, progress_total=max(self.vocab_size - len(initial.contents), 0),
+                     on_merges=on_merges)
         merge_seconds = time.perf_counter() - started
         return initial.result(
             state, self.pretokenizer_object(),
@@ -459,6 +408,100 @@ def _check_int(name: str, value: object, *, minimum: int, maximum: int = _MAX_SE
     if value > maximum:
         raise InputError(f"{name} must be an integer from {minimum} to {maximum}, got {value!r}",
                          f"pass {name} <= {maximum}")
+
+
+def merge_to_end(state, *, vocab_size: int, min_frequency: int, started: float, checkpoint: str | Path | None,
+                 checkpoint_seconds: float, save_first: bool, checkpoint_metadata: Callable[[], dict],
+                 progress: ProgressCallback | None, progress_total: int, merges_before: int = 0,
+                 on_merges: Callable[[np.ndarray], None] | None = None) -> None:
+    """Run the merge loop on ``state`` until it stops, reporting progress and writing ``checkpoint`` (every
+    trainer's loop: bpe and char, superword's stage 2, extend).
+
+    Args:
+        started: when the merges began (``perf_counter``; earlier by the time a resumed checkpoint had run).
+        save_first: write the checkpoint before the first merge (counting is the expensive part to redo).
+        checkpoint_metadata: what a checkpoint stores beside the state (settings, corpus), completed here
+            with its kind, the merges and tokens so far and the merge time.
+        merges_before: merges learned before this state's (superword's stage 1), for progress and metadata.
+    """
+    from tokensmith.train import merge_core
+
+    def save() -> None:
+        metadata = {**checkpoint_metadata(), "kind": CHECKPOINT_KIND, "merges": merges_before + state.n_merges,
+                    "tokens": state.n_tokens, "merge_seconds": time.perf_counter() - started}
+        merge_core.save_checkpoint(state, checkpoint, metadata)
+
+    last_saved = time.perf_counter()
+    if checkpoint is not None and save_first:
+        save()
+    while True:
+        run = merge_core.run_merges(state, vocab_size=vocab_size, min_frequency=min_frequency,
+                                    max_merges=_MERGES_PER_REPORT)
+        finished = run.stop_reason != "running"
+        if checkpoint is not None and (finished or time.perf_counter() - last_saved >= checkpoint_seconds):
+            save()
+            last_saved = time.perf_counter()
+        if progress is not None:
+            progress("merge", merges_before + state.n_merges, progress_total)
+        if on_merges is not None and not finished:
+            on_merges(state.learned_merges())
+        if finished:
+            return
+
+
+def checked_checkpoint(checkpoint: str | Path, settings: dict, *, vocab_size: int, corpus_fingerprint: str | None,
+                       corpus_reading: dict | None) -> dict:
+    """The metadata of ``checkpoint``, checked to fit a run of ``settings`` to ``vocab_size`` on this corpus.
+
+    Raises:
+        InputError: the file is not a training checkpoint, was written with other ``settings``, for another
+            corpus (fingerprint) or read with other options, or holds more tokens than ``vocab_size``. A
+            fingerprint or reading options that either side lacks are not compared.
+    """
+    from tokensmith.train import merge_core
+
+    metadata = merge_core.load_checkpoint_metadata(checkpoint)
+    if metadata.get("kind") != CHECKPOINT_KIND:
+        raise InputError(f"{checkpoint} is not a tokensmith training checkpoint",
+                         "pass the checkpoint file a training run wrote (checkpoint=...)")
+    # (checkpoints written before preset was left out hold it; it only ever set vocab_size)
+    stored = {k: v for k, v in (metadata.get("settings") or {}).items() if k not in _SIZE_AND_COUNTING}
+    if stored.get("trainer") != settings["trainer"]:
+        def algorithm(trainer: object) -> str:
+            return str(trainer).removesuffix("Trainer").lower()  # SuperwordTrainer: --algorithm superword
+
+        raise InputError(
+            f"checkpoint {checkpoint} was written by a {algorithm(stored.get('trainer'))} run, not a "
+            f"{algorithm(settings['trainer'])} one",
+            f"resume it with --algorithm {algorithm(stored.get('trainer'))} (the same trainer), or start afresh",
+        )
+    if stored != settings:
+        differing = _differing(stored, settings)
+        raise InputError(
+            f"checkpoint {checkpoint} was written with other settings: {', '.join(differing)} differ",
+            "resume with the settings of the interrupted run (only vocab_size may change), or start afresh",
+        )
+    corpus = metadata["corpus"]
+    if corpus_fingerprint is not None and corpus.get("fingerprint") not in (None, corpus_fingerprint):
+        raise InputError(f"checkpoint {checkpoint} was written for another corpus",
+                         "resume with the same corpus files, or start afresh without resume")
+    reading = corpus.get("reading")
+    if corpus_reading is not None and reading is not None and reading != corpus_reading:
+        def shown(value) -> str:
+            return "unused" if value is None else repr(value)  # e.g. --field once a JSONL file, now text
+
+        changes = "; ".join(f"{key} {shown(reading.get(key))} then, {shown(corpus_reading.get(key))} now"
+                            for key in _differing(reading, corpus_reading))
+        raise InputError(f"checkpoint {checkpoint} was written reading the corpus with other options: {changes}",
+                         "resume with the reading options of the interrupted run (--field, --column, "
+                         "--errors) and as it ran (tokensmith train or train_from_files), or start afresh "
+                         "without resume")
+    if metadata.get("tokens", 0) > vocab_size:
+        raise InputError(
+            f"checkpoint {checkpoint} already holds {metadata['tokens']} tokens, more than vocab_size {vocab_size}",
+            f"resume to vocab_size {metadata['tokens']} or more, or train afresh without resume",
+        )
+    return metadata
 
 
 def check_run_options(progress: object, checkpoint_seconds: object = 0.0) -> None:

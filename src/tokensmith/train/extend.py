@@ -29,6 +29,7 @@ be a BPE model without ``continuing_subword_prefix`` or ``end_of_word_suffix``.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import re
@@ -43,13 +44,14 @@ import numpy as np
 
 from tokensmith.errors import CorpusError, InputError, TokenizerFormatError
 from tokensmith.train.bpe import (
-    _MERGES_PER_REPORT,
     MAX_VOCAB_SIZE,
     ProgressCallback,
     TrainingStats,
     _check_int,
     check_run_options,
     check_setting_types,
+    checked_checkpoint,
+    merge_to_end,
 )
 
 if TYPE_CHECKING:
@@ -235,15 +237,21 @@ class ExtendTrainer:
             path = located
         return tokenizer_folder_settings(path if path.is_dir() else path.parent)
 
-    def train(self, documents: Iterable[str], *, progress: ProgressCallback | None = None) -> ExtendedBPE:
-        """Learn merges on ``documents`` and append them to the base."""
+    def train(self, documents: Iterable[str], *, progress: ProgressCallback | None = None,
+              checkpoint: str | Path | None = None, checkpoint_seconds: float = 60.0,
+              corpus_fingerprint: str | None = None, corpus_reading: dict | None = None) -> ExtendedBPE:
+        """Learn merges on ``documents`` and append them to the base.
+
+        ``checkpoint`` and the other arguments: as in :meth:`BpeTrainer.train`; :meth:`resume` continues
+        from the checkpoint (after an interruption, or to a larger ``vocab_size``).
+        """
         from tokenizers import Tokenizer
 
         from tokensmith.train import merge_core
         from tokensmith.train.counting import check_documents
 
         check_documents(documents)
-        check_run_options(progress)
+        check_run_options(progress, checkpoint_seconds)
         spec, loaded = self._open_base()
         if spec is None:
             spec = _converted_spec(loaded)
@@ -261,13 +269,10 @@ class ExtendTrainer:
         if loaded is not None:
             _check_conversion(loaded, tokenizer, [_PROBE_TEXT, *sample])
         count_seconds = time.perf_counter() - started
-        base_size = _base_size(spec)
-        new_characters = _new_characters(spec, counts, self.vocab_size - base_size, self.min_frequency)
-        if new_characters:  # a character the base spells with byte-fallback (or unknown) tokens, which never merge
-            spec = json.loads(json.dumps(spec))
-            spec["model"]["vocab"].update({char: base_size + i for i, char in enumerate(new_characters)})
-            tokenizer = Tokenizer.from_str(json.dumps(spec))
-        contents, units, dedup, strings = _initial_tokens(spec)
+        new_characters = _new_characters(spec, counts, self.vocab_size - _base_size(spec), self.min_frequency)
+        grown = _with_characters(spec, new_characters)
+        tokenizer = Tokenizer.from_str(json.dumps(grown))
+        contents, units, dedup, _ = _initial_tokens(grown)
         pieces = sorted(counts)
         encoded = [[token.id for token in tokenizer.model.tokenize(piece)] for piece in pieces]
         offsets = np.zeros(len(pieces) + 1, dtype=np.int64)
@@ -275,19 +280,63 @@ class ExtendTrainer:
         symbols = np.fromiter((i for ids in encoded for i in ids), dtype=np.int32, count=int(offsets[-1]))
         word_counts = np.array([counts[piece] for piece in pieces], dtype=np.int64)
         compile_seconds = merge_core.compile_kernels()
-        started = time.perf_counter()
         max_units = self.max_token_length if self.max_token_length is not None else _UNMERGEABLE - 1
         state = merge_core.build_state(symbols, offsets, word_counts, contents, units, dedup=dedup,
                                        max_units=max_units)
-        while True:
-            run = merge_core.run_merges(state, vocab_size=self.vocab_size, min_frequency=self.min_frequency,
-                                        max_merges=_MERGES_PER_REPORT)
-            if progress is not None:
-                progress("merge", state.n_merges, self.vocab_size - len(contents))
-            if run.stop_reason != "running":
-                break
-        merge_seconds = time.perf_counter() - started
-        merged_tokens = tuple(state.token(i).decode("utf-8") for i in range(len(contents), state.n_tokens))
+        corpus = {"documents": n_documents, "corpus_bytes": corpus_bytes, "pretokens": int(word_counts.sum()),
+                  "distinct_pretokens": len(pieces), "count_seconds": count_seconds,
+                  "compile_seconds": compile_seconds, "fingerprint": corpus_fingerprint, "reading": corpus_reading,
+                  "new_characters": list(new_characters)}
+        return self._extend(spec, state, corpus, time.perf_counter(), progress, checkpoint, checkpoint_seconds,
+                            save_first=True)
+
+    def resume(self, checkpoint: str | Path, *, progress: ProgressCallback | None = None,
+               checkpoint_seconds: float = 60.0, corpus_fingerprint: str | None = None,
+               corpus_reading: dict | None = None) -> ExtendedBPE:
+        """Continue from a checkpoint written by :meth:`train` (same base and settings; ``vocab_size`` may grow).
+        The result equals an uninterrupted run's, byte for byte.
+
+        Raises:
+            InputError: as :meth:`BpeTrainer.resume`; a base whose tokenizer.json form differs from the
+                interrupted run's is other settings.
+        """
+        from tokensmith.train import merge_core
+
+        check_run_options(progress, checkpoint_seconds)
+        spec = self.base_spec()
+        metadata = checked_checkpoint(checkpoint, self.checkpoint_settings(spec), vocab_size=self.vocab_size,
+                                      corpus_fingerprint=corpus_fingerprint, corpus_reading=corpus_reading)
+        corpus = {**metadata["corpus"], "compile_seconds": merge_core.compile_kernels()}
+        state = merge_core.load_checkpoint(checkpoint)
+        state.scalars[merge_core.STOP] = merge_core.RUNNING  # a finished run may go on to a larger vocab_size
+        started = time.perf_counter() - float(metadata.get("merge_seconds", 0.0))
+        return self._extend(spec, state, corpus, started, progress, checkpoint, checkpoint_seconds, save_first=False)
+
+    def checkpoint_settings(self, base_spec: dict | None = None) -> dict:
+        """The settings a checkpoint must share with a run that resumes it: the base by its tokenizer.json
+        form (the same file under another path, or a reference by its file, resumes it; an edited one does not).
+
+        ``base_spec``: :meth:`base_spec`, when the caller has it (building it converts some bases anew).
+        """
+        spec = base_spec if base_spec is not None else self.base_spec()
+        digest = hashlib.sha256(json.dumps(spec, sort_keys=True).encode("utf-8")).hexdigest()
+        return {"trainer": type(self).__name__, "base_sha256": digest, "min_frequency": self.min_frequency,
+                "max_token_length": self.max_token_length}
+
+    def _extend(self, spec: dict, state, corpus: dict, started: float, progress: ProgressCallback | None,
+                checkpoint: str | Path | None, checkpoint_seconds: float, *, save_first: bool) -> ExtendedBPE:
+        """Run the merges on ``state`` to the end and append what they learn to the base ``spec``."""
+        base_size = _base_size(spec)
+        settings = self.checkpoint_settings(spec)
+        new_characters = tuple(corpus["new_characters"])
+        spec = _with_characters(spec, new_characters)
+        _, _, _, strings = _initial_tokens(spec)
+        n_initial = len(strings)
+        merge_to_end(state, vocab_size=self.vocab_size, min_frequency=self.min_frequency, started=started,
+                     checkpoint=checkpoint, checkpoint_seconds=checkpoint_seconds, save_first=save_first,
+                     checkpoint_metadata=lambda: {"settings": settings, "corpus": corpus},
+                     progress=progress, progress_total=self.vocab_size - n_initial)
+        merged_tokens = tuple(state.token(i).decode("utf-8") for i in range(n_initial, state.n_tokens))
         new_tokens = new_characters + merged_tokens
         strings = strings + list(merged_tokens)
         learned = state.learned_merges().tolist()
@@ -297,12 +346,13 @@ class ExtendTrainer:
         out = json.loads(json.dumps(spec))
         model = out["model"]
         _pin_added_tokens(out, set(new_tokens))
-        model["vocab"].update({text: len(contents) + i for i, text in enumerate(merged_tokens)})
+        model["vocab"].update({text: n_initial + i for i, text in enumerate(merged_tokens)})
         model["merges"] = [_as_pair(merge) for merge in model["merges"]] + [list(pair) for pair in new_merges]
         stats = TrainingStats(
-            documents=n_documents, corpus_bytes=corpus_bytes, pretokens=int(word_counts.sum()),
-            distinct_pretokens=len(pieces), merges=len(learned), stop_reason=state.stop_reason,
-            count_seconds=count_seconds, compile_seconds=compile_seconds, merge_seconds=merge_seconds,
+            documents=corpus["documents"], corpus_bytes=corpus["corpus_bytes"], pretokens=corpus["pretokens"],
+            distinct_pretokens=corpus["distinct_pretokens"], merges=len(learned), stop_reason=state.stop_reason,
+            count_seconds=corpus["count_seconds"], compile_seconds=corpus["compile_seconds"],
+            merge_seconds=time.perf_counter() - started,
         )
         extended = ExtendedBPE(out, base_size, new_tokens, new_merges, stats, folder_settings=self._folder_settings())
         pattern = _tiktoken_pattern(spec)  # from the tokenizer.json as written: a normalizer rules it out
@@ -315,7 +365,6 @@ class ExtendTrainer:
                                       candidate.special_tokens()):
                 extended = candidate
         return extended
-
 
 def _read_tokenizer_json(path: Path) -> dict:
     try:
@@ -471,6 +520,15 @@ def _new_characters(spec: dict, counts: Counter, budget: int, min_frequency: int
                       key=lambda char: (-by_character[char], char))
     return tuple(frequent[:budget])
 
+
+def _with_characters(spec: dict, characters: tuple[str, ...]) -> dict:
+    """``spec`` with ``characters`` added to its vocabulary after the base ids (a copy; ``spec`` when none)."""
+    if not characters:
+        return spec
+    grown = json.loads(json.dumps(spec))
+    base_size = _base_size(spec)
+    grown["model"]["vocab"].update({char: base_size + i for i, char in enumerate(characters)})
+    return grown
 
 def _initial_tokens(spec: dict) -> tuple[list[bytes], list[int], list[bool], list[str]]:
     """Content (UTF-8 of the vocabulary string), length in characters and dedup flag of every base id."""

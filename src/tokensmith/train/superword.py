@@ -35,6 +35,7 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -42,12 +43,14 @@ import regex
 
 from tokensmith.errors import InputError
 from tokensmith.train.bpe import (
-    _MERGES_PER_REPORT,
     BpeTrainer,
     ProgressCallback,
     TrainedBPE,
     TrainingStats,
     _check_int,
+    check_run_options,
+    checked_checkpoint,
+    merge_to_end,
 )
 from tokensmith.train.counting import PretokenCounts, PretokenTally, Tally, local_workers, make_engine
 from tokensmith.train.pretokenize import PRETOKENIZER_PRESETS, Pretokenizer, _hf_byte_level
@@ -101,11 +104,19 @@ class SuperwordTrainer(BpeTrainer):
         minimum = len(self.initial_vocabulary().contents)
         return self.transition if self.transition is not None else max(minimum, int(0.9 * self.vocab_size))
 
-    def train(self, documents: Iterable[str], *, progress: ProgressCallback | None = None) -> TrainedBPE:
-        """Both stages on ``documents`` (an iterable of str, read once)."""
+    def train(self, documents: Iterable[str], *, progress: ProgressCallback | None = None,
+              checkpoint: str | Path | None = None, checkpoint_seconds: float = 60.0,
+              corpus_fingerprint: str | None = None, corpus_reading: dict | None = None) -> TrainedBPE:
+        """Both stages on ``documents`` (an iterable of str, read once).
+
+        ``checkpoint`` (and the other arguments, as in :meth:`BpeTrainer.train`): the stage-2 merge state is
+        written once stage 1 ends (the counting and stage 1 are what a resume then skips), then as stage 2
+        goes on; :meth:`resume` continues stage 2 from it, to the same or a larger ``vocab_size``.
+        """
         from tokensmith.train import merge_core, text_table
         from tokensmith.train.bpe import InitialVocabulary, _reporting
 
+        check_run_options(progress, checkpoint_seconds)
         stage1_config = BpeTrainer(
             vocab_size=self.transition_size(), min_frequency=self.min_frequency, special_tokens=self.special_tokens,
             pretokenizer=self.pretokenizer, regex=self.regex, split_digits=self.split_digits,
@@ -151,10 +162,11 @@ class SuperwordTrainer(BpeTrainer):
         threads = local_workers(self.workers)
         symbols, offsets = _stage2_words(chunks, stage1, threads, ahead)
         corpus = {"documents": n_documents, "corpus_bytes": chunks.total_bytes, "pretokens": int(chunks.counts.sum()),
-                  "distinct_pretokens": len(chunks.counts)}
+                  "distinct_pretokens": len(chunks.counts), "fingerprint": corpus_fingerprint,
+                  "reading": corpus_reading}
         word_counts = chunks.counts
         del chunks
-        count_seconds = stage1.stats.count_seconds + time.perf_counter() - started
+        corpus["count_seconds"] = stage1.stats.count_seconds + time.perf_counter() - started
         initial = InitialVocabulary.byte_level(self.special_tokens)
         contents = [stage1.vocab[i] if i not in stage1.special_ids else initial.contents[i]
                     for i in range(stage1.vocab_size)]
@@ -167,27 +179,77 @@ class SuperwordTrainer(BpeTrainer):
         for special_id in set(stage1.special_ids) - set(initial.byte_ids.tolist()):
             units[special_id] = _NEVER_MERGED
         max_units = min(self.stage2_max_bytes() or _NEVER_MERGED, _NEVER_MERGED - 1)
-        started = time.perf_counter()
+        started = time.perf_counter() - stage1.stats.merge_seconds
         state = merge_core.build_state(symbols, offsets, word_counts, contents, units,
                                        dedup=dedup, max_units=max_units,
                                        pair_capacity=stage2_pair_room(symbols), threads=threads)
-        while True:
-            run = merge_core.run_merges(state, vocab_size=self.vocab_size, min_frequency=self.min_frequency,
-                                        max_merges=_MERGES_PER_REPORT)
-            if progress is not None:
-                progress("merge", stage1.stats.merges + state.n_merges, self.vocab_size - len(initial.contents))
-            if run.stop_reason != "running":
-                break
-        merge_seconds = stage1.stats.merge_seconds + time.perf_counter() - started
-        vocab = list(stage1.vocab) + [state.token(i) for i in range(stage1.vocab_size, state.n_tokens)]
-        merge_ids = stage1.merge_ids + tuple(tuple(row) for row in state.learned_merges().tolist())
-        stats = TrainingStats(
-            **corpus, merges=len(merge_ids), stop_reason=state.stop_reason,
-            count_seconds=count_seconds, compile_seconds=compile_seconds + stage1.stats.compile_seconds,
-            merge_seconds=merge_seconds,
-        )
-        return TrainedBPE(tuple(vocab), merge_ids, stage1.special_tokens, stage2_pretokenizer, stats)
+        stage1_record = {"merges": np.asarray(stage1.merge_ids, dtype=np.int64).ravel().tolist(),
+                         "compile_seconds": compile_seconds + stage1.stats.compile_seconds}
+        return self._stage2(state, stage1_record, corpus, started, progress, checkpoint, checkpoint_seconds,
+                            save_first=True)
 
+    def resume(self, checkpoint: str | Path, *, progress: ProgressCallback | None = None,
+               checkpoint_seconds: float = 60.0, corpus_fingerprint: str | None = None,
+               corpus_reading: dict | None = None) -> TrainedBPE:
+        """Continue stage 2 from a checkpoint written by :meth:`train` (same settings and transition point;
+        ``vocab_size`` may grow). The result equals an uninterrupted run's, byte for byte.
+
+        Raises:
+            InputError: as :meth:`BpeTrainer.resume`, and when the transition point differs (the default,
+                0.9 ``vocab_size``, moves with a larger ``vocab_size``: pass the interrupted run's).
+        """
+        from tokensmith.train import merge_core
+
+        check_run_options(progress, checkpoint_seconds)
+        metadata = checked_checkpoint(checkpoint, self.checkpoint_settings(), vocab_size=self.vocab_size,
+                                      corpus_fingerprint=corpus_fingerprint, corpus_reading=corpus_reading)
+        stage1 = metadata.get("stage1") or {}
+        stage1_size = len(self.initial_vocabulary().contents) + len(stage1.get("merges", ())) // 3
+        if stage1_size != self.transition_size():
+            raise InputError(
+                f"checkpoint {checkpoint} continues a stage 1 learnt to {stage1_size} tokens, but this run's "
+                f"transition point is {self.transition_size()}",
+                f"pass transition={stage1_size} (--option transition={stage1_size}) to go on from it; the default, "
+                "0.9 vocab_size, moves with the vocabulary size",
+            )
+        compile_seconds = merge_core.compile_kernels()
+        state = merge_core.load_checkpoint(checkpoint)
+        state.scalars[merge_core.STOP] = merge_core.RUNNING  # a finished run may go on to a larger vocab_size
+        started = time.perf_counter() - float(metadata.get("merge_seconds", 0.0))
+        stage1 = {**stage1, "compile_seconds": compile_seconds}
+        return self._stage2(state, stage1, metadata["corpus"], started, progress, checkpoint, checkpoint_seconds,
+                            save_first=False)
+
+    def checkpoint_settings(self) -> dict:
+        """As :meth:`BpeTrainer.checkpoint_settings`, but for ``transition``, which :meth:`resume` compares as
+        the size it gives (its default moves with ``vocab_size``)."""
+        settings = super().checkpoint_settings()
+        del settings["transition"]
+        return settings
+
+    def _stage2(self, state, stage1: dict, corpus: dict, started: float, progress: ProgressCallback | None,
+                checkpoint: str | Path | None, checkpoint_seconds: float, *, save_first: bool) -> TrainedBPE:
+        """Run stage 2's merges on ``state`` to the end and build the result; ``stage1`` records stage 1
+        (its merges as flat ``(left, right, new)`` triples), as checkpoints store it."""
+        initial = self.initial_vocabulary()
+        stage1_merges = tuple(tuple(row) for row in np.array(stage1["merges"], dtype=np.int64).reshape(-1, 3).tolist())
+        merge_to_end(state, vocab_size=self.vocab_size, min_frequency=self.min_frequency, started=started,
+                     checkpoint=checkpoint, checkpoint_seconds=checkpoint_seconds, save_first=save_first,
+                     checkpoint_metadata=lambda: {"settings": self.checkpoint_settings(), "corpus": corpus,
+                                                  "stage1": {"merges": stage1["merges"]}},
+                     progress=progress, progress_total=self.vocab_size - len(initial.contents),
+                     merges_before=len(stage1_merges))
+        vocab = [state.token(i) for i in range(state.n_tokens)]
+        for text, token_id in initial.special_tokens:
+            vocab[token_id] = text.encode("utf-8")
+        merge_ids = stage1_merges + tuple(tuple(row) for row in state.learned_merges().tolist())
+        stats = TrainingStats(
+            documents=corpus["documents"], corpus_bytes=corpus["corpus_bytes"], pretokens=corpus["pretokens"],
+            distinct_pretokens=corpus["distinct_pretokens"], merges=len(merge_ids), stop_reason=state.stop_reason,
+            count_seconds=corpus["count_seconds"], compile_seconds=stage1["compile_seconds"],
+            merge_seconds=time.perf_counter() - started,
+        )
+        return TrainedBPE(tuple(vocab), merge_ids, initial.special_tokens, self.stage2_pretokenizer(), stats)
 
 #: Length given to special tokens in stage 2, above any token a merge may make, so that none joins them.
 _NEVER_MERGED = 1 << 20
