@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import queue
+import threading
 import time
 from array import array
 from collections import Counter
@@ -137,13 +138,19 @@ class SuperwordTrainer(BpeTrainer):
         count_seconds = time.perf_counter() - started
 
         learned: queue.Queue = queue.Queue()  # stage 1's merges so far, then None when it ends
+        abandoned = threading.Event()  # this thread gave up (Ctrl-C, an error): stage 1 stops at its next report
+
+        def report_merges(merges: np.ndarray) -> None:
+            if abandoned.is_set():
+                raise _Abandoned  # else leaving the pool below would wait for the whole of stage 1
+            learned.put(merges)
 
         def train_stage1(counted: PretokenTally) -> TrainedBPE:
             counts = counted.counts(n_documents)
             counted.runs = []  # its only other holder let go of it at submit
             try:
                 return stage1_config.train_from_counts(counts, progress=progress, count_seconds=count_seconds,
-                                                       on_merges=learned.put)
+                                                       on_merges=report_merges)
             finally:
                 learned.put(None)
 
@@ -153,10 +160,14 @@ class SuperwordTrainer(BpeTrainer):
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="tokensmith-stage1") as pool:
             stage1_run = pool.submit(train_stage1, stage1_tally)
             del stage1_tally
-            chunks = tally.sorted_chunks()
-            ahead = _EncodingAhead(chunks.pieces, self.special_tokens)
-            ahead.follow(learned)
-            stage1 = stage1_run.result()
+            try:
+                chunks = tally.sorted_chunks()
+                ahead = _EncodingAhead(chunks.pieces, self.special_tokens)
+                ahead.follow(learned)
+                stage1 = stage1_run.result()
+            except BaseException:
+                abandoned.set()
+                raise
         del tally
         started = time.perf_counter()
         threads = local_workers(self.workers)
@@ -250,6 +261,10 @@ class SuperwordTrainer(BpeTrainer):
             merge_seconds=time.perf_counter() - started,
         )
         return TrainedBPE(tuple(vocab), merge_ids, initial.special_tokens, self.stage2_pretokenizer(), stats)
+
+class _Abandoned(Exception):
+    """Ends stage 1's thread once the thread waiting for it has given up."""
+
 
 #: Length given to special tokens in stage 2, above any token a merge may make, so that none joins them.
 _NEVER_MERGED = 1 << 20
