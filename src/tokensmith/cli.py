@@ -13,10 +13,8 @@ from pathlib import Path
 
 import typer
 
-from tokensmith.errors import TokensmithError
+from tokensmith.errors import INTERRUPTED, TERMINATED, USER_ERROR, TokensmithError
 
-INTERRUPTED = 130  # exit code after Ctrl-C (128 + SIGINT), as shells report it
-TERMINATED = 128 + signal.SIGTERM  # exit code after SIGTERM, as shells report it
 DEFAULT_MAX_BYTES = 20_000  # bytes scored by `bpb` (token-level; the byte-level default is smaller)
 
 
@@ -434,7 +432,7 @@ def _run(argv: list[str] | None, terminated: list[int]) -> int:
         code = app(args=argv, standalone_mode=False)
     except TokensmithError as error:
         typer.echo(f"error: {error}", err=True)
-        return 2
+        return USER_ERROR
     except KeyboardInterrupt:
         code = INTERRUPTED
     except SystemExit as exit_:  # a command that said itself why it stopped (train: its checkpoint is kept)
@@ -445,7 +443,7 @@ def _run(argv: list[str] | None, terminated: list[int]) -> int:
         # so they are recognised by behaviour, not by class.
         if hasattr(error, "show") and hasattr(error, "exit_code"):
             error.show()
-            return 2
+            return USER_ERROR
         if type(error).__name__ == "Abort":
             return 1
         raise

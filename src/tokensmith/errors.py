@@ -3,6 +3,13 @@
 from __future__ import annotations
 
 import difflib
+import signal
+
+#: Exit codes of the command line: a user error (one message on stderr); Ctrl-C (128 + SIGINT) and SIGTERM
+#: (128 + SIGTERM), as shells report them.
+USER_ERROR = 2
+INTERRUPTED = 128 + signal.SIGINT
+TERMINATED = 128 + signal.SIGTERM
 
 
 class TokensmithError(Exception):

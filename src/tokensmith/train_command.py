@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from tokensmith.errors import INTERRUPTED
+
 HOLDOUT_SHARE = 0.01
 HOLDOUT_BYTES = 2_000_000
 HOLDOUT_SEED = 0
@@ -88,8 +90,6 @@ def _overstated_compression(name: str, unk_rate: float) -> str | None:
 def checkpoint_kept_on_interrupt(checkpoint: str | Path | None, *, resume: bool) -> Iterator[None]:
     """Ctrl-C (or SIGTERM) during `train --checkpoint`: the checkpoint this run wrote (or resumed) is kept on
     purpose, so the line says so and how to go on, instead of the usual "nothing was written"."""
-    from tokensmith.cli import INTERRUPTED
-
     def version() -> int | None:
         return Path(checkpoint).stat().st_mtime_ns if checkpoint is not None and Path(checkpoint).is_file() else None
 

@@ -16,12 +16,13 @@ Encoding conventions, the same for every format:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import operator
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -222,16 +223,21 @@ def text_list(texts: Iterable[str]) -> list[str]:
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def refuse_lone_surrogates(texts: Iterable[str]) -> None:
-    """Raise the :class:`~tokensmith.errors.InputError` naming the first lone surrogate of ``texts``, if any: a
-    backend that has no UTF-8 for it calls this when its encode fails, instead of its own TypeError or
-    UnicodeEncodeError (tiktoken alone repairs such text, as U+FFFD)."""
+@contextlib.contextmanager
+def lone_surrogates_named(texts: Sequence[str]) -> Iterator[None]:
+    """Around a backend's encode of ``texts``: when it fails as libraries with no UTF-8 for a lone surrogate
+    do (their own TypeError or UnicodeEncodeError), raise the :class:`~tokensmith.errors.InputError` naming
+    the first one instead; any other failure goes on as it was (tiktoken alone repairs such text, as U+FFFD)."""
     from tokensmith.errors import lone_surrogate_error
 
-    for text in texts:
-        found = _LONE_SURROGATE.search(text)
-        if found:
-            raise lone_surrogate_error(text, found.start())
+    try:
+        yield
+    except (TypeError, UnicodeEncodeError):
+        for text in texts:
+            found = _LONE_SURROGATE.search(text)
+            if found:
+                raise lone_surrogate_error(text, found.start()) from None
+        raise
 
 
 def id_list(ids: Iterable[int], vocab_size: int) -> list[int]:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from tokensmith.errors import InputError, MissingDependencyError, TokenizerFormatError
 from tokensmith.registry import Registry
-from tokensmith.tokenizers.base import TokenizerInfo, id_list, refuse_lone_surrogates, sha256_of_files, text_list
+from tokensmith.tokenizers.base import TokenizerInfo, id_list, lone_surrogates_named, sha256_of_files, text_list
 from tokensmith.tokenizers.bytemaps import (
     SENTENCEPIECE_SPACE,
     UTF8_BYTES,
@@ -399,11 +399,8 @@ class GGUFTokenizer(LoadedTokenizer):
     # -- encoding ---------------------------------------------------------------------------------
     def encode_batch(self, texts: Sequence[str]) -> list[list[int]]:
         texts = text_list(texts)
-        try:
+        with lone_surrogates_named(texts):
             encodings = self._backend.encode_batch(texts, add_special_tokens=False)
-        except (TypeError, UnicodeEncodeError):
-            refuse_lone_surrogates(texts)
-            raise
         return [encoding.ids for encoding in encodings]
 
     def decode(self, ids: Iterable[int]) -> str:

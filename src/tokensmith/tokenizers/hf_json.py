@@ -36,8 +36,8 @@ from tokensmith.tokenizers.base import (
     file_display_name,
     flat_of_lists,
     id_list,
+    lone_surrogates_named,
     ragged_of_lists,
-    refuse_lone_surrogates,
     sha256_of_files,
     text_list,
 )
@@ -439,13 +439,10 @@ class HFTokenizer(LoadedTokenizer):
     def _id_lists(self, texts: list[str], fast: Any | None) -> list[list[int]]:
         """Per-text ids from fastokens (``fast``), else the reference library (the text already counted
         towards fastokens' build by the caller)."""
-        try:
+        with lone_surrogates_named(texts):
             if fast is not None:
                 return fastokens_id_lists(fast, texts)
             return [encoding.ids for encoding in self._tokenizer.encode_batch(texts, add_special_tokens=False)]
-        except (TypeError, UnicodeEncodeError):
-            refuse_lone_surrogates(texts)
-            raise
 
     def decode(self, ids: Iterable[int]) -> str:
         return self._tokenizer.decode(id_list(ids, self.vocab_size), skip_special_tokens=False)

@@ -39,7 +39,7 @@ from tokensmith.tokenizers.base import (
     file_display_name,
     flat_of_lists,
     id_list,
-    refuse_lone_surrogates,
+    lone_surrogates_named,
     sha256_of_files,
     text_list,
 )
@@ -381,11 +381,8 @@ class SentencePieceTokenizer(LoadedTokenizer):
         yield text[start:]
 
     def _library_encode(self, texts: list[str]) -> list[list[int]]:
-        try:
+        with lone_surrogates_named(texts):
             return self._processor.encode(texts, out_type=int, add_bos=False, add_eos=False)
-        except (TypeError, UnicodeEncodeError):
-            refuse_lone_surrogates(texts)
-            raise
 
     def decode(self, ids: Iterable[int]) -> str:
         return self._processor.decode(id_list(ids, self.vocab_size))
