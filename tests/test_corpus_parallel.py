@@ -211,3 +211,21 @@ def test_a_file_longer_only_by_blank_lines_at_its_end_is_named_as_such(tmp_path)
     make_folder(folder, {"pt_BR.txt": "um\n\ndois\ntrês\n"})  # a blank line inside: no such note
     with pytest.raises(CorpusError, match=r"pt_BR\.txt: 4 lines; .*: 3 lines\n"):
         open_parallel(folder)
+
+
+def test_a_flores_200_folder_is_read_by_canonical_tags(tmp_path):
+    """FLORES-200's file names are the languages ISO 639-1 users name (eng_Latn.txt is en), so --lang and
+    --ref-lang written either way meet them; a second file of one language, however its tag is spelt
+    (en.txt beside eng_Latn.txt, as UDHR's ca.txt beside cat.txt), is refused with what to do."""
+    from _flores_text import CANONICAL, SENTENCES, write_flores_folder
+
+    folder = write_flores_folder(tmp_path / "flores")
+    parallel = open_parallel(folder, langs=["en", "zho_Hans", "jpn"])
+    assert parallel.langs == ["en", "ja", "zh-Hans"]
+    assert [c.sources[0].name for c in parallel.corpora] == ["eng_Latn.txt", "jpn_Jpan.txt", "zho_Hans.txt"]
+    assert list(parallel.corpus("eng_Latn")) == SENTENCES["eng_Latn"]
+    assert sorted(open_parallel(folder).langs) == sorted(CANONICAL.values())
+    (folder / "en.txt").write_text("\n".join(SENTENCES["eng_Latn"]) + "\n", encoding="utf-8")
+    with pytest.raises(CorpusError, match="two files for language 'en'.*en.txt and eng_Latn.txt") as refused:
+        open_parallel(folder)
+    assert "en-x-2.txt" in refused.value.hint

@@ -145,7 +145,11 @@ def language_files(directory: Path) -> dict[str, Path]:
             continue
         lang = canonical_language(stem)  # pt_BR.txt is pt-BR, as it is for --corpus and --ref-lang
         if lang in files:
-            raise CorpusError(f"two files for language {lang!r} in {directory}: {files[lang].name} and {path.name}")
+            raise CorpusError(
+                f"two files for language {lang!r} in {directory}: {files[lang].name} and {path.name}",
+                # ca.txt and cat.txt, en.txt and eng_Latn.txt: one language however its tag is spelt
+                f"keep one; two versions of a language are told apart by a private-use subtag ({lang}-x-2.txt)",
+            )
         files[lang] = path
     if unnamed:
         raise CorpusError(
