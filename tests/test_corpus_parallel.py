@@ -229,3 +229,26 @@ def test_a_flores_200_folder_is_read_by_canonical_tags(tmp_path):
     with pytest.raises(CorpusError, match="two files for language 'en'.*en.txt and eng_Latn.txt") as refused:
         open_parallel(folder)
     assert "en-x-2.txt" in refused.value.hint
+
+
+def test_a_folder_of_flores_200_devtest_files_says_how_to_read_them(tmp_path):
+    """FLORES-200 ships eng_Latn.devtest, zho_Hans.devtest...: the folder was refused as having no <lang>.txt
+    files, with nothing to do about it. The refusal now shows how to link them as .txt, which then reads."""
+    import subprocess
+
+    from _flores_text import CANONICAL, SENTENCES
+
+    folder = tmp_path / "devtest"
+    folder.mkdir()
+    for name, lines in SENTENCES.items():
+        (folder / f"{name}.devtest").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(CorpusError, match="no <lang>.txt files") as refused:
+        open_parallel(folder)
+    command = refused.value.hint.split("e.g. ", 1)[1]
+    assert command == 'for f in *.devtest; do ln -s "$f" "${f%.devtest}.txt"; done'
+    subprocess.run(["bash", "-c", command], cwd=folder, check=True)
+    assert sorted(open_parallel(folder).langs) == sorted(CANONICAL.values())
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(CorpusError, match="no <lang>.txt files") as refused:
+        open_parallel(tmp_path / "empty")
+    assert refused.value.hint is None
