@@ -68,7 +68,7 @@ def test_domain_labels_and_private_names_are_kept():
     ("stem", "lang"),
     [("eng_Latn", "en"), ("zho_Hans", "zh-Hans"), ("arb_Arab", "ar"), ("tha_Thai", "th"), ("jpn_Jpan", "ja"),
      ("eng-Latn", "en"), ("ace_Latn", "ace-Latn"), ("yue_Hant", "yue-Hant"), ("zho_Hant_TW", "zh-Hant-TW"),
-     ("de", "de"), ("pt_BR", "pt-BR"), ("sr_Latn", "sr-Latn")],
+     ("de", "de"), ("pt_BR", "pt-BR"), ("sr_Latn", "sr-Latn"), ("eng_Latn.devtest", "en"), ("zho_Hans.dev", "zh-Hans")],
 )  # fmt: skip
 def test_a_stem_of_a_code_and_a_script_names_its_language(stem, lang):
     assert guess_language(stem) == lang
@@ -79,7 +79,7 @@ def test_a_stem_of_a_code_and_a_script_names_its_language(stem, lang):
     # bare three-letter stems, even ISO 639-2 codes of ISO 639-1 languages (cat, run, may, per are words
     # too); a second part that is no ISO 15924 script, or not written as one
     ["eng", "deu", "log", "out", "all", "cat", "run", "may", "per", "all_data", "log_Data", "run_test",
-     "out_2024", "ENG_LATN", "eng_latn", "README", "notes"],
+     "out_2024", "ENG_LATN", "eng_latn", "README", "notes", "my.notes", "de.old", "eng.dev", "all_data.v2"],
 )  # fmt: skip
 def test_stems_that_may_be_words_name_no_language(stem):
     assert guess_language(stem) is None

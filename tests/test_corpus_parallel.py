@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from tokensmith.corpus import count_lines, open_parallel, sample_parallel
+from tokensmith.corpus import count_lines, open_corpus, open_parallel, sample_parallel
 from tokensmith.errors import CorpusError
 
 
@@ -233,7 +233,8 @@ def test_a_flores_200_folder_is_read_by_canonical_tags(tmp_path):
 
 def test_a_folder_of_flores_200_devtest_files_says_how_to_read_them(tmp_path):
     """FLORES-200 ships eng_Latn.devtest, zho_Hans.devtest...: the folder was refused as having no <lang>.txt
-    files, with nothing to do about it. The refusal now shows how to link them as .txt, which then reads."""
+    files, with nothing to do about it. The refusal now shows how to link them as .txt, which then reads; one
+    such file given as a corpus is of its language (it was 'und': its stem held the .devtest)."""
     import subprocess
 
     from _flores_text import CANONICAL, SENTENCES
@@ -244,6 +245,7 @@ def test_a_folder_of_flores_200_devtest_files_says_how_to_read_them(tmp_path):
         (folder / f"{name}.devtest").write_text("\n".join(lines) + "\n", encoding="utf-8")
     with pytest.raises(CorpusError, match="no <lang>.txt files") as refused:
         open_parallel(folder)
+    assert open_corpus(str(folder / "zho_Hans.devtest")).lang == "zh-Hans"  # one of them alone, as a corpus
     command = refused.value.hint.split("e.g. ", 1)[1]
     assert command == 'for f in *.devtest; do ln -s "$f" "${f%.devtest}.txt"; done'
     subprocess.run(["bash", "-c", command], cwd=folder, check=True)

@@ -169,12 +169,19 @@ def guess_language(stem: str) -> str | None:
 
     Trusted are an ISO 639-1 primary subtag (see :data:`ISO_639_1`) and, as FLORES-200 and NLLB name their
     files, a lower-case three-letter code followed by an ISO 15924 script in title case (``zho_Hans``,
-    ``arb_Arab``, ``ace_Latn``): no word is spelt so. A bare three-letter stem (``deu``, ``log``) is not.
+    ``arb_Arab``, ``ace_Latn``): no word is spelt so; such a tag also names a file that has a suffix after it
+    (FLORES-200's ``eng_Latn.devtest``). A bare three-letter stem (``deu``, ``log``) is not trusted.
     """
-    if not is_language_tag(stem):
-        return None
-    primary, *rest = re.split(r"[-_]", stem)
-    flores_shaped = len(primary) == 3 and primary.islower() and bool(rest) and rest[0] in ISO_15924
-    if primary.lower() not in ISO_639_1 and not flores_shaped:
+    head = stem.split(".", 1)[0]
+    if _flores_shaped(head):
+        return canonical_language(head)
+    if not is_language_tag(stem) or re.split(r"[-_]", stem)[0].lower() not in ISO_639_1:
         return None
     return canonical_language(stem)
+
+
+def _flores_shaped(stem: str) -> bool:
+    """Whether ``stem`` is a lower-case three-letter code and a title-case ISO 15924 script (``zho_Hans``),
+    then any further subtags."""
+    primary, *rest = re.split(r"[-_]", stem)
+    return is_language_tag(stem) and len(primary) == 3 and primary.islower() and bool(rest) and rest[0] in ISO_15924
