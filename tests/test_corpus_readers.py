@@ -167,6 +167,8 @@ def test_language_from_spec_flag_stem_or_und(tmp_path):
     assert open_corpus(str(tmp_path / "log.txt")).lang == "und"  # 3-letter stems are not guessed
     assert open_corpus(f"ast={tmp_path / 'log.txt'}").lang == "ast"
     assert open_corpus(str(tmp_path / "log.txt"), lang="fr").lang == "fr"
+    # the tag given from Python (adapt --lang) is canonical as a LANG= prefix is: it was kept as given
+    assert open_corpus(str(tmp_path / "log.txt"), lang="jpn_Jpan").lang == "ja"
     assert guess_language("zh_TW") == "zh-TW" and guess_language("README") is None
     assert split_suffixes(Path("x.y.parquet.zst")) == ("x.y", ".zst", "parquet")
 

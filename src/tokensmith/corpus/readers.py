@@ -1044,7 +1044,8 @@ def open_corpus(
     """Open a corpus from ``"PATH"`` or ``"LANG=PATH"`` (a file, a directory or a glob), or a path object.
 
     The language is, in order: ``lang``, the ``LANG=`` prefix, the file or folder name when it is a
-    language code (``de.txt``, ``pt-BR.jsonl.gz``, ``zh-CN/``), else ``"und"``.
+    language code (``de.txt``, ``pt-BR.jsonl.gz``, ``zh-CN/``, ``eng_Latn.txt``; a glob's folder: ``uz/*.txt``),
+    else ``"und"``; a tag in its canonical form (``eng_Latn`` is ``en``).
 
     Raises:
         CorpusError: the path does not exist or holds no corpus file.
@@ -1059,7 +1060,9 @@ def open_corpus(
         stem = label_path.name  # a glob or a folder (a file named notes[1].txt is a file: its stem)
     else:
         stem = split_suffixes(label_path)[0]
-    if lang is None:
+    if lang is not None:
+        lang = canonical_language(lang)  # adapt --lang jpn_Jpan is ja, as -c jpn_Jpan=PATH is
+    else:
         # the files of `uz/*.txt` all lie in uz/, whose name tells their language as it does for `-c uz/`
         named_by = _glob_folder(label_path).name if glob_of_names else stem
         lang = canonical_language(spec_lang) if spec_lang else guess_language(named_by) or UNDETERMINED
