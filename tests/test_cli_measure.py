@@ -1200,3 +1200,43 @@ def test_an_empty_parallel_path_is_refused_not_read_as_the_current_folder(tmp_pa
         for flag in ("--lexicon", "--morph"):  # the current folder's <lang>.txt files read as word lists
             err = bad(["measure", "-t", "gpt2", "--parallel", str(tmp_path), flag, empty], capsys, tmp_path / "r.json")
             assert f"{flag} names no file or folder (an empty path)" in err
+
+
+def test_files_named_as_flores_200_names_them_meet_iso_639_1_tags(tmp_path, capsys):
+    """FLORES-200's eng_Latn.txt, zho_Hans.txt, arb_Arab.txt...: `--ref-lang en` found no `en` (the folder's
+    languages were eng-Latn, zho-Hans...), `--lang en,ja` none either, and the same files given with -c were
+    'und' (three-letter stems were not guessed), so Chinese, Japanese and Thai got no word segmenter. They
+    are now the tags ISO 639-1 users write (en, zh-Hans, ar, ja, th), the corpora keep their file names."""
+    from _flores_text import CANONICAL, SENTENCES, write_flores_folder
+
+    from tokensmith.corpus import word_segmenter
+
+    folder = write_flores_folder(tmp_path / "flores")
+    out = tmp_path / "parallel.json"
+    code, _, err = run(["measure", "-t", "o200k", "--parallel", str(folder), "--ref-lang", "en",
+                        "--lang", "en,zh-Hans,ar,ja,th", "--out", str(out), "-q"], capsys)
+    assert code == 0, err
+    section = json.loads(out.read_text(encoding="utf-8"))["sections"]["measure"]
+    premiums = {r["lang"]: r["value"] for r in section["records"] if r["metric"] == "token_premium"}
+    assert set(premiums) == {"en", "zh-Hans", "ar", "ja", "th"}
+    encoding = o200k_encoding()
+    tokens = {CANONICAL[name]: sum(len(ids) for ids in encoding.encode_ordinary_batch(lines))
+              for name, lines in SENTENCES.items()}
+    for lang, premium in premiums.items():
+        assert premium == pytest.approx(tokens[lang] / tokens["en"], rel=1e-12), lang
+    assert {c["lang"]: Path(c["sources"][0]).name for c in section["corpora"]} == {  # the files the user named
+        lang: f"{name}.txt" for name, lang in CANONICAL.items() if lang != "de"}
+
+    out = tmp_path / "files.json"
+    specs = [arg for name in SENTENCES for arg in ("-c", str(folder / f"{name}.txt"))]
+    specs[1] = f"eng={specs[1]}"  # a tag written as ISO 639-3 writes it
+    code, _, err = run(["measure", "-t", "o200k", *specs, "--out", str(out), "-q"], capsys)
+    assert code == 0, err
+    section = json.loads(out.read_text(encoding="utf-8"))["sections"]["measure"]
+    assert {c["name"]: c["lang"] for c in section["corpora"]} == CANONICAL
+    segmenters = {c["lang"]: c["word_segmenter"] for c in section["corpora"]}
+    for lang in ("zh-Hans", "ja", "th"):  # jieba, MeCab and newmm where the `words` extra is installed
+        segmenter = word_segmenter(lang)
+        assert segmenters[lang] == (segmenter.name if segmenter else None), lang
+    fertility = {r["lang"]: r for r in section["records"] if r["metric"] == "fertility"}
+    assert all(fertility[lang]["value"] is not None for lang in CANONICAL.values() if word_segmenter(lang)), fertility

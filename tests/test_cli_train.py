@@ -189,6 +189,26 @@ def test_parity_takes_a_folder_of_language_files_as_the_api_does(tmp_path, capsy
     assert not (tmp_path / "readme").exists()
 
 
+def test_parity_meets_a_flores_200_dev_folder_with_iso_639_tags(tmp_path, capsys):
+    """Training text tagged eng= and deu_Latn=, langs given as en, de, and a dev folder of FLORES-200's
+    eng_Latn.txt, deu_Latn.txt...: "parallel corpus ... has no file for eng" (its files were eng-Latn and
+    deu-Latn). Every spelling is now one canonical tag: en and de."""
+    from _flores_text import SENTENCES, write_flores_folder
+
+    dev = write_flores_folder(tmp_path / "flores")
+    train = tmp_path / "train"
+    train.mkdir()
+    for name in ("eng_Latn", "deu_Latn"):
+        (train / f"{name}.txt").write_text("\n".join(SENTENCES[name] * 20) + "\n", encoding="utf-8")
+    out, results = tmp_path / "tok", tmp_path / "summary.json"
+    code = main(["train", "-a", "parity", "--corpus", f"eng={train / 'eng_Latn.txt'}", "--corpus",
+                 f"deu_Latn={train / 'deu_Latn.txt'}", "--dev", str(dev), "--option", "langs=en,ger", "-v", "300",
+                 "--out", str(out), "--results", str(results), "-q"])
+    assert code == 0, capsys.readouterr().err
+    summary = json.loads(results.read_text(encoding="utf-8"))["sections"]["train"]["summary"]
+    assert set(summary["parity"]["dev_tokens_after"]) == {"en", "de"}
+
+
 def test_parity_reads_its_dev_files_with_errors_too(tmp_path, capsys):
     # the dev folder was always read with errors="replace": a bad byte there passed silently under --errors strict
     train, dev = thaana_and_nko(tmp_path)

@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from tokensmith.corpus import count_lines, open_parallel, sample_parallel
+from tokensmith.corpus import count_lines, open_corpus, open_parallel, sample_parallel
 from tokensmith.errors import CorpusError
 
 
@@ -211,3 +211,46 @@ def test_a_file_longer_only_by_blank_lines_at_its_end_is_named_as_such(tmp_path)
     make_folder(folder, {"pt_BR.txt": "um\n\ndois\ntrês\n"})  # a blank line inside: no such note
     with pytest.raises(CorpusError, match=r"pt_BR\.txt: 4 lines; .*: 3 lines\n"):
         open_parallel(folder)
+
+
+def test_a_flores_200_folder_is_read_by_canonical_tags(tmp_path):
+    """FLORES-200's file names are the languages ISO 639-1 users name (eng_Latn.txt is en), so --lang and
+    --ref-lang written either way meet them; a second file of one language, however its tag is spelt
+    (en.txt beside eng_Latn.txt, as UDHR's ca.txt beside cat.txt), is refused with what to do."""
+    from _flores_text import CANONICAL, SENTENCES, write_flores_folder
+
+    folder = write_flores_folder(tmp_path / "flores")
+    parallel = open_parallel(folder, langs=["en", "zho_Hans", "jpn"])
+    assert parallel.langs == ["en", "ja", "zh-Hans"]
+    assert [c.sources[0].name for c in parallel.corpora] == ["eng_Latn.txt", "jpn_Jpan.txt", "zho_Hans.txt"]
+    assert list(parallel.corpus("eng_Latn")) == SENTENCES["eng_Latn"]
+    assert sorted(open_parallel(folder).langs) == sorted(CANONICAL.values())
+    (folder / "en.txt").write_text("\n".join(SENTENCES["eng_Latn"]) + "\n", encoding="utf-8")
+    with pytest.raises(CorpusError, match="two files for language 'en'.*en.txt and eng_Latn.txt") as refused:
+        open_parallel(folder)
+    assert "en-x-2.txt" in refused.value.hint
+
+
+def test_a_folder_of_flores_200_devtest_files_says_how_to_read_them(tmp_path):
+    """FLORES-200 ships eng_Latn.devtest, zho_Hans.devtest...: the folder was refused as having no <lang>.txt
+    files, with nothing to do about it. The refusal now shows how to link them as .txt, which then reads; one
+    such file given as a corpus is of its language (it was 'und': its stem held the .devtest)."""
+    import subprocess
+
+    from _flores_text import CANONICAL, SENTENCES
+
+    folder = tmp_path / "devtest"
+    folder.mkdir()
+    for name, lines in SENTENCES.items():
+        (folder / f"{name}.devtest").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(CorpusError, match="no <lang>.txt files") as refused:
+        open_parallel(folder)
+    assert open_corpus(str(folder / "zho_Hans.devtest")).lang == "zh-Hans"  # one of them alone, as a corpus
+    command = refused.value.hint.split("e.g. ", 1)[1]
+    assert command == 'for f in *.devtest; do ln -s "$f" "${f%.devtest}.txt"; done'
+    subprocess.run(["bash", "-c", command], cwd=folder, check=True)
+    assert sorted(open_parallel(folder).langs) == sorted(CANONICAL.values())
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(CorpusError, match="no <lang>.txt files") as refused:
+        open_parallel(tmp_path / "empty")
+    assert refused.value.hint is None

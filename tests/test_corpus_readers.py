@@ -167,6 +167,8 @@ def test_language_from_spec_flag_stem_or_und(tmp_path):
     assert open_corpus(str(tmp_path / "log.txt")).lang == "und"  # 3-letter stems are not guessed
     assert open_corpus(f"ast={tmp_path / 'log.txt'}").lang == "ast"
     assert open_corpus(str(tmp_path / "log.txt"), lang="fr").lang == "fr"
+    # the tag given from Python (adapt --lang) is canonical as a LANG= prefix is: it was kept as given
+    assert open_corpus(str(tmp_path / "log.txt"), lang="jpn_Jpan").lang == "ja"
     assert guess_language("zh_TW") == "zh-TW" and guess_language("README") is None
     assert split_suffixes(Path("x.y.parquet.zst")) == ("x.y", ".zst", "parquet")
 
@@ -538,6 +540,29 @@ def test_a_glob_takes_the_corpus_files_it_matches_as_a_folder_does(tmp_path):
     assert [p.name for p in globbed.sources] == ["a.txt", "b.jsonl.gz"]
     assert list(globbed) == list(open_corpus(str(folder))) == kyrgyz[:200]
     assert list(open_corpus(str(folder / "*.log"))) == kyrgyz[200:210]
+
+
+def test_a_glob_of_files_in_a_folder_named_by_a_language_is_of_that_language(tmp_path):
+    """`-c uz/` was Uzbek but `-c 'uz/*.txt'`, the same files, was 'und' (the language was read off the
+    pattern's `*.txt`): a glob's files all lie in the folder its pattern starts from, which names their
+    language as it does when the folder itself is given. A fixed file name under a glob (`*/de.txt`) still
+    names it, and a glob whose folder names none stays 'und'."""
+    from _flores_text import SENTENCES
+
+    uzbek = ["Kutubxona ertalab soat to'qqizda ochiladi.", "Singlim bozordan yangi non sotib oldi."]
+    for folder in ("uz/part", "zho_Hans", "notes", "2024"):
+        (tmp_path / folder).mkdir(parents=True)
+    write(tmp_path / "uz" / "news.txt", text_bytes(uzbek[:1]))
+    write(tmp_path / "uz" / "part" / "web.txt", text_bytes(uzbek[1:]))
+    write(tmp_path / "zho_Hans" / "a.txt", text_bytes(SENTENCES["zho_Hans"]))
+    write(tmp_path / "notes" / "a.txt", text_bytes(uzbek))
+    write(tmp_path / "2024" / "de.txt", text_bytes(SENTENCES["deu_Latn"]))
+    assert open_corpus(str(tmp_path / "uz")).lang == "uz"
+    expected = {"uz/*.txt": "uz", "uz/**/*.txt": "uz", "uz/*": "uz", "zho_Hans/*.txt": "zh-Hans",
+                "notes/*.txt": "und", "*/de.txt": "de", "20*/de.txt": "de"}
+    for pattern, lang in expected.items():
+        assert open_corpus(str(tmp_path / pattern)).lang == lang, pattern
+    assert open_corpus(f"uz-Cyrl={tmp_path / 'uz' / '*.txt'}").lang == "uz-Cyrl"  # a tag given wins
 
 
 def test_parquet_strings_that_are_not_utf8_or_damaged_pages_are_corpus_errors(tmp_path):

@@ -153,6 +153,30 @@ def test_premium_gini_and_nsl_on_a_three_language_toy():
     assert shouted[("t1", "par/de", "token_premium")]["value"] == 1.5
 
 
+def test_premiums_from_python_on_cells_tagged_as_flores_200_names_its_files():
+    """compute_all(cells, ref_lang="en") on cells whose lang is FLORES-200's eng_Latn, zho_Hans...: every
+    premium was n/a ("no 'en' text was measured"). Cells keep their language in canonical form (en, zh-Hans),
+    so the premiums are those of the o200k token counts, and the records show the canonical tags."""
+    import tiktoken
+    from _flores_text import CANONICAL, SENTENCES
+    from bpe_openai import registry
+
+    from tokensmith.tokenizers import load_tokenizer
+
+    tokenizer = load_tokenizer("o200k")
+    vocab = VocabularyFacts.of(tokenizer)
+    cells = []
+    for name, lines in SENTENCES.items():
+        cell = TokenStats(vocab, tokenizer="o200k", corpus=f"flores/{name}", lang=name, parallel_group="flores")
+        cell.add_batch(lines, tokenizer.encode_batch(lines))
+        cells.append(cell)
+    premiums = {r["lang"]: r["value"] for r in compute_all(cells, ref_lang="en", metrics=["token_premium"])}
+    encoding = tiktoken.Encoding(**registry.o200k_base())
+    tokens = {CANONICAL[name]: sum(map(len, encoding.encode_ordinary_batch(lines)))
+              for name, lines in SENTENCES.items()}
+    assert premiums == pytest.approx({lang: count / tokens["en"] for lang, count in tokens.items()}, rel=1e-12)
+
+
 def test_gini_by_hand():
     assert gini([1, 2, 3]) == pytest.approx(8 / 36)
     assert gini([4, 4, 4, 4]) == 0.0

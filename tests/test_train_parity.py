@@ -569,3 +569,23 @@ def _parity_state(words, train, dev, n_langs, contents, max_units=None):
         np.array(entry_lang), np.array(entry_train), np.array(entry_dev), n_langs, contents, [1] * len(contents),
         max_units=max_units,
     )
+
+
+def test_the_python_api_meets_languages_however_their_tags_are_spelt():
+    """ParityTrainer(langs="en,de").train({"eng_Latn": ..., "deu": ...}, dev_documents={"en": ..., "ger": ...})
+    said 'no training text for de, en': langs were canonical, the keys of the mappings as given. The keys are
+    now canonical too (the CLI's LANG=PATH and folders always were), and one language given twice is refused."""
+    from _flores_text import SENTENCES
+
+    from tokensmith.tokenizers import load_tokenizer
+
+    english, german = SENTENCES["eng_Latn"], SENTENCES["deu_Latn"]
+    trainer = ParityTrainer(vocab_size=300, langs="en,de", min_frequency=1)
+    trained = trainer.train({"eng_Latn": english * 10, "deu": german * 10},
+                            dev_documents={"en": english, "ger": german})
+    assert trained.stats.languages == ("de", "en") and set(trained.stats.dev_tokens_after) == {"de", "en"}
+    tokenizer = load_tokenizer(trained)
+    assert tokenizer.decode(tokenizer.encode(german[0])) == german[0]
+    with pytest.raises(InputError, match="'en' is given twice: as 'en' and 'eng'"):
+        ParityTrainer(vocab_size=300).train({"en": english, "eng": english, "de": german},
+                                            dev_documents={"en": english, "de": german})

@@ -53,6 +53,22 @@ def test_vocabulary_scope_and_corpus_texts(toy):
     assert pure_share(toy, MORPHS, texts=[" kitaplar ev."])["occurrences_found"] == 3
 
 
+def test_turkic_casing_and_lexicon_folders_know_every_spelling_of_the_language(tmp_path):
+    """Turkish casing (I -> ı, İ -> i) was keyed on 'tr' as written: a lexicon tagged 'tur' (ISO 639-3) or
+    FLORES-200's azj_Latn folded ILIK to 'ilik', and a folder's tr.txt was not found for langs=['tur']."""
+    from tokensmith.metrics.lexicon import resolve_lexicon
+
+    assert fold_case("ISPARTA", "tur") == fold_case("ISPARTA", "tr") == "ısparta"
+    assert fold_case("ILIK İZMİR", "azj_Latn") == "ılık izmir"
+    assert fold_case("ISPARTA", "eng") == "isparta"
+    turkish = Lexicon.from_words("tur", ["ılık", "İzmir"])
+    assert turkish.contains("ILIK") and turkish.contains("IZMIR") is False and turkish.contains("izmir")
+    (tmp_path / "tr.txt").write_text("ılık\nkitap\n", encoding="utf-8")
+    (tmp_path / "en.txt").write_text("book\n", encoding="utf-8")
+    assert list(load_lexicon_dir(tmp_path, langs=["tur"])) == ["tr"]
+    assert resolve_lexicon(tmp_path, lang="tur").contains("ILIK")
+
+
 def test_letters_only_drops_punctuation_and_spaces(toy):
     result = lexicon_share(toy.all_token_bytes, WORDS, exclude_ids=[5], letters_only=True)
     assert (result["unique_tokens"], result["unique_found"]) == (4, 2)

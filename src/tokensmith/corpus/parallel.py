@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from pathlib import Path
 
-from tokensmith.corpus.language_tags import canonical_language, names_a_language
+from tokensmith.corpus.language_tags import canonical_language, guess_language, names_a_language
 from tokensmith.corpus.readers import (
     READ_BLOCK,
     Corpus,
@@ -145,7 +145,11 @@ def language_files(directory: Path) -> dict[str, Path]:
             continue
         lang = canonical_language(stem)  # pt_BR.txt is pt-BR, as it is for --corpus and --ref-lang
         if lang in files:
-            raise CorpusError(f"two files for language {lang!r} in {directory}: {files[lang].name} and {path.name}")
+            raise CorpusError(
+                f"two files for language {lang!r} in {directory}: {files[lang].name} and {path.name}",
+                # ca.txt and cat.txt, en.txt and eng_Latn.txt: one language however its tag is spelt
+                f"keep one; two versions of a language are told apart by a private-use subtag ({lang}-x-2.txt)",
+            )
         files[lang] = path
     if unnamed:
         raise CorpusError(
@@ -201,6 +205,17 @@ def _describe_trailing_blanks(counts: dict[str, int], files: dict[str, Path]) ->
     return "".join(notes)
 
 
+def _other_suffix_hint(folder: Path) -> str | None:
+    """How to read files named by a language but not ``.txt`` (FLORES-200 ships ``eng_Latn.devtest``), or None."""
+    named = sorted(path for path in folder.iterdir() if path.is_file() and "." in path.name
+                   and guess_language(path.name.split(".", 1)[0]) is not None)
+    if not named:
+        return None
+    suffix = "." + named[0].name.split(".", 1)[1]
+    return (f"{named[0].name} and the like are named by a language but not .txt: link them as <lang>.txt, e.g. "
+            f"for f in *{suffix}; do ln -s \"$f\" \"${{f%{suffix}}}.txt\"; done")
+
+
 def open_parallel(
     directory: str | Path, *, langs: Sequence[str] | None = None, errors: str = "strict"
 ) -> ParallelCorpus:
@@ -223,7 +238,7 @@ def open_parallel(
         )
     files = language_files(folder)
     if not files:
-        raise CorpusError(f"empty parallel corpus: no <lang>.txt files in {folder}")
+        raise CorpusError(f"empty parallel corpus: no <lang>.txt files in {folder}", _other_suffix_hint(folder))
     if langs is not None:
         if not langs:
             raise CorpusError(f"no language of the parallel corpus {folder} is chosen", f"languages: {' '.join(files)}")

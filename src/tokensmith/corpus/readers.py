@@ -1012,6 +1012,13 @@ def resolve_sources(path_spec: str, *, flag: str = "--corpus") -> list[Path]:
     raise CorpusError(f"no such file or directory: {path_spec}", f"check the path given to {flag}")
 
 
+def _glob_folder(pattern: Path) -> Path:
+    """The folder a glob searches in: its leading parts up to the first with a glob character
+    (``data/uz`` for ``data/uz/**/*.txt``; ``Path()`` for ``*.txt``)."""
+    parts = list(itertools.takewhile(lambda part: not _GLOB_CHARS.search(part), pattern.parts))
+    return Path(*parts)
+
+
 def parse_corpus_spec(spec: str) -> tuple[str | None, str]:
     """Split ``"LANG=PATH"`` into ``(lang, path)``; a plain ``"PATH"`` gives ``(None, path)``.
 
@@ -1037,7 +1044,8 @@ def open_corpus(
     """Open a corpus from ``"PATH"`` or ``"LANG=PATH"`` (a file, a directory or a glob), or a path object.
 
     The language is, in order: ``lang``, the ``LANG=`` prefix, the file or folder name when it is a
-    language code (``de.txt``, ``pt-BR.jsonl.gz``, ``zh-CN/``), else ``"und"``.
+    language code (``de.txt``, ``pt-BR.jsonl.gz``, ``zh-CN/``, ``eng_Latn.txt``; a glob's folder: ``uz/*.txt``),
+    else ``"und"``; a tag in its canonical form (``eng_Latn`` is ``en``).
 
     Raises:
         CorpusError: the path does not exist or holds no corpus file.
@@ -1047,12 +1055,17 @@ def open_corpus(
     spec_lang, path_spec = (None, os.fspath(spec)) if isinstance(spec, os.PathLike) else parse_corpus_spec(spec)
     sources = resolve_sources(path_spec)
     label_path = Path(path_spec.rstrip("/\\"))
-    if (_GLOB_CHARS.search(label_path.name) and not label_path.is_file()) or label_path.is_dir():
+    glob_of_names = bool(_GLOB_CHARS.search(label_path.name)) and not label_path.exists()
+    if glob_of_names or label_path.is_dir():
         stem = label_path.name  # a glob or a folder (a file named notes[1].txt is a file: its stem)
     else:
         stem = split_suffixes(label_path)[0]
-    if lang is None:
-        lang = canonical_language(spec_lang) if spec_lang else guess_language(stem) or UNDETERMINED
+    if lang is not None:
+        lang = canonical_language(lang)  # adapt --lang jpn_Jpan is ja, as -c jpn_Jpan=PATH is
+    else:
+        # the files of `uz/*.txt` all lie in uz/, whose name tells their language as it does for `-c uz/`
+        named_by = _glob_folder(label_path).name if glob_of_names else stem
+        lang = canonical_language(spec_lang) if spec_lang else guess_language(named_by) or UNDETERMINED
     return Corpus(
         name=name or stem or str(label_path),
         lang=lang,

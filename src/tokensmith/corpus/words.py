@@ -36,6 +36,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 import regex
 
+from tokensmith.corpus.language_tags import canonical_language
 from tokensmith.registry import Registry
 
 WORDS_EXTRA = "words"
@@ -78,11 +79,11 @@ GUARD_SAMPLE_CHARS = 200_000
 #: The sample is this many windows spread evenly over the text, so text after its start is seen too.
 GUARD_SAMPLE_WINDOWS = 64
 
-#: Languages written without spaces for which no segmenter is registered (ISO 639-1/-3 primary subtags).
+#: Languages written without spaces for which no segmenter is registered (primary subtags of canonical tags:
+#: :func:`primary_subtag` turns ``khm`` into ``km``).
 UNSPACED_LANGUAGES = {
-    "km": "Khmer", "khm": "Khmer", "lo": "Lao", "lao": "Lao", "my": "Burmese", "mya": "Burmese",
-    "bo": "Tibetan", "bod": "Tibetan", "dz": "Dzongkha", "dzo": "Dzongkha", "shn": "Shan",
-    "ii": "Nuosu (Yi)", "iii": "Nuosu (Yi)", "blt": "Tai Dam", "khb": "Tai Lue", "kkh": "Khun", "nod": "Northern Thai",
+    "km": "Khmer", "lo": "Lao", "my": "Burmese", "bo": "Tibetan", "dz": "Dzongkha", "shn": "Shan",
+    "ii": "Nuosu (Yi)", "blt": "Tai Dam", "khb": "Tai Lue", "kkh": "Khun", "nod": "Northern Thai",
     "yue": "Cantonese", "wuu": "Wu Chinese", "lzh": "Literary Chinese", "nan": "Min Nan", "hak": "Hakka",
 }  # fmt: skip
 
@@ -603,14 +604,10 @@ SEGMENTERS.add("zh", _chinese)
 SEGMENTERS.add("ja", _japanese)
 SEGMENTERS.add("th", _thai)
 
-#: Other codes of the registered languages (ISO 639-2/3).
-LANGUAGE_ALIASES = {"zho": "zh", "chi": "zh", "cmn": "zh", "jpn": "ja", "tha": "th"}
-
-
 def primary_subtag(lang: str) -> str:
-    """``"zh"`` for ``"zh-Hant-TW"``, ``"zh_CN"`` or ``"ZH"``; aliases (``cmn``, ``jpn``) mapped."""
-    primary = lang.replace("_", "-").split("-", 1)[0].lower()
-    return LANGUAGE_ALIASES.get(primary, primary)
+    """``"zh"`` for ``"zh-Hant-TW"``, ``"zh_CN"``, ``"ZH"``, ``"cmn"`` or ``"zho_Hans"``: the language of the
+    canonical tag, so every code of a language (ISO 639-2/3, FLORES-200's) finds its segmenter."""
+    return canonical_language(lang).split("-", 1)[0].lower()
 
 
 #: ISO 15924 codes of the scripts of :data:`UNSPACED_SCRIPTS` (and their unions: Hanb, Jpan, Hrkt). A tag of
@@ -669,7 +666,7 @@ def word_segmenter(
     Returns:
         A :class:`WordSegmenter`, or :class:`NotApplicable` (falsy) with the reason.
     """
-    lang = lang or "und"
+    lang = canonical_language(lang or "und")  # jpn_Jpan is ja: the messages name the tag the results show
     primary = primary_subtag(lang)
     segmenter: WordSegmenter
     if script_subtag(lang) not in UNSPACED_SCRIPT_CODES:  # zh-Latn (pinyin), bo-Latn (Wylie): spaced text

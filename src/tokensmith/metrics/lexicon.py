@@ -26,6 +26,7 @@ How a token is looked up (documented because it changes the numbers):
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import unicodedata
@@ -46,9 +47,16 @@ TURKIC_CASING = ("tr", "az", "crh", "gag")
 def fold_case(text: str, lang: str | None = None) -> str:
     """NFC, then lower-case (``I`` -> ``ı`` and ``İ`` -> ``i`` for Turkic ``lang``)."""
     text = unicodedata.normalize("NFC", text)
-    if lang and lang.split("-")[0].split("_")[0].lower() in TURKIC_CASING:
+    if lang and _turkic_casing(lang):
         text = text.replace("I", "ı").replace("İ", "i")
     return text.lower()
+
+
+@functools.lru_cache(maxsize=256)
+def _turkic_casing(lang: str) -> bool:
+    """Whether ``lang``, however spelt (``tr``, ``tur``, ``azj_Latn``), lower-cases I as ı (once per tag:
+    every token looked up asks)."""
+    return canonical_language(lang).split("-")[0] in TURKIC_CASING
 
 
 @dataclass(frozen=True)
@@ -236,7 +244,7 @@ def load_lexicon_dir(
             "name word lists by language tag, e.g. tr.txt, pt-BR.txt",
         )
     if langs is not None:
-        langs = list(langs)
+        langs = [canonical_language(lang) for lang in langs]  # the files' tags are canonical: tur is tr
         missing = [lang for lang in langs if lang not in files]
         if missing:
             raise InputError(
@@ -266,7 +274,7 @@ def resolve_lexicon(lexicon: Lexicon | str | os.PathLike, lang: str | None = Non
     if path.is_dir():
         if lang is None:
             raise InputError(f"{path} is a folder of lexicons; say which language to use", "pass lang='tr'")
-        return load_lexicon_dir(path, langs=[lang], **options)[lang]
+        return load_lexicon_dir(path, langs=[lang], **options)[canonical_language(lang)]
     return read_lexicon(path, lang=lang, **options)
 
 

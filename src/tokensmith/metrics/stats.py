@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from tokensmith.corpus.language_tags import canonical_language
 from tokensmith.metrics.word_split import WordSplit
 
 #: Ids buffered before one ``np.bincount`` folds them into the type counts. Large enough that the
@@ -151,7 +152,8 @@ class TokenStats:
         vocab: facts about the tokenizer's vocabulary (size, UNK and byte-fallback ids).
         tokenizer: tokenizer name as reported in results.
         corpus: corpus name as reported in results (unique per cell for one tokenizer).
-        lang: language tag of the corpus, or None.
+        lang: language tag of the corpus, or None; kept in BCP 47's canonical form (``eng_Latn`` is ``en``),
+            which token premiums, lexicons and word segmenters look languages up by.
         parallel_group: name of the parallel corpus this cell belongs to (all languages of one
             line-aligned folder share it), or None for a monolingual corpus.
 
@@ -179,7 +181,7 @@ class TokenStats:
         self.vocab = vocab
         self.tokenizer = tokenizer
         self.corpus = corpus
-        self.lang = lang
+        self.lang = None if lang is None else canonical_language(lang)
         self.parallel_group = parallel_group
         self.documents = 0
         self.bytes = 0

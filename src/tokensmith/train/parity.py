@@ -176,6 +176,10 @@ class ParityTrainer(BpeTrainer):
         if not isinstance(documents, Mapping):
             raise InputError("the parity trainer needs training text per language, not one corpus",
                              "pass {language: documents}, e.g. files as LANG=PATH")
+        # one spelling per language, as langs and the CLI's files have: {"eng_Latn": ...} meets langs="en"
+        documents = _by_canonical_tag(documents, "training text")
+        if isinstance(dev_documents, Mapping):
+            dev_documents = _by_canonical_tag(dev_documents, "dev set")
         langs = sorted(self.langs) if self.langs is not None else sorted(documents)
         missing = [lang for lang in langs if lang not in documents]
         if missing:
@@ -324,6 +328,25 @@ class ParityTrainer(BpeTrainer):
         if not next(iter(sizes.values())):
             raise CorpusError("the dev set is empty", "give a few hundred aligned segments per language")
         return dev
+
+
+def _by_canonical_tag(texts: Mapping[str, Iterable[str]], what: str) -> dict[str, Iterable[str]]:
+    """``texts`` keyed by canonical language tags (``eng_Latn`` and ``eng`` are ``en``).
+
+    Raises:
+        InputError: two keys are one language.
+    """
+    from tokensmith.corpus.language_tags import canonical_language
+
+    keyed: dict[str, Iterable[str]] = {}
+    spelt: dict[str, str] = {}
+    for tag, documents in texts.items():
+        lang = canonical_language(str(tag))
+        if lang in keyed:
+            raise InputError(f"the {what} of {lang!r} is given twice: as {spelt[lang]!r} and {tag!r}",
+                             "give each language once (join its documents into one iterable)")
+        keyed[lang], spelt[lang] = documents, str(tag)
+    return keyed
 
 
 def _word_table(train: list[PretokenCounts], dev: list[PretokenCounts]):
