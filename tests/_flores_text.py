@@ -67,3 +67,60 @@ def write_flores_folder(folder: Path) -> Path:
     for name, lines in SENTENCES.items():
         (folder / f"{name}.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return folder
+
+
+#: More languages, in files whose canonical tag keeps the script (the IANA registry gives Korean, Yoruba,
+#: Hausa and Uzbek no Suppress-Script; Chinese is written in two): ``--lang ko`` must still find kor_Hang.txt.
+SCRIPT_KEPT_SENTENCES = {
+    "kor_Hang": [
+        "도서관은 아침 아홉 시에 문을 엽니다.",
+        "우리 언니는 시장에서 신선한 빵을 샀어요.",
+        "밤새 비가 와서 길이 젖었어요.",
+        "우리는 내년 여름에 산으로 여행을 갈 거예요.",
+        "아이들이 정원에서 책을 읽고 있어요.",
+        "나가기 전에 창문을 닫아 주세요.",
+    ],
+    "zho_Hant": [
+        "圖書館早上九點開門。",
+        "我姐姐在市場買了新鮮的麵包。",
+        "下了一整夜的雨，所以路面是濕的。",
+        "明年夏天我們要去山裡旅行。",
+        "孩子們在花園裡看書。",
+        "離開之前請關上窗戶。",
+    ],
+    "yor_Latn": [
+        "Ilé-ìkàwé máa ń ṣí ní aago mẹ́sàn-án òwúrọ̀.",
+        "Ẹ̀gbọ́n mi obìnrin ra búrẹ́dì tuntun ní ọjà.",
+        "Òjò rọ̀ ní gbogbo òru, nítorí náà ọ̀nà tutù.",
+        "A ó rìnrìn àjò lọ sí orí òkè ní ìgbà ẹ̀ẹ̀rùn tó ń bọ̀.",
+        "Àwọn ọmọdé ń ka ìwé nínú ọgbà.",
+        "Jọ̀wọ́ ti fèrèsé kí o tó lọ.",
+    ],
+    "hau_Latn": [
+        "Ɗakin karatu yana buɗewa da ƙarfe tara na safe.",
+        "'Yar'uwata ta sayi sabon burodi a kasuwa.",
+        "An yi ruwan sama dukan dare, don haka hanyoyi sun jiƙe.",
+        "Za mu yi tafiya zuwa duwatsu a lokacin zafi mai zuwa.",
+        "Yara suna karanta littattafai a cikin lambu.",
+        "Don Allah ka rufe taga kafin ka tafi.",
+    ],
+    "uzn_Latn": [
+        "Kutubxona ertalab soat to'qqizda ochiladi.",
+        "Opam bozordan yangi non sotib oldi.",
+        "Tun bo'yi yomg'ir yog'di, shuning uchun yo'llar ho'l.",
+        "Kelasi yozda biz tog'larga sayohat qilamiz.",
+        "Bolalar bog'da kitob o'qishyapti.",
+        "Ketishdan oldin derazani yoping, iltimos.",
+    ],
+}
+SCRIPT_KEPT_CANONICAL = {"kor_Hang": "ko-Hang", "zho_Hant": "zh-Hant", "yor_Latn": "yo-Latn",
+                         "hau_Latn": "ha-Latn", "uzn_Latn": "uz-Latn"}
+
+
+def write_parallel_files(folder: Path, names: list[str]) -> Path:
+    """``folder`` with the ``<name>.txt`` file of each FLORES-200 name (of either table), line-aligned."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        lines = {**SENTENCES, **SCRIPT_KEPT_SENTENCES}[name]
+        (folder / f"{name}.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return folder

@@ -12,9 +12,13 @@ from tokensmith.corpus.language_tags import (
     ISO_15924,
     MACROLANGUAGE_ALIASES,
     SUPPRESS_SCRIPT,
+    basic_filter,
     canonical_language,
     guess_language,
+    resolve_language,
+    resolve_languages,
 )
+from tokensmith.errors import InputError
 
 SPELLINGS = {
     # ISO 639-2 terminology and bibliographic codes of ISO 639-1 languages
@@ -83,3 +87,49 @@ def test_a_stem_of_a_code_and_a_script_names_its_language(stem, lang):
 )  # fmt: skip
 def test_stems_that_may_be_words_name_no_language(stem):
     assert guess_language(stem) is None
+
+
+FLORES_FOLDER = ["en", "ko-Hang", "yo-Latn", "uz-Latn", "ha-Latn", "zh-Hans", "zh-Hant", "en-GB", "sr-Latn-RS"]
+
+
+@pytest.mark.parametrize(
+    ("requested", "matches"),
+    [
+        # a tag names the available tags that extend it by subtags (RFC 4647 basic filtering)...
+        ("ko", ["ko-Hang"]), ("kor", ["ko-Hang"]), ("kor_Hang", ["ko-Hang"]), ("KO", ["ko-Hang"]),
+        ("yo", ["yo-Latn"]), ("uzn", ["uz-Latn"]), ("ha", ["ha-Latn"]), ("zh", ["zh-Hans", "zh-Hant"]),
+        ("cmn", ["zh-Hans", "zh-Hant"]), ("zh-Hant", ["zh-Hant"]), ("sr", ["sr-Latn-RS"]),
+        ("sr-Latn", ["sr-Latn-RS"]),
+        # ...but itself alone where it is available, however it is spelt (en-GB is a version of en, not en)
+        ("en", ["en"]), ("eng_Latn", ["en"]), ("en-GB", ["en-GB"]),
+        # prefixes of whole subtags only, and never a more specific tag than the available one
+        ("e", []), ("z", []), ("zh-H", []), ("ko-KP", []), ("ko-Hang-KR", []), ("en-US", []), ("sr-Cyrl", []),
+        ("uz-Cyrl", []), ("de", []),
+    ],
+)  # fmt: skip
+def test_a_requested_tag_names_the_available_tags_it_is_a_prefix_of(requested, matches):
+    assert basic_filter(requested, FLORES_FOLDER) == matches
+
+
+def test_a_private_use_tag_is_named_only_in_full():
+    # en-x-2.txt is the second version of English the folder holds (as language_files' hint suggests): the
+    # private distinction is the author's, so `en` does not silently pick it (nor the stem en-x, no tag)
+    assert basic_filter("en", ["en-x-2", "en-x", "en-GB-x-old", "x-en"]) == []
+    assert basic_filter("en-x-2", ["en-x-2", "en-x-2-b"]) == ["en-x-2"]
+    assert basic_filter("x-cmn", ["x-cmn-hans"]) == []
+    assert basic_filter("en", ["en-x-2", "en-GB"]) == ["en-GB"]
+
+
+def test_a_tag_resolves_to_its_one_match_or_names_the_choices():
+    assert resolve_language("kor_Hang", FLORES_FOLDER, "the folder") == "ko-Hang"
+    assert resolve_language("de", FLORES_FOLDER, "the folder") is None
+    with pytest.raises(InputError, match=r"'zh' names 2 languages of the folder: zh-Hans, zh-Hant") as raised:
+        resolve_language("zh", FLORES_FOLDER, "the folder")
+    assert "pass the full tag" in raised.value.hint and "zh-Hans" in raised.value.hint
+    with pytest.raises(InputError, match=r"'en' names 2 languages of .*: en-GB, en-US"):
+        resolve_language("en", ["en-GB", "en-US", "de"], "the parallel corpus flores")
+    assert resolve_languages(["ko", "eng", "en", "yo-Latn", "de"], FLORES_FOLDER, "the folder") == {
+        "ko": "ko-Hang", "en": "en", "yo-Latn": "yo-Latn", "de": None}
+    # two languages asked for meet in one file: each would be measured (or trained) on the other's text
+    with pytest.raises(InputError, match=r"'ko' and 'ko-Hang' both name ko-Hang of the folder"):
+        resolve_languages(["ko", "ko-Hang"], FLORES_FOLDER, "the folder")

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+
+from tokensmith.errors import InputError
 
 #: ISO 639-2 codes (terminology and bibliographic: ``deu`` and ``ger``) of the languages ISO 639-1 also codes, and
 #: their ISO 639-1 code, which BCP 47 and CLDR use for them (``eng`` -> ``en``, FLORES-200's ``deu_Latn`` -> ``de``).
@@ -162,6 +165,68 @@ def canonical_language(label: str) -> str:
     if len(subtags) > 1 and subtags[1] == SUPPRESS_SCRIPT.get(primary):
         del subtags[1]
     return "-".join(subtags)
+
+
+def basic_filter(requested: str, available: Iterable[str]) -> list[str]:
+    """The tags of ``available`` that the tag ``requested`` names: RFC 4647's basic filtering on canonical tags,
+    an exact match first.
+
+    ``requested`` names the available tag equal to it (``en``, ``eng_Latn`` and ``EN`` name ``en``) and, when
+    none is, every tag it is a prefix of at a subtag boundary: ``ko`` names ``ko-Hang`` (FLORES-200's
+    ``kor_Hang.txt``: Korean has no Suppress-Script), ``zh`` both ``zh-Hans`` and ``zh-Hant``; ``en`` names
+    neither ``eng``-anything nor ``en-x-2``: a private-use subtag draws a distinction only the folder's author
+    knows (a second version of English), so a tag holding one is named in full. A tag never names a less
+    specific one (``ko-Hang`` does not name ``ko``). Compared without regard to case, as RFC 4647 does.
+    """
+    wanted = canonical_language(requested).lower()
+    tags = list(dict.fromkeys(available))
+    exact = [tag for tag in tags if canonical_language(tag).lower() == wanted]
+    if exact:
+        return exact
+    return [tag for tag in tags if canonical_language(tag).lower().startswith(wanted + "-")
+            and "x" not in canonical_language(tag).lower().split("-")]
+
+
+def resolve_languages(requested: Iterable[str], available: Iterable[str], where: str,
+                      flag: str | None = None) -> dict[str, str | None]:
+    """The available tag each requested tag names (see :func:`basic_filter`), by canonical requested tag; None
+    for a tag that names none (the caller says what it lacks, listing what there is).
+
+    Args:
+        requested: tags a user asked for (``--lang``, ``--ref-lang``, the languages trained).
+        available: the tags a corpus holds (a folder's files, the dev set's languages).
+        where: the corpus, as the errors name it (``"the parallel corpus flores/"``).
+        flag: the option the tags come from, as the errors name it (``"--ref-lang"``), if one.
+
+    Raises:
+        InputError: a tag names several available tags (``zh``: ``zh-Hans`` and ``zh-Hant``), or two tags
+            name one (``ko`` and ``ko-Hang``: one language's text would stand for two).
+    """
+    tags = list(available)
+    resolved: dict[str, str | None] = {}
+    asked_as: dict[str, str] = {}  # available tag -> the requested tag that named it, as the user spelt it
+    for spelt in requested:
+        tag = canonical_language(spelt)
+        if tag in resolved:
+            continue  # en and eng_Latn are one language
+        matches = basic_filter(tag, tags)
+        if len(matches) > 1:
+            raise InputError(f"{f'{flag} {spelt}' if flag else repr(spelt)} names {len(matches)} languages of "
+                             f"{where}: {', '.join(matches)}",
+                             f"pass the full tag of the one you mean ({' or '.join(matches)})")
+        match = matches[0] if matches else None
+        if match is not None and match in asked_as:
+            raise InputError(f"{asked_as[match]!r} and {spelt!r} both name {match} of {where}"
+                             + (f" ({flag})" if flag else ""), "name each language of the corpus once")
+        if match is not None:
+            asked_as[match] = spelt
+        resolved[tag] = match
+    return resolved
+
+
+def resolve_language(requested: str, available: Iterable[str], where: str, flag: str | None = None) -> str | None:
+    """The one available tag ``requested`` names, or None (see :func:`resolve_languages`)."""
+    return resolve_languages([requested], available, where, flag)[canonical_language(requested)]
 
 
 def guess_language(stem: str) -> str | None:
