@@ -465,3 +465,50 @@ def test_metric_value_is_value_xor_reason():
         MetricValue(None)
     with pytest.raises(ValueError):
         MetricValue(1.0, "why")
+
+
+def test_a_ref_lang_from_python_names_the_cell_whose_tag_extends_it():
+    """compute_all(cells, ref_lang="ko") on cells of FLORES-200's kor_Hang, yor_Latn... (ko-Hang, yo-Latn: the
+    script is kept) gave every premium n/a: "no 'ko' text was measured". ``ko`` now names the one ko-Hang cell
+    of each parallel corpus; ``zh`` with zh-Hans and zh-Hant cells is refused, naming both."""
+    import tiktoken
+    from _flores_text import SCRIPT_KEPT_CANONICAL, SCRIPT_KEPT_SENTENCES, SENTENCES
+    from bpe_openai import registry
+
+    from tokensmith.tokenizers import load_tokenizer
+
+    tokenizer = load_tokenizer("o200k")
+    vocab = VocabularyFacts.of(tokenizer)
+    texts = {"eng_Latn": SENTENCES["eng_Latn"], "zho_Hans": SENTENCES["zho_Hans"], **SCRIPT_KEPT_SENTENCES}
+
+    def cells(names: list[str]) -> list[TokenStats]:
+        made = []
+        for name in names:
+            cell = TokenStats(vocab, tokenizer="o200k", corpus=f"flores/{name}", lang=name, parallel_group="flores")
+            cell.add_batch(texts[name], tokenizer.encode_batch(texts[name]))
+            made.append(cell)
+        return made
+
+    encoding = tiktoken.Encoding(**registry.o200k_base())
+    tokens = {name: sum(map(len, encoding.encode_ordinary_batch(lines))) for name, lines in texts.items()}
+    script_kept = ["eng_Latn", "kor_Hang", "yor_Latn", "hau_Latn", "uzn_Latn"]
+    records = compute_all(cells(script_kept), ref_lang="ko", metrics=["token_premium"])
+    lang_of = {**SCRIPT_KEPT_CANONICAL, "eng_Latn": "en"}
+    assert {r["lang"]: r["value"] for r in records} == pytest.approx(
+        {lang_of[name]: tokens[name] / tokens["kor_Hang"] for name in script_kept}, rel=1e-12)
+
+    chinese = cells(["eng_Latn", "zho_Hans", "zho_Hant"])
+    for arguments in ({"ref_lang": "zh"}, {"params": {"token_premium": {"ref_lang": "cmn"}}}):
+        with pytest.raises(InputError, match=r"ref_lang (zh|cmn) names 2 languages of the parallel corpus 'flores': "
+                                             r"zh-Hans, zh-Hant") as raised:
+            compute_all(chinese, metrics=["token_premium"], **arguments)
+        assert "pass the full tag" in raised.value.hint
+    records = compute_all(chinese, ref_lang="zh-Hant", metrics=["token_premium"])
+    assert {r["lang"]: r["value"] for r in records}["zh-Hans"] == pytest.approx(
+        tokens["zho_Hans"] / tokens["zho_Hant"], rel=1e-12)
+    # the default reference (en) names no cell or several: premiums n/a with the reason, as ever
+    records = compute_all(cells(["kor_Hang", "zho_Hans", "zho_Hant"]), metrics=["token_premium"])
+    assert all(r["value"] is None and "no 'en' text" in r["reason"] for r in records)
+    records = compute_all(cells(["kor_Hang", "zho_Hans", "zho_Hant"]), metrics=["token_premium"],
+                          params={"token_premium": {"ref_lang": "uz"}})
+    assert all(r["value"] is None and "no 'uz' text" in r["reason"] for r in records)

@@ -204,23 +204,22 @@ def _unk_rate(stats: TokenStats) -> float:
 )
 def token_premium(stats: TokenStats, context: MetricContext, params: Mapping[str, ParamValue]) -> MetricValue:
     """Σ tokens in this language / Σ tokens in the reference language, on line-aligned parallel text."""
-    from tokensmith.corpus.language_tags import canonical_language
+    from tokensmith.corpus.language_tags import basic_filter, canonical_language
 
     ref_lang = canonical_language(str(params["ref_lang"]))  # as the cells hold tags: "EN" is en, "pt_BR" pt-BR
     max_unk = float(params["max_unk_rate"])
-    ref = next(
-        (
-            c
-            for c in context.cells
-            if c.tokenizer == stats.tokenizer and c.parallel_group == stats.parallel_group and c.lang == ref_lang
-        ),
-        None,
-    )
-    if ref is None:
+    group = {c.lang: c for c in context.cells
+             if c.tokenizer == stats.tokenizer and c.parallel_group == stats.parallel_group and c.lang is not None}
+    named = basic_filter(ref_lang, group)  # ko names the group's ko-Hang
+    if len(named) > 1:  # only the default gets here: compute_all refuses a ref_lang given so
+        return not_applicable(f"{ref_lang!r} names {len(named)} languages of the parallel corpus "
+                              f"{stats.parallel_group!r}: {', '.join(named)}; choose one as --ref-lang")
+    if not named:
         return not_applicable(
             f"no {ref_lang!r} text was measured in the parallel corpus {stats.parallel_group!r}; choose another "
             f"--ref-lang (or keep {ref_lang!r} in --lang)"
         )
+    ref = group[named[0]]
     if ref.documents != stats.documents:
         return not_applicable(f"{stats.lang!r} has {stats.documents} lines but {ref_lang!r} has {ref.documents}")
     blanked = _too_much_unk((stats, ref), max_unk)
@@ -437,6 +436,20 @@ def encode_throughput_mb_s(stats: TokenStats, context: MetricContext, params: Ma
 _INPUT_NAMES = {"baseline": "a baseline tokenizer", "parallel": "cells of a parallel corpus"}
 _INPUT_HINTS = {"baseline": "baseline=NAME", "parallel": "TokenStats with parallel_group"}
 
+
+def _check_ref_lang_names_one(context: MetricContext, ref_lang: str) -> None:
+    """A reference language the caller gave that names several languages of a parallel corpus (``zh``: its
+    ``zh-Hans`` and ``zh-Hant``) is a mistake to report; one it lacks leaves the premiums n/a, with why."""
+    from tokensmith.corpus.language_tags import resolve_language
+
+    langs: dict[str, list[str]] = {}
+    for stats in context.cells:
+        if stats.parallel_group is not None and stats.lang is not None:
+            langs.setdefault(stats.parallel_group, []).append(stats.lang)
+    for group, group_langs in langs.items():
+        resolve_language(ref_lang, group_langs, f"the parallel corpus {group!r}", "ref_lang")
+
+
 def compute_all(
     cells: Iterable[TokenStats],
     *,
@@ -480,6 +493,8 @@ def compute_all(
     for name in overrides:
         METRICS.get(name)  # an override for an unknown metric is a typo worth reporting
     resolved = {m.name: m.resolve_params(overrides.get(m.name)) for m in chosen}
+    if "ref_lang" in overrides.get("token_premium", {}) and "token_premium" in resolved:
+        _check_ref_lang_names_one(context, str(resolved["token_premium"]["ref_lang"]))
     if metrics is not None:  # asked for by name, a metric left out for want of its input gave no record, silently
         for m in chosen:
             lacking = sorted(r for r in m.requires if not context.has(r))
