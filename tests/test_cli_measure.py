@@ -1240,3 +1240,85 @@ def test_files_named_as_flores_200_names_them_meet_iso_639_1_tags(tmp_path, caps
         assert segmenters[lang] == (segmenter.name if segmenter else None), lang
     fertility = {r["lang"]: r for r in section["records"] if r["metric"] == "fertility"}
     assert all(fertility[lang]["value"] is not None for lang in CANONICAL.values() if word_segmenter(lang)), fertility
+
+
+def test_lang_and_ref_lang_name_the_flores_files_whose_tags_keep_their_script(tmp_path, capsys):
+    """FLORES-200's kor_Hang.txt, yor_Latn.txt, uzn_Latn.txt, hau_Latn.txt are ko-Hang, yo-Latn, uz-Latn,
+    ha-Latn (the IANA registry suppresses no script for them): `--lang en,ko` and `--ref-lang ko` said "no file
+    for ko" while the folder listed ko-Hang. A tag now names the one file whose tag extends it (RFC 4647);
+    the results keep the folder's own tags."""
+    from _flores_text import SCRIPT_KEPT_SENTENCES, SENTENCES, write_parallel_files
+
+    folder = write_parallel_files(tmp_path / "flores", ["eng_Latn", "kor_Hang", "yor_Latn", "uzn_Latn", "hau_Latn"])
+    encoding = o200k_encoding()
+    tokens = {name: sum(len(ids) for ids in encoding.encode_ordinary_batch(lines))
+              for name, lines in {**SENTENCES, **SCRIPT_KEPT_SENTENCES}.items()}
+
+    def premiums(*flags: str) -> dict[str, dict]:
+        out = tmp_path / f"{len(list(tmp_path.glob('*.json')))}.json"
+        code, _, err = run(["measure", "-t", "o200k", "--parallel", str(folder), *flags, "--out", str(out), "-q"],
+                           capsys)
+        assert code == 0, err
+        records = json.loads(out.read_text(encoding="utf-8"))["sections"]["measure"]["records"]
+        return {r["lang"]: r for r in records if r["metric"] == "token_premium"}
+
+    chosen = premiums("--lang", "en,ko", "--ref-lang", "ko")
+    assert set(chosen) == {"en", "ko-Hang"}
+    assert chosen["en"]["value"] == pytest.approx(tokens["eng_Latn"] / tokens["kor_Hang"], rel=1e-12)
+    assert chosen["ko-Hang"]["value"] == 1.0 and chosen["en"]["params"]["ref_lang"] == "ko-Hang"
+    against_yoruba = premiums("--ref-lang", "yo")
+    assert {lang: r["value"] for lang, r in against_yoruba.items()} == pytest.approx(
+        {lang: tokens[name] / tokens["yor_Latn"] for name, lang in (("eng_Latn", "en"), ("kor_Hang", "ko-Hang"),
+         ("yor_Latn", "yo-Latn"), ("uzn_Latn", "uz-Latn"), ("hau_Latn", "ha-Latn"))}, rel=1e-12)
+    without_english = premiums("--lang", "uzn,ha")  # the default reference, en, is not chosen: n/a, with why
+    assert set(without_english) == {"uz-Latn", "ha-Latn"}
+    assert all(r["value"] is None and "no 'en' text" in r["reason"] for r in without_english.values())
+    err = bad(["measure", "-t", "o200k", "--parallel", str(folder), "--lang", "ko,en", "--ref-lang", "ha"], capsys,
+              tmp_path / "r.json")
+    assert "--ref-lang ha is not one of the languages --lang chooses (en ko-Hang)" in err
+
+
+def test_a_tag_naming_several_files_of_a_folder_is_refused_with_the_choices(tmp_path, capsys):
+    """`zh` with zho_Hans.txt and zho_Hant.txt, `en` with en-GB.txt and en-US.txt: which was meant is not for
+    the tool to guess; one message lists the files' tags. A tag that is a file's own wins over longer ones."""
+    from _flores_text import SENTENCES, write_parallel_files
+
+    folder = write_parallel_files(tmp_path / "flores", ["eng_Latn", "zho_Hans", "zho_Hant", "kor_Hang"])
+    measure = ["measure", "-t", "o200k", "--parallel", str(folder)]
+    for flags, asked in ((["--lang", "ko,zh"], "'zh'"), (["--ref-lang", "zh"], "--ref-lang zh"),
+                         (["--lang", "zho,en", "--ref-lang", "en"], "'zho'")):
+        err = bad([*measure, *flags], capsys, tmp_path / "r.json")
+        assert f"{asked} names 2 languages of the parallel corpus {folder}: zh-Hans, zh-Hant" in err, err
+        assert "hint: pass the full tag of the one you mean (zh-Hans or zh-Hant)" in err
+    err = bad([*measure, "--lang", "ko,ko-Hang"], capsys, tmp_path / "r.json")
+    assert "'ko' and 'ko-Hang' both name ko-Hang of the parallel corpus" in err
+
+    out = tmp_path / "chosen.json"  # among the languages --lang chooses, zh names one
+    code, _, err = run([*measure, "--lang", "en,zh-Hant", "--ref-lang", "zh", "--out", str(out), "-q"], capsys)
+    assert code == 0, err
+    records = json.loads(out.read_text(encoding="utf-8"))["sections"]["measure"]["records"]
+    assert {r["lang"]: r["value"] for r in records if r["metric"] == "token_premium"}["zh-Hant"] == 1.0
+
+    english = tmp_path / "english"
+    write_parallel_files(english, ["kor_Hang"])
+    for tag in ("en", "en-GB", "en-US"):
+        (english / f"{tag}.txt").write_text("\n".join(SENTENCES["eng_Latn"][::-1]) + "\n", encoding="utf-8")
+    (english / "en.txt").write_text("\n".join(SENTENCES["eng_Latn"]) + "\n", encoding="utf-8")
+
+    def english_premiums(*flags: str) -> dict[str, dict]:
+        out = tmp_path / f"english{len(list(tmp_path.glob('*.json')))}.json"
+        code, _, err = run(["measure", "-t", "o200k", "--parallel", str(english), *flags, "--out", str(out), "-q"],
+                           capsys)
+        assert code == 0, err
+        records = json.loads(out.read_text(encoding="utf-8"))["sections"]["measure"]["records"]
+        return {r["lang"]: r for r in records if r["metric"] == "token_premium"}
+
+    assert english_premiums("--ref-lang", "en")["en"]["params"]["ref_lang"] == "en"  # en itself, not en-GB
+    (english / "en.txt").unlink()
+    err = bad(["measure", "-t", "o200k", "--parallel", str(english), "--ref-lang", "en"], capsys, tmp_path / "r.json")
+    assert f"--ref-lang en names 2 languages of the parallel corpus {english}: en-GB, en-US" in err
+    # en only by default: its premiums are n/a with why, as when the folder has no English
+    by_default = english_premiums()
+    assert all(r["value"] is None and "'en' names 2 languages" in r["reason"] for r in by_default.values())
+    (english / "en-US.txt").unlink()
+    assert english_premiums()["en-GB"]["value"] == 1.0  # the one English there is

@@ -330,19 +330,25 @@ def _skipped_segments_warning(parallel) -> str:
             "out with --lang)")
 
 
-def _check_ref_lang(config: MeasureConfig, sources: Sequence[_Source]) -> None:
-    """A --ref-lang the parallel corpus lacks is a mistake to report; the default (en) may be absent: its
-    premiums are then n/a with the reason."""
-    from tokensmith.corpus.language_tags import canonical_language
+def _ref_lang(config: MeasureConfig, sources: Sequence[_Source]) -> str | None:
+    """The measured language token premiums are relative to: the one --ref-lang names (``ko``: the folder's
+    ``ko-Hang``), else the one the default (en) names; None without --parallel, or when the default names none or
+    several (its premiums are then n/a with the reason). A --ref-lang the parallel corpus lacks, or one naming
+    several of its languages, is a mistake to report."""
+    from tokensmith.corpus.language_tags import basic_filter, resolve_language
     from tokensmith.corpus.parallel import language_files
 
-    if config.ref_lang is None or not config.parallel:
-        return
+    if not config.parallel:
+        return None
     parallel_langs = sorted(source.lang for source in sources if source.parallel_group is not None)
-    ref_lang = canonical_language(config.ref_lang)
-    if ref_lang in parallel_langs:
-        return
-    if config.langs is not None and ref_lang in language_files(Path(config.parallel)):
+    if config.ref_lang is None:
+        matches = basic_filter(DEFAULT_REF_LANG, parallel_langs)
+        return matches[0] if len(matches) == 1 else None
+    where = f"the parallel corpus {config.parallel}"
+    ref_lang = resolve_language(config.ref_lang, parallel_langs, where, "--ref-lang")
+    if ref_lang is not None:
+        return ref_lang
+    if config.langs is not None and basic_filter(config.ref_lang, language_files(Path(config.parallel))):
         raise InputError(f"--ref-lang {config.ref_lang} is not one of the languages --lang chooses "
                          f"({' '.join(parallel_langs)})", "add it to --lang, or choose one of them as --ref-lang")
     raise InputError(f"--ref-lang {config.ref_lang}: the parallel corpus {config.parallel} has no such language",
@@ -420,7 +426,6 @@ def measure(config: MeasureConfig, *, progress: Any = None) -> MeasureResult:
     Raises:
         TokensmithError: any input problem, before any output is written.
     """
-    from tokensmith.corpus.language_tags import canonical_language
     from tokensmith.metrics import VocabularyFacts, compute_all
     from tokensmith.metrics.word_process import WordCountingProcess
 
@@ -430,7 +435,7 @@ def measure(config: MeasureConfig, *, progress: Any = None) -> MeasureResult:
                          "pass progress=None, or a Progress you started (with Progress() as progress: ...)")
     started = time.perf_counter()
     sources, source_warnings = _open_sources(config)
-    _check_ref_lang(config, sources)
+    ref_lang = _ref_lang(config, sources)
     if config.lexicon is not None or config.morph is not None:
         from tokensmith.metrics.linguistic_records import check_linguistic_inputs
 
@@ -449,7 +454,7 @@ def measure(config: MeasureConfig, *, progress: Any = None) -> MeasureResult:
     records = compute_all(
         cells,
         baseline=baseline,
-        ref_lang=canonical_language(config.ref_lang or DEFAULT_REF_LANG) if config.parallel else None,
+        ref_lang=ref_lang,
         params={"renyi_efficiency": {"alpha": config.renyi_alpha},
                 "renyi_efficiency_full_vocab": {"alpha": config.renyi_alpha}},
     )

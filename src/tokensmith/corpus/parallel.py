@@ -18,7 +18,13 @@ from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from pathlib import Path
 
-from tokensmith.corpus.language_tags import canonical_language, guess_language, names_a_language
+from tokensmith.corpus.language_tags import (
+    canonical_language,
+    guess_language,
+    names_a_language,
+    resolve_language,
+    resolve_languages,
+)
 from tokensmith.corpus.readers import (
     READ_BLOCK,
     Corpus,
@@ -98,18 +104,18 @@ class ParallelCorpus:
         return self.total_lines - len(self.skipped_lines)
 
     def corpus(self, lang: str) -> AlignedCorpus:
-        """The corpus of one language.
+        """The corpus of one language: the one whose tag ``lang`` names (``ko`` names ``ko-Hang``, see
+        :func:`~tokensmith.corpus.language_tags.basic_filter`).
 
         Raises:
             CorpusError: the folder has no file for ``lang``.
+            InputError: ``lang`` names several of its files (``zh``: ``zh-Hans`` and ``zh-Hant``).
         """
-        lang = canonical_language(lang)
-        for corpus in self.corpora:
-            if corpus.lang == lang:
-                return corpus
-        raise CorpusError(
-            f"parallel corpus {self.directory} has no {lang!r} file", f"languages: {' '.join(self.langs)}"
-        )
+        found = resolve_language(lang, self.langs, f"the parallel corpus {self.directory}")
+        if found is None:
+            raise CorpusError(f"parallel corpus {self.directory} has no {canonical_language(lang)!r} file",
+                              f"languages: {' '.join(self.langs)}")
+        return self.corpora[self.langs.index(found)]
 
     def line_ids(self) -> Iterator[int]:
         """Original 0-based line index of each yielded segment (the segment's group id across languages)."""
@@ -223,12 +229,14 @@ def open_parallel(
 
     Args:
         directory: the folder; other files (``index.tsv``...) and subfolders are ignored.
-        langs: keep only these languages (all by default).
+        langs: keep only these languages (all by default); a tag also names the one file whose tag extends it
+            (``ko``: ``ko-Hang.txt``), which keeps its own tag.
         errors: ``"strict"`` or ``"replace"``, as for :class:`Corpus`.
 
     Raises:
         CorpusError: the folder is missing or has no ``.txt`` file, a requested language is absent,
             the files differ in line count (misaligned), or no line is non-blank in every language.
+        InputError: a requested tag names several files (``zh``: ``zh-Hans`` and ``zh-Hant``).
     """
     folder = Path(directory)
     if not folder.is_dir():
@@ -242,13 +250,14 @@ def open_parallel(
     if langs is not None:
         if not langs:
             raise CorpusError(f"no language of the parallel corpus {folder} is chosen", f"languages: {' '.join(files)}")
-        langs = [canonical_language(lang) for lang in langs]
-        missing = [lang for lang in langs if lang not in files]
+        # ko names the folder's ko-Hang.txt (FLORES-200's kor_Hang), which keeps its tag
+        chosen = resolve_languages(langs, files, f"the parallel corpus {folder}")
+        missing = [lang for lang, found in chosen.items() if found is None]
         if missing:
             raise CorpusError(
                 f"parallel corpus {folder} has no file for {', '.join(missing)}", f"languages: {' '.join(files)}"
             )
-        files = {lang: files[lang] for lang in sorted(set(langs))}
+        files = {lang: files[lang] for lang in sorted(filter(None, chosen.values()))}
     counts = {lang: count_lines(path) for lang, path in files.items()}
     if len(set(counts.values())) > 1:
         raise CorpusError(
