@@ -673,3 +673,42 @@ def test_a_vocabulary_short_of_the_size_asked_is_warned_of_even_when_quiet(tmp_p
         assert len(err.splitlines()) == 1
     assert main(["train", "--corpus", str(corpus), "-v", "280", "--out", str(tmp_path / "full"), "-q"]) == 0
     assert capsys.readouterr().err == ""
+
+
+def test_parity_trains_languages_whose_flores_files_keep_their_script(tmp_path, capsys):
+    """`--corpus ko=... --dev FLORES/` with FLORES-200's kor_Hang.txt (ko-Hang: Korean has no Suppress-Script)
+    said "parallel corpus ... has no file for ko", and `--option langs=en,ko` on a folder of kor_Hang.txt
+    "no training text for ko". A tag now names the one file whose tag extends it; `zh` with zho_Hans.txt and
+    zho_Hant.txt in the dev folder is refused, naming both."""
+    from _flores_text import SCRIPT_KEPT_SENTENCES, SENTENCES, write_parallel_files
+
+    dev = write_parallel_files(tmp_path / "flores", ["eng_Latn", "kor_Hang", "yor_Latn", "zho_Hans", "zho_Hant"])
+    train = tmp_path / "train"
+    train.mkdir()
+    for name, lines in {"eng_Latn": SENTENCES["eng_Latn"], **SCRIPT_KEPT_SENTENCES}.items():
+        (train / f"{name}.txt").write_text("\n".join(lines * 20) + "\n", encoding="utf-8")
+    common = ["train", "-a", "parity", "--dev", str(dev), "-v", "300", "-q"]
+
+    def dev_lengths(*flags: str) -> dict[str, int]:
+        out, results = tmp_path / f"tok{len(list(tmp_path.iterdir()))}", tmp_path / "summary.json"
+        code = main([*common, *flags, "--out", str(out), "--results", str(results), "--force"])
+        assert code == 0, capsys.readouterr().err
+        return json.loads(results.read_text(encoding="utf-8"))["sections"]["train"]["summary"]["parity"][
+            "dev_tokens_before"]
+
+    bytes_of = {name: sum(len(line.encode()) for line in lines)
+                for name, lines in {**SENTENCES, **SCRIPT_KEPT_SENTENCES}.items()}
+    tagged = dev_lengths("--corpus", f"en={train / 'eng_Latn.txt'}", "--corpus", f"ko={train / 'kor_Hang.txt'}",
+                         "--corpus", f"yo={train / 'yor_Latn.txt'}")
+    assert tagged == {"en": bytes_of["eng_Latn"], "ko": bytes_of["kor_Hang"], "yo": bytes_of["yor_Latn"]}
+    from_folder = dev_lengths("--corpus", str(train), "--option", "langs=en,ko,zh-Hant")
+    assert from_folder == {"en": bytes_of["eng_Latn"], "ko-Hang": bytes_of["kor_Hang"],
+                           "zh-Hant": bytes_of["zho_Hant"]}
+
+    out = tmp_path / "chinese"
+    code = main([*common, "--corpus", f"en={train / 'eng_Latn.txt'}", "--corpus", f"zh={train / 'zho_Hant.txt'}",
+                 "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err and not out.exists()
+    assert f"'zh' names 2 languages of the parallel corpus {dev}: zh-Hans, zh-Hant" in err, err
+    assert "pass the full tag of the one you mean (zh-Hans or zh-Hant)" in err

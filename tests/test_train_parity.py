@@ -589,3 +589,23 @@ def test_the_python_api_meets_languages_however_their_tags_are_spelt():
     with pytest.raises(InputError, match="'en' is given twice: as 'en' and 'eng'"):
         ParityTrainer(vocab_size=300).train({"en": english, "eng": english, "de": german},
                                             dev_documents={"en": english, "de": german})
+
+
+def test_the_python_api_names_a_dev_language_by_the_tag_it_extends():
+    """ParityTrainer().train({"en": ..., "ko": ...}, dev_documents={"eng_Latn": ..., "kor_Hang": ...}): the dev
+    set's Korean is ko-Hang (FLORES-200 keeps Korean's script), and training said "the dev set has no text for
+    ko". A language now names the one dev language whose tag extends it; two it extends are refused."""
+    from _flores_text import SCRIPT_KEPT_SENTENCES, SENTENCES
+
+    english, korean = SENTENCES["eng_Latn"], SCRIPT_KEPT_SENTENCES["kor_Hang"]
+    trained = ParityTrainer(vocab_size=300, min_frequency=1).train(
+        {"en": english * 10, "ko": korean * 10}, dev_documents={"eng_Latn": english, "kor_Hang": korean})
+    assert trained.stats.dev_tokens_before == {"en": sum(len(line.encode()) for line in english),
+                                               "ko": sum(len(line.encode()) for line in korean)}
+    chinese = {"zho_Hans": SENTENCES["zho_Hans"], "zho_Hant": SCRIPT_KEPT_SENTENCES["zho_Hant"]}
+    with pytest.raises(InputError, match=r"'zh' names 2 languages of the dev set: zh-Hans, zh-Hant"):
+        ParityTrainer(vocab_size=300, min_frequency=1).train(
+            {"en": english, "zh": chinese["zho_Hant"]}, dev_documents={"en": english, **chinese})
+    with pytest.raises(InputError, match=r"'ko' and 'ko-Hang' both name ko-Hang of the training text"):
+        ParityTrainer(vocab_size=300, langs="ko,ko-Hang,en").train({"en": english, "kor_Hang": korean},
+                                                                   dev_documents={"en": english, "ko": korean})

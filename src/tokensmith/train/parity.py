@@ -87,7 +87,8 @@ class ParityTrainer(BpeTrainer):
         dev: folder of line-aligned ``<lang>.txt`` files (the multi-parallel dev set); may be left out
             when :meth:`train` gets ``dev_documents``.
         langs: languages to train (default: every language with training text); each needs training
-            text and a dev file.
+            text and a dev file. A tag names the language whose tag extends it when it is the only one
+            (``ko``: a folder's ``kor_Hang.txt``, ``ko-Hang``), in the training text and in the dev set alike.
         global_share: fraction (0..1) of the merges (``vocab_size`` minus the initial vocabulary) learnt
             as classic merges on the pooled counts before the parity merges start;
             ``round(global_share * merges)`` of them. Default 0.5 (when ``global_merges`` is not given
@@ -180,11 +181,16 @@ class ParityTrainer(BpeTrainer):
         documents = _by_canonical_tag(documents, "training text")
         if isinstance(dev_documents, Mapping):
             dev_documents = _by_canonical_tag(dev_documents, "dev set")
-        langs = sorted(self.langs) if self.langs is not None else sorted(documents)
-        missing = [lang for lang in langs if lang not in documents]
-        if missing:
-            raise InputError(f"no training text for {', '.join(missing)}",
-                             f"give training text for every language in langs ({' '.join(langs)})")
+        langs = sorted(documents)
+        if self.langs is not None:  # ko names the training text of ko-Hang (a folder's kor_Hang.txt)
+            from tokensmith.corpus.language_tags import resolve_languages
+
+            chosen = resolve_languages(sorted(self.langs), documents, "the training text")
+            missing = [lang for lang, found in chosen.items() if found is None]
+            if missing:
+                raise InputError(f"no training text for {', '.join(missing)}",
+                                 f"give training text for every language in langs ({' '.join(sorted(self.langs))})")
+            langs = sorted(filter(None, chosen.values()))
         if len(langs) < 2:
             raise InputError(f"parity-aware training needs 2 or more languages, got {langs}",
                              "give training text for several languages (LANG=PATH each)")
@@ -314,13 +320,16 @@ class ParityTrainer(BpeTrainer):
 
             parallel = open_parallel(self.dev, langs=langs, errors=self.dev_errors)
             return {lang: list(parallel.corpus(lang).iter_documents()) for lang in langs}
-        missing = [lang for lang in langs if lang not in given]
+        from tokensmith.corpus.language_tags import resolve_languages
+
+        named = resolve_languages(langs, given, "the dev set")  # ko names the dev set's ko-Hang
+        missing = [lang for lang, found in named.items() if found is None]
         if missing:
             raise InputError(f"the dev set has no text for {', '.join(missing)}",
                              "the dev set must cover every trained language")
         for lang in langs:
-            check_documents(given[lang])  # a string's characters were aligned as segments
-        dev = {lang: list(given[lang]) for lang in langs}
+            check_documents(given[named[lang]])  # a string's characters were aligned as segments
+        dev = {lang: list(given[named[lang]]) for lang in langs}
         sizes = {lang: len(lines) for lang, lines in dev.items()}
         if len(set(sizes.values())) != 1:
             raise CorpusError(f"misaligned dev set: the languages differ in segment count: {sizes}",
