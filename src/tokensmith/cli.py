@@ -10,6 +10,7 @@ import signal
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -25,6 +26,13 @@ DEFAULT_MAX_BYTES = 20_000  # bytes scored by `bpb` (token-level; the byte-level
 QUIET_HELP = "Print no progress and no table (errors still go to stderr)."
 #: --errors of the commands that read corpora.
 ERRORS_HELP = "Non-UTF-8 input: 'strict' stops, 'replace' goes on with U+FFFD."
+# How corpus files are read, declared once for every command that reads corpora (measure, train, mixture,
+# adapt), so that a JSONL or parquet corpus or a file with bad bytes is read the same way by each:
+# `field: FieldOption = "text"`. (mixture once lacked them and could not read a JSONL corpus of another field.)
+FieldOption = Annotated[str, typer.Option("--field", help="JSONL field holding the text (meta.text: nested).")]
+ColumnOption = Annotated[str, typer.Option("--column",
+                                           help="Parquet column holding the text (meta.text: in a struct).")]
+ErrorsOption = Annotated[str, typer.Option("--errors", help=ERRORS_HELP)]
 #: How the files of a parallel folder (--parallel, --dev) name their languages.
 LANG_FILES_HELP = ("one per language, named by its BCP 47 tag; '_' separates subtags as '-' does (pt_BR.txt is "
                    "pt-BR, en_tr.txt is en-TR); a .txt file named otherwise is refused")
@@ -93,9 +101,9 @@ def measure(
                                 help="'auto': the fastest encoder proven to give the same ids (fastokens where it "
                                      "can); 'reference': each format's own library only (tokenizers, tiktoken...)."),
     doc_per: str = typer.Option("line", "--doc-per", help="For .txt: one document per 'line' or per 'file'."),
-    field: str = typer.Option("text", "--field", help="JSONL field holding the text (meta.text: nested)."),
-    column: str = typer.Option("text", "--column", help="Parquet column holding the text (meta.text: in a struct)."),
-    errors: str = typer.Option("strict", "--errors", help=ERRORS_HELP),
+    field: FieldOption = "text",
+    column: ColumnOption = "text",
+    errors: ErrorsOption = "strict",
     sample_bytes: int | None = typer.Option(None, "--sample-bytes",
         help="Measure a seeded sample of about this many bytes per corpus."),
     seed: int | None = typer.Option(None, "--seed", help="Seed for --sample-bytes (default 0)."),
@@ -170,9 +178,9 @@ def train(
         help="Ray cluster for --engine ray: host:port or ray://host:10001 (default: $RAY_ADDRESS, else a local Ray)."),
     checkpoint: Path | None = typer.Option(None, "--checkpoint", help="Merge-state checkpoint file (bpe, char)."),
     resume: bool = typer.Option(False, "--resume", help="Continue from --checkpoint if it exists."),
-    field: str = typer.Option("text", "--field", help="JSONL field holding the text (meta.text: nested)."),
-    column: str = typer.Option("text", "--column", help="Parquet column holding the text (meta.text: in a struct)."),
-    errors: str = typer.Option("strict", "--errors", help=ERRORS_HELP),
+    field: FieldOption = "text",
+    column: ColumnOption = "text",
+    errors: ErrorsOption = "strict",
     results: Path | None = typer.Option(None, "--results", help="Also write results.json (train section)."),
     force: bool = typer.Option(False, "--force", help="Overwrite --out / --results."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help=QUIET_HELP),
@@ -342,6 +350,9 @@ def mixture(
     merges: int | None = typer.Option(None, "--merges", help="Replay the first N merges (default: the solver's)."),
     sample_bytes: int | None = typer.Option(None, "--sample-bytes", help="Bytes sampled per category."),
     seed: int = typer.Option(0, "--seed"),
+    field: FieldOption = "text",
+    column: ColumnOption = "text",
+    errors: ErrorsOption = "strict",
     out: Path | None = typer.Option(None, "--out", "-o", help="Write results.json here."),
     force: bool = typer.Option(False, "--force"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help=QUIET_HELP),
@@ -349,6 +360,7 @@ def mixture(
     """Infer the proportions of languages / domains in a tokenizer's training data from its merges."""
     from tokensmith.errors import InputError
     from tokensmith.mixture.command import DEFAULT_SAMPLE_BYTES, run_mixture
+    from tokensmith.mixture.samples import CategoryReading
 
     categories = {}
     for item in category:
@@ -361,7 +373,7 @@ def mixture(
         categories[name] = path
     # None, not 0, means "not given": 0 must reach run_mixture's check and be refused.
     run_mixture(tokenizer, categories, merges, DEFAULT_SAMPLE_BYTES if sample_bytes is None else sample_bytes,
-                out, force, quiet, seed=seed)
+                out, force, quiet, seed=seed, reading=CategoryReading(field, column, errors))
 
 
 @app.command()
@@ -375,6 +387,9 @@ def adapt(
     method: str | None = typer.Option(None, "--method", help="Init method (default: best available)."),
     eval_bytes: int = typer.Option(20_000, "--eval-bytes", help="Held-out text scored in bits per byte."),
     option: list[str] | None = typer.Option(None, "--option", help="Trainer setting KEY=VALUE; repeat."),
+    field: FieldOption = "text",
+    column: ColumnOption = "text",
+    errors: ErrorsOption = "strict",
     force: bool = typer.Option(False, "--force", help="Overwrite --out."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help=QUIET_HELP),
 ) -> None:
@@ -384,7 +399,7 @@ def adapt(
 
     config = AdaptConfig(model=model, corpus=corpus, out=str(out), lang=lang, algorithm=algorithm,
                          vocab_size=vocab_size, method=method, eval_bytes=eval_bytes,
-                         train_options=parse_options(option or []))
+                         train_options=parse_options(option or []), field=field, column=column, errors=errors)
     run_adapt(config, force=force, quiet=quiet)
 
 
