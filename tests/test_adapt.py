@@ -50,6 +50,19 @@ def test_the_held_out_sample_covers_a_corpus_that_cycles_through_languages(tmp_p
     assert _split(open_corpus(str(corpus)), HOLDOUT_EVERY, 10_000) == (training, held_out)  # the same each time
 
 
+def test_the_held_out_sample_is_cut_at_its_byte_budget_in_any_script(tmp_path):
+    from tokensmith.adapt import HOLDOUT_EVERY, _split
+    from tokensmith.corpus import open_corpus
+
+    corpus = tmp_path / "zh.txt"
+    sentence = "我们今天在图书馆里读了很多关于历史和语言的书。"  # 3 UTF-8 bytes per character
+    corpus.write_text("".join(f"{sentence * 200}{i}\n" for i in range(2 * HOLDOUT_EVERY)), encoding="utf-8")
+    training, held_out = _split(open_corpus(str(corpus)), HOLDOUT_EVERY, 3_000)
+    held_bytes = sum(len(document.encode("utf-8")) for document in held_out)
+    assert 3_000 - 3 < held_bytes <= 3_000  # whole characters only
+    assert held_out[0] and sentence.startswith(held_out[0][: len(sentence)])
+
+
 def test_adapt_reads_a_jsonl_corpus_by_its_field(tmp_path, capsys):
     # adapt took no --field, --column or --errors: a JSONL corpus whose text is not in "text" was empty to it.
     # One record is too few to split, which is the first thing adapt says once it has read the corpus.

@@ -74,8 +74,11 @@ def _split(corpus, every: int, eval_bytes: int) -> tuple[list[str], list[str]]:
         if index % every == 0:
             chosen = index + draws.randrange(every)
         if index == chosen and held_bytes < eval_bytes:
-            held_out.append(document[: eval_bytes - held_bytes])  # a long document is cut, not skipped
-            held_bytes += len(held_out[-1].encode("utf-8"))
+            # a long document is cut, not skipped: at a byte budget, not a character count (Chinese text cut
+            # at eval_bytes characters was three times the budget), between whole characters
+            cut = document.encode("utf-8")[: eval_bytes - held_bytes].decode("utf-8", "ignore")
+            held_out.append(cut)
+            held_bytes += len(cut.encode("utf-8"))
         else:
             training.append(document)
     return training, held_out
