@@ -572,7 +572,9 @@ def _checkpoint_arrays(path, names: tuple[str, ...] | None = None) -> dict[str, 
     from tokensmith.errors import InputError
 
     def refused(reason: str) -> InputError:
-        return InputError(f"{path} is not a merge checkpoint: {reason}", "pass a .npz written by save_checkpoint")
+        return InputError(f"{path} is not a merge checkpoint: {reason}",
+                          "pass the checkpoint file a training run wrote (--checkpoint), or train afresh without "
+                          "resume")
 
     try:
         if not zipfile.is_zipfile(path):
