@@ -201,14 +201,3 @@ def test_categories_are_read_with_the_corpus_options_of_measure_and_train(toy, t
     assert code == 0, stderr
     assert "prose: 3 invalid UTF-8 byte sequences read as U+FFFD" in stderr and f"{latin1}:51" in stderr
 
-
-@pytest.mark.parametrize("command", ["measure", "train", "mixture", "adapt"])
-def test_every_command_that_reads_corpora_takes_the_same_reading_options(command):
-    import typer.main
-
-    from tokensmith.cli import app
-
-    params = {param.name: param for param in typer.main.get_command(app).commands[command].params}
-    for name, flag, default in (("field", "--field", "text"), ("column", "--column", "text"),
-                                ("errors", "--errors", "strict")):
-        assert params[name].opts == [flag] and params[name].default == default, (command, name)

@@ -27,8 +27,9 @@ QUIET_HELP = "Print no progress and no table (errors still go to stderr)."
 #: --errors of the commands that read corpora.
 ERRORS_HELP = "Non-UTF-8 input: 'strict' stops, 'replace' goes on with U+FFFD."
 # How corpus files are read, declared once for every command that reads corpora (measure, train, mixture,
-# adapt), so that a JSONL or parquet corpus or a file with bad bytes is read the same way by each:
-# `field: FieldOption = "text"`. (mixture once lacked them and could not read a JSONL corpus of another field.)
+# adapt, bpb, ensemble, transplant), so that a JSONL or parquet corpus or a file with bad bytes is read the
+# same way by each: `field: FieldOption = "text"`. (Most lacked them and could not read a JSONL corpus of
+# another field.)
 FieldOption = Annotated[str, typer.Option("--field", help="JSONL field holding the text (meta.text: nested).")]
 ColumnOption = Annotated[str, typer.Option("--column",
                                            help="Parquet column holding the text (meta.text: in a struct).")]
@@ -234,21 +235,28 @@ def bpb(
         help="Score by next-byte probabilities (tokenizer-independent); --max-bytes defaults to 2000."),
     beam: int = typer.Option(5, "--beam", "-k", help="--byte-level: beam size K."),
     prune: float = typer.Option(0.05, "--prune", help="--byte-level: drop states under this share of the mass."),
+    field: FieldOption = "text",
+    column: ColumnOption = "text",
+    errors: ErrorsOption = "strict",
     out: Path | None = typer.Option(None, "--out", "-o", help="Write results.json here."),
     force: bool = typer.Option(False, "--force"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help=QUIET_HELP),
 ) -> None:
     """Bits per byte (and tokens per byte) of a model on raw text, lm-eval's definition."""
+    from tokensmith.corpus.readers import CorpusReading
+
+    reading = CorpusReading(field, column, errors)
     if byte_level:
         from tokensmith.bytelm import BeamParams
         from tokensmith.bytelm.commands import DEFAULT_BYTE_LEVEL_MAX_BYTES, run_byte_bpb
 
         budget = DEFAULT_BYTE_LEVEL_MAX_BYTES if max_bytes == DEFAULT_MAX_BYTES else max_bytes
-        run_byte_bpb(model, corpus, BeamParams(beam, prune), max_bytes=budget, out=out, force=force, quiet=quiet)
+        run_byte_bpb(model, corpus, BeamParams(beam, prune), max_bytes=budget, out=out, force=force, quiet=quiet,
+                     reading=reading)
         return
     from tokensmith.transplant.commands import run_bpb
 
-    run_bpb(model, tokenizer, corpus, out, force, quiet, max_bytes, window=window, stride=stride)
+    run_bpb(model, tokenizer, corpus, out, force, quiet, max_bytes, window=window, stride=stride, reading=reading)
 
 
 @app.command()
@@ -298,6 +306,9 @@ def ensemble(
     top: int = typer.Option(10, "--top", help="Disagreements to list."),
     beam: int = typer.Option(5, "--beam", "-k", help="Beam size K."),
     prune: float = typer.Option(0.05, "--prune", help="Drop beam states under this share of the mass."),
+    field: FieldOption = "text",
+    column: ColumnOption = "text",
+    errors: ErrorsOption = "strict",
     out: Path | None = typer.Option(None, "--out", "-o", help="Write results.json here."),
     force: bool = typer.Option(False, "--force"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help=QUIET_HELP),
@@ -305,9 +316,10 @@ def ensemble(
     """Average models' next-byte distributions; bits per byte of each and of the mix, and where they disagree."""
     from tokensmith.bytelm import BeamParams
     from tokensmith.bytelm.commands import run_ensemble
+    from tokensmith.corpus.readers import CorpusReading
 
     run_ensemble(list(model), corpus, BeamParams(beam, prune), weights=weight or None, max_bytes=max_bytes, top=top,
-                 out=out, force=force, quiet=quiet)
+                 out=out, force=force, quiet=quiet, reading=CorpusReading(field, column, errors))
 
 
 @app.command()
@@ -323,24 +335,29 @@ def transplant(
     donor: str | None = typer.Option(None, "--donor", help="omp: a model that uses the new tokenizer."),
     target_text: Path | None = typer.Option(None, "--target-text", help="focus: text to train fastText on."),
     seed: int = typer.Option(0, "--seed"),
+    field: FieldOption = "text",
+    column: ColumnOption = "text",
+    errors: ErrorsOption = "strict",
     results: Path | None = typer.Option(None, "--results", help="results.json path (default: OUT/results.json)."),
     force: bool = typer.Option(False, "--force"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help=QUIET_HELP),
 ) -> None:
     """Move a model onto a new tokenizer without training and prove what it kept, in bits per byte."""
+    from tokensmith.corpus.readers import CorpusReading
     from tokensmith.errors import InputError
     from tokensmith.transplant.commands import run_compare, run_transplant
 
+    reading = CorpusReading(field, column, errors)  # of --eval and --target-text
     if compare:
         if eval_path is None:
             raise InputError("--compare needs held-out text", "pass --eval PATH")
         run_compare(model, tokenizer, eval_path, None, results, force, quiet, max_bytes=max_bytes, donor=donor,
-                    target_text=target_text, seed=seed)
+                    target_text=target_text, seed=seed, reading=reading)
         return
     if out is None:
         raise InputError("no output folder", "pass --out DIR (or --compare to only score the methods)")
     run_transplant(model, tokenizer, method, out, eval_path, force, quiet, max_bytes=max_bytes, donor=donor,
-                   target_text=target_text, seed=seed, results_out=results)
+                   target_text=target_text, seed=seed, results_out=results, reading=reading)
 
 
 @app.command()
@@ -358,9 +375,9 @@ def mixture(
     quiet: bool = typer.Option(False, "--quiet", "-q", help=QUIET_HELP),
 ) -> None:
     """Infer the proportions of languages / domains in a tokenizer's training data from its merges."""
+    from tokensmith.corpus.readers import CorpusReading
     from tokensmith.errors import InputError
     from tokensmith.mixture.command import DEFAULT_SAMPLE_BYTES, run_mixture
-    from tokensmith.mixture.samples import CategoryReading
 
     categories = {}
     for item in category:
@@ -373,7 +390,7 @@ def mixture(
         categories[name] = path
     # None, not 0, means "not given": 0 must reach run_mixture's check and be refused.
     run_mixture(tokenizer, categories, merges, DEFAULT_SAMPLE_BYTES if sample_bytes is None else sample_bytes,
-                out, force, quiet, seed=seed, reading=CategoryReading(field, column, errors))
+                out, force, quiet, seed=seed, reading=CorpusReading(field, column, errors))
 
 
 @app.command()

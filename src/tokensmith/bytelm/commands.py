@@ -11,6 +11,7 @@ from tokensmith.bytelm.beam import BeamParams, ByteLM
 from tokensmith.bytelm.decoding import check_budget, complete_bytes, greedy_tokens, heal_tokens, prompt_tokens
 from tokensmith.bytelm.lm import CausalTokenLM
 from tokensmith.bytelm.vocab import END_OF_TEXT, vocabulary_from_tokenizer
+from tokensmith.corpus.readers import CorpusReading
 from tokensmith.errors import InputError
 
 DEFAULT_BYTE_LEVEL_MAX_BYTES = 2_000  # a beam step per byte: ~0.3 model calls per byte
@@ -129,6 +130,7 @@ def run_byte_bpb(
     out: str | Path | None = None,
     force: bool = False,
     quiet: bool = False,
+    reading: CorpusReading | None = None,
 ):
     """``tokensmith bpb --byte-level``: byte-level bits per byte, beside the canonical token-level figure."""
     from rich.table import Table
@@ -142,7 +144,7 @@ def run_byte_bpb(
 
     if out is not None:
         check_file_writable(out, force=force)
-    documents, corpus_info = read_documents(corpus_path, max_bytes)
+    documents, corpus_info = read_documents(corpus_path, max_bytes, reading)
     loaded, byte_lm = open_byte_lm(model, params)
     canonical = bits_per_byte(loaded, loaded.tokenizer, documents)
     with progress_bar(quiet) as progress:
@@ -194,6 +196,7 @@ def run_ensemble(
     out: str | Path | None = None,
     force: bool = False,
     quiet: bool = False,
+    reading: CorpusReading | None = None,
 ):
     """``tokensmith ensemble``: members' and mixture's bits per byte, and where the members disagree."""
     from rich.table import Table
@@ -208,7 +211,7 @@ def run_ensemble(
         raise InputError("an ensemble needs at least two models", "pass --model twice or more")
     if out is not None:
         check_file_writable(out, force=force)
-    documents, corpus_info = read_documents(corpus_path, max_bytes)
+    documents, corpus_info = read_documents(corpus_path, max_bytes, reading)
     members = []
     for spec in models:
         loaded, byte_lm = open_byte_lm(spec, params)

@@ -747,6 +747,31 @@ FORMATS.add("parquet", _parquet_blocks)
 
 # -- the corpus ---------------------------------------------------------------------------------
 @dataclass(frozen=True)
+class CorpusReading:
+    """How corpus files are read: the options every command that reads corpora takes (``--field``,
+    ``--column``, ``--errors``) and hands on as one.
+
+    Attributes:
+        field: JSONL field holding the text (``meta.text``: nested).
+        column: parquet column holding the text (``meta.text``: in a struct).
+        errors: ``"strict"`` (a non-UTF-8 byte stops) or ``"replace"`` (read as U+FFFD, counted).
+    """
+
+    field: str = "text"
+    column: str = "text"
+    errors: str = "strict"
+
+    def __post_init__(self) -> None:
+        if self.errors not in ERRORS:  # (checked here too: not every reader makes a Corpus, which checks it)
+            raise InputError(f"errors must be one of {', '.join(ERRORS)}, not {self.errors!r}",
+                             "pass --errors strict or --errors replace")
+
+    def options(self) -> dict[str, str]:
+        """The keyword arguments of :func:`open_corpus` these are."""
+        return {"field": self.field, "column": self.column, "errors": self.errors}
+
+
+@dataclass(frozen=True)
 class Corpus:
     """A named, language-tagged, re-iterable stream of documents read from one or more files.
 

@@ -12,9 +12,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from tokensmith.corpus.readers import CorpusReading
 from tokensmith.errors import InputError
 from tokensmith.mixture.infer import DEFAULT_MERGES, MixtureResult, infer_mixture, tokenizer_merges
-from tokensmith.mixture.samples import CategoryReading, sample_categories
+from tokensmith.mixture.samples import sample_categories
 from tokensmith.mixture.solver import SolverSettings
 from tokensmith.tokenizers.base import Tokenizer
 
@@ -34,7 +35,7 @@ def run_mixture(
     seed: int = 0,
     normalization: str = "pairs",
     settings: SolverSettings | None = None,
-    reading: CategoryReading = CategoryReading(),
+    reading: CorpusReading = CorpusReading(),
 ) -> MixtureResult:
     """Infer the training-data mixture of ``tokenizer`` over ``categories`` and report it.
 

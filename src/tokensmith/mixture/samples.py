@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tokensmith.errors import CorpusError, InputError
+from tokensmith.corpus.readers import CorpusReading
+from tokensmith.errors import CorpusError
 
 if TYPE_CHECKING:
     from tokensmith.corpus.readers import ReadStats
@@ -28,29 +29,7 @@ if TYPE_CHECKING:
 CHUNK_BYTES = 4096
 
 
-@dataclass(frozen=True)
-class CategoryReading:
-    """How a category's files are read: the options ``measure`` and ``train`` take for their corpora.
-
-    Attributes:
-        field: JSONL field holding the text (``meta.text``: nested).
-        column: parquet column holding the text (``meta.text``: in a struct).
-        errors: ``"strict"`` (a non-UTF-8 byte stops) or ``"replace"`` (read as U+FFFD, counted).
-    """
-
-    field: str = "text"
-    column: str = "text"
-    errors: str = "strict"
-
-    def __post_init__(self) -> None:
-        from tokensmith.corpus.readers import ERRORS
-
-        if self.errors not in ERRORS:  # (a .txt category is read without a Corpus, which would check it)
-            raise InputError(f"errors must be one of {', '.join(ERRORS)}, not {self.errors!r}",
-                             "pass --errors strict or --errors replace")
-
-
-def _text_chunks(path: Path, reading: CategoryReading, stats: ReadStats) -> Iterator[str]:
+def _text_chunks(path: Path, reading: CorpusReading, stats: ReadStats) -> Iterator[str]:
     """Runs of whole lines (newlines kept) of about CHUNK_BYTES, decoded as UTF-8 (strictly, NUL refused, or
     with U+FFFD for bad bytes, counted in ``stats``)."""
     from tokensmith.corpus.readers import decode_text, decode_with_replacements, open_binary, strip_bom
@@ -83,7 +62,7 @@ def _text_chunks(path: Path, reading: CategoryReading, stats: ReadStats) -> Iter
             yield flush()
 
 
-def iter_category_documents(spec: str | Path, reading: CategoryReading = CategoryReading(),
+def iter_category_documents(spec: str | Path, reading: CorpusReading = CorpusReading(),
                             stats: ReadStats | None = None) -> Iterator[str]:
     """Documents of a category path (a file, a directory or a glob; any corpus format, compressed or not),
     read as ``reading`` says; what reading replaced or skipped is added to ``stats``."""
@@ -94,12 +73,12 @@ def iter_category_documents(spec: str | Path, reading: CategoryReading = Categor
         if split_suffixes(source)[2] == "txt":
             yield from _text_chunks(source, reading, stats)
             continue
-        corpus = open_corpus(str(source), field=reading.field, column=reading.column, errors=reading.errors)
+        corpus = open_corpus(str(source), **reading.options())
         yield from corpus
         stats.add(corpus.read_stats)
 
 
-def _non_empty_documents(spec: str | Path, reading: CategoryReading,
+def _non_empty_documents(spec: str | Path, reading: CorpusReading,
                          stats: ReadStats | None = None) -> Iterator[str]:
     """The documents the sample is drawn from (an empty one is no document), in file order."""
     return (doc for doc in iter_category_documents(spec, reading, stats) if doc)
@@ -124,7 +103,7 @@ class CategorySample:
     chosen: frozenset[int]
     sample_bytes: int
     text_digest: str = ""
-    reading: CategoryReading = CategoryReading()
+    reading: CorpusReading = CorpusReading()
     read_stats: dict = field(default_factory=dict, compare=False)
 
     def __iter__(self) -> Iterator[str]:
@@ -141,7 +120,7 @@ class CategorySample:
 
 
 def sample_category(spec: str | Path, sample_bytes: int, seed: int = 0, *, name: str | None = None,
-                    reading: CategoryReading = CategoryReading()) -> CategorySample:
+                    reading: CorpusReading = CorpusReading()) -> CategorySample:
     """The seeded sample of at most ``sample_bytes`` UTF-8 bytes of a category, found in one pass that
     reads every document (as ``reading`` says) but keeps only sizes (the documents
     :func:`tokensmith.corpus.sample_documents` would return).
@@ -177,12 +156,12 @@ def sample_category(spec: str | Path, sample_bytes: int, seed: int = 0, *, name:
                           sum(size for _, size, _ in picked), digest.hexdigest(), reading, stats.record())
 
 
-def _has_documents(spec: str | Path, reading: CategoryReading) -> bool:
+def _has_documents(spec: str | Path, reading: CorpusReading) -> bool:
     return next(_non_empty_documents(spec, reading), None) is not None
 
 
 def sample_categories(categories: Mapping[str, str | Path], sample_bytes: int,
-                      seed: int = 0, reading: CategoryReading = CategoryReading()) -> dict[str, CategorySample]:
+                      seed: int = 0, reading: CorpusReading = CorpusReading()) -> dict[str, CategorySample]:
     """:func:`sample_category` of every category, all checked before any is counted.
 
     Raises:
@@ -204,7 +183,7 @@ def sample_categories(categories: Mapping[str, str | Path], sample_bytes: int,
 
 
 def read_category_sample(spec: str | Path, sample_bytes: int, seed: int = 0, *, name: str | None = None,
-                         reading: CategoryReading = CategoryReading()) -> list[str]:
+                         reading: CorpusReading = CorpusReading()) -> list[str]:
     """The documents of :func:`sample_category`, in file order, as a list (the text held in memory).
 
     Raises:
