@@ -305,6 +305,7 @@ def test_the_scoring_commands_read_a_jsonl_corpus_by_its_field(tiny_untied_dir, 
                            "--out", str(tmp_path / "moved")]}[command[0]]
     assert main([*argv, "-q"]) == 2 and "no field 'text' (fields: id, inhalt)" in capsys.readouterr().err
     assert main([*argv, "--field", "inhalt", "-q"]) == 0, capsys.readouterr().err
+    assert capsys.readouterr().out == ""  # -q: no table (it was printed all the same)
     section = next(iter(read_results(out)["sections"].values()))
     assert section["corpus"]["bytes"] == len(text.encode("utf-8")) and section["corpus"]["field"] == "inhalt"
 
