@@ -48,3 +48,30 @@ def test_the_held_out_sample_covers_a_corpus_that_cycles_through_languages(tmp_p
     assert len(held_out) == 400 // HOLDOUT_EVERY and len(training) + len(held_out) == 400
     assert {line.rsplit(" ", 1)[0] for line in held_out} == set(languages)
     assert _split(open_corpus(str(corpus)), HOLDOUT_EVERY, 10_000) == (training, held_out)  # the same each time
+
+
+def test_the_held_out_sample_is_cut_at_its_byte_budget_in_any_script(tmp_path):
+    from tokensmith.adapt import HOLDOUT_EVERY, _split
+    from tokensmith.corpus import open_corpus
+
+    corpus = tmp_path / "zh.txt"
+    sentence = "我们今天在图书馆里读了很多关于历史和语言的书。"  # 3 UTF-8 bytes per character
+    corpus.write_text("".join(f"{sentence * 200}{i}\n" for i in range(2 * HOLDOUT_EVERY)), encoding="utf-8")
+    training, held_out = _split(open_corpus(str(corpus)), HOLDOUT_EVERY, 3_000)
+    held_bytes = sum(len(document.encode("utf-8")) for document in held_out)
+    assert 3_000 - 3 < held_bytes <= 3_000  # whole characters only
+    assert held_out[0] and sentence.startswith(held_out[0][: len(sentence)])
+
+
+def test_adapt_reads_a_jsonl_corpus_by_its_field(tmp_path, capsys):
+    # adapt took no --field, --column or --errors: a JSONL corpus whose text is not in "text" was empty to it.
+    # One record is too few to split, which is the first thing adapt says once it has read the corpus.
+    corpus = tmp_path / "de.jsonl"
+    corpus.write_text(json.dumps({"inhalt": "Grüße aus Köln: Straßenbahn, Fähre und Brücke."}) + "\n",
+                      encoding="utf-8")
+    code = main(["adapt", "--model", "smollm2-135m", "--corpus", str(corpus), "--field", "inhalt",
+                 "--out", str(tmp_path / "out"), "-q"])
+    err = capsys.readouterr().err
+    assert code == 2 and "too small to split into training and held-out text" in err and "Traceback" not in err, err
+    code = main(["adapt", "--model", "smollm2-135m", "--corpus", str(corpus), "--out", str(tmp_path / "out"), "-q"])
+    assert code == 2 and "no field 'text' (fields: inhalt)" in capsys.readouterr().err  # (the default field)

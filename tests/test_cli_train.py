@@ -598,6 +598,7 @@ def test_a_checkpoint_resumes_only_where_its_held_out_sample_was_taken_out(tmp_p
                  "--checkpoint", str(from_python), "--resume", "-q"])
     err = capsys.readouterr().err
     assert code == 2 and "held_out 'none (train_from_files)' then" in err and "Traceback" not in err, err
+    assert "hint: the held-out documents are chosen by another rule here" in err  # not a flag to change
     assert not out.exists()
     with pytest.raises(InputError, match="other options: .*held_out '1% at random"):
         train_from_files("bpe", [corpus], 320, str(out), checkpoint=str(from_cli), resume=True, engine="serial")

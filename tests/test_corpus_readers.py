@@ -1053,3 +1053,16 @@ def test_arrow_files_of_a_saved_dataset_are_refused_with_how_to_convert(tmp_path
         with pytest.raises(CorpusError, match=r"data-00000-of-00001\.arrow: an Arrow file") as caught:
             open_corpus(str(spec))
         assert "to_parquet" in caught.value.hint
+
+
+@pytest.mark.parametrize("command", ["measure", "train", "mixture", "adapt", "bpb", "ensemble", "transplant"])
+def test_every_command_that_reads_corpora_takes_the_same_reading_options(command):
+    # (declared once in the CLI; mixture, adapt, bpb, ensemble and transplant lacked them)
+    import typer.main
+
+    from tokensmith.cli import app
+
+    params = {param.name: param for param in typer.main.get_command(app).commands[command].params}
+    for name, flag, default in (("field", "--field", "text"), ("column", "--column", "text"),
+                                ("errors", "--errors", "strict")):
+        assert params[name].opts == [flag] and params[name].default == default, (command, name)

@@ -90,7 +90,7 @@ def test_binary_category_is_refused_like_measure_refuses_it(toy, tmp_path, capsy
     binary.write_bytes(b"\x00" * 5000)
     code, stdout, stderr = run(mixture_argv(toy, out, f"prose={toy['prose']}", f"zeros={binary}"), capsys)
     assert_one_error(code, stdout, stderr, f"{binary}:1: byte offset 0 is a NUL byte", "binary file")
-    assert "--errors" not in stderr  # mixture has no such option to suggest
+    assert "--errors" not in stderr  # (replacing bad bytes does not make a binary file text)
     assert not out.exists()
     code, stdout, stderr = run(["measure", "-t", str(toy["tokenizer"]), "--corpus", str(binary)], capsys)
     assert_one_error(code, stdout, stderr, "NUL byte", "binary file")
@@ -171,3 +171,33 @@ def test_unknown_highs_option_is_refused(toy, tmp_path):
         run_mixture(toy["tokenizer"], {"prose": toy["prose"], "code": toy["code"]}, merges=20, out=out, quiet=True,
                     settings=SolverSettings(highs_options={"time_limit": "soon"}))
     assert not out.exists()
+
+
+def test_categories_are_read_with_the_corpus_options_of_measure_and_train(toy, tmp_path, capsys):
+    # mixture had no --field, --column or --errors: a JSONL category whose text is in another field than
+    # "text" could not be read at all, nor a text file with one bad byte.
+    import json
+
+    categories = {}
+    for name in ("prose", "code"):
+        lines = toy[name].read_text(encoding="utf-8").splitlines(keepends=True)
+        records = [json.dumps({"id": i, "body": "".join(lines[i:i + 4])}) for i in range(0, len(lines), 4)]
+        categories[name] = tmp_path / f"{name}.jsonl"
+        categories[name].write_text("\n".join(records) + "\n", encoding="utf-8")
+    out = tmp_path / "results.json"
+    code, stdout, stderr = run([*mixture_argv(toy, out, *(f"{n}={p}" for n, p in categories.items())),
+                                "--field", "body"], capsys)
+    assert code == 0, stderr
+    written = json.loads(out.read_text(encoding="utf-8"))
+    assert written["provenance"]["parameters"]["field"] == "body"
+    assert {c["name"] for c in written["sections"]["mixture"]["categories"]} == {"prose", "code"}
+
+    latin1 = tmp_path / "prose_latin1.txt"
+    latin1.write_bytes(toy["prose"].read_bytes() + "Ça été\n".encode("latin-1"))
+    argv = mixture_argv(toy, out, f"prose={latin1}", f"code={toy['code']}")
+    code, stdout, stderr = run([*argv, "--force"], capsys)
+    assert_one_error(code, stdout, stderr, "is not UTF-8", "--errors replace")
+    code, stdout, stderr = run([*argv, "--force", "--errors", "replace"], capsys)
+    assert code == 0, stderr
+    assert "prose: 3 invalid UTF-8 byte sequences read as U+FFFD" in stderr and f"{latin1}:51" in stderr
+

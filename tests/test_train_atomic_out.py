@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -159,3 +161,26 @@ def test_cli_train_force_replaces_the_folder_only_once_it_is_complete(corpora, t
     code = main([*german, "-v", "700", "--results", str(results), "--force", "--checkpoint", str(checkpoint)])
     assert code == 2 and "inside the output folder" in capsys.readouterr().err
     assert not checkpoint.exists() and set(before) == {p.name for p in out.iterdir()}
+
+
+@pytest.mark.parametrize("with_checkpoint", [True, False])
+def test_an_output_that_runs_out_of_room_is_one_error_and_leaves_nothing(tmp_path, with_checkpoint):
+    # A full disk raised a bare OSError from the checkpoint write (a traceback minutes into training); the
+    # file size limit (RLIMIT_FSIZE) makes the same failure, EFBIG, without filling a disk.
+    resource = pytest.importorskip("resource")
+    corpus = tmp_path / "yo_hy.txt"
+    corpus.write_text("Ọ̀rọ̀ Yorùbá ní àmì ohùn lórí fáwẹ̀lì.\nՀայերենը հնդեվրոպական լեզու է։\n" * 400, encoding="utf-8")
+    out, checkpoint = tmp_path / "tok", tmp_path / "state.npz"
+    argv = ["train", "--corpus", str(corpus), "-v", "400", "--out", str(out), "-q"]
+    argv += ["--checkpoint", str(checkpoint)] if with_checkpoint else []
+    script = ("import resource, signal, sys\n"
+              "from tokensmith.cli import main\n"
+              "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG instead\n"
+              f"resource.setrlimit(resource.RLIMIT_FSIZE, (4096, {resource.RLIM_INFINITY}))\n"
+              f"sys.exit(main({argv!r}))\n")
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1] / "src"))
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300)
+    named = checkpoint if with_checkpoint else out
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert done.stderr.startswith(f"error: cannot write {named}: File too large"), done.stderr
+    assert sorted(path.name for path in tmp_path.iterdir()) == [corpus.name]

@@ -42,5 +42,19 @@ def test_training_reads_everything_not_held_out_and_the_split_repeats(tmp_path):
 def test_the_held_out_sample_stops_at_its_byte_budget(tmp_path):
     split = _HoldoutSplit([_cycling_corpus(tmp_path, 1000)], max_bytes=300)
     trained_on = list(split)
-    assert split.held_out_bytes >= 300 > split.held_out_bytes - len(split.held_out[-1].encode())
+    longest = max(len(line.encode()) for line in CYCLE)
+    assert 300 - longest < split.held_out_bytes <= 300
     assert len(trained_on) + len(split.held_out) == 4000
+
+
+def test_a_large_document_drawn_is_trained_on_not_held_out_past_the_budget(tmp_path):
+    # A corpus of a few large documents: the first one drawn (the 41st, with seed 0) went out whole, 5 MB
+    # past a 2 MB budget, leaving the trainer 1% of the text.
+    path = tmp_path / "few_large.txt"
+    large = "Ọ̀rọ̀ Yorùbá ní àmì ohùn; " * 200_000  # 5.4 MB in one line
+    lines = [f"ìwé kékeré {i}" for i in range(40)] + [large] + [f"ìwé kékeré {i}" for i in range(40, 60)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    split = _HoldoutSplit([open_corpus(str(path))], HOLDOUT_BYTES)
+    trained_on = list(split)
+    assert large in trained_on and large not in split.held_out
+    assert split.held_out_bytes <= HOLDOUT_BYTES

@@ -156,6 +156,7 @@ def test_a_file_that_is_no_checkpoint_is_named_so_without_numpy_advice(tmp_path,
         with pytest.raises(InputError) as refused:
             load(path)
         assert "not a merge checkpoint" in str(refused.value) and "pickle" not in str(refused.value).lower()
+        assert "save_checkpoint" not in str(refused.value)  # a function name meant nothing on the command line
 
 
 @pytest.fixture(scope="module")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -281,3 +282,42 @@ def test_saving_twice_gives_identical_files(tiny_untied_dir, tmp_path):
         save_model_dir(transplant(loaded, load_tokenizer("gpt2"), "random", seed=3).model, tmp_path / name)
     for file in ("model.safetensors", "tokenizer.json", "tokenizer_config.json", "config.json"):
         assert (tmp_path / "a" / file).read_bytes() == (tmp_path / "b" / file).read_bytes()
+
+
+def _german_jsonl(tmp_path) -> tuple[Path, str]:
+    text = "Grüße aus Köln: Straßenbahn, Fähre und Brücke."
+    corpus = tmp_path / "de.jsonl"
+    corpus.write_text(json.dumps({"id": 1, "inhalt": text}) + "\n", encoding="utf-8")
+    return corpus, text
+
+
+@pytest.mark.parametrize("command", [["bpb"], ["transplant", "--method", "mean"]])
+def test_the_scoring_commands_read_a_jsonl_corpus_by_its_field(tiny_untied_dir, tmp_path, command, capsys):
+    # bpb, ensemble and transplant took no --field, --column or --errors: a JSONL corpus whose text is in
+    # another field than "text" could not be scored at all.
+    from tokensmith.cli import main
+    from tokensmith.results import read_results
+
+    corpus, text = _german_jsonl(tmp_path)
+    model, out = str(tiny_untied_dir), tmp_path / "results.json"
+    argv = {"bpb": [*command, "-m", model, "-c", str(corpus), "-o", str(out)],
+            "transplant": [*command, "-m", model, "-t", "gpt2", "--eval", str(corpus), "--results", str(out),
+                           "--out", str(tmp_path / "moved")]}[command[0]]
+    assert main([*argv, "-q"]) == 2 and "no field 'text' (fields: id, inhalt)" in capsys.readouterr().err
+    assert main([*argv, "--field", "inhalt", "-q"]) == 0, capsys.readouterr().err
+    assert capsys.readouterr().out == ""  # -q: no table (it was printed all the same)
+    section = next(iter(read_results(out)["sections"].values()))
+    assert section["corpus"]["bytes"] == len(text.encode("utf-8")) and section["corpus"]["field"] == "inhalt"
+
+
+@pytest.mark.parametrize("command", [["bpb", "--byte-level"], ["ensemble", "-m", "no-such-model"]])
+def test_the_byte_level_commands_read_a_jsonl_corpus_by_its_field(tmp_path, command, capsys):
+    # (their scoring is slow even on a tiny model: the corpus is read before the model is looked up, so a
+    # missing model, named in the error, shows the corpus was read)
+    from tokensmith.cli import main
+
+    corpus, _ = _german_jsonl(tmp_path)
+    argv = [*command, "-m", "no-such-model", "-c", str(corpus), "-q"]
+    assert main(argv) == 2 and "no field 'text' (fields: id, inhalt)" in capsys.readouterr().err
+    assert main([*argv, "--field", "inhalt"]) == 2
+    assert "model 'no-such-model' is neither a file, a directory nor a named reference" in capsys.readouterr().err

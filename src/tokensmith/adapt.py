@@ -43,6 +43,10 @@ class AdaptConfig:
     eval_bytes: int = 20_000
     train_options: dict[str, Any] = field(default_factory=dict)
     seed: int = 0
+    # how the corpus files are read, as measure and train read theirs
+    field: str = "text"
+    column: str = "text"
+    errors: str = "strict"
 
 
 def best_method() -> str:
@@ -70,8 +74,11 @@ def _split(corpus, every: int, eval_bytes: int) -> tuple[list[str], list[str]]:
         if index % every == 0:
             chosen = index + draws.randrange(every)
         if index == chosen and held_bytes < eval_bytes:
-            held_out.append(document[: eval_bytes - held_bytes])  # a long document is cut, not skipped
-            held_bytes += len(held_out[-1].encode("utf-8"))
+            # a long document is cut, not skipped: at a byte budget, not a character count (Chinese text cut
+            # at eval_bytes characters was three times the budget), between whole characters
+            cut = document.encode("utf-8")[: eval_bytes - held_bytes].decode("utf-8", "ignore")
+            held_out.append(cut)
+            held_bytes += len(cut.encode("utf-8"))
         else:
             training.append(document)
     return training, held_out
@@ -100,7 +107,8 @@ def run_adapt(config: AdaptConfig, *, force: bool = False, quiet: bool = False) 
         raise MissingDependencyError("adapt (model transplant)", ("torch", "transformers"), "models")
     started = time.perf_counter()
     say = (lambda *_: None) if quiet else console().print
-    corpus = open_corpus(config.corpus, lang=config.lang)
+    corpus = open_corpus(config.corpus, lang=config.lang, field=config.field, column=config.column,
+                         errors=config.errors)
     training, held_out = _split(corpus, HOLDOUT_EVERY, config.eval_bytes)
     if not held_out or not training:
         raise CorpusError(f"{config.corpus} is too small to split into training and held-out text",
@@ -169,7 +177,8 @@ def run_adapt(config: AdaptConfig, *, force: bool = False, quiet: bool = False) 
         "files": {name: str(path) for name, path in sorted(files.items())},
     }
     parameters = {"model": config.model, "corpus": config.corpus, "lang": corpus.lang, "algorithm": config.algorithm,
-                  "vocab_size": vocab_size, "method": method, "eval_bytes": config.eval_bytes, "seed": config.seed}
+                  "vocab_size": vocab_size, "method": method, "eval_bytes": config.eval_bytes, "seed": config.seed,
+                  "field": config.field, "column": config.column, "errors": config.errors}
     results = new_results("adapt", parameters, {
         "measure": measured.section(),
         "train": {"summary": train_summary},

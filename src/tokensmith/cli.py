@@ -10,6 +10,7 @@ import signal
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -23,6 +24,14 @@ DEFAULT_MAX_BYTES = 20_000  # bytes scored by `bpb` (token-level; the byte-level
 QUIET_HELP = "Print no progress and no table (errors still go to stderr)."
 #: --errors of the commands that read corpora.
 ERRORS_HELP = "Non-UTF-8 input: 'strict' stops, 'replace' goes on with U+FFFD."
+# How corpus files are read, declared once for every command that reads corpora (measure, train, mixture,
+# adapt, bpb, ensemble, transplant), so that a JSONL or parquet corpus or a file with bad bytes is read the
+# same way by each: `field: FieldOption = "text"`. (Most lacked them and could not read a JSONL corpus of
+# another field.)
+FieldOption = Annotated[str, typer.Option("--field", help="JSONL field holding the text (meta.text: nested).")]
+ColumnOption = Annotated[str, typer.Option("--column",
+                                           help="Parquet column holding the text (meta.text: in a struct).")]
+ErrorsOption = Annotated[str, typer.Option("--errors", help=ERRORS_HELP)]
 #: How the files of a parallel folder (--parallel, --dev) name their languages.
 LANG_FILES_HELP = ("one per language, named by its BCP 47 tag; '_' separates subtags as '-' does (pt_BR.txt is "
                    "pt-BR, en_tr.txt is en-TR); a .txt file named otherwise is refused")
@@ -91,9 +100,9 @@ def measure(
                                 help="'auto': the fastest encoder proven to give the same ids (fastokens where it "
                                      "can); 'reference': each format's own library only (tokenizers, tiktoken...)."),
     doc_per: str = typer.Option("line", "--doc-per", help="For .txt: one document per 'line' or per 'file'."),
-    field: str = typer.Option("text", "--field", help="JSONL field holding the text (meta.text: nested)."),
-    column: str = typer.Option("text", "--column", help="Parquet column holding the text (meta.text: in a struct)."),
-    errors: str = typer.Option("strict", "--errors", help=ERRORS_HELP),
+    field: FieldOption = "text",
+    column: ColumnOption = "text",
+    errors: ErrorsOption = "strict",
     sample_bytes: int | None = typer.Option(None, "--sample-bytes",
         help="Measure a seeded sample of about this many bytes per corpus."),
     seed: int | None = typer.Option(None, "--seed", help="Seed for --sample-bytes (default 0)."),
@@ -169,9 +178,9 @@ def train(
     checkpoint: Path | None = typer.Option(None, "--checkpoint",
                                            help="Merge-state checkpoint file (every trainer but parity)."),
     resume: bool = typer.Option(False, "--resume", help="Continue from --checkpoint if it exists."),
-    field: str = typer.Option("text", "--field", help="JSONL field holding the text (meta.text: nested)."),
-    column: str = typer.Option("text", "--column", help="Parquet column holding the text (meta.text: in a struct)."),
-    errors: str = typer.Option("strict", "--errors", help=ERRORS_HELP),
+    field: FieldOption = "text",
+    column: ColumnOption = "text",
+    errors: ErrorsOption = "strict",
     results: Path | None = typer.Option(None, "--results", help="Also write results.json (train section)."),
     force: bool = typer.Option(False, "--force", help="Overwrite --out / --results."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help=QUIET_HELP),
@@ -225,21 +234,28 @@ def bpb(
         help="Score by next-byte probabilities (tokenizer-independent); --max-bytes defaults to 2000."),
     beam: int = typer.Option(5, "--beam", "-k", help="--byte-level: beam size K."),
     prune: float = typer.Option(0.05, "--prune", help="--byte-level: drop states under this share of the mass."),
+    field: FieldOption = "text",
+    column: ColumnOption = "text",
+    errors: ErrorsOption = "strict",
     out: Path | None = typer.Option(None, "--out", "-o", help="Write results.json here."),
     force: bool = typer.Option(False, "--force"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help=QUIET_HELP),
 ) -> None:
     """Bits per byte (and tokens per byte) of a model on raw text, lm-eval's definition."""
+    from tokensmith.corpus.readers import CorpusReading
+
+    reading = CorpusReading(field, column, errors)
     if byte_level:
         from tokensmith.bytelm import BeamParams
         from tokensmith.bytelm.commands import DEFAULT_BYTE_LEVEL_MAX_BYTES, run_byte_bpb
 
         budget = DEFAULT_BYTE_LEVEL_MAX_BYTES if max_bytes == DEFAULT_MAX_BYTES else max_bytes
-        run_byte_bpb(model, corpus, BeamParams(beam, prune), max_bytes=budget, out=out, force=force, quiet=quiet)
+        run_byte_bpb(model, corpus, BeamParams(beam, prune), max_bytes=budget, out=out, force=force, quiet=quiet,
+                     reading=reading)
         return
     from tokensmith.transplant.commands import run_bpb
 
-    run_bpb(model, tokenizer, corpus, out, force, quiet, max_bytes, window=window, stride=stride)
+    run_bpb(model, tokenizer, corpus, out, force, quiet, max_bytes, window=window, stride=stride, reading=reading)
 
 
 @app.command()
@@ -289,6 +305,9 @@ def ensemble(
     top: int = typer.Option(10, "--top", help="Disagreements to list."),
     beam: int = typer.Option(5, "--beam", "-k", help="Beam size K."),
     prune: float = typer.Option(0.05, "--prune", help="Drop beam states under this share of the mass."),
+    field: FieldOption = "text",
+    column: ColumnOption = "text",
+    errors: ErrorsOption = "strict",
     out: Path | None = typer.Option(None, "--out", "-o", help="Write results.json here."),
     force: bool = typer.Option(False, "--force"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help=QUIET_HELP),
@@ -296,9 +315,10 @@ def ensemble(
     """Average models' next-byte distributions; bits per byte of each and of the mix, and where they disagree."""
     from tokensmith.bytelm import BeamParams
     from tokensmith.bytelm.commands import run_ensemble
+    from tokensmith.corpus.readers import CorpusReading
 
     run_ensemble(list(model), corpus, BeamParams(beam, prune), weights=weight or None, max_bytes=max_bytes, top=top,
-                 out=out, force=force, quiet=quiet)
+                 out=out, force=force, quiet=quiet, reading=CorpusReading(field, column, errors))
 
 
 @app.command()
@@ -314,24 +334,29 @@ def transplant(
     donor: str | None = typer.Option(None, "--donor", help="omp: a model that uses the new tokenizer."),
     target_text: Path | None = typer.Option(None, "--target-text", help="focus: text to train fastText on."),
     seed: int = typer.Option(0, "--seed"),
+    field: FieldOption = "text",
+    column: ColumnOption = "text",
+    errors: ErrorsOption = "strict",
     results: Path | None = typer.Option(None, "--results", help="results.json path (default: OUT/results.json)."),
     force: bool = typer.Option(False, "--force"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help=QUIET_HELP),
 ) -> None:
     """Move a model onto a new tokenizer without training and prove what it kept, in bits per byte."""
+    from tokensmith.corpus.readers import CorpusReading
     from tokensmith.errors import InputError
     from tokensmith.transplant.commands import run_compare, run_transplant
 
+    reading = CorpusReading(field, column, errors)  # of --eval and --target-text
     if compare:
         if eval_path is None:
             raise InputError("--compare needs held-out text", "pass --eval PATH")
         run_compare(model, tokenizer, eval_path, None, results, force, quiet, max_bytes=max_bytes, donor=donor,
-                    target_text=target_text, seed=seed)
+                    target_text=target_text, seed=seed, reading=reading)
         return
     if out is None:
         raise InputError("no output folder", "pass --out DIR (or --compare to only score the methods)")
     run_transplant(model, tokenizer, method, out, eval_path, force, quiet, max_bytes=max_bytes, donor=donor,
-                   target_text=target_text, seed=seed, results_out=results)
+                   target_text=target_text, seed=seed, results_out=results, reading=reading)
 
 
 @app.command()
@@ -341,11 +366,15 @@ def mixture(
     merges: int | None = typer.Option(None, "--merges", help="Replay the first N merges (default: the solver's)."),
     sample_bytes: int | None = typer.Option(None, "--sample-bytes", help="Bytes sampled per category."),
     seed: int = typer.Option(0, "--seed"),
+    field: FieldOption = "text",
+    column: ColumnOption = "text",
+    errors: ErrorsOption = "strict",
     out: Path | None = typer.Option(None, "--out", "-o", help="Write results.json here."),
     force: bool = typer.Option(False, "--force"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help=QUIET_HELP),
 ) -> None:
     """Infer the proportions of languages / domains in a tokenizer's training data from its merges."""
+    from tokensmith.corpus.readers import CorpusReading
     from tokensmith.errors import InputError
     from tokensmith.mixture.command import DEFAULT_SAMPLE_BYTES, run_mixture
 
@@ -360,7 +389,7 @@ def mixture(
         categories[name] = path
     # None, not 0, means "not given": 0 must reach run_mixture's check and be refused.
     run_mixture(tokenizer, categories, merges, DEFAULT_SAMPLE_BYTES if sample_bytes is None else sample_bytes,
-                out, force, quiet, seed=seed)
+                out, force, quiet, seed=seed, reading=CorpusReading(field, column, errors))
 
 
 @app.command()
@@ -374,6 +403,9 @@ def adapt(
     method: str | None = typer.Option(None, "--method", help="Init method (default: best available)."),
     eval_bytes: int = typer.Option(20_000, "--eval-bytes", help="Held-out text scored in bits per byte."),
     option: list[str] | None = typer.Option(None, "--option", help="Trainer setting KEY=VALUE; repeat."),
+    field: FieldOption = "text",
+    column: ColumnOption = "text",
+    errors: ErrorsOption = "strict",
     force: bool = typer.Option(False, "--force", help="Overwrite --out."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help=QUIET_HELP),
 ) -> None:
@@ -383,7 +415,7 @@ def adapt(
 
     config = AdaptConfig(model=model, corpus=corpus, out=str(out), lang=lang, algorithm=algorithm,
                          vocab_size=vocab_size, method=method, eval_bytes=eval_bytes,
-                         train_options=parse_options(option or []))
+                         train_options=parse_options(option or []), field=field, column=column, errors=errors)
     run_adapt(config, force=force, quiet=quiet)
 
 

@@ -7,6 +7,7 @@ A crash, an interrupt or a refused input never leaves a partial results.json or 
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import re
@@ -26,6 +27,22 @@ def _current_umask() -> int:
 
 
 _UMASK = _current_umask()
+
+#: What a write that cannot go on says: no room on the disk or in the quota, a file larger than allowed, a
+#: read-only file system. Anything written inside :func:`atomic_folder` failing so is the output's fault.
+_NO_ROOM = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS})
+
+
+class CannotWriteError(InputError, OSError):
+    """An output file or folder could not be written (a full disk gave a traceback, minutes into a training
+    run); ``path`` is the output the user named, ``reason`` the system's words. An ``OSError`` too (with the
+    system's ``errno``), as the error was before, for callers of the API that catch that."""
+
+    def __init__(self, path: Path, cause: OSError) -> None:
+        self.path, self.reason = path, cause.strerror or str(cause)
+        InputError.__init__(self, f"cannot write {path}: {self.reason}",
+                            "make room on its disk (or lift the file size limit), or choose another output path")
+        self.errno, self.strerror, self.filename = cause.errno, self.reason, str(path)
 
 
 def check_writable(path: str | os.PathLike, *, force: bool = False) -> Path:
@@ -70,8 +87,10 @@ def write_bytes_atomic(path: str | os.PathLike, data: bytes, *, force: bool = Fa
             out.write(data)
         os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; outputs get the usual permissions
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise CannotWriteError(target, exc) from None
         raise
     return target
 
@@ -142,10 +161,18 @@ def atomic_folder(path: str | os.PathLike, *, force: bool = False,
             aside = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
             os.replace(target, aside / target.name)
         os.replace(staging, target)
-    except BaseException:
+    except BaseException as exc:
         if aside is not None:
             _put_back(aside, target)
         shutil.rmtree(staging, ignore_errors=True)
+        # a file of the folder that could not be written is the folder that could not be: named so, not the
+        # temporary folder
+        if isinstance(exc, OSError) and exc.errno in _NO_ROOM:
+            raise CannotWriteError(target, exc) from None
+        written_here = isinstance(exc, CannotWriteError) and (
+            Path(exc.path).resolve() == staging.resolve() or path_inside(exc.path, staging) is not None)
+        if written_here:
+            raise CannotWriteError(target, exc) from None
         raise
     if aside is not None:
         shutil.rmtree(aside, ignore_errors=True)

@@ -1,7 +1,8 @@
 """`tokensmith train`: train a tokenizer on corpora, save it, and say how well it compresses held-out text.
 
 A random :data:`HOLDOUT_SHARE` of the documents (up to :data:`HOLDOUT_BYTES`, drawn with the fixed
-:data:`HOLDOUT_SEED`: the same corpus always gives the same split) is kept out of training and used for the
+:data:`HOLDOUT_SEED`: the same corpus always gives the same split; a document drawn that would take the
+sample past the budget is trained on) is kept out of training and used for the
 summary's bytes/token, next to the same figure for any ``--compare`` tokenizer.
 """
 
@@ -23,7 +24,8 @@ HOLDOUT_BYTES = 2_000_000
 HOLDOUT_SEED = 0
 #: The held-out rule as a checkpoint stores it: a checkpoint learnt on other documents (all of them, as
 #: ``train_from_files`` reads them, or another sample) is not resumed here.
-HOLDOUT_RULE = f"{HOLDOUT_SHARE:.0%} at random (seed {HOLDOUT_SEED}), up to {HOLDOUT_BYTES:,} bytes (tokensmith train)"
+HOLDOUT_RULE = (f"{HOLDOUT_SHARE:.0%} at random (seed {HOLDOUT_SEED}), the documents that fit in "
+                f"{HOLDOUT_BYTES:,} bytes (tokensmith train)")
 #: What to do when training stops short of the vocabulary size asked, by the merge loop's stop reason.
 SHORT_VOCABULARY_HINTS = {
     "no pair left to merge": "more, or more varied, training text gives more",
@@ -53,9 +55,12 @@ class _HoldoutSplit:
         for corpus in self.corpora:
             for document in corpus.iter_documents():
                 drawn = draws.random() < HOLDOUT_SHARE  # drawn for every document: the budget shifts no draw
-                if drawn and self.held_out_bytes < self.max_bytes:
+                size = len(document.encode("utf-8")) if drawn else 0
+                # only a document that fits the budget: a huge one drawn went out whole, past the budget
+                # (most of a corpus of a few large documents, untrained)
+                if drawn and self.held_out_bytes + size <= self.max_bytes:
                     self.held_out.append(document)
-                    self.held_out_bytes += len(document.encode("utf-8"))
+                    self.held_out_bytes += size
                     continue
                 yield document
 

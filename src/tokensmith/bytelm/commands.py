@@ -11,6 +11,7 @@ from tokensmith.bytelm.beam import BeamParams, ByteLM
 from tokensmith.bytelm.decoding import check_budget, complete_bytes, greedy_tokens, heal_tokens, prompt_tokens
 from tokensmith.bytelm.lm import CausalTokenLM
 from tokensmith.bytelm.vocab import END_OF_TEXT, vocabulary_from_tokenizer
+from tokensmith.corpus.readers import CorpusReading
 from tokensmith.errors import InputError
 
 DEFAULT_BYTE_LEVEL_MAX_BYTES = 2_000  # a beam step per byte: ~0.3 model calls per byte
@@ -129,6 +130,7 @@ def run_byte_bpb(
     out: str | Path | None = None,
     force: bool = False,
     quiet: bool = False,
+    reading: CorpusReading | None = None,
 ):
     """``tokensmith bpb --byte-level``: byte-level bits per byte, beside the canonical token-level figure."""
     from rich.table import Table
@@ -142,7 +144,7 @@ def run_byte_bpb(
 
     if out is not None:
         check_file_writable(out, force=force)
-    documents, corpus_info = read_documents(corpus_path, max_bytes)
+    documents, corpus_info = read_documents(corpus_path, max_bytes, reading)
     loaded, byte_lm = open_byte_lm(model, params)
     canonical = bits_per_byte(loaded, loaded.tokenizer, documents)
     with progress_bar(quiet) as progress:
@@ -160,7 +162,8 @@ def run_byte_bpb(
         f"{record['ms_per_byte']:.1f}",
     )
     table.add_row("canonical tokens", f"{canonical.bytes:,}", f"{canonical.bits_per_byte:.4f}", "", "")
-    console().print(table)
+    if not quiet:  # (-q printed the table all the same)
+        console().print(table)
     if out is not None:
         parameters = {
             "model": str(model),
@@ -194,6 +197,7 @@ def run_ensemble(
     out: str | Path | None = None,
     force: bool = False,
     quiet: bool = False,
+    reading: CorpusReading | None = None,
 ):
     """``tokensmith ensemble``: members' and mixture's bits per byte, and where the members disagree."""
     from rich.table import Table
@@ -208,7 +212,7 @@ def run_ensemble(
         raise InputError("an ensemble needs at least two models", "pass --model twice or more")
     if out is not None:
         check_file_writable(out, force=force)
-    documents, corpus_info = read_documents(corpus_path, max_bytes)
+    documents, corpus_info = read_documents(corpus_path, max_bytes, reading)
     members = []
     for spec in models:
         loaded, byte_lm = open_byte_lm(spec, params)
@@ -222,7 +226,8 @@ def run_ensemble(
     table.add_column("bpb", justify="right")
     for name, value in result.bits_per_byte().items():
         table.add_row(name, f"{value:.4f}")
-    console().print(table)
+    if not quiet:
+        console().print(table)
     where = Table(title=f"where they disagree most (Jensen-Shannon, bits; mean {result.mean_divergence_bits:.4f})")
     for column in ("JS", "context", *[f"{n}: top / p(actual)" for n in result.members]):
         where.add_column(column)
@@ -230,7 +235,8 @@ def run_ensemble(
         context = f"{row['before'][-16:]}[{row['actual']}]{row['after'][:8]}".replace("\n", "⏎")
         cells = [f"{m['top']['byte']} {m['top']['p']:.2f} / {m['p_actual']:.3f}" for m in row["members"].values()]
         where.add_row(f"{row['js_bits']:.3f}", context, *cells)
-    console().print(where)
+    if not quiet:
+        console().print(where)
     if out is not None:
         parameters = {
             "models": models,

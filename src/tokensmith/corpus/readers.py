@@ -208,6 +208,14 @@ class ReadStats:
         self.documents, self.replacements, self.first_replacement = 0, 0, None
         self.empty_records, self.first_empty_record = 0, None
 
+    def add(self, other: ReadStats) -> None:
+        """Count what ``other`` (a pass over more files) met as well (its first places only if none yet)."""
+        self.documents += other.documents
+        self.replacements += other.replacements
+        self.first_replacement = self.first_replacement or other.first_replacement
+        if other.empty_records:
+            self.skip_empty(other.first_empty_record, other.empty_records)
+
     def skip_empty(self, where: str, count: int = 1) -> None:
         """Count ``count`` records without text, the first of them at ``where``."""
         self.empty_records += count
@@ -270,6 +278,13 @@ def _decode(block: bytes, *, source: Path, first_line: int, offset: int, errors:
         return decode_text(block, source=source, first_line=first_line, offset=offset, not_utf8_hint=REPLACE_HINT,
                            binary_hint="pass text files (UTF-8), or --errors replace to read it anyway",
                            universal=universal)
+    return decode_with_replacements(block, source=source, first_line=first_line, stats=stats, universal=universal)
+
+
+def decode_with_replacements(block: bytes, *, source: Path, first_line: int, stats: ReadStats,
+                             universal: bool = False) -> str:
+    """UTF-8 text of ``block`` (whole lines of ``source`` from ``first_line``), each bad byte sequence read as
+    U+FFFD and counted in ``stats`` (``errors="replace"``)."""
     try:
         return block.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -731,6 +746,31 @@ FORMATS.add("parquet", _parquet_blocks)
 
 
 # -- the corpus ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CorpusReading:
+    """How corpus files are read: the options every command that reads corpora takes (``--field``,
+    ``--column``, ``--errors``) and hands on as one.
+
+    Attributes:
+        field: JSONL field holding the text (``meta.text``: nested).
+        column: parquet column holding the text (``meta.text``: in a struct).
+        errors: ``"strict"`` (a non-UTF-8 byte stops) or ``"replace"`` (read as U+FFFD, counted).
+    """
+
+    field: str = "text"
+    column: str = "text"
+    errors: str = "strict"
+
+    def __post_init__(self) -> None:
+        if self.errors not in ERRORS:  # (checked here too: not every reader makes a Corpus, which checks it)
+            raise InputError(f"errors must be one of {', '.join(ERRORS)}, not {self.errors!r}",
+                             "pass --errors strict or --errors replace")
+
+    def options(self) -> dict[str, str]:
+        """The keyword arguments of :func:`open_corpus` these are."""
+        return {"field": self.field, "column": self.column, "errors": self.errors}
+
+
 @dataclass(frozen=True)
 class Corpus:
     """A named, language-tagged, re-iterable stream of documents read from one or more files.

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from tokensmith.corpus.readers import CorpusReading
 from tokensmith.errors import InputError
 from tokensmith.mixture.infer import DEFAULT_MERGES, MixtureResult, infer_mixture, tokenizer_merges
 from tokensmith.mixture.samples import sample_categories
@@ -34,6 +35,7 @@ def run_mixture(
     seed: int = 0,
     normalization: str = "pairs",
     settings: SolverSettings | None = None,
+    reading: CorpusReading = CorpusReading(),
 ) -> MixtureResult:
     """Infer the training-data mixture of ``tokenizer`` over ``categories`` and report it.
 
@@ -47,6 +49,7 @@ def run_mixture(
         quiet: no table, no progress.
         seed: sampling seed.
         normalization: ``pairs`` (the paper) or ``bytes`` (see ``NORMALIZATIONS``).
+        reading: how the category files are read (``--field``, ``--column``, ``--errors``).
 
     Raises:
         InputError: fewer than two categories, an empty, binary or non-UTF-8 category, ``merges`` beyond the
@@ -55,6 +58,7 @@ def run_mixture(
     """
     from tokensmith.io import check_file_writable
     from tokensmith.results import new_results, write_results
+    from tokensmith.tables import warn_reading
     from tokensmith.tokenizers import load_tokenizer
 
     if out is not None:
@@ -69,7 +73,8 @@ def run_mixture(
     if merges is not None and (isinstance(merges, bool) or not isinstance(merges, int) or not 1 <= merges <= available):
         raise InputError(f"--merges {merges} is outside 1..{available} (the merges {loaded.name} has)",
                          f"pass --merges {min(DEFAULT_MERGES, available)} or fewer")
-    samples = sample_categories(categories, sample_bytes, seed)
+    samples = sample_categories(categories, sample_bytes, seed, reading)
+    warn_reading({"name": name, **sample.read_stats} for name, sample in samples.items())
     result = infer_mixture(loaded, samples, merges=merges, normalization=normalization, settings=settings)
     if not quiet:
         print_mixture(result)
@@ -81,6 +86,9 @@ def run_mixture(
             "sample_bytes": sample_bytes,
             "seed": seed,
             "normalization": normalization,
+            "field": reading.field,
+            "column": reading.column,
+            "errors": reading.errors,
         }
         section = result.section()
         section["categories"] = [dict(entry, path=str(categories[entry["name"]])) for entry in section["categories"]]

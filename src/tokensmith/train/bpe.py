@@ -490,12 +490,16 @@ def checked_checkpoint(checkpoint: str | Path, settings: dict, *, vocab_size: in
         def shown(value) -> str:
             return "unused" if value is None else repr(value)  # e.g. --field once a JSONL file, now text
 
+        differing = _differing(reading, corpus_reading)
         changes = "; ".join(f"{key} {shown(reading.get(key))} then, {shown(corpus_reading.get(key))} now"
-                            for key in _differing(reading, corpus_reading))
+                            for key in differing)
+        hint = ("resume with the reading options of the interrupted run (--field, --column, --errors) and as it "
+                "ran (tokensmith train or train_from_files), or start afresh without resume")
+        if "held_out" in differing:  # no option gives the held-out rule back: a user could only guess
+            hint = ("the held-out documents are chosen by another rule here (tokensmith train against "
+                    "train_from_files, or another tokensmith version): start afresh without resume")
         raise InputError(f"checkpoint {checkpoint} was written reading the corpus with other options: {changes}",
-                         "resume with the reading options of the interrupted run (--field, --column, "
-                         "--errors) and as it ran (tokensmith train or train_from_files), or start afresh "
-                         "without resume")
+                         hint)
     if metadata.get("tokens", 0) > vocab_size:
         raise InputError(
             f"checkpoint {checkpoint} already holds {metadata['tokens']} tokens, more than vocab_size {vocab_size}",

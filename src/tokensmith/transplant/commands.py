@@ -11,21 +11,25 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from tokensmith.corpus.readers import CorpusReading
 from tokensmith.transplant.bpb import DEFAULT_MAX_BYTES, BpbResult, bits_per_byte, take_bytes
 
 
-def read_documents(corpus_path: str | Path, max_bytes: int | None) -> tuple[list[str], dict[str, Any]]:
-    """The first ``max_bytes`` of a corpus as documents (one per file, JSONL record or parquet row), strict
-    UTF-8, plus a provenance record."""
+def read_documents(corpus_path: str | Path, max_bytes: int | None,
+                   reading: CorpusReading | None = None) -> tuple[list[str], dict[str, Any]]:
+    """The first ``max_bytes`` of a corpus as documents (one per file, JSONL record or parquet row), read as
+    ``reading`` says (default: the ``text`` field or column, strict UTF-8), plus a provenance record."""
     from tokensmith.corpus.readers import open_corpus
 
-    corpus = open_corpus(str(corpus_path), doc_per="file")
+    reading = reading or CorpusReading()
+    corpus = open_corpus(str(corpus_path), doc_per="file", **reading.options())
     documents = take_bytes(corpus.iter_documents(), max_bytes)
     info = {
         "path": str(corpus_path),
         "sha256": corpus.sha256(),
         "max_bytes": max_bytes,
         "bytes": sum(len(d.encode("utf-8")) for d in documents),
+        **reading.options(),
     }
     return documents, info
 
@@ -78,6 +82,7 @@ def run_bpb(
     *,
     window: int | None = None,
     stride: int | None = None,
+    reading: CorpusReading | None = None,
 ) -> BpbResult:
     """``tokensmith bpb``: bits per byte and tokens per byte of a model on the first ``max_bytes`` of a corpus.
 
@@ -87,6 +92,7 @@ def run_bpb(
         corpus_path: text corpus (``.txt``/``.jsonl``/``.parquet``, possibly compressed; strict UTF-8).
         out: results.json to write (section ``bpb``).
         max_bytes: bytes of the corpus scored (None: all of it).
+        reading: how the corpus files are read (``--field``, ``--column``, ``--errors``).
     """
     from rich.table import Table
 
@@ -98,7 +104,7 @@ def run_bpb(
 
     if out is not None:
         check_file_writable(out, force=force)
-    documents, corpus_info = read_documents(corpus_path, max_bytes)
+    documents, corpus_info = read_documents(corpus_path, max_bytes, reading)
     loaded = load_model(model)
     tok = loaded.tokenizer if tokenizer is None else load_tokenizer(tokenizer)
     with progress_bar(quiet) as progress:
@@ -113,7 +119,8 @@ def run_bpb(
         f"{result.bits_per_byte:.4f}",
         f"{result.tokens_per_byte:.4f}",
     )
-    console().print(table)
+    if not quiet:  # (-q printed the table all the same)
+        console().print(table)
     if out is not None:
         parameters = {
             "model": str(model),
@@ -227,6 +234,7 @@ def run_transplant(
     results_out: str | Path | None = None,
     window: int | None = None,
     stride: int | None = None,
+    reading: CorpusReading | None = None,
 ) -> dict[str, Any]:
     """``tokensmith transplant``: move a model onto a new tokenizer, save it, and score it before and after.
 
@@ -239,6 +247,7 @@ def run_transplant(
         donor: for ``omp``: a model using the new tokenizer, or ``"self"``.
         target_text: text for ``focus`` (fastText is trained on it).
         results_out: results.json path (default ``out_dir/results.json`` when ``eval_path`` is given).
+        reading: how ``eval_path`` and ``target_text`` are read (``--field``, ``--column``, ``--errors``).
 
     Returns:
         The ``transplant`` section written to results.json.
@@ -255,10 +264,10 @@ def run_transplant(
     check_folder_writable(out_dir, force=force)  # a file there was refused only once the model was transplanted
     if results_out is not None:
         check_file_writable(results_out, force=force)
-    documents, corpus_info = read_documents(eval_path, max_bytes) if eval_path is not None else (None, None)
+    documents, corpus_info = read_documents(eval_path, max_bytes, reading) if eval_path is not None else (None, None)
     target_texts = None
     if target_text is not None:
-        target_texts, _ = read_documents(target_text, None)
+        target_texts, _ = read_documents(target_text, None, reading)
     new_tokenizer = load_tokenizer(tokenizer)
     loaded = load_model(model)
     donor_model = _donor_argument(donor)
@@ -276,7 +285,8 @@ def run_transplant(
             else None
         )
     row = _row(method, result.report, after, before)
-    _print_rows(f"transplant {loaded.name} -> {new_tokenizer.name}", [row])
+    if not quiet:
+        _print_rows(f"transplant {loaded.name} -> {new_tokenizer.name}", [row])
     section = {
         "model": _model_record(loaded),
         "tokenizer": _tokenizer_record(result.tokenizer),
@@ -320,6 +330,7 @@ def run_compare(
     seed: int = 0,
     window: int | None = None,
     stride: int | None = None,
+    reading: CorpusReading | None = None,
 ) -> dict[str, Any]:
     """``tokensmith transplant --compare``: every method on one model, tokenizer and held-out text (nothing saved
     but results.json). Methods whose resource is missing (omp without donor, focus without target text) are
@@ -338,8 +349,8 @@ def run_compare(
         INIT_METHODS.get(name)
     if out is not None:
         check_file_writable(out, force=force)
-    documents, corpus_info = read_documents(eval_path, max_bytes)
-    target_texts = read_documents(target_text, None)[0] if target_text is not None else None
+    documents, corpus_info = read_documents(eval_path, max_bytes, reading)
+    target_texts = read_documents(target_text, None, reading)[0] if target_text is not None else None
     new_tokenizer = load_tokenizer(tokenizer)
     loaded = load_model(model)
     donor_model = _donor_argument(donor)
@@ -365,9 +376,10 @@ def run_compare(
             after = _score(result.model, result.tokenizer, documents, progress, name, window, stride)
             rows.append(_row(name, result.report, after, before))
             del result
-    _print_rows(f"transplant {loaded.name} -> {new_tokenizer.name} on {Path(str(eval_path)).name}", rows)
-    for name, why in skipped.items():
-        console().print(f"skipped {name}: {why}")
+    if not quiet:
+        _print_rows(f"transplant {loaded.name} -> {new_tokenizer.name} on {Path(str(eval_path)).name}", rows)
+        for name, why in skipped.items():
+            console().print(f"skipped {name}: {why}")
     section = {
         "model": _model_record(loaded),
         "tokenizer": _tokenizer_record(new_tokenizer),
