@@ -58,3 +58,23 @@ def test_a_large_document_drawn_is_trained_on_not_held_out_past_the_budget(tmp_p
     trained_on = list(split)
     assert large in trained_on and large not in split.held_out
     assert split.held_out_bytes <= HOLDOUT_BYTES
+
+
+def test_a_corpus_too_small_for_a_sample_says_so_and_claims_no_unk_share(tmp_path, capsys):
+    # 30 documents drew no held-out document: the table showed "0 kB, 0 documents" beside n/a figures, and
+    # results.json an UNK share of 0.0 for text that was never encoded.
+    import json
+
+    from tokensmith.cli import main
+
+    corpus = _cycling_corpus(tmp_path, 8)  # 32 lines
+    results = tmp_path / "train.json"
+    code = main(["train", "-c", str(corpus.sources[0]), "-v", "300", "--compare", "gpt2", "--out",
+                 str(tmp_path / "tok"), "--results", str(results)])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert "none (1% of 32 documents drew none)" in captured.out
+    held_out = json.loads(results.read_text(encoding="utf-8"))["sections"]["train"]["summary"]["held_out"]
+    assert held_out["documents"] == 0
+    assert held_out["unk_rate"] == {"trained": None, "gpt2": None}
+    assert held_out["bytes_per_token"] == {"trained": None, "gpt2": None}

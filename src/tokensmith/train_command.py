@@ -65,9 +65,9 @@ class _HoldoutSplit:
                 yield document
 
 
-def held_out_figures(tokenizer, documents: list[str]) -> tuple[float | None, float]:
-    """``(bytes/token, share of the tokens that are UNK)`` of ``tokenizer`` on ``documents`` (bytes/token None
-    without tokens). The share and :func:`_overstated_compression` say when the first is no compression."""
+def held_out_figures(tokenizer, documents: list[str]) -> tuple[float | None, float | None]:
+    """``(bytes/token, share of the tokens that are UNK)`` of ``tokenizer`` on ``documents`` (both None without
+    tokens). The share and :func:`_overstated_compression` say when the first is no compression."""
     from tokensmith.metrics.stats import TokenStats, VocabularyFacts
 
     stats = TokenStats(VocabularyFacts.of(tokenizer, with_token_lengths=False), tokenizer=tokenizer.name,
@@ -75,17 +75,17 @@ def held_out_figures(tokenizer, documents: list[str]) -> tuple[float | None, flo
     if documents:
         stats.add_batch(documents, tokenizer.encode_batch(documents))
     if not stats.tokens:
-        return None, 0.0
+        return None, None  # (an empty sample has no UNK share, not a share of 0)
     return stats.bytes / stats.tokens, stats.unk_tokens / stats.tokens
 
 
-def _overstated_compression(name: str, unk_rate: float) -> str | None:
+def _overstated_compression(name: str, unk_rate: float | None) -> str | None:
     """The warning for a tokenizer that turns much held-out text into UNK (a WordPiece or SentencePiece
     vocabulary without a script's letters): one UNK stands for a whole word, so its bytes/token looked
     like the best compression of all."""
     from tokensmith.measure import UNK_WARNING_RATE
 
-    if unk_rate <= UNK_WARNING_RATE:
+    if unk_rate is None or unk_rate <= UNK_WARNING_RATE:
         return None
     return (f"{name} maps {unk_rate:.1%} of its tokens on the held-out sample to UNK: an UNK stands for any "
             "amount of text, so its held-out bytes/token overstates its compression")
@@ -314,7 +314,10 @@ def _print_summary(out, summary: dict[str, Any]) -> None:
     for name, value in held["bytes_per_token"].items():
         shown = f"{value:.3f}" if value is not None else "n/a"
         table.add_row(f"held-out bytes/token: {name}", shown)
-    table.add_row("held-out sample", f"{held['bytes'] / 1e3:.0f} kB, {held['documents']:,} documents")
+    if held["documents"]:
+        table.add_row("held-out sample", f"{held['bytes'] / 1e3:.0f} kB, {held['documents']:,} documents")
+    else:  # a small corpus: the random 1% drew none of its documents
+        table.add_row("held-out sample", f"none ({HOLDOUT_SHARE:.0%} of {summary['documents']:,} documents drew none)")
     if "parity" in summary:
         chosen = summary["parity"]["merges_by_language"]
         table.add_row("merges chosen by", ", ".join(f"{lang} {count:,}" for lang, count in chosen.items()))
