@@ -258,3 +258,19 @@ def test_extend_resumes_from_the_same_base_anywhere_and_refuses_an_edited_one(dj
     moved.write_text(json.dumps(spec), encoding="utf-8")
     with pytest.raises(InputError, match="other settings: base_sha256 differ"):
         ExtendTrainer(base=str(moved), vocab_size=50500).resume(checkpoint)
+
+
+def test_the_same_files_in_another_order_are_another_corpus_and_the_message_says_order_counts(django_lines,
+                                                                                              tmp_path):
+    # Refusing is right (de+fr and fr+de learn other merges), but "another corpus" alone sent users looking
+    # for a changed file.
+    first, second = tmp_path / "a.txt", tmp_path / "b.txt"
+    first.write_text("\n".join(django_lines[:2000]) + "\n", encoding="utf-8")
+    second.write_text("\n".join(django_lines[2000:4000]) + "\n", encoding="utf-8")
+    checkpoint = tmp_path / "run.npz"
+    train_from_files("bpe", [str(first), str(second)], 400, str(tmp_path / "ab"), engine="serial",
+                     checkpoint=str(checkpoint))
+    with pytest.raises(InputError, match="the same files in another order") as refused:
+        train_from_files("bpe", [str(second), str(first)], 500, str(tmp_path / "ba"), engine="serial",
+                         checkpoint=str(checkpoint), resume=True)
+    assert "in the same order" in refused.value.hint

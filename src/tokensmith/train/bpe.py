@@ -483,8 +483,9 @@ def checked_checkpoint(checkpoint: str | Path, settings: dict, *, vocab_size: in
         )
     corpus = metadata["corpus"]
     if corpus_fingerprint is not None and corpus.get("fingerprint") not in (None, corpus_fingerprint):
-        raise InputError(f"checkpoint {checkpoint} was written for another corpus",
-                         "resume with the same corpus files, or start afresh without resume")
+        raise InputError(f"checkpoint {checkpoint} was written for another corpus (other files, other contents, "
+                         "or the same files in another order, which learns other merges)",
+                         "resume with the same corpus files in the same order, or start afresh without resume")
     reading = corpus.get("reading")
     if corpus_reading is not None and reading is not None and reading != corpus_reading:
         def shown(value) -> str:
