@@ -321,3 +321,19 @@ def test_the_byte_level_commands_read_a_jsonl_corpus_by_its_field(tmp_path, comm
     assert main(argv) == 2 and "no field 'text' (fields: id, inhalt)" in capsys.readouterr().err
     assert main([*argv, "--field", "inhalt"]) == 2
     assert "model 'no-such-model' is neither a file, a directory nor a named reference" in capsys.readouterr().err
+
+
+def test_bpb_warns_of_bytes_read_as_replacement_characters_and_records_them(tiny_untied_dir, tmp_path, capsys):
+    # measure, train and mixture warned of bytes --errors replace read as U+FFFD; bpb, ensemble and transplant
+    # scored such text without a word, and their results did not record it.
+    from tokensmith.cli import main
+    from tokensmith.results import read_results
+
+    corpus, out = tmp_path / "latin1.txt", tmp_path / "results.json"
+    corpus.write_bytes("Grüße aus Köln.\n".encode() + "Stra\xdfe und Br\xfccke.\n".encode("latin-1"))
+    assert main(["bpb", "-m", str(tiny_untied_dir), "-c", str(corpus), "-o", str(out), "--errors", "replace",
+                 "-q"]) == 0
+    err = capsys.readouterr().err
+    assert "2 invalid UTF-8 byte sequences read as U+FFFD (--errors replace" in err and "latin1.txt" in err
+    section = next(iter(read_results(out)["sections"].values()))
+    assert section["corpus"]["replaced_byte_sequences"] == 2

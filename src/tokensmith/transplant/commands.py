@@ -20,6 +20,7 @@ def read_documents(corpus_path: str | Path, max_bytes: int | None,
     """The first ``max_bytes`` of a corpus as documents (one per file, JSONL record or parquet row), read as
     ``reading`` says (default: the ``text`` field or column, strict UTF-8), plus a provenance record."""
     from tokensmith.corpus.readers import open_corpus
+    from tokensmith.tables import warn_reading
 
     reading = reading or CorpusReading()
     corpus = open_corpus(str(corpus_path), doc_per="file", **reading.options())
@@ -30,7 +31,9 @@ def read_documents(corpus_path: str | Path, max_bytes: int | None,
         "max_bytes": max_bytes,
         "bytes": sum(len(d.encode("utf-8")) for d in documents),
         **reading.options(),
+        **corpus.read_stats.record(),  # what reading changed (--errors replace) or skipped (empty records)
     }
+    warn_reading([{"name": str(corpus_path), **info}])  # as measure, train and mixture warn of it
     return documents, info
 
 
