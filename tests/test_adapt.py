@@ -75,3 +75,15 @@ def test_adapt_reads_a_jsonl_corpus_by_its_field(tmp_path, capsys):
     assert code == 2 and "too small to split into training and held-out text" in err and "Traceback" not in err, err
     code = main(["adapt", "--model", "smollm2-135m", "--corpus", str(corpus), "--out", str(tmp_path / "out"), "-q"])
     assert code == 2 and "no field 'text' (fields: inhalt)" in capsys.readouterr().err  # (the default field)
+
+
+def test_adapt_warns_of_bytes_read_as_replacement_characters(tmp_path, capsys):
+    # measure, train and mixture warned of bytes --errors replace read as U+FFFD; adapt trained on such text
+    # without a word. (One line is too few to split: the first thing adapt says once it has read the corpus.)
+    corpus = tmp_path / "latin1.txt"
+    corpus.write_bytes("Stra\xdfe und Br\xfccke.\n".encode("latin-1"))
+    code = main(["adapt", "--model", "smollm2-135m", "--corpus", str(corpus), "--errors", "replace",
+                 "--out", str(tmp_path / "out"), "-q"])
+    err = capsys.readouterr().err
+    assert code == 2 and "too small to split" in err, err
+    assert "2 invalid UTF-8 byte sequences read as U+FFFD (--errors replace" in err

@@ -91,7 +91,7 @@ def run_adapt(config: AdaptConfig, *, force: bool = False, quiet: bool = False) 
     from tokensmith.measure import MeasureConfig, measure
     from tokensmith.report import render_report
     from tokensmith.results import new_results, write_results
-    from tokensmith.tables import console, print_measure
+    from tokensmith.tables import console, print_measure, warn_reading
     from tokensmith.train import make_trainer
     from tokensmith.transplant.commands import run_transplant
     from tokensmith.transplant.models import load_model
@@ -110,6 +110,7 @@ def run_adapt(config: AdaptConfig, *, force: bool = False, quiet: bool = False) 
     corpus = open_corpus(config.corpus, lang=config.lang, field=config.field, column=config.column,
                          errors=config.errors)
     training, held_out = _split(corpus, HOLDOUT_EVERY, config.eval_bytes)
+    warn_reading([{"name": corpus.name, **corpus.read_stats.record()}])  # as every command reading text does
     if not held_out or not training:
         raise CorpusError(f"{config.corpus} is too small to split into training and held-out text",
                           f"give at least {HOLDOUT_EVERY} documents (lines)")
