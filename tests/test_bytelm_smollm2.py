@@ -4,6 +4,7 @@ byte-level against canonical bits per byte, completion and its baselines, the CL
 from __future__ import annotations
 
 import json
+import unicodedata
 
 import numpy as np
 import pytest
@@ -54,6 +55,17 @@ def test_prompt_ending_in_a_space(byte_lm):
     assert _top(probs) == ord("P") and probs[ord("P")] > 0.5
     naive = naive_next_byte_probs(byte_lm, b"The capital of France is ")
     assert _top(naive) != ord("P")  # after a lone space token the model expects digits, not a word
+
+
+def test_a_prompt_whose_tail_loses_every_path_is_read_whole(byte_lm):
+    """Decomposed Vietnamese (written for this test): after " Vie" the K=5 beam keeps only the state inside
+    a longer token, so the next byte (a combining mark) covers no state. The prompt's tail is read with
+    healing, as byte by byte from the start, not dropped after " Vie"."""
+    prompt = unicodedata.normalize("NFD", "Tiếng Việt rất hay").encode()[:24]  # ends inside a mark
+    beam = byte_lm.beam_for_prompt(prompt)
+    assert beam.prefix == prompt
+    exact = byte_lm.next_byte_probs(byte_lm.beam_for_prompt(prompt, exact=True))
+    assert np.abs(byte_lm.next_byte_probs(beam) - exact).max() < 1e-6
 
 
 def test_byte_level_bpb_is_close_to_canonical(smollm2, byte_lm):

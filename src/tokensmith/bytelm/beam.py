@@ -280,6 +280,7 @@ class ByteLM:
 
         The cheap way into a long prompt: one prefill of canonical tokens, and only the tail (where a
         prompt cut mid-token differs from its canonical tokenization) gets the byte-level treatment.
+        The beam stops short of ``stream`` at a byte that no kept state covers; callers check its prefix.
         """
         params = params or self.params
         vocabulary = self.vocabulary
@@ -359,7 +360,10 @@ class ByteLM:
         stream = self.vocabulary.text_prefix + bytes(prompt)
         if exact or self.vocabulary.encode is None:
             return self.beam_after(prompt)
-        return self.rebase(stream)
+        beam = self.rebase(stream)
+        for byte in stream[len(beam.prefix) :]:  # the tail's beam lost every path: read on with healing
+            beam = self.advance(beam, byte)
+        return beam
 
     def next_byte_logprobs(self, prefix: bytes) -> np.ndarray:
         """Natural-log probabilities of the 256 next bytes and end of text (index 256) after ``prefix``."""
