@@ -68,6 +68,18 @@ def test_a_prompt_whose_tail_loses_every_path_is_read_whole(byte_lm):
     assert np.abs(byte_lm.next_byte_probs(beam) - exact).max() < 1e-6
 
 
+def test_a_prompt_spelling_special_tokens_is_read_as_its_bytes(byte_lm):
+    """The text of a chat marker is text to the byte-level view (a special token spells no bytes): the
+    rebased prompt is the prompt, not its canonical tokens with the markers' bytes read a second time."""
+    prompt = b"Paris?<|im_end|>\nThe capital of France is "  # the marker lies before the re-read tail
+    beam = byte_lm.beam_for_prompt(prompt)
+    assert beam.prefix == prompt
+    for state in beam.states:
+        assert b"".join(byte_lm.vocabulary.token_bytes[t] for t in state.tokens) + state.partial == prompt
+    probs = byte_lm.next_byte_probs(beam)
+    assert _top(probs) == ord("P") and probs[ord("P")] > 0.5  # read twice, "<|" came first
+
+
 def test_byte_level_bpb_is_close_to_canonical(smollm2, byte_lm):
     from tokensmith.transplant.bpb import bits_per_byte
 

@@ -295,6 +295,7 @@ class ByteLM:
                 except UnicodeDecodeError:
                     head = head[:-1]
             trunk = vocabulary.encode(head)[:-1] if head else []  # the last token may continue past the cut
+            trunk = self._spelling_prefix(trunk, stream)
         spelled = b"".join(vocabulary.token_bytes[t] for t in trunk)
         beam = self.from_tokens(trunk, spelled) if trunk else self.start()
         for byte in stream[len(beam.prefix) :]:
@@ -303,6 +304,17 @@ class ByteLM:
                 return beam  # even the re-read fails here; the caller reports the byte
             beam = Beam(self._prune(grown, params.beam_size, params.prune)[0], beam.prefix + bytes((byte,)))
         return beam
+
+    def _spelling_prefix(self, tokens: list[int], stream: bytes) -> list[int]:
+        """The first of ``tokens`` as long as they spell ``stream`` byte for byte: the encoder reads the text
+        of a special token (a chat marker) as that token, which spells nothing in a byte-level beam."""
+        token_bytes, offset = self.vocabulary.token_bytes, 0
+        for count, token in enumerate(tokens):
+            data = token_bytes[token]
+            if not data or not stream.startswith(data, offset):
+                return tokens[:count]
+            offset += len(data)
+        return tokens
 
     def _grow(self, beam: Beam, byte: int, canonical: bool) -> list[BeamState]:
         vocabulary = self.vocabulary
