@@ -297,7 +297,9 @@ class ByteLM:
             trunk = vocabulary.encode(head)[:-1] if head else []  # the last token may continue past the cut
             trunk = self._spelling_prefix(trunk, stream)
         spelled = b"".join(vocabulary.token_bytes[t] for t in trunk)
-        beam = self.from_tokens(trunk, spelled) if trunk else self.start()
+        # Without a trunk, from the start token alone: the text prefix is read with ``params`` too (a narrow
+        # beam drops SentencePiece's lone "▁", which text in a script it has no "▁word" tokens for needs).
+        beam = self.from_tokens(trunk, spelled)
         for byte in stream[len(beam.prefix) :]:
             grown = self._grow(beam, byte, params.canonical)
             if not grown:
