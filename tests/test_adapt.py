@@ -48,3 +48,17 @@ def test_the_held_out_sample_covers_a_corpus_that_cycles_through_languages(tmp_p
     assert len(held_out) == 400 // HOLDOUT_EVERY and len(training) + len(held_out) == 400
     assert {line.rsplit(" ", 1)[0] for line in held_out} == set(languages)
     assert _split(open_corpus(str(corpus)), HOLDOUT_EVERY, 10_000) == (training, held_out)  # the same each time
+
+
+@pytest.mark.parametrize(("method", "message"), [("nope", "unknown init method 'nope'"), ("omp", "needs a donor"),
+                                                  ("focus", "needs text in the new tokenizer's language")])
+def test_a_method_adapt_cannot_run_is_refused_before_any_work(tmp_path, capsys, method, message):
+    """The method was first looked up after the model was loaded, a tokenizer trained and both measured,
+    leaving the folder half-written (held_out.txt, tokenizer/)."""
+    corpus = tmp_path / "yo.txt"  # Yoruba with tone marks, written for this test
+    corpus.write_text("".join(f"Ẹ kú àárọ̀ {i}, ṣé dáadáa ni?\n" for i in range(40)), encoding="utf-8")
+    out = tmp_path / "adapted"
+    args = ["adapt", "-m", "smollm2-135m", "-c", f"yo={corpus}", "-o", str(out), "-v", "400", "--method", method, "-q"]
+    assert main(args) == 2
+    assert message in capsys.readouterr().err
+    assert not out.exists()

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tokensmith.errors import CorpusError, InputError, OutputExistsError
+from tokensmith.errors import CorpusError, InputError, OutputExistsError, TokensmithError
 
 HOLDOUT_EVERY = 20
 #: Seed of the held-out draws: the same corpus always gives the same split.
@@ -86,7 +86,8 @@ def run_adapt(config: AdaptConfig, *, force: bool = False, quiet: bool = False) 
     from tokensmith.results import new_results, write_results
     from tokensmith.tables import console, print_measure
     from tokensmith.train import make_trainer
-    from tokensmith.transplant.commands import run_transplant
+    from tokensmith.transplant.commands import check_method_resources, run_transplant
+    from tokensmith.transplant.methods import INIT_METHODS
     from tokensmith.transplant.models import load_model
 
     out = Path(config.out)
@@ -98,6 +99,12 @@ def run_adapt(config: AdaptConfig, *, force: bool = False, quiet: bool = False) 
         from tokensmith.errors import MissingDependencyError
 
         raise MissingDependencyError("adapt (model transplant)", ("torch", "transformers"), "models")
+    method = config.method or best_method()
+    try:  # adapt has no donor model or target text to give: a method needing one fails now, not after training
+        check_method_resources(INIT_METHODS.get(method), None, None)
+    except TokensmithError as error:
+        raise InputError(error.message, "choose another --method, or run `tokensmith transplant --method "
+                         f"{method}` with --donor / --target-text on adapt's tokenizer") from None
     started = time.perf_counter()
     say = (lambda *_: None) if quiet else console().print
     corpus = open_corpus(config.corpus, lang=config.lang)
@@ -105,7 +112,6 @@ def run_adapt(config: AdaptConfig, *, force: bool = False, quiet: bool = False) 
     if not held_out or not training:
         raise CorpusError(f"{config.corpus} is too small to split into training and held-out text",
                           f"give at least {HOLDOUT_EVERY} documents (lines)")
-    method = config.method or best_method()
 
     say(f"[bold]1/4[/bold] loading {config.model}")
     model = load_model(config.model)
