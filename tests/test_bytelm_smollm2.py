@@ -181,8 +181,27 @@ def test_cli_ensemble_of_a_model_with_itself(tmp_path, capsys):
         (["complete", "-m", "smollm2-135m", "-p", "bad \udcff byte"], "not valid UTF-8"),
         (["complete", "-m", "smollm2-135m", "-p", "x", "--method", "nope"], "unknown completion method"),
         (["bytes", "-m", "smollm2-135m", "-p", "x", "--prune", "2"], "pruning threshold"),
+        (["bpb", "-m", "smollm2-135m", "-c", "README.md", "--byte-level", "-t", "gpt2"], "--tokenizer"),
+        (["bpb", "-m", "smollm2-135m", "-c", "README.md", "--byte-level", "--stride", "64"], "--stride"),
     ],
 )
 def test_cli_bad_input(args, message, capsys):
     assert main(args) == 2
     assert message in capsys.readouterr().err
+
+
+def test_cli_byte_level_bpb_scores_both_rows_in_the_window_given(tmp_path, capsys):
+    """--window was ignored by --byte-level (the model's 1,024 tokens were used), and the canonical row was
+    scored in lm-eval's disjoint windows while the byte-level one rolls by half a window: on a document
+    longer than the window that gap, not the cover set, made the byte-level figure look far better."""
+    corpus = tmp_path / "am.txt"  # Amharic written for this test: about a token per byte for SmolLM2
+    corpus.write_text("ሰላም ለዓለም። እንዴት ነህ? ደህና ነኝ፣ አመሰግናለሁ። " * 3 + "\n", encoding="utf-8")
+    out = tmp_path / "bpb.json"
+    args = ["bpb", "-m", "smollm2-135m", "-c", str(corpus), "--byte-level", "--window", "48", "-o", str(out), "-q"]
+    assert main(args) == 0, capsys.readouterr().err
+    results = json.loads(out.read_text(encoding="utf-8"))
+    assert results["provenance"]["parameters"]["window"] == 48
+    section = results["sections"]["bytelm"]
+    assert section["canonical"]["tokens"] > 48
+    assert (section["canonical"]["window"], section["canonical"]["stride"]) == (48, 24)
+    assert abs(section["relative_difference"]) < 0.05

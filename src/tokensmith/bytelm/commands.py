@@ -129,8 +129,14 @@ def run_byte_bpb(
     out: str | Path | None = None,
     force: bool = False,
     quiet: bool = False,
+    window: int | None = None,
 ):
-    """``tokensmith bpb --byte-level``: byte-level bits per byte, beside the canonical token-level figure."""
+    """``tokensmith bpb --byte-level``: byte-level bits per byte, beside the canonical token-level figure.
+
+    The canonical tokens are scored with the byte-level scoring's context: ``window`` tokens at most, rolled
+    by half a window (lm-eval's disjoint windows give a long document far less context, which a comparison
+    would credit to the cover set).
+    """
     from rich.table import Table
 
     from tokensmith.bytelm.scoring import byte_level_bits_per_byte
@@ -143,8 +149,9 @@ def run_byte_bpb(
     if out is not None:
         check_file_writable(out, force=force)
     documents, corpus_info = read_documents(corpus_path, max_bytes)
-    loaded, byte_lm = open_byte_lm(model, params)
-    canonical = bits_per_byte(loaded, loaded.tokenizer, documents)
+    loaded, byte_lm = open_byte_lm(model, params, window=window)
+    context = byte_lm.lm.window
+    canonical = bits_per_byte(loaded, loaded.tokenizer, documents, window=context, stride=context // 2)
     with progress_bar(quiet) as progress:
         callback, _ = _progress_callback(progress, "byte-level scoring")
         score = byte_level_bits_per_byte(byte_lm, documents, progress=callback)
@@ -166,6 +173,7 @@ def run_byte_bpb(
             "model": str(model),
             "corpus": str(corpus_path),
             "max_bytes": max_bytes,
+            "window": context,
             "beam_size": params.beam_size,
             "prune": params.prune,
             "canonical": params.canonical,
