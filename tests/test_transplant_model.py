@@ -281,3 +281,27 @@ def test_saving_twice_gives_identical_files(tiny_untied_dir, tmp_path):
         save_model_dir(transplant(loaded, load_tokenizer("gpt2"), "random", seed=3).model, tmp_path / name)
     for file in ("model.safetensors", "tokenizer.json", "tokenizer_config.json", "config.json"):
         assert (tmp_path / "a" / file).read_bytes() == (tmp_path / "b" / file).read_bytes()
+
+
+def test_quiet_model_commands_print_nothing_on_success(tiny_untied_dir, tmp_path, capsys):
+    """--quiet promises nothing on stdout when a command works (the results are in the files written);
+    bpb, bpb --byte-level, transplant (and --compare) and ensemble printed their tables anyway."""
+    from tokensmith.cli import main
+
+    corpus = tmp_path / "km.txt"  # Khmer and Sinhala, written for this test
+    corpus.write_text("ភាសាខ្មែរ\nසිංහල භාෂාව\n", encoding="utf-8")
+    model = str(tiny_untied_dir)
+    runs = [
+        ["bpb", "-m", model, "-c", str(corpus), "-o", str(tmp_path / "bpb.json")],
+        ["bpb", "-m", model, "-c", str(corpus), "--byte-level", "-o", str(tmp_path / "bytes.json")],
+        ["transplant", "-m", model, "-t", "gpt2", "--method", "mean", "-o", str(tmp_path / "moved"), "--eval",
+         str(corpus)],
+        ["ensemble", "-m", model, "-m", model, "-c", str(corpus), "-o", str(tmp_path / "ensemble.json")],
+    ]
+    for args in runs:
+        assert main([*args, "-q"]) == 0, capsys.readouterr().err
+        assert capsys.readouterr().out == "", args[0]
+    from tokensmith.transplant.commands import run_compare  # the CLI's --compare runs every method: too slow here
+
+    run_compare(model, "gpt2", corpus, ["mean", "omp"], tmp_path / "compare.json", quiet=True)  # omp: skipped
+    assert capsys.readouterr().out == ""

@@ -167,7 +167,8 @@ def run_byte_bpb(
         f"{record['ms_per_byte']:.1f}",
     )
     table.add_row("canonical tokens", f"{canonical.bytes:,}", f"{canonical.bits_per_byte:.4f}", "", "")
-    console().print(table)
+    if not quiet:
+        console().print(table)
     if out is not None:
         parameters = {
             "model": str(model),
@@ -230,7 +231,6 @@ def run_ensemble(
     table.add_column("bpb", justify="right")
     for name, value in result.bits_per_byte().items():
         table.add_row(name, f"{value:.4f}")
-    console().print(table)
     where = Table(title=f"where they disagree most (Jensen-Shannon, bits; mean {result.mean_divergence_bits:.4f})")
     for column in ("JS", "context", *[f"{n}: top / p(actual)" for n in result.members]):
         where.add_column(column)
@@ -238,7 +238,9 @@ def run_ensemble(
         context = f"{row['before'][-16:]}[{row['actual']}]{row['after'][:8]}".replace("\n", "⏎")
         cells = [f"{m['top']['byte']} {m['top']['p']:.2f} / {m['p_actual']:.3f}" for m in row["members"].values()]
         where.add_row(f"{row['js_bits']:.3f}", context, *cells)
-    console().print(where)
+    if not quiet:
+        console().print(table)
+        console().print(where)
     if out is not None:
         parameters = {
             "models": models,

@@ -113,7 +113,8 @@ def run_bpb(
         f"{result.bits_per_byte:.4f}",
         f"{result.tokens_per_byte:.4f}",
     )
-    console().print(table)
+    if not quiet:
+        console().print(table)
     if out is not None:
         parameters = {
             "model": str(model),
@@ -277,7 +278,8 @@ def run_transplant(
             else None
         )
     row = _row(method, result.report, after, before)
-    _print_rows(f"transplant {loaded.name} -> {new_tokenizer.name}", [row])
+    if not quiet:
+        _print_rows(f"transplant {loaded.name} -> {new_tokenizer.name}", [row])
     section = {
         "model": _model_record(loaded),
         "tokenizer": _tokenizer_record(result.tokenizer),
@@ -366,9 +368,10 @@ def run_compare(
             after = _score(result.model, result.tokenizer, documents, progress, name, window, stride)
             rows.append(_row(name, result.report, after, before))
             del result
-    _print_rows(f"transplant {loaded.name} -> {new_tokenizer.name} on {Path(str(eval_path)).name}", rows)
-    for name, why in skipped.items():
-        console().print(f"skipped {name}: {why}")
+    if not quiet:
+        _print_rows(f"transplant {loaded.name} -> {new_tokenizer.name} on {Path(str(eval_path)).name}", rows)
+        for name, why in skipped.items():
+            console().print(f"skipped {name}: {why}")
     section = {
         "model": _model_record(loaded),
         "tokenizer": _tokenizer_record(new_tokenizer),
