@@ -62,3 +62,16 @@ def test_a_method_adapt_cannot_run_is_refused_before_any_work(tmp_path, capsys, 
     assert main(args) == 2
     assert message in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_the_held_out_text_stops_at_eval_bytes_in_a_script_of_three_byte_characters(tmp_path):
+    """The held-out document was cut at --eval-bytes *characters*: Amharic (3 bytes each, written for this
+    test) gave a held-out text over --eval-bytes, measured whole while bits per byte scored only its start."""
+    from tokensmith.adapt import HOLDOUT_EVERY, _split
+    from tokensmith.corpus import open_corpus
+
+    corpus = tmp_path / "am.txt"
+    corpus.write_text("".join("ሰላም ለዓለም። " * 300 + f"{i}\n" for i in range(40)), encoding="utf-8")
+    _, held_out = _split(open_corpus(str(corpus)), HOLDOUT_EVERY, 5000)
+    assert sum(len(d.encode("utf-8")) for d in held_out) <= 5000
+    assert held_out[0] and "ሰላም ለዓለም።".startswith(held_out[0][:3])  # cut at a character, not inside one

@@ -69,9 +69,13 @@ def _split(corpus, every: int, eval_bytes: int) -> tuple[list[str], list[str]]:
     for index, document in enumerate(corpus.iter_documents()):
         if index % every == 0:
             chosen = index + draws.randrange(every)
+        head = ""
         if index == chosen and held_bytes < eval_bytes:
-            held_out.append(document[: eval_bytes - held_bytes])  # a long document is cut, not skipped
-            held_bytes += len(held_out[-1].encode("utf-8"))
+            # a long document is cut, not skipped: by bytes, as --eval-bytes counts, at a character boundary
+            head = document.encode("utf-8")[: eval_bytes - held_bytes].decode("utf-8", errors="ignore")
+        if head:
+            held_out.append(head)
+            held_bytes += len(head.encode("utf-8"))
         else:
             training.append(document)
     return training, held_out
