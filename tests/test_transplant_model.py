@@ -305,3 +305,26 @@ def test_quiet_model_commands_print_nothing_on_success(tiny_untied_dir, tmp_path
 
     run_compare(model, "gpt2", corpus, ["mean", "omp"], tmp_path / "compare.json", quiet=True)  # omp: skipped
     assert capsys.readouterr().out == ""
+
+
+def test_report_reads_the_transplant_section_the_command_writes(tiny_untied_dir, tmp_path):
+    """The report read a generated shape (model and tokenizer names, an 'original' row, 'ratio_to_original'):
+    on what `transplant` and `adapt` write it showed the model and tokenizer records as Python dicts, no
+    ratio, no original bits per byte and no evaluation text."""
+    from tokensmith.report.render import render_report
+    from tokensmith.report.svg import format_number
+    from tokensmith.results import read_results
+    from tokensmith.transplant.commands import run_transplant
+
+    corpus = tmp_path / "si.txt"  # Sinhala, written for this test
+    corpus.write_text("සිංහල භාෂාව ශ්‍රී ලංකාවේ නිල භාෂාවකි.\n", encoding="utf-8")
+    section = run_transplant(str(tiny_untied_dir), "gpt2", "mean", tmp_path / "moved", eval_path=corpus, quiet=True)
+    (row,) = section["rows"]
+    page = render_report([read_results(tmp_path / "moved" / "results.json")], sources=["results.json"])
+    start = page.index('<section id="transplant">')
+    shown = page[start : page.index("</section>", start)]
+    assert "{&#x27;" not in shown
+    assert f"<td>{section['model']['name']}</td><td>gpt2</td><td>mean</td>" in shown
+    assert f">{format_number(row['ratio'])}</td>" in shown
+    assert f"<td>original</td><td class=\"num\">{format_number(row['bpb_original'])}</td>" in shown
+    assert "<td>si.txt</td>" in shown
