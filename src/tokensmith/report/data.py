@@ -22,6 +22,9 @@ listed are ignored, so producers may add fields freely; listed keys marked optio
                  "bytes_per_token": float | None,      # on held-out text
                  "tokenizer": str (optional, name of the result), "corpus": str (optional),
                  "held_out_bytes": int (optional), "output": str (optional)}}
+    # `tokensmith train` and `adapt` write "name", "held_out" {"bytes", "bytes_per_token": {"trained"}},
+    # "corpora" [{"name"}] and "files" {"tokenizer.json"}: read as tokenizer, the held-out figures, corpus
+    # and output (the folder) where those keys are absent.
 
 ``transplant`` (one model per file, one row per init method)::
 
@@ -277,7 +280,28 @@ def _merge_train(data: ReportData, section: Mapping[str, Any], where: str, index
     _require(isinstance(summary.get("algorithm"), str), where, "summary needs an 'algorithm'")
     for key in ("vocab_size", "seconds", "bytes_per_token"):
         _require(_number_or_none(summary.get(key)), where, f"summary {key!r} must be a number")
-    data.train.append({"source": data.sources[index], **summary})
+    derived = _documented_train_keys(summary)
+    for key in ("bytes_per_token", "held_out_bytes"):
+        _require(_number_or_none(derived.get(key)), where, f"held-out {key!r} must be a number")
+    data.train.append({"source": data.sources[index], **derived, **summary})
+
+
+def _documented_train_keys(summary: Mapping[str, Any]) -> dict[str, Any]:
+    """The documented keys from what `train` and `adapt` write: "name", "held_out": {"bytes",
+    "bytes_per_token": {"trained": ...}}, "corpora": [{"name", ...}], "files": {"tokenizer.json": path}."""
+    held_out = summary.get("held_out") if isinstance(summary.get("held_out"), dict) else {}
+    per_tokenizer = held_out.get("bytes_per_token") if isinstance(held_out.get("bytes_per_token"), dict) else {}
+    corpora = summary.get("corpora") if isinstance(summary.get("corpora"), list) else []
+    files = summary.get("files") if isinstance(summary.get("files"), dict) else {}
+    written = files.get("tokenizer.json")
+    derived = {
+        "tokenizer": summary.get("name"),
+        "bytes_per_token": per_tokenizer.get("trained"),
+        "held_out_bytes": held_out.get("bytes"),
+        "corpus": ", ".join(str(c.get("name")) for c in corpora if isinstance(c, dict)) or None,
+        "output": str(Path(str(written)).parent) if written else None,
+    }
+    return {key: value for key, value in derived.items() if value is not None}
 
 
 def _record_name(value: Any) -> Any:
