@@ -205,3 +205,20 @@ def test_cli_byte_level_bpb_scores_both_rows_in_the_window_given(tmp_path, capsy
     assert section["canonical"]["tokens"] > 48
     assert (section["canonical"]["window"], section["canonical"]["stride"]) == (48, 24)
     assert abs(section["relative_difference"]) < 0.05
+
+
+@pytest.mark.parametrize(("extra", "message"), [(["--top", "-1"], "--top"), (["-w", "0.5"], "ensemble weights"),
+                                                (["-w", "0.7", "-w", "0.7"], "ensemble weights")])
+def test_cli_ensemble_settings_are_checked_before_the_models_load(tmp_path, capsys, monkeypatch, extra, message):
+    """A negative --top was taken (it dropped the strongest disagreement); weights were checked only after
+    every model had loaded and the corpus was read."""
+    import tokensmith.bytelm.commands as commands
+
+    def no_loading(*args, **kwargs):
+        raise AssertionError("a model was loaded before the settings were checked")
+
+    monkeypatch.setattr(commands, "open_byte_lm", no_loading)
+    corpus = tmp_path / "yo.txt"
+    corpus.write_text("Ẹ kú àárọ̀\n", encoding="utf-8")  # Yoruba, written for this test
+    assert main(["ensemble", "-m", "smollm2-135m", "-m", "smollm2-135m", "-c", str(corpus), *extra, "-q"]) == 2
+    assert message in capsys.readouterr().err

@@ -207,7 +207,7 @@ def run_ensemble(
     """``tokensmith ensemble``: members' and mixture's bits per byte, and where the members disagree."""
     from rich.table import Table
 
-    from tokensmith.bytelm.ensemble import ensemble_score
+    from tokensmith.bytelm.ensemble import checked_weights, ensemble_score
     from tokensmith.io import check_file_writable
     from tokensmith.results import new_results, write_results
     from tokensmith.tables import console, progress_bar
@@ -215,6 +215,9 @@ def run_ensemble(
 
     if len(models) < 2:
         raise InputError("an ensemble needs at least two models", "pass --model twice or more")
+    checked_weights(weights, len(models))  # before the models load
+    if top < 0:
+        raise InputError(f"--top must be 0 or more, got {top}")
     if out is not None:
         check_file_writable(out, force=force)
     documents, corpus_info = read_documents(corpus_path, max_bytes)
