@@ -87,3 +87,18 @@ def test_adapt_warns_of_bytes_read_as_replacement_characters(tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 2 and "too small to split" in err, err
     assert "2 invalid UTF-8 byte sequences read as U+FFFD (--errors replace" in err
+
+
+@pytest.mark.parametrize(("method", "message"), [("nope", "unknown init method 'nope'"), ("omp", "needs a donor"),
+                                                  ("focus", "needs text in the new tokenizer's language")])
+def test_a_method_adapt_cannot_run_is_refused_before_any_work(tmp_path, capsys, method, message):
+    """The method was first looked up after the model was loaded, a tokenizer trained and both measured,
+    leaving the folder half-written (held_out.txt, tokenizer/)."""
+    corpus = tmp_path / "yo.txt"  # Yoruba with tone marks, written for this test
+    corpus.write_text("".join(f"Ẹ kú àárọ̀ {i}, ṣé dáadáa ni?\n" for i in range(40)), encoding="utf-8")
+    out = tmp_path / "adapted"
+    args = ["adapt", "-m", "smollm2-135m", "-c", f"yo={corpus}", "-o", str(out), "-v", "400", "--method", method, "-q"]
+    assert main(args) == 2
+    assert message in capsys.readouterr().err
+    assert not out.exists()
+

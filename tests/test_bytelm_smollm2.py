@@ -4,6 +4,7 @@ byte-level against canonical bits per byte, completion and its baselines, the CL
 from __future__ import annotations
 
 import json
+import unicodedata
 
 import numpy as np
 import pytest
@@ -54,6 +55,29 @@ def test_prompt_ending_in_a_space(byte_lm):
     assert _top(probs) == ord("P") and probs[ord("P")] > 0.5
     naive = naive_next_byte_probs(byte_lm, b"The capital of France is ")
     assert _top(naive) != ord("P")  # after a lone space token the model expects digits, not a word
+
+
+def test_a_prompt_whose_tail_loses_every_path_is_read_whole(byte_lm):
+    """Decomposed Vietnamese (written for this test): after " Vie" the K=5 beam keeps only the state inside
+    a longer token, so the next byte (a combining mark) covers no state. The prompt's tail is read with
+    healing, as byte by byte from the start, not dropped after " Vie"."""
+    prompt = unicodedata.normalize("NFD", "Tiếng Việt rất hay").encode()[:24]  # ends inside a mark
+    beam = byte_lm.beam_for_prompt(prompt)
+    assert beam.prefix == prompt
+    exact = byte_lm.next_byte_probs(byte_lm.beam_for_prompt(prompt, exact=True))
+    assert np.abs(byte_lm.next_byte_probs(beam) - exact).max() < 1e-6
+
+
+def test_a_prompt_spelling_special_tokens_is_read_as_its_bytes(byte_lm):
+    """The text of a chat marker is text to the byte-level view (a special token spells no bytes): the
+    rebased prompt is the prompt, not its canonical tokens with the markers' bytes read a second time."""
+    prompt = b"Paris?<|im_end|>\nThe capital of France is "  # the marker lies before the re-read tail
+    beam = byte_lm.beam_for_prompt(prompt)
+    assert beam.prefix == prompt
+    for state in beam.states:
+        assert b"".join(byte_lm.vocabulary.token_bytes[t] for t in state.tokens) + state.partial == prompt
+    probs = byte_lm.next_byte_probs(beam)
+    assert _top(probs) == ord("P") and probs[ord("P")] > 0.5  # read twice, "<|" came first
 
 
 def test_byte_level_bpb_is_close_to_canonical(smollm2, byte_lm):
@@ -157,8 +181,44 @@ def test_cli_ensemble_of_a_model_with_itself(tmp_path, capsys):
         (["complete", "-m", "smollm2-135m", "-p", "bad \udcff byte"], "not valid UTF-8"),
         (["complete", "-m", "smollm2-135m", "-p", "x", "--method", "nope"], "unknown completion method"),
         (["bytes", "-m", "smollm2-135m", "-p", "x", "--prune", "2"], "pruning threshold"),
+        (["bpb", "-m", "smollm2-135m", "-c", "README.md", "--byte-level", "-t", "gpt2"], "--tokenizer"),
+        (["bpb", "-m", "smollm2-135m", "-c", "README.md", "--byte-level", "--stride", "64"], "--stride"),
     ],
 )
 def test_cli_bad_input(args, message, capsys):
     assert main(args) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_cli_byte_level_bpb_scores_both_rows_in_the_window_given(tmp_path, capsys):
+    """--window was ignored by --byte-level (the model's 1,024 tokens were used), and the canonical row was
+    scored in lm-eval's disjoint windows while the byte-level one rolls by half a window: on a document
+    longer than the window that gap, not the cover set, made the byte-level figure look far better."""
+    corpus = tmp_path / "am.txt"  # Amharic written for this test: about a token per byte for SmolLM2
+    corpus.write_text("ሰላም ለዓለም። እንዴት ነህ? ደህና ነኝ፣ አመሰግናለሁ። " * 3 + "\n", encoding="utf-8")
+    out = tmp_path / "bpb.json"
+    args = ["bpb", "-m", "smollm2-135m", "-c", str(corpus), "--byte-level", "--window", "48", "-o", str(out), "-q"]
+    assert main(args) == 0, capsys.readouterr().err
+    results = json.loads(out.read_text(encoding="utf-8"))
+    assert results["provenance"]["parameters"]["window"] == 48
+    section = results["sections"]["bytelm"]
+    assert section["canonical"]["tokens"] > 48
+    assert (section["canonical"]["window"], section["canonical"]["stride"]) == (48, 24)
+    assert abs(section["relative_difference"]) < 0.05
+
+
+@pytest.mark.parametrize(("extra", "message"), [(["--top", "-1"], "--top"), (["-w", "0.5"], "ensemble weights"),
+                                                (["-w", "0.7", "-w", "0.7"], "ensemble weights")])
+def test_cli_ensemble_settings_are_checked_before_the_models_load(tmp_path, capsys, monkeypatch, extra, message):
+    """A negative --top was taken (it dropped the strongest disagreement); weights were checked only after
+    every model had loaded and the corpus was read."""
+    import tokensmith.bytelm.commands as commands
+
+    def no_loading(*args, **kwargs):
+        raise AssertionError("a model was loaded before the settings were checked")
+
+    monkeypatch.setattr(commands, "open_byte_lm", no_loading)
+    corpus = tmp_path / "yo.txt"
+    corpus.write_text("Ẹ kú àárọ̀\n", encoding="utf-8")  # Yoruba, written for this test
+    assert main(["ensemble", "-m", "smollm2-135m", "-m", "smollm2-135m", "-c", str(corpus), *extra, "-q"]) == 2
     assert message in capsys.readouterr().err

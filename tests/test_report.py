@@ -401,3 +401,25 @@ def test_names_from_the_files_are_escaped_everywhere():
     assert page.resource_urls == []  # no <img src=...> made it into the markup
     assert len(page.scripts) == 2
     assert hostile + "tok0" in page.viewer_data()["tokenizers"]
+
+
+def test_training_section_reads_what_train_writes(tmp_path):
+    """The report read a generated summary ("tokenizer", "bytes_per_token", "held_out_bytes"...); `train`
+    writes "name", "held_out": {"bytes", "bytes_per_token": {"trained": ...}}, "corpora" and "files", so the
+    table showed a nameless tokenizer with n/a held-out figures and no corpus or output."""
+    corpus = tmp_path / "chr.txt"  # Cherokee, written for this test
+    corpus.write_text("".join(f"ᏣᎳᎩ ᎦᏬᏂᎯᏍᏗ ᎠᏍᎦᏯ ᎤᏂᏣᏘ {i}\n" for i in range(300)), encoding="utf-8")
+    out = tmp_path / "tok-chr"
+    results = tmp_path / "train.json"
+    assert main(["train", "--corpus", f"chr={corpus}", "-v", "300", "--out", str(out), "--results", str(results),
+                 "-q"]) == 0
+    document = json.loads(results.read_text(encoding="utf-8"))
+    summary = document["sections"]["train"]["summary"]
+    page = render_report([document], sources=["train.json"])
+    start = page.index('<section id="train">')
+    shown = page[start : page.index("</section>", start)]
+    row = shown[shown.index("<tbody><tr>") : shown.index("</tr>", shown.index("<tbody><tr>"))]
+    assert "<td>tok-chr</td><td>bpe</td>" in row and "na" not in row
+    assert f">{format_number(summary['held_out']['bytes_per_token']['trained'])}</td>" in row
+    assert f">{format_number(summary['held_out']['bytes'])}</td>" in row
+    assert "<td>chr</td>" in row and f"<td>{escape(str(out))}</td>" in row

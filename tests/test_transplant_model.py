@@ -337,3 +337,50 @@ def test_bpb_warns_of_bytes_read_as_replacement_characters_and_records_them(tiny
     assert "2 invalid UTF-8 byte sequences read as U+FFFD (--errors replace" in err and "latin1.txt" in err
     section = next(iter(read_results(out)["sections"].values()))
     assert section["corpus"]["replaced_byte_sequences"] == 2
+
+
+def test_quiet_model_commands_print_nothing_on_success(tiny_untied_dir, tmp_path, capsys):
+    """--quiet promises nothing on stdout when a command works (the results are in the files written);
+    bpb, bpb --byte-level, transplant (and --compare) and ensemble printed their tables anyway."""
+    from tokensmith.cli import main
+
+    corpus = tmp_path / "km.txt"  # Khmer and Sinhala, written for this test
+    corpus.write_text("ភាសាខ្មែរ\nසිංහල භාෂාව\n", encoding="utf-8")
+    model = str(tiny_untied_dir)
+    runs = [
+        ["bpb", "-m", model, "-c", str(corpus), "-o", str(tmp_path / "bpb.json")],
+        ["bpb", "-m", model, "-c", str(corpus), "--byte-level", "-o", str(tmp_path / "bytes.json")],
+        ["transplant", "-m", model, "-t", "gpt2", "--method", "mean", "-o", str(tmp_path / "moved"), "--eval",
+         str(corpus)],
+        ["ensemble", "-m", model, "-m", model, "-c", str(corpus), "-o", str(tmp_path / "ensemble.json")],
+    ]
+    for args in runs:
+        assert main([*args, "-q"]) == 0, capsys.readouterr().err
+        assert capsys.readouterr().out == "", args[0]
+    from tokensmith.transplant.commands import run_compare  # the CLI's --compare runs every method: too slow here
+
+    run_compare(model, "gpt2", corpus, ["mean", "omp"], tmp_path / "compare.json", quiet=True)  # omp: skipped
+    assert capsys.readouterr().out == ""
+
+
+def test_report_reads_the_transplant_section_the_command_writes(tiny_untied_dir, tmp_path):
+    """The report read a generated shape (model and tokenizer names, an 'original' row, 'ratio_to_original'):
+    on what `transplant` and `adapt` write it showed the model and tokenizer records as Python dicts, no
+    ratio, no original bits per byte and no evaluation text."""
+    from tokensmith.report.render import render_report
+    from tokensmith.report.svg import format_number
+    from tokensmith.results import read_results
+    from tokensmith.transplant.commands import run_transplant
+
+    corpus = tmp_path / "si.txt"  # Sinhala, written for this test
+    corpus.write_text("සිංහල භාෂාව ශ්‍රී ලංකාවේ නිල භාෂාවකි.\n", encoding="utf-8")
+    section = run_transplant(str(tiny_untied_dir), "gpt2", "mean", tmp_path / "moved", eval_path=corpus, quiet=True)
+    (row,) = section["rows"]
+    page = render_report([read_results(tmp_path / "moved" / "results.json")], sources=["results.json"])
+    start = page.index('<section id="transplant">')
+    shown = page[start : page.index("</section>", start)]
+    assert "{&#x27;" not in shown
+    assert f"<td>{section['model']['name']}</td><td>gpt2</td><td>mean</td>" in shown
+    assert f">{format_number(row['ratio'])}</td>" in shown
+    assert f"<td>original</td><td class=\"num\">{format_number(row['bpb_original'])}</td>" in shown
+    assert "<td>si.txt</td>" in shown

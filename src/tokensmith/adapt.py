@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tokensmith.errors import CorpusError, InputError, OutputExistsError
+from tokensmith.errors import CorpusError, InputError, OutputExistsError, TokensmithError
 
 HOLDOUT_EVERY = 20
 #: Seed of the held-out draws: the same corpus always gives the same split.
@@ -73,12 +73,13 @@ def _split(corpus, every: int, eval_bytes: int) -> tuple[list[str], list[str]]:
     for index, document in enumerate(corpus.iter_documents()):
         if index % every == 0:
             chosen = index + draws.randrange(every)
+        head = ""
         if index == chosen and held_bytes < eval_bytes:
-            # a long document is cut, not skipped: at a byte budget, not a character count (Chinese text cut
-            # at eval_bytes characters was three times the budget), between whole characters
-            cut = document.encode("utf-8")[: eval_bytes - held_bytes].decode("utf-8", "ignore")
-            held_out.append(cut)
-            held_bytes += len(cut.encode("utf-8"))
+            # a long document is cut, not skipped: by bytes, as --eval-bytes counts, at a character boundary
+            head = document.encode("utf-8")[: eval_bytes - held_bytes].decode("utf-8", errors="ignore")
+        if head:
+            held_out.append(head)
+            held_bytes += len(head.encode("utf-8"))
         else:
             training.append(document)
     return training, held_out
@@ -93,7 +94,8 @@ def run_adapt(config: AdaptConfig, *, force: bool = False, quiet: bool = False) 
     from tokensmith.results import new_results, write_results
     from tokensmith.tables import console, print_measure, warn_reading
     from tokensmith.train import make_trainer
-    from tokensmith.transplant.commands import run_transplant
+    from tokensmith.transplant.commands import check_method_resources, run_transplant
+    from tokensmith.transplant.methods import INIT_METHODS
     from tokensmith.transplant.models import load_model
 
     out = Path(config.out)
@@ -105,6 +107,12 @@ def run_adapt(config: AdaptConfig, *, force: bool = False, quiet: bool = False) 
         from tokensmith.errors import MissingDependencyError
 
         raise MissingDependencyError("adapt (model transplant)", ("torch", "transformers"), "models")
+    method = config.method or best_method()
+    try:  # adapt has no donor model or target text to give: a method needing one fails now, not after training
+        check_method_resources(INIT_METHODS.get(method), None, None)
+    except TokensmithError as error:
+        raise InputError(error.message, "choose another --method, or run `tokensmith transplant --method "
+                         f"{method}` with --donor / --target-text on adapt's tokenizer") from None
     started = time.perf_counter()
     say = (lambda *_: None) if quiet else console().print
     corpus = open_corpus(config.corpus, lang=config.lang, field=config.field, column=config.column,
@@ -114,7 +122,6 @@ def run_adapt(config: AdaptConfig, *, force: bool = False, quiet: bool = False) 
     if not held_out or not training:
         raise CorpusError(f"{config.corpus} is too small to split into training and held-out text",
                           f"give at least {HOLDOUT_EVERY} documents (lines)")
-    method = config.method or best_method()
 
     say(f"[bold]1/4[/bold] loading {config.model}")
     model = load_model(config.model)

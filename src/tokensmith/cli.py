@@ -248,10 +248,17 @@ def bpb(
     if byte_level:
         from tokensmith.bytelm import BeamParams
         from tokensmith.bytelm.commands import DEFAULT_BYTE_LEVEL_MAX_BYTES, run_byte_bpb
+        from tokensmith.errors import InputError
 
+        if tokenizer is not None:
+            raise InputError("--byte-level scores the model through its own tokenizer; --tokenizer is not used",
+                             "leave out --tokenizer (or --byte-level)")
+        if stride is not None:
+            raise InputError("--byte-level rolls its context by half a --window; --stride is not used",
+                             "leave out --stride; set the context with --window")
         budget = DEFAULT_BYTE_LEVEL_MAX_BYTES if max_bytes == DEFAULT_MAX_BYTES else max_bytes
         run_byte_bpb(model, corpus, BeamParams(beam, prune), max_bytes=budget, out=out, force=force, quiet=quiet,
-                     reading=reading)
+                     reading=reading, window=window)
         return
     from tokensmith.transplant.commands import run_bpb
 

@@ -280,6 +280,7 @@ class ByteLM:
 
         The cheap way into a long prompt: one prefill of canonical tokens, and only the tail (where a
         prompt cut mid-token differs from its canonical tokenization) gets the byte-level treatment.
+        The beam stops short of ``stream`` at a byte that no kept state covers; callers check its prefix.
         """
         params = params or self.params
         vocabulary = self.vocabulary
@@ -294,14 +295,28 @@ class ByteLM:
                 except UnicodeDecodeError:
                     head = head[:-1]
             trunk = vocabulary.encode(head)[:-1] if head else []  # the last token may continue past the cut
+            trunk = self._spelling_prefix(trunk, stream)
         spelled = b"".join(vocabulary.token_bytes[t] for t in trunk)
-        beam = self.from_tokens(trunk, spelled) if trunk else self.start()
+        # Without a trunk, from the start token alone: the text prefix is read with ``params`` too (a narrow
+        # beam drops SentencePiece's lone "▁", which text in a script it has no "▁word" tokens for needs).
+        beam = self.from_tokens(trunk, spelled)
         for byte in stream[len(beam.prefix) :]:
             grown = self._grow(beam, byte, params.canonical)
             if not grown:
                 return beam  # even the re-read fails here; the caller reports the byte
             beam = Beam(self._prune(grown, params.beam_size, params.prune)[0], beam.prefix + bytes((byte,)))
         return beam
+
+    def _spelling_prefix(self, tokens: list[int], stream: bytes) -> list[int]:
+        """The first of ``tokens`` as long as they spell ``stream`` byte for byte: the encoder reads the text
+        of a special token (a chat marker) as that token, which spells nothing in a byte-level beam."""
+        token_bytes, offset = self.vocabulary.token_bytes, 0
+        for count, token in enumerate(tokens):
+            data = token_bytes[token]
+            if not data or not stream.startswith(data, offset):
+                return tokens[:count]
+            offset += len(data)
+        return tokens
 
     def _grow(self, beam: Beam, byte: int, canonical: bool) -> list[BeamState]:
         vocabulary = self.vocabulary
@@ -359,7 +374,10 @@ class ByteLM:
         stream = self.vocabulary.text_prefix + bytes(prompt)
         if exact or self.vocabulary.encode is None:
             return self.beam_after(prompt)
-        return self.rebase(stream)
+        beam = self.rebase(stream)
+        for byte in stream[len(beam.prefix) :]:  # the tail's beam lost every path: read on with healing
+            beam = self.advance(beam, byte)
+        return beam
 
     def next_byte_logprobs(self, prefix: bytes) -> np.ndarray:
         """Natural-log probabilities of the 256 next bytes and end of text (index 256) after ``prefix``."""

@@ -131,8 +131,14 @@ def run_byte_bpb(
     force: bool = False,
     quiet: bool = False,
     reading: CorpusReading | None = None,
+    window: int | None = None,
 ):
-    """``tokensmith bpb --byte-level``: byte-level bits per byte, beside the canonical token-level figure."""
+    """``tokensmith bpb --byte-level``: byte-level bits per byte, beside the canonical token-level figure.
+
+    The canonical tokens are scored with the byte-level scoring's context: ``window`` tokens at most, rolled
+    by half a window (lm-eval's disjoint windows give a long document far less context, which a comparison
+    would credit to the cover set).
+    """
     from rich.table import Table
 
     from tokensmith.bytelm.scoring import byte_level_bits_per_byte
@@ -145,8 +151,9 @@ def run_byte_bpb(
     if out is not None:
         check_file_writable(out, force=force)
     documents, corpus_info = read_documents(corpus_path, max_bytes, reading)
-    loaded, byte_lm = open_byte_lm(model, params)
-    canonical = bits_per_byte(loaded, loaded.tokenizer, documents)
+    loaded, byte_lm = open_byte_lm(model, params, window=window)
+    context = byte_lm.lm.window
+    canonical = bits_per_byte(loaded, loaded.tokenizer, documents, window=context, stride=context // 2)
     with progress_bar(quiet) as progress:
         callback, _ = _progress_callback(progress, "byte-level scoring")
         score = byte_level_bits_per_byte(byte_lm, documents, progress=callback)
@@ -169,6 +176,7 @@ def run_byte_bpb(
             "model": str(model),
             "corpus": str(corpus_path),
             "max_bytes": max_bytes,
+            "window": context,
             "beam_size": params.beam_size,
             "prune": params.prune,
             "canonical": params.canonical,
@@ -202,7 +210,7 @@ def run_ensemble(
     """``tokensmith ensemble``: members' and mixture's bits per byte, and where the members disagree."""
     from rich.table import Table
 
-    from tokensmith.bytelm.ensemble import ensemble_score
+    from tokensmith.bytelm.ensemble import checked_weights, ensemble_score
     from tokensmith.io import check_file_writable
     from tokensmith.results import new_results, write_results
     from tokensmith.tables import console, progress_bar
@@ -210,6 +218,9 @@ def run_ensemble(
 
     if len(models) < 2:
         raise InputError("an ensemble needs at least two models", "pass --model twice or more")
+    checked_weights(weights, len(models))  # before the models load
+    if top < 0:
+        raise InputError(f"--top must be 0 or more, got {top}")
     if out is not None:
         check_file_writable(out, force=force)
     documents, corpus_info = read_documents(corpus_path, max_bytes, reading)
@@ -226,8 +237,6 @@ def run_ensemble(
     table.add_column("bpb", justify="right")
     for name, value in result.bits_per_byte().items():
         table.add_row(name, f"{value:.4f}")
-    if not quiet:
-        console().print(table)
     where = Table(title=f"where they disagree most (Jensen-Shannon, bits; mean {result.mean_divergence_bits:.4f})")
     for column in ("JS", "context", *[f"{n}: top / p(actual)" for n in result.members]):
         where.add_column(column)
@@ -236,6 +245,7 @@ def run_ensemble(
         cells = [f"{m['top']['byte']} {m['top']['p']:.2f} / {m['p_actual']:.3f}" for m in row["members"].values()]
         where.add_row(f"{row['js_bits']:.3f}", context, *cells)
     if not quiet:
+        console().print(table)
         console().print(where)
     if out is not None:
         parameters = {

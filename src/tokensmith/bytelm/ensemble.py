@@ -62,6 +62,14 @@ class EnsembleResult:
         }
 
 
+def checked_weights(weights: Sequence[float] | None, members: int) -> list[float]:
+    """The mixture weights (equal by default); refused unless one non-negative number per model summing to 1."""
+    weights = [1.0 / members] * members if weights is None else [float(w) for w in weights]
+    if len(weights) != members or min(weights) < 0 or not math.isclose(sum(weights), 1.0, abs_tol=1e-9):
+        raise InputError(f"ensemble weights {weights} must be one non-negative number per model, summing to 1")
+    return weights
+
+
 def ensemble_score(
     members: Sequence[tuple[str, ByteLM]],
     documents: Sequence[str],
@@ -78,9 +86,7 @@ def ensemble_score(
     """
     if len(members) < 2:
         raise InputError("an ensemble needs at least two models", "pass --model twice or more")
-    weights = [1.0 / len(members)] * len(members) if weights is None else [float(w) for w in weights]
-    if len(weights) != len(members) or min(weights) < 0 or not math.isclose(sum(weights), 1.0, abs_tol=1e-9):
-        raise InputError(f"ensemble weights {weights} must be one non-negative number per model, summing to 1")
+    weights = checked_weights(weights, len(members))
     mix_weights = np.array(weights)[:, None]
     encoded = [d.encode("utf-8") for d in documents if d]
     total = sum(len(d) for d in encoded)

@@ -22,6 +22,9 @@ listed are ignored, so producers may add fields freely; listed keys marked optio
                  "bytes_per_token": float | None,      # on held-out text
                  "tokenizer": str (optional, name of the result), "corpus": str (optional),
                  "held_out_bytes": int (optional), "output": str (optional)}}
+    # `tokensmith train` and `adapt` write "name", "held_out" {"bytes", "bytes_per_token": {"trained"}},
+    # "corpora" [{"name"}] and "files" {"tokenizer.json"}: read as tokenizer, the held-out figures, corpus
+    # and output (the folder) where those keys are absent.
 
 ``transplant`` (one model per file, one row per init method)::
 
@@ -31,6 +34,9 @@ listed are ignored, so producers may add fields freely; listed keys marked optio
                "tokens_per_byte": float,
                "seconds": float (optional)}]}
     # a row with method "original" is the untouched model; ratios are derived from it when absent.
+    # `tokensmith transplant` and `adapt` write records instead ({"name", ...} for model and tokenizer,
+    # "corpus": {"path", ...}) and per row "ratio", "bpb_original", "tokens_per_byte_original": read as
+    # the names, the file name of the path, "ratio_to_original" and one "original" row.
 
 ``vocab`` (written by ``tokensmith.metrics.vocab_section.build_vocab_section``; shares in percent)::
 
@@ -56,6 +62,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from tokensmith.errors import InputError
@@ -273,18 +280,54 @@ def _merge_train(data: ReportData, section: Mapping[str, Any], where: str, index
     _require(isinstance(summary.get("algorithm"), str), where, "summary needs an 'algorithm'")
     for key in ("vocab_size", "seconds", "bytes_per_token"):
         _require(_number_or_none(summary.get(key)), where, f"summary {key!r} must be a number")
-    data.train.append({"source": data.sources[index], **summary})
+    derived = _documented_train_keys(summary)
+    for key in ("bytes_per_token", "held_out_bytes"):
+        _require(_number_or_none(derived.get(key)), where, f"held-out {key!r} must be a number")
+    data.train.append({"source": data.sources[index], **derived, **summary})
+
+
+def _documented_train_keys(summary: Mapping[str, Any]) -> dict[str, Any]:
+    """The documented keys from what `train` and `adapt` write: "name", "held_out": {"bytes",
+    "bytes_per_token": {"trained": ...}}, "corpora": [{"name", ...}], "files": {"tokenizer.json": path}."""
+    held_out = summary.get("held_out") if isinstance(summary.get("held_out"), dict) else {}
+    per_tokenizer = held_out.get("bytes_per_token") if isinstance(held_out.get("bytes_per_token"), dict) else {}
+    corpora = summary.get("corpora") if isinstance(summary.get("corpora"), list) else []
+    files = summary.get("files") if isinstance(summary.get("files"), dict) else {}
+    written = files.get("tokenizer.json")
+    derived = {
+        "tokenizer": summary.get("name"),
+        "bytes_per_token": per_tokenizer.get("trained"),
+        "held_out_bytes": held_out.get("bytes"),
+        "corpus": ", ".join(str(c.get("name")) for c in corpora if isinstance(c, dict)) or None,
+        "output": str(Path(str(written)).parent) if written else None,
+    }
+    return {key: value for key, value in derived.items() if value is not None}
+
+
+def _record_name(value: Any) -> Any:
+    """The name of a model or tokenizer record (as the transplant command writes them), else the value."""
+    return value.get("name") if isinstance(value, dict) else value
 
 
 def _merge_transplant(data: ReportData, section: Mapping[str, Any], where: str, index: int) -> None:
-    rows = _list_of_dicts(section.get("rows"), f"{where}, 'rows'")
+    rows = [dict(row) for row in _list_of_dicts(section.get("rows"), f"{where}, 'rows'")]
+    for row in rows:  # the command's names for the documented keys
+        if "ratio_to_original" not in row and "ratio" in row:
+            row["ratio_to_original"] = row["ratio"]
+    measured_before = next((r for r in rows if r.get("bpb_original") is not None), None)
+    if measured_before is not None and not any(r.get("method") == "original" for r in rows):
+        rows.insert(0, {"method": "original", "bpb": measured_before["bpb_original"], "ratio_to_original": 1.0,
+                        "tokens_per_byte": measured_before.get("tokens_per_byte_original")})
     original = next((r.get("bpb") for r in rows if r.get("method") == "original"), None)
+    corpus = section.get("corpus")
+    eval_corpus = section.get("eval_corpus") or (
+        Path(str(corpus["path"])).name if isinstance(corpus, dict) and corpus.get("path") else None)
     for row in rows:
         _require(isinstance(row.get("method"), str), where, "a row has no 'method'")
         for key in ("bpb", "ratio_to_original", "tokens_per_byte"):
             _require(_number_or_none(row.get(key)), where, f"{key!r} of method {row['method']!r} must be a number")
-        out = {"model": section.get("model"), "tokenizer": section.get("tokenizer"),
-               "eval_corpus": section.get("eval_corpus"), "source": data.sources[index], **row}
+        out = {"model": _record_name(section.get("model")), "tokenizer": _record_name(section.get("tokenizer")),
+               "eval_corpus": eval_corpus, "source": data.sources[index], **row}
         if out.get("ratio_to_original") is None and original and row.get("bpb") is not None:
             out["ratio_to_original"] = row["bpb"] / original
         data.transplant.append(out)

@@ -460,6 +460,7 @@ def _viewer(data: ReportData) -> str | None:
         '<p class="explain">Sample sentences segmented by each tokenizer. Hover a token for its id and bytes.</p>'
         '<p class="key">Key: <span class="tok t0">alternate</span><span class="tok t1">colours</span> per token; '
         '<span class="tok t0 ws">␣ ↵ ⇥</span> space, newline, tab; '
+        '<span class="tok t1">\\x1b \\u202e</span> control characters (bidi ones too), escaped; '
         '<span class="tok t1 partial">中</span><span class="tok t0 partial">·</span> pieces of one character '
         "(byte-fallback tokens or a byte-level split): the character is shown on the piece holding its first "
         "byte, a dot on the others; hover for the bytes; "

@@ -198,7 +198,8 @@ def _print_rows(title: str, rows: Sequence[dict[str, Any]]) -> None:
     console().print(table)
 
 
-def _check_resources(method, donor, target_text) -> None:
+def check_method_resources(method, donor, target_text) -> None:
+    """Refuse a method whose donor or target text is missing, before any work."""
     from tokensmith.errors import TokensmithError
 
     if "donor" in method.needs and donor is None:
@@ -263,7 +264,7 @@ def run_transplant(
     from tokensmith.transplant.methods import INIT_METHODS
     from tokensmith.transplant.models import load_model
 
-    _check_resources(INIT_METHODS.get(method), donor, target_text)  # fail now, not after loading the model
+    check_method_resources(INIT_METHODS.get(method), donor, target_text)  # fail now, not after loading the model
     check_folder_writable(out_dir, force=force)  # a file there was refused only once the model was transplanted
     if results_out is not None:
         check_file_writable(results_out, force=force)

@@ -20,11 +20,14 @@
     return hex.replace(/(..)(?!$)/g, "$1 ");
   }
 
+  // Controls are escaped: C0 ones are invisible, and bidi ones (U+202E...) would also reorder the tokens
+  // drawn after them on the line, as a token's span does not end their effect.
   function visible(text) {
     return text.replace(/[ \n\t\r]/g, function (c) { return VISIBLE[c]; })
       .replace(/[\u0000-\u001f\u007f]/g, function (c) {
         return "\\x" + ("0" + c.charCodeAt(0).toString(16)).slice(-2);
-      });
+      })
+      .replace(/\p{Bidi_Control}/gu, function (c) { return "\\u" + c.charCodeAt(0).toString(16); });
   }
 
   // Length of the UTF-8 sequence a lead byte starts (1 for a stray continuation byte).
@@ -120,6 +123,9 @@
       original.dir = "auto";  // right-to-left scripts read in their own direction
       original.textContent = sentence;
       block.appendChild(original);
+      out.appendChild(block);
+      // Token lines read in the sentence's direction: escaped controls must not turn it (dir=auto would).
+      var direction = getComputedStyle(original).direction;
       var grid = document.createElement("div");
       grid.className = "tok-grid";
       data.tokenizers.forEach(function (name) {
@@ -138,14 +144,13 @@
         row.appendChild(head);
         var line = document.createElement("div");
         line.className = "tok-line";
-        line.dir = "auto";
+        line.dir = direction;
         var decoded = pieces(tokens);
         tokens.forEach(function (t, i) { line.appendChild(tokenSpan(t, i, decoded.texts[i], decoded.parts[i])); });
         row.appendChild(line);
         grid.appendChild(row);
       });
       block.appendChild(grid);
-      out.appendChild(block);
     });
     out.setAttribute("data-sample", String(index));
   }
