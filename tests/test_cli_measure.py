@@ -1242,6 +1242,15 @@ def test_files_named_as_flores_200_names_them_meet_iso_639_1_tags(tmp_path, caps
     assert all(fertility[lang]["value"] is not None for lang in CANONICAL.values() if word_segmenter(lang)), fertility
 
 
+def _o200k_premiums(folder, flags, tmp_path, capsys) -> dict[str, dict]:
+    """``measure -t o200k --parallel folder *flags``'s token_premium records, by language."""
+    out = tmp_path / f"{len(list(tmp_path.glob('*.json')))}.json"
+    code, _, err = run(["measure", "-t", "o200k", "--parallel", str(folder), *flags, "--out", str(out), "-q"], capsys)
+    assert code == 0, err
+    records = json.loads(out.read_text(encoding="utf-8"))["sections"]["measure"]["records"]
+    return {r["lang"]: r for r in records if r["metric"] == "token_premium"}
+
+
 def test_lang_and_ref_lang_name_the_flores_files_whose_tags_keep_their_script(tmp_path, capsys):
     """FLORES-200's kor_Hang.txt, yor_Latn.txt, uzn_Latn.txt, hau_Latn.txt are ko-Hang, yo-Latn, uz-Latn,
     ha-Latn (the IANA registry suppresses no script for them): `--lang en,ko` and `--ref-lang ko` said "no file
@@ -1255,12 +1264,7 @@ def test_lang_and_ref_lang_name_the_flores_files_whose_tags_keep_their_script(tm
               for name, lines in {**SENTENCES, **SCRIPT_KEPT_SENTENCES}.items()}
 
     def premiums(*flags: str) -> dict[str, dict]:
-        out = tmp_path / f"{len(list(tmp_path.glob('*.json')))}.json"
-        code, _, err = run(["measure", "-t", "o200k", "--parallel", str(folder), *flags, "--out", str(out), "-q"],
-                           capsys)
-        assert code == 0, err
-        records = json.loads(out.read_text(encoding="utf-8"))["sections"]["measure"]["records"]
-        return {r["lang"]: r for r in records if r["metric"] == "token_premium"}
+        return _o200k_premiums(folder, flags, tmp_path, capsys)
 
     chosen = premiums("--lang", "en,ko", "--ref-lang", "ko")
     assert set(chosen) == {"en", "ko-Hang"}
@@ -1305,20 +1309,13 @@ def test_a_tag_naming_several_files_of_a_folder_is_refused_with_the_choices(tmp_
         (english / f"{tag}.txt").write_text("\n".join(SENTENCES["eng_Latn"][::-1]) + "\n", encoding="utf-8")
     (english / "en.txt").write_text("\n".join(SENTENCES["eng_Latn"]) + "\n", encoding="utf-8")
 
-    def english_premiums(*flags: str) -> dict[str, dict]:
-        out = tmp_path / f"english{len(list(tmp_path.glob('*.json')))}.json"
-        code, _, err = run(["measure", "-t", "o200k", "--parallel", str(english), *flags, "--out", str(out), "-q"],
-                           capsys)
-        assert code == 0, err
-        records = json.loads(out.read_text(encoding="utf-8"))["sections"]["measure"]["records"]
-        return {r["lang"]: r for r in records if r["metric"] == "token_premium"}
-
-    assert english_premiums("--ref-lang", "en")["en"]["params"]["ref_lang"] == "en"  # en itself, not en-GB
+    chosen = _o200k_premiums(english, ["--ref-lang", "en"], tmp_path, capsys)
+    assert chosen["en"]["params"]["ref_lang"] == "en"  # en itself, not en-GB
     (english / "en.txt").unlink()
     err = bad(["measure", "-t", "o200k", "--parallel", str(english), "--ref-lang", "en"], capsys, tmp_path / "r.json")
     assert f"--ref-lang en names 2 languages of the parallel corpus {english}: en-GB, en-US" in err
     # en only by default: its premiums are n/a with why, as when the folder has no English
-    by_default = english_premiums()
+    by_default = _o200k_premiums(english, [], tmp_path, capsys)
     assert all(r["value"] is None and "'en' names 2 languages" in r["reason"] for r in by_default.values())
     (english / "en-US.txt").unlink()
-    assert english_premiums()["en-GB"]["value"] == 1.0  # the one English there is
+    assert _o200k_premiums(english, [], tmp_path, capsys)["en-GB"]["value"] == 1.0  # the one English there is
