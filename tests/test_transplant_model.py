@@ -384,3 +384,27 @@ def test_report_reads_the_transplant_section_the_command_writes(tiny_untied_dir,
     assert f">{format_number(row['ratio'])}</td>" in shown
     assert f"<td>original</td><td class=\"num\">{format_number(row['bpb_original'])}</td>" in shown
     assert "<td>si.txt</td>" in shown
+
+
+def test_the_report_renders_what_bpb_writes_token_and_byte_level(tiny_untied_dir, tmp_path):
+    # The page said "section 'bpb' is not understood by this tokensmith version" of a file this version wrote.
+    from tokensmith.cli import main
+    from tokensmith.report import render_report
+    from tokensmith.results import read_results
+
+    corpus = tmp_path / "yo.txt"  # Yoruba with tone marks, written for this test
+    corpus.write_text("Ẹ kú àárọ̀, ṣé dáadáa ni?\n", encoding="utf-8")
+    model = str(tiny_untied_dir)
+    token_level, byte_level = tmp_path / "bpb.json", tmp_path / "bytes.json"
+    assert main(["bpb", "-m", model, "-c", str(corpus), "-o", str(token_level), "-q"]) == 0
+    assert main(["bpb", "-m", model, "-c", str(corpus), "--byte-level", "-o", str(byte_level), "-q"]) == 0
+    documents = [read_results(token_level), read_results(byte_level)]
+    html = render_report(documents, sources=[str(token_level), str(byte_level)])
+    assert "not understood" not in html and 'id="bpb"' in html
+    from tokensmith.report.svg import format_number
+
+    scored, byte_scored = documents[0]["sections"]["bpb"], documents[1]["sections"]["bytelm"]
+    for value in (scored["bpb"], scored["tokens_per_byte"], byte_scored["byte_level"]["bpb"],
+                  byte_scored["canonical"]["bpb"]):
+        assert f">{format_number(value)}<" in html, value
+    assert "byte-level bits per byte" in html and "yo.txt" in html

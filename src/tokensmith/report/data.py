@@ -75,7 +75,8 @@ class SectionKind:
 
     Attributes:
         name: the key under ``sections`` in results.json.
-        missing: what the page says when no file carries this section.
+        missing: what the page says when no file carries this section ("": nothing, for a section that
+            only some studies produce, such as a model's bits per byte).
         merge: ``(report_data, section, where, file_index)``; checks the shape and folds it in.
     """
 
@@ -118,6 +119,8 @@ class ReportData:
     vocab_overlap: list[dict[str, Any]] = field(default_factory=list)
     mixture: list[dict[str, Any]] = field(default_factory=list)
     ensemble: list[dict[str, Any]] = field(default_factory=list)  # byte-level ensembles, one per file
+    bpb: list[dict[str, Any]] = field(default_factory=list)  # `bpb` runs (token-level), one per file
+    bytelm: list[dict[str, Any]] = field(default_factory=list)  # `bpb --byte-level` runs, one per file
     unknown_sections: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # merge decisions the reader should know about
 
@@ -128,7 +131,7 @@ class ReportData:
     def missing(self) -> list[str]:
         """What the page says about each known section no file carried."""
         present = self.present()
-        return [kind.missing for name, kind in SECTION_KINDS.items() if name not in present]
+        return [kind.missing for name, kind in SECTION_KINDS.items() if name not in present and kind.missing]
 
 
 def _require(condition: bool, where: str, what: str) -> None:
@@ -320,8 +323,7 @@ def _merge_transplant(data: ReportData, section: Mapping[str, Any], where: str, 
                         "tokens_per_byte": measured_before.get("tokens_per_byte_original")})
     original = next((r.get("bpb") for r in rows if r.get("method") == "original"), None)
     corpus = section.get("corpus")
-    eval_corpus = section.get("eval_corpus") or (
-        Path(str(corpus["path"])).name if isinstance(corpus, dict) and corpus.get("path") else None)
+    eval_corpus = section.get("eval_corpus") or _corpus_file(corpus)
     for row in rows:
         _require(isinstance(row.get("method"), str), where, "a row has no 'method'")
         for key in ("bpb", "ratio_to_original", "tokens_per_byte"):
@@ -374,6 +376,34 @@ def _merge_ensemble(data: ReportData, section: Mapping[str, Any], where: str, in
     data.ensemble.append({"source": data.sources[index], **section})
 
 
+def _corpus_file(corpus: Any) -> str | None:
+    """The file name of a scoring command's corpus record (``{"path": ...}``)."""
+    return Path(str(corpus["path"])).name if isinstance(corpus, dict) and corpus.get("path") else None
+
+
+def _merge_bpb(data: ReportData, section: Mapping[str, Any], where: str, index: int) -> None:
+    """One ``tokensmith bpb`` section: a model's token-level bits per byte on a corpus."""
+    for key in ("bpb", "tokens_per_byte", "bytes"):
+        _require(section.get(key) is not None and _number_or_none(section.get(key)), where, f"{key!r} must be a number")
+    data.bpb.append({"source": data.sources[index], "model": _record_name(section.get("model")),
+                     "tokenizer": _record_name(section.get("tokenizer")), "corpus": _corpus_file(section.get("corpus")),
+                     **{key: section.get(key) for key in ("bpb", "tokens_per_byte", "bytes", "window", "stride")}})
+
+
+def _merge_bytelm(data: ReportData, section: Mapping[str, Any], where: str, index: int) -> None:
+    """One ``tokensmith bpb --byte-level`` section: byte-level bits per byte beside the canonical tokens'."""
+    byte_level, canonical = section.get("byte_level"), section.get("canonical")
+    _require(isinstance(byte_level, dict) and isinstance(canonical, dict), where,
+             "'byte_level' and 'canonical' must be objects")
+    for name, record in (("byte_level", byte_level), ("canonical", canonical)):
+        _require(record.get("bpb") is not None and _number_or_none(record.get("bpb")), where,
+                 f"'bpb' of {name!r} must be a number")
+    data.bytelm.append({"source": data.sources[index], "model": _record_name(section.get("model")),
+                        "corpus": _corpus_file(section.get("corpus")), "bytes": byte_level.get("bytes"),
+                        "byte_level_bpb": byte_level["bpb"], "canonical_bpb": canonical["bpb"],
+                        "window": canonical.get("window"), "ms_per_byte": byte_level.get("ms_per_byte")})
+
+
 #: Every results section the report renders, in page order.
 SECTION_KINDS: Registry[SectionKind] = Registry("results section")
 for _kind in (
@@ -386,5 +416,7 @@ for _kind in (
     SectionKind("mixture", "no data-mixture estimates in these files", _merge_mixture),
     SectionKind("ensemble", "no byte-level ensemble in these files (run `tokensmith ensemble ... --out FILE`)",
                 _merge_ensemble),
+    SectionKind("bpb", "", _merge_bpb),
+    SectionKind("bytelm", "", _merge_bytelm),
 ):
     SECTION_KINDS.add(_kind.name, _kind)

@@ -421,6 +421,31 @@ def _mixture(data: ReportData) -> str | None:
             + _legend(categories, colours) + f'<div class="chart-wrap" data-chart="mixture">{chart}</div>')
 
 
+@page_section("bpb", "Bits per byte")
+def _bits_per_byte(data: ReportData) -> str | None:
+    if not data.bpb and not data.bytelm:
+        return None
+    html = ('<p class="explain">Models scored on raw text: bits per byte (lm-eval\'s definition: the text\'s '
+            "negative log-likelihood over its UTF-8 bytes, lower is better) and tokens per byte.</p>")
+    if data.bpb:
+        rows = [[_td(Path(r["source"]).name), _td(r["model"]), _td(r["tokenizer"]), _td(r["corpus"]),
+                 _td(r["bytes"], number=True), _td(r["bpb"], number=True), _td(r["tokens_per_byte"], number=True),
+                 _td(f'{r.get("window")} / {r.get("stride")}')] for r in data.bpb]
+        html += _table(["file", "model", "tokenizer", "corpus", "bytes", "bits per byte", "tokens per byte",
+                        "window / stride"], rows, [False, False, False, False, True, True, True, False])
+    if data.bytelm:
+        html += ('<p class="explain">Byte-level scoring (<code>bpb --byte-level</code>): the probability of the '
+                 "text summed over its tokenizations, beside the canonical tokenization's, in the same context."
+                 "</p>")
+        rows = [[_td(Path(r["source"]).name), _td(r["model"]), _td(r["corpus"]), _td(r["bytes"], number=True),
+                 _td(r["byte_level_bpb"], number=True, best=r["byte_level_bpb"] <= r["canonical_bpb"]),
+                 _td(r["canonical_bpb"], number=True), _td(r.get("window"), number=True),
+                 _td(r.get("ms_per_byte"), number=True)] for r in data.bytelm]
+        html += _table(["file", "model", "corpus", "bytes", "byte-level bits per byte", "canonical tokens",
+                        "context (tokens)", "ms per byte"], rows, [False, False, False, True, True, True, True, True])
+    return html
+
+
 @page_section("ensemble", "Byte-level ensemble")
 def _ensemble(data: ReportData) -> str | None:
     if not data.ensemble:
