@@ -202,8 +202,8 @@ def test_superword_refuses_a_checkpoint_of_another_transition_point(django_lines
 
     checkpoint = tmp_path / "superword.npz"
     SuperwordTrainer(vocab_size=1000, engine="serial").train(django_lines, checkpoint=checkpoint)  # t = 900
-    with pytest.raises(InputError, match="stage 1 learnt to 900 tokens, but this run's transition point is 1080") \
-            as refused:
+    refusal = "stage 1 whose transition point was 900, but this run's transition point is 1080"
+    with pytest.raises(InputError, match=refusal) as refused:
         SuperwordTrainer(vocab_size=1200, engine="serial").resume(checkpoint)
     assert "transition=900" in refused.value.hint
     assert SuperwordTrainer(vocab_size=1200, transition=900, engine="serial").resume(checkpoint).vocab_size == 1200
@@ -274,3 +274,17 @@ def test_the_same_files_in_another_order_are_another_corpus_and_the_message_says
         train_from_files("bpe", [str(second), str(first)], 500, str(tmp_path / "ba"), engine="serial",
                          checkpoint=str(checkpoint), resume=True)
     assert "in the same order" in refused.value.hint
+
+
+def test_superword_resumes_when_stage_1_ran_out_of_pairs_before_its_transition_point(tmp_path):
+    # The check compared the size stage 1 reached with the transition point: a stage 1 that ran out of pairs
+    # (three words, fully merged long before t) made its own checkpoint "another transition point".
+    from tokensmith.train import SuperwordTrainer
+
+    lines = ["kuna maji safi", "maji safi kuna", "safi kuna maji"] * 40  # Swahili, written for this test
+    settings = {"transition": 390, "engine": "serial", "min_frequency": 2}
+    checkpoint = tmp_path / "superword.npz"
+    first = SuperwordTrainer(vocab_size=400, **settings).train(lines, checkpoint=checkpoint)
+    assert first.vocab_size < 390  # stage 1 stopped short of t, and stage 2 ran out too
+    resumed = SuperwordTrainer(vocab_size=410, **settings).resume(checkpoint)
+    assert resumed.to_tokenizer_json() == SuperwordTrainer(vocab_size=410, **settings).train(lines).to_tokenizer_json()

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -290,17 +291,11 @@ class BpeTrainer:
                 one read with other options (``corpus_reading`` differs), or holds more tokens than
                 ``vocab_size``. A fingerprint or reading options that either side lacks are not compared.
         """
-        from tokensmith.train import merge_core
-
         check_run_options(progress, checkpoint_seconds)
-        metadata = checked_checkpoint(checkpoint, self.checkpoint_settings(), vocab_size=self.vocab_size,
-                                      corpus_fingerprint=corpus_fingerprint, corpus_reading=corpus_reading)
-        corpus = metadata["corpus"]
-        compile_seconds = merge_core.compile_kernels()
-        state = merge_core.load_checkpoint(checkpoint)
-        state.scalars[merge_core.STOP] = merge_core.RUNNING  # a finished run may go on to a larger vocab_size
-        started = time.perf_counter() - float(metadata.get("merge_seconds", 0.0))
-        return self._merge(state, self.initial_vocabulary(), corpus, started, compile_seconds, progress,
+        metadata, state, compile_seconds, started = reopen_checkpoint(
+            checkpoint, self.checkpoint_settings(), vocab_size=self.vocab_size,
+            corpus_fingerprint=corpus_fingerprint, corpus_reading=corpus_reading)
+        return self._merge(state, self.initial_vocabulary(), metadata["corpus"], started, compile_seconds, progress,
                            checkpoint, checkpoint_seconds, save_first=False)
 
     def checkpoint_settings(self) -> dict:
@@ -447,6 +442,22 @@ def merge_to_end(state, *, vocab_size: int, min_frequency: int, started: float, 
             on_merges(state.learned_merges())
         if finished:
             return
+
+
+def reopen_checkpoint(checkpoint: str | Path, settings: dict, *, vocab_size: int, corpus_fingerprint: str | None,
+                      corpus_reading: dict | None) -> tuple[dict, Any, float, float]:
+    """What every trainer's ``resume`` starts from: ``(metadata, merge state, compile seconds, started)``, the
+    checkpoint checked (:func:`checked_checkpoint`) and its state loaded and set running again (a finished run
+    may go on to a larger ``vocab_size``); ``started`` is as :func:`merge_to_end` takes it, earlier by the merge
+    time the checkpoint had run."""
+    from tokensmith.train import merge_core
+
+    metadata = checked_checkpoint(checkpoint, settings, vocab_size=vocab_size, corpus_fingerprint=corpus_fingerprint,
+                                  corpus_reading=corpus_reading)
+    compile_seconds = merge_core.compile_kernels()
+    state = merge_core.load_checkpoint(checkpoint)
+    state.scalars[merge_core.STOP] = merge_core.RUNNING
+    return metadata, state, compile_seconds, time.perf_counter() - float(metadata.get("merge_seconds", 0.0))
 
 
 def checked_checkpoint(checkpoint: str | Path, settings: dict, *, vocab_size: int, corpus_fingerprint: str | None,

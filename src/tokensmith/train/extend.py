@@ -50,8 +50,8 @@ from tokensmith.train.bpe import (
     _check_int,
     check_run_options,
     check_setting_types,
-    checked_checkpoint,
     merge_to_end,
+    reopen_checkpoint,
 )
 
 if TYPE_CHECKING:
@@ -300,17 +300,14 @@ class ExtendTrainer:
             InputError: as :meth:`BpeTrainer.resume`; a base whose tokenizer.json form differs from the
                 interrupted run's is other settings.
         """
-        from tokensmith.train import merge_core
-
         check_run_options(progress, checkpoint_seconds)
         spec = self.base_spec()
-        metadata = checked_checkpoint(checkpoint, self.checkpoint_settings(spec), vocab_size=self.vocab_size,
-                                      corpus_fingerprint=corpus_fingerprint, corpus_reading=corpus_reading)
-        corpus = {**metadata["corpus"], "compile_seconds": merge_core.compile_kernels()}
-        state = merge_core.load_checkpoint(checkpoint)
-        state.scalars[merge_core.STOP] = merge_core.RUNNING  # a finished run may go on to a larger vocab_size
-        started = time.perf_counter() - float(metadata.get("merge_seconds", 0.0))
-        return self._extend(spec, state, corpus, started, progress, checkpoint, checkpoint_seconds, save_first=False)
+        settings = self.checkpoint_settings(spec)
+        metadata, state, compile_seconds, started = reopen_checkpoint(
+            checkpoint, settings, vocab_size=self.vocab_size,
+            corpus_fingerprint=corpus_fingerprint, corpus_reading=corpus_reading)
+        return self._extend(spec, state, {**metadata["corpus"], "compile_seconds": compile_seconds}, started,
+                            progress, checkpoint, checkpoint_seconds, save_first=False, settings=settings)
 
     def checkpoint_settings(self, base_spec: dict | None = None) -> dict:
         """The settings a checkpoint must share with a run that resumes it: the base by its tokenizer.json
@@ -324,10 +321,14 @@ class ExtendTrainer:
                 "max_token_length": self.max_token_length}
 
     def _extend(self, spec: dict, state, corpus: dict, started: float, progress: ProgressCallback | None,
-                checkpoint: str | Path | None, checkpoint_seconds: float, *, save_first: bool) -> ExtendedBPE:
-        """Run the merges on ``state`` to the end and append what they learn to the base ``spec``."""
+                checkpoint: str | Path | None, checkpoint_seconds: float, *, save_first: bool,
+                settings: dict | None = None) -> ExtendedBPE:
+        """Run the merges on ``state`` to the end and append what they learn to the base ``spec``; ``settings``:
+        :meth:`checkpoint_settings`, if the caller has them (they hash the whole base, so only a run with a
+        checkpoint computes them)."""
         base_size = _base_size(spec)
-        settings = self.checkpoint_settings(spec)
+        if checkpoint is not None and settings is None:
+            settings = self.checkpoint_settings(spec)
         new_characters = tuple(corpus["new_characters"])
         spec = _with_characters(spec, new_characters)
         _, _, _, strings = _initial_tokens(spec)
@@ -365,6 +366,7 @@ class ExtendTrainer:
                                       candidate.special_tokens()):
                 extended = candidate
         return extended
+
 
 def _read_tokenizer_json(path: Path) -> dict:
     try:
@@ -529,6 +531,7 @@ def _with_characters(spec: dict, characters: tuple[str, ...]) -> dict:
     base_size = _base_size(spec)
     grown["model"]["vocab"].update({char: base_size + i for i, char in enumerate(characters)})
     return grown
+
 
 def _initial_tokens(spec: dict) -> tuple[list[bytes], list[int], list[bool], list[str]]:
     """Content (UTF-8 of the vocabulary string), length in characters and dedup flag of every base id."""

@@ -50,8 +50,8 @@ from tokensmith.train.bpe import (
     TrainingStats,
     _check_int,
     check_run_options,
-    checked_checkpoint,
     merge_to_end,
+    reopen_checkpoint,
 )
 from tokensmith.train.counting import PretokenCounts, PretokenTally, Tally, local_workers, make_engine
 from tokensmith.train.pretokenize import PRETOKENIZER_PRESETS, Pretokenizer, _hf_byte_level
@@ -195,6 +195,7 @@ class SuperwordTrainer(BpeTrainer):
                                        dedup=dedup, max_units=max_units,
                                        pair_capacity=stage2_pair_room(symbols), threads=threads)
         stage1_record = {"merges": np.asarray(stage1.merge_ids, dtype=np.int64).ravel().tolist(),
+                         "transition": self.transition_size(),
                          "compile_seconds": compile_seconds + stage1.stats.compile_seconds}
         return self._stage2(state, stage1_record, corpus, started, progress, checkpoint, checkpoint_seconds,
                             save_first=True)
@@ -209,27 +210,21 @@ class SuperwordTrainer(BpeTrainer):
             InputError: as :meth:`BpeTrainer.resume`, and when the transition point differs (the default,
                 0.9 ``vocab_size``, moves with a larger ``vocab_size``: pass the interrupted run's).
         """
-        from tokensmith.train import merge_core
-
         check_run_options(progress, checkpoint_seconds)
-        metadata = checked_checkpoint(checkpoint, self.checkpoint_settings(), vocab_size=self.vocab_size,
-                                      corpus_fingerprint=corpus_fingerprint, corpus_reading=corpus_reading)
-        stage1 = metadata.get("stage1") or {}
-        stage1_size = len(self.initial_vocabulary().contents) + len(stage1.get("merges", ())) // 3
-        if stage1_size != self.transition_size():
+        metadata, state, compile_seconds, started = reopen_checkpoint(
+            checkpoint, self.checkpoint_settings(), vocab_size=self.vocab_size,
+            corpus_fingerprint=corpus_fingerprint, corpus_reading=corpus_reading)
+        stage1 = metadata["stage1"]
+        # the transition asked, not the size stage 1 reached: a stage 1 that ran out of pairs stops short of it
+        if stage1["transition"] != self.transition_size():
             raise InputError(
-                f"checkpoint {checkpoint} continues a stage 1 learnt to {stage1_size} tokens, but this run's "
-                f"transition point is {self.transition_size()}",
-                f"pass transition={stage1_size} (--option transition={stage1_size}) to go on from it; the default, "
-                "0.9 vocab_size, moves with the vocabulary size",
+                f"checkpoint {checkpoint} continues a stage 1 whose transition point was {stage1['transition']}, "
+                f"but this run's transition point is {self.transition_size()}",
+                f"pass transition={stage1['transition']} (--option transition={stage1['transition']}) to go on from "
+                "it; the default, 0.9 vocab_size, moves with the vocabulary size",
             )
-        compile_seconds = merge_core.compile_kernels()
-        state = merge_core.load_checkpoint(checkpoint)
-        state.scalars[merge_core.STOP] = merge_core.RUNNING  # a finished run may go on to a larger vocab_size
-        started = time.perf_counter() - float(metadata.get("merge_seconds", 0.0))
-        stage1 = {**stage1, "compile_seconds": compile_seconds}
-        return self._stage2(state, stage1, metadata["corpus"], started, progress, checkpoint, checkpoint_seconds,
-                            save_first=False)
+        return self._stage2(state, {**stage1, "compile_seconds": compile_seconds}, metadata["corpus"], started,
+                            progress, checkpoint, checkpoint_seconds, save_first=False)
 
     def checkpoint_settings(self) -> dict:
         """As :meth:`BpeTrainer.checkpoint_settings`, but for ``transition``, which :meth:`resume` compares as
@@ -247,7 +242,8 @@ class SuperwordTrainer(BpeTrainer):
         merge_to_end(state, vocab_size=self.vocab_size, min_frequency=self.min_frequency, started=started,
                      checkpoint=checkpoint, checkpoint_seconds=checkpoint_seconds, save_first=save_first,
                      checkpoint_metadata=lambda: {"settings": self.checkpoint_settings(), "corpus": corpus,
-                                                  "stage1": {"merges": stage1["merges"]}},
+                                                  "stage1": {"merges": stage1["merges"],
+                                                             "transition": stage1["transition"]}},
                      progress=progress, progress_total=self.vocab_size - len(initial.contents),
                      merges_before=len(stage1_merges))
         vocab = [state.token(i) for i in range(state.n_tokens)]
